@@ -1,0 +1,47 @@
+# supportloop: `make demo` to try it, `make test` to test it.
+PYTHON ?= python3
+VENV := .venv
+PG_URL ?= postgres://postgres@127.0.0.1:5432/supportloop
+PYTEST_ARGS ?= -n 2 -q
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo test test-sqlite test-postgres install install-dev system-deps migrations-check messages bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop demo
+
+system-deps:
+	bash scripts/setup-system.sh
+
+migrations-check: install-dev
+	SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop makemigrations --check --dry-run
+
+test: install-dev system-deps migrations-check
+	SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop compilemessages --ignore='.venv/*' -v 0 || true
+	DATABASE_URL=sqlite:// SECRET_KEY=test bash scripts/pytest-on.sh SQLite $(PYTEST_ARGS)
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} SECRET_KEY=test bash scripts/pytest-on.sh PostgreSQL $(PYTEST_ARGS)
+
+test-sqlite: install-dev
+	DATABASE_URL=sqlite:// SECRET_KEY=test bash scripts/pytest-on.sh SQLite $(PYTEST_ARGS)
+
+test-postgres: install-dev system-deps
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} SECRET_KEY=test bash scripts/pytest-on.sh PostgreSQL $(PYTEST_ARGS)
+
+bench: install-dev
+	$(VENV)/bin/python benchmarks/run.py --help
+
+clean:
+	rm -rf $(VENV) var build *.egg-info src/*.egg-info

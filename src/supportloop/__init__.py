@@ -1,0 +1,1 @@
+"""supportloop: a self-hosted support desk feeding a product-feedback system of record."""

@@ -1,0 +1,3 @@
+from supportloop.cli import main
+
+main()

@@ -1,0 +1,62 @@
+"""The role matrix: the one place that says which role may do what.
+
+Every API endpoint and page names an action from this table; nothing else decides access.
+"""
+from __future__ import annotations
+
+from supportloop.accounts.choices import Role
+from supportloop.core.errors import PermissionDenied
+
+ALL = frozenset(Role.values)
+STAFF = frozenset({Role.ADMIN, Role.LEAD, Role.AGENT, Role.PRODUCT})
+SUPPORT = frozenset({Role.ADMIN, Role.LEAD, Role.AGENT})
+PRODUCT = frozenset({Role.ADMIN, Role.PRODUCT})
+ADMINS = frozenset({Role.ADMIN})
+LEADS = frozenset({Role.ADMIN, Role.LEAD})
+
+ROLE_MATRIX: dict[str, frozenset[str]] = {
+    # tickets
+    "ticket.view": ALL,
+    "ticket.create": STAFF,
+    "ticket.update": SUPPORT,
+    "ticket.reply": SUPPORT,
+    "ticket.note": STAFF,
+    "ticket.apply_macro": SUPPORT,
+    # customers
+    "customer.view": ALL,
+    "customer.write": STAFF,
+    # configuration
+    "taxonomy.view": ALL,
+    "taxonomy.write": ADMINS,
+    "macro.view": ALL,
+    "macro.write": LEADS,
+    "user.view": ALL,
+    "user.write": ADMINS,
+    "team.write": ADMINS,
+    "token.manage_own": STAFF,
+    "event.view": ALL,
+    "changes.view": frozenset({Role.ADMIN, Role.LEAD, Role.PRODUCT, Role.VIEWER}),
+    # feedback
+    "feedback.view": ALL,
+    "feedback.evidence": STAFF,
+    "feedback.file_bug": STAFF,
+    "feedback.create": STAFF,
+    "feedback.manage": PRODUCT,
+    "feedback.export": PRODUCT | LEADS,
+    "report.view": ALL,
+    # mail
+    "mailbox.manage": ADMINS,
+    "quarantine.view": ADMINS,
+}
+
+
+def can(user, action: str) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    allowed = ROLE_MATRIX[action]
+    return user.role in allowed
+
+
+def require(user, action: str) -> None:
+    if not can(user, action):
+        raise PermissionDenied(f"Your role may not do this ({action}).")

@@ -1,0 +1,93 @@
+"""Writes for users, teams and API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from supportloop.accounts.choices import Role
+from supportloop.accounts.models import ApiToken, Team, User
+from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.services import event_record, field_changes
+
+TOKEN_PREFIX = "slp_"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def user_create(*, username: str, email: str = "", password: str | None = None, role: str = Role.AGENT,
+                first_name: str = "", last_name: str = "", language: str = "", actor: User | None = None) -> User:
+    if role not in Role.values:
+        raise ValidationFailed(f"Unknown role {role!r}.", errors={"role": f"must be one of {', '.join(Role.values)}"})
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict(f"A user named {username!r} already exists.", errors={"username": "already taken"})
+    user = User(username=username, email=email, role=role, first_name=first_name, last_name=last_name,
+                language=language, is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    event_record(actor=actor, verb="user.created", target=user, changes={"role": [None, role]})
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, actor: User | None, **values) -> User:
+    if "role" in values and values["role"] not in Role.values:
+        raise ValidationFailed("Unknown role.", errors={"role": f"must be one of {', '.join(Role.values)}"})
+    changes = field_changes(user, values)
+    if "role" in changes:
+        user.is_staff = user.is_superuser = user.role == Role.ADMIN
+    if changes:
+        user.save()
+        event_record(actor=actor, verb="user.updated", target=user, changes=changes)
+    return user
+
+
+@transaction.atomic
+def team_create(*, name: str, slug: str, members: list[User] | None = None, actor: User | None = None) -> Team:
+    if Team.objects.filter(slug=slug).exists():
+        raise Conflict(f"A team with slug {slug!r} already exists.", errors={"slug": "already taken"})
+    team = Team.objects.create(name=name, slug=slug)
+    if members:
+        team.members.set(members)
+    event_record(actor=actor, verb="team.created", target=team, changes={"members": [[], [m.pk for m in members or []]]})
+    return team
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, actor: User | None = None) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is shown once and never stored."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:12], key_hash=hash_token(raw))
+    event_record(actor=actor or user, verb="api_token.created", target=token, changes={"name": [None, name]})
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        event_record(actor=actor, verb="api_token.revoked", target=token)
+    return token
+
+
+def api_token_authenticate(raw: str) -> User | None:
+    """Return the active user behind a raw token, touching last_used_at at most once a minute."""
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = (ApiToken.objects.select_related("user")
+             .filter(key_hash=hash_token(raw), revoked_at__isnull=True).first())
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

@@ -1,0 +1,92 @@
+"""The one place that turns errors into RFC 9457 problem documents (application/problem+json)."""
+from __future__ import annotations
+
+import json
+import logging
+
+from django.http import Http404, HttpResponse
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
+
+from supportloop.core.errors import DomainError
+
+logger = logging.getLogger("supportloop.api")
+
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+          409: "Conflict", 413: "Content too large", 422: "Validation failed", 429: "Too many requests",
+          500: "Internal server error"}
+
+
+def problem_response(status: int, detail: str, *, errors: dict[str, str] | None = None, type_slug: str | None = None,
+                     title: str | None = None, headers: dict[str, str] | None = None) -> HttpResponse:
+    title = title or TITLES.get(status, "Error")
+    body = {
+        "type": f"https://supportloop.dev/problems/{type_slug or title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "errors": errors or {},
+    }
+    response = HttpResponse(json.dumps(body, ensure_ascii=False), status=status,
+                            content_type="application/problem+json")
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response
+
+
+def _loc_to_field(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "payload", "data")]
+    # Ninja puts the parameter name first for body schemas; keep the field path a client can act on.
+    return ".".join(parts[1:] if len(parts) > 1 else parts) or "body"
+
+
+def validation_errors(errors: list[dict]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for err in errors:
+        field = _loc_to_field(err.get("loc", ()))
+        message = err.get("msg", "invalid")
+        if err.get("type") == "extra_forbidden":
+            message = "unknown field"
+        fields.setdefault(field, message)
+    return fields
+
+
+def install(api) -> None:
+    @api.exception_handler(DomainError)
+    def domain_error(request, exc: DomainError):
+        return problem_response(exc.status, exc.detail, errors=exc.errors, type_slug=exc.type_slug, title=exc.title)
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request, exc: ValidationError):
+        fields = validation_errors(exc.errors)
+        detail = "; ".join(f"{k}: {v}" for k, v in fields.items())
+        return problem_response(422, f"The request does not match the schema ({detail}).", errors=fields)
+
+    @api.exception_handler(AuthenticationError)
+    def authentication_error(request, exc):
+        return problem_response(401, "Authentication required: send 'Authorization: Bearer <token>' or sign in.",
+                                headers={"WWW-Authenticate": 'Bearer realm="supportloop"'})
+
+    @api.exception_handler(AuthorizationError)
+    def authorization_error(request, exc):
+        return problem_response(403, str(exc.message))
+
+    @api.exception_handler(Throttled)
+    def throttled(request, exc: Throttled):
+        headers = {"Retry-After": str(exc.wait)} if exc.wait else {}
+        return problem_response(429, "Too many requests; slow down.", headers=headers)
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc: HttpError):
+        detail = str(exc.message)
+        if exc.status_code == 400 and "JSON" in detail.upper():
+            detail = f"The body is not valid JSON: {detail}"
+        return problem_response(exc.status_code, detail)
+
+    @api.exception_handler(Http404)
+    def not_found(request, exc):
+        return problem_response(404, str(exc) or "Not found.")
+
+    @api.exception_handler(Exception)
+    def unexpected(request, exc):
+        logger.exception("unhandled API error", exc_info=exc)
+        return problem_response(500, "An unexpected error occurred; it has been logged.")

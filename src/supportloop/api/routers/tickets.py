@@ -1,0 +1,269 @@
+"""Tickets: list, create, read, update, reply, note, apply a macro, and the ticket's audit events."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from django.db import transaction
+from ninja import Field, Query, Router, Schema, Status
+
+from supportloop.accounts.permissions import require
+from supportloop.api.schemas import PROBLEMS, StrictIn
+from supportloop.tickets import selectors, services
+from supportloop.tickets.choices import AuthorType, Channel, Priority, Status
+from supportloop.tickets.lookups import resolve_ticket_refs
+from supportloop.core.selectors import events_for
+
+router = Router(tags=["tickets"])
+
+StatusT = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
+PriorityT = Literal["low", "normal", "high", "urgent"]
+ChannelT = Literal["email", "web", "api", "phone"]
+
+
+class TicketOut(Schema):
+    number: int
+    subject: str
+    status: str
+    priority: str
+    channel: str
+    requester_id: int
+    requester_name: str
+    company_id: int | None
+    assignee_id: int | None
+    team_id: int | None
+    product_area: str | None
+    product_feature: str | None
+    contact_reason: str | None
+    tags: list[str]
+    language: str
+    followers: list[str]
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    public_reply_count: int
+    message_count: int
+
+    @staticmethod
+    def from_ticket(t) -> dict:
+        return {
+            "number": t.number, "subject": t.subject, "status": t.status, "priority": t.priority,
+            "channel": t.channel, "requester_id": t.requester_id, "requester_name": t.requester.name,
+            "company_id": t.company_id, "assignee_id": t.assignee_id, "team_id": t.team_id,
+            "product_area": t.product_area.slug if t.product_area_id else None,
+            "product_feature": t.product_feature.slug if t.product_feature_id else None,
+            "contact_reason": t.contact_reason.slug if t.contact_reason_id else None,
+            "tags": sorted(tag.name for tag in t.tags.all()), "language": t.language, "followers": t.followers,
+            "created_at": t.created_at, "updated_at": t.updated_at, "first_response_at": t.first_response_at,
+            "solved_at": t.solved_at, "public_reply_count": t.public_reply_count, "message_count": t.message_count,
+        }
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+
+
+class MessageOut(Schema):
+    id: int
+    kind: str
+    author_type: str
+    author_user_id: int | None
+    author_contact_id: int | None
+    channel: str
+    body_text: str
+    body_html: str
+    cc: list[str]
+    delivery_status: str
+    created_at: datetime
+    attachments: list[AttachmentOut]
+
+    @staticmethod
+    def from_message(m) -> dict:
+        return {
+            "id": m.pk, "kind": m.kind, "author_type": m.author_type, "author_user_id": m.author_user_id,
+            "author_contact_id": m.author_contact_id, "channel": m.channel, "body_text": m.body_text,
+            "body_html": m.body_html, "cc": m.cc, "delivery_status": m.delivery_status, "created_at": m.created_at,
+            "attachments": [{"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+                            for a in m.attachments.all()],
+        }
+
+
+class TicketDetailOut(TicketOut):
+    messages: list[MessageOut]
+
+
+class TicketPageOut(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class TicketListQuery(Schema):
+    status: list[StatusT] = Field(default_factory=list)
+    active: bool | None = None
+    assignee: int | None = None
+    unassigned: bool = False
+    team: int | None = None
+    requester: int | None = None
+    company: int | None = None
+    product_area: str | None = Field(None, description="slug")
+    contact_reason: str | None = Field(None, description="slug")
+    priority: list[PriorityT] = Field(default_factory=list)
+    tag: str | None = None
+    updated_since: datetime | None = None
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+
+
+class TicketCreateIn(StrictIn):
+    subject: str = Field(..., max_length=500)
+    body: str = ""
+    body_html: str = ""
+    requester_email: str = Field(..., max_length=254)
+    requester_name: str = Field("", max_length=200)
+    channel: ChannelT = Channel.API
+    priority: PriorityT = Priority.NORMAL
+    status: StatusT = Status.NEW
+    author: Literal["contact", "agent"] = AuthorType.CONTACT
+    assignee_id: int | None = None
+    team_id: int | None = None
+    product_feature: str | None = Field(None, description="slug")
+    contact_reason: str | None = Field(None, description="slug")
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    language: str = Field("", max_length=10)
+    followers: list[str] = Field(default_factory=list, max_length=50)
+    external_id: str | None = Field(None, max_length=500, description="Idempotency key: a second create with the same id is refused with 409.")
+
+
+class TicketUpdateIn(StrictIn):
+    subject: str | None = Field(None, max_length=500)
+    status: StatusT | None = None
+    priority: PriorityT | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    product_feature: str | None = None
+    contact_reason: str | None = None
+    tags: list[str] | None = Field(None, max_length=50)
+    language: str | None = Field(None, max_length=10)
+    followers: list[str] | None = Field(None, max_length=50)
+
+
+class ReplyIn(StrictIn):
+    body: str = ""
+    body_html: str = ""
+    status: StatusT | None = None
+    cc: list[str] | None = Field(None, max_length=50)
+
+
+class NoteIn(StrictIn):
+    body: str = ""
+    body_html: str = ""
+
+
+class MacroApplyIn(StrictIn):
+    macro_id: int
+    send: bool = True
+
+
+class EventOut(Schema):
+    id: int
+    created_at: datetime
+    actor_id: int | None
+    actor_label: str
+    verb: str
+    changes: dict
+
+
+def _detail(number: int) -> dict:
+    ticket = selectors.ticket_detail(number=number)
+    data = TicketOut.from_ticket(ticket)
+    data["messages"] = [MessageOut.from_message(m) for m in ticket.messages.all()]
+    return data
+
+
+@router.get("", response={200: TicketPageOut, **PROBLEMS}, summary="List tickets (newest activity first)")
+def ticket_list(request, query: Query[TicketListQuery]):
+    require(request.auth, "ticket.view")
+    refs = resolve_ticket_refs(product_area=query.product_area, contact_reason=query.contact_reason)
+    filters = selectors.TicketFilters(
+        status=list(query.status), active=query.active, assignee=query.assignee, unassigned=query.unassigned,
+        team=query.team, requester=query.requester, company=query.company, priority=list(query.priority),
+        tag=query.tag, updated_since=query.updated_since,
+        product_area=refs["product_area"].pk if refs.get("product_area") else None,
+        contact_reason=refs["contact_reason"].pk if refs.get("contact_reason") else None,
+    )
+    rows, next_cursor = selectors.ticket_page(filters=filters, cursor=query.cursor, limit=query.limit)
+    return {"items": [TicketOut.from_ticket(t) for t in rows], "next_cursor": next_cursor}
+
+
+@router.post("", response={201: TicketDetailOut, **PROBLEMS}, summary="Create a ticket with its first message")
+def ticket_create(request, payload: TicketCreateIn):
+    require(request.auth, "ticket.create")
+    with transaction.atomic():
+        refs = resolve_ticket_refs(assignee_id=payload.assignee_id, team_id=payload.team_id,
+                                   product_feature=payload.product_feature, contact_reason=payload.contact_reason)
+        ticket = services.ticket_create(
+            subject=payload.subject, body=payload.body, body_html=payload.body_html,
+            requester_email=payload.requester_email, requester_name=payload.requester_name,
+            channel=payload.channel, priority=payload.priority, status=payload.status, author=payload.author,
+            actor=request.auth, tags=payload.tags, language=payload.language, followers=payload.followers,
+            external_message_id=payload.external_id, **refs)
+    return Status(201, _detail(ticket.number))
+
+
+@router.get("/{int:number}", response={200: TicketDetailOut, **PROBLEMS}, summary="Read a ticket with its messages")
+def ticket_read(request, number: int):
+    require(request.auth, "ticket.view")
+    return _detail(number)
+
+
+@router.patch("/{int:number}", response={200: TicketDetailOut, **PROBLEMS}, summary="Update a ticket")
+def ticket_update(request, number: int, payload: TicketUpdateIn):
+    require(request.auth, "ticket.update")
+    data = payload.model_dump(exclude_unset=True)
+    with transaction.atomic():
+        ticket = selectors.ticket_get(number=number)
+        refs = resolve_ticket_refs(**{k: data.pop(k) for k in
+                                      ("assignee_id", "team_id", "product_feature", "contact_reason") if k in data})
+        tags = data.pop("tags", None)
+        services.ticket_update(ticket=ticket, actor=request.auth, tags=tags, **data, **refs)
+    return _detail(number)
+
+
+@router.post("/{int:number}/replies", response={201: MessageOut, **PROBLEMS}, summary="Post a public reply")
+def ticket_reply(request, number: int, payload: ReplyIn):
+    require(request.auth, "ticket.reply")
+    ticket = selectors.ticket_get(number=number)
+    message = services.ticket_reply(ticket=ticket, actor=request.auth, body=payload.body,
+                                    body_html=payload.body_html, status=payload.status, cc=payload.cc)
+    return Status(201, MessageOut.from_message(message))
+
+
+@router.post("/{int:number}/notes", response={201: MessageOut, **PROBLEMS}, summary="Add an internal note")
+def ticket_note(request, number: int, payload: NoteIn):
+    require(request.auth, "ticket.note")
+    ticket = selectors.ticket_get(number=number)
+    message = services.ticket_add_note(ticket=ticket, actor=request.auth, body=payload.body,
+                                       body_html=payload.body_html)
+    return Status(201, MessageOut.from_message(message))
+
+
+@router.post("/{int:number}/macros", response={200: TicketDetailOut, **PROBLEMS}, summary="Apply a macro")
+def ticket_apply_macro(request, number: int, payload: MacroApplyIn):
+    require(request.auth, "ticket.apply_macro")
+    with transaction.atomic():
+        ticket = selectors.ticket_get(number=number)
+        macro = resolve_ticket_refs(macro_id=payload.macro_id)["macro"]
+        services.macro_apply(macro=macro, ticket=ticket, actor=request.auth, send=payload.send)
+    return _detail(number)
+
+
+@router.get("/{int:number}/events", response={200: list[EventOut], **PROBLEMS}, summary="The ticket's audit trail")
+def ticket_events(request, number: int):
+    require(request.auth, "event.view")
+    ticket = selectors.ticket_get(number=number)
+    return [{"id": e.pk, "created_at": e.created_at, "actor_id": e.actor_id, "actor_label": e.actor_label,
+             "verb": e.verb, "changes": e.changes} for e in events_for(ticket)]

@@ -1,0 +1,22 @@
+from django.contrib import admin
+
+from supportloop.core.models import Counter, Event
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor_label", "verb", "target_type", "target_id", "target_label")
+    list_filter = ("verb", "target_type")
+    search_fields = ("target_id", "target_label", "actor_label")
+    readonly_fields = [f.name for f in Event._meta.fields]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Counter)
+class CounterAdmin(admin.ModelAdmin):
+    list_display = ("name", "value")

@@ -1,0 +1,8 @@
+from django.db.models import QuerySet
+
+from supportloop.core.models import Event
+
+
+def events_for(target) -> QuerySet[Event]:
+    """The audit trail of one object, oldest first."""
+    return Event.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk)).order_by("created_at", "id")

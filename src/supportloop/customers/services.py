@@ -1,0 +1,163 @@
+"""Writes for companies, contacts and customer notes."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.services import event_record, field_changes
+from supportloop.customers.choices import Plan
+from supportloop.customers.models import Company, CompanyDomain, Contact, ContactEmail, CustomerNote
+
+# Domains of free mail providers never identify a company.
+PUBLIC_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com", "icloud.com",
+    "aol.com", "proton.me", "protonmail.com", "gmx.de", "mail.ru", "yandex.ru", "qq.com", "163.com", "126.com",
+})
+
+
+def normalize_email(raw: str, *, field: str = "email") -> str:
+    email = (raw or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationFailed(f"{raw!r} is not a valid email address.", errors={field: "not a valid email address"})
+    return email
+
+
+def normalize_domain(raw: str) -> str:
+    domain = (raw or "").strip().lower().lstrip("@")
+    if not domain or "." not in domain or " " in domain or "@" in domain:
+        raise ValidationFailed(f"{raw!r} is not a valid domain.", errors={"domains": f"{raw!r} is not a domain"})
+    return domain
+
+
+@transaction.atomic
+def company_create(*, name: str, domains: list[str] | None = None, plan: str = Plan.FREE,
+                   mrr: Decimal | int | str = 0, attributes: dict[str, Any] | None = None,
+                   actor=None) -> Company:
+    if not name.strip():
+        raise ValidationFailed("A company needs a name.", errors={"name": "required"})
+    if plan not in Plan.values:
+        raise ValidationFailed(f"Unknown plan {plan!r}.", errors={"plan": f"must be one of {', '.join(Plan.values)}"})
+    clean = sorted({normalize_domain(d) for d in domains or []})
+    taken = list(CompanyDomain.objects.filter(domain__in=clean).values_list("domain", flat=True))
+    if taken:
+        raise Conflict(f"Domain already belongs to another company: {', '.join(taken)}", errors={"domains": "taken"})
+    company = Company.objects.create(name=name.strip(), plan=plan, mrr=Decimal(str(mrr)), attributes=attributes or {})
+    CompanyDomain.objects.bulk_create([CompanyDomain(company=company, domain=d) for d in clean])
+    event_record(actor=actor, verb="company.created", target=company,
+                 changes={"name": [None, company.name], "plan": [None, plan], "mrr": [None, company.mrr],
+                          "domains": [[], clean]})
+    return company
+
+
+@transaction.atomic
+def company_update(*, company: Company, actor=None, domains: list[str] | None = None, **values) -> Company:
+    if "plan" in values and values["plan"] not in Plan.values:
+        raise ValidationFailed("Unknown plan.", errors={"plan": f"must be one of {', '.join(Plan.values)}"})
+    if "mrr" in values:
+        values["mrr"] = Decimal(str(values["mrr"]))
+    changes = field_changes(company, values)
+    if domains is not None:
+        clean = sorted({normalize_domain(d) for d in domains})
+        before = sorted(company.domains.values_list("domain", flat=True))
+        if clean != before:
+            taken = list(CompanyDomain.objects.filter(domain__in=clean).exclude(company=company)
+                         .values_list("domain", flat=True))
+            if taken:
+                raise Conflict(f"Domain already belongs to another company: {', '.join(taken)}",
+                               errors={"domains": "taken"})
+            company.domains.exclude(domain__in=clean).delete()
+            CompanyDomain.objects.bulk_create(
+                [CompanyDomain(company=company, domain=d) for d in clean if d not in before])
+            changes["domains"] = [before, clean]
+    if changes:
+        company.updated_at = timezone.now()
+        company.save()
+        event_record(actor=actor, verb="company.updated", target=company, changes=changes)
+    return company
+
+
+def company_for_email(email: str) -> Company | None:
+    domain = email.rsplit("@", 1)[-1].lower()
+    if domain in PUBLIC_MAIL_DOMAINS:
+        return None
+    match = CompanyDomain.objects.select_related("company").filter(domain=domain).first()
+    return match.company if match else None
+
+
+@transaction.atomic
+def contact_create(*, name: str = "", emails: list[str], company: Company | None = None, language: str = "",
+                   attributes: dict[str, Any] | None = None, actor=None) -> Contact:
+    clean = list(dict.fromkeys(normalize_email(e, field="emails") for e in emails))
+    if not clean:
+        raise ValidationFailed("A contact needs at least one email address.", errors={"emails": "required"})
+    taken = list(ContactEmail.objects.filter(email__in=clean).values_list("email", flat=True))
+    if taken:
+        raise Conflict(f"Email already belongs to another contact: {', '.join(taken)}", errors={"emails": "taken"})
+    if company is None:
+        company = company_for_email(clean[0])
+    contact = Contact.objects.create(name=name.strip(), company=company, language=language,
+                                     attributes=attributes or {})
+    ContactEmail.objects.bulk_create([ContactEmail(contact=contact, email=e) for e in clean])
+    event_record(actor=actor, verb="contact.created", target=contact,
+                 changes={"emails": [[], clean], "company": [None, company.pk if company else None]})
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, actor=None, emails: list[str] | None = None, **values) -> Contact:
+    changes = field_changes(contact, values)
+    if emails is not None:
+        clean = list(dict.fromkeys(normalize_email(e, field="emails") for e in emails))
+        if not clean:
+            raise ValidationFailed("A contact needs at least one email address.", errors={"emails": "required"})
+        before = list(contact.emails.values_list("email", flat=True))
+        if clean != before:
+            taken = list(ContactEmail.objects.filter(email__in=clean).exclude(contact=contact)
+                         .values_list("email", flat=True))
+            if taken:
+                raise Conflict(f"Email already belongs to another contact: {', '.join(taken)}",
+                               errors={"emails": "taken"})
+            contact.emails.exclude(email__in=clean).delete()
+            ContactEmail.objects.bulk_create([ContactEmail(contact=contact, email=e) for e in clean if e not in before])
+            changes["emails"] = [before, clean]
+    if changes:
+        contact.updated_at = timezone.now()
+        contact.save()
+        event_record(actor=actor, verb="contact.updated", target=contact, changes=changes)
+    return contact
+
+
+def contact_get_or_create_by_email(*, email: str, name: str = "", language: str = "", actor=None) -> tuple[Contact, bool]:
+    """Match a contact by any of its addresses, or create one (with its company matched by domain)."""
+    clean = normalize_email(email)
+    existing = ContactEmail.objects.select_related("contact__company").filter(email=clean).first()
+    if existing:
+        return existing.contact, False
+    try:
+        with transaction.atomic():
+            return contact_create(name=name or clean.split("@")[0], emails=[clean], language=language,
+                                  actor=actor), True
+    except (Conflict, IntegrityError):
+        # Another request created the same address between our read and our write.
+        return ContactEmail.objects.select_related("contact__company").get(email=clean).contact, False
+
+
+@transaction.atomic
+def customer_note_add(*, body: str, author, company: Company | None = None, contact: Contact | None = None) -> CustomerNote:
+    if not body.strip():
+        raise ValidationFailed("A note cannot be empty.", errors={"body": "required"})
+    if company is None and contact is None:
+        raise ValidationFailed("A note belongs to a company or a contact.", errors={"company": "required"})
+    note = CustomerNote.objects.create(body=body, author=author, company=company, contact=contact)
+    event_record(actor=author, verb="customer_note.added", target=note,
+                 changes={"company": [None, company.pk if company else None],
+                          "contact": [None, contact.pk if contact else None]})
+    return note

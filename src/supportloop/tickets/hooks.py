@@ -1,0 +1,21 @@
+"""Extension points that let higher apps react to ticket events without tickets knowing them.
+
+The mail app registers a listener for public replies so it can send them; tickets itself never imports mail.
+Listeners are called after the transaction commits, with ids only.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+public_reply_listeners: list[Callable[[int], None]] = []
+ticket_created_listeners: list[Callable[[int], None]] = []
+
+
+def register_public_reply_listener(listener: Callable[[int], None]) -> None:
+    if listener not in public_reply_listeners:
+        public_reply_listeners.append(listener)
+
+
+def register_ticket_created_listener(listener: Callable[[int], None]) -> None:
+    if listener not in ticket_created_listeners:
+        ticket_created_listeners.append(listener)

@@ -1,0 +1,246 @@
+"""Tickets, their messages and attachments, the shared taxonomy and macros."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from supportloop.tickets.choices import (
+    ACTIVE_STATUSES, AuthorType, Channel, DeliveryStatus, MessageKind, Priority, Status,
+)
+
+
+class ProductArea(models.Model):
+    """First level of the product taxonomy, e.g. "Billing"."""
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("product area")
+        verbose_name_plural = _("product areas")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductFeature(models.Model):
+    """Second level of the product taxonomy: a feature inside an area, e.g. "Billing › Invoices"."""
+
+    area = models.ForeignKey(ProductArea, on_delete=models.PROTECT, related_name="features")
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["area__position", "area__name", "position", "name"]
+        verbose_name = _("product feature")
+        verbose_name_plural = _("product features")
+
+    def __str__(self) -> str:
+        return f"{self.area.name} › {self.name}"
+
+
+class ContactReason(models.Model):
+    """Why the customer wrote, e.g. "How-to question" or "Bug report"."""
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    is_catch_all = models.BooleanField(_("catch-all"), default=False,
+                                       help_text=_("A vague bucket such as 'general' or 'other'."))
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("contact reason")
+        verbose_name_plural = _("contact reasons")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    """A free tag; lower-case, unique by name."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(models.Model):
+    """One customer conversation with support, numbered sequentially across the workspace."""
+
+    number = models.BigIntegerField(_("number"), unique=True)
+    subject = models.CharField(_("subject"), max_length=500)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    requester = models.ForeignKey("customers.Contact", on_delete=models.PROTECT, related_name="tickets")
+    # Copied from the requester so a company's tickets are one index lookup (see RECIPES.md).
+    company = models.ForeignKey("customers.Company", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="tickets")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="assigned_tickets")
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    product_area = models.ForeignKey(ProductArea, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="tickets")
+    product_feature = models.ForeignKey(ProductFeature, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="tickets")
+    contact_reason = models.ForeignKey(ContactReason, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="tickets")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    followers = models.JSONField(_("followers (Cc)"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
+    public_reply_count = models.PositiveIntegerField(_("public replies"), default=0)
+    message_count = models.PositiveIntegerField(_("messages"), default=0)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(models.F("updated_at").desc(), models.F("id").desc(),
+                         condition=Q(status__in=ACTIVE_STATUSES), name="tickets_active_recent_idx"),
+            models.Index(models.F("updated_at").desc(), models.F("id").desc(), name="tickets_recent_idx"),
+            models.Index("status", "team", models.F("updated_at").desc(), models.F("id").desc(),
+                         name="tickets_status_team_idx"),
+            models.Index("assignee", "status", models.F("updated_at").desc(), name="tickets_assignee_idx"),
+            models.Index("company", models.F("updated_at").desc(), models.F("id").desc(), name="tickets_company_idx"),
+            models.Index("requester", models.F("updated_at").desc(), name="tickets_requester_idx"),
+            models.Index("product_area", models.F("updated_at").desc(), name="tickets_area_idx"),
+            models.Index("contact_reason", models.F("updated_at").desc(), name="tickets_reason_idx"),
+            models.Index("created_at", name="tickets_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.subject}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class TicketStatusCount(models.Model):
+    """Exact number of tickets per status, kept by the ticket services so counts never scan the table."""
+
+    status = models.CharField(max_length=10, choices=Status.choices, primary_key=True)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["status"]
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.count}"
+
+
+class Message(models.Model):
+    """A public reply or an internal note on a ticket, by an agent, the customer or the system."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("kind"), max_length=10, choices=MessageKind.choices, default=MessageKind.REPLY)
+    author_type = models.CharField(_("author type"), max_length=10, choices=AuthorType.choices)
+    author_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    author_contact = models.ForeignKey("customers.Contact", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="messages")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("sanitised HTML"), blank=True)
+    # The whole text as received, before quoted history and signatures were stripped.
+    body_original = models.TextField(_("original text"), blank=True)
+    external_message_id = models.CharField(_("external message id"), max_length=500, null=True, blank=True,
+                                           unique=True)
+    cc = models.JSONField(_("Cc"), default=list, blank=True)
+    delivery_status = models.CharField(_("delivery"), max_length=10, choices=DeliveryStatus.choices,
+                                       default=DeliveryStatus.NONE, blank=True)
+    delivery_error = models.TextField(_("delivery error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index("ticket", "created_at", "id", name="tickets_message_thread_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on #{self.ticket_id}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind == MessageKind.REPLY
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{instance.message_id}/{filename}"
+
+
+class Attachment(models.Model):
+    """A file received or sent with a message, kept through Django's storage API."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=500)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=200, default="application/octet-stream")
+    size = models.PositiveBigIntegerField(_("size"))
+    content_id = models.CharField(_("content id"), max_length=255, blank=True)
+    is_inline = models.BooleanField(_("inline"), default=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("attachment")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Macro(models.Model):
+    """A canned reply with placeholders and optional actions (status, priority, tags, team)."""
+
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    body = models.TextField(_("body"))
+    actions = models.JSONField(_("actions"), default=dict, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    usage_count = models.PositiveIntegerField(_("times used"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MacroApplication(models.Model):
+    """One use of a macro on a ticket, for usage counts over time."""
+
+    macro = models.ForeignKey(Macro, on_delete=models.CASCADE, related_name="applications")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="macro_applications")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    applied_at = models.DateTimeField(_("applied"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-applied_at"]
+        verbose_name = _("macro application")
+
+    def __str__(self) -> str:
+        return f"{self.macro} on #{self.ticket_id}"

@@ -1,0 +1,350 @@
+"""Ticket and message writes: create, update, reply, note, customer message."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from supportloop.accounts.models import Team, User
+from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.services import counter_next, event_record, field_changes
+from supportloop.customers.models import Contact
+from supportloop.customers.services import contact_get_or_create_by_email, normalize_email
+from supportloop.tickets import hooks
+from supportloop.tickets.choices import (
+    ACTIVE_STATUSES, AuthorType, Channel, DeliveryStatus, MessageKind, Priority, Status,
+)
+from supportloop.tickets.models import (
+    Attachment, ContactReason, Message, ProductFeature, Tag, Ticket, TicketStatusCount,
+)
+from supportloop.tickets.sanitize import html_to_text, sanitize_html, text_to_html
+from supportloop.tickets.validation import clean_text
+
+SUBJECT_MAX = 500
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file to attach: name, content type and bytes."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+    content_id: str = ""
+    is_inline: bool = False
+
+
+def _status_count_adjust(*, old: str | None, new: str | None) -> None:
+    if old == new:
+        return
+    if old:
+        TicketStatusCount.objects.filter(status=old).update(count=F("count") - 1)
+    if new:
+        if not TicketStatusCount.objects.filter(status=new).update(count=F("count") + 1):
+            TicketStatusCount.objects.create(status=new, count=1)
+
+
+def _choice(value: str | None, choices, field: str) -> str | None:
+    if value is None:
+        return None
+    if value not in choices.values:
+        raise ValidationFailed(f"Unknown {field} {value!r}.", errors={field: f"must be one of {', '.join(choices.values)}"})
+    return value
+
+
+def tags_normalize(names: Iterable[str]) -> list[str]:
+    clean = []
+    for name in names:
+        tag = clean_text(name, field="tags").strip().lower()
+        if not tag:
+            continue
+        if len(tag) > 60:
+            raise ValidationFailed("A tag is at most 60 characters.", errors={"tags": "at most 60 characters"})
+        clean.append(tag)
+    return sorted(set(clean))
+
+
+def _tags_set(ticket: Ticket, names: list[str]) -> None:
+    existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    missing = [Tag(name=n) for n in names if n not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    ticket.tags.set([existing[n] for n in names])
+
+
+def _body_pair(body_text: str | None, body_html: str | None) -> tuple[str, str]:
+    text = clean_text(body_text, field="body")
+    html = clean_text(body_html, field="body_html")
+    if html and not text.strip():
+        text = html_to_text(html)
+    if not text.strip() and not html.strip():
+        raise ValidationFailed("The message body is empty.", errors={"body": "required"})
+    return text, sanitize_html(html) if html else text_to_html(text)
+
+
+def _check_feature_and_reason(product_feature: ProductFeature | None, contact_reason: ContactReason | None) -> None:
+    if product_feature is not None and not product_feature.is_active:
+        raise ValidationFailed("That product feature is retired.", errors={"product_feature": "inactive"})
+    if contact_reason is not None and not contact_reason.is_active:
+        raise ValidationFailed("That contact reason is retired.", errors={"contact_reason": "inactive"})
+
+
+def _attachments_save(message: Message, files: Iterable[IncomingFile]) -> list[Attachment]:
+    saved = []
+    limit = settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES
+    for f in files:
+        if len(f.content) > limit:
+            raise ValidationFailed(f"Attachment {f.filename!r} is larger than {limit} bytes.",
+                                   errors={"attachments": f"{f.filename} exceeds {limit} bytes"}, status=413)
+        name = clean_text(f.filename, field="attachments").replace("/", "_").replace("\\", "_")[:200] or "attachment"
+        attachment = Attachment(message=message, filename=name, content_type=f.content_type[:200], size=len(f.content),
+                                content_id=f.content_id[:255], is_inline=f.is_inline)
+        attachment.file.save(name, ContentFile(f.content), save=False)
+        attachment.save()
+        saved.append(attachment)
+    return saved
+
+
+@transaction.atomic
+def attachment_add(*, message: Message, files: Iterable[IncomingFile], actor: User | None = None) -> list[Attachment]:
+    saved = _attachments_save(message, files)
+    if saved:
+        event_record(actor=actor, verb="attachment.added", target=message.ticket,
+                     changes={"attachments": [[], [a.filename for a in saved]]})
+    return saved
+
+
+def _on_commit_call(listeners, object_id: int) -> None:
+    for listener in list(listeners):
+        transaction.on_commit(lambda listener=listener: listener(object_id))
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    subject: str,
+    body: str = "",
+    body_html: str = "",
+    requester_email: str | None = None,
+    requester_name: str = "",
+    requester: Contact | None = None,
+    channel: str = Channel.WEB,
+    priority: str = Priority.NORMAL,
+    status: str = Status.NEW,
+    author: str = AuthorType.CONTACT,
+    actor: User | None = None,
+    assignee: User | None = None,
+    team: Team | None = None,
+    product_feature: ProductFeature | None = None,
+    contact_reason: ContactReason | None = None,
+    tags: Iterable[str] = (),
+    language: str = "",
+    followers: Iterable[str] = (),
+    external_message_id: str | None = None,
+    attachments: Iterable[IncomingFile] = (),
+    created_at: datetime | None = None,
+) -> Ticket:
+    """Open a ticket with its first message. The requester is matched or created by email."""
+    subject = clean_text(subject, field="subject", required=True, max_length=SUBJECT_MAX).strip()
+    text, html = _body_pair(body, body_html)
+    _choice(channel, Channel, "channel")
+    _choice(priority, Priority, "priority")
+    _choice(status, Status, "status")
+    _choice(author, AuthorType, "author")
+    _check_feature_and_reason(product_feature, contact_reason)
+    tag_names = tags_normalize(tags)
+    follower_emails = sorted({normalize_email(e, field="followers") for e in followers})
+    if external_message_id and Message.objects.filter(external_message_id=external_message_id).exists():
+        raise Conflict(f"A message with id {external_message_id!r} was already received.",
+                       errors={"external_message_id": "duplicate"})
+    if requester is None:
+        if not requester_email:
+            raise ValidationFailed("A ticket needs a requester email.", errors={"requester_email": "required"})
+        requester, _created = contact_get_or_create_by_email(email=requester_email, name=requester_name,
+                                                             language=language, actor=actor)
+    now = created_at or timezone.now()
+    ticket = Ticket.objects.create(
+        number=counter_next(name="ticket"),
+        subject=subject,
+        status=status,
+        priority=priority,
+        channel=channel,
+        requester=requester,
+        company_id=requester.company_id,
+        assignee=assignee,
+        team=team,
+        product_area_id=product_feature.area_id if product_feature else None,
+        product_feature=product_feature,
+        contact_reason=contact_reason,
+        language=language or requester.language,
+        followers=follower_emails,
+        created_at=now,
+        updated_at=now,
+        message_count=1,
+        public_reply_count=0,
+    )
+    _status_count_adjust(old=None, new=status)
+    if tag_names:
+        _tags_set(ticket, tag_names)
+    is_agent = author == AuthorType.AGENT
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=MessageKind.REPLY,
+        author_type=author,
+        author_user=actor if is_agent else None,
+        author_contact=None if is_agent else requester,
+        channel=channel,
+        body_text=text,
+        body_html=html,
+        body_original=text,
+        external_message_id=external_message_id or None,
+        created_at=now,
+    )
+    _attachments_save(message, attachments)
+    event_record(actor=actor, verb="ticket.created", target=ticket, changes={
+        "status": [None, status], "priority": [None, priority], "channel": [None, channel],
+        "requester": [None, requester.pk], "tags": [[], tag_names],
+    })
+    _on_commit_call(hooks.ticket_created_listeners, ticket.pk)
+    return ticket
+
+
+UPDATABLE = {"subject", "status", "priority", "assignee", "team", "product_feature", "contact_reason", "language",
+             "followers"}
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | None = None, **values: Any) -> Ticket:
+    """Change a ticket's fields. Unknown fields are refused; the product area follows the feature."""
+    unknown = set(values) - UPDATABLE
+    if unknown:
+        raise ValidationFailed(f"Unknown field(s): {', '.join(sorted(unknown))}.",
+                               errors={f: "unknown field" for f in sorted(unknown)})
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if "subject" in values:
+        values["subject"] = clean_text(values["subject"], field="subject", required=True,
+                                       max_length=SUBJECT_MAX).strip()
+    if "status" in values:
+        _choice(values["status"], Status, "status")
+    if "priority" in values:
+        _choice(values["priority"], Priority, "priority")
+    if "followers" in values:
+        values["followers"] = sorted({normalize_email(e, field="followers") for e in values["followers"] or []})
+    _check_feature_and_reason(values.get("product_feature"), values.get("contact_reason"))
+    if "product_feature" in values:
+        feature = values["product_feature"]
+        values["product_area"] = feature.area if feature else None
+    old_status = ticket.status
+    changes = field_changes(ticket, values)
+    if tags is not None:
+        new_tags = tags_normalize(tags)
+        old_tags = sorted(ticket.tags.values_list("name", flat=True))
+        if new_tags != old_tags:
+            _tags_set(ticket, new_tags)
+            changes["tags"] = [old_tags, new_tags]
+    if not changes:
+        return ticket
+    now = timezone.now()
+    if "status" in changes:
+        _status_count_adjust(old=old_status, new=ticket.status)
+        if ticket.status == Status.SOLVED and ticket.solved_at is None:
+            ticket.solved_at = now
+        elif ticket.status in ACTIVE_STATUSES:
+            ticket.solved_at = None
+    ticket.updated_at = now
+    ticket.save()
+    event_record(actor=actor, verb="ticket.updated", target=ticket, changes=changes)
+    return ticket
+
+
+@transaction.atomic
+def ticket_reply(*, ticket: Ticket, actor: User, body: str = "", body_html: str = "", status: str | None = None,
+                 cc: Iterable[str] | None = None, attachments: Iterable[IncomingFile] = (),
+                 channel: str | None = None) -> Message:
+    """Post a public agent reply; the first one sets first_response_at. Channels deliver it after commit."""
+    text, html = _body_pair(body, body_html)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    cc_list = ticket.followers if cc is None else sorted({normalize_email(e, field="cc") for e in cc})
+    now = timezone.now()
+    channel = channel or ticket.channel
+    message = Message.objects.create(
+        ticket=ticket, kind=MessageKind.REPLY, author_type=AuthorType.AGENT, author_user=actor, channel=channel,
+        body_text=text, body_html=html, body_original=text, cc=cc_list, created_at=now,
+        delivery_status=DeliveryStatus.PENDING if channel == Channel.EMAIL else DeliveryStatus.NONE,
+    )
+    _attachments_save(message, attachments)
+    changes: dict[str, list[Any]] = {"public_reply_count": [ticket.public_reply_count, ticket.public_reply_count + 1]}
+    ticket.public_reply_count += 1
+    ticket.message_count += 1
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+        changes["first_response_at"] = [None, now]
+    new_status = status or (Status.OPEN if ticket.status == Status.NEW else None)
+    if new_status and new_status != ticket.status:
+        _choice(new_status, Status, "status")
+        _status_count_adjust(old=ticket.status, new=new_status)
+        changes["status"] = [ticket.status, new_status]
+        ticket.status = new_status
+        if new_status == Status.SOLVED:
+            ticket.solved_at = now
+    ticket.updated_at = now
+    ticket.save()
+    event_record(actor=actor, verb="ticket.replied", target=ticket, changes={**changes, "message": [None, message.pk]})
+    if channel == Channel.EMAIL:
+        _on_commit_call(hooks.public_reply_listeners, message.pk)
+    return message
+
+
+@transaction.atomic
+def ticket_add_note(*, ticket: Ticket, actor: User, body: str = "", body_html: str = "") -> Message:
+    """Add an internal note, never shown to the customer."""
+    text, html = _body_pair(body, body_html)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    now = timezone.now()
+    message = Message.objects.create(ticket=ticket, kind=MessageKind.NOTE, author_type=AuthorType.AGENT,
+                                     author_user=actor, channel=ticket.channel, body_text=text, body_html=html,
+                                     body_original=text, created_at=now)
+    ticket.message_count += 1
+    ticket.updated_at = now
+    ticket.save(update_fields=["message_count", "updated_at"])
+    event_record(actor=actor, verb="ticket.noted", target=ticket, changes={"message": [None, message.pk]})
+    return message
+
+
+@transaction.atomic
+def message_add_from_contact(*, ticket: Ticket, contact: Contact, body: str = "", body_html: str = "",
+                             body_original: str = "", channel: str = Channel.EMAIL,
+                             external_message_id: str | None = None, cc: Iterable[str] = (),
+                             attachments: Iterable[IncomingFile] = (), reopen: bool = True) -> Message:
+    """Record a customer's message on an existing ticket; it reopens a pending or solved ticket."""
+    text, html = _body_pair(body, body_html)
+    if external_message_id and Message.objects.filter(external_message_id=external_message_id).exists():
+        raise Conflict(f"A message with id {external_message_id!r} was already received.",
+                       errors={"external_message_id": "duplicate"})
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    now = timezone.now()
+    message = Message.objects.create(ticket=ticket, kind=MessageKind.REPLY, author_type=AuthorType.CONTACT,
+                                     author_contact=contact, channel=channel, body_text=text, body_html=html,
+                                     body_original=clean_text(body_original, field="body") or text,
+                                     external_message_id=external_message_id or None,
+                                     cc=sorted(set(cc)), created_at=now)
+    _attachments_save(message, attachments)
+    changes: dict[str, list[Any]] = {"message": [None, message.pk]}
+    if reopen and ticket.status in (Status.PENDING, Status.SOLVED, Status.ON_HOLD):
+        _status_count_adjust(old=ticket.status, new=Status.OPEN)
+        changes["status"] = [ticket.status, Status.OPEN]
+        ticket.status = Status.OPEN
+        ticket.solved_at = None
+    ticket.message_count += 1
+    ticket.updated_at = now
+    ticket.save()
+    event_record(actor=None, actor_label=str(contact), verb="ticket.customer_replied", target=ticket, changes=changes)
+    return message
