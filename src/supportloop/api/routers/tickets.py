@@ -5,7 +5,8 @@ from datetime import datetime
 from typing import Literal
 
 from django.db import transaction
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
+from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
 from supportloop.api.schemas import PROBLEMS, StrictIn
@@ -211,7 +212,7 @@ def ticket_create(request, payload: TicketCreateIn):
             channel=payload.channel, priority=payload.priority, status=payload.status, author=payload.author,
             actor=request.auth, tags=payload.tags, language=payload.language, followers=payload.followers,
             external_message_id=payload.external_id, **refs)
-    return Status(201, _detail(ticket.number))
+    return Respond(201, _detail(ticket.number))
 
 
 @router.get("/{int:number}", response={200: TicketDetailOut, **PROBLEMS}, summary="Read a ticket with its messages")
@@ -239,7 +240,7 @@ def ticket_reply(request, number: int, payload: ReplyIn):
     ticket = selectors.ticket_get(number=number)
     message = services.ticket_reply(ticket=ticket, actor=request.auth, body=payload.body,
                                     body_html=payload.body_html, status=payload.status, cc=payload.cc)
-    return Status(201, MessageOut.from_message(message))
+    return Respond(201, MessageOut.from_message(message))
 
 
 @router.post("/{int:number}/notes", response={201: MessageOut, **PROBLEMS}, summary="Add an internal note")
@@ -248,7 +249,7 @@ def ticket_note(request, number: int, payload: NoteIn):
     ticket = selectors.ticket_get(number=number)
     message = services.ticket_add_note(ticket=ticket, actor=request.auth, body=payload.body,
                                        body_html=payload.body_html)
-    return Status(201, MessageOut.from_message(message))
+    return Respond(201, MessageOut.from_message(message))
 
 
 @router.post("/{int:number}/macros", response={200: TicketDetailOut, **PROBLEMS}, summary="Apply a macro")
