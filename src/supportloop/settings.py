@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "supportloop.tickets",
     "supportloop.feedback",
     "supportloop.mail",
+    "supportloop.analytics",
     "supportloop.api",
     "supportloop.web",
 ]

@@ -7,6 +7,7 @@ from supportloop.api.urls import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("mail/", include("supportloop.mail.urls")),
     path("", include("supportloop.web.urls")),
 ]
 

@@ -103,6 +103,8 @@ class Ticket(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     language = models.CharField(_("language"), max_length=10, blank=True)
     followers = models.JSONField(_("followers (Cc)"), default=list, blank=True)
+    follow_up_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="follow_ups", verbose_name=_("follow-up of"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
