@@ -6,7 +6,7 @@ set -euo pipefail
 need=()
 command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
 [ -x /usr/bin/chromium ] || need+=(chromium)
-command -v gettext >/dev/null 2>&1 || need+=(gettext)
+command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "Installing Debian packages: ${need[*]}"
