@@ -42,3 +42,9 @@ class PermissionDenied(DomainError):
     status = 403
     title = "Forbidden"
     type_slug = "forbidden"
+
+
+class TooLarge(DomainError):
+    status = 413
+    title = "Content too large"
+    type_slug = "content-too-large"

@@ -69,6 +69,20 @@ def counter_next(*, name: str) -> int:
     return Counter.objects.values_list("value", flat=True).get(name=name)
 
 
+CHANGES_COUNTER = "changes"
+
+
+def change_seq_next() -> int:
+    """Next value of the change sequence that orders the /api/v1/changes feed (docs/decisions/0002).
+
+    It is a Counter row incremented with UPDATE, so the row stays locked until the calling transaction
+    commits: sequence order is commit order, and a reader that sees value N also sees every change below N.
+    Call it FIRST in a write to tickets, contacts or companies (before any other row lock) so every writer
+    takes its locks in the same order and none can deadlock.
+    """
+    return counter_next(name=CHANGES_COUNTER)
+
+
 @transaction.atomic
 def counter_reserve(*, name: str, count: int) -> int:
     """Reserve `count` consecutive values (for bulk loads); returns the first one."""

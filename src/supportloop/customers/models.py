@@ -20,11 +20,14 @@ class Company(models.Model):
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, db_index=True)
+    # Position in the /changes feed, set by every service that changes the company (core.services.change_seq_next).
+    change_seq = models.BigIntegerField(_("change sequence"), default=0)
 
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("company")
         verbose_name_plural = _("companies")
+        indexes = [models.Index("change_seq", "id", name="customers_company_changes_idx")]
 
     def __str__(self) -> str:
         return self.name
@@ -53,11 +56,14 @@ class Contact(models.Model):
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, db_index=True)
+    # Position in the /changes feed, set by every service that changes the contact.
+    change_seq = models.BigIntegerField(_("change sequence"), default=0)
 
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+        indexes = [models.Index("change_seq", "id", name="customers_contact_changes_idx")]
 
     def __str__(self) -> str:
         return self.name or (self.primary_email or f"contact {self.pk}")

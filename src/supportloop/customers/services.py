@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from supportloop.core.errors import Conflict, ValidationFailed
-from supportloop.core.services import event_record, field_changes
+from supportloop.core.services import change_seq_next, event_record, field_changes
 from supportloop.customers.choices import Plan
 from supportloop.customers.models import Company, CompanyDomain, Contact, ContactEmail, CustomerNote
+from supportloop.core.validation import clean_json, clean_text
 
 # Domains of free mail providers never identify a company.
 PUBLIC_MAIL_DOMAINS = frozenset({
@@ -21,8 +22,18 @@ PUBLIC_MAIL_DOMAINS = frozenset({
 })
 
 
+def _mrr(value: Decimal | int | str) -> Decimal:
+    try:
+        mrr = Decimal(str(value))
+    except ArithmeticError:
+        raise ValidationFailed(f"{value!r} is not an amount.", errors={"mrr": "not a number"})
+    if not mrr.is_finite() or mrr < 0 or mrr >= Decimal("1e10"):
+        raise ValidationFailed("MRR must be between 0 and 9,999,999,999.99.", errors={"mrr": "out of range"})
+    return mrr.quantize(Decimal("0.01"))
+
+
 def normalize_email(raw: str, *, field: str = "email") -> str:
-    email = (raw or "").strip().lower()
+    email = clean_text(raw, field=field, max_length=254).strip().lower()
     try:
         validate_email(email)
     except ValidationError:
@@ -31,7 +42,7 @@ def normalize_email(raw: str, *, field: str = "email") -> str:
 
 
 def normalize_domain(raw: str) -> str:
-    domain = (raw or "").strip().lower().lstrip("@")
+    domain = clean_text(raw, field="domains", max_length=253).strip().lower().lstrip("@")
     if not domain or "." not in domain or " " in domain or "@" in domain:
         raise ValidationFailed(f"{raw!r} is not a valid domain.", errors={"domains": f"{raw!r} is not a domain"})
     return domain
@@ -41,6 +52,8 @@ def normalize_domain(raw: str) -> str:
 def company_create(*, name: str, domains: list[str] | None = None, plan: str = Plan.FREE,
                    mrr: Decimal | int | str = 0, attributes: dict[str, Any] | None = None,
                    actor=None) -> Company:
+    seq = change_seq_next()
+    name = clean_text(name, field="name", max_length=200)
     if not name.strip():
         raise ValidationFailed("A company needs a name.", errors={"name": "required"})
     if plan not in Plan.values:
@@ -49,7 +62,9 @@ def company_create(*, name: str, domains: list[str] | None = None, plan: str = P
     taken = list(CompanyDomain.objects.filter(domain__in=clean).values_list("domain", flat=True))
     if taken:
         raise Conflict(f"Domain already belongs to another company: {', '.join(taken)}", errors={"domains": "taken"})
-    company = Company.objects.create(name=name.strip(), plan=plan, mrr=Decimal(str(mrr)), attributes=attributes or {})
+    company = Company.objects.create(name=name.strip(), plan=plan, mrr=_mrr(mrr),
+                                     attributes=clean_json(attributes or {}, field="attributes"),
+                                     change_seq=seq)
     CompanyDomain.objects.bulk_create([CompanyDomain(company=company, domain=d) for d in clean])
     event_record(actor=actor, verb="company.created", target=company,
                  changes={"name": [None, company.name], "plan": [None, plan], "mrr": [None, company.mrr],
@@ -59,10 +74,15 @@ def company_create(*, name: str, domains: list[str] | None = None, plan: str = P
 
 @transaction.atomic
 def company_update(*, company: Company, actor=None, domains: list[str] | None = None, **values) -> Company:
+    seq = change_seq_next()
+    if "name" in values:
+        values["name"] = clean_text(values["name"], field="name", required=True, max_length=200).strip()
     if "plan" in values and values["plan"] not in Plan.values:
         raise ValidationFailed("Unknown plan.", errors={"plan": f"must be one of {', '.join(Plan.values)}"})
     if "mrr" in values:
-        values["mrr"] = Decimal(str(values["mrr"]))
+        values["mrr"] = _mrr(values["mrr"])
+    if "attributes" in values:
+        values["attributes"] = clean_json(values["attributes"] or {}, field="attributes")
     changes = field_changes(company, values)
     if domains is not None:
         clean = sorted({normalize_domain(d) for d in domains})
@@ -79,6 +99,7 @@ def company_update(*, company: Company, actor=None, domains: list[str] | None = 
             changes["domains"] = [before, clean]
     if changes:
         company.updated_at = timezone.now()
+        company.change_seq = seq
         company.save()
         event_record(actor=actor, verb="company.updated", target=company, changes=changes)
     return company
@@ -95,6 +116,8 @@ def company_for_email(email: str) -> Company | None:
 @transaction.atomic
 def contact_create(*, name: str = "", emails: list[str], company: Company | None = None, language: str = "",
                    attributes: dict[str, Any] | None = None, actor=None) -> Contact:
+    seq = change_seq_next()
+    name = clean_text(name, field="name", max_length=200)
     clean = list(dict.fromkeys(normalize_email(e, field="emails") for e in emails))
     if not clean:
         raise ValidationFailed("A contact needs at least one email address.", errors={"emails": "required"})
@@ -104,7 +127,7 @@ def contact_create(*, name: str = "", emails: list[str], company: Company | None
     if company is None:
         company = company_for_email(clean[0])
     contact = Contact.objects.create(name=name.strip(), company=company, language=language,
-                                     attributes=attributes or {})
+                                     attributes=clean_json(attributes or {}, field="attributes"), change_seq=seq)
     ContactEmail.objects.bulk_create([ContactEmail(contact=contact, email=e) for e in clean])
     event_record(actor=actor, verb="contact.created", target=contact,
                  changes={"emails": [[], clean], "company": [None, company.pk if company else None]})
@@ -113,6 +136,13 @@ def contact_create(*, name: str = "", emails: list[str], company: Company | None
 
 @transaction.atomic
 def contact_update(*, contact: Contact, actor=None, emails: list[str] | None = None, **values) -> Contact:
+    seq = change_seq_next()
+    if "name" in values:
+        values["name"] = clean_text(values["name"], field="name", max_length=200).strip()
+    if "language" in values:
+        values["language"] = clean_text(values["language"], field="language", max_length=10)
+    if "attributes" in values:
+        values["attributes"] = clean_json(values["attributes"] or {}, field="attributes")
     changes = field_changes(contact, values)
     if emails is not None:
         clean = list(dict.fromkeys(normalize_email(e, field="emails") for e in emails))
@@ -130,6 +160,7 @@ def contact_update(*, contact: Contact, actor=None, emails: list[str] | None = N
             changes["emails"] = [before, clean]
     if changes:
         contact.updated_at = timezone.now()
+        contact.change_seq = seq
         contact.save()
         event_record(actor=actor, verb="contact.updated", target=contact, changes=changes)
     return contact
@@ -152,6 +183,7 @@ def contact_get_or_create_by_email(*, email: str, name: str = "", language: str 
 
 @transaction.atomic
 def customer_note_add(*, body: str, author, company: Company | None = None, contact: Contact | None = None) -> CustomerNote:
+    body = clean_text(body, field="body")
     if not body.strip():
         raise ValidationFailed("A note cannot be empty.", errors={"body": "required"})
     if company is None and contact is None:

@@ -111,6 +111,8 @@ class Ticket(models.Model):
     solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
     public_reply_count = models.PositiveIntegerField(_("public replies"), default=0)
     message_count = models.PositiveIntegerField(_("messages"), default=0)
+    # Position in the /changes feed, set by every service that changes the ticket or its messages.
+    change_seq = models.BigIntegerField(_("change sequence"), default=0)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -128,6 +130,7 @@ class Ticket(models.Model):
             models.Index("product_area", models.F("updated_at").desc(), name="tickets_area_idx"),
             models.Index("contact_reason", models.F("updated_at").desc(), name="tickets_reason_idx"),
             models.Index("created_at", name="tickets_created_idx"),
+            models.Index("change_seq", "id", name="tickets_changes_idx"),
         ]
 
     def __str__(self) -> str:

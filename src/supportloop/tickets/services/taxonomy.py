@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from supportloop.core.errors import Conflict, ValidationFailed
-from supportloop.core.services import event_record, field_changes
+from supportloop.core.services import change_seq_next, event_record, field_changes
 from supportloop.tickets.models import ContactReason, ProductArea, ProductFeature
 from supportloop.tickets.validation import clean_text
 
@@ -54,6 +54,8 @@ def product_feature_create(*, area: ProductArea, name: str, slug: str | None = N
 
 @transaction.atomic
 def product_feature_update(*, feature: ProductFeature, actor=None, **values) -> ProductFeature:
+    moves_area = "area" in values and values["area"] != feature.area
+    seq = change_seq_next() if moves_area else None  # its tickets change area and enter the changes feed
     if "slug" in values:
         values["slug"] = _slug(ProductFeature, values.get("name", feature.name), values["slug"], exclude_pk=feature.pk)
     changes = field_changes(feature, values)
@@ -61,7 +63,7 @@ def product_feature_update(*, feature: ProductFeature, actor=None, **values) -> 
         feature.save()
         if "area" in changes:
             # Tickets keep their area in step with their feature.
-            feature.tickets.update(product_area=feature.area)
+            feature.tickets.update(product_area=feature.area, change_seq=seq)
         event_record(actor=actor, verb="taxonomy.feature_updated", target=feature, changes=changes)
     return feature
 

@@ -13,8 +13,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from supportloop.accounts.models import Team, User
-from supportloop.core.errors import Conflict, ValidationFailed
-from supportloop.core.services import counter_next, event_record, field_changes
+from supportloop.core.errors import Conflict, TooLarge, ValidationFailed
+from supportloop.core.services import change_seq_next, counter_next, event_record, field_changes
 from supportloop.customers.models import Contact
 from supportloop.customers.services import contact_get_or_create_by_email, normalize_email
 from supportloop.tickets import hooks
@@ -102,8 +102,8 @@ def _attachments_save(message: Message, files: Iterable[IncomingFile]) -> list[A
     limit = settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES
     for f in files:
         if len(f.content) > limit:
-            raise ValidationFailed(f"Attachment {f.filename!r} is larger than {limit} bytes.",
-                                   errors={"attachments": f"{f.filename} exceeds {limit} bytes"}, status=413)
+            raise TooLarge(f"Attachment {f.filename!r} is larger than {limit} bytes.",
+                           errors={"attachments": f"{f.filename} exceeds {limit} bytes"})
         name = clean_text(f.filename, field="attachments").replace("/", "_").replace("\\", "_")[:200] or "attachment"
         attachment = Attachment(message=message, filename=name, content_type=f.content_type[:200], size=len(f.content),
                                 content_id=f.content_id[:255], is_inline=f.is_inline)
@@ -115,8 +115,11 @@ def _attachments_save(message: Message, files: Iterable[IncomingFile]) -> list[A
 
 @transaction.atomic
 def attachment_add(*, message: Message, files: Iterable[IncomingFile], actor: User | None = None) -> list[Attachment]:
+    """Attach files to an existing message; the ticket moves in the changes feed."""
+    seq = change_seq_next()
     saved = _attachments_save(message, files)
     if saved:
+        Ticket.objects.filter(pk=message.ticket_id).update(change_seq=seq)
         event_record(actor=actor, verb="attachment.added", target=message.ticket,
                      changes={"attachments": [[], [a.filename for a in saved]]})
     return saved
@@ -153,6 +156,7 @@ def ticket_create(
     created_at: datetime | None = None,
 ) -> Ticket:
     """Open a ticket with its first message. The requester is matched or created by email."""
+    seq = change_seq_next()  # first lock of the transaction, before the ticket number's (see change_seq_next)
     subject = clean_text(subject, field="subject", required=True, max_length=SUBJECT_MAX).strip()
     text, html = _body_pair(body, body_html)
     _choice(channel, Channel, "channel")
@@ -190,6 +194,7 @@ def ticket_create(
         updated_at=now,
         message_count=1,
         public_reply_count=0,
+        change_seq=seq,
     )
     _status_count_adjust(old=None, new=status)
     if tag_names:
@@ -228,6 +233,7 @@ def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | N
     if unknown:
         raise ValidationFailed(f"Unknown field(s): {', '.join(sorted(unknown))}.",
                                errors={f: "unknown field" for f in sorted(unknown)})
+    seq = change_seq_next()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if "subject" in values:
         values["subject"] = clean_text(values["subject"], field="subject", required=True,
@@ -260,6 +266,7 @@ def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | N
         elif ticket.status in ACTIVE_STATUSES:
             ticket.solved_at = None
     ticket.updated_at = now
+    ticket.change_seq = seq
     ticket.save()
     event_record(actor=actor, verb="ticket.updated", target=ticket, changes=changes)
     return ticket
@@ -271,6 +278,7 @@ def ticket_reply(*, ticket: Ticket, actor: User, body: str = "", body_html: str 
                  channel: str | None = None) -> Message:
     """Post a public agent reply; the first one sets first_response_at. Channels deliver it after commit."""
     text, html = _body_pair(body, body_html)
+    seq = change_seq_next()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     cc_list = ticket.followers if cc is None else sorted({normalize_email(e, field="cc") for e in cc})
     now = timezone.now()
@@ -296,6 +304,7 @@ def ticket_reply(*, ticket: Ticket, actor: User, body: str = "", body_html: str 
         if new_status == Status.SOLVED:
             ticket.solved_at = now
     ticket.updated_at = now
+    ticket.change_seq = seq
     ticket.save()
     event_record(actor=actor, verb="ticket.replied", target=ticket, changes={**changes, "message": [None, message.pk]})
     if channel == Channel.EMAIL:
@@ -307,6 +316,7 @@ def ticket_reply(*, ticket: Ticket, actor: User, body: str = "", body_html: str 
 def ticket_add_note(*, ticket: Ticket, actor: User, body: str = "", body_html: str = "") -> Message:
     """Add an internal note, never shown to the customer."""
     text, html = _body_pair(body, body_html)
+    seq = change_seq_next()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     now = timezone.now()
     message = Message.objects.create(ticket=ticket, kind=MessageKind.NOTE, author_type=AuthorType.AGENT,
@@ -314,7 +324,8 @@ def ticket_add_note(*, ticket: Ticket, actor: User, body: str = "", body_html: s
                                      body_original=text, created_at=now)
     ticket.message_count += 1
     ticket.updated_at = now
-    ticket.save(update_fields=["message_count", "updated_at"])
+    ticket.change_seq = seq
+    ticket.save(update_fields=["message_count", "updated_at", "change_seq"])
     event_record(actor=actor, verb="ticket.noted", target=ticket, changes={"message": [None, message.pk]})
     return message
 
@@ -329,6 +340,7 @@ def message_add_from_contact(*, ticket: Ticket, contact: Contact, body: str = ""
     if external_message_id and Message.objects.filter(external_message_id=external_message_id).exists():
         raise Conflict(f"A message with id {external_message_id!r} was already received.",
                        errors={"external_message_id": "duplicate"})
+    seq = change_seq_next()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     now = timezone.now()
     message = Message.objects.create(ticket=ticket, kind=MessageKind.REPLY, author_type=AuthorType.CONTACT,
@@ -345,6 +357,7 @@ def message_add_from_contact(*, ticket: Ticket, contact: Contact, body: str = ""
         ticket.solved_at = None
     ticket.message_count += 1
     ticket.updated_at = now
+    ticket.change_seq = seq
     ticket.save()
     event_record(actor=None, actor_label=str(contact), verb="ticket.customer_replied", target=ticket, changes=changes)
     return message
