@@ -1,0 +1,328 @@
+"""Feedback items (requests, bugs, improvements), the evidence that ties them to customers, and closing the loop.
+
+No business logic here: every write goes through feedback.services, every read through feedback.selectors.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from supportloop.customers.choices import Plan
+from supportloop.feedback.choices import (
+    Frequency, Importance, ItemStatus, Kind, NoticeKind, NoticeStatus, PickListField, Severity, Tracker,
+)
+
+
+class FeedbackItem(models.Model):
+    """Something customers asked for or ran into: a feature request, a bug or an improvement.
+
+    The problem statement describes the customer's problem ("As a ... I need ... so that ...") and is kept apart
+    from any proposed solution. A merged item keeps its row and points at the item it was merged into.
+    """
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.FEATURE_REQUEST)
+    title = models.CharField(_("title"), max_length=300)
+    problem = models.TextField(_("problem statement"), blank=True,
+                               help_text=_("The customer's problem: As a … I need … so that …"))
+    proposed_solution = models.TextField(_("proposed solution"), blank=True)
+    product_area = models.ForeignKey("tickets.ProductArea", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="feedback_items", verbose_name=_("product area"))
+    product_feature = models.ForeignKey("tickets.ProductFeature", null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="feedback_items", verbose_name=_("product feature"))
+    status = models.CharField(_("status"), max_length=20, choices=ItemStatus.choices, default=ItemStatus.NEW)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="owned_feedback_items", verbose_name=_("owner"))
+    is_public = models.BooleanField(_("public"), default=False,
+                                    help_text=_("Shown on the public roadmap (title, area and status only)."))
+    release_note = models.TextField(_("release note"), blank=True)
+    decline_reason = models.TextField(_("decline reason"), blank=True)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="merged_items", verbose_name=_("merged into"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+    shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("feedback item")
+        verbose_name_plural = _("feedback items")
+        indexes = [
+            models.Index("status", "kind", name="feedback_item_status_kind_idx"),
+            models.Index("product_area", "status", name="feedback_item_area_idx"),
+            models.Index("created_at", name="feedback_item_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("id")), name="%(app_label)s_%(class)s_not_merged_into_self"),
+            models.CheckConstraint(
+                condition=Q(status=ItemStatus.MERGED, merged_into__isnull=False)
+                | (~Q(status=ItemStatus.MERGED) & Q(merged_into__isnull=True)),
+                name="%(app_label)s_%(class)s_merged_has_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"FB-{self.pk} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"FB-{self.pk}"
+
+
+class BugReport(models.Model):
+    """The structured part of a bug: everything picked from lists except the three narrative fields."""
+
+    item = models.OneToOneField(FeedbackItem, primary_key=True, on_delete=models.CASCADE, related_name="bug_report")
+    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="bug_reports", verbose_name=_("filed from ticket"))
+    version = models.CharField(_("version / build"), max_length=100)
+    environment_browser = models.CharField(_("browser"), max_length=100)
+    environment_os = models.CharField(_("operating system"), max_length=100)
+    environment_device = models.CharField(_("device"), max_length=100)
+    environment_plan = models.CharField(_("plan"), max_length=20, choices=Plan.choices)
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
+    frequency = models.CharField(_("frequency"), max_length=20, choices=Frequency.choices)
+    steps = models.TextField(_("steps to reproduce"))
+    expected = models.TextField(_("expected result"))
+    actual = models.TextField(_("actual result"))
+    attachments = models.ManyToManyField("tickets.Attachment", blank=True, related_name="bug_reports",
+                                         verbose_name=_("attachments carried over"))
+
+    class Meta:
+        ordering = ["-item_id"]
+        verbose_name = _("bug report")
+        verbose_name_plural = _("bug reports")
+        indexes = [models.Index("severity", name="feedback_bug_severity_idx")]
+
+    def __str__(self) -> str:
+        return f"Bug report of FB-{self.item_id}"
+
+
+class PickListOption(models.Model):
+    """One admin-editable choice of a bug-report pick-list (versions, browsers, operating systems, devices)."""
+
+    field = models.CharField(_("field"), max_length=30, choices=PickListField.choices)
+    value = models.CharField(_("value"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["field", "position", "value"]
+        verbose_name = _("bug-report pick-list option")
+        verbose_name_plural = _("bug-report pick-list options")
+        constraints = [models.UniqueConstraint(fields=["field", "value"], name="%(app_label)s_%(class)s_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()}: {self.value}"
+
+
+class Evidence(models.Model):
+    """Where an item was heard: a ticket message (quoted), or a sales call or survey with a source label.
+
+    The company is the contact's company at that moment, with its plan and MRR snapshot. Counting uses the
+    company's current MRR (see selectors); the snapshot shows what the customer was worth when they asked.
+    """
+
+    item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="evidence")
+    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="feedback_evidence")
+    message = models.ForeignKey("tickets.Message", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="feedback_evidence")
+    quote = models.TextField(_("quote"), blank=True)
+    contact = models.ForeignKey("customers.Contact", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="feedback_evidence")
+    company = models.ForeignKey("customers.Company", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="feedback_evidence")
+    company_plan = models.CharField(_("plan then"), max_length=20, blank=True)
+    company_mrr = models.DecimalField(_("MRR then"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    importance = models.CharField(_("importance"), max_length=20, choices=Importance.choices,
+                                  default=Importance.IMPORTANT)
+    source = models.CharField(_("source"), max_length=100, blank=True,
+                              help_text=_("Where it was heard when there is no ticket, e.g. 'Sales call'."))
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    # The item this evidence was first linked to, kept when a merge moves it.
+    merged_from = models.ForeignKey(FeedbackItem, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(_("heard"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        indexes = [
+            models.Index("item", "created_at", name="feedback_ev_item_time_idx"),
+            models.Index("item", "contact", name="feedback_ev_item_contact_idx"),
+            models.Index("item", "company", name="feedback_ev_item_company_idx"),
+            models.Index("created_at", "item", name="feedback_ev_time_item_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Evidence for FB-{self.item_id}"
+
+
+class StatusChange(models.Model):
+    """One step of an item's status history: who, when, from, to, and why."""
+
+    item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(_("from"), max_length=20, choices=ItemStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=ItemStatus.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        indexes = [models.Index("item", "created_at", name="feedback_status_item_idx")]
+
+    def __str__(self) -> str:
+        return f"FB-{self.item_id}: {self.from_status or '-'} → {self.to_status}"
+
+
+class EngineeringLink(models.Model):
+    """A link to the engineering tracker's issue for an item (Jira, GitHub, Linear...)."""
+
+    item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="links")
+    tracker = models.CharField(_("tracker"), max_length=20, choices=Tracker.choices, default=Tracker.OTHER)
+    url = models.URLField(_("URL"), max_length=500)
+    key = models.CharField(_("key"), max_length=100, blank=True, help_text=_("e.g. PROJ-123 or org/repo#45"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("engineering link")
+        verbose_name_plural = _("engineering links")
+        constraints = [models.UniqueConstraint(fields=["item", "url"], name="%(app_label)s_%(class)s_unique_url")]
+
+    def __str__(self) -> str:
+        return self.key or self.url
+
+
+class ItemStats(models.Model):
+    """Rollup of an item's evidence, kept exact by every service that changes evidence.
+
+    Why: ranking 10,000 items over 1,000,000 evidence rows by distinct counts cannot scan the evidence in
+    200 ms. `mrr` sums the *current* MRR of the distinct companies; a company's MRR change is picked up by
+    `selectors.stats_refresh_stale_mrr()` (watermark on Company.updated_at) before ranking.
+    """
+
+    item = models.OneToOneField(FeedbackItem, primary_key=True, on_delete=models.CASCADE, related_name="stats")
+    mentions = models.PositiveIntegerField(default=0)
+    unique_contacts = models.PositiveIntegerField(default=0)
+    unique_companies = models.PositiveIntegerField(default=0)
+    blocker_contacts = models.PositiveIntegerField(default=0)
+    mrr = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    first_heard = models.DateTimeField(null=True, blank=True)
+    last_heard = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-unique_contacts"]
+        verbose_name = _("item statistics")
+        verbose_name_plural = _("item statistics")
+
+    def __str__(self) -> str:
+        return f"FB-{self.item_id}: {self.mentions} mentions, {self.unique_contacts} contacts"
+
+
+class ItemWeek(models.Model):
+    """Mentions of an item per week (week starting Monday, workspace time zone). Rollup, kept with ItemStats."""
+
+    item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="weeks")
+    week_start = models.DateField()
+    mentions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["item", "week_start"]
+        constraints = [models.UniqueConstraint(fields=["item", "week_start"], name="%(app_label)s_%(class)s_unique")]
+        indexes = [models.Index("week_start", "item", name="feedback_week_start_idx")]
+
+    def __str__(self) -> str:
+        return f"FB-{self.item_id} {self.week_start}: {self.mentions}"
+
+
+class FeedbackSettings(models.Model):
+    """The workspace's feedback settings (one row): ranking score weights and the closing-the-loop sender.
+
+    score = w_contacts·unique contacts + w_companies·unique companies + w_mrr·(MRR / 1000)
+            + w_blockers·contacts who called it a blocker + w_trend·(mentions last 4 weeks − the 4 before)
+    See docs/feedback-scoring.md.
+    """
+
+    workspace_name = models.CharField(_("workspace name"), max_length=100, default="supportloop")
+    w_contacts = models.FloatField(_("weight: unique contacts"), default=1.0)
+    w_companies = models.FloatField(_("weight: unique companies"), default=2.0)
+    w_mrr = models.FloatField(_("weight: MRR per 1,000"), default=1.0)
+    w_blockers = models.FloatField(_("weight: blocker contacts"), default=3.0)
+    w_trend = models.FloatField(_("weight: 4-week trend"), default=0.5)
+    notice_from_email = models.EmailField(_("closing-the-loop sender"), blank=True,
+                                          help_text=_("Empty: DEFAULT_FROM_EMAIL."))
+    mrr_watermark = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("feedback settings")
+        verbose_name_plural = _("feedback settings")
+
+    def __str__(self) -> str:
+        return f"Feedback settings ({self.workspace_name})"
+
+
+class NoticeTemplate(models.Model):
+    """The workspace's message to a customer when their request ships or is declined, one row per language.
+
+    Body and subject are Django templates with {{ name }}, {{ item_title }}, {{ release_note }},
+    {{ decline_reason }} and {{ workspace }}.
+    """
+
+    kind = models.CharField(_("kind"), max_length=20, choices=NoticeKind.choices)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"))
+
+    class Meta:
+        ordering = ["kind", "language"]
+        verbose_name = _("closing-the-loop template")
+        verbose_name_plural = _("closing-the-loop templates")
+        constraints = [models.UniqueConstraint(fields=["kind", "language"], name="%(app_label)s_%(class)s_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.language})"
+
+
+class ClosingNotice(models.Model):
+    """One contact told about one item's outcome. The unique (item, contact, kind) makes the mail idempotent."""
+
+    item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="notices")
+    contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="feedback_notices")
+    kind = models.CharField(_("kind"), max_length=20, choices=NoticeKind.choices)
+    status = models.CharField(_("status"), max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.SENDING)
+    email = models.EmailField(_("email"), blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="feedback_notices", verbose_name=_("originating ticket"))
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("closing-the-loop notice")
+        verbose_name_plural = _("closing-the-loop notices")
+        constraints = [
+            models.UniqueConstraint(fields=["item", "contact", "kind"], name="%(app_label)s_%(class)s_once"),
+        ]
+        indexes = [models.Index("sent_at", name="feedback_notice_sent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} notice of FB-{self.item_id} to contact {self.contact_id}"

@@ -1,0 +1,157 @@
+"""The counting rules in SQL, and the rollup rows (ItemStats, ItemWeek) that keep ranking fast.
+
+Counting an item's evidence (the one definition, used live for one item and to rebuild the rollups):
+- mentions: evidence rows;
+- unique contacts / unique companies: COUNT(DISTINCT ...), so a contact heard twice is one customer;
+- MRR: the sum of the *current* MRR of the distinct companies. It is a correlated subquery
+  `SUM(company.mrr) WHERE company.id IN (companies of the item's evidence)`, never `SUM(DISTINCT mrr)`,
+  which would merge two companies that happen to pay the same amount;
+- first/last heard: MIN/MAX of the evidence time;
+- weekly mentions bucketed by the Monday of the week in the workspace time zone.
+
+Services call `stats_recompute(item_ids=...)` in the same transaction as any evidence change, merge or
+deletion, so the rollups are exact. Recomputing one item reads only that item's evidence (index on item).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, DecimalField, F, Func, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, TruncWeek
+from django.utils import timezone
+
+from supportloop.customers.models import Company
+from supportloop.feedback.choices import Importance
+from supportloop.feedback.models import Evidence, FeedbackItem, FeedbackSettings, ItemStats, ItemWeek
+
+WEEKS = 12
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_starts(*, today: date | None = None, weeks: int = WEEKS) -> list[date]:
+    """The Mondays of the last `weeks` weeks, oldest first; the last one is the current (partial) week."""
+    this_monday = week_start(today or timezone.localdate())
+    return [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+
+
+def week_bounds_dt(day: date) -> datetime:
+    """Midnight at the start of `day` in the workspace time zone, as an aware datetime."""
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def mrr_subquery(item_ref, evidence_filter: Q | None = None) -> Coalesce:
+    """SUM of current company MRR over the distinct companies of one item's (filtered) evidence."""
+    companies = Evidence.objects.filter(evidence_filter or Q(), item_id=item_ref, company_id__isnull=False)
+    total = (Company.objects.filter(pk__in=companies.values("company_id")).order_by()
+             .annotate(total=Func(F("mrr"), function="SUM")).values("total")[:1])
+    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=14, decimal_places=2)),
+                    Value(Decimal("0")), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def figure_aggregates(prefix: str = "", evidence_filter: Q | None = None) -> dict:
+    """Aggregates over evidence rows; `prefix` is "evidence__" when aggregating from FeedbackItem."""
+    def q(extra: Q | None = None) -> Q | None:
+        parts = [p for p in (evidence_filter, extra) if p is not None]
+        if not parts:
+            return None
+        combined = parts[0]
+        for p in parts[1:]:
+            combined &= p
+        return combined
+
+    blocker = Q(**{f"{prefix}importance": Importance.BLOCKER})
+    return {
+        "mentions": Count(f"{prefix}id", filter=q()),
+        "unique_contacts": Count(f"{prefix}contact", distinct=True, filter=q()),
+        "unique_companies": Count(f"{prefix}company", distinct=True, filter=q()),
+        "blocker_contacts": Count(f"{prefix}contact", distinct=True, filter=q(blocker)),
+        "first_heard": Min(f"{prefix}created_at", filter=q()),
+        "last_heard": Max(f"{prefix}created_at", filter=q()),
+    }
+
+
+def _weeks_for(ids: list[int]) -> list[ItemWeek]:
+    rows = (Evidence.objects.filter(item_id__in=ids)
+            .annotate(week=TruncWeek("created_at")).values("item_id", "week")
+            .annotate(n=Count("id")).order_by())
+    out = []
+    for row in rows:
+        week = row["week"]
+        day = timezone.localtime(week).date() if isinstance(week, datetime) else week
+        out.append(ItemWeek(item_id=row["item_id"], week_start=week_start(day), mentions=row["n"]))
+    return out
+
+
+@transaction.atomic
+def stats_recompute(*, item_ids: Iterable[int]) -> None:
+    """Rebuild ItemStats and ItemWeek of the given items from their evidence (exact)."""
+    ids = sorted({int(i) for i in item_ids if i is not None})
+    if not ids:
+        return
+    now = timezone.now()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows = (FeedbackItem.objects.filter(pk__in=chunk).order_by()
+                .annotate(**figure_aggregates("evidence__")).values("pk", *figure_aggregates().keys()))
+        mrr = dict(FeedbackItem.objects.filter(pk__in=chunk).order_by()
+                   .annotate(m=mrr_subquery(OuterRef(OuterRef("pk")))).values_list("pk", "m"))
+        stats = [ItemStats(item_id=r["pk"], mentions=r["mentions"], unique_contacts=r["unique_contacts"],
+                           unique_companies=r["unique_companies"], blocker_contacts=r["blocker_contacts"],
+                           first_heard=r["first_heard"], last_heard=r["last_heard"],
+                           mrr=mrr.get(r["pk"]) or Decimal("0"), computed_at=now) for r in rows]
+        ItemStats.objects.filter(item_id__in=chunk).delete()
+        ItemStats.objects.bulk_create(stats)
+        ItemWeek.objects.filter(item_id__in=chunk).delete()
+        ItemWeek.objects.bulk_create(_weeks_for(chunk), batch_size=2000)
+
+
+def stats_rebuild_all() -> int:
+    """Rebuild every item's rollups (after a bulk load or to repair); returns the number of items."""
+    ids = list(FeedbackItem.objects.values_list("pk", flat=True))
+    stats_recompute(item_ids=ids)
+    settings_row = feedback_settings()
+    FeedbackSettings.objects.filter(pk=settings_row.pk).update(mrr_watermark=timezone.now())
+    return len(ids)
+
+
+def feedback_settings() -> FeedbackSettings:
+    """The workspace's one settings row, created with defaults on first use."""
+    row = FeedbackSettings.objects.order_by("pk").first()
+    if row is None:
+        row, _ = FeedbackSettings.objects.get_or_create(pk=1)
+    return row
+
+
+def stats_refresh_stale_mrr() -> int:
+    """Bring rollup MRR up to date with companies changed since the last refresh; returns items refreshed.
+
+    Company.updated_at is indexed and set by customers.services.company_update, so this is one index probe
+    when nothing changed.
+    """
+    row = feedback_settings()
+    qs = Company.objects.all()
+    if row.mrr_watermark is not None:
+        qs = qs.filter(updated_at__gt=row.mrr_watermark)
+    latest = qs.aggregate(m=Max("updated_at"))["m"]
+    if latest is None:
+        if row.mrr_watermark is None:
+            FeedbackSettings.objects.filter(pk=row.pk).update(mrr_watermark=timezone.now())
+        return 0
+    changed = qs.values("pk")
+    item_ids = list(Evidence.objects.filter(company_id__in=changed).values_list("item_id", flat=True).distinct())
+    if item_ids:
+        with transaction.atomic():
+            for start in range(0, len(item_ids), 500):
+                chunk = item_ids[start:start + 500]
+                mrr = dict(FeedbackItem.objects.filter(pk__in=chunk).order_by()
+                           .annotate(m=mrr_subquery(OuterRef(OuterRef("pk")))).values_list("pk", "m"))
+                for item_id, value in mrr.items():
+                    ItemStats.objects.filter(item_id=item_id).update(mrr=value or Decimal("0"))
+    FeedbackSettings.objects.filter(pk=row.pk).update(mrr_watermark=latest)
+    return len(item_ids)

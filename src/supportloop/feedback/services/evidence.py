@@ -1,0 +1,235 @@
+"""Writes to evidence (where an item was heard) and structured bug reports."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.services import event_record, field_changes
+from supportloop.core.validation import clean_text
+from supportloop.customers.choices import Plan
+from supportloop.customers.models import Contact
+from supportloop.feedback.choices import Frequency, Importance, ItemStatus, Kind, PickListField, Severity
+from supportloop.feedback.models import BugReport, Evidence, FeedbackItem, PickListOption
+from supportloop.feedback.rollups import stats_recompute
+from supportloop.feedback.services.items import feedback_item_create
+from supportloop.tickets.models import Attachment, Message, Ticket
+
+QUOTE_MAX = 2000
+SOURCE_MAX = 100
+
+
+def _check_importance(importance: str) -> None:
+    if importance not in Importance.values:
+        raise ValidationFailed(f"Unknown importance {importance!r}.",
+                               errors={"importance": f"must be one of {', '.join(Importance.values)}"})
+
+
+@transaction.atomic
+def evidence_add(*, item: FeedbackItem, actor, ticket: Ticket | None = None, message: Message | None = None,
+                 quote: str = "", contact: Contact | None = None, importance: str = Importance.IMPORTANT,
+                 source: str = "", heard_at: datetime | None = None) -> Evidence:
+    """Link an item to where it was heard.
+
+    The contact defaults to the message's author (a customer) or the ticket's requester; the company, its plan
+    and MRR are snapshotted now. Without a ticket a source label is required ("Sales call", "NPS survey").
+    The evidence is dated when it was heard: the message's time, `heard_at`, or now.
+    """
+    if item.status == ItemStatus.MERGED:
+        raise Conflict(f"{item.reference} was merged into FB-{item.merged_into_id}; add evidence there.",
+                       errors={"item": f"merged into FB-{item.merged_into_id}"})
+    _check_importance(importance)
+    quote = clean_text(quote, field="quote").strip()
+    source = clean_text(source, field="source", max_length=SOURCE_MAX).strip()
+    if message is not None:
+        if ticket is not None and message.ticket_id != ticket.pk:
+            raise ValidationFailed("The message belongs to another ticket.", errors={"message": "not on this ticket"})
+        ticket = ticket or message.ticket
+        if Evidence.objects.filter(item=item, message=message).exists():
+            raise Conflict("That message is already evidence for this item.", errors={"message": "already linked"})
+        if not quote:
+            quote = message.body_text.strip()
+    if ticket is None and not source:
+        raise ValidationFailed("Evidence without a ticket needs a source label (e.g. 'Sales call').",
+                               errors={"source": "required without a ticket"})
+    if contact is None:
+        if message is not None and message.author_contact_id:
+            contact = message.author_contact
+        elif ticket is not None:
+            contact = ticket.requester
+    if len(quote) > QUOTE_MAX:
+        quote = quote[: QUOTE_MAX - 1] + "…"
+    company = contact.company if contact is not None and contact.company_id else None
+    evidence = Evidence.objects.create(
+        item=item, ticket=ticket, message=message, quote=quote, contact=contact, company=company,
+        company_plan=company.plan if company else "", company_mrr=company.mrr if company else Decimal("0"),
+        importance=importance, source=source, linked_by=actor,
+        created_at=heard_at or (message.created_at if message is not None else timezone.now()),
+    )
+    stats_recompute(item_ids=[item.pk])
+    FeedbackItem.objects.filter(pk=item.pk).update(updated_at=timezone.now())
+    event_record(actor=actor, verb="feedback_item.evidence_added", target=item, changes={
+        "evidence": [None, evidence.pk], "ticket": [None, ticket.pk if ticket else None],
+        "contact": [None, contact.pk if contact else None], "company": [None, company.pk if company else None],
+        "importance": [None, importance], "source": [None, source or None]})
+    return evidence
+
+
+@transaction.atomic
+def evidence_update(*, evidence: Evidence, actor, importance: str | None = None, quote: str | None = None) -> Evidence:
+    values = {}
+    if importance is not None:
+        _check_importance(importance)
+        values["importance"] = importance
+    if quote is not None:
+        values["quote"] = clean_text(quote, field="quote").strip()[:QUOTE_MAX]
+    changes = field_changes(evidence, values)
+    if changes:
+        evidence.save()
+        stats_recompute(item_ids=[evidence.item_id])
+        event_record(actor=actor, verb="feedback_item.evidence_updated", target=evidence.item,
+                     changes={**changes, "evidence": [evidence.pk, evidence.pk]})
+    return evidence
+
+
+@transaction.atomic
+def evidence_remove(*, evidence: Evidence, actor) -> None:
+    """Unlink one piece of evidence; the item's counts are recomputed in the same transaction."""
+    item = evidence.item
+    event_record(actor=actor, verb="feedback_item.evidence_removed", target=item, changes={
+        "evidence": [evidence.pk, None], "ticket": [evidence.ticket_id, None],
+        "contact": [evidence.contact_id, None]})
+    evidence.delete()
+    stats_recompute(item_ids=[item.pk])
+
+
+def picklist_values(field: str) -> list[str]:
+    """The active options of one bug-report pick-list, in admin order."""
+    return list(PickListOption.objects.filter(field=field, is_active=True).values_list("value", flat=True))
+
+
+BUG_TEXT_FIELDS = {"steps": "steps to reproduce", "expected": "expected result", "actual": "actual result"}
+
+
+def _bug_fields_check(values: dict, *, partial: bool = False) -> dict:
+    """Check every structured field and collect all errors at once, each naming its field."""
+    errors: dict[str, str] = {}
+    options = {f: set() for f in PickListField.values}
+    for field, value in PickListOption.objects.filter(is_active=True).values_list("field", "value"):
+        options[field].add(value)
+    fixed = {"environment_plan": Plan.values, "severity": Severity.values, "frequency": Frequency.values}
+    clean = {}
+    for field in [*PickListField.values, *fixed]:
+        if partial and field not in values:
+            continue
+        value = (values.get(field) or "").strip()
+        allowed = options.get(field) if field in options else fixed[field]
+        if not value:
+            errors[field] = "required"
+        elif value not in allowed:
+            errors[field] = f"must be one of: {', '.join(sorted(allowed)) or '(no options configured)'}"
+        clean[field] = value
+    for field, label in BUG_TEXT_FIELDS.items():
+        if partial and field not in values:
+            continue
+        try:
+            value = clean_text(values.get(field), field=field).strip()
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+            continue
+        if not value:
+            errors[field] = f"required: the {label}"
+        clean[field] = value
+    if errors:
+        missing = [f for f, msg in errors.items() if msg.startswith("required")]
+        detail = ("Missing: " + ", ".join(missing) + ". ") if missing else ""
+        invalid = [f for f in errors if f not in missing]
+        detail += ("Not in the list: " + ", ".join(invalid) + ".") if invalid else ""
+        raise ValidationFailed(f"The bug report is incomplete. {detail}".strip(), errors=errors)
+    return clean
+
+
+@transaction.atomic
+def bug_report_file(*, actor, ticket: Ticket | None = None, title: str, product_feature, version: str,
+                    environment_browser: str, environment_os: str, environment_device: str, environment_plan: str,
+                    severity: str, frequency: str, steps: str, expected: str, actual: str,
+                    carry_attachment_ids: Iterable[int] = (), problem: str = "", owner=None,
+                    importance: str = Importance.IMPORTANT, message: Message | None = None) -> FeedbackItem:
+    """File a bug from the structured form (kind=bug); with a ticket, the ticket becomes its first evidence.
+
+    Attachments of the ticket's messages can be carried over (linked, not copied).
+    """
+    errors: dict[str, str] = {}
+    try:
+        title = clean_text(title, field="title", required=True, max_length=300).strip()
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if product_feature is None:
+        errors["product_feature"] = "required"
+    try:
+        clean = _bug_fields_check({
+            "version": version, "environment_browser": environment_browser, "environment_os": environment_os,
+            "environment_device": environment_device, "environment_plan": environment_plan, "severity": severity,
+            "frequency": frequency, "steps": steps, "expected": expected, "actual": actual})
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+        clean = {}
+    if errors:
+        raise ValidationFailed("The bug report is incomplete: " + ", ".join(
+            f"{f} ({m})" for f, m in errors.items()) + ".", errors=errors)
+    attachment_ids = sorted({int(i) for i in carry_attachment_ids})
+    attachments = []
+    if attachment_ids:
+        if ticket is None:
+            raise ValidationFailed("Attachments can only be carried over from the bug's ticket.",
+                                   errors={"carry_attachment_ids": "no ticket given"})
+        attachments = list(Attachment.objects.filter(pk__in=attachment_ids, message__ticket=ticket))
+        if len(attachments) != len(attachment_ids):
+            found = {a.pk for a in attachments}
+            raise ValidationFailed("Some attachments are not on this ticket.", errors={
+                "carry_attachment_ids": "not on the ticket: " + ", ".join(str(i) for i in attachment_ids
+                                                                           if i not in found)})
+    item = feedback_item_create(kind=Kind.BUG, title=title, problem=problem, product_feature=product_feature,
+                                owner=owner, actor=actor)
+    report = BugReport.objects.create(item=item, ticket=ticket, **clean)
+    if attachments:
+        report.attachments.set(attachments)
+    event_record(actor=actor, verb="feedback_item.bug_filed", target=item, changes={
+        **{k: [None, v] for k, v in clean.items() if k not in BUG_TEXT_FIELDS},
+        "ticket": [None, ticket.pk if ticket else None], "attachments": [[], attachment_ids]})
+    if ticket is not None:
+        if message is None:
+            message = ticket.messages.filter(author_type="contact").order_by("created_at", "id").first()
+        evidence_add(item=item, actor=actor, ticket=ticket, message=message, importance=importance,
+                     quote=(message.body_text if message else clean["actual"]))
+    return item
+
+
+@transaction.atomic
+def bug_report_update(*, item: FeedbackItem, actor, carry_attachment_ids: Iterable[int] | None = None,
+                      **values) -> BugReport:
+    """Change fields of a bug report; the same validation as filing, for the fields given."""
+    report = BugReport.objects.select_for_update().get(item=item)
+    unknown = set(values) - set(PickListField.values) - {"environment_plan", "severity", "frequency"} - set(BUG_TEXT_FIELDS)
+    if unknown:
+        raise ValidationFailed("Unknown bug-report field(s).", errors={f: "unknown field" for f in sorted(unknown)})
+    clean = _bug_fields_check(values, partial=True)
+    changes = field_changes(report, clean)
+    if carry_attachment_ids is not None:
+        ids = sorted({int(i) for i in carry_attachment_ids})
+        attachments = list(Attachment.objects.filter(pk__in=ids, message__ticket_id=report.ticket_id))
+        if len(attachments) != len(ids):
+            raise ValidationFailed("Some attachments are not on the bug's ticket.",
+                                   errors={"carry_attachment_ids": "not on the ticket"})
+        before = sorted(report.attachments.values_list("pk", flat=True))
+        if before != ids:
+            report.attachments.set(attachments)
+            changes["attachments"] = [before, ids]
+    if changes:
+        report.save()
+        event_record(actor=actor, verb="feedback_item.bug_updated", target=item, changes=changes)
+    return report
