@@ -15,6 +15,10 @@ def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # Rate-limit counters live in the cache; ids repeat across tests, so every test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture

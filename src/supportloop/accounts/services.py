@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,6 +13,7 @@ from supportloop.accounts.choices import Role
 from supportloop.accounts.models import ApiToken, Team, User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record, field_changes
+from supportloop.core.validation import clean_text
 
 TOKEN_PREFIX = "slp_"
 
@@ -19,11 +22,23 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _email(raw: str) -> str:
+    email = clean_text(raw, field="email", max_length=254).strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationFailed(f"{raw!r} is not a valid email address.", errors={"email": "not a valid email address"})
+    return email
+
+
 @transaction.atomic
 def user_create(*, username: str, email: str = "", password: str | None = None, role: str = Role.AGENT,
                 first_name: str = "", last_name: str = "", language: str = "", actor: User | None = None) -> User:
     if role not in Role.values:
         raise ValidationFailed(f"Unknown role {role!r}.", errors={"role": f"must be one of {', '.join(Role.values)}"})
+    username = clean_text(username, field="username", required=True, max_length=150).strip()
+    email = _email(email)
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict(f"A user named {username!r} already exists.", errors={"username": "already taken"})
     user = User(username=username, email=email, role=role, first_name=first_name, last_name=last_name,
@@ -39,6 +54,11 @@ def user_create(*, username: str, email: str = "", password: str | None = None, 
 
 @transaction.atomic
 def user_update(*, user: User, actor: User | None, **values) -> User:
+    if "email" in values:
+        values["email"] = _email(values["email"])
+    for name in ("first_name", "last_name", "signature"):
+        if name in values:
+            values[name] = clean_text(values[name], field=name, max_length=150 if name != "signature" else 5000)
     if "role" in values and values["role"] not in Role.values:
         raise ValidationFailed("Unknown role.", errors={"role": f"must be one of {', '.join(Role.values)}"})
     changes = field_changes(user, values)
@@ -52,6 +72,8 @@ def user_update(*, user: User, actor: User | None, **values) -> User:
 
 @transaction.atomic
 def team_create(*, name: str, slug: str, members: list[User] | None = None, actor: User | None = None) -> Team:
+    if Team.objects.filter(name=name).exists():
+        raise Conflict(f"A team named {name!r} already exists.", errors={"name": "already taken"})
     if Team.objects.filter(slug=slug).exists():
         raise Conflict(f"A team with slug {slug!r} already exists.", errors={"slug": "already taken"})
     team = Team.objects.create(name=name, slug=slug)
@@ -62,8 +84,30 @@ def team_create(*, name: str, slug: str, members: list[User] | None = None, acto
 
 
 @transaction.atomic
+def team_update(*, team: Team, actor: User | None, members: list[User] | None = None, **values) -> Team:
+    """Rename a team, change its slug or replace its members."""
+    if "slug" in values and Team.objects.filter(slug=values["slug"]).exclude(pk=team.pk).exists():
+        raise Conflict(f"A team with slug {values['slug']!r} already exists.", errors={"slug": "already taken"})
+    if "name" in values and Team.objects.filter(name=values["name"]).exclude(pk=team.pk).exists():
+        raise Conflict(f"A team named {values['name']!r} already exists.", errors={"name": "already taken"})
+    changes = field_changes(team, values)
+    if changes:
+        team.save()
+    if members is not None:
+        before = sorted(team.members.values_list("pk", flat=True))
+        after = sorted({m.pk for m in members})
+        if before != after:
+            team.members.set(members)
+            changes["members"] = [before, after]
+    if changes:
+        event_record(actor=actor, verb="team.updated", target=team, changes=changes)
+    return team
+
+
+@transaction.atomic
 def api_token_create(*, user: User, name: str, actor: User | None = None) -> tuple[ApiToken, str]:
     """Create a token and return it with its secret, which is shown once and never stored."""
+    name = clean_text(name, field="name", required=True, max_length=100).strip()
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, prefix=raw[:12], key_hash=hash_token(raw))
     event_record(actor=actor or user, verb="api_token.created", target=token, changes={"name": [None, name]})

@@ -4,7 +4,8 @@ from supportloop.api.problems import problem_response
 
 
 class ApiBodyLimitMiddleware:
-    """Refuses API request bodies over SUPPORTLOOP_MAX_REQUEST_BYTES with a 413 problem before reading them."""
+    """Refuses API request bodies over SUPPORTLOOP_MAX_REQUEST_BYTES with a 413 problem before reading them,
+    and turns the framework's HTML 404/405 pages under /api/ into problem documents."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -16,6 +17,15 @@ class ApiBodyLimitMiddleware:
             except ValueError:
                 length = 0
             limit = settings.SUPPORTLOOP_MAX_REQUEST_BYTES
+            if request.META.get("CONTENT_TYPE", "").startswith("multipart/") and request.path.endswith("/attachments"):
+                # Uploads: the files (each checked again against the attachment limit) plus the form fields.
+                limit += settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES
             if length > limit:
                 return problem_response(413, f"The request body is {length} bytes; the limit is {limit} bytes.")
-        return self.get_response(request)
+        response = self.get_response(request)
+        if request.path.startswith("/api/") and response.status_code in (404, 405) and \
+                not response.get("Content-Type", "").startswith(("application/problem+json", "application/json")):
+            # Django's and Ninja's own 404/405 pages become problem documents too.
+            allow = {"Allow": response["Allow"]} if response.has_header("Allow") else None
+            return problem_response(response.status_code, "No such API endpoint or method.", headers=allow)
+        return response

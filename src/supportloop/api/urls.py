@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 from supportloop.api import problems
 from supportloop.api.auth import AUTH
 from supportloop.api.routers import ROUTERS
+from supportloop.api.throttling import UserRateThrottle
 
 api = NinjaAPI(
     title="supportloop API",
@@ -15,6 +16,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    throttle=[UserRateThrottle()],
 )
 problems.install(api)
 for prefix, router in ROUTERS:

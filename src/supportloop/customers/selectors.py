@@ -13,3 +13,108 @@ def company_list() -> QuerySet[Company]:
 def contact_list() -> QuerySet[Contact]:
     return Contact.objects.select_related("company").prefetch_related(
         Prefetch("emails", queryset=ContactEmail.objects.order_by("id")))
+
+
+# --- pages and lookups for the API (keyset pagination on the id, newest first) ---------------------------
+
+from dataclasses import dataclass  # noqa: E402
+from datetime import datetime  # noqa: E402
+
+from supportloop.core.errors import NotFound, ValidationFailed  # noqa: E402
+from supportloop.customers.models import CustomerNote  # noqa: E402
+
+
+def encode_id_cursor(pk: int) -> str:
+    return f"i{pk}"
+
+
+def decode_id_cursor(cursor: str) -> int:
+    if not cursor.startswith("i") or not cursor[1:].isdigit() or len(cursor) > 20:
+        raise ValidationFailed("The cursor is not valid.", errors={"cursor": "malformed"})
+    return int(cursor[1:])
+
+
+def _id_page(qs: QuerySet, *, cursor: str | None, limit: int) -> tuple[list, str | None]:
+    if cursor:
+        qs = qs.filter(pk__lt=decode_id_cursor(cursor))
+    rows = list(qs.order_by("-id")[: limit + 1])
+    next_cursor = encode_id_cursor(rows[limit - 1].pk) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+@dataclass
+class ContactFilters:
+    company: int | None = None
+    email: str | None = None
+    q: str | None = None
+    updated_since: datetime | None = None
+
+    def apply(self, qs: QuerySet[Contact]) -> QuerySet[Contact]:
+        if self.company is not None:
+            qs = qs.filter(company_id=self.company)
+        if self.email:
+            qs = qs.filter(pk__in=ContactEmail.objects.filter(email=self.email.strip().lower()).values("contact_id"))
+        if self.q:
+            qs = qs.filter(name__icontains=self.q)
+        if self.updated_since is not None:
+            qs = qs.filter(updated_at__gte=self.updated_since)
+        return qs
+
+
+def contact_page(*, filters: ContactFilters, cursor: str | None = None, limit: int = 50) -> tuple[list[Contact], str | None]:
+    """One page of contacts, newest first, with company and emails: two queries whatever the page size."""
+    return _id_page(filters.apply(contact_list()), cursor=cursor, limit=limit)
+
+
+def contact_get(*, contact_id: int) -> Contact:
+    try:
+        return contact_list().get(pk=contact_id)
+    except Contact.DoesNotExist:
+        raise NotFound(f"Contact {contact_id} does not exist.")
+
+
+@dataclass
+class CompanyFilters:
+    q: str | None = None
+    domain: str | None = None
+    plan: str | None = None
+    updated_since: datetime | None = None
+
+    def apply(self, qs: QuerySet[Company]) -> QuerySet[Company]:
+        if self.q:
+            qs = qs.filter(name__icontains=self.q)
+        if self.domain:
+            qs = qs.filter(pk__in=CompanyDomain.objects.filter(domain=self.domain.strip().lower())
+                           .values("company_id"))
+        if self.plan:
+            qs = qs.filter(plan=self.plan)
+        if self.updated_since is not None:
+            qs = qs.filter(updated_at__gte=self.updated_since)
+        return qs
+
+
+def company_page(*, filters: CompanyFilters, cursor: str | None = None, limit: int = 50) -> tuple[list[Company], str | None]:
+    """One page of companies, newest first, with domains: two queries whatever the page size."""
+    return _id_page(filters.apply(company_list()), cursor=cursor, limit=limit)
+
+
+def company_get(*, company_id: int) -> Company:
+    try:
+        return company_list().get(pk=company_id)
+    except Company.DoesNotExist:
+        raise NotFound(f"Company {company_id} does not exist.")
+
+
+def customer_notes(*, company: Company | None = None, contact: Contact | None = None) -> QuerySet[CustomerNote]:
+    """Internal notes on one company or contact, newest first, with their authors."""
+    qs = CustomerNote.objects.select_related("author")
+    qs = qs.filter(company=company) if company is not None else qs.filter(contact=contact)
+    return qs.order_by("-created_at", "-id")
+
+
+def company_get_ref(*, company_id: int, field: str = "company_id") -> Company:
+    """A company named in a request body: an unknown id is a 422 on that field, not a 404 of the URL."""
+    company = Company.objects.filter(pk=company_id).first()
+    if company is None:
+        raise ValidationFailed(f"Unknown company {company_id}.", errors={field: f"no company with id {company_id}"})
+    return company

@@ -115,3 +115,79 @@ def ticket_status_counts() -> dict[str, int]:
     counts = {s: 0 for s in Status.values}
     counts.update(dict(TicketStatusCount.objects.values_list("status", "count")))
     return counts
+
+
+# --- taxonomy, macros and attachments for the API -------------------------------------------------------
+
+from supportloop.tickets.models import (  # noqa: E402
+    Attachment, ContactReason, Macro, ProductArea, ProductFeature,
+)
+
+
+def product_areas_with_features() -> QuerySet[ProductArea]:
+    """Every product area with its features: two queries."""
+    return ProductArea.objects.prefetch_related(
+        Prefetch("features", queryset=ProductFeature.objects.order_by("position", "name"))
+    ).order_by("position", "name")
+
+
+def product_area_get(*, area_id: int) -> ProductArea:
+    try:
+        return product_areas_with_features().get(pk=area_id)
+    except ProductArea.DoesNotExist:
+        raise NotFound(f"Product area {area_id} does not exist.")
+
+
+def product_feature_get(*, feature_id: int) -> ProductFeature:
+    try:
+        return ProductFeature.objects.select_related("area").get(pk=feature_id)
+    except ProductFeature.DoesNotExist:
+        raise NotFound(f"Product feature {feature_id} does not exist.")
+
+
+def contact_reason_list() -> QuerySet[ContactReason]:
+    return ContactReason.objects.order_by("position", "name")
+
+
+def contact_reason_get(*, reason_id: int) -> ContactReason:
+    try:
+        return ContactReason.objects.get(pk=reason_id)
+    except ContactReason.DoesNotExist:
+        raise NotFound(f"Contact reason {reason_id} does not exist.")
+
+
+def macro_list(*, active: bool | None = None) -> QuerySet[Macro]:
+    qs = Macro.objects.order_by("name")
+    return qs if active is None else qs.filter(is_active=active)
+
+
+def macro_get(*, macro_id: int) -> Macro:
+    try:
+        return Macro.objects.get(pk=macro_id)
+    except Macro.DoesNotExist:
+        raise NotFound(f"Macro {macro_id} does not exist.")
+
+
+def attachment_get(*, number: int, attachment_id: int) -> Attachment:
+    """An attachment, scoped by its ticket's number so ids cannot be probed across tickets."""
+    try:
+        return Attachment.objects.select_related("message").get(pk=attachment_id, message__ticket__number=number)
+    except Attachment.DoesNotExist:
+        raise NotFound(f"Attachment {attachment_id} of ticket #{number} does not exist.")
+
+
+def message_get(*, ticket: Ticket, message_id: int | None) -> Message:
+    """One message of a ticket; None means the ticket's latest message."""
+    qs = Message.objects.filter(ticket=ticket).select_related("ticket")
+    message = qs.filter(pk=message_id).first() if message_id is not None else qs.order_by("-created_at", "-id").first()
+    if message is None:
+        raise NotFound(f"Message {message_id} of ticket #{ticket.number} does not exist.")
+    return message
+
+
+def product_area_ref(*, area_id: int, field: str = "area_id") -> ProductArea:
+    """An area named in a request body: unknown is a 422 on that field."""
+    area = ProductArea.objects.filter(pk=area_id).first()
+    if area is None:
+        raise ValidationFailed(f"Unknown product area {area_id}.", errors={field: f"no area with id {area_id}"})
+    return area

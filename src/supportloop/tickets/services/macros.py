@@ -67,6 +67,10 @@ def macro_create(*, name: str, body: str, actions: dict[str, Any] | None = None,
 def macro_update(*, macro: Macro, actor: User | None = None, **values) -> Macro:
     if "body" in values:
         values["body"] = clean_text(values["body"], field="body", required=True)
+    if "name" in values:
+        values["name"] = clean_text(values["name"], field="name", required=True, max_length=150).strip()
+        if Macro.objects.filter(name=values["name"]).exclude(pk=macro.pk).exists():
+            raise Conflict(f"A macro named {values['name']!r} exists.", errors={"name": "already used"})
     _validate_macro(values.get("body", macro.body), values.get("actions", macro.actions))
     changes = field_changes(macro, values)
     if changes:

@@ -22,6 +22,12 @@ def _slug(model, name: str, slug: str | None, exclude_pk=None) -> str:
     return value
 
 
+def _clean_name(values: dict) -> dict:
+    if "name" in values:
+        values["name"] = clean_text(values["name"], field="name", required=True, max_length=100).strip()
+    return values
+
+
 @transaction.atomic
 def product_area_create(*, name: str, slug: str | None = None, position: int = 0, actor=None) -> ProductArea:
     name = clean_text(name, field="name", required=True, max_length=100).strip()
@@ -32,6 +38,7 @@ def product_area_create(*, name: str, slug: str | None = None, position: int = 0
 
 @transaction.atomic
 def product_area_update(*, area: ProductArea, actor=None, **values) -> ProductArea:
+    _clean_name(values)
     if "slug" in values:
         values["slug"] = _slug(ProductArea, values.get("name", area.name), values["slug"], exclude_pk=area.pk)
     changes = field_changes(area, values)
@@ -54,6 +61,7 @@ def product_feature_create(*, area: ProductArea, name: str, slug: str | None = N
 
 @transaction.atomic
 def product_feature_update(*, feature: ProductFeature, actor=None, **values) -> ProductFeature:
+    _clean_name(values)
     moves_area = "area" in values and values["area"] != feature.area
     seq = change_seq_next() if moves_area else None  # its tickets change area and enter the changes feed
     if "slug" in values:
@@ -80,6 +88,7 @@ def contact_reason_create(*, name: str, slug: str | None = None, is_catch_all: b
 
 @transaction.atomic
 def contact_reason_update(*, reason: ContactReason, actor=None, **values) -> ContactReason:
+    _clean_name(values)
     if "slug" in values:
         values["slug"] = _slug(ContactReason, values.get("name", reason.name), values["slug"], exclude_pk=reason.pk)
     changes = field_changes(reason, values)

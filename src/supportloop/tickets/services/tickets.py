@@ -156,7 +156,7 @@ def ticket_create(
     created_at: datetime | None = None,
 ) -> Ticket:
     """Open a ticket with its first message. The requester is matched or created by email."""
-    seq = change_seq_next()  # first lock of the transaction, before the ticket number's (see change_seq_next)
+    change_seq_next()  # the first lock of the transaction, before the ticket number's (see change_seq_next)
     subject = clean_text(subject, field="subject", required=True, max_length=SUBJECT_MAX).strip()
     text, html = _body_pair(body, body_html)
     _choice(channel, Channel, "channel")
@@ -174,6 +174,7 @@ def ticket_create(
             raise ValidationFailed("A ticket needs a requester email.", errors={"requester_email": "required"})
         requester, _created = contact_get_or_create_by_email(email=requester_email, name=requester_name,
                                                              language=language, actor=actor)
+    seq = change_seq_next()  # again: the ticket comes after a contact created above, in feed order
     now = created_at or timezone.now()
     ticket = Ticket.objects.create(
         number=counter_next(name="ticket"),

@@ -1,0 +1,47 @@
+"""Reads of users, teams and API tokens shared by the pages and the API."""
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from supportloop.accounts.models import ApiToken, Team, User
+from supportloop.core.errors import NotFound
+
+
+def user_list(*, role: str | None = None, active: bool | None = None) -> QuerySet[User]:
+    qs = User.objects.prefetch_related(Prefetch("teams", queryset=Team.objects.only("id", "slug")))
+    if role:
+        qs = qs.filter(role=role)
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs.order_by("username")
+
+
+def user_get(*, user_id: int) -> User:
+    try:
+        return user_list().get(pk=user_id)
+    except User.DoesNotExist:
+        raise NotFound(f"User {user_id} does not exist.")
+
+
+def team_list() -> QuerySet[Team]:
+    return Team.objects.prefetch_related(Prefetch("members", queryset=User.objects.only("id"))).order_by("name")
+
+
+def team_get(*, team_id: int) -> Team:
+    try:
+        return team_list().get(pk=team_id)
+    except Team.DoesNotExist:
+        raise NotFound(f"Team {team_id} does not exist.")
+
+
+def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
+    """A user's own tokens, newest first (never the hashes' secrets: those are not stored)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def api_token_get_own(*, user: User, token_id: int) -> ApiToken:
+    """Scoped by owner: another user's token is reported as missing, not forbidden."""
+    try:
+        return api_tokens_of(user=user).get(pk=token_id)
+    except ApiToken.DoesNotExist:
+        raise NotFound(f"Token {token_id} does not exist.")

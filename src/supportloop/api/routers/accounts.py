@@ -1,0 +1,192 @@
+"""Users, teams and the caller's own API tokens."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Field, Query, Router, Schema
+from ninja import Status as Respond
+
+from supportloop.accounts import selectors, services
+from supportloop.accounts.models import User
+from supportloop.accounts.permissions import require
+from supportloop.api.schemas import PROBLEMS, StrictIn
+from supportloop.core.errors import ValidationFailed
+
+users = Router(tags=["users"])
+teams = Router(tags=["teams"])
+tokens = Router(tags=["tokens"])
+
+RoleT = Literal["admin", "lead", "agent", "product", "viewer"]
+LanguageT = Literal["", "en", "zh-hans", "ru"]
+
+
+class UserOut(Schema):
+    id: int
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    display_name: str
+    role: str
+    language: str
+    is_active: bool
+    teams: list[str]
+
+    @staticmethod
+    def from_user(u) -> dict:
+        return {"id": u.pk, "username": u.username, "email": u.email, "first_name": u.first_name,
+                "last_name": u.last_name, "display_name": u.display_name, "role": u.role, "language": u.language,
+                "is_active": u.is_active, "teams": [t.slug for t in u.teams.all()]}
+
+
+class UserListQuery(Schema):
+    role: RoleT | None = None
+    active: bool | None = None
+
+
+class UserCreateIn(StrictIn):
+    username: str = Field(..., min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")
+    email: str = Field("", max_length=254)
+    role: RoleT = "agent"
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
+    language: LanguageT = ""
+    password: str | None = Field(None, min_length=10, max_length=200)
+
+
+class UserUpdateIn(StrictIn):
+    email: str | None = Field(None, max_length=254)
+    role: RoleT | None = None
+    first_name: str | None = Field(None, max_length=150)
+    last_name: str | None = Field(None, max_length=150)
+    language: LanguageT | None = None
+    is_active: bool | None = None
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    slug: str
+    member_ids: list[int]
+
+    @staticmethod
+    def from_team(t) -> dict:
+        return {"id": t.pk, "name": t.name, "slug": t.slug, "member_ids": sorted(m.pk for m in t.members.all())}
+
+
+class TeamCreateIn(StrictIn):
+    name: str = Field(..., min_length=1, max_length=100)
+    slug: str = Field(..., min_length=1, max_length=100, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    member_ids: list[int] = Field(default_factory=list, max_length=500)
+
+
+class TeamUpdateIn(StrictIn):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    slug: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    member_ids: list[int] | None = Field(None, max_length=500)
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreatedOut(TokenOut):
+    secret: str = Field(..., description="Shown once: only a hash is stored.")
+
+
+class TokenCreateIn(StrictIn):
+    name: str = Field(..., min_length=1, max_length=100)
+
+
+def _members(ids: list[int]) -> list[User]:
+    found = list(User.objects.filter(pk__in=set(ids)))
+    missing = sorted(set(ids) - {u.pk for u in found})
+    if missing:
+        raise ValidationFailed("Unknown member id(s).", errors={"member_ids": f"no user with id {missing}"})
+    return found
+
+
+def _set(payload) -> dict:
+    return {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
+
+
+@users.get("", response={200: list[UserOut], **PROBLEMS}, summary="List users")
+def user_list(request, query: Query[UserListQuery]):
+    require(request.auth, "user.view")
+    return [UserOut.from_user(u) for u in selectors.user_list(role=query.role, active=query.active)]
+
+
+@users.get("/me", response={200: UserOut, **PROBLEMS}, summary="The signed-in user")
+def user_me(request):
+    return UserOut.from_user(selectors.user_get(user_id=request.auth.pk))
+
+
+@users.post("", response={201: UserOut, **PROBLEMS}, summary="Create a user (admins)")
+def user_create(request, payload: UserCreateIn):
+    require(request.auth, "user.write")
+    user = services.user_create(actor=request.auth, **payload.model_dump())
+    return Respond(201, UserOut.from_user(selectors.user_get(user_id=user.pk)))
+
+
+@users.get("/{int:user_id}", response={200: UserOut, **PROBLEMS}, summary="Read a user")
+def user_read(request, user_id: int):
+    require(request.auth, "user.view")
+    return UserOut.from_user(selectors.user_get(user_id=user_id))
+
+
+@users.patch("/{int:user_id}", response={200: UserOut, **PROBLEMS}, summary="Update a user (admins)")
+def user_update(request, user_id: int, payload: UserUpdateIn):
+    require(request.auth, "user.write")
+    services.user_update(user=selectors.user_get(user_id=user_id), actor=request.auth, **_set(payload))
+    return UserOut.from_user(selectors.user_get(user_id=user_id))
+
+
+@teams.get("", response={200: list[TeamOut], **PROBLEMS}, summary="List teams")
+def team_list(request):
+    require(request.auth, "user.view")
+    return [TeamOut.from_team(t) for t in selectors.team_list()]
+
+
+@teams.post("", response={201: TeamOut, **PROBLEMS}, summary="Create a team (admins)")
+def team_create(request, payload: TeamCreateIn):
+    require(request.auth, "team.write")
+    team = services.team_create(name=payload.name, slug=payload.slug, members=_members(payload.member_ids),
+                                actor=request.auth)
+    return Respond(201, TeamOut.from_team(selectors.team_get(team_id=team.pk)))
+
+
+@teams.patch("/{int:team_id}", response={200: TeamOut, **PROBLEMS}, summary="Update a team (admins)")
+def team_update(request, team_id: int, payload: TeamUpdateIn):
+    require(request.auth, "team.write")
+    values = _set(payload)
+    if "member_ids" in values:
+        values["members"] = _members(values.pop("member_ids"))
+    services.team_update(team=selectors.team_get(team_id=team_id), actor=request.auth, **values)
+    return TeamOut.from_team(selectors.team_get(team_id=team_id))
+
+
+@tokens.get("", response={200: list[TokenOut], **PROBLEMS}, summary="Your API tokens")
+def token_list(request):
+    require(request.auth, "token.manage_own")
+    return list(selectors.api_tokens_of(user=request.auth))
+
+
+@tokens.post("", response={201: TokenCreatedOut, **PROBLEMS},
+             summary="Create an API token for yourself; the secret is in this response only")
+def token_create(request, payload: TokenCreateIn):
+    require(request.auth, "token.manage_own")
+    token, secret = services.api_token_create(user=request.auth, name=payload.name, actor=request.auth)
+    return Respond(201, {**TokenOut.from_orm(token).model_dump(), "secret": secret})
+
+
+@tokens.delete("/{int:token_id}", response={200: TokenOut, **PROBLEMS}, summary="Revoke one of your tokens")
+def token_revoke(request, token_id: int):
+    require(request.auth, "token.manage_own")
+    token = selectors.api_token_get_own(user=request.auth, token_id=token_id)
+    return services.api_token_revoke(token=token, actor=request.auth)

@@ -1,0 +1,40 @@
+"""Ticket attachments: multipart upload (limit SUPPORTLOOP_MAX_ATTACHMENT_BYTES, else 413) and download."""
+from __future__ import annotations
+
+from django.http import FileResponse
+from ninja import File, Form, Router
+from ninja import Status as Respond
+from ninja.files import UploadedFile
+
+from supportloop.accounts.permissions import require
+from supportloop.api.routers.tickets import AttachmentOut
+from supportloop.api.schemas import PROBLEMS
+from supportloop.tickets import selectors, services
+from supportloop.tickets.services.tickets import IncomingFile
+
+router = Router(tags=["tickets"])
+
+
+@router.post("/{int:number}/attachments", response={201: list[AttachmentOut], **PROBLEMS},
+             summary="Attach files to a message of the ticket (default: its latest message)")
+def attachment_upload(request, number: int, files: File[list[UploadedFile]],
+                      message_id: Form[int | None] = None):
+    require(request.auth, "ticket.update")
+    ticket = selectors.ticket_get(number=number)
+    message = selectors.message_get(ticket=ticket, message_id=message_id)
+    incoming = [IncomingFile(filename=f.name or "attachment", content=f.read(),
+                             content_type=f.content_type or "application/octet-stream") for f in files]
+    saved = services.attachment_add(message=message, files=incoming, actor=request.auth)
+    return Respond(201, [{"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+                         for a in saved])
+
+
+@router.get("/{int:number}/attachments/{int:attachment_id}",
+            response={(200, "application/octet-stream"): bytes, **PROBLEMS}, summary="Download an attachment")
+def attachment_download(request, number: int, attachment_id: int):
+    require(request.auth, "ticket.view")
+    attachment = selectors.attachment_get(number=number, attachment_id=attachment_id)
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
+                            content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

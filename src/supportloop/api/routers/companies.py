@@ -1,0 +1,104 @@
+"""Companies: list with filters, create, read, update (with their email domains), notes, and their tickets."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from ninja import Field, Query, Router, Schema
+from ninja import Status as Respond
+
+from supportloop.accounts.permissions import require
+from supportloop.api.customer_schemas import CompanyOut, NoteIn, NoteOut, PageQuery
+from supportloop.api.routers.tickets import TicketOut, TicketPageOut
+from supportloop.api.schemas import PROBLEMS, StrictIn
+from supportloop.customers import selectors, services
+from supportloop.tickets import selectors as ticket_selectors
+
+router = Router(tags=["companies"])
+
+PlanT = Literal["free", "starter", "pro", "enterprise"]
+
+
+class CompanyListQuery(PageQuery):
+    q: str | None = Field(None, max_length=200, description="part of the name")
+    domain: str | None = Field(None, max_length=253)
+    plan: PlanT | None = None
+    updated_since: datetime | None = None
+
+
+class CompanyPageOut(Schema):
+    items: list[CompanyOut]
+    next_cursor: str | None
+
+
+class CompanyCreateIn(StrictIn):
+    name: str = Field(..., min_length=1, max_length=200)
+    domains: list[str] = Field(default_factory=list, max_length=50)
+    plan: PlanT = "free"
+    mrr: Decimal = Field(Decimal("0"), ge=0, lt=10_000_000_000, max_digits=12, decimal_places=2)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class CompanyUpdateIn(StrictIn):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    domains: list[str] | None = Field(None, max_length=50)
+    plan: PlanT | None = None
+    mrr: Decimal | None = Field(None, ge=0, lt=10_000_000_000, max_digits=12, decimal_places=2)
+    attributes: dict[str, Any] | None = None
+
+
+@router.get("", response={200: CompanyPageOut, **PROBLEMS}, summary="List companies (newest first)")
+def company_list(request, query: Query[CompanyListQuery]):
+    require(request.auth, "customer.view")
+    filters = selectors.CompanyFilters(q=query.q, domain=query.domain, plan=query.plan,
+                                       updated_since=query.updated_since)
+    rows, next_cursor = selectors.company_page(filters=filters, cursor=query.cursor, limit=query.limit)
+    return {"items": [CompanyOut.from_company(c) for c in rows], "next_cursor": next_cursor}
+
+
+@router.post("", response={201: CompanyOut, **PROBLEMS}, summary="Create a company (409 if a domain is taken)")
+def company_create(request, payload: CompanyCreateIn):
+    require(request.auth, "customer.write")
+    company = services.company_create(name=payload.name, domains=payload.domains, plan=payload.plan,
+                                      mrr=payload.mrr, attributes=payload.attributes, actor=request.auth)
+    return Respond(201, CompanyOut.from_company(selectors.company_get(company_id=company.pk)))
+
+
+@router.get("/{int:company_id}", response={200: CompanyOut, **PROBLEMS}, summary="Read a company")
+def company_read(request, company_id: int):
+    require(request.auth, "customer.view")
+    return CompanyOut.from_company(selectors.company_get(company_id=company_id))
+
+
+@router.patch("/{int:company_id}", response={200: CompanyOut, **PROBLEMS}, summary="Update a company")
+def company_update(request, company_id: int, payload: CompanyUpdateIn):
+    require(request.auth, "customer.write")
+    data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None or k == "domains"}
+    services.company_update(company=selectors.company_get(company_id=company_id), actor=request.auth, **data)
+    return CompanyOut.from_company(selectors.company_get(company_id=company_id))
+
+
+@router.get("/{int:company_id}/notes", response={200: list[NoteOut], **PROBLEMS}, summary="Internal notes")
+def company_notes(request, company_id: int):
+    require(request.auth, "customer.view")
+    company = selectors.company_get(company_id=company_id)
+    return [NoteOut.from_note(n) for n in selectors.customer_notes(company=company)]
+
+
+@router.post("/{int:company_id}/notes", response={201: NoteOut, **PROBLEMS}, summary="Add an internal note")
+def company_note_add(request, company_id: int, payload: NoteIn):
+    require(request.auth, "customer.write")
+    note = services.customer_note_add(body=payload.body, author=request.auth,
+                                      company=selectors.company_get(company_id=company_id))
+    return Respond(201, NoteOut.from_note(note))
+
+
+@router.get("/{int:company_id}/tickets", response={200: TicketPageOut, **PROBLEMS},
+            summary="The company's tickets (newest activity first)")
+def company_tickets(request, company_id: int, query: Query[PageQuery]):
+    require(request.auth, "ticket.view")
+    company = selectors.company_get(company_id=company_id)
+    rows, next_cursor = ticket_selectors.ticket_page(filters=ticket_selectors.TicketFilters(company=company.pk),
+                                                     cursor=query.cursor, limit=query.limit)
+    return {"items": [TicketOut.from_ticket(t) for t in rows], "next_cursor": next_cursor}

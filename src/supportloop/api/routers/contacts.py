@@ -1,0 +1,110 @@
+"""Contacts: list with filters, create, read, update, internal notes, and the contact's tickets."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Query, Router, Schema
+from ninja import Status as Respond
+
+from supportloop.accounts.permissions import require
+from supportloop.api.customer_schemas import ContactOut, NoteIn, NoteOut, PageQuery
+from supportloop.api.routers.tickets import TicketOut, TicketPageOut
+from supportloop.api.schemas import PROBLEMS, StrictIn
+from supportloop.customers import selectors, services
+from supportloop.tickets import selectors as ticket_selectors
+
+router = Router(tags=["contacts"])
+
+
+class ContactListQuery(PageQuery):
+    company: int | None = None
+    email: str | None = Field(None, max_length=254)
+    q: str | None = Field(None, max_length=200, description="part of the name")
+    updated_since: datetime | None = None
+
+
+class ContactPageOut(Schema):
+    items: list[ContactOut]
+    next_cursor: str | None
+
+
+class ContactCreateIn(StrictIn):
+    name: str = Field("", max_length=200)
+    emails: list[str] = Field(..., min_length=1, max_length=20)
+    company_id: int | None = Field(None, description="default: matched by the first email's domain")
+    language: str = Field("", max_length=10)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class ContactUpdateIn(StrictIn):
+    name: str | None = Field(None, max_length=200)
+    emails: list[str] | None = Field(None, min_length=1, max_length=20)
+    company_id: int | None = None
+    language: str | None = Field(None, max_length=10)
+    attributes: dict[str, Any] | None = None
+
+
+def _company(company_id: int | None):
+    if company_id is None:
+        return None
+    return selectors.company_get_ref(company_id=company_id)
+
+
+@router.get("", response={200: ContactPageOut, **PROBLEMS}, summary="List contacts (newest first)")
+def contact_list(request, query: Query[ContactListQuery]):
+    require(request.auth, "customer.view")
+    filters = selectors.ContactFilters(company=query.company, email=query.email, q=query.q,
+                                       updated_since=query.updated_since)
+    rows, next_cursor = selectors.contact_page(filters=filters, cursor=query.cursor, limit=query.limit)
+    return {"items": [ContactOut.from_contact(c) for c in rows], "next_cursor": next_cursor}
+
+
+@router.post("", response={201: ContactOut, **PROBLEMS}, summary="Create a contact (409 if an email is taken)")
+def contact_create(request, payload: ContactCreateIn):
+    require(request.auth, "customer.write")
+    contact = services.contact_create(name=payload.name, emails=payload.emails, language=payload.language,
+                                      company=_company(payload.company_id), attributes=payload.attributes,
+                                      actor=request.auth)
+    return Respond(201, ContactOut.from_contact(selectors.contact_get(contact_id=contact.pk)))
+
+
+@router.get("/{int:contact_id}", response={200: ContactOut, **PROBLEMS}, summary="Read a contact")
+def contact_read(request, contact_id: int):
+    require(request.auth, "customer.view")
+    return ContactOut.from_contact(selectors.contact_get(contact_id=contact_id))
+
+
+@router.patch("/{int:contact_id}", response={200: ContactOut, **PROBLEMS}, summary="Update a contact")
+def contact_update(request, contact_id: int, payload: ContactUpdateIn):
+    require(request.auth, "customer.write")
+    data = payload.model_dump(exclude_unset=True)
+    if "company_id" in data:
+        data["company"] = _company(data.pop("company_id"))
+    services.contact_update(contact=selectors.contact_get(contact_id=contact_id), actor=request.auth, **data)
+    return ContactOut.from_contact(selectors.contact_get(contact_id=contact_id))
+
+
+@router.get("/{int:contact_id}/notes", response={200: list[NoteOut], **PROBLEMS}, summary="Internal notes")
+def contact_notes(request, contact_id: int):
+    require(request.auth, "customer.view")
+    contact = selectors.contact_get(contact_id=contact_id)
+    return [NoteOut.from_note(n) for n in selectors.customer_notes(contact=contact)]
+
+
+@router.post("/{int:contact_id}/notes", response={201: NoteOut, **PROBLEMS}, summary="Add an internal note")
+def contact_note_add(request, contact_id: int, payload: NoteIn):
+    require(request.auth, "customer.write")
+    note = services.customer_note_add(body=payload.body, author=request.auth,
+                                      contact=selectors.contact_get(contact_id=contact_id))
+    return Respond(201, NoteOut.from_note(note))
+
+
+@router.get("/{int:contact_id}/tickets", response={200: TicketPageOut, **PROBLEMS},
+            summary="The contact's tickets (newest activity first)")
+def contact_tickets(request, contact_id: int, query: Query[PageQuery]):
+    require(request.auth, "ticket.view")
+    contact = selectors.contact_get(contact_id=contact_id)
+    rows, next_cursor = ticket_selectors.ticket_page(filters=ticket_selectors.TicketFilters(requester=contact.pk),
+                                                     cursor=query.cursor, limit=query.limit)
+    return {"items": [TicketOut.from_ticket(t) for t in rows], "next_cursor": next_cursor}

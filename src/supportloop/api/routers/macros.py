@@ -1,0 +1,106 @@
+"""Macros: everyone reads; leads and admins write; a preview renders one for a ticket without applying it."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Field, Query, Router, Schema
+from ninja import Status as Respond
+
+from supportloop.accounts.permissions import require
+from supportloop.api.schemas import PROBLEMS, StrictIn
+from supportloop.tickets import selectors, services
+
+router = Router(tags=["macros"])
+
+
+class MacroActions(StrictIn):
+    """What applying the macro does besides replying; every key is optional."""
+
+    status: Literal["new", "open", "pending", "on_hold", "solved", "closed"] | None = None
+    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    tags: list[str] | None = Field(None, max_length=50, description="replace the ticket's tags")
+    add_tags: list[str] | None = Field(None, max_length=50, description="add to the ticket's tags")
+    team: str | None = Field(None, max_length=100, description="team slug")
+
+
+class MacroOut(Schema):
+    id: int
+    name: str
+    body: str
+    actions: dict
+    is_active: bool
+    usage_count: int
+    created_at: datetime
+
+
+class MacroCreateIn(StrictIn):
+    name: str = Field(..., min_length=1, max_length=150)
+    body: str = Field(..., min_length=1, max_length=50_000)
+    actions: MacroActions = Field(default_factory=MacroActions)
+
+
+class MacroUpdateIn(StrictIn):
+    name: str | None = Field(None, min_length=1, max_length=150)
+    body: str | None = Field(None, min_length=1, max_length=50_000)
+    actions: MacroActions | None = None
+    is_active: bool | None = None
+
+
+class MacroListQuery(Schema):
+    active: bool | None = None
+
+
+class PreviewQuery(Schema):
+    ticket: int = Field(..., description="ticket number")
+
+
+class PreviewOut(Schema):
+    macro_id: int
+    ticket: int
+    body: str
+    actions: dict
+
+
+def _actions(actions: MacroActions | None) -> dict:
+    return actions.model_dump(exclude_none=True) if actions is not None else {}
+
+
+@router.get("", response={200: list[MacroOut], **PROBLEMS}, summary="List macros")
+def macro_list(request, query: Query[MacroListQuery]):
+    require(request.auth, "macro.view")
+    return list(selectors.macro_list(active=query.active))
+
+
+@router.post("", response={201: MacroOut, **PROBLEMS}, summary="Create a macro")
+def macro_create(request, payload: MacroCreateIn):
+    require(request.auth, "macro.write")
+    macro = services.macro_create(name=payload.name, body=payload.body, actions=_actions(payload.actions),
+                                  actor=request.auth)
+    return Respond(201, macro)
+
+
+@router.get("/{int:macro_id}", response={200: MacroOut, **PROBLEMS}, summary="Read a macro")
+def macro_read(request, macro_id: int):
+    require(request.auth, "macro.view")
+    return selectors.macro_get(macro_id=macro_id)
+
+
+@router.patch("/{int:macro_id}", response={200: MacroOut, **PROBLEMS}, summary="Update a macro")
+def macro_update(request, macro_id: int, payload: MacroUpdateIn):
+    require(request.auth, "macro.write")
+    values = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
+    if "actions" in values:
+        values["actions"] = _actions(payload.actions)
+    return services.macro_update(macro=selectors.macro_get(macro_id=macro_id), actor=request.auth, **values)
+
+
+@router.get("/{int:macro_id}/preview", response={200: PreviewOut, **PROBLEMS},
+            summary="Render a macro for a ticket without applying it")
+def macro_preview(request, macro_id: int, query: Query[PreviewQuery]):
+    require(request.auth, "macro.view")
+    require(request.auth, "ticket.view")
+    macro = selectors.macro_get(macro_id=macro_id)
+    ticket = selectors.ticket_get(number=query.ticket)
+    return {"macro_id": macro.pk, "ticket": ticket.number, "actions": macro.actions,
+            "body": services.macro_render(macro=macro, ticket=ticket, actor=request.auth)}
