@@ -1,0 +1,226 @@
+"""Forms check the shape of what people type; services decide the business rules (their DomainError
+becomes field errors here through `add_domain_error`)."""
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from supportloop.accounts.choices import Role
+from supportloop.accounts.models import Team, User
+from supportloop.core.errors import DomainError
+from supportloop.customers.choices import Plan
+from supportloop.tickets.choices import MessageKind, Priority, Status
+from supportloop.tickets.models import ContactReason, ProductArea, ProductFeature
+
+
+def add_domain_error(form: forms.Form, exc: DomainError) -> None:
+    """Show a service's refusal in place: on the fields it names, else above the form."""
+    placed = False
+    for field, message in (exc.errors or {}).items():
+        if field in form.fields:
+            form.add_error(field, str(message))
+            placed = True
+    if not placed:
+        form.add_error(None, exc.detail)
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
+class FeatureChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.area.name} › {obj.name}"
+
+
+def staff_users():
+    return User.objects.filter(is_active=True, role__in=[Role.ADMIN, Role.LEAD, Role.AGENT]).order_by("username")
+
+
+def active_features():
+    return ProductFeature.objects.filter(is_active=True).select_related("area")
+
+
+class TicketControlsForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    assignee = UserChoiceField(label=_("Assignee"), queryset=User.objects.none(), required=False,
+                               empty_label=_("Unassigned"))
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False,
+                                  empty_label=_("No team"))
+    product_feature = FeatureChoiceField(label=_("Product feature"), queryset=ProductFeature.objects.none(),
+                                         required=False, empty_label=_("None"))
+    contact_reason = forms.ModelChoiceField(label=_("Contact reason"), queryset=ContactReason.objects.none(),
+                                            required=False, empty_label=_("None"))
+    tags = forms.CharField(label=_("Tags"), required=False, max_length=500,
+                           help_text=_("Comma-separated."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_users()
+        self.fields["team"].queryset = Team.objects.all()
+        self.fields["product_feature"].queryset = active_features()
+        self.fields["contact_reason"].queryset = ContactReason.objects.filter(is_active=True)
+
+    def clean_tags(self):
+        return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
+
+
+class ComposerForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=MessageKind.choices, initial=MessageKind.REPLY,
+                             widget=forms.RadioSelect)
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000)
+    macro = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    status = forms.ChoiceField(label=_("Then set status"), required=False,
+                               choices=[("", _("Keep status"))] + list(Status.choices))
+
+
+IMPORTANCE_CHOICES = [("nice_to_have", _("Nice to have")), ("important", _("Important")), ("blocker", _("Blocker"))]
+KIND_CHOICES = [("feature_request", _("Feature request")), ("bug", _("Bug")), ("improvement", _("Improvement"))]
+ITEM_STATUS_CHOICES = [("new", _("New")), ("under_review", _("Under review")), ("planned", _("Planned")),
+                       ("in_progress", _("In progress")), ("shipped", _("Shipped")), ("declined", _("Declined"))]
+
+
+class LinkFeedbackForm(forms.Form):
+    quote = forms.CharField(label=_("Quote from the conversation"), required=False, max_length=5000,
+                            widget=forms.Textarea(attrs={"rows": 3, "data-quote-target": "1"}))
+    message = forms.IntegerField(required=False, widget=forms.HiddenInput(attrs={"data-quote-message": "1"}))
+    importance = forms.ChoiceField(label=_("Importance"), choices=IMPORTANCE_CHOICES, initial="important")
+    item = forms.IntegerField(label=_("Feedback item"), required=False)
+    new_title = forms.CharField(label=_("Or create a new item titled"), required=False, max_length=300)
+    new_kind = forms.ChoiceField(label=_("Kind"), choices=KIND_CHOICES, initial="feature_request")
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("item") and not (data.get("new_title") or "").strip():
+            raise forms.ValidationError(_("Pick an existing item or give a title for a new one."))
+        return data
+
+
+class BugReportForm(forms.Form):
+    """The structured bug form; version and environment come from the admin-edited pick-lists."""
+
+    title = forms.CharField(label=_("Title"), max_length=300)
+    product_feature = FeatureChoiceField(label=_("Product feature"), queryset=ProductFeature.objects.none(),
+                                         empty_label="—")
+    version = forms.ChoiceField(label=_("Version"))
+    environment_browser = forms.ChoiceField(label=_("Browser"))
+    environment_os = forms.ChoiceField(label=_("Operating system"))
+    environment_device = forms.ChoiceField(label=_("Device"))
+    environment_plan = forms.ChoiceField(label=_("Plan"), choices=Plan.choices)
+    severity = forms.ChoiceField(label=_("Severity"))
+    frequency = forms.ChoiceField(label=_("Frequency"))
+    steps = forms.CharField(label=_("Steps to reproduce"), widget=forms.Textarea(attrs={"rows": 4}))
+    expected = forms.CharField(label=_("Expected result"), widget=forms.Textarea(attrs={"rows": 2}))
+    actual = forms.CharField(label=_("Actual result"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        from supportloop.feedback.choices import Frequency, Severity
+        from supportloop.feedback.services import picklist_values
+
+        super().__init__(*args, **kwargs)
+        self.fields["product_feature"].queryset = active_features()
+        for name in ("version", "environment_browser", "environment_os", "environment_device"):
+            self.fields[name].choices = [("", "—")] + [(v, v) for v in picklist_values(name)]
+        self.fields["severity"].choices = Severity.choices
+        self.fields["frequency"].choices = Frequency.choices
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label=_("Add a note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=20_000)
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(label=_("Name this view"), max_length=80)
+    query = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class AccountForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), required=False, max_length=150)
+    last_name = forms.CharField(label=_("Last name"), required=False, max_length=150)
+    language = forms.ChoiceField(label=_("Interface language"), required=False)
+    signature = forms.CharField(label=_("Signature"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        from django.conf import settings
+
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("Browser default"))] + list(settings.LANGUAGES)
+
+
+class UserCreateForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    email = forms.EmailField(label=_("Email"), required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.AGENT)
+    password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput, min_length=10)
+
+
+class UserRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    is_active = forms.BooleanField(label=_("Active"), required=False)
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Team name"), max_length=100)
+    members = forms.ModelMultipleChoiceField(label=_("Members"), queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = User.objects.filter(is_active=True).order_by("username")
+
+
+class MacroForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=150)
+    body = forms.CharField(label=_("Body"), widget=forms.Textarea(attrs={"rows": 6}),
+                           help_text=_("Placeholders: {{ contact.first_name }}, {{ ticket.number }}, "
+                                       "{{ agent.name }} …"))
+    status = forms.ChoiceField(label=_("Set status"), required=False,
+                               choices=[("", _("Keep status"))] + list(Status.choices))
+    add_tags = forms.CharField(label=_("Add tags"), required=False, help_text=_("Comma-separated."))
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def actions(self) -> dict:
+        actions = {}
+        if self.cleaned_data.get("status"):
+            actions["status"] = self.cleaned_data["status"]
+        tags = [t.strip() for t in (self.cleaned_data.get("add_tags") or "").split(",") if t.strip()]
+        if tags:
+            actions["add_tags"] = tags
+        return actions
+
+
+class AreaForm(forms.Form):
+    name = forms.CharField(label=_("Area name"), max_length=100)
+
+
+class FeatureForm(forms.Form):
+    area = forms.ModelChoiceField(label=_("Area"), queryset=ProductArea.objects.none())
+    name = forms.CharField(label=_("Feature name"), max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = ProductArea.objects.all()
+
+
+class ReasonForm(forms.Form):
+    name = forms.CharField(label=_("Reason name"), max_length=100)
+    is_catch_all = forms.BooleanField(label=_("Catch-all (vague)"), required=False)
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Token name"), max_length=100)
+
+
+class ItemStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=ITEM_STATUS_CHOICES)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+    release_note = forms.CharField(label=_("Release note (sent to customers)"), required=False,
+                                   widget=forms.Textarea(attrs={"rows": 3}))
+    decline_reason = forms.CharField(label=_("Reason for declining"), required=False,
+                                     widget=forms.Textarea(attrs={"rows": 2}))
+    notify = forms.BooleanField(label=_("Tell the customers who asked"), required=False)
+
+
+class MergeForm(forms.Form):
+    target = forms.IntegerField(label=_("Merge into item number"), min_value=1)

@@ -1,0 +1,110 @@
+"""Reads for the pages that no other app needs: lean inbox rows, sidebar counts, customer panels.
+
+The inbox rows are plain dicts from `.values()` (no model instances) so 50 rows cost one SQL query, one
+query for their tags, and a Jinja2 loop (see docs/decisions/0003-inbox-rendering.md).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import Count, F, Q
+
+from supportloop.core.models import Event
+from supportloop.tickets.choices import ACTIVE_STATUSES, Priority, Status
+from supportloop.tickets.models import Ticket
+from supportloop.tickets.selectors import TicketFilters, decode_cursor, encode_cursor
+
+# sort key -> (field, descending)
+SORTS = {
+    "-updated": ("updated_at", True),
+    "updated": ("updated_at", False),
+    "-created": ("created_at", True),
+    "created": ("created_at", False),
+}
+ROW_FIELDS = ("id", "number", "subject", "status", "priority", "updated_at", "requester__name",
+              "company__name", "assignee__username", "assignee__first_name", "assignee__last_name", "team__name")
+
+
+@dataclass
+class InboxPage:
+    rows: list[dict]
+    next_cursor: str | None
+
+
+def inbox_page(*, filters: TicketFilters, sort: str = "-updated", cursor: str | None = None,
+               limit: int = 50) -> InboxPage:
+    """One page of inbox rows as dicts, keyset-paginated on (sort field, id): two queries."""
+    field, desc = SORTS.get(sort, SORTS["-updated"])
+    qs = filters.apply(Ticket.objects.all())
+    if cursor:
+        stamp, pk = decode_cursor(cursor)
+        if desc:
+            qs = qs.filter(Q(**{f"{field}__lt": stamp}) | Q(**{field: stamp, "id__lt": pk}))
+        else:
+            qs = qs.filter(Q(**{f"{field}__gt": stamp}) | Q(**{field: stamp, "id__gt": pk}))
+    order = (f"-{field}", "-id") if desc else (field, "id")
+    rows = list(qs.order_by(*order).values(*ROW_FIELDS, sort_value=F(field))[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(last["sort_value"], last["id"])
+        rows = rows[:limit]
+    tags: dict[int, list[str]] = defaultdict(list)
+    if rows:
+        through = Ticket.tags.through
+        for ticket_id, name in (through.objects.filter(ticket_id__in=[r["id"] for r in rows])
+                                .order_by("tag__name").values_list("ticket_id", "tag__name")):
+            tags[ticket_id].append(name)
+    for row in rows:
+        row["tags"] = tags.get(row["id"], [])
+    return InboxPage(rows=rows, next_cursor=next_cursor)
+
+
+COUNTS_TTL = 15  # seconds; the sidebar may lag a few seconds behind, the rows never do
+
+
+def inbox_counts(*, user) -> dict:
+    """Counts per built-in view, per team and per product area, over active tickets.
+
+    Three aggregate queries over the active tickets (partial index), cached for a few seconds per user;
+    the per-status figures come from the exact rollup table.
+    """
+    key = f"web:inbox-counts:{user.pk}"
+    counts = cache.get(key)
+    if counts is not None:
+        return counts
+    from supportloop.tickets.selectors import ticket_status_counts
+
+    by_status = ticket_status_counts()
+    active = Ticket.objects.filter(status__in=ACTIVE_STATUSES)
+    figures = active.aggregate(
+        mine=Count("id", filter=Q(assignee_id=user.pk)),
+        unassigned=Count("id", filter=Q(assignee__isnull=True)),
+        urgent=Count("id", filter=Q(priority=Priority.URGENT)),
+    )
+    counts = {
+        "all": sum(by_status[s] for s in ACTIVE_STATUSES),
+        "pending": by_status[Status.PENDING],
+        "solved": by_status[Status.SOLVED],
+        **figures,
+        "team": dict(active.exclude(team__isnull=True).values_list("team").annotate(n=Count("id")).order_by()),
+        "area": dict(active.exclude(product_area__isnull=True).values_list("product_area")
+                     .annotate(n=Count("id")).order_by()),
+    }
+    cache.set(key, counts, COUNTS_TTL)
+    return counts
+
+
+def ticket_timeline(*, ticket, limit: int = 40) -> list[Event]:
+    """The newest audit events of a ticket, newest first: one query."""
+    return list(Event.objects.filter(target_type="tickets.ticket", target_id=str(ticket.pk))
+                .select_related(None).order_by("-created_at", "-id")[:limit])
+
+
+def contact_recent_tickets(*, contact_id: int, exclude_id: int | None = None, limit: int = 5) -> list[dict]:
+    qs = Ticket.objects.filter(requester_id=contact_id)
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return list(qs.order_by("-updated_at").values("number", "subject", "status", "updated_at")[:limit])

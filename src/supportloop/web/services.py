@@ -1,0 +1,45 @@
+"""Writes owned by the web app: saved inbox views."""
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+from django.db import transaction
+
+from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.services import event_record
+from supportloop.web.models import SavedView
+
+# Only these inbox parameters are kept in a saved view (never a cursor or a page).
+SAVED_VIEW_KEYS = ("status", "priority", "assignee", "team", "area", "reason", "tag", "sort", "view")
+
+
+def saved_view_query(raw: str) -> str:
+    """Keep the known filter keys of a query string, in a stable order."""
+    pairs = [(k, v) for k, v in parse_qsl(raw or "", keep_blank_values=False) if k in SAVED_VIEW_KEYS]
+    return urlencode(sorted(pairs))
+
+
+@transaction.atomic
+def saved_view_create(*, user, name: str, query: str) -> SavedView:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("A saved view needs a name.", errors={"name": "required"})
+    if len(name) > 80:
+        raise ValidationFailed("A name is at most 80 characters.", errors={"name": "at most 80 characters"})
+    clean = saved_view_query(query)
+    if not clean:
+        raise ValidationFailed("Choose at least one filter to save.", errors={"query": "no filters"})
+    if SavedView.objects.filter(user=user, name=name).exists():
+        raise Conflict(f"You already have a view named {name!r}.", errors={"name": "already used"})
+    position = SavedView.objects.filter(user=user).count()
+    view = SavedView.objects.create(user=user, name=name, query=clean, position=position)
+    event_record(actor=user, verb="saved_view.created", target=view, changes={"query": [None, clean]})
+    return view
+
+
+@transaction.atomic
+def saved_view_delete(*, view: SavedView, actor) -> None:
+    if view.user_id != actor.pk:
+        raise ValidationFailed("That view belongs to someone else.", errors={"view": "not yours"})
+    event_record(actor=actor, verb="saved_view.deleted", target=view, changes={"name": [view.name, None]})
+    view.delete()

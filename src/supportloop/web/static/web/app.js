@@ -1,0 +1,109 @@
+/* supportloop: keyboard shortcuts and small behaviours. No inline scripts (CSP script-src 'self'). */
+(function () {
+  "use strict";
+
+  function typing(target) {
+    var tag = (target.tagName || "").toLowerCase();
+    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
+  }
+
+  /* Inbox: j/k move the selection, o or Enter open it, x toggles its checkbox. */
+  var selected = -1;
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("table.inbox tbody tr[data-href]")); }
+  function select(index) {
+    var list = rows();
+    if (!list.length) { return; }
+    index = Math.max(0, Math.min(list.length - 1, index));
+    list.forEach(function (row) { row.classList.remove("sel"); row.removeAttribute("aria-selected"); });
+    var row = list[index];
+    row.classList.add("sel");
+    row.setAttribute("aria-selected", "true");
+    var link = row.querySelector("td.subj a");
+    if (link) { link.focus({preventScroll: true}); }
+    row.scrollIntoView({block: "nearest"});
+    selected = index;
+  }
+  function currentIndex() {
+    var list = rows();
+    for (var i = 0; i < list.length; i++) { if (list[i].classList.contains("sel")) { return i; } }
+    return -1;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
+    var key = event.key;
+    if (document.querySelector("table.inbox")) {
+      if (key === "j") { select(currentIndex() + 1); event.preventDefault(); return; }
+      if (key === "k") { select(currentIndex() - 1); event.preventDefault(); return; }
+      if (key === "o" || (key === "Enter" && currentIndex() >= 0 && !event.target.closest("a,button"))) {
+        var list = rows(), i = currentIndex();
+        if (i >= 0) { window.location.href = list[i].getAttribute("data-href"); event.preventDefault(); }
+        return;
+      }
+      if (key === "x") {
+        var r = rows()[currentIndex()];
+        if (r) { var box = r.querySelector("input[type=checkbox]"); box.checked = !box.checked; event.preventDefault(); }
+        return;
+      }
+    }
+    var workspace = document.querySelector("[data-workspace]");
+    if (workspace) {
+      if (key === "r" || key === "n") {
+        var radio = document.querySelector("input[name=kind][value=" + (key === "r" ? "reply" : "note") + "]");
+        if (radio) { radio.checked = true; }
+        var body = document.getElementById("id_body");
+        if (body) { body.focus(); event.preventDefault(); }
+        return;
+      }
+      if (key === "u") { window.location.href = workspace.getAttribute("data-inbox"); return; }
+    }
+    if (key === "/") {
+      var search = document.querySelector("[data-search]");
+      if (search) { search.focus(); event.preventDefault(); }
+    } else if (key === "g") {
+      window.__g = Date.now();
+    } else if (key === "i" && window.__g && Date.now() - window.__g < 1000) {
+      window.location.href = "/";
+    }
+  });
+
+  /* Clicking a row (outside a control) selects it. */
+  document.addEventListener("click", function (event) {
+    var row = event.target.closest && event.target.closest("table.inbox tbody tr[data-href]");
+    if (row && !event.target.closest("a,input,button,label")) { select(rows().indexOf(row)); }
+  });
+
+  /* Select all rows in the inbox. */
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-select-all]")) {
+      rows().forEach(function (row) {
+        var box = row.querySelector("input[type=checkbox]");
+        if (box) { box.checked = event.target.checked; }
+      });
+    }
+  });
+
+  /* Ticket workspace: the text selected inside a message becomes the quote of "link to feedback" and "file bug". */
+  document.addEventListener("mouseup", captureSelection);
+  document.addEventListener("keyup", captureSelection);
+  function captureSelection() {
+    var selection = window.getSelection();
+    if (!selection || selection.isCollapsed) { return; }
+    var node = selection.anchorNode;
+    var message = node && (node.nodeType === 1 ? node : node.parentElement).closest("[data-message-id]");
+    if (!message) { return; }
+    var text = selection.toString().trim();
+    if (!text) { return; }
+    document.querySelectorAll("[data-quote-target]").forEach(function (field) { field.value = text; });
+    document.querySelectorAll("[data-quote-message]").forEach(function (field) {
+      field.value = message.getAttribute("data-message-id");
+    });
+  }
+
+  /* Confirmation for destructive buttons: data-confirm="question". */
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var question = (button && button.getAttribute("data-confirm")) || event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+})();

@@ -1,0 +1,70 @@
+"""Sign-in with throttling, sign-out, password change and the account page."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from supportloop.accounts.services import user_update
+from supportloop.core.errors import DomainError
+from supportloop.web import throttle
+from supportloop.web.forms import AccountForm, add_domain_error
+from supportloop.web.views.common import page
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Refuses further attempts for a while after repeated failures for one username from one address."""
+
+    def clean(self):
+        username = self.data.get("username", "")
+        address = throttle.client_address(self.request) if self.request else ""
+        if throttle.is_locked(username, address):
+            raise ValidationError(
+                _("Too many failed sign-in attempts. Wait 15 minutes and try again."), code="throttled")
+        try:
+            data = super().clean()
+        except ValidationError:
+            throttle.record_failure(username, address)
+            raise
+        throttle.reset(username, address)
+        return data
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    authentication_form = ThrottledAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "web/password_change.html"
+
+    def get_success_url(self):
+        return "/account/"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password was changed."))
+        return response
+
+
+@page()
+def account(request):
+    user = request.user
+    if request.method == "POST":
+        form = AccountForm(request.POST)
+        if form.is_valid():
+            try:
+                user_update(user=user, actor=user, **form.cleaned_data)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("web:account")
+    else:
+        form = AccountForm(initial={"first_name": user.first_name, "last_name": user.last_name,
+                                    "language": user.language, "signature": user.signature})
+    return render(request, "web/account.html", {"form": form})

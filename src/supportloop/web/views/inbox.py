@@ -1,0 +1,210 @@
+"""The inbox: built-in and saved views with counts, filters, sorting, keyset pages and bulk actions."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from supportloop.accounts.models import Team, User
+from supportloop.accounts.permissions import can
+from supportloop.core.errors import DomainError
+from supportloop.tickets.choices import Priority, Status
+from supportloop.tickets.models import ContactReason, ProductArea, Ticket
+from supportloop.tickets.selectors import TicketFilters
+from supportloop.tickets.services import ticket_update
+from supportloop.web import selectors
+from supportloop.web.forms import SavedViewForm, staff_users
+from supportloop.web.models import SavedView
+from supportloop.web.services import saved_view_create, saved_view_delete, saved_view_query
+from supportloop.web.views.common import int_or_none, page, render_page, safe_next
+
+BUILT_IN_VIEWS = {
+    "all": gettext_lazy("All open"),
+    "mine": gettext_lazy("Mine"),
+    "unassigned": gettext_lazy("Unassigned"),
+    "urgent": gettext_lazy("Urgent"),
+    "pending": gettext_lazy("Pending"),
+    "solved": gettext_lazy("Solved"),
+}
+SORT_LABELS = {
+    "-updated": gettext_lazy("Newest activity"),
+    "updated": gettext_lazy("Oldest activity"),
+    "-created": gettext_lazy("Newest created"),
+    "created": gettext_lazy("Oldest created"),
+}
+
+def inbox_filters(params, user) -> TicketFilters:
+    """Turn the inbox's query string into the shared TicketFilters (unknown values are ignored)."""
+    view = params.get("view") or "all"
+    f = TicketFilters(active=True)
+    if view == "mine":
+        f.assignee = user.pk
+    elif view == "unassigned":
+        f.unassigned = True
+    elif view == "urgent":
+        f.priority = [Priority.URGENT]
+    elif view == "pending":
+        f.status = [Status.PENDING]
+    elif view == "solved":
+        f.status = [Status.SOLVED]
+    status = params.get("status")
+    if status in Status.values:
+        f.status = [status]
+    priority = params.get("priority")
+    if priority in Priority.values:
+        f.priority = [priority]
+    assignee = params.get("assignee")
+    if assignee == "none":
+        f.unassigned, f.assignee = True, None
+    elif int_or_none(assignee) is not None:
+        f.assignee, f.unassigned = int(assignee), False
+    for param, attr in (("team", "team"), ("area", "product_area"), ("reason", "contact_reason")):
+        value = int_or_none(params.get(param))
+        if value is not None:
+            setattr(f, attr, value)
+    tag = (params.get("tag") or "").strip()
+    if tag:
+        f.tag = tag[:60]
+    return f
+
+def _rows_html(request, page_rows, query_without_cursor: str, next_cursor: str | None) -> str:
+    """Render the rows with Jinja2: labels and URLs prepared once, not per row."""
+    status_labels = dict(Status.choices)
+    priority_labels = dict(Priority.choices)
+    ticket_url = reverse("web:ticket", args=[0])[:-2]  # "/t/" — numbers are appended per row
+    unassigned = _("Unassigned")
+    for row in page_rows:
+        row["url"] = f"{ticket_url}{row['number']}/"
+        row["status_label"] = status_labels.get(row["status"], row["status"])
+        row["priority_label"] = priority_labels.get(row["priority"], row["priority"])
+        first, last = row["assignee__first_name"], row["assignee__last_name"]
+        row["assignee"] = (f"{first} {last}".strip() or row["assignee__username"]) if row["assignee__username"] \
+            else unassigned
+        local = timezone.localtime(row["updated_at"])
+        row["updated"] = local.strftime("%Y-%m-%d %H:%M")
+        row["updated_iso"] = local.isoformat()
+    more_url = f"?{query_without_cursor}&cursor={next_cursor}" if next_cursor else ""
+    return render_to_string("web/inbox_rows.jinja", {"rows": page_rows, "more_url": more_url}, request=request,
+                            using="jinja2")
+
+@page("ticket.view")
+def inbox(request):
+    params = request.GET
+    filters = inbox_filters(params, request.user)
+    sort = params.get("sort") if params.get("sort") in selectors.SORTS else "-updated"
+    result = selectors.inbox_page(filters=filters, sort=sort, cursor=params.get("cursor") or None)
+    query = urlencode([(k, v) for k, v in params.items() if k != "cursor" and v])
+    rows_html = mark_safe(_rows_html(request, result.rows, query, result.next_cursor))  # Jinja2 autoescaped it
+    if request.htmx and params.get("cursor"):
+        return HttpResponse(rows_html)
+    counts = selectors.inbox_counts(user=request.user)
+    view = params.get("view") or "all"
+    current_query = saved_view_query(query)
+    saved = list(SavedView.objects.filter(user=request.user))
+    for s in saved:
+        s.current = s.query == current_query
+    teams = list(Team.objects.all())
+    areas = list(ProductArea.objects.filter(is_active=True))
+    for t in teams:
+        t.open_count = counts["team"].get(t.pk, 0)
+    for a in areas:
+        a.open_count = counts["area"].get(a.pk, 0)
+    context = {
+        "rows_html": rows_html,
+        "count_on_page": len(result.rows),
+        "next_cursor": result.next_cursor,
+        "query": query,
+        "view": view,
+        "views": [(key, label, counts.get(key, 0)) for key, label in BUILT_IN_VIEWS.items()],
+        "saved_views": saved,
+        "teams": teams,
+        "areas": areas,
+        "team_id": int_or_none(params.get("team")),
+        "area_id": int_or_none(params.get("area")),
+        "params": params,
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+        "agents": list(staff_users()),
+        "reasons": list(ContactReason.objects.filter(is_active=True)),
+        "sorts": list(SORT_LABELS.items()),
+        "sort": sort,
+        "can_bulk": can(request.user, "ticket.update"),
+        "saved_view_form": SavedViewForm(initial={"query": current_query}),
+        "has_filters": bool(current_query),
+        "plain_view": not any(params.get(k) for k in ("status", "priority", "assignee", "tag", "team", "area",
+                                                       "reason")),
+        "full_path": request.get_full_path(),
+    }
+    return render_page(request, "web/inbox.html", context)
+
+@require_POST
+@page("ticket.update")
+def inbox_bulk(request):
+    """Apply one change to the checked tickets, each through ticket_update (one audit event per ticket)."""
+    numbers = [n for n in (int_or_none(v) for v in request.POST.getlist("t")) if n is not None][:200]
+    action = request.POST.get("action")
+    value = request.POST.get(f"value_{action}", "").strip()
+    fallback = reverse("web:inbox")
+    if not numbers:
+        messages.error(request, _("Select at least one ticket."))
+        return redirect(safe_next(request, fallback))
+    tickets = list(Ticket.objects.filter(number__in=numbers).prefetch_related("tags"))
+    try:
+        with transaction.atomic():
+            for ticket in tickets:
+                if action == "assign":
+                    assignee = None if value in ("", "none") else staff_users().get(pk=int_or_none(value))
+                    ticket_update(ticket=ticket, actor=request.user, assignee=assignee)
+                elif action == "status":
+                    ticket_update(ticket=ticket, actor=request.user, status=value)
+                elif action == "tag":
+                    if not value:
+                        raise DomainError(_("Type a tag to add."), errors={"tag": "required"})
+                    names = [t.name for t in ticket.tags.all()] + [value]
+                    ticket_update(ticket=ticket, actor=request.user, tags=names)
+                else:
+                    raise DomainError(_("Choose an action."), errors={"action": "unknown"})
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    except User.DoesNotExist:  # an agent id that is not (or no longer) a staff user
+        messages.error(request, _("That agent does not exist."))
+    else:
+        messages.success(request, _("Updated %(count)d tickets.") % {"count": len(tickets)})
+    return redirect(safe_next(request, fallback))
+
+@require_POST
+@page("ticket.view")
+def saved_view_add(request):
+    form = SavedViewForm(request.POST)
+    fallback = reverse("web:inbox")
+    if form.is_valid():
+        try:
+            view = saved_view_create(user=request.user, name=form.cleaned_data["name"],
+                                     query=form.cleaned_data["query"])
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+        else:
+            messages.success(request, _("View saved."))
+            return redirect(f"{fallback}?{view.query}")
+    else:
+        messages.error(request, _("Give the view a name."))
+    return redirect(safe_next(request, fallback))
+
+@require_POST
+@page("ticket.view")
+def saved_view_remove(request, pk: int):
+    view = get_object_or_404(SavedView, pk=pk, user=request.user)
+    saved_view_delete(view=view, actor=request.user)
+    messages.success(request, _("View removed."))
+    return redirect("web:inbox")
+

@@ -1,0 +1,198 @@
+"""Product pages: feedback ranking with trend lines, item page (evidence, merge, status with the
+close-the-loop preview), roadmap board and the weekly digest."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from supportloop.accounts.permissions import can
+from supportloop.core.errors import DomainError
+from supportloop.customers.choices import Plan
+from supportloop.tickets.models import ProductArea
+from supportloop.web.forms import ItemStatusForm, MergeForm, add_domain_error
+from supportloop.web.views.common import int_or_none, page
+
+PAGE_SIZE = 50
+EVIDENCE_LIMIT = 100
+SPARK_W, SPARK_H = 96, 22
+RANKING_SORTS = ("score", "unique_contacts", "unique_companies", "mrr", "mentions", "growth", "last_heard")
+
+
+def sparkline_points(weekly: list[int], width: int = SPARK_W, height: int = SPARK_H) -> str:
+    """SVG polyline points for a small trend line; the highest week touches the top."""
+    if not weekly:
+        return ""
+    top = max(weekly) or 1
+    step = width / max(len(weekly) - 1, 1)
+    return " ".join(f"{i * step:.1f},{height - 1 - (v / top) * (height - 2):.1f}" for i, v in enumerate(weekly))
+
+
+def _choices():
+    from supportloop.feedback.choices import ItemStatus, Kind
+
+    return Kind, ItemStatus
+
+
+@page("feedback.view")
+def ranking(request):
+    from supportloop.feedback.selectors import feedback_ranking, feedback_ranking_count
+
+    Kind, ItemStatus = _choices()
+    params = request.GET
+    kind = params.get("kind") if params.get("kind") in Kind.values else None
+    status = params.get("status") if params.get("status") in ItemStatus.values else None
+    plan = params.get("plan") if params.get("plan") in Plan.values else None
+    area = int_or_none(params.get("area"))
+    sort = params.get("sort") if params.get("sort") in RANKING_SORTS else "score"
+    weeks = int_or_none(params.get("weeks"))
+    since = date.today() - timedelta(weeks=weeks) if weeks in (4, 12, 26, 52) else None
+    offset = max(0, int_or_none(params.get("offset")) or 0)
+    filters = {"kind": kind, "status": status, "plan": plan, "product_area": area, "since": since}
+    rows = feedback_ranking(sort=sort, limit=PAGE_SIZE, offset=offset, **filters)
+    total = feedback_ranking_count(**filters)
+    kinds, statuses = dict(Kind.choices), dict(ItemStatus.choices)
+    for rank, row in enumerate(rows, start=offset + 1):
+        row["rank"] = rank
+        row["points"] = sparkline_points(row["weekly"])
+        row["kind_label"] = kinds.get(row["kind"], row["kind"])
+        row["status_label"] = statuses.get(row["status"], row["status"])
+    query = "&".join(f"{k}={v}" for k, v in params.items() if k != "offset" and v)
+    return render(request, "web/product/ranking.html", {
+        "section": "product", "rows": rows, "total": total, "params": params, "sort": sort,
+        "kinds": Kind.choices, "statuses": [c for c in ItemStatus.choices if c[0] != "merged"],
+        "plans": Plan.choices, "areas": list(ProductArea.objects.all()),
+        "sorts": [(s, _SORT_LABELS()[s]) for s in RANKING_SORTS], "spark_w": SPARK_W, "spark_h": SPARK_H,
+        "prev_offset": max(offset - PAGE_SIZE, 0) if offset else None,
+        "next_offset": offset + PAGE_SIZE if offset + PAGE_SIZE < total else None, "query": query,
+    })
+
+
+def _SORT_LABELS():
+    return {"score": _("Score"), "unique_contacts": _("Unique customers"), "unique_companies": _("Companies"),
+            "mrr": _("MRR"), "mentions": _("Mentions"), "growth": _("Growth"), "last_heard": _("Last heard")}
+
+
+def _item_context(request, item, *, status_form=None, merge_form=None) -> dict:
+    from supportloop.feedback.models import FeedbackItem
+    from supportloop.feedback.selectors import (
+        evidence_for_item, feedback_item_stats, notices_for_item, status_history,
+    )
+    from supportloop.feedback.services import close_the_loop_preview
+
+    stats = feedback_item_stats(item=item)
+    shipped_preview = close_the_loop_preview(item=item, kind="shipped")
+    return {
+        "section": "product", "item": item, "stats": stats,
+        "points": sparkline_points(stats["weekly"], 240, 48), "evidence": list(evidence_for_item(item=item)[:EVIDENCE_LIMIT]),
+        "history": status_history(item=item),
+        "merged_items": list(FeedbackItem.objects.filter(merged_into=item).order_by("id")[:50]),
+        "preview": shipped_preview,
+        "will_tell": sum(1 for r in shipped_preview if r["will_be_told"]),
+        "notices": list(notices_for_item(item=item)[:200]),
+        "status_form": status_form or ItemStatusForm(initial={"status": item.status,
+                                                              "release_note": item.release_note}),
+        "merge_form": merge_form or MergeForm(),
+        "can_manage": can(request.user, "feedback.manage"),
+    }
+
+
+@page("feedback.view")
+def item(request, pk: int):
+    from supportloop.feedback.selectors import feedback_item_get
+
+    obj = feedback_item_get(item_id=pk)
+    if obj.merged_into_id:
+        messages.info(request, _("%(ref)s was merged into this item.") % {"ref": obj.reference})
+        return redirect("web:item", pk=obj.merged_into_id)
+    return render(request, "web/product/item.html", _item_context(request, obj))
+
+
+@require_POST
+@page("feedback.manage")
+def item_status(request, pk: int):
+    from supportloop.feedback.selectors import feedback_item_get
+    from supportloop.feedback.services import feedback_item_set_status
+
+    obj = feedback_item_get(item_id=pk)
+    form = ItemStatusForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            feedback_item_set_status(item=obj, status=data["status"], actor=request.user, note=data["note"],
+                                     notify=data["notify"], release_note=data["release_note"] or None,
+                                     decline_reason=data["decline_reason"] or None)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Status changed."))
+            return redirect("web:item", pk=pk)
+    obj = feedback_item_get(item_id=pk)
+    return render(request, "web/product/item.html", _item_context(request, obj, status_form=form), status=422)
+
+
+@require_POST
+@page("feedback.manage")
+def item_merge(request, pk: int):
+    """Merge this item (a duplicate) into the target; the page then shows the target."""
+    from supportloop.feedback.selectors import feedback_item_get
+    from supportloop.feedback.services import feedback_item_merge
+
+    source = feedback_item_get(item_id=pk)
+    form = MergeForm(request.POST)
+    if form.is_valid():
+        try:
+            target = feedback_item_get(item_id=form.cleaned_data["target"])
+            feedback_item_merge(source=source, target=target, actor=request.user)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Merged %(source)s into this item.") % {"source": source.reference})
+            return redirect("web:item", pk=target.pk)
+    obj = feedback_item_get(item_id=pk)
+    return render(request, "web/product/item.html", _item_context(request, obj, merge_form=form), status=422)
+
+
+@page("feedback.view")
+def loop_preview(request, pk: int):
+    """Who a status change would tell (htmx fragment for the status form)."""
+    from supportloop.feedback.selectors import feedback_item_get
+    from supportloop.feedback.services import close_the_loop_preview
+
+    obj = feedback_item_get(item_id=pk)
+    status = request.GET.get("status")
+    rows = close_the_loop_preview(item=obj, kind=status) if status in ("shipped", "declined") else []
+    return render(request, "web/product/_preview.html", {"preview": rows, "status": status,
+                                                         "will_tell": sum(1 for r in rows if r["will_be_told"])})
+
+
+@page("feedback.view")
+def roadmap(request):
+    from supportloop.feedback.selectors import roadmap as board
+
+    columns = board()
+    return render(request, "web/product/roadmap.html", {"section": "roadmap", "columns": [
+        ("planned", _("Planned"), columns["planned"]), ("in_progress", _("In progress"), columns["in_progress"]),
+        ("shipped", _("Shipped recently"), columns["shipped"])]})
+
+
+@page("feedback.view")
+def digest(request):
+    from supportloop.feedback.selectors import weekly_digest
+
+    week = None
+    raw = request.GET.get("week")
+    if raw:
+        try:
+            week = date.fromisoformat(raw)
+        except ValueError:
+            week = None
+    data = weekly_digest(week_start=week)
+    return render(request, "web/product/digest.html", {
+        "section": "digest", "d": data,
+        "prev_week": (data["week_start"] - timedelta(days=7)).isoformat(),
+        "next_week": (data["week_start"] + timedelta(days=7)).isoformat(),
+    })

@@ -1,0 +1,245 @@
+"""The ticket workspace: thread, composer with macros, controls, customer panel, feedback links, bug filing."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from supportloop.accounts.permissions import can
+from supportloop.core.errors import DomainError
+from supportloop.customers.models import CustomerNote
+from supportloop.tickets import selectors as ticket_selectors
+from supportloop.tickets.choices import MessageKind
+from supportloop.tickets.models import Macro, Message
+from supportloop.tickets.services import (
+    macro_apply, macro_render, ticket_add_note, ticket_reply, ticket_update,
+)
+from supportloop.web import selectors
+from supportloop.web.forms import (
+    BugReportForm, ComposerForm, LinkFeedbackForm, TicketControlsForm, add_domain_error,
+)
+from supportloop.web.views.common import feedback_ready, int_or_none, page, require_page
+
+
+def _controls_initial(ticket) -> dict:
+    return {
+        "status": ticket.status, "priority": ticket.priority, "assignee": ticket.assignee_id,
+        "team": ticket.team_id, "product_feature": ticket.product_feature_id,
+        "contact_reason": ticket.contact_reason_id, "tags": ", ".join(t.name for t in ticket.tags.all()),
+    }
+
+
+def _customer_panel(ticket) -> dict:
+    contact = ticket.requester
+    company = ticket.company
+    notes = list(CustomerNote.objects.filter(contact_id=contact.pk).select_related("author")[:5])
+    company_notes = list(CustomerNote.objects.filter(company_id=company.pk).select_related("author")[:5]) \
+        if company else []
+    emails = list(contact.emails.order_by("id").values_list("email", flat=True)[:5])
+    linked = []
+    if feedback_ready():
+        from supportloop.feedback.selectors import feedback_items_for_contact
+
+        linked = list(feedback_items_for_contact(contact=contact))[:20]
+    return {
+        "contact": contact, "company": company, "emails": emails, "contact_notes": notes,
+        "company_notes": company_notes,
+        "other_tickets": selectors.contact_recent_tickets(contact_id=contact.pk, exclude_id=ticket.pk),
+        "contact_feedback": linked,
+    }
+
+
+def _workspace_context(request, ticket, *, composer=None, controls=None, link_form=None) -> dict:
+    ticket_feedback = []
+    if feedback_ready():
+        from supportloop.feedback.selectors import feedback_items_for_ticket
+
+        ticket_feedback = list(feedback_items_for_ticket(ticket=ticket))
+    return {
+        "section": "inbox",
+        "ticket": ticket,
+        "thread": list(ticket.messages.all()),
+        "composer": composer or ComposerForm(),
+        "controls": controls or TicketControlsForm(initial=_controls_initial(ticket)),
+        "link_form": link_form or LinkFeedbackForm(),
+        "timeline": selectors.ticket_timeline(ticket=ticket),
+        "ticket_feedback": ticket_feedback,
+        "feedback_ready": feedback_ready(),
+        "can_reply": can(request.user, "ticket.reply"),
+        "can_update": can(request.user, "ticket.update"),
+        "can_link": can(request.user, "feedback.evidence"),
+        "can_file_bug": can(request.user, "feedback.file_bug"),
+        **_customer_panel(ticket),
+    }
+
+
+@page("ticket.view")
+def ticket(request, number: int):
+    t = ticket_selectors.ticket_detail(number=number)
+    return render(request, "web/ticket.html", _workspace_context(request, t))
+
+
+@require_POST
+@page("ticket.note")
+def ticket_compose(request, number: int):
+    """Post a reply (optionally from a macro, whose placeholders were filled into the body) or a note."""
+    t = ticket_selectors.ticket_get(number=number)
+    form = ComposerForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["kind"] == MessageKind.NOTE:
+                ticket_add_note(ticket=t, actor=request.user, body=data["body"])
+                messages.success(request, _("Note added."))
+            else:
+                require_page(request.user, "ticket.reply")
+                macro = Macro.objects.filter(pk=data["macro"], is_active=True).first() if data["macro"] else None
+                if macro is not None:
+                    macro_apply(macro=macro, ticket=t, actor=request.user, body_override=data["body"])
+                    if data["status"]:
+                        ticket_update(ticket=t, actor=request.user, status=data["status"])
+                else:
+                    ticket_reply(ticket=t, actor=request.user, body=data["body"], status=data["status"] or None)
+                messages.success(request, _("Reply sent."))
+            return redirect("web:ticket", number=number)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+    t = ticket_selectors.ticket_detail(number=number)
+    return render(request, "web/ticket.html", _workspace_context(request, t, composer=form), status=422)
+
+
+@require_POST
+@page("ticket.update")
+def ticket_controls(request, number: int):
+    t = ticket_selectors.ticket_detail(number=number)
+    form = TicketControlsForm(request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        tags = data.pop("tags")
+        try:
+            ticket_update(ticket=t, actor=request.user, tags=tags, **data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Ticket updated."))
+            return redirect("web:ticket", number=number)
+    return render(request, "web/ticket.html", _workspace_context(request, t, controls=form), status=422)
+
+
+@page("ticket.view")
+def macro_search(request, number: int):
+    """Type-to-search over active macros (htmx fragment)."""
+    q = (request.GET.get("q") or "").strip()
+    macros = Macro.objects.filter(is_active=True)
+    if q:
+        macros = macros.filter(name__icontains=q)
+    return render(request, "web/partials/macro_results.html",
+                  {"macros": list(macros.order_by("-usage_count", "name")[:8]), "number": number, "q": q})
+
+
+@page("ticket.view")
+def macro_fill(request, number: int, macro_id: int):
+    """The composer body with the macro's placeholders filled for this ticket (htmx fragment)."""
+    t = ticket_selectors.ticket_get(number=number)
+    macro = get_object_or_404(Macro, pk=macro_id, is_active=True)
+    form = ComposerForm(initial={"kind": MessageKind.REPLY, "macro": macro.pk,
+                                 "body": macro_render(macro=macro, ticket=t, actor=request.user),
+                                 "status": (macro.actions or {}).get("status", "")})
+    return render(request, "web/partials/composer_body.html", {"composer": form, "macro": macro})
+
+
+@page("feedback.view")
+def feedback_search(request):
+    """Type-ahead over feedback items (htmx fragment): radio choices for the link form."""
+    q = (request.GET.get("q") or "").strip()
+    items = []
+    if q and feedback_ready():
+        from supportloop.feedback.selectors import feedback_search as search
+
+        exclude = int_or_none(request.GET.get("exclude"))
+        items = [i for i in search(q=q, limit=11) if i.pk != exclude][:10]
+    field = "target" if request.GET.get("field") == "target" else "item"
+    return render(request, "web/partials/feedback_results.html", {"items": items, "q": q, "field": field})
+
+
+@require_POST
+@page("feedback.evidence")
+def ticket_link_feedback(request, number: int):
+    """Link the ticket to an existing feedback item, or create one in place, quoting the selected text."""
+    from supportloop.feedback.models import FeedbackItem
+    from supportloop.feedback.services import evidence_add, feedback_item_create
+
+    t = ticket_selectors.ticket_get(number=number)
+    form = LinkFeedbackForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        message = Message.objects.filter(pk=data["message"], ticket=t).first() if data["message"] else None
+        try:
+            if data["item"]:
+                item = FeedbackItem.objects.filter(pk=data["item"]).first()
+                if item is None:
+                    raise DomainError(_("That feedback item does not exist."), errors={"item": "not found"})
+            else:
+                require_page(request.user, "feedback.create")
+                item = feedback_item_create(kind=data["new_kind"], title=data["new_title"].strip(),
+                                            problem=data["quote"], product_feature=t.product_feature,
+                                            product_area=t.product_area, actor=request.user)
+            evidence_add(item=item, actor=request.user, ticket=t, message=message, quote=data["quote"],
+                         importance=data["importance"], source="ticket")
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Linked to “%(title)s”.") % {"title": item.title})
+            return redirect("web:ticket", number=number)
+    t = ticket_selectors.ticket_detail(number=number)
+    return render(request, "web/ticket.html", _workspace_context(request, t, link_form=form), status=422)
+
+
+def _bug_initial(ticket) -> dict:
+    first = ticket.messages.filter(kind=MessageKind.REPLY).order_by("created_at", "id").first()
+    company = ticket.company
+    return {
+        "title": ticket.subject,
+        "product_feature": ticket.product_feature_id,
+        "environment_plan": company.plan if company else "",
+        "steps": first.body_text if first else "",
+        "severity": "major" if ticket.priority in ("high", "urgent") else "minor",
+    }
+
+
+@page("feedback.file_bug")
+def ticket_file_bug(request, number: int):
+    """The structured bug form, pre-filled from the ticket; filing links the ticket as evidence."""
+    t = ticket_selectors.ticket_get(number=number)
+    if request.method == "POST":
+        form = BugReportForm(request.POST)
+        if form.is_valid():
+            from supportloop.feedback.services import bug_report_file
+
+            data = form.cleaned_data
+            try:
+                item = bug_report_file(actor=request.user, ticket=t, **data)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, _("Bug filed as #%(id)d.") % {"id": item.pk})
+                return redirect("web:ticket", number=number)
+    else:
+        initial = _bug_initial(t)
+        quote = (request.GET.get("quote") or "").strip()
+        if quote:
+            initial["actual"] = quote[:5000]
+        form = BugReportForm(initial=initial)
+    return render(request, "web/file_bug.html", {"section": "inbox", "ticket": t, "form": form,
+                                                 "cancel_url": reverse("web:ticket", args=[number])})
+
+
+@page("ticket.view")
+def ticket_by_number(request):
+    """Jump to a ticket by its number (the header search box)."""
+    number = int_or_none((request.GET.get("number") or "").lstrip("#"))
+    if number is None:
+        return redirect("web:inbox")
+    return redirect("web:ticket", number=number)
