@@ -112,6 +112,13 @@ TEMPLATES = [
             ],
         },
     },
+    # Jinja2 renders only the hot inbox rows (docs/decisions/0003-inbox-rendering.md).
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "supportloop.web.jinja2.environment", "extensions": ["jinja2.ext.i18n"]},
+    },
 ]
 
 DEFAULT_SQLITE_URL = f"sqlite:///{VAR_DIR / 'supportloop.sqlite3'}"
