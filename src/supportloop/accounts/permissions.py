@@ -43,6 +43,7 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "feedback.create": STAFF,
     "feedback.manage": PRODUCT,
     "feedback.export": PRODUCT | LEADS,
+    "feedback.configure": ADMINS,
     "report.view": ALL,
     # mail
     "mailbox.manage": ADMINS,

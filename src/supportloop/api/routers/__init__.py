@@ -1,5 +1,6 @@
 """Routers per domain, mounted under /api/v1/. Add a new domain's router here."""
 from supportloop.api.routers import tickets
+from supportloop.api.routers import feedback
 from supportloop.api.routers import accounts, attachments, changes, companies, contacts, macros, taxonomy
 
 ROUTERS = [
@@ -13,4 +14,5 @@ ROUTERS = [
     ("/teams", accounts.teams),
     ("/tokens", accounts.tokens),
     ("/changes", changes.router),
+    ("/feedback", feedback.router),
 ]
