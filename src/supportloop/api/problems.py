@@ -34,9 +34,12 @@ def problem_response(status: int, detail: str, *, errors: dict[str, str] | None 
 
 
 def _loc_to_field(loc) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "payload", "data")]
-    # Ninja puts the parameter name first for body schemas; keep the field path a client can act on.
-    return ".".join(parts[1:] if len(parts) > 1 else parts) or "body"
+    # Ninja's loc starts with the location and the view's parameter name ("body", "payload", ...);
+    # drop those and keep the field path a client can act on, e.g. "actions.status".
+    parts = [str(p) for p in loc]
+    while parts and parts[0] in ("body", "query", "path", "form", "file", "payload", "data"):
+        parts.pop(0)
+    return ".".join(parts) or "body"
 
 
 def validation_errors(errors: list[dict]) -> dict[str, str]:
@@ -78,8 +81,8 @@ def install(api) -> None:
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
         detail = str(exc.message)
-        if exc.status_code == 400 and "JSON" in detail.upper():
-            detail = f"The body is not valid JSON: {detail}"
+        if exc.status_code == 400:
+            detail = f"The request body is not valid JSON ({detail})."
         return problem_response(exc.status_code, detail)
 
     @api.exception_handler(Http404)

@@ -1,10 +1,13 @@
 """Every API operation, the role-matrix action that guards it, and a valid request for it.
 
 test_role_matrix.py enumerates the OpenAPI paths and fails for any operation without a row here, so a new
-endpoint cannot ship unchecked. To add one (feedback, mail, ...): add a row to CASES keyed by
+endpoint cannot ship unchecked. To add one (feedback, mail, ...): add a row keyed by
 (METHOD, OpenAPI path) with the action from accounts/permissions.ROLE_MATRIX, a function building the URL
 (and body) from the World, and the status an allowed role gets. If you need objects of your own app, add a
 `setup` function: it receives the World and may store them in `world.extra`.
+
+Other apps keep their rows in their own file, `supportloop/<app>/tests/role_matrix_cases.py`, defining
+`CASES = {...}` with this module's Case and World; all_cases() merges every such file it finds.
 """
 from __future__ import annotations
 
@@ -185,3 +188,28 @@ CASES: dict[tuple[str, str], Case] = {
     # the changes feed
     ("GET", "/api/v1/changes"): Case("changes.view", lambda w: "changes"),
 }
+
+
+def all_cases() -> dict[tuple[str, str], Case]:
+    """These rows plus every app's own `<app>/tests/role_matrix_cases.py` CASES (a key may appear only once)."""
+    import importlib
+    import importlib.util
+
+    from django.conf import settings
+
+    merged = dict(CASES)
+    for app in settings.INSTALLED_APPS:
+        if not app.startswith("supportloop.") or app == "supportloop.api":
+            continue
+        name = f"{app}.tests.role_matrix_cases"
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            continue
+        extra = importlib.import_module(name).CASES
+        twice = sorted(set(extra) & set(merged))
+        assert not twice, f"{name} repeats rows already declared: {twice}"
+        merged.update(extra)
+    return merged

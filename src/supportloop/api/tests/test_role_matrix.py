@@ -8,11 +8,12 @@ from conftest import assert_problem
 from supportloop.accounts.choices import Role
 from supportloop.accounts.permissions import ROLE_MATRIX
 from supportloop.accounts.services import api_token_create, api_token_revoke, user_create, user_update
-from supportloop.api.tests.role_matrix_cases import CASES, build_world
+from supportloop.api.tests.role_matrix_cases import all_cases, build_world
 from supportloop.api.urls import api
 
 ROLES = list(Role.values)
 METHODS = {"get", "post", "put", "patch", "delete"}
+CASES = all_cases()
 
 
 def api_operations() -> set[tuple[str, str]]:

@@ -172,6 +172,7 @@ def ticket_create(
     if requester is None:
         if not requester_email:
             raise ValidationFailed("A ticket needs a requester email.", errors={"requester_email": "required"})
+        requester_email = normalize_email(requester_email, field="requester_email")
         requester, _created = contact_get_or_create_by_email(email=requester_email, name=requester_name,
                                                              language=language, actor=actor)
     seq = change_seq_next()  # again: the ticket comes after a contact created above, in feed order
