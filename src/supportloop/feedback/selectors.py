@@ -452,6 +452,7 @@ def roadmap(*, public: bool = False) -> dict[str, list]:
         for row in rows:
             row["product_area"] = row.pop("product_area__name") or ""
             row["owner"] = row.pop("owner__username") or ""
+            row["mrr"] = Decimal(row["mrr"] or 0).quantize(Decimal("0.01"))
     board: dict[str, list] = {"planned": [], "in_progress": [], "shipped": []}
     for row in rows:
         board[row["status"]].append(row)

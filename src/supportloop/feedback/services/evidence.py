@@ -53,6 +53,9 @@ def evidence_add(*, item: FeedbackItem, actor, ticket: Ticket | None = None, mes
             raise Conflict("That message is already evidence for this item.", errors={"message": "already linked"})
         if not quote:
             quote = message.body_text.strip()
+    if ticket is not None and message is None and not quote:
+        first = ticket.messages.filter(author_type="contact").order_by("created_at", "id").first()
+        quote = first.body_text.strip() if first is not None else ""
     if ticket is None and not source:
         raise ValidationFailed("Evidence without a ticket needs a source label (e.g. 'Sales call').",
                                errors={"source": "required without a ticket"})
