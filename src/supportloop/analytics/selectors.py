@@ -38,8 +38,8 @@ def tag_quality_report(*, since: datetime, until: datetime) -> list[dict]:
             .order_by())
     report = []
     for row in rows:
-        full = f"{row['assignee__first_name']} {row['assignee__last_name']}".strip()
-        name = full or row["assignee__username"] or "Unassigned"
+        full = f"{row['assignee__first_name'] or ''} {row['assignee__last_name'] or ''}".strip()
+        name = "Unassigned" if row["assignee_id"] is None else (full or row["assignee__username"])
         total = row["tickets"]
         report.append({
             "agent_id": row["assignee_id"], "agent": name, "tickets": total,
