@@ -135,6 +135,8 @@ def _company_specs(rng: random.Random, count: int) -> list[dict]:
             n += 1
         used_domains.add(domain)
         plan = rng.choices(list(PLAN_WEIGHTS), list(PLAN_WEIGHTS.values()))[0]
+        if len(specs) < len(PLAN_WEIGHTS):
+            plan = list(PLAN_WEIGHTS)[len(specs)]  # even a tiny workspace shows every plan
         low, high = PLAN_MRR[plan]
         mrr = Decimal(rng.randint(low, high)) if high else Decimal(0)
         specs.append({"name": name, "domain": domain, "plan": plan, "mrr": mrr, "language": lang,
@@ -160,7 +162,10 @@ def _contact_specs(rng: random.Random, companies: list[dict], count: int) -> lis
     specs, used = [], set()
     for i in range(count):
         company = None
-        if rng.random() < 0.82:
+        if i < len(languages):
+            lang = languages[i]  # even a tiny workspace has someone writing in every language
+            domain = rng.choice(P.PUBLIC_DOMAINS[lang])
+        elif rng.random() < 0.82:
             company = rng.choices(companies, weights)[0]
             lang = company["language"] if rng.random() < 0.85 else "en"
             domain = company["domain"]
