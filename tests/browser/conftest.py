@@ -27,6 +27,10 @@ PASSWORD = "pw-123456-x"
 def chromium():
     from playwright.sync_api import sync_playwright
 
+    from supportloop.web.i18n import catalogues_compile
+
+    catalogues_compile()  # the Chinese flow needs the compiled catalogue
+
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/setup-system.sh (installs Debian's chromium)")
     with sync_playwright() as p:

@@ -15,6 +15,13 @@ from supportloop.tickets.services import (
 )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _catalogues():
+    from supportloop.web.i18n import catalogues_compile
+
+    catalogues_compile()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()

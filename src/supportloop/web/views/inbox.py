@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from supportloop.accounts.models import Team, User
@@ -179,7 +179,8 @@ def inbox_bulk(request):
     except User.DoesNotExist:  # an agent id that is not (or no longer) a staff user
         messages.error(request, _("That agent does not exist."))
     else:
-        messages.success(request, _("Updated %(count)d tickets.") % {"count": len(tickets)})
+        messages.success(request, ngettext("Updated %(count)d ticket.", "Updated %(count)d tickets.",
+                                           len(tickets)) % {"count": len(tickets)})
     return redirect(safe_next(request, fallback))
 
 @require_POST
