@@ -24,7 +24,7 @@ from django.db.models import F, Max
 from supportloop.core.seeding import phrases as P
 from supportloop.core.seeding.plan import TicketPlanner, epoch_to_dt
 from supportloop.core.seeding.workspace import Workspace
-from supportloop.core.services import counter_reserve
+from supportloop.core.services import CHANGES_COUNTER, counter_reserve
 from supportloop.tickets.models import Message, Tag, Ticket, TicketStatusCount
 
 CHUNK = 20_000
@@ -100,6 +100,8 @@ def seed_tickets_bulk(ws: Workspace, planner: TicketPlanner, count: int, progres
     started = time.monotonic()
     arrivals = planner.arrival_times(count)
     first_number = counter_reserve(name="ticket", count=count)
+    # Each loaded ticket takes one place in the /changes feed, in arrival order.
+    first_change = counter_reserve(name=CHANGES_COUNTER, count=count)
     tag_names = {t for topic in P.TOPICS for t in topic["tags"]} | {"vip", "urgent-followup"}
     Tag.objects.bulk_create([Tag(name=n) for n in sorted(tag_names)], ignore_conflicts=True)
     tag_ids = dict(Tag.objects.values_list("name", "id"))
@@ -107,7 +109,7 @@ def seed_tickets_bulk(ws: Workspace, planner: TicketPlanner, count: int, progres
     ticket_t = _Table(Ticket, {"id", "number", "subject", "status", "priority", "channel", "requester_id",
                                "company_id", "assignee_id", "team_id", "product_area_id", "product_feature_id",
                                "contact_reason_id", "language", "created_at", "updated_at", "first_response_at",
-                               "solved_at", "public_reply_count", "message_count"})
+                               "solved_at", "public_reply_count", "message_count", "change_seq"})
     message_t = _Table(Message, {"id", "ticket_id", "kind", "author_type", "author_user_id", "author_contact_id",
                                  "channel", "body_text", "body_html", "body_original", "created_at",
                                  "delivery_status", "external_message_id"})
@@ -150,7 +152,7 @@ def seed_tickets_bulk(ws: Workspace, planner: TicketPlanner, count: int, progres
                     "contact_reason_id": reasons[plan.topic["reason"]], "language": plan.language,
                     "created_at": _stamp(plan.created), "updated_at": _stamp(plan.updated),
                     "first_response_at": _stamp(plan.first_response), "solved_at": _stamp(plan.solved),
-                    "public_reply_count": replies, "message_count": bodies,
+                    "public_reply_count": replies, "message_count": bodies, "change_seq": first_change + i,
                 }))
                 statuses[plan.status] += 1
                 messages.append(message_t.row({

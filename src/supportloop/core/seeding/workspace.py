@@ -23,6 +23,7 @@ from django.utils.text import slugify
 from supportloop.accounts.models import Team, User
 from supportloop.accounts.services import team_create, user_create
 from supportloop.core.models import Event
+from supportloop.core.services import CHANGES_COUNTER, counter_reserve
 from supportloop.core.seeding import phrases as P
 from supportloop.core.seeding.plan import ContactRef, TicketPlan, TicketPlanner, epoch_to_dt
 from supportloop.customers.models import Company, CompanyDomain, Contact, ContactEmail
@@ -202,16 +203,20 @@ def build_customers(ws: Workspace, rng: random.Random, *, companies: int, contac
         Contact.objects.update(created_at=long_ago, updated_at=long_ago)
         ids = {k: (c.pk, c.company_id) for k, c in objs.items()}
     else:
+        # Bulk rows take their places in the /changes feed as the services would (one value per row).
+        seq = counter_reserve(name=CHANGES_COUNTER, count=len(company_specs) + len(contact_specs))
         made = Company.objects.bulk_create(
             [Company(name=s["name"], plan=s["plan"], mrr=s["mrr"], attributes=s["attributes"], created_at=long_ago,
-                     updated_at=long_ago) for s in company_specs], batch_size=2000)
+                     updated_at=long_ago, change_seq=seq + i) for i, s in enumerate(company_specs)], batch_size=2000)
+        seq += len(company_specs)
         for spec, obj in zip(company_specs, made):
             spec["obj"] = obj
         CompanyDomain.objects.bulk_create([CompanyDomain(company=s["obj"], domain=s["domain"])
                                            for s in company_specs], batch_size=2000)
         made = Contact.objects.bulk_create(
             [Contact(name=s["name"], company=s["company"]["obj"] if s["company"] else None, language=s["language"],
-                     created_at=long_ago, updated_at=long_ago) for s in contact_specs], batch_size=5000)
+                     created_at=long_ago, updated_at=long_ago, change_seq=seq + i)
+             for i, s in enumerate(contact_specs)], batch_size=5000)
         ContactEmail.objects.bulk_create([ContactEmail(contact=c, email=s["email"])
                                           for s, c in zip(contact_specs, made)], batch_size=5000)
         ids = {s["key"]: (c.pk, c.company_id) for s, c in zip(contact_specs, made)}

@@ -38,6 +38,10 @@ def assert_invariants(expected_tickets: int) -> None:
     numbers = list(tickets.order_by("created_at", "id").values_list("number", flat=True))
     assert numbers == list(range(1, expected_tickets + 1))
     assert Counter.objects.get(name="ticket").value == expected_tickets
+    # Every ticket, contact and company has its own place in the /changes feed.
+    for model in (Ticket, Contact, Company):
+        seqs = list(model.objects.values_list("change_seq", flat=True))
+        assert 0 not in seqs and len(set(seqs)) == len(seqs)
     # The status rollup equals a real count per status.
     real = dict(tickets.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     rollup = {s: c for s, c in TicketStatusCount.objects.values_list("status", "count") if c}
