@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks",
+    "anymail",
     "django_tasks_db",
     "supportloop.core",
     "supportloop.accounts",
@@ -193,6 +194,16 @@ SUPPORTLOOP_API_PAGE_SIZE_MAX = 200
 # Requests per signed-in user to /api/v1 ("N/s", "N/m", "N/h", "N/d"); empty turns the limit off.
 SUPPORTLOOP_API_RATE = env("SUPPORTLOOP_API_RATE", "1200/m")
 SUPPORTLOOP_CREDENTIALS_KEY = env("SUPPORTLOOP_CREDENTIALS_KEY")
+
+# mail
+SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES = env_int("SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES", 40 * 1_048_576)
+SUPPORTLOOP_MAIL_MAX_ATTACHMENTS_BYTES = env_int("SUPPORTLOOP_MAIL_MAX_ATTACHMENTS_BYTES", 25 * 1_048_576)
+SUPPORTLOOP_MAIL_MAX_PARTS = env_int("SUPPORTLOOP_MAIL_MAX_PARTS", 200)
+ANYMAIL = {key: value for key, value in {
+    "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET"),  # "user:password" for providers' inbound webhooks
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env("MAILGUN_WEBHOOK_SIGNING_KEY"),
+    "POSTMARK_WEBHOOK_SECRET": env("POSTMARK_WEBHOOK_SECRET"),
+}.items() if value}
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)

@@ -1,0 +1,167 @@
+"""Admin: mailboxes (with a write-only password field and a token rotation action) and the quarantine."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from supportloop.core.errors import DomainError
+from supportloop.mail.models import AutoResponse, InboundMail, Mailbox, OutboundDelivery, Quarantine
+from supportloop.mail.services import mailbox_rotate_inbound_token, quarantine_release
+from supportloop.mail.services.mailboxes import EDITABLE, mailbox_create, mailbox_update
+
+
+class MailboxForm(forms.ModelForm):
+    password = forms.CharField(label="IMAP password", required=False, widget=forms.PasswordInput(render_value=False),
+                               help_text="Stored encrypted. Leave empty to keep the current one.")
+    help_center_url = forms.URLField(label="help center link", required=False, assume_scheme="https")
+
+    class Meta:
+        model = Mailbox
+        fields = "__all__"
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    form = MailboxForm
+    list_display = ("name", "address", "is_active", "imap_host", "imap_folder", "last_polled_at", "poll_status")
+    list_filter = ("is_active",)
+    search_fields = ("name", "address")
+    readonly_fields = ("imap_uidvalidity", "imap_last_uid", "last_polled_at", "last_poll_error", "has_password",
+                       "raw_endpoint")
+    actions = ["rotate_token"]
+    fieldsets = (
+        (None, {"fields": ("name", "address", "is_active")}),
+        ("IMAP", {"fields": ("imap_host", "imap_port", "imap_security", "imap_folder", "imap_processed_folder",
+                             "imap_username", "password", "has_password", "imap_password_env")}),
+        ("Auto-responder", {"fields": ("autoresponder_enabled", "expected_response_time", "help_center_url",
+                                       "autoresponder_templates")}),
+        ("Rules", {"fields": ("closed_ticket_rule", "rate_limit_messages", "rate_limit_window_minutes")}),
+        ("Status", {"fields": ("raw_endpoint", "imap_uidvalidity", "imap_last_uid", "last_polled_at",
+                               "last_poll_error")}),
+    )
+
+    @admin.display(description="poll")
+    def poll_status(self, obj):
+        return "error" if obj.last_poll_error else ("ok" if obj.last_polled_at else "never")
+
+    @admin.display(boolean=True, description="password stored")
+    def has_password(self, obj):
+        return bool(obj.imap_password_encrypted)
+
+    @admin.display(description="raw MIME endpoint")
+    def raw_endpoint(self, obj):
+        if not obj.pk:
+            return "-"
+        return f"POST {reverse('mail:inbound_raw', args=[obj.pk])} (token set: {'yes' if obj.inbound_token_hash else 'no'})"
+
+    def save_model(self, request, obj, form, change):
+        # Through the services, so the audit trail and the credential encryption apply.
+        password = form.cleaned_data.get("password") or None
+        values = {f: form.cleaned_data[f] for f in form.changed_data if f in EDITABLE}
+        if change:
+            mailbox_update(mailbox=Mailbox.objects.get(pk=obj.pk), actor=request.user, password=password, **values)
+        else:
+            values = {f: form.cleaned_data[f] for f in EDITABLE if f in form.cleaned_data}
+            created = mailbox_create(address=form.cleaned_data["address"], password=password or "",
+                                     actor=request.user, **values)
+            obj.pk = created.pk
+
+    @admin.action(description="Create a new token for the raw MIME endpoint")
+    def rotate_token(self, request, queryset):
+        for mailbox in queryset:
+            token = mailbox_rotate_inbound_token(mailbox=mailbox, actor=request.user)
+            self.message_user(request, f"{mailbox.address}: new token {token} (shown once)", messages.WARNING)
+
+
+@admin.register(Quarantine)
+class QuarantineAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "reason", "sender", "subject", "mailbox", "raw_size", "released_at")
+    list_filter = ("reason", "mailbox", ("released_at", admin.EmptyFieldListFilter))
+    search_fields = ("sender", "subject", "message_key", "detail")
+    readonly_fields = ("mailbox", "reason", "detail", "source", "message_key", "sender", "subject", "raw_size",
+                       "created_at", "released_at", "released_ticket", "raw_preview", "download")
+    exclude = ("raw",)
+    actions = ["release"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.resolver_match and request.resolver_match.url_name.endswith("_change") else qs.defer("raw")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
+
+    @admin.display(description="raw message (first 20 kB)")
+    def raw_preview(self, obj):
+        text = bytes(obj.raw[:20_000]).decode("utf-8", "replace")
+        return format_html("<pre style='white-space:pre-wrap;max-height:40em;overflow:auto'>{}</pre>", text)
+
+    @admin.display(description="download")
+    def download(self, obj):
+        return format_html('<a href="{}">message.eml</a>', reverse("admin:mail_quarantine_raw", args=[obj.pk]))
+
+    def get_urls(self):
+        return [path("<int:pk>/raw/", self.admin_site.admin_view(self.raw_view), name="mail_quarantine_raw"),
+                *super().get_urls()]
+
+    def raw_view(self, request, pk):
+        obj = Quarantine.objects.get(pk=pk)
+        if not self.has_view_permission(request, obj):
+            return HttpResponse(status=403)
+        response = HttpResponse(bytes(obj.raw), content_type="message/rfc822")
+        response["Content-Disposition"] = f'attachment; filename="quarantine-{obj.pk}.eml"'
+        return response
+
+    @admin.action(description="Release: ingest as a ticket anyway")
+    def release(self, request, queryset):
+        for item in queryset:
+            try:
+                result = quarantine_release(quarantine=item, actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{item.pk}: {exc.detail}", messages.ERROR)
+            else:
+                self.message_user(request, f"{item.pk}: {result.outcome}, ticket id {result.ticket_id}")
+
+
+@admin.register(InboundMail)
+class InboundMailAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "outcome", "sender", "subject", "mailbox", "source", "automatic", "ticket")
+    list_filter = ("outcome", "source", "mailbox")
+    search_fields = ("message_key", "sender", "subject")
+    list_select_related = ("mailbox", "ticket")
+    raw_id_fields = ("ticket", "message", "quarantine")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboundDelivery)
+class OutboundDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("message", "mailbox", "attempts", "last_attempt_at", "sent_at")
+    raw_id_fields = ("message",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AutoResponse)
+class AutoResponseAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "recipient", "language", "sent_at", "error")
+    raw_id_fields = ("ticket",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

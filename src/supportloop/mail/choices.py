@@ -1,0 +1,37 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ImapSecurity(models.TextChoices):
+    SSL = "ssl", _("TLS (implicit, port 993)")
+    STARTTLS = "starttls", _("STARTTLS (port 143)")
+    NONE = "none", _("None (local test servers only)")
+
+
+class ClosedTicketRule(models.TextChoices):
+    REOPEN = "reopen", _("Reopen the closed ticket")
+    NEW_TICKET = "new", _("Open a new ticket linked to the closed one")
+
+
+class InboundSource(models.TextChoices):
+    IMAP = "imap", _("IMAP")
+    WEBHOOK = "webhook", _("Provider webhook")
+    RAW = "raw", _("Raw MIME endpoint")
+    RELEASE = "release", _("Released from quarantine")
+
+
+class InboundOutcome(models.TextChoices):
+    TICKET = "ticket", _("New ticket")
+    THREADED = "threaded", _("Added to a ticket")
+    QUARANTINED = "quarantined", _("Quarantined")
+
+
+class QuarantineReason(models.TextChoices):
+    UNPARSEABLE = "unparseable", _("Could not be parsed")
+    NO_SENDER = "no_sender", _("No usable sender address")
+    OWN_ADDRESS = "own_address", _("Sent from one of our own mailboxes (loop)")
+    BOUNCE = "bounce", _("Bounce or delivery report")
+    AUTO_REPLY = "auto_reply", _("Automatic reply that matches no ticket")
+    RATE_LIMITED = "rate_limited", _("Sender exceeded the rate limit")
+    REJECTED = "rejected", _("Refused by the ticket rules")
+    ERROR = "error", _("Unexpected error while ingesting")

@@ -1,0 +1,155 @@
+"""The IMAP poller: fetch what arrived after the last UID, ingest it, and only then mark it seen or move it.
+
+Per mailbox we keep UIDVALIDITY and the last UID ingested. Messages are fetched with BODY.PEEK[] (which
+does not set \\Seen) in batches; each batch is ingested in one database transaction (one savepoint per
+message) that also advances the last UID. Only after that commits are the messages flagged \\Seen (or
+moved). A crash in between re-fetches nothing (the UID moved on) and loses nothing (the rows committed).
+A UIDVALIDITY change resets the UID; re-fetched mail is then skipped by Message-ID.
+One bad message is quarantined; the poller goes on.
+"""
+from __future__ import annotations
+
+import logging
+import ssl
+from dataclasses import asdict, dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from imapclient import IMAPClient
+
+from supportloop.mail.choices import ImapSecurity, InboundSource, QuarantineReason
+from supportloop.mail.crypto import mailbox_password
+from supportloop.mail.models import Mailbox
+from supportloop.mail.services import inbound_ingest, quarantine_store
+
+logger = logging.getLogger("supportloop.mail")
+
+BATCH_SIZE = 100
+SEEN = b"\\Seen"
+
+
+@dataclass
+class PollStats:
+    fetched: int = 0
+    tickets: int = 0
+    threaded: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    error: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def imap_connect(mailbox: Mailbox, *, timeout: float = 30) -> IMAPClient:
+    context = ssl.create_default_context()
+    use_ssl = mailbox.imap_security == ImapSecurity.SSL
+    client = IMAPClient(mailbox.imap_host, port=mailbox.imap_port, ssl=use_ssl,
+                        ssl_context=context if use_ssl else None, timeout=timeout)
+    if mailbox.imap_security == ImapSecurity.STARTTLS:
+        client.starttls(context)
+    client.login(mailbox.imap_username or mailbox.address, mailbox_password(mailbox))
+    return client
+
+
+def _ingest_batch(mailbox: Mailbox, uids: list[int], bodies: dict, stats: PollStats) -> list[int]:
+    """Ingest one fetched batch in one transaction; returns the UIDs that are now safely stored."""
+    done: list[int] = []
+    with transaction.atomic():
+        for uid in uids:
+            item = bodies.get(uid) or {}
+            raw = item.get(b"BODY[]")
+            if raw is None:  # expunged by someone else between SEARCH and FETCH
+                continue
+            try:
+                result = inbound_ingest(raw=bytes(raw), mailbox=mailbox, source=InboundSource.IMAP, imap_uid=uid)
+            except Exception as exc:  # noqa: BLE001 - inbound_ingest quarantines on its own; this is the last net
+                logger.exception("mailbox %s: UID %s failed", mailbox.pk, uid)
+                quarantine_store(raw=bytes(raw), reason=QuarantineReason.ERROR, detail=repr(exc), mailbox=mailbox,
+                                 source=InboundSource.IMAP)
+                stats.quarantined += 1
+                done.append(uid)
+                continue
+            done.append(uid)
+            if result.outcome == "ticket":
+                stats.tickets += 1
+            elif result.outcome == "threaded":
+                stats.threaded += 1
+            elif result.outcome == "quarantined":
+                stats.quarantined += 1
+            else:
+                stats.duplicates += 1
+        if uids:
+            Mailbox.objects.filter(pk=mailbox.pk, imap_last_uid__lt=max(uids)).update(imap_last_uid=max(uids))
+    return done
+
+
+def _after_commit(client: IMAPClient, mailbox: Mailbox, uids: list[int]) -> None:
+    if not uids:
+        return
+    if mailbox.imap_processed_folder:
+        if client.has_capability("MOVE"):
+            client.move(uids, mailbox.imap_processed_folder)
+        else:
+            client.copy(uids, mailbox.imap_processed_folder)
+            client.delete_messages(uids)
+            client.uid_expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
+    else:
+        client.add_flags(uids, [SEEN])
+
+
+def mailbox_poll(mailbox: Mailbox, *, client: IMAPClient | None = None, batch_size: int = BATCH_SIZE,
+                 limit: int | None = None) -> PollStats:
+    """Poll one mailbox once. Never raises for a bad message; connection errors are recorded and re-raised."""
+    stats = PollStats()
+    own_client = client is None
+    try:
+        if own_client:
+            client = imap_connect(mailbox)
+        info = client.select_folder(mailbox.imap_folder)
+        uidvalidity = int(info.get(b"UIDVALIDITY", 0))
+        if mailbox.imap_uidvalidity != uidvalidity:
+            if mailbox.imap_uidvalidity is not None:
+                logger.warning("mailbox %s: UIDVALIDITY changed, re-reading the folder", mailbox.pk)
+            mailbox.imap_uidvalidity = uidvalidity
+            mailbox.imap_last_uid = 0
+            mailbox.save(update_fields=["imap_uidvalidity", "imap_last_uid"])
+        last = mailbox.imap_last_uid
+        # "N:*" always matches the newest message, even when its UID is below N: filter again.
+        uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
+        if limit is not None:
+            uids = uids[:limit]
+        for start in range(0, len(uids), batch_size):
+            chunk = uids[start:start + batch_size]
+            bodies = client.fetch(chunk, ["BODY.PEEK[]"])
+            stats.fetched += len(bodies)
+            done = _ingest_batch(mailbox, chunk, bodies, stats)
+            # Committed: now the server may be told.
+            _after_commit(client, mailbox, done)
+        Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_poll_error="")
+    except Exception as exc:
+        stats.error = f"{type(exc).__name__}: {exc}"[:2000]
+        Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_poll_error=stats.error)
+        logger.warning("mailbox %s: poll failed: %s", mailbox.pk, stats.error)
+        raise
+    finally:
+        if own_client and client is not None:
+            try:
+                client.logout()
+            except Exception:  # noqa: BLE001
+                pass
+    return stats
+
+
+def mailboxes_poll(*, mailbox_id: int | None = None) -> dict[int, PollStats]:
+    """Poll every active IMAP mailbox (or one); a failing mailbox does not stop the others."""
+    qs = Mailbox.objects.filter(is_active=True).exclude(imap_host="")
+    if mailbox_id is not None:
+        qs = Mailbox.objects.filter(pk=mailbox_id)
+    results = {}
+    for mailbox in qs.order_by("id"):
+        try:
+            results[mailbox.pk] = mailbox_poll(mailbox)
+        except Exception as exc:  # noqa: BLE001 - recorded on the mailbox by mailbox_poll
+            results[mailbox.pk] = PollStats(error=f"{type(exc).__name__}: {exc}"[:2000])
+    return results

@@ -1,0 +1,181 @@
+"""Mailboxes, the ledger of inbound mail, the quarantine and outbound delivery state.
+
+Tickets and messages themselves live in the tickets app; this app only keeps what is specific to email.
+"""
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from supportloop.mail.choices import (
+    ClosedTicketRule, ImapSecurity, InboundOutcome, InboundSource, QuarantineReason,
+)
+
+
+class Mailbox(models.Model):
+    """A support address customers write to, read over IMAP and/or fed by a provider's inbound webhook."""
+
+    name = models.CharField(_("name"), max_length=100)
+    address = models.EmailField(_("address"), max_length=254, unique=True,
+                                help_text=_("Replies are sent from this address; plus-addresses of it thread."))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    imap_host = models.CharField(_("IMAP host"), max_length=255, blank=True,
+                                 help_text=_("Leave empty for a mailbox fed only by webhooks."))
+    imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    imap_security = models.CharField(_("IMAP security"), max_length=10, choices=ImapSecurity.choices,
+                                     default=ImapSecurity.SSL)
+    imap_folder = models.CharField(_("IMAP folder"), max_length=200, default="INBOX")
+    imap_processed_folder = models.CharField(
+        _("move processed mail to"), max_length=200, blank=True,
+        help_text=_("Optional folder; when empty, processed mail is only flagged as seen."))
+    imap_username = models.CharField(_("IMAP user name"), max_length=254, blank=True)
+    # Fernet token (see mail/crypto.py); never shown, set with the admin form's password field.
+    imap_password_encrypted = models.TextField(_("IMAP password (encrypted)"), blank=True, editable=False)
+    imap_password_env = models.CharField(
+        _("IMAP password environment variable"), max_length=100, blank=True,
+        help_text=_("Name of an environment variable holding the password; used instead of a stored one."))
+
+    # sha256 of the token that authenticates the raw-MIME endpoint; the token itself is shown once.
+    inbound_token_hash = models.CharField(_("inbound token hash"), max_length=64, blank=True, editable=False)
+
+    autoresponder_enabled = models.BooleanField(_("auto-responder"), default=True)
+    autoresponder_templates = models.JSONField(
+        _("auto-responder templates"), default=dict, blank=True,
+        help_text=_('Overrides per language: {"en": {"subject": "...", "body": "..."}, "ru": {...}}. '
+                    "Variables: {{ ticket_number }}, {{ subject }}, {{ contact_name }}, "
+                    "{{ expected_response_time }}, {{ help_center_url }}."))
+    expected_response_time = models.CharField(_("expected response time"), max_length=200, blank=True,
+                                              default="one business day")
+    help_center_url = models.URLField(_("help center link"), blank=True)
+    closed_ticket_rule = models.CharField(_("reply to a closed ticket"), max_length=10,
+                                          choices=ClosedTicketRule.choices, default=ClosedTicketRule.NEW_TICKET)
+    rate_limit_messages = models.PositiveIntegerField(
+        _("rate limit: messages per sender"), default=30, help_text=_("0 turns the limit off."))
+    rate_limit_window_minutes = models.PositiveIntegerField(_("rate limit: window in minutes"), default=60)
+
+    imap_uidvalidity = models.BigIntegerField(_("IMAP UIDVALIDITY"), null=True, blank=True, editable=False)
+    imap_last_uid = models.BigIntegerField(_("last IMAP UID ingested"), default=0, editable=False)
+    last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True, editable=False)
+    last_poll_error = models.TextField(_("last poll error"), blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.address}>"
+
+
+class TicketMailbox(models.Model):
+    """Which mailbox a ticket arrived through: replies are sent from its address."""
+
+    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, primary_key=True,
+                                  related_name="mailbox_link")
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="ticket_links")
+
+    class Meta:
+        ordering = ["ticket"]
+        verbose_name = _("ticket mailbox")
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} via {self.mailbox_id}"
+
+
+class InboundMail(models.Model):
+    """One received email and what became of it. The unique key makes re-polls and retries idempotent."""
+
+    # The Message-ID without angle brackets, or "sha256:<hex>" of the raw bytes when it has none.
+    message_key = models.CharField(_("message key"), max_length=500, unique=True)
+    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound")
+    source = models.CharField(_("source"), max_length=10, choices=InboundSource.choices)
+    imap_uid = models.BigIntegerField(_("IMAP UID"), null=True, blank=True)
+    sender = models.CharField(_("sender"), max_length=320, blank=True)
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=InboundOutcome.choices)
+    automatic = models.CharField(_("automatic mail"), max_length=40, blank=True,
+                                 help_text=_("Why this looked like an auto-reply, bounce or list mail."))
+    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.ForeignKey("tickets.Message", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    quarantine = models.ForeignKey("mail.Quarantine", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("inbound mail")
+        verbose_name_plural = _("inbound mail")
+        indexes = [models.Index("sender", "received_at", name="mail_inbound_sender_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.message_key} → {self.outcome}"
+
+
+class Quarantine(models.Model):
+    """A received message that did not become a ticket message, kept whole with the reason, for admins."""
+
+    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="quarantine")
+    reason = models.CharField(_("reason"), max_length=20, choices=QuarantineReason.choices)
+    detail = models.TextField(_("detail"), blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=InboundSource.choices)
+    message_key = models.CharField(_("message key"), max_length=500, blank=True, db_index=True)
+    sender = models.CharField(_("sender"), max_length=320, blank=True)
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    # In the database rather than file storage, so it commits or rolls back with the rest of the ingest.
+    raw = models.BinaryField(_("raw message"))
+    raw_size = models.PositiveBigIntegerField(_("size"), default=0)
+    created_at = models.DateTimeField(_("quarantined"), default=timezone.now, db_index=True)
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    released_ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("quarantined mail")
+        verbose_name_plural = _("quarantined mail")
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.subject or self.message_key}"
+
+
+class OutboundDelivery(models.Model):
+    """Attempts to send one agent reply by email; the message row carries the visible status."""
+
+    message = models.OneToOneField("tickets.Message", on_delete=models.CASCADE, primary_key=True,
+                                   related_name="mail_delivery")
+    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_attempt_at"]
+        verbose_name = _("outbound delivery")
+
+    def __str__(self) -> str:
+        return f"message {self.message_id}: {self.attempts} attempt(s)"
+
+
+class AutoResponse(models.Model):
+    """The acknowledgement sent for a new email ticket; one per ticket at most (a database fact)."""
+
+    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, primary_key=True,
+                                  related_name="mail_autoresponse")
+    mailbox = models.ForeignKey(Mailbox, null=True, on_delete=models.SET_NULL, related_name="+")
+    message_id = models.CharField(_("Message-ID"), max_length=500, unique=True)
+    recipient = models.CharField(_("recipient"), max_length=320)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-ticket"]
+        verbose_name = _("auto-response")
+
+    def __str__(self) -> str:
+        return f"ack for #{self.ticket_id}"

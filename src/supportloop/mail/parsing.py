@@ -1,0 +1,439 @@
+"""Turn raw RFC 5322 bytes into a ParsedMail: decoded headers, text, HTML, attachments and safety flags.
+
+Built on the standard library's `email` package with policy.default. Real mail is often broken, so every
+step has a fallback: an undecodable header falls back to its raw form, an unknown charset to a list of
+likely ones, a broken part is skipped and noted. Only a message with no usable structure at all raises
+UnparseableMail, which the ingest service turns into a quarantine row. This module does no database work.
+"""
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+
+from django.conf import settings
+
+from supportloop.tickets.sanitize import html_to_text
+from supportloop.tickets.services.tickets import IncomingFile
+
+# Charsets mislabelled in the wild, mapped to the superset a sender most likely meant.
+CHARSET_ALIASES = {
+    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "euc-cn": "gb18030",
+    "big5": "big5hkscs", "x-big5": "big5hkscs",
+    "iso-2022-jp": "iso2022_jp_ext", "csiso2022jp": "iso2022_jp_ext",
+    "ks_c_5601-1987": "cp949", "euc-kr": "cp949",
+    "iso-8859-8-i": "iso-8859-8", "windows-874": "cp874", "tis-620": "cp874",
+    "us-ascii": "utf-8", "ascii": "utf-8", "ansi_x3.4-1968": "utf-8",
+    "unknown-8bit": "", "x-unknown": "", "unknown": "", "default": "", "charset": "", "8bit": "",
+    "iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
+}
+# Tried in order when the declared charset is missing or unknown. latin-1 never fails, so it is last.
+FALLBACK_CHARSETS = ("utf-8", "gb18030", "big5hkscs", "shift_jis", "cp1251", "koi8-r", "cp1252", "latin-1")
+
+AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
+BOUNCE_LOCALPARTS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
+_ID = re.compile(r"<([^<>\s]{1,490})>")
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9\-.\[\]:]+\.[A-Za-z0-9\-\]]+$|^[^@\s]+@\[[0-9.:a-fA-F]+\]$")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+class UnparseableMail(Exception):
+    """The bytes are not a mail message we can use at all."""
+
+
+@dataclass
+class ParsedMail:
+    message_id: str                      # without angle brackets; "" when the message has none
+    message_key: str                     # message_id, or "sha256:<hex>" of the raw bytes
+    from_email: str
+    from_name: str
+    reply_to: list[str]
+    to: list[str]
+    cc: list[str]
+    envelope_to: list[str]               # Delivered-To, X-Original-To, Envelope-To, X-Envelope-To
+    subject: str
+    date: datetime | None
+    in_reply_to: list[str]
+    references: list[str]
+    text: str
+    html: str
+    attachments: list[IncomingFile] = field(default_factory=list)
+    oversize: list[tuple[str, int]] = field(default_factory=list)
+    automatic: str = ""                  # why the mail is automatic: "", or e.g. "auto-submitted:auto-replied"
+    is_bounce: bool = False
+    is_auto_reply: bool = False
+    is_bulk: bool = False
+    suppress_autoresponse: bool = False  # X-Auto-Response-Suppress or similar: do not acknowledge
+    language: str = ""
+    loop_header: str = ""                # X-Loop value, compared with our addresses by the caller
+    defects: list[str] = field(default_factory=list)
+
+    @property
+    def thread_ids(self) -> list[str]:
+        """Ids this message answers, nearest first: In-Reply-To, then References from the newest."""
+        seen: list[str] = []
+        for ref in [*self.in_reply_to, *reversed(self.references)]:
+            if ref not in seen:
+                seen.append(ref)
+        return seen
+
+
+def clean_str(value: str, *, limit: int | None = None) -> str:
+    """Text the database can store: no NUL, no lone surrogates."""
+    if not value:
+        return ""
+    value = value.replace("\x00", "")
+    if _has_surrogates(value):
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value[:limit] if limit else value
+
+
+def _has_surrogates(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _codec(charset: str | None) -> str | None:
+    """A Python codec name for a declared charset, or None when it is missing or unknown."""
+    if not charset:
+        return None
+    name = charset.strip().strip("\"'").lower()
+    name = CHARSET_ALIASES.get(name, name)
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def decode_bytes(data: bytes, charset: str | None, *, extra: tuple[str, ...] = ()) -> str:
+    """Decode bytes in a declared charset, falling back to likely ones; never raises."""
+    declared = _codec(charset)
+    candidates = [c for c in (declared, *extra) if c]
+    for name in candidates:
+        try:
+            return data.decode(name)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    for name in FALLBACK_CHARSETS:
+        try:
+            return data.decode(name)
+        except UnicodeDecodeError:
+            continue
+    return data.decode(declared or "utf-8", "replace")  # pragma: no cover - latin-1 above never fails
+
+
+def _unsurrogate(value: str, charsets: tuple[str, ...]) -> str:
+    """8-bit bytes in a header arrive as surrogate escapes: decode them in the message's likely charset."""
+    if not _has_surrogates(value):
+        return value
+    return decode_bytes(value.encode("utf-8", "surrogateescape"), None, extra=charsets)
+
+
+def _raw_header(msg: Message, name: str) -> list[str]:
+    lname = name.lower()
+    return [str(v) for k, v in msg.raw_items() if k.lower() == lname]
+
+
+def header_text(msg: Message, name: str, charsets: tuple[str, ...] = ()) -> str:
+    """A decoded header (RFC 2047 words and 8-bit bytes), falling back step by step for broken ones."""
+    raws = _raw_header(msg, name)
+    if not raws:
+        return ""
+    raw = raws[0]
+    try:
+        value = str(msg[name])
+    except Exception:  # noqa: BLE001 - any header bug in the parser falls back to our own decoding
+        try:
+            value = str(make_header(decode_header(raw)))
+        except Exception:  # noqa: BLE001
+            value = raw
+    value = _unsurrogate(value, charsets)
+    if "=?" in value and "?=" in value:
+        # Encoded words the policy left alone (e.g. inside quotes or with an unknown charset).
+        value = _decode_words(value, charsets)
+    return re.sub(r"\s*[\r\n]+\s*", " ", value).strip()
+
+
+def _decode_words(value: str, charsets: tuple[str, ...]) -> str:
+    def one(match: re.Match) -> str:
+        charset, enc, payload = match.group(1), match.group(2).lower(), match.group(3)
+        try:
+            if enc == "b":
+                import base64
+                data = base64.b64decode(payload + "=" * (-len(payload) % 4))
+            else:
+                import quopri
+                data = quopri.decodestring(payload.replace("_", " ").encode("ascii", "replace"), header=True)
+        except Exception:  # noqa: BLE001
+            return match.group(0)
+        return decode_bytes(data, charset.split("*")[0], extra=charsets)
+
+    return re.sub(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=", one, value)
+
+
+def normalize_address(value: str) -> str:
+    value = (value or "").strip().strip("<>").strip().lower()
+    return value if _EMAIL.match(value) and len(value) <= 254 else ""
+
+
+def addresses(msg: Message, name: str, charsets: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(display name, normalised address) pairs from every instance of an address header."""
+    out: list[tuple[str, str]] = []
+    for raw in _raw_header(msg, name):
+        raw = _unsurrogate(raw, charsets)
+        try:
+            pairs = getaddresses([raw])
+        except Exception:  # noqa: BLE001
+            pairs = []
+        if not any(normalize_address(a) for _n, a in pairs):
+            pairs = [("", m) for m in re.findall(r"[^\s<>,;:\"()]+@[^\s<>,;:\"()]+", raw)]
+        for display, addr in pairs:
+            email = normalize_address(addr)
+            if email and email not in [e for _d, e in out]:
+                try:
+                    display = str(make_header(decode_header(display))) if "=?" in display else display
+                except Exception:  # noqa: BLE001
+                    pass
+                out.append((clean_str(display.strip().strip('"'), limit=200), email))
+    return out
+
+
+def message_ids(values: list[str]) -> list[str]:
+    ids: list[str] = []
+    for value in values:
+        found = _ID.findall(value)
+        if not found:
+            found = [tok.strip("<>") for tok in value.split() if "@" in tok]
+        for mid in found:
+            mid = clean_str(mid.strip(), limit=490)
+            if mid and mid not in ids:
+                ids.append(mid)
+    return ids
+
+
+def _guess_language(text: str, content_language: str) -> str:
+    lang = (content_language or "").split(",")[0].strip().lower()
+    if lang.startswith("zh"):
+        return "zh-hans"
+    if lang.startswith("ru"):
+        return "ru"
+    if lang.startswith("en"):
+        return "en"
+    sample = text[:2000]
+    if _KANA.search(sample):
+        return ""
+    if len(_CJK.findall(sample)) >= 2:
+        return "zh-hans"
+    if len(_CYRILLIC.findall(sample)) >= 5:
+        return "ru"
+    return ""
+
+
+def _part_filename(part: Message, index: int) -> str:
+    try:
+        name = part.get_filename() or ""
+    except Exception:  # noqa: BLE001
+        name = ""
+    name = clean_str(_unsurrogate(str(name), ()), limit=200).replace("/", "_").replace("\\", "_").strip()
+    if "=?" in name:
+        name = _decode_words(name, ())
+    if not name:
+        ctype = part.get_content_type()
+        ext = {"message/rfc822": "eml", "text/plain": "txt", "text/html": "html", "image/png": "png",
+               "image/jpeg": "jpg", "image/gif": "gif", "application/pdf": "pdf"}.get(ctype, "bin")
+        name = f"part-{index}.{ext}"
+    return name
+
+
+def _as_bytes(msg: Message) -> bytes:
+    for pol in (policy.default, policy.compat32):
+        try:
+            return msg.as_bytes(policy=pol)
+        except Exception:  # noqa: BLE001 - broken headers can defeat the generator
+            continue
+    return str(msg.get_payload()).encode("utf-8", "surrogateescape")
+
+
+def _payload_bytes(part: Message) -> bytes:
+    if part.get_content_maintype() == "message" or part.is_multipart():
+        payload = part.get_payload()
+        if isinstance(payload, list) and len(payload) == 1 and isinstance(payload[0], Message):
+            return _as_bytes(payload[0])
+        return _as_bytes(part)
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001
+        data = None
+    if data is None:
+        payload = part.get_payload()
+        data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+    return data
+
+
+class _Walker:
+    """Collects text, HTML and files from a MIME tree without descending into attached messages."""
+
+    def __init__(self, charsets: tuple[str, ...], limit: int, total_limit: int, max_parts: int):
+        self.charsets = charsets
+        self.limit = limit
+        self.total_limit = total_limit
+        self.max_parts = max_parts
+        self.texts: list[str] = []
+        self.htmls: list[str] = []
+        self.files: list[IncomingFile] = []
+        self.oversize: list[tuple[str, int]] = []
+        self.kept = 0
+        self.parts = 0
+        self.defects: list[str] = []
+        self.report = False
+
+    def walk(self, part: Message, depth: int = 0) -> None:
+        self.parts += 1
+        if self.parts > self.max_parts or depth > 30:
+            if "too many parts" not in self.defects:
+                self.defects.append("too many parts")
+            return
+        ctype = part.get_content_type()
+        if ctype == "multipart/report" or ctype == "message/delivery-status":
+            self.report = True
+        if part.is_multipart() and part.get_content_maintype() == "multipart":
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                for child in payload:
+                    if isinstance(child, Message):
+                        self.walk(child, depth + 1)
+            return
+        self.leaf(part)
+
+    def leaf(self, part: Message) -> None:
+        ctype = part.get_content_type()
+        try:
+            disposition = (part.get_content_disposition() or "").lower()
+        except Exception:  # noqa: BLE001
+            disposition = ""
+        has_name = bool(part.get_param("name") or part.get_param("filename", header="content-disposition"))
+        is_body_text = ctype in ("text/plain", "text/html") and disposition != "attachment" and not has_name
+        if is_body_text:
+            data = _payload_bytes(part)
+            text = clean_str(decode_bytes(data, part.get_content_charset(), extra=self.charsets))
+            (self.texts if ctype == "text/plain" else self.htmls).append(text)
+            return
+        if ctype == "text/plain" and not disposition and not has_name:  # pragma: no cover - covered above
+            return
+        data = _payload_bytes(part)
+        name = _part_filename(part, len(self.files) + len(self.oversize) + 1)
+        if len(data) > self.limit or self.kept + len(data) > self.total_limit:
+            self.oversize.append((name, len(data)))
+            return
+        content_id = (part.get("Content-ID") or "").strip().strip("<>")
+        self.kept += len(data)
+        self.files.append(IncomingFile(
+            filename=name, content=data, content_type=ctype[:200],
+            content_id=clean_str(str(content_id), limit=255),
+            is_inline=disposition == "inline" or (bool(content_id) and disposition != "attachment"),
+        ))
+
+
+def _automatic(msg: Message, from_email: str, report: bool, subject: str) -> tuple[str, bool, bool, bool]:
+    """(reason, is_bounce, is_auto_reply, is_bulk) from the headers that mark machine-sent mail."""
+    ctype = msg.get_content_type()
+    local = from_email.split("@")[0]
+    return_path = " ".join(_raw_header(msg, "Return-Path")).strip()
+    if report or ctype == "multipart/report" or local in BOUNCE_LOCALPARTS or return_path == "<>" and (
+            re.match(r"(?i)(undeliver|delivery status notification|mail delivery failed|returned mail)", subject)):
+        why = "multipart/report" if report or ctype == "multipart/report" else (
+            f"from:{local}" if local in BOUNCE_LOCALPARTS else "null-return-path")
+        return f"bounce:{why}", True, False, False
+    auto_submitted = " ".join(_raw_header(msg, "Auto-Submitted")).strip().lower()
+    if auto_submitted and not auto_submitted.startswith("no"):
+        return f"auto-submitted:{auto_submitted[:25]}", False, True, False
+    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-AutoReply-From", "X-Mail-Autoreply"):
+        if _raw_header(msg, name):
+            return name.lower()[:40], False, True, False
+    precedence = " ".join(_raw_header(msg, "Precedence")).strip().lower()
+    if precedence in ("auto_reply", "auto-reply"):
+        return f"precedence:{precedence}", False, True, False
+    if precedence in AUTO_PRECEDENCE:
+        return f"precedence:{precedence}", False, False, True
+    if _raw_header(msg, "List-Id") or _raw_header(msg, "List-Unsubscribe"):
+        return "list", False, False, True
+    if "oof" in " ".join(_raw_header(msg, "X-MS-Exchange-Inbox-Rules-Loop") + _raw_header(msg, "X-Auto-Response"))\
+            .lower():
+        return "exchange-oof", False, True, False
+    return "", False, False, False
+
+
+def parse_message(raw: bytes) -> ParsedMail:
+    """Parse raw bytes. Raises UnparseableMail only when nothing usable can be read."""
+    if not raw or not raw.strip():
+        raise UnparseableMail("empty message")
+    try:
+        msg: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
+    except Exception as exc:  # noqa: BLE001
+        raise UnparseableMail(f"MIME parser failed: {exc!r}"[:500]) from exc
+    if not list(msg.raw_items()):
+        raise UnparseableMail("no headers")
+    declared = []
+    for part in msg.walk() if msg.is_multipart() else [msg]:
+        try:
+            cs = _codec(part.get_content_charset())
+        except Exception:  # noqa: BLE001
+            cs = None
+        if cs and cs not in declared and cs not in ("utf-8", "ascii"):
+            declared.append(cs)
+    charsets = tuple(declared)
+
+    froms = addresses(msg, "From", charsets) or addresses(msg, "Sender", charsets)
+    from_name, from_email = froms[0] if froms else ("", "")
+    subject = clean_str(header_text(msg, "Subject", charsets), limit=500)
+    walker = _Walker(charsets, settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES,
+                     getattr(settings, "SUPPORTLOOP_MAIL_MAX_ATTACHMENTS_BYTES", 25 * 1_048_576),
+                     getattr(settings, "SUPPORTLOOP_MAIL_MAX_PARTS", 200))
+    try:
+        walker.walk(msg)
+    except RecursionError as exc:
+        raise UnparseableMail("MIME structure nested too deeply") from exc
+    text = "\n\n".join(t.strip("\n") for t in walker.texts if t.strip())
+    html = "\n".join(h for h in walker.htmls if h.strip())
+    if not text.strip() and html.strip():
+        text = html_to_text(html)
+    message_id = (message_ids(_raw_header(msg, "Message-ID") or _raw_header(msg, "Message-Id")) or [""])[0]
+    key = message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+    try:
+        date_raw = _raw_header(msg, "Date")
+        date = parsedate_to_datetime(date_raw[0]) if date_raw else None
+    except Exception:  # noqa: BLE001
+        date = None
+    automatic, bounce, auto_reply, bulk = _automatic(msg, from_email, walker.report, subject)
+    suppress = bool(_raw_header(msg, "X-Auto-Response-Suppress"))
+    envelope = []
+    for name in ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "X-Forwarded-To"):
+        envelope += [e for _n, e in addresses(msg, name, charsets) if e not in envelope]
+    defects = [type(d).__name__ for d in getattr(msg, "defects", [])] + walker.defects
+    return ParsedMail(
+        message_id=message_id, message_key=key[:500], from_email=from_email, from_name=from_name,
+        reply_to=[e for _n, e in addresses(msg, "Reply-To", charsets)],
+        to=[e for _n, e in addresses(msg, "To", charsets)], cc=[e for _n, e in addresses(msg, "Cc", charsets)],
+        envelope_to=envelope, subject=subject, date=date,
+        in_reply_to=message_ids(_raw_header(msg, "In-Reply-To")),
+        references=message_ids(_raw_header(msg, "References")),
+        text=text, html=html, attachments=walker.files, oversize=walker.oversize, automatic=automatic,
+        is_bounce=bounce, is_auto_reply=auto_reply, is_bulk=bulk, suppress_autoresponse=suppress,
+        language=_guess_language(text, header_text(msg, "Content-Language")),
+        loop_header=" ".join(_raw_header(msg, "X-Loop")).lower(), defects=defects[:20],
+    )

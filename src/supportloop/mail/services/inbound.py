@@ -1,0 +1,307 @@
+"""Inbound mail: one raw message in, one ledger row out, plus a ticket, a threaded message or a quarantine row.
+
+Everything for one message happens in one transaction (the caller may wrap a batch of them in an outer one;
+each message is then a savepoint). The caller marks the message seen or moves it only after that commits.
+
+Decisions (see docs/mail.md):
+- Bounces, mail from our own addresses and X-Loop hits are quarantined, never answered.
+- Auto-replies (Auto-Submitted, X-Autoreply, X-Autorespond, Precedence auto_reply) that thread into a
+  ticket are recorded on it without reopening it; those that match no ticket are quarantined.
+- List and bulk mail (List-Id, Precedence bulk/junk/list) is ingested like any mail but never acknowledged.
+- A sender over the mailbox's rate limit is quarantined (kept whole, releasable).
+- A reply's stored text has quoted history and signature stripped; body_original keeps all of it.
+  The first message of a new ticket is stored whole (a forwarded thread is usually the point of it).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.html import escape
+
+from supportloop.core.errors import DomainError, ValidationFailed
+from supportloop.core.services import event_record
+from supportloop.customers.models import ContactEmail
+from supportloop.customers.services import contact_get_or_create_by_email
+from supportloop.mail.choices import ClosedTicketRule, InboundOutcome, InboundSource, QuarantineReason
+from supportloop.mail.models import InboundMail, Mailbox, Quarantine, TicketMailbox
+from supportloop.mail.parsing import ParsedMail, UnparseableMail, clean_str, parse_message
+from supportloop.mail.reply import strip_reply
+from supportloop.mail.threader import ThreadMatch, base_address, find_ticket, our_addresses
+from supportloop.tickets.choices import Channel, Status
+from supportloop.tickets.models import Message, Ticket
+from supportloop.tickets.services import message_add_from_contact, ticket_create, ticket_update
+
+logger = logging.getLogger("supportloop.mail")
+
+NO_SUBJECT = "(no subject)"
+NO_TEXT = "(no text)"
+MAX_FOLLOWERS = 25
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: str          # "ticket", "threaded", "quarantined" or "duplicate"
+    message_key: str
+    ticket_id: int | None = None
+    message_id: int | None = None
+    quarantine_id: int | None = None
+    reason: str = ""
+
+
+def _valid_email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return len(value) <= 254
+
+
+@transaction.atomic
+def quarantine_store(*, raw: bytes, reason: str, detail: str = "", mailbox: Mailbox | None = None,
+                     source: str = InboundSource.IMAP, message_key: str = "", sender: str = "",
+                     subject: str = "") -> Quarantine:
+    """Keep a message whole with the reason it did not become a ticket message."""
+    row = Quarantine.objects.create(
+        mailbox=mailbox, reason=reason, detail=clean_str(detail, limit=5000), source=source,
+        message_key=clean_str(message_key, limit=500), sender=clean_str(sender, limit=320),
+        subject=clean_str(subject, limit=500), raw=bytes(raw), raw_size=len(raw),
+    )
+    event_record(actor=None, actor_label="mail", verb="mail.quarantined", target=row,
+                 changes={"reason": [None, reason], "mailbox": [None, mailbox.pk if mailbox else None]})
+    return row
+
+
+def _mailbox_for(parsed: ParsedMail) -> Mailbox | None:
+    """The mailbox a webhook message was sent to: by its recipients, else the first active one."""
+    recipients = {base_address(a) for a in [*parsed.envelope_to, *parsed.to, *parsed.cc]}
+    active = list(Mailbox.objects.filter(is_active=True).order_by("id"))
+    for mailbox in active:
+        if mailbox.address.lower() in recipients:
+            return mailbox
+    return active[0] if active else None
+
+
+def _rate_limited(mailbox: Mailbox | None, sender: str) -> bool:
+    if mailbox is None or not mailbox.rate_limit_messages:
+        return False
+    since = timezone.now() - timedelta(minutes=mailbox.rate_limit_window_minutes or 60)
+    # The row for this message is already counted, hence ">".
+    return InboundMail.objects.filter(sender=sender, received_at__gte=since).count() > mailbox.rate_limit_messages
+
+
+def _claim(key: str, *, mailbox, source, imap_uid, sender, subject, release: bool) -> InboundMail | None:
+    """The ledger row for this message key, or None when it was already ingested."""
+    if release:
+        row = InboundMail.objects.select_for_update().filter(message_key=key).first()
+        if row is not None:
+            return row if row.outcome == InboundOutcome.QUARANTINED else None
+    try:
+        with transaction.atomic():
+            return InboundMail.objects.create(
+                message_key=key, mailbox=mailbox, source=source, imap_uid=imap_uid, sender=sender[:320],
+                subject=subject[:500], outcome=InboundOutcome.QUARANTINED)
+    except IntegrityError:
+        return None
+
+
+def _notes(parsed: ParsedMail) -> str:
+    lines = [f"[Attachment not kept: {name} ({size:,} bytes) is over the size limit]" for name, size in parsed.oversize]
+    return "\n".join(lines)
+
+
+def _followers(parsed: ParsedMail, ours: set[str], sender: str, requester_emails: set[str]) -> list[str]:
+    out = []
+    for addr in [*parsed.to, *parsed.cc]:
+        if base_address(addr) in ours or addr == sender or addr in requester_emails or addr in out:
+            continue
+        if _valid_email(addr):
+            out.append(addr)
+    return out[:MAX_FOLLOWERS]
+
+
+def _new_ticket(parsed: ParsedMail, *, contact, mailbox: Mailbox | None, ours: set[str], sender: str,
+                external_id: str, follow_up_of: Ticket | None) -> tuple[Ticket, Message]:
+    notes = _notes(parsed)
+    text = "\n\n".join(p for p in (parsed.text.strip(), notes) if p) or NO_TEXT
+    html = parsed.html
+    if html and notes:
+        html += "<p>" + escape(notes).replace("\n", "<br>") + "</p>"
+    requester_emails = set(ContactEmail.objects.filter(contact=contact).values_list("email", flat=True))
+    ticket = ticket_create(
+        subject=parsed.subject.strip() or NO_SUBJECT, body=text, body_html=html if parsed.text.strip() or html
+        else "", requester=contact, channel=Channel.EMAIL, language=parsed.language or contact.language,
+        followers=_followers(parsed, ours, sender, requester_emails), external_message_id=external_id,
+        attachments=parsed.attachments,
+    )
+    if follow_up_of is not None:
+        Ticket.objects.filter(pk=ticket.pk).update(follow_up_of=follow_up_of)
+        ticket.follow_up_of = follow_up_of
+        event_record(actor=None, actor_label="mail", verb="ticket.follow_up_linked", target=ticket,
+                     changes={"follow_up_of": [None, follow_up_of.number]})
+    if mailbox is not None:
+        TicketMailbox.objects.create(ticket=ticket, mailbox=mailbox)
+    message = ticket.messages.get()
+    return ticket, message
+
+
+def _threaded(parsed: ParsedMail, *, ticket: Ticket, contact, ours: set[str], sender: str,
+              external_id: str) -> Message:
+    original = parsed.text.strip()
+    stripped = strip_reply(original) if original else ""
+    notes = _notes(parsed)
+    body = "\n\n".join(p for p in (stripped, notes) if p) or NO_TEXT
+    if ticket.status == Status.CLOSED and not parsed.is_auto_reply:
+        ticket = ticket_update(ticket=ticket, actor=None, status=Status.OPEN)
+    requester_emails = set(ContactEmail.objects.filter(contact_id=ticket.requester_id).values_list("email", flat=True))
+    new_followers = _followers(parsed, ours, sender, requester_emails)
+    if sender not in requester_emails and _valid_email(sender):
+        new_followers.append(sender)  # a Cc'd colleague who answers stays on the thread
+    merged = list(dict.fromkeys([*ticket.followers, *new_followers]))[:MAX_FOLLOWERS]
+    message = message_add_from_contact(
+        ticket=ticket, contact=contact, body=body, body_html="", body_original=original or body,
+        channel=Channel.EMAIL, external_message_id=external_id,
+        cc=[a for a in parsed.cc if _valid_email(a)][:MAX_FOLLOWERS], attachments=parsed.attachments,
+        reopen=not parsed.is_auto_reply,
+    )
+    if merged != ticket.followers:
+        ticket_update(ticket=ticket, actor=None, followers=merged)
+    return message
+
+
+def _autoresponse_wanted(parsed: ParsedMail, mailbox: Mailbox | None) -> bool:
+    return bool(mailbox and mailbox.autoresponder_enabled and not parsed.automatic
+                and not parsed.suppress_autoresponse)
+
+
+def _enqueue_autoresponse(ticket_id: int) -> None:
+    from supportloop.mail.tasks import autoresponse_send_task
+
+    autoresponse_send_task.enqueue(ticket_id=ticket_id)
+
+
+def _quarantine(raw, inbound: InboundMail, reason: str, detail: str, *, mailbox, source, parsed: ParsedMail | None,
+                key: str) -> IngestResult:
+    row = quarantine_store(raw=raw, reason=reason, detail=detail, mailbox=mailbox, source=source, message_key=key,
+                           sender=parsed.from_email if parsed else "", subject=parsed.subject if parsed else "")
+    inbound.outcome = InboundOutcome.QUARANTINED
+    inbound.quarantine = row
+    inbound.automatic = parsed.automatic[:40] if parsed else ""
+    inbound.save(update_fields=["outcome", "quarantine", "automatic"])
+    logger.info("mail %s quarantined: %s %s", key, reason, detail[:200])
+    return IngestResult("quarantined", key, quarantine_id=row.pk, reason=reason)
+
+
+@transaction.atomic
+def inbound_ingest(*, raw: bytes, mailbox: Mailbox | None = None, source: str = InboundSource.IMAP,
+                   imap_uid: int | None = None, release: bool = False) -> IngestResult:
+    """Ingest one raw message. Idempotent by Message-ID (or a hash of the bytes when it has none).
+
+    `release=True` (an admin releasing a quarantined message) skips the safety checks other than the sender.
+    """
+    try:
+        parsed: ParsedMail | None = parse_message(raw)
+        problem = None
+    except UnparseableMail as exc:
+        parsed, problem = None, (QuarantineReason.UNPARSEABLE, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the poller
+        logger.exception("parser failed")
+        parsed, problem = None, (QuarantineReason.UNPARSEABLE, f"parser error: {exc!r}")
+    if parsed is None:
+        import hashlib
+
+        key = "sha256:" + hashlib.sha256(raw or b"").hexdigest()
+    else:
+        key = parsed.message_key
+    if mailbox is None and parsed is not None:
+        mailbox = _mailbox_for(parsed)
+    sender = parsed.from_email if parsed else ""
+    inbound = _claim(key, mailbox=mailbox, source=source, imap_uid=imap_uid, sender=sender,
+                     subject=parsed.subject if parsed else "", release=release)
+    if inbound is None:
+        return IngestResult("duplicate", key)
+    if parsed is None:
+        return _quarantine(raw, inbound, *problem, mailbox=mailbox, source=source, parsed=None, key=key)
+    if parsed.message_id and Message.objects.filter(external_message_id=parsed.message_id).exists():
+        # Our own sent message coming back (Bcc to the mailbox), or one received before the ledger existed.
+        inbound.delete()
+        return IngestResult("duplicate", key)
+
+    ours = our_addresses()
+    if not sender and parsed.reply_to:
+        sender = parsed.reply_to[0]
+    if not sender or not _valid_email(sender):
+        return _quarantine(raw, inbound, QuarantineReason.NO_SENDER, f"From: {sender or '(missing)'}",
+                           mailbox=mailbox, source=source, parsed=parsed, key=key)
+    if not release:
+        reason = None
+        if base_address(sender) in ours:
+            reason = (QuarantineReason.OWN_ADDRESS, f"sender {sender} is one of our mailboxes")
+        elif parsed.loop_header and any(a in parsed.loop_header for a in ours):
+            reason = (QuarantineReason.OWN_ADDRESS, f"X-Loop: {parsed.loop_header[:200]}")
+        elif parsed.is_bounce:
+            reason = (QuarantineReason.BOUNCE, parsed.automatic)
+        elif _rate_limited(mailbox, sender):
+            reason = (QuarantineReason.RATE_LIMITED,
+                      f"more than {mailbox.rate_limit_messages} messages in {mailbox.rate_limit_window_minutes} min")
+        if reason:
+            return _quarantine(raw, inbound, *reason, mailbox=mailbox, source=source, parsed=parsed, key=key)
+
+    match: ThreadMatch = find_ticket(parsed, mailbox_addresses=ours)
+    if match.ticket is None and parsed.is_auto_reply and not release:
+        return _quarantine(raw, inbound, QuarantineReason.AUTO_REPLY, parsed.automatic, mailbox=mailbox,
+                           source=source, parsed=parsed, key=key)
+    external_id = parsed.message_id or key
+    try:
+        with transaction.atomic():
+            contact, _created = contact_get_or_create_by_email(email=sender, name=parsed.from_name,
+                                                               language=parsed.language)
+            ticket = match.ticket
+            closed_rule = mailbox.closed_ticket_rule if mailbox else ClosedTicketRule.NEW_TICKET
+            if ticket is not None and not (ticket.status == Status.CLOSED and not parsed.is_auto_reply
+                                           and closed_rule == ClosedTicketRule.NEW_TICKET):
+                message = _threaded(parsed, ticket=ticket, contact=contact, ours=ours, sender=sender,
+                                    external_id=external_id)
+                outcome = InboundOutcome.THREADED
+            else:
+                ticket, message = _new_ticket(parsed, contact=contact, mailbox=mailbox, ours=ours, sender=sender,
+                                              external_id=external_id, follow_up_of=ticket)
+                outcome = InboundOutcome.TICKET
+    except DomainError as exc:
+        return _quarantine(raw, inbound, QuarantineReason.REJECTED, exc.detail, mailbox=mailbox, source=source,
+                           parsed=parsed, key=key)
+    except Exception as exc:  # noqa: BLE001 - quarantine and go on; the traceback goes to the log
+        logger.exception("ingest of %s failed", key)
+        return _quarantine(raw, inbound, QuarantineReason.ERROR, repr(exc), mailbox=mailbox, source=source,
+                           parsed=parsed, key=key)
+    inbound.outcome = outcome
+    inbound.ticket = ticket
+    inbound.message = message
+    inbound.automatic = parsed.automatic[:40]
+    inbound.mailbox = mailbox
+    inbound.save(update_fields=["outcome", "ticket", "message", "automatic", "mailbox"])
+    if outcome == InboundOutcome.TICKET and _autoresponse_wanted(parsed, mailbox):
+        transaction.on_commit(lambda: _enqueue_autoresponse(ticket.pk))
+    return IngestResult(outcome, key, ticket_id=ticket.pk, message_id=message.pk)
+
+
+@transaction.atomic
+def quarantine_release(*, quarantine: Quarantine, actor) -> IngestResult:
+    """An admin decides a quarantined message is real mail: ingest it, skipping the safety checks."""
+    if quarantine.released_at is not None:
+        raise ValidationFailed("This message was already released.", errors={"quarantine": "released"})
+    result = inbound_ingest(raw=bytes(quarantine.raw), mailbox=quarantine.mailbox, source=InboundSource.RELEASE,
+                            release=True)
+    if result.outcome not in ("ticket", "threaded"):
+        raise ValidationFailed(f"The message could not be ingested ({result.reason or result.outcome}).",
+                               errors={"quarantine": result.reason or result.outcome})
+    quarantine.released_at = timezone.now()
+    quarantine.released_ticket_id = result.ticket_id
+    quarantine.save(update_fields=["released_at", "released_ticket"])
+    event_record(actor=actor, verb="mail.released", target=quarantine, changes={"ticket": [None, result.ticket_id]})
+    return result

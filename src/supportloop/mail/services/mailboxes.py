@@ -1,0 +1,88 @@
+"""Mailbox configuration writes: create, update, credentials and the inbound token."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.services import event_record, field_changes
+from supportloop.customers.services import normalize_email
+from supportloop.mail.choices import ClosedTicketRule, ImapSecurity
+from supportloop.mail.crypto import secret_encrypt
+from supportloop.mail.models import Mailbox
+
+EDITABLE = {
+    "name", "is_active", "imap_host", "imap_port", "imap_security", "imap_folder", "imap_processed_folder",
+    "imap_username", "imap_password_env", "autoresponder_enabled", "autoresponder_templates",
+    "expected_response_time", "help_center_url", "closed_ticket_rule", "rate_limit_messages",
+    "rate_limit_window_minutes",
+}
+
+
+def _check(values: dict[str, Any]) -> None:
+    unknown = set(values) - EDITABLE
+    if unknown:
+        raise ValidationFailed(f"Unknown field(s): {', '.join(sorted(unknown))}.",
+                               errors={f: "unknown field" for f in sorted(unknown)})
+    if "imap_security" in values and values["imap_security"] not in ImapSecurity.values:
+        raise ValidationFailed("Unknown IMAP security.", errors={"imap_security": "unknown"})
+    if "closed_ticket_rule" in values and values["closed_ticket_rule"] not in ClosedTicketRule.values:
+        raise ValidationFailed("Unknown closed-ticket rule.", errors={"closed_ticket_rule": "unknown"})
+    templates = values.get("autoresponder_templates")
+    if templates is not None:
+        if not isinstance(templates, dict) or not all(
+                isinstance(v, dict) and set(v) <= {"subject", "body"} for v in templates.values()):
+            raise ValidationFailed('Templates are {"<language>": {"subject": "...", "body": "..."}}.',
+                                   errors={"autoresponder_templates": "invalid shape"})
+
+
+@transaction.atomic
+def mailbox_create(*, address: str, name: str = "", password: str = "", actor=None, **values: Any) -> Mailbox:
+    _check(values)
+    address = normalize_email(address, field="address")
+    if Mailbox.objects.filter(address=address).exists():
+        raise Conflict(f"A mailbox for {address} exists.", errors={"address": "taken"})
+    mailbox = Mailbox(address=address, name=name or address, **values)
+    if password:
+        mailbox.imap_password_encrypted = secret_encrypt(password)
+    mailbox.save()
+    event_record(actor=actor, verb="mailbox.created", target=mailbox,
+                 changes={"address": [None, address], "imap_host": [None, mailbox.imap_host]})
+    return mailbox
+
+
+@transaction.atomic
+def mailbox_update(*, mailbox: Mailbox, actor=None, password: str | None = None, **values: Any) -> Mailbox:
+    _check(values)
+    changes = field_changes(mailbox, values)
+    if password is not None:
+        mailbox.imap_password_encrypted = secret_encrypt(password)
+        changes["imap_password"] = ["***", "***"]  # never the secret in the audit trail
+    if "imap_host" in changes or "imap_folder" in changes or "imap_username" in changes:
+        # Another folder or server: UIDs mean something else there.
+        mailbox.imap_uidvalidity = None
+        mailbox.imap_last_uid = 0
+    if changes:
+        mailbox.updated_at = timezone.now()
+        mailbox.save()
+        event_record(actor=actor, verb="mailbox.updated", target=mailbox, changes=changes)
+    return mailbox
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def mailbox_rotate_inbound_token(*, mailbox: Mailbox, actor=None) -> str:
+    """A new secret for the raw-MIME endpoint; returned once, only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    mailbox.inbound_token_hash = token_hash(token)
+    mailbox.updated_at = timezone.now()
+    mailbox.save(update_fields=["inbound_token_hash", "updated_at"])
+    event_record(actor=actor, verb="mailbox.token_rotated", target=mailbox)
+    return token

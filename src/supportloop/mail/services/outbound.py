@@ -1,0 +1,241 @@
+"""Outbound mail: agent replies and the auto-responder's acknowledgement, through Django's email backend.
+
+Sending is never done inside a request's transaction: the tickets app calls our public-reply listener after
+commit, which enqueues `message_send_task`; that task calls `message_deliver` and re-enqueues with backoff.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.template import Context, Template
+from django.utils import timezone
+from django.utils.html import escape
+from email.utils import formataddr, make_msgid
+
+from supportloop.customers.models import ContactEmail
+from supportloop.mail.models import AutoResponse, Mailbox, OutboundDelivery, TicketMailbox
+from supportloop.mail.threader import subject_with_token
+from supportloop.tickets.choices import DeliveryStatus
+from supportloop.tickets.models import Message, Ticket
+
+logger = logging.getLogger("supportloop.mail")
+
+MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = (30, 120, 600, 1800)  # before attempts 2, 3, 4, 5
+ACKS_PER_HOUR = 3  # loop guard: a sender gets at most this many acknowledgements an hour
+
+DEFAULT_TEMPLATES = {
+    "en": {
+        "subject": "[#{{ ticket_number }}] We received your request: {{ subject }}",
+        "body": "Hello {{ contact_name }},\n\n"
+                "Thank you for writing to us. Your request has been received as ticket #{{ ticket_number }}."
+                "{% if expected_response_time %}\nWe usually answer within {{ expected_response_time }}.{% endif %}"
+                "{% if help_center_url %}\n\nMany questions are answered in our help center: "
+                "{{ help_center_url }}{% endif %}\n\n"
+                "To add information, reply to this message and keep [#{{ ticket_number }}] in the subject.\n",
+    },
+    "zh-hans": {
+        "subject": "[#{{ ticket_number }}] 我们已收到您的请求：{{ subject }}",
+        "body": "{{ contact_name }}，您好：\n\n"
+                "感谢您的来信。您的请求已登记为工单 #{{ ticket_number }}。"
+                "{% if expected_response_time %}\n我们通常会在{{ expected_response_time }}内回复。{% endif %}"
+                "{% if help_center_url %}\n\n很多问题可以在帮助中心找到答案：{{ help_center_url }}{% endif %}\n\n"
+                "如需补充信息，请直接回复此邮件，并保留主题中的 [#{{ ticket_number }}]。\n",
+    },
+    "ru": {
+        "subject": "[#{{ ticket_number }}] Мы получили ваше обращение: {{ subject }}",
+        "body": "Здравствуйте, {{ contact_name }}!\n\n"
+                "Спасибо за письмо. Ваше обращение зарегистрировано под номером #{{ ticket_number }}."
+                "{% if expected_response_time %}\nОбычно мы отвечаем в течение: {{ expected_response_time }}."
+                "{% endif %}"
+                "{% if help_center_url %}\n\nОтветы на многие вопросы есть в справочном центре: "
+                "{{ help_center_url }}{% endif %}\n\n"
+                "Чтобы дополнить обращение, ответьте на это письмо, сохранив [#{{ ticket_number }}] в теме.\n",
+    },
+}
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2] or "localhost"
+
+
+def _mailbox_for_ticket(ticket_id: int) -> Mailbox | None:
+    link = TicketMailbox.objects.select_related("mailbox").filter(ticket_id=ticket_id).first()
+    if link is not None:
+        return link.mailbox
+    return Mailbox.objects.filter(is_active=True).order_by("id").first()
+
+
+def _requester_address(ticket: Ticket) -> str:
+    """Where the customer last wrote from, else their first address."""
+    last = (Message.objects.filter(ticket=ticket, author_contact_id=ticket.requester_id)
+            .exclude(external_message_id=None).order_by("-created_at", "-id").values_list("pk", flat=True).first())
+    if last is not None:
+        from supportloop.mail.models import InboundMail
+
+        sender = InboundMail.objects.filter(message_id=last).values_list("sender", flat=True).first()
+        if sender:
+            return sender
+    return ContactEmail.objects.filter(contact_id=ticket.requester_id).order_by("id").values_list(
+        "email", flat=True).first() or ""
+
+
+def thread_headers(message: Message) -> tuple[str, list[str]]:
+    """(In-Reply-To, References) for a reply: every earlier message id of the ticket, oldest first."""
+    ids = list(Message.objects.filter(ticket_id=message.ticket_id, created_at__lte=message.created_at)
+               .exclude(pk=message.pk).exclude(external_message_id=None)
+               .order_by("created_at", "id").values_list("external_message_id", "author_type"))
+    ids = [(mid, author) for mid, author in ids if not mid.startswith("sha256:")]
+    if not ids:
+        return "", []
+    customer = [mid for mid, author in ids if author == "contact"]
+    in_reply_to = customer[-1] if customer else ids[-1][0]
+    refs = [mid for mid, _a in ids]
+    if len(refs) > 20:  # keep the root and the most recent ones; long headers get folded or cut by servers
+        refs = [refs[0], *refs[-19:]]
+    return in_reply_to, refs
+
+
+def _brackets(mid: str) -> str:
+    return f"<{mid}>"
+
+
+def _send(email: EmailMultiAlternatives) -> None:
+    email.connection = get_connection(fail_silently=False)
+    email.send()
+
+
+def message_deliver(*, message_id: int) -> bool:
+    """Send one agent reply. Returns True when another attempt should be scheduled.
+
+    Safe to run twice: a message already sent is not sent again; the Message-ID is fixed before the first
+    attempt, so a retry that reaches the customer twice still threads (and dedupes) as one message.
+    """
+    message = (Message.objects.select_related("ticket", "author_user").filter(pk=message_id).first())
+    if message is None or message.delivery_status in (DeliveryStatus.SENT, DeliveryStatus.NONE):
+        return False
+    ticket = message.ticket
+    mailbox = _mailbox_for_ticket(ticket.pk)
+    from_address = mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL
+    with transaction.atomic():
+        delivery, _ = OutboundDelivery.objects.select_for_update().get_or_create(
+            message=message, defaults={"mailbox": mailbox})
+        if delivery.sent_at is not None:
+            return False
+        if not message.external_message_id:
+            message.external_message_id = make_msgid(domain=_domain(from_address)).strip("<>")
+            message.save(update_fields=["external_message_id"])
+        delivery.attempts += 1
+        delivery.last_attempt_at = timezone.now()
+        delivery.save(update_fields=["attempts", "last_attempt_at"])
+    to = _requester_address(ticket)
+    ours = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+    cc = [a for a in message.cc if a != to and a.lower() not in ours]
+    in_reply_to, refs = thread_headers(message)
+    agent = message.author_user
+    signature = (agent.signature or "").strip() if agent else ""
+    text = message.body_text + (f"\n\n-- \n{signature}\n" if signature else "\n")
+    html = message.body_html + (f'<p class="signature">-- <br>{escape(signature).replace(chr(10), "<br>")}</p>'
+                                if signature else "")
+    sender_name = (agent.display_name if agent and hasattr(agent, "display_name") else "") or (
+        mailbox.name if mailbox else "")
+    headers = {"Message-ID": _brackets(message.external_message_id), "X-Supportloop-Ticket": str(ticket.number)}
+    if mailbox:
+        headers["X-Loop"] = mailbox.address
+    if in_reply_to:
+        headers["In-Reply-To"] = _brackets(in_reply_to)
+        headers["References"] = " ".join(_brackets(r) for r in refs)
+    email = EmailMultiAlternatives(
+        subject=subject_with_token(ticket.subject, ticket.number), body=text,
+        from_email=formataddr((str(sender_name), from_address)), to=[to] if to else [], cc=cc, headers=headers,
+    )
+    email.attach_alternative(html, "text/html")
+    for attachment in message.attachments.all():
+        with attachment.file.open("rb") as fh:
+            email.attach(attachment.filename, fh.read(), attachment.content_type)
+    error = ""
+    try:
+        if not to:
+            raise ValueError("the requester has no email address")
+        _send(email)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a visible state, never a lost reply
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        logger.warning("sending message %s failed (attempt %s): %s", message_id, delivery.attempts, error)
+    now = timezone.now()
+    if not error:
+        OutboundDelivery.objects.filter(pk=delivery.pk).update(sent_at=now)
+        Message.objects.filter(pk=message.pk).update(delivery_status=DeliveryStatus.SENT, delivery_error="")
+        return False
+    final = delivery.attempts >= MAX_ATTEMPTS or not to
+    Message.objects.filter(pk=message.pk).update(
+        delivery_status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
+        delivery_error=error if final else f"attempt {delivery.attempts} of {MAX_ATTEMPTS} failed, retrying: {error}",
+    )
+    return not final
+
+
+def retry_delay(attempts_done: int) -> timedelta:
+    return timedelta(seconds=BACKOFF_SECONDS[min(attempts_done, len(BACKOFF_SECONDS)) - 1])
+
+
+def _template(mailbox: Mailbox, language: str) -> dict[str, str]:
+    lang = language if language in DEFAULT_TEMPLATES else (language.split("-")[0] if language else "en")
+    if lang == "zh":
+        lang = "zh-hans"
+    if lang not in DEFAULT_TEMPLATES:
+        lang = "en"
+    custom = (mailbox.autoresponder_templates or {}).get(lang) or {}
+    return {"language": lang, "subject": custom.get("subject") or DEFAULT_TEMPLATES[lang]["subject"],
+            "body": custom.get("body") or DEFAULT_TEMPLATES[lang]["body"]}
+
+
+def autoresponse_send(*, ticket_id: int) -> AutoResponse | None:
+    """Acknowledge a new email ticket once, in the contact's language. Returns the row, or None if skipped."""
+    ticket = Ticket.objects.select_related("requester").filter(pk=ticket_id).first()
+    if ticket is None:
+        return None
+    mailbox = _mailbox_for_ticket(ticket.pk)
+    if mailbox is None or not mailbox.autoresponder_enabled:
+        return None
+    to = _requester_address(ticket)
+    if not to:
+        return None
+    hour_ago = timezone.now() - timedelta(hours=1)
+    if AutoResponse.objects.filter(recipient=to, sent_at__gte=hour_ago).count() >= ACKS_PER_HOUR:
+        logger.info("not acknowledging #%s: %s got %s acknowledgements this hour", ticket.number, to, ACKS_PER_HOUR)
+        return None
+    tpl = _template(mailbox, ticket.requester.language or ticket.language)
+    try:
+        with transaction.atomic():
+            row = AutoResponse.objects.create(ticket=ticket, mailbox=mailbox, recipient=to, language=tpl["language"],
+                                              message_id=make_msgid(domain=_domain(mailbox.address)).strip("<>"))
+    except IntegrityError:
+        return None  # already acknowledged (the task ran twice)
+    context = Context({
+        "ticket_number": ticket.number, "subject": ticket.subject, "contact_name": ticket.requester.name or to,
+        "expected_response_time": mailbox.expected_response_time, "help_center_url": mailbox.help_center_url,
+    }, autoescape=False)
+    subject = " ".join(Template(tpl["subject"]).render(context).split())[:500]
+    body = Template(tpl["body"]).render(context)
+    first = ticket.messages.order_by("created_at", "id").values_list("external_message_id", flat=True).first()
+    headers = {"Message-ID": _brackets(row.message_id), "Auto-Submitted": "auto-replied",
+               "X-Auto-Response-Suppress": "All", "Precedence": "auto_reply", "X-Loop": mailbox.address,
+               "X-Supportloop-Ticket": str(ticket.number)}
+    if first and not first.startswith("sha256:"):
+        headers["In-Reply-To"] = _brackets(first)
+        headers["References"] = _brackets(first)
+    email = EmailMultiAlternatives(subject=subject, body=body, from_email=formataddr((mailbox.name, mailbox.address)),
+                                   to=[to], headers=headers)
+    try:
+        _send(email)
+    except Exception as exc:  # noqa: BLE001
+        AutoResponse.objects.filter(pk=row.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000])
+        logger.warning("auto-response for #%s failed: %s", ticket.number, exc)
+        return row
+    AutoResponse.objects.filter(pk=row.pk).update(sent_at=timezone.now())
+    row.refresh_from_db()
+    return row
