@@ -1,0 +1,24 @@
+"""Label filters for values that arrive as raw codes (from `.values()` rows and selector dicts)."""
+from django import template
+
+from supportloop.customers.choices import Plan
+from supportloop.tickets.choices import Status
+
+register = template.Library()
+
+
+@register.filter
+def ticket_status(code: str) -> str:
+    return dict(Status.choices).get(code, code)
+
+
+@register.filter
+def plan_label(code: str) -> str:
+    return dict(Plan.choices).get(code, code or "—")
+
+
+@register.filter
+def severity_label(code: str) -> str:
+    from supportloop.feedback.choices import Severity
+
+    return dict(Severity.choices).get(code, code)
