@@ -44,11 +44,11 @@ class ContactOut(Schema):
                 "attributes": c.attributes, "created_at": c.created_at, "updated_at": c.updated_at}
 
 
-class NoteIn(StrictIn):
+class CustomerNoteIn(StrictIn):
     body: str = Field(..., min_length=1, max_length=20000)
 
 
-class NoteOut(Schema):
+class CustomerNoteOut(Schema):
     id: int
     body: str
     author_id: int | None

@@ -22,6 +22,10 @@ class ApiBodyLimitMiddleware:
                 limit += settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES
             if length > limit:
                 return problem_response(413, f"The request body is {length} bytes; the limit is {limit} bytes.")
+            for name, values in request.GET.lists():
+                if "\x00" in name or any("\x00" in v for v in values):
+                    return problem_response(422, f"The query parameter {name!r} contains a NUL character.",
+                                            errors={name.replace("\x00", ""): "contains a NUL (\\u0000) character"})
         response = self.get_response(request)
         if request.path.startswith("/api/") and response.status_code in (404, 405) and \
                 not response.get("Content-Type", "").startswith(("application/problem+json", "application/json")):

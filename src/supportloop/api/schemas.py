@@ -1,14 +1,41 @@
 """Schemas shared across routers."""
 from __future__ import annotations
 
-from ninja import Schema
-from pydantic import ConfigDict
+from typing import Annotated
+
+from typing import Any
+
+from ninja import Field, Path, Schema
+from pydantic import ConfigDict, field_validator
+
+# Ids the database can hold (64-bit signed); anything larger is a 422, never an overflow inside the database.
+DB_INT_MAX = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+PathId = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class StrictIn(Schema):
-    """Base for request bodies: unknown fields are rejected, not ignored."""
+    """Base for request bodies: unknown fields are rejected, not ignored; NUL characters, which no
+    database column can hold, are refused in every string (nested ones too) with the field named."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("contains a NUL (\\u0000) character")
+        return value
 
 
 class Problem(Schema):

@@ -8,7 +8,23 @@ from supportloop.api.auth import AUTH
 from supportloop.api.routers import ROUTERS
 from supportloop.api.throttling import UserRateThrottle
 
-api = NinjaAPI(
+
+
+class SupportloopAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document says that every error response is application/problem+json."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for code, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if str(code).isdigit() and int(code) >= 400 and "application/json" in content:
+                        content["application/problem+json"] = content.pop("application/json")
+        return schema
+
+
+api = SupportloopAPI(
     title="supportloop API",
     version="1",
     description="Tickets, customers, taxonomy, macros and product feedback. Errors are RFC 9457 problem documents.",

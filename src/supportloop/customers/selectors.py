@@ -29,7 +29,8 @@ def encode_id_cursor(pk: int) -> str:
 
 
 def decode_id_cursor(cursor: str) -> int:
-    if not cursor.startswith("i") or not cursor[1:].isdigit() or len(cursor) > 20:
+    if not cursor.startswith("i") or not cursor[1:].isascii() or not cursor[1:].isdigit() \
+            or int(cursor[1:]) >= 2**63:
         raise ValidationFailed("The cursor is not valid.", errors={"cursor": "malformed"})
     return int(cursor[1:])
 

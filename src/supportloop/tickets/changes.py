@@ -21,7 +21,7 @@ from supportloop.tickets.models import Message
 from supportloop.tickets.selectors import ticket_queryset
 
 KINDS = ("company", "contact", "ticket")  # the rank of a kind orders rows that share a change_seq
-_CURSOR = re.compile(r"^(\d{1,19})\.([0-2])\.(\d{1,19})$")
+_CURSOR = re.compile(r"^([0-9]{1,19})\.([0-2])\.([0-9]{1,19})$")
 START = (-1, 0, 0)
 
 
@@ -43,11 +43,14 @@ def encode_change_cursor(key: tuple[int, int, int]) -> str:
 def decode_change_cursor(cursor: str | None) -> tuple[int, int, int]:
     if not cursor:
         return START
-    match = _CURSOR.match(cursor)
+    match = _CURSOR.fullmatch(cursor)
     if not match:
         raise ValidationFailed("The cursor is not valid; use the next_cursor of a previous page.",
                                errors={"cursor": "malformed"})
-    return int(match[1]), int(match[2]), int(match[3])
+    key = int(match[1]), int(match[2]), int(match[3])
+    if key[0] >= 2**63 or key[2] >= 2**63:
+        raise ValidationFailed("The cursor is out of range.", errors={"cursor": "out of range"})
+    return key
 
 
 def _after(rank: int, key: tuple[int, int, int]) -> Q:

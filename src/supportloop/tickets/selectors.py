@@ -64,7 +64,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         stamp, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(stamp), int(pk)
+        stamp, pk = datetime.fromisoformat(stamp), int(pk)
+        if not 0 <= pk < 2**63 or stamp.tzinfo is None:
+            raise ValueError("out of range")
+        return stamp, pk
     except Exception:
         raise ValidationFailed("The cursor is not valid.", errors={"cursor": "malformed"})
 

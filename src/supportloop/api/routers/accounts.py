@@ -10,7 +10,7 @@ from ninja import Status as Respond
 from supportloop.accounts import selectors, services
 from supportloop.accounts.models import User
 from supportloop.accounts.permissions import require
-from supportloop.api.schemas import PROBLEMS, StrictIn
+from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
 from supportloop.core.errors import ValidationFailed
 
 users = Router(tags=["users"])
@@ -68,7 +68,7 @@ class TeamOut(Schema):
     id: int
     name: str
     slug: str
-    member_ids: list[int]
+    member_ids: list[Id]
 
     @staticmethod
     def from_team(t) -> dict:
@@ -78,13 +78,13 @@ class TeamOut(Schema):
 class TeamCreateIn(StrictIn):
     name: str = Field(..., min_length=1, max_length=100)
     slug: str = Field(..., min_length=1, max_length=100, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-    member_ids: list[int] = Field(default_factory=list, max_length=500)
+    member_ids: list[Id] = Field(default_factory=list, max_length=500)
 
 
 class TeamUpdateIn(StrictIn):
     name: str | None = Field(None, min_length=1, max_length=100)
     slug: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-    member_ids: list[int] | None = Field(None, max_length=500)
+    member_ids: list[Id] | None = Field(None, max_length=500)
 
 
 class TokenOut(Schema):
@@ -135,13 +135,13 @@ def user_create(request, payload: UserCreateIn):
 
 
 @users.get("/{int:user_id}", response={200: UserOut, **PROBLEMS}, summary="Read a user")
-def user_read(request, user_id: int):
+def user_read(request, user_id: PathId):
     require(request.auth, "user.view")
     return UserOut.from_user(selectors.user_get(user_id=user_id))
 
 
 @users.patch("/{int:user_id}", response={200: UserOut, **PROBLEMS}, summary="Update a user (admins)")
-def user_update(request, user_id: int, payload: UserUpdateIn):
+def user_update(request, user_id: PathId, payload: UserUpdateIn):
     require(request.auth, "user.write")
     services.user_update(user=selectors.user_get(user_id=user_id), actor=request.auth, **_set(payload))
     return UserOut.from_user(selectors.user_get(user_id=user_id))
@@ -162,7 +162,7 @@ def team_create(request, payload: TeamCreateIn):
 
 
 @teams.patch("/{int:team_id}", response={200: TeamOut, **PROBLEMS}, summary="Update a team (admins)")
-def team_update(request, team_id: int, payload: TeamUpdateIn):
+def team_update(request, team_id: PathId, payload: TeamUpdateIn):
     require(request.auth, "team.write")
     values = _set(payload)
     if "member_ids" in values:
@@ -186,7 +186,7 @@ def token_create(request, payload: TokenCreateIn):
 
 
 @tokens.delete("/{int:token_id}", response={200: TokenOut, **PROBLEMS}, summary="Revoke one of your tokens")
-def token_revoke(request, token_id: int):
+def token_revoke(request, token_id: PathId):
     require(request.auth, "token.manage_own")
     token = selectors.api_token_get_own(user=request.auth, token_id=token_id)
     return services.api_token_revoke(token=token, actor=request.auth)

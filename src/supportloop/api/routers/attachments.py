@@ -8,7 +8,7 @@ from ninja.files import UploadedFile
 
 from supportloop.accounts.permissions import require
 from supportloop.api.routers.tickets import AttachmentOut
-from supportloop.api.schemas import PROBLEMS
+from supportloop.api.schemas import PROBLEMS, Id, PathId
 from supportloop.tickets import selectors, services
 from supportloop.tickets.services.tickets import IncomingFile
 
@@ -17,8 +17,8 @@ router = Router(tags=["tickets"])
 
 @router.post("/{int:number}/attachments", response={201: list[AttachmentOut], **PROBLEMS},
              summary="Attach files to a message of the ticket (default: its latest message)")
-def attachment_upload(request, number: int, files: File[list[UploadedFile]],
-                      message_id: Form[int | None] = None):
+def attachment_upload(request, number: PathId, files: File[list[UploadedFile]],
+                      message_id: Form[Id | None] = None):
     require(request.auth, "ticket.update")
     ticket = selectors.ticket_get(number=number)
     message = selectors.message_get(ticket=ticket, message_id=message_id)
@@ -29,9 +29,11 @@ def attachment_upload(request, number: int, files: File[list[UploadedFile]],
                          for a in saved])
 
 
-@router.get("/{int:number}/attachments/{int:attachment_id}",
-            response={(200, "application/octet-stream"): bytes, **PROBLEMS}, summary="Download an attachment")
-def attachment_download(request, number: int, attachment_id: int):
+@router.get("/{int:number}/attachments/{int:attachment_id}", response=PROBLEMS, summary="Download an attachment",
+            openapi_extra={"responses": {"200": {
+                "description": "The file, with its own content type, as a download",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}}})
+def attachment_download(request, number: PathId, attachment_id: PathId):
     require(request.auth, "ticket.view")
     attachment = selectors.attachment_get(number=number, attachment_id=attachment_id)
     response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,

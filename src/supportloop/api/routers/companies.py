@@ -9,9 +9,9 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
-from supportloop.api.customer_schemas import CompanyOut, NoteIn, NoteOut, PageQuery
+from supportloop.api.customer_schemas import CompanyOut, CustomerNoteIn, CustomerNoteOut, PageQuery
 from supportloop.api.routers.tickets import TicketOut, TicketPageOut
-from supportloop.api.schemas import PROBLEMS, StrictIn
+from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
 from supportloop.customers import selectors, services
 from supportloop.tickets import selectors as ticket_selectors
 
@@ -66,37 +66,37 @@ def company_create(request, payload: CompanyCreateIn):
 
 
 @router.get("/{int:company_id}", response={200: CompanyOut, **PROBLEMS}, summary="Read a company")
-def company_read(request, company_id: int):
+def company_read(request, company_id: PathId):
     require(request.auth, "customer.view")
     return CompanyOut.from_company(selectors.company_get(company_id=company_id))
 
 
 @router.patch("/{int:company_id}", response={200: CompanyOut, **PROBLEMS}, summary="Update a company")
-def company_update(request, company_id: int, payload: CompanyUpdateIn):
+def company_update(request, company_id: PathId, payload: CompanyUpdateIn):
     require(request.auth, "customer.write")
     data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None or k == "domains"}
     services.company_update(company=selectors.company_get(company_id=company_id), actor=request.auth, **data)
     return CompanyOut.from_company(selectors.company_get(company_id=company_id))
 
 
-@router.get("/{int:company_id}/notes", response={200: list[NoteOut], **PROBLEMS}, summary="Internal notes")
-def company_notes(request, company_id: int):
+@router.get("/{int:company_id}/notes", response={200: list[CustomerNoteOut], **PROBLEMS}, summary="Internal notes")
+def company_notes(request, company_id: PathId):
     require(request.auth, "customer.view")
     company = selectors.company_get(company_id=company_id)
-    return [NoteOut.from_note(n) for n in selectors.customer_notes(company=company)]
+    return [CustomerNoteOut.from_note(n) for n in selectors.customer_notes(company=company)]
 
 
-@router.post("/{int:company_id}/notes", response={201: NoteOut, **PROBLEMS}, summary="Add an internal note")
-def company_note_add(request, company_id: int, payload: NoteIn):
+@router.post("/{int:company_id}/notes", response={201: CustomerNoteOut, **PROBLEMS}, summary="Add an internal note")
+def company_note_add(request, company_id: PathId, payload: CustomerNoteIn):
     require(request.auth, "customer.write")
     note = services.customer_note_add(body=payload.body, author=request.auth,
                                       company=selectors.company_get(company_id=company_id))
-    return Respond(201, NoteOut.from_note(note))
+    return Respond(201, CustomerNoteOut.from_note(note))
 
 
 @router.get("/{int:company_id}/tickets", response={200: TicketPageOut, **PROBLEMS},
             summary="The company's tickets (newest activity first)")
-def company_tickets(request, company_id: int, query: Query[PageQuery]):
+def company_tickets(request, company_id: PathId, query: Query[PageQuery]):
     require(request.auth, "ticket.view")
     company = selectors.company_get(company_id=company_id)
     rows, next_cursor = ticket_selectors.ticket_page(filters=ticket_selectors.TicketFilters(company=company.pk),

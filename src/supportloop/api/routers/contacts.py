@@ -8,9 +8,9 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
-from supportloop.api.customer_schemas import ContactOut, NoteIn, NoteOut, PageQuery
+from supportloop.api.customer_schemas import ContactOut, CustomerNoteIn, CustomerNoteOut, PageQuery
 from supportloop.api.routers.tickets import TicketOut, TicketPageOut
-from supportloop.api.schemas import PROBLEMS, StrictIn
+from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
 from supportloop.customers import selectors, services
 from supportloop.tickets import selectors as ticket_selectors
 
@@ -18,7 +18,7 @@ router = Router(tags=["contacts"])
 
 
 class ContactListQuery(PageQuery):
-    company: int | None = None
+    company: Id | None = None
     email: str | None = Field(None, max_length=254)
     q: str | None = Field(None, max_length=200, description="part of the name")
     updated_since: datetime | None = None
@@ -32,7 +32,7 @@ class ContactPageOut(Schema):
 class ContactCreateIn(StrictIn):
     name: str = Field("", max_length=200)
     emails: list[str] = Field(..., min_length=1, max_length=20)
-    company_id: int | None = Field(None, description="default: matched by the first email's domain")
+    company_id: Id | None = Field(None, description="default: matched by the first email's domain")
     language: str = Field("", max_length=10)
     attributes: dict[str, Any] = Field(default_factory=dict)
 
@@ -40,7 +40,7 @@ class ContactCreateIn(StrictIn):
 class ContactUpdateIn(StrictIn):
     name: str | None = Field(None, max_length=200)
     emails: list[str] | None = Field(None, min_length=1, max_length=20)
-    company_id: int | None = None
+    company_id: Id | None = None
     language: str | None = Field(None, max_length=10)
     attributes: dict[str, Any] | None = None
 
@@ -70,13 +70,13 @@ def contact_create(request, payload: ContactCreateIn):
 
 
 @router.get("/{int:contact_id}", response={200: ContactOut, **PROBLEMS}, summary="Read a contact")
-def contact_read(request, contact_id: int):
+def contact_read(request, contact_id: PathId):
     require(request.auth, "customer.view")
     return ContactOut.from_contact(selectors.contact_get(contact_id=contact_id))
 
 
 @router.patch("/{int:contact_id}", response={200: ContactOut, **PROBLEMS}, summary="Update a contact")
-def contact_update(request, contact_id: int, payload: ContactUpdateIn):
+def contact_update(request, contact_id: PathId, payload: ContactUpdateIn):
     require(request.auth, "customer.write")
     data = payload.model_dump(exclude_unset=True)
     if "company_id" in data:
@@ -85,24 +85,24 @@ def contact_update(request, contact_id: int, payload: ContactUpdateIn):
     return ContactOut.from_contact(selectors.contact_get(contact_id=contact_id))
 
 
-@router.get("/{int:contact_id}/notes", response={200: list[NoteOut], **PROBLEMS}, summary="Internal notes")
-def contact_notes(request, contact_id: int):
+@router.get("/{int:contact_id}/notes", response={200: list[CustomerNoteOut], **PROBLEMS}, summary="Internal notes")
+def contact_notes(request, contact_id: PathId):
     require(request.auth, "customer.view")
     contact = selectors.contact_get(contact_id=contact_id)
-    return [NoteOut.from_note(n) for n in selectors.customer_notes(contact=contact)]
+    return [CustomerNoteOut.from_note(n) for n in selectors.customer_notes(contact=contact)]
 
 
-@router.post("/{int:contact_id}/notes", response={201: NoteOut, **PROBLEMS}, summary="Add an internal note")
-def contact_note_add(request, contact_id: int, payload: NoteIn):
+@router.post("/{int:contact_id}/notes", response={201: CustomerNoteOut, **PROBLEMS}, summary="Add an internal note")
+def contact_note_add(request, contact_id: PathId, payload: CustomerNoteIn):
     require(request.auth, "customer.write")
     note = services.customer_note_add(body=payload.body, author=request.auth,
                                       contact=selectors.contact_get(contact_id=contact_id))
-    return Respond(201, NoteOut.from_note(note))
+    return Respond(201, CustomerNoteOut.from_note(note))
 
 
 @router.get("/{int:contact_id}/tickets", response={200: TicketPageOut, **PROBLEMS},
             summary="The contact's tickets (newest activity first)")
-def contact_tickets(request, contact_id: int, query: Query[PageQuery]):
+def contact_tickets(request, contact_id: PathId, query: Query[PageQuery]):
     require(request.auth, "ticket.view")
     contact = selectors.contact_get(contact_id=contact_id)
     rows, next_cursor = ticket_selectors.ticket_page(filters=ticket_selectors.TicketFilters(requester=contact.pk),

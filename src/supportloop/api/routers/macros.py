@@ -8,7 +8,7 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
-from supportloop.api.schemas import PROBLEMS, StrictIn
+from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
 from supportloop.tickets import selectors, services
 
 router = Router(tags=["macros"])
@@ -51,12 +51,12 @@ class MacroListQuery(Schema):
     active: bool | None = None
 
 
-class PreviewQuery(Schema):
-    ticket: int = Field(..., description="ticket number")
+class MacroPreviewQuery(Schema):
+    ticket: Id = Field(..., description="ticket number")
 
 
-class PreviewOut(Schema):
-    macro_id: int
+class MacroPreviewOut(Schema):
+    macro_id: Id
     ticket: int
     body: str
     actions: dict
@@ -81,13 +81,13 @@ def macro_create(request, payload: MacroCreateIn):
 
 
 @router.get("/{int:macro_id}", response={200: MacroOut, **PROBLEMS}, summary="Read a macro")
-def macro_read(request, macro_id: int):
+def macro_read(request, macro_id: PathId):
     require(request.auth, "macro.view")
     return selectors.macro_get(macro_id=macro_id)
 
 
 @router.patch("/{int:macro_id}", response={200: MacroOut, **PROBLEMS}, summary="Update a macro")
-def macro_update(request, macro_id: int, payload: MacroUpdateIn):
+def macro_update(request, macro_id: PathId, payload: MacroUpdateIn):
     require(request.auth, "macro.write")
     values = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     if "actions" in values:
@@ -95,9 +95,9 @@ def macro_update(request, macro_id: int, payload: MacroUpdateIn):
     return services.macro_update(macro=selectors.macro_get(macro_id=macro_id), actor=request.auth, **values)
 
 
-@router.get("/{int:macro_id}/preview", response={200: PreviewOut, **PROBLEMS},
+@router.get("/{int:macro_id}/preview", response={200: MacroPreviewOut, **PROBLEMS},
             summary="Render a macro for a ticket without applying it")
-def macro_preview(request, macro_id: int, query: Query[PreviewQuery]):
+def macro_preview(request, macro_id: PathId, query: Query[MacroPreviewQuery]):
     require(request.auth, "macro.view")
     require(request.auth, "ticket.view")
     macro = selectors.macro_get(macro_id=macro_id)

@@ -5,7 +5,7 @@ from ninja import Field, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
-from supportloop.api.schemas import PROBLEMS, StrictIn
+from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
 from supportloop.tickets import selectors, services
 
 router = Router(tags=["taxonomy"])
@@ -15,7 +15,7 @@ Slug = Field(None, min_length=1, max_length=100, pattern=r"^[a-z0-9]+(?:-[a-z0-9
 
 class FeatureOut(Schema):
     id: int
-    area_id: int
+    area_id: Id
     name: str
     slug: str
     is_active: bool
@@ -58,7 +58,7 @@ class FeatureCreateIn(AreaCreateIn):
 
 
 class FeatureUpdateIn(AreaUpdateIn):
-    area_id: int | None = Field(None, description="move the feature (and its tickets) to another area")
+    area_id: Id | None = Field(None, description="move the feature (and its tickets) to another area")
 
 
 class ReasonCreateIn(AreaCreateIn):
@@ -99,7 +99,7 @@ def area_create(request, payload: AreaCreateIn):
 
 
 @router.patch("/areas/{int:area_id}", response={200: AreaOut, **PROBLEMS}, summary="Update a product area")
-def area_update(request, area_id: int, payload: AreaUpdateIn):
+def area_update(request, area_id: PathId, payload: AreaUpdateIn):
     require(request.auth, "taxonomy.write")
     services.product_area_update(area=selectors.product_area_get(area_id=area_id), actor=request.auth,
                                  **_set(payload))
@@ -108,7 +108,7 @@ def area_update(request, area_id: int, payload: AreaUpdateIn):
 
 @router.post("/areas/{int:area_id}/features", response={201: FeatureOut, **PROBLEMS},
              summary="Create a feature in an area")
-def feature_create(request, area_id: int, payload: FeatureCreateIn):
+def feature_create(request, area_id: PathId, payload: FeatureCreateIn):
     require(request.auth, "taxonomy.write")
     feature = services.product_feature_create(area=selectors.product_area_get(area_id=area_id), name=payload.name,
                                               slug=payload.slug, position=payload.position, actor=request.auth)
@@ -117,7 +117,7 @@ def feature_create(request, area_id: int, payload: FeatureCreateIn):
 
 @router.patch("/features/{int:feature_id}", response={200: FeatureOut, **PROBLEMS},
               summary="Update a feature (moving it moves its tickets' area)")
-def feature_update(request, feature_id: int, payload: FeatureUpdateIn):
+def feature_update(request, feature_id: PathId, payload: FeatureUpdateIn):
     require(request.auth, "taxonomy.write")
     values = _set(payload)
     if "area_id" in values:
@@ -142,7 +142,7 @@ def reason_create(request, payload: ReasonCreateIn):
 
 
 @router.patch("/reasons/{int:reason_id}", response={200: ReasonOut, **PROBLEMS}, summary="Update a contact reason")
-def reason_update(request, reason_id: int, payload: ReasonUpdateIn):
+def reason_update(request, reason_id: PathId, payload: ReasonUpdateIn):
     require(request.auth, "taxonomy.write")
     return services.contact_reason_update(reason=selectors.contact_reason_get(reason_id=reason_id),
                                           actor=request.auth, **_set(payload))

@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
-from supportloop.api.schemas import PROBLEMS, StrictIn
+from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
 from supportloop.tickets import selectors, services
 from supportloop.tickets.choices import AuthorType, Channel, Priority, Status
 from supportloop.tickets.lookups import resolve_ticket_refs
@@ -30,9 +30,9 @@ class TicketOut(Schema):
     channel: str
     requester_id: int
     requester_name: str
-    company_id: int | None
-    assignee_id: int | None
-    team_id: int | None
+    company_id: Id | None
+    assignee_id: Id | None
+    team_id: Id | None
     product_area: str | None
     product_feature: str | None
     contact_reason: str | None
@@ -105,11 +105,11 @@ class TicketPageOut(Schema):
 class TicketListQuery(Schema):
     status: list[StatusT] = Field(default_factory=list)
     active: bool | None = None
-    assignee: int | None = None
+    assignee: Id | None = None
     unassigned: bool = False
-    team: int | None = None
-    requester: int | None = None
-    company: int | None = None
+    team: Id | None = None
+    requester: Id | None = None
+    company: Id | None = None
     product_area: str | None = Field(None, description="slug")
     contact_reason: str | None = Field(None, description="slug")
     priority: list[PriorityT] = Field(default_factory=list)
@@ -129,8 +129,8 @@ class TicketCreateIn(StrictIn):
     priority: PriorityT = Priority.NORMAL
     status: StatusT = Status.NEW
     author: Literal["contact", "agent"] = AuthorType.CONTACT
-    assignee_id: int | None = None
-    team_id: int | None = None
+    assignee_id: Id | None = None
+    team_id: Id | None = None
     product_feature: str | None = Field(None, description="slug")
     contact_reason: str | None = Field(None, description="slug")
     tags: list[str] = Field(default_factory=list, max_length=50)
@@ -143,8 +143,8 @@ class TicketUpdateIn(StrictIn):
     subject: str | None = Field(None, max_length=500)
     status: StatusT | None = None
     priority: PriorityT | None = None
-    assignee_id: int | None = None
-    team_id: int | None = None
+    assignee_id: Id | None = None
+    team_id: Id | None = None
     product_feature: str | None = None
     contact_reason: str | None = None
     tags: list[str] | None = Field(None, max_length=50)
@@ -165,7 +165,7 @@ class NoteIn(StrictIn):
 
 
 class MacroApplyIn(StrictIn):
-    macro_id: int
+    macro_id: Id
     send: bool = True
 
 
@@ -176,6 +176,9 @@ class EventOut(Schema):
     actor_label: str
     verb: str
     changes: dict
+
+
+CLEARABLE = {"assignee_id", "team_id", "product_feature", "contact_reason"}
 
 
 def _detail(number: int) -> dict:
@@ -216,15 +219,17 @@ def ticket_create(request, payload: TicketCreateIn):
 
 
 @router.get("/{int:number}", response={200: TicketDetailOut, **PROBLEMS}, summary="Read a ticket with its messages")
-def ticket_read(request, number: int):
+def ticket_read(request, number: PathId):
     require(request.auth, "ticket.view")
     return _detail(number)
 
 
 @router.patch("/{int:number}", response={200: TicketDetailOut, **PROBLEMS}, summary="Update a ticket")
-def ticket_update(request, number: int, payload: TicketUpdateIn):
+def ticket_update(request, number: PathId, payload: TicketUpdateIn):
     require(request.auth, "ticket.update")
     data = payload.model_dump(exclude_unset=True)
+    # null clears the references (assignee, team, feature, reason); for the other fields it means "leave it".
+    data = {k: v for k, v in data.items() if v is not None or k in CLEARABLE}
     with transaction.atomic():
         ticket = selectors.ticket_get(number=number)
         refs = resolve_ticket_refs(**{k: data.pop(k) for k in
@@ -235,7 +240,7 @@ def ticket_update(request, number: int, payload: TicketUpdateIn):
 
 
 @router.post("/{int:number}/replies", response={201: MessageOut, **PROBLEMS}, summary="Post a public reply")
-def ticket_reply(request, number: int, payload: ReplyIn):
+def ticket_reply(request, number: PathId, payload: ReplyIn):
     require(request.auth, "ticket.reply")
     ticket = selectors.ticket_get(number=number)
     message = services.ticket_reply(ticket=ticket, actor=request.auth, body=payload.body,
@@ -244,7 +249,7 @@ def ticket_reply(request, number: int, payload: ReplyIn):
 
 
 @router.post("/{int:number}/notes", response={201: MessageOut, **PROBLEMS}, summary="Add an internal note")
-def ticket_note(request, number: int, payload: NoteIn):
+def ticket_note(request, number: PathId, payload: NoteIn):
     require(request.auth, "ticket.note")
     ticket = selectors.ticket_get(number=number)
     message = services.ticket_add_note(ticket=ticket, actor=request.auth, body=payload.body,
@@ -253,7 +258,7 @@ def ticket_note(request, number: int, payload: NoteIn):
 
 
 @router.post("/{int:number}/macros", response={200: TicketDetailOut, **PROBLEMS}, summary="Apply a macro")
-def ticket_apply_macro(request, number: int, payload: MacroApplyIn):
+def ticket_apply_macro(request, number: PathId, payload: MacroApplyIn):
     require(request.auth, "ticket.apply_macro")
     with transaction.atomic():
         ticket = selectors.ticket_get(number=number)
@@ -263,7 +268,7 @@ def ticket_apply_macro(request, number: int, payload: MacroApplyIn):
 
 
 @router.get("/{int:number}/events", response={200: list[EventOut], **PROBLEMS}, summary="The ticket's audit trail")
-def ticket_events(request, number: int):
+def ticket_events(request, number: PathId):
     require(request.auth, "event.view")
     ticket = selectors.ticket_get(number=number)
     return [{"id": e.pk, "created_at": e.created_at, "actor_id": e.actor_id, "actor_label": e.actor_label,
