@@ -100,6 +100,13 @@
     });
   }
 
+  /* On a phone-width screen, panels marked data-collapse-narrow start closed. */
+  document.addEventListener("DOMContentLoaded", function () {
+    if (window.matchMedia("(max-width: 900px)").matches) {
+      document.querySelectorAll("details[data-collapse-narrow]").forEach(function (d) { d.open = false; });
+    }
+  });
+
   /* Confirmation for destructive buttons: data-confirm="question". */
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
