@@ -21,6 +21,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 demo: install
+	command -v msgfmt >/dev/null && SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop compilemessages --ignore='.venv/*' -v 0 || echo "gettext missing: the interface stays in English (make system-deps)"
 	SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop demo
 
 system-deps:
