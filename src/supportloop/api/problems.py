@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import logging
 
 from django.http import Http404, HttpResponse
@@ -75,7 +76,8 @@ def install(api) -> None:
 
     @api.exception_handler(Throttled)
     def throttled(request, exc: Throttled):
-        headers = {"Retry-After": str(exc.wait)} if exc.wait else {}
+        # Retry-After takes whole seconds (RFC 9110 §10.2.3).
+        headers = {"Retry-After": str(max(1, math.ceil(exc.wait)))} if exc.wait else {}
         return problem_response(429, "Too many requests; slow down.", headers=headers)
 
     @api.exception_handler(HttpError)

@@ -1,0 +1,70 @@
+"""List and detail endpoints run a constant number of queries, whatever the page size or message count."""
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from supportloop.accounts.choices import Role
+from supportloop.accounts.services import team_create
+from supportloop.customers.services import company_create
+from supportloop.tickets.services import (
+    attachment_add, contact_reason_create, product_area_create, product_feature_create, ticket_add_note,
+    ticket_create, ticket_reply,
+)
+from supportloop.tickets.services.tickets import IncomingFile
+
+
+def queries(client, path, params=None) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get(path, params)
+    assert r.status_code == 200, r.content
+    return len(ctx.captured_queries)
+
+
+def _ticket(agent, i, team, feature, reason):
+    return ticket_create(subject=f"t{i}", body="b", requester_email=f"c{i}@co{i}.example", actor=agent,
+                         assignee=agent, team=team, product_feature=feature, contact_reason=reason,
+                         tags=["a", f"t{i}"])
+
+
+def test_ticket_list_queries_do_not_grow_with_the_page(api_client, make_user):
+    agent = make_user(Role.AGENT)
+    client = api_client(user=agent)
+    client.get("users/me")  # the token's last_used_at is touched once a minute: do it before measuring
+    team = team_create(name="T", slug="t")
+    feature = product_feature_create(area=product_area_create(name="A"), name="F")
+    reason = contact_reason_create(name="R")
+    _ticket(agent, 0, team, feature, reason)
+    one = queries(client, "tickets", {"limit": 1})
+    for i in range(1, 25):
+        _ticket(agent, i, team, feature, reason)
+    assert queries(client, "tickets", {"limit": 25}) == one == 3  # token+user, tickets with joins, tags
+    assert queries(client, "tickets", {"limit": 25, "status": "new", "team": team.pk}) == one
+    big = company_create(name="Big", domains=["big.example"])
+    ticket_create(subject="s", body="b", requester_email="x@big.example", actor=agent)
+    small = queries(client, f"companies/{big.pk}/tickets")
+    for i in range(10):
+        ticket_create(subject="s", body="b", requester_email=f"x{i}@big.example", actor=agent, tags=[str(i)])
+    assert queries(client, f"companies/{big.pk}/tickets") == small == one + 1  # + the company itself
+
+
+def test_ticket_detail_queries_do_not_grow_with_the_messages(api_client, make_user):
+    agent = make_user(Role.AGENT)
+    client = api_client(user=agent)
+    client.get("users/me")
+    ticket = ticket_create(subject="s", body="b", requester_email="a@b.example", actor=agent, tags=["x"])
+    few = queries(client, f"tickets/{ticket.number}")
+    for i in range(10):
+        message = ticket_reply(ticket=ticket, actor=agent, body=f"r{i}")
+        attachment_add(message=message, files=[IncomingFile(f"{i}.txt", b"x")], actor=agent)
+        ticket_add_note(ticket=ticket, actor=agent, body=f"n{i}")
+    assert queries(client, f"tickets/{ticket.number}") == few == 5  # token, ticket, tags, messages, attachments
+
+
+def test_changes_feed_queries_do_not_grow_with_the_page(api_client, make_user):
+    admin = make_user(Role.ADMIN)
+    client = api_client(user=admin)
+    client.get("users/me")
+    ticket_create(subject="s", body="b", requester_email="a@b.example", actor=admin)
+    few = queries(client, "changes")
+    for i in range(15):
+        ticket_create(subject="s", body="b", requester_email=f"a{i}@b{i}.example", actor=admin)
+    assert queries(client, "changes") == few
