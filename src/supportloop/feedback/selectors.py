@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
-    Count, Exists, ExpressionWrapper, F, FloatField, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum,
-    Value,
+    Count, Exists, ExpressionWrapper, F, FilteredRelation, FloatField, OuterRef, Prefetch, Q, QuerySet, Sum, Value,
 )
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.utils import timezone
@@ -27,8 +27,7 @@ from supportloop.feedback.models import (
     BugReport, ClosingNotice, Evidence, FeedbackItem, FeedbackSettings, ItemWeek, StatusChange,
 )
 from supportloop.feedback.rollups import (
-    WEEKS, feedback_settings, figure_aggregates, mrr_subquery, stats_refresh_stale_mrr, week_bounds_dt, week_start,
-    week_starts,
+    WEEKS, feedback_settings, figure_aggregates, stats_refresh_stale_mrr, week_bounds_dt, week_start, week_starts,
 )
 
 SORTS = {
@@ -156,49 +155,87 @@ def _order(sort: str, order: str | None) -> list:
 
 
 # ---------------------------------------------------------------------------------------------- ranking
-def _ranking_queryset(*, kind=None, product_area=None, status=None, plan=None, since=None, until=None,
-                      product_feature=None, owner=None, q=None) -> QuerySet:
+def _rollup_queryset(*, kind=None, product_area=None, status=None, product_feature=None, owner=None,
+                     q=None) -> QuerySet:
+    """Ranking from the rollups: ItemStats joined once, the trend summed from at most 8 ItemWeek rows per item.
+
+    One grouped query; on PostgreSQL it groups by the item's primary key.
+    """
     weights = feedback_settings()
     weeks = week_starts()
-    recent_from, previous_from = week_bounds_dt(weeks[-4]), week_bounds_dt(weeks[-8])
     items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
                           product_feature=product_feature, owner=owner, q=q)
-    evq = _evidence_q(plan=plan, since=since, until=until, prefix="evidence__")
-    if evq is None:
-        # Rollup path: one row per item from ItemStats, trend from at most 8 ItemWeek rows per item.
-        def week_sum(lo: date, hi: date | None):
-            rows = ItemWeek.objects.filter(item_id=OuterRef("pk"), week_start__gte=lo)
-            if hi is not None:
-                rows = rows.filter(week_start__lt=hi)
-            total = rows.order_by().values("item_id").annotate(s=Sum("mentions")).values("s")[:1]
-            return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
-
-        qs = items.annotate(
-            mentions=Coalesce(F("stats__mentions"), Value(0)),
-            unique_contacts=Coalesce(F("stats__unique_contacts"), Value(0)),
-            unique_companies=Coalesce(F("stats__unique_companies"), Value(0)),
-            blocker_contacts=Coalesce(F("stats__blocker_contacts"), Value(0)),
-            mrr=Coalesce(F("stats__mrr"), Value(Decimal("0"))),
-            first_heard=F("stats__first_heard"),
-            last_heard=F("stats__last_heard"),
-            recent_4w=week_sum(weeks[-4], None),
-            previous_4w=week_sum(weeks[-8], weeks[-4]),
-        )
-    else:
-        plain = _evidence_q(plan=plan, since=since, until=until)
-        qs = items.annotate(
-            **figure_aggregates("evidence__", evq),
-            mrr=mrr_subquery(OuterRef(OuterRef("pk")), plain),
-            recent_4w=Count("evidence", filter=evq & Q(evidence__created_at__gte=recent_from)),
-            previous_4w=Count("evidence", filter=evq & Q(evidence__created_at__gte=previous_from,
-                                                         evidence__created_at__lt=recent_from)),
-        ).filter(mentions__gt=0)
-    return qs.annotate(
+    return items.alias(
+        trend=FilteredRelation("weeks", condition=Q(weeks__week_start__gte=weeks[-8])),
+    ).annotate(
+        mentions=Coalesce(F("stats__mentions"), Value(0)),
+        unique_contacts=Coalesce(F("stats__unique_contacts"), Value(0)),
+        unique_companies=Coalesce(F("stats__unique_companies"), Value(0)),
+        blocker_contacts=Coalesce(F("stats__blocker_contacts"), Value(0)),
+        mrr=Coalesce(F("stats__mrr"), Value(Decimal("0"))),
+        first_heard=F("stats__first_heard"),
+        last_heard=F("stats__last_heard"),
+        recent_4w=Coalesce(Sum("trend__mentions", filter=Q(trend__week_start__gte=weeks[-4])), Value(0)),
+        previous_4w=Coalesce(Sum("trend__mentions", filter=Q(trend__week_start__lt=weeks[-4])), Value(0)),
+    ).annotate(
         growth=F("recent_4w") - F("previous_4w"),
         score=score_expression(weights, contacts=F("unique_contacts"), companies=F("unique_companies"),
                                mrr=F("mrr"), blockers=F("blocker_contacts"), recent=F("recent_4w"),
                                previous=F("previous_4w")),
     )
+
+
+def _mrr_by_item(evidence: QuerySet[Evidence]) -> dict[int, Decimal]:
+    """SUM of current company MRR per item over the DISTINCT (item, company) pairs of the given evidence.
+
+    Two-level aggregate in one statement; a correlated subquery per item would be re-evaluated per evidence row
+    once grouped, and SUM(DISTINCT mrr) would merge companies paying the same amount.
+    """
+    pairs = evidence.filter(company_id__isnull=False).order_by().values("item_id", "company_id").distinct()
+    inner, params = pairs.query.sql_with_params()
+    table = connection.ops.quote_name(Company._meta.db_table)
+    sql = (f"SELECT p.item_id, SUM(c.mrr) FROM ({inner}) p INNER JOIN {table} c ON c.id = p.company_id "
+           f"GROUP BY p.item_id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {item_id: Decimal(str(total or 0)) for item_id, total in cursor.fetchall()}
+
+
+def _live_rows(*, kind=None, product_area=None, status=None, plan=None, since=None, until=None,
+               product_feature=None, owner=None, q=None) -> list[dict]:
+    """Ranking rows aggregated live from the evidence matching a plan or period filter (exact, no rollup)."""
+    weights = feedback_settings()
+    weeks = week_starts()
+    recent_from, previous_from = week_bounds_dt(weeks[-4]), week_bounds_dt(weeks[-8])
+    items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
+                          product_feature=product_feature, owner=owner, q=q)
+    evidence = Evidence.objects.filter(_evidence_q(plan=plan, since=since, until=until), item__in=items.values("pk"))
+    figures = {row["item_id"]: row for row in evidence.order_by().values("item_id").annotate(
+        **figure_aggregates(),
+        recent_4w=Count("id", filter=Q(created_at__gte=recent_from)),
+        previous_4w=Count("id", filter=Q(created_at__gte=previous_from, created_at__lt=recent_from)),
+    )}
+    mrr = _mrr_by_item(evidence)
+    rows = list(items.filter(pk__in=list(figures)).values(
+        "id", "title", "kind", "status", "product_area_id", "product_feature_id", "owner_id", "is_public",
+        "created_at"))
+    for row in rows:
+        row.update({k: v for k, v in figures[row["id"]].items() if k != "item_id"})
+        row["mrr"] = mrr.get(row["id"], Decimal("0"))
+        row["growth"] = row["recent_4w"] - row["previous_4w"]
+        row["score"] = score_of(row, weights)
+    return rows
+
+
+def _python_sort(rows: list[dict], sort: str, order: str | None) -> list[dict]:
+    [primary, _tiebreak] = _order(sort, order)
+    alias, descending = primary.expression.name, primary.descending
+    present = [r for r in rows if r[alias] is not None]
+    missing = [r for r in rows if r[alias] is None]
+    present.sort(key=lambda r: r["id"], reverse=True)  # tie-break: newest id first (stable sorts keep it)
+    present.sort(key=lambda r: r[alias], reverse=descending)
+    missing.sort(key=lambda r: r["id"], reverse=True)
+    return present + missing
 
 
 def _weekly_for(ids: list[int], evidence_filter: Q | None) -> dict[int, list[int]]:
@@ -231,16 +268,22 @@ def feedback_ranking(*, kind=None, product_area=None, status=None, plan=None, si
     order="asc" to reverse). Each row: id, title, kind, status, mentions, unique_contacts, unique_companies,
     mrr, score, weekly (12 ints, oldest first), growth (mentions last 4 weeks minus the 4 before), growth_pct,
     recent_4w, previous_4w, first_heard, last_heard, blocker_contacts, product_area_id, owner_id.
-    Three queries plus one for the weekly counts of the page.
+
+    Without a plan or period filter the rollups answer (one query for the page, one for its weekly counts);
+    with one, the matching evidence is aggregated live (two grouped queries) and sorted in Python.
     """
     limit = max(1, min(int(limit), 500))
     offset = max(0, int(offset))
     evq = _evidence_q(plan=plan, since=since, until=until)
+    filters = dict(kind=kind, product_area=product_area, status=status, product_feature=product_feature,
+                   owner=owner, q=q)
     if evq is None:
+        ordering = _order(sort, order)
         stats_refresh_stale_mrr()
-    qs = _ranking_queryset(kind=kind, product_area=product_area, status=status, plan=plan, since=since,
-                           until=until, product_feature=product_feature, owner=owner, q=q)
-    rows = list(qs.order_by(*_order(sort, order)).values(*ROW_FIELDS)[offset:offset + limit])
+        rows = list(_rollup_queryset(**filters).order_by(*ordering).values(*ROW_FIELDS)[offset:offset + limit])
+    else:
+        rows = _python_sort(_live_rows(**filters, plan=plan, since=since, until=until), sort, order)
+        rows = rows[offset:offset + limit]
     weekly = _weekly_for([r["id"] for r in rows], evq)
     for row in rows:
         row["weekly"] = weekly[row["id"]]
