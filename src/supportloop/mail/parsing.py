@@ -34,8 +34,10 @@ CHARSET_ALIASES = {
     "unknown-8bit": "", "x-unknown": "", "unknown": "", "default": "", "charset": "", "8bit": "",
     "iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
 }
-# Tried in order when the declared charset is missing or unknown. latin-1 never fails, so it is last.
-FALLBACK_CHARSETS = ("utf-8", "gb18030", "big5hkscs", "shift_jis", "cp1251", "koi8-r", "cp1252", "latin-1")
+# Tried in order when the declared charset is missing or wrong: strict multi-byte decoders first (random
+# single-byte text rarely passes them), then the most plausible of the single-byte ones.
+MULTIBYTE_FALLBACKS = ("utf-8", "gb18030", "big5hkscs", "shift_jis")
+SINGLE_BYTE_FALLBACKS = ("cp1252", "cp1251", "koi8-r")
 
 AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 BOUNCE_LOCALPARTS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
@@ -129,12 +131,31 @@ def decode_bytes(data: bytes, charset: str | None, *, extra: tuple[str, ...] = (
             return data.decode(name)
         except (UnicodeDecodeError, LookupError):
             continue
-    for name in FALLBACK_CHARSETS:
+    for name in MULTIBYTE_FALLBACKS:
         try:
             return data.decode(name)
         except UnicodeDecodeError:
             continue
-    return data.decode(declared or "utf-8", "replace")  # pragma: no cover - latin-1 above never fails
+    # Single-byte charsets decode anything: pick the most plausible reading.
+    return min((data.decode(name, "replace") for name in SINGLE_BYTE_FALLBACKS), key=_implausibility)
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _implausibility(text: str) -> int:
+    """Penalty for readings that look like mojibake: mixed scripts in a word, case flips, accent soup."""
+    score = 0
+    for word in _WORD.findall(text[:4000]):
+        ascii_letters = sum(1 for ch in word if ch.isascii())
+        cyrillic = len(_CYRILLIC.findall(word))
+        if ascii_letters and cyrillic:
+            score += 3
+        if any(a.islower() and b.isupper() for a, b in zip(word, word[1:])):
+            score += 1
+        if not cyrillic and len(word) >= 3 and (len(word) - ascii_letters) * 2 > len(word):
+            score += 2
+    return score
 
 
 def _unsurrogate(value: str, charsets: tuple[str, ...]) -> str:
@@ -155,6 +176,10 @@ def header_text(msg: Message, name: str, charsets: tuple[str, ...] = ()) -> str:
     if not raws:
         return ""
     raw = raws[0]
+    if _has_surrogates(raw):
+        # 8-bit bytes in a header: the policy would turn them into U+FFFD, so decode the bytes ourselves.
+        value = _decode_words(_unsurrogate(raw, charsets), charsets)
+        return re.sub(r"\s+", " ", value).strip()
     try:
         value = str(msg[name])
     except Exception:  # noqa: BLE001 - any header bug in the parser falls back to our own decoding
@@ -166,7 +191,7 @@ def header_text(msg: Message, name: str, charsets: tuple[str, ...] = ()) -> str:
     if "=?" in value and "?=" in value:
         # Encoded words the policy left alone (e.g. inside quotes or with an unknown charset).
         value = _decode_words(value, charsets)
-    return re.sub(r"\s*[\r\n]+\s*", " ", value).strip()
+    return re.sub(r"\s+", " ", value).strip()
 
 
 def _decode_words(value: str, charsets: tuple[str, ...]) -> str:
