@@ -229,3 +229,13 @@ def test_workspace_shows_the_customer_panel_and_the_audit_timeline(ws, client_fo
     assert f"#{third.number}" in html  # Alice's other ticket (first and third are hers)
     assert f"/t/{second.number}/" not in html  # Bob's ticket is not in Alice's panel
     assert "ticket.created" in html
+
+
+def test_the_sidebar_counts_follow_a_bulk_change_at_once(ws, client_for):
+    made = ws.tickets_make(4)
+    client = client_for(ws.agent)
+    html = client.get("/").content.decode()
+    assert re.search(r'data-count="pending">0<', html)
+    client.post("/inbox/bulk/", {"t": [made[0].number, made[1].number], "action": "status", "value_status": "pending"})
+    html = client.get("/").content.decode()
+    assert re.search(r'data-count="pending">2<', html) and re.search(r'data-count="all">4<', html)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from supportloop.accounts.models import Team, User
-from supportloop.accounts.permissions import can
+from supportloop.accounts.permissions import SUPPORT, can
 from supportloop.core.errors import DomainError
 from supportloop.tickets.choices import Priority, Status
 from supportloop.tickets.models import ContactReason, ProductArea, Ticket
@@ -77,8 +77,13 @@ def inbox_filters(params, user) -> TicketFilters:
         f.tag = tag[:60]
     return f
 
-def _rows_html(request, page_rows, query_without_cursor: str, next_cursor: str | None) -> str:
-    """Render the rows with Jinja2: labels and URLs prepared once, not per row."""
+def _rows_html(request, page_rows, query_without_cursor: str, next_cursor: str | None,
+               agents: dict[int, str] | None = None, teams: dict[int, str] | None = None) -> str:
+    """Render the rows with Jinja2: labels, names and URLs prepared once, not per row."""
+    if agents is None:
+        agents = {u.pk: u.display_name for u in User.objects.filter(pk__in={r["assignee_id"] for r in page_rows})}
+    if teams is None:
+        teams = dict(Team.objects.filter(pk__in={r["team_id"] for r in page_rows}).values_list("pk", "name"))
     status_labels = dict(Status.choices)
     priority_labels = dict(Priority.choices)
     ticket_url = reverse("web:ticket", args=[0])[:-2]  # "/t/" — numbers are appended per row
@@ -87,9 +92,8 @@ def _rows_html(request, page_rows, query_without_cursor: str, next_cursor: str |
         row["url"] = f"{ticket_url}{row['number']}/"
         row["status_label"] = status_labels.get(row["status"], row["status"])
         row["priority_label"] = priority_labels.get(row["priority"], row["priority"])
-        first, last = row["assignee__first_name"], row["assignee__last_name"]
-        row["assignee"] = (f"{first} {last}".strip() or row["assignee__username"]) if row["assignee__username"] \
-            else unassigned
+        row["assignee"] = agents.get(row["assignee_id"], unassigned) if row["assignee_id"] else unassigned
+        row["team__name"] = teams.get(row["team_id"], "")
         local = timezone.localtime(row["updated_at"])
         row["updated"] = local.strftime("%Y-%m-%d %H:%M")
         row["updated_iso"] = local.isoformat()
@@ -104,16 +108,20 @@ def inbox(request):
     sort = params.get("sort") if params.get("sort") in selectors.SORTS else "-updated"
     result = selectors.inbox_page(filters=filters, sort=sort, cursor=params.get("cursor") or None)
     query = urlencode([(k, v) for k, v in params.items() if k != "cursor" and v])
-    rows_html = mark_safe(_rows_html(request, result.rows, query, result.next_cursor))  # Jinja2 autoescaped it
     if request.htmx and params.get("cursor"):
-        return HttpResponse(rows_html)
+        return HttpResponse(_rows_html(request, result.rows, query, result.next_cursor))
+    people = list(User.objects.order_by("username"))  # the staff: tens or hundreds of rows
+    agents = [u for u in people if u.is_active and u.role in SUPPORT]
+    teams = list(Team.objects.all())
+    rows_html = mark_safe(_rows_html(  # Jinja2 autoescaped every value
+        request, result.rows, query, result.next_cursor,
+        agents={u.pk: u.display_name for u in people}, teams={t.pk: t.name for t in teams}))
     counts = selectors.inbox_counts(user=request.user)
     view = params.get("view") or "all"
     current_query = saved_view_query(query)
     saved = list(SavedView.objects.filter(user=request.user))
     for s in saved:
         s.current = s.query == current_query
-    teams = list(Team.objects.all())
     areas = list(ProductArea.objects.filter(is_active=True))
     for t in teams:
         t.open_count = counts["team"].get(t.pk, 0)
@@ -134,7 +142,7 @@ def inbox(request):
         "params": params,
         "statuses": Status.choices,
         "priorities": Priority.choices,
-        "agents": list(staff_users()),
+        "agents": agents,
         "reasons": list(ContactReason.objects.filter(is_active=True)),
         "sorts": list(SORT_LABELS.items()),
         "sort": sort,
@@ -179,6 +187,7 @@ def inbox_bulk(request):
     except User.DoesNotExist:  # an agent id that is not (or no longer) a staff user
         messages.error(request, _("That agent does not exist."))
     else:
+        selectors.inbox_counts_forget()
         messages.success(request, ngettext("Updated %(count)d ticket.", "Updated %(count)d tickets.",
                                            len(tickets)) % {"count": len(tickets)})
     return redirect(safe_next(request, fallback))
