@@ -11,6 +11,17 @@ class AppendOnlyError(Exception):
     """Raised when code tries to change or delete an audit event."""
 
 
+class EventQuerySet(models.QuerySet):
+    """Bulk deletes are refused too, not only Event.delete().
+
+    QuerySet.update() stays open for one reason: the demo seeder moves the events it has just written
+    to the simulated past (core/seeding). Product code never updates events.
+    """
+
+    def delete(self):
+        raise AppendOnlyError("audit events are append-only")
+
+
 class Event(models.Model):
     """One state change: who did what to which object, with the changed fields before and after.
 
@@ -27,6 +38,8 @@ class Event(models.Model):
     target_id = models.CharField(_("object id"), max_length=64)
     target_label = models.CharField(_("object"), max_length=300, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

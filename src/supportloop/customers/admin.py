@@ -34,3 +34,17 @@ class ContactAdmin(admin.ModelAdmin):
 class CustomerNoteAdmin(admin.ModelAdmin):
     list_display = ("created_at", "author", "company", "contact")
     raw_id_fields = ("company", "contact")
+
+
+@admin.register(CompanyDomain)
+class CompanyDomainAdmin(admin.ModelAdmin):
+    list_display = ("domain", "company")
+    search_fields = ("domain", "company__name")
+    raw_id_fields = ("company",)
+
+
+@admin.register(ContactEmail)
+class ContactEmailAdmin(admin.ModelAdmin):
+    list_display = ("email", "contact")
+    search_fields = ("email",)
+    raw_id_fields = ("contact",)
