@@ -93,18 +93,22 @@ def _workspace_counts() -> dict:
     return counts
 
 
-def inbox_counts_forget() -> None:
-    """Drop the shared counts after a change made from these pages, so its author sees it at once."""
-    cache.delete("web:inbox-counts")
+def inbox_counts_forget(user=None) -> None:
+    """Drop the cached counts after a change made from these pages, so its author sees it at once."""
+    cache.delete_many(["web:inbox-counts"] + ([f"web:inbox-mine:{user.pk}"] if user is not None else []))
 
 
 def inbox_counts(*, user) -> dict:
     """Counts per built-in view, per team and per product area over active tickets.
 
-    The shared figures come from `_workspace_counts` (cached); "mine" is one index count on
-    (assignee, status) per request, so it is always exact for the person looking.
+    The shared figures come from `_workspace_counts`; "mine" is one index count on (assignee, status), cached
+    per user for the same few seconds. Changes made from these pages drop both (`inbox_counts_forget`).
     """
-    mine = Ticket.objects.filter(assignee_id=user.pk, status__in=ACTIVE_STATUSES).count()
+    key = f"web:inbox-mine:{user.pk}"
+    mine = cache.get(key)
+    if mine is None:
+        mine = Ticket.objects.filter(assignee_id=user.pk, status__in=ACTIVE_STATUSES).count()
+        cache.set(key, mine, COUNTS_TTL)
     return {**_workspace_counts(), "mine": mine}
 
 

@@ -187,7 +187,7 @@ def inbox_bulk(request):
     except User.DoesNotExist:  # an agent id that is not (or no longer) a staff user
         messages.error(request, _("That agent does not exist."))
     else:
-        selectors.inbox_counts_forget()
+        selectors.inbox_counts_forget(request.user)
         messages.success(request, ngettext("Updated %(count)d ticket.", "Updated %(count)d tickets.",
                                            len(tickets)) % {"count": len(tickets)})
     return redirect(safe_next(request, fallback))

@@ -123,7 +123,7 @@ def ticket_controls(request, number: int):
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            selectors.inbox_counts_forget()
+            selectors.inbox_counts_forget(request.user)
             messages.success(request, _("Ticket updated."))
             return redirect("web:ticket", number=number)
     return render(request, "web/ticket.html", _workspace_context(request, t, controls=form), status=422)
