@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from supportloop.customers.models import ContactEmail
+from supportloop.customers.services import company_for_email
 from supportloop.mail.models import AutoResponse, Mailbox
 from supportloop.mail.parsing import ParsedMail
 from supportloop.tickets.models import Message, Ticket
@@ -55,11 +56,12 @@ def _sender_may_thread(ticket: Ticket, sender: str) -> bool:
     if sender in ticket.followers:
         return True
     row = ContactEmail.objects.filter(email=sender).values("contact_id", "contact__company_id").first()
-    if row is None:
-        return False
-    if row["contact_id"] == ticket.requester_id:
-        return True
-    return row["contact__company_id"] is not None and row["contact__company_id"] == ticket.company_id
+    if row is not None:
+        if row["contact_id"] == ticket.requester_id:
+            return True
+        return row["contact__company_id"] is not None and row["contact__company_id"] == ticket.company_id
+    company = company_for_email(sender) if ticket.company_id else None  # a new colleague of the requester
+    return company is not None and company.pk == ticket.company_id
 
 
 def find_ticket(parsed: ParsedMail, *, mailbox_addresses: set[str]) -> ThreadMatch:
