@@ -213,7 +213,8 @@ class ItemStats(models.Model):
 
     Why: ranking 10,000 items over 1,000,000 evidence rows by distinct counts cannot scan the evidence in
     200 ms. `mrr` sums the *current* MRR of the distinct companies; a company's MRR change is picked up by
-    `selectors.stats_refresh_stale_mrr()` (watermark on Company.updated_at) before ranking.
+    `rollups.stats_refresh_stale_mrr()` (watermark on Company.updated_at) before ranking, and the 4-week trend
+    by `rollups.stats_refresh_stale_trend()` when a new week starts.
     """
 
     item = models.OneToOneField(FeedbackItem, primary_key=True, on_delete=models.CASCADE, related_name="stats")
@@ -224,6 +225,11 @@ class ItemStats(models.Model):
     mrr = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     first_heard = models.DateTimeField(null=True, blank=True)
     last_heard = models.DateTimeField(null=True, blank=True)
+    # Mentions in the last 4 weeks and the 4 before, as of the week starting `trend_week`. The week rolls over
+    # without any write, so selectors refresh rows whose trend_week is not the current week (once a week).
+    recent_4w = models.PositiveIntegerField(default=0)
+    previous_4w = models.PositiveIntegerField(default=0)
+    trend_week = models.DateField(null=True, blank=True, db_index=True)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

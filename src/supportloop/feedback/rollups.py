@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, DecimalField, F, Func, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models import Count, DecimalField, F, Func, Max, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
@@ -105,10 +105,56 @@ def stats_recompute(*, item_ids: Iterable[int]) -> None:
                            unique_companies=r["unique_companies"], blocker_contacts=r["blocker_contacts"],
                            first_heard=r["first_heard"], last_heard=r["last_heard"],
                            mrr=mrr.get(r["pk"]) or Decimal("0"), computed_at=now) for r in rows]
+        weeks = _weeks_for(chunk)
+        recent, previous = _trend_of(weeks)
+        for row in stats:
+            row.recent_4w, row.previous_4w = recent.get(row.item_id, 0), previous.get(row.item_id, 0)
+            row.trend_week = current_week()
         ItemStats.objects.filter(item_id__in=chunk).delete()
         ItemStats.objects.bulk_create(stats)
         ItemWeek.objects.filter(item_id__in=chunk).delete()
-        ItemWeek.objects.bulk_create(_weeks_for(chunk), batch_size=2000)
+        ItemWeek.objects.bulk_create(weeks, batch_size=2000)
+
+
+def current_week() -> date:
+    return week_start(timezone.localdate())
+
+
+def _trend_of(weeks: list[ItemWeek]) -> tuple[dict[int, int], dict[int, int]]:
+    """Mentions per item in the last 4 weeks (this one included) and in the 4 before."""
+    starts = week_starts()
+    recent_from, previous_from = starts[-4], starts[-8]
+    recent: dict[int, int] = {}
+    previous: dict[int, int] = {}
+    for w in weeks:
+        if w.week_start >= recent_from:
+            recent[w.item_id] = recent.get(w.item_id, 0) + w.mentions
+        elif w.week_start >= previous_from:
+            previous[w.item_id] = previous.get(w.item_id, 0) + w.mentions
+    return recent, previous
+
+
+def stats_refresh_stale_trend() -> int:
+    """Recompute the 4-week trend of rollup rows computed in an earlier week; returns rows refreshed.
+
+    One indexed probe when nothing is stale; one UPDATE with two correlated sums per item once a week.
+    """
+    week = current_week()
+    stale = ItemStats.objects.filter(Q(trend_week__isnull=True) | ~Q(trend_week=week))
+    if not stale.exists():
+        return 0
+    starts = week_starts()
+
+    def window(lo: date, hi: date | None):
+        rows = ItemWeek.objects.filter(item_id=OuterRef("item_id"), week_start__gte=lo)
+        if hi is not None:
+            rows = rows.filter(week_start__lt=hi)
+        total = rows.order_by().values("item_id").annotate(s=Sum("mentions")).values("s")[:1]
+        return Coalesce(Subquery(total), Value(0))
+
+    with transaction.atomic():
+        return stale.update(recent_4w=window(starts[-4], None), previous_4w=window(starts[-8], starts[-4]),
+                            trend_week=week)
 
 
 def stats_rebuild_all() -> int:
@@ -128,13 +174,13 @@ def feedback_settings() -> FeedbackSettings:
     return row
 
 
-def stats_refresh_stale_mrr() -> int:
+def stats_refresh_stale_mrr(*, settings_row: FeedbackSettings | None = None) -> int:
     """Bring rollup MRR up to date with companies changed since the last refresh; returns items refreshed.
 
     Company.updated_at is indexed and set by customers.services.company_update, so this is one index probe
     when nothing changed.
     """
-    row = feedback_settings()
+    row = settings_row or feedback_settings()
     qs = Company.objects.all()
     if row.mrr_watermark is not None:
         qs = qs.filter(updated_at__gt=row.mrr_watermark)

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
-    Count, Exists, ExpressionWrapper, F, FilteredRelation, FloatField, OuterRef, Prefetch, Q, QuerySet, Sum, Value,
+    Count, Exists, ExpressionWrapper, F, FloatField, OuterRef, Prefetch, Q, QuerySet, Sum, Value,
 )
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.utils import timezone
@@ -27,7 +27,8 @@ from supportloop.feedback.models import (
     BugReport, ClosingNotice, Evidence, FeedbackItem, FeedbackSettings, ItemWeek, StatusChange,
 )
 from supportloop.feedback.rollups import (
-    WEEKS, feedback_settings, figure_aggregates, stats_refresh_stale_mrr, week_bounds_dt, week_start, week_starts,
+    WEEKS, feedback_settings, figure_aggregates, stats_refresh_stale_mrr, stats_refresh_stale_trend, week_bounds_dt,
+    week_start, week_starts,
 )
 
 SORTS = {
@@ -156,18 +157,12 @@ def _order(sort: str, order: str | None) -> list:
 
 # ---------------------------------------------------------------------------------------------- ranking
 def _rollup_queryset(*, kind=None, product_area=None, status=None, product_feature=None, owner=None,
-                     q=None) -> QuerySet:
-    """Ranking from the rollups: ItemStats joined once, the trend summed from at most 8 ItemWeek rows per item.
-
-    One grouped query; on PostgreSQL it groups by the item's primary key.
-    """
-    weights = feedback_settings()
-    weeks = week_starts()
+                     q=None, weights: FeedbackSettings | None = None) -> QuerySet:
+    """Ranking from the rollups: items joined to ItemStats, no aggregation (one sort over ≤ N items)."""
+    weights = weights or feedback_settings()
     items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
                           product_feature=product_feature, owner=owner, q=q)
-    return items.alias(
-        trend=FilteredRelation("weeks", condition=Q(weeks__week_start__gte=weeks[-8])),
-    ).annotate(
+    return items.annotate(
         mentions=Coalesce(F("stats__mentions"), Value(0)),
         unique_contacts=Coalesce(F("stats__unique_contacts"), Value(0)),
         unique_companies=Coalesce(F("stats__unique_companies"), Value(0)),
@@ -175,8 +170,8 @@ def _rollup_queryset(*, kind=None, product_area=None, status=None, product_featu
         mrr=Coalesce(F("stats__mrr"), Value(Decimal("0"))),
         first_heard=F("stats__first_heard"),
         last_heard=F("stats__last_heard"),
-        recent_4w=Coalesce(Sum("trend__mentions", filter=Q(trend__week_start__gte=weeks[-4])), Value(0)),
-        previous_4w=Coalesce(Sum("trend__mentions", filter=Q(trend__week_start__lt=weeks[-4])), Value(0)),
+        recent_4w=Coalesce(F("stats__recent_4w"), Value(0)),
+        previous_4w=Coalesce(F("stats__previous_4w"), Value(0)),
     ).annotate(
         growth=F("recent_4w") - F("previous_4w"),
         score=score_expression(weights, contacts=F("unique_contacts"), companies=F("unique_companies"),
@@ -279,8 +274,10 @@ def feedback_ranking(*, kind=None, product_area=None, status=None, plan=None, si
                    owner=owner, q=q)
     if evq is None:
         ordering = _order(sort, order)
-        stats_refresh_stale_mrr()
-        rows = list(_rollup_queryset(**filters).order_by(*ordering).values(*ROW_FIELDS)[offset:offset + limit])
+        weights = feedback_settings()
+        stats_refresh_stale_mrr(settings_row=weights)
+        stats_refresh_stale_trend()
+        rows = list(_rollup_queryset(**filters, weights=weights).order_by(*ordering).values(*ROW_FIELDS)[offset:offset + limit])
     else:
         rows = _python_sort(_live_rows(**filters, plan=plan, since=since, until=until), sort, order)
         rows = rows[offset:offset + limit]

@@ -183,7 +183,24 @@ def test_ranking_query_count_is_constant(world, item, django_assert_max_num_quer
         it = item(f"Item {n}")
         evidence_add(item=it, actor=agent, ticket=t["ann"])
     selectors.feedback_ranking()  # first call sets the MRR watermark
-    # settings row, watermark probe, ranking, weekly counts of the page
+    # settings row, MRR watermark probe, trend staleness probe, ranking, weekly counts of the page
     with django_assert_max_num_queries(5):
         rows = selectors.feedback_ranking()
     assert len(rows) == 6
+
+
+def test_trend_rollup_is_refreshed_when_a_new_week_starts(world):
+    from datetime import date
+
+    p, agent = world["people"], world["agent"]
+    export = world["item"]()
+    now = timezone.now()
+    for d in (0, 1, 40):
+        evidence_add(item=export, actor=agent, source="call", contact=p["ann"], heard_at=now - timedelta(days=d))
+    # A row computed in an old week holds an old trend; the ranking recomputes it for this week.
+    ItemStats.objects.filter(item=export).update(recent_4w=99, previous_4w=99, trend_week=date(2000, 1, 3))
+    row = _row(export.pk)
+    # By hand: 0 and 1 days ago fall in the last 4 weeks (2); 40 days ago in the 4 before (1).
+    assert (row["recent_4w"], row["previous_4w"], row["growth"]) == (2, 1, 1)
+    assert ItemStats.objects.get(item=export).trend_week == timezone.localdate() - timedelta(
+        days=timezone.localdate().weekday())
