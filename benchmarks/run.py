@@ -38,6 +38,10 @@ def parse_args():
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--only", default="", help="comma-separated case names to run")
     parser.add_argument("--reseed", action="store_true", help="wipe and seed again even if tickets exist")
+    parser.add_argument("--experiment", choices=["lean-joins"], default=None,
+                        help="lean-joins: patch tickets.selectors.ticket_queryset in-process to join only "
+                             "requester, company, assignee and team and prefetch the three taxonomy relations "
+                             "(measures the fix proposed in RESULTS.md; changes no file)")
     return parser.parse_args()
 
 
@@ -195,7 +199,16 @@ def main():
     args = parse_args()
     url = setup_django(args)
     seeding = ensure_seeded(args)
+    if args.experiment == "lean-joins":
+        from supportloop.tickets import selectors
+        from supportloop.tickets.models import Ticket
+
+        def lean():
+            return (Ticket.objects.select_related("requester", "company", "assignee", "team")
+                    .prefetch_related("product_area", "product_feature", "contact_reason"))
+        selectors.ticket_queryset = lean
     only = {c for c in args.only.split(",") if c}
+    load = os.getloadavg()
     results = []
     for name, call, expect, extra in cases(args):
         if only and not any(name.startswith(o) for o in only):
@@ -207,12 +220,13 @@ def main():
         row.update(extra)
         results.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
-    report = {"database_url": url.split("@")[-1], "size": args.size, "seeding": seeding, "machine": machine(),
+    report = {"database_url": url.split("@")[-1], "size": args.size, "experiment": args.experiment, "seeding": seeding, "machine": machine(),
               "results": results, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    out = ROOT / "benchmarks" / "results" / f"{args.db}-{args.size}.json"
+    suffix = f"-{args.experiment}" if args.experiment else ""
+    out = ROOT / "benchmarks" / "results" / f"{args.db}-{args.size}{suffix}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(f"\n{args.db} {args.size}: {seeding}\n")
+    print(f"\n{args.db} {args.size} {args.experiment or ''}: {seeding}\n")
     print("| case | median ms | p95 ms | mean ms | req/s | SQL queries |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
@@ -220,7 +234,7 @@ def main():
             print(f"| {r['case']} | error: {r['error'][:80]} | | | | |")
         else:
             print(f"| {r['case']} | {r['median_ms']} | {r['p95_ms']} | {r['mean_ms']} | {r['per_second']} | {r['queries']} |")
-    print(f"\n{report['machine']}")
+    print(f"\n{report['machine']}, load average before/after: {load}, {os.getloadavg()}")
 
 
 if __name__ == "__main__":
