@@ -38,7 +38,7 @@ def test_every_operation_documents_problems_as_problem_json():
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
             operation_ids.append(operation["operationId"])
-            responses = operation["responses"]
+            responses = {str(code): response for code, response in operation["responses"].items()}
             if operation.get("security"):
                 assert {"401", "403", "422", "429"} <= set(responses), (method, path)
             for code, response in responses.items():

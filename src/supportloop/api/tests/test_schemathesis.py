@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -22,7 +24,19 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def admin_headers(db, settings):
+def _keep_the_test_connection():
+    """Requests go through the real WSGI handler, whose request_finished signal closes "old" connections; inside
+    a test transaction that would close the test's own connection (PostgreSQL). Django's test Client disconnects
+    the same receivers for the same reason."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def admin_headers(db, settings, _keep_the_test_connection):
     settings.SUPPORTLOOP_API_RATE = ""  # hundreds of requests from one user: the rate limit has its own test
     from supportloop.api.tests.role_matrix_cases import build_world
 
