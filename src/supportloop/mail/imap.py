@@ -21,6 +21,7 @@ from supportloop.mail.choices import ImapSecurity, InboundSource, QuarantineReas
 from supportloop.mail.crypto import mailbox_password
 from supportloop.mail.models import Mailbox
 from supportloop.mail.services import inbound_ingest, quarantine_store
+from supportloop.mail.threader import our_addresses
 
 logger = logging.getLogger("supportloop.mail")
 
@@ -55,6 +56,7 @@ def imap_connect(mailbox: Mailbox, *, timeout: float = 30) -> IMAPClient:
 def _ingest_batch(mailbox: Mailbox, uids: list[int], bodies: dict, stats: PollStats) -> list[int]:
     """Ingest one fetched batch in one transaction; returns the UIDs that are now safely stored."""
     done: list[int] = []
+    ours = our_addresses()
     with transaction.atomic():
         for uid in uids:
             item = bodies.get(uid) or {}
@@ -62,7 +64,8 @@ def _ingest_batch(mailbox: Mailbox, uids: list[int], bodies: dict, stats: PollSt
             if raw is None:  # expunged by someone else between SEARCH and FETCH
                 continue
             try:
-                result = inbound_ingest(raw=bytes(raw), mailbox=mailbox, source=InboundSource.IMAP, imap_uid=uid)
+                result = inbound_ingest(raw=bytes(raw), mailbox=mailbox, source=InboundSource.IMAP, imap_uid=uid,
+                                        mailbox_addresses=ours)
             except Exception as exc:  # noqa: BLE001 - inbound_ingest quarantines on its own; this is the last net
                 logger.exception("mailbox %s: UID %s failed", mailbox.pk, uid)
                 quarantine_store(raw=bytes(raw), reason=QuarantineReason.ERROR, detail=repr(exc), mailbox=mailbox,

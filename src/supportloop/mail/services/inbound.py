@@ -14,6 +14,7 @@ Decisions (see docs/mail.md):
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -91,23 +92,26 @@ def _rate_limited(mailbox: Mailbox | None, sender: str) -> bool:
     if mailbox is None or not mailbox.rate_limit_messages:
         return False
     since = timezone.now() - timedelta(minutes=mailbox.rate_limit_window_minutes or 60)
-    # The row for this message is already counted, hence ">".
-    return InboundMail.objects.filter(sender=sender, received_at__gte=since).count() > mailbox.rate_limit_messages
+    # This message's own ledger row is written at the end, so it is not counted yet.
+    return InboundMail.objects.filter(sender=sender, received_at__gte=since).count() >= mailbox.rate_limit_messages
 
 
-def _claim(key: str, *, mailbox, source, imap_uid, sender, subject, release: bool) -> InboundMail | None:
-    """The ledger row for this message key, or None when it was already ingested."""
+def _already_ingested(key: str, release: bool) -> bool:
     if release:
-        row = InboundMail.objects.select_for_update().filter(message_key=key).first()
-        if row is not None:
-            return row if row.outcome == InboundOutcome.QUARANTINED else None
-    try:
-        with transaction.atomic():
-            return InboundMail.objects.create(
-                message_key=key, mailbox=mailbox, source=source, imap_uid=imap_uid, sender=sender[:320],
-                subject=subject[:500], outcome=InboundOutcome.QUARANTINED)
-    except IntegrityError:
-        return None
+        return InboundMail.objects.filter(message_key=key).exclude(outcome=InboundOutcome.QUARANTINED).exists()
+    return InboundMail.objects.filter(message_key=key).exists()
+
+
+def _ledger(key: str, *, mailbox, source, imap_uid, sender, subject, outcome, automatic="", ticket=None,
+            message=None, quarantine=None, release: bool = False) -> None:
+    """Write the ledger row. Its unique key is the final guard: a concurrent ingest of the same message
+    raises IntegrityError here, which rolls this whole ingest back (see inbound_ingest)."""
+    values = dict(mailbox=mailbox, source=source, imap_uid=imap_uid, sender=sender[:320], subject=subject[:500],
+                  outcome=outcome, automatic=automatic[:40], ticket=ticket, message=message, quarantine=quarantine)
+    if release:
+        InboundMail.objects.update_or_create(message_key=key, defaults=values)
+    else:
+        InboundMail.objects.create(message_key=key, **values)
 
 
 def _notes(parsed: ParsedMail) -> str:
@@ -126,13 +130,15 @@ def _followers(parsed: ParsedMail, ours: set[str], sender: str, requester_emails
 
 
 def _new_ticket(parsed: ParsedMail, *, contact, mailbox: Mailbox | None, ours: set[str], sender: str,
-                external_id: str, follow_up_of: Ticket | None) -> tuple[Ticket, Message]:
+                external_id: str, follow_up_of: Ticket | None,
+                requester_emails: set[str] | None = None) -> tuple[Ticket, Message]:
     notes = _notes(parsed)
     text = "\n\n".join(p for p in (parsed.text.strip(), notes) if p) or NO_TEXT
     html = parsed.html
     if html and notes:
         html += "<p>" + escape(notes).replace("\n", "<br>") + "</p>"
-    requester_emails = set(ContactEmail.objects.filter(contact=contact).values_list("email", flat=True))
+    if requester_emails is None:
+        requester_emails = set(ContactEmail.objects.filter(contact=contact).values_list("email", flat=True))
     ticket = ticket_create(
         subject=parsed.subject.strip() or NO_SUBJECT, body=text, body_html=html if parsed.text.strip() or html
         else "", requester=contact, channel=Channel.EMAIL, language=parsed.language or contact.language,
@@ -146,7 +152,7 @@ def _new_ticket(parsed: ParsedMail, *, contact, mailbox: Mailbox | None, ours: s
                      changes={"follow_up_of": [None, follow_up_of.number]})
     if mailbox is not None:
         TicketMailbox.objects.create(ticket=ticket, mailbox=mailbox)
-    message = ticket.messages.get()
+    message = Message.objects.only("pk", "ticket_id").get(ticket=ticket)
     return ticket, message
 
 
@@ -185,25 +191,46 @@ def _enqueue_autoresponse(ticket_id: int) -> None:
     autoresponse_send_task.enqueue(ticket_id=ticket_id)
 
 
-def _quarantine(raw, inbound: InboundMail, reason: str, detail: str, *, mailbox, source, parsed: ParsedMail | None,
-                key: str) -> IngestResult:
-    row = quarantine_store(raw=raw, reason=reason, detail=detail, mailbox=mailbox, source=source, message_key=key,
-                           sender=parsed.from_email if parsed else "", subject=parsed.subject if parsed else "")
-    inbound.outcome = InboundOutcome.QUARANTINED
-    inbound.quarantine = row
-    inbound.automatic = parsed.automatic[:40] if parsed else ""
-    inbound.save(update_fields=["outcome", "quarantine", "automatic"])
+def _quarantine(raw, ctx: dict, reason: str, detail: str, *, parsed: ParsedMail | None) -> IngestResult:
+    key = ctx["key"]
+    row = quarantine_store(raw=raw, reason=reason, detail=detail, mailbox=ctx["mailbox"], source=ctx["source"],
+                           message_key=key, sender=parsed.from_email if parsed else "",
+                           subject=parsed.subject if parsed else "")
+    _ledger(key, outcome=InboundOutcome.QUARANTINED, quarantine=row, automatic=parsed.automatic if parsed else "",
+            **{k: v for k, v in ctx.items() if k != "key"})
     logger.info("mail %s quarantined: %s %s", key, reason, detail[:200])
     return IngestResult("quarantined", key, quarantine_id=row.pk, reason=reason)
 
 
-@transaction.atomic
 def inbound_ingest(*, raw: bytes, mailbox: Mailbox | None = None, source: str = InboundSource.IMAP,
-                   imap_uid: int | None = None, release: bool = False) -> IngestResult:
-    """Ingest one raw message. Idempotent by Message-ID (or a hash of the bytes when it has none).
+                   imap_uid: int | None = None, release: bool = False,
+                   mailbox_addresses: set[str] | None = None) -> IngestResult:
+    """Ingest one raw message in one transaction. Idempotent by Message-ID (or a hash of the bytes).
 
     `release=True` (an admin releasing a quarantined message) skips the safety checks other than the sender.
+    `mailbox_addresses` lets a poller pass our addresses once per batch instead of once per message.
     """
+    try:
+        return _ingest(raw=raw, mailbox=mailbox, source=source, imap_uid=imap_uid, release=release,
+                       ours=mailbox_addresses)
+    except IntegrityError:
+        # Another process ingested the same message between our check and our ledger row: ours rolled back.
+        parsed_key = _key_of(raw)
+        if InboundMail.objects.filter(message_key=parsed_key).exists():
+            return IngestResult("duplicate", parsed_key)
+        raise
+
+
+def _key_of(raw: bytes) -> str:
+    try:
+        return parse_message(raw).message_key
+    except Exception:  # noqa: BLE001
+        return "sha256:" + hashlib.sha256(raw or b"").hexdigest()
+
+
+@transaction.atomic
+def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int | None, release: bool,
+            ours: set[str] | None) -> IngestResult:
     try:
         parsed: ParsedMail | None = parse_message(raw)
         problem = None
@@ -212,32 +239,25 @@ def inbound_ingest(*, raw: bytes, mailbox: Mailbox | None = None, source: str = 
     except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the poller
         logger.exception("parser failed")
         parsed, problem = None, (QuarantineReason.UNPARSEABLE, f"parser error: {exc!r}")
-    if parsed is None:
-        import hashlib
-
-        key = "sha256:" + hashlib.sha256(raw or b"").hexdigest()
-    else:
-        key = parsed.message_key
+    key = parsed.message_key if parsed is not None else "sha256:" + hashlib.sha256(raw or b"").hexdigest()
+    if _already_ingested(key, release):
+        return IngestResult("duplicate", key)
     if mailbox is None and parsed is not None:
         mailbox = _mailbox_for(parsed)
     sender = parsed.from_email if parsed else ""
-    inbound = _claim(key, mailbox=mailbox, source=source, imap_uid=imap_uid, sender=sender,
-                     subject=parsed.subject if parsed else "", release=release)
-    if inbound is None:
-        return IngestResult("duplicate", key)
+    ctx = {"key": key, "mailbox": mailbox, "source": source, "imap_uid": imap_uid, "sender": sender,
+           "subject": parsed.subject if parsed else "", "release": release}
     if parsed is None:
-        return _quarantine(raw, inbound, *problem, mailbox=mailbox, source=source, parsed=None, key=key)
-    if parsed.message_id and Message.objects.filter(external_message_id=parsed.message_id).exists():
+        return _quarantine(raw, ctx, *problem, parsed=None)
+    if not release and parsed.message_id and Message.objects.filter(external_message_id=parsed.message_id).exists():
         # Our own sent message coming back (Bcc to the mailbox), or one received before the ledger existed.
-        inbound.delete()
         return IngestResult("duplicate", key)
 
-    ours = our_addresses()
+    ours = ours if ours is not None else our_addresses()
     if not sender and parsed.reply_to:
-        sender = parsed.reply_to[0]
+        sender = ctx["sender"] = parsed.reply_to[0]
     if not sender or not _valid_email(sender):
-        return _quarantine(raw, inbound, QuarantineReason.NO_SENDER, f"From: {sender or '(missing)'}",
-                           mailbox=mailbox, source=source, parsed=parsed, key=key)
+        return _quarantine(raw, ctx, QuarantineReason.NO_SENDER, f"From: {sender or '(missing)'}", parsed=parsed)
     if not release:
         reason = None
         if base_address(sender) in ours:
@@ -248,19 +268,18 @@ def inbound_ingest(*, raw: bytes, mailbox: Mailbox | None = None, source: str = 
             reason = (QuarantineReason.BOUNCE, parsed.automatic)
         elif _rate_limited(mailbox, sender):
             reason = (QuarantineReason.RATE_LIMITED,
-                      f"more than {mailbox.rate_limit_messages} messages in {mailbox.rate_limit_window_minutes} min")
+                      f"{mailbox.rate_limit_messages} or more messages in {mailbox.rate_limit_window_minutes} min")
         if reason:
-            return _quarantine(raw, inbound, *reason, mailbox=mailbox, source=source, parsed=parsed, key=key)
+            return _quarantine(raw, ctx, *reason, parsed=parsed)
 
     match: ThreadMatch = find_ticket(parsed, mailbox_addresses=ours)
     if match.ticket is None and parsed.is_auto_reply and not release:
-        return _quarantine(raw, inbound, QuarantineReason.AUTO_REPLY, parsed.automatic, mailbox=mailbox,
-                           source=source, parsed=parsed, key=key)
+        return _quarantine(raw, ctx, QuarantineReason.AUTO_REPLY, parsed.automatic, parsed=parsed)
     external_id = parsed.message_id or key
     try:
         with transaction.atomic():
-            contact, _created = contact_get_or_create_by_email(email=sender, name=parsed.from_name,
-                                                               language=parsed.language)
+            contact, created = contact_get_or_create_by_email(email=sender, name=parsed.from_name,
+                                                              language=parsed.language)
             ticket = match.ticket
             closed_rule = mailbox.closed_ticket_rule if mailbox else ClosedTicketRule.NEW_TICKET
             if ticket is not None and not (ticket.status == Status.CLOSED and not parsed.is_auto_reply
@@ -270,21 +289,18 @@ def inbound_ingest(*, raw: bytes, mailbox: Mailbox | None = None, source: str = 
                 outcome = InboundOutcome.THREADED
             else:
                 ticket, message = _new_ticket(parsed, contact=contact, mailbox=mailbox, ours=ours, sender=sender,
-                                              external_id=external_id, follow_up_of=ticket)
+                                              external_id=external_id, follow_up_of=ticket,
+                                              requester_emails={sender} if created else None)
                 outcome = InboundOutcome.TICKET
     except DomainError as exc:
-        return _quarantine(raw, inbound, QuarantineReason.REJECTED, exc.detail, mailbox=mailbox, source=source,
-                           parsed=parsed, key=key)
+        return _quarantine(raw, ctx, QuarantineReason.REJECTED, exc.detail, parsed=parsed)
+    except IntegrityError:
+        raise  # a concurrent ingest of the same message: inbound_ingest turns it into "duplicate"
     except Exception as exc:  # noqa: BLE001 - quarantine and go on; the traceback goes to the log
         logger.exception("ingest of %s failed", key)
-        return _quarantine(raw, inbound, QuarantineReason.ERROR, repr(exc), mailbox=mailbox, source=source,
-                           parsed=parsed, key=key)
-    inbound.outcome = outcome
-    inbound.ticket = ticket
-    inbound.message = message
-    inbound.automatic = parsed.automatic[:40]
-    inbound.mailbox = mailbox
-    inbound.save(update_fields=["outcome", "ticket", "message", "automatic", "mailbox"])
+        return _quarantine(raw, ctx, QuarantineReason.ERROR, repr(exc), parsed=parsed)
+    _ledger(key, outcome=outcome, ticket=ticket, message=message, automatic=parsed.automatic,
+            **{k: v for k, v in ctx.items() if k != "key"})
     if outcome == InboundOutcome.TICKET and _autoresponse_wanted(parsed, mailbox):
         transaction.on_commit(lambda: _enqueue_autoresponse(ticket.pk))
     return IngestResult(outcome, key, ticket_id=ticket.pk, message_id=message.pk)

@@ -115,7 +115,7 @@ def test_repoll_after_lost_seen_flags_is_idempotent(imap_mailbox, dovecot, djang
 
 def test_agent_reply_send_failure_is_retried_then_visible(imap_mailbox, make_user, settings,
                                                            django_capture_on_commit_callbacks):
-    from supportloop.mail.tests.conftest import free_port
+    from supportloop.mail.testing import free_port
     from supportloop.tickets.services import ticket_create
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
