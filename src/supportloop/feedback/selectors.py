@@ -8,11 +8,12 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Count, Exists, ExpressionWrapper, F, FloatField, OuterRef, Prefetch, Q, QuerySet, Sum, Value,
 )
@@ -196,6 +197,15 @@ def _mrr_by_item(evidence: QuerySet[Evidence]) -> dict[int, Decimal]:
         return {item_id: Decimal(str(total or 0)) for item_id, total in cursor.fetchall()}
 
 
+@contextmanager
+def _more_sort_memory():
+    """On PostgreSQL, let this transaction's DISTINCT aggregates sort in memory (SET LOCAL ends with it)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+    yield
+
+
 def _live_rows(*, kind=None, product_area=None, status=None, plan=None, since=None, until=None,
                product_feature=None, owner=None, q=None) -> list[dict]:
     """Ranking rows aggregated live from the evidence matching a plan or period filter (exact, no rollup)."""
@@ -204,16 +214,19 @@ def _live_rows(*, kind=None, product_area=None, status=None, plan=None, since=No
     recent_from, previous_from = week_bounds_dt(weeks[-4]), week_bounds_dt(weeks[-8])
     items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
                           product_feature=product_feature, owner=owner, q=q)
-    evidence = Evidence.objects.filter(_evidence_q(plan=plan, since=since, until=until), item__in=items.values("pk"))
-    figures = {row["item_id"]: row for row in evidence.order_by().values("item_id").annotate(
-        **figure_aggregates(),
-        recent_4w=Count("id", filter=Q(created_at__gte=recent_from)),
-        previous_4w=Count("id", filter=Q(created_at__gte=previous_from, created_at__lt=recent_from)),
-    )}
-    mrr = _mrr_by_item(evidence)
-    rows = list(items.filter(pk__in=list(figures)).values(
-        "id", "title", "kind", "status", "product_area_id", "product_feature_id", "owner_id", "is_public",
-        "created_at"))
+    evidence = Evidence.objects.filter(_evidence_q(plan=plan, since=since, until=until))
+    if any(v not in (None, "", [], ()) for v in (kind, product_area, status, product_feature, owner, q)):
+        evidence = evidence.filter(item__in=items.values("pk"))
+    # (Without item filters no join is needed: merged items keep no evidence, their rows moved to the target.)
+    with transaction.atomic(), _more_sort_memory():
+        figures = {row["item_id"]: row for row in evidence.order_by().values("item_id").annotate(
+            **figure_aggregates(),
+            recent_4w=Count("id", filter=Q(created_at__gte=recent_from)),
+            previous_4w=Count("id", filter=Q(created_at__gte=previous_from, created_at__lt=recent_from)),
+        )}
+        mrr = _mrr_by_item(evidence)
+    rows = [row for row in items.values("id", "title", "kind", "status", "product_area_id", "product_feature_id",
+                                        "owner_id", "is_public", "created_at") if row["id"] in figures]
     for row in rows:
         row.update({k: v for k, v in figures[row["id"]].items() if k != "item_id"})
         row["mrr"] = mrr.get(row["id"], Decimal("0"))
