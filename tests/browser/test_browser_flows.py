@@ -143,3 +143,31 @@ def test_a_chinese_speaking_user_sees_the_interface_in_chinese(browse, demo, mak
     expect(page.locator("thead")).to_contain_text("主题")
     page.goto(f"/t/{demo.refund_ticket.number}/")
     expect(page.get_by_role("button", name="发送")).to_be_visible()
+
+
+UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea, button'))
+    .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+    .filter(el => {
+        const named = el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')
+            || (el.labels && el.labels.length) || (el.tagName === 'BUTTON' && el.textContent.trim());
+        return !named;
+    })
+    .map(el => el.outerHTML.slice(0, 120))"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_control_has_a_label_and_pages_fit_the_screen(browse, demo, make_user, width):
+    from supportloop.feedback.services import evidence_add, feedback_item_create
+
+    item = feedback_item_create(kind="feature_request", title="Export all invoices as PDF", actor=demo.pm)
+    evidence_add(item=item, actor=demo.agent, ticket=demo.refund_ticket)
+    admin = make_user("admin", username="root")
+    page = browse(admin, width=width)
+    for path in ("/", f"/t/{demo.refund_ticket.number}/", f"/t/{demo.bug_ticket.number}/bug/", "/customers/",
+                 f"/customers/companies/{demo.acme.pk}/", "/feedback/", f"/feedback/{item.pk}/", "/roadmap/",
+                 "/digest/", "/settings/users/", "/settings/macros/", "/settings/taxonomy/", "/settings/tokens/",
+                 "/account/"):
+        page.goto(path)
+        assert page.evaluate(UNLABELLED) == [], path
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, (path, overflow)

@@ -278,8 +278,12 @@ T = {
     "That feedback item does not exist.": ("该反馈条目不存在。", "Такого элемента обратной связи нет."),
     "Linked to “%(title)s”.": ("已关联到“%(title)s”。", "Связано с «%(title)s»."),
     "Bug filed as #%(id)d.": ("缺陷已提交，编号 #%(id)d。", "Ошибка зарегистрирована под номером %(id)d."),
-    "public": ("公开", "публичный"),
-    "Shipped": ("已上线", "Выпущено"),
+    "Filters and bulk actions": ("筛选和批量操作", "Фильтры и массовые действия"),
+    "Not allowed": ("无权访问", "Доступ запрещён"),
+    "Your role does not allow this page or action. Ask an admin if you need it.": ("您的角色无权访问此页面或执行此操作。如有需要，请联系管理员。", "Ваша роль не позволяет открыть эту страницу или выполнить это действие. Если это нужно, обратитесь к администратору."),
+    "Back to the inbox": ("返回收件箱", "Вернуться во входящие"),
+    "Not found": ("未找到", "Не найдено"),
+    "There is nothing at this address. It may have been merged, moved or deleted.": ("此地址没有内容。它可能已被合并、移动或删除。", "По этому адресу ничего нет. Возможно, это объединили, перенесли или удалили."),
 }
 
 # Plurals: singular msgid -> (Chinese [one form], Russian [one, few, many])

@@ -72,7 +72,7 @@ class ComposerForm(forms.Form):
                              widget=forms.RadioSelect)
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000)
     macro = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    status = forms.ChoiceField(label=_("Then set status"), required=False,
+    after_status = forms.ChoiceField(label=_("Then set status"), required=False,
                                choices=[("", _("Keep status"))] + list(Status.choices))
 
 

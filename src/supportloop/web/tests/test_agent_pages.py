@@ -181,7 +181,7 @@ def test_macro_search_and_fill_put_the_placeholders_in_the_composer(ws, client_f
 def test_replying_with_a_macro_posts_the_edited_text_and_runs_its_actions(ws, client_for):
     (t,) = ws.tickets_make(1)
     response = client_for(ws.agent).post(f"/t/{t.number}/compose/", {
-        "kind": "reply", "macro": ws.macro.pk, "body": "Hi Alice, refund sent (edited).", "status": "pending"})
+        "kind": "reply", "macro": ws.macro.pk, "body": "Hi Alice, refund sent (edited).", "after_status": "pending"})
     assert response.status_code == 302
     message = Message.objects.filter(ticket=t).latest("id")
     assert (message.kind, message.body_text, message.author_user) == ("reply", "Hi Alice, refund sent (edited).",

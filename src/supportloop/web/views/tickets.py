@@ -98,10 +98,11 @@ def ticket_compose(request, number: int):
                 macro = Macro.objects.filter(pk=data["macro"], is_active=True).first() if data["macro"] else None
                 if macro is not None:
                     macro_apply(macro=macro, ticket=t, actor=request.user, body_override=data["body"])
-                    if data["status"]:
-                        ticket_update(ticket=t, actor=request.user, status=data["status"])
+                    if data["after_status"]:
+                        ticket_update(ticket=t, actor=request.user, status=data["after_status"])
                 else:
-                    ticket_reply(ticket=t, actor=request.user, body=data["body"], status=data["status"] or None)
+                    ticket_reply(ticket=t, actor=request.user, body=data["body"],
+                                 status=data["after_status"] or None)
                 messages.success(request, _("Reply sent."))
             return redirect("web:ticket", number=number)
         except DomainError as exc:
@@ -147,7 +148,7 @@ def macro_fill(request, number: int, macro_id: int):
     macro = get_object_or_404(Macro, pk=macro_id, is_active=True)
     form = ComposerForm(initial={"kind": MessageKind.REPLY, "macro": macro.pk,
                                  "body": macro_render(macro=macro, ticket=t, actor=request.user),
-                                 "status": (macro.actions or {}).get("status", "")})
+                                 "after_status": (macro.actions or {}).get("status", "")})
     return render(request, "web/partials/composer_body.html", {"composer": form, "macro": macro})
 
 
