@@ -1,6 +1,7 @@
 """Routers per domain, mounted under /api/v1/. Add a new domain's router here."""
 from supportloop.api.routers import tickets
 from supportloop.api.routers import feedback
+from supportloop.api.routers import mail
 from supportloop.api.routers import accounts, attachments, changes, companies, contacts, macros, taxonomy
 
 ROUTERS = [
@@ -15,4 +16,5 @@ ROUTERS = [
     ("/tokens", accounts.tokens),
     ("/changes", changes.router),
     ("/feedback", feedback.router),
+    ("/mail", mail.router),
 ]
