@@ -151,7 +151,18 @@ def main() -> None:
             heap_peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
         rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        counts = {"tickets": Ticket.objects.count(), "messages": Message.objects.count(),
+        # Baseline in the same conditions: the ticket service alone (no mail), 200 tickets in one transaction.
+        from django.db import transaction
+
+        from supportloop.tickets.services import ticket_create
+
+        started = time.monotonic()
+        with transaction.atomic():
+            for i in range(200):
+                ticket_create(subject="baseline", body="baseline", requester_email=f"baseline{i}@baseline.test")
+        baseline = 200 / (time.monotonic() - started)
+        load = os.getloadavg()
+        counts = {"tickets": Ticket.objects.count() - 200, "messages": Message.objects.count() - 200,
                   "quarantined": Quarantine.objects.count(), "ledger": InboundMail.objects.count()}
     finally:
         dovecot.remove()
@@ -169,7 +180,9 @@ def main() -> None:
     print(f"| peak RSS (ru_maxrss) | {rss_peak / 1024:.0f} MiB (before the poll: {rss_before / 1024:.0f} MiB) |")
     if heap_peak is not None:
         print(f"| Python heap peak (tracemalloc) | {heap_peak / 1_048_576:.1f} MiB |")
-    print(f"| machine | {platform.python_version()}, {os.cpu_count()} cores |")
+    print(f"| baseline: ticket_create alone, same run | {baseline:.0f} tickets/second |")
+    print(f"| machine | Python {platform.python_version()}, {os.cpu_count()} cores, load average after the run "
+          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} |")
     if stats.error:
         print(f"\nERROR: {stats.error}")
         sys.exit(1)
