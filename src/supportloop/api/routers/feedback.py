@@ -39,7 +39,7 @@ SortT = Literal["score", "mentions", "unique_contacts", "unique_companies", "mrr
 
 
 # ---------------------------------------------------------------------------------------------- schemas
-class RankingRowOut(Schema):
+class FeedbackRankingRowOut(Schema):
     id: int
     title: str
     kind: str
@@ -64,14 +64,14 @@ class RankingRowOut(Schema):
     last_heard: datetime | None
 
 
-class RankingPageOut(Schema):
-    items: list[RankingRowOut]
+class FeedbackRankingPageOut(Schema):
+    items: list[FeedbackRankingRowOut]
     total: int
     limit: int
     offset: int
 
 
-class RankingQuery(Schema):
+class FeedbackRankingQuery(Schema):
     kind: list[KindT] = Field(default_factory=list)
     product_area: str | None = Field(None, description="slug")
     product_feature: str | None = Field(None, description="slug")
@@ -87,14 +87,14 @@ class RankingQuery(Schema):
     offset: int = Field(0, ge=0)
 
 
-class PlanFigures(Schema):
+class FeedbackPlanFigures(Schema):
     contacts: int
     mentions: int
     companies: int
     mrr: Decimal
 
 
-class StatsOut(Schema):
+class FeedbackStatsOut(Schema):
     mentions: int
     unique_contacts: int
     unique_companies: int
@@ -108,10 +108,10 @@ class StatsOut(Schema):
     growth_pct: float | None
     first_heard: datetime | None
     last_heard: datetime | None
-    by_plan: dict[str, PlanFigures]
+    by_plan: dict[str, FeedbackPlanFigures]
 
 
-class StatusChangeOut(Schema):
+class FeedbackStatusChangeOut(Schema):
     from_status: str
     to_status: str
     actor_id: int | None
@@ -120,14 +120,14 @@ class StatusChangeOut(Schema):
     created_at: datetime
 
 
-class LinkOut(Schema):
+class EngineeringLinkOut(Schema):
     id: int
     tracker: str
     url: str
     key: str
 
 
-class BugReportOut(Schema):
+class FeedbackBugReportOut(Schema):
     ticket_number: int | None
     version: str
     environment_browser: str
@@ -142,7 +142,7 @@ class BugReportOut(Schema):
     attachment_ids: list[int]
 
 
-class ItemOut(Schema):
+class FeedbackItemOut(Schema):
     id: int
     reference: str
     kind: str
@@ -161,13 +161,13 @@ class ItemOut(Schema):
     created_at: datetime
     updated_at: datetime
     shipped_at: datetime | None
-    stats: StatsOut
-    history: list[StatusChangeOut]
-    links: list[LinkOut]
-    bug_report: BugReportOut | None
+    stats: FeedbackStatsOut
+    history: list[FeedbackStatusChangeOut]
+    links: list[EngineeringLinkOut]
+    bug_report: FeedbackBugReportOut | None
 
 
-class EvidenceOut(Schema):
+class FeedbackEvidenceOut(Schema):
     id: int
     item_id: int
     ticket_number: int | None
@@ -186,7 +186,7 @@ class EvidenceOut(Schema):
     created_at: datetime
 
 
-class ItemCreateIn(StrictIn):
+class FeedbackItemCreateIn(StrictIn):
     kind: KindT = "feature_request"
     title: str = Field(..., max_length=300)
     problem: str = ""
@@ -197,7 +197,7 @@ class ItemCreateIn(StrictIn):
     is_public: bool = False
 
 
-class ItemUpdateIn(StrictIn):
+class FeedbackItemUpdateIn(StrictIn):
     kind: KindT | None = None
     title: str | None = Field(None, max_length=300)
     problem: str | None = None
@@ -210,7 +210,7 @@ class ItemUpdateIn(StrictIn):
     decline_reason: str | None = None
 
 
-class EvidenceIn(StrictIn):
+class FeedbackEvidenceIn(StrictIn):
     ticket_number: int | None = None
     message_id: int | None = None
     quote: str = ""
@@ -220,7 +220,7 @@ class EvidenceIn(StrictIn):
     heard_at: datetime | None = None
 
 
-class BugIn(StrictIn):
+class FeedbackBugIn(StrictIn):
     title: str = Field(..., max_length=300)
     ticket_number: int | None = None
     product_feature: str | None = Field(None, description="slug")
@@ -239,12 +239,12 @@ class BugIn(StrictIn):
     carry_attachment_ids: list[int] = Field(default_factory=list, max_length=50)
 
 
-class MergeIn(StrictIn):
+class FeedbackMergeIn(StrictIn):
     target_id: int
     note: str = ""
 
 
-class StatusIn(StrictIn):
+class FeedbackStatusIn(StrictIn):
     status: SettableStatusT
     note: str = ""
     notify: bool | None = Field(None, description="tell the requesters; default: yes when shipped, no when declined")
@@ -252,11 +252,11 @@ class StatusIn(StrictIn):
     decline_reason: str | None = None
 
 
-class PreviewQuery(Schema):
+class NotifyPreviewQuery(Schema):
     kind: Literal["shipped", "declined"] | None = None
 
 
-class PreviewRowOut(Schema):
+class NotifyPreviewRowOut(Schema):
     contact_id: int
     name: str
     email: str
@@ -267,21 +267,21 @@ class PreviewRowOut(Schema):
     will_be_told: bool
 
 
-class PreviewOut(Schema):
+class NotifyPreviewOut(Schema):
     kind: str
-    recipients: list[PreviewRowOut]
+    recipients: list[NotifyPreviewRowOut]
     will_be_told: int
     sample_subject: str
     sample_body: str
 
 
-class LinkIn(StrictIn):
+class EngineeringLinkIn(StrictIn):
     url: str = Field(..., max_length=500)
     key: str = Field("", max_length=100)
     tracker: Literal["jira", "github", "linear", "gitlab", "other"] | None = None
 
 
-class PublicRoadmapItemOut(Schema):
+class FeedbackPublicRoadmapItemOut(Schema):
     id: int
     title: str
     kind: str
@@ -291,13 +291,13 @@ class PublicRoadmapItemOut(Schema):
     release_note: str
 
 
-class PublicRoadmapOut(Schema):
-    planned: list[PublicRoadmapItemOut]
-    in_progress: list[PublicRoadmapItemOut]
-    shipped: list[PublicRoadmapItemOut]
+class FeedbackPublicRoadmapOut(Schema):
+    planned: list[FeedbackPublicRoadmapItemOut]
+    in_progress: list[FeedbackPublicRoadmapItemOut]
+    shipped: list[FeedbackPublicRoadmapItemOut]
 
 
-class RoadmapItemOut(PublicRoadmapItemOut):
+class FeedbackRoadmapItemOut(FeedbackPublicRoadmapItemOut):
     problem: str
     is_public: bool
     owner_id: int | None
@@ -307,17 +307,17 @@ class RoadmapItemOut(PublicRoadmapItemOut):
     mrr: Decimal
 
 
-class RoadmapOut(Schema):
-    planned: list[RoadmapItemOut]
-    in_progress: list[RoadmapItemOut]
-    shipped: list[RoadmapItemOut]
+class FeedbackRoadmapOut(Schema):
+    planned: list[FeedbackRoadmapItemOut]
+    in_progress: list[FeedbackRoadmapItemOut]
+    shipped: list[FeedbackRoadmapItemOut]
 
 
-class DigestQuery(Schema):
+class FeedbackDigestQuery(Schema):
     week_start: date | None = Field(None, description="any day of the week; default: last full week")
 
 
-class DigestOut(Schema):
+class FeedbackDigestOut(Schema):
     week_start: date
     week_end: date
     new_by_area: dict[str, list[dict]]
@@ -328,7 +328,7 @@ class DigestOut(Schema):
     totals: dict[str, int]
 
 
-class SettingsOut(Schema):
+class FeedbackSettingsOut(Schema):
     workspace_name: str
     w_contacts: float
     w_companies: float
@@ -338,7 +338,7 @@ class SettingsOut(Schema):
     notice_from_email: str
 
 
-class SettingsIn(StrictIn):
+class FeedbackSettingsIn(StrictIn):
     workspace_name: str | None = Field(None, max_length=100)
     w_contacts: float | None = None
     w_companies: float | None = None
@@ -367,7 +367,7 @@ class TagQualityRowOut(Schema):
     poorly_tagged_share: float
 
 
-class PickListsOut(Schema):
+class BugPickListsOut(Schema):
     version: list[str]
     environment_browser: list[str]
     environment_os: list[str]
@@ -437,7 +437,7 @@ def _ticket(number: int | None) -> Ticket | None:
     return ticket
 
 
-def _ranking_args(query: RankingQuery) -> dict:
+def _ranking_args(query: FeedbackRankingQuery) -> dict:
     refs = resolve_ticket_refs(product_area=query.product_area, product_feature=query.product_feature)
     return {"kind": list(query.kind), "status": list(query.status), "plan": list(query.plan),
             "since": query.since, "until": query.until, "product_area": refs["product_area"],
@@ -445,30 +445,30 @@ def _ranking_args(query: RankingQuery) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- ranking
-def _ranking_page(query: RankingQuery, sort: str) -> dict:
+def _ranking_page(query: FeedbackRankingQuery, sort: str) -> dict:
     args = _ranking_args(query)
     rows = selectors.feedback_ranking(**args, sort=sort, order=query.order, limit=query.limit, offset=query.offset)
     return {"items": rows, "total": selectors.feedback_ranking_count(**args), "limit": query.limit,
             "offset": query.offset}
 
 
-@router.get("/ranking", response={200: RankingPageOut, **PROBLEMS},
+@router.get("/ranking", response={200: FeedbackRankingPageOut, **PROBLEMS},
             summary="Rank items by unique customers, revenue, trend or the workspace score")
-def feedback_ranking(request, query: Query[RankingQuery]):
+def feedback_ranking(request, query: Query[FeedbackRankingQuery]):
     require(request.auth, "feedback.view")
     return _ranking_page(query, query.sort)
 
 
-@router.get("/items", response={200: RankingPageOut, **PROBLEMS},
+@router.get("/items", response={200: FeedbackRankingPageOut, **PROBLEMS},
             summary="List items with their figures (same filters and sorts as the ranking)")
-def feedback_item_list(request, query: Query[RankingQuery]):
+def feedback_item_list(request, query: Query[FeedbackRankingQuery]):
     require(request.auth, "feedback.view")
     return _ranking_page(query, query.sort)
 
 
 # ---------------------------------------------------------------------------------------------- items
-@router.post("/items", response={201: ItemOut, **PROBLEMS}, summary="Create a feedback item")
-def feedback_item_create(request, payload: ItemCreateIn):
+@router.post("/items", response={201: FeedbackItemOut, **PROBLEMS}, summary="Create a feedback item")
+def feedback_item_create(request, payload: FeedbackItemCreateIn):
     require(request.auth, "feedback.create")
     with transaction.atomic():
         refs = resolve_ticket_refs(product_area=payload.product_area, product_feature=payload.product_feature)
@@ -479,15 +479,15 @@ def feedback_item_create(request, payload: ItemCreateIn):
     return Respond(201, _item_out(item.pk))
 
 
-@router.get("/items/{int:item_id}", response={200: ItemOut, **PROBLEMS},
+@router.get("/items/{int:item_id}", response={200: FeedbackItemOut, **PROBLEMS},
             summary="Read an item with its figures, history and links (a merged item names merged_into_id)")
 def feedback_item_read(request, item_id: int):
     require(request.auth, "feedback.view")
     return _item_out(item_id)
 
 
-@router.patch("/items/{int:item_id}", response={200: ItemOut, **PROBLEMS}, summary="Update an item")
-def feedback_item_update(request, item_id: int, payload: ItemUpdateIn):
+@router.patch("/items/{int:item_id}", response={200: FeedbackItemOut, **PROBLEMS}, summary="Update an item")
+def feedback_item_update(request, item_id: int, payload: FeedbackItemUpdateIn):
     require(request.auth, "feedback.manage")
     data = payload.model_dump(exclude_unset=True)
     with transaction.atomic():
@@ -509,9 +509,9 @@ def feedback_item_delete(request, item_id: int):
     return Respond(204, None)
 
 
-@router.post("/items/{int:item_id}/status", response={200: ItemOut, **PROBLEMS},
+@router.post("/items/{int:item_id}/status", response={200: FeedbackItemOut, **PROBLEMS},
              summary="Change an item's status (shipped/declined may tell the requesters)")
-def feedback_item_status(request, item_id: int, payload: StatusIn):
+def feedback_item_status(request, item_id: int, payload: FeedbackStatusIn):
     require(request.auth, "feedback.manage")
     item = selectors.feedback_item_get(item_id=item_id)
     services.feedback_item_set_status(item=item, status=payload.status, actor=request.auth, note=payload.note,
@@ -520,9 +520,9 @@ def feedback_item_status(request, item_id: int, payload: StatusIn):
     return _item_out(item_id)
 
 
-@router.get("/items/{int:item_id}/notify-preview", response={200: PreviewOut, **PROBLEMS},
+@router.get("/items/{int:item_id}/notify-preview", response={200: NotifyPreviewOut, **PROBLEMS},
             summary="Who would be told, and a sample message, before shipping or declining")
-def feedback_item_notify_preview(request, item_id: int, query: Query[PreviewQuery]):
+def feedback_item_notify_preview(request, item_id: int, query: Query[NotifyPreviewQuery]):
     require(request.auth, "feedback.manage")
     item = selectors.feedback_item_get(item_id=item_id)
     kind = query.kind or ("declined" if item.status == "declined" else "shipped")
@@ -535,9 +535,9 @@ def feedback_item_notify_preview(request, item_id: int, query: Query[PreviewQuer
             "sample_subject": sample["subject"], "sample_body": sample["body"]}
 
 
-@router.post("/items/{int:item_id}/merge", response={200: ItemOut, **PROBLEMS},
+@router.post("/items/{int:item_id}/merge", response={200: FeedbackItemOut, **PROBLEMS},
              summary="Merge this item (a duplicate) into target_id; returns the target")
-def feedback_item_merge(request, item_id: int, payload: MergeIn):
+def feedback_item_merge(request, item_id: int, payload: FeedbackMergeIn):
     require(request.auth, "feedback.manage")
     source = selectors.feedback_item_get(item_id=item_id)
     try:
@@ -548,9 +548,9 @@ def feedback_item_merge(request, item_id: int, payload: MergeIn):
     return _item_out(target.pk)
 
 
-@router.post("/items/{int:item_id}/links", response={201: LinkOut, **PROBLEMS},
+@router.post("/items/{int:item_id}/links", response={201: EngineeringLinkOut, **PROBLEMS},
              summary="Link an engineering tracker issue")
-def feedback_link_add(request, item_id: int, payload: LinkIn):
+def feedback_link_add(request, item_id: int, payload: EngineeringLinkIn):
     require(request.auth, "feedback.manage")
     link = services.engineering_link_add(item=selectors.feedback_item_get(item_id=item_id), url=payload.url,
                                          key=payload.key, tracker=payload.tracker, actor=request.auth)
@@ -578,7 +578,7 @@ def feedback_requesters_csv(request, item_id: int):
 
 
 # ---------------------------------------------------------------------------------------------- evidence
-@router.get("/items/{int:item_id}/evidence", response={200: list[EvidenceOut], **PROBLEMS},
+@router.get("/items/{int:item_id}/evidence", response={200: list[FeedbackEvidenceOut], **PROBLEMS},
             summary="The item's evidence, most recent first")
 def feedback_evidence_list(request, item_id: int):
     require(request.auth, "feedback.view")
@@ -586,9 +586,9 @@ def feedback_evidence_list(request, item_id: int):
     return [_evidence_out(ev) for ev in selectors.evidence_for_item(item=item)]
 
 
-@router.post("/items/{int:item_id}/evidence", response={201: EvidenceOut, **PROBLEMS},
+@router.post("/items/{int:item_id}/evidence", response={201: FeedbackEvidenceOut, **PROBLEMS},
              summary="Add evidence: a ticket (and message), or a source label such as 'Sales call'")
-def feedback_evidence_add(request, item_id: int, payload: EvidenceIn):
+def feedback_evidence_add(request, item_id: int, payload: FeedbackEvidenceIn):
     require(request.auth, "feedback.evidence")
     with transaction.atomic():
         item = selectors.feedback_item_get(item_id=item_id)
@@ -618,7 +618,7 @@ def feedback_evidence_remove(request, evidence_id: int):
 
 
 # ---------------------------------------------------------------------------------------------- bugs
-@router.get("/bug-picklists", response={200: PickListsOut, **PROBLEMS}, summary="The bug form's pick-lists")
+@router.get("/bug-picklists", response={200: BugPickListsOut, **PROBLEMS}, summary="The bug form's pick-lists")
 def feedback_bug_picklists(request):
     require(request.auth, "feedback.view")
     from supportloop.customers.choices import Plan
@@ -630,9 +630,9 @@ def feedback_bug_picklists(request):
     return {**out, "environment_plan": Plan.values, "severity": Severity.values, "frequency": Frequency.values}
 
 
-@router.post("/bugs", response={201: ItemOut, **PROBLEMS},
+@router.post("/bugs", response={201: FeedbackItemOut, **PROBLEMS},
              summary="File a bug from the structured form (errors name each missing field)")
-def feedback_bug_file(request, payload: BugIn):
+def feedback_bug_file(request, payload: FeedbackBugIn):
     require(request.auth, "feedback.file_bug")
     with transaction.atomic():
         refs = resolve_ticket_refs(product_feature=payload.product_feature)
@@ -643,26 +643,26 @@ def feedback_bug_file(request, payload: BugIn):
 
 
 # ---------------------------------------------------------------------------------------------- roadmap, digest
-@router.get("/roadmap", response={200: RoadmapOut, **PROBLEMS}, summary="Team roadmap with customer counts")
+@router.get("/roadmap", response={200: FeedbackRoadmapOut, **PROBLEMS}, summary="Team roadmap with customer counts")
 def feedback_roadmap(request):
     require(request.auth, "feedback.view")
     return selectors.roadmap(public=False)
 
 
-@router.get("/public/roadmap", auth=None, response={200: PublicRoadmapOut, **PROBLEMS},
+@router.get("/public/roadmap", auth=None, response={200: FeedbackPublicRoadmapOut, **PROBLEMS},
             summary="Public roadmap: public items only, no customer data; no authentication")
 def feedback_public_roadmap(request):
     return selectors.roadmap(public=True)
 
 
-@router.get("/digest", response={200: DigestOut, **PROBLEMS}, summary="Weekly digest for product managers")
-def feedback_digest(request, query: Query[DigestQuery]):
+@router.get("/digest", response={200: FeedbackDigestOut, **PROBLEMS}, summary="Weekly digest for product managers")
+def feedback_digest(request, query: Query[FeedbackDigestQuery]):
     require(request.auth, "feedback.view")
     return selectors.weekly_digest(week_start=query.week_start)
 
 
 @router.post("/digest/send", response={202: dict, **PROBLEMS}, summary="Mail the weekly digest to product managers")
-def feedback_digest_send(request, query: Query[DigestQuery]):
+def feedback_digest_send(request, query: Query[FeedbackDigestQuery]):
     require(request.auth, "feedback.manage")
     from supportloop.feedback.tasks import send_weekly_digest
 
@@ -679,14 +679,14 @@ def _settings_out() -> dict:
             "notice_from_email": row.notice_from_email}
 
 
-@router.get("/settings", response={200: SettingsOut, **PROBLEMS}, summary="Score weights and sender")
+@router.get("/settings", response={200: FeedbackSettingsOut, **PROBLEMS}, summary="Score weights and sender")
 def feedback_settings_read(request):
     require(request.auth, "feedback.view")
     return _settings_out()
 
 
-@router.patch("/settings", response={200: SettingsOut, **PROBLEMS}, summary="Change score weights (admins)")
-def feedback_settings_update(request, payload: SettingsIn):
+@router.patch("/settings", response={200: FeedbackSettingsOut, **PROBLEMS}, summary="Change score weights (admins)")
+def feedback_settings_update(request, payload: FeedbackSettingsIn):
     require(request.auth, "feedback.configure")
     data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     services.feedback_settings_update(actor=request.auth, **data)
