@@ -50,6 +50,8 @@ LAST_NAMES = {
     "ar": [("الحسن", "alhassan"), ("حداد", "haddad"), ("منصور", "mansour"), ("خليل", "khalil"), ("سليمان", "suleiman"),
            ("الأحمد", "alahmad"), ("عيسى", "issa")],
 }
+# Russian surnames take the feminine form for these first names (all surnames above end in -ов/-ев).
+RUSSIAN_FEMALE_NAMES = {"Анна", "Мария", "Елена", "Ольга", "Татьяна", "Ксения"}
 # Chinese and Japanese names are written family name first, without a space.
 FAMILY_NAME_FIRST = {"zh", "ja"}
 

@@ -70,6 +70,7 @@ class TicketPlan:
     first_response: float | None = None
     solved: float | None = None
     updated: float = 0.0
+    used: set[str] = field(default_factory=set)
 
 
 def epoch_to_dt(value: float) -> datetime:
@@ -148,8 +149,7 @@ class TicketPlanner:
         topic = P.TOPICS[bisect.bisect(self.topic_cum, rng.random() * self.topic_cum[-1])]
         text_lang = contact.language if contact.language in topic["texts"] else "en"
         subject, body = rng.choice(topic["texts"][text_lang])
-        greeting = {"en": "Hi,\n\n", "de": "Hallo,\n\n", "es": "Hola:\n\n"}.get(text_lang, "")
-        body = greeting + self._fill(body, contact) + "\n\n" + contact.name
+        body = self._fill(body, contact) + "\n\n" + contact.name
         subject = self._fill(subject, contact)
         priority = rng.choices(("low", "normal", "high", "urgent"), weights=topic["priority"])[0]
         if contact.plan == "enterprise" and priority in ("low", "normal") and rng.random() < 0.4:
@@ -167,9 +167,19 @@ class TicketPlanner:
         self._conversation(plan, agent)
         return plan
 
+    def _fresh(self, plan: TicketPlan, lines: list[str]) -> str:
+        """A line not yet used in this ticket when there is one: agents and customers do not repeat themselves."""
+        unused = [line for line in lines if line not in plan.used]
+        line = self.rng.choice(unused or lines)
+        plan.used.add(line)
+        return line
+
     def _agent_text(self, plan: TicketPlan, purpose: str, agent_first: str) -> str:
         lang = plan.language
-        line = self.rng.choice(P.AGENT_LINES[purpose].get(lang) or P.AGENT_LINES[purpose]["en"])
+        lines = P.AGENT_LINES[purpose].get(lang) or P.AGENT_LINES[purpose]["en"]
+        if purpose == "ask" and all(line in plan.used for line in lines):
+            lines = P.AGENT_LINES["update"].get(lang) or P.AGENT_LINES["update"]["en"]
+        line = self._fresh(plan, lines)
         first = plan.contact.first_name
         return (P.GREETING[lang].replace("{name}", first) + "\n\n" + line + "\n\n"
                 + P.SIGNOFF[lang].replace("{agent}", agent_first))
@@ -188,7 +198,9 @@ class TicketPlanner:
             t += DAY * (7 - epoch_to_dt(t).weekday())
         steps: list[Step] = []
         if rng.random() < 0.4:
-            steps.append(Step("note", t - 60, self._fill(rng.choice(P.NOTES), plan.contact)))
+            notes = [n for n in P.NOTES if (plan.contact.company_name or "{company}" not in n)
+                     and (plan.language != "en" or not n.startswith("Translated"))]
+            steps.append(Step("note", t - 60, self._fill(rng.choice(notes), plan.contact)))
         macro_ok = lang == "en"
         if reason == "Feature request":
             steps.append(Step("reply", t, self._agent_text(plan, "answer", agent_first), status="solved",
@@ -212,7 +224,8 @@ class TicketPlanner:
                     break
                 t += self._delay(10, 1.0)
                 follow = P.CUSTOMER_FOLLOW_UPS.get(lang) or P.CUSTOMER_FOLLOW_UPS["en"]
-                steps.append(Step("customer", t, rng.choice(follow[:1] + follow[2:])))
+                answers = [f for i, f in enumerate(follow) if i in (0, 2, 3)]  # screenshot, still broken, news?
+                steps.append(Step("customer", t, self._fresh(plan, answers)))
                 t += self._delay(2, 0.8)
             if silent or rng.random() < 0.08:
                 if not silent:

@@ -151,6 +151,8 @@ def _person(rng: random.Random, lang: str) -> tuple[str, str, str]:
     """(display name, first name, ascii email local part)."""
     first, first_ascii = rng.choice(P.FIRST_NAMES[lang])
     last, last_ascii = rng.choice(P.LAST_NAMES[lang])
+    if lang == "ru" and first in P.RUSSIAN_FEMALE_NAMES:
+        last, last_ascii = last + "а", last_ascii + "a"  # Иванов -> Иванова
     if lang in P.FAMILY_NAME_FIRST:
         return f"{last}{first}", first, f"{first_ascii}.{last_ascii}"
     return f"{first} {last}", first, f"{first_ascii}.{last_ascii}"
