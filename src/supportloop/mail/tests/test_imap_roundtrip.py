@@ -127,3 +127,37 @@ def test_agent_reply_send_failure_is_retried_then_visible(imap_mailbox, make_use
     assert reply.delivery_status == DeliveryStatus.FAILED
     assert "ConnectionRefusedError" in reply.delivery_error
     assert reply.mail_delivery.attempts == 5
+
+
+def test_whole_corpus_through_imap_loses_nothing(imap_mailbox, dovecot, settings):
+    from pathlib import Path
+
+    from supportloop.mail.models import Quarantine
+    from supportloop.mail.services import mailbox_update
+    from supportloop.tickets.services import ticket_create
+
+    settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES = 200_000
+    mailbox_update(mailbox=imap_mailbox, rate_limit_messages=0)  # the corpus is mostly one sender
+    ticket_create(subject="Printer on fire", body="It smokes", requester_email="anna@acme.test",
+                  channel=Channel.EMAIL, external_message_id="root@corpus.test")
+    # An empty file cannot be a message in a mailbox (IMAP APPEND needs at least one byte).
+    files = [f for f in sorted((Path(__file__).parent / "corpus").glob("*.eml")) if f.stat().st_size]
+    client = dovecot.client(imap_mailbox.imap_user)
+    for f in files:
+        client.append("INBOX", f.read_bytes())
+    client.logout()
+    expected = {"ticket": 0, "threaded": 0, "quarantined": 0}
+    for f in files:
+        expected[f.name.split("__")[0].split("-")[0]] += 1
+
+    stats = mailbox_poll(Mailbox.objects.get(pk=imap_mailbox.pk), batch_size=25)
+    assert stats.error == "" and stats.fetched == len(files)
+    assert (stats.tickets, stats.threaded, stats.quarantined, stats.duplicates) == (
+        expected["ticket"], expected["threaded"], expected["quarantined"], 0)
+    assert Ticket.objects.count() == 1 + expected["ticket"]
+    assert Message.objects.count() == 1 + expected["ticket"] + expected["threaded"]
+    assert Quarantine.objects.count() == expected["quarantined"] and InboundMail.objects.count() == len(files)
+    client = dovecot.client(imap_mailbox.imap_user)
+    client.select_folder("INBOX")
+    assert client.search(["UNSEEN"]) == []
+    client.logout()
