@@ -239,3 +239,13 @@ def test_the_sidebar_counts_follow_a_bulk_change_at_once(ws, client_for):
     client.post("/inbox/bulk/", {"t": [made[0].number, made[1].number], "action": "status", "value_status": "pending"})
     html = client.get("/").content.decode()
     assert re.search(r'data-count="pending">2<', html) and re.search(r'data-count="all">4<', html)
+
+
+def test_a_product_manager_can_write_notes_but_not_replies(ws, client_for):
+    (t,) = ws.tickets_make(1)
+    client = client_for(ws.pm)
+    html = client.get(f"/t/{t.number}/").content.decode()
+    assert 'value="note"' in html and 'value="reply"' not in html
+    assert client.post(f"/t/{t.number}/compose/", {"kind": "reply", "body": "hi"}).status_code == 403
+    client.post(f"/t/{t.number}/compose/", {"kind": "note", "body": "asked engineering"})
+    assert Message.objects.filter(ticket=t).latest("id").kind == "note"

@@ -57,18 +57,24 @@ def _workspace_context(request, ticket, *, composer=None, controls=None, link_fo
         from supportloop.feedback.selectors import feedback_items_for_ticket
 
         ticket_feedback = list(feedback_items_for_ticket(ticket=ticket))
+    can_reply = can(request.user, "ticket.reply")
+    if composer is None:
+        composer = ComposerForm(initial={"kind": MessageKind.REPLY if can_reply else MessageKind.NOTE})
+    if not can_reply:  # product managers write internal notes only
+        composer.fields["kind"].choices = [(MessageKind.NOTE, MessageKind.NOTE.label)]
     return {
         "section": "inbox",
         "ticket": ticket,
         "thread": list(ticket.messages.all()),
-        "composer": composer or ComposerForm(),
+        "composer": composer,
         "controls": controls or TicketControlsForm(initial=_controls_initial(ticket)),
         "link_form": link_form or LinkFeedbackForm(),
         "timeline": selectors.ticket_timeline(ticket=ticket),
         "ticket_feedback": ticket_feedback,
         "feedback_ready": feedback_ready(),
-        "can_reply": can(request.user, "ticket.reply"),
+        "can_reply": can_reply,
         "can_update": can(request.user, "ticket.update"),
+        "can_note": can(request.user, "ticket.note"),
         "can_link": can(request.user, "feedback.evidence"),
         "can_file_bug": can(request.user, "feedback.file_bug"),
         **_customer_panel(ticket),
