@@ -249,7 +249,7 @@ class ItemWeek(models.Model):
     mentions = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["item", "week_start"]
+        ordering = ["item_id", "week_start"]
         constraints = [models.UniqueConstraint(fields=["item", "week_start"], name="%(app_label)s_%(class)s_unique")]
         indexes = [models.Index("week_start", "item", name="feedback_week_start_idx")]
 

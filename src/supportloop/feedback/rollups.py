@@ -140,7 +140,7 @@ def stats_refresh_stale_trend() -> int:
     One indexed probe when nothing is stale; one UPDATE with two correlated sums per item once a week.
     """
     week = current_week()
-    stale = ItemStats.objects.filter(Q(trend_week__isnull=True) | ~Q(trend_week=week))
+    stale = ItemStats.objects.filter(Q(trend_week__isnull=True) | Q(trend_week__lt=week) | Q(trend_week__gt=week))
     if not stale.exists():
         return 0
     starts = week_starts()

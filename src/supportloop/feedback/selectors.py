@@ -251,8 +251,8 @@ def _weekly_for(ids: list[int], evidence_filter: Q | None) -> dict[int, list[int
     index = {w: i for i, w in enumerate(weeks)}
     out = {i: [0] * WEEKS for i in ids}
     if evidence_filter is None:
-        for item_id, start, n in ItemWeek.objects.filter(item_id__in=ids, week_start__gte=weeks[0]).values_list(
-                "item_id", "week_start", "mentions"):
+        for item_id, start, n in (ItemWeek.objects.filter(item_id__in=ids, week_start__gte=weeks[0]).order_by()
+                                  .values_list("item_id", "week_start", "mentions")):
             if start in index:
                 out[item_id][index[start]] += n
         return out
