@@ -5,6 +5,8 @@ import json
 import math
 import logging
 
+from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
@@ -90,6 +92,16 @@ def install(api) -> None:
     @api.exception_handler(Http404)
     def not_found(request, exc):
         return problem_response(404, str(exc) or "Not found.")
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request, exc):
+        return problem_response(413, f"The request body is over the limit ({exc}).")
+
+    @api.exception_handler(IntegrityError)
+    def integrity_error(request, exc):
+        # The services check uniqueness first; this is the race where two requests passed the check together.
+        logger.info("integrity error turned into 409: %s", exc)
+        return problem_response(409, "The change conflicts with data written at the same moment; retry it.")
 
     @api.exception_handler(Exception)
     def unexpected(request, exc):

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from contextlib import contextmanager
+
 from django.db import transaction
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
@@ -13,6 +15,7 @@ from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
 from supportloop.tickets import selectors, services
 from supportloop.tickets.choices import AuthorType, Channel, Priority, Status
 from supportloop.tickets.lookups import resolve_ticket_refs
+from supportloop.core.errors import Conflict
 from supportloop.core.selectors import events_for
 
 router = Router(tags=["tickets"])
@@ -178,6 +181,17 @@ class EventOut(Schema):
     changes: dict
 
 
+@contextmanager
+def _external_id_named_as_sent():
+    """The service calls it external_message_id; the client sent external_id: name the field it knows."""
+    try:
+        yield
+    except Conflict as exc:
+        if "external_message_id" in exc.errors:
+            exc.errors["external_id"] = exc.errors.pop("external_message_id")
+        raise
+
+
 CLEARABLE = {"assignee_id", "team_id", "product_feature", "contact_reason"}
 
 
@@ -206,7 +220,7 @@ def ticket_list(request, query: Query[TicketListQuery]):
 @router.post("", response={201: TicketDetailOut, **PROBLEMS}, summary="Create a ticket with its first message")
 def ticket_create(request, payload: TicketCreateIn):
     require(request.auth, "ticket.create")
-    with transaction.atomic():
+    with transaction.atomic(), _external_id_named_as_sent():
         refs = resolve_ticket_refs(assignee_id=payload.assignee_id, team_id=payload.team_id,
                                    product_feature=payload.product_feature, contact_reason=payload.contact_reason)
         ticket = services.ticket_create(

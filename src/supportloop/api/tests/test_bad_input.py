@@ -125,7 +125,7 @@ def test_duplicate_creates_are_409_and_change_nothing(api_client):
     assert client.post("taxonomy/reasons", {"name": "Bug", "slug": "bug"}).status_code == 201
     assert client.post("users", {"username": "sam"}).status_code == 201
     before = counts()
-    assert_problem(client.post("tickets", ticket), 409, field="external_message_id")
+    assert_problem(client.post("tickets", ticket), 409, field="external_id")
     assert_problem(client.post("contacts", {"emails": ["C@D.example"]}), 409, field="emails")
     assert_problem(client.post("companies", {"name": "E", "domains": ["D.example"]}), 409, field="domains")
     assert_problem(client.post("teams", {"name": "T2", "slug": "t"}), 409, field="slug")
@@ -195,3 +195,15 @@ def test_any_text_round_trips_through_the_api(api_client, text):
     detail = client.get(f"tickets/{number}").json()
     assert [m["body_text"] for m in detail["messages"]] == [text, text]
     assert Message.objects.filter(ticket__number=number, body_text=text).count() == 2
+
+
+def test_a_unique_violation_that_slips_past_the_checks_is_409_not_500(api_client, monkeypatch):
+    """Two requests can pass the duplicate check together; the database refuses the second one."""
+    from supportloop.customers import services
+
+    client = api_client(role=Role.AGENT)
+    assert client.post("contacts", {"emails": ["dup@x.example"]}).status_code == 201
+    monkeypatch.setattr(services.ContactEmail.objects, "filter", lambda *a, **k: services.ContactEmail.objects.none())
+    before = counts()
+    assert_problem(client.post("contacts", {"emails": ["dup@x.example"]}), 409)
+    assert counts() == before
