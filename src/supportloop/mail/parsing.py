@@ -445,6 +445,7 @@ def parse_message(raw: bytes) -> ParsedMail:
     except Exception:  # noqa: BLE001
         date = None
     automatic, bounce, auto_reply, bulk = _automatic(msg, from_email, walker.report, subject)
+    automatic = clean_str(automatic, limit=40)
     suppress = bool(_raw_header(msg, "X-Auto-Response-Suppress"))
     envelope = []
     for name in ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "X-Forwarded-To"):
@@ -460,5 +461,5 @@ def parse_message(raw: bytes) -> ParsedMail:
         text=text, html=html, attachments=walker.files, oversize=walker.oversize, automatic=automatic,
         is_bounce=bounce, is_auto_reply=auto_reply, is_bulk=bulk, suppress_autoresponse=suppress,
         language=_guess_language(text, header_text(msg, "Content-Language")),
-        loop_header=" ".join(_raw_header(msg, "X-Loop")).lower(), defects=defects[:20],
+        loop_header=clean_str(" ".join(_raw_header(msg, "X-Loop")).lower(), limit=1000), defects=defects[:20],
     )

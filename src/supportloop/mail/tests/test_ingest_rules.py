@@ -10,7 +10,7 @@ from supportloop.mail.services import inbound_ingest, mailbox_update, quarantine
 from supportloop.customers.services import company_create
 from supportloop.tickets.choices import Channel, Status
 from supportloop.tickets.models import Message, Ticket
-from supportloop.tickets.services import ticket_create, ticket_update
+from supportloop.tickets.services import ticket_update
 
 pytestmark = pytest.mark.django_db
 
