@@ -278,6 +278,8 @@ T = {
     "That feedback item does not exist.": ("该反馈条目不存在。", "Такого элемента обратной связи нет."),
     "Linked to “%(title)s”.": ("已关联到“%(title)s”。", "Связано с «%(title)s»."),
     "Bug filed as #%(id)d.": ("缺陷已提交，编号 #%(id)d。", "Ошибка зарегистрирована под номером %(id)d."),
+    "Attachments to carry over": ("要附带的附件", "Перенести вложения"),
+    "Manage the product taxonomy": ("管理产品分类体系", "Управлять классификацией продукта"),
     "Filters and bulk actions": ("筛选和批量操作", "Фильтры и массовые действия"),
     "Not allowed": ("无权访问", "Доступ запрещён"),
     "Your role does not allow this page or action. Ask an admin if you need it.": ("您的角色无权访问此页面或执行此操作。如有需要，请联系管理员。", "Ваша роль не позволяет открыть эту страницу или выполнить это действие. Если это нужно, обратитесь к администратору."),

@@ -114,8 +114,10 @@ class BugReportForm(forms.Form):
     steps = forms.CharField(label=_("Steps to reproduce"), widget=forms.Textarea(attrs={"rows": 4}))
     expected = forms.CharField(label=_("Expected result"), widget=forms.Textarea(attrs={"rows": 2}))
     actual = forms.CharField(label=_("Actual result"), widget=forms.Textarea(attrs={"rows": 2}))
+    carry_attachment_ids = forms.TypedMultipleChoiceField(
+        label=_("Attachments to carry over"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, attachments=(), **kwargs):
         from supportloop.feedback.choices import Frequency, Severity
         from supportloop.feedback.services import picklist_values
 
@@ -124,6 +126,9 @@ class BugReportForm(forms.Form):
         for name in ("version", "environment_browser", "environment_os", "environment_device"):
             self.fields[name].choices = [("", "—")] + [(v, v) for v in picklist_values(name)]
         self.fields["severity"].choices = Severity.choices
+        self.fields["carry_attachment_ids"].choices = [(a.pk, f"{a.filename} ({a.size} B)") for a in attachments]
+        if not attachments:
+            del self.fields["carry_attachment_ids"]
         self.fields["frequency"].choices = Frequency.choices
 
 

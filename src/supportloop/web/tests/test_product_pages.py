@@ -185,3 +185,21 @@ def test_roadmap_and_digest_show_planned_and_shipped_items(ws, client_for, item)
     monday = timezone.localdate() - __import__("datetime").timedelta(days=timezone.localdate().weekday())
     digest = client.get("/digest/", {"week": monday.isoformat()}).content.decode()
     assert "Faster search" in digest and "Export invoices as PDF" in digest
+
+
+def test_a_bug_carries_over_the_attachments_chosen_from_the_ticket(ws, client_for):
+    from supportloop.tickets.services import ticket_create
+    from supportloop.tickets.services.tickets import IncomingFile
+
+    t = ticket_create(subject="Crash on export", body="see screenshot", requester=ws.alice,
+                      attachments=[IncomingFile("crash.png", b"\x89PNG...", "image/png"),
+                                   IncomingFile("log.txt", b"trace", "text/plain")])
+    png, log = t.messages.get().attachments.order_by("id")
+    client = client_for(ws.agent)
+    assert "crash.png" in client.get(f"/t/{t.number}/bug/").content.decode()
+    client.post(f"/t/{t.number}/bug/", {
+        "title": "Export crashes", "product_feature": ws.feature.pk, "version": "2.6",
+        "environment_browser": "Firefox", "environment_os": "Linux", "environment_device": "Laptop",
+        "environment_plan": "pro", "severity": "major", "frequency": "always", "steps": "Export",
+        "expected": "A file", "actual": "A crash", "carry_attachment_ids": [png.pk]})
+    assert list(BugReport.objects.get().attachments.all()) == [png]

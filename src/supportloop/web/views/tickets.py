@@ -12,7 +12,7 @@ from supportloop.core.errors import DomainError
 from supportloop.customers.models import CustomerNote
 from supportloop.tickets import selectors as ticket_selectors
 from supportloop.tickets.choices import MessageKind
-from supportloop.tickets.models import Macro, Message
+from supportloop.tickets.models import Attachment, Macro, Message
 from supportloop.tickets.services import (
     macro_apply, macro_render, ticket_add_note, ticket_reply, ticket_update,
 )
@@ -221,8 +221,9 @@ def _bug_initial(ticket) -> dict:
 def ticket_file_bug(request, number: int):
     """The structured bug form, pre-filled from the ticket; filing links the ticket as evidence."""
     t = ticket_selectors.ticket_get(number=number)
+    attachments = list(Attachment.objects.filter(message__ticket=t).order_by("id")[:50])
     if request.method == "POST":
-        form = BugReportForm(request.POST)
+        form = BugReportForm(request.POST, attachments=attachments)
         if form.is_valid():
             from supportloop.feedback.services import bug_report_file
 
@@ -239,7 +240,7 @@ def ticket_file_bug(request, number: int):
         quote = (request.GET.get("quote") or "").strip()
         if quote:
             initial["actual"] = quote[:5000]
-        form = BugReportForm(initial=initial)
+        form = BugReportForm(initial=initial, attachments=attachments)
     return render(request, "web/file_bug.html", {"section": "inbox", "ticket": t, "form": form,
                                                  "cancel_url": reverse("web:ticket", args=[number])})
 
