@@ -220,6 +220,19 @@ def main():
         iterations = max(5, args.iterations // 4) if slow else args.iterations
         median, p95, rows = measure(fn, iterations, 1 if slow else args.warmup)
         print(f"| {name} | {median:.1f} | {p95:.1f} | {rows} |", flush=True)
+    # Server-side execution time of the default ranking statement (less sensitive to a loaded machine).
+    from supportloop.feedback.selectors import ROW_FIELDS, _order, _rollup_queryset
+
+    sql, params = _rollup_queryset().order_by(*_order("score", None)).values(*ROW_FIELDS)[:50].query.sql_with_params()
+    runs = []
+    with connection.cursor() as cursor:
+        for _ in range(10):
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+            plan = cursor.fetchone()[0]
+            plan = plan[0] if isinstance(plan, list) else plan
+            runs.append(plan["Execution Time"])
+    print(f"\nEXPLAIN ANALYZE of the default ranking statement: median {statistics.median(runs):.1f} ms "
+          f"(min {min(runs):.1f}) over 10 runs; load average now {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
