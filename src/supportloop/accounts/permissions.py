@@ -30,7 +30,7 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "taxonomy.write": ADMINS,
     "macro.view": ALL,
     "macro.write": LEADS,
-    "user.view": ALL,
+    "user.view": STAFF,  # the staff directory (names, emails); viewers see only themselves (users/me)
     "user.write": ADMINS,
     "team.write": ADMINS,
     "token.manage_own": STAFF,
