@@ -31,6 +31,7 @@ from supportloop.feedback.rollups import (
     WEEKS, feedback_settings, figure_aggregates, stats_refresh_stale_mrr, stats_refresh_stale_trend, week_bounds_dt,
     week_start, week_starts,
 )
+from supportloop.tickets.models import ProductArea, ProductFeature
 
 SORTS = {
     # name: (expression alias, descending by default)
@@ -91,6 +92,21 @@ def _pk(value) -> int | None:
     return value.pk if hasattr(value, "pk") else int(value)
 
 
+def _taxonomy_pk(value, model) -> int | None:
+    """An area or feature given as an object, an id or a slug."""
+    if value is None or value == "":
+        return None
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, int) or str(value).isdigit():
+        return int(value)
+    pk = model.objects.filter(slug=value).values_list("pk", flat=True).first()
+    if pk is None:
+        field = "product_area" if model is ProductArea else "product_feature"
+        raise ValidationFailed(f"Unknown {field} {value!r}.", errors={field: "no such slug"})
+    return pk
+
+
 def _item_filters(qs: QuerySet, *, kind, product_area, status, product_feature=None, owner=None,
                   q: str | None = None) -> QuerySet:
     kinds = _as_list(kind)
@@ -106,10 +122,11 @@ def _item_filters(qs: QuerySet, *, kind, product_area, status, product_feature=N
         qs = qs.filter(status__in=statuses)
     else:
         qs = qs.exclude(status=ItemStatus.MERGED)
-    if _pk(product_area) is not None:
-        qs = qs.filter(product_area_id=_pk(product_area))
-    if _pk(product_feature) is not None:
-        qs = qs.filter(product_feature_id=_pk(product_feature))
+    area_pk, feature_pk = _taxonomy_pk(product_area, ProductArea), _taxonomy_pk(product_feature, ProductFeature)
+    if area_pk is not None:
+        qs = qs.filter(product_area_id=area_pk)
+    if feature_pk is not None:
+        qs = qs.filter(product_feature_id=feature_pk)
     if _pk(owner) is not None:
         qs = qs.filter(owner_id=_pk(owner))
     if q:
@@ -117,10 +134,22 @@ def _item_filters(qs: QuerySet, *, kind, product_area, status, product_feature=N
     return qs
 
 
+def _aware(value):
+    """Accept a date (midnight in the workspace time zone), a naive or an aware datetime."""
+    if value is None:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return week_bounds_dt(value)
+    if timezone.is_naive(value):
+        return timezone.make_aware(value)
+    return value
+
+
 def _evidence_q(*, plan, since, until, prefix: str = "") -> Q | None:
     plans = _as_list(plan)
     if set(plans) - set(Plan.values):
         raise ValidationFailed("Unknown plan filter.", errors={"plan": ", ".join(sorted(set(plans) - set(Plan.values)))})
+    since, until = _aware(since), _aware(until)
     parts = []
     if since is not None:
         parts.append(Q(**{f"{prefix}created_at__gte": since}))

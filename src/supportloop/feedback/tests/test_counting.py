@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from supportloop.core.errors import ValidationFailed
 from supportloop.customers.services import company_update
 from supportloop.feedback import selectors
 from supportloop.feedback.models import ItemStats
@@ -204,3 +205,24 @@ def test_trend_rollup_is_refreshed_when_a_new_week_starts(world):
     assert (row["recent_4w"], row["previous_4w"], row["growth"]) == (2, 1, 1)
     assert ItemStats.objects.get(item=export).trend_week == timezone.localdate() - timedelta(
         days=timezone.localdate().weekday())
+
+
+def test_period_filter_accepts_dates(world):
+    t, agent = world["tickets"], world["agent"]
+    export = world["item"]()
+    now = timezone.now()
+    evidence_add(item=export, actor=agent, ticket=t["ann"], heard_at=now - timedelta(days=20))
+    evidence_add(item=export, actor=agent, ticket=t["bob"], heard_at=now - timedelta(days=2))
+    # A date means midnight of that day in the workspace time zone: only Bob (2 days ago) is after 7 days ago.
+    row = _row(export.pk, since=timezone.localdate() - timedelta(days=7))
+    assert (row["mentions"], row["unique_contacts"]) == (1, 1)
+
+
+def test_area_filter_by_object_id_or_slug(world):
+    export = world["item"]()
+    area = export.product_area
+    for value in (area, area.pk, str(area.pk), area.slug):
+        assert [r["id"] for r in selectors.feedback_ranking(product_area=value)] == [export.pk]
+    with pytest.raises(ValidationFailed) as exc:
+        selectors.feedback_ranking(product_area="no-such-area")
+    assert "product_area" in exc.value.errors
