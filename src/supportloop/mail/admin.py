@@ -43,6 +43,10 @@ class MailboxAdmin(admin.ModelAdmin):
                                "last_poll_error")}),
     )
 
+    def get_readonly_fields(self, request, obj=None):
+        # The address names the mailbox in threads already sent; change it by adding a new mailbox.
+        return (*self.readonly_fields, "address") if obj is not None else self.readonly_fields
+
     @admin.display(description="poll")
     def poll_status(self, obj):
         return "error" if obj.last_poll_error else ("ok" if obj.last_polled_at else "never")
