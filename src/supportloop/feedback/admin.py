@@ -1,5 +1,8 @@
 """Admin for every feedback model. Admins edit the pick-lists, templates and score weights here."""
 from django.contrib import admin
+from django.db import models
+
+URL_FIELD = {models.URLField: {"assume_scheme": "https"}}
 
 from supportloop.feedback.models import (
     BugReport, ClosingNotice, EngineeringLink, Evidence, FeedbackItem, FeedbackSettings, ItemStats, ItemWeek,
@@ -27,6 +30,7 @@ class StatusChangeInline(admin.TabularInline):
 class LinkInline(admin.TabularInline):
     model = EngineeringLink
     extra = 0
+    formfield_overrides = URL_FIELD
 
 
 @admin.register(FeedbackItem)
@@ -70,6 +74,7 @@ class StatusChangeAdmin(admin.ModelAdmin):
 class EngineeringLinkAdmin(admin.ModelAdmin):
     list_display = ("item", "tracker", "key", "url")
     raw_id_fields = ("item",)
+    formfield_overrides = URL_FIELD
 
 
 @admin.register(ItemStats)
