@@ -226,3 +226,22 @@ def test_area_filter_by_object_id_or_slug(world):
     with pytest.raises(ValidationFailed) as exc:
         selectors.feedback_ranking(product_area="no-such-area")
     assert "product_area" in exc.value.errors
+
+
+def test_deleting_a_company_or_contact_keeps_the_rollups_exact(world):
+    p, agent = world["people"], world["agent"]
+    export = world["item"]()
+    for key in ("ann", "cho"):
+        evidence_add(item=export, actor=agent, source="Call", contact=p[key])
+    # Ann (Acme 1000) and Cho (Globex 1000): 2 companies, 2000.
+    assert (_row(export.pk)["unique_companies"], _row(export.pk)["mrr"]) == (2, Decimal("2000.00"))
+    world["globex"].delete()
+    # Globex is gone: Cho still counts as a contact, but no longer as a company or revenue.
+    row = _row(export.pk)
+    assert (row["unique_contacts"], row["unique_companies"], row["mrr"]) == (2, 1, Decimal("1000.00"))
+    p["ann"].tickets.all().delete()
+    p["ann"].delete()
+    row = _row(export.pk)
+    assert (row["mentions"], row["unique_contacts"]) == (2, 1)
+    assert row == {**row, **{k: v for k, v in selectors.feedback_item_stats(item=export).items()
+                             if k in ("mentions", "unique_contacts", "unique_companies", "mrr")}}
