@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -49,7 +50,7 @@ def ranking(request):
     area = int_or_none(params.get("area"))
     sort = params.get("sort") if params.get("sort") in RANKING_SORTS else "score"
     weeks = int_or_none(params.get("weeks"))
-    since = date.today() - timedelta(weeks=weeks) if weeks in (4, 12, 26, 52) else None
+    since = timezone.now() - timedelta(weeks=weeks) if weeks in (4, 12, 26, 52) else None
     offset = max(0, int_or_none(params.get("offset")) or 0)
     filters = {"kind": kind, "status": status, "plan": plan, "product_area": area, "since": since}
     rows = feedback_ranking(sort=sort, limit=PAGE_SIZE, offset=offset, **filters)
