@@ -68,3 +68,20 @@ def test_roadmap_columns_and_recent_shipped(db, item, pm):
     board = selectors.roadmap()
     assert [[r["title"] for r in board[k]] for k in ("planned", "in_progress", "shipped")] == [["A"], ["B"], ["C"]]
     assert selectors.roadmap(public=True) == {"planned": [], "in_progress": [], "shipped": []}
+
+
+def test_digest_and_rebuild_commands(db, pm, item, agent, contact):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from supportloop.feedback.models import ItemStats
+
+    out = StringIO()
+    call_command("feedback_digest", stdout=out)
+    assert "1 product manager" in out.getvalue() and mail.outbox[0].to == [pm.email]
+    export = item("Export")
+    evidence_add(item=export, actor=agent, source="call", contact=contact("Ann"))
+    ItemStats.objects.filter(item=export).update(mentions=0)
+    call_command("feedback_rebuild_stats", stdout=StringIO())
+    assert ItemStats.objects.get(item=export).mentions == 1
