@@ -3,15 +3,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from datetime import UTC, datetime
 from typing import Any
 
 from ninja import Field, Path, Schema
-from pydantic import ConfigDict, field_validator
+from pydantic import AfterValidator, ConfigDict, field_validator
 
 # Ids the database can hold (64-bit signed); anything larger is a 422, never an overflow inside the database.
 DB_INT_MAX = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
 PathId = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Naive means UTC. Offsets are folded into UTC here because PostgreSQL refuses offsets beyond ±15:59,
+    which Python (and ISO 8601 parsers) accept."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError("date out of range once converted to UTC")
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 def _has_nul(value: Any) -> bool:

@@ -1,7 +1,6 @@
 """Companies: list with filters, create, read, update (with their email domains), notes, and their tickets."""
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -11,7 +10,7 @@ from ninja import Status as Respond
 from supportloop.accounts.permissions import require
 from supportloop.api.customer_schemas import CompanyOut, CustomerNoteIn, CustomerNoteOut, PageQuery
 from supportloop.api.routers.tickets import TicketOut, TicketPageOut
-from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
+from supportloop.api.schemas import PROBLEMS, PathId, StrictIn, UtcDatetime
 from supportloop.customers import selectors, services
 from supportloop.tickets import selectors as ticket_selectors
 
@@ -24,7 +23,7 @@ class CompanyListQuery(PageQuery):
     q: str | None = Field(None, max_length=200, description="part of the name")
     domain: str | None = Field(None, max_length=253)
     plan: PlanT | None = None
-    updated_since: datetime | None = None
+    updated_since: UtcDatetime | None = None
 
 
 class CompanyPageOut(Schema):

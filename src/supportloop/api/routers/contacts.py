@@ -1,7 +1,6 @@
 """Contacts: list with filters, create, read, update, internal notes, and the contact's tickets."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from ninja import Field, Query, Router, Schema
@@ -10,7 +9,7 @@ from ninja import Status as Respond
 from supportloop.accounts.permissions import require
 from supportloop.api.customer_schemas import ContactOut, CustomerNoteIn, CustomerNoteOut, PageQuery
 from supportloop.api.routers.tickets import TicketOut, TicketPageOut
-from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
+from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn, UtcDatetime
 from supportloop.customers import selectors, services
 from supportloop.tickets import selectors as ticket_selectors
 
@@ -21,7 +20,7 @@ class ContactListQuery(PageQuery):
     company: Id | None = None
     email: str | None = Field(None, max_length=254)
     q: str | None = Field(None, max_length=200, description="part of the name")
-    updated_since: datetime | None = None
+    updated_since: UtcDatetime | None = None
 
 
 class ContactPageOut(Schema):

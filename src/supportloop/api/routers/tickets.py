@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
-from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
+from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn, UtcDatetime
 from supportloop.tickets import selectors, services
 from supportloop.tickets.choices import AuthorType, Channel, Priority, Status
 from supportloop.tickets.lookups import resolve_ticket_refs
@@ -117,7 +117,7 @@ class TicketListQuery(Schema):
     contact_reason: str | None = Field(None, description="slug")
     priority: list[PriorityT] = Field(default_factory=list)
     tag: str | None = None
-    updated_since: datetime | None = None
+    updated_since: UtcDatetime | None = None
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=200)
 

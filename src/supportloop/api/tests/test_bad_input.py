@@ -207,3 +207,13 @@ def test_a_unique_violation_that_slips_past_the_checks_is_409_not_500(api_client
     before = counts()
     assert_problem(client.post("contacts", {"emails": ["dup@x.example"]}), 409)
     assert counts() == before
+
+
+def test_dates_with_offsets_postgresql_cannot_store_are_folded_into_utc(api_client):
+    client = api_client(role=Role.AGENT)
+    assert client.post("contacts", {"emails": ["a@b.example"]}).status_code == 201
+    for path in ("contacts", "companies", "tickets"):
+        r = client.get(path, {"updated_since": "2001-01-30T07:23:48-19:30"})
+        assert r.status_code == 200, r.content
+    assert len(client.get("contacts", {"updated_since": "2001-01-30T07:23:48-19:30"}).json()["items"]) == 1
+    assert_problem(client.get("contacts", {"updated_since": "0001-01-01T00:00:00+05:00"}), 422, field="updated_since")
