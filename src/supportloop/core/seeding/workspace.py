@@ -17,7 +17,6 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Max
 from django.utils.text import slugify
 
 from supportloop.accounts.models import Team, User
@@ -29,7 +28,9 @@ from supportloop.core.seeding.plan import ContactRef, TicketPlan, TicketPlanner,
 from supportloop.customers.models import Company, CompanyDomain, Contact, ContactEmail
 from supportloop.customers.services import company_create, contact_create
 from supportloop.tickets import hooks
-from supportloop.tickets.models import ContactReason, Macro, Message, ProductFeature, Ticket
+from supportloop.tickets.models import (
+    ContactReason, Macro, MacroApplication, Message, ProductFeature, Ticket,
+)
 from supportloop.tickets.services import (
     contact_reason_create, macro_apply, macro_create, message_add_from_contact, product_area_create,
     product_feature_create, ticket_add_note, ticket_create, ticket_reply, ticket_update,
@@ -284,6 +285,7 @@ def replay_ticket(ws: Workspace, plan: TicketPlan, clock: _Clock) -> Ticket:
         if step.kind == "reply":
             if step.macro:
                 message = macro_apply(macro=ws.macros[step.macro], ticket=ticket, actor=actor)
+                MacroApplication.objects.filter(message=message).update(applied_at=when)
             else:
                 message = ticket_reply(ticket=ticket, actor=actor, body=step.body, status=step.status)
         elif step.kind == "note":
@@ -298,8 +300,6 @@ def replay_ticket(ws: Workspace, plan: TicketPlan, clock: _Clock) -> Ticket:
         first_response_at=epoch_to_dt(plan.first_response) if plan.first_response else None,
         solved_at=epoch_to_dt(plan.solved) if plan.solved else None,
     )
-    from supportloop.tickets.models import MacroApplication
-    MacroApplication.objects.filter(ticket=ticket).update(applied_at=epoch_to_dt(plan.updated))
     return ticket
 
 

@@ -5,7 +5,7 @@ import importlib.machinery
 import random
 import sys
 import types
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
 
 import pytest
 from django.core.management import call_command
