@@ -1,0 +1,175 @@
+"""Reads of one item: live figures with the by-plan breakdown, detail, evidence, history, look-ups, export."""
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+
+from supportloop.core.errors import NotFound
+from supportloop.customers.choices import Plan
+from supportloop.customers.models import Company
+from supportloop.feedback.choices import ItemStatus
+from supportloop.feedback.models import ClosingNotice, Evidence, FeedbackItem, StatusChange
+from supportloop.feedback.rollups import figure_aggregates
+from supportloop.feedback.selectors.ranking import _weekly_for, growth_pct, score_of
+
+
+def feedback_item_stats(*, item: FeedbackItem) -> dict:
+    """An item's figures computed live from its evidence (exact), plus the breakdown by current plan."""
+    ev = Evidence.objects.filter(item=item)
+    figures = ev.aggregate(**figure_aggregates())
+    company_ids = ev.filter(company__isnull=False).values("company_id")
+    figures["mrr"] = (Company.objects.filter(pk__in=company_ids).aggregate(s=Sum("mrr"))["s"]
+                      or Decimal("0")).quantize(Decimal("0.01"))
+    weekly = _weekly_for([item.pk], Q())[item.pk]
+    figures["weekly"] = weekly
+    figures["recent_4w"], figures["previous_4w"] = sum(weekly[-4:]), sum(weekly[-8:-4])
+    figures["growth"] = figures["recent_4w"] - figures["previous_4w"]
+    figures["growth_pct"] = growth_pct(figures["recent_4w"], figures["previous_4w"])
+    figures["score"] = score_of(figures)
+    by_plan: dict[str, dict[str, Any]] = {}
+    for row in (ev.values(plan=F("company__plan")).annotate(
+            contacts=Count("contact", distinct=True), mentions=Count("id")).order_by()):
+        by_plan[row["plan"] or "none"] = {"contacts": row["contacts"], "mentions": row["mentions"],
+                                          "companies": 0, "mrr": Decimal("0.00")}
+    for row in Company.objects.filter(pk__in=company_ids).values("plan").annotate(
+            companies=Count("id"), mrr=Sum("mrr")).order_by():
+        entry = by_plan.setdefault(row["plan"], {"contacts": 0, "mentions": 0, "companies": 0, "mrr": Decimal("0")})
+        entry["companies"] = row["companies"]
+        entry["mrr"] = (row["mrr"] or Decimal("0")).quantize(Decimal("0.01"))
+    order = {p: i for i, p in enumerate([*Plan.values, "none"])}
+    figures["by_plan"] = dict(sorted(by_plan.items(), key=lambda kv: order.get(kv[0], 99)))
+    figures.update(id=item.pk, title=item.title, kind=item.kind, status=item.status)
+    return figures
+
+
+def _item_queryset() -> QuerySet[FeedbackItem]:
+    return FeedbackItem.objects.select_related("product_area", "product_feature__area", "owner", "merged_into",
+                                               "stats", "bug_report", "created_by")
+
+
+def feedback_item_get(*, item_id: int) -> FeedbackItem:
+    """The item row, merged or not (pages and the API redirect a merged item to `merged_into`)."""
+    try:
+        return _item_queryset().get(pk=item_id)
+    except (FeedbackItem.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"Feedback item FB-{item_id} does not exist.")
+
+
+def feedback_item_resolve(*, item_id: int) -> FeedbackItem:
+    """The item a reference now means: follows merged_into to the surviving item."""
+    item = feedback_item_get(item_id=item_id)
+    seen = set()
+    while item.merged_into_id and item.pk not in seen:
+        seen.add(item.pk)
+        item = feedback_item_get(item_id=item.merged_into_id)
+    return item
+
+
+def feedback_item_detail(*, item_id: int) -> FeedbackItem:
+    """The item with its evidence (contact, company, ticket, linker), history, links and merged items."""
+    evidence = Evidence.objects.select_related("contact", "company", "ticket", "linked_by", "merged_from")
+    try:
+        return (_item_queryset().prefetch_related(
+            Prefetch("evidence", queryset=evidence.order_by("-created_at", "-id")),
+            Prefetch("status_changes", queryset=StatusChange.objects.select_related("actor").order_by("created_at", "id")),
+            "links", "merged_items", "bug_report__attachments").get(pk=item_id))
+    except FeedbackItem.DoesNotExist:
+        raise NotFound(f"Feedback item FB-{item_id} does not exist.")
+
+
+def evidence_for_item(*, item: FeedbackItem) -> QuerySet[Evidence]:
+    return (Evidence.objects.filter(item=item)
+            .select_related("contact", "company", "ticket", "linked_by", "merged_from")
+            .prefetch_related("contact__emails").order_by("-created_at", "-id"))
+
+
+def evidence_get(*, evidence_id: int) -> Evidence:
+    try:
+        return Evidence.objects.select_related("item").get(pk=evidence_id)
+    except (Evidence.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"Evidence {evidence_id} does not exist.")
+
+
+def status_history(*, item: FeedbackItem) -> list[StatusChange]:
+    return list(StatusChange.objects.filter(item=item).select_related("actor").order_by("created_at", "id"))
+
+
+def feedback_search(*, q: str, limit: int = 10) -> list[FeedbackItem]:
+    """Type-ahead for linking: title contains `q`, or a reference like FB-12 / 12; merged items left out."""
+    q = (q or "").strip()
+    if not q:
+        return []
+    qs = FeedbackItem.objects.exclude(status=ItemStatus.MERGED).select_related("product_area", "stats")
+    ref = q.upper().removeprefix("FB-").strip()
+    cond = Q(title__icontains=q)
+    if ref.isdigit():
+        cond |= Q(pk=int(ref))
+    return list(qs.filter(cond).order_by("-stats__unique_contacts", "-updated_at", "-id")[:limit])
+
+
+def feedback_items_for_contact(*, contact) -> list[FeedbackItem]:
+    """Items this contact asked for (their evidence follows merges), most recently heard first."""
+    return list(FeedbackItem.objects.filter(evidence__contact=contact).select_related("product_area", "stats")
+                .annotate(mentions_by_contact=Count("evidence")).order_by("-stats__last_heard", "-id"))
+
+
+def feedback_items_for_ticket(*, ticket) -> list[FeedbackItem]:
+    """Items linked from this ticket (by evidence, or as the ticket a bug was filed from)."""
+    return list(FeedbackItem.objects.filter(Q(evidence__ticket=ticket) | Q(bug_report__ticket=ticket))
+                .select_related("product_area", "stats").distinct().order_by("-updated_at", "-id"))
+
+
+def notices_for_ticket(*, ticket) -> list[ClosingNotice]:
+    """Closing-the-loop messages recorded on this ticket."""
+    return list(ClosingNotice.objects.filter(ticket=ticket).select_related("item", "contact").order_by("created_at"))
+
+
+def notices_for_item(*, item: FeedbackItem) -> QuerySet[ClosingNotice]:
+    return ClosingNotice.objects.filter(item=item).select_related("contact", "ticket").order_by("-created_at", "-id")
+
+
+# ---------------------------------------------------------------------------------------------- export
+REQUESTER_COLUMNS = ["contact", "email", "company", "plan", "mrr", "plan_when_asked", "mrr_when_asked",
+                     "importance", "quote", "heard_at", "ticket", "source"]
+
+
+def requesters_rows(*, item: FeedbackItem) -> list[dict]:
+    """One row per piece of evidence (a contact may appear more than once, with each quote)."""
+    rows = []
+    for ev in evidence_for_item(item=item):
+        company = ev.company
+        rows.append({
+            "contact": ev.contact.name if ev.contact_id else "",
+            "email": ev.contact.primary_email if ev.contact_id else "",
+            "company": company.name if company else "",
+            "plan": company.plan if company else "",
+            "mrr": str(company.mrr) if company else "",
+            "plan_when_asked": ev.company_plan,
+            "mrr_when_asked": str(ev.company_mrr) if company or ev.company_plan else "",
+            "importance": ev.importance,
+            "quote": ev.quote,
+            "heard_at": ev.created_at.isoformat(),
+            "ticket": ev.ticket.number if ev.ticket_id else "",
+            "source": ev.source,
+        })
+    return rows
+
+
+def _csv_safe(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in exported text (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def requesters_csv(*, item: FeedbackItem) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=REQUESTER_COLUMNS)
+    writer.writeheader()
+    for row in requesters_rows(item=item):
+        writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+    return out.getvalue()

@@ -1,0 +1,334 @@
+"""Ranking: the figures of every item, filtered and sorted (rollups without evidence filters, live SQL with).
+
+Counting rules live in rollups.py; the score formula in docs/feedback-scoring.md.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, Exists, ExpressionWrapper, F, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, TruncWeek
+from django.utils import timezone
+
+from supportloop.core.errors import ValidationFailed
+from supportloop.customers.choices import Plan
+from supportloop.customers.models import Company
+from supportloop.feedback.choices import ItemStatus, Kind
+from supportloop.feedback.models import Evidence, FeedbackItem, FeedbackSettings, ItemWeek
+from supportloop.feedback.rollups import (
+    WEEKS, feedback_settings, figure_aggregates, stats_refresh_stale_mrr, stats_refresh_stale_trend, week_bounds_dt,
+    week_start, week_starts,
+)
+from supportloop.tickets.models import ProductArea, ProductFeature
+
+SORTS = {
+    # name: (expression alias, descending by default)
+    "score": ("score", True),
+    "mentions": ("mentions", True),
+    "unique_contacts": ("unique_contacts", True),
+    "unique_companies": ("unique_companies", True),
+    "mrr": ("mrr", True),
+    "growth": ("growth", True),
+    "blocker_contacts": ("blocker_contacts", True),
+    "first_heard": ("first_heard", False),
+    "last_heard": ("last_heard", True),
+    "created_at": ("created_at", True),
+    "title": ("title", False),
+}
+ROW_FIELDS = ("id", "title", "kind", "status", "product_area_id", "product_feature_id", "owner_id", "is_public",
+              "created_at", "mentions", "unique_contacts", "unique_companies", "blocker_contacts", "mrr",
+              "first_heard", "last_heard", "recent_4w", "previous_4w", "growth", "score")
+
+
+# ---------------------------------------------------------------------------------------------- score
+def score_expression(weights: FeedbackSettings, *, contacts, companies, mrr, blockers, recent, previous):
+    """The score in SQL; the same formula as `score_of` (docs/feedback-scoring.md)."""
+    def fl(expr):
+        return Cast(expr, FloatField())
+
+    return ExpressionWrapper(
+        Value(weights.w_contacts) * fl(contacts) + Value(weights.w_companies) * fl(companies)
+        + Value(weights.w_mrr) * fl(mrr) / Value(1000.0) + Value(weights.w_blockers) * fl(blockers)
+        + Value(weights.w_trend) * (fl(recent) - fl(previous)),
+        output_field=FloatField())
+
+
+def score_of(figures: dict, weights: FeedbackSettings | None = None) -> float:
+    w = weights or feedback_settings()
+    return round(w.w_contacts * figures["unique_contacts"] + w.w_companies * figures["unique_companies"]
+                 + w.w_mrr * float(figures["mrr"]) / 1000.0 + w.w_blockers * figures["blocker_contacts"]
+                 + w.w_trend * (figures["recent_4w"] - figures["previous_4w"]), 4)
+
+
+def growth_pct(recent: int, previous: int) -> float | None:
+    """Percent change of the last 4 weeks against the 4 before; None when nothing was heard before."""
+    if previous == 0:
+        return None
+    return round((recent - previous) * 100.0 / previous, 1)
+
+
+# ---------------------------------------------------------------------------------------------- filters
+def _as_list(value) -> list:
+    if value is None or value == "" or value == []:
+        return []
+    return list(value) if isinstance(value, (list, tuple, set)) else [value]
+
+
+def _pk(value) -> int | None:
+    if value is None or value == "":
+        return None
+    return value.pk if hasattr(value, "pk") else int(value)
+
+
+def _taxonomy_pk(value, model) -> int | None:
+    """An area or feature given as an object, an id or a slug."""
+    if value is None or value == "":
+        return None
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, int) or str(value).isdigit():
+        return int(value)
+    pk = model.objects.filter(slug=value).values_list("pk", flat=True).first()
+    if pk is None:
+        field = "product_area" if model is ProductArea else "product_feature"
+        raise ValidationFailed(f"Unknown {field} {value!r}.", errors={field: "no such slug"})
+    return pk
+
+
+def _item_filters(qs: QuerySet, *, kind, product_area, status, product_feature=None, owner=None,
+                  q: str | None = None) -> QuerySet:
+    kinds = _as_list(kind)
+    if set(kinds) - set(Kind.values):
+        raise ValidationFailed("Unknown kind filter.", errors={"kind": ", ".join(sorted(set(kinds) - set(Kind.values)))})
+    statuses = _as_list(status)
+    if set(statuses) - set(ItemStatus.values):
+        raise ValidationFailed("Unknown status filter.",
+                               errors={"status": ", ".join(sorted(set(statuses) - set(ItemStatus.values)))})
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    else:
+        qs = qs.exclude(status=ItemStatus.MERGED)
+    area_pk, feature_pk = _taxonomy_pk(product_area, ProductArea), _taxonomy_pk(product_feature, ProductFeature)
+    if area_pk is not None:
+        qs = qs.filter(product_area_id=area_pk)
+    if feature_pk is not None:
+        qs = qs.filter(product_feature_id=feature_pk)
+    if _pk(owner) is not None:
+        qs = qs.filter(owner_id=_pk(owner))
+    if q:
+        qs = qs.filter(title__icontains=q.strip())
+    return qs
+
+
+def _aware(value):
+    """Accept a date (midnight in the workspace time zone), a naive or an aware datetime."""
+    if value is None:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return week_bounds_dt(value)
+    if timezone.is_naive(value):
+        return timezone.make_aware(value)
+    return value
+
+
+def _evidence_q(*, plan, since, until, prefix: str = "") -> Q | None:
+    plans = _as_list(plan)
+    if set(plans) - set(Plan.values):
+        raise ValidationFailed("Unknown plan filter.", errors={"plan": ", ".join(sorted(set(plans) - set(Plan.values)))})
+    since, until = _aware(since), _aware(until)
+    parts = []
+    if since is not None:
+        parts.append(Q(**{f"{prefix}created_at__gte": since}))
+    if until is not None:
+        parts.append(Q(**{f"{prefix}created_at__lt": until}))
+    if plans:
+        parts.append(Q(**{f"{prefix}company__plan__in": plans}))
+    if not parts:
+        return None
+    combined = parts[0]
+    for part in parts[1:]:
+        combined &= part
+    return combined
+
+
+def _order(sort: str, order: str | None) -> list:
+    name = sort or "score"
+    descending = None
+    if name.startswith("-"):
+        name, descending = name[1:], True
+    elif name.startswith("+"):
+        name, descending = name[1:], False
+    if name not in SORTS:
+        raise ValidationFailed(f"Unknown sort {sort!r}.", errors={"sort": f"must be one of {', '.join(SORTS)}"})
+    alias, default_desc = SORTS[name]
+    if order is not None:
+        if order not in ("asc", "desc"):
+            raise ValidationFailed("order is asc or desc.", errors={"order": "must be asc or desc"})
+        descending = order == "desc"
+    if descending is None:
+        descending = default_desc
+    expr = F(alias).desc(nulls_last=True) if descending else F(alias).asc(nulls_last=True)
+    return [expr, F("id").desc()]
+
+
+# ---------------------------------------------------------------------------------------------- ranking
+def _rollup_queryset(*, kind=None, product_area=None, status=None, product_feature=None, owner=None,
+                     q=None, weights: FeedbackSettings | None = None) -> QuerySet:
+    """Ranking from the rollups: items joined to ItemStats, no aggregation (one sort over ≤ N items)."""
+    weights = weights or feedback_settings()
+    items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
+                          product_feature=product_feature, owner=owner, q=q)
+    return items.annotate(
+        mentions=Coalesce(F("stats__mentions"), Value(0)),
+        unique_contacts=Coalesce(F("stats__unique_contacts"), Value(0)),
+        unique_companies=Coalesce(F("stats__unique_companies"), Value(0)),
+        blocker_contacts=Coalesce(F("stats__blocker_contacts"), Value(0)),
+        mrr=Coalesce(F("stats__mrr"), Value(Decimal("0"))),
+        first_heard=F("stats__first_heard"),
+        last_heard=F("stats__last_heard"),
+        recent_4w=Coalesce(F("stats__recent_4w"), Value(0)),
+        previous_4w=Coalesce(F("stats__previous_4w"), Value(0)),
+    ).annotate(
+        growth=F("recent_4w") - F("previous_4w"),
+        score=score_expression(weights, contacts=F("unique_contacts"), companies=F("unique_companies"),
+                               mrr=F("mrr"), blockers=F("blocker_contacts"), recent=F("recent_4w"),
+                               previous=F("previous_4w")),
+    )
+
+
+def _mrr_by_item(evidence: QuerySet[Evidence]) -> dict[int, Decimal]:
+    """SUM of current company MRR per item over the DISTINCT (item, company) pairs of the given evidence.
+
+    Two-level aggregate in one statement; a correlated subquery per item would be re-evaluated per evidence row
+    once grouped, and SUM(DISTINCT mrr) would merge companies paying the same amount.
+    """
+    pairs = evidence.filter(company_id__isnull=False).order_by().values("item_id", "company_id").distinct()
+    inner, params = pairs.query.sql_with_params()
+    table = connection.ops.quote_name(Company._meta.db_table)
+    sql = (f"SELECT p.item_id, SUM(c.mrr) FROM ({inner}) p INNER JOIN {table} c ON c.id = p.company_id "
+           f"GROUP BY p.item_id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {item_id: Decimal(str(total or 0)) for item_id, total in cursor.fetchall()}
+
+
+@contextmanager
+def _more_sort_memory():
+    """On PostgreSQL, let this transaction's DISTINCT aggregates sort in memory (SET LOCAL ends with it)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+    yield
+
+
+def _live_rows(*, kind=None, product_area=None, status=None, plan=None, since=None, until=None,
+               product_feature=None, owner=None, q=None) -> list[dict]:
+    """Ranking rows aggregated live from the evidence matching a plan or period filter (exact, no rollup)."""
+    weights = feedback_settings()
+    weeks = week_starts()
+    recent_from, previous_from = week_bounds_dt(weeks[-4]), week_bounds_dt(weeks[-8])
+    items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
+                          product_feature=product_feature, owner=owner, q=q)
+    evidence = Evidence.objects.filter(_evidence_q(plan=plan, since=since, until=until))
+    if any(v not in (None, "", [], ()) for v in (kind, product_area, status, product_feature, owner, q)):
+        evidence = evidence.filter(item__in=items.values("pk"))
+    # (Without item filters no join is needed: merged items keep no evidence, their rows moved to the target.)
+    with transaction.atomic(), _more_sort_memory():
+        figures = {row["item_id"]: row for row in evidence.order_by().values("item_id").annotate(
+            **figure_aggregates(),
+            recent_4w=Count("id", filter=Q(created_at__gte=recent_from)),
+            previous_4w=Count("id", filter=Q(created_at__gte=previous_from, created_at__lt=recent_from)),
+        )}
+        mrr = _mrr_by_item(evidence)
+    rows = [row for row in items.values("id", "title", "kind", "status", "product_area_id", "product_feature_id",
+                                        "owner_id", "is_public", "created_at") if row["id"] in figures]
+    for row in rows:
+        row.update({k: v for k, v in figures[row["id"]].items() if k != "item_id"})
+        row["mrr"] = mrr.get(row["id"], Decimal("0"))
+        row["growth"] = row["recent_4w"] - row["previous_4w"]
+        row["score"] = score_of(row, weights)
+    return rows
+
+
+def _python_sort(rows: list[dict], sort: str, order: str | None) -> list[dict]:
+    [primary, _tiebreak] = _order(sort, order)
+    alias, descending = primary.expression.name, primary.descending
+    present = [r for r in rows if r[alias] is not None]
+    missing = [r for r in rows if r[alias] is None]
+    present.sort(key=lambda r: r["id"], reverse=True)  # tie-break: newest id first (stable sorts keep it)
+    present.sort(key=lambda r: r[alias], reverse=descending)
+    missing.sort(key=lambda r: r["id"], reverse=True)
+    return present + missing
+
+
+def _weekly_for(ids: list[int], evidence_filter: Q | None) -> dict[int, list[int]]:
+    weeks = week_starts()
+    index = {w: i for i, w in enumerate(weeks)}
+    out = {i: [0] * WEEKS for i in ids}
+    if evidence_filter is None:
+        for item_id, start, n in (ItemWeek.objects.filter(item_id__in=ids, week_start__gte=weeks[0]).order_by()
+                                  .values_list("item_id", "week_start", "mentions")):
+            if start in index:
+                out[item_id][index[start]] += n
+        return out
+    rows = (Evidence.objects.filter(evidence_filter, item_id__in=ids, created_at__gte=week_bounds_dt(weeks[0]))
+            .annotate(week=TruncWeek("created_at")).values("item_id", "week").annotate(n=Count("id")).order_by())
+    for row in rows:
+        wk = row["week"]
+        day = week_start(timezone.localtime(wk).date() if isinstance(wk, datetime) else wk)
+        if day in index:
+            out[row["item_id"]][index[day]] += row["n"]
+    return out
+
+
+def feedback_ranking(*, kind=None, product_area=None, status=None, plan=None, since=None, until=None,
+                     sort: str = "score", limit: int = 50, offset: int = 0, order: str | None = None,
+                     product_feature=None, owner=None, q: str | None = None) -> list[dict]:
+    """Ranked items with their figures. Merged items are left out unless `status` asks for them.
+
+    Filters: kind(s), product area, status(es), plan(s) of the requesting companies (current plan), period of
+    the evidence [since, until). Sort by any figure or by the workspace score, biggest first ("+name" or
+    order="asc" to reverse). Each row: id, title, kind, status, mentions, unique_contacts, unique_companies,
+    mrr, score, weekly (12 ints, oldest first), growth (mentions last 4 weeks minus the 4 before), growth_pct,
+    recent_4w, previous_4w, first_heard, last_heard, blocker_contacts, product_area_id, owner_id.
+
+    Without a plan or period filter the rollups answer (one query for the page, one for its weekly counts);
+    with one, the matching evidence is aggregated live (two grouped queries) and sorted in Python.
+    """
+    limit = max(1, min(int(limit), 500))
+    offset = max(0, int(offset))
+    evq = _evidence_q(plan=plan, since=since, until=until)
+    filters = dict(kind=kind, product_area=product_area, status=status, product_feature=product_feature,
+                   owner=owner, q=q)
+    if evq is None:
+        ordering = _order(sort, order)
+        weights = feedback_settings()
+        stats_refresh_stale_mrr(settings_row=weights)
+        stats_refresh_stale_trend()
+        rows = list(_rollup_queryset(**filters, weights=weights).order_by(*ordering).values(*ROW_FIELDS)[offset:offset + limit])
+    else:
+        rows = _python_sort(_live_rows(**filters, plan=plan, since=since, until=until), sort, order)
+        rows = rows[offset:offset + limit]
+    weekly = _weekly_for([r["id"] for r in rows], evq)
+    for row in rows:
+        row["weekly"] = weekly[row["id"]]
+        row["mrr"] = Decimal(row["mrr"] or 0).quantize(Decimal("0.01"))
+        row["score"] = round(float(row["score"] or 0), 4)
+        row["growth_pct"] = growth_pct(row["recent_4w"], row["previous_4w"])
+    return rows
+
+
+def feedback_ranking_count(*, kind=None, product_area=None, status=None, plan=None, since=None, until=None,
+                           product_feature=None, owner=None, q: str | None = None) -> int:
+    """How many rows feedback_ranking would return without a limit."""
+    items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
+                          product_feature=product_feature, owner=owner, q=q)
+    evq = _evidence_q(plan=plan, since=since, until=until)
+    if evq is not None:
+        items = items.filter(Exists(Evidence.objects.filter(evq, item_id=OuterRef("pk"))))
+    return items.count()
