@@ -14,7 +14,7 @@ def ticket_status(code: str) -> str:
 
 @register.filter
 def plan_label(code: str) -> str:
-    return dict(Plan.choices).get(code, code or "—")
+    return dict(Plan.choices).get(code, "—")  # "none": evidence without a company
 
 
 @register.filter
