@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from supportloop.core.errors import DomainError
-from supportloop.mail.models import AutoResponse, InboundMail, Mailbox, OutboundDelivery, Quarantine
+from supportloop.mail.models import AutoResponse, InboundMail, Mailbox, OutboundDelivery, Quarantine, TicketMailbox
 from supportloop.mail.services import mailbox_rotate_inbound_token, quarantine_release
 from supportloop.mail.services.mailboxes import EDITABLE, mailbox_create, mailbox_update
 
@@ -169,3 +169,11 @@ class AutoResponseAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TicketMailbox)
+class TicketMailboxAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "mailbox")
+    list_filter = ("mailbox",)
+    raw_id_fields = ("ticket",)
+    list_select_related = ("ticket", "mailbox")
