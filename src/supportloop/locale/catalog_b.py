@@ -278,6 +278,7 @@ T = {
     "That feedback item does not exist.": ("该反馈条目不存在。", "Такого элемента обратной связи нет."),
     "Linked to “%(title)s”.": ("已关联到“%(title)s”。", "Связано с «%(title)s»."),
     "Bug filed as #%(id)d.": ("缺陷已提交，编号 #%(id)d。", "Ошибка зарегистрирована под номером %(id)d."),
+    "Go to ticket number": ("跳转到工单编号", "Перейти к обращению номер"),
     "Attachments to carry over": ("要附带的附件", "Перенести вложения"),
     "Manage the product taxonomy": ("管理产品分类体系", "Управлять классификацией продукта"),
     "Filters and bulk actions": ("筛选和批量操作", "Фильтры и массовые действия"),

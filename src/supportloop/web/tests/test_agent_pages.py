@@ -249,3 +249,11 @@ def test_a_product_manager_can_write_notes_but_not_replies(ws, client_for):
     assert client.post(f"/t/{t.number}/compose/", {"kind": "reply", "body": "hi"}).status_code == 403
     client.post(f"/t/{t.number}/compose/", {"kind": "note", "body": "asked engineering"})
     assert Message.objects.filter(ticket=t).latest("id").kind == "note"
+
+
+def test_the_header_jumps_to_a_ticket_by_number(ws, client_for):
+    (t,) = ws.tickets_make(1)
+    client = client_for(ws.agent)
+    assert client.get("/t/", {"number": f"#{t.number}"})["Location"] == f"/t/{t.number}/"
+    assert client.get("/t/", {"number": "abc"})["Location"] == "/"
+    assert client.get("/t/999999/").status_code == 404
