@@ -171,3 +171,30 @@ def test_every_control_has_a_label_and_pages_fit_the_screen(browse, demo, make_u
         assert page.evaluate(UNLABELLED) == [], path
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, (path, overflow)
+
+
+def test_more_tickets_appends_the_next_page_in_place_and_bulk_actions_apply(browse, demo):
+    from supportloop.tickets.models import Ticket
+    from supportloop.tickets.services import ticket_create
+
+    for i in range(52):
+        ticket_create(subject=f"Question {i}", body="How do I export?", requester=demo.bob)
+    page = browse(demo.agent)
+    rows = page.locator("table.inbox tbody tr[data-href]")
+    expect(rows).to_have_count(50)
+    page.get_by_role("link", name="More tickets").click()
+    expect(rows).to_have_count(55)
+    expect(page.get_by_role("link", name="More tickets")).to_have_count(0)
+    assert "cursor" not in page.url  # htmx appended the rows; the page did not navigate
+    # Select the two newest with the keyboard and set them pending in bulk.
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    page.select_option("#b-action", "status")
+    page.select_option("#b-status", "pending")
+    page.get_by_role("button", name="Apply to selected").click()
+    expect(page.locator(".flash")).to_contain_text("Updated 2 tickets.")
+    newest = list(Ticket.objects.order_by("-id").values_list("subject", "status")[:3])
+    assert newest[0] == ("Question 51", "pending") and newest[1] == ("Question 50", "pending")
+    assert newest[2][1] == "new"
