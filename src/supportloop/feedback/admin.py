@@ -15,7 +15,7 @@ class EvidenceInline(admin.TabularInline):
     fk_name = "item"
     extra = 0
     fields = ("created_at", "contact", "company", "company_plan", "company_mrr", "importance", "ticket", "source",
-              "quote", "linked_by")
+              "quote", "linked_by", "linked_at")
     raw_id_fields = ("contact", "company", "ticket", "message", "linked_by")
     readonly_fields = ("company_plan", "company_mrr")
 

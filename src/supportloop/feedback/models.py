@@ -151,7 +151,9 @@ class Evidence(models.Model):
     # The item this evidence was first linked to, kept when a merge moves it.
     merged_from = models.ForeignKey(FeedbackItem, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
+    # When the customer said it (the message's time, or the date of the call); counting and weeks use this.
     created_at = models.DateTimeField(_("heard"), default=timezone.now)
+    linked_at = models.DateTimeField(_("linked"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -183,7 +183,8 @@ class FeedbackEvidenceOut(Schema):
     source: str
     linked_by_id: int | None
     merged_from_id: int | None
-    created_at: datetime
+    created_at: datetime = Field(..., description="when it was heard")
+    linked_at: datetime
 
 
 class FeedbackItemCreateIn(StrictIn):
@@ -416,6 +417,7 @@ def _evidence_out(ev) -> dict:
         "company_name": ev.company.name if ev.company_id else "", "company_plan": ev.company_plan,
         "company_mrr": ev.company_mrr, "importance": ev.importance, "source": ev.source,
         "linked_by_id": ev.linked_by_id, "merged_from_id": ev.merged_from_id, "created_at": ev.created_at,
+        "linked_at": ev.linked_at,
     }
 
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from conftest import assert_problem
 from supportloop.accounts.choices import Role
@@ -77,6 +79,7 @@ def test_evidence_add_remove_and_ranking(api_client, setup):
     agent, pm = api_client(role=Role.AGENT), api_client(role=Role.PRODUCT)
     item = feedback_item_create(kind="feature_request", title="Excel export", actor=pm.user)
     message = setup["ticket"].messages.first()
+    long_ago = (timezone.now() - timedelta(days=200)).replace(microsecond=0)
     r = agent.post(f"feedback/items/{item.pk}/evidence", {"message_id": message.pk, "importance": "blocker"})
     assert r.status_code == 201, r.content
     ev = r.json()
@@ -85,13 +88,19 @@ def test_evidence_add_remove_and_ranking(api_client, setup):
     assert ev["ticket_number"] == setup["ticket"].number
     assert_problem(agent.post(f"feedback/items/{item.pk}/evidence", {"message_id": message.pk}), 409, field="message")
     assert_problem(agent.post(f"feedback/items/{item.pk}/evidence", {"quote": "hm"}), 422, field="source")
-    r = agent.post(f"feedback/items/{item.pk}/evidence", {"source": "Sales call", "contact_id": setup["secret"].pk})
+    r = agent.post(f"feedback/items/{item.pk}/evidence", {"source": "Sales call", "contact_id": setup["secret"].pk,
+                                                          "heard_at": long_ago.isoformat()})
     assert r.status_code == 201
+    # Heard at the call's date, linked now, by the agent.
+    assert r.json()["created_at"].startswith(long_ago.strftime("%Y-%m-%dT%H:%M")) and \
+        r.json()["linked_by_id"] == agent.user.pk
+    assert r.json()["linked_at"] > r.json()["created_at"]
     rows = agent.get("feedback/ranking", {"sort": "mrr", "plan": ["enterprise"]}).json()
     assert rows["total"] == 1
     row = rows["items"][0]
     assert (row["mentions"], row["unique_contacts"], row["unique_companies"], row["mrr"]) == (2, 1, 1, "4200.00")
-    assert len(row["weekly"]) == 12 and row["weekly"][-1] == 2
+    assert row["first_heard"].startswith(long_ago.strftime("%Y-%m-%d"))
+    assert len(row["weekly"]) == 12 and row["weekly"][-1] == 1  # the call was heard long before the 12 weeks
     assert_problem(agent.get("feedback/ranking", {"sort": "colour"}), 422)
     assert len(agent.get(f"feedback/items/{item.pk}/evidence").json()) == 2
     assert agent.delete(f"feedback/evidence/{ev['id']}").status_code == 204
