@@ -4,8 +4,9 @@ from supportloop.api.problems import problem_response
 
 
 class ApiBodyLimitMiddleware:
-    """Refuses API request bodies over SUPPORTLOOP_MAX_REQUEST_BYTES with a 413 problem before reading them,
-    and turns the framework's HTML 404/405 pages under /api/ into problem documents."""
+    """Guards /api/ before any view runs: a body over SUPPORTLOOP_MAX_REQUEST_BYTES is a 413 problem before it
+    is read (uploads to .../attachments may add SUPPORTLOOP_MAX_ATTACHMENT_BYTES), a NUL in a query string is a
+    422 (no database column can hold it); afterwards the framework's HTML 404/405 pages become problems."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -9,7 +9,6 @@ from supportloop.api.routers import ROUTERS
 from supportloop.api.throttling import UserRateThrottle
 
 
-
 class SupportloopAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI document says that every error response is application/problem+json."""
 
