@@ -42,8 +42,14 @@ def smtp_server():
     from aiosmtpd.controller import Controller
 
     handler = CapturingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    for attempt in range(3):  # another process may take the free port between our check and the bind
+        controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+        try:
+            controller.start()
+            break
+        except Exception:
+            if attempt == 2:
+                raise
     yield controller, handler
     controller.stop()
 
