@@ -69,3 +69,27 @@ def test_reply_goes_to_the_address_the_customer_last_wrote_from(mailbox, make_us
         reply = ticket_reply(ticket=ticket, actor=make_user("agent"), body="Hi")
     assert mailoutbox[-1].to == ["anna@home.test"]
     assert Message.objects.get(pk=reply.pk).delivery_status == DeliveryStatus.SENT
+
+
+def test_a_failed_attempt_is_rescheduled_with_backoff_on_a_scheduling_backend(mailbox, make_user, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks import default_task_backend
+
+    from supportloop.mail.tasks import message_send_task
+    from supportloop.mail.testing import free_port
+
+    ticket = Ticket.objects.get(pk=inbound_ingest(raw=mail("c1@acme.test"), mailbox=mailbox).ticket_id)
+    reply = ticket_reply(ticket=ticket, actor=make_user("agent"), body="Hi")  # on_commit not run: nothing sent
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    before = timezone.now()
+    assert message_send_task.call(message_id=reply.pk) is False
+    reply.refresh_from_db()
+    assert reply.delivery_status == DeliveryStatus.PENDING
+    assert reply.delivery_error.startswith("attempt 1 of 5 failed, retrying: ConnectionRefusedError")
+    [queued] = default_task_backend.results
+    assert queued.kwargs == {"message_id": reply.pk, "attempt": 2}
+    assert before + timedelta(seconds=29) < queued.task.run_after < timezone.now() + timedelta(seconds=31)
