@@ -5,3 +5,8 @@ class TicketsConfig(AppConfig):
     name = "supportloop.tickets"
     label = "tickets"
     verbose_name = "Tickets"
+
+    def ready(self) -> None:
+        from supportloop.tickets.taxonomy_index import connect_invalidation
+
+        connect_invalidation()

@@ -156,7 +156,7 @@ def ticket_create(
     created_at: datetime | None = None,
 ) -> Ticket:
     """Open a ticket with its first message. The requester is matched or created by email."""
-    change_seq_next()  # the first lock of the transaction, before the ticket number's (see change_seq_next)
+    seq = change_seq_next()  # the first lock of the transaction, before the ticket number's (see change_seq_next)
     subject = clean_text(subject, field="subject", required=True, max_length=SUBJECT_MAX).strip()
     text, html = _body_pair(body, body_html)
     _choice(channel, Channel, "channel")
@@ -173,9 +173,10 @@ def ticket_create(
         if not requester_email:
             raise ValidationFailed("A ticket needs a requester email.", errors={"requester_email": "required"})
         requester_email = normalize_email(requester_email, field="requester_email")
-        requester, _created = contact_get_or_create_by_email(email=requester_email, name=requester_name,
-                                                             language=language, actor=actor)
-    seq = change_seq_next()  # again: the ticket comes after a contact created above, in feed order
+        requester, created = contact_get_or_create_by_email(email=requester_email, name=requester_name,
+                                                            language=language, actor=actor)
+        if created:
+            seq = change_seq_next()  # the new contact took a value; the ticket comes after it in the feed
     now = created_at or timezone.now()
     ticket = Ticket.objects.create(
         number=counter_next(name="ticket"),
