@@ -5,8 +5,8 @@ from django.db import models
 URL_FIELD = {models.URLField: {"assume_scheme": "https"}}
 
 from supportloop.feedback.models import (
-    BugReport, ClosingNotice, EngineeringLink, Evidence, FeedbackItem, FeedbackSettings, ItemStats, ItemWeek,
-    NoticeTemplate, PickListOption, StatusChange,
+    BugReport, ClosingNotice, EngineeringLink, Evidence, FeedbackItem, FeedbackSettings, ItemPlanStats, ItemStats,
+    ItemWeek, NoticeTemplate, PickListOption, StatusChange,
 )
 
 
@@ -80,6 +80,13 @@ class EngineeringLinkAdmin(admin.ModelAdmin):
 @admin.register(ItemStats)
 class ItemStatsAdmin(admin.ModelAdmin):
     list_display = ("item", "mentions", "unique_contacts", "unique_companies", "mrr", "last_heard")
+    raw_id_fields = ("item",)
+
+
+@admin.register(ItemPlanStats)
+class ItemPlanStatsAdmin(admin.ModelAdmin):
+    list_display = ("item", "plan", "mentions", "unique_contacts", "unique_companies", "mrr", "last_heard")
+    list_filter = ("plan",)
     raw_id_fields = ("item",)
 
 

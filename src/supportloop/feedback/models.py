@@ -164,6 +164,13 @@ class Evidence(models.Model):
             models.Index("item", "contact", name="feedback_ev_item_contact_idx"),
             models.Index("item", "company", name="feedback_ev_item_company_idx"),
             models.Index("created_at", "item", name="feedback_ev_time_item_idx"),
+            # Covering indexes for the live ranking with a period (and plan) filter: index-only scans that read
+            # every figure's column without touching the table (PostgreSQL; other databases skip INCLUDE
+            # indexes and keep the plain ones above).
+            models.Index(fields=["created_at", "item"], include=["contact", "company", "importance"],
+                         name="feedback_ev_time_cover_idx"),
+            models.Index(fields=["company", "created_at"], include=["item", "contact", "importance"],
+                         name="feedback_ev_company_cover_idx"),
         ]
 
     def __str__(self) -> str:
@@ -232,6 +239,11 @@ class ItemStats(models.Model):
     recent_4w = models.PositiveIntegerField(default=0)
     previous_4w = models.PositiveIntegerField(default=0)
     trend_week = models.DateField(null=True, blank=True, db_index=True)
+    # The ItemPlanStats rows of this item exist (False after a bulk load or the migration that added them: the
+    # first plan-filtered ranking computes them). `plan_overlap`: some contact of this item was heard through
+    # companies now on different plans, so per-plan contact counts cannot be added up for a multi-plan filter.
+    plans_computed = models.BooleanField(default=False, db_index=True)
+    plan_overlap = models.BooleanField(default=False)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -257,6 +269,39 @@ class ItemWeek(models.Model):
 
     def __str__(self) -> str:
         return f"FB-{self.item_id} {self.week_start}: {self.mentions}"
+
+
+class ItemPlanStats(models.Model):
+    """Rollup of an item's evidence per CURRENT plan of the evidence's company (evidence without a company has no row).
+
+    Why: ranking with a plan filter must not aggregate 1,000,000 evidence rows. Same figures as ItemStats over the
+    evidence whose company is now on `plan`; rebuilt by `rollups.stats_recompute` with ItemStats, and for the
+    items of companies whose plan or MRR changed by `rollups.stats_refresh_stale_mrr()`. Companies are on one
+    plan, so mentions, companies and MRR add up across plans; contacts add up unless ItemStats.plan_overlap.
+    """
+
+    item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="plan_stats")
+    plan = models.CharField(max_length=20, choices=Plan.choices)
+    mentions = models.PositiveIntegerField(default=0)
+    unique_contacts = models.PositiveIntegerField(default=0)
+    unique_companies = models.PositiveIntegerField(default=0)
+    blocker_contacts = models.PositiveIntegerField(default=0)
+    mrr = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    first_heard = models.DateTimeField(null=True, blank=True)
+    last_heard = models.DateTimeField(null=True, blank=True)
+    recent_4w = models.PositiveIntegerField(default=0)
+    previous_4w = models.PositiveIntegerField(default=0)
+    trend_week = models.DateField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["item_id", "plan"]
+        verbose_name = _("item statistics per plan")
+        verbose_name_plural = _("item statistics per plan")
+        constraints = [models.UniqueConstraint(fields=["item", "plan"], name="%(app_label)s_%(class)s_unique")]
+        indexes = [models.Index("plan", "item", name="feedback_planstats_plan_idx")]
+
+    def __str__(self) -> str:
+        return f"FB-{self.item_id} {self.plan}: {self.mentions} mentions"
 
 
 class FeedbackSettings(models.Model):

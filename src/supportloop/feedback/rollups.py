@@ -10,7 +10,7 @@ Counting an item's evidence (the one definition, used live for one item and to r
 - weekly mentions bucketed by the Monday of the week in the workspace time zone.
 
 Services call `stats_recompute(item_ids=...)` in the same transaction as any evidence change, merge or
-deletion, so the rollups are exact. Recomputing one item reads only that item's evidence (index on item).
+deletion, so the rollups are exact (ItemStats, ItemWeek and the per-plan ItemPlanStats). Recomputing one item reads only that item's evidence (index on item).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from supportloop.customers.models import Company
 from supportloop.feedback.choices import Importance
-from supportloop.feedback.models import Evidence, FeedbackItem, FeedbackSettings, ItemStats, ItemWeek
+from supportloop.feedback.models import Evidence, FeedbackItem, FeedbackSettings, ItemPlanStats, ItemStats, ItemWeek
 
 WEEKS = 12
 
@@ -114,6 +114,79 @@ def stats_recompute(*, item_ids: Iterable[int]) -> None:
         ItemStats.objects.bulk_create(stats)
         ItemWeek.objects.filter(item_id__in=chunk).delete()
         ItemWeek.objects.bulk_create(weeks, batch_size=2000)
+        _plan_rows_recompute(chunk)
+
+
+def _plan_rows_recompute(ids: list[int]) -> None:
+    """Rebuild the ItemPlanStats rows (figures per current company plan) and the plan_overlap flag of items.
+
+    Same definitions as ItemStats, over the evidence whose company is now on each plan. MRR: the distinct
+    (item, company) pairs with the company's current plan and MRR, summed once per company.
+    """
+    weeks = week_starts()
+    recent_from, previous_from = week_bounds_dt(weeks[-4]), week_bounds_dt(weeks[-8])
+    week = current_week()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        evidence = Evidence.objects.filter(item_id__in=chunk, company_id__isnull=False).order_by()
+        rows = {}
+        for r in evidence.values("item_id", plan=F("company__plan")).annotate(
+                **figure_aggregates(),
+                recent_4w=Count("id", filter=Q(created_at__gte=recent_from)),
+                previous_4w=Count("id", filter=Q(created_at__gte=previous_from, created_at__lt=recent_from))):
+            rows[(r["item_id"], r["plan"])] = ItemPlanStats(
+                item_id=r["item_id"], plan=r["plan"], mentions=r["mentions"], unique_contacts=r["unique_contacts"],
+                unique_companies=r["unique_companies"], blocker_contacts=r["blocker_contacts"],
+                first_heard=r["first_heard"], last_heard=r["last_heard"], recent_4w=r["recent_4w"],
+                previous_4w=r["previous_4w"], trend_week=week, mrr=Decimal("0"))
+        pairs = evidence.values_list("item_id", "company_id", "company__plan", "company__mrr").distinct()
+        for item_id, _company_id, plan, mrr in pairs:
+            rows[(item_id, plan)].mrr += mrr or Decimal("0")
+        overlap = set(evidence.filter(contact_id__isnull=False).values("item_id", "contact_id")
+                      .annotate(plans=Count("company__plan", distinct=True)).filter(plans__gt=1)
+                      .values_list("item_id", flat=True).distinct())
+        ItemPlanStats.objects.filter(item_id__in=chunk).delete()
+        ItemPlanStats.objects.bulk_create(rows.values(), batch_size=2000)
+        ItemStats.objects.filter(item_id__in=chunk).update(plans_computed=True, plan_overlap=False)
+        if overlap:
+            ItemStats.objects.filter(item_id__in=overlap).update(plan_overlap=True)
+
+
+def plan_stats_fill_missing() -> int:
+    """Compute the per-plan rollups of items that have none yet (after the migration or a bulk load).
+
+    One indexed probe when every item has them; returns the number of items computed.
+    """
+    ids = list(ItemStats.objects.filter(plans_computed=False).values_list("item_id", flat=True))
+    if ids:
+        with transaction.atomic():
+            _plan_rows_recompute(sorted(ids))
+    return len(ids)
+
+
+def plan_stats_refresh_stale_trend() -> int:
+    """Recompute the 4-week trend of per-plan rows computed in an earlier week (once a week); returns rows.
+
+    Counts the plan's evidence of the last 8 weeks per row (index on evidence (item, time)).
+    """
+    week = current_week()
+    stale = ItemPlanStats.objects.filter(Q(trend_week__isnull=True) | ~Q(trend_week=week))
+    if not stale.exists():
+        return 0
+    starts = week_starts()
+    recent_from, previous_from = week_bounds_dt(starts[-4]), week_bounds_dt(starts[-8])
+
+    def window(lo: datetime, hi: datetime | None):
+        rows = Evidence.objects.filter(item_id=OuterRef("item_id"), company__plan=OuterRef("plan"),
+                                       created_at__gte=lo)
+        if hi is not None:
+            rows = rows.filter(created_at__lt=hi)
+        total = rows.order_by().values("item_id").annotate(n=Count("id")).values("n")[:1]
+        return Coalesce(Subquery(total), Value(0))
+
+    with transaction.atomic():
+        return stale.update(recent_4w=window(recent_from, None), previous_4w=window(previous_from, recent_from),
+                            trend_week=week)
 
 
 def current_week() -> date:
@@ -190,7 +263,7 @@ def stats_refresh_stale_mrr(*, settings_row: FeedbackSettings | None = None) -> 
             FeedbackSettings.objects.filter(pk=row.pk).update(mrr_watermark=timezone.now())
         return 0
     changed = qs.values("pk")
-    item_ids = list(Evidence.objects.filter(company_id__in=changed).values_list("item_id", flat=True).distinct())
+    item_ids = sorted(Evidence.objects.filter(company_id__in=changed).values_list("item_id", flat=True).distinct())
     if item_ids:
         with transaction.atomic():
             for start in range(0, len(item_ids), 500):
@@ -199,5 +272,7 @@ def stats_refresh_stale_mrr(*, settings_row: FeedbackSettings | None = None) -> 
                            .annotate(m=mrr_subquery(OuterRef(OuterRef("pk")))).values_list("pk", "m"))
                 for item_id, value in mrr.items():
                     ItemStats.objects.filter(item_id=item_id).update(mrr=value or Decimal("0"))
+            # A company may have changed plan as well as MRR: its items' per-plan rows move between plans.
+            _plan_rows_recompute(item_ids)
     FeedbackSettings.objects.filter(pk=row.pk).update(mrr_watermark=latest)
     return len(item_ids)

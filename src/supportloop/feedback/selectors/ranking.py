@@ -5,22 +5,25 @@ Counting rules live in rollups.py; the score formula in docs/feedback-scoring.md
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timezone as dt_timezone
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, ExpressionWrapper, F, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    Count, Exists, ExpressionWrapper, F, FloatField, IntegerField, Max, Min, OuterRef, Q, QuerySet, Sum, Value,
+)
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from supportloop.core.errors import ValidationFailed
 from supportloop.customers.choices import Plan
 from supportloop.customers.models import Company
-from supportloop.feedback.choices import ItemStatus, Kind
-from supportloop.feedback.models import Evidence, FeedbackItem, FeedbackSettings, ItemWeek
+from supportloop.feedback.choices import Importance, ItemStatus, Kind
+from supportloop.feedback.models import Evidence, FeedbackItem, FeedbackSettings, ItemStats, ItemWeek
 from supportloop.feedback.rollups import (
-    WEEKS, feedback_settings, figure_aggregates, stats_refresh_stale_mrr, stats_refresh_stale_trend, week_bounds_dt,
-    week_start, week_starts,
+    WEEKS, feedback_settings, plan_stats_fill_missing, plan_stats_refresh_stale_trend, stats_refresh_stale_mrr,
+    stats_refresh_stale_trend, week_bounds_dt, week_start, week_starts,
 )
 from supportloop.tickets.models import ProductArea, ProductFeature
 
@@ -201,8 +204,52 @@ def _rollup_queryset(*, kind=None, product_area=None, status=None, product_featu
     )
 
 
-def _mrr_by_item(evidence: QuerySet[Evidence]) -> dict[int, Decimal]:
-    """SUM of current company MRR per item over the DISTINCT (item, company) pairs of the given evidence.
+def _plan_rollup_queryset(plans: list[str], *, kind=None, product_area=None, status=None, product_feature=None,
+                          owner=None, q=None, weights: FeedbackSettings | None = None) -> QuerySet:
+    """Ranking with a plan filter (no period) from the per-plan rollups: items joined to their ItemPlanStats rows
+    of the chosen plans, summed per item (one row per plan at most, so ≤ 4 rows per item).
+
+    Exact because a company is on one plan (mentions, companies, MRR add up) and, for several plans, only when
+    no contact of the item spans plans (ItemStats.plan_overlap; the caller checks it).
+    """
+    weights = weights or feedback_settings()
+    items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
+                          product_feature=product_feature, owner=owner, q=q)
+    return items.filter(plan_stats__plan__in=plans).annotate(
+        mentions=Sum("plan_stats__mentions"),
+        unique_contacts=Sum("plan_stats__unique_contacts"),
+        unique_companies=Sum("plan_stats__unique_companies"),
+        blocker_contacts=Sum("plan_stats__blocker_contacts"),
+        mrr=Sum("plan_stats__mrr"),
+        first_heard=Min("plan_stats__first_heard"),
+        last_heard=Max("plan_stats__last_heard"),
+        recent_4w=Sum("plan_stats__recent_4w"),
+        previous_4w=Sum("plan_stats__previous_4w"),
+    ).annotate(
+        growth=ExpressionWrapper(F("recent_4w") - F("previous_4w"), output_field=IntegerField()),
+        score=score_expression(weights, contacts=F("unique_contacts"), companies=F("unique_companies"),
+                               mrr=F("mrr"), blockers=F("blocker_contacts"), recent=F("recent_4w"),
+                               previous=F("previous_4w")),
+    )
+
+
+def _fetch(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _as_datetime(value):
+    """Raw cursors give SQLite timestamps as text; PostgreSQL gives aware datetimes."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, dt_timezone.utc)
+    return value
+
+
+def _company_figures_by_item(evidence: QuerySet[Evidence]) -> dict[int, tuple[int, Decimal]]:
+    """Distinct companies and the SUM of their current MRR per item, over the DISTINCT (item, company) pairs.
 
     Two-level aggregate in one statement; a correlated subquery per item would be re-evaluated per evidence row
     once grouped, and SUM(DISTINCT mrr) would merge companies paying the same amount.
@@ -210,11 +257,32 @@ def _mrr_by_item(evidence: QuerySet[Evidence]) -> dict[int, Decimal]:
     pairs = evidence.filter(company_id__isnull=False).order_by().values("item_id", "company_id").distinct()
     inner, params = pairs.query.sql_with_params()
     table = connection.ops.quote_name(Company._meta.db_table)
-    sql = (f"SELECT p.item_id, SUM(c.mrr) FROM ({inner}) p INNER JOIN {table} c ON c.id = p.company_id "
+    sql = (f"SELECT p.item_id, COUNT(*), SUM(c.mrr) FROM ({inner}) p INNER JOIN {table} c ON c.id = p.company_id "
            f"GROUP BY p.item_id")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {item_id: Decimal(str(total or 0)) for item_id, total in cursor.fetchall()}
+    return {item_id: (n, Decimal(str(total or 0))) for item_id, n, total in _fetch(sql, params)}
+
+
+def _contact_figures_by_item(evidence: QuerySet[Evidence], recent_from, previous_from) -> dict[int, dict]:
+    """Mentions, distinct contacts, blocker contacts, first/last heard and the trend per item, in two levels:
+    GROUP BY (item, contact) then GROUP BY item. The inner level is a hash aggregate fed by an index-only scan;
+    it replaces COUNT(DISTINCT), which sorts every item's rows. A NULL contact forms one inner group that
+    counts its mentions but is not a contact (as COUNT(DISTINCT contact) ignores NULL).
+    """
+    blocker = Q(importance=Importance.BLOCKER)
+    pairs = evidence.order_by().values("item_id", "contact_id").annotate(
+        n=Count("id"), b=Count("id", filter=blocker), f=Min("created_at"), l=Max("created_at"),
+        r=Count("id", filter=Q(created_at__gte=recent_from)),
+        p=Count("id", filter=Q(created_at__gte=previous_from, created_at__lt=recent_from)))
+    inner, params = pairs.query.sql_with_params()
+    sql = ("SELECT s.item_id, SUM(s.n), COUNT(s.contact_id), "
+           "SUM(CASE WHEN s.b > 0 AND s.contact_id IS NOT NULL THEN 1 ELSE 0 END), MIN(s.f), MAX(s.l), "
+           f"SUM(s.r), SUM(s.p) FROM ({inner}) s GROUP BY s.item_id")
+    out = {}
+    for item_id, n, contacts, blockers, first, last, recent, previous in _fetch(sql, params):
+        out[item_id] = {"mentions": int(n), "unique_contacts": int(contacts), "blocker_contacts": int(blockers or 0),
+                        "first_heard": _as_datetime(first), "last_heard": _as_datetime(last),
+                        "recent_4w": int(recent or 0), "previous_4w": int(previous or 0)}
+    return out
 
 
 @contextmanager
@@ -227,7 +295,7 @@ def _more_sort_memory():
 
 
 def _live_rows(*, kind=None, product_area=None, status=None, plan=None, since=None, until=None,
-               product_feature=None, owner=None, q=None) -> list[dict]:
+               product_feature=None, owner=None, q=None, item_ids=None) -> list[dict]:
     """Ranking rows aggregated live from the evidence matching a plan or period filter (exact, no rollup)."""
     weights = feedback_settings()
     weeks = week_starts()
@@ -237,19 +305,17 @@ def _live_rows(*, kind=None, product_area=None, status=None, plan=None, since=No
     evidence = Evidence.objects.filter(_evidence_q(plan=plan, since=since, until=until))
     if any(v not in (None, "", [], ()) for v in (kind, product_area, status, product_feature, owner, q)):
         evidence = evidence.filter(item__in=items.values("pk"))
+    if item_ids is not None:
+        evidence = evidence.filter(item_id__in=item_ids)
     # (Without item filters no join is needed: merged items keep no evidence, their rows moved to the target.)
     with transaction.atomic(), _more_sort_memory():
-        figures = {row["item_id"]: row for row in evidence.order_by().values("item_id").annotate(
-            **figure_aggregates(),
-            recent_4w=Count("id", filter=Q(created_at__gte=recent_from)),
-            previous_4w=Count("id", filter=Q(created_at__gte=previous_from, created_at__lt=recent_from)),
-        )}
-        mrr = _mrr_by_item(evidence)
+        figures = _contact_figures_by_item(evidence, recent_from, previous_from)
+        companies = _company_figures_by_item(evidence)
     rows = [row for row in items.values("id", "title", "kind", "status", "product_area_id", "product_feature_id",
                                         "owner_id", "is_public", "created_at") if row["id"] in figures]
     for row in rows:
-        row.update({k: v for k, v in figures[row["id"]].items() if k != "item_id"})
-        row["mrr"] = mrr.get(row["id"], Decimal("0"))
+        row.update(figures[row["id"]])
+        row["unique_companies"], row["mrr"] = companies.get(row["id"], (0, Decimal("0")))
         row["growth"] = row["recent_4w"] - row["previous_4w"]
         row["score"] = score_of(row, weights)
     return rows
@@ -286,6 +352,21 @@ def _weekly_for(ids: list[int], evidence_filter: Q | None) -> dict[int, list[int
     return out
 
 
+def _plan_rollups_exact(plans: list[str], filters: dict) -> bool:
+    """Bring the per-plan rollups up to date; False when they cannot answer exactly (then aggregate live).
+
+    Several plans: a contact heard through companies now on different plans would be counted once per plan,
+    so items flagged plan_overlap send the ranking to the live aggregation (rare: the contact moved company).
+    """
+    stats_refresh_stale_mrr()
+    plan_stats_fill_missing()
+    plan_stats_refresh_stale_trend()
+    if len(set(plans)) < 2:
+        return True
+    items = _item_filters(FeedbackItem.objects.order_by(), **filters)
+    return not ItemStats.objects.filter(plan_overlap=True, item__in=items.values("pk")).exists()
+
+
 def feedback_ranking(*, kind=None, product_area=None, status=None, plan=None, since=None, until=None,
                      sort: str = "score", limit: int = 50, offset: int = 0, order: str | None = None,
                      product_feature=None, owner=None, q: str | None = None) -> list[dict]:
@@ -298,19 +379,26 @@ def feedback_ranking(*, kind=None, product_area=None, status=None, plan=None, si
     recent_4w, previous_4w, first_heard, last_heard, blocker_contacts, product_area_id, owner_id.
 
     Without a plan or period filter the rollups answer (one query for the page, one for its weekly counts);
-    with one, the matching evidence is aggregated live (two grouped queries) and sorted in Python.
+    with a plan filter alone, the per-plan rollups (ItemPlanStats); with a period, the matching evidence is
+    aggregated live (two grouped queries over covering indexes) and sorted in Python.
     """
     limit = max(1, min(int(limit), 500))
     offset = max(0, int(offset))
     evq = _evidence_q(plan=plan, since=since, until=until)
     filters = dict(kind=kind, product_area=product_area, status=status, product_feature=product_feature,
                    owner=owner, q=q)
+    plans = _as_list(plan)
     if evq is None:
         ordering = _order(sort, order)
         weights = feedback_settings()
         stats_refresh_stale_mrr(settings_row=weights)
         stats_refresh_stale_trend()
         rows = list(_rollup_queryset(**filters, weights=weights).order_by(*ordering).values(*ROW_FIELDS)[offset:offset + limit])
+    elif plans and since is None and until is None and _plan_rollups_exact(plans, filters):
+        ordering = _order(sort, order)
+        weights = feedback_settings()
+        rows = list(_plan_rollup_queryset(plans, **filters, weights=weights).order_by(*ordering)
+                    .values(*ROW_FIELDS)[offset:offset + limit])
     else:
         rows = _python_sort(_live_rows(**filters, plan=plan, since=since, until=until), sort, order)
         rows = rows[offset:offset + limit]
