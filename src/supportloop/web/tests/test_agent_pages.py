@@ -155,6 +155,23 @@ def test_replies_and_notes_are_visually_distinct(ws, client_for):
     assert re.search(r'<article class="msg customer"[^>]*aria-label="Public reply"', html)
 
 
+def test_an_attachment_in_the_thread_downloads_with_the_agents_session(ws, client_for):
+    from supportloop.tickets.services import attachment_add
+    from supportloop.tickets.services.tickets import IncomingFile
+
+    (t,) = ws.tickets_make(1)
+    attachment = attachment_add(message=t.messages.first(), files=[IncomingFile("log 1.txt", b"line\n")],
+                                actor=ws.agent)[0]
+    client = client_for(ws.agent)
+    html = client.get(f"/t/{t.number}/").content.decode()
+    href = f"/api/v1/tickets/{t.number}/attachments/{attachment.pk}"
+    assert f'href="{href}"' in html
+    response = client.get(href)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"line\n"
+    assert "attachment" in response["Content-Disposition"]
+
+
 def test_user_text_is_escaped_and_only_sanitised_html_is_rendered(ws, client_for):
     from supportloop.tickets.services import ticket_create
 
