@@ -217,6 +217,7 @@ def main():
         ("plan filter: pro + enterprise by MRR (per-plan rollups)", lambda: feedback_ranking(
             plan=["pro", "enterprise"], sort="mrr")),
         ("plan filter: enterprise, one product area", lambda: feedback_ranking(plan="enterprise", product_area=area)),
+        ("count for the pager, plan enterprise", lambda: [feedback_ranking_count(plan="enterprise")]),
         ("period filter: last 30 days (live SQL)", lambda: feedback_ranking(since=now - timedelta(days=30))),
         ("period filter: last 4 weeks, one product area (live SQL)", lambda: feedback_ranking(
             since=now - timedelta(weeks=4), product_area=area)),

@@ -20,7 +20,7 @@ from supportloop.core.errors import ValidationFailed
 from supportloop.customers.choices import Plan
 from supportloop.customers.models import Company
 from supportloop.feedback.choices import Importance, ItemStatus, Kind
-from supportloop.feedback.models import Evidence, FeedbackItem, FeedbackSettings, ItemStats, ItemWeek
+from supportloop.feedback.models import Evidence, FeedbackItem, FeedbackSettings, ItemPlanStats, ItemStats, ItemWeek
 from supportloop.feedback.rollups import (
     WEEKS, feedback_settings, plan_stats_fill_missing, plan_stats_refresh_stale_trend, stats_refresh_stale_mrr,
     stats_refresh_stale_trend, week_bounds_dt, week_start, week_starts,
@@ -417,6 +417,12 @@ def feedback_ranking_count(*, kind=None, product_area=None, status=None, plan=No
     items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
                           product_feature=product_feature, owner=owner, q=q)
     evq = _evidence_q(plan=plan, since=since, until=until)
-    if evq is not None:
+    plans = _as_list(plan)
+    if evq is not None and plans and since is None and until is None:
+        # A per-plan rollup row exists exactly when the item has evidence from a company now on that plan.
+        stats_refresh_stale_mrr()
+        plan_stats_fill_missing()
+        items = items.filter(Exists(ItemPlanStats.objects.filter(item_id=OuterRef("pk"), plan__in=plans)))
+    elif evq is not None:
         items = items.filter(Exists(Evidence.objects.filter(evq, item_id=OuterRef("pk"))))
     return items.count()

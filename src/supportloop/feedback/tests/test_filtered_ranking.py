@@ -103,6 +103,7 @@ def test_plan_filter_follows_a_company_changing_plan_and_mrr(world):
     # By hand: Ann, Bob (Acme 3000) and Cho (Globex 1000): 3 contacts, 2 companies, 4000.
     assert (row["unique_contacts"], row["unique_companies"], row["mrr"]) == (3, 2, Decimal("4000.00"))
     assert row == recount(export.pk, plans=["enterprise"])
+    assert (selectors.feedback_ranking_count(plan="pro"), selectors.feedback_ranking_count(plan="enterprise")) == (0, 1)
     # The evidence keeps the plan it was heard on.
     assert set(Evidence.objects.filter(item=export, company=world["acme"]).values_list("company_plan", flat=True)) \
         == {"pro"}
