@@ -164,13 +164,11 @@ class Evidence(models.Model):
             models.Index("item", "contact", name="feedback_ev_item_contact_idx"),
             models.Index("item", "company", name="feedback_ev_item_company_idx"),
             models.Index("created_at", "item", name="feedback_ev_time_item_idx"),
-            # Covering indexes for the live ranking with a period (and plan) filter: index-only scans that read
-            # every figure's column without touching the table (PostgreSQL; other databases skip INCLUDE
-            # indexes and keep the plain ones above).
+            # Covering index for the live ranking with a period filter: index-only scans that read every
+            # figure's column without touching the table (PostgreSQL; other databases skip INCLUDE indexes
+            # and keep the plain one above).
             models.Index(fields=["created_at", "item"], include=["contact", "company", "importance"],
                          name="feedback_ev_time_cover_idx"),
-            models.Index(fields=["company", "created_at"], include=["item", "contact", "importance"],
-                         name="feedback_ev_company_cover_idx"),
         ]
 
     def __str__(self) -> str:
