@@ -16,6 +16,16 @@ import pytest
 # plain synchronous calls, so allow them.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# CI runs these beside a second xdist worker on 2 cores: allow slow pages rather than flake. Playwright's
+# `expect` keeps its own timeout (5 s by default), separate from the context's.
+ACTION_TIMEOUT_MS = 30_000
+try:
+    from playwright.sync_api import expect as _expect
+
+    _expect.set_options(timeout=ACTION_TIMEOUT_MS)
+except ImportError:  # the browser tests then fail at their fixture with a clear message
+    pass
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -54,7 +64,7 @@ def browse(request, chromium, live_server):
     def _open(user=None, *, locale: str = "en-US", width: int = 1280):
         context = chromium.new_context(viewport={"width": width, "height": 900}, locale=locale,
                                        base_url=live_server.url)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
