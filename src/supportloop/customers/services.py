@@ -174,8 +174,9 @@ def contact_get_or_create_by_email(*, email: str, name: str = "", language: str 
         return existing.contact, False
     try:
         with transaction.atomic():
-            return contact_create(name=name or clean.split("@")[0], emails=[clean], language=language,
-                                  actor=actor), True
+            # contact_create's body without its own atomic: this block is already its savepoint (one, not two).
+            return contact_create.__wrapped__(name=name or clean.split("@")[0], emails=[clean], language=language,
+                                              actor=actor), True
     except (Conflict, IntegrityError):
         # Another request created the same address between our read and our write.
         return ContactEmail.objects.select_related("contact__company").get(email=clean).contact, False

@@ -21,6 +21,7 @@ from supportloop.mail.choices import ImapSecurity, InboundSource, QuarantineReas
 from supportloop.mail.crypto import mailbox_password
 from supportloop.mail.models import Mailbox
 from supportloop.mail.services import inbound_ingest, quarantine_store
+from supportloop.mail.services.inbound import autoresponses_batched
 from supportloop.mail.threader import our_addresses
 
 logger = logging.getLogger("supportloop.mail")
@@ -126,7 +127,8 @@ def mailbox_poll(mailbox: Mailbox, *, client: IMAPClient | None = None, batch_si
             chunk = uids[start:start + batch_size]
             bodies = client.fetch(chunk, ["BODY.PEEK[]"])
             stats.fetched += len(bodies)
-            done = _ingest_batch(mailbox, chunk, bodies, stats)
+            with autoresponses_batched():  # the batch's acknowledgements: one transaction after its commit
+                done = _ingest_batch(mailbox, chunk, bodies, stats)
             # Committed: now the server may be told.
             _after_commit(client, mailbox, done)
         Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_poll_error="")

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -96,10 +99,16 @@ def _rate_limited(mailbox: Mailbox | None, sender: str) -> bool:
     return InboundMail.objects.filter(sender=sender, received_at__gte=since).count() >= mailbox.rate_limit_messages
 
 
-def _already_ingested(key: str, release: bool) -> bool:
+def _already_ingested(key: str, release: bool, message_id: str = "") -> bool:
+    """Seen before: a ledger row with this key or (not for a release) a ticket message with this Message-ID,
+    our own sent message coming back (Bcc to the mailbox) or one received before the ledger existed.
+    Both checks are one statement (a UNION), one round trip per message."""
     if release:
         return InboundMail.objects.filter(message_key=key).exclude(outcome=InboundOutcome.QUARANTINED).exists()
-    return InboundMail.objects.filter(message_key=key).exists()
+    ledger = InboundMail.objects.filter(message_key=key).values_list("pk")
+    if not message_id:
+        return ledger.exists()
+    return ledger.union(Message.objects.filter(external_message_id=message_id).values_list("pk"), all=True).exists()
 
 
 def _ledger(key: str, *, mailbox, source, imap_uid, sender, subject, outcome, automatic="", ticket=None,
@@ -138,8 +147,13 @@ def _new_ticket(parsed: ParsedMail, *, contact, mailbox: Mailbox | None, ours: s
     if html and notes:
         html += "<p>" + escape(notes).replace("\n", "<br>") + "</p>"
     if requester_emails is None:
-        requester_emails = set(ContactEmail.objects.filter(contact=contact).values_list("email", flat=True))
-    ticket = ticket_create(
+        # Only needed to keep the requester's own addresses out of the followers: no query without candidates.
+        if any(base_address(a) not in ours and a != sender for a in [*parsed.to, *parsed.cc]):
+            requester_emails = set(ContactEmail.objects.filter(contact=contact).values_list("email", flat=True))
+        else:
+            requester_emails = set()
+    # ticket_create's body without its own savepoint: the caller's (_ingest) is the one that rolls back.
+    ticket = ticket_create.__wrapped__(
         subject=parsed.subject.strip() or NO_SUBJECT, body=text, body_html=html if parsed.text.strip() or html
         else "", requester=contact, channel=Channel.EMAIL, language=parsed.language or contact.language,
         followers=_followers(parsed, ours, sender, requester_emails), external_message_id=external_id,
@@ -152,8 +166,7 @@ def _new_ticket(parsed: ParsedMail, *, contact, mailbox: Mailbox | None, ours: s
                      changes={"follow_up_of": [None, follow_up_of.number]})
     if mailbox is not None:
         TicketMailbox.objects.create(ticket=ticket, mailbox=mailbox)
-    message = Message.objects.only("pk", "ticket_id").get(ticket=ticket)
-    return ticket, message
+    return ticket, ticket.first_message
 
 
 def _threaded(parsed: ParsedMail, *, ticket: Ticket, contact, ours: set[str], sender: str,
@@ -169,7 +182,8 @@ def _threaded(parsed: ParsedMail, *, ticket: Ticket, contact, ours: set[str], se
     if sender not in requester_emails and _valid_email(sender):
         new_followers.append(sender)  # a Cc'd colleague who answers stays on the thread
     merged = list(dict.fromkeys([*ticket.followers, *new_followers]))[:MAX_FOLLOWERS]
-    message = message_add_from_contact(
+    # Without its own savepoint, as in _new_ticket.
+    message = message_add_from_contact.__wrapped__(
         ticket=ticket, contact=contact, body=body, body_html="", body_original=original or body,
         channel=Channel.EMAIL, external_message_id=external_id,
         cc=[a for a in parsed.cc if _valid_email(a)][:MAX_FOLLOWERS], attachments=parsed.attachments,
@@ -191,6 +205,45 @@ def _enqueue_autoresponse(ticket_id: int) -> None:
     autoresponse_send_task.enqueue(ticket_id=ticket_id)
 
 
+# Ticket ids whose acknowledgement waits for the end of an autoresponses_batched() block (None: no block).
+_pending_autoresponses: ContextVar[list[int] | None] = ContextVar("pending_autoresponses", default=None)
+
+
+def _autoresponse_committed(ticket_id: int) -> None:
+    """on_commit hook of a new ticket: enqueue its acknowledgement now, or collect it for the batch."""
+    pending = _pending_autoresponses.get()
+    if pending is None:
+        _enqueue_autoresponse(ticket_id)
+    else:
+        pending.append(ticket_id)
+
+
+@contextmanager
+def autoresponses_batched() -> Iterator[None]:
+    """Acknowledgements of tickets committed inside the block are enqueued when it ends, all in one
+    transaction: one commit for a poller's batch instead of one per ticket (each task row is a write).
+    Only tickets whose transaction committed are collected (the hooks run on commit)."""
+    pending: list[int] = []
+    token = _pending_autoresponses.set(pending)
+    try:
+        yield
+    finally:
+        _pending_autoresponses.reset(token)
+        if pending:
+            with transaction.atomic():
+                for ticket_id in pending:
+                    _enqueue_autoresponse(ticket_id)
+
+
+class _Abort(Exception):
+    """The writes for a message failed: roll them back, then quarantine it with this reason."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(reason, detail)
+        self.reason, self.detail = reason, detail
+
+
+@transaction.atomic
 def _quarantine(raw, ctx: dict, reason: str, detail: str, *, parsed: ParsedMail | None) -> IngestResult:
     key = ctx["key"]
     row = quarantine_store(raw=raw, reason=reason, detail=detail, mailbox=ctx["mailbox"], source=ctx["source"],
@@ -228,7 +281,6 @@ def _key_of(raw: bytes) -> str:
         return "sha256:" + hashlib.sha256(raw or b"").hexdigest()
 
 
-@transaction.atomic
 def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int | None, release: bool,
             ours: set[str] | None) -> IngestResult:
     try:
@@ -240,7 +292,8 @@ def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int |
         logger.exception("parser failed")
         parsed, problem = None, (QuarantineReason.UNPARSEABLE, f"parser error: {exc!r}")
     key = parsed.message_key if parsed is not None else "sha256:" + hashlib.sha256(raw or b"").hexdigest()
-    if _already_ingested(key, release):
+    # Reads and checks first, outside any savepoint; the writes below take one savepoint, the quarantine its own.
+    if _already_ingested(key, release, parsed.message_id if parsed is not None else ""):
         return IngestResult("duplicate", key)
     if mailbox is None and parsed is not None:
         mailbox = _mailbox_for(parsed)
@@ -249,9 +302,6 @@ def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int |
            "subject": parsed.subject if parsed else "", "release": release}
     if parsed is None:
         return _quarantine(raw, ctx, *problem, parsed=None)
-    if not release and parsed.message_id and Message.objects.filter(external_message_id=parsed.message_id).exists():
-        # Our own sent message coming back (Bcc to the mailbox), or one received before the ledger existed.
-        return IngestResult("duplicate", key)
 
     ours = ours if ours is not None else our_addresses()
     if not sender and parsed.reply_to:
@@ -278,31 +328,34 @@ def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int |
     external_id = parsed.message_id or key
     try:
         with transaction.atomic():
-            contact, created = contact_get_or_create_by_email(email=sender, name=parsed.from_name,
-                                                              language=parsed.language)
-            ticket = match.ticket
-            closed_rule = mailbox.closed_ticket_rule if mailbox else ClosedTicketRule.NEW_TICKET
-            if ticket is not None and not (ticket.status == Status.CLOSED and not parsed.is_auto_reply
-                                           and closed_rule == ClosedTicketRule.NEW_TICKET):
-                message = _threaded(parsed, ticket=ticket, contact=contact, ours=ours, sender=sender,
-                                    external_id=external_id)
-                outcome = InboundOutcome.THREADED
-            else:
-                ticket, message = _new_ticket(parsed, contact=contact, mailbox=mailbox, ours=ours, sender=sender,
-                                              external_id=external_id, follow_up_of=ticket,
-                                              requester_emails={sender} if created else None)
-                outcome = InboundOutcome.TICKET
-    except DomainError as exc:
-        return _quarantine(raw, ctx, QuarantineReason.REJECTED, exc.detail, parsed=parsed)
-    except IntegrityError:
-        raise  # a concurrent ingest of the same message: inbound_ingest turns it into "duplicate"
-    except Exception as exc:  # noqa: BLE001 - quarantine and go on; the traceback goes to the log
-        logger.exception("ingest of %s failed", key)
-        return _quarantine(raw, ctx, QuarantineReason.ERROR, repr(exc), parsed=parsed)
-    _ledger(key, outcome=outcome, ticket=ticket, message=message, automatic=parsed.automatic,
-            **{k: v for k, v in ctx.items() if k != "key"})
-    if outcome == InboundOutcome.TICKET and _autoresponse_wanted(parsed, mailbox):
-        transaction.on_commit(lambda: _enqueue_autoresponse(ticket.pk))
+            try:
+                contact, created = contact_get_or_create_by_email(email=sender, name=parsed.from_name,
+                                                                  language=parsed.language)
+                ticket = match.ticket
+                closed_rule = mailbox.closed_ticket_rule if mailbox else ClosedTicketRule.NEW_TICKET
+                if ticket is not None and not (ticket.status == Status.CLOSED and not parsed.is_auto_reply
+                                               and closed_rule == ClosedTicketRule.NEW_TICKET):
+                    message = _threaded(parsed, ticket=ticket, contact=contact, ours=ours, sender=sender,
+                                        external_id=external_id)
+                    outcome = InboundOutcome.THREADED
+                else:
+                    ticket, message = _new_ticket(parsed, contact=contact, mailbox=mailbox, ours=ours,
+                                                  sender=sender, external_id=external_id, follow_up_of=ticket,
+                                                  requester_emails={sender} if created else None)
+                    outcome = InboundOutcome.TICKET
+            except DomainError as exc:
+                raise _Abort(QuarantineReason.REJECTED, exc.detail) from exc
+            except IntegrityError:
+                raise  # a concurrent ingest of the same message: inbound_ingest turns it into "duplicate"
+            except Exception as exc:  # noqa: BLE001 - quarantine and go on; the traceback goes to the log
+                logger.exception("ingest of %s failed", key)
+                raise _Abort(QuarantineReason.ERROR, repr(exc)) from exc
+            _ledger(key, outcome=outcome, ticket=ticket, message=message, automatic=parsed.automatic,
+                    **{k: v for k, v in ctx.items() if k != "key"})
+            if outcome == InboundOutcome.TICKET and _autoresponse_wanted(parsed, mailbox):
+                transaction.on_commit(lambda: _autoresponse_committed(ticket.pk))
+    except _Abort as abort:  # the savepoint rolled the partial writes back
+        return _quarantine(raw, ctx, abort.reason, abort.detail, parsed=parsed)
     return IngestResult(outcome, key, ticket_id=ticket.pk, message_id=message.pk)
 
 

@@ -217,6 +217,7 @@ def ticket_create(
         created_at=now,
     )
     _attachments_save(message, attachments)
+    ticket.first_message = message  # for callers that need the message (the mail ingest) without a query
     event_record(actor=actor, verb="ticket.created", target=ticket, changes={
         "status": [None, status], "priority": [None, priority], "channel": [None, channel],
         "requester": [None, requester.pk], "tags": [[], tag_names],
