@@ -18,7 +18,7 @@ from ninja import Status as Respond
 from supportloop.accounts.models import User
 from supportloop.accounts.permissions import require
 from supportloop.analytics.selectors import tag_quality_report
-from supportloop.api.schemas import PROBLEMS, StrictIn
+from supportloop.api.schemas import PROBLEMS, StrictIn, UtcDatetime
 from supportloop.core.errors import NotFound, ValidationFailed
 from supportloop.customers.models import Contact
 from supportloop.feedback import selectors, services
@@ -77,8 +77,8 @@ class FeedbackRankingQuery(Schema):
     product_feature: str | None = Field(None, description="slug")
     status: list[StatusT] = Field(default_factory=list, description="default: every status except merged")
     plan: list[PlanT] = Field(default_factory=list, description="current plan of the requesting companies")
-    since: datetime | None = Field(None, description="evidence heard at or after")
-    until: datetime | None = Field(None, description="evidence heard before")
+    since: UtcDatetime | None = Field(None, description="evidence heard at or after")
+    until: UtcDatetime | None = Field(None, description="evidence heard before")
     owner_id: int | None = None
     q: str | None = Field(None, max_length=200, description="title contains")
     sort: SortT = "score"
@@ -218,7 +218,7 @@ class FeedbackEvidenceIn(StrictIn):
     contact_id: int | None = None
     importance: ImportanceT = "important"
     source: str = Field("", max_length=100, description="required without a ticket, e.g. 'Sales call'")
-    heard_at: datetime | None = None
+    heard_at: UtcDatetime | None = None
 
 
 class FeedbackBugIn(StrictIn):
@@ -350,8 +350,8 @@ class FeedbackSettingsIn(StrictIn):
 
 
 class TagQualityQuery(Schema):
-    since: datetime
-    until: datetime
+    since: UtcDatetime
+    until: UtcDatetime
 
 
 class TagQualityRowOut(Schema):
