@@ -25,6 +25,29 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def event_build(
+    *,
+    actor: Any | None,
+    verb: str,
+    target: models.Model,
+    changes: dict[str, Any] | None = None,
+    actor_label: str = "",
+) -> Event:
+    """An unsaved audit event: for services that write many at once with `events_record_many`."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    label = actor_label or (actor.get_username() if actor is not None else "system")
+    return Event(
+        actor=actor,
+        actor_label=label[:200],
+        verb=verb,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        target_label=str(target)[:300],
+        changes=_jsonable(changes or {}),
+    )
+
+
 def event_record(
     *,
     actor: Any | None,
@@ -34,18 +57,15 @@ def event_record(
     actor_label: str = "",
 ) -> Event:
     """Append one audit event. Call inside the transaction of the change it describes."""
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
-    label = actor_label or (actor.get_username() if actor is not None else "system")
-    return Event.objects.create(
-        actor=actor,
-        actor_label=label[:200],
-        verb=verb,
-        target_type=target._meta.label_lower,
-        target_id=str(target.pk),
-        target_label=str(target)[:300],
-        changes=_jsonable(changes or {}),
-    )
+    event = event_build(actor=actor, verb=verb, target=target, changes=changes, actor_label=actor_label)
+    event.save(force_insert=True)
+    return event
+
+
+def events_record_many(events: list[Event]) -> None:
+    """Append events built with `event_build`, in one statement. Call inside the change's transaction."""
+    if events:
+        Event.objects.bulk_create(events)
 
 
 def field_changes(instance: models.Model, new_values: dict[str, Any]) -> dict[str, list[Any]]:
@@ -59,20 +79,26 @@ def field_changes(instance: models.Model, new_values: dict[str, Any]) -> dict[st
     return changes
 
 
-def counter_next(*, name: str) -> int:
-    """Return the next value of a named counter; concurrent callers serialise on the counter row.
+def counter_take(*, name: str, count: int = 1) -> int:
+    """Take `count` consecutive values of a named counter and return the first; concurrent callers
+    serialise on the counter row.
 
     One statement, UPDATE ... RETURNING (PostgreSQL, SQLite >= 3.35): it is on the path of every ticket
     write, so it costs one round trip, and the row lock it takes lasts until the caller's transaction ends.
     """
     table = connection.ops.quote_name(Counter._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value", [name])
+        cursor.execute(f"UPDATE {table} SET value = value + %s WHERE name = %s RETURNING value", [count, name])
         row = cursor.fetchone()
     if row is not None:
-        return row[0]
+        return row[0] - count + 1
     Counter.objects.get_or_create(name=name, defaults={"value": 0})  # first use; a racing creator is fine
-    return counter_next(name=name)
+    return counter_take(name=name, count=count)
+
+
+def counter_next(*, name: str) -> int:
+    """Return the next value of a named counter (see counter_take)."""
+    return counter_take(name=name)
 
 
 CHANGES_COUNTER = "changes"
@@ -89,10 +115,13 @@ def change_seq_next() -> int:
     return counter_next(name=CHANGES_COUNTER)
 
 
+def change_seq_take(count: int) -> int:
+    """Take `count` consecutive change-sequence values for one bulk write; returns the first. Same rule
+    as change_seq_next: call it before any other row lock."""
+    return counter_take(name=CHANGES_COUNTER, count=count)
+
+
 @transaction.atomic
 def counter_reserve(*, name: str, count: int) -> int:
-    """Reserve `count` consecutive values (for bulk loads); returns the first one."""
-    Counter.objects.get_or_create(name=name, defaults={"value": 0})
-    Counter.objects.filter(name=name).update(value=F("value") + count)
-    last = Counter.objects.values_list("value", flat=True).get(name=name)
-    return last - count + 1
+    """Reserve `count` consecutive values (for bulk loads) in their own transaction; returns the first one."""
+    return counter_take(name=name, count=count)

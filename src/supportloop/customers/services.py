@@ -10,7 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from supportloop.core.errors import Conflict, ValidationFailed
-from supportloop.core.services import change_seq_next, event_record, field_changes
+from supportloop.core.services import (
+    change_seq_next, change_seq_take, event_build, event_record, events_record_many, field_changes,
+)
 from supportloop.customers.choices import Plan
 from supportloop.customers.models import Company, CompanyDomain, Contact, ContactEmail, CustomerNote
 from supportloop.core.validation import clean_json, clean_text
@@ -180,6 +182,41 @@ def contact_get_or_create_by_email(*, email: str, name: str = "", language: str 
     except (Conflict, IntegrityError):
         # Another request created the same address between our read and our write.
         return ContactEmail.objects.select_related("contact__company").get(email=clean).contact, False
+
+
+@transaction.atomic
+def contacts_get_or_create_many(entries: list[tuple[str, str, str]], *, actor=None) -> dict[str, tuple[Contact, bool]]:
+    """contact_get_or_create_by_email for many (email, name, language) entries at once, in a fixed number of
+    statements: {normalised email: (contact, created)}. An address repeated in `entries` makes one contact
+    (the first entry's name and language). A concurrent creator of the same address makes this raise
+    IntegrityError; the caller retries one by one (the mail ingest does)."""
+    wanted: dict[str, tuple[str, str]] = {}
+    for email, name, language in entries:
+        wanted.setdefault(normalize_email(email), (name, language))
+    found: dict[str, tuple[Contact, bool]] = {
+        row.email: (row.contact, False)
+        for row in ContactEmail.objects.select_related("contact__company").filter(email__in=list(wanted))
+    }
+    missing = [e for e in wanted if e not in found]
+    if not missing:
+        return found
+    first_seq = change_seq_take(len(missing))
+    domains = {e.rsplit("@", 1)[-1] for e in missing} - PUBLIC_MAIL_DOMAINS
+    companies = {d.domain: d.company for d in CompanyDomain.objects.select_related("company").filter(domain__in=domains)}
+    contacts = Contact.objects.bulk_create([
+        Contact(name=clean_text(wanted[e][0] or e.split("@")[0], field="name", max_length=200).strip(),
+                company=companies.get(e.rsplit("@", 1)[-1]), language=wanted[e][1], attributes={},
+                change_seq=first_seq + i)
+        for i, e in enumerate(missing)
+    ])
+    ContactEmail.objects.bulk_create([ContactEmail(contact=c, email=e) for c, e in zip(contacts, missing)])
+    events_record_many([
+        event_build(actor=actor, verb="contact.created", target=c,
+                    changes={"emails": [[], [e]], "company": [None, c.company_id]})
+        for c, e in zip(contacts, missing)
+    ])
+    found.update((e, (c, True)) for c, e in zip(contacts, missing))
+    return found
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from supportloop.accounts import services as accounts
-from supportloop.core.models import AppendOnlyError, Event
+from supportloop.core.models import AppendOnlyError, Event, EventQuerySet
 from supportloop.customers import services as customers
 from supportloop.tickets import services as tickets
 from supportloop.tickets.models import Message, Ticket
@@ -73,7 +73,8 @@ def test_macro_apply_records_its_parts_and_itself(world):
         ["ticket.replied", "macro.applied"]
 
 
-@pytest.mark.parametrize("verb", ["ticket.created", "ticket.replied", "company.updated", "contact.created"])
+@pytest.mark.parametrize("verb", ["ticket.created", "ticket.replied", "ticket.customer_replied", "company.updated",
+                                  "contact.created"])
 def test_the_event_shares_the_transaction_of_the_change(world, verb, monkeypatch):
     """If the event cannot be written, the change it describes is not written either."""
     before = (Ticket.objects.count(), Message.objects.count(), Event.objects.count(),
@@ -83,6 +84,7 @@ def test_the_event_shares_the_transaction_of_the_change(world, verb, monkeypatch
         raise RuntimeError("audit store down")
 
     monkeypatch.setattr(Event, "save", broken_save)
+    monkeypatch.setattr(EventQuerySet, "bulk_create", broken_save)  # services that write events in bulk
     with pytest.raises(RuntimeError):
         CASES[verb](world)
     monkeypatch.undo()

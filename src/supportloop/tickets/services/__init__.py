@@ -5,5 +5,7 @@ from supportloop.tickets.services.taxonomy import (  # noqa: F401
     product_feature_create, product_feature_update,
 )
 from supportloop.tickets.services.tickets import (  # noqa: F401
-    attachment_add, message_add_from_contact, ticket_add_note, ticket_create, ticket_reply, ticket_update,
+    CustomerMessageDraft, TicketDraft, attachment_add, customer_message_draft, customer_messages_add,
+    message_add_from_contact, ticket_add_note, ticket_create, ticket_draft, ticket_reply, ticket_update,
+    tickets_insert,
 )

@@ -1,6 +1,7 @@
 """Ticket and message writes: create, update, reply, note, customer message."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,9 @@ from django.utils import timezone
 
 from supportloop.accounts.models import Team, User
 from supportloop.core.errors import Conflict, TooLarge, ValidationFailed
-from supportloop.core.services import change_seq_next, counter_next, event_record, field_changes
+from supportloop.core.services import (
+    change_seq_next, change_seq_take, counter_take, event_build, event_record, events_record_many, field_changes,
+)
 from supportloop.customers.models import Contact
 from supportloop.customers.services import contact_get_or_create_by_email, normalize_email
 from supportloop.tickets import hooks
@@ -41,14 +44,20 @@ class IncomingFile:
     is_inline: bool = False
 
 
+def _status_count_add(status: str, delta: int) -> None:
+    if delta == 0:
+        return
+    if not TicketStatusCount.objects.filter(status=status).update(count=F("count") + delta):
+        TicketStatusCount.objects.create(status=status, count=delta)
+
+
 def _status_count_adjust(*, old: str | None, new: str | None) -> None:
     if old == new:
         return
     if old:
-        TicketStatusCount.objects.filter(status=old).update(count=F("count") - 1)
+        _status_count_add(old, -1)
     if new:
-        if not TicketStatusCount.objects.filter(status=new).update(count=F("count") + 1):
-            TicketStatusCount.objects.create(status=new, count=1)
+        _status_count_add(new, 1)
 
 
 def _choice(value: str | None, choices, field: str) -> str | None:
@@ -130,14 +139,36 @@ def _on_commit_call(listeners, object_id: int) -> None:
         transaction.on_commit(lambda listener=listener: listener(object_id))
 
 
-@transaction.atomic
-def ticket_create(
+@dataclass
+class TicketDraft:
+    """A validated new ticket and its first message, not yet written: see ticket_draft and tickets_insert."""
+
+    subject: str
+    text: str
+    html: str
+    channel: str
+    priority: str
+    status: str
+    author: str
+    actor: User | None
+    assignee: User | None
+    team: Team | None
+    product_feature: ProductFeature | None
+    contact_reason: ContactReason | None
+    tag_names: list[str]
+    language: str
+    followers: list[str]
+    external_message_id: str | None
+    attachments: list[IncomingFile]
+    created_at: datetime | None
+    requester: Contact | None = None
+
+
+def ticket_draft(
     *,
     subject: str,
     body: str = "",
     body_html: str = "",
-    requester_email: str | None = None,
-    requester_name: str = "",
     requester: Contact | None = None,
     channel: str = Channel.WEB,
     priority: str = Priority.NORMAL,
@@ -154,9 +185,8 @@ def ticket_create(
     external_message_id: str | None = None,
     attachments: Iterable[IncomingFile] = (),
     created_at: datetime | None = None,
-) -> Ticket:
-    """Open a ticket with its first message. The requester is matched or created by email."""
-    seq = change_seq_next()  # the first lock of the transaction, before the ticket number's (see change_seq_next)
+) -> TicketDraft:
+    """Validate a new ticket without touching the database; raises the same errors ticket_create does."""
     subject = clean_text(subject, field="subject", required=True, max_length=SUBJECT_MAX).strip()
     text, html = _body_pair(body, body_html)
     _choice(channel, Channel, "channel")
@@ -164,66 +194,106 @@ def ticket_create(
     _choice(status, Status, "status")
     _choice(author, AuthorType, "author")
     _check_feature_and_reason(product_feature, contact_reason)
-    tag_names = tags_normalize(tags)
-    follower_emails = sorted({normalize_email(e, field="followers") for e in followers})
-    if external_message_id and Message.objects.filter(external_message_id=external_message_id).exists():
-        raise Conflict(f"A message with id {external_message_id!r} was already received.",
+    return TicketDraft(
+        subject=subject, text=text, html=html, channel=channel, priority=priority, status=status, author=author,
+        actor=actor, assignee=assignee, team=team, product_feature=product_feature, contact_reason=contact_reason,
+        tag_names=tags_normalize(tags), language=language,
+        followers=sorted({normalize_email(e, field="followers") for e in followers}),
+        external_message_id=external_message_id or None, attachments=list(attachments), created_at=created_at,
+        requester=requester,
+    )
+
+
+def _refuse_known_message_ids(ids: list[str | None]) -> None:
+    wanted = [i for i in ids if i]
+    repeated = next((i for n, i in enumerate(wanted) if i in wanted[:n]), None)
+    known = repeated or (Message.objects.filter(external_message_id__in=wanted)
+                         .values_list("external_message_id", flat=True).first() if wanted else None)
+    if known:
+        raise Conflict(f"A message with id {known!r} was already received.",
                        errors={"external_message_id": "duplicate"})
-    if requester is None:
+
+
+@transaction.atomic
+def tickets_insert(drafts: list[TicketDraft], *, message_ids_checked: bool = False) -> list[Ticket]:
+    """Write validated drafts (each with its requester) as tickets with their first messages, in one
+    transaction and a fixed number of statements whatever their count (ingest writes a batch at once).
+    Ticket numbers and change-feed positions follow the drafts' order. `message_ids_checked`: the caller
+    has looked the external message ids up in this transaction (the unique index still guards a race)."""
+    if not drafts:
+        return []
+    first_seq = change_seq_take(len(drafts))  # the first lock of the transaction (see change_seq_next)
+    if not message_ids_checked:
+        _refuse_known_message_ids([d.external_message_id for d in drafts])
+    first_number = counter_take(name="ticket", count=len(drafts))
+    now = timezone.now()
+    tickets = Ticket.objects.bulk_create([
+        Ticket(
+            number=first_number + i, subject=d.subject, status=d.status, priority=d.priority, channel=d.channel,
+            requester=d.requester, company_id=d.requester.company_id, assignee=d.assignee, team=d.team,
+            product_area_id=d.product_feature.area_id if d.product_feature else None,
+            product_feature=d.product_feature, contact_reason=d.contact_reason,
+            language=d.language or d.requester.language, followers=d.followers,
+            created_at=d.created_at or now, updated_at=d.created_at or now, message_count=1,
+            public_reply_count=0, change_seq=first_seq + i,
+        )
+        for i, d in enumerate(drafts)
+    ])
+    for status, added in Counter(d.status for d in drafts).items():
+        _status_count_add(status, added)
+    for ticket, d in zip(tickets, drafts):
+        if d.tag_names:
+            _tags_set(ticket, d.tag_names)
+    messages = Message.objects.bulk_create([
+        Message(
+            ticket=ticket, kind=MessageKind.REPLY, author_type=d.author,
+            author_user=d.actor if d.author == AuthorType.AGENT else None,
+            author_contact=None if d.author == AuthorType.AGENT else d.requester,
+            channel=d.channel, body_text=d.text, body_html=d.html, body_original=d.text,
+            external_message_id=d.external_message_id, created_at=ticket.created_at,
+        )
+        for ticket, d in zip(tickets, drafts)
+    ])
+    for message, d in zip(messages, drafts):
+        _attachments_save(message, d.attachments)
+    events_record_many([
+        event_build(actor=d.actor, verb="ticket.created", target=ticket, changes={
+            "status": [None, d.status], "priority": [None, d.priority], "channel": [None, d.channel],
+            "requester": [None, d.requester.pk], "tags": [[], d.tag_names],
+        })
+        for ticket, d in zip(tickets, drafts)
+    ])
+    for ticket, message in zip(tickets, messages):
+        ticket.first_message = message  # for callers that need the message (the mail ingest) without a query
+        _on_commit_call(hooks.ticket_created_listeners, ticket.pk)
+    return tickets
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    subject: str,
+    body: str = "",
+    body_html: str = "",
+    requester_email: str | None = None,
+    requester_name: str = "",
+    requester: Contact | None = None,
+    language: str = "",
+    actor: User | None = None,
+    **fields: Any,
+) -> Ticket:
+    """Open a ticket with its first message. The requester is matched or created by email.
+    `fields` are ticket_draft's: channel, priority, status, author, assignee, team, product_feature,
+    contact_reason, tags, followers, external_message_id, attachments, created_at."""
+    draft = ticket_draft(subject=subject, body=body, body_html=body_html, requester=requester, language=language,
+                         actor=actor, **fields)
+    if draft.requester is None:
         if not requester_email:
             raise ValidationFailed("A ticket needs a requester email.", errors={"requester_email": "required"})
         requester_email = normalize_email(requester_email, field="requester_email")
-        requester, created = contact_get_or_create_by_email(email=requester_email, name=requester_name,
-                                                            language=language, actor=actor)
-        if created:
-            seq = change_seq_next()  # the new contact took a value; the ticket comes after it in the feed
-    now = created_at or timezone.now()
-    ticket = Ticket.objects.create(
-        number=counter_next(name="ticket"),
-        subject=subject,
-        status=status,
-        priority=priority,
-        channel=channel,
-        requester=requester,
-        company_id=requester.company_id,
-        assignee=assignee,
-        team=team,
-        product_area_id=product_feature.area_id if product_feature else None,
-        product_feature=product_feature,
-        contact_reason=contact_reason,
-        language=language or requester.language,
-        followers=follower_emails,
-        created_at=now,
-        updated_at=now,
-        message_count=1,
-        public_reply_count=0,
-        change_seq=seq,
-    )
-    _status_count_adjust(old=None, new=status)
-    if tag_names:
-        _tags_set(ticket, tag_names)
-    is_agent = author == AuthorType.AGENT
-    message = Message.objects.create(
-        ticket=ticket,
-        kind=MessageKind.REPLY,
-        author_type=author,
-        author_user=actor if is_agent else None,
-        author_contact=None if is_agent else requester,
-        channel=channel,
-        body_text=text,
-        body_html=html,
-        body_original=text,
-        external_message_id=external_message_id or None,
-        created_at=now,
-    )
-    _attachments_save(message, attachments)
-    ticket.first_message = message  # for callers that need the message (the mail ingest) without a query
-    event_record(actor=actor, verb="ticket.created", target=ticket, changes={
-        "status": [None, status], "priority": [None, priority], "channel": [None, channel],
-        "requester": [None, requester.pk], "tags": [[], tag_names],
-    })
-    _on_commit_call(hooks.ticket_created_listeners, ticket.pk)
-    return ticket
+        draft.requester, _created = contact_get_or_create_by_email(email=requester_email, name=requester_name,
+                                                                   language=language, actor=actor)
+    return tickets_insert.__wrapped__([draft])[0]
 
 
 UPDATABLE = {"subject", "status", "priority", "assignee", "team", "product_feature", "contact_reason", "language",
@@ -334,34 +404,85 @@ def ticket_add_note(*, ticket: Ticket, actor: User, body: str = "", body_html: s
     return message
 
 
-@transaction.atomic
-def message_add_from_contact(*, ticket: Ticket, contact: Contact, body: str = "", body_html: str = "",
-                             body_original: str = "", channel: str = Channel.EMAIL,
-                             external_message_id: str | None = None, cc: Iterable[str] = (),
-                             attachments: Iterable[IncomingFile] = (), reopen: bool = True) -> Message:
-    """Record a customer's message on an existing ticket; it reopens a pending or solved ticket."""
+@dataclass
+class CustomerMessageDraft:
+    """A validated customer message for an existing ticket: see customer_message_draft and customer_messages_add."""
+
+    ticket_id: int
+    contact: Contact
+    text: str
+    html: str
+    original: str
+    channel: str
+    external_message_id: str | None
+    cc: list[str]
+    attachments: list[IncomingFile]
+    reopen: bool
+
+
+def customer_message_draft(*, ticket: Ticket, contact: Contact, body: str = "", body_html: str = "",
+                           body_original: str = "", channel: str = Channel.EMAIL,
+                           external_message_id: str | None = None, cc: Iterable[str] = (),
+                           attachments: Iterable[IncomingFile] = (), reopen: bool = True) -> CustomerMessageDraft:
+    """Validate a customer message without touching the database."""
     text, html = _body_pair(body, body_html)
-    if external_message_id and Message.objects.filter(external_message_id=external_message_id).exists():
-        raise Conflict(f"A message with id {external_message_id!r} was already received.",
-                       errors={"external_message_id": "duplicate"})
-    seq = change_seq_next()
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    return CustomerMessageDraft(
+        ticket_id=ticket.pk, contact=contact, text=text, html=html,
+        original=clean_text(body_original, field="body") or text, channel=channel,
+        external_message_id=external_message_id or None, cc=sorted(set(cc)), attachments=list(attachments),
+        reopen=reopen,
+    )
+
+
+@transaction.atomic
+def customer_messages_add(drafts: list[CustomerMessageDraft], *, message_ids_checked: bool = False) -> list[Message]:
+    """Record customers' messages on existing tickets, in draft order, with a fixed number of statements.
+    A message reopens a pending, solved or on-hold ticket (unless its draft says not to).
+    `message_ids_checked` as for tickets_insert."""
+    if not drafts:
+        return []
+    first_seq = change_seq_take(len(drafts))
+    if not message_ids_checked:
+        _refuse_known_message_ids([d.external_message_id for d in drafts])
+    tickets = Ticket.objects.select_for_update().order_by("pk").in_bulk({d.ticket_id for d in drafts})
     now = timezone.now()
-    message = Message.objects.create(ticket=ticket, kind=MessageKind.REPLY, author_type=AuthorType.CONTACT,
-                                     author_contact=contact, channel=channel, body_text=text, body_html=html,
-                                     body_original=clean_text(body_original, field="body") or text,
-                                     external_message_id=external_message_id or None,
-                                     cc=sorted(set(cc)), created_at=now)
-    _attachments_save(message, attachments)
-    changes: dict[str, list[Any]] = {"message": [None, message.pk]}
-    if reopen and ticket.status in (Status.PENDING, Status.SOLVED, Status.ON_HOLD):
-        _status_count_adjust(old=ticket.status, new=Status.OPEN)
-        changes["status"] = [ticket.status, Status.OPEN]
-        ticket.status = Status.OPEN
-        ticket.solved_at = None
-    ticket.message_count += 1
-    ticket.updated_at = now
-    ticket.change_seq = seq
-    ticket.save()
-    event_record(actor=None, actor_label=str(contact), verb="ticket.customer_replied", target=ticket, changes=changes)
-    return message
+    status_deltas: Counter[str] = Counter()
+    changes_list = []
+    for i, d in enumerate(drafts):
+        ticket = tickets[d.ticket_id]
+        changes: dict[str, list[Any]] = {}
+        if d.reopen and ticket.status in (Status.PENDING, Status.SOLVED, Status.ON_HOLD):
+            status_deltas[ticket.status] -= 1
+            status_deltas[Status.OPEN] += 1
+            changes["status"] = [ticket.status, Status.OPEN]
+            ticket.status = Status.OPEN
+            ticket.solved_at = None
+        ticket.message_count += 1
+        ticket.updated_at = now
+        ticket.change_seq = first_seq + i
+        changes_list.append(changes)
+    messages = Message.objects.bulk_create([
+        Message(ticket_id=d.ticket_id, kind=MessageKind.REPLY, author_type=AuthorType.CONTACT,
+                author_contact=d.contact, channel=d.channel, body_text=d.text, body_html=d.html,
+                body_original=d.original, external_message_id=d.external_message_id, cc=d.cc, created_at=now)
+        for d in drafts
+    ])
+    for message, d in zip(messages, drafts):
+        message.ticket = tickets[d.ticket_id]
+        _attachments_save(message, d.attachments)
+    Ticket.objects.bulk_update(tickets.values(), ["status", "solved_at", "message_count", "updated_at", "change_seq"])
+    for status, delta in status_deltas.items():
+        _status_count_add(status, delta)
+    events_record_many([
+        event_build(actor=None, actor_label=str(d.contact), verb="ticket.customer_replied",
+                    target=tickets[d.ticket_id], changes={"message": [None, message.pk], **changes})
+        for d, message, changes in zip(drafts, messages, changes_list)
+    ])
+    return messages
+
+
+@transaction.atomic
+def message_add_from_contact(*, ticket: Ticket, **fields: Any) -> Message:
+    """Record a customer's message on an existing ticket; it reopens a pending or solved ticket.
+    `fields` are customer_message_draft's."""
+    return customer_messages_add.__wrapped__([customer_message_draft(ticket=ticket, **fields)])[0]
