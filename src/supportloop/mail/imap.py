@@ -17,11 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 from imapclient import IMAPClient
 
-from supportloop.mail.choices import ImapSecurity, InboundSource, QuarantineReason
+from supportloop.mail.choices import ImapSecurity, InboundSource
 from supportloop.mail.crypto import mailbox_password
 from supportloop.mail.models import Mailbox
-from supportloop.mail.services import inbound_ingest, quarantine_store
 from supportloop.mail.services.inbound import autoresponses_batched
+from supportloop.mail.services.inbound_batch import inbound_ingest_batch
 from supportloop.mail.threader import our_addresses
 
 logger = logging.getLogger("supportloop.mail")
@@ -56,36 +56,25 @@ def imap_connect(mailbox: Mailbox, *, timeout: float = 30) -> IMAPClient:
 
 def _ingest_batch(mailbox: Mailbox, uids: list[int], bodies: dict, stats: PollStats) -> list[int]:
     """Ingest one fetched batch in one transaction; returns the UIDs that are now safely stored."""
-    done: list[int] = []
-    ours = our_addresses()
+    items = []
+    for uid in uids:
+        raw = (bodies.get(uid) or {}).get(b"BODY[]")
+        if raw is not None:  # None: expunged by someone else between SEARCH and FETCH
+            items.append((uid, bytes(raw)))
     with transaction.atomic():
-        for uid in uids:
-            item = bodies.get(uid) or {}
-            raw = item.get(b"BODY[]")
-            if raw is None:  # expunged by someone else between SEARCH and FETCH
-                continue
-            try:
-                result = inbound_ingest(raw=bytes(raw), mailbox=mailbox, source=InboundSource.IMAP, imap_uid=uid,
-                                        mailbox_addresses=ours)
-            except Exception as exc:  # noqa: BLE001 - inbound_ingest quarantines on its own; this is the last net
-                logger.exception("mailbox %s: UID %s failed", mailbox.pk, uid)
-                quarantine_store(raw=bytes(raw), reason=QuarantineReason.ERROR, detail=repr(exc), mailbox=mailbox,
-                                 source=InboundSource.IMAP)
-                stats.quarantined += 1
-                done.append(uid)
-                continue
-            done.append(uid)
-            if result.outcome == "ticket":
-                stats.tickets += 1
-            elif result.outcome == "threaded":
-                stats.threaded += 1
-            elif result.outcome == "quarantined":
-                stats.quarantined += 1
-            else:
-                stats.duplicates += 1
+        results = inbound_ingest_batch(items, mailbox=mailbox, source=InboundSource.IMAP, ours=our_addresses())
         if uids:
             Mailbox.objects.filter(pk=mailbox.pk, imap_last_uid__lt=max(uids)).update(imap_last_uid=max(uids))
-    return done
+    for result in results:
+        if result.outcome == "ticket":
+            stats.tickets += 1
+        elif result.outcome == "threaded":
+            stats.threaded += 1
+        elif result.outcome == "quarantined":
+            stats.quarantined += 1
+        else:
+            stats.duplicates += 1
+    return [uid for uid, _raw in items]
 
 
 def _after_commit(client: IMAPClient, mailbox: Mailbox, uids: list[int]) -> None:

@@ -39,7 +39,10 @@ from supportloop.mail.reply import strip_reply
 from supportloop.mail.threader import ThreadMatch, base_address, find_ticket, our_addresses
 from supportloop.tickets.choices import Channel, Status
 from supportloop.tickets.models import Message, Ticket
-from supportloop.tickets.services import message_add_from_contact, ticket_create, ticket_update
+from supportloop.tickets.services import (
+    CustomerMessageDraft, TicketDraft, customer_message_draft, customer_messages_add, ticket_draft, ticket_update,
+    tickets_insert,
+)
 
 logger = logging.getLogger("supportloop.mail")
 
@@ -138,27 +141,37 @@ def _followers(parsed: ParsedMail, ours: set[str], sender: str, requester_emails
     return out[:MAX_FOLLOWERS]
 
 
-def _new_ticket(parsed: ParsedMail, *, contact, mailbox: Mailbox | None, ours: set[str], sender: str,
-                external_id: str, follow_up_of: Ticket | None,
-                requester_emails: set[str] | None = None) -> tuple[Ticket, Message]:
+def new_ticket_draft(parsed: ParsedMail, *, contact, ours: set[str], sender: str, external_id: str,
+                     requester_emails: set[str]) -> TicketDraft:
+    """The ticket a message opens, validated but not written (the batch ingest writes many at once)."""
     notes = _notes(parsed)
     text = "\n\n".join(p for p in (parsed.text.strip(), notes) if p) or NO_TEXT
     html = parsed.html
     if html and notes:
         html += "<p>" + escape(notes).replace("\n", "<br>") + "</p>"
-    if requester_emails is None:
-        # Only needed to keep the requester's own addresses out of the followers: no query without candidates.
-        if any(base_address(a) not in ours and a != sender for a in [*parsed.to, *parsed.cc]):
-            requester_emails = set(ContactEmail.objects.filter(contact=contact).values_list("email", flat=True))
-        else:
-            requester_emails = set()
-    # ticket_create's body without its own savepoint: the caller's (_ingest) is the one that rolls back.
-    ticket = ticket_create.__wrapped__(
+    return ticket_draft(
         subject=parsed.subject.strip() or NO_SUBJECT, body=text, body_html=html if parsed.text.strip() or html
         else "", requester=contact, channel=Channel.EMAIL, language=parsed.language or contact.language,
         followers=_followers(parsed, ours, sender, requester_emails), external_message_id=external_id,
         attachments=parsed.attachments,
     )
+
+
+def has_follower_candidates(parsed: ParsedMail, ours: set[str], sender: str) -> bool:
+    """Whether To/Cc name anyone but us and the sender (only then are the requester's addresses needed)."""
+    return any(base_address(a) not in ours and a != sender for a in [*parsed.to, *parsed.cc])
+
+
+def _new_ticket(parsed: ParsedMail, *, contact, mailbox: Mailbox | None, ours: set[str], sender: str,
+                external_id: str, follow_up_of: Ticket | None,
+                requester_emails: set[str] | None = None) -> tuple[Ticket, Message]:
+    if requester_emails is None:
+        requester_emails = (set(ContactEmail.objects.filter(contact=contact).values_list("email", flat=True))
+                            if has_follower_candidates(parsed, ours, sender) else set())
+    draft = new_ticket_draft(parsed, contact=contact, ours=ours, sender=sender, external_id=external_id,
+                             requester_emails=requester_emails)
+    # Without a savepoint of its own: the caller's (_ingest) is the one that rolls back.
+    ticket = tickets_insert.__wrapped__([draft])[0]
     if follow_up_of is not None:
         Ticket.objects.filter(pk=ticket.pk).update(follow_up_of=follow_up_of)
         ticket.follow_up_of = follow_up_of
@@ -169,26 +182,37 @@ def _new_ticket(parsed: ParsedMail, *, contact, mailbox: Mailbox | None, ours: s
     return ticket, ticket.first_message
 
 
-def _threaded(parsed: ParsedMail, *, ticket: Ticket, contact, ours: set[str], sender: str,
-              external_id: str) -> Message:
+def reply_followers(parsed: ParsedMail, *, ticket: Ticket, ours: set[str], sender: str,
+                    requester_emails: set[str]) -> list[str]:
+    """The ticket's followers after this reply: a Cc'd colleague who answers stays on the thread."""
+    new_followers = _followers(parsed, ours, sender, requester_emails)
+    if sender not in requester_emails and _valid_email(sender):
+        new_followers.append(sender)
+    return list(dict.fromkeys([*ticket.followers, *new_followers]))[:MAX_FOLLOWERS]
+
+
+def reply_draft(parsed: ParsedMail, *, ticket: Ticket, contact, external_id: str) -> CustomerMessageDraft:
+    """The customer message a threaded reply adds, validated but not written; quoted history is stripped."""
     original = parsed.text.strip()
     stripped = strip_reply(original) if original else ""
     notes = _notes(parsed)
     body = "\n\n".join(p for p in (stripped, notes) if p) or NO_TEXT
-    if ticket.status == Status.CLOSED and not parsed.is_auto_reply:
-        ticket = ticket_update(ticket=ticket, actor=None, status=Status.OPEN)
-    requester_emails = set(ContactEmail.objects.filter(contact_id=ticket.requester_id).values_list("email", flat=True))
-    new_followers = _followers(parsed, ours, sender, requester_emails)
-    if sender not in requester_emails and _valid_email(sender):
-        new_followers.append(sender)  # a Cc'd colleague who answers stays on the thread
-    merged = list(dict.fromkeys([*ticket.followers, *new_followers]))[:MAX_FOLLOWERS]
-    # Without its own savepoint, as in _new_ticket.
-    message = message_add_from_contact.__wrapped__(
+    return customer_message_draft(
         ticket=ticket, contact=contact, body=body, body_html="", body_original=original or body,
         channel=Channel.EMAIL, external_message_id=external_id,
         cc=[a for a in parsed.cc if _valid_email(a)][:MAX_FOLLOWERS], attachments=parsed.attachments,
         reopen=not parsed.is_auto_reply,
     )
+
+
+def _threaded(parsed: ParsedMail, *, ticket: Ticket, contact, ours: set[str], sender: str,
+              external_id: str) -> Message:
+    if ticket.status == Status.CLOSED and not parsed.is_auto_reply:
+        ticket = ticket_update(ticket=ticket, actor=None, status=Status.OPEN)
+    requester_emails = set(ContactEmail.objects.filter(contact_id=ticket.requester_id).values_list("email", flat=True))
+    merged = reply_followers(parsed, ticket=ticket, ours=ours, sender=sender, requester_emails=requester_emails)
+    draft = reply_draft(parsed, ticket=ticket, contact=contact, external_id=external_id)
+    message = customer_messages_add.__wrapped__([draft])[0]  # without a savepoint, as in _new_ticket
     if merged != ticket.followers:
         ticket_update(ticket=ticket, actor=None, followers=merged)
     return message

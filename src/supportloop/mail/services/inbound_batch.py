@@ -1,0 +1,233 @@
+"""Batch ingest: a poller's batch of messages in a fixed number of statements, not ~20 per message.
+
+`inbound_ingest` (one message, one savepoint, ~20 statements) handles every case; this module handles the
+common one (mail from a customer that opens a ticket or answers ours by Message-ID) for many messages at
+once and hands everything else to `inbound_ingest`, so the rules live in one place:
+
+- Checks that need no database (parse failure, no or bad sender, our own address, X-Loop, bounce,
+  auto-reply, a ticket token or plus-address) send a message to `inbound_ingest` straight away.
+- The rest are collected into a run. A message that answers or repeats one already in the run closes it
+  first, so a run never depends on itself and its messages can be looked up and written together.
+- A run's lookups (duplicates, rate limit, threads, tickets, contacts) are one statement each; messages
+  they rule out of the common case (rate limited, closed ticket, new followers, a draft that fails
+  validation) go to `inbound_ingest` after the run is written.
+- The run's writes happen in one savepoint. If any of them fails (a concurrent poller took the same
+  Message-ID, say), the savepoint rolls back and every message of the run goes through `inbound_ingest`,
+  which quarantines what it cannot store: a failure costs speed, never a message.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from supportloop.core.errors import DomainError
+from supportloop.customers.models import ContactEmail
+from supportloop.customers.services import contacts_get_or_create_many, normalize_email
+from supportloop.mail.choices import InboundOutcome, QuarantineReason
+from supportloop.mail.models import AutoResponse, InboundMail, Mailbox, TicketMailbox
+from supportloop.mail.parsing import ParsedMail, parse_message
+from supportloop.mail.services.inbound import (
+    IngestResult, _autoresponse_committed, _autoresponse_wanted, _valid_email, has_follower_candidates,
+    inbound_ingest, new_ticket_draft, quarantine_store, reply_draft, reply_followers,
+)
+from supportloop.mail.threader import TOKEN, base_address, plus_numbers
+from supportloop.tickets.choices import Status
+from supportloop.tickets.models import Message, Ticket
+from supportloop.tickets.services import customer_messages_add, tickets_insert
+
+logger = logging.getLogger("supportloop.mail")
+
+
+@dataclass
+class _Candidate:
+    index: int
+    uid: int | None
+    raw: bytes
+    parsed: ParsedMail
+    sender: str
+
+
+def _candidate(index: int, uid: int | None, raw: bytes, ours: set[str]) -> _Candidate | None:
+    """The message if it may take the batch path, judged without the database; None sends it one by one."""
+    try:
+        parsed = parse_message(raw)
+    except Exception:  # noqa: BLE001 - inbound_ingest parses again and quarantines it with the reason
+        return None
+    sender = parsed.from_email or (parsed.reply_to[0] if parsed.reply_to else "")
+    if not sender or not _valid_email(sender) or base_address(sender) in ours:
+        return None
+    if (parsed.loop_header and any(a in parsed.loop_header for a in ours)) or parsed.is_bounce \
+            or parsed.is_auto_reply:
+        return None
+    if TOKEN.search(parsed.subject) or plus_numbers([*parsed.to, *parsed.cc, *parsed.envelope_to], ours):
+        return None
+    return _Candidate(index, uid, raw, parsed, sender)
+
+
+def inbound_ingest_batch(items: list[tuple[int | None, bytes]], *, mailbox: Mailbox, source: str,
+                         ours: set[str]) -> list[IngestResult]:
+    """Ingest (IMAP UID, raw bytes) pairs in order, inside the caller's transaction; one result each,
+    the same ones `inbound_ingest` would give message by message."""
+    results: list[IngestResult | None] = [None] * len(items)
+    run: list[_Candidate] = []
+    run_ids: set[str] = set()
+
+    def flush() -> None:
+        _flush(run, results, mailbox=mailbox, source=source, ours=ours)
+        run.clear()
+        run_ids.clear()
+
+    for index, (uid, raw) in enumerate(items):
+        candidate = _candidate(index, uid, raw, ours)
+        if candidate is None:
+            flush()
+            results[index] = ingest_one(raw, uid, mailbox=mailbox, source=source, ours=ours)
+            continue
+        parsed = candidate.parsed
+        if parsed.message_key in run_ids or any(ref in run_ids for ref in parsed.thread_ids):
+            flush()
+        run.append(candidate)
+        run_ids.add(parsed.message_key)
+    flush()
+    return results  # type: ignore[return-value] - every index was filled
+
+
+def _flush(run: list[_Candidate], results: list, *, mailbox: Mailbox, source: str, ours: set[str]) -> None:
+    if not run:
+        return
+    try:
+        with transaction.atomic():
+            one_by_one = _write_run(run, results, mailbox=mailbox, source=source, ours=ours)
+    except Exception:  # noqa: BLE001 - rolled back; inbound_ingest stores or quarantines each message
+        logger.warning("batch ingest of %s messages failed; ingesting them one by one", len(run), exc_info=True)
+        one_by_one = run
+    for candidate in one_by_one:
+        results[candidate.index] = ingest_one(candidate.raw, candidate.uid, mailbox=mailbox, source=source,
+                                              ours=ours)
+
+
+def ingest_one(raw: bytes, uid: int | None, *, mailbox: Mailbox, source: str, ours: set[str]) -> IngestResult:
+    """inbound_ingest with a last net: whatever it raises, the message is kept in the quarantine."""
+    try:
+        with transaction.atomic():  # a failed statement must not poison the caller's transaction
+            return inbound_ingest(raw=raw, mailbox=mailbox, source=source, imap_uid=uid, mailbox_addresses=ours)
+    except Exception as exc:  # noqa: BLE001 - inbound_ingest quarantines on its own; this is the last net
+        logger.exception("mailbox %s: UID %s failed", mailbox.pk, uid)
+        row = quarantine_store(raw=raw, reason=QuarantineReason.ERROR, detail=repr(exc), mailbox=mailbox,
+                               source=source)
+        return IngestResult("quarantined", row.message_key, quarantine_id=row.pk, reason=QuarantineReason.ERROR)
+
+
+def _known(run: list[_Candidate]) -> set[str]:
+    """Keys and Message-IDs of the run already stored: in the ledger, or as a ticket message."""
+    keys = [c.parsed.message_key for c in run]
+    known = set(InboundMail.objects.filter(message_key__in=keys).values_list("message_key", flat=True))
+    ids = [c.parsed.message_id for c in run if c.parsed.message_id]
+    if ids:
+        known.update(Message.objects.filter(external_message_id__in=ids).values_list("external_message_id", flat=True))
+    return known
+
+
+def _over_rate_limit(run: list[_Candidate], mailbox: Mailbox) -> set[int]:
+    """Indexes of the run's messages that inbound_ingest would quarantine for the sender's rate limit."""
+    if not mailbox.rate_limit_messages:
+        return set()
+    since = timezone.now() - timedelta(minutes=mailbox.rate_limit_window_minutes or 60)
+    counts = Counter(dict(
+        InboundMail.objects.filter(sender__in={c.sender for c in run}, received_at__gte=since)
+        .values("sender").annotate(n=Count("id")).values_list("sender", "n")
+    ))
+    over = set()
+    for c in run:
+        if counts[c.sender] >= mailbox.rate_limit_messages:
+            over.add(c.index)
+        counts[c.sender] += 1  # this message's ledger row, whichever path writes it
+    return over
+
+
+def _threads(run: list[_Candidate]) -> dict[int, Ticket]:
+    """{index: ticket} for the run's messages that answer a message of ours or a customer's, by Message-ID
+    (nearest reference first, as threader.find_ticket)."""
+    ids = {ref for c in run for ref in c.parsed.thread_ids}
+    if not ids:
+        return {}
+    found = dict(Message.objects.filter(external_message_id__in=ids).values_list("external_message_id", "ticket_id"))
+    rest = ids - found.keys()
+    if rest:
+        found.update(AutoResponse.objects.filter(message_id__in=rest).values_list("message_id", "ticket_id"))
+    wanted = {c.index: next((found[ref] for ref in c.parsed.thread_ids if ref in found), None) for c in run}
+    tickets = Ticket.objects.in_bulk({t for t in wanted.values() if t is not None})
+    return {index: tickets[t] for index, t in wanted.items() if t is not None}
+
+
+def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source: str,
+               ours: set[str]) -> list[_Candidate]:
+    """Write what the batch path can; returns the messages left for inbound_ingest, in order."""
+    known = _known(run)
+    leftover: list[_Candidate] = []
+    fresh = []
+    for c in run:
+        if c.parsed.message_key in known or (c.parsed.message_id and c.parsed.message_id in known):
+            results[c.index] = IngestResult("duplicate", c.parsed.message_key)
+        else:
+            fresh.append(c)
+    over = _over_rate_limit(fresh, mailbox)
+    leftover += [c for c in fresh if c.index in over]
+    fresh = [c for c in fresh if c.index not in over]
+    if not fresh:
+        return leftover
+    threads = _threads(fresh)
+    contacts = contacts_get_or_create_many.__wrapped__([(c.sender, c.parsed.from_name, c.parsed.language) for c in fresh])
+    contact_of = {c.index: contacts[normalize_email(c.sender)] for c in fresh}
+    # Addresses of requesters, to keep them out of the followers; only fetched where they matter.
+    need_emails = {contact_of[c.index][0].pk for c in fresh
+                   if c.index not in threads and not contact_of[c.index][1] and has_follower_candidates(c.parsed, ours, c.sender)}
+    need_emails |= {threads[c.index].requester_id for c in fresh if c.index in threads}
+    emails_of: dict[int, set[str]] = {}
+    for contact_id, email in ContactEmail.objects.filter(contact_id__in=need_emails).values_list("contact_id", "email"):
+        emails_of.setdefault(contact_id, set()).add(email)
+
+    new_tickets, replies = [], []
+    for c in fresh:
+        contact, created = contact_of[c.index]
+        external_id = c.parsed.message_id or c.parsed.message_key
+        ticket = threads.get(c.index)
+        try:
+            if ticket is None:
+                requester_emails = {c.sender} if created else emails_of.get(contact.pk, set())
+                new_tickets.append((c, new_ticket_draft(c.parsed, contact=contact, ours=ours, sender=c.sender,
+                                                        external_id=external_id, requester_emails=requester_emails)))
+            elif ticket.status == Status.CLOSED or reply_followers(
+                    c.parsed, ticket=ticket, ours=ours, sender=c.sender,
+                    requester_emails=emails_of.get(ticket.requester_id, set())) != ticket.followers:
+                leftover.append(c)  # reopening or following rules: one by one
+            else:
+                replies.append((c, reply_draft(c.parsed, ticket=ticket, contact=contact, external_id=external_id)))
+        except DomainError:
+            leftover.append(c)  # inbound_ingest quarantines it with the reason
+
+    # _known looked the Message-IDs up in this transaction; the unique index catches a concurrent poller.
+    tickets = tickets_insert.__wrapped__([draft for _c, draft in new_tickets], message_ids_checked=True)
+    TicketMailbox.objects.bulk_create([TicketMailbox(ticket=t, mailbox=mailbox) for t in tickets])
+    messages = customer_messages_add.__wrapped__([draft for _c, draft in replies], message_ids_checked=True)
+    written = [(c, InboundOutcome.TICKET, t, t.first_message) for (c, _d), t in zip(new_tickets, tickets)]
+    written += [(c, InboundOutcome.THREADED, m.ticket, m) for (c, _d), m in zip(replies, messages)]
+    written.sort(key=lambda row: row[0].index)
+    InboundMail.objects.bulk_create([
+        InboundMail(message_key=c.parsed.message_key, mailbox=mailbox, source=source, imap_uid=c.uid,
+                    sender=c.sender[:320], subject=c.parsed.subject[:500], outcome=outcome,
+                    automatic=c.parsed.automatic[:40], ticket=ticket, message=message)
+        for c, outcome, ticket, message in written
+    ])
+    for c, outcome, ticket, message in written:
+        results[c.index] = IngestResult(outcome, c.parsed.message_key, ticket_id=ticket.pk, message_id=message.pk)
+        if outcome == InboundOutcome.TICKET and _autoresponse_wanted(c.parsed, mailbox):
+            transaction.on_commit(lambda ticket_id=ticket.pk: _autoresponse_committed(ticket_id))
+    leftover.sort(key=lambda c: c.index)
+    return leftover
