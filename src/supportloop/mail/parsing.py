@@ -1,9 +1,10 @@
 """Turn raw RFC 5322 bytes into a ParsedMail: decoded headers, text, HTML, attachments and safety flags.
 
-Built on the standard library's `email` package with policy.default. Real mail is often broken, so every
-step has a fallback: an undecodable header falls back to its raw form, an unknown charset to a list of
-likely ones, a broken part is skipped and noted. Only a message with no usable structure at all raises
-UnparseableMail, which the ingest service turns into a quarantine row. This module does no database work.
+Built on the standard library's `email` package, with policy.default's results (_ParsePolicy only caches
+its header objects; see there and _unstructured for why). Real mail is often broken, so every step has a
+fallback: an undecodable header falls back to its raw form, an unknown charset to a list of likely ones, a
+broken part is skipped and noted. Only a message with no usable structure at all raises UnparseableMail,
+which the ingest service turns into a quarantine row. This module does no database work.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
 
 from django.conf import settings
@@ -41,11 +43,47 @@ SINGLE_BYTE_FALLBACKS = ("cp1252", "cp1251", "koi8-r")
 
 AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 BOUNCE_LOCALPARTS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
+# "local@domain" or "Plain Name <local@domain>" with nothing getaddresses() could read differently (no
+# quotes, comments, encoded words or odd spacing): the common case, split without the address parser.
+_SIMPLE_ADDRESS = re.compile(r"(?:([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) <)?"
+                             r"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?(1)>)")
 _ID = re.compile(r"<([^<>\s]{1,490})>")
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9\-.\[\]:]+\.[A-Za-z0-9\-\]]+$|^[^@\s]+@\[[0-9.:a-fA-F]+\]$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+# MIME headers the parser and the part accessors (get_content_type, get_param, get_payload(decode=True), ...)
+# read again and again; see _ParsePolicy.
+_MIME_HEADERS = frozenset({"content-type", "content-disposition", "content-transfer-encoding"})
+_MIME_HEADER_CACHE: dict[tuple[str, str], object] = {}
+_MIME_HEADER_CACHE_SIZE = 256  # a cached Content-Type object is about 13 kB
+
+
+class _ParsePolicy(EmailPolicy):
+    """policy.default, except that a MIME header is parsed by the header registry once per distinct value.
+
+    policy.default builds a new header object on every read, and one part's Content-Type is read about ten
+    times (by the parser itself and by each accessor): that was most of parse_message's time. Header objects
+    are immutable, so the one built for a (name, raw value) pair can be shared by every part and message
+    that carries the same header; the values come from a small set in practice (charsets, dispositions,
+    transfer encodings). Results are exactly policy.default's.
+    """
+
+    def header_fetch_parse(self, name, value):
+        key = (name, value)
+        header = _MIME_HEADER_CACHE.get(key)
+        if header is None:
+            header = super().header_fetch_parse(name, value)
+            if name.lower() in _MIME_HEADERS:
+                if len(_MIME_HEADER_CACHE) >= _MIME_HEADER_CACHE_SIZE:
+                    _MIME_HEADER_CACHE.clear()  # bounded: multipart boundaries make some values unique
+                _MIME_HEADER_CACHE[key] = header
+        return header
+
+
+_POLICY = _ParsePolicy()
 
 
 class UnparseableMail(Exception):
@@ -165,14 +203,37 @@ def _unsurrogate(value: str, charsets: tuple[str, ...]) -> str:
     return decode_bytes(value.encode("utf-8", "surrogateescape"), None, extra=charsets)
 
 
-def _raw_header(msg: Message, name: str) -> list[str]:
-    lname = name.lower()
-    return [str(v) for k, v in msg.raw_items() if k.lower() == lname]
+# Raw header values (as the parser stored them) by lower-case name, in message order; see _header_index.
+Headers = dict[str, list[str]]
 
 
-def header_text(msg: Message, name: str, charsets: tuple[str, ...] = ()) -> str:
-    """A decoded header (RFC 2047 words and 8-bit bytes), falling back step by step for broken ones."""
-    raws = _raw_header(msg, name)
+def _header_index(msg: Message) -> Headers:
+    """All raw headers of a message, indexed once instead of scanning raw_items() for each header read."""
+    index: Headers = {}
+    for name, value in msg.raw_items():
+        index.setdefault(name.lower(), []).append(str(value))
+    return index
+
+
+def _raw_header(headers: Headers, name: str) -> list[str]:
+    return headers.get(name.lower(), [])
+
+
+def _unstructured(name: str, raw: str) -> str:
+    """str() of what policy.default returns for an unstructured header (Subject, Content-ID, ...).
+
+    The header registry only changes such a value when it has encoded words or 8-bit bytes; otherwise the
+    result is the raw value without its line breaks, so we skip building a header object (the costly part).
+    """
+    if "=?" in raw or _has_surrogates(raw):
+        return str(policy.default.header_fetch_parse(name, raw))
+    return raw.replace("\r", "").replace("\n", "")
+
+
+def header_text(headers: Headers, name: str, charsets: tuple[str, ...] = ()) -> str:
+    """A decoded unstructured header such as Subject (RFC 2047 words and 8-bit bytes), falling back step by step
+    for broken ones."""
+    raws = _raw_header(headers, name)
     if not raws:
         return ""
     raw = raws[0]
@@ -181,7 +242,7 @@ def header_text(msg: Message, name: str, charsets: tuple[str, ...] = ()) -> str:
         value = _decode_words(_unsurrogate(raw, charsets), charsets)
         return re.sub(r"\s+", " ", value).strip()
     try:
-        value = str(msg[name])
+        value = _unstructured(name, raw)
     except Exception:  # noqa: BLE001 - any header bug in the parser falls back to our own decoding
         try:
             value = str(make_header(decode_header(raw)))
@@ -216,13 +277,14 @@ def normalize_address(value: str) -> str:
     return value if _EMAIL.match(value) and len(value) <= 254 else ""
 
 
-def addresses(msg: Message, name: str, charsets: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+def addresses(headers: Headers, name: str, charsets: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """(display name, normalised address) pairs from every instance of an address header."""
     out: list[tuple[str, str]] = []
-    for raw in _raw_header(msg, name):
+    for raw in _raw_header(headers, name):
         raw = _unsurrogate(raw, charsets)
+        simple = _SIMPLE_ADDRESS.fullmatch(raw)
         try:
-            pairs = getaddresses([raw])
+            pairs = [(simple.group(1) or "", simple.group(2))] if simple else getaddresses([raw])
         except Exception:  # noqa: BLE001
             pairs = []
         if not any(normalize_address(a) for _n, a in pairs):
@@ -260,6 +322,8 @@ def _guess_language(text: str, content_language: str) -> str:
     if lang.startswith("en"):
         return "en"
     sample = text[:2000]
+    if sample.isascii():  # no kana, CJK or Cyrillic: skip the scans
+        return ""
     if _KANA.search(sample):
         return ""
     if len(_CJK.findall(sample)) >= 2:
@@ -269,7 +333,7 @@ def _guess_language(text: str, content_language: str) -> str:
     return ""
 
 
-def _part_filename(part: Message, index: int) -> str:
+def _part_filename(part: Message, ctype: str, index: int) -> str:
     try:
         name = part.get_filename() or ""
     except Exception:  # noqa: BLE001
@@ -278,7 +342,6 @@ def _part_filename(part: Message, index: int) -> str:
     if "=?" in name:
         name = _decode_words(name, ())
     if not name:
-        ctype = part.get_content_type()
         ext = {"message/rfc822": "eml", "text/plain": "txt", "text/html": "html", "image/png": "png",
                "image/jpeg": "jpg", "image/gif": "gif", "application/pdf": "pdf"}.get(ctype, "bin")
         name = f"part-{index}.{ext}"
@@ -294,8 +357,8 @@ def _as_bytes(msg: Message) -> bytes:
     return str(msg.get_payload()).encode("utf-8", "surrogateescape")
 
 
-def _payload_bytes(part: Message) -> bytes:
-    if part.get_content_maintype() == "message" or part.is_multipart():
+def _payload_bytes(part: Message, ctype: str) -> bytes:
+    if ctype.startswith("message/") or part.is_multipart():
         payload = part.get_payload()
         if isinstance(payload, list) and len(payload) == 1 and isinstance(payload[0], Message):
             return _as_bytes(payload[0])
@@ -333,20 +396,20 @@ class _Walker:
             if "too many parts" not in self.defects:
                 self.defects.append("too many parts")
             return
+        # Read once: each accessor call goes through the header machinery again.
         ctype = part.get_content_type()
         if ctype == "multipart/report" or ctype == "message/delivery-status":
             self.report = True
-        if part.is_multipart() and part.get_content_maintype() == "multipart":
+        if ctype.startswith("multipart/") and part.is_multipart():
             payload = part.get_payload()
             if isinstance(payload, list):
                 for child in payload:
                     if isinstance(child, Message):
                         self.walk(child, depth + 1)
             return
-        self.leaf(part)
+        self.leaf(part, ctype)
 
-    def leaf(self, part: Message) -> None:
-        ctype = part.get_content_type()
+    def leaf(self, part: Message, ctype: str) -> None:
         try:
             disposition = (part.get_content_disposition() or "").lower()
         except Exception:  # noqa: BLE001
@@ -354,18 +417,17 @@ class _Walker:
         has_name = bool(part.get_param("name") or part.get_param("filename", header="content-disposition"))
         is_body_text = ctype in ("text/plain", "text/html") and disposition != "attachment" and not has_name
         if is_body_text:
-            data = _payload_bytes(part)
+            data = _payload_bytes(part, ctype)
             text = clean_str(decode_bytes(data, part.get_content_charset(), extra=self.charsets))
             (self.texts if ctype == "text/plain" else self.htmls).append(text)
             return
-        if ctype == "text/plain" and not disposition and not has_name:  # pragma: no cover - covered above
-            return
-        data = _payload_bytes(part)
-        name = _part_filename(part, len(self.files) + len(self.oversize) + 1)
+        data = _payload_bytes(part, ctype)
+        name = _part_filename(part, ctype, len(self.files) + len(self.oversize) + 1)
         if len(data) > self.limit or self.kept + len(data) > self.total_limit:
             self.oversize.append((name, len(data)))
             return
-        content_id = (part.get("Content-ID") or "").strip().strip("<>")
+        raw_ids = [str(v) for k, v in part.raw_items() if k.lower() == "content-id"]
+        content_id = _unstructured("Content-ID", raw_ids[0]).strip().strip("<>") if raw_ids else ""
         self.kept += len(data)
         self.files.append(IncomingFile(
             filename=name, content=data, content_type=ctype[:200],
@@ -374,31 +436,31 @@ class _Walker:
         ))
 
 
-def _automatic(msg: Message, from_email: str, report: bool, subject: str) -> tuple[str, bool, bool, bool]:
+def _automatic(headers: Headers, ctype: str, from_email: str, report: bool,
+               subject: str) -> tuple[str, bool, bool, bool]:
     """(reason, is_bounce, is_auto_reply, is_bulk) from the headers that mark machine-sent mail."""
-    ctype = msg.get_content_type()
     local = from_email.split("@")[0]
-    return_path = " ".join(_raw_header(msg, "Return-Path")).strip()
+    return_path = " ".join(_raw_header(headers, "Return-Path")).strip()
     if report or ctype == "multipart/report" or local in BOUNCE_LOCALPARTS or return_path == "<>" and (
             re.match(r"(?i)(undeliver|delivery status notification|mail delivery failed|returned mail)", subject)):
         why = "multipart/report" if report or ctype == "multipart/report" else (
             f"from:{local}" if local in BOUNCE_LOCALPARTS else "null-return-path")
         return f"bounce:{why}", True, False, False
-    auto_submitted = " ".join(_raw_header(msg, "Auto-Submitted")).strip().lower()
+    auto_submitted = " ".join(_raw_header(headers, "Auto-Submitted")).strip().lower()
     if auto_submitted and not auto_submitted.startswith("no"):
         return f"auto-submitted:{auto_submitted[:25]}", False, True, False
     for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-AutoReply-From", "X-Mail-Autoreply"):
-        if _raw_header(msg, name):
+        if _raw_header(headers, name):
             return name.lower()[:40], False, True, False
-    precedence = " ".join(_raw_header(msg, "Precedence")).strip().lower()
+    precedence = " ".join(_raw_header(headers, "Precedence")).strip().lower()
     if precedence in ("auto_reply", "auto-reply"):
         return f"precedence:{precedence}", False, True, False
     if precedence in AUTO_PRECEDENCE:
         return f"precedence:{precedence}", False, False, True
-    if _raw_header(msg, "List-Id") or _raw_header(msg, "List-Unsubscribe"):
+    if _raw_header(headers, "List-Id") or _raw_header(headers, "List-Unsubscribe"):
         return "list", False, False, True
-    if "oof" in " ".join(_raw_header(msg, "X-MS-Exchange-Inbox-Rules-Loop") + _raw_header(msg, "X-Auto-Response"))\
-            .lower():
+    oof = _raw_header(headers, "X-MS-Exchange-Inbox-Rules-Loop") + _raw_header(headers, "X-Auto-Response")
+    if "oof" in " ".join(oof).lower():
         return "exchange-oof", False, True, False
     return "", False, False, False
 
@@ -408,10 +470,11 @@ def parse_message(raw: bytes) -> ParsedMail:
     if not raw or not raw.strip():
         raise UnparseableMail("empty message")
     try:
-        msg: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
+        msg: EmailMessage = BytesParser(policy=_POLICY).parsebytes(raw)
     except Exception as exc:  # noqa: BLE001
         raise UnparseableMail(f"MIME parser failed: {exc!r}"[:500]) from exc
-    if not list(msg.raw_items()):
+    headers = _header_index(msg)
+    if not headers:
         raise UnparseableMail("no headers")
     declared = []
     for part in msg.walk() if msg.is_multipart() else [msg]:
@@ -423,9 +486,9 @@ def parse_message(raw: bytes) -> ParsedMail:
             declared.append(cs)
     charsets = tuple(declared)
 
-    froms = addresses(msg, "From", charsets) or addresses(msg, "Sender", charsets)
+    froms = addresses(headers, "From", charsets) or addresses(headers, "Sender", charsets)
     from_name, from_email = froms[0] if froms else ("", "")
-    subject = clean_str(header_text(msg, "Subject", charsets), limit=500)
+    subject = clean_str(header_text(headers, "Subject", charsets), limit=500)
     walker = _Walker(charsets, settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES,
                      getattr(settings, "SUPPORTLOOP_MAIL_MAX_ATTACHMENTS_BYTES", 25 * 1_048_576),
                      getattr(settings, "SUPPORTLOOP_MAIL_MAX_PARTS", 200))
@@ -437,29 +500,31 @@ def parse_message(raw: bytes) -> ParsedMail:
     html = "\n".join(h for h in walker.htmls if h.strip())
     if not text.strip() and html.strip():
         text = html_to_text(html)
-    message_id = (message_ids(_raw_header(msg, "Message-ID") or _raw_header(msg, "Message-Id")) or [""])[0]
+    message_id = (message_ids(_raw_header(headers, "Message-ID")) or [""])[0]
     key = message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
     try:
-        date_raw = _raw_header(msg, "Date")
+        date_raw = _raw_header(headers, "Date")
         date = parsedate_to_datetime(date_raw[0]) if date_raw else None
     except Exception:  # noqa: BLE001
         date = None
-    automatic, bounce, auto_reply, bulk = _automatic(msg, from_email, walker.report, subject)
+    automatic, bounce, auto_reply, bulk = _automatic(headers, msg.get_content_type(), from_email, walker.report,
+                                                     subject)
     automatic = clean_str(automatic, limit=40)
-    suppress = bool(_raw_header(msg, "X-Auto-Response-Suppress"))
+    suppress = bool(_raw_header(headers, "X-Auto-Response-Suppress"))
     envelope = []
     for name in ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "X-Forwarded-To"):
-        envelope += [e for _n, e in addresses(msg, name, charsets) if e not in envelope]
+        envelope += [e for _n, e in addresses(headers, name, charsets) if e not in envelope]
     defects = [type(d).__name__ for d in getattr(msg, "defects", [])] + walker.defects
     return ParsedMail(
         message_id=message_id, message_key=key[:500], from_email=from_email, from_name=from_name,
-        reply_to=[e for _n, e in addresses(msg, "Reply-To", charsets)],
-        to=[e for _n, e in addresses(msg, "To", charsets)], cc=[e for _n, e in addresses(msg, "Cc", charsets)],
+        reply_to=[e for _n, e in addresses(headers, "Reply-To", charsets)],
+        to=[e for _n, e in addresses(headers, "To", charsets)],
+        cc=[e for _n, e in addresses(headers, "Cc", charsets)],
         envelope_to=envelope, subject=subject, date=date,
-        in_reply_to=message_ids(_raw_header(msg, "In-Reply-To")),
-        references=message_ids(_raw_header(msg, "References")),
+        in_reply_to=message_ids(_raw_header(headers, "In-Reply-To")),
+        references=message_ids(_raw_header(headers, "References")),
         text=text, html=html, attachments=walker.files, oversize=walker.oversize, automatic=automatic,
         is_bounce=bounce, is_auto_reply=auto_reply, is_bulk=bulk, suppress_autoresponse=suppress,
-        language=_guess_language(text, header_text(msg, "Content-Language")),
-        loop_header=clean_str(" ".join(_raw_header(msg, "X-Loop")).lower(), limit=1000), defects=defects[:20],
+        language=_guess_language(text, header_text(headers, "Content-Language")),
+        loop_header=clean_str(" ".join(_raw_header(headers, "X-Loop")).lower(), limit=1000), defects=defects[:20],
     )
