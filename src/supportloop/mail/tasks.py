@@ -30,6 +30,20 @@ def autoresponse_send_task(ticket_id: int) -> bool:
 
 
 @task()
+def autoresponses_send_task(ticket_ids: list[int]) -> int:
+    """Acknowledge a poller batch's new tickets: one task row per batch instead of one per ticket.
+    Each acknowledgement is sent at most once (autoresponse_send is idempotent), so a retry of the whole
+    task re-sends nothing; one that fails is recorded on its row and does not stop the others."""
+    sent = 0
+    for ticket_id in ticket_ids:
+        try:
+            sent += autoresponse_send(ticket_id=ticket_id) is not None
+        except Exception:  # noqa: BLE001 - logged with its ticket; the rest of the batch still goes out
+            logger.exception("acknowledgement of ticket %s failed", ticket_id)
+    return sent
+
+
+@task()
 def mail_poll_task(mailbox_id: int | None = None) -> dict:
     """Poll one mailbox, or every active IMAP mailbox, once."""
     from supportloop.mail.imap import mailboxes_poll

@@ -244,8 +244,8 @@ def _autoresponse_committed(ticket_id: int) -> None:
 
 @contextmanager
 def autoresponses_batched() -> Iterator[None]:
-    """Acknowledgements of tickets committed inside the block are enqueued when it ends, all in one
-    transaction: one commit for a poller's batch instead of one per ticket (each task row is a write).
+    """Acknowledgements of tickets committed inside the block are enqueued when it ends as one task:
+    one task row for a poller's batch instead of one per ticket.
     Only tickets whose transaction committed are collected (the hooks run on commit)."""
     pending: list[int] = []
     token = _pending_autoresponses.set(pending)
@@ -253,10 +253,12 @@ def autoresponses_batched() -> Iterator[None]:
         yield
     finally:
         _pending_autoresponses.reset(token)
-        if pending:
-            with transaction.atomic():
-                for ticket_id in pending:
-                    _enqueue_autoresponse(ticket_id)
+        if len(pending) == 1:
+            _enqueue_autoresponse(pending[0])
+        elif pending:
+            from supportloop.mail.tasks import autoresponses_send_task
+
+            autoresponses_send_task.enqueue(ticket_ids=pending)
 
 
 class _Abort(Exception):

@@ -101,6 +101,37 @@ def test_customer_mail_agent_reply_and_customer_reply_thread_into_one_ticket(
     assert stats.fetched == 0 and InboundMail.objects.count() == 2
 
 
+@pytest.mark.django_db(transaction=True)  # real commits: the acknowledgements are collected on commit
+def test_a_polled_batch_is_acknowledged_once_per_new_ticket_by_one_task(imap_mailbox, dovecot, smtp):
+    from django_tasks.signals import task_enqueued
+
+    from supportloop.mail import tasks
+
+    enqueued = []
+
+    def record(sender, task_result, **kwargs):
+        enqueued.append((task_result.task.name, task_result.args, task_result.kwargs))
+
+    task_enqueued.connect(record, weak=False)
+    for i in range(3):
+        dovecot.append(imap_mailbox.imap_user, customer_mail(message_id=f"a{i}@acme.test", subject=f"Case {i}"))
+    dovecot.append(imap_mailbox.imap_user, customer_mail(message_id="a9@acme.test", in_reply_to="a0@acme.test"))
+    try:
+        stats = mailbox_poll(imap_mailbox)
+    finally:
+        task_enqueued.disconnect(record)
+    assert (stats.tickets, stats.threaded) == (3, 1)
+    numbers = sorted(Ticket.objects.values_list("number", flat=True))
+    ticket_ids = sorted(Ticket.objects.values_list("pk", flat=True))
+    assert enqueued == [("autoresponses_send_task", [], {"ticket_ids": ticket_ids})]
+    acknowledged = sorted(int(message_from_bytes(m["data"], policy=policy.default)["X-Supportloop-Ticket"])
+                          for m in smtp.messages)
+    assert acknowledged == numbers  # one each, none for the reply
+    # Running the task again (a retry) sends nothing twice.
+    smtp.messages.clear()
+    assert tasks.autoresponses_send_task.call(ticket_ids=ticket_ids) == 0 and smtp.messages == []
+
+
 def test_repoll_after_lost_seen_flags_is_idempotent(imap_mailbox, dovecot, django_capture_on_commit_callbacks):
     for i in range(3):
         dovecot.append(imap_mailbox.imap_user, customer_mail(message_id=f"m{i}@acme.test", subject=f"Case {i}"))

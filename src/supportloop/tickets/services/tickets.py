@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -404,6 +404,19 @@ def ticket_add_note(*, ticket: Ticket, actor: User, body: str = "", body_html: s
     return message
 
 
+def _activity_save(tickets: Iterable[Ticket]) -> None:
+    """Save the fields a new message changes, for many tickets in one executemany: Django's bulk_update
+    builds a CASE per field and row, which cost ~25 ms of Python for a poller's batch."""
+    ops = connection.ops
+    table = ops.quote_name(Ticket._meta.db_table)
+    columns = ("status", "solved_at", "message_count", "updated_at", "change_seq")
+    assignments = ", ".join(f"{ops.quote_name(c)} = %s" for c in columns)
+    rows = [(t.status, ops.adapt_datetimefield_value(t.solved_at), t.message_count,
+             ops.adapt_datetimefield_value(t.updated_at), t.change_seq, t.pk) for t in tickets]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {ops.quote_name('id')} = %s", rows)
+
+
 @dataclass
 class CustomerMessageDraft:
     """A validated customer message for an existing ticket: see customer_message_draft and customer_messages_add."""
@@ -470,7 +483,7 @@ def customer_messages_add(drafts: list[CustomerMessageDraft], *, message_ids_che
     for message, d in zip(messages, drafts):
         message.ticket = tickets[d.ticket_id]
         _attachments_save(message, d.attachments)
-    Ticket.objects.bulk_update(tickets.values(), ["status", "solved_at", "message_count", "updated_at", "change_seq"])
+    _activity_save(tickets.values())
     for status, delta in status_deltas.items():
         _status_count_add(status, delta)
     events_record_many([
