@@ -34,6 +34,10 @@ def parse_args():
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--rate-limit", type=int, default=0,
+                        help="the mailbox's per-sender limit (0: off; the product's default is 30 an hour)")
+    parser.add_argument("--one-by-one", action="store_true",
+                        help="ingest each message with inbound_ingest, as before the batch path, for comparison")
     return parser.parse_args()
 
 
@@ -130,7 +134,12 @@ def main() -> None:
         append_seconds = time.monotonic() - started
         mailbox = mailbox_create(address="support@example.test", name="Bench", imap_host=dovecot.host,
                                  imap_port=dovecot.port, imap_security=ImapSecurity.NONE, imap_username=user,
-                                 password=IMAP_PASSWORD, rate_limit_messages=0)
+                                 password=IMAP_PASSWORD, rate_limit_messages=args.rate_limit)
+        if args.one_by_one:
+            from supportloop.mail import imap
+            from supportloop.mail.services.inbound_batch import ingest_one
+
+            imap.inbound_ingest_batch = lambda items, **kw: [ingest_one(raw, uid, **kw) for uid, raw in items]
         if args.tracemalloc:
             import tracemalloc
 
@@ -168,7 +177,8 @@ def main() -> None:
         dovecot.remove()
     engine = connection.vendor
     rate = stats.fetched / seconds if seconds else 0
-    print(f"\n### Mail ingest: {args.count:,} messages, {engine}, batch {args.batch_size}"
+    print(f"\n### Mail ingest: {args.count:,} messages, {engine}, batch {args.batch_size}, "
+          f"{'one by one' if args.one_by_one else 'batch path'}, rate limit {args.rate_limit or 'off'}"
           f"{', tracemalloc on' if args.tracemalloc else ''}\n")
     print("| figure | value |\n| --- | --- |")
     print(f"| APPEND to Dovecot (setup, not timed) | {append_seconds:.1f} s |")
