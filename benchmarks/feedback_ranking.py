@@ -199,11 +199,16 @@ def main():
     from django.utils import timezone
 
     from supportloop.feedback.models import Evidence, FeedbackItem
+    from supportloop.feedback.rollups import week_bounds_dt, week_starts
     from supportloop.feedback.selectors import feedback_ranking, feedback_ranking_count
     from supportloop.tickets.models import ProductArea
 
     area = ProductArea.objects.order_by("pk").first()
     now = timezone.now()
+
+    def monday(weeks: int):
+        """Midnight of the Monday that starts "the last N weeks" (what the ranking page asks for)."""
+        return week_bounds_dt(week_starts(weeks=weeks)[0])
     counts = (FeedbackItem.objects.count(), Evidence.objects.count())
     cases = [
         ("rank all by score, top 50 (rollups)", lambda: feedback_ranking()),
@@ -218,6 +223,13 @@ def main():
             plan=["pro", "enterprise"], sort="mrr")),
         ("plan filter: enterprise, one product area", lambda: feedback_ranking(plan="enterprise", product_area=area)),
         ("count for the pager, plan enterprise", lambda: [feedback_ranking_count(plan="enterprise")]),
+        ("period filter: last 4 weeks from a Monday (week rollups)", lambda: feedback_ranking(since=monday(4))),
+        ("period filter: last 12 weeks from a Monday, by MRR (week rollups)", lambda: feedback_ranking(
+            since=monday(12), sort="mrr")),
+        ("period filter: last 52 weeks from a Monday (week rollups)", lambda: feedback_ranking(since=monday(52))),
+        ("period filter: last 4 weeks from a Monday, one product area (week rollups)", lambda: feedback_ranking(
+            since=monday(4), product_area=area)),
+        ("count for the pager, last 12 weeks from a Monday", lambda: [feedback_ranking_count(since=monday(12))]),
         ("period filter: last 30 days (live SQL)", lambda: feedback_ranking(since=now - timedelta(days=30))),
         ("period filter: last 4 weeks, one product area (live SQL)", lambda: feedback_ranking(
             since=now - timedelta(weeks=4), product_area=area)),
@@ -230,12 +242,17 @@ def main():
     ]
     print(f"\n{counts[0]} items, {counts[1]} evidence rows, PostgreSQL "
           f"{connection.cursor().connection.info.server_version}, {os.cpu_count()} cores\n")
-    from supportloop.feedback.rollups import plan_stats_fill_missing
+    from supportloop.feedback.rollups import plan_stats_fill_missing, window_stats_fill_missing
 
     started = time.monotonic()
     filled = plan_stats_fill_missing()
     if filled:
         print(f"per-plan rollups computed for {filled} items in {time.monotonic() - started:.0f}s")
+        vacuum()
+    started = time.monotonic()
+    filled = window_stats_fill_missing()
+    if filled:
+        print(f"week window figures computed for {filled} items in {time.monotonic() - started:.0f}s")
         vacuum()
     print(f"load average before measuring: {os.getloadavg()[0]:.1f}\n")
     print("| case | median ms | p95 ms | rows |")

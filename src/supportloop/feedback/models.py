@@ -242,6 +242,9 @@ class ItemStats(models.Model):
     # companies now on different plans, so per-plan contact counts cannot be added up for a multi-plan filter.
     plans_computed = models.BooleanField(default=False, db_index=True)
     plan_overlap = models.BooleanField(default=False)
+    # The ItemWeek rows carry the "since this week" figures (False after the migration that added them: the
+    # first period-filtered ranking computes them).
+    windows_computed = models.BooleanField(default=False, db_index=True)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -254,11 +257,24 @@ class ItemStats(models.Model):
 
 
 class ItemWeek(models.Model):
-    """Mentions of an item per week (week starting Monday, workspace time zone). Rollup, kept with ItemStats."""
+    """Mentions of an item per week (week starting Monday, workspace time zone). Rollup, kept with ItemStats.
+
+    The `since_*` figures count the evidence of this week and every later one, so a ranking for "since the
+    Monday of week W" reads one row per item (its first row at or after W) instead of aggregating evidence.
+    Distinct counts work because a contact was heard since W exactly when its last evidence on the item is:
+    each contact (company, blocker contact) is counted in the week of its last evidence, then summed from
+    the newest week back. `since_mrr` sums the current MRR of those companies (refreshed with ItemStats.mrr).
+    """
 
     item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="weeks")
     week_start = models.DateField()
     mentions = models.PositiveIntegerField(default=0)
+    first_at = models.DateTimeField(null=True, blank=True, help_text="the week's earliest evidence")
+    since_mentions = models.PositiveIntegerField(default=0)
+    since_contacts = models.PositiveIntegerField(default=0)
+    since_companies = models.PositiveIntegerField(default=0)
+    since_blocker_contacts = models.PositiveIntegerField(default=0)
+    since_mrr = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
 
     class Meta:
         ordering = ["item_id", "week_start"]

@@ -77,7 +77,9 @@ class FeedbackRankingQuery(Schema):
     product_feature: str | None = Field(None, description="slug")
     status: list[StatusT] = Field(default_factory=list, description="default: every status except merged")
     plan: list[PlanT] = Field(default_factory=list, description="current plan of the requesting companies")
-    since: UtcDatetime | None = Field(None, description="evidence heard at or after")
+    since: UtcDatetime | None = Field(None, description="evidence heard at or after; a Monday's midnight in the "
+                                      "workspace time zone (alone, without until or plan) is answered from rollups, "
+                                      "any other moment by a slower live count")
     until: UtcDatetime | None = Field(None, description="evidence heard before")
     owner_id: int | None = None
     q: str | None = Field(None, max_length=200, description="title contains")

@@ -5,12 +5,13 @@ Counting rules live in rollups.py; the score formula in docs/feedback-scoring.md
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import date, datetime, time, timezone as dt_timezone
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import (
-    Count, Exists, ExpressionWrapper, F, FloatField, IntegerField, Max, Min, OuterRef, Q, QuerySet, Sum, Value,
+    Count, Exists, ExpressionWrapper, F, FloatField, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum,
+    Value,
 )
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.utils import timezone
@@ -23,7 +24,7 @@ from supportloop.feedback.choices import Importance, ItemStatus, Kind
 from supportloop.feedback.models import Evidence, FeedbackItem, FeedbackSettings, ItemPlanStats, ItemStats, ItemWeek
 from supportloop.feedback.rollups import (
     WEEKS, feedback_settings, plan_stats_fill_missing, plan_stats_refresh_stale_trend, stats_refresh_stale_mrr,
-    stats_refresh_stale_trend, week_bounds_dt, week_start, week_starts,
+    stats_refresh_stale_trend, week_bounds_dt, week_start, week_starts, window_stats_fill_missing,
 )
 from supportloop.tickets.models import ProductArea, ProductFeature
 
@@ -321,6 +322,102 @@ def _live_rows(*, kind=None, product_area=None, status=None, plan=None, since=No
     return rows
 
 
+def week_aligned(since) -> date | None:
+    """The Monday `since` is the midnight of (workspace time zone), or None when it is another moment."""
+    local = timezone.localtime(_aware(since))
+    return local.date() if local.weekday() == 0 and local.time() == time.min else None
+
+
+# The figures of a week window, in the order _window_figures gives them.
+_WINDOW_FIGURES = ("mentions", "unique_contacts", "unique_companies", "blocker_contacts", "mrr", "recent_4w",
+                   "previous_4w")
+
+
+def _window_figures(day: date, *, first_at: bool = False) -> dict[int, tuple]:
+    """{item id: figures (_WINDOW_FIGURES)} of the items heard since the Monday `day`: each item's first ItemWeek
+    row at or after `day` (one index probe per item). The 4-week trend within the window comes from the item's
+    trend (ItemStats) and its "since" mentions: the window either holds both trend windows, cuts the earlier
+    one (previous = heard since `day` minus the last 4 weeks) or lies inside the last 4 weeks.
+    `first_at`: also the first evidence since `day` (an eighth value), for a sort by first heard."""
+    since = week_bounds_dt(day)
+    table, stats = ItemWeek._meta.db_table, ItemStats._meta.db_table
+    if connection.vendor == "postgresql":
+        rows = _fetch(
+            f"SELECT s.item_id, w.since_mentions, w.since_contacts, w.since_companies, w.since_blocker_contacts, "
+            f"w.since_mrr, s.recent_4w, s.previous_4w{', w.first_at' if first_at else ''} FROM {stats} s "
+            f"CROSS JOIN LATERAL (SELECT * FROM {table} w "
+            f"WHERE w.item_id = s.item_id AND w.week_start >= %s ORDER BY w.week_start LIMIT 1) w "
+            f"WHERE s.last_heard >= %s", [day, since])
+    else:  # no LATERAL: the first rows' ids, then the rows
+        first_week = (ItemWeek.objects.filter(item_id=OuterRef("item_id"), week_start__gte=day)
+                      .order_by("week_start").values("pk")[:1])
+        ids = list(ItemStats.objects.filter(last_heard__gte=since).order_by()
+                   .values_list(Subquery(first_week), flat=True))
+        rows = ItemWeek.objects.filter(pk__in=ids).order_by().values_list(
+            "item_id", "since_mentions", "since_contacts", "since_companies", "since_blocker_contacts", "since_mrr",
+            "item__stats__recent_4w", "item__stats__previous_4w", *(["first_at"] if first_at else []))
+    weeks = week_starts()
+    out = {}
+    for item_id, mentions, contacts, companies, blockers, mrr, recent, previous, *first in rows:
+        if day > weeks[-4]:
+            recent, previous = mentions, 0
+        elif day > weeks[-8]:
+            previous = mentions - recent
+        out[item_id] = (mentions, contacts, companies, blockers, mrr, recent, previous, *first)
+    return out
+
+
+def _window_page(day: date, *, sort: str, order: str | None, offset: int, limit: int, kind=None,
+                 product_area=None, status=None, product_feature=None, owner=None, q=None) -> list[dict]:
+    """A page of the ranking of evidence heard since the Monday `day`, from the ItemWeek "since" figures.
+    Exact: the same figures as _live_rows computes from the evidence (docs/feedback-scoring.md).
+    Only the sort value is built for every item and whole rows for the page: building 10,000 rows (and
+    converting their timestamps) cost more than the queries."""
+    weights = feedback_settings()
+    window_stats_fill_missing()
+    stats_refresh_stale_mrr(settings_row=weights)
+    stats_refresh_stale_trend()
+    alias = _order(sort, order)[0].expression.name
+    figures = _window_figures(day, first_at=alias == "first_heard")
+    items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
+                          product_feature=product_feature, owner=owner, q=q)
+    keyed = []
+    if alias in ("title", "created_at", "last_heard"):
+        column = {"title": "title", "created_at": "created_at", "last_heard": "stats__last_heard"}[alias]
+        keyed = [{"id": item_id, alias: value} for item_id, value in items.values_list("id", column)
+                 if item_id in figures]
+    else:
+        for item_id in items.values_list("id", flat=True):
+            if item_id in figures:
+                value = figures[item_id][7] if alias == "first_heard" else \
+                    _window_row({}, figures[item_id][:7], weights)[alias]
+                keyed.append({"id": item_id, alias: value})
+    page_ids = [row["id"] for row in _python_sort(keyed, sort, order)[offset:offset + limit]]
+    fields = ("id", "title", "kind", "status", "product_area_id", "product_feature_id", "owner_id", "is_public")
+    by_id = {row["id"]: row for row in FeedbackItem.objects.filter(pk__in=page_ids).values(*fields)}
+    rows = [_window_row(by_id[item_id], figures[item_id][:7], weights) for item_id in page_ids]
+    _add_times(rows, day)
+    return rows
+
+
+def _window_row(row: dict, figures: tuple, weights: FeedbackSettings) -> dict:
+    row.update(zip(_WINDOW_FIGURES, figures))
+    row["growth"] = row["recent_4w"] - row["previous_4w"]
+    row["score"] = score_of(row, weights)
+    return row
+
+
+def _add_times(rows: list[dict], day: date) -> None:
+    """created_at, first heard (the first week's earliest evidence) and last heard since the Monday `day`."""
+    ids = [row["id"] for row in rows]
+    created = dict(FeedbackItem.objects.filter(pk__in=ids).values_list("pk", "created_at"))
+    last = dict(ItemStats.objects.filter(item_id__in=ids).values_list("item_id", "last_heard"))
+    first = dict(ItemWeek.objects.filter(item_id__in=ids, week_start__gte=day).order_by("item_id", "-week_start")
+                 .values_list("item_id", "first_at"))  # the earliest week comes last and wins
+    for row in rows:
+        row["created_at"], row["last_heard"], row["first_heard"] = created[row["id"]], last[row["id"]], first[row["id"]]
+
+
 def _python_sort(rows: list[dict], sort: str, order: str | None) -> list[dict]:
     [primary, _tiebreak] = _order(sort, order)
     alias, descending = primary.expression.name, primary.descending
@@ -332,12 +429,14 @@ def _python_sort(rows: list[dict], sort: str, order: str | None) -> list[dict]:
     return present + missing
 
 
-def _weekly_for(ids: list[int], evidence_filter: Q | None) -> dict[int, list[int]]:
+def _weekly_for(ids: list[int], evidence_filter: Q | None, from_week: date | None = None) -> dict[int, list[int]]:
+    """Mentions per week of the last 12, per item: from ItemWeek without an evidence filter or with a
+    week-aligned `from_week` (earlier weeks stay 0), else from the matching evidence."""
     weeks = week_starts()
     index = {w: i for i, w in enumerate(weeks)}
     out = {i: [0] * WEEKS for i in ids}
-    if evidence_filter is None:
-        for item_id, start, n in (ItemWeek.objects.filter(item_id__in=ids, week_start__gte=weeks[0]).order_by()
+    if evidence_filter is None or from_week is not None:
+        for item_id, start, n in (ItemWeek.objects.filter(item_id__in=ids, week_start__gte=max(weeks[0], from_week or weeks[0])).order_by()
                                   .values_list("item_id", "week_start", "mentions")):
             if start in index:
                 out[item_id][index[start]] += n
@@ -379,8 +478,10 @@ def feedback_ranking(*, kind=None, product_area=None, status=None, plan=None, si
     recent_4w, previous_4w, first_heard, last_heard, blocker_contacts, product_area_id, owner_id.
 
     Without a plan or period filter the rollups answer (one query for the page, one for its weekly counts);
-    with a plan filter alone, the per-plan rollups (ItemPlanStats); with a period, the matching evidence is
-    aggregated live (two grouped queries over covering indexes) and sorted in Python.
+    with a plan filter alone, the per-plan rollups (ItemPlanStats); with only a `since` that is a Monday's
+    midnight (the ranking page's "last N weeks"), the ItemWeek "since" figures; with any other period, the
+    matching evidence is aggregated live (two grouped queries over covering indexes). The last two are
+    sorted in Python.
     """
     limit = max(1, min(int(limit), 500))
     offset = max(0, int(offset))
@@ -388,6 +489,7 @@ def feedback_ranking(*, kind=None, product_area=None, status=None, plan=None, si
     filters = dict(kind=kind, product_area=product_area, status=status, product_feature=product_feature,
                    owner=owner, q=q)
     plans = _as_list(plan)
+    from_week = week_aligned(since) if since is not None and until is None and not plans else None
     if evq is None:
         ordering = _order(sort, order)
         weights = feedback_settings()
@@ -399,10 +501,12 @@ def feedback_ranking(*, kind=None, product_area=None, status=None, plan=None, si
         weights = feedback_settings()
         rows = list(_plan_rollup_queryset(plans, **filters, weights=weights).order_by(*ordering)
                     .values(*ROW_FIELDS)[offset:offset + limit])
+    elif from_week is not None:
+        rows = _window_page(from_week, sort=sort, order=order, offset=offset, limit=limit, **filters)
     else:
         rows = _python_sort(_live_rows(**filters, plan=plan, since=since, until=until), sort, order)
         rows = rows[offset:offset + limit]
-    weekly = _weekly_for([r["id"] for r in rows], evq)
+    weekly = _weekly_for([r["id"] for r in rows], evq, from_week)
     for row in rows:
         row["weekly"] = weekly[row["id"]]
         row["mrr"] = Decimal(row["mrr"] or 0).quantize(Decimal("0.01"))
@@ -423,6 +527,8 @@ def feedback_ranking_count(*, kind=None, product_area=None, status=None, plan=No
         stats_refresh_stale_mrr()
         plan_stats_fill_missing()
         items = items.filter(Exists(ItemPlanStats.objects.filter(item_id=OuterRef("pk"), plan__in=plans)))
+    elif evq is not None and not plans and until is None:
+        items = items.filter(stats__last_heard__gte=_aware(since))  # heard since then: its last evidence is
     elif evq is not None:
         items = items.filter(Exists(Evidence.objects.filter(evq, item_id=OuterRef("pk"))))
     return items.count()

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -40,6 +39,7 @@ def _choices():
 
 @page("feedback.view")
 def ranking(request):
+    from supportloop.feedback.rollups import week_bounds_dt, week_starts
     from supportloop.feedback.selectors import feedback_ranking, feedback_ranking_count
 
     Kind, ItemStatus = _choices()
@@ -50,7 +50,8 @@ def ranking(request):
     area = int_or_none(params.get("area"))
     sort = params.get("sort") if params.get("sort") in RANKING_SORTS else "score"
     weeks = int_or_none(params.get("weeks"))
-    since = timezone.now() - timedelta(weeks=weeks) if weeks in (4, 12, 26, 52) else None
+    # "Last N weeks" is this week and the N-1 before, from a Monday: the week rollups answer it (fast, exact).
+    since = week_bounds_dt(week_starts(weeks=weeks)[0]) if weeks in (4, 12, 26, 52) else None
     offset = max(0, int_or_none(params.get("offset")) or 0)
     filters = {"kind": kind, "status": status, "plan": plan, "product_area": area, "since": since}
     rows = feedback_ranking(sort=sort, limit=PAGE_SIZE, offset=offset, **filters)
