@@ -161,7 +161,7 @@ class OutboundDeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(AutoResponse)
 class AutoResponseAdmin(admin.ModelAdmin):
-    list_display = ("ticket", "recipient", "language", "sent_at", "error")
+    list_display = ("ticket", "recipient", "language", "sent_at", "attempts", "error")
     raw_id_fields = ("ticket",)
 
     def has_add_permission(self, request):

@@ -171,6 +171,7 @@ class AutoResponse(models.Model):
     recipient = models.CharField(_("recipient"), max_length=320)
     language = models.CharField(_("language"), max_length=10, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error = models.TextField(_("error"), blank=True)
 
     class Meta:

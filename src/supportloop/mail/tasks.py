@@ -6,7 +6,9 @@ import logging
 from django.utils import timezone
 from django_tasks import default_task_backend, task
 
-from supportloop.mail.services.outbound import autoresponse_send, message_deliver, retry_delay
+from supportloop.mail.services.outbound import (
+    autoresponse_send, autoresponse_wants_retry, message_deliver, retry_delay,
+)
 
 logger = logging.getLogger("supportloop.mail")
 
@@ -16,30 +18,45 @@ def message_send_task(message_id: int, attempt: int = 1) -> bool:
     """Send an agent reply; on failure re-enqueue itself with backoff until MAX_ATTEMPTS."""
     again = message_deliver(message_id=message_id)
     if again:
-        if default_task_backend.supports_defer:
-            message_send_task.using(run_after=timezone.now() + retry_delay(attempt)).enqueue(
-                message_id=message_id, attempt=attempt + 1)
-        else:  # backends without scheduling (the immediate one in tests) retry at once
-            message_send_task.enqueue(message_id=message_id, attempt=attempt + 1)
+        _later(message_send_task, attempt, message_id=message_id, attempt=attempt + 1)
     return not again
 
 
-@task()
-def autoresponse_send_task(ticket_id: int) -> bool:
-    return autoresponse_send(ticket_id=ticket_id) is not None
+def _later(task_obj, failed_attempt: int, **kwargs) -> None:
+    """Enqueue a task again after the backoff for its failed attempt (at once on backends that cannot
+    schedule, such as the immediate one in tests)."""
+    if default_task_backend.supports_defer:
+        task_obj.using(run_after=timezone.now() + retry_delay(failed_attempt)).enqueue(**kwargs)
+    else:
+        task_obj.enqueue(**kwargs)
 
 
 @task()
-def autoresponses_send_task(ticket_ids: list[int]) -> int:
+def autoresponse_send_task(ticket_id: int, attempt: int = 1) -> bool:
+    """Send one acknowledgement; a failed attempt is scheduled again with backoff until MAX_ATTEMPTS."""
+    row = autoresponse_send(ticket_id=ticket_id)
+    if autoresponse_wants_retry(row):
+        _later(autoresponse_send_task, attempt, ticket_id=ticket_id, attempt=attempt + 1)
+    return row is not None and row.sent_at is not None
+
+
+@task()
+def autoresponses_send_task(ticket_ids: list[int], attempt: int = 1) -> int:
     """Acknowledge a poller batch's new tickets: one task row per batch instead of one per ticket.
-    Each acknowledgement is sent at most once (autoresponse_send is idempotent), so a retry of the whole
-    task re-sends nothing; one that fails is recorded on its row and does not stop the others."""
-    sent = 0
+    Each acknowledgement is sent at most once (autoresponse_send is idempotent), so running the task twice
+    re-sends nothing; the ones that failed are scheduled again together, with backoff, until MAX_ATTEMPTS."""
+    sent, again = 0, []
     for ticket_id in ticket_ids:
         try:
-            sent += autoresponse_send(ticket_id=ticket_id) is not None
+            row = autoresponse_send(ticket_id=ticket_id)
         except Exception:  # noqa: BLE001 - logged with its ticket; the rest of the batch still goes out
             logger.exception("acknowledgement of ticket %s failed", ticket_id)
+            continue
+        sent += row is not None and row.sent_at is not None
+        if autoresponse_wants_retry(row):
+            again.append(ticket_id)
+    if again:
+        _later(autoresponses_send_task, attempt, ticket_ids=again, attempt=attempt + 1)
     return sent
 
 

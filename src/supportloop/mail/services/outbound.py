@@ -193,28 +193,43 @@ def _template(mailbox: Mailbox, language: str) -> dict[str, str]:
             "body": custom.get("body") or DEFAULT_TEMPLATES[lang]["body"]}
 
 
+def autoresponse_wants_retry(row: AutoResponse | None) -> bool:
+    """An acknowledgement whose last attempt failed and that has attempts left."""
+    return row is not None and row.sent_at is None and 0 < row.attempts < MAX_ATTEMPTS
+
+
 def autoresponse_send(*, ticket_id: int) -> AutoResponse | None:
-    """Acknowledge a new email ticket once, in the contact's language. Returns the row, or None if skipped."""
+    """Acknowledge a new email ticket once, in the contact's language. Returns the row (with `sent_at`, or
+    the error of a failed attempt), or None if skipped or already sent. A failed attempt is tried again by
+    the next call, with the same Message-ID, until MAX_ATTEMPTS (the tasks schedule it with backoff)."""
     ticket = Ticket.objects.select_related("requester").filter(pk=ticket_id).first()
     if ticket is None:
         return None
+    earlier = AutoResponse.objects.filter(ticket=ticket).first()
+    if earlier is not None and (earlier.sent_at is not None or earlier.attempts >= MAX_ATTEMPTS):
+        return None  # already acknowledged (the task ran twice), or given up
     mailbox = _mailbox_for_ticket(ticket.pk)
     if mailbox is None or not mailbox.autoresponder_enabled:
         return None
     to = _requester_address(ticket)
     if not to:
         return None
-    hour_ago = timezone.now() - timedelta(hours=1)
-    if AutoResponse.objects.filter(recipient=to, sent_at__gte=hour_ago).count() >= ACKS_PER_HOUR:
-        logger.info("not acknowledging #%s: %s got %s acknowledgements this hour", ticket.number, to, ACKS_PER_HOUR)
-        return None
+    if earlier is None:
+        hour_ago = timezone.now() - timedelta(hours=1)
+        if AutoResponse.objects.filter(recipient=to, sent_at__gte=hour_ago).count() >= ACKS_PER_HOUR:
+            logger.info("not acknowledging #%s: %s got %s acknowledgements this hour", ticket.number, to,
+                        ACKS_PER_HOUR)
+            return None
     tpl = _template(mailbox, ticket.requester.language or ticket.language)
-    try:
-        with transaction.atomic():
-            row = AutoResponse.objects.create(ticket=ticket, mailbox=mailbox, recipient=to, language=tpl["language"],
-                                              message_id=make_msgid(domain=_domain(mailbox.address)).strip("<>"))
-    except IntegrityError:
-        return None  # already acknowledged (the task ran twice)
+    row = earlier
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = AutoResponse.objects.create(
+                    ticket=ticket, mailbox=mailbox, recipient=to, language=tpl["language"],
+                    message_id=make_msgid(domain=_domain(mailbox.address)).strip("<>"))
+        except IntegrityError:
+            return None  # a concurrent run of the task created it
     context = Context({
         "ticket_number": ticket.number, "subject": ticket.subject, "contact_name": ticket.requester.name or to,
         "expected_response_time": mailbox.expected_response_time, "help_center_url": mailbox.help_center_url,
@@ -230,12 +245,16 @@ def autoresponse_send(*, ticket_id: int) -> AutoResponse | None:
         headers["References"] = _brackets(first)
     email = EmailMultiAlternatives(subject=subject, body=body, from_email=formataddr((mailbox.name, mailbox.address)),
                                    to=[to], headers=headers)
+    attempt = row.attempts + 1
     try:
         _send(email)
     except Exception as exc:  # noqa: BLE001
-        AutoResponse.objects.filter(pk=row.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000])
-        logger.warning("auto-response for #%s failed: %s", ticket.number, exc)
-        return row
-    AutoResponse.objects.filter(pk=row.pk).update(sent_at=timezone.now())
+        error = f"{type(exc).__name__}: {exc}"
+        if attempt < MAX_ATTEMPTS:
+            error = f"attempt {attempt} of {MAX_ATTEMPTS} failed, retrying: {error}"
+        AutoResponse.objects.filter(pk=row.pk).update(attempts=attempt, error=error[:2000])
+        logger.warning("auto-response for #%s failed (attempt %s): %s", ticket.number, attempt, exc)
+    else:
+        AutoResponse.objects.filter(pk=row.pk).update(attempts=attempt, sent_at=timezone.now(), error="")
     row.refresh_from_db()
     return row

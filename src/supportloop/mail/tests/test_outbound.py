@@ -93,3 +93,60 @@ def test_a_failed_attempt_is_rescheduled_with_backoff_on_a_scheduling_backend(ma
     [queued] = default_task_backend.results
     assert queued.kwargs == {"message_id": reply.pk, "attempt": 2}
     assert before + timedelta(seconds=29) < queued.task.run_after < timezone.now() + timedelta(seconds=31)
+
+
+def _unreachable_smtp(settings):
+    from supportloop.mail.testing import free_port
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+
+
+def test_a_failed_acknowledgement_is_retried_with_backoff_and_the_same_message_id(mailbox, settings, mailoutbox):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks import default_task_backend
+
+    from supportloop.mail.models import AutoResponse
+    from supportloop.mail.tasks import autoresponse_send_task
+
+    ticket_id = inbound_ingest(raw=mail("ack1@acme.test"), mailbox=mailbox).ticket_id  # on_commit not run
+    _unreachable_smtp(settings)
+    before = timezone.now()
+    assert autoresponse_send_task.call(ticket_id=ticket_id) is False
+    row = AutoResponse.objects.get(ticket_id=ticket_id)
+    assert (row.sent_at, row.attempts) == (None, 1)
+    assert row.error.startswith("attempt 1 of 5 failed, retrying: ConnectionRefusedError")
+    [queued] = default_task_backend.results
+    assert queued.kwargs == {"ticket_id": ticket_id, "attempt": 2}
+    assert before + timedelta(seconds=29) < queued.task.run_after < timezone.now() + timedelta(seconds=31)
+    # The server is back: the retry sends it, once, with the Message-ID chosen the first time.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert autoresponse_send_task.call(**queued.kwargs) is True
+    row.refresh_from_db()
+    assert (row.attempts, row.error) == (2, "") and row.sent_at is not None
+    [ack] = mailoutbox
+    assert ack.extra_headers["Message-ID"] == f"<{row.message_id}>"
+    assert autoresponse_send_task.call(ticket_id=ticket_id, attempt=3) is False and len(mailoutbox) == 1
+
+
+def test_an_acknowledgement_gives_up_after_the_last_attempt(mailbox, settings):
+    from django_tasks import default_task_backend
+
+    from supportloop.mail.models import AutoResponse
+    from supportloop.mail.services.outbound import MAX_ATTEMPTS
+    from supportloop.mail.tasks import autoresponses_send_task
+
+    first = inbound_ingest(raw=mail("ack2@acme.test"), mailbox=mailbox).ticket_id
+    second = inbound_ingest(raw=mail("ack3@acme.test", frm="bob@acme.test"), mailbox=mailbox).ticket_id
+    _unreachable_smtp(settings)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        autoresponses_send_task.call(ticket_ids=[first, second], attempt=attempt)
+    rows = AutoResponse.objects.filter(ticket_id__in=[first, second])
+    assert {(r.attempts, r.sent_at) for r in rows} == {(MAX_ATTEMPTS, None)}
+    assert all(r.error.startswith("ConnectionRefusedError") for r in rows)  # final: no "retrying"
+    # Every failed attempt but the last scheduled the failed ones together, with the next attempt number.
+    assert [r.kwargs for r in default_task_backend.results] == [
+        {"ticket_ids": [first, second], "attempt": n} for n in range(2, MAX_ATTEMPTS + 1)]
