@@ -99,5 +99,5 @@ def company_tickets(request, company_id: PathId, query: Query[PageQuery]):
     require(request.auth, "ticket.view")
     company = selectors.company_get(company_id=company_id)
     rows, next_cursor = ticket_selectors.ticket_page(filters=ticket_selectors.TicketFilters(company=company.pk),
-                                                     cursor=query.cursor, limit=query.limit)
+                                                     cursor=query.cursor, limit=query.limit, summary=True)
     return {"items": [TicketOut.from_ticket(t) for t in rows], "next_cursor": next_cursor}

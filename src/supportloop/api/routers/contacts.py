@@ -105,5 +105,5 @@ def contact_tickets(request, contact_id: PathId, query: Query[PageQuery]):
     require(request.auth, "ticket.view")
     contact = selectors.contact_get(contact_id=contact_id)
     rows, next_cursor = ticket_selectors.ticket_page(filters=ticket_selectors.TicketFilters(requester=contact.pk),
-                                                     cursor=query.cursor, limit=query.limit)
+                                                     cursor=query.cursor, limit=query.limit, summary=True)
     return {"items": [TicketOut.from_ticket(t) for t in rows], "next_cursor": next_cursor}

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from django.db import transaction
 from ninja import Field, Query, Router, Schema
+from pydantic import BaseModel
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
@@ -25,7 +26,10 @@ PriorityT = Literal["low", "normal", "high", "urgent"]
 ChannelT = Literal["email", "web", "api", "phone"]
 
 
-class TicketOut(Schema):
+class TicketOut(BaseModel):
+    """A list row. A plain pydantic model, not a ninja Schema: rows are built as dicts by from_ticket, and
+    Schema's validator wraps every input in a getter for ORM objects, 3-4 ms per page of 50."""
+
     number: int
     subject: str
     status: str
@@ -100,7 +104,7 @@ class TicketDetailOut(TicketOut):
     messages: list[MessageOut]
 
 
-class TicketPageOut(Schema):
+class TicketPageOut(BaseModel):
     items: list[TicketOut]
     next_cursor: str | None
 
@@ -213,7 +217,7 @@ def ticket_list(request, query: Query[TicketListQuery]):
         product_area=refs["product_area"].pk if refs.get("product_area") else None,
         contact_reason=refs["contact_reason"].pk if refs.get("contact_reason") else None,
     )
-    rows, next_cursor = selectors.ticket_page(filters=filters, cursor=query.cursor, limit=query.limit)
+    rows, next_cursor = selectors.ticket_page(filters=filters, cursor=query.cursor, limit=query.limit, summary=True)
     return {"items": [TicketOut.from_ticket(t) for t in rows], "next_cursor": next_cursor}
 
 
