@@ -42,7 +42,61 @@ def parse_args():
                         help="lean-joins: patch tickets.selectors.ticket_queryset in-process to join only "
                              "requester, company, assignee and team and prefetch the three taxonomy relations "
                              "(measures the fix proposed in RESULTS.md; changes no file)")
+    parser.add_argument("--create-workers", type=int, default=0,
+                        help="also measure ticket creation throughput with N processes posting at once "
+                             "(the DESIGN aim is 150 tickets/s on 2 cores)")
+    parser.add_argument("--create-per-worker", type=int, default=300)
     return parser.parse_args()
+
+
+def _create_worker(raw_token: str, emails: list[str], count: int, start, results) -> None:
+    """One process: wait for the start signal, then POST `count` tickets as fast as it can."""
+    from django.test import Client
+
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw_token}")
+    rng = random.Random(os.getpid())
+    start.wait()
+    began = time.perf_counter()
+    for i in range(count):
+        body = {"subject": f"Concurrent ticket {i}", "body": "Hello,\n\nThe export fails again.",
+                "requester_email": rng.choice(emails), "channel": "web", "tags": ["benchmark"]}
+        response = api.post("/api/v1/tickets", json.dumps(body), content_type="application/json")
+        assert response.status_code == 201, response.content[:300]
+    results.put(time.perf_counter() - began)
+
+
+def concurrent_create(workers: int, per_worker: int) -> dict:
+    """Tickets per second with `workers` processes creating through the API at once (forked after setup;
+    each opens its own database connection). The rate limiter is per user, so each worker has its own."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from supportloop.accounts.models import User
+    from supportloop.accounts.services import api_token_create
+    from supportloop.customers.models import ContactEmail
+
+    emails = list(ContactEmail.objects.order_by("?").values_list("email", flat=True)[:2000])
+    agents = list(User.objects.filter(is_active=True).order_by("pk")[:workers])
+    tokens = [api_token_create(user=u, name=f"concurrent {time.time():.0f}")[1] for u in agents]
+    connections.close_all()
+    ctx = multiprocessing.get_context("fork")
+    start, results = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_create_worker, args=(tokens[i], emails, per_worker, start, results))
+             for i in range(len(tokens))]
+    for proc in procs:
+        proc.start()
+    time.sleep(1)
+    began = time.perf_counter()
+    start.set()
+    for proc in procs:
+        proc.join()
+    wall = time.perf_counter() - began
+    if any(proc.exitcode for proc in procs):
+        return {"case": f"create_concurrent_{len(procs)}", "error": "a worker failed"}
+    total = per_worker * len(procs)
+    return {"case": f"create_concurrent_{len(procs)}", "n": total, "wall_s": round(wall, 2),
+            "per_second": round(total / wall, 1)}
 
 
 def setup_django(args) -> str:
@@ -220,6 +274,10 @@ def main():
         row.update(extra)
         results.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
+    if args.create_workers:
+        row = concurrent_create(args.create_workers, args.create_per_worker)
+        results.append(row)
+        print(json.dumps(row), flush=True)
     report = {"database_url": url.split("@")[-1], "size": args.size, "experiment": args.experiment, "seeding": seeding, "machine": machine(),
               "results": results, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     suffix = f"-{args.experiment}" if args.experiment else ""
@@ -230,7 +288,9 @@ def main():
     print("| case | median ms | p95 ms | mean ms | req/s | SQL queries |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
-        if "error" in r:
+        if "wall_s" in r:
+            print(f"| {r['case']} | {r['n']} tickets in {r['wall_s']} s | | | {r['per_second']} | |")
+        elif "error" in r:
             print(f"| {r['case']} | error: {r['error'][:80]} | | | | |")
         else:
             print(f"| {r['case']} | {r['median_ms']} | {r['p95_ms']} | {r['mean_ms']} | {r['per_second']} | {r['queries']} |")
