@@ -16,6 +16,7 @@ from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn, UtcDatetime
 from supportloop.tickets import selectors, services
 from supportloop.tickets.choices import AuthorType, Channel, Priority, Status
 from supportloop.tickets.lookups import resolve_ticket_refs
+from supportloop.tickets.taxonomy_index import taxonomy_index
 from supportloop.core.errors import Conflict
 from supportloop.core.selectors import events_for
 
@@ -54,7 +55,8 @@ class TicketOut(BaseModel):
     message_count: int
 
     @staticmethod
-    def from_ticket(t) -> dict:
+    def from_ticket(t, *, tags: list[str] | None = None) -> dict:
+        """`tags`: the tag names when the caller has them (a ticket just created), instead of a query."""
         return {
             "number": t.number, "subject": t.subject, "status": t.status, "priority": t.priority,
             "channel": t.channel, "requester_id": t.requester_id, "requester_name": t.requester.name,
@@ -62,7 +64,8 @@ class TicketOut(BaseModel):
             "product_area": t.product_area.slug if t.product_area_id else None,
             "product_feature": t.product_feature.slug if t.product_feature_id else None,
             "contact_reason": t.contact_reason.slug if t.contact_reason_id else None,
-            "tags": sorted(tag.name for tag in t.tags.all()), "language": t.language, "followers": t.followers,
+            "tags": sorted(tags if tags is not None else (tag.name for tag in t.tags.all())),
+            "language": t.language, "followers": t.followers,
             "created_at": t.created_at, "updated_at": t.updated_at, "first_response_at": t.first_response_at,
             "solved_at": t.solved_at, "public_reply_count": t.public_reply_count, "message_count": t.message_count,
         }
@@ -90,13 +93,14 @@ class MessageOut(Schema):
     attachments: list[AttachmentOut]
 
     @staticmethod
-    def from_message(m) -> dict:
+    def from_message(m, *, attachments=None) -> dict:
+        """`attachments`: the message's attachments when the caller has them, instead of a query."""
         return {
             "id": m.pk, "kind": m.kind, "author_type": m.author_type, "author_user_id": m.author_user_id,
             "author_contact_id": m.author_contact_id, "channel": m.channel, "body_text": m.body_text,
             "body_html": m.body_html, "cc": m.cc, "delivery_status": m.delivery_status, "created_at": m.created_at,
             "attachments": [{"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
-                            for a in m.attachments.all()],
+                            for a in (attachments if attachments is not None else m.attachments.all())],
         }
 
 
@@ -206,6 +210,19 @@ def _detail(number: int) -> dict:
     return data
 
 
+def _created_detail(ticket) -> dict:
+    """The detail of a ticket this request has just created, from the objects in hand: reading it back took
+    five queries, a third of a create's time. A test checks it equals what GET returns."""
+    index = taxonomy_index()
+    if not index.knows(ticket):  # a taxonomy entry created since the index was cached
+        index = taxonomy_index(fresh=True)
+    index.attach(ticket)
+    data = TicketOut.from_ticket(ticket, tags=ticket.tag_names)
+    message = ticket.first_message
+    data["messages"] = [MessageOut.from_message(message, attachments=message.saved_attachments)]
+    return data
+
+
 @router.get("", response={200: TicketPageOut, **PROBLEMS}, summary="List tickets (newest activity first)")
 def ticket_list(request, query: Query[TicketListQuery]):
     require(request.auth, "ticket.view")
@@ -224,16 +241,16 @@ def ticket_list(request, query: Query[TicketListQuery]):
 @router.post("", response={201: TicketDetailOut, **PROBLEMS}, summary="Create a ticket with its first message")
 def ticket_create(request, payload: TicketCreateIn):
     require(request.auth, "ticket.create")
-    with transaction.atomic(), _external_id_named_as_sent():
-        refs = resolve_ticket_refs(assignee_id=payload.assignee_id, team_id=payload.team_id,
-                                   product_feature=payload.product_feature, contact_reason=payload.contact_reason)
+    refs = resolve_ticket_refs(assignee_id=payload.assignee_id, team_id=payload.team_id,
+                               product_feature=payload.product_feature, contact_reason=payload.contact_reason)
+    with _external_id_named_as_sent():  # the service's transaction is the request's: no savepoint in another
         ticket = services.ticket_create(
             subject=payload.subject, body=payload.body, body_html=payload.body_html,
             requester_email=payload.requester_email, requester_name=payload.requester_name,
             channel=payload.channel, priority=payload.priority, status=payload.status, author=payload.author,
             actor=request.auth, tags=payload.tags, language=payload.language, followers=payload.followers,
             external_message_id=payload.external_id, **refs)
-    return Respond(201, _detail(ticket.number))
+    return Respond(201, _created_detail(ticket))
 
 
 @router.get("/{int:number}", response={200: TicketDetailOut, **PROBLEMS}, summary="Read a ticket with its messages")

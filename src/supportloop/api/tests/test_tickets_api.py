@@ -54,3 +54,28 @@ def test_list_uses_constant_queries_and_cursor_walks_all(api_client, db, django_
             break
     assert sorted(seen) == sorted(Ticket.objects.values_list("number", flat=True))
     assert len(seen) == 7
+
+
+def test_the_created_ticket_answered_from_memory_equals_what_a_read_returns(api_client, db):
+    from supportloop.accounts.services import team_create
+    from supportloop.tickets.services import contact_reason_create, product_area_create, product_feature_create
+
+    client = api_client(role=Role.ADMIN)
+    team = team_create(name="Billing", slug="billing")
+    # Created after the taxonomy index was last loaded: the answer must still name them.
+    client.get("tickets")
+    feature = product_feature_create(area=product_area_create(name="Invoices"), name="PDF export")
+    reason = contact_reason_create(name="Bug")
+    response = client.post("tickets", {
+        "subject": "Export", "body": "It fails", "body_html": "<p>It <b>fails</b></p>",
+        "requester_email": "ann@acme.example", "requester_name": "Ann", "tags": ["b", "A", "b"],
+        "followers": ["Zed@x.example", "amy@x.example"], "priority": "high", "team_id": team.pk,
+        "assignee_id": client.user.pk, "product_feature": feature.slug, "contact_reason": reason.slug,
+        "language": "ru", "external_id": "ext-1@acme.example"})
+    assert response.status_code == 201, response.content
+    created = response.json()
+    read = client.get(f"tickets/{created['number']}")
+    assert read.status_code == 200
+    assert created == read.json()
+    assert (created["tags"], created["product_area"], created["product_feature"], created["contact_reason"]) == (
+        ["a", "b"], feature.area.slug, feature.slug, reason.slug)

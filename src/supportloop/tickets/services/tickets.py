@@ -80,12 +80,19 @@ def tags_normalize(names: Iterable[str]) -> list[str]:
     return sorted(set(clean))
 
 
-def _tags_set(ticket: Ticket, names: list[str]) -> None:
+def _tags_named(names: Iterable[str]) -> dict[str, Tag]:
+    """The tags of these names, created when missing (a concurrent creator is fine)."""
+    names = sorted(set(names))
     existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
     missing = [Tag(name=n) for n in names if n not in existing]
     if missing:
         Tag.objects.bulk_create(missing, ignore_conflicts=True)
         existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    return existing
+
+
+def _tags_set(ticket: Ticket, names: list[str]) -> None:
+    existing = _tags_named(names)
     ticket.tags.set([existing[n] for n in names])
 
 
@@ -241,9 +248,11 @@ def tickets_insert(drafts: list[TicketDraft], *, message_ids_checked: bool = Fal
     ])
     for status, added in Counter(d.status for d in drafts).items():
         _status_count_add(status, added)
-    for ticket, d in zip(tickets, drafts):
-        if d.tag_names:
-            _tags_set(ticket, d.tag_names)
+    if any(d.tag_names for d in drafts):  # new tickets have no tags yet: no need to read what set() replaces
+        tags = _tags_named(name for d in drafts for name in d.tag_names)
+        Ticket.tags.through.objects.bulk_create([
+            Ticket.tags.through(ticket=ticket, tag=tags[name]) for ticket, d in zip(tickets, drafts)
+            for name in d.tag_names])
     messages = Message.objects.bulk_create([
         Message(
             ticket=ticket, kind=MessageKind.REPLY, author_type=d.author,
@@ -254,8 +263,10 @@ def tickets_insert(drafts: list[TicketDraft], *, message_ids_checked: bool = Fal
         )
         for ticket, d in zip(tickets, drafts)
     ])
-    for message, d in zip(messages, drafts):
-        _attachments_save(message, d.attachments)
+    for ticket, message, d in zip(tickets, messages, drafts):
+        # Kept on the objects for a caller that answers with the new ticket (the API) without reading it back.
+        message.saved_attachments = _attachments_save(message, d.attachments)
+        ticket.tag_names = d.tag_names
     events_record_many([
         event_build(actor=d.actor, verb="ticket.created", target=ticket, changes={
             "status": [None, d.status], "priority": [None, d.priority], "channel": [None, d.channel],
