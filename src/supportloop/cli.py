@@ -6,6 +6,7 @@
   supportloop createadmin create an admin user
   supportloop seed        seed demo or scale data (see --help)
   supportloop worker      run the background task worker
+  supportloop scheduler   enqueue periodic jobs for the worker (mail polling, the weekly digest)
   supportloop check       Django system checks (add --deploy for production checks)
   supportloop <anything>  any other manage.py command
 """

@@ -191,6 +191,10 @@ SUPPORTLOOP_MAX_REQUEST_BYTES = env_int("SUPPORTLOOP_MAX_REQUEST_BYTES", 1_048_5
 DATA_UPLOAD_MAX_MEMORY_SIZE = SUPPORTLOOP_MAX_REQUEST_BYTES
 SUPPORTLOOP_MAX_ATTACHMENT_BYTES = env_int("SUPPORTLOOP_MAX_ATTACHMENT_BYTES", 10 * 1_048_576)
 SUPPORTLOOP_API_PAGE_SIZE_MAX = 200
+# `supportloop scheduler`: the weekly feedback digest goes out on Mondays from this hour (workspace time zone);
+# IMAP mailboxes are polled every this many seconds.
+SUPPORTLOOP_DIGEST_HOUR = env_int("SUPPORTLOOP_DIGEST_HOUR", 8)
+SUPPORTLOOP_MAIL_POLL_SECONDS = env_int("SUPPORTLOOP_MAIL_POLL_SECONDS", 60)
 # Requests per signed-in user to /api/v1 ("N/s", "N/m", "N/h", "N/d"); empty turns the limit off.
 SUPPORTLOOP_API_RATE = env("SUPPORTLOOP_API_RATE", "1200/m")
 SUPPORTLOOP_CREDENTIALS_KEY = env("SUPPORTLOOP_CREDENTIALS_KEY")

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from supportloop.core.models import Counter, Event
+from supportloop.core.models import Counter, Event, ScheduledRun
 
 
 @admin.register(Event)
@@ -20,3 +20,17 @@ class EventAdmin(admin.ModelAdmin):
 @admin.register(Counter)
 class CounterAdmin(admin.ModelAdmin):
     list_display = ("name", "value")
+
+
+@admin.register(ScheduledRun)
+class ScheduledRunAdmin(admin.ModelAdmin):
+    """What the scheduler enqueued, per job and period (read-only: deleting a claim would enqueue it again)."""
+
+    list_display = ("job", "period", "created_at")
+    list_filter = ("job",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -70,3 +70,20 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class ScheduledRun(models.Model):
+    """A periodic job claimed for one period (e.g. the digest for week 2026-W47). The unique pair makes the
+    claim: however many schedulers run, and however often they wake, a period's job is enqueued once."""
+
+    job = models.CharField(_("job"), max_length=100)
+    period = models.CharField(_("period"), max_length=40)
+    created_at = models.DateTimeField(_("claimed"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("scheduled run")
+        constraints = [models.UniqueConstraint(fields=["job", "period"], name="core_scheduledrun_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.period}"

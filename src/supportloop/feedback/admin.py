@@ -5,8 +5,8 @@ from django.db import models
 URL_FIELD = {models.URLField: {"assume_scheme": "https"}}
 
 from supportloop.feedback.models import (
-    BugReport, ClosingNotice, EngineeringLink, Evidence, FeedbackItem, FeedbackSettings, ItemPlanStats, ItemStats,
-    ItemWeek, NoticeTemplate, PickListOption, StatusChange,
+    BugReport, ClosingNotice, DigestDelivery, EngineeringLink, Evidence, FeedbackItem, FeedbackSettings, ItemPlanStats,
+    ItemStats, ItemWeek, NoticeTemplate, PickListOption, StatusChange,
 )
 
 
@@ -115,3 +115,17 @@ class ClosingNoticeAdmin(admin.ModelAdmin):
     list_display = ("item", "contact", "kind", "status", "email", "language", "sent_at")
     list_filter = ("kind", "status")
     raw_id_fields = ("item", "contact", "ticket")
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(admin.ModelAdmin):
+    """Who got which week's digest, and the error of a mail that has not gone out yet."""
+
+    list_display = ("week_start", "user", "sent_at", "error")
+    list_filter = ("week_start",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -393,3 +393,22 @@ class ClosingNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} notice of FB-{self.item_id} to contact {self.contact_id}"
+
+
+class DigestDelivery(models.Model):
+    """The weekly digest of one week mailed to one product manager: at most once (a database fact), with
+    the error of a failed attempt until a later run sends it."""
+
+    week_start = models.DateField(_("week"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-week_start", "user_id"]
+        verbose_name = _("digest delivery")
+        verbose_name_plural = _("digest deliveries")
+        constraints = [models.UniqueConstraint(fields=["week_start", "user"], name="feedback_digest_once")]
+
+    def __str__(self) -> str:
+        return f"digest {self.week_start} to {self.user_id}"

@@ -1,7 +1,7 @@
 """Background work of the feedback app. Tasks take ids, call a service, and are safe to run twice."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django_tasks import task
 
@@ -28,3 +28,23 @@ def refresh_ranking_stats() -> int:
     from supportloop.feedback.rollups import stats_refresh_stale_mrr
 
     return stats_refresh_stale_mrr()
+
+
+def digest_due(now) -> str | None:
+    """The week whose digest is due at `now`: the latest week that ended before a Monday at
+    SUPPORTLOOP_DIGEST_HOUR (workspace time zone) that has passed. Always a week: the claim makes it once."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from supportloop.feedback.rollups import week_start
+
+    local = timezone.localtime(now)
+    monday = week_start(local.date())
+    if local.date() == monday and local.hour < settings.SUPPORTLOOP_DIGEST_HOUR:
+        monday -= timedelta(weeks=1)  # this Monday's digest is not due yet
+    reported = monday - timedelta(weeks=1)
+    return reported.isoformat()
+
+
+def digest_enqueue(period: str) -> None:
+    send_weekly_digest.enqueue(week_start=period)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone as dt_timezone
 
 from django.utils import timezone
 from django_tasks import default_task_backend, task
@@ -66,6 +67,24 @@ def mail_poll_task(mailbox_id: int | None = None) -> dict:
     from supportloop.mail.imap import mailboxes_poll
 
     return {str(k): v.as_dict() for k, v in mailboxes_poll(mailbox_id=mailbox_id).items()}
+
+
+def poll_due(now) -> str | None:
+    """Scheduler: a poll of every active IMAP mailbox every SUPPORTLOOP_MAIL_POLL_SECONDS (the period is the
+    start of the current interval), when there is a mailbox to poll."""
+    from django.conf import settings
+
+    from supportloop.mail.models import Mailbox
+
+    if not Mailbox.objects.filter(is_active=True).exclude(imap_host="").exists():
+        return None
+    seconds = max(10, settings.SUPPORTLOOP_MAIL_POLL_SECONDS)
+    start = int(now.timestamp()) // seconds * seconds
+    return datetime.fromtimestamp(start, tz=dt_timezone.utc).isoformat(timespec="seconds")
+
+
+def poll_enqueue(period: str) -> None:
+    mail_poll_task.enqueue()
 
 
 def on_public_reply(message_id: int) -> None:

@@ -22,7 +22,7 @@ from supportloop.core.errors import ValidationFailed
 from supportloop.core.services import event_record
 from supportloop.customers.models import Contact
 from supportloop.feedback.choices import ItemStatus, NoticeKind, NoticeStatus
-from supportloop.feedback.models import ClosingNotice, Evidence, FeedbackItem, NoticeTemplate
+from supportloop.feedback.models import ClosingNotice, DigestDelivery, Evidence, FeedbackItem, NoticeTemplate
 from supportloop.feedback.rollups import feedback_settings
 
 logger = logging.getLogger("supportloop.feedback")
@@ -175,7 +175,12 @@ def close_the_loop_send(*, item_id: int, kind: str) -> dict:
 
 
 def weekly_digest_send(*, week_start: date | None = None) -> int:
-    """Mail the weekly digest to every active product manager with an email address; returns mails sent."""
+    """Mail the weekly digest to every active product manager with an email address; returns mails sent.
+
+    Once per week and person (DigestDelivery): running it again, from the scheduler or by hand, sends only
+    what has not gone out yet, so a failed mail is retried and a delivered one never repeated. The row is
+    locked while its mail is sent, so two runs at once cannot both send it.
+    """
     from supportloop.feedback.selectors import weekly_digest, weekly_digest_text
 
     digest = weekly_digest(week_start=week_start)
@@ -183,6 +188,22 @@ def weekly_digest_send(*, week_start: date | None = None) -> int:
     subject = f"Feedback digest, week of {digest['week_start']:%d %b %Y}"
     sent = 0
     for user in User.objects.filter(role=Role.PRODUCT, is_active=True).exclude(email="").order_by("pk"):
-        EmailMessage(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email]).send()
+        with transaction.atomic():
+            DigestDelivery.objects.get_or_create(week_start=digest["week_start"], user=user)
+            row = DigestDelivery.objects.select_for_update().get(week_start=digest["week_start"], user=user)
+            if row.sent_at is not None:
+                continue
+            try:
+                EmailMessage(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL,
+                             to=[user.email]).send()
+            except Exception as exc:  # noqa: BLE001 - recorded on the row; the next run tries again
+                logger.warning("digest to %s failed: %s", user.email, exc)
+                row.error = f"{type(exc).__name__}: {exc}"[:2000]
+                row.save(update_fields=["error"])
+                continue
+            row.sent_at, row.error = timezone.now(), ""
+            row.save(update_fields=["sent_at", "error"])
+            event_record(actor=None, actor_label="digest", verb="feedback.digest_sent", target=row,
+                         changes={"week_start": [None, digest["week_start"]], "to": [None, user.email]})
         sent += 1
     return sent

@@ -1,0 +1,114 @@
+"""The weekly digest goes out by itself: the scheduler enqueues it once per week from Monday morning, and each
+product manager gets it once, a failed mail being retried by the next run."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+
+from supportloop.accounts.choices import Role
+from supportloop.core.models import Event, ScheduledRun
+from supportloop.core.schedule import jobs, scheduler_tick
+from supportloop.feedback.models import DigestDelivery
+from supportloop.feedback.services import weekly_digest_send
+from supportloop.feedback.tasks import digest_due
+
+pytestmark = pytest.mark.django_db
+
+
+def at(text: str, tz: str = "Europe/Berlin") -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz))
+
+
+@pytest.mark.parametrize("moment, week", [
+    ("2026-11-23 07:59", "2026-11-09"),  # Monday before 8:00: still the week before last
+    ("2026-11-23 08:00", "2026-11-16"),  # Monday 8:00: last week (Mon 16 - Sun 22)
+    ("2026-11-26 15:00", "2026-11-16"),  # later in the week: the same one (caught up after downtime)
+    ("2026-11-29 23:59", "2026-11-16"),
+    ("2026-11-30 08:30", "2026-11-23"),
+])
+def test_the_due_week_follows_monday_morning_in_the_workspace_time_zone(settings, moment, week):
+    settings.TIME_ZONE, settings.SUPPORTLOOP_DIGEST_HOUR = "Europe/Berlin", 8
+    from django.utils import timezone
+
+    with timezone.override("Europe/Berlin"):
+        assert digest_due(at(moment)) == week
+    # 07:30 UTC on that Monday is 08:30 in Berlin (UTC+1): due there.
+    with timezone.override("Europe/Berlin"):
+        assert digest_due(at("2026-11-23 07:30", "UTC")) == "2026-11-16"
+
+
+def test_the_scheduler_enqueues_a_week_once_however_often_it_wakes(pm, settings, monkeypatch):
+    settings.SUPPORTLOOP_DIGEST_HOUR = 8
+    monkeypatch.setattr("supportloop.core.schedule.jobs", {"feedback.weekly_digest": jobs["feedback.weekly_digest"]})
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("UTC"))
+    assert scheduler_tick(monday) == ["feedback.weekly_digest 2026-11-16"]
+    assert [m.to for m in mail.outbox] == [[pm.email]]  # the immediate task backend ran it
+    # Another tick, another scheduler process, the day after: nothing more.
+    assert scheduler_tick(monday) == [] and scheduler_tick(monday.replace(day=24)) == []
+    assert len(mail.outbox) == 1
+    assert list(ScheduledRun.objects.values_list("job", "period")) == [("feedback.weekly_digest", "2026-11-16")]
+    # Next Monday: next week.
+    assert scheduler_tick(monday.replace(day=30)) == ["feedback.weekly_digest 2026-11-23"]
+
+
+def test_each_product_manager_gets_a_week_once_and_a_failed_mail_is_retried(pm, make_user, monkeypatch):
+    other = make_user(Role.PRODUCT, username="pm2")
+    week = date(2026, 11, 16)
+    real_send = mail.EmailMessage.send
+
+    def flaky_send(message, *args, **kwargs):
+        if message.to == [other.email]:
+            raise ConnectionRefusedError("smtp down")
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(mail.EmailMessage, "send", flaky_send)
+    assert weekly_digest_send(week_start=week) == 1
+    failed = DigestDelivery.objects.get(user=other)
+    assert failed.sent_at is None and failed.error == "ConnectionRefusedError: smtp down"
+    monkeypatch.undo()
+    assert weekly_digest_send(week_start=week) == 1  # only the one that failed
+    assert weekly_digest_send(week_start=week) == 0
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([pm.email, other.email])
+    assert Event.objects.filter(verb="feedback.digest_sent").count() == 2
+    assert not DigestDelivery.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_mail_polling_is_enqueued_each_interval_only_when_there_is_a_mailbox(settings, monkeypatch):
+    from dataclasses import replace
+
+    from supportloop.mail.choices import ImapSecurity
+    from supportloop.mail.services import mailbox_create
+
+    settings.SUPPORTLOOP_MAIL_POLL_SECONDS = 60
+    polled = []
+    poll = replace(jobs["mail.poll"], enqueue=polled.append)  # record instead of running a poll
+    monkeypatch.setattr("supportloop.core.schedule.jobs", {"mail.poll": poll})
+    t0 = datetime(2026, 11, 23, 10, 0, 5, tzinfo=ZoneInfo("UTC"))
+    assert scheduler_tick(t0) == []  # no mailbox to poll
+    mailbox_create(address="support@example.test", name="S", imap_host="127.0.0.1", imap_port=1143,
+                   imap_security=ImapSecurity.NONE, imap_username="u", password="p")
+    assert scheduler_tick(t0) == ["mail.poll 2026-11-23T10:00:00+00:00"]
+    assert scheduler_tick(t0.replace(second=35)) == []  # the same minute
+    assert scheduler_tick(t0.replace(minute=1)) == ["mail.poll 2026-11-23T10:01:00+00:00"]
+    assert polled == ["2026-11-23T10:00:00+00:00", "2026-11-23T10:01:00+00:00"]
+    # Claims of a frequent job are kept for a day only.
+    assert scheduler_tick(t0.replace(day=25)) == ["mail.poll 2026-11-25T10:00:00+00:00"]
+    assert list(ScheduledRun.objects.filter(job="mail.poll").values_list("period", flat=True)) == [
+        "2026-11-25T10:00:00+00:00"]
+
+
+def test_a_failing_job_does_not_stop_the_others_and_is_tried_again(pm, monkeypatch):
+    from dataclasses import replace
+
+    def broken(period):
+        raise RuntimeError("queue down")
+
+    digest = jobs["feedback.weekly_digest"]
+    monkeypatch.setattr("supportloop.core.schedule.jobs", {"a.broken": replace(digest, name="a.broken", enqueue=broken),
+                                                          "feedback.weekly_digest": digest})
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("UTC"))
+    assert scheduler_tick(monday) == ["feedback.weekly_digest 2026-11-16"]
+    assert not ScheduledRun.objects.filter(job="a.broken").exists()  # its claim rolled back with it
