@@ -8,9 +8,10 @@ once and hands everything else to `inbound_ingest`, so the rules live in one pla
   auto-reply, a ticket token or plus-address) send a message to `inbound_ingest` straight away.
 - The rest are collected into a run. A message that answers or repeats one already in the run closes it
   first, so a run never depends on itself and its messages can be looked up and written together.
-- A run's lookups (duplicates, rate limit, threads, tickets, contacts) are one statement each; messages
-  they rule out of the common case (rate limited, closed ticket, new followers, a draft that fails
-  validation) go to `inbound_ingest` after the run is written.
+- A run's lookups (duplicates, rate limit, threads, tickets, contacts) are one statement each. At the first
+  message they rule out of the common case (rate limited, closed ticket, new followers, a draft that fails
+  validation) the run is cut: what came before is written, that message goes to `inbound_ingest`, and what
+  follows forms a new run. So every message is stored in arrival order (ticket numbers, thread order).
 - The run's writes happen in one savepoint. If any of them fails (a concurrent poller took the same
   Message-ID, say), the savepoint rolls back and every message of the run goes through `inbound_ingest`,
   which quarantines what it cannot store: a failure costs speed, never a message.
@@ -99,17 +100,22 @@ def inbound_ingest_batch(items: list[tuple[int | None, bytes]], *, mailbox: Mail
 
 
 def _flush(run: list[_Candidate], results: list, *, mailbox: Mailbox, source: str, ours: set[str]) -> None:
-    if not run:
-        return
-    try:
-        with transaction.atomic():
-            one_by_one = _write_run(run, results, mailbox=mailbox, source=source, ours=ours)
-    except Exception:  # noqa: BLE001 - rolled back; inbound_ingest stores or quarantines each message
-        logger.warning("batch ingest of %s messages failed; ingesting them one by one", len(run), exc_info=True)
-        one_by_one = run
-    for candidate in one_by_one:
-        results[candidate.index] = ingest_one(candidate.raw, candidate.uid, mailbox=mailbox, source=source,
-                                              ours=ours)
+    """Write a run; a message the batch path cannot take is ingested one by one where it stands, and the
+    messages after it form a new run, so everything is stored in arrival order."""
+    while run:
+        try:
+            with transaction.atomic():
+                rest = _write_run(run, results, mailbox=mailbox, source=source, ours=ours)
+        except Exception:  # noqa: BLE001 - rolled back; inbound_ingest stores or quarantines each message
+            logger.warning("batch ingest of %s messages failed; ingesting them one by one", len(run), exc_info=True)
+            for candidate in run:
+                results[candidate.index] = ingest_one(candidate.raw, candidate.uid, mailbox=mailbox, source=source,
+                                                      ours=ours)
+            return
+        if not rest:
+            return
+        first, run = rest[0], rest[1:]
+        results[first.index] = ingest_one(first.raw, first.uid, mailbox=mailbox, source=source, ours=ours)
 
 
 def ingest_one(raw: bytes, uid: int | None, *, mailbox: Mailbox, source: str, ours: set[str]) -> IngestResult:
@@ -168,33 +174,34 @@ def _threads(run: list[_Candidate]) -> dict[int, Ticket]:
 
 def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source: str,
                ours: set[str]) -> list[_Candidate]:
-    """Write what the batch path can; returns the messages left for inbound_ingest, in order."""
+    """Write the run's messages up to the first one the batch path cannot take (rate limited, a closed
+    ticket, a new follower, a draft that fails validation); returns that one and those after it, in order."""
     known = _known(run)
-    leftover: list[_Candidate] = []
     fresh = []
     for c in run:
         if c.parsed.message_key in known or (c.parsed.message_id and c.parsed.message_id in known):
             results[c.index] = IngestResult("duplicate", c.parsed.message_key)
         else:
             fresh.append(c)
-    over = _over_rate_limit(fresh, mailbox)
-    leftover += [c for c in fresh if c.index in over]
-    fresh = [c for c in fresh if c.index not in over]
     if not fresh:
-        return leftover
+        return []
+    over = _over_rate_limit(fresh, mailbox)
     threads = _threads(fresh)
-    contacts = contacts_get_or_create_many.__wrapped__([(c.sender, c.parsed.from_name, c.parsed.language) for c in fresh])
-    contact_of = {c.index: contacts[normalize_email(c.sender)] for c in fresh}
-    # Addresses of requesters, to keep them out of the followers; only fetched where they matter.
-    need_emails = {contact_of[c.index][0].pk for c in fresh
-                   if c.index not in threads and not contact_of[c.index][1] and has_follower_candidates(c.parsed, ours, c.sender)}
-    need_emails |= {threads[c.index].requester_id for c in fresh if c.index in threads}
-    emails_of: dict[int, set[str]] = {}
-    for contact_id, email in ContactEmail.objects.filter(contact_id__in=need_emails).values_list("contact_id", "email"):
-        emails_of.setdefault(contact_id, set()).add(email)
-
+    # Addresses of requesters, to keep them out of the followers.
+    emails_of = _emails_of({t.requester_id for t in threads.values()})
+    cut = next((k for k, c in enumerate(fresh) if c.index in over or (
+        c.index in threads and _reply_needs_rules(c, threads[c.index], ours, emails_of))), len(fresh))
+    head, rest = fresh[:cut], fresh[cut:]
+    if not head:
+        return rest
+    contacts = contacts_get_or_create_many.__wrapped__([(c.sender, c.parsed.from_name, c.parsed.language)
+                                                        for c in head])
+    contact_of = {c.index: contacts[normalize_email(c.sender)] for c in head}
+    emails_of.update(_emails_of({contact.pk for c in head for contact, created in [contact_of[c.index]]
+                                 if c.index not in threads and not created
+                                 and has_follower_candidates(c.parsed, ours, c.sender)}))
     new_tickets, replies = [], []
-    for c in fresh:
+    for k, c in enumerate(head):
         contact, created = contact_of[c.index]
         external_id = c.parsed.message_id or c.parsed.message_key
         ticket = threads.get(c.index)
@@ -203,14 +210,11 @@ def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source
                 requester_emails = {c.sender} if created else emails_of.get(contact.pk, set())
                 new_tickets.append((c, new_ticket_draft(c.parsed, contact=contact, ours=ours, sender=c.sender,
                                                         external_id=external_id, requester_emails=requester_emails)))
-            elif ticket.status == Status.CLOSED or reply_followers(
-                    c.parsed, ticket=ticket, ours=ours, sender=c.sender,
-                    requester_emails=emails_of.get(ticket.requester_id, set())) != ticket.followers:
-                leftover.append(c)  # reopening or following rules: one by one
             else:
                 replies.append((c, reply_draft(c.parsed, ticket=ticket, contact=contact, external_id=external_id)))
-        except DomainError:
-            leftover.append(c)  # inbound_ingest quarantines it with the reason
+        except DomainError:  # inbound_ingest quarantines it with the reason
+            head, rest = head[:k], head[k:] + rest
+            break
 
     # _known looked the Message-IDs up in this transaction; the unique index catches a concurrent poller.
     tickets = tickets_insert.__wrapped__([draft for _c, draft in new_tickets], message_ids_checked=True)
@@ -229,5 +233,21 @@ def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source
         results[c.index] = IngestResult(outcome, c.parsed.message_key, ticket_id=ticket.pk, message_id=message.pk)
         if outcome == InboundOutcome.TICKET and _autoresponse_wanted(c.parsed, mailbox):
             transaction.on_commit(lambda ticket_id=ticket.pk: _autoresponse_committed(ticket_id))
-    leftover.sort(key=lambda c: c.index)
-    return leftover
+    return rest
+
+
+def _emails_of(contact_ids: set[int]) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    if contact_ids:
+        for contact_id, email in ContactEmail.objects.filter(contact_id__in=contact_ids).values_list("contact_id",
+                                                                                                     "email"):
+            out.setdefault(contact_id, set()).add(email)
+    return out
+
+
+def _reply_needs_rules(c: _Candidate, ticket: Ticket, ours: set[str], emails_of: dict[int, set[str]]) -> bool:
+    """A reply inbound_ingest must handle: to a closed ticket (reopen or follow-up), or one that changes the
+    ticket's followers."""
+    return ticket.status == Status.CLOSED or reply_followers(
+        c.parsed, ticket=ticket, ours=ours, sender=c.sender,
+        requester_emails=emails_of.get(ticket.requester_id, set())) != ticket.followers

@@ -71,6 +71,7 @@ def mixed_batch(existing: Ticket) -> list[bytes]:
         *[mail(f"loop{i}@spam.test", frm="loop@spam.test", subject=f"n{i}") for i in range(12)],  # rate limit 9
         reply("cold@acme.test", "closed@acme.test"),                     # a closed ticket: new linked ticket
         reply("colleague@acme.test", "root@acme.test", frm="dan@acme.test"),  # a new follower
+        reply("after@acme.test", "root@acme.test"),                      # ...then a plain reply: stays after it
         mail("nul@acme.test", frm="hal@acme.test", subject="bad\x00subject"),
         *[mail(f"bulk{i}@initech.test", frm=f"user{i % 3}@initech.test", subject=f"Bulk {i}") for i in range(8)],
         *[reply(f"bulkr{i}@initech.test", f"bulk{i}@initech.test", frm=f"user{i % 3}@initech.test")
@@ -90,20 +91,25 @@ def _prepare(mailbox) -> Ticket:
 
 
 def _state(results) -> dict:
-    """Everything ingest wrote, keyed by Message-IDs rather than database ids (which differ between runs)."""
+    """Everything ingest wrote, keyed by Message-IDs rather than database ids (which differ between runs), with
+    the order that matters: ticket numbers, and each ticket's messages in the order the ticket shows them."""
     key_of_ticket = {}
     for m in Message.objects.order_by("-id"):
         key_of_ticket[m.ticket_id] = m.external_message_id  # the first message wins
     tickets = sorted(
-        (key_of_ticket[t.pk], t.subject, t.status, tuple(t.followers), t.message_count, t.company_id, t.language,
-         t.requester.name, key_of_ticket.get(t.follow_up_of_id), TicketMailbox.objects.filter(ticket=t).exists())
+        (t.number, key_of_ticket[t.pk], t.subject, t.status, tuple(t.followers), t.message_count, t.company_id,
+         t.language, t.requester.name, key_of_ticket.get(t.follow_up_of_id),
+         TicketMailbox.objects.filter(ticket=t).exists(),
+         tuple(t.messages.order_by("created_at", "id").values_list("external_message_id", flat=True)))
         for t in Ticket.objects.all())
     messages = sorted(
         (m.external_message_id, key_of_ticket[m.ticket_id], m.body_text, m.body_original, m.body_html, tuple(m.cc),
          m.author_contact.name if m.author_contact else "", tuple(a.filename for a in m.attachments.all()))
         for m in Message.objects.all())
+    numbers = dict(Ticket.objects.values_list("pk", "number"))
     return {
-        "results": [(r.outcome, r.reason, key_of_ticket.get(r.ticket_id)) for r in results],
+        "results": [(r.outcome, r.reason, key_of_ticket.get(r.ticket_id), numbers.get(r.ticket_id))
+                    for r in results],
         "tickets": tickets,
         "messages": messages,
         "ledger": sorted(InboundMail.objects.values_list("message_key", "outcome", "sender", "automatic", "imap_uid")),
@@ -141,9 +147,9 @@ def test_batch_ingest_matches_one_by_one_ingest(mailbox, monkeypatch):
                                                 ours=ours))
     assert batched == one_by_one
     # The mix reaches every outcome it was written for...
-    outcomes = Counter(outcome for outcome, _reason, _key in batched["results"])
-    assert outcomes == {"ticket": 26, "threaded": 8, "duplicate": 2, "quarantined": 7}
-    reasons = {reason for _o, reason, _k in batched["results"] if reason}
+    outcomes = Counter(outcome for outcome, _reason, _key, _number in batched["results"])
+    assert outcomes == {"ticket": 26, "threaded": 9, "duplicate": 2, "quarantined": 7}
+    reasons = {reason for _o, reason, _k, _n in batched["results"] if reason}
     assert reasons == {"auto_reply", "bounce", "own_address", "unparseable", "rate_limited"}
     # ...and only the unusual messages left the batch path: plus-address, token, automatic, own, unparseable,
     # rate-limited, the closed ticket's and the new follower's.
