@@ -172,6 +172,7 @@ class AutoResponse(models.Model):
     language = models.CharField(_("language"), max_length=10, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    attempted_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
 
     class Meta:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template import Context, Template
 from django.utils import timezone
 from django.utils.html import escape
@@ -193,9 +194,13 @@ def _template(mailbox: Mailbox, language: str) -> dict[str, str]:
             "body": custom.get("body") or DEFAULT_TEMPLATES[lang]["body"]}
 
 
+# An attempt with no outcome after this long is taken as lost (its worker died mid-send) and may be repeated.
+ATTEMPT_LOST_AFTER = timedelta(minutes=10)
+
+
 def autoresponse_wants_retry(row: AutoResponse | None) -> bool:
     """An acknowledgement whose last attempt failed and that has attempts left."""
-    return row is not None and row.sent_at is None and 0 < row.attempts < MAX_ATTEMPTS
+    return row is not None and row.sent_at is None and bool(row.error) and 0 < row.attempts < MAX_ATTEMPTS
 
 
 def autoresponse_send(*, ticket_id: int) -> AutoResponse | None:
@@ -245,16 +250,22 @@ def autoresponse_send(*, ticket_id: int) -> AutoResponse | None:
         headers["References"] = _brackets(first)
     email = EmailMultiAlternatives(subject=subject, body=body, from_email=formataddr((mailbox.name, mailbox.address)),
                                    to=[to], headers=headers)
-    attempt = row.attempts + 1
+    # Claim this attempt. Only the first attempt, a failed one or one lost long ago may be made again, and of
+    # two runs at once (a task delivered twice) only the one whose update matches sends.
+    attempt, now = row.attempts + 1, timezone.now()
+    may_try = Q(attempts=0) | ~Q(error="") | Q(attempted_at__lt=now - ATTEMPT_LOST_AFTER)
+    if not AutoResponse.objects.filter(may_try, pk=row.pk, sent_at__isnull=True, attempts=row.attempts).update(
+            attempts=attempt, attempted_at=now, error=""):
+        return None
     try:
         _send(email)
     except Exception as exc:  # noqa: BLE001
         error = f"{type(exc).__name__}: {exc}"
         if attempt < MAX_ATTEMPTS:
             error = f"attempt {attempt} of {MAX_ATTEMPTS} failed, retrying: {error}"
-        AutoResponse.objects.filter(pk=row.pk).update(attempts=attempt, error=error[:2000])
+        AutoResponse.objects.filter(pk=row.pk).update(error=error[:2000])
         logger.warning("auto-response for #%s failed (attempt %s): %s", ticket.number, attempt, exc)
     else:
-        AutoResponse.objects.filter(pk=row.pk).update(attempts=attempt, sent_at=timezone.now(), error="")
+        AutoResponse.objects.filter(pk=row.pk).update(sent_at=timezone.now(), error="")
     row.refresh_from_db()
     return row

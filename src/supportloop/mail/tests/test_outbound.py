@@ -150,3 +150,23 @@ def test_an_acknowledgement_gives_up_after_the_last_attempt(mailbox, settings):
     # Every failed attempt but the last scheduled the failed ones together, with the next attempt number.
     assert [r.kwargs for r in default_task_backend.results] == [
         {"ticket_ids": [first, second], "attempt": n} for n in range(2, MAX_ATTEMPTS + 1)]
+
+
+def test_two_runs_of_an_acknowledgement_at_once_send_it_once(mailbox, mailoutbox, monkeypatch):
+    from supportloop.mail.models import AutoResponse
+    from supportloop.mail.services import outbound
+
+    ticket_id = inbound_ingest(raw=mail("ack4@acme.test"), mailbox=mailbox).ticket_id
+    real_send = outbound._send
+    second = []
+
+    def send_while_another_run_starts(email):
+        # The task was delivered twice: the second run starts while the first is talking to the SMTP server.
+        if not second:
+            second.append(outbound.autoresponse_send(ticket_id=ticket_id))
+        real_send(email)
+
+    monkeypatch.setattr(outbound, "_send", send_while_another_run_starts)
+    row = outbound.autoresponse_send(ticket_id=ticket_id)
+    assert second == [None] and row.sent_at is not None
+    assert len(mailoutbox) == 1 and AutoResponse.objects.get(ticket_id=ticket_id).attempts == 1
