@@ -131,7 +131,15 @@ def _weeks_for(ids: list[int]) -> list[ItemWeek]:
     return out
 
 
+def _lock_items(ids: list[int]) -> None:
+    """Lock the items' ItemStats rows (in id order, so two lockers cannot deadlock) before reading their
+    evidence to rebuild a rollup: a ranking that refreshes rollups and a service that changes evidence then
+    take turns instead of one overwriting the other's fresh rows with figures read before its commit."""
+    list(ItemStats.objects.select_for_update().filter(item_id__in=ids).order_by("item_id").values_list("item_id"))
+
+
 def _weeks_replace(ids: list[int]) -> list[ItemWeek]:
+    _lock_items(ids)
     weeks = _weeks_for(ids)
     ItemWeek.objects.filter(item_id__in=ids).delete()
     ItemWeek.objects.bulk_create(weeks, batch_size=2000)
@@ -161,6 +169,7 @@ def stats_recompute(*, item_ids: Iterable[int]) -> None:
     now = timezone.now()
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
+        _lock_items(chunk)
         rows = (FeedbackItem.objects.filter(pk__in=chunk).order_by()
                 .annotate(**figure_aggregates("evidence__")).values("pk", *figure_aggregates().keys()))
         mrr = dict(FeedbackItem.objects.filter(pk__in=chunk).order_by()
@@ -193,6 +202,7 @@ def _plan_rows_recompute(ids: list[int]) -> None:
     week = current_week()
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
+        _lock_items(chunk)
         evidence = Evidence.objects.filter(item_id__in=chunk, company_id__isnull=False).order_by()
         rows = {}
         for r in evidence.values("item_id", plan=F("company__plan")).annotate(
@@ -333,6 +343,7 @@ def stats_refresh_stale_mrr(*, settings_row: FeedbackSettings | None = None) -> 
         with transaction.atomic():
             for start in range(0, len(item_ids), 500):
                 chunk = item_ids[start:start + 500]
+                _lock_items(chunk)
                 mrr = dict(FeedbackItem.objects.filter(pk__in=chunk).order_by()
                            .annotate(m=mrr_subquery(OuterRef(OuterRef("pk")))).values_list("pk", "m"))
                 for item_id, value in mrr.items():
