@@ -47,19 +47,24 @@ def _claim(job: Job, period: str, now: datetime) -> bool:
 
 def scheduler_tick(now: datetime) -> list[str]:
     """Enqueue every job due at `now`; returns "job period" for each one enqueued. A failing job is logged
-    and does not stop the others (its claim is released so the next tick tries again)."""
+    and does not stop the others; its claim is released so the next tick tries again.
+
+    The claim commits before the job is enqueued, outside any transaction: a backend that runs tasks at once
+    (the immediate one) then runs them with their own transactions, as the worker would.
+    """
     enqueued = []
     for job in list(jobs.values()):
         try:
             period = job.due(now)
-            if period is None:
+            if period is None or not _claim(job, period, now):
                 continue
-            with transaction.atomic():
-                if not _claim(job, period, now):
-                    continue
-                job.enqueue(period)  # the task row commits with the claim, or neither does
-                if job.keep_claims_for is not None:
-                    ScheduledRun.objects.filter(job=job.name, created_at__lt=now - job.keep_claims_for).delete()
+            try:
+                job.enqueue(period)
+            except Exception:
+                ScheduledRun.objects.filter(job=job.name, period=period).delete()
+                raise
+            if job.keep_claims_for is not None:
+                ScheduledRun.objects.filter(job=job.name, created_at__lt=now - job.keep_claims_for).delete()
             enqueued.append(f"{job.name} {period}")
         except Exception:  # noqa: BLE001 - logged; the other jobs still run
             logger.exception("scheduled job %s failed", job.name)

@@ -48,16 +48,10 @@ def event_build(
     )
 
 
-def event_record(
-    *,
-    actor: Any | None,
-    verb: str,
-    target: models.Model,
-    changes: dict[str, Any] | None = None,
-    actor_label: str = "",
-) -> Event:
-    """Append one audit event. Call inside the transaction of the change it describes."""
-    event = event_build(actor=actor, verb=verb, target=target, changes=changes, actor_label=actor_label)
+def event_record(**fields: Any) -> Event:
+    """Append one audit event (the keyword arguments of event_build). Call inside the transaction of the change
+    it describes."""
+    event = event_build(**fields)
     event.save(force_insert=True)
     return event
 

@@ -7,9 +7,12 @@ class FeedbackConfig(AppConfig):
     verbose_name = "Feedback"
 
     def ready(self) -> None:
+        from datetime import timedelta
+
         from supportloop.core.schedule import Job, register
         from supportloop.feedback import signals
         from supportloop.feedback.tasks import digest_due, digest_enqueue
 
         signals.connect()
-        register(Job(name="feedback.weekly_digest", due=digest_due, enqueue=digest_enqueue))
+        register(Job(name="feedback.weekly_digest", due=digest_due, enqueue=digest_enqueue,
+                     keep_claims_for=timedelta(days=30)))

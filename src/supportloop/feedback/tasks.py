@@ -30,21 +30,28 @@ def refresh_ranking_stats() -> int:
     return stats_refresh_stale_mrr()
 
 
+# How long after Monday's digest hour the scheduler keeps running the week's digest (hourly), so mails that
+# failed go out later and a scheduler that was down catches up; outside it nothing is due.
+DIGEST_WINDOW = timedelta(days=3)
+
+
 def digest_due(now) -> str | None:
-    """The week whose digest is due at `now`: the latest week that ended before a Monday at
-    SUPPORTLOOP_DIGEST_HOUR (workspace time zone) that has passed. Always a week: the claim makes it once."""
+    """The week whose digest is due at `now`, as "<Monday of that week>@<hour>": the week before the latest
+    Monday, from SUPPORTLOOP_DIGEST_HOUR (workspace time zone) for DIGEST_WINDOW, once an hour. Each run
+    sends only what has not gone out (DigestDelivery), so the later ones retry failed mails and cost
+    nothing otherwise. Outside the window: None (a first start mid-month sends no old digest)."""
     from django.conf import settings
     from django.utils import timezone
 
-    from supportloop.feedback.rollups import week_start
+    from supportloop.feedback.rollups import week_bounds_dt, week_start
 
     local = timezone.localtime(now)
-    monday = week_start(local.date())
-    if local.date() == monday and local.hour < settings.SUPPORTLOOP_DIGEST_HOUR:
-        monday -= timedelta(weeks=1)  # this Monday's digest is not due yet
-    reported = monday - timedelta(weeks=1)
-    return reported.isoformat()
+    opens = week_bounds_dt(week_start(local.date())) + timedelta(hours=settings.SUPPORTLOOP_DIGEST_HOUR)
+    if not opens <= now < opens + DIGEST_WINDOW:
+        return None
+    reported = week_start(local.date()) - timedelta(weeks=1)
+    return f"{reported.isoformat()}@{local:%Y-%m-%dT%H}"
 
 
 def digest_enqueue(period: str) -> None:
-    send_weekly_digest.enqueue(week_start=period)
+    send_weekly_digest.enqueue(week_start=period.split("@")[0])

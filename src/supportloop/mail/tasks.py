@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime, timedelta, timezone as dt_timezone
 
+from django.db.models import Q
 from django.utils import timezone
-from django_tasks import default_task_backend, task
+from django_tasks import TaskResultStatus, default_task_backend, task
 
 from supportloop.mail.services.outbound import (
     autoresponse_send, autoresponse_wants_retry, message_deliver, retry_delay,
@@ -76,11 +77,26 @@ def poll_due(now) -> str | None:
 
     from supportloop.mail.models import Mailbox
 
-    if not Mailbox.objects.filter(is_active=True).exclude(imap_host="").exists():
+    if not Mailbox.objects.filter(is_active=True).exclude(imap_host="").exists() or _poll_waiting(now):
         return None
     seconds = max(10, settings.SUPPORTLOOP_MAIL_POLL_SECONDS)
     start = int(now.timestamp()) // seconds * seconds
     return datetime.fromtimestamp(start, tz=dt_timezone.utc).isoformat(timespec="seconds")
+
+
+def _poll_waiting(now) -> bool:
+    """A poll queued or running in the database task backend in the last 10 minutes: another would only wait
+    behind it (while the worker is down, polls would pile up). Older ones are taken as lost."""
+    from django_tasks_db import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(mail_poll_task.get_backend(), DatabaseBackend):
+        return False
+    recent = now - timedelta(minutes=10)
+    return DBTaskResult.objects.filter(
+        Q(status=TaskResultStatus.READY, enqueued_at__gte=recent) | Q(status=TaskResultStatus.RUNNING,
+                                                                        started_at__gte=recent),
+        task_path=mail_poll_task.module_path).exists()
 
 
 def poll_enqueue(period: str) -> None:

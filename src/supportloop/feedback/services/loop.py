@@ -8,11 +8,12 @@ merged items are told, and a contact who asked through several merged items is o
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template import Context, Engine
 from django.utils import timezone
 
@@ -174,12 +175,17 @@ def close_the_loop_send(*, item_id: int, kind: str) -> dict:
     return counts
 
 
+# A send with no outcome after this long is taken as lost (its worker died mid-send) and may be repeated.
+DIGEST_ATTEMPT_LOST_AFTER = timedelta(minutes=10)
+
+
 def weekly_digest_send(*, week_start: date | None = None) -> int:
     """Mail the weekly digest to every active product manager with an email address; returns mails sent.
 
     Once per week and person (DigestDelivery): running it again, from the scheduler or by hand, sends only
-    what has not gone out yet, so a failed mail is retried and a delivered one never repeated. The row is
-    locked while its mail is sent, so two runs at once cannot both send it.
+    what has not gone out yet, so a failed mail is retried and a delivered one never repeated. Each mail is
+    claimed in a short transaction and sent outside any (a slow mail server holds no database lock), so two
+    runs at once cannot both send it.
     """
     from supportloop.feedback.selectors import weekly_digest, weekly_digest_text
 
@@ -188,22 +194,23 @@ def weekly_digest_send(*, week_start: date | None = None) -> int:
     subject = f"Feedback digest, week of {digest['week_start']:%d %b %Y}"
     sent = 0
     for user in User.objects.filter(role=Role.PRODUCT, is_active=True).exclude(email="").order_by("pk"):
+        DigestDelivery.objects.get_or_create(week_start=digest["week_start"], user=user)
+        now = timezone.now()
+        may_try = Q(attempted_at__isnull=True) | ~Q(error="") | Q(attempted_at__lt=now - DIGEST_ATTEMPT_LOST_AFTER)
+        claimed = DigestDelivery.objects.filter(may_try, week_start=digest["week_start"], user=user,
+                                                sent_at__isnull=True).update(attempted_at=now, error="")
+        if not claimed:
+            continue  # sent already, or another run is sending it
+        delivery = DigestDelivery.objects.filter(week_start=digest["week_start"], user=user)
+        try:
+            EmailMessage(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email]).send()
+        except Exception as exc:  # noqa: BLE001 - recorded on the row; the next run tries again
+            logger.warning("digest to %s failed: %s", user.email, exc)
+            delivery.update(error=f"{type(exc).__name__}: {exc}"[:2000] or "failed")
+            continue
         with transaction.atomic():
-            DigestDelivery.objects.get_or_create(week_start=digest["week_start"], user=user)
-            row = DigestDelivery.objects.select_for_update().get(week_start=digest["week_start"], user=user)
-            if row.sent_at is not None:
-                continue
-            try:
-                EmailMessage(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL,
-                             to=[user.email]).send()
-            except Exception as exc:  # noqa: BLE001 - recorded on the row; the next run tries again
-                logger.warning("digest to %s failed: %s", user.email, exc)
-                row.error = f"{type(exc).__name__}: {exc}"[:2000]
-                row.save(update_fields=["error"])
-                continue
-            row.sent_at, row.error = timezone.now(), ""
-            row.save(update_fields=["sent_at", "error"])
-            event_record(actor=None, actor_label="digest", verb="feedback.digest_sent", target=row,
+            delivery.update(sent_at=timezone.now())
+            event_record(actor=None, actor_label="digest", verb="feedback.digest_sent", target=delivery.get(),
                          changes={"week_start": [None, digest["week_start"]], "to": [None, user.email]})
         sent += 1
     return sent

@@ -22,36 +22,53 @@ def at(text: str, tz: str = "Europe/Berlin") -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz))
 
 
-@pytest.mark.parametrize("moment, week", [
-    ("2026-11-23 07:59", "2026-11-09"),  # Monday before 8:00: still the week before last
-    ("2026-11-23 08:00", "2026-11-16"),  # Monday 8:00: last week (Mon 16 - Sun 22)
-    ("2026-11-26 15:00", "2026-11-16"),  # later in the week: the same one (caught up after downtime)
-    ("2026-11-29 23:59", "2026-11-16"),
-    ("2026-11-30 08:30", "2026-11-23"),
+@pytest.mark.parametrize("moment, due", [
+    ("2026-11-23 07:59", None),                        # Monday before 8:00: nothing yet
+    ("2026-11-23 08:00", "2026-11-16@2026-11-23T08"),  # Monday 8:00: last week (Mon 16 - Sun 22)
+    ("2026-11-24 15:30", "2026-11-16@2026-11-24T15"),  # hourly for three days: retries, catch-up
+    ("2026-11-26 07:59", "2026-11-16@2026-11-26T07"),
+    ("2026-11-26 08:00", None),                        # the window has closed: a late start sends nothing old
+    ("2026-11-29 23:59", None),
+    ("2026-11-30 08:30", "2026-11-23@2026-11-30T08"),
 ])
-def test_the_due_week_follows_monday_morning_in_the_workspace_time_zone(settings, moment, week):
-    settings.TIME_ZONE, settings.SUPPORTLOOP_DIGEST_HOUR = "Europe/Berlin", 8
+def test_the_due_week_follows_monday_morning_in_the_workspace_time_zone(settings, moment, due):
     from django.utils import timezone
 
+    settings.SUPPORTLOOP_DIGEST_HOUR = 8
     with timezone.override("Europe/Berlin"):
-        assert digest_due(at(moment)) == week
-    # 07:30 UTC on that Monday is 08:30 in Berlin (UTC+1): due there.
-    with timezone.override("Europe/Berlin"):
-        assert digest_due(at("2026-11-23 07:30", "UTC")) == "2026-11-16"
+        assert digest_due(at(moment)) == due
+        # 07:30 UTC on that Monday is 08:30 in Berlin (UTC+1): due there.
+        assert digest_due(at("2026-11-23 07:30", "UTC")) == "2026-11-16@2026-11-23T08"
 
 
-def test_the_scheduler_enqueues_a_week_once_however_often_it_wakes(pm, settings, monkeypatch):
+def test_the_scheduler_sends_a_week_once_however_often_it_wakes(pm, settings, monkeypatch):
     settings.SUPPORTLOOP_DIGEST_HOUR = 8
     monkeypatch.setattr("supportloop.core.schedule.jobs", {"feedback.weekly_digest": jobs["feedback.weekly_digest"]})
     monday = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("UTC"))
-    assert scheduler_tick(monday) == ["feedback.weekly_digest 2026-11-16"]
+    assert scheduler_tick(monday) == ["feedback.weekly_digest 2026-11-16@2026-11-23T09"]
     assert [m.to for m in mail.outbox] == [[pm.email]]  # the immediate task backend ran it
-    # Another tick, another scheduler process, the day after: nothing more.
-    assert scheduler_tick(monday) == [] and scheduler_tick(monday.replace(day=24)) == []
+    # Another tick or scheduler in the same hour: nothing. Later hours of the window run it again, and it
+    # sends nothing more (each product manager gets the week once).
+    assert scheduler_tick(monday.replace(minute=30)) == []
+    assert scheduler_tick(monday.replace(hour=10)) == ["feedback.weekly_digest 2026-11-16@2026-11-23T10"]
+    assert scheduler_tick(monday.replace(day=24)) == ["feedback.weekly_digest 2026-11-16@2026-11-24T09"]
     assert len(mail.outbox) == 1
-    assert list(ScheduledRun.objects.values_list("job", "period")) == [("feedback.weekly_digest", "2026-11-16")]
     # Next Monday: next week.
-    assert scheduler_tick(monday.replace(day=30)) == ["feedback.weekly_digest 2026-11-23"]
+    assert scheduler_tick(monday.replace(day=30)) == ["feedback.weekly_digest 2026-11-23@2026-11-30T09"]
+    assert len(mail.outbox) == 2
+
+
+def test_a_mail_that_failed_goes_out_with_the_next_hourly_run(pm, settings, monkeypatch):
+    settings.SUPPORTLOOP_DIGEST_HOUR = 8
+    monkeypatch.setattr("supportloop.core.schedule.jobs", {"feedback.weekly_digest": jobs["feedback.weekly_digest"]})
+    real_send = mail.EmailMessage.send
+    monkeypatch.setattr(mail.EmailMessage, "send", lambda *a, **k: (_ for _ in ()).throw(ConnectionRefusedError()))
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("UTC"))
+    scheduler_tick(monday)
+    assert mail.outbox == [] and DigestDelivery.objects.get().sent_at is None
+    monkeypatch.setattr(mail.EmailMessage, "send", real_send)
+    scheduler_tick(monday.replace(hour=10))
+    assert [m.to for m in mail.outbox] == [[pm.email]] and DigestDelivery.objects.get().sent_at is not None
 
 
 def test_each_product_manager_gets_a_week_once_and_a_failed_mail_is_retried(pm, make_user, monkeypatch):
@@ -110,5 +127,24 @@ def test_a_failing_job_does_not_stop_the_others_and_is_tried_again(pm, monkeypat
     monkeypatch.setattr("supportloop.core.schedule.jobs", {"a.broken": replace(digest, name="a.broken", enqueue=broken),
                                                           "feedback.weekly_digest": digest})
     monday = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("UTC"))
-    assert scheduler_tick(monday) == ["feedback.weekly_digest 2026-11-16"]
-    assert not ScheduledRun.objects.filter(job="a.broken").exists()  # its claim rolled back with it
+    assert scheduler_tick(monday) == ["feedback.weekly_digest 2026-11-16@2026-11-23T09"]
+    assert not ScheduledRun.objects.filter(job="a.broken").exists()  # its claim released: the next tick retries
+
+
+def test_no_poll_is_enqueued_while_one_waits_for_the_worker(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from supportloop.mail.choices import ImapSecurity
+    from supportloop.mail.services import mailbox_create
+    from supportloop.mail.tasks import mail_poll_task, poll_due
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    mailbox_create(address="support@example.test", name="S", imap_host="127.0.0.1", imap_port=1143,
+                   imap_security=ImapSecurity.NONE, imap_username="u", password="p")
+    now = timezone.now()
+    assert poll_due(now) is not None
+    mail_poll_task.enqueue()  # the worker is down: it stays READY
+    assert poll_due(now) is None
+    assert poll_due(now + timedelta(minutes=11)) is not None  # taken as lost after 10 minutes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 from django.utils import timezone
 
 from supportloop.core.schedule import jobs, scheduler_tick
@@ -20,6 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, once=False, interval=30.0, **options):
         self.stdout.write(f"Jobs: {', '.join(sorted(jobs)) or 'none'}")
         while True:
+            close_old_connections()  # a database restart between ticks must not stop the scheduler for good
             for line in scheduler_tick(timezone.now()):
                 self.stdout.write(f"enqueued {line}")
             if once:
