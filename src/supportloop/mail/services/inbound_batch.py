@@ -99,6 +99,14 @@ def inbound_ingest_batch(items: list[tuple[int | None, bytes]], *, mailbox: Mail
     return results  # type: ignore[return-value] - every index was filled
 
 
+class _CutBefore(Exception):
+    """A message of the run failed validation: roll the run back and write what came before it alone."""
+
+    def __init__(self, candidate: _Candidate):
+        super().__init__(candidate.index)
+        self.candidate = candidate
+
+
 def _flush(run: list[_Candidate], results: list, *, mailbox: Mailbox, source: str, ours: set[str]) -> None:
     """Write a run; a message the batch path cannot take is ingested one by one where it stands, and the
     messages after it form a new run, so everything is stored in arrival order."""
@@ -106,6 +114,13 @@ def _flush(run: list[_Candidate], results: list, *, mailbox: Mailbox, source: st
         try:
             with transaction.atomic():
                 rest = _write_run(run, results, mailbox=mailbox, source=source, ours=ours)
+        except _CutBefore as cut:  # rolled back (contacts too): what came before it alone, then it one by one
+            pos = next(i for i, c in enumerate(run) if c is cut.candidate)
+            _flush(run[:pos], results, mailbox=mailbox, source=source, ours=ours)
+            results[cut.candidate.index] = ingest_one(cut.candidate.raw, cut.candidate.uid, mailbox=mailbox,
+                                                      source=source, ours=ours)
+            run = run[pos + 1:]
+            continue
         except Exception:  # noqa: BLE001 - rolled back; inbound_ingest stores or quarantines each message
             logger.warning("batch ingest of %s messages failed; ingesting them one by one", len(run), exc_info=True)
             for candidate in run:
@@ -201,7 +216,7 @@ def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source
                                  if c.index not in threads and not created
                                  and has_follower_candidates(c.parsed, ours, c.sender)}))
     new_tickets, replies = [], []
-    for k, c in enumerate(head):
+    for c in head:
         contact, created = contact_of[c.index]
         external_id = c.parsed.message_id or c.parsed.message_key
         ticket = threads.get(c.index)
@@ -212,9 +227,8 @@ def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source
                                                         external_id=external_id, requester_emails=requester_emails)))
             else:
                 replies.append((c, reply_draft(c.parsed, ticket=ticket, contact=contact, external_id=external_id)))
-        except DomainError:  # inbound_ingest quarantines it with the reason
-            head, rest = head[:k], head[k:] + rest
-            break
+        except DomainError:  # inbound_ingest quarantines it with the reason; undo the contacts made for it
+            raise _CutBefore(c) from None
 
     # _known looked the Message-IDs up in this transaction; the unique index catches a concurrent poller.
     tickets = tickets_insert.__wrapped__([draft for _c, draft in new_tickets], message_ids_checked=True)

@@ -203,3 +203,29 @@ def test_statements_per_batch_do_not_grow_with_its_size(mailbox):
     # Two runs (the replies answer the new tickets, so they start a second run): a fixed number of statements
     # each, plus one rate-limit count per run (on by default), whatever the batch size.
     assert counts[5] == counts[40] <= 40
+
+
+def test_a_message_whose_draft_fails_validation_leaves_nothing_behind_either_way(mailbox, monkeypatch):
+    from supportloop.core.errors import ValidationFailed
+    from supportloop.mail.services import inbound
+
+    real_draft = inbound.new_ticket_draft
+
+    def picky_draft(parsed, **kwargs):
+        if parsed.subject == "BAD":
+            raise ValidationFailed("subject refused", errors={"subject": "refused"})
+        return real_draft(parsed, **kwargs)
+
+    monkeypatch.setattr(inbound, "new_ticket_draft", picky_draft)         # used one by one
+    monkeypatch.setattr(inbound_batch, "new_ticket_draft", picky_draft)   # used by the batch path
+    raws = [mail("v1@a.test", frm="first@a.test"), mail("v2@b.test", frm="newcomer@b.test", subject="BAD"),
+            mail("v3@c.test", frm="third@c.test")]
+    ours = our_addresses()
+    one_by_one = _run(lambda: [inbound_ingest(raw=raw, mailbox=mailbox, source=InboundSource.IMAP, imap_uid=i,
+                                              mailbox_addresses=ours) for i, raw in enumerate(raws)])
+    batched = _run(lambda: inbound_ingest_batch(list(enumerate(raws)), mailbox=mailbox, source=InboundSource.IMAP,
+                                                ours=ours))
+    assert batched == one_by_one
+    assert [(o, r) for o, r, _k, _n in batched["results"]] == [("ticket", ""), ("quarantined", "rejected"),
+                                                               ("ticket", "")]
+    assert len(batched["contacts"]) == 2  # the rejected sender's contact was rolled back with its message
