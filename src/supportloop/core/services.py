@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import F
 
 from supportloop.core.models import Counter, Event
 

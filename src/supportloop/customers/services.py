@@ -202,7 +202,8 @@ def contacts_get_or_create_many(entries: list[tuple[str, str, str]], *, actor=No
         return found
     first_seq = change_seq_take(len(missing))
     domains = {e.rsplit("@", 1)[-1] for e in missing} - PUBLIC_MAIL_DOMAINS
-    companies = {d.domain: d.company for d in CompanyDomain.objects.select_related("company").filter(domain__in=domains)}
+    companies = {d.domain: d.company
+                 for d in CompanyDomain.objects.select_related("company").filter(domain__in=domains)}
     contacts = Contact.objects.bulk_create([
         Contact(name=clean_text(wanted[e][0] or e.split("@")[0], field="name", max_length=200).strip(),
                 company=companies.get(e.rsplit("@", 1)[-1]), language=wanted[e][1], attributes={},

@@ -436,7 +436,8 @@ def _weekly_for(ids: list[int], evidence_filter: Q | None, from_week: date | Non
     index = {w: i for i, w in enumerate(weeks)}
     out = {i: [0] * WEEKS for i in ids}
     if evidence_filter is None or from_week is not None:
-        for item_id, start, n in (ItemWeek.objects.filter(item_id__in=ids, week_start__gte=max(weeks[0], from_week or weeks[0])).order_by()
+        first = max(weeks[0], from_week or weeks[0])
+        for item_id, start, n in (ItemWeek.objects.filter(item_id__in=ids, week_start__gte=first).order_by()
                                   .values_list("item_id", "week_start", "mentions")):
             if start in index:
                 out[item_id][index[start]] += n
