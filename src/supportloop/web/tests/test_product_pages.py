@@ -205,6 +205,30 @@ def test_a_bug_carries_over_the_attachments_chosen_from_the_ticket(ws, client_fo
     assert list(BugReport.objects.get().attachments.all()) == [png]
 
 
+def test_linking_the_same_ticket_again_says_it_is_already_evidence(ws, client_for, item):
+    (t,) = ws.tickets_make(1)
+    client = client_for(ws.agent)
+    first = client.post(f"/t/{t.number}/link/", {"item": item.pk, "quote": "", "importance": "important",
+                                                  "new_kind": "feature_request"})
+    assert first.status_code == 302
+    existing = Evidence.objects.get(item=item)
+    again = client.post(f"/t/{t.number}/link/", {"item": item.pk, "quote": "", "importance": "blocker",
+                                                  "new_kind": "feature_request"})
+    assert again.status_code == 422
+    html = again.content.decode()
+    assert re.search(rf'role="alert"><li>Ticket #{t.number} is already evidence for {item.reference} '
+                     rf'\(evidence {existing.pk}, ', html)
+    # Naming the message that is already linked gets the same clear answer (the message field is hidden).
+    message = t.messages.get()
+    client.post(f"/t/{t.number}/link/", {"item": item.pk, "quote": "PDF", "message": message.pk,
+                                         "importance": "important", "new_kind": "feature_request"})
+    again = client.post(f"/t/{t.number}/link/", {"item": item.pk, "quote": "PDF please", "message": message.pk,
+                                                  "importance": "important", "new_kind": "feature_request"})
+    assert again.status_code == 422 and 'role="alert"><li>That message is already evidence' in again.content.decode()
+    item.stats.refresh_from_db()
+    assert (Evidence.objects.filter(item=item).count(), item.stats.mentions, item.stats.unique_contacts) == (2, 2, 1)
+
+
 def test_the_item_page_shows_each_notice_and_a_product_manager_retries_the_failed_ones(
         ws, client_for, item, settings, django_capture_on_commit_callbacks):
     from django.core import mail
