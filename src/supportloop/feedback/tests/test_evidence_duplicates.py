@@ -143,3 +143,45 @@ def test_two_links_of_the_same_ticket_at_once_land_once(tmp_path, monkeypatch):
         refused = next(t.error for t in threads if t.error)
         assert refused.extra == {"existing_evidence_id": landed.pk}
         assert ItemStats.objects.get(item=item).mentions == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_removes_repeats_linked_before_and_recomputes_the_counts():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from supportloop.accounts.services import user_create
+    from supportloop.core.models import Event
+    from supportloop.customers.services import contact_create
+    from supportloop.feedback.services import feedback_item_create
+    from supportloop.tickets.services import ticket_create
+
+    before, after = ("feedback", "0009_digest_delivery"), ("feedback", "0010_notice_retries_evidence_once")
+    agent = user_create(username="agent-migration", role=Role.AGENT)
+    ann = contact_create(name="Ann", emails=["ann@migration.example"])
+    ticket = ticket_create(subject="Export", body="Excel please", requester=ann)
+    item = feedback_item_create(kind="feature_request", title="Excel export", actor=agent)
+    by_ticket = evidence_add(item=item, actor=agent, ticket=ticket)
+    by_message = evidence_add(item=item, actor=agent, message=ticket.messages.get(), quote="Excel!")
+    other_quote = evidence_add(item=item, actor=agent, ticket=ticket, quote="and CSV")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    old = executor.loader.project_state([before]).apps
+    OldEvidence, OldStats = old.get_model("feedback", "Evidence"), old.get_model("feedback", "ItemStats")
+    repeats = []
+    for original, changes in ((by_ticket, {"quote": " Excel  please "}), (by_ticket, {}), (by_message, {})):
+        row = OldEvidence.objects.values().get(pk=original.pk)
+        row.pop("id")
+        repeats.append(OldEvidence.objects.create(**{**row, **changes}).pk)
+    OldStats.objects.filter(item_id=item.pk).update(mentions=6)  # what the old code counted
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([after])
+    # By hand: the three repeats go, the ticket link, the message link and the other quote stay: 3 mentions.
+    assert sorted(Evidence.objects.filter(item=item).values_list("pk", flat=True)) == sorted(
+        [by_ticket.pk, by_message.pk, other_quote.pk])
+    assert ItemStats.objects.get(item=item).mentions == 3
+    event = Event.objects.get(verb="feedback_item.evidence_repeats_removed")
+    assert (event.target_id, sorted(event.changes["evidence"][0])) == (str(item.pk), sorted(repeats))
+    assert Evidence.objects.get(pk=by_ticket.pk).link_key is not None
