@@ -119,6 +119,7 @@ BACKOFF_SECONDS = (30, 120, 600, 1800)  # before attempts 2, 3, 4, 5
 ATTEMPT_LOST_AFTER = timedelta(minutes=10)
 # Notices that will go out without anyone acting: queued, or being sent now.
 UNDER_WAY = (NoticeStatus.PENDING, NoticeStatus.SENDING)
+OUTCOME_STATUS = {NoticeKind.SHIPPED: ItemStatus.SHIPPED, NoticeKind.DECLINED: ItemStatus.DECLINED}
 
 
 def notice_mail_refusal(*, contact: Contact, email: str) -> str:
@@ -271,6 +272,14 @@ def close_the_loop_send(*, item_id: int, kind: str) -> dict:
     item = FeedbackItem.objects.filter(pk=item_id).first()
     if item is None:
         return counts
+    if item.status != OUTCOME_STATUS[kind]:
+        # No longer shipped (declined): what has not gone out waits, not mailed, until it is again.
+        counts["skipped"] = ClosingNotice.objects.filter(
+            Q(status=NoticeStatus.PENDING) | Q(status=NoticeStatus.SENDING,
+                                              attempted_at__lt=timezone.now() - ATTEMPT_LOST_AFTER),
+            item=item, kind=kind).update(status=NoticeStatus.SKIPPED, next_attempt_at=None,
+                                         error=f"{item.reference} is no longer {kind}")
+        return counts
     sender = _sender()
     _notices_queue(item, kind, sender)
     counts["failed"] += _lost_last_attempts_give_up(item, kind, timezone.now())
@@ -312,7 +321,12 @@ def closing_notices_send_due() -> dict:
     pairs = (ClosingNotice.objects.filter(_due(timezone.now())).order_by("item_id", "kind")
              .values_list("item_id", "kind").distinct())
     for item_id, kind in list(pairs):
-        for key, value in close_the_loop_send(item_id=item_id, kind=kind).items():
+        try:
+            counts = close_the_loop_send(item_id=item_id, kind=kind)
+        except Exception:  # noqa: BLE001 - logged with its item; the other items' notices still go out
+            logger.exception("closing-the-loop notices of FB-%s (%s) failed", item_id, kind)
+            continue
+        for key, value in counts.items():
             totals[key] = totals.get(key, 0) + value
     return totals
 

@@ -202,3 +202,23 @@ def test_a_lost_last_attempt_fails_for_a_product_manager_to_retry(shipped):
     ann = ClosingNotice.objects.get(email="ann@loop.example")
     assert (ann.status, ann.attempts, mail.outbox) == ("failed", MAX_ATTEMPTS, [])
     assert "no outcome" in ann.error
+
+
+def test_notices_of_an_item_that_is_no_longer_shipped_wait_until_it_ships_again(
+        shipped, pm, settings, django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = FAILING
+    _ship(shipped, pm, django_capture_on_commit_callbacks)
+    feedback_item_set_status(item=shipped, status="in_progress", actor=pm, note="Rolled back")
+    settings.EMAIL_BACKEND = LOCMEM
+    _backoff_elapses(shipped)
+    # The retry comes due: nobody is told that an item shipped while it is in progress again.
+    close_the_loop.call(item_id=shipped.pk, kind="shipped")
+    assert mail.outbox == []
+    assert {(n.status, n.error) for n in ClosingNotice.objects.filter(item=shipped)} == {
+        ("skipped", f"{shipped.reference} is no longer shipped")}
+    assert notices_due(timezone.now()) is None
+    # Shipped again: they are told, under the Message-IDs fixed the first time.
+    _ship(shipped, pm, django_capture_on_commit_callbacks)
+    assert _message_ids(mail.outbox) == {
+        n.email: f"<{n.message_id}>" for n in ClosingNotice.objects.filter(item=shipped, status="sent")}
+    assert len(mail.outbox) == 2
