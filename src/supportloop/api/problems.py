@@ -20,9 +20,11 @@ TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not f
 
 
 def problem_response(status: int, detail: str, *, errors: dict[str, str] | None = None, type_slug: str | None = None,
-                     title: str | None = None, headers: dict[str, str] | None = None) -> HttpResponse:
+                     title: str | None = None, headers: dict[str, str] | None = None,
+                     extra: dict | None = None) -> HttpResponse:
     title = title or TITLES.get(status, "Error")
     body = {
+        **(extra or {}),  # extension members (RFC 9457 §3.2); the standard ones below always win
         "type": f"https://supportloop.dev/problems/{type_slug or title.lower().replace(' ', '-')}",
         "title": title,
         "status": status,
@@ -59,7 +61,8 @@ def validation_errors(errors: list[dict]) -> dict[str, str]:
 def install(api) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request, exc: DomainError):
-        return problem_response(exc.status, exc.detail, errors=exc.errors, type_slug=exc.type_slug, title=exc.title)
+        return problem_response(exc.status, exc.detail, errors=exc.errors, type_slug=exc.type_slug, title=exc.title,
+                                extra=exc.extra)
 
     @api.exception_handler(ValidationError)
     def validation_error(request, exc: ValidationError):

@@ -5,17 +5,20 @@ from __future__ import annotations
 class DomainError(Exception):
     """A business rule refused the request.
 
-    `status` is the HTTP status the edges should use; `errors` maps field names to messages.
+    `status` is the HTTP status the edges should use; `errors` maps field names to messages; `extra` holds
+    members a client can act on (e.g. the id of the row a conflict is about), added to the problem document.
     """
 
     status = 400
     title = "Bad request"
     type_slug = "bad-request"
 
-    def __init__(self, detail: str, *, errors: dict[str, str] | None = None, status: int | None = None):
+    def __init__(self, detail: str, *, errors: dict[str, str] | None = None, status: int | None = None,
+                 extra: dict | None = None):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or {}
+        self.extra = extra or {}
         if status is not None:
             self.status = status
 

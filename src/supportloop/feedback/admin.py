@@ -112,9 +112,13 @@ class NoticeTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(ClosingNotice)
 class ClosingNoticeAdmin(admin.ModelAdmin):
-    list_display = ("item", "contact", "kind", "status", "email", "language", "sent_at")
+    """Who was told about which item: queued, sent, failed (with the attempts and the last error)."""
+
+    list_display = ("item", "contact", "kind", "status", "email", "attempts", "attempted_at", "next_attempt_at",
+                    "sent_at")
     list_filter = ("kind", "status")
     raw_id_fields = ("item", "contact", "ticket")
+    readonly_fields = ("message_id",)
 
 
 @admin.register(DigestDelivery)

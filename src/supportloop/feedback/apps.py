@@ -11,8 +11,10 @@ class FeedbackConfig(AppConfig):
 
         from supportloop.core.schedule import Job, register
         from supportloop.feedback import signals
-        from supportloop.feedback.tasks import digest_due, digest_enqueue
+        from supportloop.feedback.tasks import digest_due, digest_enqueue, notices_due, notices_enqueue
 
         signals.connect()
         register(Job(name="feedback.weekly_digest", due=digest_due, enqueue=digest_enqueue,
                      keep_claims_for=timedelta(days=30)))
+        register(Job(name="feedback.closing_notices", due=notices_due, enqueue=notices_enqueue,
+                     keep_claims_for=timedelta(days=1)))

@@ -60,9 +60,10 @@ class NoticeKind(models.TextChoices):
 
 
 class NoticeStatus(models.TextChoices):
+    PENDING = "pending", _("Queued")
     SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
-    SKIPPED = "skipped", _("Skipped (no email address)")
+    SENT = "sent", _("Told")
+    SKIPPED = "skipped", _("Not mailed")
     FAILED = "failed", _("Failed")
 
 

@@ -154,11 +154,22 @@ class Evidence(models.Model):
     # When the customer said it (the message's time, or the date of the call); counting and weeks use this.
     created_at = models.DateTimeField(_("heard"), default=timezone.now)
     linked_at = models.DateTimeField(_("linked"), default=timezone.now)
+    # A ticket linked without naming a message: a digest of the ticket and the quote, so the same ticket and
+    # quote count once per item (services.evidence.evidence_link_key). Empty for message and ticketless evidence.
+    link_key = models.CharField(_("link key"), max_length=64, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("evidence")
         verbose_name_plural = _("evidence")
+        constraints = [
+            # One ticket counts once per item unless a different message or quote is given: partial unique
+            # indexes (PostgreSQL and SQLite), so two links at the same moment cannot both land.
+            models.UniqueConstraint(fields=["item", "message"], condition=Q(message__isnull=False),
+                                    name="feedback_evidence_once_per_message"),
+            models.UniqueConstraint(fields=["item", "link_key"], condition=Q(link_key__isnull=False),
+                                    name="feedback_evidence_once_per_ticket_quote"),
+        ]
         indexes = [
             models.Index("item", "created_at", name="feedback_ev_item_time_idx"),
             models.Index("item", "contact", name="feedback_ev_item_contact_idx"),
@@ -367,18 +378,27 @@ class NoticeTemplate(models.Model):
 
 
 class ClosingNotice(models.Model):
-    """One contact told about one item's outcome. The unique (item, contact, kind) makes the mail idempotent."""
+    """One contact told about one item's outcome. The unique (item, contact, kind) makes the mail idempotent.
+
+    Queued (pending) → an attempt claims it (sending) → sent; a failed attempt queues it again after a backoff
+    until the last one gives up (failed), when a product manager may retry it. Every attempt carries the same
+    Message-ID, so a repeat that reaches the customer is recognised as the same message.
+    """
 
     item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="notices")
     contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="feedback_notices")
     kind = models.CharField(_("kind"), max_length=20, choices=NoticeKind.choices)
-    status = models.CharField(_("status"), max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.SENDING)
+    status = models.CharField(_("status"), max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.PENDING)
     email = models.EmailField(_("email"), blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True)
     subject = models.CharField(_("subject"), max_length=300, blank=True)
     ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="feedback_notices", verbose_name=_("originating ticket"))
-    error = models.TextField(_("error"), blank=True)
+    error = models.TextField(_("last error"), blank=True, help_text=_("Or why the contact is not mailed."))
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    attempted_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
@@ -389,7 +409,8 @@ class ClosingNotice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["item", "contact", "kind"], name="%(app_label)s_%(class)s_once"),
         ]
-        indexes = [models.Index("sent_at", name="feedback_notice_sent_idx")]
+        indexes = [models.Index("sent_at", name="feedback_notice_sent_idx"),
+                   models.Index("status", "next_attempt_at", name="feedback_notice_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.kind} notice of FB-{self.item_id} to contact {self.contact_id}"

@@ -1,17 +1,60 @@
 """Background work of the feedback app. Tasks take ids, call a service, and are safe to run twice."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone as dt_timezone
 
 from django_tasks import task
 
 
 @task()
 def close_the_loop(item_id: int, kind: str) -> dict:
-    """Tell every contact in an item's evidence about its outcome (idempotent per item, contact, kind)."""
-    from supportloop.feedback.services import close_the_loop_send
+    """Tell every contact in an item's evidence about its outcome (idempotent per item, contact, kind).
 
-    return close_the_loop_send(item_id=item_id, kind=kind)
+    When attempts failed, the task comes back when the first of them is due (backends that can wait, such as
+    the database one); otherwise, and when a worker dies, the scheduler's `feedback.closing_notices` job does.
+    """
+    from supportloop.feedback.services import close_the_loop_send, closing_notices_next_attempt
+
+    counts = close_the_loop_send(item_id=item_id, kind=kind)
+    due = closing_notices_next_attempt(item_id=item_id, kind=kind)
+    if due is not None and close_the_loop.get_backend().supports_defer:
+        close_the_loop.using(run_after=due).enqueue(item_id=item_id, kind=kind)
+    return counts
+
+
+@task()
+def close_the_loop_due() -> dict:
+    """Make every closing-the-loop attempt that is due (backoff passed, or the last attempt lost)."""
+    from supportloop.feedback.services import closing_notices_send_due
+
+    return closing_notices_send_due()
+
+
+def notices_due(now) -> str | None:
+    """Scheduler: the current minute when some closing-the-loop notice waits for an attempt (and no run of
+    close_the_loop_due already waits for the worker), else None."""
+    from supportloop.feedback.services import closing_notices_due_exist
+
+    if not closing_notices_due_exist(now=now) or _due_run_waiting(now):
+        return None
+    return now.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M")
+
+
+def _due_run_waiting(now) -> bool:
+    """A close_the_loop_due run queued in the last 10 minutes that the worker has not started: another would
+    only wait behind it (while the worker is down, they would pile up). Older ones are taken as lost."""
+    from django_tasks import TaskResultStatus
+    from django_tasks_db import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(close_the_loop_due.get_backend(), DatabaseBackend):
+        return False
+    return DBTaskResult.objects.filter(status=TaskResultStatus.READY, enqueued_at__gte=now - timedelta(minutes=10),
+                                       task_path=close_the_loop_due.module_path).exists()
+
+
+def notices_enqueue(period: str) -> None:
+    close_the_loop_due.enqueue()
 
 
 @task()

@@ -32,6 +32,7 @@ urlpatterns = [
     path("feedback/<int:pk>/status/", product.item_status, name="item_status"),
     path("feedback/<int:pk>/merge/", product.item_merge, name="item_merge"),
     path("feedback/<int:pk>/preview/", product.loop_preview, name="loop_preview"),
+    path("feedback/<int:pk>/notices/retry/", product.notices_retry, name="notices_retry"),
     path("roadmap/", product.roadmap, name="roadmap"),
     path("digest/", product.digest, name="digest"),
     path("settings/", settings.settings_home, name="settings"),

@@ -24,6 +24,7 @@ from supportloop.customers.models import Contact
 from supportloop.feedback import selectors, services
 from supportloop.feedback.models import BugReport, EngineeringLink, PickListOption
 from supportloop.feedback.rollups import feedback_settings
+from supportloop.feedback.services.loop import MAX_ATTEMPTS as NOTICE_MAX_ATTEMPTS
 from supportloop.tickets.lookups import resolve_ticket_refs
 from supportloop.tickets.models import Message, Ticket
 
@@ -259,6 +260,9 @@ class NotifyPreviewQuery(Schema):
     kind: Literal["shipped", "declined"] | None = None
 
 
+NoticeStatusT = Literal["pending", "sending", "sent", "skipped", "failed"]
+
+
 class NotifyPreviewRowOut(Schema):
     contact_id: int
     name: str
@@ -267,7 +271,36 @@ class NotifyPreviewRowOut(Schema):
     company: str
     ticket_id: int | None
     already_told: bool
-    will_be_told: bool
+    will_be_told: bool = Field(..., description="a run would mail them: not told yet, not given up, mailable")
+    notice_status: NoticeStatusT | None = Field(..., description="their notice so far (none: not queued yet)")
+    attempts: int
+    error: str = Field(..., description="the last attempt's error, or why they cannot be mailed")
+
+
+class ClosingNoticeOut(Schema):
+    id: int
+    contact_id: int
+    contact_name: str
+    email: str
+    kind: Literal["shipped", "declined"]
+    status: NoticeStatusT = Field(..., description="pending (queued), sending, sent (told), skipped (not mailed), "
+                                  "failed (gave up; a product manager may retry)")
+    attempts: int
+    max_attempts: int
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    error: str = Field(..., description="the last attempt's error, or why the contact is not mailed")
+    message_id: str = Field(..., description="the Message-ID every attempt carries")
+    ticket_number: int | None
+
+
+class ClosingNoticeRetryIn(StrictIn):
+    kind: Literal["shipped", "declined"] | None = Field(None, description="default: every kind")
+
+
+class ClosingNoticeRetryOut(Schema):
+    retried: list[int] = Field(..., description="ids of the notices queued again")
 
 
 class NotifyPreviewOut(Schema):
@@ -537,6 +570,31 @@ def feedback_item_notify_preview(request, item_id: int, query: Query[NotifyPrevi
         sample = services.notice_render(item=item, contact=Contact.objects.get(pk=first["contact_id"]), kind=kind)
     return {"kind": kind, "recipients": rows, "will_be_told": sum(1 for r in rows if r["will_be_told"]),
             "sample_subject": sample["subject"], "sample_body": sample["body"]}
+
+
+def _notice_out(notice) -> dict:
+    return {"id": notice.pk, "contact_id": notice.contact_id, "contact_name": notice.contact.name,
+            "email": notice.email, "kind": notice.kind, "status": notice.status, "attempts": notice.attempts,
+            "max_attempts": NOTICE_MAX_ATTEMPTS, "last_attempt_at": notice.attempted_at,
+            "next_attempt_at": notice.next_attempt_at, "sent_at": notice.sent_at, "error": notice.error,
+            "message_id": notice.message_id, "ticket_number": notice.ticket.number if notice.ticket_id else None}
+
+
+@router.get("/items/{int:item_id}/notices", response={200: list[ClosingNoticeOut], **PROBLEMS},
+            summary="Closing-the-loop notices per contact: told, queued, failed, with attempts and the last error")
+def feedback_item_notices(request, item_id: int):
+    require(request.auth, "feedback.view")
+    item = selectors.feedback_item_get(item_id=item_id)
+    return [_notice_out(n) for n in selectors.notices_for_item(item=item)]
+
+
+@router.post("/items/{int:item_id}/notices/retry", response={202: ClosingNoticeRetryOut, **PROBLEMS},
+             summary="Queue again the notices that gave up (409 when none did); they are sent in the background")
+def feedback_item_notices_retry(request, item_id: int, payload: ClosingNoticeRetryIn):
+    require(request.auth, "feedback.manage")
+    item = selectors.feedback_item_get(item_id=item_id)
+    return Respond(202, {"retried": services.closing_notices_retry(item=item, actor=request.auth,
+                                                                   kind=payload.kind)})
 
 
 @router.post("/items/{int:item_id}/merge", response={200: FeedbackItemOut, **PROBLEMS},

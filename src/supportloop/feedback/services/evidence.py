@@ -1,11 +1,12 @@
 """Writes to evidence (where an item was heard) and structured bug reports."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from supportloop.core.errors import Conflict, ValidationFailed
@@ -29,6 +30,41 @@ def _check_importance(importance: str) -> None:
                                errors={"importance": f"must be one of {', '.join(Importance.values)}"})
 
 
+def evidence_link_key(*, ticket_id: int | None, message_id: int | None, quote: str) -> str | None:
+    """What makes a link of a ticket without a named message a repeat: the same ticket and the same quote
+    (whitespace aside). Kept as a digest so the database can hold it unique per item (Evidence.link_key).
+    None for evidence of a message (unique per item itself) or without a ticket (a contact may be heard often).
+    """
+    if ticket_id is None or message_id is not None:
+        return None
+    return hashlib.sha256(f"{ticket_id}\n{' '.join(quote.split())}".encode()).hexdigest()
+
+
+def evidence_duplicate_find(*, item: FeedbackItem, message_id: int | None, link_key: str | None,
+                            exclude_id: int | None = None) -> Evidence | None:
+    """The item's evidence that a new link (or an edit) would repeat, if any."""
+    if message_id is not None:
+        found = Evidence.objects.filter(item=item, message_id=message_id)
+    elif link_key is not None:
+        found = Evidence.objects.filter(item=item, link_key=link_key)
+    else:
+        return None
+    return found.exclude(pk=exclude_id).select_related("ticket").order_by("pk").first()
+
+
+def _duplicate(item: FeedbackItem, existing: Evidence) -> Conflict:
+    if existing.message_id is not None:
+        field, what = "message", "That message"
+        hint = "Pick another message to count another mention."
+    else:
+        field, what = "ticket", f"Ticket #{existing.ticket.number}" if existing.ticket_id else "That ticket"
+        hint = "Pick a message or quote something else the customer said to count another mention."
+    return Conflict(f"{what} is already evidence for {item.reference} (evidence {existing.pk}, linked "
+                    f"{timezone.localtime(existing.linked_at):%Y-%m-%d}) and counts once. {hint}",
+                    errors={field: f"already linked as evidence {existing.pk}"},
+                    extra={"existing_evidence_id": existing.pk})
+
+
 @transaction.atomic
 def evidence_add(*, item: FeedbackItem, actor, ticket: Ticket | None = None, message: Message | None = None,
                  quote: str = "", contact: Contact | None = None, importance: str = Importance.IMPORTANT,
@@ -49,8 +85,6 @@ def evidence_add(*, item: FeedbackItem, actor, ticket: Ticket | None = None, mes
         if ticket is not None and message.ticket_id != ticket.pk:
             raise ValidationFailed("The message belongs to another ticket.", errors={"message": "not on this ticket"})
         ticket = ticket or message.ticket
-        if Evidence.objects.filter(item=item, message=message).exists():
-            raise Conflict("That message is already evidence for this item.", errors={"message": "already linked"})
         if not quote:
             quote = message.body_text.strip()
     if ticket is not None and message is None and not quote:
@@ -66,13 +100,26 @@ def evidence_add(*, item: FeedbackItem, actor, ticket: Ticket | None = None, mes
             contact = ticket.requester
     if len(quote) > QUOTE_MAX:
         quote = quote[: QUOTE_MAX - 1] + "…"
+    message_id = message.pk if message is not None else None
+    link_key = evidence_link_key(ticket_id=ticket.pk if ticket else None, message_id=message_id, quote=quote)
+    existing = evidence_duplicate_find(item=item, message_id=message_id, link_key=link_key)
+    if existing is not None:
+        raise _duplicate(item, existing)
     company = contact.company if contact is not None and contact.company_id else None
-    evidence = Evidence.objects.create(
-        item=item, ticket=ticket, message=message, quote=quote, contact=contact, company=company,
-        company_plan=company.plan if company else "", company_mrr=company.mrr if company else Decimal("0"),
-        importance=importance, source=source, linked_by=actor,
-        created_at=heard_at or (message.created_at if message is not None else timezone.now()),
-    )
+    try:
+        with transaction.atomic():
+            evidence = Evidence.objects.create(
+                item=item, ticket=ticket, message=message, quote=quote, contact=contact, company=company,
+                company_plan=company.plan if company else "", company_mrr=company.mrr if company else Decimal("0"),
+                importance=importance, source=source, linked_by=actor, link_key=link_key,
+                created_at=heard_at or (message.created_at if message is not None else timezone.now()),
+            )
+    except IntegrityError:
+        # Another link of the same ticket (or message) committed between our check and our insert.
+        existing = evidence_duplicate_find(item=item, message_id=message_id, link_key=link_key)
+        if existing is None:
+            raise
+        raise _duplicate(item, existing) from None
     stats_recompute(item_ids=[item.pk])
     FeedbackItem.objects.filter(pk=item.pk).update(updated_at=timezone.now())
     event_record(actor=actor, verb="feedback_item.evidence_added", target=item, changes={
@@ -90,7 +137,14 @@ def evidence_update(*, evidence: Evidence, actor, importance: str | None = None,
         values["importance"] = importance
     if quote is not None:
         values["quote"] = clean_text(quote, field="quote").strip()[:QUOTE_MAX]
+        values["link_key"] = evidence_link_key(ticket_id=evidence.ticket_id, message_id=evidence.message_id,
+                                               quote=values["quote"]) if evidence.link_key else None
+        existing = evidence_duplicate_find(item=evidence.item, message_id=None, link_key=values["link_key"],
+                                           exclude_id=evidence.pk)
+        if existing is not None:
+            raise _duplicate(evidence.item, existing)
     changes = field_changes(evidence, values)
+    changes.pop("link_key", None)
     if changes:
         evidence.save()
         stats_recompute(item_ids=[evidence.item_id])

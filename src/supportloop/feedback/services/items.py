@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from supportloop.accounts.choices import Role
@@ -207,7 +208,8 @@ def feedback_item_merge(*, source: FeedbackItem, target: FeedbackItem, actor, no
     """Merge duplicate `source` into `target`: evidence moves, source stays as a redirecting `merged` record.
 
     Unique counts stay exact because they are COUNT(DISTINCT) over the moved rows; evidence of the same ticket
-    message already on the target is dropped rather than counted twice. Returns the target.
+    message, or of the same ticket and quote, already on the target is dropped rather than counted twice.
+    Returns the target.
     """
     if source.pk == target.pk:
         raise ValidationFailed("An item cannot be merged into itself.", errors={"target": "same as source"})
@@ -225,8 +227,11 @@ def feedback_item_merge(*, source: FeedbackItem, target: FeedbackItem, actor, no
         raise Conflict(f"{target.reference} is itself merged into FB-{target.merged_into_id}; merge into that item.",
                        errors={"target": f"merged into FB-{target.merged_into_id}"})
     note = clean_text(note, field="note")
+    # The same ticket message, or the same ticket and quote, on both items: the target's link is kept.
     target_messages = set(Evidence.objects.filter(item=target, message__isnull=False).values_list("message_id", flat=True))
-    duplicates = list(Evidence.objects.filter(item=source, message_id__in=target_messages).values_list("pk", flat=True))
+    target_links = set(Evidence.objects.filter(item=target, link_key__isnull=False).values_list("link_key", flat=True))
+    duplicates = list(Evidence.objects.filter(Q(message_id__in=target_messages) | Q(link_key__in=target_links),
+                                              item=source).values_list("pk", flat=True))
     if duplicates:
         Evidence.objects.filter(pk__in=duplicates).delete()
     moving = Evidence.objects.filter(item=source)

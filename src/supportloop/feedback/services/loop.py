@@ -1,25 +1,30 @@
 """Closing the loop: telling every contact in an item's evidence that it shipped (or was declined), once.
 
-Idempotency is a database fact: ClosingNotice has a unique (item, contact, kind). The sender claims the row
-(insert, or lock the existing row) before mailing and marks it sent after, so a retried task or a repeated
-status change skips contacts already told. Evidence moved by merges belongs to the target, so requesters of
-merged items are told, and a contact who asked through several merged items is one contact: told once.
+Idempotency is a database fact: ClosingNotice has a unique (item, contact, kind). A run first queues a notice
+per contact not yet queued, then makes the attempts that are due. Each attempt is claimed with one UPDATE that
+only a due notice matches (queued and due, or claimed long ago with no outcome: its worker died), and the mail
+is sent outside any transaction, so a slow mail server holds no database lock and two runs at once never send
+the same notice together. A failed attempt queues the notice again after a backoff (BACKOFF_SECONDS) until
+MAX_ATTEMPTS, under the same Message-ID; then it stays failed until a product manager retries it.
+Evidence moved by merges belongs to the target, so requesters of merged items are told, and a contact who
+asked through several merged items is one contact: told once.
 """
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import F, Q
 from django.template import Context, Engine
 from django.utils import timezone
 
 from supportloop.accounts.choices import Role
 from supportloop.accounts.models import User
-from supportloop.core.errors import ValidationFailed
+from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record
 from supportloop.customers.models import Contact
 from supportloop.feedback.choices import ItemStatus, NoticeKind, NoticeStatus
@@ -68,10 +73,14 @@ def _template(kind: str, language: str) -> tuple[str, str, str]:
     return chosen.subject, chosen.body, chosen.language
 
 
-def notice_render(*, item: FeedbackItem, contact: Contact, kind: str) -> dict:
-    """Subject, body and language of the message one contact would receive."""
+def _check_kind(kind: str) -> None:
     if kind not in NoticeKind.values:
         raise ValidationFailed("Unknown notice kind.", errors={"kind": f"must be one of {', '.join(NoticeKind.values)}"})
+
+
+def notice_render(*, item: FeedbackItem, contact: Contact, kind: str) -> dict:
+    """Subject, body and language of the message one contact would receive."""
+    _check_kind(kind)
     subject_src, body_src, language = _template(kind, contact.language)
     context = Context({
         "name": contact.first_name or contact.name or "",
@@ -102,77 +111,249 @@ def _default_kind(item: FeedbackItem) -> str:
     return NoticeKind.DECLINED if item.status == ItemStatus.DECLINED else NoticeKind.SHIPPED
 
 
+# The acknowledgements' ladder (mail.services.outbound): five attempts, waiting 30 s, 2 min, 10 min and 30 min.
+MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = (30, 120, 600, 1800)  # before attempts 2, 3, 4, 5
+# An attempt with no outcome after this long is taken as lost (its worker died mid-send) and may be made again.
+# Far above EMAIL_TIMEOUT, so a slow send in progress is never taken for a lost one.
+ATTEMPT_LOST_AFTER = timedelta(minutes=10)
+# Notices that will go out without anyone acting: queued, or being sent now.
+UNDER_WAY = (NoticeStatus.PENDING, NoticeStatus.SENDING)
+OUTCOME_STATUS = {NoticeKind.SHIPPED: ItemStatus.SHIPPED, NoticeKind.DECLINED: ItemStatus.DECLINED}
+
+
+def notice_mail_refusal(*, contact: Contact, email: str) -> str:
+    """Why this contact must not get automatic mail now, or "" when they may: the one place where the send
+    decision is made. Asked when a notice is queued, before every attempt, and by the preview.
+
+    An address that bounced (suppressed by the customers app) belongs here too.
+    """
+    if not email:
+        return "no email address"
+    return ""
+
+
+def _sender() -> str:
+    return feedback_settings().notice_from_email or settings.DEFAULT_FROM_EMAIL
+
+
+def _new_message_id(sender: str) -> str:
+    return make_msgid(domain=sender.rpartition("@")[2] or "localhost").strip("<>")
+
+
 def close_the_loop_preview(*, item: FeedbackItem, kind: str | None = None) -> list[dict]:
-    """Who will be told, before the change is confirmed: one row per distinct contact in the evidence."""
+    """Who will be told, before the change is confirmed: one row per distinct contact in the evidence.
+
+    `will_be_told` is what a run would actually send: not to a contact already told, nor one whose notice gave
+    up (a product manager retries those), nor one who cannot be mailed (`error` says why).
+    """
     kind = kind or _default_kind(item)
-    told = set(ClosingNotice.objects.filter(item=item, kind=kind, status=NoticeStatus.SENT)
-               .values_list("contact_id", flat=True))
-    return [{
-        "contact_id": c.pk, "name": c.name, "email": c.primary_email,
-        "language": template_language(c.language), "company": c.company.name if c.company_id else "",
-        "ticket_id": ticket_id, "already_told": c.pk in told, "will_be_told": c.pk not in told and bool(c.primary_email),
-    } for c, ticket_id in _recipients(item)]
+    notices = {n.contact_id: n for n in ClosingNotice.objects.filter(item=item, kind=kind)}
+    rows = []
+    for contact, ticket_id in _recipients(item):
+        notice = notices.get(contact.pk)
+        status = notice.status if notice is not None else None
+        email = contact.primary_email
+        refusal = notice_mail_refusal(contact=contact, email=email)
+        error = notice.error if status in (NoticeStatus.FAILED, NoticeStatus.PENDING) else refusal
+        rows.append({
+            "contact_id": contact.pk, "name": contact.name, "email": email,
+            "language": template_language(contact.language),
+            "company": contact.company.name if contact.company_id else "", "ticket_id": ticket_id,
+            "already_told": status == NoticeStatus.SENT,
+            "will_be_told": not refusal and status not in (NoticeStatus.SENT, NoticeStatus.FAILED),
+            "notice_status": status, "attempts": notice.attempts if notice is not None else 0,
+            "error": error or "",
+        })
+    return rows
 
 
-def _claim(item: FeedbackItem, contact: Contact, kind: str) -> ClosingNotice | None:
-    """Insert or lock this contact's notice row; None when it was already sent (or skipped)."""
+def _notices_queue(item: FeedbackItem, kind: str, sender: str) -> int:
+    """Queue a notice for every contact of the evidence without one (those who cannot be mailed are recorded
+    as not mailed, with the reason), and queue again the not-mailed ones who now can be. One short transaction,
+    no mail. Returns how many were queued."""
+    now = timezone.now()
+    queued = 0
+    with transaction.atomic():
+        existing = {n.contact_id: n for n in ClosingNotice.objects.filter(item=item, kind=kind)}
+        new = []
+        for contact, ticket_id in _recipients(item):
+            email = contact.primary_email
+            refusal = notice_mail_refusal(contact=contact, email=email)
+            notice = existing.get(contact.pk)
+            if notice is None:
+                new.append(ClosingNotice(
+                    item=item, contact=contact, kind=kind, ticket_id=ticket_id, email=email,
+                    message_id=_new_message_id(sender),
+                    status=NoticeStatus.SKIPPED if refusal else NoticeStatus.PENDING, error=refusal,
+                    next_attempt_at=None if refusal else now))
+                queued += not refusal
+            elif notice.status == NoticeStatus.SKIPPED and not refusal:
+                queued += ClosingNotice.objects.filter(pk=notice.pk, status=NoticeStatus.SKIPPED).update(
+                    status=NoticeStatus.PENDING, email=email, error="", next_attempt_at=now)
+        # A concurrent run may queue the same contact first; its row stands (unique item, contact, kind).
+        ClosingNotice.objects.bulk_create(new, ignore_conflicts=True)
+    return queued
+
+
+def _attempt_claim(notice_id: int, now: datetime) -> bool:
+    """Claim the next attempt of a notice (one UPDATE, its own transaction): only a queued notice that is due,
+    or one claimed so long ago that its worker must have died, matches; of two runs at once one wins."""
+    due = (Q(status=NoticeStatus.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))) | Q(
+        status=NoticeStatus.SENDING, attempted_at__lt=now - ATTEMPT_LOST_AFTER, attempts__lt=MAX_ATTEMPTS)
+    return bool(ClosingNotice.objects.filter(due, pk=notice_id).update(
+        status=NoticeStatus.SENDING, attempts=F("attempts") + 1, attempted_at=now, next_attempt_at=None))
+
+
+def _lost_last_attempts_give_up(item: FeedbackItem, kind: str, now: datetime) -> int:
+    """A last attempt lost with its worker has no attempt left: the notice fails (its outcome unknown), for a
+    product manager to retry."""
+    return ClosingNotice.objects.filter(item=item, kind=kind, status=NoticeStatus.SENDING,
+                                        attempted_at__lt=now - ATTEMPT_LOST_AFTER,
+                                        attempts__gte=MAX_ATTEMPTS).update(
+        status=NoticeStatus.FAILED, error="The last attempt got no outcome (its worker stopped mid-send).")
+
+
+def _notice_attempt(*, notice_id: int, item: FeedbackItem, kind: str, sender: str) -> str:
+    """Make one attempt at a notice if it is due; returns what happened: sent, retrying, failed (gave up),
+    skipped (may not be mailed) or waiting (not due, or another run has it)."""
+    now = timezone.now()
+    if not _attempt_claim(notice_id, now):
+        return "waiting"
+    notice = ClosingNotice.objects.get(pk=notice_id)
+    mine = ClosingNotice.objects.filter(pk=notice_id, status=NoticeStatus.SENDING, attempts=notice.attempts)
+    contact = Contact.objects.prefetch_related("emails").get(pk=notice.contact_id)
+    email = contact.primary_email
+    refusal = notice_mail_refusal(contact=contact, email=email)
+    if refusal:
+        mine.update(status=NoticeStatus.SKIPPED, error=refusal, attempts=F("attempts") - 1)
+        return "skipped"
+    notice.message_id = notice.message_id or _new_message_id(sender)
+    mine.update(email=email, message_id=notice.message_id)
+    headers = {"Message-ID": f"<{notice.message_id}>", "X-Supportloop-Feedback": item.reference,
+               "Auto-Submitted": "auto-generated"}
     try:
-        with transaction.atomic():
-            return ClosingNotice.objects.create(item=item, contact=contact, kind=kind, status=NoticeStatus.SENDING)
-    except IntegrityError:
-        notice = ClosingNotice.objects.select_for_update().get(item=item, contact=contact, kind=kind)
-        return notice if notice.status in (NoticeStatus.SENDING, NoticeStatus.FAILED) else None
+        rendered = notice_render(item=item, contact=contact, kind=kind)  # an admin's template may be broken
+        mine.update(language=rendered["language"], subject=rendered["subject"])
+        EmailMessage(subject=rendered["subject"], body=rendered["body"], from_email=sender, to=[email],
+                     headers=headers).send()
+    except Exception as exc:  # noqa: BLE001 - the row records the failure; a later attempt sends again
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        logger.warning("closing-the-loop notice %s to contact %s failed (attempt %s of %s): %s", notice_id,
+                       contact.pk, notice.attempts, MAX_ATTEMPTS, error)
+        if notice.attempts >= MAX_ATTEMPTS:
+            mine.update(status=NoticeStatus.FAILED, error=error)
+            return "failed"
+        wait = timedelta(seconds=BACKOFF_SECONDS[min(notice.attempts, len(BACKOFF_SECONDS)) - 1])
+        mine.update(status=NoticeStatus.PENDING, error=error, next_attempt_at=now + wait)
+        return "retrying"
+    with transaction.atomic():
+        if mine.update(status=NoticeStatus.SENT, sent_at=timezone.now(), error="") and notice.ticket_id is not None:
+            from supportloop.tickets.models import Ticket
+
+            event_record(actor=None, actor_label="closing the loop", verb="ticket.customer_told",
+                         target=Ticket.objects.get(pk=notice.ticket_id),
+                         changes={"feedback_item": [None, item.pk], "kind": [None, kind],
+                                  "contact": [None, contact.pk], "notice": [None, notice.pk],
+                                  "subject": [None, rendered["subject"]]})
+    return "sent"
 
 
 def close_the_loop_send(*, item_id: int, kind: str) -> dict:
-    """Mail every not-yet-told contact of the item once; record each on its originating ticket's audit trail.
+    """Queue a notice for every contact not yet told and make the attempts that are due; record each one sent
+    on its originating ticket's audit trail. Must run outside a transaction (it sends mail).
 
-    Safe to run twice (see module docstring). Returns counts: sent, skipped (no email), already (told before),
-    failed.
+    Safe to run twice, and at the same time (see module docstring). Returns counts of this run: sent,
+    retrying (failed, tried again later), failed (gave up), skipped (cannot be mailed), already (told
+    before), waiting (not due yet, being sent by another run, or given up or not mailed in an earlier run).
     """
-    item = FeedbackItem.objects.get(pk=item_id)
-    sender = feedback_settings().notice_from_email or settings.DEFAULT_FROM_EMAIL
-    counts = {"sent": 0, "skipped": 0, "already": 0, "failed": 0}
-    for contact, ticket_id in _recipients(item):
+    _check_kind(kind)
+    counts = {"sent": 0, "retrying": 0, "failed": 0, "skipped": 0, "already": 0, "waiting": 0}
+    item = FeedbackItem.objects.filter(pk=item_id).first()
+    if item is None:
+        return counts
+    if item.status != OUTCOME_STATUS[kind]:
+        # No longer shipped (declined): what has not gone out waits, not mailed, until it is again.
+        counts["skipped"] = ClosingNotice.objects.filter(
+            Q(status=NoticeStatus.PENDING) | Q(status=NoticeStatus.SENDING,
+                                              attempted_at__lt=timezone.now() - ATTEMPT_LOST_AFTER),
+            item=item, kind=kind).update(status=NoticeStatus.SKIPPED, next_attempt_at=None,
+                                         error=f"{item.reference} is no longer {kind}")
+        return counts
+    sender = _sender()
+    _notices_queue(item, kind, sender)
+    counts["failed"] += _lost_last_attempts_give_up(item, kind, timezone.now())
+    for notice_id, status in (ClosingNotice.objects.filter(item=item, kind=kind).order_by("pk")
+                              .values_list("pk", "status")):
+        if status == NoticeStatus.SENT:
+            counts["already"] += 1
+        elif status in UNDER_WAY:
+            counts[_notice_attempt(notice_id=notice_id, item=item, kind=kind, sender=sender)] += 1
+        else:
+            counts["waiting"] += 1
+    if any(counts[k] for k in ("sent", "retrying", "failed", "skipped")):
         with transaction.atomic():
-            notice = _claim(item, contact, kind)
-            if notice is None:
-                counts["already"] += 1
-                continue
-            email = contact.primary_email
-            notice.ticket_id = ticket_id
-            notice.email = email
-            if not email:
-                notice.status = NoticeStatus.SKIPPED
-                notice.save()
-                counts["skipped"] += 1
-                continue
-            rendered = notice_render(item=item, contact=contact, kind=kind)
-            notice.language, notice.subject = rendered["language"], rendered["subject"]
-            try:
-                EmailMessage(subject=rendered["subject"], body=rendered["body"], from_email=sender,
-                             to=[email], headers={"X-Supportloop-Feedback": item.reference}).send()
-            except Exception as exc:  # noqa: BLE001 - the row records the failure; a retry sends again
-                logger.warning("closing-the-loop mail to contact %s failed: %s", contact.pk, exc)
-                notice.status, notice.error = NoticeStatus.FAILED, str(exc)[:2000]
-                notice.save()
-                counts["failed"] += 1
-                continue
-            notice.status, notice.sent_at, notice.error = NoticeStatus.SENT, timezone.now(), ""
-            notice.save()
-            counts["sent"] += 1
-            if ticket_id is not None:
-                from supportloop.tickets.models import Ticket
-
-                ticket = Ticket.objects.get(pk=ticket_id)
-                event_record(actor=None, actor_label="closing the loop", verb="ticket.customer_told", target=ticket,
-                             changes={"feedback_item": [None, item.pk], "kind": [None, kind],
-                                      "contact": [None, contact.pk], "notice": [None, notice.pk],
-                                      "subject": [None, rendered["subject"]]})
-    with transaction.atomic():
-        event_record(actor=None, actor_label="closing the loop", verb="feedback_item.customers_told", target=item,
-                     changes={"kind": [None, kind], **{k: [None, v] for k, v in counts.items()}})
+            event_record(actor=None, actor_label="closing the loop", verb="feedback_item.customers_told",
+                         target=item, changes={"kind": [None, kind], **{k: [None, v] for k, v in counts.items()}})
     return counts
+
+
+def closing_notices_next_attempt(*, item_id: int, kind: str) -> datetime | None:
+    """When the item's next queued attempt is due (None: nothing queued)."""
+    return (ClosingNotice.objects.filter(item_id=item_id, kind=kind, status=NoticeStatus.PENDING)
+            .order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first())
+
+
+def _due(now: datetime) -> Q:
+    return Q(status=NoticeStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=NoticeStatus.SENDING, attempted_at__lt=now - ATTEMPT_LOST_AFTER)
+
+
+def closing_notices_due_exist(*, now: datetime) -> bool:
+    """Some notice waits for an attempt at `now`: its backoff has passed, or its last attempt was lost."""
+    return ClosingNotice.objects.filter(_due(now)).exists()
+
+
+def closing_notices_send_due() -> dict:
+    """Make every attempt that is due, item by item (the scheduler's safety net: notices whose task was lost,
+    attempts whose worker died, backoffs on a task backend that cannot wait). Returns the summed counts."""
+    totals: dict[str, int] = {}
+    pairs = (ClosingNotice.objects.filter(_due(timezone.now())).order_by("item_id", "kind")
+             .values_list("item_id", "kind").distinct())
+    for item_id, kind in list(pairs):
+        try:
+            counts = close_the_loop_send(item_id=item_id, kind=kind)
+        except Exception:  # noqa: BLE001 - logged with its item; the other items' notices still go out
+            logger.exception("closing-the-loop notices of FB-%s (%s) failed", item_id, kind)
+            continue
+        for key, value in counts.items():
+            totals[key] = totals.get(key, 0) + value
+    return totals
+
+
+@transaction.atomic
+def closing_notices_retry(*, item: FeedbackItem, actor, kind: str | None = None) -> list[int]:
+    """Queue again the item's notices that gave up (a product manager's decision, e.g. after the mail server
+    or an address was fixed): each gets a new round of attempts under its Message-ID. Returns their ids."""
+    notices = ClosingNotice.objects.select_for_update().filter(item=item, status=NoticeStatus.FAILED)
+    if kind is not None:
+        _check_kind(kind)
+        notices = notices.filter(kind=kind)
+    rows = list(notices.order_by("pk").values("pk", "kind", "attempts", "error"))
+    if not rows:
+        raise Conflict(f"{item.reference} has no failed notices to retry.", errors={"notices": "none failed"})
+    ids = [r["pk"] for r in rows]
+    ClosingNotice.objects.filter(pk__in=ids).update(status=NoticeStatus.PENDING, attempts=0,
+                                                    next_attempt_at=timezone.now())
+    event_record(actor=actor, verb="feedback_item.notices_retried", target=item, changes={
+        "notices": [None, ids], "attempts": [{str(r["pk"]): r["attempts"] for r in rows}, 0],
+        "error": [{str(r["pk"]): r["error"] for r in rows}, None]})
+    from supportloop.feedback.tasks import close_the_loop
+
+    item_id = item.pk
+    for notice_kind in sorted({r["kind"] for r in rows}):
+        transaction.on_commit(lambda k=notice_kind: close_the_loop.enqueue(item_id=item_id, kind=k))
+    return ids
 
 
 # A send with no outcome after this long is taken as lost (its worker died mid-send) and may be repeated.

@@ -47,6 +47,16 @@ def _i(w: World) -> str:
     return f"feedback/items/{w.extra['item'].pk}"
 
 
+def _gave_up(w: World) -> str:
+    """A fresh item whose notice to the world's contact gave up, for the retry to queue again."""
+    from supportloop.feedback.models import ClosingNotice
+
+    item = _item(w)
+    ClosingNotice.objects.create(item=item, contact=w.contact, kind="shipped", status="failed", attempts=5,
+                                 email="li@acme.example", error="SMTPServerDisconnected")
+    return f"feedback/items/{item.pk}/notices/retry"
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/feedback/ranking"): Case("feedback.view", lambda w: "feedback/ranking", setup=_setup),
     ("GET", "/api/v1/feedback/items"): Case("feedback.view", lambda w: "feedback/items", setup=_setup),
@@ -60,6 +70,10 @@ CASES: dict[tuple[str, str], Case] = {
         "feedback.manage", lambda w: f"{_fresh(w)}/status", body=lambda w: {"status": "planned"}),
     ("GET", "/api/v1/feedback/items/{item_id}/notify-preview"): Case(
         "feedback.manage", lambda w: f"{_i(w)}/notify-preview", setup=_setup),
+    ("GET", "/api/v1/feedback/items/{item_id}/notices"): Case(
+        "feedback.view", lambda w: f"{_i(w)}/notices", setup=_setup),
+    ("POST", "/api/v1/feedback/items/{item_id}/notices/retry"): Case(
+        "feedback.manage", _gave_up, body=lambda w: {}, status=202),
     ("POST", "/api/v1/feedback/items/{item_id}/merge"): Case(
         "feedback.manage", lambda w: f"{_fresh(w)}/merge", setup=_setup,
         body=lambda w: {"target_id": w.extra["item"].pk}),

@@ -211,3 +211,41 @@ def test_period_queries_accept_offsets_postgresql_cannot_store(api_client, setup
     assert response.status_code == 200, response.content
     response = client.get("feedback/reports/tag-quality", {"since": since, "until": until})
     assert response.status_code == 200, response.content
+
+
+def test_notices_show_each_contact_told_queued_or_failed_and_a_manager_retries_the_failed(
+        api_client, setup, contact, ticket_for, settings, django_capture_on_commit_callbacks):
+    from supportloop.feedback.models import ClosingNotice
+
+    pm, agent = api_client(role=Role.PRODUCT), api_client(role=Role.AGENT)
+    item = feedback_item_create(kind="feature_request", title="Excel export", actor=pm.user)
+    evidence_add(item=item, actor=agent.user, ticket=setup["ticket"])
+    other = contact("Other Person", setup["acme"], email="other@hiddencorp.example")
+    evidence_add(item=item, actor=agent.user, ticket=ticket_for(other))
+    settings.EMAIL_BACKEND = "supportloop.feedback.tests.failing_backend.FailingBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        pm.post(f"feedback/items/{item.pk}/status", {"status": "shipped", "release_note": "Live."})
+    # Other Person's notice gives up after its last attempt; Secret Person's is queued for another try.
+    ClosingNotice.objects.filter(email="other@hiddencorp.example").update(status="failed", attempts=5)
+    rows = {r["email"]: r for r in agent.get(f"feedback/items/{item.pk}/notices").json()}
+    assert {e: (r["status"], r["attempts"], r["max_attempts"]) for e, r in rows.items()} == {
+        "secret.person@hiddencorp.example": ("pending", 1, 5), "other@hiddencorp.example": ("failed", 5, 5)}
+    queued = rows["secret.person@hiddencorp.example"]
+    assert queued["error"] == "ConnectionRefusedError: SMTP server unavailable"
+    assert queued["next_attempt_at"] and queued["last_attempt_at"] and queued["message_id"]
+    assert queued["ticket_number"] == setup["ticket"].number
+    preview = pm.get(f"feedback/items/{item.pk}/notify-preview", {"kind": "shipped"}).json()
+    assert preview["will_be_told"] == 1  # the queued one; the failed one only on a retry
+    assert {r["email"]: r["notice_status"] for r in preview["recipients"]} == {
+        "secret.person@hiddencorp.example": "pending", "other@hiddencorp.example": "failed"}
+
+    assert_problem(agent.post(f"feedback/items/{item.pk}/notices/retry", {}), 403)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        r = pm.post(f"feedback/items/{item.pk}/notices/retry", {"kind": "shipped"})
+    failed_id = rows["other@hiddencorp.example"]["id"]
+    assert r.status_code == 202 and r.json() == {"retried": [failed_id]}
+    assert [m.to for m in mail.outbox] == [["other@hiddencorp.example"]]
+    assert mail.outbox[0].extra_headers["Message-ID"] == f"<{rows['other@hiddencorp.example']['message_id']}>"
+    assert ClosingNotice.objects.get(pk=failed_id).status == "sent"
+    assert_problem(pm.post(f"feedback/items/{item.pk}/notices/retry", {}), 409, field="notices")

@@ -203,3 +203,65 @@ def test_a_bug_carries_over_the_attachments_chosen_from_the_ticket(ws, client_fo
         "environment_plan": "pro", "severity": "major", "frequency": "always", "steps": "Export",
         "expected": "A file", "actual": "A crash", "carry_attachment_ids": [png.pk]})
     assert list(BugReport.objects.get().attachments.all()) == [png]
+
+
+def test_linking_the_same_ticket_again_says_it_is_already_evidence(ws, client_for, item):
+    (t,) = ws.tickets_make(1)
+    client = client_for(ws.agent)
+    first = client.post(f"/t/{t.number}/link/", {"item": item.pk, "quote": "", "importance": "important",
+                                                  "new_kind": "feature_request"})
+    assert first.status_code == 302
+    existing = Evidence.objects.get(item=item)
+    again = client.post(f"/t/{t.number}/link/", {"item": item.pk, "quote": "", "importance": "blocker",
+                                                  "new_kind": "feature_request"})
+    assert again.status_code == 422
+    html = again.content.decode()
+    assert re.search(rf'role="alert"><li>Ticket #{t.number} is already evidence for {item.reference} '
+                     rf'\(evidence {existing.pk}, ', html)
+    # Naming the message that is already linked gets the same clear answer (the message field is hidden).
+    message = t.messages.get()
+    client.post(f"/t/{t.number}/link/", {"item": item.pk, "quote": "PDF", "message": message.pk,
+                                         "importance": "important", "new_kind": "feature_request"})
+    again = client.post(f"/t/{t.number}/link/", {"item": item.pk, "quote": "PDF please", "message": message.pk,
+                                                  "importance": "important", "new_kind": "feature_request"})
+    assert again.status_code == 422 and 'role="alert"><li>That message is already evidence' in again.content.decode()
+    item.stats.refresh_from_db()
+    assert (Evidence.objects.filter(item=item).count(), item.stats.mentions, item.stats.unique_contacts) == (2, 2, 1)
+
+
+def test_the_item_page_shows_each_notice_and_a_product_manager_retries_the_failed_ones(
+        ws, client_for, item, settings, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from supportloop.core.models import Event
+    from supportloop.feedback.services import feedback_item_set_status
+
+    alice_ticket, bob_ticket = ws.tickets_make(2)  # Alice, Bob
+    evidence_add(item=item, actor=ws.agent, ticket=alice_ticket)
+    evidence_add(item=item, actor=ws.agent, ticket=bob_ticket)
+    settings.EMAIL_BACKEND = "supportloop.feedback.tests.failing_backend.FailingBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        feedback_item_set_status(item=item, status="shipped", actor=ws.pm, release_note="PDF export is live.")
+    ClosingNotice.objects.filter(email="bob@globex.example").update(status="failed", attempts=5)
+    pm = client_for(ws.pm)
+    html = pm.get(f"/feedback/{item.pk}/").content.decode()
+    told = html.split('id="told"')[1].split("</section>")[0]
+    rows = {row.split('"')[1]: row for row in told.split("<tr data-notice-status=")[1:]}
+    assert re.search(r'alice@acme\.example.*Queued.*1/5.*next try .*ConnectionRefusedError: SMTP server unavailable',
+                     rows["pending"], re.S)
+    assert re.search(r"bob@globex\.example.*Failed.*5/5.*gave up", rows["failed"], re.S)
+    assert "Retry 1 failed notice" in told
+    preview = pm.get(f"/feedback/{item.pk}/preview/", {"status": "shipped"}).content.decode()
+    assert "1 customer will be told" in preview and "failed: retry" in preview and "queued" in preview
+    assert "Retry 1 failed notice" not in client_for(ws.agent).get(f"/feedback/{item.pk}/").content.decode()
+    assert client_for(ws.agent).post(f"/feedback/{item.pk}/notices/retry/").status_code == 403
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = pm.post(f"/feedback/{item.pk}/notices/retry/")
+    assert response["Location"] == f"/feedback/{item.pk}/"
+    assert [m.to for m in mail.outbox] == [["bob@globex.example"]]
+    assert ClosingNotice.objects.get(email="bob@globex.example").status == "sent"
+    assert Event.objects.filter(verb="feedback_item.notices_retried", actor=ws.pm).count() == 1
+    html = pm.get(f"/feedback/{item.pk}/").content.decode()
+    assert "1 notice queued again." in html and "Retry 1 failed notice" not in html

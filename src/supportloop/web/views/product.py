@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from supportloop.accounts.permissions import can
@@ -85,8 +86,12 @@ def _item_context(request, item, *, status_form=None, merge_form=None) -> dict:
     )
     from supportloop.feedback.services import close_the_loop_preview
 
+    from supportloop.feedback.choices import NoticeStatus
+    from supportloop.feedback.services.loop import MAX_ATTEMPTS
+
     stats = feedback_item_stats(item=item)
     shipped_preview = close_the_loop_preview(item=item, kind="shipped")
+    notices = list(notices_for_item(item=item)[:200])
     return {
         "section": "product", "item": item, "stats": stats,
         "points": sparkline_points(stats["weekly"], 240, 48), "evidence": list(evidence_for_item(item=item)[:EVIDENCE_LIMIT]),
@@ -94,7 +99,8 @@ def _item_context(request, item, *, status_form=None, merge_form=None) -> dict:
         "merged_items": list(FeedbackItem.objects.filter(merged_into=item).order_by("id")[:50]),
         "preview": shipped_preview,
         "will_tell": sum(1 for r in shipped_preview if r["will_be_told"]),
-        "notices": list(notices_for_item(item=item)[:200]),
+        "notices": notices, "max_attempts": MAX_ATTEMPTS,
+        "failed_notices": sum(1 for n in notices if n.status == NoticeStatus.FAILED),
         "status_form": status_form or ItemStatusForm(initial={"status": item.status,
                                                               "release_note": item.release_note}),
         "merge_form": merge_form or MergeForm(),
@@ -156,6 +162,24 @@ def item_merge(request, pk: int):
             return redirect("web:item", pk=target.pk)
     obj = feedback_item_get(item_id=pk)
     return render(request, "web/product/item.html", _item_context(request, obj, merge_form=form), status=422)
+
+
+@require_POST
+@page("feedback.manage")
+def notices_retry(request, pk: int):
+    """Queue again the closing-the-loop notices that gave up; they go out in the background."""
+    from supportloop.feedback.selectors import feedback_item_get
+    from supportloop.feedback.services import closing_notices_retry
+
+    obj = feedback_item_get(item_id=pk)
+    try:
+        retried = closing_notices_retry(item=obj, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, ngettext("%(n)s notice queued again.", "%(n)s notices queued again.",
+                                           len(retried)) % {"n": len(retried)})
+    return redirect("web:item", pk=pk)
 
 
 @page("feedback.view")

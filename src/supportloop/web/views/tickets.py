@@ -197,7 +197,10 @@ def ticket_link_feedback(request, number: int):
             evidence_add(item=item, actor=request.user, ticket=t, message=message, quote=data["quote"],
                          importance=data["importance"], source="ticket")
         except DomainError as exc:
-            add_domain_error(form, exc)
+            if "existing_evidence_id" in exc.extra:  # a repeat link: say so above the form, not on a hidden field
+                form.add_error(None, exc.detail)
+            else:
+                add_domain_error(form, exc)
         else:
             messages.success(request, _("Linked to “%(title)s”.") % {"title": item.title})
             return redirect("web:ticket", number=number)
