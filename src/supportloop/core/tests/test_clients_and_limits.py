@@ -71,3 +71,29 @@ def test_rates_parse_and_refuse_nonsense():
     assert ratelimit.Rate.parse("5/15m") == ratelimit.Rate(5, 900)
     with pytest.raises(ValueError):
         ratelimit.Rate.parse("ten per minute")
+
+
+def _supportloop(*args: str, **env: str):
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SUPPORTLOOP_", "DJANGO_")) and k not in
+             {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"}}
+    return subprocess.run([sys.executable, "-m", "supportloop", *args], capture_output=True, text=True, timeout=120,
+                          env={**clean, "DATABASE_URL": "sqlite:///:memory:", "SECRET_KEY": "k" * 60,
+                               "ALLOWED_HOSTS": "support.example", **env})
+
+
+def test_a_trusted_proxy_that_is_not_an_address_stops_the_start_naming_the_setting():
+    result = _supportloop("check", SUPPORTLOOP_TRUSTED_PROXIES="10.0.0.1,proxy.internal")
+    assert result.returncode != 0 and "SUPPORTLOOP_TRUSTED_PROXIES: 'proxy.internal'" in result.stderr
+
+
+def test_check_deploy_refuses_per_process_counters_and_warns_about_an_untrusted_proxy():
+    local = _supportloop("check", "--deploy", SUPPORTLOOP_RATE_LIMIT_STORE="cache")
+    assert local.returncode != 0 and "supportloop.E020" in local.stdout + local.stderr
+    proxy = _supportloop("check", "--deploy", BEHIND_TLS_PROXY="1")
+    assert "supportloop.W020" in proxy.stdout + proxy.stderr and "supportloop.E020" not in proxy.stdout + proxy.stderr
+    trusted = _supportloop("check", "--deploy", BEHIND_TLS_PROXY="1", SUPPORTLOOP_TRUSTED_PROXIES="10.0.0.0/8")
+    assert "supportloop.W020" not in trusted.stdout + trusted.stderr
