@@ -196,8 +196,31 @@ SUPPORTLOOP_API_PAGE_SIZE_MAX = 200
 # IMAP mailboxes are polled every this many seconds.
 SUPPORTLOOP_DIGEST_HOUR = env_int("SUPPORTLOOP_DIGEST_HOUR", 8)
 SUPPORTLOOP_MAIL_POLL_SECONDS = env_int("SUPPORTLOOP_MAIL_POLL_SECONDS", 60)
-# Requests per signed-in user to /api/v1 ("N/s", "N/m", "N/h", "N/d"); empty turns the limit off.
+# Client addresses and rate limits (docs/api.md "Rate limits"). X-Forwarded-For is believed only from these
+# proxies (addresses or CIDR networks, comma-separated); without any, REMOTE_ADDR is the client.
+SUPPORTLOOP_TRUSTED_PROXIES = env_list("SUPPORTLOOP_TRUSTED_PROXIES")
+try:
+    import ipaddress as _ipaddress
+
+    for _entry in SUPPORTLOOP_TRUSTED_PROXIES:
+        _ipaddress.ip_network(_entry, strict=False)
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"SUPPORTLOOP_TRUSTED_PROXIES: {_entry!r} is not an IP address or network "
+                               "(e.g. 10.0.0.5 or 10.0.0.0/8)") from _exc
+# Where rate-limit counters live so every process and host sees them: "database" (table core_ratecounter) or
+# "cache" (Django's cache: Redis when REDIS_URL is set).
+SUPPORTLOOP_RATE_LIMIT_STORE = env("SUPPORTLOOP_RATE_LIMIT_STORE", "cache" if REDIS_URL else "database")
+if SUPPORTLOOP_RATE_LIMIT_STORE not in ("database", "cache"):
+    raise ImproperlyConfigured("SUPPORTLOOP_RATE_LIMIT_STORE must be 'database' or 'cache'.")
+# Sign-in: failed attempts per account (the name typed, known or not) and per client address in a window.
+SUPPORTLOOP_SIGN_IN_ACCOUNT_LIMIT = env_int("SUPPORTLOOP_SIGN_IN_ACCOUNT_LIMIT", 5)
+SUPPORTLOOP_SIGN_IN_ADDRESS_LIMIT = env_int("SUPPORTLOOP_SIGN_IN_ADDRESS_LIMIT", 20)
+SUPPORTLOOP_SIGN_IN_WINDOW = env_int("SUPPORTLOOP_SIGN_IN_WINDOW", 15 * 60)  # seconds
+# Requests per signed-in account to /api/v1 (per client address for the few public operations),
+# "N/s", "N/m", "N/h", "N/d"; empty turns the limit off.
 SUPPORTLOOP_API_RATE = env("SUPPORTLOOP_API_RATE", "1200/m")
+# Wrong, revoked or malformed bearer tokens per client address; past it every bearer request from there is 429.
+SUPPORTLOOP_API_BAD_TOKEN_RATE = env("SUPPORTLOOP_API_BAD_TOKEN_RATE", "10/m")
 SUPPORTLOOP_CREDENTIALS_KEY = env("SUPPORTLOOP_CREDENTIALS_KEY")
 
 # mail

@@ -1,7 +1,16 @@
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from supportloop.accounts.models import ApiToken, Team, User
+from supportloop.accounts.models import ApiToken, SignInFailure, Team, User
+from supportloop.accounts.signin import ThrottledAuthenticationMixin
+
+
+class ThrottledAdminAuthenticationForm(ThrottledAuthenticationMixin, AdminAuthenticationForm):
+    """The admin's login page counts against the same sign-in limits as the app's (no way around them)."""
+
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(User)
@@ -20,5 +29,22 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_display = ("name", "user", "prefix", "read_only", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
+
+
+@admin.register(SignInFailure)
+class SignInFailureAdmin(admin.ModelAdmin):
+    """Every failed sign-in and every lockout (read-only). To lift a lockout early, delete its row under
+    Core > Rate-limit counters (sign-in:account:<name> or sign-in:address:<address>)."""
+
+    list_display = ("created_at", "channel", "outcome", "username", "user", "address", "detail")
+    list_filter = ("channel", "outcome")
+    search_fields = ("username", "address")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

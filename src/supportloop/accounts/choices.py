@@ -8,3 +8,13 @@ class Role(models.TextChoices):
     AGENT = "agent", _("Agent")
     PRODUCT = "product", _("Product manager")
     VIEWER = "viewer", _("Viewer")
+
+
+class SignInOutcome(models.TextChoices):
+    FAILED = "failed", _("Wrong name or password")
+    LOCKED_OUT = "locked_out", _("Refused: too many failures")
+
+
+class SignInChannel(models.TextChoices):
+    WEB = "web", _("Sign-in form")
+    API = "api", _("API token")

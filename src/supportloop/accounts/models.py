@@ -4,9 +4,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from supportloop.accounts.choices import Role
+from supportloop.accounts.choices import Role, SignInChannel, SignInOutcome
 
 
 class User(AbstractUser):
@@ -47,7 +48,10 @@ class Team(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token that acts as its user. Only a SHA-256 hash of the secret is stored."""
+    """A bearer token that acts as its user. Only a SHA-256 hash of the secret is stored.
+
+    A read-only token may only read (GET, HEAD), whatever its user's role; a viewer's tokens are always read-only.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=100)
@@ -56,6 +60,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    read_only = models.BooleanField(_("read-only"), default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -68,3 +73,29 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class SignInFailure(models.Model):
+    """A failed sign-in (wrong name or password, or a wrong API token) or the start of a lockout, for admins.
+
+    Written by accounts/signin.py outside any request transaction, so a refused sign-in is recorded too. A
+    lockout is one row per account or address and window (the first refused attempt); later refusals in the
+    same window only count (core_ratecounter).
+    """
+
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=SignInChannel.choices)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=SignInOutcome.choices)
+    username = models.CharField(_("name given"), max_length=150, blank=True)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("user"))
+    address = models.CharField(_("client address"), max_length=64)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("failed sign-in")
+        verbose_name_plural = _("failed sign-ins")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.outcome} {self.username or self.channel} {self.address}"

@@ -33,7 +33,8 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "user.view": STAFF,  # the staff directory (names, emails); viewers see only themselves (users/me)
     "user.write": ADMINS,
     "team.write": ADMINS,
-    "token.manage_own": STAFF,
+    "token.manage_own": ALL,  # every role may hold tokens of its own ...
+    "token.read_write": STAFF,  # ... but only these may hold tokens that write (a viewer's are read-only)
     "event.view": ALL,
     "changes.view": frozenset({Role.ADMIN, Role.LEAD, Role.PRODUCT, Role.VIEWER}),
     # feedback

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from supportloop.accounts.choices import Role
 from supportloop.accounts.models import ApiToken, Team, User
+from supportloop.accounts.permissions import can, require
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record, field_changes
 from supportloop.core.validation import clean_text
@@ -105,12 +106,22 @@ def team_update(*, team: Team, actor: User | None, members: list[User] | None = 
 
 
 @transaction.atomic
-def api_token_create(*, user: User, name: str, actor: User | None = None) -> tuple[ApiToken, str]:
-    """Create a token and return it with its secret, which is shown once and never stored."""
+def api_token_create(*, user: User, name: str, read_only: bool | None = None,
+                     actor: User | None = None) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is shown once and never stored.
+
+    `read_only` None means "as the role allows": read-write where ROLE_MATRIX grants token.read_write, else
+    read-only. Asking for a read-write token without that grant is refused (403 naming the action)."""
     name = clean_text(name, field="name", required=True, max_length=100).strip()
+    if read_only is None:
+        read_only = not can(user, "token.read_write")
+    elif not read_only:
+        require(user, "token.read_write")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:12], key_hash=hash_token(raw))
-    event_record(actor=actor or user, verb="api_token.created", target=token, changes={"name": [None, name]})
+    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:12], key_hash=hash_token(raw),
+                                    read_only=read_only)
+    event_record(actor=actor or user, verb="api_token.created", target=token,
+                 changes={"name": [None, name], "read_only": [None, read_only]})
     return token, raw
 
 
@@ -123,8 +134,9 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
     return token
 
 
-def api_token_authenticate(raw: str) -> User | None:
-    """Return the active user behind a raw token, touching last_used_at at most once a minute."""
+def api_token_resolve(raw: str) -> ApiToken | None:
+    """Return the live token (with its active user) behind a raw secret, touching last_used_at at most once a
+    minute; None for a wrong, revoked or malformed secret or a deactivated user."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
     token = (ApiToken.objects.select_related("user")
@@ -134,4 +146,16 @@ def api_token_authenticate(raw: str) -> User | None:
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
+
+
+def api_token_authenticate(raw: str) -> User | None:
+    """Return the active user behind a raw token (see api_token_resolve)."""
+    token = api_token_resolve(raw)
+    return token.user if token is not None else None
+
+
+def api_token_is_read_only(token: ApiToken) -> bool:
+    """Read-only by its flag, or because its user's role (now) may not hold a token that writes: a user demoted
+    to viewer keeps old tokens, which then only read."""
+    return token.read_only or not can(token.user, "token.read_write")

@@ -53,7 +53,7 @@ def validation_errors(errors: list[dict]) -> dict[str, str]:
         field = _loc_to_field(err.get("loc", ()))
         message = err.get("msg", "invalid")
         if err.get("type") == "extra_forbidden":
-            message = "unknown field"
+            message = "unknown query parameter" if tuple(err.get("loc", ()))[:1] == ("query",) else "unknown field"
         fields.setdefault(field, message)
     return fields
 

@@ -1,31 +1,38 @@
-"""API rate limit per signed-in user, read from settings.SUPPORTLOOP_API_RATE on every request.
+"""API request rate per account (per client address for the public operations), SUPPORTLOOP_API_RATE, read on
+every request so operators and tests can change it live.
 
-Ninja's AuthRateThrottle keys on str(request.auth), which for a User is a display name two people may
-share; this keys on the user's id. Reading the rate per request lets tests and operators change it live.
-The counters live in Django's cache (Redis when REDIS_URL is set, so limits hold across processes).
+Counted in core/ratelimit.py (the database, or the shared cache with REDIS_URL), so the limit holds across
+processes and hosts; Ninja's own throttles keep a request history in the cache with a read and a write, which
+loses requests between processes. Keyed on the user's id, never on a display name or the proxy's address.
 """
 from __future__ import annotations
 
+import threading
+
 from django.conf import settings
-from ninja.throttling import SimpleRateThrottle
+from ninja.throttling import BaseThrottle
+
+from supportloop.core import ratelimit
+from supportloop.core.clients import address_bucket, client_address
 
 
-class UserRateThrottle(SimpleRateThrottle):
-    scope = "api-user"
-
+class AccountRateThrottle(BaseThrottle):
     def __init__(self):
-        self.rate = None
-        self.num_requests = self.duration = None
-
-    def get_cache_key(self, request):
-        user = getattr(request, "auth", None)
-        if user is None or not getattr(user, "pk", None):
-            return None  # anonymous requests are refused with 401 before any throttle runs
-        return self.cache_format % {"scope": self.scope, "ident": user.pk}
+        self._last = threading.local()  # one instance serves every request (and thread)
 
     def allow_request(self, request) -> bool:
-        rate = getattr(settings, "SUPPORTLOOP_API_RATE", None)
-        if not rate:
+        self._last.hit = None
+        if not settings.SUPPORTLOOP_API_RATE:
             return True
-        self.num_requests, self.duration = self.parse_rate(rate)
-        return super().allow_request(request)
+        rate = ratelimit.Rate.parse(settings.SUPPORTLOOP_API_RATE)
+        user = getattr(request, "auth", None)
+        if getattr(user, "pk", None):
+            key = f"api:account:{user.pk}"
+        else:
+            key = f"api:address:{address_bucket(client_address(request))}"
+        self._last.hit = ratelimit.hit(key, limit=rate.limit, window=rate.window)
+        return self._last.hit.allowed
+
+    def wait(self) -> float | None:
+        hit = getattr(self._last, "hit", None)
+        return hit.retry_after if hit is not None else None

@@ -6,7 +6,8 @@ from ninja import NinjaAPI
 from supportloop.api import problems
 from supportloop.api.auth import AUTH
 from supportloop.api.routers import ROUTERS
-from supportloop.api.throttling import UserRateThrottle
+from supportloop.api.strict import strict_operation
+from supportloop.api.throttling import AccountRateThrottle
 
 
 class SupportloopAPI(NinjaAPI):
@@ -31,8 +32,9 @@ api = SupportloopAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
-    throttle=[UserRateThrottle()],
+    throttle=[AccountRateThrottle()],
 )
 problems.install(api)
+api.add_decorator(strict_operation, mode="operation")
 for prefix, router in ROUTERS:
     api.add_router(prefix, router)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from supportloop.core.models import Counter, Event, ScheduledRun
+from supportloop.core.models import Counter, Event, RateCounter, ScheduledRun
 
 
 @admin.register(Event)
@@ -28,6 +28,27 @@ class ScheduledRunAdmin(admin.ModelAdmin):
 
     list_display = ("job", "period", "created_at")
     list_filter = ("job",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RateCounter)
+class RateCounterAdmin(admin.ModelAdmin):
+    """Live rate-limit windows (database store). Deleting a row lifts that limit at once, e.g. a locked-out
+    account (key sign-in:account:...) or address."""
+
+    list_display = ("key", "hits", "window_ends")
+    search_fields = ("key",)
+
+    @admin.display(description="window ends")
+    def window_ends(self, obj):
+        from datetime import UTC, datetime
+
+        return datetime.fromtimestamp(obj.expires_at, tz=UTC)
 
     def has_add_permission(self, request):
         return False

@@ -18,3 +18,21 @@ def check_supportloop_deploy(app_configs, **kwargs):
     if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend") and settings.EMAIL_HOST == "localhost":
         problems.append(Warning("EMAIL_HOST is localhost; outbound mail may go nowhere.", id="supportloop.W003"))
     return problems
+
+
+@register(deploy=True)
+def check_rate_limits_are_shared(app_configs, **kwargs):
+    """Rate limits and the sign-in throttle must count where every process sees them (core/ratelimit.py)."""
+    problems = []
+    backend = settings.CACHES["default"]["BACKEND"]
+    if settings.SUPPORTLOOP_RATE_LIMIT_STORE == "cache" and backend.endswith(("LocMemCache", "DummyCache")):
+        problems.append(Error(
+            "SUPPORTLOOP_RATE_LIMIT_STORE is 'cache' but the cache is per process (or none): every web process "
+            "would count sign-in failures and API requests on its own.", id="supportloop.E020",
+            hint="Set REDIS_URL, or SUPPORTLOOP_RATE_LIMIT_STORE=database."))
+    if settings.SECURE_PROXY_SSL_HEADER and not settings.SUPPORTLOOP_TRUSTED_PROXIES:
+        problems.append(Warning(
+            "BEHIND_TLS_PROXY is on but SUPPORTLOOP_TRUSTED_PROXIES is empty: every client has the proxy's "
+            "address, so per-address limits (sign-in, bad API tokens) are shared by everyone.",
+            id="supportloop.W020", hint="Set SUPPORTLOOP_TRUSTED_PROXIES to the proxy's address or network."))
+    return problems

@@ -87,3 +87,21 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.period}"
+
+
+class RateCounter(models.Model):
+    """Hits on one rate-limit key (e.g. failed sign-ins for an account, bad API tokens from an address) in the
+    window that started with its first hit. Shared by every process and host through the database; see
+    core/ratelimit.py. Expired rows are deleted as new windows open."""
+
+    key = models.CharField(_("key"), max_length=200, primary_key=True)
+    hits = models.PositiveIntegerField(_("hits"), default=0)
+    expires_at = models.FloatField(_("window ends (Unix time)"), db_index=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("rate-limit counter")
+        verbose_name_plural = _("rate-limit counters")
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.hits}"

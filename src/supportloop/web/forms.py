@@ -215,6 +215,13 @@ class ReasonForm(forms.Form):
 
 class TokenForm(forms.Form):
     name = forms.CharField(label=_("Token name"), max_length=100)
+    read_only = forms.BooleanField(label=_("Read-only (may only read)"), required=False)
+
+    def __init__(self, *args, may_write: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not may_write:  # a viewer's tokens are always read-only (ROLE_MATRIX token.read_write)
+            self.fields["read_only"].initial = True
+            self.fields["read_only"].disabled = True
 
 
 class ItemStatusForm(forms.Form):

@@ -91,6 +91,7 @@ class TokenOut(Schema):
     id: int
     name: str
     prefix: str
+    read_only: bool = Field(..., description="A read-only token may only read (GET, HEAD).")
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
@@ -102,6 +103,8 @@ class TokenCreatedOut(TokenOut):
 
 class TokenCreateIn(StrictIn):
     name: str = Field(..., min_length=1, max_length=100)
+    read_only: bool | None = Field(None, description="Default: read-only for viewers, read-write for other roles. "
+                                                     "Viewers may hold read-only tokens only (403 otherwise).")
 
 
 def _members(ids: list[int]) -> list[User]:
@@ -181,7 +184,8 @@ def token_list(request):
              summary="Create an API token for yourself; the secret is in this response only")
 def token_create(request, payload: TokenCreateIn):
     require(request.auth, "token.manage_own")
-    token, secret = services.api_token_create(user=request.auth, name=payload.name, actor=request.auth)
+    token, secret = services.api_token_create(user=request.auth, name=payload.name, read_only=payload.read_only,
+                                              actor=request.auth)
     return Respond(201, {**TokenOut.from_orm(token).model_dump(), "secret": secret})
 
 

@@ -274,3 +274,69 @@ def test_the_header_jumps_to_a_ticket_by_number(ws, client_for):
     assert client.get("/t/", {"number": f"#{t.number}"})["Location"] == f"/t/{t.number}/"
     assert client.get("/t/", {"number": "abc"})["Location"] == "/"
     assert client.get("/t/999999/").status_code == 404
+
+
+LOCKED = "Too many failed sign-in attempts"
+
+
+def _sign_in(client, username, password, **extra):
+    return client.post("/login/", {"username": username, "password": password}, **extra).content.decode()
+
+
+def test_a_lockout_reads_the_same_for_an_unknown_name_and_is_recorded_for_admins(ws):
+    from supportloop.accounts.models import SignInFailure
+
+    client = Client()
+    for name in ("agent", "nobody"):
+        answers = [_sign_in(client, name, "wrong") for _ in range(5)]
+        assert not any(LOCKED in a for a in answers)
+    known, unknown = _sign_in(client, "agent", "pw-123456-x"), _sign_in(client, "nobody", "whatever")
+    assert LOCKED in known and LOCKED in unknown
+    def page(html, name):  # the same page, the name typed and the masked CSRF tokens aside
+        return re.sub(r"[A-Za-z0-9]{64}", "", html.replace(name, ""))
+
+    assert page(known, "agent") == page(unknown, "nobody")
+    rows = list(SignInFailure.objects.order_by("id").values_list("username", "outcome", "user_id", "address"))
+    assert rows == [("agent", "failed", ws.agent.pk, "127.0.0.1")] * 5 + [("nobody", "failed", None, "127.0.0.1")] * 5 \
+        + [("agent", "locked_out", ws.agent.pk, "127.0.0.1"), ("nobody", "locked_out", None, "127.0.0.1")]
+
+
+def test_failures_from_one_address_across_many_names_lock_that_address_only(ws, settings):
+    settings.SUPPORTLOOP_SIGN_IN_ADDRESS_LIMIT = 3
+    client = Client()
+    for n in range(3):
+        assert LOCKED not in _sign_in(client, f"guess{n}", "wrong")
+    assert LOCKED in _sign_in(client, "agent", "pw-123456-x")  # a fourth name from the same address
+    assert "_auth_user_id" not in client.session
+    other = Client(REMOTE_ADDR="198.51.100.7")
+    _sign_in(other, "agent", "pw-123456-x")
+    assert "_auth_user_id" in other.session
+
+
+def test_behind_a_trusted_proxy_one_clients_failures_do_not_lock_out_the_others(ws, settings):
+    settings.SUPPORTLOOP_TRUSTED_PROXIES = ["127.0.0.1"]
+    settings.SUPPORTLOOP_SIGN_IN_ADDRESS_LIMIT = 3
+    attacker, colleague = Client(HTTP_X_FORWARDED_FOR="203.0.113.1"), Client(HTTP_X_FORWARDED_FOR="203.0.113.2")
+    for n in range(4):
+        _sign_in(attacker, f"guess{n}", "wrong")
+    assert LOCKED in _sign_in(attacker, "agent", "pw-123456-x")
+    _sign_in(colleague, "agent", "pw-123456-x")
+    assert "_auth_user_id" in colleague.session
+
+
+def test_a_successful_sign_in_forgives_the_accounts_earlier_failures(ws):
+    client = Client()
+    for _ in range(4):
+        _sign_in(client, "agent", "wrong")
+    _sign_in(client, "agent", "pw-123456-x")
+    client.post("/logout/")
+    for _ in range(4):
+        assert LOCKED not in _sign_in(client, "agent", "wrong")
+
+
+def test_the_admin_login_counts_against_the_same_limit(ws):
+    client = Client()
+    for _ in range(5):
+        client.post("/admin/login/", {"username": "admin", "password": "wrong"})
+    response = client.post("/admin/login/", {"username": "admin", "password": "pw-123456-x"})
+    assert LOCKED in response.content.decode() and "_auth_user_id" not in client.session

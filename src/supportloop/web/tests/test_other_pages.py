@@ -125,3 +125,14 @@ def test_the_interface_follows_the_profile_language_then_the_browser(ws, client_
     assert "Войти" in anonymous.get("/login/").content.decode()
     pm = client_for(ws.pm)
     assert "Inbox" in pm.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_a_viewer_creates_a_read_only_api_token_on_the_tokens_page(make_user, client_for):
+    from supportloop.accounts.models import ApiToken
+
+    viewer = make_user("viewer")
+    client = client_for(viewer)
+    assert client.get("/settings/tokens/").status_code == 200
+    response = client.post("/settings/tokens/", {"name": "wallboard", "read_only": ""})
+    assert "data-token-secret" in response.content.decode()
+    assert list(ApiToken.objects.filter(user=viewer).values_list("name", "read_only")) == [("wallboard", True)]

@@ -4,33 +4,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from supportloop.accounts.services import user_update
+from supportloop.accounts.signin import ThrottledAuthenticationMixin
 from supportloop.core.errors import DomainError
-from supportloop.web import throttle
 from supportloop.web.forms import AccountForm, add_domain_error
 from supportloop.web.views.common import page
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """Refuses further attempts for a while after repeated failures for one username from one address."""
-
-    def clean(self):
-        username = self.data.get("username", "")
-        address = throttle.client_address(self.request) if self.request else ""
-        if throttle.is_locked(username, address):
-            raise ValidationError(
-                _("Too many failed sign-in attempts. Wait 15 minutes and try again."), code="throttled")
-        try:
-            data = super().clean()
-        except ValidationError:
-            throttle.record_failure(username, address)
-            raise
-        throttle.reset(username, address)
-        return data
+class ThrottledAuthenticationForm(ThrottledAuthenticationMixin, AuthenticationForm):
+    """Refuses further attempts for a while after repeated failures for one account or from one address
+    (accounts/signin.py: counted in the database or the shared cache, so the limit holds across processes)."""
 
 
 class LoginView(auth_views.LoginView):

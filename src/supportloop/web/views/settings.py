@@ -191,11 +191,14 @@ def _toggle(request) -> None:
 @page("token.manage_own")
 def tokens(request):
     """The user's own API tokens. A new secret is shown once, on the response to its creation."""
-    form = TokenForm(request.POST or None)
+    may_write = can(request.user, "token.read_write")
+    form = TokenForm(request.POST or None, may_write=may_write)
     secret = None
     if request.method == "POST" and form.is_valid():
-        _token, secret = api_token_create(user=request.user, name=form.cleaned_data["name"], actor=request.user)
-        form = TokenForm()
+        _token, secret = api_token_create(user=request.user, name=form.cleaned_data["name"],
+                                          read_only=form.cleaned_data["read_only"] or not may_write,
+                                          actor=request.user)
+        form = TokenForm(may_write=may_write)
     response = render(request, "web/settings/tokens.html", {
         "section": "account", "form": form, "secret": secret,
         "tokens": list(ApiToken.objects.filter(user=request.user).order_by("-created_at")[:100])})
