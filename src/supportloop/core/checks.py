@@ -1,6 +1,7 @@
 """System checks so `supportloop check --deploy` tells an operator what is misconfigured."""
 from django.conf import settings
 from django.core.checks import Error, Warning, register
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 
 @register(deploy=True)
@@ -17,4 +18,46 @@ def check_supportloop_deploy(app_configs, **kwargs):
                                 "derived from SECRET_KEY.", id="supportloop.W002"))
     if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend") and settings.EMAIL_HOST == "localhost":
         problems.append(Warning("EMAIL_HOST is localhost; outbound mail may go nowhere.", id="supportloop.W003"))
+    return problems
+
+
+DURABILITY = {
+    # setting: (id, why it matters)
+    "synchronous_commit": ("supportloop.W010", "a crash can lose transactions that were already reported as "
+                                               "committed (a ticket, a reply, an ingested mail whose IMAP copy "
+                                               "was then marked seen)"),
+    "fsync": ("supportloop.W011", "a crash or power loss can corrupt the database"),
+}
+
+
+def postgres_durability_settings(connection) -> dict[str, str]:
+    """The server's values as this connection sees them (SHOW: a per-session SET counts too)."""
+    values = {}
+    with connection.cursor() as cursor:
+        for name in DURABILITY:
+            cursor.execute(f"SHOW {name}")
+            values[name] = cursor.fetchone()[0]
+    return values
+
+
+@register(deploy=True)
+def check_postgres_durability(app_configs, databases=None, **kwargs):
+    """Warn when PostgreSQL runs without durable commits. Only PostgreSQL is asked; SQLite stays silent."""
+    problems = []
+    for alias in databases or [DEFAULT_DB_ALIAS]:
+        connection = connections[alias]
+        if connection.vendor != "postgresql":
+            continue
+        try:
+            values = postgres_durability_settings(connection)
+        except DatabaseError as exc:
+            problems.append(Warning(f"Could not read PostgreSQL settings of database '{alias}': "
+                                    f"{type(exc).__name__}.", id="supportloop.W012"))
+            continue
+        for name, (check_id, why) in DURABILITY.items():
+            if values.get(name) == "off":
+                problems.append(Warning(f"PostgreSQL database '{alias}' runs with {name} = off: {why}.",
+                                        id=check_id, hint=f"Set {name} = on in postgresql.conf (or remove the "
+                                                          f"ALTER SYSTEM/ALTER DATABASE/ALTER ROLE that turns it "
+                                                          f"off) and reload PostgreSQL."))
     return problems
