@@ -199,6 +199,9 @@ SUPPORTLOOP_MAIL_POLL_SECONDS = env_int("SUPPORTLOOP_MAIL_POLL_SECONDS", 60)
 # Requests per signed-in user to /api/v1 ("N/s", "N/m", "N/h", "N/d"); empty turns the limit off.
 SUPPORTLOOP_API_RATE = env("SUPPORTLOOP_API_RATE", "1200/m")
 SUPPORTLOOP_CREDENTIALS_KEY = env("SUPPORTLOOP_CREDENTIALS_KEY")
+# Hosts an admin types in (IMAP servers) may be private (10/8, 192.168/16, ...) or loopback only when this is on
+# (on by default with SUPPORTLOOP_DEBUG); metadata, link-local, multicast and reserved addresses never are.
+SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = env_bool("SUPPORTLOOP_ALLOW_PRIVATE_HOSTS", DEBUG)
 
 # mail
 SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES = env_int("SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES", 40 * 1_048_576)

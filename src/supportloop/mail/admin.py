@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from supportloop.core.errors import DomainError
 from supportloop.mail.models import AutoResponse, InboundMail, Mailbox, OutboundDelivery, Quarantine, TicketMailbox
 from supportloop.mail.services import mailbox_rotate_inbound_token, quarantine_release
-from supportloop.mail.services.mailboxes import EDITABLE, mailbox_create, mailbox_update
+from supportloop.mail.services.mailboxes import EDITABLE, mailbox_create, mailbox_host_check, mailbox_update
 
 
 class MailboxForm(forms.ModelForm):
@@ -21,6 +21,16 @@ class MailboxForm(forms.ModelForm):
     class Meta:
         model = Mailbox
         fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        if {"imap_host", "imap_security"} & set(self.changed_data) and "imap_host" in data:
+            try:
+                mailbox_host_check(host=data["imap_host"].strip(), security=data.get("imap_security", ""))
+            except DomainError as exc:
+                for field, message in exc.errors.items():
+                    self.add_error(field, message)
+        return data
 
 
 @admin.register(Mailbox)
