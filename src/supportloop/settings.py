@@ -102,7 +102,7 @@ WSGI_APPLICATION = "supportloop.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [PACKAGE_DIR / "templates"],  # project-wide overrides (admin/base_site.html) before the apps' own
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -203,6 +203,12 @@ SUPPORTLOOP_CREDENTIALS_KEY = env("SUPPORTLOOP_CREDENTIALS_KEY")
 # (on by default with SUPPORTLOOP_DEBUG); metadata, link-local, multicast and reserved addresses never are.
 SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = env_bool("SUPPORTLOOP_ALLOW_PRIVATE_HOSTS", DEBUG)
 
+# /health/ready thresholds: the oldest ready task not picked up by a worker; the last successful poll of each
+# active IMAP mailbox; quarantined messages in the last 24 hours (0 = no limit).
+SUPPORTLOOP_HEALTH_QUEUE_MAX_AGE_SECONDS = env_int("SUPPORTLOOP_HEALTH_QUEUE_MAX_AGE_SECONDS", 300)
+SUPPORTLOOP_HEALTH_POLL_MAX_AGE_SECONDS = env_int("SUPPORTLOOP_HEALTH_POLL_MAX_AGE_SECONDS", 900)
+SUPPORTLOOP_HEALTH_QUARANTINE_MAX_24H = env_int("SUPPORTLOOP_HEALTH_QUARANTINE_MAX_24H", 500)
+
 # mail
 SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES = env_int("SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES", 40 * 1_048_576)
 SUPPORTLOOP_MAIL_MAX_ATTACHMENTS_BYTES = env_int("SUPPORTLOOP_MAIL_MAX_ATTACHMENTS_BYTES", 25 * 1_048_576)
@@ -220,6 +226,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^health/"]  # probes often speak plain HTTP to the process itself
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
 

@@ -39,8 +39,8 @@ class MailboxAdmin(admin.ModelAdmin):
     list_display = ("name", "address", "is_active", "imap_host", "imap_folder", "last_polled_at", "poll_status")
     list_filter = ("is_active",)
     search_fields = ("name", "address")
-    readonly_fields = ("imap_uidvalidity", "imap_last_uid", "last_polled_at", "last_poll_error", "has_password",
-                       "raw_endpoint")
+    readonly_fields = ("imap_uidvalidity", "imap_last_uid", "last_polled_at", "last_poll_ok_at", "last_poll_error",
+                       "has_password", "raw_endpoint")
     actions = ["rotate_token"]
     fieldsets = (
         (None, {"fields": ("name", "address", "is_active")}),
@@ -50,7 +50,7 @@ class MailboxAdmin(admin.ModelAdmin):
                                        "autoresponder_templates")}),
         ("Rules", {"fields": ("closed_ticket_rule", "rate_limit_messages", "rate_limit_window_minutes")}),
         ("Status", {"fields": ("raw_endpoint", "imap_uidvalidity", "imap_last_uid", "last_polled_at",
-                               "last_poll_error")}),
+                               "last_poll_ok_at", "last_poll_error")}),
     )
 
     def get_readonly_fields(self, request, obj=None):

@@ -154,7 +154,8 @@ def mailbox_poll(mailbox: Mailbox, *, client: IMAPClient | None = None, batch_si
                 done = _ingest_batch(mailbox, chunk, bodies, stats)
             # Committed: now the server may be told.
             _after_commit(client, mailbox, done)
-        Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_poll_error="")
+        now = timezone.now()
+        Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=now, last_poll_ok_at=now, last_poll_error="")
     except Exception as exc:
         stats.error = f"{type(exc).__name__}: {exc}"[:2000]
         Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_poll_error=stats.error)
