@@ -22,6 +22,29 @@ def _media_root(tmp_path, settings):
 
 
 @pytest.fixture
+def fake_dns(monkeypatch):
+    """Host names for supportloop.core.netguard: `fake_dns.table[name] = [addresses]` (or a list of such lists,
+    one answer per lookup); other names, and numeric forms, go to the real resolver. `fake_dns.calls` lists
+    the lookups."""
+    from supportloop.core import netguard
+
+    real = netguard.resolve
+    table: dict[str, list] = {}
+    calls: list[str] = []
+
+    def resolve(host, port):
+        calls.append(host)
+        if host in table:
+            answer = table[host]
+            return answer.pop(0) if answer and isinstance(answer[0], list) else answer
+        return real(host, port)
+
+    resolve.table, resolve.calls = table, calls
+    monkeypatch.setattr(netguard, "resolve", resolve)
+    return resolve
+
+
+@pytest.fixture
 def make_user(db):
     counter = {"n": 0}
 

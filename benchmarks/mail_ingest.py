@@ -46,6 +46,7 @@ def setup_django(url: str) -> None:
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret")
     os.environ.setdefault("ALLOWED_HOSTS", "localhost")
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ["SUPPORTLOOP_ALLOW_PRIVATE_HOSTS"] = "1"  # the benchmark's Dovecot listens on 127.0.0.1
     os.environ.pop("SUPPORTLOOP_DEBUG", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "supportloop.settings"
     sys.path.insert(0, str(ROOT / "src"))

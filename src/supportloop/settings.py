@@ -102,7 +102,7 @@ WSGI_APPLICATION = "supportloop.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [PACKAGE_DIR / "templates"],  # project-wide overrides (admin/base_site.html) before the apps' own
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -222,6 +222,15 @@ SUPPORTLOOP_API_RATE = env("SUPPORTLOOP_API_RATE", "1200/m")
 # Wrong, revoked or malformed bearer tokens per client address; past it every bearer request from there is 429.
 SUPPORTLOOP_API_BAD_TOKEN_RATE = env("SUPPORTLOOP_API_BAD_TOKEN_RATE", "10/m")
 SUPPORTLOOP_CREDENTIALS_KEY = env("SUPPORTLOOP_CREDENTIALS_KEY")
+# Hosts an admin types in (IMAP servers) may be private (10/8, 192.168/16, ...) or loopback only when this is on
+# (on by default with SUPPORTLOOP_DEBUG); metadata, link-local, multicast and reserved addresses never are.
+SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = env_bool("SUPPORTLOOP_ALLOW_PRIVATE_HOSTS", DEBUG)
+
+# /health/ready thresholds: the oldest ready task not picked up by a worker; the last successful poll of each
+# active IMAP mailbox; quarantined messages in the last 24 hours (0 = no limit).
+SUPPORTLOOP_HEALTH_QUEUE_MAX_AGE_SECONDS = env_int("SUPPORTLOOP_HEALTH_QUEUE_MAX_AGE_SECONDS", 300)
+SUPPORTLOOP_HEALTH_POLL_MAX_AGE_SECONDS = env_int("SUPPORTLOOP_HEALTH_POLL_MAX_AGE_SECONDS", 900)
+SUPPORTLOOP_HEALTH_QUARANTINE_MAX_24H = env_int("SUPPORTLOOP_HEALTH_QUARANTINE_MAX_24H", 500)
 
 # mail
 SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES = env_int("SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES", 40 * 1_048_576)
@@ -240,6 +249,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^health/"]  # probes often speak plain HTTP to the process itself
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
 

@@ -3,8 +3,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from supportloop.api.urls import api
+from supportloop.core import health
 
 urlpatterns = [
+    path("health/", health.live, name="health_live"),
+    path("health/ready", health.ready, name="health_ready"),
+    path("health/ready/", health.ready),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("mail/", include("supportloop.mail.urls")),

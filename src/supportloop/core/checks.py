@@ -1,6 +1,7 @@
 """System checks so `supportloop check --deploy` tells an operator what is misconfigured."""
 from django.conf import settings
 from django.core.checks import Error, Warning, register
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 
 @register(deploy=True)
@@ -35,4 +36,46 @@ def check_rate_limits_are_shared(app_configs, **kwargs):
             "BEHIND_TLS_PROXY is on but SUPPORTLOOP_TRUSTED_PROXIES is empty: every client has the proxy's "
             "address, so per-address limits (sign-in, bad API tokens) are shared by everyone.",
             id="supportloop.W020", hint="Set SUPPORTLOOP_TRUSTED_PROXIES to the proxy's address or network."))
+    return problems
+
+
+DURABILITY = {
+    # setting: (id, why it matters)
+    "synchronous_commit": ("supportloop.W010", "a crash can lose transactions that were already reported as "
+                                               "committed (a ticket, a reply, an ingested mail whose IMAP copy "
+                                               "was then marked seen)"),
+    "fsync": ("supportloop.W011", "a crash or power loss can corrupt the database"),
+}
+
+
+def postgres_durability_settings(connection) -> dict[str, str]:
+    """The server's values as this connection sees them (SHOW: a per-session SET counts too)."""
+    values = {}
+    with connection.cursor() as cursor:
+        for name in DURABILITY:
+            cursor.execute(f"SHOW {name}")
+            values[name] = cursor.fetchone()[0]
+    return values
+
+
+@register(deploy=True)
+def check_postgres_durability(app_configs, databases=None, **kwargs):
+    """Warn when PostgreSQL runs without durable commits. Only PostgreSQL is asked; SQLite stays silent."""
+    problems = []
+    for alias in databases or [DEFAULT_DB_ALIAS]:
+        connection = connections[alias]
+        if connection.vendor != "postgresql":
+            continue
+        try:
+            values = postgres_durability_settings(connection)
+        except DatabaseError as exc:
+            problems.append(Warning(f"Could not read PostgreSQL settings of database '{alias}': "
+                                    f"{type(exc).__name__}.", id="supportloop.W012"))
+            continue
+        for name, (check_id, why) in DURABILITY.items():
+            if values.get(name) == "off":
+                problems.append(Warning(f"PostgreSQL database '{alias}' runs with {name} = off: {why}.",
+                                        id=check_id, hint=f"Set {name} = on in postgresql.conf (or remove the "
+                                                          f"ALTER SYSTEM/ALTER DATABASE/ALTER ROLE that turns it "
+                                                          f"off) and reload PostgreSQL."))
     return problems

@@ -12,11 +12,14 @@ class AppendOnlyError(Exception):
 
 
 class EventQuerySet(models.QuerySet):
-    """Bulk deletes are refused too, not only Event.delete().
+    """Bulk updates and deletes are refused too, not only Event.save()/delete().
 
-    QuerySet.update() stays open for one reason: the demo seeder moves the events it has just written
-    to the simulated past (core/seeding). Product code never updates events.
+    This is the friendly first line; the database refuses them as well (triggers of migration core 0003,
+    see core/dbguard.py), whatever the client.
     """
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("audit events are append-only")
 
     def delete(self):
         raise AppendOnlyError("audit events are append-only")

@@ -1,11 +1,15 @@
 """Services shared by every domain: the audit trail and counters."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.utils import timezone
 
 from supportloop.core.models import Counter, Event
 
@@ -24,6 +28,20 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+_event_time: ContextVar[datetime | None] = ContextVar("event_time", default=None)
+
+
+@contextmanager
+def events_dated(when: datetime) -> Iterator[None]:
+    """For the demo seeder only: events built inside are stamped `when` instead of now. Events cannot be
+    moved after they are written (the table is append-only), so a replayed history is dated as it is written."""
+    token = _event_time.set(when)
+    try:
+        yield
+    finally:
+        _event_time.reset(token)
+
+
 def event_build(
     *,
     actor: Any | None,
@@ -37,6 +55,7 @@ def event_build(
         actor = None
     label = actor_label or (actor.get_username() if actor is not None else "system")
     return Event(
+        created_at=_event_time.get() or timezone.now(),
         actor=actor,
         actor_label=label[:200],
         verb=verb,

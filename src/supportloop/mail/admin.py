@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from supportloop.core.errors import DomainError
 from supportloop.mail.models import AutoResponse, InboundMail, Mailbox, OutboundDelivery, Quarantine, TicketMailbox
 from supportloop.mail.services import mailbox_rotate_inbound_token, quarantine_release
-from supportloop.mail.services.mailboxes import EDITABLE, mailbox_create, mailbox_update
+from supportloop.mail.services.mailboxes import EDITABLE, mailbox_create, mailbox_host_check, mailbox_update
 
 
 class MailboxForm(forms.ModelForm):
@@ -22,6 +22,16 @@ class MailboxForm(forms.ModelForm):
         model = Mailbox
         fields = "__all__"
 
+    def clean(self):
+        data = super().clean()
+        if {"imap_host", "imap_security"} & set(self.changed_data) and "imap_host" in data:
+            try:
+                mailbox_host_check(host=data["imap_host"].strip(), security=data.get("imap_security", ""))
+            except DomainError as exc:
+                for field, message in exc.errors.items():
+                    self.add_error(field, message)
+        return data
+
 
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
@@ -29,8 +39,8 @@ class MailboxAdmin(admin.ModelAdmin):
     list_display = ("name", "address", "is_active", "imap_host", "imap_folder", "last_polled_at", "poll_status")
     list_filter = ("is_active",)
     search_fields = ("name", "address")
-    readonly_fields = ("imap_uidvalidity", "imap_last_uid", "last_polled_at", "last_poll_error", "has_password",
-                       "raw_endpoint")
+    readonly_fields = ("imap_uidvalidity", "imap_last_uid", "last_polled_at", "last_poll_ok_at", "last_poll_error",
+                       "has_password", "raw_endpoint")
     actions = ["rotate_token"]
     fieldsets = (
         (None, {"fields": ("name", "address", "is_active")}),
@@ -40,7 +50,7 @@ class MailboxAdmin(admin.ModelAdmin):
                                        "autoresponder_templates")}),
         ("Rules", {"fields": ("closed_ticket_rule", "rate_limit_messages", "rate_limit_window_minutes")}),
         ("Status", {"fields": ("raw_endpoint", "imap_uidvalidity", "imap_last_uid", "last_polled_at",
-                               "last_poll_error")}),
+                               "last_poll_ok_at", "last_poll_error")}),
     )
 
     def get_readonly_fields(self, request, obj=None):

@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass
 
 from django.db import transaction
 from django.utils import timezone
-from imapclient import IMAPClient
+from imapclient import IMAPClient, imap4, tls
 
+from supportloop.core.netguard import checked_connection
 from supportloop.mail.choices import ImapSecurity, InboundSource
 from supportloop.mail.crypto import mailbox_password
 from supportloop.mail.models import Mailbox
@@ -43,11 +44,44 @@ class PollStats:
         return asdict(self)
 
 
+class _CheckedIMAP4(imap4.IMAP4WithTimeout):
+    def __init__(self, host: str, port: int, timeout: float | None, *, loopback_only: bool):
+        self.loopback_only = loopback_only
+        super().__init__(host, port, timeout)
+
+    def _create_socket(self, timeout: float | None = None):
+        return checked_connection(self.host, self.port, timeout=timeout if timeout is not None else self._timeout,
+                                  loopback_only=self.loopback_only)
+
+
+class _CheckedIMAP4TLS(tls.IMAP4_TLS):
+    def _create_socket(self, timeout: float | None = None):
+        sock = checked_connection(self.host, self.port, timeout=timeout if timeout is not None else self._timeout)
+        return tls.wrap_socket(sock, self.ssl_context, self.host)  # the certificate is checked for the name
+
+
+class CheckedIMAPClient(IMAPClient):
+    """IMAPClient whose socket goes to an address core.netguard checked in the same step (imaplib would resolve
+    the name again itself: a DNS answer that changed since the mailbox was saved, or since a check, would
+    reach inside). Security `none` is allowed only to loopback, as on save."""
+
+    def __init__(self, host: str, *, loopback_only: bool, **kwargs):
+        self.loopback_only = loopback_only
+        super().__init__(host, **kwargs)
+
+    def _create_IMAP4(self):
+        connect_timeout = getattr(self._timeout, "connect", None)
+        if self.ssl:
+            return _CheckedIMAP4TLS(self.host, self.port, self.ssl_context, connect_timeout)
+        return _CheckedIMAP4(self.host, self.port, connect_timeout, loopback_only=self.loopback_only)
+
+
 def imap_connect(mailbox: Mailbox, *, timeout: float = 30) -> IMAPClient:
     context = ssl.create_default_context()
     use_ssl = mailbox.imap_security == ImapSecurity.SSL
-    client = IMAPClient(mailbox.imap_host, port=mailbox.imap_port, ssl=use_ssl,
-                        ssl_context=context if use_ssl else None, timeout=timeout)
+    client = CheckedIMAPClient(mailbox.imap_host, port=mailbox.imap_port, ssl=use_ssl,
+                               ssl_context=context if use_ssl else None, timeout=timeout,
+                               loopback_only=mailbox.imap_security == ImapSecurity.NONE)
     if mailbox.imap_security == ImapSecurity.STARTTLS:
         client.starttls(context)
     client.login(mailbox.imap_username or mailbox.address, mailbox_password(mailbox))
@@ -120,7 +154,8 @@ def mailbox_poll(mailbox: Mailbox, *, client: IMAPClient | None = None, batch_si
                 done = _ingest_batch(mailbox, chunk, bodies, stats)
             # Committed: now the server may be told.
             _after_commit(client, mailbox, done)
-        Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_poll_error="")
+        now = timezone.now()
+        Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=now, last_poll_ok_at=now, last_poll_error="")
     except Exception as exc:
         stats.error = f"{type(exc).__name__}: {exc}"[:2000]
         Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_poll_error=stats.error)

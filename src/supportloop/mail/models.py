@@ -59,6 +59,7 @@ class Mailbox(models.Model):
     imap_last_uid = models.BigIntegerField(_("last IMAP UID ingested"), default=0, editable=False)
     last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True, editable=False)
     last_poll_error = models.TextField(_("last poll error"), blank=True, editable=False)
+    last_poll_ok_at = models.DateTimeField(_("last successful poll"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 

@@ -1,6 +1,8 @@
 """Reads of the mail app shared by the admin and the API."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from supportloop.mail.models import InboundMail, Mailbox, Quarantine
@@ -14,6 +16,16 @@ def quarantine_list(*, reason: str | None = None, released: bool | None = None) 
     if released is not None:
         qs = qs.filter(released_at__isnull=not released)
     return qs.order_by("-created_at", "-id")
+
+
+def quarantine_count_since(*, since: datetime) -> int:
+    return Quarantine.objects.filter(created_at__gte=since).count()
+
+
+def mailbox_poll_states() -> list[dict]:
+    """Active IMAP mailboxes with what the health check needs (no credentials)."""
+    return list(Mailbox.objects.filter(is_active=True).exclude(imap_host="").order_by("id")
+                .values("id", "created_at", "last_polled_at", "last_poll_ok_at", "last_poll_error"))
 
 
 def mailbox_list() -> QuerySet[Mailbox]:

@@ -54,6 +54,7 @@ class MailboxOut(Schema):
     imap_host: str
     imap_folder: str
     last_polled_at: datetime | None
+    last_poll_ok_at: datetime | None
     last_poll_error: str
     closed_ticket_rule: str
     autoresponder_enabled: bool

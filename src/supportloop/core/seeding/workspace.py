@@ -12,7 +12,7 @@ import contextlib
 import random
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
@@ -21,8 +21,7 @@ from django.utils.text import slugify
 
 from supportloop.accounts.models import Team, User
 from supportloop.accounts.services import team_create, user_create
-from supportloop.core.models import Event
-from supportloop.core.services import CHANGES_COUNTER, counter_reserve
+from supportloop.core.services import CHANGES_COUNTER, counter_reserve, events_dated
 from supportloop.core.seeding import phrases as P
 from supportloop.core.seeding.plan import ContactRef, TicketPlan, TicketPlanner, epoch_to_dt
 from supportloop.customers.models import Company, CompanyDomain, Contact, ContactEmail
@@ -248,17 +247,13 @@ def planner_for(ws: Workspace, rng: random.Random, now: datetime) -> TicketPlann
 
 # -- normal mode: replay each plan through the services --------------------------------------------------------
 class _Clock:
-    """Moves what a service just wrote (its events, one message) back to the planned time.
+    """Dates what a service writes at the planned time: its events as they are written (`at`), one message
+    just after (`stamp`). Events cannot be moved afterwards: the audit table is append-only."""
 
-    Services stamp the real time, which is later than every planned time, so the events still to move are
-    exactly those created after the seed started.
-    """
-
-    def __init__(self, started: datetime):
-        self.started = started
+    def at(self, when: datetime):
+        return events_dated(when)
 
     def stamp(self, when: datetime, message: Message | None = None) -> None:
-        Event.objects.filter(created_at__gte=self.started).update(created_at=when)
         if message is not None:
             fields = {"created_at": when}
             if message.delivery_status == "pending":
@@ -272,28 +267,30 @@ def replay_ticket(ws: Workspace, plan: TicketPlan, clock: _Clock) -> Ticket:
     feature = ws.features[topic["feature"]] if topic["feature"] else None
     assignee = ws.users[plan.assignee] if plan.assignee else None
     created = epoch_to_dt(plan.created)
-    ticket = ticket_create(
-        subject=plan.subject, body=plan.body, requester=contact, channel=plan.channel, priority=plan.priority,
-        assignee=assignee, team=ws.teams[plan.team], product_feature=feature,
-        contact_reason=ws.reasons[topic["reason"]], tags=plan.tags, language=plan.language, created_at=created,
-    )
-    clock.stamp(created)
+    with clock.at(created):
+        ticket = ticket_create(
+            subject=plan.subject, body=plan.body, requester=contact, channel=plan.channel, priority=plan.priority,
+            assignee=assignee, team=ws.teams[plan.team], product_feature=feature,
+            contact_reason=ws.reasons[topic["reason"]], tags=plan.tags, language=plan.language, created_at=created,
+        )
     for step in plan.steps:
         when = epoch_to_dt(step.at)
         actor = assignee or ws.users["agent"]
         message = None
-        if step.kind == "reply":
-            if step.macro:
-                message = macro_apply(macro=ws.macros[step.macro], ticket=ticket, actor=actor)
-                MacroApplication.objects.filter(message=message).update(applied_at=when)
-            else:
-                message = ticket_reply(ticket=ticket, actor=actor, body=step.body, status=step.status)
-        elif step.kind == "note":
-            message = ticket_add_note(ticket=ticket, actor=actor, body=step.body)
-        elif step.kind == "customer":
-            message = message_add_from_contact(ticket=ticket, contact=contact, body=step.body, channel=plan.channel)
-        elif step.kind == "close":
-            ticket_update(ticket=ticket, actor=None, status="closed")
+        with clock.at(when):
+            if step.kind == "reply":
+                if step.macro:
+                    message = macro_apply(macro=ws.macros[step.macro], ticket=ticket, actor=actor)
+                    MacroApplication.objects.filter(message=message).update(applied_at=when)
+                else:
+                    message = ticket_reply(ticket=ticket, actor=actor, body=step.body, status=step.status)
+            elif step.kind == "note":
+                message = ticket_add_note(ticket=ticket, actor=actor, body=step.body)
+            elif step.kind == "customer":
+                message = message_add_from_contact(ticket=ticket, contact=contact, body=step.body,
+                                                   channel=plan.channel)
+            elif step.kind == "close":
+                ticket_update(ticket=ticket, actor=None, status="closed")
         clock.stamp(when, message)
     Ticket.objects.filter(pk=ticket.pk).update(
         updated_at=epoch_to_dt(plan.updated),
@@ -305,7 +302,7 @@ def replay_ticket(ws: Workspace, plan: TicketPlan, clock: _Clock) -> Ticket:
 
 def seed_tickets_normal(ws: Workspace, planner: TicketPlanner, count: int, progress=None) -> int:
     arrivals = planner.arrival_times(count)
-    clock = _Clock(datetime.fromtimestamp(planner.now, tz=dt_timezone.utc))
+    clock = _Clock()
     done = 0
     with listeners_off():
         for start in range(0, len(arrivals), 500):

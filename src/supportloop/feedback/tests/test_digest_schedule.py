@@ -100,6 +100,7 @@ def test_mail_polling_is_enqueued_each_interval_only_when_there_is_a_mailbox(set
     from supportloop.mail.services import mailbox_create
 
     settings.SUPPORTLOOP_MAIL_POLL_SECONDS = 60
+    settings.SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = True  # the mailbox is on 127.0.0.1
     polled = []
     poll = replace(jobs["mail.poll"], enqueue=polled.append)  # record instead of running a poll
     monkeypatch.setattr("supportloop.core.schedule.jobs", {"mail.poll": poll})
@@ -141,6 +142,7 @@ def test_no_poll_is_enqueued_while_one_waits_for_the_worker(settings):
     from supportloop.mail.tasks import mail_poll_task, poll_due
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = True  # the mailbox is on 127.0.0.1
     mailbox_create(address="support@example.test", name="S", imap_host="127.0.0.1", imap_port=1143,
                    imap_security=ImapSecurity.NONE, imap_username="u", password="p")
     now = timezone.now()

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.netguard import HostRefused, host_check, host_normalize
 from supportloop.core.services import event_record, field_changes
 from supportloop.customers.services import normalize_email
 from supportloop.mail.choices import ClosedTicketRule, ImapSecurity
@@ -40,9 +41,30 @@ def _check(values: dict[str, Any]) -> None:
                                    errors={"autoresponder_templates": "invalid shape"})
 
 
+CONNECTION_FIELDS = {"imap_host", "imap_security"}
+
+
+def mailbox_host_check(*, host: str, security: str) -> None:
+    """Refuse an IMAP host inside the server's network (core.netguard; private and loopback only with
+    SUPPORTLOOP_ALLOW_PRIVATE_HOSTS) and security `none` anywhere but on loopback. Raises ValidationFailed naming
+    the field. The poller checks again when it connects (mail/imap.py): DNS may answer differently by then."""
+    if not host:
+        return
+    try:
+        host_check(host, loopback_only=security == ImapSecurity.NONE)
+    except HostRefused as exc:
+        if exc.category == "not-loopback":
+            message = f"Security 'none' sends the password unencrypted; it is allowed only on loopback. {exc.message}"
+            raise ValidationFailed(message, errors={"imap_security": message}) from exc
+        raise ValidationFailed(f"IMAP host: {exc.message}", errors={"imap_host": exc.message}) from exc
+
+
 @transaction.atomic
 def mailbox_create(*, address: str, name: str = "", password: str = "", actor=None, **values: Any) -> Mailbox:
     _check(values)
+    if "imap_host" in values:
+        values["imap_host"] = host_normalize(values["imap_host"])
+    mailbox_host_check(host=values.get("imap_host", ""), security=values.get("imap_security", ImapSecurity.SSL))
     address = normalize_email(address, field="address")
     if Mailbox.objects.filter(address=address).exists():
         raise Conflict(f"A mailbox for {address} exists.", errors={"address": "taken"})
@@ -58,6 +80,11 @@ def mailbox_create(*, address: str, name: str = "", password: str = "", actor=No
 @transaction.atomic
 def mailbox_update(*, mailbox: Mailbox, actor=None, password: str | None = None, **values: Any) -> Mailbox:
     _check(values)
+    if "imap_host" in values:
+        values["imap_host"] = host_normalize(values["imap_host"])
+    if any(values.get(f, getattr(mailbox, f)) != getattr(mailbox, f) for f in CONNECTION_FIELDS & set(values)):
+        mailbox_host_check(host=values.get("imap_host", mailbox.imap_host),
+                           security=values.get("imap_security", mailbox.imap_security))
     changes = field_changes(mailbox, values)
     if password is not None:
         mailbox.imap_password_encrypted = secret_encrypt(password)

@@ -75,8 +75,9 @@ def mailbox(db):
 
 
 @pytest.fixture
-def imap_mailbox(db, dovecot):
+def imap_mailbox(db, dovecot, settings):
     """A mailbox row pointing at a fresh IMAP account of the test Dovecot (any user name logs in)."""
+    settings.SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = True  # Dovecot listens on 127.0.0.1
     user = f"u{uuid.uuid4().hex[:12]}"
     box = mailbox_create(address="support@example.test", name="Example Support", imap_host=dovecot.host,
                          imap_port=dovecot.port, imap_security=ImapSecurity.NONE, imap_username=user,

@@ -1,10 +1,10 @@
 import os
-import subprocess
 import sys
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 
 class Command(BaseCommand):
@@ -19,5 +19,11 @@ class Command(BaseCommand):
             call_command("runserver", options["bind"], use_reloader=False)
             return
         call_command("collectstatic", interactive=False, verbosity=0)
-        subprocess.run([sys.executable, "-m", "gunicorn", "supportloop.wsgi:application", "--bind", options["bind"],
-                        "--workers", str(options["workers"])], check=True)
+        connections.close_all()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # gunicorn replaces this process (same pid): a supervisor's SIGTERM (systemd, `docker stop`) reaches the
+        # gunicorn master, which stops its workers. A child process would outlive its killed parent and serve on.
+        argv = [sys.executable, "-m", "gunicorn", "supportloop.wsgi:application", "--bind", options["bind"],
+                "--workers", str(options["workers"])]
+        os.execv(sys.executable, argv)
