@@ -37,10 +37,13 @@ def root_ticket(mailbox, settings):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
-def test_corpus_message(path, root_ticket, mailbox):
+def test_corpus_message(path, root_ticket, mailbox, mailoutbox, django_capture_on_commit_callbacks):
     expected = path.name.split("__")[0]
     before = counts()
-    result = inbound_ingest(raw=path.read_bytes(), mailbox=mailbox, source=InboundSource.IMAP)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = inbound_ingest(raw=path.read_bytes(), mailbox=mailbox, source=InboundSource.IMAP)
+    if "__machine_" in path.name:  # mail written by a machine never gets automatic mail (issue 10)
+        assert mailoutbox == [] and InboundMail.objects.get(message_key=result.message_key).automatic
     tickets, messages, quarantined, ledger = (a - b for a, b in zip(counts(), before))
     assert ledger == 1, "every message leaves exactly one ledger row"
     if expected == "ticket":
