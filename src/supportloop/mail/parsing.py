@@ -473,10 +473,9 @@ def _automatic(headers: Headers, ctype: str, from_email: str, report: bool,
     return "", False, False, False
 
 
-def _machine(headers: Headers, msg: Message, from_email: str, subject: str, automatic: tuple) -> tuple:
+def _machine(headers: Headers, msg: Message, ctype: str, from_email: str, subject: str, automatic: tuple) -> tuple:
     """_automatic's answer combined with machines.py's: (reason, bounce, auto_reply, bulk, notice, no_reopen,
     suppress). A report that is not about delivery (ARF, read receipt) is never taken for a bounce."""
-    ctype = msg.get_content_type()
     report = report_kind(ctype, str(msg.get_param("report-type") or "").lower() if ctype == "multipart/report"
                          else "")
     reason, bounce, auto_reply, bulk = automatic
@@ -496,17 +495,21 @@ _STABLE_HEADERS = ("from", "sender", "reply-to", "to", "cc", "subject", "date", 
 
 
 def _content_digest(raw: bytes, headers: Headers) -> str:
-    """sha256 of what the sender wrote: the originator's headers (unfolded) and the body (line endings made
-    LF). Trace headers (Received, Return-Path, Delivered-To, Authentication-Results, X-Spam-..., ARC-...)
-    are left out, so one message delivered twice over different routes, or re-read after a server move,
+    """sha256 of what the sender wrote: the originator's headers (unfolded) and the body (CRs dropped, so a
+    CRLF copy and an LF copy agree). Trace headers (Received, Return-Path, Delivered-To,
+    Authentication-Results, X-Spam-..., ARC-...) are left out, so one message delivered twice over different routes, or re-read after a server move,
     has one digest, while two different messages sharing a Message-ID have two."""
     digest = hashlib.sha256()
     for name in _STABLE_HEADERS:
         for value in headers.get(name, ()):
             digest.update(name.encode() + b":" + " ".join(value.split()).encode("utf-8", "surrogateescape") + b"\n")
-    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n"), raw.find(b"\r\r")) if i >= 0]
-    body = raw[min(ends):] if ends else b""
-    digest.update(b"\x00" + body.replace(b"\r\n", b"\n").replace(b"\r", b"\n").strip())
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
+    if end < 0:
+        end = raw.find(b"\r\r")
+    # Without any CR: mail re-serialised by a webhook has LF line ends where IMAP has CRLF (translate is one C pass).
+    digest.update(b"\x00" + (raw[end:].translate(None, b"\r").strip() if end >= 0 else b""))
     return digest.hexdigest()
 
 
@@ -553,9 +556,9 @@ def parse_message(raw: bytes) -> ParsedMail:
         date = parsedate_to_datetime(date_raw[0]) if date_raw else None
     except Exception:  # noqa: BLE001
         date = None
+    ctype = msg.get_content_type()
     automatic, bounce, auto_reply, bulk, notice, no_reopen, machine_suppress = _machine(
-        headers, msg, from_email, subject,
-        _automatic(headers, msg.get_content_type(), from_email, walker.report, subject))
+        headers, msg, ctype, from_email, subject, _automatic(headers, ctype, from_email, walker.report, subject))
     automatic = clean_str(automatic, limit=40)
     suppress = machine_suppress or bool(_raw_header(headers, "X-Auto-Response-Suppress"))
     auth = auth_verdict(_raw_header(headers, "Authentication-Results"), from_domain=from_email.rpartition("@")[2],

@@ -110,7 +110,8 @@ def follower_proposal_accept(*, proposal: FollowerProposal, actor) -> FollowerPr
     ticket = Ticket.objects.get(pk=proposal.ticket_id)
     if proposal.email not in ticket.followers:
         followers_save(ticket, [*ticket.followers, proposal.email])
-    event_record(actor=actor, verb="ticket.follower_accepted", target=ticket, changes={"follower": [None, proposal.email]})
+    event_record(actor=actor, verb="ticket.follower_accepted", target=ticket,
+                 changes={"follower": [None, proposal.email]})
     return proposal
 
 

@@ -10,10 +10,10 @@ once and hands everything else to `inbound_ingest`, so the rules live in one pla
 - The rest are collected into a run. A message that answers or repeats one already in the run closes it
   first, so a run never depends on itself and its messages can be looked up and written together.
 - A run's lookups (duplicates, rate limit, threads, tickets, contacts) are one statement each. Copies of
-  messages received before get their skip rows in the run's writes. At the first message the lookups rule
-  out of the common case (rate limited, closed ticket, a reply naming new people, a reused Message-ID, a
-  draft that fails validation) the run is cut: what came before is written, that message goes to `inbound_ingest`, and what
-  follows forms a new run. So every message is stored in arrival order (ticket numbers, thread order).
+  messages received before get their skip rows in the run's writes. At the first message the lookups
+  rule out of the common case (rate limited, closed ticket, a reply naming new people, a reused
+  Message-ID, a draft that fails validation) the run is cut: what came before is written, that message
+  goes to `inbound_ingest`, and what follows forms a new run. So every message is stored in arrival order (ticket numbers, thread order).
 - The run's writes happen in one savepoint. If any of them fails (a concurrent poller took the same
   Message-ID, say), the savepoint rolls back and every message of the run goes through `inbound_ingest`,
   which quarantines what it cannot store: a failure costs speed, never a message.

@@ -274,8 +274,8 @@ def cases() -> dict[str, bytes]:
         part(["Content-Type: text/rfc822-headers"], b"From: support@example.test\r\nSubject: Re: your ticket"),
     ], From="fbl@isp.example.org", Subject="Abuse report")
     c["quarantined-machine__arf_feedback_report"] = c["quarantined-machine__arf_feedback_report"].replace(
-        b'Content-Type: multipart/report; boundary="b1"', b'Content-Type: multipart/report; report-type=feedback-report;'
-                                                         b' boundary="b1"')
+        b'Content-Type: multipart/report; boundary="b1"',
+        b'Content-Type: multipart/report; report-type=feedback-report; boundary="b1"')
     for name, subject in [("en", "Automatic reply: Help needed"), ("out_of_office", "Out of Office: Help needed"),
                           ("de", "Abwesenheitsnotiz: Help needed"), ("zh", "自动回复: Help needed"),
                           ("ru", "Автоответ: Help needed"), ("fr", "Réponse automatique : Help needed"),
@@ -288,8 +288,8 @@ def cases() -> dict[str, bytes]:
         "m_exch", "Away", X_Auto_Response_Suppress="All", X_MS_Exchange_Inbox_Rules_Loop="anna@acme.test")
     c["quarantined-auto_reply__machine_read_receipt"] = multipart("m_mdn", "report", [
         part(["Content-Type: text/plain"], b"Your message was read."),
-        part(["Content-Type: message/disposition-notification"], b"Final-Recipient: rfc822; anna@acme.test\r\n"
-                                                                 b"Disposition: manual-action/MDN-sent-manually; displayed"),
+        part(["Content-Type: message/disposition-notification"],
+             b"Final-Recipient: rfc822; anna@acme.test\r\nDisposition: manual-action/MDN-sent-manually; displayed"),
     ], Subject="Read: Help needed").replace(b'multipart/report; boundary="b1"',
                                             b'multipart/report; report-type=disposition-notification; boundary="b1"')
     c["threaded__machine_ooo_subject_on_ticket"] = simple("m_ooo_thread", "I am away.",
