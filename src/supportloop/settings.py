@@ -236,6 +236,14 @@ SUPPORTLOOP_HEALTH_QUARANTINE_MAX_24H = env_int("SUPPORTLOOP_HEALTH_QUARANTINE_M
 SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES = env_int("SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES", 40 * 1_048_576)
 SUPPORTLOOP_MAIL_MAX_ATTACHMENTS_BYTES = env_int("SUPPORTLOOP_MAIL_MAX_ATTACHMENTS_BYTES", 25 * 1_048_576)
 SUPPORTLOOP_MAIL_MAX_PARTS = env_int("SUPPORTLOOP_MAIL_MAX_PARTS", 200)
+# Mail safety (docs/mail.md, "Mail safety"). The authserv-id(s) our receiving MTA or inbound provider writes in
+# the Authentication-Results header it adds (e.g. "mx.example.com" or "amazonses.com"); empty: no verdict.
+SUPPORTLOOP_AUTHSERV_ID = env_list("SUPPORTLOOP_AUTHSERV_ID")
+# Automatic mail to one address: acknowledgements per hour, and any automatic mail per 10 minutes (per ticket,
+# and in all), as Zammad's ladder; the per-mailbox hourly ceiling of acknowledgements is a mailbox field.
+SUPPORTLOOP_ACKS_PER_RECIPIENT_HOUR = env_int("SUPPORTLOOP_ACKS_PER_RECIPIENT_HOUR", 1)
+SUPPORTLOOP_AUTO_MAIL_PER_TICKET_10MIN = env_int("SUPPORTLOOP_AUTO_MAIL_PER_TICKET_10MIN", 10)
+SUPPORTLOOP_AUTO_MAIL_PER_RECIPIENT_10MIN = env_int("SUPPORTLOOP_AUTO_MAIL_PER_RECIPIENT_10MIN", 30)
 ANYMAIL = {key: value for key, value in {
     "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET"),  # "user:password" for providers' inbound webhooks
     "MAILGUN_WEBHOOK_SIGNING_KEY": env("MAILGUN_WEBHOOK_SIGNING_KEY"),

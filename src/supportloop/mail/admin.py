@@ -3,12 +3,18 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponse
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from supportloop.core.errors import DomainError
-from supportloop.mail.models import AutoResponse, InboundMail, Mailbox, OutboundDelivery, Quarantine, TicketMailbox
+from supportloop.customers.models import Contact
+from supportloop.mail.models import (
+    AutomaticMail, AutoResponse, FollowerProposal, InboundMail, Mailbox, OutboundDelivery, Quarantine, TicketMailbox,
+)
 from supportloop.mail.services import mailbox_rotate_inbound_token, quarantine_release
 from supportloop.mail.services.mailboxes import EDITABLE, mailbox_create, mailbox_host_check, mailbox_update
 
@@ -36,18 +42,19 @@ class MailboxForm(forms.ModelForm):
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
-    list_display = ("name", "address", "is_active", "imap_host", "imap_folder", "last_polled_at", "poll_status")
+    list_display = ("name", "address", "is_active", "imap_host", "imap_folder", "last_polled_at", "poll_status",
+                    "acknowledgements")
     list_filter = ("is_active",)
     search_fields = ("name", "address")
     readonly_fields = ("imap_uidvalidity", "imap_last_uid", "last_polled_at", "last_poll_ok_at", "last_poll_error",
-                       "has_password", "raw_endpoint")
+                       "has_password", "raw_endpoint", "acknowledgements")
     actions = ["rotate_token"]
     fieldsets = (
         (None, {"fields": ("name", "address", "is_active")}),
         ("IMAP", {"fields": ("imap_host", "imap_port", "imap_security", "imap_folder", "imap_processed_folder",
                              "imap_username", "password", "has_password", "imap_password_env")}),
-        ("Auto-responder", {"fields": ("autoresponder_enabled", "expected_response_time", "help_center_url",
-                                       "autoresponder_templates")}),
+        ("Auto-responder", {"fields": ("autoresponder_enabled", "acknowledgements", "autoresponder_max_per_hour",
+                                       "expected_response_time", "help_center_url", "autoresponder_templates")}),
         ("Rules", {"fields": ("closed_ticket_rule", "rate_limit_messages", "rate_limit_window_minutes")}),
         ("Status", {"fields": ("raw_endpoint", "imap_uidvalidity", "imap_last_uid", "last_polled_at",
                                "last_poll_ok_at", "last_poll_error")}),
@@ -60,6 +67,15 @@ class MailboxAdmin(admin.ModelAdmin):
     @admin.display(description="poll")
     def poll_status(self, obj):
         return "error" if obj.last_poll_error else ("ok" if obj.last_polled_at else "never")
+
+    @admin.display(description="acknowledgements")
+    def acknowledgements(self, obj):
+        if not obj.autoresponder_enabled:
+            return "off"
+        if obj.autoresponder_paused_at:
+            return format_html('<strong style="color:#b00">paused since {} (more than {} an hour)</strong>',
+                               obj.autoresponder_paused_at.strftime("%Y-%m-%d %H:%M"), obj.autoresponder_max_per_hour)
+        return "on"
 
     @admin.display(boolean=True, description="password stored")
     def has_password(self, obj):
@@ -96,7 +112,7 @@ class QuarantineAdmin(admin.ModelAdmin):
     list_filter = ("reason", "mailbox", ("released_at", admin.EmptyFieldListFilter))
     search_fields = ("sender", "subject", "message_key", "detail")
     readonly_fields = ("mailbox", "reason", "detail", "source", "message_key", "sender", "subject", "raw_size",
-                       "created_at", "released_at", "released_ticket", "raw_preview", "download")
+                       "created_at", "released_at", "released_ticket", "release_to_contact", "raw_preview", "download")
     exclude = ("raw",)
     actions = ["release"]
 
@@ -119,9 +135,39 @@ class QuarantineAdmin(admin.ModelAdmin):
     def download(self, obj):
         return format_html('<a href="{}">message.eml</a>', reverse("admin:mail_quarantine_raw", args=[obj.pk]))
 
+    @admin.display(description="release")
+    def release_to_contact(self, obj):
+        if obj.released_at:
+            return "released"
+        return format_html('<a class="button" href="{}">Release to a contact…</a>',
+                           reverse("admin:mail_quarantine_release", args=[obj.pk]))
+
     def get_urls(self):
         return [path("<int:pk>/raw/", self.admin_site.admin_view(self.raw_view), name="mail_quarantine_raw"),
+                path("<int:pk>/release/", self.admin_site.admin_view(self.release_view),
+                     name="mail_quarantine_release"),
                 *super().get_urls()]
+
+    def release_view(self, request, pk):
+        """Release one message as a chosen contact's (the way to release mail without a usable sender)."""
+        from supportloop.accounts.permissions import can
+
+        item = get_object_or_404(Quarantine.objects.defer("raw"), pk=pk)
+        if not can(request.user, "mailbox.manage"):
+            return HttpResponse(status=403)
+        form = ReleaseForm(request.POST or None, admin_site=self.admin_site)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = quarantine_release(quarantine=Quarantine.objects.get(pk=pk), actor=request.user,
+                                            contact=form.cleaned_data["contact"])
+            except DomainError as exc:
+                form.add_error(None, exc.detail)
+            else:
+                self.message_user(request, f"{item.pk}: {result.outcome}, ticket id {result.ticket_id}")
+                return HttpResponseRedirect(reverse("admin:mail_quarantine_change", args=[pk]))
+        context = {**self.admin_site.each_context(request), "title": f"Release quarantined mail {item.pk}",
+                   "item": item, "form": form, "opts": self.model._meta, "media": self.media + form.media}
+        return TemplateResponse(request, "admin/mail/quarantine_release.html", context)
 
     def raw_view(self, request, pk):
         obj = Quarantine.objects.get(pk=pk)
@@ -142,11 +188,26 @@ class QuarantineAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{item.pk}: {result.outcome}, ticket id {result.ticket_id}")
 
 
+class ReleaseForm(forms.Form):
+    contact = forms.ModelChoiceField(queryset=Contact.objects.all(), label="contact",
+                                     help_text="The message becomes this contact's (a new ticket, or a reply on the "
+                                               "ticket it answers).")
+
+    def __init__(self, *args, admin_site=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from supportloop.tickets.models import Ticket
+
+        # The admin's look-up widget (an id box with a search pop-up) needs a relation to contacts: the requester's.
+        self.fields["contact"].widget = ForeignKeyRawIdWidget(Ticket._meta.get_field("requester").remote_field,
+                                                              admin_site)
+
+
 @admin.register(InboundMail)
 class InboundMailAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "outcome", "sender", "subject", "mailbox", "source", "automatic", "ticket")
-    list_filter = ("outcome", "source", "mailbox")
-    search_fields = ("message_key", "sender", "subject")
+    list_display = ("received_at", "outcome", "sender", "subject", "mailbox", "source", "automatic", "auth_verdict",
+                    "note", "ticket")
+    list_filter = ("outcome", "source", "auth_verdict", "mailbox")
+    search_fields = ("message_key", "sender", "subject", "note")
     list_select_related = ("mailbox", "ticket")
     raw_id_fields = ("ticket", "message", "quarantine")
 
@@ -169,9 +230,38 @@ class OutboundDeliveryAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(AutomaticMail)
+class AutomaticMailAdmin(admin.ModelAdmin):
+    """What the guard (services/guard.py) let through or held back, with the reason."""
+    list_display = ("created_at", "kind", "recipient", "ticket", "mailbox", "blocked_reason")
+    list_filter = ("kind", ("blocked_reason", admin.EmptyFieldListFilter), "mailbox")
+    search_fields = ("recipient", "blocked_reason")
+    raw_id_fields = ("ticket",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FollowerProposal)
+class FollowerProposalAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "email", "status", "created_at", "decided_by", "decided_at")
+    list_filter = ("status",)
+    search_fields = ("email",)
+    raw_id_fields = ("ticket", "message")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AutoResponse)
 class AutoResponseAdmin(admin.ModelAdmin):
-    list_display = ("ticket", "recipient", "language", "sent_at", "attempts", "error")
+    list_display = ("ticket", "recipient", "language", "sent_at", "attempts", "error", "skipped_reason")
     raw_id_fields = ("ticket",)
 
     def has_add_permission(self, request):

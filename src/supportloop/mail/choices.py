@@ -24,6 +24,7 @@ class InboundOutcome(models.TextChoices):
     TICKET = "ticket", _("New ticket")
     THREADED = "threaded", _("Added to a ticket")
     QUARANTINED = "quarantined", _("Quarantined")
+    DUPLICATE = "duplicate", _("Skipped: received before")
 
 
 class QuarantineReason(models.TextChoices):
@@ -32,6 +33,25 @@ class QuarantineReason(models.TextChoices):
     OWN_ADDRESS = "own_address", _("Sent from one of our own mailboxes (loop)")
     BOUNCE = "bounce", _("Bounce or delivery report")
     AUTO_REPLY = "auto_reply", _("Automatic reply that matches no ticket")
+    MACHINE = "machine", _("Report or notice sent by a machine")
     RATE_LIMITED = "rate_limited", _("Sender exceeded the rate limit")
     REJECTED = "rejected", _("Refused by the ticket rules")
     ERROR = "error", _("Unexpected error while ingesting")
+
+
+class AuthVerdict(models.TextChoices):
+    UNKNOWN = "", _("Unknown (no Authentication-Results of ours)")
+    PASS = "pass", _("Sender's domain authenticated")
+    FAIL = "fail", _("Sender failed SPF/DKIM/DMARC")
+    NONE = "none", _("Checked, nothing decided")
+
+
+class AutomaticMailKind(models.TextChoices):
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement of a new ticket")
+    NOTICE = "notice", _("Notice (closing the loop, triggers)")
+
+
+class ProposalStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    ACCEPTED = "accepted", _("Accepted")
+    DISMISSED = "dismissed", _("Dismissed")

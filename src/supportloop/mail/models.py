@@ -4,12 +4,14 @@ Tickets and messages themselves live in the tickets app; this app only keeps wha
 """
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from supportloop.mail.choices import (
-    ClosedTicketRule, ImapSecurity, InboundOutcome, InboundSource, QuarantineReason,
+    AuthVerdict, AutomaticMailKind, ClosedTicketRule, ImapSecurity, InboundOutcome, InboundSource, ProposalStatus,
+    QuarantineReason,
 )
 
 
@@ -49,6 +51,11 @@ class Mailbox(models.Model):
     expected_response_time = models.CharField(_("expected response time"), max_length=200, blank=True,
                                               default="one business day")
     help_center_url = models.URLField(_("help center link"), blank=True)
+    autoresponder_max_per_hour = models.PositiveIntegerField(
+        _("acknowledgements per hour at most"), default=200,
+        help_text=_("Beyond this many in an hour, acknowledgements pause and admins are told. 0: no ceiling."))
+    autoresponder_paused_at = models.DateTimeField(_("acknowledgements paused since"), null=True, blank=True,
+                                                   editable=False)
     closed_ticket_rule = models.CharField(_("reply to a closed ticket"), max_length=10,
                                           choices=ClosedTicketRule.choices, default=ClosedTicketRule.NEW_TICKET)
     rate_limit_messages = models.PositiveIntegerField(
@@ -88,10 +95,14 @@ class TicketMailbox(models.Model):
 
 
 class InboundMail(models.Model):
-    """One received email and what became of it. The unique key makes re-polls and retries idempotent."""
+    """One received email and what became of it, or one skipped copy of a message received before.
 
-    # The Message-ID without angle brackets, or "sha256:<hex>" of the raw bytes when it has none.
-    message_key = models.CharField(_("message key"), max_length=500, unique=True)
+    The key is unique among the rows that stored something (a partial unique index), which makes re-polls
+    and retries idempotent; every skip adds a row of its own with outcome `duplicate` and the reason."""
+
+    # The Message-ID without angle brackets; "sha256:<content digest>" when it has none; "<Message-ID>
+    # sha256:<digest prefix>" for a second, different message that reused a Message-ID.
+    message_key = models.CharField(_("message key"), max_length=500)
     mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound")
     source = models.CharField(_("source"), max_length=10, choices=InboundSource.choices)
     imap_uid = models.BigIntegerField(_("IMAP UID"), null=True, blank=True)
@@ -100,6 +111,13 @@ class InboundMail(models.Model):
     outcome = models.CharField(_("outcome"), max_length=12, choices=InboundOutcome.choices)
     automatic = models.CharField(_("automatic mail"), max_length=40, blank=True,
                                  help_text=_("Why this looked like an auto-reply, bounce or list mail."))
+    content_digest = models.CharField(_("content digest"), max_length=64, blank=True,
+                                      help_text=_("sha256 of the sender's headers and body (not the trace headers)."))
+    auth_verdict = models.CharField(_("sender authentication"), max_length=4, choices=AuthVerdict.choices,
+                                    blank=True)
+    auth_summary = models.CharField(_("Authentication-Results"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True,
+                            help_text=_("Why a copy was skipped, or that a reused Message-ID was stored separately."))
     ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     message = models.ForeignKey("tickets.Message", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+")
@@ -112,6 +130,8 @@ class InboundMail(models.Model):
         verbose_name = _("inbound mail")
         verbose_name_plural = _("inbound mail")
         indexes = [models.Index("sender", "received_at", name="mail_inbound_sender_idx")]
+        constraints = [models.UniqueConstraint(
+            "message_key", condition=~models.Q(outcome=InboundOutcome.DUPLICATE), name="mail_inbound_unique_key")]
 
     def __str__(self) -> str:
         return f"{self.message_key} → {self.outcome}"
@@ -175,6 +195,7 @@ class AutoResponse(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     attempted_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    skipped_reason = models.CharField(_("not sent because"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-ticket"]
@@ -182,3 +203,49 @@ class AutoResponse(models.Model):
 
     def __str__(self) -> str:
         return f"ack for #{self.ticket_id}"
+
+
+class AutomaticMail(models.Model):
+    """One automatic mail (acknowledgement, notice) the guard let through or held back; it counts the limits."""
+
+    recipient = models.CharField(_("recipient"), max_length=320)
+    kind = models.CharField(_("kind"), max_length=20, choices=AutomaticMailKind.choices)
+    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    blocked_reason = models.CharField(_("held back because"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("automatic mail")
+        verbose_name_plural = _("automatic mail")
+        indexes = [models.Index("recipient", "created_at", name="mail_automatic_recipient_idx"),
+                   models.Index("mailbox", "kind", "created_at", name="mail_automatic_mailbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient}" + (f" (held back: {self.blocked_reason})" if self.blocked_reason
+                                                     else "")
+
+
+class FollowerProposal(models.Model):
+    """An address a customer's mail put in To/Cc that may become a follower once an agent accepts it: mail
+    whose sender did not authenticate cannot add people to a conversation by itself."""
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="follower_proposals")
+    email = models.EmailField(_("address"), max_length=254)
+    status = models.CharField(_("status"), max_length=10, choices=ProposalStatus.choices,
+                              default=ProposalStatus.PROPOSED)
+    message = models.ForeignKey("tickets.Message", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", help_text=_("The mail that named the address."))
+    created_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["ticket", "created_at", "id"]
+        verbose_name = _("follower proposal")
+        constraints = [models.UniqueConstraint("ticket", "email", name="mail_followerproposal_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.email} on #{self.ticket_id}: {self.status}"

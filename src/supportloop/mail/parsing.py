@@ -22,6 +22,8 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from django.conf import settings
 
+from supportloop.mail.authresults import auth_verdict
+from supportloop.mail.machines import machine_kind, report_kind
 from supportloop.tickets.sanitize import html_to_text
 from supportloop.tickets.services.tickets import IncomingFile
 
@@ -93,7 +95,7 @@ class UnparseableMail(Exception):
 @dataclass
 class ParsedMail:
     message_id: str                      # without angle brackets; "" when the message has none
-    message_key: str                     # message_id, or "sha256:<hex>" of the raw bytes
+    message_key: str                     # message_id, or "sha256:<content_digest>"
     from_email: str
     from_name: str
     reply_to: list[str]
@@ -116,6 +118,11 @@ class ParsedMail:
     language: str = ""
     loop_header: str = ""                # X-Loop value, compared with our addresses by the caller
     defects: list[str] = field(default_factory=list)
+    is_machine_notice: bool = False      # a feedback report or a mail provider's notice: quarantined
+    no_reopen: bool = False              # from a machine: may add a message, never reopens a ticket
+    content_digest: str = ""             # sha256 of the parts a redelivery keeps (see _content_digest)
+    auth_verdict: str = ""               # our receiving server's verdict on the sender (mail/authresults.py)
+    auth_summary: str = ""
 
     @property
     def thread_ids(self) -> list[str]:
@@ -438,7 +445,8 @@ class _Walker:
 
 def _automatic(headers: Headers, ctype: str, from_email: str, report: bool,
                subject: str) -> tuple[str, bool, bool, bool]:
-    """(reason, is_bounce, is_auto_reply, is_bulk) from the headers that mark machine-sent mail."""
+    """(reason, is_bounce, is_auto_reply, is_bulk) from the headers that mark machine-sent mail.
+    Feedback reports and read receipts, and the kinds in machines.py, are judged by _machine."""
     local = from_email.split("@")[0]
     return_path = " ".join(_raw_header(headers, "Return-Path")).strip()
     if report or ctype == "multipart/report" or local in BOUNCE_LOCALPARTS or return_path == "<>" and (
@@ -463,6 +471,46 @@ def _automatic(headers: Headers, ctype: str, from_email: str, report: bool,
     if "oof" in " ".join(oof).lower():
         return "exchange-oof", False, True, False
     return "", False, False, False
+
+
+def _machine(headers: Headers, msg: Message, ctype: str, from_email: str, subject: str, automatic: tuple) -> tuple:
+    """_automatic's answer combined with machines.py's: (reason, bounce, auto_reply, bulk, notice, no_reopen,
+    suppress). A report that is not about delivery (ARF, read receipt) is never taken for a bounce."""
+    report = report_kind(ctype, str(msg.get_param("report-type") or "").lower() if ctype == "multipart/report"
+                         else "")
+    reason, bounce, auto_reply, bulk = automatic
+    if report.kind:
+        reason, bounce, auto_reply = report.kind, False, report.auto_reply
+        return reason, False, auto_reply, bulk, report.quarantine, True, True
+    if bounce:
+        return reason, True, False, False, False, True, True
+    machine = machine_kind(headers=headers, from_email=from_email, subject=subject)
+    auto_reply = auto_reply or machine.auto_reply
+    return (reason or machine.kind, False, auto_reply, bulk, machine.quarantine,
+            auto_reply or machine.no_reopen or machine.quarantine, machine.suppress)
+
+
+_STABLE_HEADERS = ("from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id", "in-reply-to",
+                   "references", "content-type")
+
+
+def _content_digest(raw: bytes, headers: Headers) -> str:
+    """sha256 of what the sender wrote: the originator's headers (unfolded) and the body (CRs dropped, so a
+    CRLF copy and an LF copy agree). Trace headers (Received, Return-Path, Delivered-To,
+    Authentication-Results, X-Spam-..., ARC-...) are left out, so one message delivered twice over different routes, or re-read after a server move,
+    has one digest, while two different messages sharing a Message-ID have two."""
+    digest = hashlib.sha256()
+    for name in _STABLE_HEADERS:
+        for value in headers.get(name, ()):
+            digest.update(name.encode() + b":" + " ".join(value.split()).encode("utf-8", "surrogateescape") + b"\n")
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
+    if end < 0:
+        end = raw.find(b"\r\r")
+    # Without any CR: mail re-serialised by a webhook has LF line ends where IMAP has CRLF (translate is one C pass).
+    digest.update(b"\x00" + (raw[end:].translate(None, b"\r").strip() if end >= 0 else b""))
+    return digest.hexdigest()
 
 
 def parse_message(raw: bytes) -> ParsedMail:
@@ -501,16 +549,20 @@ def parse_message(raw: bytes) -> ParsedMail:
     if not text.strip() and html.strip():
         text = html_to_text(html)
     message_id = (message_ids(_raw_header(headers, "Message-ID")) or [""])[0]
-    key = message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+    content_digest = _content_digest(raw, headers)
+    key = message_id or "sha256:" + content_digest
     try:
         date_raw = _raw_header(headers, "Date")
         date = parsedate_to_datetime(date_raw[0]) if date_raw else None
     except Exception:  # noqa: BLE001
         date = None
-    automatic, bounce, auto_reply, bulk = _automatic(headers, msg.get_content_type(), from_email, walker.report,
-                                                     subject)
+    ctype = msg.get_content_type()
+    automatic, bounce, auto_reply, bulk, notice, no_reopen, machine_suppress = _machine(
+        headers, msg, ctype, from_email, subject, _automatic(headers, ctype, from_email, walker.report, subject))
     automatic = clean_str(automatic, limit=40)
-    suppress = bool(_raw_header(headers, "X-Auto-Response-Suppress"))
+    suppress = machine_suppress or bool(_raw_header(headers, "X-Auto-Response-Suppress"))
+    auth = auth_verdict(_raw_header(headers, "Authentication-Results"), from_domain=from_email.rpartition("@")[2],
+                        trusted=settings.SUPPORTLOOP_AUTHSERV_ID)
     envelope = []
     for name in ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "X-Forwarded-To"):
         envelope += [e for _n, e in addresses(headers, name, charsets) if e not in envelope]
@@ -527,4 +579,6 @@ def parse_message(raw: bytes) -> ParsedMail:
         is_bounce=bounce, is_auto_reply=auto_reply, is_bulk=bulk, suppress_autoresponse=suppress,
         language=_guess_language(text, header_text(headers, "Content-Language")),
         loop_header=clean_str(" ".join(_raw_header(headers, "X-Loop")).lower(), limit=1000), defects=defects[:20],
+        is_machine_notice=notice, no_reopen=no_reopen, content_digest=content_digest, auth_verdict=auth.verdict,
+        auth_summary=clean_str(auth.summary, limit=200),
     )

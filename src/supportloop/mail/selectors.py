@@ -5,7 +5,9 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from supportloop.mail.models import InboundMail, Mailbox, Quarantine
+from supportloop.core.errors import NotFound
+from supportloop.mail.choices import ProposalStatus
+from supportloop.mail.models import FollowerProposal, InboundMail, Mailbox, Quarantine
 
 
 def quarantine_list(*, reason: str | None = None, released: bool | None = None) -> QuerySet[Quarantine]:
@@ -28,9 +30,35 @@ def mailbox_poll_states() -> list[dict]:
                 .values("id", "created_at", "last_polled_at", "last_poll_ok_at", "last_poll_error"))
 
 
+def inbound_list(*, outcome: str | None = None, sender: str | None = None,
+                 message_key: str | None = None) -> QuerySet[InboundMail]:
+    """The ingest ledger, newest first: stored, quarantined and skipped (`duplicate`, with the reason) mail."""
+    qs = InboundMail.objects.all()
+    if outcome:
+        qs = qs.filter(outcome=outcome)
+    if sender:
+        qs = qs.filter(sender=sender.strip().lower())
+    if message_key:
+        qs = qs.filter(message_key=message_key)
+    return qs.order_by("-received_at", "-id")
+
+
 def mailbox_list() -> QuerySet[Mailbox]:
     return Mailbox.objects.order_by("name", "id")
 
 
 def inbound_for_ticket(*, ticket_id: int) -> QuerySet[InboundMail]:
     return InboundMail.objects.filter(ticket_id=ticket_id).order_by("received_at", "id")
+
+
+def follower_proposals_open(*, ticket_id: int) -> list[FollowerProposal]:
+    """Addresses a customer's mail named that wait for an agent's decision, oldest first."""
+    return list(FollowerProposal.objects.filter(ticket_id=ticket_id, status=ProposalStatus.PROPOSED)
+                .order_by("created_at", "id"))
+
+
+def follower_proposal_get(*, ticket_id: int, proposal_id: int) -> FollowerProposal:
+    proposal = FollowerProposal.objects.filter(ticket_id=ticket_id, pk=proposal_id).select_related("ticket").first()
+    if proposal is None:
+        raise NotFound("No such follower proposal on this ticket.")
+    return proposal

@@ -85,4 +85,14 @@ def find_ticket(parsed: ParsedMail, *, mailbox_addresses: set[str]) -> ThreadMat
 
 
 def our_addresses() -> set[str]:
-    return {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+    """Addresses mail from us comes from: our mailboxes, DEFAULT_FROM_EMAIL and what other apps send from
+    (the close-the-loop sender, through tickets.hooks). Mail from them is our own coming back."""
+    from email.utils import parseaddr
+
+    from django.conf import settings
+
+    from supportloop.tickets.hooks import own_sender_addresses
+
+    ours = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+    ours.update(a.lower() for a in [parseaddr(settings.DEFAULT_FROM_EMAIL or "")[1], *own_sender_addresses()] if a)
+    return ours

@@ -1,5 +1,8 @@
 """/mail/: inbound endpoints. /mail/inbound/<esp>/ are django-anymail's provider views (basic auth with
-ANYMAIL["WEBHOOK_SECRET"]); /mail/inbound/raw/<mailbox id>/ takes raw MIME with a per-mailbox token."""
+ANYMAIL["WEBHOOK_SECRET"], and they do not exist while it is unset: anymail would accept anyone's posts);
+/mail/inbound/raw/<mailbox id>/ takes raw MIME with a per-mailbox token."""
+from django.conf import settings
+from django.http import Http404
 from django.urls import path
 from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView
 from anymail.webhooks.brevo import BrevoInboundWebhookView
@@ -29,7 +32,20 @@ INBOUND_VIEWS = {
     "sparkpost": SparkPostInboundWebhookView,
 }
 
+def _with_secret(view):
+    """A provider view that answers 404 unless a webhook secret is configured (checked on every request)."""
+    def guarded(request, *args, **kwargs):
+        if not (getattr(settings, "ANYMAIL", None) or {}).get("WEBHOOK_SECRET"):
+            raise Http404("Provider webhooks are off: ANYMAIL_WEBHOOK_SECRET is not set.")
+        return view(request, *args, **kwargs)
+
+    guarded.csrf_exempt = True
+    guarded.__name__ = getattr(view, "__name__", "inbound_webhook")
+    return guarded
+
+
 urlpatterns = [
     path("inbound/raw/<int:mailbox_id>/", views.raw_inbound, name="inbound_raw"),
-    *[path(f"inbound/{esp}/", view.as_view(), name=f"inbound_{esp}") for esp, view in INBOUND_VIEWS.items()],
+    *[path(f"inbound/{esp}/", _with_secret(view.as_view()), name=f"inbound_{esp}")
+      for esp, view in INBOUND_VIEWS.items()],
 ]

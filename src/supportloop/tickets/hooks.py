@@ -5,10 +5,13 @@ Listeners are called after the transaction commits, with ids only.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 public_reply_listeners: list[Callable[[int], None]] = []
 ticket_created_listeners: list[Callable[[int], None]] = []
+# Addresses other apps send customers mail from (the close-the-loop sender): the mail app treats mail from
+# them as our own coming back, never as a customer's.
+own_sender_providers: list[Callable[[], Iterable[str]]] = []
 
 
 def register_public_reply_listener(listener: Callable[[int], None]) -> None:
@@ -19,3 +22,12 @@ def register_public_reply_listener(listener: Callable[[int], None]) -> None:
 def register_ticket_created_listener(listener: Callable[[int], None]) -> None:
     if listener not in ticket_created_listeners:
         ticket_created_listeners.append(listener)
+
+
+def register_own_sender_provider(provider: Callable[[], Iterable[str]]) -> None:
+    if provider not in own_sender_providers:
+        own_sender_providers.append(provider)
+
+
+def own_sender_addresses() -> list[str]:
+    return [address for provider in own_sender_providers for address in provider() if address]

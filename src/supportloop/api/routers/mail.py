@@ -7,8 +7,8 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema
 
 from supportloop.accounts.permissions import require
-from supportloop.api.schemas import PROBLEMS, PathId
-from supportloop.core.errors import NotFound
+from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
+from supportloop.core.errors import NotFound, ValidationFailed
 from supportloop.mail import selectors, services
 
 router = Router(tags=["mail"])
@@ -41,6 +41,44 @@ class QuarantineQuery(Schema):
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
+class ReleaseIn(StrictIn):
+    contact_id: Id | None = Field(None, description="Release as this contact's message (for mail without a "
+                                                    "usable sender); default: the message's sender.")
+
+
+class InboundMailOut(Schema):
+    id: int
+    message_key: str
+    mailbox_id: int | None
+    source: str
+    imap_uid: int | None
+    sender: str
+    subject: str
+    outcome: str
+    automatic: str
+    note: str
+    content_digest: str
+    auth_verdict: str
+    auth_summary: str
+    ticket_id: int | None
+    message_id: int | None
+    quarantine_id: int | None
+    received_at: datetime
+
+
+class InboundMailPageOut(Schema):
+    items: list[InboundMailOut]
+    count: int
+
+
+class InboundMailQuery(Schema):
+    outcome: str | None = Field(None, max_length=12)
+    sender: str | None = Field(None, max_length=320)
+    message_key: str | None = Field(None, max_length=500)
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
 class ReleaseOut(Schema):
     outcome: str
     ticket_id: int | None
@@ -68,14 +106,29 @@ def quarantine_list(request, query: Query[QuarantineQuery]):
 
 
 @router.post("/quarantine/{int:quarantine_id}/release", response={200: ReleaseOut, **PROBLEMS},
-             summary="Ingest a quarantined message as a ticket anyway")
-def quarantine_release(request, quarantine_id: PathId):
+             summary="Ingest a quarantined message as a ticket anyway, optionally as a chosen contact's")
+def quarantine_release(request, quarantine_id: PathId, payload: ReleaseIn | None = None):
     require(request.auth, "mailbox.manage")
     item = selectors.quarantine_list().filter(pk=quarantine_id).first()
     if item is None:
         raise NotFound("No such quarantined message.")
-    result = services.quarantine_release(quarantine=item, actor=request.auth)
+    contact = None
+    if payload is not None and payload.contact_id is not None:
+        from supportloop.customers.models import Contact
+
+        contact = Contact.objects.filter(pk=payload.contact_id).first()
+        if contact is None:
+            raise ValidationFailed("No contact has this id.", errors={"contact_id": "not found"})
+    result = services.quarantine_release(quarantine=item, actor=request.auth, contact=contact)
     return {"outcome": result.outcome, "ticket_id": result.ticket_id}
+
+
+@router.get("/inbound", response={200: InboundMailPageOut, **PROBLEMS},
+            summary="The ingest ledger, newest first: every message received, and every copy skipped and why")
+def inbound_list(request, query: Query[InboundMailQuery]):
+    require(request.auth, "quarantine.view")
+    qs = selectors.inbound_list(outcome=query.outcome, sender=query.sender, message_key=query.message_key)
+    return {"items": list(qs[query.offset:query.offset + query.limit]), "count": qs.count()}
 
 
 @router.get("/mailboxes", response={200: list[MailboxOut], **PROBLEMS}, summary="Configured mailboxes")

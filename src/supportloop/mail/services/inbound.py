@@ -4,9 +4,15 @@ Everything for one message happens in one transaction (the caller may wrap a bat
 each message is then a savepoint). The caller marks the message seen or moves it only after that commits.
 
 Decisions (see docs/mail.md):
-- Bounces, mail from our own addresses and X-Loop hits are quarantined, never answered.
-- Auto-replies (Auto-Submitted, X-Autoreply, X-Autorespond, Precedence auto_reply) that thread into a
-  ticket are recorded on it without reopening it; those that match no ticket are quarantined.
+- Bounces, mail from our own addresses and X-Loop hits are quarantined, never answered; so are feedback
+  (abuse) reports and mail providers' notices (mail/machines.py).
+- Auto-replies (Auto-Submitted, X-Autoreply, X-Autorespond, Precedence auto_reply, out-of-office subjects,
+  a null Return-Path, read receipts) that thread into a ticket are recorded on it without reopening it;
+  those that match no ticket are quarantined. Other machine mail (no-reply senders) never reopens either.
+- A copy of a message received before is skipped with a ledger row saying why; a different message that
+  reuses a Message-ID is stored with a note (services/dedupe.py).
+- Followers come only from authenticated mail threaded by Message-ID or opening a ticket; otherwise they
+  are proposed to the agent (services/followers.py).
 - List and bulk mail (List-Id, Precedence bulk/junk/list) is ingested like any mail but never acknowledged.
 - A sender over the mailbox's rate limit is quarantined (kept whole, releasable).
 - A reply's stored text has quoted history and signature stripped; body_original keeps all of it.
@@ -29,13 +35,18 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from supportloop.core.errors import DomainError, ValidationFailed
-from supportloop.core.services import event_record
+from supportloop.core.services import event_record, events_record_many
 from supportloop.customers.models import ContactEmail
 from supportloop.customers.services import contact_get_or_create_by_email
 from supportloop.mail.choices import ClosedTicketRule, InboundOutcome, InboundSource, QuarantineReason
 from supportloop.mail.models import InboundMail, Mailbox, Quarantine, TicketMailbox
 from supportloop.mail.parsing import ParsedMail, UnparseableMail, clean_str, parse_message
 from supportloop.mail.reply import strip_reply
+from supportloop.mail.services.dedupe import Prior, prior_of, skip_row
+from supportloop.mail.services.followers import (
+    MAX_FOLLOWERS, added_event, addressed, followers_save, may_add_directly, proposals_add, proposals_insert_many,
+    reply_candidates,
+)
 from supportloop.mail.threader import ThreadMatch, base_address, find_ticket, our_addresses
 from supportloop.tickets.choices import Channel, Status
 from supportloop.tickets.models import Message, Ticket
@@ -48,7 +59,6 @@ logger = logging.getLogger("supportloop.mail")
 
 NO_SUBJECT = "(no subject)"
 NO_TEXT = "(no text)"
-MAX_FOLLOWERS = 25
 
 
 @dataclass(frozen=True)
@@ -99,31 +109,29 @@ def _rate_limited(mailbox: Mailbox | None, sender: str) -> bool:
         return False
     since = timezone.now() - timedelta(minutes=mailbox.rate_limit_window_minutes or 60)
     # This message's own ledger row is written at the end, so it is not counted yet.
-    return InboundMail.objects.filter(sender=sender, received_at__gte=since).count() >= mailbox.rate_limit_messages
+    return (InboundMail.objects.filter(sender=sender, received_at__gte=since).exclude(outcome=InboundOutcome.DUPLICATE)
+            .count() >= mailbox.rate_limit_messages)
 
 
-def _already_ingested(key: str, release: bool, message_id: str = "") -> bool:
-    """Seen before: a ledger row with this key or (not for a release) a ticket message with this Message-ID,
-    our own sent message coming back (Bcc to the mailbox) or one received before the ledger existed.
-    Both checks are one statement (a UNION), one round trip per message."""
-    if release:
-        return InboundMail.objects.filter(message_key=key).exclude(outcome=InboundOutcome.QUARANTINED).exists()
-    ledger = InboundMail.objects.filter(message_key=key).values_list("pk")
-    if not message_id:
-        return ledger.exists()
-    return ledger.union(Message.objects.filter(external_message_id=message_id).values_list("pk"), all=True).exists()
+def _released_before(key: str) -> bool:
+    """A quarantined message whose key already stored a ticket message (released twice, or redelivered)."""
+    return (InboundMail.objects.filter(message_key=key)
+            .exclude(outcome__in=[InboundOutcome.QUARANTINED, InboundOutcome.DUPLICATE]).exists())
 
 
-def _ledger(key: str, *, mailbox, source, imap_uid, sender, subject, outcome, automatic="", ticket=None,
-            message=None, quarantine=None, release: bool = False) -> None:
+def _ledger(key: str, *, mailbox, source, imap_uid, sender, subject, outcome, parsed: ParsedMail | None = None,
+            note: str = "", ticket=None, message=None, quarantine=None, release: bool = False) -> None:
     """Write the ledger row. Its unique key is the final guard: a concurrent ingest of the same message
     raises IntegrityError here, which rolls this whole ingest back (see inbound_ingest)."""
     values = dict(mailbox=mailbox, source=source, imap_uid=imap_uid, sender=sender[:320], subject=subject[:500],
-                  outcome=outcome, automatic=automatic[:40], ticket=ticket, message=message, quarantine=quarantine)
-    if release:
-        InboundMail.objects.update_or_create(message_key=key, defaults=values)
-    else:
-        InboundMail.objects.create(message_key=key, **values)
+                  outcome=outcome, automatic=parsed.automatic[:40] if parsed else "", ticket=ticket, message=message,
+                  quarantine=quarantine, note=note, content_digest=parsed.content_digest if parsed else "",
+                  auth_verdict=parsed.auth_verdict if parsed else "",
+                  auth_summary=parsed.auth_summary if parsed else "")
+    if release and InboundMail.objects.filter(message_key=key).exclude(outcome=InboundOutcome.DUPLICATE).update(
+            **values):
+        return
+    InboundMail.objects.create(message_key=key, **values)
 
 
 def _notes(parsed: ParsedMail) -> str:
@@ -131,18 +139,15 @@ def _notes(parsed: ParsedMail) -> str:
     return "\n".join(lines)
 
 
-def _followers(parsed: ParsedMail, ours: set[str], sender: str, requester_emails: set[str]) -> list[str]:
-    out = []
-    for addr in [*parsed.to, *parsed.cc]:
-        if base_address(addr) in ours or addr == sender or addr in requester_emails or addr in out:
-            continue
-        if _valid_email(addr):
-            out.append(addr)
-    return out[:MAX_FOLLOWERS]
+def new_ticket_followers(parsed: ParsedMail, *, ours: set[str], sender: str,
+                         requester_emails: set[str]) -> tuple[list[str], list[str]]:
+    """(followers, proposed followers) of a ticket this message opens: To/Cc join at once only when the
+    sender's domain authenticated; otherwise an agent decides (services/followers.py)."""
+    named = addressed(parsed, ours, sender, requester_emails)
+    return (named, []) if may_add_directly(parsed) else ([], named)
 
 
-def new_ticket_draft(parsed: ParsedMail, *, contact, ours: set[str], sender: str, external_id: str,
-                     requester_emails: set[str]) -> TicketDraft:
+def new_ticket_draft(parsed: ParsedMail, *, contact, external_id: str, followers: list[str]) -> TicketDraft:
     """The ticket a message opens, validated but not written (the batch ingest writes many at once)."""
     notes = _notes(parsed)
     text = "\n\n".join(p for p in (parsed.text.strip(), notes) if p) or NO_TEXT
@@ -152,7 +157,7 @@ def new_ticket_draft(parsed: ParsedMail, *, contact, ours: set[str], sender: str
     return ticket_draft(
         subject=parsed.subject.strip() or NO_SUBJECT, body=text, body_html=html if parsed.text.strip() or html
         else "", requester=contact, channel=Channel.EMAIL, language=parsed.language or contact.language,
-        followers=_followers(parsed, ours, sender, requester_emails), external_message_id=external_id,
+        followers=followers, external_message_id=external_id,
         attachments=parsed.attachments,
     )
 
@@ -168,10 +173,11 @@ def _new_ticket(parsed: ParsedMail, *, contact, mailbox: Mailbox | None, ours: s
     if requester_emails is None:
         requester_emails = (set(ContactEmail.objects.filter(contact=contact).values_list("email", flat=True))
                             if has_follower_candidates(parsed, ours, sender) else set())
-    draft = new_ticket_draft(parsed, contact=contact, ours=ours, sender=sender, external_id=external_id,
-                             requester_emails=requester_emails)
+    followers, proposed = new_ticket_followers(parsed, ours=ours, sender=sender, requester_emails=requester_emails)
+    draft = new_ticket_draft(parsed, contact=contact, external_id=external_id, followers=followers)
     # Without a savepoint of its own: the caller's (_ingest) is the one that rolls back.
     ticket = tickets_insert.__wrapped__([draft])[0]
+    new_ticket_follower_events(ticket, followers, proposed)
     if follow_up_of is not None:
         Ticket.objects.filter(pk=ticket.pk).update(follow_up_of=follow_up_of)
         ticket.follow_up_of = follow_up_of
@@ -182,13 +188,12 @@ def _new_ticket(parsed: ParsedMail, *, contact, mailbox: Mailbox | None, ours: s
     return ticket, ticket.first_message
 
 
-def reply_followers(parsed: ParsedMail, *, ticket: Ticket, ours: set[str], sender: str,
-                    requester_emails: set[str]) -> list[str]:
-    """The ticket's followers after this reply: a Cc'd colleague who answers stays on the thread."""
-    new_followers = _followers(parsed, ours, sender, requester_emails)
-    if sender not in requester_emails and _valid_email(sender):
-        new_followers.append(sender)
-    return list(dict.fromkeys([*ticket.followers, *new_followers]))[:MAX_FOLLOWERS]
+def new_ticket_follower_events(ticket: Ticket, followers: list[str], proposed: list[str]) -> None:
+    """Audit the followers a new ticket got, and propose the others (one-by-one path)."""
+    if followers:
+        events_record_many([added_event(ticket, [], sorted(set(followers)))])
+    if proposed:
+        proposals_insert_many([(ticket, proposed, ticket.first_message.pk)])
 
 
 def reply_draft(parsed: ParsedMail, *, ticket: Ticket, contact, external_id: str) -> CustomerMessageDraft:
@@ -201,26 +206,32 @@ def reply_draft(parsed: ParsedMail, *, ticket: Ticket, contact, external_id: str
         ticket=ticket, contact=contact, body=body, body_html="", body_original=original or body,
         channel=Channel.EMAIL, external_message_id=external_id,
         cc=[a for a in parsed.cc if _valid_email(a)][:MAX_FOLLOWERS], attachments=parsed.attachments,
-        reopen=not parsed.is_auto_reply,
+        reopen=not parsed.no_reopen,
     )
 
 
-def _threaded(parsed: ParsedMail, *, ticket: Ticket, contact, ours: set[str], sender: str,
+def _threaded(parsed: ParsedMail, *, ticket: Ticket, via: str, contact, ours: set[str], sender: str,
               external_id: str) -> Message:
-    if ticket.status == Status.CLOSED and not parsed.is_auto_reply:
+    if ticket.status == Status.CLOSED and not parsed.no_reopen:
         ticket = ticket_update(ticket=ticket, actor=None, status=Status.OPEN)
-    requester_emails = set(ContactEmail.objects.filter(contact_id=ticket.requester_id).values_list("email", flat=True))
-    merged = reply_followers(parsed, ticket=ticket, ours=ours, sender=sender, requester_emails=requester_emails)
     draft = reply_draft(parsed, ticket=ticket, contact=contact, external_id=external_id)
     message = customer_messages_add.__wrapped__([draft])[0]  # without a savepoint, as in _new_ticket
-    if merged != ticket.followers:
-        ticket_update(ticket=ticket, actor=None, followers=merged)
+    if via != "message-id":
+        return message  # a guessable token or plus-address: never new people on the conversation
+    requester_emails = set(ContactEmail.objects.filter(contact_id=ticket.requester_id).values_list("email", flat=True))
+    new = reply_candidates(parsed, ours=ours, sender=sender, requester_emails=requester_emails,
+                           current=ticket.followers)
+    if new and may_add_directly(parsed):
+        ticket, before = followers_save(ticket, [*ticket.followers, *new])
+        events_record_many([added_event(ticket, before, ticket.followers)])
+    elif new:
+        proposals_add(ticket, new, message.pk)
     return message
 
 
 def _autoresponse_wanted(parsed: ParsedMail, mailbox: Mailbox | None) -> bool:
     return bool(mailbox and mailbox.autoresponder_enabled and not parsed.automatic
-                and not parsed.suppress_autoresponse)
+                and not parsed.suppress_autoresponse and not parsed.no_reopen)
 
 
 def _enqueue_autoresponse(ticket_id: int) -> None:
@@ -275,40 +286,54 @@ def _quarantine(raw, ctx: dict, reason: str, detail: str, *, parsed: ParsedMail 
     row = quarantine_store(raw=raw, reason=reason, detail=detail, mailbox=ctx["mailbox"], source=ctx["source"],
                            message_key=key, sender=parsed.from_email if parsed else "",
                            subject=parsed.subject if parsed else "")
-    _ledger(key, outcome=InboundOutcome.QUARANTINED, quarantine=row, automatic=parsed.automatic if parsed else "",
-            **{k: v for k, v in ctx.items() if k != "key"})
+    _ledger(key, outcome=InboundOutcome.QUARANTINED, quarantine=row, parsed=parsed, note=ctx.get("note", ""),
+            **{k: v for k, v in ctx.items() if k not in ("key", "note")})
     logger.info("mail %s quarantined: %s %s", key, reason, detail[:200])
     return IngestResult("quarantined", key, quarantine_id=row.pk, reason=reason)
 
 
 def inbound_ingest(*, raw: bytes, mailbox: Mailbox | None = None, source: str = InboundSource.IMAP,
                    imap_uid: int | None = None, release: bool = False,
-                   mailbox_addresses: set[str] | None = None) -> IngestResult:
-    """Ingest one raw message in one transaction. Idempotent by Message-ID (or a hash of the bytes).
+                   mailbox_addresses: set[str] | None = None, provider_verdict: tuple[str, str] | None = None,
+                   release_key: str = "", release_contact=None) -> IngestResult:
+    """Ingest one raw message in one transaction. Idempotent by Message-ID and content (services/dedupe.py).
 
-    `release=True` (an admin releasing a quarantined message) skips the safety checks other than the sender.
+    `release=True` (an admin releasing a quarantined message, stored under `release_key`) skips the safety
+    checks other than the sender; `release_contact` makes a chosen contact the sender.
     `mailbox_addresses` lets a poller pass our addresses once per batch instead of once per message.
+    `provider_verdict` is an inbound provider's (verdict, summary) on the sender's authentication (webhooks);
+    it takes the place of the Authentication-Results verdict.
     """
     try:
         return _ingest(raw=raw, mailbox=mailbox, source=source, imap_uid=imap_uid, release=release,
-                       ours=mailbox_addresses)
+                       ours=mailbox_addresses, provider_verdict=provider_verdict, release_key=release_key,
+                       release_contact=release_contact)
     except IntegrityError:
         # Another process ingested the same message between our check and our ledger row: ours rolled back.
-        parsed_key = _key_of(raw)
-        if InboundMail.objects.filter(message_key=parsed_key).exists():
-            return IngestResult("duplicate", parsed_key)
+        try:
+            parsed = parse_message(raw)
+        except Exception:  # noqa: BLE001
+            parsed = None
+        if parsed is not None and not release:
+            prior = prior_of(parsed)
+            if prior.skip:
+                skip_row(prior, mailbox=mailbox, source=source, imap_uid=imap_uid, sender=parsed.from_email,
+                         subject=parsed.subject, parsed=parsed).save()
+                return IngestResult("duplicate", prior.key, reason=prior.skip)
         raise
 
 
-def _key_of(raw: bytes) -> str:
-    try:
-        return parse_message(raw).message_key
-    except Exception:  # noqa: BLE001
-        return "sha256:" + hashlib.sha256(raw or b"").hexdigest()
+def _skip(prior: Prior, ctx: dict, parsed: ParsedMail) -> IngestResult:
+    """A copy of a message received before: not stored again, but the skip is on the ledger with its reason."""
+    skip_row(prior, mailbox=ctx["mailbox"], source=ctx["source"], imap_uid=ctx["imap_uid"], sender=ctx["sender"],
+             subject=ctx["subject"], parsed=parsed).save()
+    logger.info("mail %s skipped: %s", prior.key, prior.note)
+    return IngestResult("duplicate", prior.key, reason=prior.skip)
 
 
 def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int | None, release: bool,
-            ours: set[str] | None) -> IngestResult:
+            ours: set[str] | None, provider_verdict: tuple[str, str] | None, release_key: str,
+            release_contact) -> IngestResult:
     try:
         parsed: ParsedMail | None = parse_message(raw)
         problem = None
@@ -317,31 +342,50 @@ def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int |
     except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the poller
         logger.exception("parser failed")
         parsed, problem = None, (QuarantineReason.UNPARSEABLE, f"parser error: {exc!r}")
+    if parsed is not None and provider_verdict and provider_verdict[0]:
+        parsed.auth_verdict, parsed.auth_summary = provider_verdict[0], clean_str(provider_verdict[1], limit=200)
     key = parsed.message_key if parsed is not None else "sha256:" + hashlib.sha256(raw or b"").hexdigest()
-    # Reads and checks first, outside any savepoint; the writes below take one savepoint, the quarantine its own.
-    if _already_ingested(key, release, parsed.message_id if parsed is not None else ""):
-        return IngestResult("duplicate", key)
-    if mailbox is None and parsed is not None:
-        mailbox = _mailbox_for(parsed)
     sender = parsed.from_email if parsed else ""
     ctx = {"key": key, "mailbox": mailbox, "source": source, "imap_uid": imap_uid, "sender": sender,
            "subject": parsed.subject if parsed else "", "release": release}
+    # Reads and checks first, outside any savepoint; the writes below take one savepoint, the quarantine its own.
+    if release:
+        key = ctx["key"] = release_key or key
+        if _released_before(key):
+            return IngestResult("duplicate", key, reason="released_before")
+    elif parsed is not None:
+        prior = prior_of(parsed)
+        if mailbox is None:
+            mailbox = ctx["mailbox"] = _mailbox_for(parsed)
+        if prior.skip:
+            return _skip(prior, ctx, parsed)
+        key = ctx["key"] = prior.key
+        ctx["note"] = prior.note
+    elif InboundMail.objects.filter(message_key=key).exclude(outcome=InboundOutcome.DUPLICATE).exists():
+        prior = Prior(key, "redelivery", "redelivery: the same unparseable bytes were quarantined before")
+        return _skip(prior, ctx, None)
+    if mailbox is None and parsed is not None:
+        mailbox = ctx["mailbox"] = _mailbox_for(parsed)
     if parsed is None:
         return _quarantine(raw, ctx, *problem, parsed=None)
 
     ours = ours if ours is not None else our_addresses()
     if not sender and parsed.reply_to:
         sender = ctx["sender"] = parsed.reply_to[0]
-    if not sender or not _valid_email(sender):
+    if release_contact is not None:
+        sender = ctx["sender"] = release_contact.primary_email or sender
+    elif not sender or not _valid_email(sender):
         return _quarantine(raw, ctx, QuarantineReason.NO_SENDER, f"From: {sender or '(missing)'}", parsed=parsed)
     if not release:
         reason = None
         if base_address(sender) in ours:
-            reason = (QuarantineReason.OWN_ADDRESS, f"sender {sender} is one of our mailboxes")
+            reason = (QuarantineReason.OWN_ADDRESS, f"sender {sender} is one of our addresses")
         elif parsed.loop_header and any(a in parsed.loop_header for a in ours):
             reason = (QuarantineReason.OWN_ADDRESS, f"X-Loop: {parsed.loop_header[:200]}")
         elif parsed.is_bounce:
             reason = (QuarantineReason.BOUNCE, parsed.automatic)
+        elif parsed.is_machine_notice:
+            reason = (QuarantineReason.MACHINE, parsed.automatic)
         elif _rate_limited(mailbox, sender):
             reason = (QuarantineReason.RATE_LIMITED,
                       f"{mailbox.rate_limit_messages} or more messages in {mailbox.rate_limit_window_minutes} min")
@@ -351,24 +395,29 @@ def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int |
     match: ThreadMatch = find_ticket(parsed, mailbox_addresses=ours)
     if match.ticket is None and parsed.is_auto_reply and not release:
         return _quarantine(raw, ctx, QuarantineReason.AUTO_REPLY, parsed.automatic, parsed=parsed)
-    external_id = parsed.message_id or key
+    external_id = key if " sha256:" in key else (parsed.message_id or key)
     try:
         with transaction.atomic():
             try:
-                contact, created = contact_get_or_create_by_email(email=sender, name=parsed.from_name,
-                                                                  language=parsed.language)
+                if release_contact is not None:
+                    contact, created = release_contact, False
+                else:
+                    contact, created = contact_get_or_create_by_email(email=sender, name=parsed.from_name,
+                                                                      language=parsed.language)
                 ticket = match.ticket
                 closed_rule = mailbox.closed_ticket_rule if mailbox else ClosedTicketRule.NEW_TICKET
-                if ticket is not None and not (ticket.status == Status.CLOSED and not parsed.is_auto_reply
+                if ticket is not None and not (ticket.status == Status.CLOSED and not parsed.no_reopen
                                                and closed_rule == ClosedTicketRule.NEW_TICKET):
-                    message = _threaded(parsed, ticket=ticket, contact=contact, ours=ours, sender=sender,
-                                        external_id=external_id)
+                    message = _threaded(parsed, ticket=ticket, via=match.via, contact=contact, ours=ours,
+                                        sender=sender, external_id=external_id)
                     outcome = InboundOutcome.THREADED
                 else:
                     ticket, message = _new_ticket(parsed, contact=contact, mailbox=mailbox, ours=ours,
                                                   sender=sender, external_id=external_id, follow_up_of=ticket,
                                                   requester_emails={sender} if created else None)
                     outcome = InboundOutcome.TICKET
+                if ctx.get("note"):
+                    reused_note(ticket, parsed)
             except DomainError as exc:
                 raise _Abort(QuarantineReason.REJECTED, exc.detail) from exc
             except IntegrityError:
@@ -376,8 +425,8 @@ def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int |
             except Exception as exc:  # noqa: BLE001 - quarantine and go on; the traceback goes to the log
                 logger.exception("ingest of %s failed", key)
                 raise _Abort(QuarantineReason.ERROR, repr(exc)) from exc
-            _ledger(key, outcome=outcome, ticket=ticket, message=message, automatic=parsed.automatic,
-                    **{k: v for k, v in ctx.items() if k != "key"})
+            _ledger(key, outcome=outcome, ticket=ticket, message=message, parsed=parsed, note=ctx.get("note", ""),
+                    **{k: v for k, v in ctx.items() if k not in ("key", "note")})
             if outcome == InboundOutcome.TICKET and _autoresponse_wanted(parsed, mailbox):
                 transaction.on_commit(lambda: _autoresponse_committed(ticket.pk))
     except _Abort as abort:  # the savepoint rolled the partial writes back
@@ -385,18 +434,26 @@ def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int |
     return IngestResult(outcome, key, ticket_id=ticket.pk, message_id=message.pk)
 
 
+def reused_note(ticket: Ticket, parsed: ParsedMail) -> None:
+    """The visible note on a ticket that a message reusing another's Message-ID was stored on."""
+    event_record(actor=None, actor_label="mail", verb="mail.message_id_reused", target=ticket,
+                 changes={"message_id": [None, parsed.message_id[:200]]})
+
+
 @transaction.atomic
-def quarantine_release(*, quarantine: Quarantine, actor) -> IngestResult:
-    """An admin decides a quarantined message is real mail: ingest it, skipping the safety checks."""
+def quarantine_release(*, quarantine: Quarantine, actor, contact=None) -> IngestResult:
+    """An admin decides a quarantined message is real mail: ingest it, skipping the safety checks; with a
+    contact, as that contact's message (for mail without a usable sender)."""
     if quarantine.released_at is not None:
         raise ValidationFailed("This message was already released.", errors={"quarantine": "released"})
     result = inbound_ingest(raw=bytes(quarantine.raw), mailbox=quarantine.mailbox, source=InboundSource.RELEASE,
-                            release=True)
+                            release=True, release_key=quarantine.message_key, release_contact=contact)
     if result.outcome not in ("ticket", "threaded"):
         raise ValidationFailed(f"The message could not be ingested ({result.reason or result.outcome}).",
                                errors={"quarantine": result.reason or result.outcome})
     quarantine.released_at = timezone.now()
     quarantine.released_ticket_id = result.ticket_id
     quarantine.save(update_fields=["released_at", "released_ticket"])
-    event_record(actor=actor, verb="mail.released", target=quarantine, changes={"ticket": [None, result.ticket_id]})
+    event_record(actor=actor, verb="mail.released", target=quarantine,
+                 changes={"ticket": [None, result.ticket_id], "contact": [None, contact.pk if contact else None]})
     return result

@@ -5,13 +5,15 @@ common one (mail from a customer that opens a ticket or answers ours by Message-
 once and hands everything else to `inbound_ingest`, so the rules live in one place:
 
 - Checks that need no database (parse failure, no or bad sender, our own address, X-Loop, bounce,
-  auto-reply, a ticket token or plus-address) send a message to `inbound_ingest` straight away.
+  auto-reply, a machine's report or notice, a ticket token or plus-address) send a message to
+  `inbound_ingest` straight away.
 - The rest are collected into a run. A message that answers or repeats one already in the run closes it
   first, so a run never depends on itself and its messages can be looked up and written together.
-- A run's lookups (duplicates, rate limit, threads, tickets, contacts) are one statement each. At the first
-  message they rule out of the common case (rate limited, closed ticket, new followers, a draft that fails
-  validation) the run is cut: what came before is written, that message goes to `inbound_ingest`, and what
-  follows forms a new run. So every message is stored in arrival order (ticket numbers, thread order).
+- A run's lookups (duplicates, rate limit, threads, tickets, contacts) are one statement each. Copies of
+  messages received before get their skip rows in the run's writes. At the first message the lookups
+  rule out of the common case (rate limited, closed ticket, a reply naming new people, a reused
+  Message-ID, a draft that fails validation) the run is cut: what came before is written, that message
+  goes to `inbound_ingest`, and what follows forms a new run. So every message is stored in arrival order (ticket numbers, thread order).
 - The run's writes happen in one savepoint. If any of them fails (a concurrent poller took the same
   Message-ID, say), the savepoint rolls back and every message of the run goes through `inbound_ingest`,
   which quarantines what it cannot store: a failure costs speed, never a message.
@@ -30,12 +32,15 @@ from django.utils import timezone
 from supportloop.core.errors import DomainError
 from supportloop.customers.models import ContactEmail
 from supportloop.customers.services import contacts_get_or_create_many, normalize_email
+from supportloop.core.services import events_record_many
 from supportloop.mail.choices import InboundOutcome, QuarantineReason
 from supportloop.mail.models import AutoResponse, InboundMail, Mailbox, TicketMailbox
 from supportloop.mail.parsing import ParsedMail, parse_message
+from supportloop.mail.services.dedupe import Prior, judge, keys_to_look_up, seen_lookup, skip_row
+from supportloop.mail.services.followers import added_event, proposals_insert_many, reply_candidates
 from supportloop.mail.services.inbound import (
     IngestResult, _autoresponse_committed, _autoresponse_wanted, _valid_email, has_follower_candidates,
-    inbound_ingest, new_ticket_draft, quarantine_store, reply_draft, reply_followers,
+    inbound_ingest, new_ticket_draft, new_ticket_followers, quarantine_store, reply_draft,
 )
 from supportloop.mail.threader import TOKEN, base_address, plus_numbers
 from supportloop.tickets.choices import Status
@@ -64,7 +69,7 @@ def _candidate(index: int, uid: int | None, raw: bytes, ours: set[str]) -> _Cand
     if not sender or not _valid_email(sender) or base_address(sender) in ours:
         return None
     if (parsed.loop_header and any(a in parsed.loop_header for a in ours)) or parsed.is_bounce \
-            or parsed.is_auto_reply:
+            or parsed.is_auto_reply or parsed.is_machine_notice:
         return None
     if TOKEN.search(parsed.subject) or plus_numbers([*parsed.to, *parsed.cc, *parsed.envelope_to], ours):
         return None
@@ -145,14 +150,12 @@ def ingest_one(raw: bytes, uid: int | None, *, mailbox: Mailbox, source: str, ou
         return IngestResult("quarantined", row.message_key, quarantine_id=row.pk, reason=QuarantineReason.ERROR)
 
 
-def _known(run: list[_Candidate]) -> set[str]:
-    """Keys and Message-IDs of the run already stored: in the ledger, or as a ticket message."""
-    keys = [c.parsed.message_key for c in run]
-    known = set(InboundMail.objects.filter(message_key__in=keys).values_list("message_key", flat=True))
-    ids = [c.parsed.message_id for c in run if c.parsed.message_id]
-    if ids:
-        known.update(Message.objects.filter(external_message_id__in=ids).values_list("external_message_id", flat=True))
-    return known
+def _priors(run: list[_Candidate]) -> dict[int, Prior]:
+    """What the ledger and the ticket messages know of each message of the run (services/dedupe.py), in one
+    statement."""
+    seen = seen_lookup([k for c in run for k in keys_to_look_up(c.parsed)],
+                       [c.parsed.message_id for c in run if c.parsed.message_id])
+    return {c.index: judge(c.parsed, seen) for c in run}
 
 
 def _over_rate_limit(run: list[_Candidate], mailbox: Mailbox) -> set[int]:
@@ -162,7 +165,7 @@ def _over_rate_limit(run: list[_Candidate], mailbox: Mailbox) -> set[int]:
     since = timezone.now() - timedelta(minutes=mailbox.rate_limit_window_minutes or 60)
     counts = Counter(dict(
         InboundMail.objects.filter(sender__in={c.sender for c in run}, received_at__gte=since)
-        .values("sender").annotate(n=Count("id")).values_list("sender", "n")
+        .exclude(outcome=InboundOutcome.DUPLICATE).values("sender").annotate(n=Count("id")).values_list("sender", "n")
     ))
     over = set()
     for c in run:
@@ -190,23 +193,29 @@ def _threads(run: list[_Candidate]) -> dict[int, Ticket]:
 def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source: str,
                ours: set[str]) -> list[_Candidate]:
     """Write the run's messages up to the first one the batch path cannot take (rate limited, a closed
-    ticket, a new follower, a draft that fails validation); returns that one and those after it, in order."""
-    known = _known(run)
-    fresh = []
+    ticket, a reply naming new people, a reused Message-ID, a draft that fails validation); returns that one
+    and those after it, in order."""
+    priors = _priors(run)
+    fresh, skips = [], []
     for c in run:
-        if c.parsed.message_key in known or (c.parsed.message_id and c.parsed.message_id in known):
-            results[c.index] = IngestResult("duplicate", c.parsed.message_key)
+        prior = priors[c.index]
+        if prior.skip:
+            results[c.index] = IngestResult("duplicate", prior.key, reason=prior.skip)
+            skips.append(skip_row(prior, mailbox=mailbox, source=source, imap_uid=c.uid, sender=c.sender,
+                                  subject=c.parsed.subject, parsed=c.parsed))
         else:
             fresh.append(c)
     if not fresh:
+        InboundMail.objects.bulk_create(skips)
         return []
     over = _over_rate_limit(fresh, mailbox)
     threads = _threads(fresh)
     # Addresses of requesters, to keep them out of the followers.
     emails_of = _emails_of({t.requester_id for t in threads.values()})
-    cut = next((k for k, c in enumerate(fresh) if c.index in over or (
+    cut = next((k for k, c in enumerate(fresh) if c.index in over or priors[c.index].variant or (
         c.index in threads and _reply_needs_rules(c, threads[c.index], ours, emails_of))), len(fresh))
     head, rest = fresh[:cut], fresh[cut:]
+    InboundMail.objects.bulk_create(skips)
     if not head:
         return rest
     contacts = contacts_get_or_create_many.__wrapped__([(c.sender, c.parsed.from_name, c.parsed.language)
@@ -215,7 +224,7 @@ def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source
     emails_of.update(_emails_of({contact.pk for c in head for contact, created in [contact_of[c.index]]
                                  if c.index not in threads and not created
                                  and has_follower_candidates(c.parsed, ours, c.sender)}))
-    new_tickets, replies = [], []
+    new_tickets, replies, proposed = [], [], []
     for c in head:
         contact, created = contact_of[c.index]
         external_id = c.parsed.message_id or c.parsed.message_key
@@ -223,8 +232,11 @@ def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source
         try:
             if ticket is None:
                 requester_emails = {c.sender} if created else emails_of.get(contact.pk, set())
-                new_tickets.append((c, new_ticket_draft(c.parsed, contact=contact, ours=ours, sender=c.sender,
-                                                        external_id=external_id, requester_emails=requester_emails)))
+                followers, proposals = new_ticket_followers(c.parsed, ours=ours, sender=c.sender,
+                                                            requester_emails=requester_emails)
+                new_tickets.append((c, new_ticket_draft(c.parsed, contact=contact, external_id=external_id,
+                                                        followers=followers)))
+                proposed.append(proposals)
             else:
                 replies.append((c, reply_draft(c.parsed, ticket=ticket, contact=contact, external_id=external_id)))
         except DomainError:  # inbound_ingest quarantines it with the reason; undo the contacts made for it
@@ -233,6 +245,8 @@ def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source
     # _known looked the Message-IDs up in this transaction; the unique index catches a concurrent poller.
     tickets = tickets_insert.__wrapped__([draft for _c, draft in new_tickets], message_ids_checked=True)
     TicketMailbox.objects.bulk_create([TicketMailbox(ticket=t, mailbox=mailbox) for t in tickets])
+    events_record_many([added_event(t, [], t.followers) for t in tickets if t.followers])
+    proposals_insert_many([(t, emails, t.first_message.pk) for t, emails in zip(tickets, proposed) if emails])
     messages = customer_messages_add.__wrapped__([draft for _c, draft in replies], message_ids_checked=True)
     written = [(c, InboundOutcome.TICKET, t, t.first_message) for (c, _d), t in zip(new_tickets, tickets)]
     written += [(c, InboundOutcome.THREADED, m.ticket, m) for (c, _d), m in zip(replies, messages)]
@@ -240,7 +254,9 @@ def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source
     InboundMail.objects.bulk_create([
         InboundMail(message_key=c.parsed.message_key, mailbox=mailbox, source=source, imap_uid=c.uid,
                     sender=c.sender[:320], subject=c.parsed.subject[:500], outcome=outcome,
-                    automatic=c.parsed.automatic[:40], ticket=ticket, message=message)
+                    automatic=c.parsed.automatic[:40], ticket=ticket, message=message,
+                    content_digest=c.parsed.content_digest, auth_verdict=c.parsed.auth_verdict,
+                    auth_summary=c.parsed.auth_summary)
         for c, outcome, ticket, message in written
     ])
     for c, outcome, ticket, message in written:
@@ -260,8 +276,8 @@ def _emails_of(contact_ids: set[int]) -> dict[int, set[str]]:
 
 
 def _reply_needs_rules(c: _Candidate, ticket: Ticket, ours: set[str], emails_of: dict[int, set[str]]) -> bool:
-    """A reply inbound_ingest must handle: to a closed ticket (reopen or follow-up), or one that changes the
-    ticket's followers."""
-    return ticket.status == Status.CLOSED or reply_followers(
-        c.parsed, ticket=ticket, ours=ours, sender=c.sender,
-        requester_emails=emails_of.get(ticket.requester_id, set())) != ticket.followers
+    """A reply inbound_ingest must handle: to a closed ticket (reopen or follow-up), or one that names people
+    not yet on the ticket (followers to add or propose)."""
+    return ticket.status == Status.CLOSED or bool(reply_candidates(
+        c.parsed, ours=ours, sender=c.sender, requester_emails=emails_of.get(ticket.requester_id, set()),
+        current=ticket.followers))

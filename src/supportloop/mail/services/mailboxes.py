@@ -20,7 +20,7 @@ EDITABLE = {
     "name", "is_active", "imap_host", "imap_port", "imap_security", "imap_folder", "imap_processed_folder",
     "imap_username", "imap_password_env", "autoresponder_enabled", "autoresponder_templates",
     "expected_response_time", "help_center_url", "closed_ticket_rule", "rate_limit_messages",
-    "rate_limit_window_minutes",
+    "rate_limit_window_minutes", "autoresponder_max_per_hour",
 }
 
 

@@ -18,7 +18,10 @@ from django.utils.html import escape
 from email.utils import formataddr, make_msgid
 
 from supportloop.customers.models import ContactEmail
-from supportloop.mail.models import AutoResponse, Mailbox, OutboundDelivery, TicketMailbox
+from supportloop.mail.authresults import FAIL
+from supportloop.mail.choices import AutomaticMailKind, InboundOutcome
+from supportloop.mail.models import AutoResponse, InboundMail, Mailbox, OutboundDelivery, TicketMailbox
+from supportloop.mail.services.guard import automatic_mail_claim
 from supportloop.mail.threader import subject_with_token
 from supportloop.tickets.choices import DeliveryStatus
 from supportloop.tickets.models import Message, Ticket
@@ -27,12 +30,11 @@ logger = logging.getLogger("supportloop.mail")
 
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (30, 120, 600, 1800)  # before attempts 2, 3, 4, 5
-ACKS_PER_HOUR = 3  # loop guard: a sender gets at most this many acknowledgements an hour
 
 DEFAULT_TEMPLATES = {
     "en": {
-        "subject": "[#{{ ticket_number }}] We received your request: {{ subject }}",
-        "body": "Hello {{ contact_name }},\n\n"
+        "subject": "[#{{ ticket_number }}] We received your request{% if subject %}: {{ subject }}{% endif %}",
+        "body": "Hello{% if contact_name %} {{ contact_name }}{% endif %},\n\n"
                 "Thank you for writing to us. Your request has been received as ticket #{{ ticket_number }}."
                 "{% if expected_response_time %}\nWe usually answer within {{ expected_response_time }}.{% endif %}"
                 "{% if help_center_url %}\n\nMany questions are answered in our help center: "
@@ -40,16 +42,16 @@ DEFAULT_TEMPLATES = {
                 "To add information, reply to this message and keep [#{{ ticket_number }}] in the subject.\n",
     },
     "zh-hans": {
-        "subject": "[#{{ ticket_number }}] 我们已收到您的请求：{{ subject }}",
-        "body": "{{ contact_name }}，您好：\n\n"
+        "subject": "[#{{ ticket_number }}] 我们已收到您的请求{% if subject %}：{{ subject }}{% endif %}",
+        "body": "{% if contact_name %}{{ contact_name }}，{% endif %}您好：\n\n"
                 "感谢您的来信。您的请求已登记为工单 #{{ ticket_number }}。"
                 "{% if expected_response_time %}\n我们通常会在{{ expected_response_time }}内回复。{% endif %}"
                 "{% if help_center_url %}\n\n很多问题可以在帮助中心找到答案：{{ help_center_url }}{% endif %}\n\n"
                 "如需补充信息，请直接回复此邮件，并保留主题中的 [#{{ ticket_number }}]。\n",
     },
     "ru": {
-        "subject": "[#{{ ticket_number }}] Мы получили ваше обращение: {{ subject }}",
-        "body": "Здравствуйте, {{ contact_name }}!\n\n"
+        "subject": "[#{{ ticket_number }}] Мы получили ваше обращение{% if subject %}: {{ subject }}{% endif %}",
+        "body": "Здравствуйте{% if contact_name %}, {{ contact_name }}{% endif %}!\n\n"
                 "Спасибо за письмо. Ваше обращение зарегистрировано под номером #{{ ticket_number }}."
                 "{% if expected_response_time %}\nОбычно мы отвечаем в течение: {{ expected_response_time }}."
                 "{% endif %}"
@@ -211,20 +213,15 @@ def autoresponse_send(*, ticket_id: int) -> AutoResponse | None:
     if ticket is None:
         return None
     earlier = AutoResponse.objects.filter(ticket=ticket).first()
-    if earlier is not None and (earlier.sent_at is not None or earlier.attempts >= MAX_ATTEMPTS):
-        return None  # already acknowledged (the task ran twice), or given up
+    if earlier is not None and (earlier.sent_at is not None or earlier.attempts >= MAX_ATTEMPTS
+                                or earlier.skipped_reason):
+        return None  # already acknowledged (the task ran twice), given up, or held back by the guard
     mailbox = _mailbox_for_ticket(ticket.pk)
     if mailbox is None or not mailbox.autoresponder_enabled:
         return None
     to = _requester_address(ticket)
     if not to:
         return None
-    if earlier is None:
-        hour_ago = timezone.now() - timedelta(hours=1)
-        if AutoResponse.objects.filter(recipient=to, sent_at__gte=hour_ago).count() >= ACKS_PER_HOUR:
-            logger.info("not acknowledging #%s: %s got %s acknowledgements this hour", ticket.number, to,
-                        ACKS_PER_HOUR)
-            return None
     tpl = _template(mailbox, ticket.requester.language or ticket.language)
     row = earlier
     if row is None:
@@ -233,10 +230,25 @@ def autoresponse_send(*, ticket_id: int) -> AutoResponse | None:
                 row = AutoResponse.objects.create(
                     ticket=ticket, mailbox=mailbox, recipient=to, language=tpl["language"],
                     message_id=make_msgid(domain=_domain(mailbox.address)).strip("<>"))
+                # The guard (services/guard.py) counts and caps acknowledgements; a held back one stays a row
+                # with the reason, and the ticket's timeline says so.
+                blocked = automatic_mail_claim(recipient=to, ticket_id=ticket.pk, mailbox=mailbox,
+                                               kind=AutomaticMailKind.ACKNOWLEDGEMENT)
+                if blocked:
+                    row.skipped_reason = blocked[:200]
+                    row.save(update_fields=["skipped_reason"])
         except IntegrityError:
             return None  # a concurrent run of the task created it
+        if row.skipped_reason:
+            return row
+    # A sender our receiving server saw fail SPF/DKIM/DMARC may be forged: then the acknowledgement carries
+    # nothing they wrote (subject, display name), so it cannot carry spam to whoever they pretended to be.
+    verdict = (InboundMail.objects.filter(ticket_id=ticket.pk, outcome=InboundOutcome.TICKET)
+               .values_list("auth_verdict", flat=True).first())
+    quote = verdict != FAIL
     context = Context({
-        "ticket_number": ticket.number, "subject": ticket.subject, "contact_name": ticket.requester.name or to,
+        "ticket_number": ticket.number, "subject": ticket.subject if quote else "",
+        "contact_name": (ticket.requester.name or to) if quote else "",
         "expected_response_time": mailbox.expected_response_time, "help_center_url": mailbox.help_center_url,
     }, autoescape=False)
     subject = " ".join(Template(tpl["subject"]).render(context).split())[:500]

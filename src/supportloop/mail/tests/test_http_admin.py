@@ -31,7 +31,8 @@ def test_raw_endpoint_needs_the_mailbox_token_and_is_idempotent(mailbox):
     again = client.post(url, RAW, content_type="message/rfc822", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
     assert Ticket.objects.get().subject == "Via HTTP"
-    assert InboundMail.objects.get().source == "raw"
+    assert InboundMail.objects.get(outcome="ticket").source == "raw"
+    assert InboundMail.objects.get(outcome="duplicate").note.startswith("redelivery")  # the skip is on the ledger
 
 
 def test_raw_endpoint_accepts_messages_above_the_api_body_limit(mailbox, settings):
@@ -111,6 +112,7 @@ def test_admin_creates_mailbox_with_encrypted_password(make_user, fake_dns):
         "password": "pw-123", "autoresponder_templates": "{}", "expected_response_time": "a day",
         "closed_ticket_rule": "new", "rate_limit_messages": "30", "rate_limit_window_minutes": "60",
         "imap_processed_folder": "", "imap_password_env": "", "help_center_url": "",
+        "autoresponder_max_per_hour": "200",
     })
     assert response.status_code == 302, response.content[:2000]
     box = Mailbox.objects.get(address="help@example.test")

@@ -15,9 +15,12 @@ pytestmark = [pytest.mark.mailserver, pytest.mark.django_db]
 
 
 def customer_mail(*, message_id: str, subject: str = "Printer on fire", body: str = "It smokes.",
-                  in_reply_to: str = "", cc: str = "") -> bytes:
+                  in_reply_to: str = "", cc: str = "", sender: str = "anna@acme.test",
+                  authenticated_by: str = "") -> bytes:
     lines = [
-        "From: Anna Customer <anna@acme.test>",
+        *([f"Authentication-Results: {authenticated_by}; dkim=pass header.d=acme.test; dmarc=pass "
+           "header.from=acme.test"] if authenticated_by else []),
+        f"From: Anna Customer <{sender}>",
         "To: Example Support <support@example.test>",
         *([f"Cc: {cc}"] if cc else []),
         f"Subject: {subject}",
@@ -34,8 +37,10 @@ def customer_mail(*, message_id: str, subject: str = "Printer on fire", body: st
 
 
 def test_customer_mail_agent_reply_and_customer_reply_thread_into_one_ticket(
-        imap_mailbox, dovecot, smtp, make_user, django_capture_on_commit_callbacks):
-    dovecot.append(imap_mailbox.imap_user, customer_mail(message_id="first@acme.test", cc="bob@acme.test"))
+        imap_mailbox, dovecot, smtp, make_user, django_capture_on_commit_callbacks, settings):
+    settings.SUPPORTLOOP_AUTHSERV_ID = ["mx.example.test"]  # our MTA vouches for the sender: Cc joins at once
+    dovecot.append(imap_mailbox.imap_user, customer_mail(message_id="first@acme.test", cc="bob@acme.test",
+                                                         authenticated_by="mx.example.test"))
 
     with django_capture_on_commit_callbacks(execute=True):
         stats = mailbox_poll(imap_mailbox)
@@ -114,8 +119,10 @@ def test_a_polled_batch_is_acknowledged_once_per_new_ticket_by_one_task(imap_mai
 
     task_enqueued.connect(record, weak=False)
     for i in range(3):
-        dovecot.append(imap_mailbox.imap_user, customer_mail(message_id=f"a{i}@acme.test", subject=f"Case {i}"))
-    dovecot.append(imap_mailbox.imap_user, customer_mail(message_id="a9@acme.test", in_reply_to="a0@acme.test"))
+        dovecot.append(imap_mailbox.imap_user, customer_mail(message_id=f"a{i}@acme.test", subject=f"Case {i}",
+                                                             sender=f"customer{i}@acme.test"))
+    dovecot.append(imap_mailbox.imap_user, customer_mail(message_id="a9@acme.test", in_reply_to="a0@acme.test",
+                                                         sender="customer0@acme.test"))
     try:
         stats = mailbox_poll(imap_mailbox)
     finally:

@@ -3,6 +3,7 @@ failed batch write loses nothing."""
 from __future__ import annotations
 
 import base64
+import re
 from collections import Counter
 
 import pytest
@@ -13,7 +14,7 @@ from supportloop.core.models import Event
 from supportloop.customers.models import Contact
 from supportloop.customers.services import company_create
 from supportloop.mail.choices import ClosedTicketRule, InboundSource
-from supportloop.mail.models import InboundMail, Quarantine, TicketMailbox
+from supportloop.mail.models import FollowerProposal, InboundMail, Quarantine, TicketMailbox
 from supportloop.mail.services import inbound_ingest, mailbox_update
 from supportloop.mail.services import inbound_batch
 from supportloop.mail.services.inbound_batch import inbound_ingest_batch
@@ -52,8 +53,8 @@ def mixed_batch(existing: Ticket) -> list[bytes]:
         mail("n1@acme.test", frm="Anna A <anna@acme.test>", subject="Printer on fire"),
         mail("n2@globex.test", frm="bob@globex.test", subject="Кириллица", body="Здравствуйте"),
         reply("r1@acme.test", "n1@acme.test"),                          # answers a message of this batch
-        mail("n2@globex.test", frm="bob@globex.test"),                  # same Message-ID again
-        mail("root@acme.test"),                                         # already ingested before the batch
+        mail("n2@globex.test", frm="bob@globex.test", subject="Кириллица", body="Здравствуйте"),  # the same again
+        mail("root@acme.test", subject="Root"),                         # already ingested before the batch
         reply("r2@acme.test", "root@acme.test", frm="anna@acme.test"),  # answers an earlier ticket
         mail("cc@acme.test", frm="frank@acme.test", to="support@example.test, Dan <dan@acme.test>",
              extra="Cc: eve@x.test, support+9@example.test\r\n"),     # followers; a plus-address
@@ -76,10 +77,24 @@ def mixed_batch(existing: Ticket) -> list[bytes]:
         *[mail(f"bulk{i}@initech.test", frm=f"user{i % 3}@initech.test", subject=f"Bulk {i}") for i in range(8)],
         *[reply(f"bulkr{i}@initech.test", f"bulk{i}@initech.test", frm=f"user{i % 3}@initech.test")
           for i in range(0, 8, 2)],
+        # issue 10: a reused Message-ID, followers from unauthenticated and authenticated mail, machines
+        mail("n2@globex.test", frm="bob@globex.test", subject="Another order", body="reused id"),
+        mail("ccnew@initech.test", frm="ivy@initech.test", extra="Cc: partner@else.test\r\n"),
+        mail("auth@initech.test", frm="jo@initech.test", extra="Cc: boss@initech.test\r\n"
+             "Authentication-Results: mx.example.test; dmarc=pass header.from=initech.test\r\n"),
+        reply("rcc@acme.test", "n1@acme.test", extra="Cc: outsider@else.test\r\n"),
+        mail("tokcc@acme.test", subject=f"Re: help [#{existing.number}]", extra="Cc: attacker@evil.test\r\n"),
+        mail("nr@shop.test", frm="noreply@shop.test", subject="Your receipt"),
+        mail("ooo2@acme.test", frm="kim@acme.test", subject="Automatic reply: Hello"),
+        mail("arf@isp.test", frm="fbl@isp.test", ctype='multipart/report; report-type=feedback-report; boundary="b"',
+             body="--b\r\nContent-Type: text/plain\r\n\r\nabuse\r\n--b--"),
+        mail("loop2@vendor.test", frm="desk@vendor.test", extra="X-Loop: desk@vendor.test\r\n"),
+        mail("ccnew@initech.test", frm="ivy@initech.test", extra="Cc: partner@else.test\r\n"),  # redelivered
     ]
 
 
-def _prepare(mailbox) -> Ticket:
+def _prepare(mailbox, settings) -> Ticket:
+    settings.SUPPORTLOOP_AUTHSERV_ID = ["mx.example.test"]
     company_create(name="Acme", domains=["acme.test"])
     company_create(name="Globex", domains=["globex.test"])
     mailbox_update(mailbox=mailbox, rate_limit_messages=9, rate_limit_window_minutes=60,
@@ -112,7 +127,10 @@ def _state(results) -> dict:
                     for r in results],
         "tickets": tickets,
         "messages": messages,
-        "ledger": sorted(InboundMail.objects.values_list("message_key", "outcome", "sender", "automatic", "imap_uid")),
+        "ledger": sorted((*row[:5], re.sub(r"row \d+", "row N", row[5]), *row[6:]) for row in  # ids differ by run
+                         InboundMail.objects.values_list("message_key", "outcome", "sender", "automatic", "imap_uid",
+                                                         "note", "content_digest", "auth_verdict")),
+        "proposals": sorted((key_of_ticket[p.ticket_id], p.email, p.status) for p in FollowerProposal.objects.all()),
         "quarantine": sorted(Quarantine.objects.values_list("message_key", "reason", "sender")),
         "contacts": sorted(Contact.objects.values_list("name", "company_id", "language")),
         "events": Counter(Event.objects.values_list("verb", flat=True)),
@@ -133,8 +151,8 @@ def _run(ingest) -> dict:
     return snapshot
 
 
-def test_batch_ingest_matches_one_by_one_ingest(mailbox, monkeypatch):
-    existing = _prepare(mailbox)
+def test_batch_ingest_matches_one_by_one_ingest(mailbox, monkeypatch, settings):
+    existing = _prepare(mailbox, settings)
     raws = mixed_batch(existing)
     ours = our_addresses()
     one_by_one = _run(lambda: [inbound_ingest(raw=raw, mailbox=mailbox, source=InboundSource.IMAP, imap_uid=i,
@@ -148,16 +166,29 @@ def test_batch_ingest_matches_one_by_one_ingest(mailbox, monkeypatch):
     assert batched == one_by_one
     # The mix reaches every outcome it was written for...
     outcomes = Counter(outcome for outcome, _reason, _key, _number in batched["results"])
-    assert outcomes == {"ticket": 26, "threaded": 9, "duplicate": 2, "quarantined": 7}
+    assert outcomes == {"ticket": 31, "threaded": 11, "duplicate": 3, "quarantined": 9}
     reasons = {reason for _o, reason, _k, _n in batched["results"] if reason}
-    assert reasons == {"auto_reply", "bounce", "own_address", "unparseable", "rate_limited"}
+    assert reasons == {"auto_reply", "bounce", "own_address", "unparseable", "rate_limited", "machine", "redelivery"}
+    # Followers: proposed from unauthenticated mail (a new ticket's Cc, a Message-ID reply's Cc), added from
+    # authenticated mail, and nothing at all from a guessable ticket token.
+    assert batched["proposals"] == [
+        ("cc@acme.test", "dan@acme.test", "proposed"), ("cc@acme.test", "eve@x.test", "proposed"),
+        ("ccnew@initech.test", "partner@else.test", "proposed"), ("n1@acme.test", "outsider@else.test", "proposed"),
+        ("root@acme.test", "dan@acme.test", "proposed")]  # the colleague who answered root by Message-ID
+    followers = {t[1]: t[4] for t in batched["tickets"]}
+    assert followers["auth@initech.test"] == ("boss@initech.test",) and followers["ccnew@initech.test"] == ()
+    assert "attacker@evil.test" not in str(batched["proposals"]) + str(batched["tickets"])
+    reused = [row for row in batched["ledger"] if row[0].startswith("n2@globex.test sha256:")]
+    assert len(reused) == 1 and "reused" in reused[0][5]
     # ...and only the unusual messages left the batch path: plus-address, token, automatic, own, unparseable,
-    # rate-limited, the closed ticket's and the new follower's.
-    assert handed_over == [6, 7, 8, 9, 10, 12, 25, 26, 27, 28, 29]
+    # rate-limited, the closed ticket's and the new follower's; then the reused Message-ID, the reply naming a
+    # new person, the token with a Cc, the out-of-office and the feedback report. The new tickets with a Cc
+    # (proposed or authenticated), the no-reply sender, the foreign X-Loop and the redelivery stay in it.
+    assert handed_over == [6, 7, 8, 9, 10, 12, 25, 26, 27, 28, 29, 44, 47, 48, 50, 51]
 
 
-def test_a_failed_batch_write_falls_back_to_one_by_one_and_loses_nothing(mailbox, monkeypatch):
-    existing = _prepare(mailbox)
+def test_a_failed_batch_write_falls_back_to_one_by_one_and_loses_nothing(mailbox, monkeypatch, settings):
+    existing = _prepare(mailbox, settings)
     raws = mixed_batch(existing)
     ours = our_addresses()
     expected = _run(lambda: inbound_ingest_batch(list(enumerate(raws)), mailbox=mailbox,

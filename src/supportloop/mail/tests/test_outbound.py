@@ -46,8 +46,13 @@ def test_references_list_every_earlier_id_and_in_reply_to_the_latest_customer_me
 
 def test_cc_per_reply_overrides_followers_and_never_copies_our_mailboxes(mailbox, make_user, mailoutbox,
                                                                           django_capture_on_commit_callbacks):
+    from supportloop.mail.models import FollowerProposal
+    from supportloop.mail.services.followers import follower_proposal_accept
+
     ticket = Ticket.objects.get(pk=inbound_ingest(raw=mail("c1@acme.test", cc="bob@acme.test"),
                                                   mailbox=mailbox).ticket_id)
+    follower_proposal_accept(proposal=FollowerProposal.objects.get(ticket=ticket), actor=make_user("agent"))
+    ticket.refresh_from_db()
     assert ticket.followers == ["bob@acme.test"]
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):

@@ -51,6 +51,12 @@ def _customer_panel(ticket) -> dict:
     }
 
 
+def _follower_proposals(ticket) -> list:
+    from supportloop.mail.selectors import follower_proposals_open
+
+    return follower_proposals_open(ticket_id=ticket.pk)
+
+
 def _workspace_context(request, ticket, *, composer=None, controls=None, link_form=None) -> dict:
     ticket_feedback = []
     if feedback_ready():
@@ -70,6 +76,7 @@ def _workspace_context(request, ticket, *, composer=None, controls=None, link_fo
         "controls": controls or TicketControlsForm(initial=_controls_initial(ticket)),
         "link_form": link_form or LinkFeedbackForm(),
         "timeline": selectors.ticket_timeline(ticket=ticket),
+        "follower_proposals": _follower_proposals(ticket),
         "ticket_feedback": ticket_feedback,
         "feedback_ready": feedback_ready(),
         "can_reply": can_reply,
@@ -134,6 +141,42 @@ def ticket_controls(request, number: int):
             messages.success(request, _("Ticket updated."))
             return redirect("web:ticket", number=number)
     return render(request, "web/ticket.html", _workspace_context(request, t, controls=form), status=422)
+
+
+@require_POST
+@page("ticket.update")
+def follower_decide(request, number: int, proposal_id: int, decision: str):
+    """Accept or dismiss a follower that a customer's unauthenticated mail proposed (one click each)."""
+    from supportloop.mail.selectors import follower_proposal_get
+    from supportloop.mail.services.followers import follower_proposal_accept, follower_proposal_dismiss
+
+    t = ticket_selectors.ticket_get(number=number)
+    proposal = follower_proposal_get(ticket_id=t.pk, proposal_id=proposal_id)
+    service = follower_proposal_accept if decision == "accept" else follower_proposal_dismiss
+    try:
+        service(proposal=proposal, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("%(email)s now follows this ticket.") % {"email": proposal.email}
+                         if decision == "accept" else _("Dismissed %(email)s.") % {"email": proposal.email})
+    return redirect("web:ticket", number=number)
+
+
+@require_POST
+@page("ticket.update")
+def follower_remove(request, number: int):
+    """Stop copying a follower on this ticket's replies."""
+    from supportloop.mail.services.followers import ticket_follower_remove
+
+    t = ticket_selectors.ticket_get(number=number)
+    try:
+        ticket_follower_remove(ticket=t, email=request.POST.get("email", ""), actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("Removed %(email)s from the followers.") % {"email": request.POST["email"]})
+    return redirect("web:ticket", number=number)
 
 
 @page("ticket.view")

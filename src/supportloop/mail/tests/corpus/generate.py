@@ -251,6 +251,51 @@ def cases() -> dict[str, bytes]:
     c["quarantined-own_address__x_loop_ours"] = simple("xloop", "Loop", X_Loop="support@example.test")
     c["quarantined-no_sender__missing_from"] = simple("nofrom", "Who am I?", From=None)
     c["quarantined-no_sender__invalid_from"] = simple("badfrom", "Bad From", From="not an address")
+    # Machines (issue 10): never acknowledged; the "machine_" cases are checked for that in test_corpus.py.
+    c["ticket__machine_noreply_sender"] = simple("m_noreply", "Your receipt #123", From="Shop <noreply@shop.test>",
+                                                 Subject="Your receipt")
+    c["ticket__machine_do_not_reply_sender"] = simple("m_dnr", "Your password was changed",
+                                                      From="do-not-reply@accounts.example.org", Subject="Security")
+    c["ticket__machine_donotreply_sender"] = simple("m_donotreply", "Invoice attached",
+                                                    From="DoNotReply@billing.example.org", Subject="Invoice")
+    c["ticket__machine_bounces_sender"] = simple("m_bounces", "Campaign stats",
+                                                 From="bounces+1234-abcd=acme.test@mailer.example.org")
+    c["ticket__machine_x_loop_foreign"] = simple("m_xloop", "Your case 998 was updated by our agent.",
+                                                 From="help@vendor.example.org", X_Loop="help@vendor.example.org")
+    c["ticket__machine_x_auto_response_suppress"] = simple("m_xars", "Calendar: accepted",
+                                                           X_Auto_Response_Suppress="All")
+    c["quarantined-machine__amazon_ses_complaint_notice"] = simple(
+        "m_ses", "A complaint was received for a message you sent.", From="complaints@email-abuse.amazonses.com",
+        Subject="Complaint notification")
+    c["quarantined-machine__arf_feedback_report"] = multipart("m_arf", "report", [
+        part(["Content-Type: text/plain"], b"This is an email abuse report for an email message received"),
+        part(["Content-Type: message/feedback-report"], b"Feedback-Type: abuse\r\nUser-Agent: SomeISP-FBL/1.0\r\n"
+                                                        b"Version: 1\r\nOriginal-Mail-From: <support@example.test>"),
+        part(["Content-Type: text/rfc822-headers"], b"From: support@example.test\r\nSubject: Re: your ticket"),
+    ], From="fbl@isp.example.org", Subject="Abuse report")
+    c["quarantined-machine__arf_feedback_report"] = c["quarantined-machine__arf_feedback_report"].replace(
+        b'Content-Type: multipart/report; boundary="b1"',
+        b'Content-Type: multipart/report; report-type=feedback-report; boundary="b1"')
+    for name, subject in [("en", "Automatic reply: Help needed"), ("out_of_office", "Out of Office: Help needed"),
+                          ("de", "Abwesenheitsnotiz: Help needed"), ("zh", "自动回复: Help needed"),
+                          ("ru", "Автоответ: Help needed"), ("fr", "Réponse automatique : Help needed"),
+                          ("es", "Respuesta automática: Help needed"), ("ja", "自動返信: Help needed")]:
+        c[f"quarantined-auto_reply__machine_ooo_subject_{name}"] = simple(f"m_ooo_{name}", "I am away until Monday.",
+                                                                         Subject=subject)
+    c["quarantined-auto_reply__machine_null_return_path"] = simple("m_nullrp", "Away", Return_Path="<>",
+                                                                   Subject="Re: Help needed")
+    c["quarantined-auto_reply__machine_exchange_inbox_rule"] = simple(
+        "m_exch", "Away", X_Auto_Response_Suppress="All", X_MS_Exchange_Inbox_Rules_Loop="anna@acme.test")
+    c["quarantined-auto_reply__machine_read_receipt"] = multipart("m_mdn", "report", [
+        part(["Content-Type: text/plain"], b"Your message was read."),
+        part(["Content-Type: message/disposition-notification"],
+             b"Final-Recipient: rfc822; anna@acme.test\r\nDisposition: manual-action/MDN-sent-manually; displayed"),
+    ], Subject="Read: Help needed").replace(b'multipart/report; boundary="b1"',
+                                            b'multipart/report; report-type=disposition-notification; boundary="b1"')
+    c["threaded__machine_ooo_subject_on_ticket"] = simple("m_ooo_thread", "I am away.",
+                                                          **{**REPLY, "Subject": "Automatic reply: Printer on fire"})
+    c["threaded__machine_noreply_notice_on_ticket"] = simple("m_noreply_thread", "Delivery scheduled.",
+                                                             **{**REPLY, "From": "no-reply@courier.example.org"})
     c["quarantined-unparseable__random_binary"] = bytes((i * 37 + 11) % 256 for i in range(2000)).replace(b":", b";")
     c["quarantined-unparseable__empty_file"] = b""
     c["quarantined-unparseable__whitespace_only"] = b"\r\n\r\n   \r\n"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mail', '0002_autoresponse_attempts'),
+        ('mail', '0003_mail_safety'),
     ]
 
     operations = [
