@@ -17,7 +17,9 @@ from django.utils import timezone
 from django.utils.html import escape
 from email.utils import formataddr, make_msgid
 
+from supportloop.core.services import event_record
 from supportloop.customers.models import ContactEmail
+from supportloop.customers.selectors import address_suppressed
 from supportloop.mail.models import AutoResponse, Mailbox, OutboundDelivery, TicketMailbox
 from supportloop.mail.threader import subject_with_token
 from supportloop.tickets.choices import DeliveryStatus
@@ -203,6 +205,14 @@ def autoresponse_wants_retry(row: AutoResponse | None) -> bool:
     return row is not None and row.sent_at is None and bool(row.error) and 0 < row.attempts < MAX_ATTEMPTS
 
 
+@transaction.atomic
+def _autoresponse_skipped(ticket: Ticket, reason: str) -> None:
+    """Say on the ticket's timeline why it was not acknowledged."""
+    logger.info("not acknowledging #%s: %s", ticket.number, reason)
+    event_record(actor=None, actor_label="mail", verb="mail.autoresponse_skipped", target=ticket,
+                 changes={"reason": [None, reason]})
+
+
 def autoresponse_send(*, ticket_id: int) -> AutoResponse | None:
     """Acknowledge a new email ticket once, in the contact's language. Returns the row (with `sent_at`, or
     the error of a failed attempt), or None if skipped or already sent. A failed attempt is tried again by
@@ -218,6 +228,10 @@ def autoresponse_send(*, ticket_id: int) -> AutoResponse | None:
         return None
     to = _requester_address(ticket)
     if not to:
+        return None
+    suppressed = address_suppressed(to)
+    if suppressed:
+        _autoresponse_skipped(ticket, suppressed)
         return None
     if earlier is None:
         hour_ago = timezone.now() - timedelta(hours=1)

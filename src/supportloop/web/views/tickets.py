@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from supportloop.accounts.permissions import can
 from supportloop.core.errors import DomainError
 from supportloop.customers.models import CustomerNote
+from supportloop.customers.selectors import addresses_bounced
 from supportloop.tickets import selectors as ticket_selectors
 from supportloop.tickets.choices import MessageKind
 from supportloop.tickets.models import Attachment, Macro, Message
@@ -38,13 +39,15 @@ def _customer_panel(ticket) -> dict:
     company_notes = list(CustomerNote.objects.filter(company_id=company.pk).select_related("author")[:5]) \
         if company else []
     emails = list(contact.emails.order_by("id").values_list("email", flat=True)[:5])
+    # Replies to these still go out; the agent should know they probably will not arrive.
+    bounced = addresses_bounced([*emails, *ticket.followers])
     linked = []
     if feedback_ready():
         from supportloop.feedback.selectors import feedback_items_for_contact
 
         linked = list(feedback_items_for_contact(contact=contact))[:20]
     return {
-        "contact": contact, "company": company, "emails": emails, "contact_notes": notes,
+        "contact": contact, "company": company, "emails": emails, "bounced": bounced, "contact_notes": notes,
         "company_notes": company_notes,
         "other_tickets": selectors.contact_recent_tickets(contact_id=contact.pk, exclude_id=ticket.pk),
         "contact_feedback": linked,
