@@ -253,7 +253,9 @@ def _decode_part(part: Message) -> str:
 
 
 def _unfold(value: str) -> str:
-    return re.sub(r"\s+", " ", value or "").strip()
+    """One line of storable text: no NUL, no lone surrogates (8-bit header bytes), whitespace collapsed."""
+    value = (value or "").replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return re.sub(r"\s+", " ", value).strip()
 
 
 def _dsn_blocks(part: Message) -> list[dict[str, str]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from hypothesis import given, settings, strategies as st
 
 from supportloop.core.models import Event
 from supportloop.customers.models import BouncedAddress
@@ -64,6 +65,22 @@ def test_each_fixture_is_read_as_its_name_says(path, settings):
 def test_mail_that_only_mentions_a_failed_delivery_is_not_a_bounce(path):
     assert not parse_message(path.read_bytes()).automatic.startswith("bounce:")
 
+
+
+@settings(max_examples=150, deadline=None)
+@given(prefix=st.sampled_from([b"", b"From: MAILER-DAEMON <>\r\nSubject: failure notice\r\n",
+                               b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\n"
+                               b"Content-Type: message/delivery-status\r\n\r\n"]),
+       body=st.one_of(st.binary(max_size=600), st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
+                      st.sampled_from([b"Final-Recipient: rfc822; <>\r\nAction: failed\r\nStatus: 9.9.9",
+                                       b"Final-Recipient: x400; /G=a/\r\n", b"{\"notificationType\":\"Bounce\"}",
+                                       b"<@>: 550 5.1.1", b"Message-ID: <\x00@x>"])))
+def test_reading_any_bytes_as_a_bounce_never_raises_and_yields_storable_addresses(prefix, body):
+    report = bounce_read(prefix + body)
+    assert report.is_bounce
+    for r in report.recipients:
+        assert "@" in r.address and "\x00" not in r.address + r.diagnostic and len(r.address) <= 254
+        assert r.status == "" or r.status[0] in "45"
 
 
 def customer_mail(*, mid: str, frm: str, subject: str = "Help", extra: str = "") -> bytes:
