@@ -125,6 +125,8 @@ def bounce_hint(*, headers: dict[str, list[str]], content_type: str, report_type
     multipart/report part and the types of delivery-status parts found ("delivery-status" for either)."""
     if "delivery-status" in report_types:
         return "bounce:dsn"
+    if report_types & {"feedback-report", "disposition-notification"}:
+        return ""  # a complaint (ARF) or a read receipt reports on our mail too, but nothing failed
     if headers.get("x-failed-recipients"):
         return "bounce:x-failed-recipients"
     if headers.get("x-ms-exchange-message-is-ndr") is not None:

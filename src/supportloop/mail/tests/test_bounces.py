@@ -329,3 +329,21 @@ def test_the_contact_api_and_page_show_the_bounce(sent_reply, mailbox, client, m
     assert "bounced" in page and "5.1.1" in page
     page = client.get(f"/t/{ticket.number}/").content.decode()
     assert "anna@customer.test bounced" in page
+
+
+@pytest.mark.django_db
+def test_a_bounced_close_the_loop_notice_is_noted_on_its_originating_ticket(sent_reply, mailbox, make_user):
+    from supportloop.feedback.models import ClosingNotice
+    from supportloop.feedback.services.items import feedback_item_create
+
+    ticket, _reply = sent_reply("leo@customer.test")
+    item = feedback_item_create(kind="feature_request", title="Dark mode", actor=make_user("product"))
+    # The row close_the_loop_send leaves for a notice it sent (the notice itself carries no Message-ID of ours).
+    ClosingNotice.objects.create(item=item, contact=ticket.requester, kind="shipped", status="sent",
+                                 email="leo@customer.test", ticket=ticket)
+    raw = (BOUNCES / "amazonses__perm__5.1.1__leo@customer.test.eml").read_bytes().replace(
+        b"X-Supportloop-Ticket: 1", f"X-Supportloop-Feedback: {item.reference}".encode())
+    result = inbound_ingest(raw=raw, mailbox=mailbox)
+    assert (result.outcome, result.ticket_id) == ("threaded", ticket.pk)
+    assert "close-the-loop notice" in Message.objects.get(pk=result.message_id).body_text
+    assert address_suppressed("leo@customer.test") is not None
