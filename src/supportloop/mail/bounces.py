@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import policy
 from email.message import Message
 from email.parser import BytesParser, HeaderParser
@@ -79,7 +79,8 @@ _SUBJECT = re.compile(r"(?x)^\s*(?:\[[^\]]{0,40}\]\s*)?(?:"
     r"|δεν\ είναι\ δυνατή\ η\ παράδοση|تعذر\ التسليم|לא\ ניתן\ למסירה"
     # zh, ja, ko
     r"|系统退信|退信|无法投递|无法送达|投递失败|发送失败|未送达|邮件被退回|无法传递|未能送达|傳送狀態通知|传送状态通知"
-    r"|無法傳遞|無法投遞|退回|メールエラー|エラー通知|error\ notification|delivery\ error|mail\ error|配信不能|配送状態通知|配信エラー|配信できません|不達|배달\ 못\ 함|전달되지\ 않음|배달\ 상태\ 알림"
+    r"|無法傳遞|無法投遞|退回|メールエラー|エラー通知|error\ notification|delivery\ error|mail\ error|配信不能"
+    r"|配送状態通知|配信エラー|配信できません|不達|배달\ 못\ 함|전달되지\ 않음|배달\ 상태\ 알림"
     r")")
 
 # Boilerplate of bounce explanations: only a machine writes these sentences.

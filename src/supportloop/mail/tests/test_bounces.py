@@ -23,7 +23,7 @@ from supportloop.mail.bounces import bounce_read
 from supportloop.mail.choices import InboundOutcome, InboundSource, QuarantineReason
 from supportloop.mail.models import AutoResponse, InboundMail, Quarantine
 from supportloop.mail.parsing import parse_message
-from supportloop.mail.services import autoresponse_send, inbound_ingest
+from supportloop.mail.services import inbound_ingest
 from supportloop.mail.services.inbound_batch import inbound_ingest_batch
 from supportloop.tickets.choices import AuthorType, MessageKind, Status
 from supportloop.tickets.models import Message, Ticket
