@@ -5,6 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from ninja import Field, Schema
 
 from supportloop.api.schemas import StrictIn
@@ -26,10 +27,21 @@ class CompanyOut(Schema):
                 "mrr": c.mrr, "attributes": c.attributes, "created_at": c.created_at, "updated_at": c.updated_at}
 
 
+class BouncedEmailOut(Schema):
+    email: str
+    permanent: bool = Field(..., description="the latest failure was permanent (RFC 3463 class 5)")
+    status: str = Field(..., description="status code of the latest failure, e.g. 5.1.1 (or an SMTP reply code)")
+    diagnostic: str
+    bounced_at: datetime
+    suppressed_until: datetime | None = Field(
+        ..., description="automatic mail to the address is suppressed until then; null when it is not")
+
+
 class ContactOut(Schema):
     id: int
     name: str
     emails: list[str]
+    bounced_emails: list[BouncedEmailOut] = Field(..., description="addresses of this contact whose mail bounced")
     company_id: int | None
     company_name: str | None
     language: str
@@ -39,9 +51,17 @@ class ContactOut(Schema):
 
     @staticmethod
     def from_contact(c) -> dict:
-        return {"id": c.pk, "name": c.name, "emails": [e.email for e in c.emails.all()], "company_id": c.company_id,
-                "company_name": c.company.name if c.company_id else None, "language": c.language,
-                "attributes": c.attributes, "created_at": c.created_at, "updated_at": c.updated_at}
+        """`c` comes from customers.selectors.contact_list (its emails carry their bounce)."""
+        emails, now = list(c.emails.all()), timezone.now()
+        bounced = [{"email": e.email, "permanent": bool(e.bounce_permanent), "status": e.bounce_status or "",
+                    "diagnostic": e.bounce_diagnostic or "", "bounced_at": e.bounced_at,
+                    "suppressed_until": e.suppressed_until if e.suppressed_until and e.suppressed_until > now
+                    else None}
+                   for e in emails if getattr(e, "bounced_at", None) is not None]
+        return {"id": c.pk, "name": c.name, "emails": [e.email for e in emails], "bounced_emails": bounced,
+                "company_id": c.company_id, "company_name": c.company.name if c.company_id else None,
+                "language": c.language, "attributes": c.attributes, "created_at": c.created_at,
+                "updated_at": c.updated_at}
 
 
 class CustomerNoteIn(StrictIn):

@@ -116,3 +116,33 @@ class CustomerNote(models.Model):
 
     def __str__(self) -> str:
         return self.body[:60]
+
+
+class BouncedAddress(models.Model):
+    """An email address whose mail bounced: the latest failure, and for a permanent one until when automatic mail
+    (acknowledgements, notices) must not go to it. Keyed by the address, not the contact: followers and people
+    who are no contact bounce too; a contact's addresses are matched by equality."""
+
+    email = models.CharField(_("email"), max_length=254, unique=True)
+    permanent = models.BooleanField(_("permanent failure"), default=True)
+    status = models.CharField(_("status code"), max_length=20, blank=True,
+                              help_text=_("RFC 3463 status such as 5.1.1, or the SMTP reply code."))
+    diagnostic = models.TextField(_("diagnostic"), blank=True)
+    remote_mta = models.CharField(_("remote mail server"), max_length=255, blank=True)
+    bounced_at = models.DateTimeField(_("last bounce"), default=timezone.now)
+    suppressed_until = models.DateTimeField(
+        _("automatic mail suppressed until"), null=True, blank=True,
+        help_text=_("Set by a permanent failure; empty when nothing is suppressed (or an admin lifted it)."))
+    bounce_count = models.PositiveIntegerField(_("bounces"), default=1)
+    created_at = models.DateTimeField(_("first bounce"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-bounced_at", "-id"]
+        verbose_name = _("bounced address")
+        verbose_name_plural = _("bounced addresses")
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.status or 'bounce'})"
+
+    def suppressed(self, now=None) -> bool:
+        return self.suppressed_until is not None and self.suppressed_until > (now or timezone.now())

@@ -1,18 +1,51 @@
 """Reads of companies and contacts shared by the pages and the API."""
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.utils import timezone
 
-from supportloop.customers.models import Company, CompanyDomain, Contact, ContactEmail
+from supportloop.customers.models import BouncedAddress, Company, CompanyDomain, Contact, ContactEmail
 
 
 def company_list() -> QuerySet[Company]:
     return Company.objects.prefetch_related(Prefetch("domains", queryset=CompanyDomain.objects.order_by("domain")))
 
 
+def contact_emails_with_bounces() -> QuerySet[ContactEmail]:
+    """A contact's addresses, each with its latest bounce (bounce_status, bounce_diagnostic, bounced_at,
+    bounce_permanent, suppressed_until; None when it never bounced), in the one query that loads them."""
+    bounce = BouncedAddress.objects.filter(email=OuterRef("email"))
+    return ContactEmail.objects.order_by("id").annotate(
+        bounce_status=Subquery(bounce.values("status")[:1]),
+        bounce_diagnostic=Subquery(bounce.values("diagnostic")[:1]),
+        bounce_permanent=Subquery(bounce.values("permanent")[:1]),
+        bounced_at=Subquery(bounce.values("bounced_at")[:1]),
+        suppressed_until=Subquery(bounce.values("suppressed_until")[:1]),
+    )
+
+
 def contact_list() -> QuerySet[Contact]:
     return Contact.objects.select_related("company").prefetch_related(
-        Prefetch("emails", queryset=ContactEmail.objects.order_by("id")))
+        Prefetch("emails", queryset=contact_emails_with_bounces()))
+
+
+def address_suppressed(email: str) -> str | None:
+    """Why automatic mail (acknowledgements, notices) must not go to this address now, or None.
+    Call it before sending any automatic mail; mail a person types is sent anyway (the ticket page warns)."""
+    row = BouncedAddress.objects.filter(email=(email or "").strip().lower(),
+                                        suppressed_until__gt=timezone.now()).first()
+    if row is None:
+        return None
+    code = f"{row.status} " if row.status else ""
+    return (f"{row.email} bounced permanently on {row.bounced_at:%Y-%m-%d} ({code}{row.diagnostic[:200]})"
+            f"; automatic mail suppressed until {row.suppressed_until:%Y-%m-%d}").replace(" ()", "")
+
+
+def addresses_bounced(emails: list[str]) -> list[BouncedAddress]:
+    """The bounce rows of these addresses whose suppression is in force, in the order given (one query)."""
+    wanted = [e.strip().lower() for e in emails if e]
+    rows = {r.email: r for r in BouncedAddress.objects.filter(email__in=wanted, suppressed_until__gt=timezone.now())}
+    return [rows[e] for e in dict.fromkeys(wanted) if e in rows]
 
 
 # --- pages and lookups for the API (keyset pagination on the id, newest first) ---------------------------

@@ -1,9 +1,11 @@
 """Writes for companies, contacts and customer notes."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -14,7 +16,9 @@ from supportloop.core.services import (
     change_seq_next, change_seq_take, event_build, event_record, events_record_many, field_changes,
 )
 from supportloop.customers.choices import Plan
-from supportloop.customers.models import Company, CompanyDomain, Contact, ContactEmail, CustomerNote
+from supportloop.customers.models import (
+    BouncedAddress, Company, CompanyDomain, Contact, ContactEmail, CustomerNote,
+)
 from supportloop.core.validation import clean_json, clean_text
 
 # Domains of free mail providers never identify a company.
@@ -232,3 +236,76 @@ def customer_note_add(*, body: str, author, company: Company | None = None, cont
                  changes={"company": [None, company.pk if company else None],
                           "contact": [None, contact.pk if contact else None]})
     return note
+
+
+def _clip(value: str | None, limit: int) -> str:
+    """Machine text as the database can store it: no NUL, no lone surrogates, at most `limit` characters."""
+    value = (value or "").replace("\x00", "")
+    return value.encode("utf-8", "replace").decode("utf-8")[:limit]
+
+
+def _bounce_address(raw: str) -> str:
+    """A bounce's recipient as we store addresses, or "" when it is not a usable address (bounces are machine
+    text, sometimes hostile: never raise on them)."""
+    email = (raw or "").replace("\x00", "").strip().strip("<>").lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        return ""
+    return email if len(email) <= 254 else ""
+
+
+@transaction.atomic
+def address_bounce_record(*, email: str, permanent: bool, status: str = "", diagnostic: str = "",
+                          remote_mta: str = "", at: datetime | None = None,
+                          source: str = "") -> BouncedAddress | None:
+    """Note that mail to an address bounced. A permanent failure suppresses automatic mail to it for
+    SUPPORTLOOP_BOUNCE_SUPPRESSION_DAYS (60) from this bounce; a temporary one is only noted, and does not
+    overwrite the reason of a suppression in force. None when the address is not usable.
+    The contact who owns the address moves in the changes feed (its API shows the bounce)."""
+    email = _bounce_address(email)
+    if not email:
+        return None
+    at = at or timezone.now()
+    seq = change_seq_next()
+    row = BouncedAddress.objects.select_for_update().filter(email=email).first()
+    before = None
+    if row is None:
+        row = BouncedAddress(email=email, created_at=at, bounce_count=0)
+    else:
+        before = {"permanent": row.permanent, "status": row.status,
+                  "suppressed_until": row.suppressed_until.isoformat() if row.suppressed_until else None}
+    row.bounce_count += 1
+    in_force = row.suppressed_until is not None and row.suppressed_until > at
+    if permanent or not in_force:
+        row.permanent = permanent
+        row.status = _clip(status, 20)
+        row.diagnostic = _clip(diagnostic, 2000)
+        row.remote_mta = _clip(remote_mta, 255)
+        row.bounced_at = at
+    if permanent:
+        until = at + timedelta(days=settings.SUPPORTLOOP_BOUNCE_SUPPRESSION_DAYS)
+        row.suppressed_until = max(until, row.suppressed_until) if in_force else until
+    row.save()
+    Contact.objects.filter(emails__email=email).update(change_seq=seq, updated_at=at)
+    event_record(actor=None, actor_label=source or "mail", verb="address.bounced", target=row, changes={
+        "email": [None, email], "permanent": [before and before["permanent"], permanent],
+        "status": [before and before["status"], row.status],
+        "suppressed_until": [before and before["suppressed_until"],
+                             row.suppressed_until.isoformat() if row.suppressed_until else None],
+    })
+    return row
+
+
+@transaction.atomic
+def address_suppression_lift(*, bounced: BouncedAddress, actor) -> BouncedAddress:
+    """An admin knows the address works again (the mailbox was fixed): automatic mail may go to it."""
+    before = bounced.suppressed_until
+    if before is not None:
+        bounced.suppressed_until = None
+        bounced.save(update_fields=["suppressed_until"])
+        Contact.objects.filter(emails__email=bounced.email).update(change_seq=change_seq_next(),
+                                                                   updated_at=timezone.now())
+        event_record(actor=actor, verb="address.suppression_lifted", target=bounced,
+                     changes={"suppressed_until": [before.isoformat(), None]})
+    return bounced

@@ -24,6 +24,7 @@ from django.conf import settings
 
 from supportloop.mail.authresults import auth_verdict
 from supportloop.mail.machines import machine_kind, report_kind
+from supportloop.mail.bounces import bounce_hint
 from supportloop.tickets.sanitize import html_to_text
 from supportloop.tickets.services.tickets import IncomingFile
 
@@ -44,7 +45,6 @@ MULTIBYTE_FALLBACKS = ("utf-8", "gb18030", "big5hkscs", "shift_jis")
 SINGLE_BYTE_FALLBACKS = ("cp1252", "cp1251", "koi8-r")
 
 AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
-BOUNCE_LOCALPARTS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
 # "local@domain" or "Plain Name <local@domain>" with nothing getaddresses() could read differently (no
 # quotes, comments, encoded words or odd spacing): the common case, split without the address parser.
 _SIMPLE_ADDRESS = re.compile(r"(?:([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) <)?"
@@ -395,7 +395,7 @@ class _Walker:
         self.kept = 0
         self.parts = 0
         self.defects: list[str] = []
-        self.report = False
+        self.report_types: set[str] = set()  # report-type of multipart/report parts; "delivery-status" for a DSN
 
     def walk(self, part: Message, depth: int = 0) -> None:
         self.parts += 1
@@ -405,8 +405,10 @@ class _Walker:
             return
         # Read once: each accessor call goes through the header machinery again.
         ctype = part.get_content_type()
-        if ctype == "multipart/report" or ctype == "message/delivery-status":
-            self.report = True
+        if ctype == "multipart/report":
+            self.report_types.add(str(part.get_param("report-type") or "").lower().strip()[:40])
+        elif ctype in ("message/delivery-status", "message/global-delivery-status"):
+            self.report_types.add("delivery-status")
         if ctype.startswith("multipart/") and part.is_multipart():
             payload = part.get_payload()
             if isinstance(payload, list):
@@ -443,17 +445,16 @@ class _Walker:
         ))
 
 
-def _automatic(headers: Headers, ctype: str, from_email: str, report: bool,
-               subject: str) -> tuple[str, bool, bool, bool]:
+def _automatic(headers: Headers, ctype: str, from_email: str, report_types: set[str],
+               subject: str, text: str) -> tuple[str, bool, bool, bool]:
     """(reason, is_bounce, is_auto_reply, is_bulk) from the headers that mark machine-sent mail.
     Feedback reports and read receipts, and the kinds in machines.py, are judged by _machine."""
-    local = from_email.split("@")[0]
-    return_path = " ".join(_raw_header(headers, "Return-Path")).strip()
-    if report or ctype == "multipart/report" or local in BOUNCE_LOCALPARTS or return_path == "<>" and (
-            re.match(r"(?i)(undeliver|delivery status notification|mail delivery failed|returned mail)", subject)):
-        why = "multipart/report" if report or ctype == "multipart/report" else (
-            f"from:{local}" if local in BOUNCE_LOCALPARTS else "null-return-path")
-        return f"bounce:{why}", True, False, False
+    bounce = bounce_hint(headers=headers, content_type=ctype, report_types=report_types, from_email=from_email,
+                         subject=subject, text=text)
+    if bounce:
+        return bounce, True, False, False
+    if report_types or ctype == "multipart/report":  # other reports (feedback, read receipts): kept apart too
+        return f"report:{sorted(report_types)[0] if report_types else ''}"[:40], True, False, False
     auto_submitted = " ".join(_raw_header(headers, "Auto-Submitted")).strip().lower()
     if auto_submitted and not auto_submitted.startswith("no"):
         return f"auto-submitted:{auto_submitted[:25]}", False, True, False
@@ -558,7 +559,8 @@ def parse_message(raw: bytes) -> ParsedMail:
         date = None
     ctype = msg.get_content_type()
     automatic, bounce, auto_reply, bulk, notice, no_reopen, machine_suppress = _machine(
-        headers, msg, ctype, from_email, subject, _automatic(headers, ctype, from_email, walker.report, subject))
+        headers, msg, ctype, from_email, subject,
+        _automatic(headers, ctype, from_email, walker.report_types, subject, text))
     automatic = clean_str(automatic, limit=40)
     suppress = machine_suppress or bool(_raw_header(headers, "X-Auto-Response-Suppress"))
     auth = auth_verdict(_raw_header(headers, "Authentication-Results"), from_domain=from_email.rpartition("@")[2],

@@ -23,6 +23,7 @@ def world(db):
     team = accounts.team_create(name="T", slug="t", actor=admin)
     ticket = tickets.ticket_create(subject="s", body="b", requester=contact, actor=admin)
     token, _raw = accounts.api_token_create(user=admin, name="x")
+    bounced = customers.address_bounce_record(email="gone@acme.example", permanent=True, status="5.1.1")
     return locals()
 
 
@@ -54,6 +55,11 @@ CASES = {
     "ticket.noted": lambda w: tickets.ticket_add_note(ticket=w["ticket"], actor=w["admin"], body="n"),
     "ticket.customer_replied": lambda w: tickets.message_add_from_contact(ticket=w["ticket"], contact=w["contact"],
                                                                            body="c"),
+    "address.bounced": lambda w: customers.address_bounce_record(email="li@acme.example", permanent=True,
+                                                                  status="5.1.1"),
+    "address.suppression_lifted": lambda w: customers.address_suppression_lift(bounced=w["bounced"],
+                                                                               actor=w["admin"]),
+    "ticket.system_noted": lambda w: tickets.ticket_add_system_note(ticket=w["ticket"], body="Delivery failed"),
     "attachment.added": lambda w: tickets.attachment_add(message=w["ticket"].messages.get(), actor=w["admin"],
                                                          files=[IncomingFile("a.txt", b"a")]),
 }

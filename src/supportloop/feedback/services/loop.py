@@ -27,6 +27,7 @@ from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record
 from supportloop.customers.models import Contact
+from supportloop.customers.selectors import address_suppressed
 from supportloop.feedback.choices import ItemStatus, NoticeKind, NoticeStatus
 from supportloop.feedback.models import ClosingNotice, DigestDelivery, Evidence, FeedbackItem, NoticeTemplate
 from supportloop.feedback.rollups import feedback_settings
@@ -126,11 +127,11 @@ def notice_mail_refusal(*, contact: Contact, email: str) -> str:
     """Why this contact must not get automatic mail now, or "" when they may: the one place where the send
     decision is made. Asked when a notice is queued, before every attempt, and by the preview.
 
-    An address that bounced (suppressed by the customers app) belongs here too.
+    An address that bounced permanently is suppressed by the customers app for a while.
     """
     if not email:
         return "no email address"
-    return ""
+    return address_suppressed(email) or ""
 
 
 def _sender() -> str:

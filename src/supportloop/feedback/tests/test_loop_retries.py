@@ -222,3 +222,16 @@ def test_notices_of_an_item_that_is_no_longer_shipped_wait_until_it_ships_again(
     assert _message_ids(mail.outbox) == {
         n.email: f"<{n.message_id}>" for n in ClosingNotice.objects.filter(item=shipped, status="sent")}
     assert len(mail.outbox) == 2
+
+
+def test_a_contact_whose_address_bounced_is_not_told_and_the_preview_says_why(
+        shipped, pm, django_capture_on_commit_callbacks):
+    from supportloop.customers.services import address_bounce_record
+
+    address_bounce_record(email="bo@loop.example", permanent=True, status="5.1.1", diagnostic="user unknown")
+    preview = {row["email"]: row for row in close_the_loop_preview(item=shipped, kind="shipped")}
+    assert preview["ann@loop.example"]["will_be_told"] is True
+    assert preview["bo@loop.example"]["will_be_told"] is False
+    assert "bounced permanently" in preview["bo@loop.example"]["error"]
+    _ship(shipped, pm, django_capture_on_commit_callbacks)
+    assert [m.to for m in mail.outbox] == [["ann@loop.example"]]

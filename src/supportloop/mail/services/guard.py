@@ -5,6 +5,7 @@ call it too): whether it may go to an address now, and the log that counts what 
 asks the same and records the answer in one transaction, so the next question counts this mail. Limits:
 
 - never to a machine's address (no-reply, bounces, a mail provider's notices) or to one of our own;
+- never to an address that bounced permanently, while its suppression lasts (customers.selectors.address_suppressed);
 - per recipient: SUPPORTLOOP_ACKS_PER_RECIPIENT_HOUR acknowledgements an hour (1), and, as Zammad does for
   any automatic mail, SUPPORTLOOP_AUTO_MAIL_PER_TICKET_10MIN per ticket (10) and
   SUPPORTLOOP_AUTO_MAIL_PER_RECIPIENT_10MIN in all (30) in ten minutes;
@@ -29,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from supportloop.core.services import event_record
+from supportloop.customers.selectors import address_suppressed
 from supportloop.mail.choices import AutomaticMailKind
 from supportloop.mail.machines import noreply_address
 from supportloop.mail.models import AutomaticMail, Mailbox
@@ -50,6 +52,9 @@ def automatic_mail_blocked(*, recipient: str, ticket_id: int | None = None, mail
         return "the address belongs to a machine (no-reply, bounces, a mail provider's notices)"
     if base_address(recipient) in our_addresses():
         return "the address is one of our own"
+    suppressed = address_suppressed(recipient)
+    if suppressed:
+        return suppressed
     now = timezone.now()
     hour, ten_minutes = now - timedelta(hours=1), now - timedelta(minutes=10)
     ack = kind == AutomaticMailKind.ACKNOWLEDGEMENT

@@ -4,7 +4,9 @@ Everything for one message happens in one transaction (the caller may wrap a bat
 each message is then a savepoint). The caller marks the message seen or moves it only after that commits.
 
 Decisions (see docs/mail.md):
-- Bounces, mail from our own addresses and X-Loop hits are quarantined, never answered; so are feedback
+- A bounce is recorded on the ticket whose mail it reports (services/bounces.py) or quarantined; either way its
+  failed addresses are marked and nothing is answered, opened or reopened.
+- Mail from our own addresses and X-Loop hits are quarantined, never answered; so are feedback
   (abuse) reports and mail providers' notices (mail/machines.py).
 - Auto-replies (Auto-Submitted, X-Autoreply, X-Autorespond, Precedence auto_reply, out-of-office subjects,
   a null Return-Path, read receipts) that thread into a ticket are recorded on it without reopening it;
@@ -42,6 +44,7 @@ from supportloop.mail.choices import ClosedTicketRule, InboundOutcome, InboundSo
 from supportloop.mail.models import InboundMail, Mailbox, Quarantine, TicketMailbox
 from supportloop.mail.parsing import ParsedMail, UnparseableMail, clean_str, parse_message
 from supportloop.mail.reply import strip_reply
+from supportloop.mail.services.bounces import bounce_record
 from supportloop.mail.services.dedupe import Prior, prior_of, skip_row
 from supportloop.mail.services.followers import (
     MAX_FOLLOWERS, added_event, addressed, followers_save, may_add_directly, proposals_add, proposals_insert_many,
@@ -292,6 +295,26 @@ def _quarantine(raw, ctx: dict, reason: str, detail: str, *, parsed: ParsedMail 
     return IngestResult("quarantined", key, quarantine_id=row.pk, reason=reason)
 
 
+@transaction.atomic
+def _bounce(raw: bytes, ctx: dict, parsed: ParsedMail, ours: set[str]) -> IngestResult:
+    """A delivery failure report: a system note on the ticket it reports, or a quarantine row; never mail."""
+    key = ctx["key"]
+    try:
+        with transaction.atomic():
+            done = bounce_record(raw=raw, mailbox=ctx["mailbox"], source=ctx["source"], message_key=key,
+                                 sender=parsed.from_email, subject=parsed.subject, ours=ours)
+    except Exception as exc:  # noqa: BLE001 - kept whole in quarantine; the traceback goes to the log
+        logger.exception("recording bounce %s failed", key)
+        return _quarantine(raw, ctx, QuarantineReason.BOUNCE, f"{parsed.automatic}; not recorded: {exc!r}",
+                           parsed=parsed)
+    outcome = InboundOutcome.THREADED if done.note is not None else InboundOutcome.QUARANTINED
+    _ledger(key, outcome=outcome, ticket=done.ticket, message=done.note, quarantine=done.quarantine,
+            parsed=parsed, note=ctx.get("note", ""), **{k: v for k, v in ctx.items() if k not in ("key", "note")})
+    return IngestResult(str(outcome), key, ticket_id=done.ticket.pk if done.ticket else None,
+                        message_id=done.note.pk if done.note else None,
+                        quarantine_id=done.quarantine.pk if done.quarantine else None, reason=QuarantineReason.BOUNCE)
+
+
 def inbound_ingest(*, raw: bytes, mailbox: Mailbox | None = None, source: str = InboundSource.IMAP,
                    imap_uid: int | None = None, release: bool = False,
                    mailbox_addresses: set[str] | None = None, provider_verdict: tuple[str, str] | None = None,
@@ -370,6 +393,8 @@ def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int |
         return _quarantine(raw, ctx, *problem, parsed=None)
 
     ours = ours if ours is not None else our_addresses()
+    if not release and parsed.automatic.startswith("bounce:"):  # before the sender checks: "MAILER-DAEMON <>"
+        return _bounce(raw, ctx, parsed, ours)
     if not sender and parsed.reply_to:
         sender = ctx["sender"] = parsed.reply_to[0]
     if release_contact is not None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from email.utils import formataddr, make_msgid
 
+from supportloop.core.services import event_record
 from supportloop.customers.models import ContactEmail
 from supportloop.mail.authresults import FAIL
 from supportloop.mail.choices import AutomaticMailKind, InboundOutcome

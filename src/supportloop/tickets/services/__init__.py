@@ -6,6 +6,6 @@ from supportloop.tickets.services.taxonomy import (  # noqa: F401
 )
 from supportloop.tickets.services.tickets import (  # noqa: F401
     CustomerMessageDraft, TicketDraft, attachment_add, customer_message_draft, customer_messages_add,
-    message_add_from_contact, ticket_add_note, ticket_create, ticket_draft, ticket_reply, ticket_update,
-    tickets_insert,
+    message_add_from_contact, ticket_add_note, ticket_add_system_note, ticket_create, ticket_draft, ticket_reply,
+    ticket_update, tickets_insert,
 )

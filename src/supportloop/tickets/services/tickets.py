@@ -415,6 +415,28 @@ def ticket_add_note(*, ticket: Ticket, actor: User, body: str = "", body_html: s
     return message
 
 
+@transaction.atomic
+def ticket_add_system_note(*, ticket: Ticket, body: str, actor_label: str = "system",
+                           attachments: Iterable[IncomingFile] = ()) -> Message:
+    """Add an internal note written by the system (e.g. a delivery failure report). It never changes the
+    ticket's status, so it never reopens a solved or closed ticket, and it is never sent to anyone."""
+    text, html = _body_pair(body, "")
+    seq = change_seq_next()
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    now = timezone.now()
+    message = Message.objects.create(ticket=ticket, kind=MessageKind.NOTE, author_type=AuthorType.SYSTEM,
+                                     channel=ticket.channel, body_text=text, body_html=html, body_original=text,
+                                     created_at=now)
+    _attachments_save(message, attachments)
+    ticket.message_count += 1
+    ticket.updated_at = now
+    ticket.change_seq = seq
+    ticket.save(update_fields=["message_count", "updated_at", "change_seq"])
+    event_record(actor=None, actor_label=actor_label, verb="ticket.system_noted", target=ticket,
+                 changes={"message": [None, message.pk]})
+    return message
+
+
 def _activity_save(tickets: Iterable[Ticket]) -> None:
     """Save the fields a new message changes, for many tickets in one executemany: Django's bulk_update
     builds a CASE per field and row, which cost ~25 ms of Python for a poller's batch."""

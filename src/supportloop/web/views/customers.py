@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -63,7 +64,7 @@ def contact(request, pk: int):
     return render(request, "web/customers/contact.html", {
         "section": "customers", "contact": obj, "tickets": page_.rows,
         "notes": list(CustomerNote.objects.filter(contact=obj).select_related("author")[:30]),
-        "evidence": _evidence(contact_id=obj.pk), "note_form": NoteForm(),
+        "evidence": _evidence(contact_id=obj.pk), "note_form": NoteForm(), "now": timezone.now(),
     })
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from supportloop.accounts.permissions import can
 from supportloop.core.errors import DomainError
 from supportloop.customers.models import CustomerNote
+from supportloop.customers.selectors import addresses_bounced, contact_emails_with_bounces
 from supportloop.tickets import selectors as ticket_selectors
 from supportloop.tickets.choices import MessageKind
 from supportloop.tickets.models import Attachment, Macro, Message
@@ -37,14 +39,23 @@ def _customer_panel(ticket) -> dict:
     notes = list(CustomerNote.objects.filter(contact_id=contact.pk).select_related("author")[:5])
     company_notes = list(CustomerNote.objects.filter(company_id=company.pk).select_related("author")[:5]) \
         if company else []
-    emails = list(contact.emails.order_by("id").values_list("email", flat=True)[:5])
+    rows = list(contact_emails_with_bounces().filter(contact_id=contact.pk)[:5])
+    emails = [e.email for e in rows]
+    # Replies to these still go out; the agent should know they probably will not arrive. The requester's
+    # addresses come with their bounce in the query above; followers cost a query only when there are some.
+    now = timezone.now()
+    bounced = [{"email": e.email, "status": e.bounce_status, "bounced_at": e.bounced_at} for e in rows
+               if e.suppressed_until is not None and e.suppressed_until > now]
+    if ticket.followers:
+        bounced += [{"email": b.email, "status": b.status, "bounced_at": b.bounced_at}
+                    for b in addresses_bounced(list(ticket.followers))]
     linked = []
     if feedback_ready():
         from supportloop.feedback.selectors import feedback_items_for_contact
 
         linked = list(feedback_items_for_contact(contact=contact))[:20]
     return {
-        "contact": contact, "company": company, "emails": emails, "contact_notes": notes,
+        "contact": contact, "company": company, "emails": emails, "bounced": bounced, "contact_notes": notes,
         "company_notes": company_notes,
         "other_tickets": selectors.contact_recent_tickets(contact_id=contact.pk, exclude_id=ticket.pk),
         "contact_feedback": linked,
