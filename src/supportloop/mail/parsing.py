@@ -24,6 +24,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from django.conf import settings
 
 from supportloop.mail.charsets import codec_name, decode_bytes, decode_detecting
+from supportloop.tickets.filenames import clean_name
 from supportloop.tickets.sanitize import html_to_text
 from supportloop.tickets.services.tickets import IncomingFile
 
@@ -94,6 +95,7 @@ class ParsedMail:
     html: str
     attachments: list[IncomingFile] = field(default_factory=list)
     oversize: list[tuple[str, int]] = field(default_factory=list)
+    dropped_parts: int = 0               # MIME parts beyond SUPPORTLOOP_MAIL_MAX_PARTS (or too deep), not read
     automatic: str = ""                  # why the mail is automatic: "", or e.g. "auto-submitted:auto-replied"
     is_bounce: bool = False
     is_auto_reply: bool = False
@@ -305,14 +307,17 @@ def _guess_language(text: str, content_language: str) -> str:
     return ""
 
 
-def _part_filename(part: Message, ctype: str, index: int) -> str:
+def _part_filename(part: Message, ctype: str, index: int, charsets: tuple[str, ...] = ()) -> str:
+    """The attachment's name as sent (any text: tickets/filenames.py shortens it and stores the file under a
+    generated name), or part-N.ext when it has none."""
     try:
         name = part.get_filename() or ""
     except Exception:  # noqa: BLE001
         name = ""
-    name = clean_str(_unsurrogate(str(name), ()), limit=200).replace("/", "_").replace("\\", "_").strip()
+    name = _unsurrogate(str(name), charsets)
     if "=?" in name:
-        name = _decode_words(name, ())
+        name = _decode_words(name, charsets)
+    name = clean_name(clean_str(name))
     if not name:
         ext = {"message/rfc822": "eml", "text/plain": "txt", "text/html": "html", "image/png": "png",
                "image/jpeg": "jpg", "image/gif": "gif", "application/pdf": "pdf"}.get(ctype, "bin")
@@ -345,6 +350,22 @@ def _payload_bytes(part: Message, ctype: str) -> bytes:
     return data
 
 
+MAX_DEPTH = 30  # nesting levels of multiparts walked; deeper parts count as dropped like those over the limit
+
+
+def _part_count(part: Message) -> int:
+    """A part and every part the walker would visit under it (it descends into multipart/* only)."""
+    count, stack = 0, [part]
+    while stack:
+        current = stack.pop()
+        count += 1
+        if current.is_multipart() and current.get_content_type().startswith("multipart/"):
+            payload = current.get_payload()
+            if isinstance(payload, list):
+                stack.extend(child for child in payload if isinstance(child, Message))
+    return count
+
+
 class _Walker:
     """Collects text, HTML and files from a MIME tree without descending into attached messages."""
 
@@ -359,14 +380,16 @@ class _Walker:
         self.oversize: list[tuple[str, int]] = []
         self.kept = 0
         self.parts = 0
+        self.dropped = 0
         self.defects: list[str] = []
         self.report = False
 
     def walk(self, part: Message, depth: int = 0) -> None:
         self.parts += 1
-        if self.parts > self.max_parts or depth > 30:
+        if self.parts > self.max_parts or depth > MAX_DEPTH:
             if "too many parts" not in self.defects:
                 self.defects.append("too many parts")
+            self.dropped += _part_count(part)  # this part and all under it: the ticket says how many
             return
         # Read once: each accessor call goes through the header machinery again.
         ctype = part.get_content_type()
@@ -397,7 +420,7 @@ class _Walker:
             (self.texts if ctype == "text/plain" else self.htmls).append(text)
             return
         data = _payload_bytes(part, ctype)
-        name = _part_filename(part, ctype, len(self.files) + len(self.oversize) + 1)
+        name = _part_filename(part, ctype, len(self.files) + len(self.oversize) + 1, self.charsets)
         if len(data) > self.limit or self.kept + len(data) > self.total_limit:
             self.oversize.append((name, len(data)))
             return
@@ -500,7 +523,8 @@ def parse_message(raw: bytes) -> ParsedMail:
         envelope_to=envelope, subject=subject, date=date,
         in_reply_to=message_ids(_raw_header(headers, "In-Reply-To")),
         references=message_ids(_raw_header(headers, "References")),
-        text=text, html=html, attachments=walker.files, oversize=walker.oversize, automatic=automatic,
+        text=text, html=html, attachments=walker.files, oversize=walker.oversize, dropped_parts=walker.dropped,
+        automatic=automatic,
         is_bounce=bounce, is_auto_reply=auto_reply, is_bulk=bulk, suppress_autoresponse=suppress,
         language=_guess_language(text, header_text(headers, "Content-Language")),
         loop_header=clean_str(" ".join(_raw_header(headers, "X-Loop")).lower(), limit=1000), defects=defects[:20],

@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -34,7 +35,7 @@ from supportloop.customers.models import ContactEmail
 from supportloop.customers.services import contact_get_or_create_by_email
 from supportloop.mail.choices import ClosedTicketRule, InboundOutcome, InboundSource, QuarantineReason
 from supportloop.mail.models import InboundMail, Mailbox, Quarantine, TicketMailbox
-from supportloop.mail.parsing import ParsedMail, UnparseableMail, clean_str, parse_message
+from supportloop.mail.parsing import MAX_DEPTH, ParsedMail, UnparseableMail, clean_str, parse_message
 from supportloop.mail.reply import strip_reply
 from supportloop.mail.threader import ThreadMatch, base_address, find_ticket, our_addresses
 from supportloop.tickets.choices import Channel, Status
@@ -128,6 +129,9 @@ def _ledger(key: str, *, mailbox, source, imap_uid, sender, subject, outcome, au
 
 def _notes(parsed: ParsedMail) -> str:
     lines = [f"[Attachment not kept: {name} ({size:,} bytes) is over the size limit]" for name, size in parsed.oversize]
+    if parsed.dropped_parts:
+        lines.append(f"[{parsed.dropped_parts:,} more MIME parts were not read: a message is read up to "
+                     f"{settings.SUPPORTLOOP_MAIL_MAX_PARTS:,} parts, {MAX_DEPTH} levels deep]")
     return "\n".join(lines)
 
 
