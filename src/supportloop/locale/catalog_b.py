@@ -287,6 +287,8 @@ T = {
     "Back to the inbox": ("返回收件箱", "Вернуться во входящие"),
     "Not found": ("未找到", "Не найдено"),
     "There is nothing at this address. It may have been merged, moved or deleted.": ("此地址没有内容。它可能已被合并、移动或删除。", "По этому адресу ничего нет. Возможно, это объединили, перенесли или удалили."),
+    "This message is long: showing the first %(shown)s of %(total)s characters.": ("此消息很长：仅显示 %(total)s 个字符中的前 %(shown)s 个。", "Сообщение длинное: показаны первые %(shown)s из %(total)s символов."),
+    "Open the whole text": ("打开全文", "Открыть весь текст"),
 }
 
 # Plurals: singular msgid -> (Chinese [one form], Russian [one, few, many])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -100,7 +100,7 @@ class QuarantineAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
 
-    @admin.display(description="raw message (first 20 kB)")
+    @admin.display(description="raw message (first 20 kB; of oversize mail, the headers)")
     def raw_preview(self, obj):
         text = bytes(obj.raw[:20_000]).decode("utf-8", "replace")
         return format_html("<pre style='white-space:pre-wrap;max-height:40em;overflow:auto'>{}</pre>", text)
@@ -117,7 +117,10 @@ class QuarantineAdmin(admin.ModelAdmin):
         obj = Quarantine.objects.get(pk=pk)
         if not self.has_view_permission(request, obj):
             return HttpResponse(status=403)
-        response = HttpResponse(bytes(obj.raw), content_type="message/rfc822")
+        if obj.raw_file:  # oversize mail: the whole message is in file storage, streamed from there
+            response = FileResponse(obj.raw_file.open("rb"), content_type="message/rfc822")
+        else:
+            response = HttpResponse(bytes(obj.raw), content_type="message/rfc822")
         response["Content-Disposition"] = f'attachment; filename="quarantine-{obj.pk}.eml"'
         return response
 

@@ -33,5 +33,6 @@ class QuarantineReason(models.TextChoices):
     BOUNCE = "bounce", _("Bounce or delivery report")
     AUTO_REPLY = "auto_reply", _("Automatic reply that matches no ticket")
     RATE_LIMITED = "rate_limited", _("Sender exceeded the rate limit")
+    OVERSIZE = "oversize", _("Larger than the inbound size limit")
     REJECTED = "rejected", _("Refused by the ticket rules")
     ERROR = "error", _("Unexpected error while ingesting")

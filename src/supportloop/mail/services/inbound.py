@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,6 +25,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -73,13 +75,17 @@ def _valid_email(value: str) -> bool:
 @transaction.atomic
 def quarantine_store(*, raw: bytes, reason: str, detail: str = "", mailbox: Mailbox | None = None,
                      source: str = InboundSource.IMAP, message_key: str = "", sender: str = "",
-                     subject: str = "") -> Quarantine:
-    """Keep a message whole with the reason it did not become a ticket message."""
-    row = Quarantine.objects.create(
+                     subject: str = "", raw_file: File | None = None, size: int | None = None) -> Quarantine:
+    """Keep a message whole with the reason it did not become a ticket message. An oversize message keeps
+    only its headers in `raw` and the whole of it in file storage (`raw_file`, `size` bytes)."""
+    row = Quarantine(
         mailbox=mailbox, reason=reason, detail=clean_str(detail, limit=5000), source=source,
         message_key=clean_str(message_key, limit=500), sender=clean_str(sender, limit=320),
-        subject=clean_str(subject, limit=500), raw=bytes(raw), raw_size=len(raw),
+        subject=clean_str(subject, limit=500), raw=bytes(raw), raw_size=len(raw) if size is None else size,
     )
+    if raw_file is not None:
+        row.raw_file.save(f"{uuid.uuid4().hex}.eml", raw_file, save=False)
+    row.save()
     event_record(actor=None, actor_label="mail", verb="mail.quarantined", target=row,
                  changes={"reason": [None, reason], "mailbox": [None, mailbox.pk if mailbox else None]})
     return row
@@ -292,7 +298,12 @@ def inbound_ingest(*, raw: bytes, mailbox: Mailbox | None = None, source: str = 
 
     `release=True` (an admin releasing a quarantined message) skips the safety checks other than the sender.
     `mailbox_addresses` lets a poller pass our addresses once per batch instead of once per message.
+    A message over SUPPORTLOOP_MAX_INBOUND_BYTES is quarantined unread (services/oversize.py).
     """
+    if not release and len(raw) > settings.SUPPORTLOOP_MAX_INBOUND_BYTES:
+        from supportloop.mail.services.oversize import inbound_oversize, oversize_from_bytes
+
+        return inbound_oversize(mail=oversize_from_bytes(raw), mailbox=mailbox, source=source, imap_uid=imap_uid)
     try:
         return _ingest(raw=raw, mailbox=mailbox, source=source, imap_uid=imap_uid, release=release,
                        ours=mailbox_addresses)
@@ -394,8 +405,10 @@ def quarantine_release(*, quarantine: Quarantine, actor) -> IngestResult:
     """An admin decides a quarantined message is real mail: ingest it, skipping the safety checks."""
     if quarantine.released_at is not None:
         raise ValidationFailed("This message was already released.", errors={"quarantine": "released"})
-    result = inbound_ingest(raw=bytes(quarantine.raw), mailbox=quarantine.mailbox, source=InboundSource.RELEASE,
-                            release=True)
+    from supportloop.mail.services.oversize import quarantine_raw
+
+    result = inbound_ingest(raw=quarantine_raw(quarantine), mailbox=quarantine.mailbox,
+                            source=InboundSource.RELEASE, release=True)
     if result.outcome not in ("ticket", "threaded"):
         raise ValidationFailed(f"The message could not be ingested ({result.reason or result.outcome}).",
                                errors={"quarantine": result.reason or result.outcome})
