@@ -87,7 +87,7 @@ class QuarantineAdmin(admin.ModelAdmin):
     search_fields = ("sender", "subject", "message_key", "detail")
     readonly_fields = ("mailbox", "reason", "detail", "source", "message_key", "sender", "subject", "raw_size",
                        "created_at", "released_at", "released_ticket", "raw_preview", "download")
-    exclude = ("raw",)
+    exclude = ("raw", "raw_file")  # shown by raw_preview, served by the download link
     actions = ["release"]
 
     def get_queryset(self, request):

@@ -200,11 +200,12 @@ def mailbox_poll(mailbox: Mailbox, *, client: IMAPClient | None = None, batch_si
         if limit is not None:
             uids = uids[:limit]
         sizes = _sizes(client, uids)
-        limit = inbound_limit()
+        size_limit = inbound_limit()
         for chunk in _batches(uids, sizes, batch_size):
-            whole = [uid for uid in chunk if sizes.get(uid, 0) <= limit]
+            whole = [uid for uid in chunk if sizes.get(uid, 0) <= size_limit]
             bodies = client.fetch(whole, ["BODY.PEEK[]"]) if whole else {}
-            oversize = {uid: _download_oversize(client, uid, sizes[uid]) for uid in chunk if uid not in whole}
+            oversize = {uid: _download_oversize(client, uid, sizes[uid])
+                        for uid in chunk if sizes.get(uid, 0) > size_limit}
             stats.fetched += len(bodies) + len(oversize)
             try:
                 with autoresponses_batched():  # the batch's acknowledgements: one transaction after its commit

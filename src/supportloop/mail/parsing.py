@@ -2,7 +2,8 @@
 
 Built on the standard library's `email` package, with policy.default's results (_ParsePolicy only caches
 its header objects; see there and _unstructured for why). Real mail is often broken, so every step has a
-fallback: an undecodable header falls back to its raw form, an unknown charset to a list of likely ones, a
+fallback: an undecodable header falls back to its raw form, an unknown or implausible charset to detection
+(charsets.py; the body is decoded first so that its detected charset can decide short 8-bit headers), a
 broken part is skipped and noted. Only a message with no usable structure at all raises UnparseableMail,
 which the ingest service turns into a quarantine row. This module does no database work.
 """
