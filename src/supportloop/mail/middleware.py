@@ -11,6 +11,7 @@ provider keeps the message and reports it. The raw endpoint reads its own body (
 from __future__ import annotations
 
 from email import policy as email_policy
+from functools import lru_cache
 from email.parser import BytesParser
 
 from anymail.utils import get_anymail_setting, get_request_basic_auth
@@ -37,9 +38,14 @@ class InboundWebhookBodyMiddleware:
         return self.get_response(request)
 
 
+@lru_cache(maxsize=1)
+def _inbound_prefix() -> str:
+    return reverse("mail:inbound_raw", args=[0]).rsplit("/raw/", 1)[0] + "/"  # "/mail/inbound/"
+
+
 def _is_provider_webhook(path: str) -> bool:
-    inbound = reverse("mail:inbound_raw", args=[0]).rsplit("/raw/", 1)[0] + "/"  # "/mail/inbound/"
-    return path.startswith(inbound) and not path.startswith(inbound + "raw/")
+    prefix = _inbound_prefix()
+    return path.startswith(prefix) and not path.startswith(prefix + "raw/")
 
 
 def _read_large_body(request) -> JsonResponse | None:
