@@ -83,6 +83,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "supportloop.api.middleware.ApiBodyLimitMiddleware",
+    "supportloop.api.uploads.KeepEveryFileMiddleware",
+    "supportloop.mail.middleware.InboundWebhookBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -233,7 +235,12 @@ SUPPORTLOOP_HEALTH_POLL_MAX_AGE_SECONDS = env_int("SUPPORTLOOP_HEALTH_POLL_MAX_A
 SUPPORTLOOP_HEALTH_QUARANTINE_MAX_24H = env_int("SUPPORTLOOP_HEALTH_QUARANTINE_MAX_24H", 500)
 
 # mail
-SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES = env_int("SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES", 40 * 1_048_576)
+# Mail larger than this (IMAP, provider webhooks, the raw endpoint) is quarantined with its headers only and kept
+# whole in file storage; 25 MiB is what the common providers accept (Gmail, Microsoft 365, Mailgun, Postmark ...).
+SUPPORTLOOP_MAX_INBOUND_BYTES = env_int("SUPPORTLOOP_MAX_INBOUND_BYTES", 25 * 1_048_576)
+# The largest HTTP body the raw endpoint and provider webhooks read at all (413 beyond, nothing stored): room for
+# an oversize message to be quarantined, and for the base64 or JSON wrapping some providers add.
+SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES = env_int("SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES", 2 * SUPPORTLOOP_MAX_INBOUND_BYTES)
 SUPPORTLOOP_MAIL_MAX_ATTACHMENTS_BYTES = env_int("SUPPORTLOOP_MAIL_MAX_ATTACHMENTS_BYTES", 25 * 1_048_576)
 SUPPORTLOOP_MAIL_MAX_PARTS = env_int("SUPPORTLOOP_MAIL_MAX_PARTS", 200)
 # Mail safety (docs/mail.md, "Mail safety"). The authserv-id(s) our receiving MTA or inbound provider writes in

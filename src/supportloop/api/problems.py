@@ -8,6 +8,7 @@ import logging
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
 from supportloop.core.errors import DomainError
@@ -99,6 +100,10 @@ def install(api) -> None:
     @api.exception_handler(RequestDataTooBig)
     def too_big(request, exc):
         return problem_response(413, f"The request body is over the limit ({exc}).")
+
+    @api.exception_handler(MultiPartParserError)
+    def multipart_error(request, exc):
+        return problem_response(400, f"The multipart body could not be read ({exc}).")
 
     @api.exception_handler(IntegrityError)
     def integrity_error(request, exc):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -113,7 +113,7 @@ class QuarantineAdmin(admin.ModelAdmin):
     search_fields = ("sender", "subject", "message_key", "detail")
     readonly_fields = ("mailbox", "reason", "detail", "source", "message_key", "sender", "subject", "raw_size",
                        "created_at", "released_at", "released_ticket", "release_to_contact", "raw_preview", "download")
-    exclude = ("raw",)
+    exclude = ("raw", "raw_file")  # shown by raw_preview, served by the download link
     actions = ["release"]
 
     def get_queryset(self, request):
@@ -126,7 +126,7 @@ class QuarantineAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
 
-    @admin.display(description="raw message (first 20 kB)")
+    @admin.display(description="raw message (first 20 kB; of oversize mail, the headers)")
     def raw_preview(self, obj):
         text = bytes(obj.raw[:20_000]).decode("utf-8", "replace")
         return format_html("<pre style='white-space:pre-wrap;max-height:40em;overflow:auto'>{}</pre>", text)
@@ -173,7 +173,10 @@ class QuarantineAdmin(admin.ModelAdmin):
         obj = Quarantine.objects.get(pk=pk)
         if not self.has_view_permission(request, obj):
             return HttpResponse(status=403)
-        response = HttpResponse(bytes(obj.raw), content_type="message/rfc822")
+        if obj.raw_file:  # oversize mail: the whole message is in file storage, streamed from there
+            response = FileResponse(obj.raw_file.open("rb"), content_type="message/rfc822")
+        else:
+            response = HttpResponse(bytes(obj.raw), content_type="message/rfc822")
         response["Content-Disposition"] = f'attachment; filename="quarantine-{obj.pk}.eml"'
         return response
 

@@ -35,6 +35,7 @@ class QuarantineReason(models.TextChoices):
     AUTO_REPLY = "auto_reply", _("Automatic reply that matches no ticket")
     MACHINE = "machine", _("Report or notice sent by a machine")
     RATE_LIMITED = "rate_limited", _("Sender exceeded the rate limit")
+    OVERSIZE = "oversize", _("Larger than the inbound size limit")
     REJECTED = "rejected", _("Refused by the ticket rules")
     ERROR = "error", _("Unexpected error while ingesting")
 

@@ -6,29 +6,45 @@ message) that also advances the last UID. Only after that commits are the messag
 moved). A crash in between re-fetches nothing (the UID moved on) and loses nothing (the rows committed).
 A UIDVALIDITY change resets the UID; re-fetched mail is then skipped by Message-ID.
 One bad message is quarantined; the poller goes on.
+
+Sizes (RFC822.SIZE) are read first, so a batch's FETCH holds at most about twice SUPPORTLOOP_MAX_INBOUND_BYTES,
+and a message over that limit is never fetched whole into memory: its header is read, then its bytes in
+partial FETCHes of OVERSIZE_CHUNK into a temporary file, which goes to file storage with a quarantine row
+(services/oversize.py). If the server refuses to hand it over, the row says so, the message stays unread on
+the server and the UID moves on: it is neither lost nor fetched again on every poll.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import ssl
+import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from imapclient import IMAPClient, imap4, tls
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from supportloop.core.netguard import checked_connection
 from supportloop.mail.choices import ImapSecurity, InboundSource
 from supportloop.mail.crypto import mailbox_password
 from supportloop.mail.models import Mailbox
-from supportloop.mail.services.inbound import autoresponses_batched
+from supportloop.mail.services.inbound import IngestResult, autoresponses_batched
 from supportloop.mail.services.inbound_batch import inbound_ingest_batch
+from supportloop.mail.services.oversize import (
+    OversizeMail, header_block, inbound_limit, inbound_oversize, oversize_already_ingested,
+)
 from supportloop.mail.threader import our_addresses
 
 logger = logging.getLogger("supportloop.mail")
 
 BATCH_SIZE = 100
 SEEN = b"\\Seen"
+SIZE_LOOKUP = 1000  # UIDs per RFC822.SIZE fetch
+OVERSIZE_CHUNK = 1024 * 1024  # bytes per partial FETCH of a message over the inbound limit
 
 
 @dataclass
@@ -88,15 +104,22 @@ def imap_connect(mailbox: Mailbox, *, timeout: float = 30) -> IMAPClient:
     return client
 
 
-def _ingest_batch(mailbox: Mailbox, uids: list[int], bodies: dict, stats: PollStats) -> list[int]:
-    """Ingest one fetched batch in one transaction; returns the UIDs that are now safely stored."""
+def _ingest_batch(mailbox: Mailbox, uids: list[int], bodies: dict, stats: PollStats,
+                  oversize: dict[int, OversizeMail | None] | None = None) -> list[int]:
+    """Ingest one fetched batch in one transaction; returns the UIDs that are now safely stored.
+    `oversize` maps UIDs of messages over the inbound limit to what was downloaded of them (None: already
+    stored, skipped without downloading)."""
     items = []
     for uid in uids:
         raw = (bodies.get(uid) or {}).get(b"BODY[]")
         if raw is not None:  # None: expunged by someone else between SEARCH and FETCH
             items.append((uid, bytes(raw)))
+    oversize = oversize or {}
     with transaction.atomic():
         results = inbound_ingest_batch(items, mailbox=mailbox, source=InboundSource.IMAP, ours=our_addresses())
+        for uid, mail in oversize.items():
+            results.append(IngestResult("duplicate", "") if mail is None else
+                           inbound_oversize(mail=mail, mailbox=mailbox, source=InboundSource.IMAP, imap_uid=uid))
         if uids:
             Mailbox.objects.filter(pk=mailbox.pk, imap_last_uid__lt=max(uids)).update(imap_last_uid=max(uids))
     for result in results:
@@ -108,7 +131,71 @@ def _ingest_batch(mailbox: Mailbox, uids: list[int], bodies: dict, stats: PollSt
             stats.quarantined += 1
         else:
             stats.duplicates += 1
-    return [uid for uid, _raw in items]
+    # An oversize message that could not be downloaded stays unread on the server (its row says so).
+    return [uid for uid, _raw in items] + [uid for uid, mail in oversize.items()
+                                           if mail is None or mail.content is not None]
+
+
+def _sizes(client: IMAPClient, uids: list[int]) -> dict[int, int]:
+    """RFC822.SIZE of each UID (a line per message, no body read)."""
+    sizes: dict[int, int] = {}
+    for start in range(0, len(uids), SIZE_LOOKUP):
+        for uid, data in client.fetch(uids[start:start + SIZE_LOOKUP], ["RFC822.SIZE"]).items():
+            sizes[uid] = int(data.get(b"RFC822.SIZE") or 0)
+    return sizes
+
+
+def _batches(uids: list[int], sizes: dict[int, int], batch_size: int) -> Iterator[list[int]]:
+    """UIDs in arrival order, cut into batches of at most batch_size messages whose bodies (those fetched
+    whole, at most the inbound limit each) add up to at most twice the inbound limit."""
+    limit = inbound_limit()
+    budget = 2 * limit
+    batch: list[int] = []
+    used = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        cost = size if size <= limit else 0  # streamed to a file, not held in memory
+        if batch and (len(batch) >= batch_size or used + cost > budget):
+            yield batch
+            batch, used = [], 0
+        batch.append(uid)
+        used += cost
+    if batch:
+        yield batch
+
+
+def _download_oversize(client: IMAPClient, uid: int, size: int) -> OversizeMail | None:
+    """A message over the inbound limit, read in partial FETCHes into a temporary file (never whole into
+    memory). None when it is already stored (known by its Message-ID) or was expunged meanwhile."""
+    header = (client.fetch([uid], ["BODY.PEEK[HEADER]"]).get(uid) or {}).get(b"BODY[HEADER]")
+    if header is None:
+        return None
+    headers = header_block(bytes(header))
+    if oversize_already_ingested(headers):
+        return None
+    spool = tempfile.TemporaryFile()
+    digest = hashlib.sha256()
+    offset = 0
+    try:
+        while True:
+            key = f"BODY[]<{offset}>".encode()
+            chunk = (client.fetch([uid], [f"BODY.PEEK[]<{offset}.{OVERSIZE_CHUNK}>"]).get(uid) or {}).get(key)
+            if chunk is None:
+                raise IMAPClientError(f"the server returned no data at offset {offset}")
+            spool.write(chunk)
+            digest.update(chunk)
+            offset += len(chunk)
+            if len(chunk) < OVERSIZE_CHUNK:
+                break
+    except IMAPClientAbortError:
+        spool.close()
+        raise  # the connection broke: the poll fails and the next one retries from this UID
+    except IMAPClientError as exc:  # the server refuses this message: record it, leave it there, go on
+        spool.close()
+        logger.warning("UID %s (%s bytes) could not be downloaded: %s", uid, size, exc)
+        return OversizeMail(headers=headers, size=size, sha256="", content=None, error=str(exc)[:500])
+    spool.seek(0)
+    return OversizeMail(headers=headers, size=offset, sha256=digest.hexdigest(), content=File(spool))
 
 
 def _after_commit(client: IMAPClient, mailbox: Mailbox, uids: list[int]) -> None:
@@ -146,12 +233,21 @@ def mailbox_poll(mailbox: Mailbox, *, client: IMAPClient | None = None, batch_si
         uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
         if limit is not None:
             uids = uids[:limit]
-        for start in range(0, len(uids), batch_size):
-            chunk = uids[start:start + batch_size]
-            bodies = client.fetch(chunk, ["BODY.PEEK[]"])
-            stats.fetched += len(bodies)
-            with autoresponses_batched():  # the batch's acknowledgements: one transaction after its commit
-                done = _ingest_batch(mailbox, chunk, bodies, stats)
+        sizes = _sizes(client, uids)
+        size_limit = inbound_limit()
+        for chunk in _batches(uids, sizes, batch_size):
+            whole = [uid for uid in chunk if sizes.get(uid, 0) <= size_limit]
+            bodies = client.fetch(whole, ["BODY.PEEK[]"]) if whole else {}
+            oversize = {uid: _download_oversize(client, uid, sizes[uid])
+                        for uid in chunk if sizes.get(uid, 0) > size_limit}
+            stats.fetched += len(bodies) + len(oversize)
+            try:
+                with autoresponses_batched():  # the batch's acknowledgements: one transaction after its commit
+                    done = _ingest_batch(mailbox, chunk, bodies, stats, oversize)
+            finally:
+                for mail in oversize.values():
+                    if mail is not None and mail.content is not None:
+                        mail.content.close()
             # Committed: now the server may be told.
             _after_commit(client, mailbox, done)
         now = timezone.now()

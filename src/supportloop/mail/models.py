@@ -137,6 +137,10 @@ class InboundMail(models.Model):
         return f"{self.message_key} → {self.outcome}"
 
 
+def quarantine_path(instance: "Quarantine", filename: str) -> str:
+    return f"quarantine/{timezone.now():%Y/%m}/{filename}"
+
+
 class Quarantine(models.Model):
     """A received message that did not become a ticket message, kept whole with the reason, for admins."""
 
@@ -147,8 +151,11 @@ class Quarantine(models.Model):
     message_key = models.CharField(_("message key"), max_length=500, blank=True, db_index=True)
     sender = models.CharField(_("sender"), max_length=320, blank=True)
     subject = models.CharField(_("subject"), max_length=500, blank=True)
-    # In the database rather than file storage, so it commits or rolls back with the rest of the ingest.
+    # In the database rather than file storage, so it commits or rolls back with the rest of the ingest;
+    # except for mail over SUPPORTLOOP_MAX_INBOUND_BYTES: then `raw` holds its header block only and the whole
+    # message is in file storage (`raw_file`), so a 30 MB mail never sits in a database row.
     raw = models.BinaryField(_("raw message"))
+    raw_file = models.FileField(_("raw message file"), upload_to=quarantine_path, max_length=300, blank=True)
     raw_size = models.PositiveBigIntegerField(_("size"), default=0)
     created_at = models.DateTimeField(_("quarantined"), default=timezone.now, db_index=True)
     released_at = models.DateTimeField(_("released"), null=True, blank=True)

@@ -2,14 +2,16 @@
 
 Built on the standard library's `email` package, with policy.default's results (_ParsePolicy only caches
 its header objects; see there and _unstructured for why). Real mail is often broken, so every step has a
-fallback: an undecodable header falls back to its raw form, an unknown charset to a list of likely ones, a
+fallback: an undecodable header falls back to its raw form, an unknown or implausible charset to detection
+(charsets.py; the body is decoded first so that its detected charset can decide short 8-bit headers), a
 broken part is skipped and noted. Only a message with no usable structure at all raises UnparseableMail,
 which the ingest service turns into a quarantine row. This module does no database work.
 """
 from __future__ import annotations
 
-import codecs
+import base64
 import hashlib
+import quopri
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,24 +27,10 @@ from django.conf import settings
 from supportloop.mail.authresults import auth_verdict
 from supportloop.mail.machines import machine_kind, report_kind
 from supportloop.mail.bounces import bounce_hint
+from supportloop.mail.charsets import codec_name, decode_bytes, decode_detecting
+from supportloop.tickets.filenames import clean_name
 from supportloop.tickets.sanitize import html_to_text
 from supportloop.tickets.services.tickets import IncomingFile
-
-# Charsets mislabelled in the wild, mapped to the superset a sender most likely meant.
-CHARSET_ALIASES = {
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "euc-cn": "gb18030",
-    "big5": "big5hkscs", "x-big5": "big5hkscs",
-    "iso-2022-jp": "iso2022_jp_ext", "csiso2022jp": "iso2022_jp_ext",
-    "ks_c_5601-1987": "cp949", "euc-kr": "cp949",
-    "iso-8859-8-i": "iso-8859-8", "windows-874": "cp874", "tis-620": "cp874",
-    "us-ascii": "utf-8", "ascii": "utf-8", "ansi_x3.4-1968": "utf-8",
-    "unknown-8bit": "", "x-unknown": "", "unknown": "", "default": "", "charset": "", "8bit": "",
-    "iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
-}
-# Tried in order when the declared charset is missing or wrong: strict multi-byte decoders first (random
-# single-byte text rarely passes them), then the most plausible of the single-byte ones.
-MULTIBYTE_FALLBACKS = ("utf-8", "gb18030", "big5hkscs", "shift_jis")
-SINGLE_BYTE_FALLBACKS = ("cp1252", "cp1251", "koi8-r")
 
 AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 # "local@domain" or "Plain Name <local@domain>" with nothing getaddresses() could read differently (no
@@ -110,6 +98,7 @@ class ParsedMail:
     html: str
     attachments: list[IncomingFile] = field(default_factory=list)
     oversize: list[tuple[str, int]] = field(default_factory=list)
+    dropped_parts: int = 0               # MIME parts beyond SUPPORTLOOP_MAIL_MAX_PARTS (or too deep), not read
     automatic: str = ""                  # why the mail is automatic: "", or e.g. "auto-submitted:auto-replied"
     is_bounce: bool = False
     is_auto_reply: bool = False
@@ -151,56 +140,6 @@ def _has_surrogates(value: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
-
-
-def _codec(charset: str | None) -> str | None:
-    """A Python codec name for a declared charset, or None when it is missing or unknown."""
-    if not charset:
-        return None
-    name = charset.strip().strip("\"'").lower()
-    name = CHARSET_ALIASES.get(name, name)
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
-def decode_bytes(data: bytes, charset: str | None, *, extra: tuple[str, ...] = ()) -> str:
-    """Decode bytes in a declared charset, falling back to likely ones; never raises."""
-    declared = _codec(charset)
-    candidates = [c for c in (declared, *extra) if c]
-    for name in candidates:
-        try:
-            return data.decode(name)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    for name in MULTIBYTE_FALLBACKS:
-        try:
-            return data.decode(name)
-        except UnicodeDecodeError:
-            continue
-    # Single-byte charsets decode anything: pick the most plausible reading.
-    return min((data.decode(name, "replace") for name in SINGLE_BYTE_FALLBACKS), key=_implausibility)
-
-
-_WORD = re.compile(r"[^\W\d_]+")
-
-
-def _implausibility(text: str) -> int:
-    """Penalty for readings that look like mojibake: mixed scripts in a word, case flips, accent soup."""
-    score = 0
-    for word in _WORD.findall(text[:4000]):
-        ascii_letters = sum(1 for ch in word if ch.isascii())
-        cyrillic = len(_CYRILLIC.findall(word))
-        if ascii_letters and cyrillic:
-            score += 3
-        if any(a.islower() and b.isupper() for a, b in zip(word, word[1:])):
-            score += 1
-        if not cyrillic and len(word) >= 3 and (len(word) - ascii_letters) * 2 > len(word):
-            score += 2
-    return score
 
 
 def _unsurrogate(value: str, charsets: tuple[str, ...]) -> str:
@@ -248,6 +187,9 @@ def header_text(headers: Headers, name: str, charsets: tuple[str, ...] = ()) -> 
         # 8-bit bytes in a header: the policy would turn them into U+FFFD, so decode the bytes ourselves.
         value = _decode_words(_unsurrogate(raw, charsets), charsets)
         return re.sub(r"\s+", " ", value).strip()
+    if "=?" in raw and _words_need_detection(raw):
+        value = _decode_words(raw.replace("\r", "").replace("\n", ""), charsets)
+        return re.sub(r"\s+", " ", value).strip()
     try:
         value = _unstructured(name, raw)
     except Exception:  # noqa: BLE001 - any header bug in the parser falls back to our own decoding
@@ -262,21 +204,54 @@ def header_text(headers: Headers, name: str, charsets: tuple[str, ...] = ()) -> 
     return re.sub(r"\s+", " ", value).strip()
 
 
-def _decode_words(value: str, charsets: tuple[str, ...]) -> str:
-    def one(match: re.Match) -> str:
-        charset, enc, payload = match.group(1), match.group(2).lower(), match.group(3)
-        try:
-            if enc == "b":
-                import base64
-                data = base64.b64decode(payload + "=" * (-len(payload) % 4))
-            else:
-                import quopri
-                data = quopri.decodestring(payload.replace("_", " ").encode("ascii", "replace"), header=True)
-        except Exception:  # noqa: BLE001
-            return match.group(0)
-        return decode_bytes(data, charset.split("*")[0], extra=charsets)
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 
-    return re.sub(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=", one, value)
+
+def _word_bytes(enc: str, payload: str) -> bytes | None:
+    try:
+        if enc in "bB":
+            return base64.b64decode(payload + "=" * (-len(payload) % 4))
+        return quopri.decodestring(payload.replace("_", " ").encode("ascii", "replace"), header=True)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _decode_words(value: str, charsets: tuple[str, ...]) -> str:
+    """RFC 2047 encoded words decoded with decode_bytes (so unknown or wrong charsets are detected): adjacent
+    words of one charset are joined before decoding (a character or a short header split over several words
+    decodes whole) and the white space between adjacent words is dropped, as RFC 2047 section 6.2 says."""
+    out: list[str] = []
+    group: list[bytes] = []
+    group_charset = ""
+    pos = 0
+    for match in _ENCODED_WORD.finditer(value):
+        between = value[pos:match.start()]
+        pos = match.end()
+        charset = match.group(1).split("*")[0]
+        data = _word_bytes(match.group(2), match.group(3))
+        adjacent = bool(group) and not between.strip()
+        if adjacent and data is not None and charset.lower() == group_charset.lower():
+            group.append(data)
+            continue
+        if group:
+            out.append(decode_bytes(b"".join(group), group_charset, extra=charsets))
+            group = []
+        if not adjacent:
+            out.append(between)
+        if data is None:
+            out.append(match.group(0))
+        else:
+            group, group_charset = [data], charset
+    if group:
+        out.append(decode_bytes(b"".join(group), group_charset, extra=charsets))
+    out.append(value[pos:])
+    return "".join(out)
+
+
+def _words_need_detection(raw: str) -> bool:
+    """Encoded words in a charset other than UTF-8: the header registry would decode unknown ones to U+FFFD
+    and trust a Latin-1 label on UTF-8 bytes, so decode_bytes decodes them instead."""
+    return any(codec_name(m.group(1).split("*")[0]) != "utf-8" for m in _ENCODED_WORD.finditer(raw))
 
 
 def normalize_address(value: str) -> str:
@@ -300,7 +275,7 @@ def addresses(headers: Headers, name: str, charsets: tuple[str, ...] = ()) -> li
             email = normalize_address(addr)
             if email and email not in [e for _d, e in out]:
                 try:
-                    display = str(make_header(decode_header(display))) if "=?" in display else display
+                    display = _decode_words(display, charsets) if "=?" in display else display
                 except Exception:  # noqa: BLE001
                     pass
                 out.append((clean_str(display.strip().strip('"'), limit=200), email))
@@ -340,14 +315,17 @@ def _guess_language(text: str, content_language: str) -> str:
     return ""
 
 
-def _part_filename(part: Message, ctype: str, index: int) -> str:
+def _part_filename(part: Message, ctype: str, index: int, charsets: tuple[str, ...] = ()) -> str:
+    """The attachment's name as sent (any text: tickets/filenames.py shortens it and stores the file under a
+    generated name), or part-N.ext when it has none."""
     try:
         name = part.get_filename() or ""
     except Exception:  # noqa: BLE001
         name = ""
-    name = clean_str(_unsurrogate(str(name), ()), limit=200).replace("/", "_").replace("\\", "_").strip()
+    name = _unsurrogate(str(name), charsets)
     if "=?" in name:
-        name = _decode_words(name, ())
+        name = _decode_words(name, charsets)
+    name = clean_name(clean_str(name))
     if not name:
         ext = {"message/rfc822": "eml", "text/plain": "txt", "text/html": "html", "image/png": "png",
                "image/jpeg": "jpg", "image/gif": "gif", "application/pdf": "pdf"}.get(ctype, "bin")
@@ -380,6 +358,22 @@ def _payload_bytes(part: Message, ctype: str) -> bytes:
     return data
 
 
+MAX_DEPTH = 30  # nesting levels of multiparts walked; deeper parts count as dropped like those over the limit
+
+
+def _part_count(part: Message) -> int:
+    """A part and every part the walker would visit under it (it descends into multipart/* only)."""
+    count, stack = 0, [part]
+    while stack:
+        current = stack.pop()
+        count += 1
+        if current.is_multipart() and current.get_content_type().startswith("multipart/"):
+            payload = current.get_payload()
+            if isinstance(payload, list):
+                stack.extend(child for child in payload if isinstance(child, Message))
+    return count
+
+
 class _Walker:
     """Collects text, HTML and files from a MIME tree without descending into attached messages."""
 
@@ -394,14 +388,16 @@ class _Walker:
         self.oversize: list[tuple[str, int]] = []
         self.kept = 0
         self.parts = 0
+        self.dropped = 0
         self.defects: list[str] = []
         self.report_types: set[str] = set()  # report-type of multipart/report parts; "delivery-status" for a DSN
 
     def walk(self, part: Message, depth: int = 0) -> None:
         self.parts += 1
-        if self.parts > self.max_parts or depth > 30:
+        if self.parts > self.max_parts or depth > MAX_DEPTH:
             if "too many parts" not in self.defects:
                 self.defects.append("too many parts")
+            self.dropped += _part_count(part)  # this part and all under it: the ticket says how many
             return
         # Read once: each accessor call goes through the header machinery again.
         ctype = part.get_content_type()
@@ -427,11 +423,14 @@ class _Walker:
         is_body_text = ctype in ("text/plain", "text/html") and disposition != "attachment" and not has_name
         if is_body_text:
             data = _payload_bytes(part, ctype)
-            text = clean_str(decode_bytes(data, part.get_content_charset(), extra=self.charsets))
+            text, detected = decode_detecting(data, part.get_content_charset(), extra=self.charsets)
+            if detected and detected not in self.charsets:
+                self.charsets = (*self.charsets, detected)  # a hint for unlabelled headers and parts
+            text = clean_str(text)
             (self.texts if ctype == "text/plain" else self.htmls).append(text)
             return
         data = _payload_bytes(part, ctype)
-        name = _part_filename(part, ctype, len(self.files) + len(self.oversize) + 1)
+        name = _part_filename(part, ctype, len(self.files) + len(self.oversize) + 1, self.charsets)
         if len(data) > self.limit or self.kept + len(data) > self.total_limit:
             self.oversize.append((name, len(data)))
             return
@@ -528,23 +527,25 @@ def parse_message(raw: bytes) -> ParsedMail:
     declared = []
     for part in msg.walk() if msg.is_multipart() else [msg]:
         try:
-            cs = _codec(part.get_content_charset())
+            cs = codec_name(part.get_content_charset())
         except Exception:  # noqa: BLE001
             cs = None
         if cs and cs not in declared and cs not in ("utf-8", "ascii"):
             declared.append(cs)
-    charsets = tuple(declared)
-
-    froms = addresses(headers, "From", charsets) or addresses(headers, "Sender", charsets)
-    from_name, from_email = froms[0] if froms else ("", "")
-    subject = clean_str(header_text(headers, "Subject", charsets), limit=500)
-    walker = _Walker(charsets, settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES,
+    walker = _Walker(tuple(declared), settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES,
                      getattr(settings, "SUPPORTLOOP_MAIL_MAX_ATTACHMENTS_BYTES", 25 * 1_048_576),
                      getattr(settings, "SUPPORTLOOP_MAIL_MAX_PARTS", 200))
     try:
         walker.walk(msg)
     except RecursionError as exc:
         raise UnparseableMail("MIME structure nested too deeply") from exc
+    # The body first: a charset detected in its paragraphs decides short raw 8-bit headers better than the
+    # few bytes of a subject can.
+    charsets = walker.charsets
+
+    froms = addresses(headers, "From", charsets) or addresses(headers, "Sender", charsets)
+    from_name, from_email = froms[0] if froms else ("", "")
+    subject = clean_str(header_text(headers, "Subject", charsets), limit=500)
     text = "\n\n".join(t.strip("\n") for t in walker.texts if t.strip())
     html = "\n".join(h for h in walker.htmls if h.strip())
     if not text.strip() and html.strip():
@@ -577,7 +578,8 @@ def parse_message(raw: bytes) -> ParsedMail:
         envelope_to=envelope, subject=subject, date=date,
         in_reply_to=message_ids(_raw_header(headers, "In-Reply-To")),
         references=message_ids(_raw_header(headers, "References")),
-        text=text, html=html, attachments=walker.files, oversize=walker.oversize, automatic=automatic,
+        text=text, html=html, attachments=walker.files, oversize=walker.oversize, dropped_parts=walker.dropped,
+        automatic=automatic,
         is_bounce=bounce, is_auto_reply=auto_reply, is_bulk=bulk, suppress_autoresponse=suppress,
         language=_guess_language(text, header_text(headers, "Content-Language")),
         loop_header=clean_str(" ".join(_raw_header(headers, "X-Loop")).lower(), limit=1000), defects=defects[:20],

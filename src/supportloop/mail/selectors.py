@@ -43,6 +43,11 @@ def inbound_list(*, outcome: str | None = None, sender: str | None = None,
     return qs.order_by("-received_at", "-id")
 
 
+def quarantine_get(*, quarantine_id: int) -> Quarantine | None:
+    """One quarantined message with its bytes (or, for oversize mail, its headers and stored file)."""
+    return Quarantine.objects.filter(pk=quarantine_id).first()
+
+
 def mailbox_list() -> QuerySet[Mailbox]:
     return Mailbox.objects.order_by("name", "id")
 

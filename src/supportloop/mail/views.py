@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hmac
 
-from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 from supportloop.mail.choices import InboundSource
 from supportloop.mail.models import Mailbox
 from supportloop.mail.services import inbound_ingest, token_hash
+from supportloop.mail.services.oversize import http_ceiling
 
 
 def _problem(status: int, title: str, detail: str) -> JsonResponse:
@@ -28,7 +28,8 @@ def raw_inbound(request: HttpRequest, mailbox_id: int) -> JsonResponse:
     expected = mailbox.inbound_token_hash if mailbox else ""
     if not token or not expected or not hmac.compare_digest(token_hash(token), expected):
         return _problem(401, "Unauthorized", "A valid mailbox token is required.")
-    limit = settings.SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES
+    # Above the inbound limit a message is quarantined (kept whole); above this ceiling it is refused unread.
+    limit = http_ceiling()
     # Read the stream directly: request.body would apply the 1 MB API limit to whole messages.
     raw = request.read(limit + 1)
     if len(raw) > limit:

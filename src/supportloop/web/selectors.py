@@ -9,12 +9,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, Q, TextField, Value, When
+from django.db.models.functions import Length, Substr
 
 from supportloop.core.models import Event
 from supportloop.tickets.choices import ACTIVE_STATUSES, Priority, Status
-from supportloop.tickets.models import Ticket
-from supportloop.tickets.selectors import TicketFilters, decode_cursor, encode_cursor
+from supportloop.core.errors import NotFound
+from supportloop.tickets.models import Message, Ticket
+from supportloop.tickets.selectors import TicketFilters, decode_cursor, encode_cursor, ticket_queryset
+
+# Characters of one message body the ticket page shows; a longer body is clipped there, with a link to the
+# whole text. Gmail clips messages at about 102 kB for the same reason: a person's message, quoted thread
+# included, is far below it, while a 10 MB log or a pasted dump would make the page megabytes of HTML that
+# the browser chokes on. 100,000 characters render in a few milliseconds.
+BODY_DISPLAY_LIMIT = 100_000
 
 # sort key -> (field, descending)
 SORTS = {
@@ -123,3 +131,36 @@ def contact_recent_tickets(*, contact_id: int, exclude_id: int | None = None, li
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
     return list(qs.order_by("-updated_at").values("number", "subject", "status", "updated_at")[:limit])
+
+
+def ticket_for_page(*, number: int) -> Ticket:
+    """The ticket of the workspace page with its tags; its messages come from ticket_thread."""
+    try:
+        return ticket_queryset().prefetch_related("tags").get(number=number)
+    except Ticket.DoesNotExist:
+        raise NotFound(f"Ticket #{number} does not exist.")
+
+
+def ticket_thread(*, ticket: Ticket, clip_at: int = BODY_DISPLAY_LIMIT) -> list[Message]:
+    """The ticket's messages for the page, oldest first, with authors and attachments: two queries. A body over
+    `clip_at` characters comes as `clipped_text` (its first `clip_at` characters; `shown_html` is then empty)
+    and `body_length`; the database never sends the rest of it."""
+    long = Q(body_length__gt=clip_at)
+    return list(
+        Message.objects.filter(ticket=ticket)
+        .select_related("author_user", "author_contact").prefetch_related("attachments")
+        .annotate(body_length=Length("body_text"))
+        .annotate(shown_html=Case(When(long, then=Value("")), default=F("body_html"), output_field=TextField()),
+                  clipped_text=Case(When(long, then=Substr("body_text", 1, clip_at)), default=Value(""),
+                                    output_field=TextField()))
+        .defer("body_text", "body_html", "body_original")
+        .order_by("created_at", "id")
+    )
+
+
+def message_text(*, number: int, message_id: int) -> str:
+    """The whole text of one message of ticket `number`."""
+    text = Message.objects.filter(ticket__number=number, pk=message_id).values_list("body_text", flat=True).first()
+    if text is None:
+        raise NotFound(f"Ticket #{number} has no message {message_id}.")
+    return text

@@ -17,6 +17,7 @@ urlpatterns = [
     path("t/", tickets.ticket_by_number, name="ticket_jump"),
     path("t/<int:number>/", tickets.ticket, name="ticket"),
     path("t/<int:number>/compose/", tickets.ticket_compose, name="ticket_compose"),
+    path("t/<int:number>/messages/<int:message_id>/text/", tickets.message_text, name="message_text"),
     path("t/<int:number>/controls/", tickets.ticket_controls, name="ticket_controls"),
     path("t/<int:number>/followers/<int:proposal_id>/accept/", tickets.follower_decide, {"decision": "accept"},
          name="follower_accept"),

@@ -10,6 +10,7 @@ from supportloop.accounts.permissions import require
 from supportloop.api.routers.tickets import AttachmentOut
 from supportloop.api.schemas import PROBLEMS, Id, PathId
 from supportloop.tickets import selectors, services
+from supportloop.tickets.filenames import content_disposition
 from supportloop.tickets.services.tickets import IncomingFile
 
 router = Router(tags=["tickets"])
@@ -22,7 +23,7 @@ def attachment_upload(request, number: PathId, files: File[list[UploadedFile]],
     require(request.auth, "ticket.update")
     ticket = selectors.ticket_get(number=number)
     message = selectors.message_get(ticket=ticket, message_id=message_id)
-    incoming = [IncomingFile(filename=f.name or "attachment", content=f.read(),
+    incoming = [IncomingFile(filename=f.name or "", content=f.read(),
                              content_type=f.content_type or "application/octet-stream") for f in files]
     saved = services.attachment_add(message=message, files=incoming, actor=request.auth)
     return Respond(201, [{"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
@@ -36,7 +37,7 @@ def attachment_upload(request, number: PathId, files: File[list[UploadedFile]],
 def attachment_download(request, number: PathId, attachment_id: PathId):
     require(request.auth, "ticket.view")
     attachment = selectors.attachment_get(number=number, attachment_id=attachment_id)
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
-                            content_type=attachment.content_type)
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    response["Content-Disposition"] = content_disposition(attachment.filename)  # RFC 6266: any name, exactly
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.http import FileResponse, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from supportloop.accounts.permissions import require
@@ -24,9 +25,16 @@ class QuarantineOut(Schema):
     sender: str
     subject: str
     raw_size: int
+    raw_stored_in_file: bool = Field(description="Oversize mail: the row keeps its headers, the whole message is "
+                                                 "in file storage. Download either with GET …/{id}/raw.")
     created_at: datetime
     released_at: datetime | None
     released_ticket_id: int | None
+
+
+    @staticmethod
+    def resolve_raw_stored_in_file(obj) -> bool:
+        return bool(obj.raw_file)
 
 
 class QuarantinePageOut(Schema):
@@ -103,6 +111,24 @@ def quarantine_list(request, query: Query[QuarantineQuery]):
     require(request.auth, "quarantine.view")
     qs = selectors.quarantine_list(reason=query.reason, released=query.released)
     return {"items": list(qs[query.offset:query.offset + query.limit]), "count": qs.count()}
+
+
+@router.get("/quarantine/{int:quarantine_id}/raw", response=PROBLEMS, summary="Download a quarantined message",
+            openapi_extra={"responses": {"200": {
+                "description": "The whole message as received (message/rfc822), also when it is oversize",
+                "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}}}}})
+def quarantine_raw(request, quarantine_id: PathId):
+    require(request.auth, "quarantine.view")
+    item = selectors.quarantine_get(quarantine_id=quarantine_id)
+    if item is None:
+        raise NotFound("No such quarantined message.")
+    if item.raw_file:
+        response = FileResponse(item.raw_file.open("rb"), content_type="message/rfc822")
+    else:
+        response = HttpResponse(bytes(item.raw), content_type="message/rfc822")
+    response["Content-Disposition"] = f'attachment; filename="quarantine-{item.pk}.eml"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @router.post("/quarantine/{int:quarantine_id}/release", response={200: ReleaseOut, **PROBLEMS},

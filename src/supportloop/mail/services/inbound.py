@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -42,7 +45,7 @@ from supportloop.customers.models import ContactEmail
 from supportloop.customers.services import contact_get_or_create_by_email
 from supportloop.mail.choices import ClosedTicketRule, InboundOutcome, InboundSource, QuarantineReason
 from supportloop.mail.models import InboundMail, Mailbox, Quarantine, TicketMailbox
-from supportloop.mail.parsing import ParsedMail, UnparseableMail, clean_str, parse_message
+from supportloop.mail.parsing import MAX_DEPTH, ParsedMail, UnparseableMail, clean_str, parse_message
 from supportloop.mail.reply import strip_reply
 from supportloop.mail.services.bounces import bounce_record
 from supportloop.mail.services.dedupe import Prior, prior_of, skip_row
@@ -85,13 +88,17 @@ def _valid_email(value: str) -> bool:
 @transaction.atomic
 def quarantine_store(*, raw: bytes, reason: str, detail: str = "", mailbox: Mailbox | None = None,
                      source: str = InboundSource.IMAP, message_key: str = "", sender: str = "",
-                     subject: str = "") -> Quarantine:
-    """Keep a message whole with the reason it did not become a ticket message."""
-    row = Quarantine.objects.create(
+                     subject: str = "", raw_file: File | None = None, size: int | None = None) -> Quarantine:
+    """Keep a message whole with the reason it did not become a ticket message. An oversize message keeps
+    only its headers in `raw` and the whole of it in file storage (`raw_file`, `size` bytes)."""
+    row = Quarantine(
         mailbox=mailbox, reason=reason, detail=clean_str(detail, limit=5000), source=source,
         message_key=clean_str(message_key, limit=500), sender=clean_str(sender, limit=320),
-        subject=clean_str(subject, limit=500), raw=bytes(raw), raw_size=len(raw),
+        subject=clean_str(subject, limit=500), raw=bytes(raw), raw_size=len(raw) if size is None else size,
     )
+    if raw_file is not None:
+        row.raw_file.save(f"{uuid.uuid4().hex}.eml", raw_file, save=False)
+    row.save()
     event_record(actor=None, actor_label="mail", verb="mail.quarantined", target=row,
                  changes={"reason": [None, reason], "mailbox": [None, mailbox.pk if mailbox else None]})
     return row
@@ -139,6 +146,9 @@ def _ledger(key: str, *, mailbox, source, imap_uid, sender, subject, outcome, pa
 
 def _notes(parsed: ParsedMail) -> str:
     lines = [f"[Attachment not kept: {name} ({size:,} bytes) is over the size limit]" for name, size in parsed.oversize]
+    if parsed.dropped_parts:
+        lines.append(f"[{parsed.dropped_parts:,} more MIME parts were not read: a message is read up to "
+                     f"{settings.SUPPORTLOOP_MAIL_MAX_PARTS:,} parts, {MAX_DEPTH} levels deep]")
     return "\n".join(lines)
 
 
@@ -326,7 +336,12 @@ def inbound_ingest(*, raw: bytes, mailbox: Mailbox | None = None, source: str = 
     `mailbox_addresses` lets a poller pass our addresses once per batch instead of once per message.
     `provider_verdict` is an inbound provider's (verdict, summary) on the sender's authentication (webhooks);
     it takes the place of the Authentication-Results verdict.
+    A message over SUPPORTLOOP_MAX_INBOUND_BYTES is quarantined unread (services/oversize.py).
     """
+    if not release and len(raw) > settings.SUPPORTLOOP_MAX_INBOUND_BYTES:
+        from supportloop.mail.services.oversize import inbound_oversize, oversize_from_bytes
+
+        return inbound_oversize(mail=oversize_from_bytes(raw), mailbox=mailbox, source=source, imap_uid=imap_uid)
     try:
         return _ingest(raw=raw, mailbox=mailbox, source=source, imap_uid=imap_uid, release=release,
                        ours=mailbox_addresses, provider_verdict=provider_verdict, release_key=release_key,
@@ -471,8 +486,11 @@ def quarantine_release(*, quarantine: Quarantine, actor, contact=None) -> Ingest
     contact, as that contact's message (for mail without a usable sender)."""
     if quarantine.released_at is not None:
         raise ValidationFailed("This message was already released.", errors={"quarantine": "released"})
-    result = inbound_ingest(raw=bytes(quarantine.raw), mailbox=quarantine.mailbox, source=InboundSource.RELEASE,
-                            release=True, release_key=quarantine.message_key, release_contact=contact)
+    from supportloop.mail.services.oversize import quarantine_raw
+
+    result = inbound_ingest(raw=quarantine_raw(quarantine), mailbox=quarantine.mailbox,
+                            source=InboundSource.RELEASE, release=True, release_key=quarantine.message_key,
+                            release_contact=contact)
     if result.outcome not in ("ticket", "threaded"):
         raise ValidationFailed(f"The message could not be ingested ({result.reason or result.outcome}).",
                                errors={"quarantine": result.reason or result.outcome})

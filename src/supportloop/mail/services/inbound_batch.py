@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -61,6 +62,8 @@ class _Candidate:
 
 def _candidate(index: int, uid: int | None, raw: bytes, ours: set[str]) -> _Candidate | None:
     """The message if it may take the batch path, judged without the database; None sends it one by one."""
+    if len(raw) > settings.SUPPORTLOOP_MAX_INBOUND_BYTES:
+        return None  # inbound_ingest quarantines it unread
     try:
         parsed = parse_message(raw)
     except Exception:  # noqa: BLE001 - inbound_ingest parses again and quarantines it with the reason

@@ -18,6 +18,8 @@ def _fresh_quarantine(w: World) -> str:
 CASES = {
     ("GET", "/api/v1/mail/quarantine"): Case("quarantine.view", lambda w: "mail/quarantine"),
     ("POST", "/api/v1/mail/quarantine/{quarantine_id}/release"): Case("mailbox.manage", _fresh_quarantine),
+    ("GET", "/api/v1/mail/quarantine/{quarantine_id}/raw"): Case(
+        "quarantine.view", lambda w: _fresh_quarantine(w).replace("/release", "/raw")),
     ("GET", "/api/v1/mail/mailboxes"): Case("mailbox.manage", lambda w: "mail/mailboxes"),
     ("GET", "/api/v1/mail/inbound"): Case("quarantine.view", lambda w: "mail/inbound"),
 }

@@ -96,6 +96,8 @@ class TestCorpusContent:
         ("ticket__utf16_body", "UTF-16 encoded body text"),
         ("ticket__html_only", "Hello there\nSecond\xa0para"),
         ("ticket__nul_bytes_in_body", "beforeafter"),
+        ("ticket__x_unknown_latin1_german", "Grüße aus Köln, die Rechnung für März fehlt."),
+        ("ticket__utf8_labelled_iso8859_1", "Привет, не могу войти в кабинет."),
     ])
     def test_charsets_decode(self, name, fragment, root_ticket, mailbox):
         assert fragment in self.body(name, mailbox).body_text
@@ -113,6 +115,8 @@ class TestCorpusContent:
         ("ticket__missing_subject", "(no subject)"),
         ("ticket__nul_byte_in_subject", "Subject"),
         ("ticket__folded_headers_with_tabs", "A subject folded twice"),
+        ("ticket__x_unknown_latin1_german", "Rechnung für März"),
+        ("ticket__utf8_labelled_iso8859_1", "Вход не работает"),
     ])
     def test_subjects_decode(self, name, subject, root_ticket, mailbox):
         assert Ticket.objects.get(pk=_ingest(name, mailbox).ticket_id).subject == subject
@@ -171,3 +175,7 @@ class TestCorpusContent:
         first = _ingest("ticket__missing_message_id", mailbox)
         assert first.message_key.startswith("sha256:") and len(first.message_key) == 71
         assert _ingest("ticket__missing_message_id", mailbox).outcome == "duplicate"
+
+    def test_attachment_names_without_letters_are_kept(self, root_ticket, mailbox):
+        message = self.body("ticket__attachment_names_without_letters", mailbox)
+        assert [a.filename for a in message.attachments.order_by("id")] == ["😍", "!!!", "."]

@@ -24,6 +24,7 @@ from supportloop.tickets import hooks
 from supportloop.tickets.choices import (
     ACTIVE_STATUSES, AuthorType, Channel, DeliveryStatus, MessageKind, Priority, Status,
 )
+from supportloop.tickets.filenames import display_name, storage_name
 from supportloop.tickets.models import (
     Attachment, ContactReason, Message, ProductFeature, Tag, Ticket, TicketStatusCount,
 )
@@ -120,10 +121,11 @@ def _attachments_save(message: Message, files: Iterable[IncomingFile]) -> list[A
         if len(f.content) > limit:
             raise TooLarge(f"Attachment {f.filename!r} is larger than {limit} bytes.",
                            errors={"attachments": f"{f.filename} exceeds {limit} bytes"})
-        name = clean_text(f.filename, field="attachments").replace("/", "_").replace("\\", "_")[:200] or "attachment"
+        # Any name is accepted and shown; storage gets a generated one (see tickets/filenames.py).
+        name = display_name(f.filename)
         attachment = Attachment(message=message, filename=name, content_type=f.content_type[:200], size=len(f.content),
                                 content_id=f.content_id[:255], is_inline=f.is_inline)
-        attachment.file.save(name, ContentFile(f.content), save=False)
+        attachment.file.save(storage_name(name, f.content_type), ContentFile(f.content), save=False)
         attachment.save()
         saved.append(attachment)
     return saved

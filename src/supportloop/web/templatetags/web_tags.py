@@ -22,3 +22,11 @@ def severity_label(code: str) -> str:
     from supportloop.feedback.choices import Severity
 
     return dict(Severity.choices).get(code, code)
+
+
+@register.filter
+def grouped(number: int) -> str:
+    """A number with the active language's thousands separator (10,485,761)."""
+    from django.utils.formats import number_format
+
+    return number_format(number, force_grouping=True)

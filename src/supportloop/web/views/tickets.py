@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +15,7 @@ from supportloop.customers.models import CustomerNote
 from supportloop.customers.selectors import addresses_bounced, contact_emails_with_bounces
 from supportloop.tickets import selectors as ticket_selectors
 from supportloop.tickets.choices import MessageKind
+from supportloop.tickets.filenames import content_disposition
 from supportloop.tickets.models import Attachment, Macro, Message
 from supportloop.tickets.services import (
     macro_apply, macro_render, ticket_add_note, ticket_reply, ticket_update,
@@ -82,7 +84,8 @@ def _workspace_context(request, ticket, *, composer=None, controls=None, link_fo
     return {
         "section": "inbox",
         "ticket": ticket,
-        "thread": list(ticket.messages.all()),
+        "thread": selectors.ticket_thread(ticket=ticket),
+        "body_display_limit": selectors.BODY_DISPLAY_LIMIT,
         "composer": composer,
         "controls": controls or TicketControlsForm(initial=_controls_initial(ticket)),
         "link_form": link_form or LinkFeedbackForm(),
@@ -101,8 +104,18 @@ def _workspace_context(request, ticket, *, composer=None, controls=None, link_fo
 
 @page("ticket.view")
 def ticket(request, number: int):
-    t = ticket_selectors.ticket_detail(number=number)
+    t = selectors.ticket_for_page(number=number)
     return render(request, "web/ticket.html", _workspace_context(request, t))
+
+
+@page("ticket.view")
+def message_text(request, number: int, message_id: int):
+    """The whole text of a message, as text/plain (the page clips bodies over BODY_DISPLAY_LIMIT)."""
+    text = selectors.message_text(number=number, message_id=message_id)
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = content_disposition(f"ticket-{number}-message-{message_id}.txt", inline=True)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_POST
@@ -131,14 +144,14 @@ def ticket_compose(request, number: int):
             return redirect("web:ticket", number=number)
         except DomainError as exc:
             add_domain_error(form, exc)
-    t = ticket_selectors.ticket_detail(number=number)
+    t = selectors.ticket_for_page(number=number)
     return render(request, "web/ticket.html", _workspace_context(request, t, composer=form), status=422)
 
 
 @require_POST
 @page("ticket.update")
 def ticket_controls(request, number: int):
-    t = ticket_selectors.ticket_detail(number=number)
+    t = selectors.ticket_for_page(number=number)
     form = TicketControlsForm(request.POST)
     if form.is_valid():
         data = dict(form.cleaned_data)
@@ -258,7 +271,7 @@ def ticket_link_feedback(request, number: int):
         else:
             messages.success(request, _("Linked to “%(title)s”.") % {"title": item.title})
             return redirect("web:ticket", number=number)
-    t = ticket_selectors.ticket_detail(number=number)
+    t = selectors.ticket_for_page(number=number)
     return render(request, "web/ticket.html", _workspace_context(request, t, link_form=form), status=422)
 
 

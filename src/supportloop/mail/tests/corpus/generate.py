@@ -299,6 +299,21 @@ def cases() -> dict[str, bytes]:
     c["quarantined-unparseable__random_binary"] = bytes((i * 37 + 11) % 256 for i in range(2000)).replace(b":", b";")
     c["quarantined-unparseable__empty_file"] = b""
     c["quarantined-unparseable__whitespace_only"] = b"\r\n\r\n   \r\n"
+    # Charsets the old fixed fallback order got wrong (issue 10): Latin-1 labelled unknown, UTF-8 labelled Latin-1.
+    c["ticket__x_unknown_latin1_german"] = msg("xunknown_de", hdrs(Subject="Rechnung für März".encode("latin-1")) + [
+        b"Content-Type: text/plain; charset=x-unknown", b"Content-Transfer-Encoding: 8bit"],
+        "Grüße aus Köln, die Rechnung für März fehlt.\r\n".encode("latin-1"))
+    c["ticket__utf8_labelled_iso8859_1"] = msg("utf8_as_latin1", hdrs(
+        Subject="=?iso-8859-1?Q?" + "".join(f"={b:02X}" for b in "Вход не работает".encode()) + "?=") + [
+        b"Content-Type: text/plain; charset=iso-8859-1", b"Content-Transfer-Encoding: 8bit"],
+        "Привет, не могу войти в кабинет.\r\n".encode())
+    # Attachment names without a letter or digit (issue 10): each is kept, none sends the mail to quarantine.
+    c["ticket__attachment_names_without_letters"] = multipart("names_no_letters", "mixed", [
+        part(["Content-Type: text/plain"], b"Three files attached"),
+        part(["Content-Type: image/png", "Content-Disposition: attachment; filename*=UTF-8''%F0%9F%98%8D",
+              "Content-Transfer-Encoding: base64"], b64(PNG)),
+        part(["Content-Type: text/plain", 'Content-Disposition: attachment; filename="!!!"'], b"bang"),
+        part(["Content-Type: application/octet-stream", 'Content-Disposition: attachment; filename="."'], b"dot")])
     return c
 
 
