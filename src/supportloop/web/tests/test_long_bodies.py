@@ -22,7 +22,7 @@ def test_a_ten_megabyte_body_is_clipped_on_the_page_and_downloadable_whole(ws, c
     assert Message.objects.get(pk=message.pk).body_text == body  # stored whole
 
     client = client_for(ws.agent)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(21):
         page = client.get(f"/t/{ticket.number}/")
     html = page.content.decode()
     assert page.status_code == 200 and len(html) < 2 * BODY_DISPLAY_LIMIT
