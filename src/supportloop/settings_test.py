@@ -1,4 +1,5 @@
 """Settings for the test suite: production settings with test-only defaults for what the environment leaves unset."""
+
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")

@@ -1,4 +1,5 @@
 """Reads of users, teams and API tokens shared by the pages and the API."""
+
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet

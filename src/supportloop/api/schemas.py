@@ -1,10 +1,9 @@
 """Schemas shared across routers."""
+
 from __future__ import annotations
 
-from typing import Annotated
-
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Path, Schema
 from pydantic import AfterValidator, ConfigDict, field_validator
@@ -61,5 +60,13 @@ class Problem(Schema):
     errors: dict[str, str] = {}
 
 
-PROBLEMS = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 422: Problem,
-            429: Problem}
+PROBLEMS = {
+    400: Problem,
+    401: Problem,
+    403: Problem,
+    404: Problem,
+    409: Problem,
+    413: Problem,
+    422: Problem,
+    429: Problem,
+}

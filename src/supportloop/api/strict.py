@@ -7,6 +7,7 @@ decorators after authentication, throttling and schema validation, so an anonymo
 misspelt parameter never reaches the view. The declared names come from the operation's own parameter models,
 the same ones the OpenAPI document is built from.
 """
+
 from __future__ import annotations
 
 import functools
@@ -54,8 +55,9 @@ def _unexpected(operation, request) -> list[dict]:
     takes = {m.__ninja_param_source__ for m in operation.models} & BODY_SOURCES
     if not takes:
         for name in _body_fields(request):
-            errors.append({"loc": ("body", name), "msg": "this operation takes no request body",
-                           "type": "body_not_allowed"})
+            errors.append(
+                {"loc": ("body", name), "msg": "this operation takes no request body", "type": "body_not_allowed"}
+            )
     elif takes <= {"form", "file"}:
         fields = _declared(operation, {"form", "file"})
         for name in [*request.POST.keys(), *request.FILES.keys()]:

@@ -12,6 +12,7 @@ Where the counters live (SUPPORTLOOP_RATE_LIMIT_STORE):
 - "cache" (the default with REDIS_URL): Django's cache, add() then incr(), atomic in Redis. With a per-process
   cache (local memory) this would count per process; `check --deploy` refuses that combination.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,7 +35,7 @@ class Rate:
 
     @classmethod
     def parse(cls, text: str) -> Rate:
-        """"N/s", "N/m", "N/h", "N/d" (also "N/15m": N per 15 minutes)."""
+        """ "N/s", "N/m", "N/h", "N/d" (also "N/15m": N per 15 minutes)."""
         count, _, period = text.strip().partition("/")
         number = period.rstrip("smhd") or "1"
         if not count.isdigit() or not number.isdigit() or not period or period[-1] not in UNITS:
@@ -78,7 +79,8 @@ def hit(key: str, *, limit: int, window: int) -> Hit:
             f"hits = CASE WHEN {table}.expires_at <= %s THEN 1 ELSE {table}.hits + 1 END, "
             f"expires_at = CASE WHEN {table}.expires_at <= %s THEN excluded.expires_at ELSE {table}.expires_at END "
             f"RETURNING hits, expires_at",
-            [key, now + window, now, now])
+            [key, now + window, now, now],
+        )
         count, ends_at = cursor.fetchone()
         if count == 1:  # a window opened: sweep the ones that closed (indexed, usually a handful of rows)
             cursor.execute(f"DELETE FROM {table} WHERE expires_at < %s", [now])
@@ -106,8 +108,9 @@ def undo(key: str) -> None:
             pass
         return
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_table()} SET hits = hits - 1 WHERE {connection.ops.quote_name('key')} = %s "
-                       "AND hits > 0", [key])
+        cursor.execute(
+            f"UPDATE {_table()} SET hits = hits - 1 WHERE {connection.ops.quote_name('key')} = %s AND hits > 0", [key]
+        )
 
 
 def clear(key: str) -> None:

@@ -7,6 +7,7 @@ restarts and catch-up after downtime never enqueue it twice. Claims are schedule
 counters), not state changes of the workspace: the audit events are written by the work itself. Claims of
 frequent jobs are kept for a day. Apps register in AppConfig.ready(), as they do for tickets.hooks.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,8 @@ logger = logging.getLogger("supportloop.schedule")
 @dataclass(frozen=True)
 class Job:
     name: str
-    due: Callable[[datetime], str | None]   # the period due at this (aware) moment, or None
-    enqueue: Callable[[str], None]           # hand the period's work to the task worker
+    due: Callable[[datetime], str | None]  # the period due at this (aware) moment, or None
+    enqueue: Callable[[str], None]  # hand the period's work to the task worker
     keep_claims_for: timedelta | None = None  # frequent jobs: forget older claims
 
 

@@ -1,4 +1,5 @@
 """Services shared by every domain: the audit trail and counters."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

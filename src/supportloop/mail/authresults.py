@@ -14,11 +14,12 @@ is parsed with `authres` (a maintained RFC 8601 parser); this module only turns 
 No database work here; the parser calls it once per message, and only when the first header is ours
 (authres costs about half a millisecond a header, so foreign and absent headers are never parsed).
 """
+
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import authres
 
@@ -29,8 +30,8 @@ _AUTHSERV = re.compile(r"\s*(?:\([^()]*\)\s*)*([^\s;()]+)")
 
 @dataclass(frozen=True)
 class AuthVerdict:
-    verdict: str = UNKNOWN      # "pass", "fail", "none" or "" (see the module docstring)
-    summary: str = ""           # e.g. "mx.example.com: spf=fail dkim=none dmarc=fail", for the ledger
+    verdict: str = UNKNOWN  # "pass", "fail", "none" or "" (see the module docstring)
+    summary: str = ""  # e.g. "mx.example.com: spf=fail dkim=none dmarc=fail", for the ledger
 
     @property
     def domain_authenticated(self) -> bool:
@@ -42,7 +43,8 @@ def _aligned(domain: str, from_domain: str) -> bool:
     if "@" in domain:
         domain = domain.rpartition("@")[2]
     return bool(domain and from_domain) and (
-        domain == from_domain or from_domain.endswith("." + domain) or domain.endswith("." + from_domain))
+        domain == from_domain or from_domain.endswith("." + domain) or domain.endswith("." + from_domain)
+    )
 
 
 def _property(result, name: str) -> str:

@@ -1,4 +1,5 @@
 """Reads of tickets shared by the inbox pages and the API."""
+
 from __future__ import annotations
 
 import base64
@@ -85,10 +86,29 @@ def ticket_queryset() -> QuerySet[Ticket]:
 
 # What a list row of the API shows (api/routers/tickets.py TicketOut): every ticket column the row reads, and
 # of the related rows only the requester's name; company, assignee and team are shown by id.
-SUMMARY_FIELDS = ("number", "subject", "status", "priority", "channel", "requester_id", "requester__name",
-                  "company_id", "assignee_id", "team_id", "product_area_id", "product_feature_id",
-                  "contact_reason_id", "language", "followers", "created_at", "updated_at", "first_response_at",
-                  "solved_at", "public_reply_count", "message_count")
+SUMMARY_FIELDS = (
+    "number",
+    "subject",
+    "status",
+    "priority",
+    "channel",
+    "requester_id",
+    "requester__name",
+    "company_id",
+    "assignee_id",
+    "team_id",
+    "product_area_id",
+    "product_feature_id",
+    "contact_reason_id",
+    "language",
+    "followers",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "solved_at",
+    "public_reply_count",
+    "message_count",
+)
 
 
 def ticket_summary_queryset() -> QuerySet[Ticket]:
@@ -99,8 +119,9 @@ def ticket_summary_queryset() -> QuerySet[Ticket]:
     return qs
 
 
-def ticket_page(*, filters: TicketFilters, cursor: str | None = None, limit: int = 50,
-                with_tags: bool = True, summary: bool = False) -> tuple[list[Ticket], str | None]:
+def ticket_page(
+    *, filters: TicketFilters, cursor: str | None = None, limit: int = 50, with_tags: bool = True, summary: bool = False
+) -> tuple[list[Ticket], str | None]:
     """One page of tickets, newest activity first, keyset-paginated on (updated_at, id).
 
     Constant queries whatever the page size: one for the rows, one for their tags. `summary`: the lean rows
@@ -129,16 +150,18 @@ def ticket_detail(*, number: int) -> Ticket:
     """A ticket with its messages (and their authors and attachments) and tags: four queries."""
     messages = Message.objects.select_related("author_user", "author_contact").prefetch_related("attachments")
     try:
-        return (ticket_queryset()
-                .prefetch_related("tags", Prefetch("messages", queryset=messages.order_by("created_at", "id")))
-                .get(number=number))
+        return (
+            ticket_queryset()
+            .prefetch_related("tags", Prefetch("messages", queryset=messages.order_by("created_at", "id")))
+            .get(number=number)
+        )
     except Ticket.DoesNotExist:
         raise NotFound(f"Ticket #{number} does not exist.")
 
 
 def ticket_status_counts() -> dict[str, int]:
     """Exact counts per status from the rollup table, one query."""
-    counts = {s: 0 for s in Status.values}
+    counts = dict.fromkeys(Status.values, 0)
     counts.update(dict(TicketStatusCount.objects.values_list("status", "count")))
     return counts
 
@@ -146,7 +169,11 @@ def ticket_status_counts() -> dict[str, int]:
 # --- taxonomy, macros and attachments for the API -------------------------------------------------------
 
 from supportloop.tickets.models import (  # noqa: E402
-    Attachment, ContactReason, Macro, ProductArea, ProductFeature,
+    Attachment,
+    ContactReason,
+    Macro,
+    ProductArea,
+    ProductFeature,
 )
 
 

@@ -3,6 +3,7 @@
 `make test` runs compilemessages; this keeps a plain `pytest` or a fresh checkout working too (the .mo files
 are build output and not committed). Writes atomically so parallel test workers never read half a file.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The Jinja2 environment for the hot inbox rows: Django's gettext and nothing else (no per-row URL reversing)."""
+
 from django.utils import translation
 from jinja2 import Environment
 

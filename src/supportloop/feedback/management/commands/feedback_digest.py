@@ -1,4 +1,5 @@
 """`supportloop feedback_digest`: mail the weekly feedback digest to product managers (run weekly from cron)."""
+
 from __future__ import annotations
 
 from datetime import date
