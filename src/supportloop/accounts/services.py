@@ -32,7 +32,7 @@ def _email(raw: str) -> str:
         except ValidationError:
             raise ValidationFailed(
                 f"{raw!r} is not a valid email address.", errors={"email": "not a valid email address"}
-            )
+            ) from None
     return email
 
 

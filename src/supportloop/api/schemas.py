@@ -21,8 +21,8 @@ def _as_utc(value: datetime) -> datetime:
         value = value.replace(tzinfo=UTC)
     try:
         return value.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise ValueError("date out of range once converted to UTC")
+    except (OverflowError, ValueError) as exc:
+        raise ValueError("date out of range once converted to UTC") from exc
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]

@@ -18,7 +18,9 @@ def clean_text(value: str | None, *, field: str, required: bool = False, max_len
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationFailed(f"{field} is not valid Unicode text.", errors={field: "contains a lone surrogate"})
+        raise ValidationFailed(
+            f"{field} is not valid Unicode text.", errors={field: "contains a lone surrogate"}
+        ) from None
     if required and not value.strip():
         raise ValidationFailed(f"{field} is required.", errors={field: "required"})
     if max_length is not None and len(value) > max_length:

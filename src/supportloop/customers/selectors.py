@@ -110,7 +110,7 @@ def contact_get(*, contact_id: int) -> Contact:
     try:
         return contact_list().get(pk=contact_id)
     except Contact.DoesNotExist:
-        raise NotFound(f"Contact {contact_id} does not exist.")
+        raise NotFound(f"Contact {contact_id} does not exist.") from None
 
 
 @dataclass
@@ -143,7 +143,7 @@ def company_get(*, company_id: int) -> Company:
     try:
         return company_list().get(pk=company_id)
     except Company.DoesNotExist:
-        raise NotFound(f"Company {company_id} does not exist.")
+        raise NotFound(f"Company {company_id} does not exist.") from None
 
 
 def customer_notes(*, company: Company | None = None, contact: Contact | None = None) -> QuerySet[CustomerNote]:

@@ -59,7 +59,7 @@ def _mrr(value: Decimal | int | str) -> Decimal:
     try:
         mrr = Decimal(str(value))
     except ArithmeticError:
-        raise ValidationFailed(f"{value!r} is not an amount.", errors={"mrr": "not a number"})
+        raise ValidationFailed(f"{value!r} is not an amount.", errors={"mrr": "not a number"}) from None
     if not mrr.is_finite() or mrr < 0 or mrr >= Decimal("1e10"):
         raise ValidationFailed("MRR must be between 0 and 9,999,999,999.99.", errors={"mrr": "out of range"})
     return mrr.quantize(Decimal("0.01"))
@@ -70,7 +70,9 @@ def normalize_email(raw: str, *, field: str = "email") -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise ValidationFailed(f"{raw!r} is not a valid email address.", errors={field: "not a valid email address"})
+        raise ValidationFailed(
+            f"{raw!r} is not a valid email address.", errors={field: "not a valid email address"}
+        ) from None
     return email
 
 
@@ -290,7 +292,7 @@ def contacts_get_or_create_many(entries: list[tuple[str, str, str]], *, actor=No
             for i, e in enumerate(missing)
         ]
     )
-    ContactEmail.objects.bulk_create([ContactEmail(contact=c, email=e) for c, e in zip(contacts, missing)])
+    ContactEmail.objects.bulk_create([ContactEmail(contact=c, email=e) for c, e in zip(contacts, missing, strict=True)])
     events_record_many(
         [
             event_build(
@@ -299,10 +301,10 @@ def contacts_get_or_create_many(entries: list[tuple[str, str, str]], *, actor=No
                 target=c,
                 changes={"emails": [[], [e]], "company": [None, c.company_id]},
             )
-            for c, e in zip(contacts, missing)
+            for c, e in zip(contacts, missing, strict=True)
         ]
     )
-    found.update((e, (c, True)) for c, e in zip(contacts, missing))
+    found.update((e, (c, True)) for c, e in zip(contacts, missing, strict=True))
     return found
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from django.db import connection, transaction
 from django.db.models import Count, DecimalField, F, Func, Max, Min, OuterRef, Q, Subquery, Sum, Value
@@ -136,7 +137,7 @@ def _weeks_for(ids: list[int]) -> list[ItemWeek]:
         rows[(item_id, day)].since_companies += n
         rows[(item_id, day)].since_mrr += Decimal(str(mrr or 0))
     out = sorted(rows.values(), key=lambda w: (w.item_id, w.week_start), reverse=True)
-    for later, week in zip(out, out[1:]):  # newest first: add what came after, within the same item
+    for later, week in pairwise(out):  # newest first: add what came after, within the same item
         if later.item_id == week.item_id:
             week.since_mentions += later.since_mentions
             week.since_contacts += later.since_contacts

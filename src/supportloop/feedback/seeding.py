@@ -440,7 +440,7 @@ def seed(*, rng: random.Random, size: int) -> None:
     rng.shuffle(ranks)
     items: dict[str, FeedbackItem] = {}
     with transaction.atomic():
-        for index, (title, kind, (area, fname), problem, solution, status, public) in enumerate(CATALOGUE):
+        for index, (title, kind, (area, fname), problem, solution, _status, public) in enumerate(CATALOGUE):
             feature = _feature(area, fname, features, index)
             item = feedback_item_create(
                 kind=kind,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from itertools import pairwise
 
 from charset_normalizer import from_bytes
 
@@ -279,8 +280,8 @@ def implausibility(text: str) -> int:
         scripts = {_script(ch) for ch in word}
         if len(scripts) > 1 and (scripts != {"latin", "east_asian"} or _CJK_INSIDE_LATIN.search(word)):
             score += 3  # "GrьЯe", "Kφln", "K鰈n" (but Chinese embeds whole Latin words: "用Python写")
-        if any(a.islower() and b.isupper() for a, b in zip(word, word[1:])) or any(
-            a.isupper() and b.isupper() and c.islower() for a, b, c in zip(word, word[1:], word[2:])
+        if any(a.islower() and b.isupper() for a, b in pairwise(word)) or any(
+            a.isupper() and b.isupper() and c.islower() for a, b, c in zip(word, word[1:], word[2:], strict=False)
         ):
             score += 2  # "рТЙЧЕФ", "НЛїо", "paŸdziernik": case changes a writer would not make
         if "east_asian" in scripts:

@@ -40,11 +40,11 @@ def secret_decrypt(token: str) -> str:
         return ""
     try:
         return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken:
+    except InvalidToken as exc:
         raise ValidationFailed(
             "The stored mailbox password cannot be decrypted with the current key; set it again.",
             errors={"imap_password": "undecryptable"},
-        )
+        ) from exc
 
 
 def mailbox_password(mailbox) -> str:

@@ -71,7 +71,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
             raise ValueError("out of range")
         return stamp, pk
     except Exception:
-        raise ValidationFailed("The cursor is not valid.", errors={"cursor": "malformed"})
+        raise ValidationFailed("The cursor is not valid.", errors={"cursor": "malformed"}) from None
 
 
 def ticket_queryset() -> QuerySet[Ticket]:
@@ -143,7 +143,7 @@ def ticket_get(*, number: int) -> Ticket:
     try:
         return ticket_queryset().get(number=number)
     except Ticket.DoesNotExist:
-        raise NotFound(f"Ticket #{number} does not exist.")
+        raise NotFound(f"Ticket #{number} does not exist.") from None
 
 
 def ticket_detail(*, number: int) -> Ticket:
@@ -156,7 +156,7 @@ def ticket_detail(*, number: int) -> Ticket:
             .get(number=number)
         )
     except Ticket.DoesNotExist:
-        raise NotFound(f"Ticket #{number} does not exist.")
+        raise NotFound(f"Ticket #{number} does not exist.") from None
 
 
 def ticket_status_counts() -> dict[str, int]:
@@ -188,14 +188,14 @@ def product_area_get(*, area_id: int) -> ProductArea:
     try:
         return product_areas_with_features().get(pk=area_id)
     except ProductArea.DoesNotExist:
-        raise NotFound(f"Product area {area_id} does not exist.")
+        raise NotFound(f"Product area {area_id} does not exist.") from None
 
 
 def product_feature_get(*, feature_id: int) -> ProductFeature:
     try:
         return ProductFeature.objects.select_related("area").get(pk=feature_id)
     except ProductFeature.DoesNotExist:
-        raise NotFound(f"Product feature {feature_id} does not exist.")
+        raise NotFound(f"Product feature {feature_id} does not exist.") from None
 
 
 def contact_reason_list() -> QuerySet[ContactReason]:
@@ -206,7 +206,7 @@ def contact_reason_get(*, reason_id: int) -> ContactReason:
     try:
         return ContactReason.objects.get(pk=reason_id)
     except ContactReason.DoesNotExist:
-        raise NotFound(f"Contact reason {reason_id} does not exist.")
+        raise NotFound(f"Contact reason {reason_id} does not exist.") from None
 
 
 def macro_list(*, active: bool | None = None) -> QuerySet[Macro]:
@@ -218,7 +218,7 @@ def macro_get(*, macro_id: int) -> Macro:
     try:
         return Macro.objects.get(pk=macro_id)
     except Macro.DoesNotExist:
-        raise NotFound(f"Macro {macro_id} does not exist.")
+        raise NotFound(f"Macro {macro_id} does not exist.") from None
 
 
 def attachment_get(*, number: int, attachment_id: int) -> Attachment:
@@ -226,7 +226,7 @@ def attachment_get(*, number: int, attachment_id: int) -> Attachment:
     try:
         return Attachment.objects.select_related("message").get(pk=attachment_id, message__ticket__number=number)
     except Attachment.DoesNotExist:
-        raise NotFound(f"Attachment {attachment_id} of ticket #{number} does not exist.")
+        raise NotFound(f"Attachment {attachment_id} of ticket #{number} does not exist.") from None
 
 
 def message_get(*, ticket: Ticket, message_id: int | None) -> Message:

@@ -166,7 +166,7 @@ def ticket_for_page(*, number: int) -> Ticket:
     try:
         return ticket_queryset().prefetch_related("tags").get(number=number)
     except Ticket.DoesNotExist:
-        raise NotFound(f"Ticket #{number} does not exist.")
+        raise NotFound(f"Ticket #{number} does not exist.") from None
 
 
 def ticket_thread(*, ticket: Ticket, clip_at: int = BODY_DISPLAY_LIMIT) -> list[Message]:

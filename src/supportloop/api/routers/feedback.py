@@ -725,7 +725,7 @@ def feedback_item_merge(request, item_id: int, payload: FeedbackMergeIn):
     try:
         target = selectors.feedback_item_get(item_id=payload.target_id)
     except NotFound:
-        raise ValidationFailed("The target item does not exist.", errors={"target_id": "no such item"})
+        raise ValidationFailed("The target item does not exist.", errors={"target_id": "no such item"}) from None
     target = services.feedback_item_merge(source=source, target=target, actor=request.auth, note=payload.note)
     return _item_out(target.pk)
 

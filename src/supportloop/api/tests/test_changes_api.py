@@ -58,7 +58,7 @@ def test_feed_returns_every_change_once_in_commit_order_and_resumes(api_client, 
     ticket_update(ticket=t1, actor=lead, priority="high")
     company_update(company=acme, actor=lead, mrr=100)
     ticket_reply(ticket=t1, actor=lead, body="Answer")
-    items, cursor2 = walk(client, cursor)
+    items, _ = walk(client, cursor)
     assert keys(items) == [("ticket", t2.number), ("company", acme.pk), ("ticket", t1.number)]
     assert items[2]["ticket"]["priority"] == "high" and len(items[2]["ticket"]["messages"]) == 2
     assert items[1]["company"]["mrr"] == "100.00"

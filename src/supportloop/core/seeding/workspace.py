@@ -267,7 +267,7 @@ def build_customers(
             batch_size=2000,
         )
         seq += len(company_specs)
-        for spec, obj in zip(company_specs, made):
+        for spec, obj in zip(company_specs, made, strict=True):
             spec["obj"] = obj
         CompanyDomain.objects.bulk_create(
             [CompanyDomain(company=s["obj"], domain=s["domain"]) for s in company_specs], batch_size=2000
@@ -287,9 +287,10 @@ def build_customers(
             batch_size=5000,
         )
         ContactEmail.objects.bulk_create(
-            [ContactEmail(contact=c, email=s["email"]) for s, c in zip(contact_specs, made)], batch_size=5000
+            [ContactEmail(contact=c, email=s["email"]) for s, c in zip(contact_specs, made, strict=True)],
+            batch_size=5000,
         )
-        ids = {s["key"]: (c.pk, c.company_id) for s, c in zip(contact_specs, made)}
+        ids = {s["key"]: (c.pk, c.company_id) for s, c in zip(contact_specs, made, strict=True)}
     for spec in contact_specs:
         company = spec["company"]
         pk, company_id = ids[spec["key"]]

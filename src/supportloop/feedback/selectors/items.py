@@ -70,7 +70,7 @@ def feedback_item_get(*, item_id: int) -> FeedbackItem:
     try:
         return _item_queryset().get(pk=item_id)
     except (FeedbackItem.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"Feedback item FB-{item_id} does not exist.")
+        raise NotFound(f"Feedback item FB-{item_id} does not exist.") from None
 
 
 def feedback_item_resolve(*, item_id: int) -> FeedbackItem:
@@ -101,7 +101,7 @@ def feedback_item_detail(*, item_id: int) -> FeedbackItem:
             .get(pk=item_id)
         )
     except FeedbackItem.DoesNotExist:
-        raise NotFound(f"Feedback item FB-{item_id} does not exist.")
+        raise NotFound(f"Feedback item FB-{item_id} does not exist.") from None
 
 
 def evidence_for_item(*, item: FeedbackItem) -> QuerySet[Evidence]:
@@ -117,7 +117,7 @@ def evidence_get(*, evidence_id: int) -> Evidence:
     try:
         return Evidence.objects.select_related("item").get(pk=evidence_id)
     except (Evidence.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"Evidence {evidence_id} does not exist.")
+        raise NotFound(f"Evidence {evidence_id} does not exist.") from None
 
 
 def status_history(*, item: FeedbackItem) -> list[StatusChange]:

@@ -600,7 +600,7 @@ def _window_page(
 
 
 def _window_row(row: dict, figures: tuple, weights: FeedbackSettings) -> dict:
-    row.update(zip(_WINDOW_FIGURES, figures))
+    row.update(zip(_WINDOW_FIGURES, figures, strict=True))
     row["growth"] = row["recent_4w"] - row["previous_4w"]
     row["score"] = score_of(row, weights)
     return row

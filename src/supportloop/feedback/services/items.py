@@ -392,7 +392,7 @@ def engineering_link_add(
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
-        raise ValidationFailed("The link must be an http(s) URL.", errors={"url": "not an http(s) URL"})
+        raise ValidationFailed("The link must be an http(s) URL.", errors={"url": "not an http(s) URL"}) from None
     tracker = tracker or _tracker_for(url)
     if tracker not in Tracker.values:
         raise ValidationFailed("Unknown tracker.", errors={"tracker": f"must be one of {', '.join(Tracker.values)}"})
@@ -429,7 +429,7 @@ def feedback_settings_update(*, actor, **values: Any) -> FeedbackSettings:
             try:
                 values[name] = float(values[name])
             except (TypeError, ValueError):
-                raise ValidationFailed(f"{name} must be a number.", errors={name: "not a number"})
+                raise ValidationFailed(f"{name} must be a number.", errors={name: "not a number"}) from None
             if not -1000 <= values[name] <= 1000:
                 raise ValidationFailed(f"{name} must be between -1000 and 1000.", errors={name: "out of range"})
     row = feedback_settings()

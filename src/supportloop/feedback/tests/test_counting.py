@@ -98,7 +98,7 @@ def test_ranking_uses_current_mrr_and_evidence_keeps_the_snapshot(world):
 
 
 def test_weekly_counts_growth_first_and_last_heard(world):
-    t, p, agent = world["tickets"], world["people"], world["agent"]
+    p, agent = world["people"], world["agent"]
     export = world["item"]()
     now = timezone.now()
     # Heard 0, 0, 7, 14, 35, 42 and 100 days ago. Weeks are Monday-based; index 11 is this week.

@@ -18,7 +18,10 @@ from supportloop.feedback.models import Evidence, ItemStats, ItemWeek
 from supportloop.feedback.rollups import week_bounds_dt, week_starts
 from supportloop.feedback.selectors.ranking import week_aligned
 from supportloop.feedback.services import evidence_add, evidence_remove, feedback_item_merge
-from supportloop.feedback.tests.test_filtered_ranking import FIGURES, hear, recount, world  # noqa: F401 - fixture
+from supportloop.feedback.tests import test_filtered_ranking
+from supportloop.feedback.tests.test_filtered_ranking import FIGURES, hear, recount
+
+world = test_filtered_ranking.world  # the same fixture: pytest finds fixtures among the module's attributes
 
 
 def mondays() -> list:

@@ -298,10 +298,12 @@ def _write_run(
     tickets = tickets_insert.__wrapped__([draft for _c, draft in new_tickets], message_ids_checked=True)
     TicketMailbox.objects.bulk_create([TicketMailbox(ticket=t, mailbox=mailbox) for t in tickets])
     events_record_many([added_event(t, [], t.followers) for t in tickets if t.followers])
-    proposals_insert_many([(t, emails, t.first_message.pk) for t, emails in zip(tickets, proposed) if emails])
+    proposals_insert_many(
+        [(t, emails, t.first_message.pk) for t, emails in zip(tickets, proposed, strict=True) if emails]
+    )
     messages = customer_messages_add.__wrapped__([draft for _c, draft in replies], message_ids_checked=True)
-    written = [(c, InboundOutcome.TICKET, t, t.first_message) for (c, _d), t in zip(new_tickets, tickets)]
-    written += [(c, InboundOutcome.THREADED, m.ticket, m) for (c, _d), m in zip(replies, messages)]
+    written = [(c, InboundOutcome.TICKET, t, t.first_message) for (c, _d), t in zip(new_tickets, tickets, strict=True)]
+    written += [(c, InboundOutcome.THREADED, m.ticket, m) for (c, _d), m in zip(replies, messages, strict=True)]
     written.sort(key=lambda row: row[0].index)
     InboundMail.objects.bulk_create(
         [

@@ -50,7 +50,7 @@ def test_corpus_message(path, root_ticket, mailbox, mailoutbox, django_capture_o
         result = inbound_ingest(raw=path.read_bytes(), mailbox=mailbox, source=InboundSource.IMAP)
     if "__machine_" in path.name:  # mail written by a machine never gets automatic mail (issue 10)
         assert mailoutbox == [] and InboundMail.objects.get(message_key=result.message_key).automatic
-    tickets, messages, quarantined, ledger = (a - b for a, b in zip(counts(), before))
+    tickets, messages, quarantined, ledger = (a - b for a, b in zip(counts(), before, strict=True))
     assert ledger == 1, "every message leaves exactly one ledger row"
     if expected == "ticket":
         assert result.outcome == "ticket", result
@@ -72,7 +72,7 @@ def test_corpus_message(path, root_ticket, mailbox, mailoutbox, django_capture_o
     # Idempotent: the same bytes again store nothing; the skip is one ledger row of its own.
     again = inbound_ingest(raw=path.read_bytes(), mailbox=mailbox, source=InboundSource.IMAP)
     assert again.outcome == "duplicate" and counts() == tuple(
-        a + b for a, b in zip(before, (tickets, messages, quarantined, ledger + 1))
+        a + b for a, b in zip(before, (tickets, messages, quarantined, ledger + 1), strict=True)
     )
     assert InboundMail.objects.filter(outcome="duplicate").count() == 1
 

@@ -92,7 +92,7 @@ def test_ingest_yields_exactly_one_outcome(raw, mailbox):
     before = (Ticket.objects.count(), Message.objects.count(), Quarantine.objects.count(), InboundMail.objects.count())
     result = inbound_ingest(raw=raw, mailbox=mailbox)
     after = (Ticket.objects.count(), Message.objects.count(), Quarantine.objects.count(), InboundMail.objects.count())
-    delta = tuple(a - b for a, b in zip(after, before))
+    delta = tuple(a - b for a, b in zip(after, before, strict=True))
     assert {
         "ticket": (1, 1, 0, 1),
         "threaded": (0, 1, 0, 1),

@@ -319,7 +319,7 @@ def tickets_insert(drafts: list[TicketDraft], *, message_ids_checked: bool = Fal
         Ticket.tags.through.objects.bulk_create(
             [
                 Ticket.tags.through(ticket=ticket, tag=tags[name])
-                for ticket, d in zip(tickets, drafts)
+                for ticket, d in zip(tickets, drafts, strict=True)
                 for name in d.tag_names
             ]
         )
@@ -338,10 +338,10 @@ def tickets_insert(drafts: list[TicketDraft], *, message_ids_checked: bool = Fal
                 external_message_id=d.external_message_id,
                 created_at=ticket.created_at,
             )
-            for ticket, d in zip(tickets, drafts)
+            for ticket, d in zip(tickets, drafts, strict=True)
         ]
     )
-    for ticket, message, d in zip(tickets, messages, drafts):
+    for ticket, message, d in zip(tickets, messages, drafts, strict=True):
         # Kept on the objects for a caller that answers with the new ticket (the API) without reading it back.
         message.saved_attachments = _attachments_save(message, d.attachments)
         ticket.tag_names = d.tag_names
@@ -359,10 +359,10 @@ def tickets_insert(drafts: list[TicketDraft], *, message_ids_checked: bool = Fal
                     "tags": [[], d.tag_names],
                 },
             )
-            for ticket, d in zip(tickets, drafts)
+            for ticket, d in zip(tickets, drafts, strict=True)
         ]
     )
-    for ticket, message in zip(tickets, messages):
+    for ticket, message in zip(tickets, messages, strict=True):
         ticket.first_message = message  # for callers that need the message (the mail ingest) without a query
         _on_commit_call(hooks.ticket_created_listeners, ticket.pk)
     return tickets
@@ -687,7 +687,7 @@ def customer_messages_add(drafts: list[CustomerMessageDraft], *, message_ids_che
             for d in drafts
         ]
     )
-    for message, d in zip(messages, drafts):
+    for message, d in zip(messages, drafts, strict=True):
         message.ticket = tickets[d.ticket_id]
         _attachments_save(message, d.attachments)
     _activity_save(tickets.values())
@@ -702,7 +702,7 @@ def customer_messages_add(drafts: list[CustomerMessageDraft], *, message_ids_che
                 target=tickets[d.ticket_id],
                 changes={"message": [None, message.pk], **changes},
             )
-            for d, message, changes in zip(drafts, messages, changes_list)
+            for d, message, changes in zip(drafts, messages, changes_list, strict=True)
         ]
     )
     return messages

@@ -244,7 +244,7 @@ def test_a_bug_carries_over_the_attachments_chosen_from_the_ticket(ws, client_fo
             IncomingFile("log.txt", b"trace", "text/plain"),
         ],
     )
-    png, log = t.messages.get().attachments.order_by("id")
+    png, _log = t.messages.get().attachments.order_by("id")
     client = client_for(ws.agent)
     assert "crash.png" in client.get(f"/t/{t.number}/bug/").content.decode()
     client.post(
