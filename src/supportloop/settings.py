@@ -46,7 +46,7 @@ VAR_DIR = Path(env("SUPPORTLOOP_VAR_DIR", str(Path.cwd() / "var"))).resolve()
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     if DEBUG:
-        SECRET_KEY = "insecure-dev-key-only-for-SUPPORTLOOP_DEBUG"
+        SECRET_KEY = "insecure-dev-key-only-for-SUPPORTLOOP_DEBUG"  # noqa: S105 - debug only; production requires one
     else:
         raise ImproperlyConfigured(
             "SECRET_KEY is required: set the SECRET_KEY environment variable "

@@ -6,6 +6,7 @@ Never downloads a browser: scripts/setup-system.sh installs Debian's chromium.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from decimal import Decimal
@@ -95,8 +96,8 @@ def browse(request, chromium, live_server):
             for j, page in enumerate(context.pages):
                 try:
                     page.screenshot(path=str(ARTIFACTS / f"{name}-{i}-{j}.png"), full_page=True)
-                except Exception:  # a crashed page must not hide the test's own failure
-                    pass
+                except Exception as exc:  # noqa: BLE001 - a crashed page must not hide the test's own failure
+                    logging.getLogger(__name__).warning("no screenshot of %s page %s-%s: %r", name, i, j, exc)
     for context in contexts:
         context.close()
 

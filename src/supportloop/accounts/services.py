@@ -17,7 +17,7 @@ from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record, field_changes
 from supportloop.core.validation import clean_text
 
-TOKEN_PREFIX = "slp_"
+TOKEN_PREFIX = "slp_"  # noqa: S105 - the public mark of our API tokens (for secret scanners), not a secret
 
 
 def hash_token(raw: str) -> str:

@@ -210,5 +210,6 @@ def checked_connection(
             return socket.create_connection((str(ip), port), timeout=timeout)
         except OSError as exc:
             error = exc
-    assert error is not None
+    if error is None:  # host_check raises rather than return no address; this keeps -O from raising None
+        raise OSError(f"{host}: no address to connect to")
     raise error

@@ -74,7 +74,7 @@ def hit(key: str, *, limit: int, window: int) -> Hit:
     table, key_column = _table(), connection.ops.quote_name("key")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({key_column}, hits, expires_at) VALUES (%s, 1, %s) "
+            f"INSERT INTO {table} ({key_column}, hits, expires_at) VALUES (%s, 1, %s) "  # noqa: S608 - the model's table and column names, quoted; every value is a parameter
             f"ON CONFLICT ({key_column}) DO UPDATE SET "
             f"hits = CASE WHEN {table}.expires_at <= %s THEN 1 ELSE {table}.hits + 1 END, "
             f"expires_at = CASE WHEN {table}.expires_at <= %s THEN excluded.expires_at ELSE {table}.expires_at END "
@@ -83,7 +83,7 @@ def hit(key: str, *, limit: int, window: int) -> Hit:
         )
         count, ends_at = cursor.fetchone()
         if count == 1:  # a window opened: sweep the ones that closed (indexed, usually a handful of rows)
-            cursor.execute(f"DELETE FROM {table} WHERE expires_at < %s", [now])
+            cursor.execute(f"DELETE FROM {table} WHERE expires_at < %s", [now])  # noqa: S608 - the model's table name, quoted; the time is a parameter
     return Hit(count=count, limit=limit, ends_at=ends_at)
 
 
@@ -109,7 +109,8 @@ def undo(key: str) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_table()} SET hits = hits - 1 WHERE {connection.ops.quote_name('key')} = %s AND hits > 0", [key]
+            f"UPDATE {_table()} SET hits = hits - 1 WHERE {connection.ops.quote_name('key')} = %s AND hits > 0",  # noqa: S608 - the model's table and column names, quoted; the key is a parameter
+            [key],
         )
 
 

@@ -99,7 +99,7 @@ def _last_weeks(pairs, *, with_mrr: bool = False) -> dict[tuple[int, date], tupl
         if with_mrr
         else ("NULL", "")
     )
-    sql = f"SELECT p.item_id, {week}, COUNT(*), {mrr_sql} FROM ({inner}) p{join} GROUP BY 1, 2"
+    sql = f"SELECT p.item_id, {week}, COUNT(*), {mrr_sql} FROM ({inner}) p{join} GROUP BY 1, 2"  # noqa: S608 - Django-compiled subquery and week truncation (with their parameters), the model's table
     with connection.cursor() as cursor:
         cursor.execute(sql, (*week_params, *params))
         rows = cursor.fetchall()

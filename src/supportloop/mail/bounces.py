@@ -451,8 +451,8 @@ def _walk(msg: Message, found: _Collected, depth: int = 0, *, inside_returned: b
     if ctype in ("text/rfc822-headers", "message/rfc822-headers", "text/rfc822-header", "message/global-headers"):
         try:
             found.original_headers.append(HeaderParser(policy=policy.compat32).parsestr(_decode_part(msg)))
-        except Exception:  # noqa: BLE001
-            pass
+        except Exception as exc:  # noqa: BLE001 - hostile input; the report's other parts still count
+            logger.info("bounce: returned headers part unreadable, skipped: %r", exc)
         return
     if msg.is_multipart():
         payload = msg.get_payload()

@@ -286,8 +286,8 @@ def mailbox_poll(
         if own_client and client is not None:
             try:
                 client.logout()
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception as exc:  # noqa: BLE001 - the poll is done; the connection is dropped either way
+                logger.info("mailbox %s: logout failed: %r", mailbox.pk, exc)
     return stats
 
 

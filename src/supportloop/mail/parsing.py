@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import quopri
 import re
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from supportloop.mail.machines import machine_kind, report_kind
 from supportloop.tickets.filenames import clean_name
 from supportloop.tickets.sanitize import html_to_text
 from supportloop.tickets.services.tickets import IncomingFile
+
+logger = logging.getLogger("supportloop.mail")
 
 AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 # "local@domain" or "Plain Name <local@domain>" with nothing getaddresses() could read differently (no
@@ -279,8 +282,8 @@ def addresses(headers: Headers, name: str, charsets: tuple[str, ...] = ()) -> li
             if email and email not in [e for _d, e in out]:
                 try:
                     display = _decode_words(display, charsets) if "=?" in display else display
-                except Exception:  # noqa: BLE001
-                    pass
+                except Exception as exc:  # noqa: BLE001 - the display name is kept as written
+                    logger.info("undecodable display name %r kept as written: %r", display[:200], exc)
                 out.append((clean_str(display.strip().strip('"'), limit=200), email))
     return out
 
@@ -347,8 +350,8 @@ def _as_bytes(msg: Message) -> bytes:
     for pol in (policy.default, policy.compat32):
         try:
             return msg.as_bytes(policy=pol)
-        except Exception:  # noqa: BLE001 - broken headers can defeat the generator
-            continue
+        except Exception as exc:  # noqa: BLE001 - broken headers can defeat the generator
+            logger.info("message generator failed with %s: %r", "default" if pol is policy.default else "compat32", exc)
     return str(msg.get_payload()).encode("utf-8", "surrogateescape")
 
 

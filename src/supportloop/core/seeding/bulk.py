@@ -72,7 +72,7 @@ def _secondary_indexes(tables: list[str]) -> list[tuple[str, str]]:
         else:
             placeholders = ",".join(["%s"] * len(tables))
             cursor.execute(
-                f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "  # noqa: S608 - only %s placeholders are interpolated; the table names are parameters
                 f"AND tbl_name IN ({placeholders})",
                 tables,
             )
@@ -89,7 +89,7 @@ def _write(cursor, table: _Table, rows: list[tuple]) -> None:
                 copy.write_row(row)
     else:
         marks = ", ".join(["%s"] * len(table.columns))
-        cursor.executemany(f"INSERT INTO {connection.ops.quote_name(table.name)} ({cols}) VALUES ({marks})", rows)
+        cursor.executemany(f"INSERT INTO {connection.ops.quote_name(table.name)} ({cols}) VALUES ({marks})", rows)  # noqa: S608 - the model's table and column names, quoted; rows are parameters
 
 
 def _stamp(value: float | None):
@@ -283,7 +283,7 @@ def seed_tickets_bulk(ws: Workspace, planner: TicketPlanner, count: int, progres
             if pg:
                 for table in (ticket_t, message_t, tag_t):
                     cursor.execute(
-                        f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+                        f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "  # noqa: S608 - the model's table name, quoted
                         f"(SELECT COALESCE(MAX(id), 1) FROM {connection.ops.quote_name(table.name)}))",
                         [table.name],
                     )

@@ -361,7 +361,7 @@ def _company_figures_by_item(evidence: QuerySet[Evidence]) -> dict[int, tuple[in
     inner, params = pairs.query.sql_with_params()
     table = connection.ops.quote_name(Company._meta.db_table)
     sql = (
-        f"SELECT p.item_id, COUNT(*), SUM(c.mrr) FROM ({inner}) p INNER JOIN {table} c ON c.id = p.company_id "
+        f"SELECT p.item_id, COUNT(*), SUM(c.mrr) FROM ({inner}) p INNER JOIN {table} c ON c.id = p.company_id "  # noqa: S608 - a Django-compiled subquery (with its parameters) and the model's table
         f"GROUP BY p.item_id"
     )
     return {item_id: (n, Decimal(str(total or 0))) for item_id, n, total in _fetch(sql, params)}
@@ -388,7 +388,7 @@ def _contact_figures_by_item(evidence: QuerySet[Evidence], recent_from, previous
     )
     inner, params = pairs.query.sql_with_params()
     sql = (
-        "SELECT s.item_id, SUM(s.n), COUNT(s.contact_id), "
+        "SELECT s.item_id, SUM(s.n), COUNT(s.contact_id), "  # noqa: S608 - a Django-compiled subquery (with its parameters)
         "SUM(CASE WHEN s.b > 0 AND s.contact_id IS NOT NULL THEN 1 ELSE 0 END), MIN(s.f), MAX(s.l), "
         f"SUM(s.r), SUM(s.p) FROM ({inner}) s GROUP BY s.item_id"
     )
@@ -501,7 +501,7 @@ def _window_figures(day: date, *, first_at: bool = False) -> dict[int, tuple]:
     table, stats = ItemWeek._meta.db_table, ItemStats._meta.db_table
     if connection.vendor == "postgresql":
         rows = _fetch(
-            f"SELECT s.item_id, w.since_mentions, w.since_contacts, w.since_companies, w.since_blocker_contacts, "
+            f"SELECT s.item_id, w.since_mentions, w.since_contacts, w.since_companies, w.since_blocker_contacts, "  # noqa: S608 - the models' table names and a fixed column; the dates are parameters
             f"w.since_mrr, s.recent_4w, s.previous_4w{', w.first_at' if first_at else ''} FROM {stats} s "
             f"CROSS JOIN LATERAL (SELECT * FROM {table} w "
             f"WHERE w.item_id = s.item_id AND w.week_start >= %s ORDER BY w.week_start LIMIT 1) w "

@@ -594,7 +594,7 @@ def _activity_save(tickets: Iterable[Ticket]) -> None:
         for t in tickets
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {ops.quote_name('id')} = %s", rows)
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {ops.quote_name('id')} = %s", rows)  # noqa: S608 - the model's table and column names, quoted; values are parameters
 
 
 @dataclass

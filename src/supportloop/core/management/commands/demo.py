@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from supportloop.accounts.models import User
 
-DEMO_PASSWORD = "supportloop-demo"
+DEMO_PASSWORD = "supportloop-demo"  # noqa: S105 - the demo's published password (README), local demo only
 
 
 class Command(BaseCommand):

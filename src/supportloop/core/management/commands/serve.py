@@ -34,4 +34,4 @@ class Command(BaseCommand):
             "--workers",
             str(options["workers"]),
         ]
-        os.execv(sys.executable, argv)
+        os.execv(sys.executable, argv)  # noqa: S606 - our interpreter and fixed arguments, no shell
