@@ -262,7 +262,7 @@ def measure(fn, iterations: int, warmup: int) -> tuple[float, float, int]:
         result = fn()
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
-    p95 = times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
+    p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
     return statistics.median(times), p95, len(result) if hasattr(result, "__len__") else 0
 
 

@@ -355,7 +355,8 @@ def main():
             print(f"| {r['case']} | error: {r['error'][:80]} | | | | |")
         else:
             print(
-                f"| {r['case']} | {r['median_ms']} | {r['p95_ms']} | {r['mean_ms']} | {r['per_second']} | {r['queries']} |"
+                f"| {r['case']} | {r['median_ms']} | {r['p95_ms']} | {r['mean_ms']} | "
+                f"{r['per_second']} | {r['queries']} |"
             )
     print(f"\n{report['machine']}, load average before/after: {load}, {os.getloadavg()}")
 

@@ -187,10 +187,8 @@ def host_check(
 
 
 def _addresses(found: Iterable[str]) -> list[IPAddress]:
-    addresses = []
-    for text in found:
-        addresses.append(ipaddress.ip_address(text.split("%", 1)[0]))  # "fe80::1%eth0": the zone is no part
-    return addresses
+    # "fe80::1%eth0": the zone is no part of the address
+    return [ipaddress.ip_address(text.split("%", 1)[0]) for text in found]
 
 
 def checked_connection(

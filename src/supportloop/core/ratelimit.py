@@ -15,6 +15,7 @@ Where the counters live (SUPPORTLOOP_RATE_LIMIT_STORE):
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -102,10 +103,8 @@ def peek(key: str, *, limit: int) -> Hit:
 def undo(key: str) -> None:
     """Take back one hit (an attempt that turned out not to count, e.g. a successful sign-in)."""
     if _store() == "cache":
-        try:
+        with contextlib.suppress(ValueError):
             cache.decr(_cache_key(key))
-        except ValueError:
-            pass
         return
     with connection.cursor() as cursor:
         cursor.execute(

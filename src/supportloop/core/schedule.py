@@ -67,6 +67,6 @@ def scheduler_tick(now: datetime) -> list[str]:
             if job.keep_claims_for is not None:
                 ScheduledRun.objects.filter(job=job.name, created_at__lt=now - job.keep_claims_for).delete()
             enqueued.append(f"{job.name} {period}")
-        except Exception:  # noqa: BLE001 - logged; the other jobs still run
+        except Exception:  # logged; the other jobs still run
             logger.exception("scheduled job %s failed", job.name)
     return enqueued

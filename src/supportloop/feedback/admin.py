@@ -3,8 +3,6 @@
 from django.contrib import admin
 from django.db import models
 
-URL_FIELD = {models.URLField: {"assume_scheme": "https"}}
-
 from supportloop.feedback.models import (
     BugReport,
     ClosingNotice,
@@ -20,6 +18,8 @@ from supportloop.feedback.models import (
     PickListOption,
     StatusChange,
 )
+
+URL_FIELD = {models.URLField: {"assume_scheme": "https"}}
 
 
 class EvidenceInline(admin.TabularInline):

@@ -210,7 +210,8 @@ class Evidence(models.Model):
     linked_at = models.DateTimeField(_("linked"), default=timezone.now)
     # A ticket linked without naming a message: a digest of the ticket and the quote, so the same ticket and
     # quote count once per item (services.evidence.evidence_link_key). Empty for message and ticketless evidence.
-    link_key = models.CharField(_("link key"), max_length=64, null=True, blank=True, editable=False)
+    # NULL rather than "": the unique constraint below holds only for rows that have a key.
+    link_key = models.CharField(_("link key"), max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -421,7 +421,7 @@ def _first_customer_message(ticket_id: int) -> Message | None:
 
 def _demand(rng: random.Random, rank: int) -> int:
     """Skewed demand: the first items of a shuffled order are heard much more often (Zipf-like)."""
-    return max(1, int(round(30 / (1 + rank * 0.6) * rng.uniform(0.7, 1.3))))
+    return max(1, round(30 / (1 + rank * 0.6) * rng.uniform(0.7, 1.3)))
 
 
 def seed(*, rng: random.Random, size: int) -> None:

@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from catalog_a import T as A  # noqa: E402
 from catalog_b import P  # noqa: E402
-from catalog_b import T as B
+from catalog_b import T as B  # noqa: E402
 
 SINGLE = {**A, **B}
 LANGS = {
@@ -89,7 +89,7 @@ def _after_msgstr(lines: list[str], target: str) -> bool:
     for ln in lines:
         if ln.startswith("msgstr"):
             seen = True
-        elif ln.startswith("msgid") or ln.startswith("msgctxt"):
+        elif ln.startswith(("msgid", "msgctxt")):
             seen = False
         if ln is target:
             return seen

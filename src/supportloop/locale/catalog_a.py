@@ -225,9 +225,17 @@ T = {
     "inbound token hash": ("接收令牌哈希", "хеш входящего токена"),
     "auto-responder": ("自动回复", "автоответчик"),
     "auto-responder templates": ("自动回复模板", "шаблоны автоответа"),
-    'Overrides per language: {"en": {"subject": "...", "body": "..."}, "ru": {...}}. Variables: {{ ticket_number }}, {{ subject }}, {{ contact_name }}, {{ expected_response_time }}, {{ help_center_url }}.': (
-        '按语言覆盖：{"en": {"subject": "...", "body": "..."}, "ru": {...}}。变量：{{ ticket_number }}、{{ subject }}、{{ contact_name }}、{{ expected_response_time }}、{{ help_center_url }}。',
-        'Переопределения по языкам: {"en": {"subject": "...", "body": "..."}, "ru": {...}}. Переменные: {{ ticket_number }}, {{ subject }}, {{ contact_name }}, {{ expected_response_time }}, {{ help_center_url }}.',
+    (
+        'Overrides per language: {"en": {"subject": "...", "body": "..."}, "ru": {...}}. '
+        "Variables: {{ ticket_number }}, {{ subject }}, {{ contact_name }}, {{ expected_response_time }}, "
+        "{{ help_center_url }}."
+    ): (
+        '按语言覆盖：{"en": {"subject": "...", "body": "..."}, "ru": {...}}。'
+        "变量：{{ ticket_number }}、{{ subject }}、{{ contact_name }}、{{ expected_response_time }}、"
+        "{{ help_center_url }}。",
+        'Переопределения по языкам: {"en": {"subject": "...", "body": "..."}, "ru": {...}}. '
+        "Переменные: {{ ticket_number }}, {{ subject }}, {{ contact_name }}, {{ expected_response_time }}, "
+        "{{ help_center_url }}.",
     ),
     "expected response time": ("预计响应时间", "ожидаемое время ответа"),
     "help center link": ("帮助中心链接", "ссылка на справочный центр"),

@@ -328,7 +328,8 @@ T = {
     "Not allowed": ("无权访问", "Доступ запрещён"),
     "Your role does not allow this page or action. Ask an admin if you need it.": (
         "您的角色无权访问此页面或执行此操作。如有需要，请联系管理员。",
-        "Ваша роль не позволяет открыть эту страницу или выполнить это действие. Если это нужно, обратитесь к администратору.",
+        "Ваша роль не позволяет открыть эту страницу или выполнить это действие. "
+        "Если это нужно, обратитесь к администратору.",
     ),
     "Back to the inbox": ("返回收件箱", "Вернуться во входящие"),
     "Not found": ("未找到", "Не найдено"),
@@ -456,9 +457,13 @@ T = {
     "Remove %(f)s": ("移除 %(f)s", "Убрать %(f)s"),
     "Remove": ("移除", "Убрать"),
     "Proposed by mail": ("邮件中提议的", "Предложены письмом"),
-    "A customer's mail named these addresses, but its sender could not be authenticated. They are not copied on replies unless you accept them.": (
+    (
+        "A customer's mail named these addresses, but its sender could not be authenticated. "
+        "They are not copied on replies unless you accept them."
+    ): (
         "客户的邮件提到了这些地址，但无法验证其发件人。除非您接受，否则回复不会抄送给他们。",
-        "Письмо клиента упоминает эти адреса, но его отправителя не удалось подтвердить. Копии ответов им не уходят, пока вы их не примете.",
+        "Письмо клиента упоминает эти адреса, но его отправителя не удалось подтвердить. "
+        "Копии ответов им не уходят, пока вы их не примете.",
     ),
     "Accept": ("接受", "Принять"),
     "Dismiss": ("忽略", "Отклонить"),

@@ -38,7 +38,7 @@ class MailboxForm(forms.ModelForm):
 
     class Meta:
         model = Mailbox
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 - MailboxAdmin.fieldsets choose the fields (they override Meta.fields)
 
     def clean(self):
         data = super().clean()
@@ -152,7 +152,8 @@ class MailboxAdmin(admin.ModelAdmin):
     def raw_endpoint(self, obj):
         if not obj.pk:
             return "-"
-        return f"POST {reverse('mail:inbound_raw', args=[obj.pk])} (token set: {'yes' if obj.inbound_token_hash else 'no'})"
+        token_set = "yes" if obj.inbound_token_hash else "no"
+        return f"POST {reverse('mail:inbound_raw', args=[obj.pk])} (token set: {token_set})"
 
     def save_model(self, request, obj, form, change):
         # Through the services, so the audit trail and the credential encryption apply.

@@ -603,7 +603,7 @@ def _flufl_failures(msg: Message) -> tuple[set[str], set[str]]:
 
     try:
         temporary, permanent = all_failures(msg)
-    except Exception:  # noqa: BLE001 - a detector bug must not lose the bounce; our own patterns still run
+    except Exception:  # a detector bug must not lose the bounce; our own patterns still run
         logger.exception("flufl.bounce failed")
         return set(), set()
 
@@ -629,7 +629,7 @@ def bounce_read(raw: bytes) -> BounceReport:
         return BounceReport(is_bounce=True, format="unparseable")
     try:
         return _read(msg)
-    except Exception:  # noqa: BLE001 - hostile input must not stop ingest; the bounce is still recorded
+    except Exception:  # hostile input must not stop ingest; the bounce is still recorded
         logger.exception("reading a bounce failed")
         return BounceReport(is_bounce=True, format="unreadable")
 

@@ -196,7 +196,7 @@ def _download_oversize(client: IMAPClient, uid: int, size: int) -> OversizeMail 
     headers = header_block(bytes(header))
     if oversize_already_ingested(headers):
         return None
-    spool = tempfile.TemporaryFile()
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller in OversizeMail, closed here on failure
     digest = hashlib.sha256()
     offset = 0
     try:

@@ -538,8 +538,9 @@ _STABLE_HEADERS = (
 def _content_digest(raw: bytes, headers: Headers) -> str:
     """sha256 of what the sender wrote: the originator's headers (unfolded) and the body (CRs dropped, so a
     CRLF copy and an LF copy agree). Trace headers (Received, Return-Path, Delivered-To,
-    Authentication-Results, X-Spam-..., ARC-...) are left out, so one message delivered twice over different routes, or re-read after a server move,
-    has one digest, while two different messages sharing a Message-ID have two."""
+    Authentication-Results, X-Spam-..., ARC-...) are left out, so one message delivered twice over different
+    routes, or re-read after a server move, has one digest, while two different messages sharing a Message-ID
+    have two."""
     digest = hashlib.sha256()
     for name in _STABLE_HEADERS:
         for value in headers.get(name, ()):
@@ -560,7 +561,7 @@ def parse_message(raw: bytes) -> ParsedMail:
         raise UnparseableMail("empty message")
     try:
         msg: EmailMessage = BytesParser(policy=_POLICY).parsebytes(raw)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise UnparseableMail(f"MIME parser failed: {exc!r}"[:500]) from exc
     headers = _header_index(msg)
     if not headers:

@@ -55,7 +55,7 @@ def autoresponses_send_task(ticket_ids: list[int], attempt: int = 1) -> int:
     for ticket_id in ticket_ids:
         try:
             row = autoresponse_send(ticket_id=ticket_id)
-        except Exception:  # noqa: BLE001 - logged with its ticket; the rest of the batch still goes out
+        except Exception:  # logged with its ticket; the rest of the batch still goes out
             logger.exception("acknowledgement of ticket %s failed", ticket_id)
             continue
         sent += row is not None and row.sent_at is not None

@@ -38,7 +38,7 @@ class Change:
 
 
 def encode_change_cursor(key: tuple[int, int, int]) -> str:
-    return "%d.%d.%d" % key if key[0] >= 0 else ""
+    return "{:d}.{:d}.{:d}".format(*key) if key[0] >= 0 else ""
 
 
 def decode_change_cursor(cursor: str | None) -> tuple[int, int, int]:

@@ -78,7 +78,7 @@ class ComposerForm(forms.Form):
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000)
     macro = forms.IntegerField(required=False, widget=forms.HiddenInput)
     after_status = forms.ChoiceField(
-        label=_("Then set status"), required=False, choices=[("", _("Keep status"))] + list(Status.choices)
+        label=_("Then set status"), required=False, choices=[("", _("Keep status")), *Status.choices]
     )
 
 
@@ -169,7 +169,7 @@ class AccountForm(forms.Form):
         from django.conf import settings
 
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("Browser default"))] + list(settings.LANGUAGES)
+        self.fields["language"].choices = [("", _("Browser default")), *settings.LANGUAGES]
 
 
 class UserCreateForm(forms.Form):
@@ -200,9 +200,7 @@ class MacroForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("Placeholders: {{ contact.first_name }}, {{ ticket.number }}, {{ agent.name }} …"),
     )
-    status = forms.ChoiceField(
-        label=_("Set status"), required=False, choices=[("", _("Keep status"))] + list(Status.choices)
-    )
+    status = forms.ChoiceField(label=_("Set status"), required=False, choices=[("", _("Keep status")), *Status.choices])
     add_tags = forms.CharField(label=_("Add tags"), required=False, help_text=_("Comma-separated."))
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 

@@ -44,7 +44,7 @@ class _Table:
     def __init__(self, model, explicit: set[str]):
         self.model = model
         self.name = model._meta.db_table
-        self.fields = [f for f in model._meta.concrete_fields]
+        self.fields = list(model._meta.concrete_fields)
         self.columns = [f.column for f in self.fields]
         self.defaults = {}
         for f in self.fields:

@@ -326,21 +326,24 @@ MACROS = [
     ),
     (
         "Invoice copy sent",
-        "Hi {{ contact.first_name }},\n\nI have attached a copy of the invoice for {{ company.name }}. You can download "
-        "every invoice yourself under Settings → Billing → Invoices.\n\nKind regards,\n{{ agent.first_name }}",
+        "Hi {{ contact.first_name }},\n\nI have attached a copy of the invoice for {{ company.name }}. "
+        "You can download every invoice yourself under Settings → Billing → Invoices."
+        "\n\nKind regards,\n{{ agent.first_name }}",
         {"status": "solved", "add_tags": ["invoice"]},
     ),
     (
         "Escalated to engineering",
-        "Hi {{ contact.first_name }},\n\nThank you for the details. I could reproduce the problem and have passed it to "
-        "our engineering team with ticket #{{ ticket.number }} as reference. I will update you as soon as I hear back."
+        "Hi {{ contact.first_name }},\n\nThank you for the details. I could reproduce the problem and have "
+        "passed it to our engineering team with ticket #{{ ticket.number }} as reference. "
+        "I will update you as soon as I hear back."
         "\n\n{{ agent.first_name }}",
         {"status": "on_hold", "priority": "high", "add_tags": ["escalated"]},
     ),
     (
         "Feature request logged",
-        "Hi {{ contact.first_name }},\n\nThanks for the suggestion! I have logged it with our product team. We read every "
-        "request and will let you know here if it makes it onto the roadmap.\n\nCheers,\n{{ agent.first_name }}",
+        "Hi {{ contact.first_name }},\n\nThanks for the suggestion! I have logged it with our product team. "
+        "We read every request and will let you know here if it makes it onto the roadmap."
+        "\n\nCheers,\n{{ agent.first_name }}",
         {"status": "solved", "add_tags": ["feature-request"]},
     ),
     (
@@ -810,7 +813,8 @@ TOPICS = [
             "zh": [
                 (
                     "定时报表能否发给多个人？",
-                    "建议：每周的定时报表现在只能发给一个邮箱，能不能支持多个收件人？我每周一都要手动转发给 {n} 位同事。",
+                    "建议：每周的定时报表现在只能发给一个邮箱，能不能支持多个收件人？"
+                    "我每周一都要手动转发给 {n} 位同事。",
                 )
             ],
             "ru": [
@@ -934,7 +938,8 @@ TOPICS = [
             "ja": [
                 (
                     "APIで429エラーが返されます",
-                    "夜間の同期処理でHTTP 429エラーが発生するようになりました。1分あたり約{n}00リクエストです。上限を教えてください。",
+                    "夜間の同期処理でHTTP 429エラーが発生するようになりました。"
+                    "1分あたり約{n}00リクエストです。上限を教えてください。",
                 )
             ],
         },
@@ -1052,7 +1057,8 @@ TOPICS = [
             "ja": [
                 (
                     "CSVインポートがエラーになります",
-                    "顧客リストのインポートが{n}行目で「invalid date」と表示されて止まります。日付はYYYY/MM/DD形式です。",
+                    "顧客リストのインポートが{n}行目で「invalid date」と表示されて止まります。"
+                    "日付はYYYY/MM/DD形式です。",
                 )
             ],
         },

@@ -59,7 +59,7 @@ def test_fsync_off_is_a_deploy_warning(db, monkeypatch):
     monkeypatch.setattr(
         checks, "postgres_durability_settings", lambda conn: {"fsync": "off", "synchronous_commit": "on"}
     )
-    found = [problem for problem in checks.check_postgres_durability(None)]
+    found = list(checks.check_postgres_durability(None))
     if connection.vendor == "postgresql":
         assert [p.id for p in found] == ["supportloop.W011"] and "fsync = off" in found[0].msg
     else:

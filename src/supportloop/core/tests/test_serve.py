@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -68,8 +69,6 @@ def test_sigterm_to_serve_stops_gunicorn_and_the_port(tmp_path):
         assert _pids_serving(bind) == [], "a gunicorn process outlived the supervised pid"
     finally:
         for pid in [*_pids_serving(bind), proc.pid]:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         proc.stderr.close()

@@ -166,10 +166,7 @@ def _item_filters(
         )
     if kinds:
         qs = qs.filter(kind__in=kinds)
-    if statuses:
-        qs = qs.filter(status__in=statuses)
-    else:
-        qs = qs.exclude(status=ItemStatus.MERGED)
+    qs = qs.filter(status__in=statuses) if statuses else qs.exclude(status=ItemStatus.MERGED)
     area_pk, feature_pk = _taxonomy_pk(product_area, ProductArea), _taxonomy_pk(product_feature, ProductFeature)
     if area_pk is not None:
         qs = qs.filter(product_area_id=area_pk)

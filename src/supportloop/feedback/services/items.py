@@ -152,10 +152,8 @@ def feedback_item_update(*, item: FeedbackItem, actor, **fields: Any) -> Feedbac
         _check_owner(fields["owner"])
     if "product_feature" in fields:
         feature = fields["product_feature"]
-        if "product_area" in fields:
-            area = fields["product_area"]
-        else:
-            area = item.product_area if feature is None else None
+        # Not fields.get(..., item.product_area): that would read the item's area even when it is not needed.
+        area = fields["product_area"] if "product_area" in fields else (item.product_area if feature is None else None)  # noqa: SIM401
         fields["product_area"] = _area_for(area, feature)
     elif "product_area" in fields:
         area, feature = fields["product_area"], item.product_feature

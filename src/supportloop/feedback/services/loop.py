@@ -393,7 +393,7 @@ def closing_notices_send_due() -> dict:
     for item_id, kind in list(pairs):
         try:
             counts = close_the_loop_send(item_id=item_id, kind=kind)
-        except Exception:  # noqa: BLE001 - logged with its item; the other items' notices still go out
+        except Exception:  # logged with its item; the other items' notices still go out
             logger.exception("closing-the-loop notices of FB-%s (%s) failed", item_id, kind)
             continue
         for key, value in counts.items():

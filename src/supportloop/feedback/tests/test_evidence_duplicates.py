@@ -3,6 +3,7 @@ with the existing evidence (409 in the API), in the service, in the database, an
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -129,10 +130,9 @@ def test_two_links_of_the_same_ticket_at_once_land_once(tmp_path, monkeypatch):
 
         def find_then_wait(**kwargs):
             found = real_find(**kwargs)
-            try:
+            # SQLite: the other request waits for this one's write lock, so they cannot overlap
+            with contextlib.suppress(threading.BrokenBarrierError):
                 both_checked.wait()
-            except threading.BrokenBarrierError:
-                pass  # SQLite: the other request waits for this one's write lock, so they cannot overlap
             return found
 
         monkeypatch.setattr(evidence_services, "evidence_duplicate_find", find_then_wait)

@@ -113,9 +113,10 @@ def automatic_mail_claim(
         if reason.startswith(CEILING):
             _pause(mailbox)
     elif mailbox is not None and kind == AutomaticMailKind.ACKNOWLEDGEMENT and mailbox.autoresponder_paused_at:
-        if Mailbox.objects.filter(pk=mailbox.pk, autoresponder_paused_at__isnull=False).update(
+        resumed = Mailbox.objects.filter(pk=mailbox.pk, autoresponder_paused_at__isnull=False).update(
             autoresponder_paused_at=None
-        ):
+        )
+        if resumed:
             event_record(
                 actor=None,
                 actor_label="mail",
@@ -172,5 +173,5 @@ def _tell_admins(mailbox_id: int) -> None:
             to,
             fail_silently=False,
         )
-    except Exception:  # noqa: BLE001 - the pause and its event are recorded; the alert mail is best effort
+    except Exception:  # the pause and its event are recorded; the alert mail is best effort
         logger.exception("could not tell the admins that acknowledgements from %s paused", mailbox.address)

@@ -436,7 +436,7 @@ def _bounce(raw: bytes, ctx: dict, parsed: ParsedMail, ours: set[str]) -> Ingest
                 subject=parsed.subject,
                 ours=ours,
             )
-    except Exception as exc:  # noqa: BLE001 - kept whole in quarantine; the traceback goes to the log
+    except Exception as exc:  # kept whole in quarantine; the traceback goes to the log
         logger.exception("recording bounce %s failed", key)
         return _quarantine(
             raw, ctx, QuarantineReason.BOUNCE, f"{parsed.automatic}; not recorded: {exc!r}", parsed=parsed
@@ -553,7 +553,7 @@ def _ingest(
         problem = None
     except UnparseableMail as exc:
         parsed, problem = None, (QuarantineReason.UNPARSEABLE, str(exc))
-    except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the poller
+    except Exception as exc:  # a parser bug must not stop the poller
         logger.exception("parser failed")
         parsed, problem = None, (QuarantineReason.UNPARSEABLE, f"parser error: {exc!r}")
     if parsed is not None and provider_verdict and provider_verdict[0]:
@@ -665,7 +665,7 @@ def _ingest(
                 raise _Abort(QuarantineReason.REJECTED, exc.detail) from exc
             except IntegrityError:
                 raise  # a concurrent ingest of the same message: inbound_ingest turns it into "duplicate"
-            except Exception as exc:  # noqa: BLE001 - quarantine and go on; the traceback goes to the log
+            except Exception as exc:  # quarantine and go on; the traceback goes to the log
                 logger.exception("ingest of %s failed", key)
                 raise _Abort(QuarantineReason.ERROR, repr(exc)) from exc
             _ledger(

@@ -13,7 +13,8 @@ once and hands everything else to `inbound_ingest`, so the rules live in one pla
   messages received before get their skip rows in the run's writes. At the first message the lookups
   rule out of the common case (rate limited, closed ticket, a reply naming new people, a reused
   Message-ID, a draft that fails validation) the run is cut: what came before is written, that message
-  goes to `inbound_ingest`, and what follows forms a new run. So every message is stored in arrival order (ticket numbers, thread order).
+  goes to `inbound_ingest`, and what follows forms a new run. So every message is stored in arrival order
+  (ticket numbers, thread order).
 - The run's writes happen in one savepoint. If any of them fails (a concurrent poller took the same
   Message-ID, say), the savepoint rolls back and every message of the run goes through `inbound_ingest`,
   which quarantines what it cannot store: a failure costs speed, never a message.
@@ -144,7 +145,7 @@ def _flush(run: list[_Candidate], results: list, *, mailbox: Mailbox, source: st
             )
             run = run[pos + 1 :]
             continue
-        except Exception:  # noqa: BLE001 - rolled back; inbound_ingest stores or quarantines each message
+        except Exception:  # rolled back; inbound_ingest stores or quarantines each message
             logger.warning("batch ingest of %s messages failed; ingesting them one by one", len(run), exc_info=True)
             for candidate in run:
                 results[candidate.index] = ingest_one(
@@ -162,7 +163,7 @@ def ingest_one(raw: bytes, uid: int | None, *, mailbox: Mailbox, source: str, ou
     try:
         with transaction.atomic():  # a failed statement must not poison the caller's transaction
             return inbound_ingest(raw=raw, mailbox=mailbox, source=source, imap_uid=uid, mailbox_addresses=ours)
-    except Exception as exc:  # noqa: BLE001 - inbound_ingest quarantines on its own; this is the last net
+    except Exception as exc:  # inbound_ingest quarantines on its own; this is the last net
         logger.exception("mailbox %s: UID %s failed", mailbox.pk, uid)
         row = quarantine_store(raw=raw, reason=QuarantineReason.ERROR, detail=repr(exc), mailbox=mailbox, source=source)
         return IngestResult("quarantined", row.message_key, quarantine_id=row.pk, reason=QuarantineReason.ERROR)

@@ -49,14 +49,14 @@ def _check(values: dict[str, Any]) -> None:
     if "closed_ticket_rule" in values and values["closed_ticket_rule"] not in ClosedTicketRule.values:
         raise ValidationFailed("Unknown closed-ticket rule.", errors={"closed_ticket_rule": "unknown"})
     templates = values.get("autoresponder_templates")
-    if templates is not None:
-        if not isinstance(templates, dict) or not all(
-            isinstance(v, dict) and set(v) <= {"subject", "body"} for v in templates.values()
-        ):
-            raise ValidationFailed(
-                'Templates are {"<language>": {"subject": "...", "body": "..."}}.',
-                errors={"autoresponder_templates": "invalid shape"},
-            )
+    if templates is not None and (
+        not isinstance(templates, dict)
+        or not all(isinstance(v, dict) and set(v) <= {"subject", "body"} for v in templates.values())
+    ):
+        raise ValidationFailed(
+            'Templates are {"<language>": {"subject": "...", "body": "..."}}.',
+            errors={"autoresponder_templates": "invalid shape"},
+        )
 
 
 CONNECTION_FIELDS = {"imap_host", "imap_security"}

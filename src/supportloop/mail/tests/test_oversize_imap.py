@@ -35,8 +35,7 @@ def fetch_log(monkeypatch):
     original = IMAPClient.fetch
 
     def fetch(self, messages, data, *args, **kwargs):
-        for item in data:
-            log.append((tuple(messages), item if isinstance(item, str) else item.decode()))
+        log.extend((tuple(messages), item if isinstance(item, str) else item.decode()) for item in data)
         return original(self, messages, data, *args, **kwargs)
 
     monkeypatch.setattr(IMAPClient, "fetch", fetch)

@@ -60,7 +60,7 @@ def multipart(case: str, subtype: str, parts: list[bytes], boundary: str = "b1",
     for part in parts:
         body += b"--" + boundary.encode() + CRLF + part + CRLF
     body += b"--" + boundary.encode() + b"--" + CRLF
-    return msg(case, hdrs(**h) + [f'Content-Type: multipart/{subtype}; boundary="{boundary}"'.encode()], body)
+    return msg(case, [*hdrs(**h), f'Content-Type: multipart/{subtype}; boundary="{boundary}"'.encode()], body)
 
 
 def part(headers: list[str], body: bytes) -> bytes:
@@ -84,7 +84,7 @@ def cases() -> dict[str, bytes]:
     c["ticket__utf8_base64"] = simple("utf8_b64", "Grüße aus Köln. 日本語も。\n", cte="base64")
     c["ticket__gbk_body"] = simple("gbk", "您好，我的账户无法登录。\n", charset="gbk")
     c["ticket__gb2312_label_gbk_only_chars"] = msg(
-        "gb2312_mislabel", hdrs() + [b"Content-Type: text/plain; charset=gb2312"], "朱镕基先生，您好。\n".encode("gbk")
+        "gb2312_mislabel", [*hdrs(), b"Content-Type: text/plain; charset=gb2312"], "朱镕基先生，您好。\n".encode("gbk")
     )
     c["ticket__big5_body"] = simple("big5", "您好，我的帳戶無法登入。\n", charset="big5")
     c["ticket__koi8r_body"] = simple("koi8r", "Здравствуйте, не работает вход.\n", charset="koi8-r")
@@ -96,31 +96,31 @@ def cases() -> dict[str, bytes]:
     )
     c["ticket__unknown_charset_utf8_bytes"] = msg(
         "unknown_cs_utf8",
-        hdrs() + [b"Content-Type: text/plain; charset=x-made-up"],
+        [*hdrs(), b"Content-Type: text/plain; charset=x-made-up"],
         "Ünïcödé text in a made-up charset.\n".encode(),
     )
     c["ticket__unknown_charset_latin1_bytes"] = msg(
         "unknown_cs_latin1",
-        hdrs() + [b"Content-Type: text/plain; charset=unknown-8bit"],
+        [*hdrs(), b"Content-Type: text/plain; charset=unknown-8bit"],
         "Caf\xe9 cr\xe8me br\xfbl\xe9e\n".encode("latin-1"),
     )
     c["ticket__no_charset_8bit_utf8"] = msg(
-        "nocharset", hdrs() + [b"Content-Type: text/plain"], "Привет без charset\n".encode()
+        "nocharset", [*hdrs(), b"Content-Type: text/plain"], "Привет без charset\n".encode()
     )
     c["ticket__utf16_body"] = simple("utf16", "UTF-16 encoded body text\n", charset="utf-16", cte="base64")
     c["ticket__utf8_declared_invalid_bytes"] = msg(
         "bad_utf8",
-        hdrs() + [b"Content-Type: text/plain; charset=utf-8"],
+        [*hdrs(), b"Content-Type: text/plain; charset=utf-8"],
         b"valid start \xff\xfe\xc3 invalid bytes end\n",
     )
     c["ticket__html_only"] = msg(
         "html_only",
-        hdrs() + [b"Content-Type: text/html; charset=utf-8"],
+        [*hdrs(), b"Content-Type: text/html; charset=utf-8"],
         b"<html><body><p>Hello <b>there</b></p><p>Second&nbsp;para</p></body></html>",
     )
     c["ticket__html_only_with_script_and_style"] = msg(
         "html_script",
-        hdrs() + [b"Content-Type: text/html"],
+        [*hdrs(), b"Content-Type: text/html"],
         b"<style>p{color:red}</style><script>alert(1)</script><p onclick='x()'>Visible text</p>",
     )
     c["ticket__multipart_alternative"] = multipart(
@@ -185,7 +185,8 @@ def cases() -> dict[str, bytes]:
             part(
                 [
                     "Content-Type: application/octet-stream",
-                    "Content-Disposition: attachment; filename*=UTF-8''%E6%8A%A5%E5%91%8A%20%D0%BE%D1%82%D1%87%D1%91%D1%82.txt",
+                    "Content-Disposition: attachment; "
+                    "filename*=UTF-8''%E6%8A%A5%E5%91%8A%20%D0%BE%D1%82%D1%87%D1%91%D1%82.txt",
                     "Content-Transfer-Encoding: base64",
                 ],
                 b64(b"data"),
@@ -272,42 +273,42 @@ def cases() -> dict[str, bytes]:
     )
     c["ticket__empty_body"] = simple("emptybody", "")
     c["ticket__headers_only_no_body_separator"] = (
-        CRLF.join([b"Message-ID: <headers_only@corpus.test>"] + hdrs() + [b"Content-Type: text/plain"]) + CRLF
+        CRLF.join([b"Message-ID: <headers_only@corpus.test>", *hdrs(), b"Content-Type: text/plain"]) + CRLF
     )
     c["ticket__boundary_never_appears"] = msg(
         "noboundary",
-        hdrs() + [b'Content-Type: multipart/mixed; boundary="zz"'],
+        [*hdrs(), b'Content-Type: multipart/mixed; boundary="zz"'],
         b"This text has no boundaries at all.\r\n",
     )
     c["ticket__missing_closing_boundary"] = msg(
         "noclose",
-        hdrs() + [b'Content-Type: multipart/mixed; boundary="q"'],
+        [*hdrs(), b'Content-Type: multipart/mixed; boundary="q"'],
         b"--q\r\nContent-Type: text/plain\r\n\r\nUnclosed part\r\n",
     )
     c["ticket__multipart_without_boundary_param"] = msg(
-        "nobparam", hdrs() + [b"Content-Type: multipart/mixed"], b"Body of a multipart without a boundary\r\n"
+        "nobparam", [*hdrs(), b"Content-Type: multipart/mixed"], b"Body of a multipart without a boundary\r\n"
     )
     c["ticket__invalid_base64"] = msg(
         "badb64",
-        hdrs() + [b"Content-Type: text/plain; charset=utf-8", b"Content-Transfer-Encoding: base64"],
+        [*hdrs(), b"Content-Type: text/plain; charset=utf-8", b"Content-Transfer-Encoding: base64"],
         b"SGVsbG8g!!!notbase64$$$",
     )
     c["ticket__unknown_transfer_encoding"] = msg(
         "badcte",
-        hdrs() + [b"Content-Type: text/plain", b"Content-Transfer-Encoding: x-uuencode-ish"],
+        [*hdrs(), b"Content-Type: text/plain", b"Content-Transfer-Encoding: x-uuencode-ish"],
         b"Text with an odd encoding label",
     )
-    c["ticket__nul_bytes_in_body"] = msg("nul", hdrs() + [b"Content-Type: text/plain"], b"before\x00after\x00\r\n")
+    c["ticket__nul_bytes_in_body"] = msg("nul", [*hdrs(), b"Content-Type: text/plain"], b"before\x00after\x00\r\n")
     c["ticket__nul_byte_in_subject"] = simple("nulsubj", "body", Subject=b"Sub\x00ject")
-    c["ticket__garbage_content_type"] = msg("badct", hdrs() + [b"Content-Type: ;;;=="], b"Body under a broken type")
+    c["ticket__garbage_content_type"] = msg("badct", [*hdrs(), b"Content-Type: ;;;=="], b"Body under a broken type")
     c["ticket__text_plain_attachment_only"] = msg(
         "txtatt",
-        hdrs() + [b"Content-Type: text/plain; name=notes.txt", b"Content-Disposition: attachment; filename=notes.txt"],
+        [*hdrs(), b"Content-Type: text/plain; name=notes.txt", b"Content-Disposition: attachment; filename=notes.txt"],
         b"These are notes in a file",
     )
     c["ticket__application_only_body"] = msg(
         "pdfonly",
-        hdrs() + [b"Content-Type: application/pdf", b"Content-Transfer-Encoding: base64"],
+        [*hdrs(), b"Content-Type: application/pdf", b"Content-Transfer-Encoding: base64"],
         b64(b"%PDF-1.7 only a pdf"),
     )
     c["ticket__tnef_winmail"] = multipart(
@@ -335,11 +336,11 @@ def cases() -> dict[str, bytes]:
     )
     c["ticket__duplicate_headers"] = msg(
         "duphdr",
-        hdrs() + [b"Subject: second subject", b"From: other@acme.test", b"Content-Type: text/plain"],
+        [*hdrs(), b"Subject: second subject", b"From: other@acme.test", b"Content-Type: text/plain"],
         b"Two Subjects, two Froms",
     )
     c["ticket__message_id_without_brackets"] = msg(
-        "x", [b"Message-ID: bare-id-without-brackets@corpus.test"] + hdrs(), b"Bare Message-ID"
+        "x", [b"Message-ID: bare-id-without-brackets@corpus.test", *hdrs()], b"Bare Message-ID"
     )
     c["ticket__lowercase_header_names"] = (
         CRLF.join(
@@ -521,14 +522,20 @@ def cases() -> dict[str, bytes]:
     # Charsets the old fixed fallback order got wrong (issue 10): Latin-1 labelled unknown, UTF-8 labelled Latin-1.
     c["ticket__x_unknown_latin1_german"] = msg(
         "xunknown_de",
-        hdrs(Subject="Rechnung für März".encode("latin-1"))
-        + [b"Content-Type: text/plain; charset=x-unknown", b"Content-Transfer-Encoding: 8bit"],
+        [
+            *hdrs(Subject="Rechnung für März".encode("latin-1")),
+            b"Content-Type: text/plain; charset=x-unknown",
+            b"Content-Transfer-Encoding: 8bit",
+        ],
         "Grüße aus Köln, die Rechnung für März fehlt.\r\n".encode("latin-1"),
     )
     c["ticket__utf8_labelled_iso8859_1"] = msg(
         "utf8_as_latin1",
-        hdrs(Subject="=?iso-8859-1?Q?" + "".join(f"={b:02X}" for b in "Вход не работает".encode()) + "?=")
-        + [b"Content-Type: text/plain; charset=iso-8859-1", b"Content-Transfer-Encoding: 8bit"],
+        [
+            *hdrs(Subject="=?iso-8859-1?Q?" + "".join(f"={b:02X}" for b in "Вход не работает".encode()) + "?="),
+            b"Content-Type: text/plain; charset=iso-8859-1",
+            b"Content-Transfer-Encoding: 8bit",
+        ],
         "Привет, не могу войти в кабинет.\r\n".encode(),
     )
     # Attachment names without a letter or digit (issue 10): each is kept, none sends the mail to quarantine.
