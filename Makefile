@@ -1,11 +1,11 @@
-# supportloop: `make demo` to try it, `make test` to test it.
+# supportloop: `make demo` to try it, `make test` to test it, `make lint` to lint it.
 PYTHON ?= python3
 VENV := .venv
 PG_URL ?= postgres://postgres@127.0.0.1:5432/supportloop
 PYTEST_ARGS ?= -n 2 -q
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test test-sqlite test-postgres install install-dev system-deps migrations-check messages bench clean
+.PHONY: demo lint test test-sqlite test-postgres install install-dev system-deps migrations-check messages bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ demo: install
 
 system-deps:
 	bash scripts/setup-system.sh
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 migrations-check: install-dev
 	SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop makemigrations --check --dry-run

@@ -1,4 +1,5 @@
 """Project-wide test toolkit: users per role, API clients, and problem assertions."""
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,9 @@ def make_user(db):
     def _make(role: str = Role.AGENT, **kwargs):
         counter["n"] += 1
         username = kwargs.pop("username", f"{role}{counter['n']}")
-        return user_create(username=username, email=f"{username}@staff.example", password="pw-123456-x",
-                           role=role, **kwargs)
+        return user_create(
+            username=username, email=f"{username}@staff.example", password="pw-123456-x", role=role, **kwargs
+        )
 
     return _make
 

@@ -14,6 +14,7 @@ history weighted to recent weeks) are loaded with COPY, then the rollups are reb
 Each case calls `feedback.selectors.feedback_ranking(...)` (what the API and the page call) and, for the
 API case, the endpoint through Django's full stack. Prints median and p95 in ms and a Markdown table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone as dt_tz
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -104,38 +105,86 @@ def load(args) -> None:
         vacuum()
         return
     rng = random.Random(args.seed)
-    now = datetime.now(dt_tz.utc)
+    now = datetime.now(UTC)
     started = time.monotonic()
     areas = [ProductArea.objects.create(name=f"Area {i}", slug=f"area-{i}", position=i) for i in range(6)]
-    features = [ProductFeature.objects.create(area=a, name=f"Feature {i}", slug=f"{a.slug}-f{i}")
-                for a in areas for i in range(3)]
+    features = [
+        ProductFeature.objects.create(area=a, name=f"Feature {i}", slug=f"{a.slug}-f{i}")
+        for a in areas
+        for i in range(3)
+    ]
     plans = rng.choices(["free", "starter", "pro", "enterprise"], [40, 30, 20, 10], k=args.companies)
     mrr_range = {"free": (0, 0), "starter": (50, 200), "pro": (300, 3000), "enterprise": (5000, 50000)}
     companies = [(plan, Decimal(rng.randint(*mrr_range[plan]))) for plan in plans]
     with connection.cursor() as c:
         raw = c.cursor
-        _copy(raw, Company, ["name", "plan", "mrr", "attributes", "created_at", "updated_at"],
-              ((f"Company {i}", plan, mrr, "{}", now, now) for i, (plan, mrr) in enumerate(companies)))
+        _copy(
+            raw,
+            Company,
+            ["name", "plan", "mrr", "attributes", "created_at", "updated_at"],
+            ((f"Company {i}", plan, mrr, "{}", now, now) for i, (plan, mrr) in enumerate(companies)),
+        )
         c.execute("SELECT min(id) FROM customers_company")
         first_company = c.fetchone()[0]
-        contact_company = [first_company + rng.randrange(args.companies) if rng.random() < 0.85 else None
-                           for _ in range(args.contacts)]
-        _copy(raw, Contact, ["name", "company_id", "language", "attributes", "created_at", "updated_at"],
-              ((f"Contact {i}", contact_company[i], "en", "{}", now, now) for i in range(args.contacts)))
+        contact_company = [
+            first_company + rng.randrange(args.companies) if rng.random() < 0.85 else None for _ in range(args.contacts)
+        ]
+        _copy(
+            raw,
+            Contact,
+            ["name", "company_id", "language", "attributes", "created_at", "updated_at"],
+            ((f"Contact {i}", contact_company[i], "en", "{}", now, now) for i in range(args.contacts)),
+        )
         c.execute("SELECT min(id) FROM customers_contact")
         first_contact = c.fetchone()[0]
-        statuses = rng.choices(["new", "under_review", "planned", "in_progress", "shipped", "declined"],
-                               [45, 20, 12, 8, 10, 5], k=args.items)
+        statuses = rng.choices(
+            ["new", "under_review", "planned", "in_progress", "shipped", "declined"],
+            [45, 20, 12, 8, 10, 5],
+            k=args.items,
+        )
         items = []
         for i in range(args.items):
             feature = rng.choice(features)
             created = now - timedelta(days=rng.uniform(0, 730))
-            items.append((rng.choice(["feature_request", "bug", "improvement"]), f"Item {i}", "", "",
-                          feature.area_id, feature.pk, statuses[i], rng.random() < 0.2, "", "", created, created,
-                          created, created if statuses[i] == "shipped" else None))
-        _copy(raw, FeedbackItem, ["kind", "title", "problem", "proposed_solution", "product_area_id",
-                                  "product_feature_id", "status", "is_public", "release_note", "decline_reason",
-                                  "created_at", "updated_at", "status_changed_at", "shipped_at"], items)
+            items.append(
+                (
+                    rng.choice(["feature_request", "bug", "improvement"]),
+                    f"Item {i}",
+                    "",
+                    "",
+                    feature.area_id,
+                    feature.pk,
+                    statuses[i],
+                    rng.random() < 0.2,
+                    "",
+                    "",
+                    created,
+                    created,
+                    created,
+                    created if statuses[i] == "shipped" else None,
+                )
+            )
+        _copy(
+            raw,
+            FeedbackItem,
+            [
+                "kind",
+                "title",
+                "problem",
+                "proposed_solution",
+                "product_area_id",
+                "product_feature_id",
+                "status",
+                "is_public",
+                "release_note",
+                "decline_reason",
+                "created_at",
+                "updated_at",
+                "status_changed_at",
+                "shipped_at",
+            ],
+            items,
+        )
         c.execute("SELECT min(id) FROM feedback_feedbackitem")
         first_item = c.fetchone()[0]
         print(f"  companies, contacts, items loaded ({time.monotonic() - started:.0f}s)")
@@ -149,11 +198,34 @@ def load(args) -> None:
                 company = contact_company[contact_index]
                 plan, mrr = company_mrr[company] if company else ("", Decimal(0))
                 heard = now - timedelta(days=730 * rng.random() ** 2)
-                yield (item, first_contact + contact_index, company, plan, mrr, rng.choice(importance), "bench",
-                       "", heard)
+                yield (
+                    item,
+                    first_contact + contact_index,
+                    company,
+                    plan,
+                    mrr,
+                    rng.choice(importance),
+                    "bench",
+                    "",
+                    heard,
+                )
 
-        _copy(raw, Evidence, ["item_id", "contact_id", "company_id", "company_plan", "company_mrr", "importance",
-                              "source", "quote", "created_at"], evidence_rows())
+        _copy(
+            raw,
+            Evidence,
+            [
+                "item_id",
+                "contact_id",
+                "company_id",
+                "company_plan",
+                "company_mrr",
+                "importance",
+                "source",
+                "quote",
+                "created_at",
+            ],
+            evidence_rows(),
+        )
         print(f"  {args.evidence} evidence rows loaded ({time.monotonic() - started:.0f}s)")
         c.execute("ANALYZE")
     rebuilt_at = time.monotonic()
@@ -169,8 +241,14 @@ def vacuum() -> None:
     from django.db import connection
 
     with connection.cursor() as c:
-        for table in ("feedback_evidence", "feedback_itemstats", "feedback_itemplanstats", "feedback_itemweek",
-                      "feedback_feedbackitem", "customers_company"):
+        for table in (
+            "feedback_evidence",
+            "feedback_itemstats",
+            "feedback_itemplanstats",
+            "feedback_itemweek",
+            "feedback_feedbackitem",
+            "customers_company",
+        ):
             c.execute(f"VACUUM (ANALYZE) {table}")
 
 
@@ -184,7 +262,7 @@ def measure(fn, iterations: int, warmup: int) -> tuple[float, float, int]:
         result = fn()
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
-    p95 = times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
+    p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
     return statistics.median(times), p95, len(result) if hasattr(result, "__len__") else 0
 
 
@@ -209,39 +287,59 @@ def main():
     def monday(weeks: int):
         """Midnight of the Monday that starts "the last N weeks" (what the ranking page asks for)."""
         return week_bounds_dt(week_starts(weeks=weeks)[0])
+
     counts = (FeedbackItem.objects.count(), Evidence.objects.count())
     cases = [
         ("rank all by score, top 50 (rollups)", lambda: feedback_ranking()),
         ("rank by unique companies, top 50", lambda: feedback_ranking(sort="unique_companies")),
-        ("rank by MRR, kind=feature_request, status open", lambda: feedback_ranking(
-            sort="mrr", kind="feature_request", status=["new", "under_review", "planned"])),
+        (
+            "rank by MRR, kind=feature_request, status open",
+            lambda: feedback_ranking(sort="mrr", kind="feature_request", status=["new", "under_review", "planned"]),
+        ),
         ("rank by growth, one product area", lambda: feedback_ranking(sort="growth", product_area=area)),
         ("rank by score, page 10 (offset 450)", lambda: feedback_ranking(offset=450)),
         ("count for the pager", lambda: [feedback_ranking_count()]),
         ("plan filter: enterprise (per-plan rollups)", lambda: feedback_ranking(plan="enterprise")),
-        ("plan filter: pro + enterprise by MRR (per-plan rollups)", lambda: feedback_ranking(
-            plan=["pro", "enterprise"], sort="mrr")),
+        (
+            "plan filter: pro + enterprise by MRR (per-plan rollups)",
+            lambda: feedback_ranking(plan=["pro", "enterprise"], sort="mrr"),
+        ),
         ("plan filter: enterprise, one product area", lambda: feedback_ranking(plan="enterprise", product_area=area)),
         ("count for the pager, plan enterprise", lambda: [feedback_ranking_count(plan="enterprise")]),
         ("period filter: last 4 weeks from a Monday (week rollups)", lambda: feedback_ranking(since=monday(4))),
-        ("period filter: last 12 weeks from a Monday, by MRR (week rollups)", lambda: feedback_ranking(
-            since=monday(12), sort="mrr")),
+        (
+            "period filter: last 12 weeks from a Monday, by MRR (week rollups)",
+            lambda: feedback_ranking(since=monday(12), sort="mrr"),
+        ),
         ("period filter: last 52 weeks from a Monday (week rollups)", lambda: feedback_ranking(since=monday(52))),
-        ("period filter: last 4 weeks from a Monday, one product area (week rollups)", lambda: feedback_ranking(
-            since=monday(4), product_area=area)),
+        (
+            "period filter: last 4 weeks from a Monday, one product area (week rollups)",
+            lambda: feedback_ranking(since=monday(4), product_area=area),
+        ),
         ("count for the pager, last 12 weeks from a Monday", lambda: [feedback_ranking_count(since=monday(12))]),
         ("period filter: last 30 days (live SQL)", lambda: feedback_ranking(since=now - timedelta(days=30))),
-        ("period filter: last 4 weeks, one product area (live SQL)", lambda: feedback_ranking(
-            since=now - timedelta(weeks=4), product_area=area)),
+        (
+            "period filter: last 4 weeks, one product area (live SQL)",
+            lambda: feedback_ranking(since=now - timedelta(weeks=4), product_area=area),
+        ),
         ("period filter: last 7 days (live SQL)", lambda: feedback_ranking(since=now - timedelta(days=7))),
-        ("plan + 90-day period (live SQL)", lambda: feedback_ranking(plan=["pro", "enterprise"],
-                                                                     since=now - timedelta(days=90))),
-        ("baseline: all-time live aggregation, no rollup", lambda: list(
-            FeedbackItem.objects.annotate(m=Count("evidence"), c=Count("evidence__contact", distinct=True))
-            .order_by("-c").values("id", "m", "c")[:50])),
+        (
+            "plan + 90-day period (live SQL)",
+            lambda: feedback_ranking(plan=["pro", "enterprise"], since=now - timedelta(days=90)),
+        ),
+        (
+            "baseline: all-time live aggregation, no rollup",
+            lambda: list(
+                FeedbackItem.objects.annotate(m=Count("evidence"), c=Count("evidence__contact", distinct=True))
+                .order_by("-c")
+                .values("id", "m", "c")[:50]
+            ),
+        ),
     ]
-    print(f"\n{counts[0]} items, {counts[1]} evidence rows, PostgreSQL "
-          f"{connection.cursor().connection.info.server_version}, {os.cpu_count()} cores\n")
+    print(
+        f"\n{counts[0]} items, {counts[1]} evidence rows, PostgreSQL "
+        f"{connection.cursor().connection.info.server_version}, {os.cpu_count()} cores\n"
+    )
     from supportloop.feedback.rollups import plan_stats_fill_missing, window_stats_fill_missing
 
     started = time.monotonic()
@@ -273,8 +371,10 @@ def main():
             plan = cursor.fetchone()[0]
             plan = plan[0] if isinstance(plan, list) else plan
             runs.append(plan["Execution Time"])
-    print(f"\nEXPLAIN ANALYZE of the default ranking statement: median {statistics.median(runs):.1f} ms "
-          f"(min {min(runs):.1f}) over 10 runs; load average now {os.getloadavg()[0]:.1f}")
+    print(
+        f"\nEXPLAIN ANALYZE of the default ranking statement: median {statistics.median(runs):.1f} ms "
+        f"(min {min(runs):.1f}) over 10 runs; load average now {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

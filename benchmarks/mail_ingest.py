@@ -12,6 +12,7 @@ The auto-responder is on (each new ticket enqueues a task row in the database ba
 worker's job and not timed). Timed: the whole poll (IMAP FETCH, parsing, ingest transactions, \\Seen flags).
 Reported: messages/second, peak RSS (ru_maxrss) and, with --tracemalloc, the Python heap peak.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,14 +35,24 @@ def parse_args():
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--rate-limit", type=int, default=0,
-                        help="the mailbox's per-sender limit (0: off; the product's default is 30 an hour)")
-    parser.add_argument("--auth-results", action="store_true",
-                        help="give every message an Authentication-Results header of our own MTA (authserv-id "
-                             "mx.bench.test, set as SUPPORTLOOP_AUTHSERV_ID), as real mail has: the parser then "
-                             "reads the SPF/DKIM/DMARC verdict with authres")
-    parser.add_argument("--one-by-one", action="store_true",
-                        help="ingest each message with inbound_ingest, as before the batch path, for comparison")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=0,
+        help="the mailbox's per-sender limit (0: off; the product's default is 30 an hour)",
+    )
+    parser.add_argument(
+        "--auth-results",
+        action="store_true",
+        help="give every message an Authentication-Results header of our own MTA (authserv-id "
+        "mx.bench.test, set as SUPPORTLOOP_AUTHSERV_ID), as real mail has: the parser then "
+        "reads the SPF/DKIM/DMARC verdict with authres",
+    )
+    parser.add_argument(
+        "--one-by-one",
+        action="store_true",
+        help="ingest each message with inbound_ingest, as before the batch path, for comparison",
+    )
     return parser.parse_args()
 
 
@@ -78,8 +89,10 @@ def make_messages(count: int, rng: random.Random, auth_results: bool = False) ->
             parent, sender = rng.choice(sent)
             headers = f"In-Reply-To: <{parent}>\r\nReferences: <{parent}>\r\n"
             subject = "Re: still broken"
-            body = (f"Update {i}: still happening.\r\n\r\nOn Mon, Nov 23, 2026 at 10:00, Support wrote:\r\n"
-                    "> Please try again\r\n")
+            body = (
+                f"Update {i}: still happening.\r\n\r\nOn Mon, Nov 23, 2026 at 10:00, Support wrote:\r\n"
+                "> Please try again\r\n"
+            )
         else:
             sender = rng.choice(senders)
             headers = ""
@@ -87,31 +100,44 @@ def make_messages(count: int, rng: random.Random, auth_results: bool = False) ->
             body = f"Hello,\r\n\r\nInvoice {i} cannot be downloaded.\r\n\r\nRegards,\r\n{sender}\r\n"
         kind = rng.random()
         if kind < 0.1:
-            content = ("Content-Type: text/html; charset=utf-8\r\n\r\n"
-                       f"<html><body><p>HTML only message {i}</p><p>Second paragraph</p></body></html>\r\n").encode()
+            content = (
+                "Content-Type: text/html; charset=utf-8\r\n\r\n"
+                f"<html><body><p>HTML only message {i}</p><p>Second paragraph</p></body></html>\r\n"
+            ).encode()
         elif kind < 0.2:
-            content = (b"Content-Type: text/plain; charset=gbk\r\n\r\n" +
-                       f"您好，第{i}号发票无法下载。\r\n".encode("gbk"))
+            content = b"Content-Type: text/plain; charset=gbk\r\n\r\n" + f"您好，第{i}号发票无法下载。\r\n".encode(
+                "gbk"
+            )
         elif kind < 0.3:
-            content = (b"Content-Type: text/plain; charset=koi8-r\r\n\r\n" +
-                       f"Здравствуйте, счёт {i} не скачивается.\r\n".encode("koi8-r"))
+            content = (
+                b"Content-Type: text/plain; charset=koi8-r\r\n\r\n"
+                + f"Здравствуйте, счёт {i} не скачивается.\r\n".encode("koi8-r")
+            )
         elif kind < 0.4:
             attachment = base64.encodebytes(os.urandom(20_000)).replace(b"\n", b"\r\n")
-            content = (b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n' +
-                       body.encode() + b'\r\n--b\r\nContent-Type: application/pdf; name="invoice.pdf"\r\n'
-                       b'Content-Disposition: attachment; filename="invoice.pdf"\r\n'
-                       b"Content-Transfer-Encoding: base64\r\n\r\n" + attachment + b"\r\n--b--\r\n")
+            content = (
+                b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n'
+                + body.encode()
+                + b'\r\n--b\r\nContent-Type: application/pdf; name="invoice.pdf"\r\n'
+                b'Content-Disposition: attachment; filename="invoice.pdf"\r\n'
+                b"Content-Transfer-Encoding: base64\r\n\r\n" + attachment + b"\r\n--b--\r\n"
+            )
         else:
-            content = ("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable"
-                       f"\r\n\r\n{body}").encode()
+            content = (
+                f"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{body}"
+            ).encode()
         if auth_results:  # what Postfix with OpenDKIM/OpenDMARC writes, comments included
             domain = sender.rpartition("@")[2]
-            headers = (f"Authentication-Results: mx.bench.test; dkim=pass (2048-bit key) header.d={domain} "
-                       f"header.i=@{domain} header.b=Ab{i:06d}; spf=pass (mx.bench.test: domain of {sender} "
-                       f"designates 192.0.2.{i % 250} as permitted sender) smtp.mailfrom={sender}; dmarc=pass "
-                       f"(p=none dis=none) header.from={domain}\r\n") + headers
-        raw = (f"From: {sender}\r\nTo: support@example.test\r\nSubject: {subject}\r\nMessage-ID: <{mid}>\r\n"
-               f"Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n{headers}").encode() + content
+            headers = (
+                f"Authentication-Results: mx.bench.test; dkim=pass (2048-bit key) header.d={domain} "
+                f"header.i=@{domain} header.b=Ab{i:06d}; spf=pass (mx.bench.test: domain of {sender} "
+                f"designates 192.0.2.{i % 250} as permitted sender) smtp.mailfrom={sender}; dmarc=pass "
+                f"(p=none dis=none) header.from={domain}\r\n"
+            ) + headers
+        raw = (
+            f"From: {sender}\r\nTo: support@example.test\r\nSubject: {subject}\r\nMessage-ID: <{mid}>\r\n"
+            f"Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n{headers}"
+        ).encode() + content
         out.append(raw)
         sent.append((mid, sender))
     return out
@@ -145,9 +171,16 @@ def main() -> None:
             client.append("INBOX", raw)
         client.logout()
         append_seconds = time.monotonic() - started
-        mailbox = mailbox_create(address="support@example.test", name="Bench", imap_host=dovecot.host,
-                                 imap_port=dovecot.port, imap_security=ImapSecurity.NONE, imap_username=user,
-                                 password=IMAP_PASSWORD, rate_limit_messages=args.rate_limit)
+        mailbox = mailbox_create(
+            address="support@example.test",
+            name="Bench",
+            imap_host=dovecot.host,
+            imap_port=dovecot.port,
+            imap_security=ImapSecurity.NONE,
+            imap_username=user,
+            password=IMAP_PASSWORD,
+            rate_limit_messages=args.rate_limit,
+        )
         if args.one_by_one:
             from supportloop.mail import imap
             from supportloop.mail.services.inbound_batch import ingest_one
@@ -161,6 +194,7 @@ def main() -> None:
         started = time.monotonic()
         if os.environ.get("BENCH_PROFILE"):
             import cProfile
+
             profiler = cProfile.Profile()
             profiler.enable()
         stats = mailbox_poll(Mailbox.objects.get(pk=mailbox.pk), batch_size=args.batch_size)
@@ -184,29 +218,39 @@ def main() -> None:
                 ticket_create(subject="baseline", body="baseline", requester_email=f"baseline{i}@baseline.test")
         baseline = 200 / (time.monotonic() - started)
         load = os.getloadavg()
-        counts = {"tickets": Ticket.objects.count() - 200, "messages": Message.objects.count() - 200,
-                  "quarantined": Quarantine.objects.count(), "ledger": InboundMail.objects.count()}
+        counts = {
+            "tickets": Ticket.objects.count() - 200,
+            "messages": Message.objects.count() - 200,
+            "quarantined": Quarantine.objects.count(),
+            "ledger": InboundMail.objects.count(),
+        }
     finally:
         dovecot.remove()
     engine = connection.vendor
     rate = stats.fetched / seconds if seconds else 0
-    print(f"\n### Mail ingest: {args.count:,} messages, {engine}, batch {args.batch_size}, "
-          f"{'one by one' if args.one_by_one else 'batch path'}, rate limit {args.rate_limit or 'off'}"
-          f"{', tracemalloc on' if args.tracemalloc else ''}"
-          f"{', Authentication-Results on' if args.auth_results else ''}\n")
+    print(
+        f"\n### Mail ingest: {args.count:,} messages, {engine}, batch {args.batch_size}, "
+        f"{'one by one' if args.one_by_one else 'batch path'}, rate limit {args.rate_limit or 'off'}"
+        f"{', tracemalloc on' if args.tracemalloc else ''}"
+        f"{', Authentication-Results on' if args.auth_results else ''}\n"
+    )
     print("| figure | value |\n| --- | --- |")
     print(f"| APPEND to Dovecot (setup, not timed) | {append_seconds:.1f} s |")
     print(f"| poll + ingest | {seconds:.1f} s |")
     print(f"| **messages/second** | **{rate:.0f}** |")
-    print(f"| outcome | {stats.tickets:,} tickets, {stats.threaded:,} threaded, {stats.quarantined:,} quarantined, "
-          f"{stats.duplicates:,} duplicates |")
+    print(
+        f"| outcome | {stats.tickets:,} tickets, {stats.threaded:,} threaded, {stats.quarantined:,} quarantined, "
+        f"{stats.duplicates:,} duplicates |"
+    )
     print(f"| rows | {counts} |")
     print(f"| peak RSS (ru_maxrss) | {rss_peak / 1024:.0f} MiB (before the poll: {rss_before / 1024:.0f} MiB) |")
     if heap_peak is not None:
         print(f"| Python heap peak (tracemalloc) | {heap_peak / 1_048_576:.1f} MiB |")
     print(f"| baseline: ticket_create alone, same run | {baseline:.0f} tickets/second |")
-    print(f"| machine | Python {platform.python_version()}, {os.cpu_count()} cores, load average after the run "
-          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} |")
+    print(
+        f"| machine | Python {platform.python_version()}, {os.cpu_count()} cores, load average after the run "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} |"
+    )
     if stats.error:
         print(f"\nERROR: {stats.error}")
         sys.exit(1)

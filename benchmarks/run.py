@@ -11,6 +11,7 @@ The database is seeded with `supportloop seed --bulk --seed 42` when it has no t
 Create and reply requests add rows to the benchmark database; that is harmless at these sizes.
 Prints a Markdown table and writes JSON next to it (benchmarks/results/<db>-<size>.json).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,20 +32,31 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--size", choices=list(SIZES), default="100k")
-    parser.add_argument("--database-url", default=None,
-                        help="override (default postgres://postgres@127.0.0.1:5432/sl_bench_<size> or "
-                             "sqlite:///var/bench_<size>.sqlite3)")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="override (default postgres://postgres@127.0.0.1:5432/sl_bench_<size> or "
+        "sqlite:///var/bench_<size>.sqlite3)",
+    )
     parser.add_argument("--iterations", type=int, default=200, help="timed requests per case (default 200)")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--only", default="", help="comma-separated case names to run")
     parser.add_argument("--reseed", action="store_true", help="wipe and seed again even if tickets exist")
-    parser.add_argument("--experiment", choices=["lean-joins"], default=None,
-                        help="lean-joins: patch tickets.selectors.ticket_queryset in-process to join only "
-                             "requester, company, assignee and team and prefetch the three taxonomy relations "
-                             "(measures the fix proposed in RESULTS.md; changes no file)")
-    parser.add_argument("--create-workers", type=int, default=0,
-                        help="also measure ticket creation throughput with N processes posting at once "
-                             "(the DESIGN aim is 150 tickets/s on 2 cores)")
+    parser.add_argument(
+        "--experiment",
+        choices=["lean-joins"],
+        default=None,
+        help="lean-joins: patch tickets.selectors.ticket_queryset in-process to join only "
+        "requester, company, assignee and team and prefetch the three taxonomy relations "
+        "(measures the fix proposed in RESULTS.md; changes no file)",
+    )
+    parser.add_argument(
+        "--create-workers",
+        type=int,
+        default=0,
+        help="also measure ticket creation throughput with N processes posting at once "
+        "(the DESIGN aim is 150 tickets/s on 2 cores)",
+    )
     parser.add_argument("--create-per-worker", type=int, default=300)
     return parser.parse_args()
 
@@ -58,8 +70,13 @@ def _create_worker(raw_token: str, emails: list[str], count: int, start, results
     start.wait()
     began = time.perf_counter()
     for i in range(count):
-        body = {"subject": f"Concurrent ticket {i}", "body": "Hello,\n\nThe export fails again.",
-                "requester_email": rng.choice(emails), "channel": "web", "tags": ["benchmark"]}
+        body = {
+            "subject": f"Concurrent ticket {i}",
+            "body": "Hello,\n\nThe export fails again.",
+            "requester_email": rng.choice(emails),
+            "channel": "web",
+            "tags": ["benchmark"],
+        }
         response = api.post("/api/v1/tickets", json.dumps(body), content_type="application/json")
         assert response.status_code == 201, response.content[:300]
     results.put(time.perf_counter() - began)
@@ -82,8 +99,10 @@ def concurrent_create(workers: int, per_worker: int) -> dict:
     connections.close_all()
     ctx = multiprocessing.get_context("fork")
     start, results = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_create_worker, args=(tokens[i], emails, per_worker, start, results))
-             for i in range(len(tokens))]
+    procs = [
+        ctx.Process(target=_create_worker, args=(tokens[i], emails, per_worker, start, results))
+        for i in range(len(tokens))
+    ]
     for proc in procs:
         proc.start()
     time.sleep(1)
@@ -95,14 +114,20 @@ def concurrent_create(workers: int, per_worker: int) -> dict:
     if any(proc.exitcode for proc in procs):
         return {"case": f"create_concurrent_{len(procs)}", "error": "a worker failed"}
     total = per_worker * len(procs)
-    return {"case": f"create_concurrent_{len(procs)}", "n": total, "wall_s": round(wall, 2),
-            "per_second": round(total / wall, 1)}
+    return {
+        "case": f"create_concurrent_{len(procs)}",
+        "n": total,
+        "wall_s": round(wall, 2),
+        "per_second": round(total / wall, 1),
+    }
 
 
 def setup_django(args) -> str:
     url = args.database_url or (
-        f"postgres://postgres@127.0.0.1:5432/sl_bench_{args.size}" if args.db == "postgres"
-        else f"sqlite:///{ROOT / 'var' / f'bench_{args.size}.sqlite3'}")
+        f"postgres://postgres@127.0.0.1:5432/sl_bench_{args.size}"
+        if args.db == "postgres"
+        else f"sqlite:///{ROOT / 'var' / f'bench_{args.size}.sqlite3'}"
+    )
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
@@ -112,12 +137,14 @@ def setup_django(args) -> str:
     sys.path.insert(0, str(ROOT / "src"))
     (ROOT / "var").mkdir(exist_ok=True)
     import django
+
     django.setup()
     return url
 
 
 def ensure_seeded(args) -> dict:
     from django.core.management import call_command
+
     from supportloop.tickets.models import Ticket
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -125,10 +152,10 @@ def ensure_seeded(args) -> dict:
     if have and not args.reseed:
         return {"seeded": False, "tickets": have}
     started = time.monotonic()
-    call_command("seed", tickets=SIZES[args.size], seed=42, admin_password="bench", bulk=True, reset=True,
-                 no_hooks=True)
-    return {"seeded": True, "seed_seconds": round(time.monotonic() - started, 1),
-            "tickets": Ticket.objects.count()}
+    call_command(
+        "seed", tickets=SIZES[args.size], seed=42, admin_password="bench", bulk=True, reset=True, no_hooks=True
+    )
+    return {"seeded": True, "seed_seconds": round(time.monotonic() - started, 1), "tickets": Ticket.objects.count()}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -155,10 +182,16 @@ def measure(name, call, *, iterations, warmup, expect) -> dict:
         timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == expect, (name, response.status_code, response.content[:300])
     reset_queries()
-    return {"case": name, "n": iterations, "median_ms": round(statistics.median(timings), 2),
-            "p95_ms": round(percentile(timings, 0.95), 2), "mean_ms": round(statistics.fmean(timings), 2),
-            "max_ms": round(max(timings), 2), "per_second": round(1000 / statistics.fmean(timings), 1),
-            "queries": queries}
+    return {
+        "case": name,
+        "n": iterations,
+        "median_ms": round(statistics.median(timings), 2),
+        "p95_ms": round(percentile(timings, 0.95), 2),
+        "mean_ms": round(statistics.fmean(timings), 2),
+        "max_ms": round(max(timings), 2),
+        "per_second": round(1000 / statistics.fmean(timings), 1),
+        "queries": queries,
+    }
 
 
 def cases(args):
@@ -176,15 +209,20 @@ def cases(args):
     rng = random.Random(7)
 
     team = Team.objects.get(slug="technical")
-    biggest_company = (Ticket.objects.values("company_id").exclude(company_id=None)
-                       .annotate(n=Count("id")).order_by("-n").first())
+    biggest_company = (
+        Ticket.objects.values("company_id").exclude(company_id=None).annotate(n=Count("id")).order_by("-n").first()
+    )
     company_id, company_tickets = biggest_company["company_id"], biggest_company["n"]
-    long_threads = list(Ticket.objects.filter(message_count__gte=20, message_count__lte=24)
-                        .values_list("number", flat=True)[:50])
+    long_threads = list(
+        Ticket.objects.filter(message_count__gte=20, message_count__lte=24).values_list("number", flat=True)[:50]
+    )
     if not long_threads:
         raise SystemExit("no ticket with 20-24 messages; seed more tickets")
-    active = list(Ticket.objects.filter(status__in=["open", "pending", "new"]).order_by("?")
-                  .values_list("number", flat=True)[:2000])
+    active = list(
+        Ticket.objects.filter(status__in=["open", "pending", "new"])
+        .order_by("?")
+        .values_list("number", flat=True)[:2000]
+    )
     emails = list(ContactEmail.objects.order_by("?").values_list("email", flat=True)[:2000])
 
     def list_first(i):
@@ -203,14 +241,22 @@ def cases(args):
         return api.get(f"/api/v1/tickets/{long_threads[i % len(long_threads)]}")
 
     def create(i):
-        body = {"subject": f"Benchmark ticket {i}: export fails", "body": "Hello,\n\nThe export fails again.\n\nThanks",
-                "requester_email": rng.choice(emails), "channel": "web", "tags": ["benchmark"]}
+        body = {
+            "subject": f"Benchmark ticket {i}: export fails",
+            "body": "Hello,\n\nThe export fails again.\n\nThanks",
+            "requester_email": rng.choice(emails),
+            "channel": "web",
+            "tags": ["benchmark"],
+        }
         return api.post("/api/v1/tickets", json.dumps(body), content_type="application/json")
 
     def reply(i):
         number = active[i % len(active)]
-        return api.post(f"/api/v1/tickets/{number}/replies",
-                        json.dumps({"body": "Thanks, we are looking into it."}), content_type="application/json")
+        return api.post(
+            f"/api/v1/tickets/{number}/replies",
+            json.dumps({"body": "Thanks, we are looking into it."}),
+            content_type="application/json",
+        )
 
     web = Client()
     web.force_login(admin)
@@ -244,9 +290,15 @@ def machine() -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()" if connection.vendor == "postgresql" else "SELECT sqlite_version()")
         db_version = cursor.fetchone()[0]
-    return {"nproc": os.cpu_count(), "memory": mem, "python": platform.python_version(),
-            "django": django.get_version(), "database": connection.vendor, "db_version": db_version.split(" on ")[0],
-            "platform": platform.platform()}
+    return {
+        "nproc": os.cpu_count(),
+        "memory": mem,
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "database": connection.vendor,
+        "db_version": db_version.split(" on ")[0],
+        "platform": platform.platform(),
+    }
 
 
 def main():
@@ -258,8 +310,10 @@ def main():
         from supportloop.tickets.models import Ticket
 
         def lean():
-            return (Ticket.objects.select_related("requester", "company", "assignee", "team")
-                    .prefetch_related("product_area", "product_feature", "contact_reason"))
+            return Ticket.objects.select_related("requester", "company", "assignee", "team").prefetch_related(
+                "product_area", "product_feature", "contact_reason"
+            )
+
         selectors.ticket_queryset = lean
     only = {c for c in args.only.split(",") if c}
     load = os.getloadavg()
@@ -278,8 +332,15 @@ def main():
         row = concurrent_create(args.create_workers, args.create_per_worker)
         results.append(row)
         print(json.dumps(row), flush=True)
-    report = {"database_url": url.split("@")[-1], "size": args.size, "experiment": args.experiment, "seeding": seeding, "machine": machine(),
-              "results": results, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    report = {
+        "database_url": url.split("@")[-1],
+        "size": args.size,
+        "experiment": args.experiment,
+        "seeding": seeding,
+        "machine": machine(),
+        "results": results,
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
     suffix = f"-{args.experiment}" if args.experiment else ""
     out = ROOT / "benchmarks" / "results" / f"{args.db}-{args.size}{suffix}.json"
     out.parent.mkdir(exist_ok=True)
@@ -293,7 +354,10 @@ def main():
         elif "error" in r:
             print(f"| {r['case']} | error: {r['error'][:80]} | | | | |")
         else:
-            print(f"| {r['case']} | {r['median_ms']} | {r['p95_ms']} | {r['mean_ms']} | {r['per_second']} | {r['queries']} |")
+            print(
+                f"| {r['case']} | {r['median_ms']} | {r['p95_ms']} | {r['mean_ms']} | "
+                f"{r['per_second']} | {r['queries']} |"
+            )
     print(f"\n{report['machine']}, load average before/after: {load}, {os.getloadavg()}")
 
 

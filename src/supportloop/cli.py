@@ -1,15 +1,16 @@
 """The `supportloop` command: a thin layer over manage.py with the everyday verbs.
 
-  supportloop demo        migrate, seed a demo workspace (once) and serve it on 127.0.0.1:8000
-  supportloop serve       serve the app (gunicorn when not in debug, runserver otherwise)
-  supportloop migrate     apply database migrations
-  supportloop createadmin create an admin user
-  supportloop seed        seed demo or scale data (see --help)
-  supportloop worker      run the background task worker
-  supportloop scheduler   enqueue periodic jobs for the worker (mail polling, the weekly digest)
-  supportloop check       Django system checks (add --deploy for production checks)
-  supportloop <anything>  any other manage.py command
+supportloop demo        migrate, seed a demo workspace (once) and serve it on 127.0.0.1:8000
+supportloop serve       serve the app (gunicorn when not in debug, runserver otherwise)
+supportloop migrate     apply database migrations
+supportloop createadmin create an admin user
+supportloop seed        seed demo or scale data (see --help)
+supportloop worker      run the background task worker
+supportloop scheduler   enqueue periodic jobs for the worker (mail polling, the weekly digest)
+supportloop check       Django system checks (add --deploy for production checks)
+supportloop <anything>  any other manage.py command
 """
+
 from __future__ import annotations
 
 import os

@@ -2,6 +2,7 @@
 
 Production-safe by default: DEBUG is off, SECRET_KEY is required unless SUPPORTLOOP_DEBUG=1.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,7 +46,7 @@ VAR_DIR = Path(env("SUPPORTLOOP_VAR_DIR", str(Path.cwd() / "var"))).resolve()
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     if DEBUG:
-        SECRET_KEY = "insecure-dev-key-only-for-SUPPORTLOOP_DEBUG"
+        SECRET_KEY = "insecure-dev-key-only-for-SUPPORTLOOP_DEBUG"  # noqa: S105 - debug only; production requires one
     else:
         raise ImproperlyConfigured(
             "SECRET_KEY is required: set the SECRET_KEY environment variable "
@@ -207,8 +208,9 @@ try:
     for _entry in SUPPORTLOOP_TRUSTED_PROXIES:
         _ipaddress.ip_network(_entry, strict=False)
 except ValueError as _exc:
-    raise ImproperlyConfigured(f"SUPPORTLOOP_TRUSTED_PROXIES: {_entry!r} is not an IP address or network "
-                               "(e.g. 10.0.0.5 or 10.0.0.0/8)") from _exc
+    raise ImproperlyConfigured(
+        f"SUPPORTLOOP_TRUSTED_PROXIES: {_entry!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/8)"
+    ) from _exc
 # Where rate-limit counters live so every process and host sees them: "database" (table core_ratecounter) or
 # "cache" (Django's cache: Redis when REDIS_URL is set).
 SUPPORTLOOP_RATE_LIMIT_STORE = env("SUPPORTLOOP_RATE_LIMIT_STORE", "cache" if REDIS_URL else "database")
@@ -253,11 +255,15 @@ SUPPORTLOOP_AUTO_MAIL_PER_TICKET_10MIN = env_int("SUPPORTLOOP_AUTO_MAIL_PER_TICK
 SUPPORTLOOP_AUTO_MAIL_PER_RECIPIENT_10MIN = env_int("SUPPORTLOOP_AUTO_MAIL_PER_RECIPIENT_10MIN", 30)
 # A permanent bounce stops automatic mail (acknowledgements, notices) to the address for this many days.
 SUPPORTLOOP_BOUNCE_SUPPRESSION_DAYS = env_int("SUPPORTLOOP_BOUNCE_SUPPRESSION_DAYS", 60)
-ANYMAIL = {key: value for key, value in {
-    "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET"),  # "user:password" for providers' inbound webhooks
-    "MAILGUN_WEBHOOK_SIGNING_KEY": env("MAILGUN_WEBHOOK_SIGNING_KEY"),
-    "POSTMARK_WEBHOOK_SECRET": env("POSTMARK_WEBHOOK_SECRET"),
-}.items() if value}
+ANYMAIL = {
+    key: value
+    for key, value in {
+        "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET"),  # "user:password" for providers' inbound webhooks
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env("MAILGUN_WEBHOOK_SIGNING_KEY"),
+        "POSTMARK_WEBHOOK_SECRET": env("POSTMARK_WEBHOOK_SECRET"),
+    }.items()
+    if value
+}
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)

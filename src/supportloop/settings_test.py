@@ -1,11 +1,12 @@
 """Settings for the test suite: production settings with test-only defaults for what the environment leaves unset."""
+
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DATABASE_URL", "sqlite://")
 
-from supportloop.settings import *  # noqa: E402,F401,F403
+from supportloop.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SESSION_COOKIE_SECURE = False

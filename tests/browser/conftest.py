@@ -3,8 +3,10 @@ against pytest-django's live_server. A failing test leaves a screenshot in test-
 
 Never downloads a browser: scripts/setup-system.sh installs Debian's chromium.
 """
+
 from __future__ import annotations
 
+import logging
 import os
 import re
 from decimal import Decimal
@@ -27,8 +29,16 @@ except ImportError:  # the browser tests then fail at their fixture with a clear
     pass
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "pw-123456-x"
 
@@ -62,8 +72,9 @@ def browse(request, chromium, live_server):
     contexts = []
 
     def _open(user=None, *, locale: str = "en-US", width: int = 1280):
-        context = chromium.new_context(viewport={"width": width, "height": 900}, locale=locale,
-                                       base_url=live_server.url)
+        context = chromium.new_context(
+            viewport={"width": width, "height": 900}, locale=locale, base_url=live_server.url
+        )
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
@@ -85,8 +96,8 @@ def browse(request, chromium, live_server):
             for j, page in enumerate(context.pages):
                 try:
                     page.screenshot(path=str(ARTIFACTS / f"{name}-{i}-{j}.png"), full_page=True)
-                except Exception:  # a crashed page must not hide the test's own failure
-                    pass
+                except Exception as exc:  # noqa: BLE001 - a crashed page must not hide the test's own failure
+                    logging.getLogger(__name__).warning("no screenshot of %s page %s-%s: %r", name, i, j, exc)
     for context in contexts:
         context.close()
 
@@ -99,7 +110,10 @@ class Demo:
         from supportloop.customers.services import company_create, contact_create
         from supportloop.feedback.models import PickListOption
         from supportloop.tickets.services import (
-            macro_create, product_area_create, product_feature_create, ticket_create,
+            macro_create,
+            product_area_create,
+            product_feature_create,
+            ticket_create,
         )
 
         self.agent = make_user("agent", username="agent", first_name="Alex", last_name="Agent")
@@ -108,30 +122,48 @@ class Demo:
         self.area = product_area_create(name="Billing")
         self.feature = product_feature_create(area=self.area, name="Invoices")
         # The live server's tests flush the database, data migrations included: put the pick-lists back.
-        for field, value in (("version", "2.6"), ("environment_browser", "Firefox"), ("environment_os", "Linux"),
-                             ("environment_device", "Laptop")):
+        for field, value in (
+            ("version", "2.6"),
+            ("environment_browser", "Firefox"),
+            ("environment_os", "Linux"),
+            ("environment_device", "Laptop"),
+        ):
             PickListOption.objects.get_or_create(field=field, value=value)
         self.acme = company_create(name="Acme", domains=["acme.example"], plan="pro", mrr=Decimal("500"))
         self.globex = company_create(name="Globex", domains=["globex.example"], plan="starter", mrr=Decimal("120"))
-        self.initech = company_create(name="Initech", domains=["initech.example"], plan="enterprise",
-                                      mrr=Decimal("2000"))
+        self.initech = company_create(
+            name="Initech", domains=["initech.example"], plan="enterprise", mrr=Decimal("2000")
+        )
         self.alice = contact_create(name="Alice Able", emails=["alice@acme.example"], language="en")
         self.bob = contact_create(name="Bob Brown", emails=["bob@globex.example"], language="ru")
         self.carol = contact_create(name="Carol Chen", emails=["carol@initech.example"], language="zh-hans")
-        self.macro = macro_create(name="Refund issued",
-                                  body="Hi {{ contact.first_name }}, your refund for ticket #{{ ticket.number }} "
-                                       "is on its way.", actions={"add_tags": ["refund"]})
+        self.macro = macro_create(
+            name="Refund issued",
+            body="Hi {{ contact.first_name }}, your refund for ticket #{{ ticket.number }} is on its way.",
+            actions={"add_tags": ["refund"]},
+        )
         self.other_macro = macro_create(name="Password reset", body="Use the reset link.")
 
         def ticket(subject, body, requester, priority="normal"):
-            return ticket_create(subject=subject, body=body, requester=requester, team=self.team,
-                                 product_feature=self.feature, priority=priority)
+            return ticket_create(
+                subject=subject,
+                body=body,
+                requester=requester,
+                team=self.team,
+                product_feature=self.feature,
+                priority=priority,
+            )
 
         # Oldest first: the inbox shows the newest activity on top.
-        self.bug_ticket = ticket("PDF download button does nothing", "Clicking Download PDF on an invoice does "
-                                 "nothing in Firefox.", self.bob)
-        self.refund_ticket = ticket("Refund for double charge", "We were charged twice this month. Also, we "
-                                    "really need to export all invoices as PDF in one go.", self.alice, "high")
+        self.bug_ticket = ticket(
+            "PDF download button does nothing", "Clicking Download PDF on an invoice does nothing in Firefox.", self.bob
+        )
+        self.refund_ticket = ticket(
+            "Refund for double charge",
+            "We were charged twice this month. Also, we really need to export all invoices as PDF in one go.",
+            self.alice,
+            "high",
+        )
         self.latest_ticket = ticket("Cannot sign in", "The sign-in page keeps reloading.", self.carol)
 
 

@@ -1,4 +1,5 @@
 """The flows of issue 4 in a real browser: an agent's day, a product manager closing the loop, Chinese UI."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,9 @@ def test_agent_opens_a_ticket_by_keyboard_replies_with_a_macro_links_feedback_an
     from supportloop.feedback.services import feedback_item_create
     from supportloop.tickets.models import Message
 
-    request = feedback_item_create(kind="feature_request", title="Export all invoices as PDF", actor=demo.pm,
-                                   product_feature=demo.feature)
+    request = feedback_item_create(
+        kind="feature_request", title="Export all invoices as PDF", actor=demo.pm, product_feature=demo.feature
+    )
     page = browse(demo.agent)
 
     # The inbox, newest activity first; j moves down, o opens the selected ticket.
@@ -44,7 +46,8 @@ def test_agent_opens_a_ticket_by_keyboard_replies_with_a_macro_links_feedback_an
 
     # Link to the existing feature request, quoting the text selected in the customer's message.
     phrase = "export all invoices as PDF in one go"
-    page.evaluate("""(phrase) => {
+    page.evaluate(
+        """(phrase) => {
         const body = document.querySelector('.thread .msg.customer .body');
         const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
         let node;
@@ -59,7 +62,9 @@ def test_agent_opens_a_ticket_by_keyboard_replies_with_a_macro_links_feedback_an
             }
         }
         throw new Error('phrase not found');
-    }""", phrase)
+    }""",
+        phrase,
+    )
     expect(page.locator("#link-form textarea[name=quote]")).to_have_value(phrase)
     page.fill("#fb-q", "invoices")
     page.get_by_label(re.compile("Export all invoices as PDF")).check()
@@ -84,8 +89,11 @@ def test_agent_opens_a_ticket_by_keyboard_replies_with_a_macro_links_feedback_an
     page.get_by_role("button", name="File bug").click()
     expect(page.locator(".flash")).to_contain_text("Bug filed")
     bug = BugReport.objects.get()
-    assert (bug.ticket_id, bug.item.title, bug.environment_browser) == (demo.bug_ticket.pk,
-                                                                        "PDF download button does nothing", "Firefox")
+    assert (bug.ticket_id, bug.item.title, bug.environment_browser) == (
+        demo.bug_ticket.pk,
+        "PDF download button does nothing",
+        "Firefox",
+    )
     expect(page.locator("#ticket-feedback")).to_contain_text("PDF download button does nothing")
 
 
@@ -163,10 +171,22 @@ def test_every_control_has_a_label_and_pages_fit_the_screen(browse, demo, make_u
     evidence_add(item=item, actor=demo.agent, ticket=demo.refund_ticket)
     admin = make_user("admin", username="root")
     page = browse(admin, width=width)
-    for path in ("/", f"/t/{demo.refund_ticket.number}/", f"/t/{demo.bug_ticket.number}/bug/", "/customers/",
-                 f"/customers/companies/{demo.acme.pk}/", "/feedback/", f"/feedback/{item.pk}/", "/roadmap/",
-                 "/digest/", "/settings/users/", "/settings/macros/", "/settings/taxonomy/", "/settings/tokens/",
-                 "/account/"):
+    for path in (
+        "/",
+        f"/t/{demo.refund_ticket.number}/",
+        f"/t/{demo.bug_ticket.number}/bug/",
+        "/customers/",
+        f"/customers/companies/{demo.acme.pk}/",
+        "/feedback/",
+        f"/feedback/{item.pk}/",
+        "/roadmap/",
+        "/digest/",
+        "/settings/users/",
+        "/settings/macros/",
+        "/settings/taxonomy/",
+        "/settings/tokens/",
+        "/account/",
+    ):
         page.goto(path)
         assert page.evaluate(UNLABELLED) == [], path
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")

@@ -1,4 +1,5 @@
 """People who use supportloop, their teams and their API tokens."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -14,8 +15,7 @@ class User(AbstractUser):
     """A member of the workspace: an agent, a lead, a product manager, an admin or a read-only viewer."""
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENT)
-    language = models.CharField(_("interface language"), max_length=10, blank=True,
-                                choices=settings.LANGUAGES)
+    language = models.CharField(_("interface language"), max_length=10, blank=True, choices=settings.LANGUAGES)
     signature = models.TextField(_("signature"), blank=True)
 
     class Meta:
@@ -87,8 +87,9 @@ class SignInFailure(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=SignInChannel.choices)
     outcome = models.CharField(_("outcome"), max_length=20, choices=SignInOutcome.choices)
     username = models.CharField(_("name given"), max_length=150, blank=True)
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                             verbose_name=_("user"))
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("user")
+    )
     address = models.CharField(_("client address"), max_length=64)
     detail = models.CharField(_("detail"), max_length=200, blank=True)
 

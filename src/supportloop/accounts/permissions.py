@@ -2,6 +2,7 @@
 
 Every API endpoint and page names an action from this table; nothing else decides access.
 """
+
 from __future__ import annotations
 
 from supportloop.accounts.choices import Role

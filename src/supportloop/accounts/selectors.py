@@ -1,4 +1,5 @@
 """Reads of users, teams and API tokens shared by the pages and the API."""
+
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
@@ -20,7 +21,7 @@ def user_get(*, user_id: int) -> User:
     try:
         return user_list().get(pk=user_id)
     except User.DoesNotExist:
-        raise NotFound(f"User {user_id} does not exist.")
+        raise NotFound(f"User {user_id} does not exist.") from None
 
 
 def team_list() -> QuerySet[Team]:
@@ -31,7 +32,7 @@ def team_get(*, team_id: int) -> Team:
     try:
         return team_list().get(pk=team_id)
     except Team.DoesNotExist:
-        raise NotFound(f"Team {team_id} does not exist.")
+        raise NotFound(f"Team {team_id} does not exist.") from None
 
 
 def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
@@ -44,4 +45,4 @@ def api_token_get_own(*, user: User, token_id: int) -> ApiToken:
     try:
         return api_tokens_of(user=user).get(pk=token_id)
     except ApiToken.DoesNotExist:
-        raise NotFound(f"Token {token_id} does not exist.")
+        raise NotFound(f"Token {token_id} does not exist.") from None

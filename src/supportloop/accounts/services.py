@@ -1,4 +1,5 @@
 """Writes for users, teams and API tokens."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,7 +17,7 @@ from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record, field_changes
 from supportloop.core.validation import clean_text
 
-TOKEN_PREFIX = "slp_"
+TOKEN_PREFIX = "slp_"  # noqa: S105 - the public mark of our API tokens (for secret scanners), not a secret
 
 
 def hash_token(raw: str) -> str:
@@ -29,21 +30,40 @@ def _email(raw: str) -> str:
         try:
             validate_email(email)
         except ValidationError:
-            raise ValidationFailed(f"{raw!r} is not a valid email address.", errors={"email": "not a valid email address"})
+            raise ValidationFailed(
+                f"{raw!r} is not a valid email address.", errors={"email": "not a valid email address"}
+            ) from None
     return email
 
 
 @transaction.atomic
-def user_create(*, username: str, email: str = "", password: str | None = None, role: str = Role.AGENT,
-                first_name: str = "", last_name: str = "", language: str = "", actor: User | None = None) -> User:
+def user_create(
+    *,
+    username: str,
+    email: str = "",
+    password: str | None = None,
+    role: str = Role.AGENT,
+    first_name: str = "",
+    last_name: str = "",
+    language: str = "",
+    actor: User | None = None,
+) -> User:
     if role not in Role.values:
         raise ValidationFailed(f"Unknown role {role!r}.", errors={"role": f"must be one of {', '.join(Role.values)}"})
     username = clean_text(username, field="username", required=True, max_length=150).strip()
     email = _email(email)
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict(f"A user named {username!r} already exists.", errors={"username": "already taken"})
-    user = User(username=username, email=email, role=role, first_name=first_name, last_name=last_name,
-                language=language, is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN)
+    user = User(
+        username=username,
+        email=email,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+        language=language,
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
     if password:
         user.set_password(password)
     else:
@@ -80,7 +100,9 @@ def team_create(*, name: str, slug: str, members: list[User] | None = None, acto
     team = Team.objects.create(name=name, slug=slug)
     if members:
         team.members.set(members)
-    event_record(actor=actor, verb="team.created", target=team, changes={"members": [[], [m.pk for m in members or []]]})
+    event_record(
+        actor=actor, verb="team.created", target=team, changes={"members": [[], [m.pk for m in members or []]]}
+    )
     return team
 
 
@@ -106,8 +128,9 @@ def team_update(*, team: Team, actor: User | None, members: list[User] | None = 
 
 
 @transaction.atomic
-def api_token_create(*, user: User, name: str, read_only: bool | None = None,
-                     actor: User | None = None) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, user: User, name: str, read_only: bool | None = None, actor: User | None = None
+) -> tuple[ApiToken, str]:
     """Create a token and return it with its secret, which is shown once and never stored.
 
     `read_only` None means "as the role allows": read-write where ROLE_MATRIX grants token.read_write, else
@@ -118,10 +141,15 @@ def api_token_create(*, user: User, name: str, read_only: bool | None = None,
     elif not read_only:
         require(user, "token.read_write")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:12], key_hash=hash_token(raw),
-                                    read_only=read_only)
-    event_record(actor=actor or user, verb="api_token.created", target=token,
-                 changes={"name": [None, name], "read_only": [None, read_only]})
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=raw[:12], key_hash=hash_token(raw), read_only=read_only
+    )
+    event_record(
+        actor=actor or user,
+        verb="api_token.created",
+        target=token,
+        changes={"name": [None, name], "read_only": [None, read_only]},
+    )
     return token, raw
 
 
@@ -139,8 +167,7 @@ def api_token_resolve(raw: str) -> ApiToken | None:
     minute; None for a wrong, revoked or malformed secret or a deactivated user."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = (ApiToken.objects.select_related("user")
-             .filter(key_hash=hash_token(raw), revoked_at__isnull=True).first())
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw), revoked_at__isnull=True).first()
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

@@ -10,6 +10,7 @@ unknown names alike: the answer and its timing say nothing about whether the acc
 Limits: SUPPORTLOOP_SIGN_IN_ACCOUNT_LIMIT failures per account name (as typed, case-insensitive) and
 SUPPORTLOOP_SIGN_IN_ADDRESS_LIMIT per client address (core.clients), per SUPPORTLOOP_SIGN_IN_WINDOW seconds.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,8 +50,9 @@ def failure_record(*, channel: str, outcome: str, username: str, address: str, d
     """Write one SignInFailure row (in its own statement: it must outlive a refused request)."""
     username = username.replace("\x00", "")[:150]
     user = User.objects.filter(username__iexact=username).first() if username else None
-    return SignInFailure.objects.create(channel=channel, outcome=outcome, username=username, user=user,
-                                        address=address[:64], detail=detail[:200])
+    return SignInFailure.objects.create(
+        channel=channel, outcome=outcome, username=username, user=user, address=address[:64], detail=detail[:200]
+    )
 
 
 def attempt_begin(request, username: str) -> Attempt:
@@ -61,25 +63,35 @@ def attempt_begin(request, username: str) -> Attempt:
     if not account.allowed:
         attempt.refused_by = "account"
         if account.count == account.limit + 1:
-            failure_record(channel=SignInChannel.WEB, outcome=SignInOutcome.LOCKED_OUT, username=username,
-                           address=attempt.address,
-                           detail=f"account locked: {account.limit} failures within {window} s")
+            failure_record(
+                channel=SignInChannel.WEB,
+                outcome=SignInOutcome.LOCKED_OUT,
+                username=username,
+                address=attempt.address,
+                detail=f"account locked: {account.limit} failures within {window} s",
+            )
         return attempt
-    address = ratelimit.hit(address_key(attempt.address), limit=settings.SUPPORTLOOP_SIGN_IN_ADDRESS_LIMIT,
-                            window=window)
+    address = ratelimit.hit(
+        address_key(attempt.address), limit=settings.SUPPORTLOOP_SIGN_IN_ADDRESS_LIMIT, window=window
+    )
     if not address.allowed:
         ratelimit.undo(account_key(username))  # no password was checked: not a guess at this account
         attempt.refused_by = "address"
         if address.count == address.limit + 1:
-            failure_record(channel=SignInChannel.WEB, outcome=SignInOutcome.LOCKED_OUT, username=username,
-                           address=attempt.address,
-                           detail=f"address locked: {address.limit} failures within {window} s")
+            failure_record(
+                channel=SignInChannel.WEB,
+                outcome=SignInOutcome.LOCKED_OUT,
+                username=username,
+                address=attempt.address,
+                detail=f"address locked: {address.limit} failures within {window} s",
+            )
     return attempt
 
 
 def attempt_failed(attempt: Attempt) -> None:
-    failure_record(channel=SignInChannel.WEB, outcome=SignInOutcome.FAILED, username=attempt.username,
-                   address=attempt.address)
+    failure_record(
+        channel=SignInChannel.WEB, outcome=SignInOutcome.FAILED, username=attempt.username, address=attempt.address
+    )
 
 
 def attempt_succeeded(attempt: Attempt) -> None:

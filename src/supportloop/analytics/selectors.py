@@ -1,4 +1,5 @@
 """Reports over tickets and feedback. Read-only; every figure is one SQL aggregate."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,30 +26,43 @@ def tag_quality_report(*, since: datetime, until: datetime) -> list[dict]:
     """
     if since is None or until is None or since >= until:
         raise ValidationFailed("Choose a period: since must be before until.", errors={"since": "must be before until"})
-    catch_all = (Q(contact_reason__is_catch_all=True) | Q(contact_reason__slug__in=CATCH_ALL_SLUGS)
-                 | Q(product_area__slug__in=CATCH_ALL_SLUGS))
+    catch_all = (
+        Q(contact_reason__is_catch_all=True)
+        | Q(contact_reason__slug__in=CATCH_ALL_SLUGS)
+        | Q(product_area__slug__in=CATCH_ALL_SLUGS)
+    )
     no_area, no_reason = Q(product_area__isnull=True), Q(contact_reason__isnull=True)
-    rows = (Ticket.objects.filter(created_at__gte=since, created_at__lt=until)
-            .values("assignee_id", "assignee__username", "assignee__first_name", "assignee__last_name")
-            .annotate(tickets=Count("id"),
-                      without_area=Count("id", filter=no_area),
-                      without_reason=Count("id", filter=no_reason),
-                      catch_all=Count("id", filter=catch_all),
-                      poorly_tagged=Count("id", filter=no_area | no_reason | catch_all))
-            .order_by())
+    rows = (
+        Ticket.objects.filter(created_at__gte=since, created_at__lt=until)
+        .values("assignee_id", "assignee__username", "assignee__first_name", "assignee__last_name")
+        .annotate(
+            tickets=Count("id"),
+            without_area=Count("id", filter=no_area),
+            without_reason=Count("id", filter=no_reason),
+            catch_all=Count("id", filter=catch_all),
+            poorly_tagged=Count("id", filter=no_area | no_reason | catch_all),
+        )
+        .order_by()
+    )
     report = []
     for row in rows:
         full = f"{row['assignee__first_name'] or ''} {row['assignee__last_name'] or ''}".strip()
         name = "Unassigned" if row["assignee_id"] is None else (full or row["assignee__username"])
         total = row["tickets"]
-        report.append({
-            "agent_id": row["assignee_id"], "agent": name, "tickets": total,
-            "without_area": row["without_area"], "without_reason": row["without_reason"],
-            "catch_all": row["catch_all"], "poorly_tagged": row["poorly_tagged"],
-            "without_area_share": _share(row["without_area"], total),
-            "without_reason_share": _share(row["without_reason"], total),
-            "catch_all_share": _share(row["catch_all"], total),
-            "poorly_tagged_share": _share(row["poorly_tagged"], total),
-        })
+        report.append(
+            {
+                "agent_id": row["assignee_id"],
+                "agent": name,
+                "tickets": total,
+                "without_area": row["without_area"],
+                "without_reason": row["without_reason"],
+                "catch_all": row["catch_all"],
+                "poorly_tagged": row["poorly_tagged"],
+                "without_area_share": _share(row["without_area"], total),
+                "without_reason_share": _share(row["without_reason"], total),
+                "catch_all_share": _share(row["catch_all"], total),
+                "poorly_tagged_share": _share(row["poorly_tagged"], total),
+            }
+        )
     report.sort(key=lambda r: (-r["poorly_tagged_share"], -r["tickets"], r["agent"]))
     return report

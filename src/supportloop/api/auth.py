@@ -8,6 +8,7 @@ Wrong, revoked or malformed bearer tokens count per client address (SUPPORTLOOP_
 core/ratelimit.py); past the limit every bearer request from that address is 429 until the window closes, a
 right token included, so guessing gains nothing. Each wrong token and each such lockout is a SignInFailure row.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -38,11 +39,21 @@ def _bad_token_guard(request, *, wrong: bool) -> None:
         return
     hit = ratelimit.hit(key, limit=rate.limit, window=rate.window)
     if hit.allowed:
-        failure_record(channel=SignInChannel.API, outcome=SignInOutcome.FAILED, username="", address=address,
-                       detail="wrong, revoked or malformed bearer token")
+        failure_record(
+            channel=SignInChannel.API,
+            outcome=SignInOutcome.FAILED,
+            username="",
+            address=address,
+            detail="wrong, revoked or malformed bearer token",
+        )
     elif hit.count == hit.limit + 1:
-        failure_record(channel=SignInChannel.API, outcome=SignInOutcome.LOCKED_OUT, username="", address=address,
-                       detail=f"address locked: {rate.limit} wrong tokens within {rate.window} s")
+        failure_record(
+            channel=SignInChannel.API,
+            outcome=SignInOutcome.LOCKED_OUT,
+            username="",
+            address=address,
+            detail=f"address locked: {rate.limit} wrong tokens within {rate.window} s",
+        )
     if not hit.allowed:
         raise Throttled(wait=hit.retry_after)
 
@@ -54,8 +65,10 @@ class TokenAuth(HttpBearer):
         if api_token is None:
             return None
         if request.method not in SAFE_METHODS and api_token_is_read_only(api_token):
-            raise PermissionDenied(f"This API token ({api_token.prefix}…) is read-only: it may only read "
-                                   "(GET, HEAD). Use a token without read_only to write.")
+            raise PermissionDenied(
+                f"This API token ({api_token.prefix}…) is read-only: it may only read "
+                "(GET, HEAD). Use a token without read_only to write."
+            )
         request.user = api_token.user
         request.api_token = api_token
         return api_token.user

@@ -1,4 +1,5 @@
 """Output schemas for companies, contacts and notes, shared by their routers and the changes feed."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,8 +24,16 @@ class CompanyOut(Schema):
 
     @staticmethod
     def from_company(c) -> dict:
-        return {"id": c.pk, "name": c.name, "domains": [d.domain for d in c.domains.all()], "plan": c.plan,
-                "mrr": c.mrr, "attributes": c.attributes, "created_at": c.created_at, "updated_at": c.updated_at}
+        return {
+            "id": c.pk,
+            "name": c.name,
+            "domains": [d.domain for d in c.domains.all()],
+            "plan": c.plan,
+            "mrr": c.mrr,
+            "attributes": c.attributes,
+            "created_at": c.created_at,
+            "updated_at": c.updated_at,
+        }
 
 
 class BouncedEmailOut(Schema):
@@ -34,7 +43,8 @@ class BouncedEmailOut(Schema):
     diagnostic: str
     bounced_at: datetime
     suppressed_until: datetime | None = Field(
-        ..., description="automatic mail to the address is suppressed until then; null when it is not")
+        ..., description="automatic mail to the address is suppressed until then; null when it is not"
+    )
 
 
 class ContactOut(Schema):
@@ -53,15 +63,30 @@ class ContactOut(Schema):
     def from_contact(c) -> dict:
         """`c` comes from customers.selectors.contact_list (its emails carry their bounce)."""
         emails, now = list(c.emails.all()), timezone.now()
-        bounced = [{"email": e.email, "permanent": bool(e.bounce_permanent), "status": e.bounce_status or "",
-                    "diagnostic": e.bounce_diagnostic or "", "bounced_at": e.bounced_at,
-                    "suppressed_until": e.suppressed_until if e.suppressed_until and e.suppressed_until > now
-                    else None}
-                   for e in emails if getattr(e, "bounced_at", None) is not None]
-        return {"id": c.pk, "name": c.name, "emails": [e.email for e in emails], "bounced_emails": bounced,
-                "company_id": c.company_id, "company_name": c.company.name if c.company_id else None,
-                "language": c.language, "attributes": c.attributes, "created_at": c.created_at,
-                "updated_at": c.updated_at}
+        bounced = [
+            {
+                "email": e.email,
+                "permanent": bool(e.bounce_permanent),
+                "status": e.bounce_status or "",
+                "diagnostic": e.bounce_diagnostic or "",
+                "bounced_at": e.bounced_at,
+                "suppressed_until": e.suppressed_until if e.suppressed_until and e.suppressed_until > now else None,
+            }
+            for e in emails
+            if getattr(e, "bounced_at", None) is not None
+        ]
+        return {
+            "id": c.pk,
+            "name": c.name,
+            "emails": [e.email for e in emails],
+            "bounced_emails": bounced,
+            "company_id": c.company_id,
+            "company_name": c.company.name if c.company_id else None,
+            "language": c.language,
+            "attributes": c.attributes,
+            "created_at": c.created_at,
+            "updated_at": c.updated_at,
+        }
 
 
 class CustomerNoteIn(StrictIn):
@@ -77,8 +102,13 @@ class CustomerNoteOut(Schema):
 
     @staticmethod
     def from_note(n) -> dict:
-        return {"id": n.pk, "body": n.body, "author_id": n.author_id,
-                "author_name": n.author.display_name if n.author_id else None, "created_at": n.created_at}
+        return {
+            "id": n.pk,
+            "body": n.body,
+            "author_id": n.author_id,
+            "author_name": n.author.display_name if n.author_id else None,
+            "created_at": n.created_at,
+        }
 
 
 class PageQuery(Schema):

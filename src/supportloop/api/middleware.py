@@ -25,11 +25,17 @@ class ApiBodyLimitMiddleware:
                 return problem_response(413, f"The request body is {length} bytes; the limit is {limit} bytes.")
             for name, values in request.GET.lists():
                 if "\x00" in name or any("\x00" in v for v in values):
-                    return problem_response(422, f"The query parameter {name!r} contains a NUL character.",
-                                            errors={name.replace("\x00", ""): "contains a NUL (\\u0000) character"})
+                    return problem_response(
+                        422,
+                        f"The query parameter {name!r} contains a NUL character.",
+                        errors={name.replace("\x00", ""): "contains a NUL (\\u0000) character"},
+                    )
         response = self.get_response(request)
-        if request.path.startswith("/api/") and response.status_code in (404, 405) and \
-                not response.get("Content-Type", "").startswith(("application/problem+json", "application/json")):
+        if (
+            request.path.startswith("/api/")
+            and response.status_code in (404, 405)
+            and not response.get("Content-Type", "").startswith(("application/problem+json", "application/json"))
+        ):
             # Django's and Ninja's own 404/405 pages become problem documents too.
             allow = {"Allow": response["Allow"]} if response.has_header("Allow") else None
             return problem_response(response.status_code, "No such API endpoint or method.", headers=allow)

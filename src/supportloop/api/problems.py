@@ -1,9 +1,10 @@
 """The one place that turns errors into RFC 9457 problem documents (application/problem+json)."""
+
 from __future__ import annotations
 
 import json
-import math
 import logging
+import math
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
@@ -15,14 +16,30 @@ from supportloop.core.errors import DomainError
 
 logger = logging.getLogger("supportloop.api")
 
-TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-          409: "Conflict", 413: "Content too large", 422: "Validation failed", 429: "Too many requests",
-          500: "Internal server error"}
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    422: "Validation failed",
+    429: "Too many requests",
+    500: "Internal server error",
+}
 
 
-def problem_response(status: int, detail: str, *, errors: dict[str, str] | None = None, type_slug: str | None = None,
-                     title: str | None = None, headers: dict[str, str] | None = None,
-                     extra: dict | None = None) -> HttpResponse:
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    errors: dict[str, str] | None = None,
+    type_slug: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict | None = None,
+) -> HttpResponse:
     title = title or TITLES.get(status, "Error")
     body = {
         **(extra or {}),  # extension members (RFC 9457 §3.2); the standard ones below always win
@@ -32,8 +49,9 @@ def problem_response(status: int, detail: str, *, errors: dict[str, str] | None 
         "detail": detail,
         "errors": errors or {},
     }
-    response = HttpResponse(json.dumps(body, ensure_ascii=False), status=status,
-                            content_type="application/problem+json")
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False), status=status, content_type="application/problem+json"
+    )
     for key, value in (headers or {}).items():
         response[key] = value
     return response
@@ -62,8 +80,9 @@ def validation_errors(errors: list[dict]) -> dict[str, str]:
 def install(api) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request, exc: DomainError):
-        return problem_response(exc.status, exc.detail, errors=exc.errors, type_slug=exc.type_slug, title=exc.title,
-                                extra=exc.extra)
+        return problem_response(
+            exc.status, exc.detail, errors=exc.errors, type_slug=exc.type_slug, title=exc.title, extra=exc.extra
+        )
 
     @api.exception_handler(ValidationError)
     def validation_error(request, exc: ValidationError):
@@ -73,8 +92,11 @@ def install(api) -> None:
 
     @api.exception_handler(AuthenticationError)
     def authentication_error(request, exc):
-        return problem_response(401, "Authentication required: send 'Authorization: Bearer <token>' or sign in.",
-                                headers={"WWW-Authenticate": 'Bearer realm="supportloop"'})
+        return problem_response(
+            401,
+            "Authentication required: send 'Authorization: Bearer <token>' or sign in.",
+            headers={"WWW-Authenticate": 'Bearer realm="supportloop"'},
+        )
 
     @api.exception_handler(AuthorizationError)
     def authorization_error(request, exc):

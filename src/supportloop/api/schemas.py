@@ -1,10 +1,9 @@
 """Schemas shared across routers."""
+
 from __future__ import annotations
 
-from typing import Annotated
-
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Path, Schema
 from pydantic import AfterValidator, ConfigDict, field_validator
@@ -22,8 +21,8 @@ def _as_utc(value: datetime) -> datetime:
         value = value.replace(tzinfo=UTC)
     try:
         return value.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise ValueError("date out of range once converted to UTC")
+    except (OverflowError, ValueError) as exc:
+        raise ValueError("date out of range once converted to UTC") from exc
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
@@ -61,5 +60,13 @@ class Problem(Schema):
     errors: dict[str, str] = {}
 
 
-PROBLEMS = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 422: Problem,
-            429: Problem}
+PROBLEMS = {
+    400: Problem,
+    401: Problem,
+    403: Problem,
+    404: Problem,
+    409: Problem,
+    413: Problem,
+    422: Problem,
+    429: Problem,
+}

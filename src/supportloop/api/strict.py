@@ -7,6 +7,7 @@ decorators after authentication, throttling and schema validation, so an anonymo
 misspelt parameter never reaches the view. The declared names come from the operation's own parameter models,
 the same ones the OpenAPI document is built from.
 """
+
 from __future__ import annotations
 
 import functools
@@ -48,19 +49,24 @@ def _body_fields(request) -> list[str]:
 def _unexpected(operation, request) -> list[dict]:
     errors: list[dict] = []
     query = _declared(operation, {"query"})
-    for name in request.GET.keys():
-        if name not in query:
-            errors.append({"loc": ("query", name), "msg": "unknown query parameter", "type": "extra_forbidden"})
+    errors.extend(
+        {"loc": ("query", name), "msg": "unknown query parameter", "type": "extra_forbidden"}
+        for name in request.GET
+        if name not in query
+    )
     takes = {m.__ninja_param_source__ for m in operation.models} & BODY_SOURCES
     if not takes:
-        for name in _body_fields(request):
-            errors.append({"loc": ("body", name), "msg": "this operation takes no request body",
-                           "type": "body_not_allowed"})
+        errors.extend(
+            {"loc": ("body", name), "msg": "this operation takes no request body", "type": "body_not_allowed"}
+            for name in _body_fields(request)
+        )
     elif takes <= {"form", "file"}:
         fields = _declared(operation, {"form", "file"})
-        for name in [*request.POST.keys(), *request.FILES.keys()]:
-            if name not in fields:
-                errors.append({"loc": ("form", name), "msg": "unknown field", "type": "extra_forbidden"})
+        errors.extend(
+            {"loc": ("form", name), "msg": "unknown field", "type": "extra_forbidden"}
+            for name in [*request.POST.keys(), *request.FILES.keys()]
+            if name not in fields
+        )
     return errors
 
 

@@ -5,6 +5,7 @@ Counted in core/ratelimit.py (the database, or the shared cache with REDIS_URL),
 processes and hosts; Ninja's own throttles keep a request history in the cache with a read and a write, which
 loses requests between processes. Keyed on the user's id, never on a display name or the proxy's address.
 """
+
 from __future__ import annotations
 
 import threading

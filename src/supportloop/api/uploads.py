@@ -6,6 +6,7 @@ name as a path (tickets/filenames.py generates one), so such a part is kept, nam
 UploadedFile refuses "." and ".." as names). A part with an empty name (an empty file input) is still
 skipped, as browsers mean it.
 """
+
 from __future__ import annotations
 
 from django.http.multipartparser import MultiPartParser
@@ -28,9 +29,11 @@ class KeepEveryFileMiddleware:
 
     def __call__(self, request):
         if request.path.startswith("/api/") and request.content_type == "multipart/form-data":
+
             def parse_file_upload(meta, post_data):
-                request.upload_handlers = ImmutableList(request.upload_handlers,
-                                                        warning="Upload handlers are fixed once parsing began.")
+                request.upload_handlers = ImmutableList(
+                    request.upload_handlers, warning="Upload handlers are fixed once parsing began."
+                )
                 return KeepEveryFileParser(meta, post_data, request.upload_handlers, request.encoding).parse()
 
             request.parse_file_upload = parse_file_upload

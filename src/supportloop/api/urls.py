@@ -1,4 +1,5 @@
 """The REST API v1: one NinjaAPI with a router per domain."""
+
 from __future__ import annotations
 
 from ninja import NinjaAPI

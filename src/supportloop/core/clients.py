@@ -6,6 +6,7 @@ networks). Then the header is walked from the right, the hops our own proxies ap
 the first untrusted hop is the client. Anything to the left of it was written by the client and may be forged.
 Without trusted proxies the peer (REMOTE_ADDR) is the client and the header is ignored.
 """
+
 from __future__ import annotations
 
 import functools

@@ -11,6 +11,7 @@ at them, and lifts them for `flush` on SQLite, the one legitimate way to empty t
 
 It must not offer a way to rewrite single events: there is none, by design.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -25,12 +26,18 @@ def audit_guard_installed(connection) -> bool:
     """Whether the append-only triggers exist on the events table (a SQLite table rebuild would drop them)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass "
-                           "AND tgname = 'core_event_append_only' AND tgenabled <> 'D'", [TABLE])
+            cursor.execute(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass "
+                "AND tgname = 'core_event_append_only' AND tgenabled <> 'D'",
+                [TABLE],
+            )
             return cursor.fetchone()[0] == 1
         if connection.vendor == "sqlite":
-            cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
-                           "AND name IN ('core_event_no_update', 'core_event_no_delete')", [TABLE])
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
+                "AND name IN ('core_event_no_update', 'core_event_no_delete')",
+                [TABLE],
+            )
             return cursor.fetchone()[0] == 2
     return False
 

@@ -1,4 +1,5 @@
 """The one domain error type. Services raise it; the API and the pages turn it into a problem or a form error."""
+
 from __future__ import annotations
 
 
@@ -13,8 +14,9 @@ class DomainError(Exception):
     title = "Bad request"
     type_slug = "bad-request"
 
-    def __init__(self, detail: str, *, errors: dict[str, str] | None = None, status: int | None = None,
-                 extra: dict | None = None):
+    def __init__(
+        self, detail: str, *, errors: dict[str, str] | None = None, status: int | None = None, extra: dict | None = None
+    ):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or {}

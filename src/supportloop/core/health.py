@@ -15,6 +15,7 @@ django-health-check was considered and not used: its releases for Django 5.2 on 
 need Python 3.14), its view answers 500 rather than 503 and puts error texts in the public answer, and it
 runs synchronous checks on executor threads with connections of their own; our checks are our own anyway.
 """
+
 from __future__ import annotations
 
 import logging
@@ -74,12 +75,17 @@ def check_task_queue() -> Health:
     if not aliases:
         return Health("skipped", {"reason": "no database task backend"})
     ready_since = Case(When(run_after=get_date_max(), then=F("enqueued_at")), default=F("run_after"))
-    row = DBTaskResult.objects.ready().filter(backend_name__in=aliases).aggregate(
-        oldest=Min(ready_since), count=Count("id"))
+    row = (
+        DBTaskResult.objects.ready()
+        .filter(backend_name__in=aliases)
+        .aggregate(oldest=Min(ready_since), count=Count("id"))
+    )
     age = (timezone.now() - row["oldest"]).total_seconds() if row["oldest"] else 0.0
     limit = settings.SUPPORTLOOP_HEALTH_QUEUE_MAX_AGE_SECONDS
-    return Health("fail" if age > limit else "ok",
-                  {"ready_tasks": row["count"], "oldest_ready_seconds": round(age), "limit_seconds": limit})
+    return Health(
+        "fail" if age > limit else "ok",
+        {"ready_tasks": row["count"], "oldest_ready_seconds": round(age), "limit_seconds": limit},
+    )
 
 
 register("database", check_database)
@@ -90,7 +96,7 @@ register("task_queue", check_task_queue)
 def _run(name: str, check: Callable[[], Health]) -> Health:
     try:
         return check()
-    except Exception as exc:  # noqa: BLE001 - a failing check is an answer, not an error page
+    except Exception as exc:  # a failing check is an answer, not an error page
         logger.exception("health check %s failed", name)
         return Health("fail", {"error": type(exc).__name__})
 
@@ -116,8 +122,10 @@ def live(request) -> JsonResponse:
 def ready(request) -> JsonResponse:
     results = {name: _run(name, check) for name, check in CHECKS.items()}
     failed = sorted(name for name, result in results.items() if result.state == "fail")
-    body: dict[str, Any] = {"status": "fail" if failed else "ok",
-                            "checks": {name: result.state for name, result in results.items()}}
+    body: dict[str, Any] = {
+        "status": "fail" if failed else "ok",
+        "checks": {name: result.state for name, result in results.items()},
+    }
     if failed:
         body["failed"] = failed
     if _is_staff(request):

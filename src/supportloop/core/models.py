@@ -1,4 +1,5 @@
 """Cross-domain records: the append-only audit trail and named counters."""
+
 from __future__ import annotations
 
 from django.conf import settings

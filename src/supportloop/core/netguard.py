@@ -17,6 +17,7 @@ refused address. Checking on save gives the user an early, clear error; checking
 
 This module knows nothing of mailboxes or forms; callers name the field in their own error.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -29,22 +30,35 @@ from django.conf import settings
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Names of instance metadata services (the addresses below are refused too; a name may resolve elsewhere).
-METADATA_NAMES = frozenset({
-    "metadata", "metadata.google.internal", "metadata.goog", "metadata.azure.com", "metadata.azure.internal",
-    "instance-data", "instance-data.ec2.internal", "metadata.tencentyun.com", "metadata.platformequinix.com",
-})
-METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean, Oracle
-    "169.254.170.2",  # AWS ECS task metadata
-    "100.100.100.200",  # Alibaba Cloud (inside carrier-grade NAT space, which is only "private")
-    "fd00:ec2::254",  # AWS IMDS over IPv6 (inside unique-local space, which is only "private")
-))
+METADATA_NAMES = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "metadata.azure.com",
+        "metadata.azure.internal",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "metadata.tencentyun.com",
+        "metadata.platformequinix.com",
+    }
+)
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean, Oracle
+        "169.254.170.2",  # AWS ECS task metadata
+        "100.100.100.200",  # Alibaba Cloud (inside carrier-grade NAT space, which is only "private")
+        "fd00:ec2::254",  # AWS IMDS over IPv6 (inside unique-local space, which is only "private")
+    )
+)
 
 ALWAYS_REFUSED = frozenset({"metadata", "unspecified", "link-local", "multicast", "reserved"})
 PRIVATE = frozenset({"private", "loopback"})
 
 _NETWORKS: list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network]] = [
-    (category, ipaddress.ip_network(net)) for category, net in (
+    (category, ipaddress.ip_network(net))
+    for category, net in (
         ("unspecified", "0.0.0.0/8"),
         ("loopback", "127.0.0.0/8"),
         ("link-local", "169.254.0.0/16"),
@@ -126,13 +140,16 @@ def resolve(host: str, port: int) -> list[str]:
 
 def _refusal(host: str, address: str, category: str) -> str:
     if category in PRIVATE:
-        return (f"{host} resolves to {address}, a {category} address; private and loopback addresses are "
-                f"refused unless SUPPORTLOOP_ALLOW_PRIVATE_HOSTS is on.")
+        return (
+            f"{host} resolves to {address}, a {category} address; private and loopback addresses are "
+            f"refused unless SUPPORTLOOP_ALLOW_PRIVATE_HOSTS is on."
+        )
     return f"{host} resolves to {address}, a {category} address, which is never allowed."
 
 
-def host_check(host: str, *, port: int = 0, allow_private: bool | None = None,
-               loopback_only: bool = False) -> CheckedHost:
+def host_check(
+    host: str, *, port: int = 0, allow_private: bool | None = None, loopback_only: bool = False
+) -> CheckedHost:
     """Resolve `host` and return its addresses if every one may be connected to; else raise HostRefused.
 
     `allow_private` defaults to settings.SUPPORTLOOP_ALLOW_PRIVATE_HOSTS. `loopback_only` demands that every
@@ -144,8 +161,9 @@ def host_check(host: str, *, port: int = 0, allow_private: bool | None = None,
     if not name:
         raise HostRefused("No host given.", host=host, category="empty")
     if name in METADATA_NAMES:
-        raise HostRefused(f"{name} is a cloud metadata service, which is never allowed.", host=name,
-                          category="metadata")
+        raise HostRefused(
+            f"{name} is a cloud metadata service, which is never allowed.", host=name, category="metadata"
+        )
     try:
         found = resolve(name, port)
     except (OSError, UnicodeError) as exc:
@@ -158,21 +176,29 @@ def host_check(host: str, *, port: int = 0, allow_private: bool | None = None,
         if category in ALWAYS_REFUSED or (category in PRIVATE and not allow_private):
             raise HostRefused(_refusal(name, str(ip), category), host=name, category=category, address=str(ip))
         if loopback_only and category != "loopback":
-            raise HostRefused(f"{name} resolves to {ip}, which is not a loopback address; an unencrypted "
-                              f"connection is allowed only to this machine.", host=name, category="not-loopback",
-                              address=str(ip))
+            raise HostRefused(
+                f"{name} resolves to {ip}, which is not a loopback address; an unencrypted "
+                f"connection is allowed only to this machine.",
+                host=name,
+                category="not-loopback",
+                address=str(ip),
+            )
     return CheckedHost(host=name, addresses=tuple(addresses))
 
 
 def _addresses(found: Iterable[str]) -> list[IPAddress]:
-    addresses = []
-    for text in found:
-        addresses.append(ipaddress.ip_address(text.split("%", 1)[0]))  # "fe80::1%eth0": the zone is no part
-    return addresses
+    # "fe80::1%eth0": the zone is no part of the address
+    return [ipaddress.ip_address(text.split("%", 1)[0]) for text in found]
 
 
-def checked_connection(host: str, port: int, *, timeout: float | None = None, allow_private: bool | None = None,
-                       loopback_only: bool = False) -> socket.socket:
+def checked_connection(
+    host: str,
+    port: int,
+    *,
+    timeout: float | None = None,
+    allow_private: bool | None = None,
+    loopback_only: bool = False,
+) -> socket.socket:
     """A TCP connection to `host`, made to an address that `host_check` passed in this same call (so no later
     DNS answer is used). Tries the addresses in order, like socket.create_connection."""
     checked = host_check(host, port=port, allow_private=allow_private, loopback_only=loopback_only)
@@ -182,5 +208,6 @@ def checked_connection(host: str, port: int, *, timeout: float | None = None, al
             return socket.create_connection((str(ip), port), timeout=timeout)
         except OSError as exc:
             error = exc
-    assert error is not None
+    if error is None:  # host_check raises rather than return no address; this keeps -O from raising None
+        raise OSError(f"{host}: no address to connect to")
     raise error

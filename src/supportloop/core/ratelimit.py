@@ -12,8 +12,10 @@ Where the counters live (SUPPORTLOOP_RATE_LIMIT_STORE):
 - "cache" (the default with REDIS_URL): Django's cache, add() then incr(), atomic in Redis. With a per-process
   cache (local memory) this would count per process; `check --deploy` refuses that combination.
 """
+
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -34,7 +36,7 @@ class Rate:
 
     @classmethod
     def parse(cls, text: str) -> Rate:
-        """"N/s", "N/m", "N/h", "N/d" (also "N/15m": N per 15 minutes)."""
+        """ "N/s", "N/m", "N/h", "N/d" (also "N/15m": N per 15 minutes)."""
         count, _, period = text.strip().partition("/")
         number = period.rstrip("smhd") or "1"
         if not count.isdigit() or not number.isdigit() or not period or period[-1] not in UNITS:
@@ -73,15 +75,16 @@ def hit(key: str, *, limit: int, window: int) -> Hit:
     table, key_column = _table(), connection.ops.quote_name("key")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({key_column}, hits, expires_at) VALUES (%s, 1, %s) "
+            f"INSERT INTO {table} ({key_column}, hits, expires_at) VALUES (%s, 1, %s) "  # noqa: S608 - the model's table and column names, quoted; every value is a parameter
             f"ON CONFLICT ({key_column}) DO UPDATE SET "
             f"hits = CASE WHEN {table}.expires_at <= %s THEN 1 ELSE {table}.hits + 1 END, "
             f"expires_at = CASE WHEN {table}.expires_at <= %s THEN excluded.expires_at ELSE {table}.expires_at END "
             f"RETURNING hits, expires_at",
-            [key, now + window, now, now])
+            [key, now + window, now, now],
+        )
         count, ends_at = cursor.fetchone()
         if count == 1:  # a window opened: sweep the ones that closed (indexed, usually a handful of rows)
-            cursor.execute(f"DELETE FROM {table} WHERE expires_at < %s", [now])
+            cursor.execute(f"DELETE FROM {table} WHERE expires_at < %s", [now])  # noqa: S608 - the model's table name, quoted; the time is a parameter
     return Hit(count=count, limit=limit, ends_at=ends_at)
 
 
@@ -100,14 +103,14 @@ def peek(key: str, *, limit: int) -> Hit:
 def undo(key: str) -> None:
     """Take back one hit (an attempt that turned out not to count, e.g. a successful sign-in)."""
     if _store() == "cache":
-        try:
+        with contextlib.suppress(ValueError):
             cache.decr(_cache_key(key))
-        except ValueError:
-            pass
         return
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_table()} SET hits = hits - 1 WHERE {connection.ops.quote_name('key')} = %s "
-                       "AND hits > 0", [key])
+        cursor.execute(
+            f"UPDATE {_table()} SET hits = hits - 1 WHERE {connection.ops.quote_name('key')} = %s AND hits > 0",  # noqa: S608 - the model's table and column names, quoted; the key is a parameter
+            [key],
+        )
 
 
 def clear(key: str) -> None:

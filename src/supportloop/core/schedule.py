@@ -7,6 +7,7 @@ restarts and catch-up after downtime never enqueue it twice. Claims are schedule
 counters), not state changes of the workspace: the audit events are written by the work itself. Claims of
 frequent jobs are kept for a day. Apps register in AppConfig.ready(), as they do for tickets.hooks.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,8 @@ logger = logging.getLogger("supportloop.schedule")
 @dataclass(frozen=True)
 class Job:
     name: str
-    due: Callable[[datetime], str | None]   # the period due at this (aware) moment, or None
-    enqueue: Callable[[str], None]           # hand the period's work to the task worker
+    due: Callable[[datetime], str | None]  # the period due at this (aware) moment, or None
+    enqueue: Callable[[str], None]  # hand the period's work to the task worker
     keep_claims_for: timedelta | None = None  # frequent jobs: forget older claims
 
 
@@ -66,6 +67,6 @@ def scheduler_tick(now: datetime) -> list[str]:
             if job.keep_claims_for is not None:
                 ScheduledRun.objects.filter(job=job.name, created_at__lt=now - job.keep_claims_for).delete()
             enqueued.append(f"{job.name} {period}")
-        except Exception:  # noqa: BLE001 - logged; the other jobs still run
+        except Exception:  # logged; the other jobs still run
             logger.exception("scheduled job %s failed", job.name)
     return enqueued

@@ -1,4 +1,5 @@
 """Services shared by every domain: the audit trail and counters."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -100,7 +101,7 @@ def counter_take(*, name: str, count: int = 1) -> int:
     """
     table = connection.ops.quote_name(Counter._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET value = value + %s WHERE name = %s RETURNING value", [count, name])
+        cursor.execute(f"UPDATE {table} SET value = value + %s WHERE name = %s RETURNING value", [count, name])  # noqa: S608 - the model's table name, quoted; values are parameters
         row = cursor.fetchone()
     if row is not None:
         return row[0] - count + 1

@@ -1,4 +1,5 @@
 """Checks on untrusted text and JSON shared by every write path (any app may use them)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,17 +11,22 @@ def clean_text(value: str | None, *, field: str, required: bool = False, max_len
     """Refuse text the database cannot store exactly (NUL, lone surrogates); keep everything else as given."""
     value = value or ""
     if "\x00" in value:
-        raise ValidationFailed(f"{field} contains a NUL character, which cannot be stored.",
-                               errors={field: "contains a NUL (\\u0000) character"})
+        raise ValidationFailed(
+            f"{field} contains a NUL character, which cannot be stored.",
+            errors={field: "contains a NUL (\\u0000) character"},
+        )
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationFailed(f"{field} is not valid Unicode text.", errors={field: "contains a lone surrogate"})
+        raise ValidationFailed(
+            f"{field} is not valid Unicode text.", errors={field: "contains a lone surrogate"}
+        ) from None
     if required and not value.strip():
         raise ValidationFailed(f"{field} is required.", errors={field: "required"})
     if max_length is not None and len(value) > max_length:
-        raise ValidationFailed(f"{field} is longer than {max_length} characters.",
-                               errors={field: f"at most {max_length} characters"})
+        raise ValidationFailed(
+            f"{field} is longer than {max_length} characters.", errors={field: f"at most {max_length} characters"}
+        )
     return value
 
 
@@ -31,8 +37,9 @@ def clean_json(value: Any, *, field: str, _depth: int = 0) -> Any:
     if isinstance(value, str):
         return clean_text(value, field=field)
     if isinstance(value, dict):
-        return {clean_text(str(k), field=field): clean_json(v, field=field, _depth=_depth + 1)
-                for k, v in value.items()}
+        return {
+            clean_text(str(k), field=field): clean_json(v, field=field, _depth=_depth + 1) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [clean_json(v, field=field, _depth=_depth + 1) for v in value]
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):

@@ -1,7 +1,12 @@
 from django.contrib import admin, messages
 
 from supportloop.customers.models import (
-    BouncedAddress, Company, CompanyDomain, Contact, ContactEmail, CustomerNote,
+    BouncedAddress,
+    Company,
+    CompanyDomain,
+    Contact,
+    ContactEmail,
+    CustomerNote,
 )
 from supportloop.customers.services import address_suppression_lift
 
@@ -60,8 +65,17 @@ class BouncedAddressAdmin(admin.ModelAdmin):
     list_display = ("email", "permanent", "status", "bounced_at", "suppressed_until", "bounce_count")
     list_filter = ("permanent", ("suppressed_until", admin.EmptyFieldListFilter))
     search_fields = ("email", "diagnostic")
-    readonly_fields = ("email", "permanent", "status", "diagnostic", "remote_mta", "bounced_at", "suppressed_until",
-                       "bounce_count", "created_at")
+    readonly_fields = (
+        "email",
+        "permanent",
+        "status",
+        "diagnostic",
+        "remote_mta",
+        "bounced_at",
+        "suppressed_until",
+        "bounce_count",
+        "created_at",
+    )
     actions = ["lift"]
 
     def has_add_permission(self, request):

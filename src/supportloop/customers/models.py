@@ -1,4 +1,5 @@
 """The customers who write to support: companies and the contacts who work there."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -125,14 +126,21 @@ class BouncedAddress(models.Model):
 
     email = models.CharField(_("email"), max_length=254, unique=True)
     permanent = models.BooleanField(_("permanent failure"), default=True)
-    status = models.CharField(_("status code"), max_length=20, blank=True,
-                              help_text=_("RFC 3463 status such as 5.1.1, or the SMTP reply code."))
+    status = models.CharField(
+        _("status code"),
+        max_length=20,
+        blank=True,
+        help_text=_("RFC 3463 status such as 5.1.1, or the SMTP reply code."),
+    )
     diagnostic = models.TextField(_("diagnostic"), blank=True)
     remote_mta = models.CharField(_("remote mail server"), max_length=255, blank=True)
     bounced_at = models.DateTimeField(_("last bounce"), default=timezone.now)
     suppressed_until = models.DateTimeField(
-        _("automatic mail suppressed until"), null=True, blank=True,
-        help_text=_("Set by a permanent failure; empty when nothing is suppressed (or an admin lifted it)."))
+        _("automatic mail suppressed until"),
+        null=True,
+        blank=True,
+        help_text=_("Set by a permanent failure; empty when nothing is suppressed (or an admin lifted it)."),
+    )
     bounce_count = models.PositiveIntegerField(_("bounces"), default=1)
     created_at = models.DateTimeField(_("first bounce"), default=timezone.now)
 

@@ -1,4 +1,5 @@
 """Reads of companies and contacts shared by the pages and the API."""
+
 from __future__ import annotations
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
@@ -26,19 +27,23 @@ def contact_emails_with_bounces() -> QuerySet[ContactEmail]:
 
 def contact_list() -> QuerySet[Contact]:
     return Contact.objects.select_related("company").prefetch_related(
-        Prefetch("emails", queryset=contact_emails_with_bounces()))
+        Prefetch("emails", queryset=contact_emails_with_bounces())
+    )
 
 
 def address_suppressed(email: str) -> str | None:
     """Why automatic mail (acknowledgements, notices) must not go to this address now, or None.
     Call it before sending any automatic mail; mail a person types is sent anyway (the ticket page warns)."""
-    row = BouncedAddress.objects.filter(email=(email or "").strip().lower(),
-                                        suppressed_until__gt=timezone.now()).first()
+    row = BouncedAddress.objects.filter(
+        email=(email or "").strip().lower(), suppressed_until__gt=timezone.now()
+    ).first()
     if row is None:
         return None
     code = f"{row.status} " if row.status else ""
-    return (f"{row.email} bounced permanently on {row.bounced_at:%Y-%m-%d} ({code}{row.diagnostic[:200]})"
-            f"; automatic mail suppressed until {row.suppressed_until:%Y-%m-%d}").replace(" ()", "")
+    return (
+        f"{row.email} bounced permanently on {row.bounced_at:%Y-%m-%d} ({code}{row.diagnostic[:200]})"
+        f"; automatic mail suppressed until {row.suppressed_until:%Y-%m-%d}"
+    ).replace(" ()", "")
 
 
 def addresses_bounced(emails: list[str]) -> list[BouncedAddress]:
@@ -62,8 +67,7 @@ def encode_id_cursor(pk: int) -> str:
 
 
 def decode_id_cursor(cursor: str) -> int:
-    if not cursor.startswith("i") or not cursor[1:].isascii() or not cursor[1:].isdigit() \
-            or int(cursor[1:]) >= 2**63:
+    if not cursor.startswith("i") or not cursor[1:].isascii() or not cursor[1:].isdigit() or int(cursor[1:]) >= 2**63:
         raise ValidationFailed("The cursor is not valid.", errors={"cursor": "malformed"})
     return int(cursor[1:])
 
@@ -95,7 +99,9 @@ class ContactFilters:
         return qs
 
 
-def contact_page(*, filters: ContactFilters, cursor: str | None = None, limit: int = 50) -> tuple[list[Contact], str | None]:
+def contact_page(
+    *, filters: ContactFilters, cursor: str | None = None, limit: int = 50
+) -> tuple[list[Contact], str | None]:
     """One page of contacts, newest first, with company and emails: two queries whatever the page size."""
     return _id_page(filters.apply(contact_list()), cursor=cursor, limit=limit)
 
@@ -104,7 +110,7 @@ def contact_get(*, contact_id: int) -> Contact:
     try:
         return contact_list().get(pk=contact_id)
     except Contact.DoesNotExist:
-        raise NotFound(f"Contact {contact_id} does not exist.")
+        raise NotFound(f"Contact {contact_id} does not exist.") from None
 
 
 @dataclass
@@ -118,8 +124,7 @@ class CompanyFilters:
         if self.q:
             qs = qs.filter(name__icontains=self.q)
         if self.domain:
-            qs = qs.filter(pk__in=CompanyDomain.objects.filter(domain=self.domain.strip().lower())
-                           .values("company_id"))
+            qs = qs.filter(pk__in=CompanyDomain.objects.filter(domain=self.domain.strip().lower()).values("company_id"))
         if self.plan:
             qs = qs.filter(plan=self.plan)
         if self.updated_since is not None:
@@ -127,7 +132,9 @@ class CompanyFilters:
         return qs
 
 
-def company_page(*, filters: CompanyFilters, cursor: str | None = None, limit: int = 50) -> tuple[list[Company], str | None]:
+def company_page(
+    *, filters: CompanyFilters, cursor: str | None = None, limit: int = 50
+) -> tuple[list[Company], str | None]:
     """One page of companies, newest first, with domains: two queries whatever the page size."""
     return _id_page(filters.apply(company_list()), cursor=cursor, limit=limit)
 
@@ -136,7 +143,7 @@ def company_get(*, company_id: int) -> Company:
     try:
         return company_list().get(pk=company_id)
     except Company.DoesNotExist:
-        raise NotFound(f"Company {company_id} does not exist.")
+        raise NotFound(f"Company {company_id} does not exist.") from None
 
 
 def customer_notes(*, company: Company | None = None, contact: Contact | None = None) -> QuerySet[CustomerNote]:

@@ -1,4 +1,5 @@
 """Writes for companies, contacts and customer notes."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -13,26 +14,52 @@ from django.utils import timezone
 
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import (
-    change_seq_next, change_seq_take, event_build, event_record, events_record_many, field_changes,
-)
-from supportloop.customers.choices import Plan
-from supportloop.customers.models import (
-    BouncedAddress, Company, CompanyDomain, Contact, ContactEmail, CustomerNote,
+    change_seq_next,
+    change_seq_take,
+    event_build,
+    event_record,
+    events_record_many,
+    field_changes,
 )
 from supportloop.core.validation import clean_json, clean_text
+from supportloop.customers.choices import Plan
+from supportloop.customers.models import (
+    BouncedAddress,
+    Company,
+    CompanyDomain,
+    Contact,
+    ContactEmail,
+    CustomerNote,
+)
 
 # Domains of free mail providers never identify a company.
-PUBLIC_MAIL_DOMAINS = frozenset({
-    "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com", "icloud.com",
-    "aol.com", "proton.me", "protonmail.com", "gmx.de", "mail.ru", "yandex.ru", "qq.com", "163.com", "126.com",
-})
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "icloud.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.de",
+        "mail.ru",
+        "yandex.ru",
+        "qq.com",
+        "163.com",
+        "126.com",
+    }
+)
 
 
 def _mrr(value: Decimal | int | str) -> Decimal:
     try:
         mrr = Decimal(str(value))
     except ArithmeticError:
-        raise ValidationFailed(f"{value!r} is not an amount.", errors={"mrr": "not a number"})
+        raise ValidationFailed(f"{value!r} is not an amount.", errors={"mrr": "not a number"}) from None
     if not mrr.is_finite() or mrr < 0 or mrr >= Decimal("1e10"):
         raise ValidationFailed("MRR must be between 0 and 9,999,999,999.99.", errors={"mrr": "out of range"})
     return mrr.quantize(Decimal("0.01"))
@@ -43,7 +70,9 @@ def normalize_email(raw: str, *, field: str = "email") -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise ValidationFailed(f"{raw!r} is not a valid email address.", errors={field: "not a valid email address"})
+        raise ValidationFailed(
+            f"{raw!r} is not a valid email address.", errors={field: "not a valid email address"}
+        ) from None
     return email
 
 
@@ -55,9 +84,15 @@ def normalize_domain(raw: str) -> str:
 
 
 @transaction.atomic
-def company_create(*, name: str, domains: list[str] | None = None, plan: str = Plan.FREE,
-                   mrr: Decimal | int | str = 0, attributes: dict[str, Any] | None = None,
-                   actor=None) -> Company:
+def company_create(
+    *,
+    name: str,
+    domains: list[str] | None = None,
+    plan: str = Plan.FREE,
+    mrr: Decimal | int | str = 0,
+    attributes: dict[str, Any] | None = None,
+    actor=None,
+) -> Company:
     seq = change_seq_next()
     name = clean_text(name, field="name", max_length=200)
     if not name.strip():
@@ -68,13 +103,25 @@ def company_create(*, name: str, domains: list[str] | None = None, plan: str = P
     taken = list(CompanyDomain.objects.filter(domain__in=clean).values_list("domain", flat=True))
     if taken:
         raise Conflict(f"Domain already belongs to another company: {', '.join(taken)}", errors={"domains": "taken"})
-    company = Company.objects.create(name=name.strip(), plan=plan, mrr=_mrr(mrr),
-                                     attributes=clean_json(attributes or {}, field="attributes"),
-                                     change_seq=seq)
+    company = Company.objects.create(
+        name=name.strip(),
+        plan=plan,
+        mrr=_mrr(mrr),
+        attributes=clean_json(attributes or {}, field="attributes"),
+        change_seq=seq,
+    )
     CompanyDomain.objects.bulk_create([CompanyDomain(company=company, domain=d) for d in clean])
-    event_record(actor=actor, verb="company.created", target=company,
-                 changes={"name": [None, company.name], "plan": [None, plan], "mrr": [None, company.mrr],
-                          "domains": [[], clean]})
+    event_record(
+        actor=actor,
+        verb="company.created",
+        target=company,
+        changes={
+            "name": [None, company.name],
+            "plan": [None, plan],
+            "mrr": [None, company.mrr],
+            "domains": [[], clean],
+        },
+    )
     return company
 
 
@@ -94,14 +141,17 @@ def company_update(*, company: Company, actor=None, domains: list[str] | None = 
         clean = sorted({normalize_domain(d) for d in domains})
         before = sorted(company.domains.values_list("domain", flat=True))
         if clean != before:
-            taken = list(CompanyDomain.objects.filter(domain__in=clean).exclude(company=company)
-                         .values_list("domain", flat=True))
+            taken = list(
+                CompanyDomain.objects.filter(domain__in=clean).exclude(company=company).values_list("domain", flat=True)
+            )
             if taken:
-                raise Conflict(f"Domain already belongs to another company: {', '.join(taken)}",
-                               errors={"domains": "taken"})
+                raise Conflict(
+                    f"Domain already belongs to another company: {', '.join(taken)}", errors={"domains": "taken"}
+                )
             company.domains.exclude(domain__in=clean).delete()
             CompanyDomain.objects.bulk_create(
-                [CompanyDomain(company=company, domain=d) for d in clean if d not in before])
+                [CompanyDomain(company=company, domain=d) for d in clean if d not in before]
+            )
             changes["domains"] = [before, clean]
     if changes:
         company.updated_at = timezone.now()
@@ -120,8 +170,15 @@ def company_for_email(email: str) -> Company | None:
 
 
 @transaction.atomic
-def contact_create(*, name: str = "", emails: list[str], company: Company | None = None, language: str = "",
-                   attributes: dict[str, Any] | None = None, actor=None) -> Contact:
+def contact_create(
+    *,
+    name: str = "",
+    emails: list[str],
+    company: Company | None = None,
+    language: str = "",
+    attributes: dict[str, Any] | None = None,
+    actor=None,
+) -> Contact:
     seq = change_seq_next()
     name = clean_text(name, field="name", max_length=200)
     clean = list(dict.fromkeys(normalize_email(e, field="emails") for e in emails))
@@ -132,11 +189,20 @@ def contact_create(*, name: str = "", emails: list[str], company: Company | None
         raise Conflict(f"Email already belongs to another contact: {', '.join(taken)}", errors={"emails": "taken"})
     if company is None:
         company = company_for_email(clean[0])
-    contact = Contact.objects.create(name=name.strip(), company=company, language=language,
-                                     attributes=clean_json(attributes or {}, field="attributes"), change_seq=seq)
+    contact = Contact.objects.create(
+        name=name.strip(),
+        company=company,
+        language=language,
+        attributes=clean_json(attributes or {}, field="attributes"),
+        change_seq=seq,
+    )
     ContactEmail.objects.bulk_create([ContactEmail(contact=contact, email=e) for e in clean])
-    event_record(actor=actor, verb="contact.created", target=contact,
-                 changes={"emails": [[], clean], "company": [None, company.pk if company else None]})
+    event_record(
+        actor=actor,
+        verb="contact.created",
+        target=contact,
+        changes={"emails": [[], clean], "company": [None, company.pk if company else None]},
+    )
     return contact
 
 
@@ -156,11 +222,13 @@ def contact_update(*, contact: Contact, actor=None, emails: list[str] | None = N
             raise ValidationFailed("A contact needs at least one email address.", errors={"emails": "required"})
         before = list(contact.emails.values_list("email", flat=True))
         if clean != before:
-            taken = list(ContactEmail.objects.filter(email__in=clean).exclude(contact=contact)
-                         .values_list("email", flat=True))
+            taken = list(
+                ContactEmail.objects.filter(email__in=clean).exclude(contact=contact).values_list("email", flat=True)
+            )
             if taken:
-                raise Conflict(f"Email already belongs to another contact: {', '.join(taken)}",
-                               errors={"emails": "taken"})
+                raise Conflict(
+                    f"Email already belongs to another contact: {', '.join(taken)}", errors={"emails": "taken"}
+                )
             contact.emails.exclude(email__in=clean).delete()
             ContactEmail.objects.bulk_create([ContactEmail(contact=contact, email=e) for e in clean if e not in before])
             changes["emails"] = [before, clean]
@@ -172,7 +240,9 @@ def contact_update(*, contact: Contact, actor=None, emails: list[str] | None = N
     return contact
 
 
-def contact_get_or_create_by_email(*, email: str, name: str = "", language: str = "", actor=None) -> tuple[Contact, bool]:
+def contact_get_or_create_by_email(
+    *, email: str, name: str = "", language: str = "", actor=None
+) -> tuple[Contact, bool]:
     """Match a contact by any of its addresses, or create one (with its company matched by domain)."""
     clean = normalize_email(email)
     existing = ContactEmail.objects.select_related("contact__company").filter(email=clean).first()
@@ -181,8 +251,9 @@ def contact_get_or_create_by_email(*, email: str, name: str = "", language: str 
     try:
         with transaction.atomic():
             # contact_create's body without its own atomic: this block is already its savepoint (one, not two).
-            return contact_create.__wrapped__(name=name or clean.split("@")[0], emails=[clean], language=language,
-                                              actor=actor), True
+            return contact_create.__wrapped__(
+                name=name or clean.split("@")[0], emails=[clean], language=language, actor=actor
+            ), True
     except (Conflict, IntegrityError):
         # Another request created the same address between our read and our write.
         return ContactEmail.objects.select_related("contact__company").get(email=clean).contact, False
@@ -206,35 +277,56 @@ def contacts_get_or_create_many(entries: list[tuple[str, str, str]], *, actor=No
         return found
     first_seq = change_seq_take(len(missing))
     domains = {e.rsplit("@", 1)[-1] for e in missing} - PUBLIC_MAIL_DOMAINS
-    companies = {d.domain: d.company
-                 for d in CompanyDomain.objects.select_related("company").filter(domain__in=domains)}
-    contacts = Contact.objects.bulk_create([
-        Contact(name=clean_text(wanted[e][0] or e.split("@")[0], field="name", max_length=200).strip(),
-                company=companies.get(e.rsplit("@", 1)[-1]), language=wanted[e][1], attributes={},
-                change_seq=first_seq + i)
-        for i, e in enumerate(missing)
-    ])
-    ContactEmail.objects.bulk_create([ContactEmail(contact=c, email=e) for c, e in zip(contacts, missing)])
-    events_record_many([
-        event_build(actor=actor, verb="contact.created", target=c,
-                    changes={"emails": [[], [e]], "company": [None, c.company_id]})
-        for c, e in zip(contacts, missing)
-    ])
-    found.update((e, (c, True)) for c, e in zip(contacts, missing))
+    companies = {
+        d.domain: d.company for d in CompanyDomain.objects.select_related("company").filter(domain__in=domains)
+    }
+    contacts = Contact.objects.bulk_create(
+        [
+            Contact(
+                name=clean_text(wanted[e][0] or e.split("@")[0], field="name", max_length=200).strip(),
+                company=companies.get(e.rsplit("@", 1)[-1]),
+                language=wanted[e][1],
+                attributes={},
+                change_seq=first_seq + i,
+            )
+            for i, e in enumerate(missing)
+        ]
+    )
+    ContactEmail.objects.bulk_create([ContactEmail(contact=c, email=e) for c, e in zip(contacts, missing, strict=True)])
+    events_record_many(
+        [
+            event_build(
+                actor=actor,
+                verb="contact.created",
+                target=c,
+                changes={"emails": [[], [e]], "company": [None, c.company_id]},
+            )
+            for c, e in zip(contacts, missing, strict=True)
+        ]
+    )
+    found.update((e, (c, True)) for c, e in zip(contacts, missing, strict=True))
     return found
 
 
 @transaction.atomic
-def customer_note_add(*, body: str, author, company: Company | None = None, contact: Contact | None = None) -> CustomerNote:
+def customer_note_add(
+    *, body: str, author, company: Company | None = None, contact: Contact | None = None
+) -> CustomerNote:
     body = clean_text(body, field="body")
     if not body.strip():
         raise ValidationFailed("A note cannot be empty.", errors={"body": "required"})
     if company is None and contact is None:
         raise ValidationFailed("A note belongs to a company or a contact.", errors={"company": "required"})
     note = CustomerNote.objects.create(body=body, author=author, company=company, contact=contact)
-    event_record(actor=author, verb="customer_note.added", target=note,
-                 changes={"company": [None, company.pk if company else None],
-                          "contact": [None, contact.pk if contact else None]})
+    event_record(
+        actor=author,
+        verb="customer_note.added",
+        target=note,
+        changes={
+            "company": [None, company.pk if company else None],
+            "contact": [None, contact.pk if contact else None],
+        },
+    )
     return note
 
 
@@ -256,9 +348,16 @@ def _bounce_address(raw: str) -> str:
 
 
 @transaction.atomic
-def address_bounce_record(*, email: str, permanent: bool, status: str = "", diagnostic: str = "",
-                          remote_mta: str = "", at: datetime | None = None,
-                          source: str = "") -> BouncedAddress | None:
+def address_bounce_record(
+    *,
+    email: str,
+    permanent: bool,
+    status: str = "",
+    diagnostic: str = "",
+    remote_mta: str = "",
+    at: datetime | None = None,
+    source: str = "",
+) -> BouncedAddress | None:
     """Note that mail to an address bounced. A permanent failure suppresses automatic mail to it for
     SUPPORTLOOP_BOUNCE_SUPPRESSION_DAYS (60) from this bounce; a temporary one is only noted, and does not
     overwrite the reason of a suppression in force. None when the address is not usable.
@@ -273,8 +372,11 @@ def address_bounce_record(*, email: str, permanent: bool, status: str = "", diag
     if row is None:
         row = BouncedAddress(email=email, created_at=at, bounce_count=0)
     else:
-        before = {"permanent": row.permanent, "status": row.status,
-                  "suppressed_until": row.suppressed_until.isoformat() if row.suppressed_until else None}
+        before = {
+            "permanent": row.permanent,
+            "status": row.status,
+            "suppressed_until": row.suppressed_until.isoformat() if row.suppressed_until else None,
+        }
     row.bounce_count += 1
     in_force = row.suppressed_until is not None and row.suppressed_until > at
     if permanent or not in_force:
@@ -288,12 +390,21 @@ def address_bounce_record(*, email: str, permanent: bool, status: str = "", diag
         row.suppressed_until = max(until, row.suppressed_until) if in_force else until
     row.save()
     Contact.objects.filter(emails__email=email).update(change_seq=seq, updated_at=at)
-    event_record(actor=None, actor_label=source or "mail", verb="address.bounced", target=row, changes={
-        "email": [None, email], "permanent": [before and before["permanent"], permanent],
-        "status": [before and before["status"], row.status],
-        "suppressed_until": [before and before["suppressed_until"],
-                             row.suppressed_until.isoformat() if row.suppressed_until else None],
-    })
+    event_record(
+        actor=None,
+        actor_label=source or "mail",
+        verb="address.bounced",
+        target=row,
+        changes={
+            "email": [None, email],
+            "permanent": [before and before["permanent"], permanent],
+            "status": [before and before["status"], row.status],
+            "suppressed_until": [
+                before and before["suppressed_until"],
+                row.suppressed_until.isoformat() if row.suppressed_until else None,
+            ],
+        },
+    )
     return row
 
 
@@ -304,8 +415,13 @@ def address_suppression_lift(*, bounced: BouncedAddress, actor) -> BouncedAddres
     if before is not None:
         bounced.suppressed_until = None
         bounced.save(update_fields=["suppressed_until"])
-        Contact.objects.filter(emails__email=bounced.email).update(change_seq=change_seq_next(),
-                                                                   updated_at=timezone.now())
-        event_record(actor=actor, verb="address.suppression_lifted", target=bounced,
-                     changes={"suppressed_until": [before.isoformat(), None]})
+        Contact.objects.filter(emails__email=bounced.email).update(
+            change_seq=change_seq_next(), updated_at=timezone.now()
+        )
+        event_record(
+            actor=actor,
+            verb="address.suppression_lifted",
+            target=bounced,
+            changes={"suppressed_until": [before.isoformat(), None]},
+        )
     return bounced

@@ -1,21 +1,44 @@
 """Admin for every feedback model. Admins edit the pick-lists, templates and score weights here."""
+
 from django.contrib import admin
 from django.db import models
 
-URL_FIELD = {models.URLField: {"assume_scheme": "https"}}
-
 from supportloop.feedback.models import (
-    BugReport, ClosingNotice, DigestDelivery, EngineeringLink, Evidence, FeedbackItem, FeedbackSettings, ItemPlanStats,
-    ItemStats, ItemWeek, NoticeTemplate, PickListOption, StatusChange,
+    BugReport,
+    ClosingNotice,
+    DigestDelivery,
+    EngineeringLink,
+    Evidence,
+    FeedbackItem,
+    FeedbackSettings,
+    ItemPlanStats,
+    ItemStats,
+    ItemWeek,
+    NoticeTemplate,
+    PickListOption,
+    StatusChange,
 )
+
+URL_FIELD = {models.URLField: {"assume_scheme": "https"}}
 
 
 class EvidenceInline(admin.TabularInline):
     model = Evidence
     fk_name = "item"
     extra = 0
-    fields = ("created_at", "contact", "company", "company_plan", "company_mrr", "importance", "ticket", "source",
-              "quote", "linked_by", "linked_at")
+    fields = (
+        "created_at",
+        "contact",
+        "company",
+        "company_plan",
+        "company_mrr",
+        "importance",
+        "ticket",
+        "source",
+        "quote",
+        "linked_by",
+        "linked_at",
+    )
     raw_id_fields = ("contact", "company", "ticket", "message", "linked_by")
     readonly_fields = ("company_plan", "company_mrr")
 
@@ -114,8 +137,17 @@ class NoticeTemplateAdmin(admin.ModelAdmin):
 class ClosingNoticeAdmin(admin.ModelAdmin):
     """Who was told about which item: queued, sent, failed (with the attempts and the last error)."""
 
-    list_display = ("item", "contact", "kind", "status", "email", "attempts", "attempted_at", "next_attempt_at",
-                    "sent_at")
+    list_display = (
+        "item",
+        "contact",
+        "kind",
+        "status",
+        "email",
+        "attempts",
+        "attempted_at",
+        "next_attempt_at",
+        "sent_at",
+    )
     list_filter = ("kind", "status")
     raw_id_fields = ("item", "contact", "ticket")
     readonly_fields = ("message_id",)

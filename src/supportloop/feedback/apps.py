@@ -24,7 +24,19 @@ class FeedbackConfig(AppConfig):
 
         signals.connect()
         register_own_sender_provider(notice_sender_addresses)
-        register(Job(name="feedback.weekly_digest", due=digest_due, enqueue=digest_enqueue,
-                     keep_claims_for=timedelta(days=30)))
-        register(Job(name="feedback.closing_notices", due=notices_due, enqueue=notices_enqueue,
-                     keep_claims_for=timedelta(days=1)))
+        register(
+            Job(
+                name="feedback.weekly_digest",
+                due=digest_due,
+                enqueue=digest_enqueue,
+                keep_claims_for=timedelta(days=30),
+            )
+        )
+        register(
+            Job(
+                name="feedback.closing_notices",
+                due=notices_due,
+                enqueue=notices_enqueue,
+                keep_claims_for=timedelta(days=1),
+            )
+        )

@@ -1,4 +1,5 @@
 """Choices of the feedback app: kinds, statuses, importance and the bug-report pick-lists."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

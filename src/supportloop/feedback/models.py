@@ -2,6 +2,7 @@
 
 No business logic here: every write goes through feedback.services, every read through feedback.selectors.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -14,7 +15,15 @@ from django.utils.translation import gettext_lazy as _
 
 from supportloop.customers.choices import Plan
 from supportloop.feedback.choices import (
-    Frequency, Importance, ItemStatus, Kind, NoticeKind, NoticeStatus, PickListField, Severity, Tracker,
+    Frequency,
+    Importance,
+    ItemStatus,
+    Kind,
+    NoticeKind,
+    NoticeStatus,
+    PickListField,
+    Severity,
+    Tracker,
 )
 
 
@@ -27,24 +36,51 @@ class FeedbackItem(models.Model):
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.FEATURE_REQUEST)
     title = models.CharField(_("title"), max_length=300)
-    problem = models.TextField(_("problem statement"), blank=True,
-                               help_text=_("The customer's problem: As a … I need … so that …"))
+    problem = models.TextField(
+        _("problem statement"), blank=True, help_text=_("The customer's problem: As a … I need … so that …")
+    )
     proposed_solution = models.TextField(_("proposed solution"), blank=True)
-    product_area = models.ForeignKey("tickets.ProductArea", null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="feedback_items", verbose_name=_("product area"))
-    product_feature = models.ForeignKey("tickets.ProductFeature", null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="feedback_items", verbose_name=_("product feature"))
+    product_area = models.ForeignKey(
+        "tickets.ProductArea",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="feedback_items",
+        verbose_name=_("product area"),
+    )
+    product_feature = models.ForeignKey(
+        "tickets.ProductFeature",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="feedback_items",
+        verbose_name=_("product feature"),
+    )
     status = models.CharField(_("status"), max_length=20, choices=ItemStatus.choices, default=ItemStatus.NEW)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="owned_feedback_items", verbose_name=_("owner"))
-    is_public = models.BooleanField(_("public"), default=False,
-                                    help_text=_("Shown on the public roadmap (title, area and status only)."))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_feedback_items",
+        verbose_name=_("owner"),
+    )
+    is_public = models.BooleanField(
+        _("public"), default=False, help_text=_("Shown on the public roadmap (title, area and status only).")
+    )
     release_note = models.TextField(_("release note"), blank=True)
     decline_reason = models.TextField(_("decline reason"), blank=True)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="merged_items", verbose_name=_("merged into"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_items",
+        verbose_name=_("merged into"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
@@ -61,11 +97,13 @@ class FeedbackItem(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(merged_into=models.F("id")), name="%(app_label)s_%(class)s_not_merged_into_self"),
+                condition=~Q(merged_into=models.F("id")), name="%(app_label)s_%(class)s_not_merged_into_self"
+            ),
             models.CheckConstraint(
                 condition=Q(status=ItemStatus.MERGED, merged_into__isnull=False)
                 | (~Q(status=ItemStatus.MERGED) & Q(merged_into__isnull=True)),
-                name="%(app_label)s_%(class)s_merged_has_target"),
+                name="%(app_label)s_%(class)s_merged_has_target",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -80,8 +118,14 @@ class BugReport(models.Model):
     """The structured part of a bug: everything picked from lists except the three narrative fields."""
 
     item = models.OneToOneField(FeedbackItem, primary_key=True, on_delete=models.CASCADE, related_name="bug_report")
-    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="bug_reports", verbose_name=_("filed from ticket"))
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bug_reports",
+        verbose_name=_("filed from ticket"),
+    )
     version = models.CharField(_("version / build"), max_length=100)
     environment_browser = models.CharField(_("browser"), max_length=100)
     environment_os = models.CharField(_("operating system"), max_length=100)
@@ -92,8 +136,9 @@ class BugReport(models.Model):
     steps = models.TextField(_("steps to reproduce"))
     expected = models.TextField(_("expected result"))
     actual = models.TextField(_("actual result"))
-    attachments = models.ManyToManyField("tickets.Attachment", blank=True, related_name="bug_reports",
-                                         verbose_name=_("attachments carried over"))
+    attachments = models.ManyToManyField(
+        "tickets.Attachment", blank=True, related_name="bug_reports", verbose_name=_("attachments carried over")
+    )
 
     class Meta:
         ordering = ["-item_id"]
@@ -131,32 +176,42 @@ class Evidence(models.Model):
     """
 
     item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="evidence")
-    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="feedback_evidence")
-    message = models.ForeignKey("tickets.Message", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="feedback_evidence")
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback_evidence"
+    )
+    message = models.ForeignKey(
+        "tickets.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback_evidence"
+    )
     quote = models.TextField(_("quote"), blank=True)
-    contact = models.ForeignKey("customers.Contact", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="feedback_evidence")
-    company = models.ForeignKey("customers.Company", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="feedback_evidence")
+    contact = models.ForeignKey(
+        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback_evidence"
+    )
+    company = models.ForeignKey(
+        "customers.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback_evidence"
+    )
     company_plan = models.CharField(_("plan then"), max_length=20, blank=True)
     company_mrr = models.DecimalField(_("MRR then"), max_digits=12, decimal_places=2, default=Decimal("0"))
-    importance = models.CharField(_("importance"), max_length=20, choices=Importance.choices,
-                                  default=Importance.IMPORTANT)
-    source = models.CharField(_("source"), max_length=100, blank=True,
-                              help_text=_("Where it was heard when there is no ticket, e.g. 'Sales call'."))
-    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    importance = models.CharField(
+        _("importance"), max_length=20, choices=Importance.choices, default=Importance.IMPORTANT
+    )
+    source = models.CharField(
+        _("source"),
+        max_length=100,
+        blank=True,
+        help_text=_("Where it was heard when there is no ticket, e.g. 'Sales call'."),
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # The item this evidence was first linked to, kept when a merge moves it.
-    merged_from = models.ForeignKey(FeedbackItem, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    merged_from = models.ForeignKey(FeedbackItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # When the customer said it (the message's time, or the date of the call); counting and weeks use this.
     created_at = models.DateTimeField(_("heard"), default=timezone.now)
     linked_at = models.DateTimeField(_("linked"), default=timezone.now)
     # A ticket linked without naming a message: a digest of the ticket and the quote, so the same ticket and
     # quote count once per item (services.evidence.evidence_link_key). Empty for message and ticketless evidence.
-    link_key = models.CharField(_("link key"), max_length=64, null=True, blank=True, editable=False)
+    # NULL rather than "": the unique constraint below holds only for rows that have a key.
+    link_key = models.CharField(_("link key"), max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -165,10 +220,16 @@ class Evidence(models.Model):
         constraints = [
             # One ticket counts once per item unless a different message or quote is given: partial unique
             # indexes (PostgreSQL and SQLite), so two links at the same moment cannot both land.
-            models.UniqueConstraint(fields=["item", "message"], condition=Q(message__isnull=False),
-                                    name="feedback_evidence_once_per_message"),
-            models.UniqueConstraint(fields=["item", "link_key"], condition=Q(link_key__isnull=False),
-                                    name="feedback_evidence_once_per_ticket_quote"),
+            models.UniqueConstraint(
+                fields=["item", "message"],
+                condition=Q(message__isnull=False),
+                name="feedback_evidence_once_per_message",
+            ),
+            models.UniqueConstraint(
+                fields=["item", "link_key"],
+                condition=Q(link_key__isnull=False),
+                name="feedback_evidence_once_per_ticket_quote",
+            ),
         ]
         indexes = [
             models.Index("item", "created_at", name="feedback_ev_item_time_idx"),
@@ -178,8 +239,11 @@ class Evidence(models.Model):
             # Covering index for the live ranking with a period filter: index-only scans that read every
             # figure's column without touching the table (PostgreSQL; other databases skip INCLUDE indexes
             # and keep the plain one above).
-            models.Index(fields=["created_at", "item"], include=["contact", "company", "importance"],
-                         name="feedback_ev_time_cover_idx"),
+            models.Index(
+                fields=["created_at", "item"],
+                include=["contact", "company", "importance"],
+                name="feedback_ev_time_cover_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -192,8 +256,9 @@ class StatusChange(models.Model):
     item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(_("from"), max_length=20, choices=ItemStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=ItemStatus.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
@@ -343,8 +408,9 @@ class FeedbackSettings(models.Model):
     w_mrr = models.FloatField(_("weight: MRR per 1,000"), default=1.0)
     w_blockers = models.FloatField(_("weight: blocker contacts"), default=3.0)
     w_trend = models.FloatField(_("weight: 4-week trend"), default=0.5)
-    notice_from_email = models.EmailField(_("closing-the-loop sender"), blank=True,
-                                          help_text=_("Empty: DEFAULT_FROM_EMAIL."))
+    notice_from_email = models.EmailField(
+        _("closing-the-loop sender"), blank=True, help_text=_("Empty: DEFAULT_FROM_EMAIL.")
+    )
     mrr_watermark = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -392,8 +458,14 @@ class ClosingNotice(models.Model):
     email = models.EmailField(_("email"), blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True)
     subject = models.CharField(_("subject"), max_length=300, blank=True)
-    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="feedback_notices", verbose_name=_("originating ticket"))
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback_notices",
+        verbose_name=_("originating ticket"),
+    )
     error = models.TextField(_("last error"), blank=True, help_text=_("Or why the contact is not mailed."))
     message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
@@ -409,8 +481,10 @@ class ClosingNotice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["item", "contact", "kind"], name="%(app_label)s_%(class)s_once"),
         ]
-        indexes = [models.Index("sent_at", name="feedback_notice_sent_idx"),
-                   models.Index("status", "next_attempt_at", name="feedback_notice_due_idx")]
+        indexes = [
+            models.Index("sent_at", name="feedback_notice_sent_idx"),
+            models.Index("status", "next_attempt_at", name="feedback_notice_due_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} notice of FB-{self.item_id} to contact {self.contact_id}"

@@ -13,11 +13,13 @@ Services call `stats_recompute(item_ids=...)` in the same transaction as any evi
 deletion, so the rollups are exact (ItemStats, ItemWeek with its "since this week" figures, and the per-plan
 ItemPlanStats). Recomputing one item reads only that item's evidence (index on item).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from django.db import connection, transaction
 from django.db.models import Count, DecimalField, F, Func, Max, Min, OuterRef, Q, Subquery, Sum, Value
@@ -50,14 +52,22 @@ def week_bounds_dt(day: date) -> datetime:
 def mrr_subquery(item_ref, evidence_filter: Q | None = None) -> Coalesce:
     """SUM of current company MRR over the distinct companies of one item's (filtered) evidence."""
     companies = Evidence.objects.filter(evidence_filter or Q(), item_id=item_ref, company_id__isnull=False)
-    total = (Company.objects.filter(pk__in=companies.values("company_id")).order_by()
-             .annotate(total=Func(F("mrr"), function="SUM")).values("total")[:1])
-    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=14, decimal_places=2)),
-                    Value(Decimal("0")), output_field=DecimalField(max_digits=14, decimal_places=2))
+    total = (
+        Company.objects.filter(pk__in=companies.values("company_id"))
+        .order_by()
+        .annotate(total=Func(F("mrr"), function="SUM"))
+        .values("total")[:1]
+    )
+    return Coalesce(
+        Subquery(total, output_field=DecimalField(max_digits=14, decimal_places=2)),
+        Value(Decimal("0")),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
 
 
 def figure_aggregates(prefix: str = "", evidence_filter: Q | None = None) -> dict:
     """Aggregates over evidence rows; `prefix` is "evidence__" when aggregating from FeedbackItem."""
+
     def q(extra: Q | None = None) -> Q | None:
         parts = [p for p in (evidence_filter, extra) if p is not None]
         if not parts:
@@ -83,11 +93,13 @@ def _last_weeks(pairs, *, with_mrr: bool = False) -> dict[tuple[int, date], tupl
     contact or company), each counted in the week of its last evidence. Two levels in SQL: a hot item has
     tens of thousands of contacts, too many to bring into Python one by one."""
     inner, params = pairs.annotate(last=Max("created_at")).query.sql_with_params()
-    week, week_params = connection.ops.datetime_trunc_sql("week", "p.last", (),
-                                                          timezone.get_current_timezone_name())
-    mrr_sql, join = ("SUM(c.mrr)", f" JOIN {connection.ops.quote_name(Company._meta.db_table)} c "
-                     "ON c.id = p.company_id") if with_mrr else ("NULL", "")
-    sql = f"SELECT p.item_id, {week}, COUNT(*), {mrr_sql} FROM ({inner}) p{join} GROUP BY 1, 2"
+    week, week_params = connection.ops.datetime_trunc_sql("week", "p.last", (), timezone.get_current_timezone_name())
+    mrr_sql, join = (
+        ("SUM(c.mrr)", f" JOIN {connection.ops.quote_name(Company._meta.db_table)} c ON c.id = p.company_id")
+        if with_mrr
+        else ("NULL", "")
+    )
+    sql = f"SELECT p.item_id, {week}, COUNT(*), {mrr_sql} FROM ({inner}) p{join} GROUP BY 1, 2"  # noqa: S608 - Django-compiled subquery and week truncation (with their parameters), the model's table
     with connection.cursor() as cursor:
         cursor.execute(sql, (*week_params, *params))
         rows = cursor.fetchall()
@@ -105,12 +117,16 @@ def _weeks_for(ids: list[int]) -> list[ItemWeek]:
     newest week back)."""
     evidence = Evidence.objects.filter(item_id__in=ids).order_by()
     rows: dict[tuple[int, date], ItemWeek] = {}
-    for row in evidence.annotate(week=TruncWeek("created_at")).values("item_id", "week").annotate(
-            n=Count("id"), first=Min("created_at")):
+    for row in (
+        evidence.annotate(week=TruncWeek("created_at"))
+        .values("item_id", "week")
+        .annotate(n=Count("id"), first=Min("created_at"))
+    ):
         week = row["week"]
         day = week_start(timezone.localtime(week).date() if isinstance(week, datetime) else week)
-        rows[(row["item_id"], day)] = ItemWeek(item_id=row["item_id"], week_start=day, mentions=row["n"],
-                                               first_at=row["first"], since_mentions=row["n"])
+        rows[(row["item_id"], day)] = ItemWeek(
+            item_id=row["item_id"], week_start=day, mentions=row["n"], first_at=row["first"], since_mentions=row["n"]
+        )
     contacts = evidence.filter(contact_id__isnull=False).values("item_id", "contact_id")
     for (item_id, day), (n, _mrr) in _last_weeks(contacts).items():
         rows[(item_id, day)].since_contacts += n
@@ -121,7 +137,7 @@ def _weeks_for(ids: list[int]) -> list[ItemWeek]:
         rows[(item_id, day)].since_companies += n
         rows[(item_id, day)].since_mrr += Decimal(str(mrr or 0))
     out = sorted(rows.values(), key=lambda w: (w.item_id, w.week_start), reverse=True)
-    for later, week in zip(out, out[1:]):  # newest first: add what came after, within the same item
+    for later, week in pairwise(out):  # newest first: add what came after, within the same item
         if later.item_id == week.item_id:
             week.since_mentions += later.since_mentions
             week.since_contacts += later.since_contacts
@@ -156,7 +172,7 @@ def window_stats_fill_missing() -> int:
     if ids:
         with transaction.atomic():
             for start in range(0, len(ids), 500):
-                _weeks_replace(ids[start:start + 500])
+                _weeks_replace(ids[start : start + 500])
     return len(ids)
 
 
@@ -168,16 +184,34 @@ def stats_recompute(*, item_ids: Iterable[int]) -> None:
         return
     now = timezone.now()
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         _lock_items(chunk)
-        rows = (FeedbackItem.objects.filter(pk__in=chunk).order_by()
-                .annotate(**figure_aggregates("evidence__")).values("pk", *figure_aggregates().keys()))
-        mrr = dict(FeedbackItem.objects.filter(pk__in=chunk).order_by()
-                   .annotate(m=mrr_subquery(OuterRef(OuterRef("pk")))).values_list("pk", "m"))
-        stats = [ItemStats(item_id=r["pk"], mentions=r["mentions"], unique_contacts=r["unique_contacts"],
-                           unique_companies=r["unique_companies"], blocker_contacts=r["blocker_contacts"],
-                           first_heard=r["first_heard"], last_heard=r["last_heard"],
-                           mrr=mrr.get(r["pk"]) or Decimal("0"), computed_at=now) for r in rows]
+        rows = (
+            FeedbackItem.objects.filter(pk__in=chunk)
+            .order_by()
+            .annotate(**figure_aggregates("evidence__"))
+            .values("pk", *figure_aggregates().keys())
+        )
+        mrr = dict(
+            FeedbackItem.objects.filter(pk__in=chunk)
+            .order_by()
+            .annotate(m=mrr_subquery(OuterRef(OuterRef("pk"))))
+            .values_list("pk", "m")
+        )
+        stats = [
+            ItemStats(
+                item_id=r["pk"],
+                mentions=r["mentions"],
+                unique_contacts=r["unique_contacts"],
+                unique_companies=r["unique_companies"],
+                blocker_contacts=r["blocker_contacts"],
+                first_heard=r["first_heard"],
+                last_heard=r["last_heard"],
+                mrr=mrr.get(r["pk"]) or Decimal("0"),
+                computed_at=now,
+            )
+            for r in rows
+        ]
         weeks = _weeks_for(chunk)
         recent, previous = _trend_of(weeks)
         for row in stats:
@@ -201,25 +235,40 @@ def _plan_rows_recompute(ids: list[int]) -> None:
     recent_from, previous_from = week_bounds_dt(weeks[-4]), week_bounds_dt(weeks[-8])
     week = current_week()
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         _lock_items(chunk)
         evidence = Evidence.objects.filter(item_id__in=chunk, company_id__isnull=False).order_by()
         rows = {}
         for r in evidence.values("item_id", plan=F("company__plan")).annotate(
-                **figure_aggregates(),
-                recent_4w=Count("id", filter=Q(created_at__gte=recent_from)),
-                previous_4w=Count("id", filter=Q(created_at__gte=previous_from, created_at__lt=recent_from))):
+            **figure_aggregates(),
+            recent_4w=Count("id", filter=Q(created_at__gte=recent_from)),
+            previous_4w=Count("id", filter=Q(created_at__gte=previous_from, created_at__lt=recent_from)),
+        ):
             rows[(r["item_id"], r["plan"])] = ItemPlanStats(
-                item_id=r["item_id"], plan=r["plan"], mentions=r["mentions"], unique_contacts=r["unique_contacts"],
-                unique_companies=r["unique_companies"], blocker_contacts=r["blocker_contacts"],
-                first_heard=r["first_heard"], last_heard=r["last_heard"], recent_4w=r["recent_4w"],
-                previous_4w=r["previous_4w"], trend_week=week, mrr=Decimal("0"))
+                item_id=r["item_id"],
+                plan=r["plan"],
+                mentions=r["mentions"],
+                unique_contacts=r["unique_contacts"],
+                unique_companies=r["unique_companies"],
+                blocker_contacts=r["blocker_contacts"],
+                first_heard=r["first_heard"],
+                last_heard=r["last_heard"],
+                recent_4w=r["recent_4w"],
+                previous_4w=r["previous_4w"],
+                trend_week=week,
+                mrr=Decimal("0"),
+            )
         pairs = evidence.values_list("item_id", "company_id", "company__plan", "company__mrr").distinct()
         for item_id, _company_id, plan, mrr in pairs:
             rows[(item_id, plan)].mrr += mrr or Decimal("0")
-        overlap = set(evidence.filter(contact_id__isnull=False).values("item_id", "contact_id")
-                      .annotate(plans=Count("company__plan", distinct=True)).filter(plans__gt=1)
-                      .values_list("item_id", flat=True).distinct())
+        overlap = set(
+            evidence.filter(contact_id__isnull=False)
+            .values("item_id", "contact_id")
+            .annotate(plans=Count("company__plan", distinct=True))
+            .filter(plans__gt=1)
+            .values_list("item_id", flat=True)
+            .distinct()
+        )
         ItemPlanStats.objects.filter(item_id__in=chunk).delete()
         ItemPlanStats.objects.bulk_create(rows.values(), batch_size=2000)
         ItemStats.objects.filter(item_id__in=chunk).update(plans_computed=True, plan_overlap=False)
@@ -252,16 +301,16 @@ def plan_stats_refresh_stale_trend() -> int:
     recent_from, previous_from = week_bounds_dt(starts[-4]), week_bounds_dt(starts[-8])
 
     def window(lo: datetime, hi: datetime | None):
-        rows = Evidence.objects.filter(item_id=OuterRef("item_id"), company__plan=OuterRef("plan"),
-                                       created_at__gte=lo)
+        rows = Evidence.objects.filter(item_id=OuterRef("item_id"), company__plan=OuterRef("plan"), created_at__gte=lo)
         if hi is not None:
             rows = rows.filter(created_at__lt=hi)
         total = rows.order_by().values("item_id").annotate(n=Count("id")).values("n")[:1]
         return Coalesce(Subquery(total), Value(0))
 
     with transaction.atomic():
-        return stale.update(recent_4w=window(recent_from, None), previous_4w=window(previous_from, recent_from),
-                            trend_week=week)
+        return stale.update(
+            recent_4w=window(recent_from, None), previous_4w=window(previous_from, recent_from), trend_week=week
+        )
 
 
 def current_week() -> date:
@@ -301,8 +350,9 @@ def stats_refresh_stale_trend() -> int:
         return Coalesce(Subquery(total), Value(0))
 
     with transaction.atomic():
-        return stale.update(recent_4w=window(starts[-4], None), previous_4w=window(starts[-8], starts[-4]),
-                            trend_week=week)
+        return stale.update(
+            recent_4w=window(starts[-4], None), previous_4w=window(starts[-8], starts[-4]), trend_week=week
+        )
 
 
 def stats_rebuild_all() -> int:
@@ -342,15 +392,19 @@ def stats_refresh_stale_mrr(*, settings_row: FeedbackSettings | None = None) -> 
     if item_ids:
         with transaction.atomic():
             for start in range(0, len(item_ids), 500):
-                chunk = item_ids[start:start + 500]
+                chunk = item_ids[start : start + 500]
                 _lock_items(chunk)
-                mrr = dict(FeedbackItem.objects.filter(pk__in=chunk).order_by()
-                           .annotate(m=mrr_subquery(OuterRef(OuterRef("pk")))).values_list("pk", "m"))
+                mrr = dict(
+                    FeedbackItem.objects.filter(pk__in=chunk)
+                    .order_by()
+                    .annotate(m=mrr_subquery(OuterRef(OuterRef("pk"))))
+                    .values_list("pk", "m")
+                )
                 for item_id, value in mrr.items():
                     ItemStats.objects.filter(item_id=item_id).update(mrr=value or Decimal("0"))
             # A company may have changed plan as well as MRR: its items' per-plan rows move between plans.
             _plan_rows_recompute(item_ids)
             for start in range(0, len(item_ids), 500):  # and the "since" MRR of their weeks
-                _weeks_replace(item_ids[start:start + 500])
+                _weeks_replace(item_ids[start : start + 500])
     FeedbackSettings.objects.filter(pk=row.pk).update(mrr_watermark=latest)
     return len(item_ids)

@@ -4,6 +4,7 @@ Deleting a company or contact sets the evidence's foreign key to NULL (no feedba
 leave ItemStats counting them. The rollups are a cache of the evidence, so, as Django contrib does for its
 caches, signals invalidate them: pre_delete notes the items affected, post_delete recomputes them.
 """
+
 from __future__ import annotations
 
 from django.db.models.signals import post_delete, pre_delete
@@ -18,7 +19,8 @@ def _note_items(sender, instance, **kwargs) -> None:
 
     field = _FIELD[sender]
     instance._feedback_item_ids = list(
-        Evidence.objects.filter(**{field: instance.pk}).values_list("item_id", flat=True).distinct())
+        Evidence.objects.filter(**{field: instance.pk}).values_list("item_id", flat=True).distinct()
+    )
 
 
 def _recompute(sender, instance, **kwargs) -> None:

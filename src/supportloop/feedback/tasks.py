@@ -1,7 +1,8 @@
 """Background work of the feedback app. Tasks take ids, call a service, and are safe to run twice."""
+
 from __future__ import annotations
 
-from datetime import date, timedelta, timezone as dt_timezone
+from datetime import UTC, date, timedelta
 
 from django_tasks import task
 
@@ -37,7 +38,7 @@ def notices_due(now) -> str | None:
 
     if not closing_notices_due_exist(now=now) or _due_run_waiting(now):
         return None
-    return now.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M")
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
 
 
 def _due_run_waiting(now) -> bool:
@@ -49,8 +50,11 @@ def _due_run_waiting(now) -> bool:
 
     if not isinstance(close_the_loop_due.get_backend(), DatabaseBackend):
         return False
-    return DBTaskResult.objects.filter(status=TaskResultStatus.READY, enqueued_at__gte=now - timedelta(minutes=10),
-                                       task_path=close_the_loop_due.module_path).exists()
+    return DBTaskResult.objects.filter(
+        status=TaskResultStatus.READY,
+        enqueued_at__gte=now - timedelta(minutes=10),
+        task_path=close_the_loop_due.module_path,
+    ).exists()
 
 
 def notices_enqueue(period: str) -> None:

@@ -4,6 +4,7 @@ Run after `supportloop makemessages -l zh_Hans -l ru -l en -e html,txt,jinja,py`
     python src/supportloop/locale/catalog.py        # fills msgstr, lists any msgid still untranslated
 English needs no msgstr: the source strings are English.
 """
+
 from __future__ import annotations
 
 import ast
@@ -13,7 +14,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from catalog_a import T as A  # noqa: E402
-from catalog_b import P, T as B  # noqa: E402
+from catalog_b import P  # noqa: E402
+from catalog_b import T as B  # noqa: E402
 
 SINGLE = {**A, **B}
 LANGS = {
@@ -33,7 +35,7 @@ def parse_block(lines: list[str]) -> dict:
         for name in ("msgctxt", "msgid_plural", "msgid"):
             if line.startswith(name + " "):
                 key = name
-                fields[key] = ast.literal_eval(line[len(name) + 1:])
+                fields[key] = ast.literal_eval(line[len(name) + 1 :])
                 break
         else:
             if line.startswith("msgstr"):
@@ -52,7 +54,9 @@ def fill(lang: str) -> list[str]:
         lines = block.split("\n")
         fields = parse_block(lines)
         msgid = fields.get("msgid")
-        head = [ln for ln in lines if not ln.startswith("msgstr") and not (ln.startswith('"') and _after_msgstr(lines, ln))]
+        head = [
+            ln for ln in lines if not ln.startswith("msgstr") and not (ln.startswith('"') and _after_msgstr(lines, ln))
+        ]
         head = [ln.replace("#, fuzzy, ", "#, ").replace("#, fuzzy", "#") for ln in head if ln != "#"]
         if msgid is None:
             out.append(block)
@@ -85,7 +89,7 @@ def _after_msgstr(lines: list[str], target: str) -> bool:
     for ln in lines:
         if ln.startswith("msgstr"):
             seen = True
-        elif ln.startswith("msgid") or ln.startswith("msgctxt"):
+        elif ln.startswith(("msgid", "msgctxt")):
             seen = False
         if ln is target:
             return seen
@@ -95,13 +99,22 @@ def _after_msgstr(lines: list[str], target: str) -> bool:
 def _header(block: str, lang: str, plural_forms: str) -> str:
     """A fresh header: the comment, then the fields gettext needs (makemessages' defaults are placeholders)."""
     created = next((ln for ln in block.split("\n") if ln.startswith('"POT-Creation-Date: ')), "")
-    return "\n".join([
-        f"# supportloop interface strings ({lang}). Filled by src/supportloop/locale/catalog.py.",
-        'msgid ""', 'msgstr ""', '"Project-Id-Version: supportloop\\n"', created,
-        '"Last-Translator: supportloop web team\\n"', '"Language-Team: supportloop\\n"',
-        f'"Language: {lang}\\n"', '"MIME-Version: 1.0\\n"', '"Content-Type: text/plain; charset=UTF-8\\n"',
-        '"Content-Transfer-Encoding: 8bit\\n"', f'"Plural-Forms: {plural_forms}\\n"',
-    ])
+    return "\n".join(
+        [
+            f"# supportloop interface strings ({lang}). Filled by src/supportloop/locale/catalog.py.",
+            'msgid ""',
+            'msgstr ""',
+            '"Project-Id-Version: supportloop\\n"',
+            created,
+            '"Last-Translator: supportloop web team\\n"',
+            '"Language-Team: supportloop\\n"',
+            f'"Language: {lang}\\n"',
+            '"MIME-Version: 1.0\\n"',
+            '"Content-Type: text/plain; charset=UTF-8\\n"',
+            '"Content-Transfer-Encoding: 8bit\\n"',
+            f'"Plural-Forms: {plural_forms}\\n"',
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Translations, part A: model labels and choices of every app (the words the pages show)."""
+
 T = {
     "Admin": ("管理员", "Администратор"),
     "Lead": ("组长", "Руководитель"),
@@ -63,7 +64,10 @@ T = {
     "Nice to have": ("锦上添花", "Было бы неплохо"),
     "Important": ("重要", "Важно"),
     "Blocker": ("阻断", "Блокирует работу"),
-    "Critical: data loss or no workaround": ("严重：数据丢失或无变通办法", "Критическая: потеря данных или нет обходного пути"),
+    "Critical: data loss or no workaround": (
+        "严重：数据丢失或无变通办法",
+        "Критическая: потеря данных или нет обходного пути",
+    ),
     "Major: a main function fails": ("重大：主要功能失效", "Серьёзная: не работает основная функция"),
     "Minor: a workaround exists": ("轻微：有变通办法", "Незначительная: есть обходной путь"),
     "Trivial: cosmetic": ("细微：仅外观问题", "Мелкая: косметическая"),
@@ -84,14 +88,20 @@ T = {
     "kind": ("类型", "вид"),
     "title": ("标题", "заголовок"),
     "problem statement": ("问题描述", "описание проблемы"),
-    "The customer's problem: As a … I need … so that …": ("客户的问题：作为……我需要……以便……", "Проблема клиента: как … мне нужно …, чтобы …"),
+    "The customer's problem: As a … I need … so that …": (
+        "客户的问题：作为……我需要……以便……",
+        "Проблема клиента: как … мне нужно …, чтобы …",
+    ),
     "proposed solution": ("建议方案", "предлагаемое решение"),
     "product area": ("产品领域", "область продукта"),
     "product feature": ("产品功能", "функция продукта"),
     "status": ("状态", "статус"),
     "owner": ("负责人", "ответственный"),
     "public": ("公开", "публичный"),
-    "Shown on the public roadmap (title, area and status only).": ("显示在公开路线图上（仅标题、领域和状态）。", "Показывается в публичной дорожной карте (только заголовок, область и статус)."),
+    "Shown on the public roadmap (title, area and status only).": (
+        "显示在公开路线图上（仅标题、领域和状态）。",
+        "Показывается в публичной дорожной карте (только заголовок, область и статус).",
+    ),
     "release note": ("发布说明", "примечание к выпуску"),
     "decline reason": ("拒绝原因", "причина отказа"),
     "merged into": ("合并到", "объединено с"),
@@ -123,7 +133,10 @@ T = {
     "MRR then": ("当时的 MRR", "MRR на тот момент"),
     "importance": ("重要程度", "важность"),
     "source": ("来源", "источник"),
-    "Where it was heard when there is no ticket, e.g. 'Sales call'.": ("没有工单时的来源，例如“销售电话”。", "Где это прозвучало, если нет обращения, например «Звонок отдела продаж»."),
+    "Where it was heard when there is no ticket, e.g. 'Sales call'.": (
+        "没有工单时的来源，例如“销售电话”。",
+        "Где это прозвучало, если нет обращения, например «Звонок отдела продаж».",
+    ),
     "heard": ("听到时间", "услышано"),
     "evidence": ("证据", "свидетельство"),
     "from": ("从", "из"),
@@ -159,7 +172,10 @@ T = {
     "STARTTLS (port 143)": ("STARTTLS（端口 143）", "STARTTLS (порт 143)"),
     "None (local test servers only)": ("无（仅限本地测试服务器）", "Нет (только локальные тестовые серверы)"),
     "Reopen the closed ticket": ("重新打开已关闭的工单", "Переоткрыть закрытое обращение"),
-    "Open a new ticket linked to the closed one": ("新建工单并关联已关闭的工单", "Создать новое обращение, связанное с закрытым"),
+    "Open a new ticket linked to the closed one": (
+        "新建工单并关联已关闭的工单",
+        "Создать новое обращение, связанное с закрытым",
+    ),
     "IMAP": ("IMAP", "IMAP"),
     "Provider webhook": ("服务商 Webhook", "Вебхук провайдера"),
     "Raw MIME endpoint": ("原始 MIME 接口", "Приём сырого MIME"),
@@ -169,31 +185,58 @@ T = {
     "Quarantined": ("已隔离", "В карантине"),
     "Could not be parsed": ("无法解析", "Не удалось разобрать"),
     "No usable sender address": ("没有可用的发件人地址", "Нет пригодного адреса отправителя"),
-    "Sent from one of our own mailboxes (loop)": ("由我们自己的邮箱发出（循环）", "Отправлено с нашего же ящика (петля)"),
+    "Sent from one of our own mailboxes (loop)": (
+        "由我们自己的邮箱发出（循环）",
+        "Отправлено с нашего же ящика (петля)",
+    ),
     "Bounce or delivery report": ("退信或投递报告", "Возврат или отчёт о доставке"),
-    "Automatic reply that matches no ticket": ("未匹配任何工单的自动回复", "Автоответ, не относящийся ни к одному обращению"),
+    "Automatic reply that matches no ticket": (
+        "未匹配任何工单的自动回复",
+        "Автоответ, не относящийся ни к одному обращению",
+    ),
     "Sender exceeded the rate limit": ("发件人超出频率限制", "Отправитель превысил лимит"),
     "Refused by the ticket rules": ("被工单规则拒绝", "Отклонено правилами обращений"),
     "Unexpected error while ingesting": ("接收时发生意外错误", "Непредвиденная ошибка при приёме"),
     "address": ("地址", "адрес"),
-    "Replies are sent from this address; plus-addresses of it thread.": ("回复从此地址发出；它的加号地址用于串联会话。", "Ответы отправляются с этого адреса; его плюс-адреса связывают переписку."),
+    "Replies are sent from this address; plus-addresses of it thread.": (
+        "回复从此地址发出；它的加号地址用于串联会话。",
+        "Ответы отправляются с этого адреса; его плюс-адреса связывают переписку.",
+    ),
     "IMAP host": ("IMAP 主机", "IMAP-сервер"),
-    "Leave empty for a mailbox fed only by webhooks.": ("仅通过 Webhook 接收的邮箱请留空。", "Оставьте пустым для ящика, который получает почту только через вебхуки."),
+    "Leave empty for a mailbox fed only by webhooks.": (
+        "仅通过 Webhook 接收的邮箱请留空。",
+        "Оставьте пустым для ящика, который получает почту только через вебхуки.",
+    ),
     "IMAP port": ("IMAP 端口", "IMAP-порт"),
     "IMAP security": ("IMAP 安全", "Защита IMAP"),
     "IMAP folder": ("IMAP 文件夹", "Папка IMAP"),
     "move processed mail to": ("已处理邮件移动到", "перемещать обработанные письма в"),
-    "Optional folder; when empty, processed mail is only flagged as seen.": ("可选文件夹；留空时，已处理邮件仅标记为已读。", "Необязательная папка; если пусто, обработанные письма только помечаются прочитанными."),
+    "Optional folder; when empty, processed mail is only flagged as seen.": (
+        "可选文件夹；留空时，已处理邮件仅标记为已读。",
+        "Необязательная папка; если пусто, обработанные письма только помечаются прочитанными.",
+    ),
     "IMAP user name": ("IMAP 用户名", "Имя пользователя IMAP"),
     "IMAP password (encrypted)": ("IMAP 密码（已加密）", "Пароль IMAP (зашифрован)"),
     "IMAP password environment variable": ("IMAP 密码环境变量", "Переменная окружения с паролем IMAP"),
-    "Name of an environment variable holding the password; used instead of a stored one.": ("保存密码的环境变量名；优先于已存储的密码。", "Имя переменной окружения с паролем; используется вместо сохранённого."),
+    "Name of an environment variable holding the password; used instead of a stored one.": (
+        "保存密码的环境变量名；优先于已存储的密码。",
+        "Имя переменной окружения с паролем; используется вместо сохранённого.",
+    ),
     "inbound token hash": ("接收令牌哈希", "хеш входящего токена"),
     "auto-responder": ("自动回复", "автоответчик"),
     "auto-responder templates": ("自动回复模板", "шаблоны автоответа"),
-    "Overrides per language: {\"en\": {\"subject\": \"...\", \"body\": \"...\"}, \"ru\": {...}}. Variables: {{ ticket_number }}, {{ subject }}, {{ contact_name }}, {{ expected_response_time }}, {{ help_center_url }}.": (
-        "按语言覆盖：{\"en\": {\"subject\": \"...\", \"body\": \"...\"}, \"ru\": {...}}。变量：{{ ticket_number }}、{{ subject }}、{{ contact_name }}、{{ expected_response_time }}、{{ help_center_url }}。",
-        "Переопределения по языкам: {\"en\": {\"subject\": \"...\", \"body\": \"...\"}, \"ru\": {...}}. Переменные: {{ ticket_number }}, {{ subject }}, {{ contact_name }}, {{ expected_response_time }}, {{ help_center_url }}."),
+    (
+        'Overrides per language: {"en": {"subject": "...", "body": "..."}, "ru": {...}}. '
+        "Variables: {{ ticket_number }}, {{ subject }}, {{ contact_name }}, {{ expected_response_time }}, "
+        "{{ help_center_url }}."
+    ): (
+        '按语言覆盖：{"en": {"subject": "...", "body": "..."}, "ru": {...}}。'
+        "变量：{{ ticket_number }}、{{ subject }}、{{ contact_name }}、{{ expected_response_time }}、"
+        "{{ help_center_url }}。",
+        'Переопределения по языкам: {"en": {"subject": "...", "body": "..."}, "ru": {...}}. '
+        "Переменные: {{ ticket_number }}, {{ subject }}, {{ contact_name }}, {{ expected_response_time }}, "
+        "{{ help_center_url }}.",
+    ),
     "expected response time": ("预计响应时间", "ожидаемое время ответа"),
     "help center link": ("帮助中心链接", "ссылка на справочный центр"),
     "reply to a closed ticket": ("回复已关闭的工单", "ответ на закрытое обращение"),
@@ -212,7 +255,10 @@ T = {
     "sender": ("发件人", "отправитель"),
     "outcome": ("处理结果", "результат"),
     "automatic mail": ("自动邮件", "автоматическое письмо"),
-    "Why this looked like an auto-reply, bounce or list mail.": ("为何判定为自动回复、退信或邮件列表邮件。", "Почему это похоже на автоответ, возврат или рассылку."),
+    "Why this looked like an auto-reply, bounce or list mail.": (
+        "为何判定为自动回复、退信或邮件列表邮件。",
+        "Почему это похоже на автоответ, возврат или рассылку.",
+    ),
     "received": ("接收时间", "получено"),
     "inbound mail": ("收到的邮件", "входящее письмо"),
     "reason": ("原因", "причина"),
@@ -249,7 +295,10 @@ T = {
     "product areas": ("产品领域", "области продукта"),
     "product features": ("产品功能", "функции продукта"),
     "catch-all": ("兜底类", "общая"),
-    "A vague bucket such as 'general' or 'other'.": ("含义模糊的类别，如“一般”或“其他”。", "Размытая категория вроде «общее» или «другое»."),
+    "A vague bucket such as 'general' or 'other'.": (
+        "含义模糊的类别，如“一般”或“其他”。",
+        "Размытая категория вроде «общее» или «другое».",
+    ),
     "contact reason": ("联系原因", "причина обращения"),
     "contact reasons": ("联系原因", "причины обращения"),
     "tag": ("标签", "метка"),

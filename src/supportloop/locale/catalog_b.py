@@ -1,4 +1,5 @@
 """Translations, part B: the web pages (forms, templates, messages)."""
+
 T = {
     "Status": ("状态", "Статус"),
     "Priority": ("优先级", "Приоритет"),
@@ -19,7 +20,10 @@ T = {
     "Importance": ("重要程度", "Важность"),
     "Feedback item": ("反馈条目", "Элемент обратной связи"),
     "Or create a new item titled": ("或新建条目，标题为", "Или создать новый элемент с заголовком"),
-    "Pick an existing item or give a title for a new one.": ("请选择已有条目，或为新条目填写标题。", "Выберите существующий элемент или укажите заголовок нового."),
+    "Pick an existing item or give a title for a new one.": (
+        "请选择已有条目，或为新条目填写标题。",
+        "Выберите существующий элемент или укажите заголовок нового.",
+    ),
     "Title": ("标题", "Заголовок"),
     "Version": ("版本", "Версия"),
     "Plan": ("套餐", "Тариф"),
@@ -43,7 +47,10 @@ T = {
     "Members": ("成员", "Участники"),
     "Name": ("名称", "Название"),
     "Body": ("正文", "Текст"),
-    "Placeholders: {{ contact.first_name }}, {{ ticket.number }}, {{ agent.name }} …": ("占位符：{{ contact.first_name }}、{{ ticket.number }}、{{ agent.name }} …", "Подстановки: {{ contact.first_name }}, {{ ticket.number }}, {{ agent.name }} …"),
+    "Placeholders: {{ contact.first_name }}, {{ ticket.number }}, {{ agent.name }} …": (
+        "占位符：{{ contact.first_name }}、{{ ticket.number }}、{{ agent.name }} …",
+        "Подстановки: {{ contact.first_name }}, {{ ticket.number }}, {{ agent.name }} …",
+    ),
     "Set status": ("设置状态", "Установить статус"),
     "Add tags": ("添加标签", "Добавить метки"),
     "Area name": ("领域名称", "Название области"),
@@ -90,14 +97,20 @@ T = {
     "Search": ("搜索", "Найти"),
     "Companies": ("公司", "Компании"),
     "File bug": ("提交缺陷", "Сообщить об ошибке"),
-    "File a bug from ticket #%(number)s": ("从工单 #%(number)s 提交缺陷", "Сообщить об ошибке из обращения №%(number)s"),
+    "File a bug from ticket #%(number)s": (
+        "从工单 #%(number)s 提交缺陷",
+        "Сообщить об ошибке из обращения №%(number)s",
+    ),
     "Cancel": ("取消", "Отмена"),
     "Views": ("视图", "Представления"),
     "By team": ("按团队", "По командам"),
     "By product area": ("按产品领域", "По областям продукта"),
     "Saved views": ("已保存视图", "Сохранённые представления"),
     "Remove view %(name)s": ("删除视图 %(name)s", "Удалить представление %(name)s"),
-    "Filter the inbox, then save the filters here.": ("先筛选收件箱，再在此保存筛选条件。", "Отфильтруйте входящие, затем сохраните фильтры здесь."),
+    "Filter the inbox, then save the filters here.": (
+        "先筛选收件箱，再在此保存筛选条件。",
+        "Отфильтруйте входящие, затем сохраните фильтры здесь.",
+    ),
     "Save view": ("保存视图", "Сохранить представление"),
     "Filters": ("筛选", "Фильтры"),
     "Any open": ("所有未结", "Все открытые"),
@@ -120,9 +133,15 @@ T = {
     "Back to the first page": ("返回第一页", "К первой странице"),
     "Sign in": ("登录", "Войти"),
     "Sign in to supportloop": ("登录 supportloop", "Вход в supportloop"),
-    "Macro “%(name)s” filled in; edit before sending.": ("已填入快捷回复“%(name)s”；发送前可编辑。", "Макрос «%(name)s» подставлен; отредактируйте перед отправкой."),
+    "Macro “%(name)s” filled in; edit before sending.": (
+        "已填入快捷回复“%(name)s”；发送前可编辑。",
+        "Макрос «%(name)s» подставлен; отредактируйте перед отправкой.",
+    ),
     "Pick an item": ("选择条目", "Выберите элемент"),
-    "No item matches; create a new one below.": ("没有匹配的条目；请在下方新建。", "Ничего не найдено; создайте новый элемент ниже."),
+    "No item matches; create a new one below.": (
+        "没有匹配的条目；请在下方新建。",
+        "Ничего не найдено; создайте новый элемент ниже.",
+    ),
     "No item matches.": ("没有匹配的条目。", "Ничего не найдено."),
     "Macros": ("快捷回复", "Макросы"),
     "No macro matches.": ("没有匹配的快捷回复。", "Подходящих макросов нет."),
@@ -131,7 +150,10 @@ T = {
     "will be told": ("将被通知", "получит сообщение"),
     "Nobody to tell yet.": ("暂无需要通知的人。", "Пока некому сообщать."),
     "Weekly digest": ("每周周报", "Еженедельная сводка"),
-    "Weekly digest: %(start)s to %(end)s": ("每周周报：%(start)s 至 %(end)s", "Еженедельная сводка: с %(start)s по %(end)s"),
+    "Weekly digest: %(start)s to %(end)s": (
+        "每周周报：%(start)s 至 %(end)s",
+        "Еженедельная сводка: с %(start)s по %(end)s",
+    ),
     "Previous week": ("上一周", "Предыдущая неделя"),
     "Next week": ("下一周", "Следующая неделя"),
     "Mentions": ("提及次数", "Упоминания"),
@@ -159,7 +181,10 @@ T = {
     "Merged into this item": ("已合并到此条目", "Объединены с этим элементом"),
     "Change status": ("更改状态", "Изменить статус"),
     "Merge this duplicate": ("合并此重复条目", "Объединить этот дубликат"),
-    "Its evidence moves to the other item; unique counts stay exact.": ("其证据将移到另一个条目；独立计数保持准确。", "Его свидетельства перейдут к другому элементу; уникальные счётчики останутся точными."),
+    "Its evidence moves to the other item; unique counts stay exact.": (
+        "其证据将移到另一个条目；独立计数保持准确。",
+        "Его свидетельства перейдут к другому элементу; уникальные счётчики останутся точными.",
+    ),
     "Find the item to keep": ("查找要保留的条目", "Найдите элемент, который останется"),
     "Merge this item into the chosen one?": ("将此条目合并到所选条目？", "Объединить этот элемент с выбранным?"),
     "Merge": ("合并", "Объединить"),
@@ -182,7 +207,10 @@ T = {
     "who can sign in and what they may do": ("谁可以登录以及可以做什么", "кто может входить и что ему разрешено"),
     "groups that tickets are routed to": ("工单分派到的小组", "группы, которым направляются обращения"),
     "canned replies with placeholders": ("带占位符的预设回复", "готовые ответы с подстановками"),
-    "product areas, features and contact reasons": ("产品领域、功能和联系原因", "области, функции продукта и причины обращений"),
+    "product areas, features and contact reasons": (
+        "产品领域、功能和联系原因",
+        "области, функции продукта и причины обращений",
+    ),
     "your keys for the REST API": ("您访问 REST API 的密钥", "ваши ключи для REST API"),
     "Times used": ("使用次数", "Использований"),
     "No macros yet.": ("暂无快捷回复。", "Макросов пока нет."),
@@ -204,7 +232,10 @@ T = {
     "Add a team": ("添加团队", "Добавить команду"),
     "Create team": ("创建团队", "Создать команду"),
     "Copy your new token now": ("请立即复制新令牌", "Скопируйте новый токен сейчас"),
-    "It is shown only this once; supportloop keeps only a hash of it.": ("它只显示这一次；supportloop 只保存其哈希值。", "Он показывается только один раз; supportloop хранит лишь его хеш."),
+    "It is shown only this once; supportloop keeps only a hash of it.": (
+        "它只显示这一次；supportloop 只保存其哈希值。",
+        "Он показывается только один раз; supportloop хранит лишь его хеш.",
+    ),
     "Prefix": ("前缀", "Префикс"),
     "Created": ("创建时间", "Создан"),
     "Last used": ("上次使用", "Последнее использование"),
@@ -234,13 +265,22 @@ T = {
     "None yet": ("暂无", "Пока нет"),
     "Properties": ("属性", "Свойства"),
     "Save properties": ("保存属性", "Сохранить свойства"),
-    "This ticket is not linked to feedback yet.": ("此工单尚未关联反馈。", "Это обращение пока не связано с обратной связью."),
+    "This ticket is not linked to feedback yet.": (
+        "此工单尚未关联反馈。",
+        "Это обращение пока не связано с обратной связью.",
+    ),
     "Link to feedback": ("关联到反馈", "Связать с обратной связью"),
-    "Select text in a message to quote it.": ("在消息中选中文字即可引用。", "Выделите текст в сообщении, чтобы процитировать его."),
+    "Select text in a message to quote it.": (
+        "在消息中选中文字即可引用。",
+        "Выделите текст в сообщении, чтобы процитировать его.",
+    ),
     "Find a feedback item": ("查找反馈条目", "Найти элемент обратной связи"),
     "Link": ("关联", "Связать"),
     "Audit timeline": ("审计时间线", "Журнал изменений"),
-    "Too many failed sign-in attempts. Wait 15 minutes and try again.": ("登录失败次数过多。请等待 15 分钟后再试。", "Слишком много неудачных попыток входа. Подождите 15 минут и попробуйте снова."),
+    "Too many failed sign-in attempts. Wait 15 minutes and try again.": (
+        "登录失败次数过多。请等待 15 分钟后再试。",
+        "Слишком много неудачных попыток входа. Подождите 15 минут и попробуйте снова.",
+    ),
     "Your password was changed.": ("您的密码已修改。", "Ваш пароль изменён."),
     "Saved.": ("已保存。", "Сохранено."),
     "Note added.": ("备注已添加。", "Заметка добавлена."),
@@ -266,7 +306,10 @@ T = {
     "Merged %(source)s into this item.": ("已将 %(source)s 合并到此条目。", "%(source)s объединён с этим элементом."),
     "Shipped recently": ("最近上线", "Недавно выпущено"),
     "User %(name)s created.": ("用户 %(name)s 已创建。", "Пользователь %(name)s создан."),
-    "You cannot change your own role or deactivate yourself.": ("您不能更改自己的角色或停用自己。", "Нельзя менять собственную роль или отключать себя."),
+    "You cannot change your own role or deactivate yourself.": (
+        "您不能更改自己的角色或停用自己。",
+        "Нельзя менять собственную роль или отключать себя.",
+    ),
     "Team created.": ("团队已创建。", "Команда создана."),
     "Your role may not change macros.": ("您的角色无权修改快捷回复。", "Ваша роль не позволяет менять макросы."),
     "Macro created.": ("快捷回复已创建。", "Макрос создан."),
@@ -283,10 +326,17 @@ T = {
     "Manage the product taxonomy": ("管理产品分类体系", "Управлять классификацией продукта"),
     "Filters and bulk actions": ("筛选和批量操作", "Фильтры и массовые действия"),
     "Not allowed": ("无权访问", "Доступ запрещён"),
-    "Your role does not allow this page or action. Ask an admin if you need it.": ("您的角色无权访问此页面或执行此操作。如有需要，请联系管理员。", "Ваша роль не позволяет открыть эту страницу или выполнить это действие. Если это нужно, обратитесь к администратору."),
+    "Your role does not allow this page or action. Ask an admin if you need it.": (
+        "您的角色无权访问此页面或执行此操作。如有需要，请联系管理员。",
+        "Ваша роль не позволяет открыть эту страницу или выполнить это действие. "
+        "Если это нужно, обратитесь к администратору.",
+    ),
     "Back to the inbox": ("返回收件箱", "Вернуться во входящие"),
     "Not found": ("未找到", "Не найдено"),
-    "There is nothing at this address. It may have been merged, moved or deleted.": ("此地址没有内容。它可能已被合并、移动或删除。", "По этому адресу ничего нет. Возможно, это объединили, перенесли или удалили."),
+    "There is nothing at this address. It may have been merged, moved or deleted.": (
+        "此地址没有内容。它可能已被合并、移动或删除。",
+        "По этому адресу ничего нет. Возможно, это объединили, перенесли или удалили.",
+    ),
     # Scheduler and digest bookkeeping (admin).
     "job": ("任务", "задача"),
     "period": ("周期", "период"),
@@ -305,7 +355,10 @@ T = {
     "last error": ("最近错误", "последняя ошибка"),
     "Or why the contact is not mailed.": ("或不给该联系人发邮件的原因。", "Или почему контакту не пишем."),
     "next attempt": ("下次尝试", "следующая попытка"),
-    "failed: retry from the list of customers told": ("失败：请在已通知客户列表中重试", "не удалось: повторите из списка клиентов, которым сообщили"),
+    "failed: retry from the list of customers told": (
+        "失败：请在已通知客户列表中重试",
+        "не удалось: повторите из списка клиентов, которым сообщили",
+    ),
     "not mailed": ("未发送邮件", "не отправлено"),
     "queued": ("排队中", "в очереди"),
     "Attempts": ("尝试次数", "Попытки"),
@@ -315,7 +368,10 @@ T = {
     "waiting to be sent": ("等待发送", "ожидает отправки"),
     "being sent since %(at)s": ("自 %(at)s 起发送中", "отправляется с %(at)s"),
     "gave up": ("已放弃", "попытки исчерпаны"),
-    "This message is long: showing the first %(shown)s of %(total)s characters.": ("此消息很长：仅显示 %(total)s 个字符中的前 %(shown)s 个。", "Сообщение длинное: показаны первые %(shown)s из %(total)s символов."),
+    "This message is long: showing the first %(shown)s of %(total)s characters.": (
+        "此消息很长：仅显示 %(total)s 个字符中的前 %(shown)s 个。",
+        "Сообщение длинное: показаны первые %(shown)s из %(total)s символов.",
+    ),
     "Open the whole text": ("打开全文", "Открыть весь текст"),
     # Issue 10: sign-in throttle, rate limits, bounces, mail safety, size limit, health.
     "Wrong name or password": ("用户名或密码错误", "Неверное имя или пароль"),
@@ -332,15 +388,18 @@ T = {
     "rate-limit counters": ("限流计数器", "счётчики ограничения частоты"),
     "permanent failure": ("永久失败", "постоянная ошибка"),
     "status code": ("状态码", "код состояния"),
-    "RFC 3463 status such as 5.1.1, or the SMTP reply code.": ("RFC 3463 状态（如 5.1.1）或 SMTP 回复码。",
-                                                               "Статус RFC 3463, например 5.1.1, или код ответа SMTP."),
+    "RFC 3463 status such as 5.1.1, or the SMTP reply code.": (
+        "RFC 3463 状态（如 5.1.1）或 SMTP 回复码。",
+        "Статус RFC 3463, например 5.1.1, или код ответа SMTP.",
+    ),
     "diagnostic": ("诊断信息", "диагностика"),
     "remote mail server": ("远程邮件服务器", "удалённый почтовый сервер"),
     "last bounce": ("最近一次退信", "последний возврат"),
     "automatic mail suppressed until": ("暂停自动邮件至", "автоматические письма приостановлены до"),
     "Set by a permanent failure; empty when nothing is suppressed (or an admin lifted it).": (
         "由永久失败设置；为空表示未暂停（或管理员已解除）。",
-        "Устанавливается при постоянной ошибке; пусто, если ничего не приостановлено (или администратор снял запрет)."),
+        "Устанавливается при постоянной ошибке; пусто, если ничего не приостановлено (или администратор снял запрет).",
+    ),
     "bounces": ("退信次数", "возвраты"),
     "first bounce": ("首次退信", "первый возврат"),
     "bounced address": ("退信地址", "адрес с возвратом"),
@@ -348,8 +407,10 @@ T = {
     "Skipped: received before": ("已跳过：之前已收到", "Пропущено: получено ранее"),
     "Report or notice sent by a machine": ("机器发送的报告或通知", "Отчёт или уведомление от машины"),
     "Larger than the inbound size limit": ("超过入站大小限制", "Больше допустимого размера входящего письма"),
-    "Unknown (no Authentication-Results of ours)": ("未知（没有我方的 Authentication-Results）",
-                                                    "Неизвестно (нет нашего Authentication-Results)"),
+    "Unknown (no Authentication-Results of ours)": (
+        "未知（没有我方的 Authentication-Results）",
+        "Неизвестно (нет нашего Authentication-Results)",
+    ),
     "Sender's domain authenticated": ("发件人域名已通过验证", "Домен отправителя подтверждён"),
     "Sender failed SPF/DKIM/DMARC": ("发件人未通过 SPF/DKIM/DMARC", "Отправитель не прошёл SPF/DKIM/DMARC"),
     "Checked, nothing decided": ("已检查，无结论", "Проверено, без результата"),
@@ -361,18 +422,21 @@ T = {
     "acknowledgements per hour at most": ("每小时确认邮件上限", "не больше подтверждений в час"),
     "Beyond this many in an hour, acknowledgements pause and admins are told. 0: no ceiling.": (
         "一小时内超过此数量时，确认邮件暂停并通知管理员。0 表示不设上限。",
-        "Сверх этого числа за час подтверждения приостанавливаются, администраторам сообщается. 0 — без ограничения."),
+        "Сверх этого числа за час подтверждения приостанавливаются, администраторам сообщается. 0 — без ограничения.",
+    ),
     "acknowledgements paused since": ("确认邮件暂停于", "подтверждения приостановлены с"),
     "last successful poll": ("最近一次成功收取", "последний успешный опрос"),
     "content digest": ("内容摘要", "дайджест содержимого"),
     "sha256 of the sender's headers and body (not the trace headers).": (
         "发件人邮件头和正文的 sha256（不含传输跟踪头）。",
-        "sha256 заголовков отправителя и тела письма (без трассировочных заголовков)."),
+        "sha256 заголовков отправителя и тела письма (без трассировочных заголовков).",
+    ),
     "sender authentication": ("发件人验证", "проверка отправителя"),
     "Authentication-Results": ("Authentication-Results", "Authentication-Results"),
     "Why a copy was skipped, or that a reused Message-ID was stored separately.": (
         "副本被跳过的原因，或重复使用的 Message-ID 已单独保存。",
-        "Почему копия пропущена или что повторно использованный Message-ID сохранён отдельно."),
+        "Почему копия пропущена или что повторно использованный Message-ID сохранён отдельно.",
+    ),
     "raw message file": ("原始邮件文件", "файл исходного письма"),
     "not sent because": ("未发送原因", "не отправлено, потому что"),
     "held back because": ("暂缓原因", "задержано, потому что"),
@@ -387,14 +451,20 @@ T = {
     "no automatic mail until %(until)s": ("%(until)s 之前不发送自动邮件", "без автоматических писем до %(until)s"),
     "%(email)s bounced (%(status)s, %(day)s): replies are still sent but may not arrive; no automatic mail.": (
         "%(email)s 退信（%(status)s，%(day)s）：回复仍会发送但可能无法送达；不发送自动邮件。",
-        "%(email)s: возврат (%(status)s, %(day)s). Ответы отправляются, но могут не дойти; автоматических писем нет."),
+        "%(email)s: возврат (%(status)s, %(day)s). Ответы отправляются, но могут не дойти; автоматических писем нет.",
+    ),
     "Followers (Cc)": ("关注者（抄送）", "Подписчики (копия)"),
     "Remove %(f)s": ("移除 %(f)s", "Убрать %(f)s"),
     "Remove": ("移除", "Убрать"),
     "Proposed by mail": ("邮件中提议的", "Предложены письмом"),
-    "A customer's mail named these addresses, but its sender could not be authenticated. They are not copied on replies unless you accept them.": (
+    (
+        "A customer's mail named these addresses, but its sender could not be authenticated. "
+        "They are not copied on replies unless you accept them."
+    ): (
         "客户的邮件提到了这些地址，但无法验证其发件人。除非您接受，否则回复不会抄送给他们。",
-        "Письмо клиента упоминает эти адреса, но его отправителя не удалось подтвердить. Копии ответов им не уходят, пока вы их не примете."),
+        "Письмо клиента упоминает эти адреса, но его отправителя не удалось подтвердить. "
+        "Копии ответов им не уходят, пока вы их не примете.",
+    ),
     "Accept": ("接受", "Принять"),
     "Dismiss": ("忽略", "Отклонить"),
     "%(email)s now follows this ticket.": ("%(email)s 现在关注此工单。", "%(email)s теперь подписан на обращение."),
@@ -404,20 +474,30 @@ T = {
 
 # Plurals: singular msgid -> (Chinese [one form], Russian [one, few, many])
 P = {
-    "%(n)s customer will be told": (["将通知 %(n)s 位客户"],
-                                    ["%(n)s клиент получит сообщение", "%(n)s клиента получат сообщение",
-                                     "%(n)s клиентов получат сообщение"]),
-    "%(n)s customer told": (["已通知 %(n)s 位客户"],
-                            ["сообщили %(n)s клиенту", "сообщили %(n)s клиентам", "сообщили %(n)s клиентам"]),
+    "%(n)s customer will be told": (
+        ["将通知 %(n)s 位客户"],
+        ["%(n)s клиент получит сообщение", "%(n)s клиента получат сообщение", "%(n)s клиентов получат сообщение"],
+    ),
+    "%(n)s customer told": (
+        ["已通知 %(n)s 位客户"],
+        ["сообщили %(n)s клиенту", "сообщили %(n)s клиентам", "сообщили %(n)s клиентам"],
+    ),
     "%(n)s item": (["%(n)s 个条目"], ["%(n)s элемент", "%(n)s элемента", "%(n)s элементов"]),
     "%(n)s customer": (["%(n)s 位客户"], ["%(n)s клиент", "%(n)s клиента", "%(n)s клиентов"]),
-    "Retry %(n)s failed notice": (["重试 %(n)s 条失败的通知"],
-                                  ["Повторить %(n)s неудавшееся сообщение", "Повторить %(n)s неудавшихся сообщения",
-                                   "Повторить %(n)s неудавшихся сообщений"]),
-    "%(n)s notice queued again.": (["%(n)s 条通知已重新排队。"],
-                                   ["%(n)s сообщение снова в очереди.", "%(n)s сообщения снова в очереди.",
-                                    "%(n)s сообщений снова в очереди."]),
-    "Updated %(count)d ticket.": (["已更新 %(count)d 个工单。"],
-                                  ["Обновлено %(count)d обращение.", "Обновлено %(count)d обращения.",
-                                   "Обновлено %(count)d обращений."]),
+    "Retry %(n)s failed notice": (
+        ["重试 %(n)s 条失败的通知"],
+        [
+            "Повторить %(n)s неудавшееся сообщение",
+            "Повторить %(n)s неудавшихся сообщения",
+            "Повторить %(n)s неудавшихся сообщений",
+        ],
+    ),
+    "%(n)s notice queued again.": (
+        ["%(n)s 条通知已重新排队。"],
+        ["%(n)s сообщение снова в очереди.", "%(n)s сообщения снова в очереди.", "%(n)s сообщений снова в очереди."],
+    ),
+    "Updated %(count)d ticket.": (
+        ["已更新 %(count)d 个工单。"],
+        ["Обновлено %(count)d обращение.", "Обновлено %(count)d обращения.", "Обновлено %(count)d обращений."],
+    ),
 }

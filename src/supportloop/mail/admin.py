@@ -1,4 +1,5 @@
 """Admin: mailboxes (with a write-only password field and a token rotation action) and the quarantine."""
+
 from __future__ import annotations
 
 from django import forms
@@ -13,20 +14,31 @@ from django.utils.html import format_html
 from supportloop.core.errors import DomainError
 from supportloop.customers.models import Contact
 from supportloop.mail.models import (
-    AutomaticMail, AutoResponse, FollowerProposal, InboundMail, Mailbox, OutboundDelivery, Quarantine, TicketMailbox,
+    AutomaticMail,
+    AutoResponse,
+    FollowerProposal,
+    InboundMail,
+    Mailbox,
+    OutboundDelivery,
+    Quarantine,
+    TicketMailbox,
 )
 from supportloop.mail.services import mailbox_rotate_inbound_token, quarantine_release
 from supportloop.mail.services.mailboxes import EDITABLE, mailbox_create, mailbox_host_check, mailbox_update
 
 
 class MailboxForm(forms.ModelForm):
-    password = forms.CharField(label="IMAP password", required=False, widget=forms.PasswordInput(render_value=False),
-                               help_text="Stored encrypted. Leave empty to keep the current one.")
+    password = forms.CharField(
+        label="IMAP password",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Stored encrypted. Leave empty to keep the current one.",
+    )
     help_center_url = forms.URLField(label="help center link", required=False, assume_scheme="https")
 
     class Meta:
         model = Mailbox
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 - MailboxAdmin.fieldsets choose the fields (they override Meta.fields)
 
     def clean(self):
         data = super().clean()
@@ -42,22 +54,74 @@ class MailboxForm(forms.ModelForm):
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
-    list_display = ("name", "address", "is_active", "imap_host", "imap_folder", "last_polled_at", "poll_status",
-                    "acknowledgements")
+    list_display = (
+        "name",
+        "address",
+        "is_active",
+        "imap_host",
+        "imap_folder",
+        "last_polled_at",
+        "poll_status",
+        "acknowledgements",
+    )
     list_filter = ("is_active",)
     search_fields = ("name", "address")
-    readonly_fields = ("imap_uidvalidity", "imap_last_uid", "last_polled_at", "last_poll_ok_at", "last_poll_error",
-                       "has_password", "raw_endpoint", "acknowledgements")
+    readonly_fields = (
+        "imap_uidvalidity",
+        "imap_last_uid",
+        "last_polled_at",
+        "last_poll_ok_at",
+        "last_poll_error",
+        "has_password",
+        "raw_endpoint",
+        "acknowledgements",
+    )
     actions = ["rotate_token"]
     fieldsets = (
         (None, {"fields": ("name", "address", "is_active")}),
-        ("IMAP", {"fields": ("imap_host", "imap_port", "imap_security", "imap_folder", "imap_processed_folder",
-                             "imap_username", "password", "has_password", "imap_password_env")}),
-        ("Auto-responder", {"fields": ("autoresponder_enabled", "acknowledgements", "autoresponder_max_per_hour",
-                                       "expected_response_time", "help_center_url", "autoresponder_templates")}),
+        (
+            "IMAP",
+            {
+                "fields": (
+                    "imap_host",
+                    "imap_port",
+                    "imap_security",
+                    "imap_folder",
+                    "imap_processed_folder",
+                    "imap_username",
+                    "password",
+                    "has_password",
+                    "imap_password_env",
+                )
+            },
+        ),
+        (
+            "Auto-responder",
+            {
+                "fields": (
+                    "autoresponder_enabled",
+                    "acknowledgements",
+                    "autoresponder_max_per_hour",
+                    "expected_response_time",
+                    "help_center_url",
+                    "autoresponder_templates",
+                )
+            },
+        ),
         ("Rules", {"fields": ("closed_ticket_rule", "rate_limit_messages", "rate_limit_window_minutes")}),
-        ("Status", {"fields": ("raw_endpoint", "imap_uidvalidity", "imap_last_uid", "last_polled_at",
-                               "last_poll_ok_at", "last_poll_error")}),
+        (
+            "Status",
+            {
+                "fields": (
+                    "raw_endpoint",
+                    "imap_uidvalidity",
+                    "imap_last_uid",
+                    "last_polled_at",
+                    "last_poll_ok_at",
+                    "last_poll_error",
+                )
+            },
+        ),
     )
 
     def get_readonly_fields(self, request, obj=None):
@@ -73,8 +137,11 @@ class MailboxAdmin(admin.ModelAdmin):
         if not obj.autoresponder_enabled:
             return "off"
         if obj.autoresponder_paused_at:
-            return format_html('<strong style="color:#b00">paused since {} (more than {} an hour)</strong>',
-                               obj.autoresponder_paused_at.strftime("%Y-%m-%d %H:%M"), obj.autoresponder_max_per_hour)
+            return format_html(
+                '<strong style="color:#b00">paused since {} (more than {} an hour)</strong>',
+                obj.autoresponder_paused_at.strftime("%Y-%m-%d %H:%M"),
+                obj.autoresponder_max_per_hour,
+            )
         return "on"
 
     @admin.display(boolean=True, description="password stored")
@@ -85,7 +152,8 @@ class MailboxAdmin(admin.ModelAdmin):
     def raw_endpoint(self, obj):
         if not obj.pk:
             return "-"
-        return f"POST {reverse('mail:inbound_raw', args=[obj.pk])} (token set: {'yes' if obj.inbound_token_hash else 'no'})"
+        token_set = "yes" if obj.inbound_token_hash else "no"
+        return f"POST {reverse('mail:inbound_raw', args=[obj.pk])} (token set: {token_set})"
 
     def save_model(self, request, obj, form, change):
         # Through the services, so the audit trail and the credential encryption apply.
@@ -95,8 +163,9 @@ class MailboxAdmin(admin.ModelAdmin):
             mailbox_update(mailbox=Mailbox.objects.get(pk=obj.pk), actor=request.user, password=password, **values)
         else:
             values = {f: form.cleaned_data[f] for f in EDITABLE if f in form.cleaned_data}
-            created = mailbox_create(address=form.cleaned_data["address"], password=password or "",
-                                     actor=request.user, **values)
+            created = mailbox_create(
+                address=form.cleaned_data["address"], password=password or "", actor=request.user, **values
+            )
             obj.pk = created.pk
 
     @admin.action(description="Create a new token for the raw MIME endpoint")
@@ -111,8 +180,22 @@ class QuarantineAdmin(admin.ModelAdmin):
     list_display = ("created_at", "reason", "sender", "subject", "mailbox", "raw_size", "released_at")
     list_filter = ("reason", "mailbox", ("released_at", admin.EmptyFieldListFilter))
     search_fields = ("sender", "subject", "message_key", "detail")
-    readonly_fields = ("mailbox", "reason", "detail", "source", "message_key", "sender", "subject", "raw_size",
-                       "created_at", "released_at", "released_ticket", "release_to_contact", "raw_preview", "download")
+    readonly_fields = (
+        "mailbox",
+        "reason",
+        "detail",
+        "source",
+        "message_key",
+        "sender",
+        "subject",
+        "raw_size",
+        "created_at",
+        "released_at",
+        "released_ticket",
+        "release_to_contact",
+        "raw_preview",
+        "download",
+    )
     exclude = ("raw", "raw_file")  # shown by raw_preview, served by the download link
     actions = ["release"]
 
@@ -139,14 +222,17 @@ class QuarantineAdmin(admin.ModelAdmin):
     def release_to_contact(self, obj):
         if obj.released_at:
             return "released"
-        return format_html('<a class="button" href="{}">Release to a contact…</a>',
-                           reverse("admin:mail_quarantine_release", args=[obj.pk]))
+        return format_html(
+            '<a class="button" href="{}">Release to a contact…</a>',
+            reverse("admin:mail_quarantine_release", args=[obj.pk]),
+        )
 
     def get_urls(self):
-        return [path("<int:pk>/raw/", self.admin_site.admin_view(self.raw_view), name="mail_quarantine_raw"),
-                path("<int:pk>/release/", self.admin_site.admin_view(self.release_view),
-                     name="mail_quarantine_release"),
-                *super().get_urls()]
+        return [
+            path("<int:pk>/raw/", self.admin_site.admin_view(self.raw_view), name="mail_quarantine_raw"),
+            path("<int:pk>/release/", self.admin_site.admin_view(self.release_view), name="mail_quarantine_release"),
+            *super().get_urls(),
+        ]
 
     def release_view(self, request, pk):
         """Release one message as a chosen contact's (the way to release mail without a usable sender)."""
@@ -158,15 +244,22 @@ class QuarantineAdmin(admin.ModelAdmin):
         form = ReleaseForm(request.POST or None, admin_site=self.admin_site)
         if request.method == "POST" and form.is_valid():
             try:
-                result = quarantine_release(quarantine=Quarantine.objects.get(pk=pk), actor=request.user,
-                                            contact=form.cleaned_data["contact"])
+                result = quarantine_release(
+                    quarantine=Quarantine.objects.get(pk=pk), actor=request.user, contact=form.cleaned_data["contact"]
+                )
             except DomainError as exc:
                 form.add_error(None, exc.detail)
             else:
                 self.message_user(request, f"{item.pk}: {result.outcome}, ticket id {result.ticket_id}")
                 return HttpResponseRedirect(reverse("admin:mail_quarantine_change", args=[pk]))
-        context = {**self.admin_site.each_context(request), "title": f"Release quarantined mail {item.pk}",
-                   "item": item, "form": form, "opts": self.model._meta, "media": self.media + form.media}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Release quarantined mail {item.pk}",
+            "item": item,
+            "form": form,
+            "opts": self.model._meta,
+            "media": self.media + form.media,
+        }
         return TemplateResponse(request, "admin/mail/quarantine_release.html", context)
 
     def raw_view(self, request, pk):
@@ -192,23 +285,36 @@ class QuarantineAdmin(admin.ModelAdmin):
 
 
 class ReleaseForm(forms.Form):
-    contact = forms.ModelChoiceField(queryset=Contact.objects.all(), label="contact",
-                                     help_text="The message becomes this contact's (a new ticket, or a reply on the "
-                                               "ticket it answers).")
+    contact = forms.ModelChoiceField(
+        queryset=Contact.objects.all(),
+        label="contact",
+        help_text="The message becomes this contact's (a new ticket, or a reply on the ticket it answers).",
+    )
 
     def __init__(self, *args, admin_site=None, **kwargs):
         super().__init__(*args, **kwargs)
         from supportloop.tickets.models import Ticket
 
         # The admin's look-up widget (an id box with a search pop-up) needs a relation to contacts: the requester's.
-        self.fields["contact"].widget = ForeignKeyRawIdWidget(Ticket._meta.get_field("requester").remote_field,
-                                                              admin_site)
+        self.fields["contact"].widget = ForeignKeyRawIdWidget(
+            Ticket._meta.get_field("requester").remote_field, admin_site
+        )
 
 
 @admin.register(InboundMail)
 class InboundMailAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "outcome", "sender", "subject", "mailbox", "source", "automatic", "auth_verdict",
-                    "note", "ticket")
+    list_display = (
+        "received_at",
+        "outcome",
+        "sender",
+        "subject",
+        "mailbox",
+        "source",
+        "automatic",
+        "auth_verdict",
+        "note",
+        "ticket",
+    )
     list_filter = ("outcome", "source", "auth_verdict", "mailbox")
     search_fields = ("message_key", "sender", "subject", "note")
     list_select_related = ("mailbox", "ticket")
@@ -236,6 +342,7 @@ class OutboundDeliveryAdmin(admin.ModelAdmin):
 @admin.register(AutomaticMail)
 class AutomaticMailAdmin(admin.ModelAdmin):
     """What the guard (services/guard.py) let through or held back, with the reason."""
+
     list_display = ("created_at", "kind", "recipient", "ticket", "mailbox", "blocked_reason")
     list_filter = ("kind", ("blocked_reason", admin.EmptyFieldListFilter), "mailbox")
     search_fields = ("recipient", "blocked_reason")

@@ -15,11 +15,12 @@ No database work here; the parser calls it once per message, and only when the f
 (authres costs about a millisecond a header, so foreign and absent headers are never parsed, and the plain
 shape MTAs write is read by a small tokenizer first; see _fast_results).
 """
+
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import authres
 
@@ -30,8 +31,8 @@ _AUTHSERV = re.compile(r"\s*(?:\([^()]*\)\s*)*([^\s;()]+)")
 
 @dataclass(frozen=True)
 class AuthVerdict:
-    verdict: str = UNKNOWN      # "pass", "fail", "none" or "" (see the module docstring)
-    summary: str = ""           # e.g. "mx.example.com: spf=fail dkim=none dmarc=fail", for the ledger
+    verdict: str = UNKNOWN  # "pass", "fail", "none" or "" (see the module docstring)
+    summary: str = ""  # e.g. "mx.example.com: spf=fail dkim=none dmarc=fail", for the ledger
 
     @property
     def domain_authenticated(self) -> bool:
@@ -43,7 +44,8 @@ def _aligned(domain: str, from_domain: str) -> bool:
     if "@" in domain:
         domain = domain.rpartition("@")[2]
     return bool(domain and from_domain) and (
-        domain == from_domain or from_domain.endswith("." + domain) or domain.endswith("." + from_domain))
+        domain == from_domain or from_domain.endswith("." + domain) or domain.endswith("." + from_domain)
+    )
 
 
 # (method, result, {property name: value}) of each result in a header, e.g. ("dkim", "pass", {"d": "example.com"}).

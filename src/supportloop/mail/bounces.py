@@ -20,6 +20,7 @@ bounces). flufl.bounce finds addresses; the codes and diagnostics around them ar
 Permanent means: RFC 3463 class 5 (or a permanent wording without a code), except a full mailbox, which the
 recipient can fix. Class 4, "delayed" reports, greylisting and quota errors are temporary.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,25 +34,57 @@ from email.utils import getaddresses
 
 logger = logging.getLogger("supportloop.mail")
 
-MAX_TEXT = 200_000          # characters of explanation text looked at
+MAX_TEXT = 200_000  # characters of explanation text looked at
 MAX_RECIPIENTS = 50
 MAX_IDS = 50
 DIAGNOSTIC_LIMIT = 1000
 
 # --- recognising a bounce -----------------------------------------------------------------------------------
 
-DAEMON_LOCALPARTS = frozenset({"mailer-daemon", "mailerdaemon", "mail-daemon", "maildaemon", "mailer_daemon",
-                               "mail.delivery.system", "mail-delivery-system", "mail_delivery_system"})
-POSTMASTER_LOCALPARTS = frozenset({"postmaster", "post_master", "post-master", "poostmaster", "mailadmin",
-                                   "mail-admin", "mailer", "mail", "smtp", "mta", "bounce", "bounces",
-                                   "mail-notification", "daemon", "root", "system", "administrator", "sysadmin"})
-_DAEMON_NAME = re.compile(r"(?i)mail(er)?[ -_]?daemon|mail delivery (sub)?system|mail delivery service|"
-                          r"mail deliver system|post ?master|系统退信|邮件系统|邮件退信|Почтовая служба|"
-                          r"Mail Administrator|Mail Delivery|Internet Mail Delivery|Microsoft Outlook|Mail System")
+DAEMON_LOCALPARTS = frozenset(
+    {
+        "mailer-daemon",
+        "mailerdaemon",
+        "mail-daemon",
+        "maildaemon",
+        "mailer_daemon",
+        "mail.delivery.system",
+        "mail-delivery-system",
+        "mail_delivery_system",
+    }
+)
+POSTMASTER_LOCALPARTS = frozenset(
+    {
+        "postmaster",
+        "post_master",
+        "post-master",
+        "poostmaster",
+        "mailadmin",
+        "mail-admin",
+        "mailer",
+        "mail",
+        "smtp",
+        "mta",
+        "bounce",
+        "bounces",
+        "mail-notification",
+        "daemon",
+        "root",
+        "system",
+        "administrator",
+        "sysadmin",
+    }
+)
+_DAEMON_NAME = re.compile(
+    r"(?i)mail(er)?[ -_]?daemon|mail delivery (sub)?system|mail delivery service|"
+    r"mail deliver system|post ?master|系统退信|邮件系统|邮件退信|Почтовая служба|"
+    r"Mail Administrator|Mail Delivery|Internet Mail Delivery|Microsoft Outlook|Mail System"
+)
 
 # Subjects bounces start with (after an optional [tag]), in the languages MTAs and Exchange ship. Matched against
 # the lower-cased subject (faster than a case-insensitive pattern: this runs on every inbound message).
-_SUBJECT = re.compile(r"(?x)^\s*(?:\[[^\]]{0,40}\]\s*)?(?:"
+_SUBJECT = re.compile(
+    r"(?x)^\s*(?:\[[^\]]{0,40}\]\s*)?(?:"
     # en
     r"undeliver|undelivered|returned\ mail|returned\ to\ sender|mail\ delivery|delivery\ status|delivery\ fail"
     r"|delivery\ notification|delivery\ report|delivery\ problem|delivery\ has\ failed|delivery\ delayed"
@@ -81,10 +114,12 @@ _SUBJECT = re.compile(r"(?x)^\s*(?:\[[^\]]{0,40}\]\s*)?(?:"
     r"|系统退信|退信|无法投递|无法送达|投递失败|发送失败|未送达|邮件被退回|无法传递|未能送达|傳送狀態通知|传送状态通知"
     r"|無法傳遞|無法投遞|退回|メールエラー|エラー通知|error\ notification|delivery\ error|mail\ error|配信不能"
     r"|配送状態通知|配信エラー|配信できません|不達|배달\ 못\ 함|전달되지\ 않음|배달\ 상태\ 알림"
-    r")")
+    r")"
+)
 
 # Boilerplate of bounce explanations: only a machine writes these sentences.
-_STRONG_TEXT = re.compile(r"(?i)"
+_STRONG_TEXT = re.compile(
+    r"(?i)"
     r"this is the mail system at host|i'm sorry to have to inform you that your message could not"
     r"|this message was created automatically by mail delivery software|a message that you sent could not be"
     r" delivered|the following address\(es\) failed|qmail-send program|i'm afraid i wasn't able to deliver"
@@ -107,19 +142,29 @@ _STRONG_TEXT = re.compile(r"(?i)"
     r"|无法送达|无法投递|投递失败|退信|发送失败|配信できませんでした|no se pudo entregar|non è stato possibile"
     r"|kon niet worden afgeleverd|não pôde ser entregue|nie można dostarczyć|did not reach the following recipient"
     r"|recipient name is not recognized|could not be delivered to|invalid user address|requested action not taken"
-    r"|no such user here|送信できませんでした|配信できません|宛先不明|无法发送|邮件退回|ошибка доставки")
+    r"|no such user here|送信できませんでした|配信できません|宛先不明|无法发送|邮件退回|ошибка доставки"
+)
 _NOREPLY = re.compile(r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|no[-_.]?response)")
 _SES_BOUNCE = re.compile(r'\\?"notificationType\\?"\s*:\s*\\?"Bounce')
-_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
-                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+")
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+"
+)
 
 
 def _local(address: str) -> str:
     return address.rpartition("@")[0].lower() if "@" in address else address.lower()
 
 
-def bounce_hint(*, headers: dict[str, list[str]], content_type: str, report_types: set[str], from_email: str,
-                subject: str, text: str) -> str:
+def bounce_hint(
+    *,
+    headers: dict[str, list[str]],
+    content_type: str,
+    report_types: set[str],
+    from_email: str,
+    subject: str,
+    text: str,
+) -> str:
     """Why this message is a bounce (e.g. "bounce:dsn"), or "" when it is not one. Cheap: see module docstring.
 
     `headers` maps lower-case names to raw values; `report_types` are the report-type parameters of every
@@ -142,8 +187,10 @@ def bounce_hint(*, headers: dict[str, list[str]], content_type: str, report_type
         machine = "from:" + (local or "daemon")
     elif "".join(headers.get("return-path", [])).replace(" ", "").strip() in ("<>", "<<>>"):
         machine = "null-return-path"
-    elif any(v.strip().lower().startswith(("auto-generated", "auto-replied", "auto-notified"))
-             for v in headers.get("auto-submitted", [])):
+    elif any(
+        v.strip().lower().startswith(("auto-generated", "auto-replied", "auto-notified"))
+        for v in headers.get("auto-submitted", [])
+    ):
         machine = "auto-submitted"
     elif _NOREPLY.match(local):
         machine = "from:no-reply"
@@ -157,11 +204,13 @@ def bounce_hint(*, headers: dict[str, list[str]], content_type: str, report_type
     return ""
 
 
-_GENERATED = re.compile(r"(?im)^(?:final-recipient|diagnostic-code|status|action|remote-mta|reporting-mta):"
-                        r"|\b[45]\d\d[ -]#?[45]\.\d{1,3}\.\d{1,3}\b|\b[45]\.\d{1,3}\.\d{1,3}\b|\b5[0-5]\d\b"
-                        r"|this is the mail system|mail delivery software|qmail-send|transcript of session"
-                        r"|delivery has failed to these recipients|remote server returned|generating server"
-                        r"|delivery status notification|mail delivery failed|undelivered mail returned")
+_GENERATED = re.compile(
+    r"(?im)^(?:final-recipient|diagnostic-code|status|action|remote-mta|reporting-mta):"
+    r"|\b[45]\d\d[ -]#?[45]\.\d{1,3}\.\d{1,3}\b|\b[45]\.\d{1,3}\.\d{1,3}\b|\b5[0-5]\d\b"
+    r"|this is the mail system|mail delivery software|qmail-send|transcript of session"
+    r"|delivery has failed to these recipients|remote server returned|generating server"
+    r"|delivery status notification|mail delivery failed|undelivered mail returned"
+)
 
 
 def _looks_generated(text: str) -> bool:
@@ -172,12 +221,13 @@ def _looks_generated(text: str) -> bool:
 
 # --- reading a bounce -----------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class FailedRecipient:
     address: str
-    status: str = ""            # RFC 3463 enhanced status code, e.g. "5.1.1"; "" when the bounce gives none
-    smtp_code: str = ""         # the SMTP reply code, e.g. "550"
-    action: str = "failed"      # DSN Action: failed, delayed (delivered/relayed/expanded are not failures)
+    status: str = ""  # RFC 3463 enhanced status code, e.g. "5.1.1"; "" when the bounce gives none
+    smtp_code: str = ""  # the SMTP reply code, e.g. "550"
+    action: str = "failed"  # DSN Action: failed, delayed (delivered/relayed/expanded are not failures)
     diagnostic: str = ""
     remote_mta: str = ""
     permanent: bool = True
@@ -190,15 +240,15 @@ class FailedRecipient:
 @dataclass(frozen=True)
 class BounceReport:
     is_bounce: bool
-    format: str = ""                                       # "rfc3464", "ses-notification", "flufl", "text", ...
-    recipients: tuple[FailedRecipient, ...] = ()           # failures only
-    original_message_ids: tuple[str, ...] = ()             # returned message's own first, then any named
-    reply_ids: tuple[str, ...] = ()                        # In-Reply-To and References of the bounce itself
-    ticket_numbers: tuple[int, ...] = ()                   # X-Supportloop-Ticket of the returned message
-    feedback_refs: tuple[str, ...] = ()                    # X-Supportloop-Feedback of the returned message
-    original_recipients: tuple[str, ...] = ()              # To/Cc of the returned message
+    format: str = ""  # "rfc3464", "ses-notification", "flufl", "text", ...
+    recipients: tuple[FailedRecipient, ...] = ()  # failures only
+    original_message_ids: tuple[str, ...] = ()  # returned message's own first, then any named
+    reply_ids: tuple[str, ...] = ()  # In-Reply-To and References of the bounce itself
+    ticket_numbers: tuple[int, ...] = ()  # X-Supportloop-Ticket of the returned message
+    feedback_refs: tuple[str, ...] = ()  # X-Supportloop-Feedback of the returned message
+    original_recipients: tuple[str, ...] = ()  # To/Cc of the returned message
     reporting_mta: str = ""
-    delivered: tuple[str, ...] = ()                        # addresses a success DSN reports as delivered
+    delivered: tuple[str, ...] = ()  # addresses a success DSN reports as delivered
 
     @property
     def permanent(self) -> tuple[FailedRecipient, ...]:
@@ -211,8 +261,9 @@ class BounceReport:
     def summary(self) -> str:
         if not self.recipients:
             return "no failed recipient could be read"
-        parts = [("permanent" if r.permanent else "temporary") + " failure for " + r.summary()
-                 for r in self.recipients[:10]]
+        parts = [
+            ("permanent" if r.permanent else "temporary") + " failure for " + r.summary() for r in self.recipients[:10]
+        ]
         return "; ".join(parts)
 
 
@@ -220,22 +271,29 @@ _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _SMTP_CODE = re.compile(r"(?<![\w.#-])([245][0-5]\d)(?:[ ,;:)\]-]|$)")
 _MSGID = re.compile(r"<([^<>\s@]{1,250}@[^<>\s]{1,250})>")
 _HEADER_ID = re.compile(r"(?im)^[ \t>]*(?:original-)?(?:x-original-)?message-id\s*:\s*\n?[ \t]*<?([^\s<>]+@[^\s<>]+)>?")
-_TEMPORARY = re.compile(r"(?i)delayed|will (?:be )?retr|still (?:being )?tr|retrying|temporar|deferred|greylist"
-                        r"|graylist|try again later|retry timeout|timed? ?out|not reachable|unreachable"
-                        r"|connection refused|kept in the queue")
-_PERMANENT_WORDS = re.compile(r"(?i)permanent|user unknown|unknown user|no such|does not exist|doesn't exist"
-                              r"|not exist|invalid|not found|unrouteable|host unknown|unknown recipient|disabled"
-                              r"|not recognized|inactive|rejected|refused|blocked|denied|not permitted|not allowed")
-_MAILBOX_FULL = re.compile(r"(?i)mail ?(?:box|folder) (?:is )?full|over ?quota|quota exceeded|exceed.{0,40}quota"
-                           r"|insufficient (?:system )?storage|out of storage|mailbox.{0,40}exceed|exceeds allowed size"
-                           r"|storage (?:quota|limit)|postfach (?:ist )?voll|boîte .{0,20}pleine|ящик переполнен"
-                           r"|邮箱已满|空间不足|メールボックスが一杯")
+_TEMPORARY = re.compile(
+    r"(?i)delayed|will (?:be )?retr|still (?:being )?tr|retrying|temporar|deferred|greylist"
+    r"|graylist|try again later|retry timeout|timed? ?out|not reachable|unreachable"
+    r"|connection refused|kept in the queue"
+)
+_PERMANENT_WORDS = re.compile(
+    r"(?i)permanent|user unknown|unknown user|no such|does not exist|doesn't exist"
+    r"|not exist|invalid|not found|unrouteable|host unknown|unknown recipient|disabled"
+    r"|not recognized|inactive|rejected|refused|blocked|denied|not permitted|not allowed"
+)
+_MAILBOX_FULL = re.compile(
+    r"(?i)mail ?(?:box|folder) (?:is )?full|over ?quota|quota exceeded|exceed.{0,40}quota"
+    r"|insufficient (?:system )?storage|out of storage|mailbox.{0,40}exceed|exceeds allowed size"
+    r"|storage (?:quota|limit)|postfach (?:ist )?voll|boîte .{0,20}pleine|ящик переполнен"
+    r"|邮箱已满|空间不足|メールボックスが一杯"
+)
 # Where the returned original starts inside a text explanation.
 _RETURNED_START = re.compile(
     r"(?im)^[ \t>-]*(?:-+ ?(?:original message|unsent message follows|returned message|this is a copy of"
     r"|below this line is a copy|the header of the original message|original message header)"
     r"|original message headers:|message headers follow|--- below this line|-+ ?returned message"
-    r"|\s*(?:received|return-path|dkim-signature|authentication-results|arc-seal|mime-version):[ \t])")
+    r"|\s*(?:received|return-path|dkim-signature|authentication-results|arc-seal|mime-version):[ \t])"
+)
 
 
 def _decode_part(part: Message) -> str:
@@ -339,16 +397,29 @@ def _permanent(status: str, smtp_code: str, action: str, diagnostic: str) -> boo
     return not _TEMPORARY.search(diagnostic)
 
 
-def _recipient(address: str, *, status: str = "", smtp_code: str = "", action: str = "failed",
-               diagnostic: str = "", remote_mta: str = "") -> FailedRecipient:
+def _recipient(
+    address: str,
+    *,
+    status: str = "",
+    smtp_code: str = "",
+    action: str = "failed",
+    diagnostic: str = "",
+    remote_mta: str = "",
+) -> FailedRecipient:
     diagnostic = _unfold(diagnostic)[:DIAGNOSTIC_LIMIT]
     found_status, found_smtp = _codes(diagnostic)
     if not status or (status.endswith(".0.0") and found_status and found_status[0] == status[0]):
         status = found_status or status
     smtp_code = smtp_code or found_smtp
-    return FailedRecipient(address=address, status=status, smtp_code=smtp_code, action=action or "failed",
-                           diagnostic=diagnostic, remote_mta=remote_mta[:255],
-                           permanent=_permanent(status, smtp_code, action or "failed", diagnostic))
+    return FailedRecipient(
+        address=address,
+        status=status,
+        smtp_code=smtp_code,
+        action=action or "failed",
+        diagnostic=diagnostic,
+        remote_mta=remote_mta[:255],
+        permanent=_permanent(status, smtp_code, action or "failed", diagnostic),
+    )
 
 
 class _Collected:
@@ -377,12 +448,11 @@ def _walk(msg: Message, found: _Collected, depth: int = 0, *, inside_returned: b
             if not found.dsn_blocks and not inside_returned and inner.get_content_type() == "multipart/report":
                 _walk(inner, found, depth + 1, inside_returned=True)
         return
-    if ctype in ("text/rfc822-headers", "message/rfc822-headers", "text/rfc822-header",
-                 "message/global-headers"):
+    if ctype in ("text/rfc822-headers", "message/rfc822-headers", "text/rfc822-header", "message/global-headers"):
         try:
             found.original_headers.append(HeaderParser(policy=policy.compat32).parsestr(_decode_part(msg)))
-        except Exception:  # noqa: BLE001
-            pass
+        except Exception as exc:  # noqa: BLE001 - hostile input; the report's other parts still count
+            logger.info("bounce: returned headers part unreadable, skipped: %r", exc)
         return
     if msg.is_multipart():
         payload = msg.get_payload()
@@ -435,8 +505,10 @@ def _context(text: str, address: str) -> str:
     return " ".join(x.strip() for x in out if x.strip())
 
 
-_HELP_LINE = re.compile(r"(?i)contact|for (?:further )?(?:assistance|help|more information)|please|administrator"
-                        r"|questions|support team|helpdesk|help desk|visit|see http")
+_HELP_LINE = re.compile(
+    r"(?i)contact|for (?:further )?(?:assistance|help|more information)|please|administrator"
+    r"|questions|support team|helpdesk|help desk|visit|see http"
+)
 
 
 def _help_only(explanation: str, address: str) -> bool:
@@ -454,12 +526,16 @@ def _text_recipients(explanation: str, exclude: set[str]) -> list[str]:
         if address in exclude or address in out or _local(address) in DAEMON_LOCALPARTS | {"postmaster"}:
             continue
         line_start = explanation.rfind("\n", 0, m.start()) + 1
-        line = explanation[line_start: explanation.find("\n", m.end()) if "\n" in explanation[m.end():]
-                           else len(explanation)]
-        if re.match(r"(?i)\s*(?:received|from|by|for|message-id|return-path|reporting-mta|arrival-date|"
-                    r"x-[\w-]+|generating server)\b", line) or _HELP_LINE.search(line):
+        line = explanation[
+            line_start : explanation.find("\n", m.end()) if "\n" in explanation[m.end() :] else len(explanation)
+        ]
+        if re.match(
+            r"(?i)\s*(?:received|from|by|for|message-id|return-path|reporting-mta|arrival-date|"
+            r"x-[\w-]+|generating server)\b",
+            line,
+        ) or _HELP_LINE.search(line):
             continue
-        if re.search(r"(?i)\b(?:id|helo|ehlo)\s*[<=]?\s*$", explanation[line_start:m.start()]):
+        if re.search(r"(?i)\b(?:id|helo|ehlo)\s*[<=]?\s*$", explanation[line_start : m.start()]):
             continue
         out.append(address)
         if len(out) >= MAX_RECIPIENTS:
@@ -474,7 +550,7 @@ def _ses_notification(texts: list[str]) -> tuple[list[FailedRecipient], list[str
         if start < 0 or "notificationType" not in text:
             continue
         try:
-            data = json.loads(text[start: text.rfind("}") + 1])
+            data = json.loads(text[start : text.rfind("}") + 1])
         except ValueError:
             continue
         if isinstance(data.get("Message"), str):  # the SNS envelope around the SES notification
@@ -491,9 +567,13 @@ def _ses_notification(texts: list[str]) -> tuple[list[FailedRecipient], list[str
             address = _typed_address(str(row.get("emailAddress", "")))
             if address:
                 diagnostic = str(row.get("diagnosticCode") or bounce.get("bounceSubType") or "")
-                r = _recipient(address, status=str(row.get("status") or ""), diagnostic=diagnostic,
-                               remote_mta=str(bounce.get("remoteMtaIp") or ""),
-                               action=str(row.get("action") or "failed"))
+                r = _recipient(
+                    address,
+                    status=str(row.get("status") or ""),
+                    diagnostic=diagnostic,
+                    remote_mta=str(bounce.get("remoteMtaIp") or ""),
+                    action=str(row.get("action") or "failed"),
+                )
                 if r.permanent != permanent and not (permanent and r.status == "5.2.2"):
                     r = FailedRecipient(**{**r.__dict__, "permanent": permanent})
                 recipients.append(r)
@@ -523,7 +603,7 @@ def _flufl_failures(msg: Message) -> tuple[set[str], set[str]]:
 
     try:
         temporary, permanent = all_failures(msg)
-    except Exception:  # noqa: BLE001 - a detector bug must not lose the bounce; our own patterns still run
+    except Exception:  # a detector bug must not lose the bounce; our own patterns still run
         logger.exception("flufl.bounce failed")
         return set(), set()
 
@@ -549,7 +629,7 @@ def bounce_read(raw: bytes) -> BounceReport:
         return BounceReport(is_bounce=True, format="unparseable")
     try:
         return _read(msg)
-    except Exception:  # noqa: BLE001 - hostile input must not stop ingest; the bounce is still recorded
+    except Exception:  # hostile input must not stop ingest; the bounce is still recorded
         logger.exception("reading a bounce failed")
         return BounceReport(is_bounce=True, format="unreadable")
 
@@ -568,8 +648,9 @@ def _read(msg: Message) -> BounceReport:
     original_from: set[str] = set()
     for headers in found.original_headers:
         original_ids += [m for v in headers.get_all("Message-ID", []) for m in _MSGID.findall(str(v))]
-        tickets += [int(v) for v in re.findall(r"\d{1,15}", " ".join(map(str, headers.get_all(
-            "X-Supportloop-Ticket", []))))]
+        tickets += [
+            int(v) for v in re.findall(r"\d{1,15}", " ".join(map(str, headers.get_all("X-Supportloop-Ticket", []))))
+        ]
         feedback += [str(v).strip() for v in headers.get_all("X-Supportloop-Feedback", [])]
         original_to += _addresses(headers.get_all("To", []) + headers.get_all("Cc", []))
         original_from |= set(_addresses(headers.get_all("From", [])))
@@ -578,8 +659,8 @@ def _read(msg: Message) -> BounceReport:
     tickets += [int(n) for n in re.findall(r"(?im)^[ \t>]*X-Supportloop-Ticket:\s*(\d{1,15})", text)]
     feedback += re.findall(r"(?im)^[ \t>]*X-Supportloop-Feedback:\s*(\S{1,40})", text)
     if not original_to:
-        original_to = _addresses(re.findall(r"(?im)^[ \t>]*(?:To|Cc):[ \t]*(.+)$", text[len(explanation):]))
-    original_from |= set(_addresses(re.findall(r"(?im)^[ \t>]*From:[ \t]*(.+)$", text[len(explanation):])))
+        original_to = _addresses(re.findall(r"(?im)^[ \t>]*(?:To|Cc):[ \t]*(.+)$", text[len(explanation) :]))
+    original_from |= set(_addresses(re.findall(r"(?im)^[ \t>]*From:[ \t]*(.+)$", text[len(explanation) :])))
 
     own = set(_addresses(msg.get_all("To", []) + msg.get_all("From", [])))
     exclude = own | original_from | {i.lower() for i in original_ids}
@@ -589,13 +670,15 @@ def _read(msg: Message) -> BounceReport:
     fmt = ""
     reporting = ""
     # 1. RFC 3464 fields (a delivery-status part, or the same fields written as text).
-    blocks = found.dsn_blocks or [b for b in _field_blocks(explanation)
-                                  if "final-recipient" in b or ("original-recipient" in b and "action" in b)]
+    blocks = found.dsn_blocks or [
+        b for b in _field_blocks(explanation) if "final-recipient" in b or ("original-recipient" in b and "action" in b)
+    ]
     for block in blocks:
         if "reporting-mta" in block and not reporting:
             reporting = _strip_type(block["reporting-mta"])
         address = _typed_address(block.get("final-recipient", "")) or _typed_address(
-            block.get("original-recipient", ""))
+            block.get("original-recipient", "")
+        )
         if not address:
             continue
         action = block.get("action", "failed").lower().split()[0] if block.get("action") else "failed"
@@ -606,8 +689,15 @@ def _read(msg: Message) -> BounceReport:
         diagnostic = _strip_type(block.get("diagnostic-code", ""))
         if not diagnostic:
             diagnostic = _unfold(_context(explanation, address))
-        recipients.append(_recipient(address, status=status, action=action, diagnostic=diagnostic,
-                                     remote_mta=_strip_type(block.get("remote-mta", ""))))
+        recipients.append(
+            _recipient(
+                address,
+                status=status,
+                action=action,
+                diagnostic=diagnostic,
+                remote_mta=_strip_type(block.get("remote-mta", "")),
+            )
+        )
     if recipients or delivered:
         fmt = "rfc3464" if found.dsn_blocks else "rfc3464-text"
 
@@ -629,8 +719,10 @@ def _read(msg: Message) -> BounceReport:
             fmt = "x-failed-recipients"
         else:
             temporary, permanent = _flufl_failures(msg)
-            named = sorted((a for a in (temporary | permanent) - exclude if not _help_only(explanation, a)),
-                           key=lambda a: (text.lower().find(a) % 10**9, a))
+            named = sorted(
+                (a for a in (temporary | permanent) - exclude if not _help_only(explanation, a)),
+                key=lambda a: (text.lower().find(a) % 10**9, a),
+            )
             fmt = "flufl" if named else ""
         if not named:
             named = _text_recipients(explanation, exclude) or _text_recipients(explanation, original_from)
@@ -646,14 +738,20 @@ def _read(msg: Message) -> BounceReport:
             if not status and not smtp_code:
                 status, smtp_code = global_status, global_smtp
                 diagnostic = _diagnostic_lines(explanation) or context
-            r = _recipient(address, status=status, smtp_code=smtp_code, diagnostic=diagnostic,
-                           action="delayed" if address in temporary and address not in permanent else "failed")
+            r = _recipient(
+                address,
+                status=status,
+                smtp_code=smtp_code,
+                diagnostic=diagnostic,
+                action="delayed" if address in temporary and address not in permanent else "failed",
+            )
             if not status and not smtp_code and r.permanent and _TEMPORARY.search(explanation[:3000]):
                 r = FailedRecipient(**{**r.__dict__, "permanent": False, "action": "delayed"})
             recipients.append(r)
 
-    reply_ids = [m for v in msg.get_all("In-Reply-To", []) + msg.get_all("References", [])
-                 for m in _MSGID.findall(str(v))]
+    reply_ids = [
+        m for v in msg.get_all("In-Reply-To", []) + msg.get_all("References", []) for m in _MSGID.findall(str(v))
+    ]
     ids_extra = _MSGID.findall(text)
     bounce_id = {m for v in msg.get_all("Message-ID", []) for m in _MSGID.findall(str(v))}
     ids = [i for i in dict.fromkeys([*original_ids, *ids_extra]) if i not in bounce_id and "@" in i][:MAX_IDS]
@@ -661,11 +759,16 @@ def _read(msg: Message) -> BounceReport:
     for r in recipients:
         unique.setdefault(r.address, r)
     return BounceReport(
-        is_bounce=True, format=fmt or "unrecognised", recipients=tuple(unique.values())[:MAX_RECIPIENTS],
-        original_message_ids=tuple(i.strip("<>") for i in ids), reply_ids=tuple(dict.fromkeys(reply_ids)),
+        is_bounce=True,
+        format=fmt or "unrecognised",
+        recipients=tuple(unique.values())[:MAX_RECIPIENTS],
+        original_message_ids=tuple(i.strip("<>") for i in ids),
+        reply_ids=tuple(dict.fromkeys(reply_ids)),
         ticket_numbers=tuple(dict.fromkeys(t for t in tickets if 0 < t < 2**63)),
-        feedback_refs=tuple(dict.fromkeys(feedback)), original_recipients=tuple(dict.fromkeys(original_to)),
-        reporting_mta=reporting[:255], delivered=tuple(delivered),
+        feedback_refs=tuple(dict.fromkeys(feedback)),
+        original_recipients=tuple(dict.fromkeys(original_to)),
+        reporting_mta=reporting[:255],
+        delivered=tuple(delivered),
     )
 
 

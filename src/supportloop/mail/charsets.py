@@ -16,23 +16,43 @@ ideographs or Hangul, characters no text contains; plus the charset's tier (how 
 it). The detector's own verdict counts for text longer than SHORT_BYTES. This module does no I/O and never
 raises for any bytes.
 """
+
 from __future__ import annotations
 
 import codecs
 import re
+from itertools import pairwise
 
 from charset_normalizer import from_bytes
 
 # Charsets mislabelled in the wild, mapped to the superset a sender most likely meant; "" = no information.
 CHARSET_ALIASES = {
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "euc-cn": "gb18030",
-    "big5": "big5hkscs", "x-big5": "big5hkscs",
-    "iso-2022-jp": "iso2022_jp_ext", "csiso2022jp": "iso2022_jp_ext",
-    "ks_c_5601-1987": "cp949", "euc-kr": "cp949",
-    "iso-8859-8-i": "iso-8859-8", "windows-874": "cp874", "tis-620": "cp874",
-    "us-ascii": "utf-8", "ascii": "utf-8", "ansi_x3.4-1968": "utf-8",
-    "unknown-8bit": "", "x-unknown": "", "unknown": "", "default": "", "charset": "", "8bit": "",
-    "iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "euc-cn": "gb18030",
+    "big5": "big5hkscs",
+    "x-big5": "big5hkscs",
+    "iso-2022-jp": "iso2022_jp_ext",
+    "csiso2022jp": "iso2022_jp_ext",
+    "ks_c_5601-1987": "cp949",
+    "euc-kr": "cp949",
+    "iso-8859-8-i": "iso-8859-8",
+    "windows-874": "cp874",
+    "tis-620": "cp874",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+    "ansi_x3.4-1968": "utf-8",
+    "unknown-8bit": "",
+    "x-unknown": "",
+    "unknown": "",
+    "default": "",
+    "charset": "",
+    "8bit": "",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
 }
 
 # Readings the detector chooses between, most common at a support desk first, in three tiers: a reading in a
@@ -54,18 +74,63 @@ DISMISSED_PENALTY = 2
 _RANK = {codecs.lookup(name).name: i for i, name in enumerate(DETECTOR_CODECS)}
 _TIER = {codecs.lookup(name).name: t for t, tier in enumerate(DETECTOR_TIERS) for name in tier}
 # Python codec names (codecs.lookup(...).name) of single-byte charsets: every byte string decodes in them.
-SINGLE_BYTE = frozenset({
-    "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258", "cp874",
-    "latin-1", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-5", "iso8859-6", "iso8859-7", "iso8859-8",
-    "iso8859-9", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "koi8-r", "koi8-u",
-    "mac-roman", "cp437", "cp850", "cp866",
-})
+SINGLE_BYTE = frozenset(
+    {
+        "cp1252",
+        "cp1250",
+        "cp1251",
+        "cp1253",
+        "cp1254",
+        "cp1255",
+        "cp1256",
+        "cp1257",
+        "cp1258",
+        "cp874",
+        "latin-1",
+        "iso8859-2",
+        "iso8859-3",
+        "iso8859-4",
+        "iso8859-5",
+        "iso8859-6",
+        "iso8859-7",
+        "iso8859-8",
+        "iso8859-9",
+        "iso8859-10",
+        "iso8859-13",
+        "iso8859-14",
+        "iso8859-15",
+        "iso8859-16",
+        "koi8-r",
+        "koi8-u",
+        "mac-roman",
+        "cp437",
+        "cp850",
+        "cp866",
+    }
+)
 # Single-byte charsets for Latin-script languages: there, accented letters are a minority of the letters.
-LATIN_SINGLE_BYTE = frozenset({
-    "cp1252", "cp1250", "cp1254", "cp1257", "cp1258", "latin-1", "iso8859-2", "iso8859-3", "iso8859-4",
-    "iso8859-9", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "mac-roman",
-    "cp437", "cp850",
-})
+LATIN_SINGLE_BYTE = frozenset(
+    {
+        "cp1252",
+        "cp1250",
+        "cp1254",
+        "cp1257",
+        "cp1258",
+        "latin-1",
+        "iso8859-2",
+        "iso8859-3",
+        "iso8859-4",
+        "iso8859-9",
+        "iso8859-10",
+        "iso8859-13",
+        "iso8859-14",
+        "iso8859-15",
+        "iso8859-16",
+        "mac-roman",
+        "cp437",
+        "cp850",
+    }
+)
 # Last resort when the detector offers nothing (binary junk): the most plausible of these, with U+FFFD.
 SINGLE_BYTE_FALLBACKS = ("cp1252", "cp1251", "koi8-r")
 
@@ -215,8 +280,9 @@ def implausibility(text: str) -> int:
         scripts = {_script(ch) for ch in word}
         if len(scripts) > 1 and (scripts != {"latin", "east_asian"} or _CJK_INSIDE_LATIN.search(word)):
             score += 3  # "GrьЯe", "Kφln", "K鰈n" (but Chinese embeds whole Latin words: "用Python写")
-        if any(a.islower() and b.isupper() for a, b in zip(word, word[1:])) or any(
-                a.isupper() and b.isupper() and c.islower() for a, b, c in zip(word, word[1:], word[2:])):
+        if any(a.islower() and b.isupper() for a, b in pairwise(word)) or any(
+            a.isupper() and b.isupper() and c.islower() for a, b, c in zip(word, word[1:], word[2:], strict=False)
+        ):
             score += 2  # "рТЙЧЕФ", "НЛїо", "paŸdziernik": case changes a writer would not make
         if "east_asian" in scripts:
             score += 2 * sum(1 for ch in word if ch >= "\u3040" and not _common_east_asian(ch))
@@ -228,8 +294,10 @@ _IMPOSSIBLE = re.compile(r"[\x80-\x9f\ue000-\uf8ff\ufffd]")
 # Rare in mail, frequent in misreadings: Icelandic thorn and eth (Turkish Ş, Polish Ż read as Latin-1), Slovak
 # ŕ and ĺ (French à read as Latin-2), Cyrillic letters outside Russian, Ukrainian and Belarusian (Latin-1 or
 # GBK bytes read as CP1251), box drawing and geometric shapes (anything read as KOI8-R, Big5 read as GBK).
-_RARE = re.compile(r"[ÞþÐðŕĺ\u0402\u0403\u0405\u0408-\u040c\u040f\u0452\u0453\u0455\u0458-\u045c\u045f"
-                   r"\u2500-\u25ff]")
+_RARE = re.compile(
+    r"[ÞþÐðŕĺ\u0402\u0403\u0405\u0408-\u040c\u040f\u0452\u0453\u0455\u0458-\u045c\u045f"
+    r"\u2500-\u25ff]"
+)
 _WORD = re.compile(r"[^\W\d_]+")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _SYMBOLS = "\u00a1-\u00bf\u00d7\u00f7\u02c0-\u02ff\u201a\u201e\u2020-\u2022\u2030-\u203a\u2500-\u259f"
@@ -247,28 +315,39 @@ _SPACED_HAN = re.compile(r"[\u4e00-\u9fff] (?=[\u4e00-\u9fff])")
 _CJK_INSIDE_LATIN = re.compile(r"[A-Za-z][\u3040-\ufaff]{1,2}(?:[A-Za-z]|$)")
 _LATIN_ACCENTED = re.compile(r"[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")
 # The accented letters of the Latin-script languages the Windows-125x and ISO-8859 candidates serve.
-_ALPHABETS = tuple(frozenset(letters) for letters in (
-    "äöüß",                       # German
-    "àâæçéèêëîïôœùûüÿ",           # French
-    "áéíñóúü",                    # Spanish
-    "ãõáàâçéêíóôú",               # Portuguese
-    "àèéìíîòóùú",                 # Italian
-    "éëïèóöüáíú",                 # Dutch
-    "åäöæøéüðþáíóúý",             # Nordic
-    "ąćęłńóśźż",                  # Polish
-    "áčďéěíňóřšťúůýž",            # Czech
-    "áäčďéíĺľňóôŕšťúýž",          # Slovak
-    "áéíóöőúüű",                  # Hungarian
-    "ăâîșțşţ",                    # Romanian
-    "čćđšž",                      # Croatian, Slovenian, Bosnian
-    "çğıöşüâî",                   # Turkish
-))
+_ALPHABETS = tuple(
+    frozenset(letters)
+    for letters in (
+        "äöüß",  # German
+        "àâæçéèêëîïôœùûüÿ",  # French
+        "áéíñóúü",  # Spanish
+        "ãõáàâçéêíóôú",  # Portuguese
+        "àèéìíîòóùú",  # Italian
+        "éëïèóöüáíú",  # Dutch
+        "åäöæøéüðþáíóúý",  # Nordic
+        "ąćęłńóśźż",  # Polish
+        "áčďéěíňóřšťúůýž",  # Czech
+        "áäčďéíĺľňóôŕšťúýž",  # Slovak
+        "áéíóöőúüű",  # Hungarian
+        "ăâîșțşţ",  # Romanian
+        "čćđšž",  # Croatian, Slovenian, Bosnian
+        "çğıöşüâî",  # Turkish
+    )
+)
 # Ranges of the scripts a support desk's mail is written in; anything else counts as "other".
 _SCRIPTS = (
-    ("\u0000", "\u024f", "latin"), ("\u0370", "\u03ff", "greek"), ("\u0400", "\u052f", "cyrillic"),
-    ("\u0590", "\u05ff", "hebrew"), ("\u0600", "\u06ff", "arabic"), ("\u0e00", "\u0e7f", "thai"),
-    ("\u1e00", "\u1eff", "latin"), ("\u3040", "\u30ff", "east_asian"), ("\u3400", "\u9fff", "east_asian"),
-    ("\uac00", "\ud7af", "east_asian"), ("\uf900", "\ufaff", "east_asian"), ("\uff61", "\uff9f", "east_asian"),
+    ("\u0000", "\u024f", "latin"),
+    ("\u0370", "\u03ff", "greek"),
+    ("\u0400", "\u052f", "cyrillic"),
+    ("\u0590", "\u05ff", "hebrew"),
+    ("\u0600", "\u06ff", "arabic"),
+    ("\u0e00", "\u0e7f", "thai"),
+    ("\u1e00", "\u1eff", "latin"),
+    ("\u3040", "\u30ff", "east_asian"),
+    ("\u3400", "\u9fff", "east_asian"),
+    ("\uac00", "\ud7af", "east_asian"),
+    ("\uf900", "\ufaff", "east_asian"),
+    ("\uff61", "\uff9f", "east_asian"),
 )
 
 

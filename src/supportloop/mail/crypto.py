@@ -4,6 +4,7 @@ The key is SUPPORTLOOP_CREDENTIALS_KEY (a Fernet key, or any string, which is st
 derived from SECRET_KEY. Rotating SECRET_KEY without setting SUPPORTLOOP_CREDENTIALS_KEY makes stored
 passwords unreadable: set the password again (or reference an environment variable instead).
 """
+
 from __future__ import annotations
 
 import base64
@@ -39,9 +40,11 @@ def secret_decrypt(token: str) -> str:
         return ""
     try:
         return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken:
-        raise ValidationFailed("The stored mailbox password cannot be decrypted with the current key; set it again.",
-                               errors={"imap_password": "undecryptable"})
+    except InvalidToken as exc:
+        raise ValidationFailed(
+            "The stored mailbox password cannot be decrypted with the current key; set it again.",
+            errors={"imap_password": "undecryptable"},
+        ) from exc
 
 
 def mailbox_password(mailbox) -> str:
@@ -49,7 +52,8 @@ def mailbox_password(mailbox) -> str:
     if mailbox.imap_password_env:
         value = os.environ.get(mailbox.imap_password_env)
         if not value:
-            raise ValidationFailed(f"Environment variable {mailbox.imap_password_env} is not set.",
-                                   errors={"imap_password_env": "not set"})
+            raise ValidationFailed(
+                f"Environment variable {mailbox.imap_password_env} is not set.", errors={"imap_password_env": "not set"}
+            )
         return value
     return secret_decrypt(mailbox.imap_password_encrypted)

@@ -1,4 +1,5 @@
 """Readiness checks of the mail app, registered into core.health from MailConfig.ready()."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -24,7 +25,9 @@ def check_mail_poll() -> Health:
         stale |= age > limit
         detail[str(box["id"])] = {
             "last_success": box["last_poll_ok_at"].isoformat() if box["last_poll_ok_at"] else None,
-            "seconds_since_success": round(age), "last_poll_failed": bool(box["last_poll_error"])}
+            "seconds_since_success": round(age),
+            "last_poll_failed": bool(box["last_poll_error"]),
+        }
     return Health("fail" if stale else "ok", {"limit_seconds": limit, "mailboxes": detail})
 
 

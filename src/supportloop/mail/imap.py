@@ -13,6 +13,7 @@ partial FETCHes of OVERSIZE_CHUNK into a temporary file, which goes to file stor
 (services/oversize.py). If the server refuses to hand it over, the row says so, the message stays unread on
 the server and the UID moves on: it is neither lost nor fetched again on every poll.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,7 +36,11 @@ from supportloop.mail.models import Mailbox
 from supportloop.mail.services.inbound import IngestResult, autoresponses_batched
 from supportloop.mail.services.inbound_batch import inbound_ingest_batch
 from supportloop.mail.services.oversize import (
-    OversizeMail, header_block, inbound_limit, inbound_oversize, oversize_already_ingested,
+    OversizeMail,
+    header_block,
+    inbound_limit,
+    inbound_oversize,
+    oversize_already_ingested,
 )
 from supportloop.mail.threader import our_addresses
 
@@ -66,8 +71,12 @@ class _CheckedIMAP4(imap4.IMAP4WithTimeout):
         super().__init__(host, port, timeout)
 
     def _create_socket(self, timeout: float | None = None):
-        return checked_connection(self.host, self.port, timeout=timeout if timeout is not None else self._timeout,
-                                  loopback_only=self.loopback_only)
+        return checked_connection(
+            self.host,
+            self.port,
+            timeout=timeout if timeout is not None else self._timeout,
+            loopback_only=self.loopback_only,
+        )
 
 
 class _CheckedIMAP4TLS(tls.IMAP4_TLS):
@@ -95,17 +104,27 @@ class CheckedIMAPClient(IMAPClient):
 def imap_connect(mailbox: Mailbox, *, timeout: float = 30) -> IMAPClient:
     context = ssl.create_default_context()
     use_ssl = mailbox.imap_security == ImapSecurity.SSL
-    client = CheckedIMAPClient(mailbox.imap_host, port=mailbox.imap_port, ssl=use_ssl,
-                               ssl_context=context if use_ssl else None, timeout=timeout,
-                               loopback_only=mailbox.imap_security == ImapSecurity.NONE)
+    client = CheckedIMAPClient(
+        mailbox.imap_host,
+        port=mailbox.imap_port,
+        ssl=use_ssl,
+        ssl_context=context if use_ssl else None,
+        timeout=timeout,
+        loopback_only=mailbox.imap_security == ImapSecurity.NONE,
+    )
     if mailbox.imap_security == ImapSecurity.STARTTLS:
         client.starttls(context)
     client.login(mailbox.imap_username or mailbox.address, mailbox_password(mailbox))
     return client
 
 
-def _ingest_batch(mailbox: Mailbox, uids: list[int], bodies: dict, stats: PollStats,
-                  oversize: dict[int, OversizeMail | None] | None = None) -> list[int]:
+def _ingest_batch(
+    mailbox: Mailbox,
+    uids: list[int],
+    bodies: dict,
+    stats: PollStats,
+    oversize: dict[int, OversizeMail | None] | None = None,
+) -> list[int]:
     """Ingest one fetched batch in one transaction; returns the UIDs that are now safely stored.
     `oversize` maps UIDs of messages over the inbound limit to what was downloaded of them (None: already
     stored, skipped without downloading)."""
@@ -118,8 +137,11 @@ def _ingest_batch(mailbox: Mailbox, uids: list[int], bodies: dict, stats: PollSt
     with transaction.atomic():
         results = inbound_ingest_batch(items, mailbox=mailbox, source=InboundSource.IMAP, ours=our_addresses())
         for uid, mail in oversize.items():
-            results.append(IngestResult("duplicate", "") if mail is None else
-                           inbound_oversize(mail=mail, mailbox=mailbox, source=InboundSource.IMAP, imap_uid=uid))
+            results.append(
+                IngestResult("duplicate", "")
+                if mail is None
+                else inbound_oversize(mail=mail, mailbox=mailbox, source=InboundSource.IMAP, imap_uid=uid)
+            )
         if uids:
             Mailbox.objects.filter(pk=mailbox.pk, imap_last_uid__lt=max(uids)).update(imap_last_uid=max(uids))
     for result in results:
@@ -132,15 +154,16 @@ def _ingest_batch(mailbox: Mailbox, uids: list[int], bodies: dict, stats: PollSt
         else:
             stats.duplicates += 1
     # An oversize message that could not be downloaded stays unread on the server (its row says so).
-    return [uid for uid, _raw in items] + [uid for uid, mail in oversize.items()
-                                           if mail is None or mail.content is not None]
+    return [uid for uid, _raw in items] + [
+        uid for uid, mail in oversize.items() if mail is None or mail.content is not None
+    ]
 
 
 def _sizes(client: IMAPClient, uids: list[int]) -> dict[int, int]:
     """RFC822.SIZE of each UID (a line per message, no body read)."""
     sizes: dict[int, int] = {}
     for start in range(0, len(uids), SIZE_LOOKUP):
-        for uid, data in client.fetch(uids[start:start + SIZE_LOOKUP], ["RFC822.SIZE"]).items():
+        for uid, data in client.fetch(uids[start : start + SIZE_LOOKUP], ["RFC822.SIZE"]).items():
             sizes[uid] = int(data.get(b"RFC822.SIZE") or 0)
     return sizes
 
@@ -173,7 +196,7 @@ def _download_oversize(client: IMAPClient, uid: int, size: int) -> OversizeMail 
     headers = header_block(bytes(header))
     if oversize_already_ingested(headers):
         return None
-    spool = tempfile.TemporaryFile()
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller in OversizeMail, closed here on failure
     digest = hashlib.sha256()
     offset = 0
     try:
@@ -212,8 +235,9 @@ def _after_commit(client: IMAPClient, mailbox: Mailbox, uids: list[int]) -> None
         client.add_flags(uids, [SEEN])
 
 
-def mailbox_poll(mailbox: Mailbox, *, client: IMAPClient | None = None, batch_size: int = BATCH_SIZE,
-                 limit: int | None = None) -> PollStats:
+def mailbox_poll(
+    mailbox: Mailbox, *, client: IMAPClient | None = None, batch_size: int = BATCH_SIZE, limit: int | None = None
+) -> PollStats:
     """Poll one mailbox once. Never raises for a bad message; connection errors are recorded and re-raised."""
     stats = PollStats()
     own_client = client is None
@@ -238,8 +262,9 @@ def mailbox_poll(mailbox: Mailbox, *, client: IMAPClient | None = None, batch_si
         for chunk in _batches(uids, sizes, batch_size):
             whole = [uid for uid in chunk if sizes.get(uid, 0) <= size_limit]
             bodies = client.fetch(whole, ["BODY.PEEK[]"]) if whole else {}
-            oversize = {uid: _download_oversize(client, uid, sizes[uid])
-                        for uid in chunk if sizes.get(uid, 0) > size_limit}
+            oversize = {
+                uid: _download_oversize(client, uid, sizes[uid]) for uid in chunk if sizes.get(uid, 0) > size_limit
+            }
             stats.fetched += len(bodies) + len(oversize)
             try:
                 with autoresponses_batched():  # the batch's acknowledgements: one transaction after its commit
@@ -261,8 +286,8 @@ def mailbox_poll(mailbox: Mailbox, *, client: IMAPClient | None = None, batch_si
         if own_client and client is not None:
             try:
                 client.logout()
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception as exc:  # noqa: BLE001 - the poll is done; the connection is dropped either way
+                logger.info("mailbox %s: logout failed: %r", mailbox.pk, exc)
     return stats
 
 

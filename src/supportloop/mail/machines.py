@@ -12,6 +12,7 @@ Each kind has one treatment (docs/mail.md, "Mail safety", has the table):
 None of them ever gets automatic mail. Bounces proper (delivery-status reports, MAILER-DAEMON) are detected
 in parsing._automatic, before these.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,9 @@ from dataclasses import dataclass
 # dont-reply, do-not-respond, noresponse, bounces, bounce+VERP-tag ... (case-insensitive, any separator).
 _NOREPLY_LOCAL = re.compile(
     r"^(?:no[-_.]?repl(?:y|ies)|do[-_.]?not[-_.]?repl(?:y|ies)|don'?t[-_.]?reply|do[-_.]?not[-_.]?respond"
-    r"|no[-_.]?response|bounces?)(?:$|[-_.+=0-9])", re.IGNORECASE)
+    r"|no[-_.]?response|bounces?)(?:$|[-_.+=0-9])",
+    re.IGNORECASE,
+)
 
 # Senders whose mail is a notice about our own mail or account at a mail provider, never a customer's request.
 NOTICE_DOMAINS = ("amazonses.com", "sns.amazonaws.com", "email-abuse.amazonses.com")
@@ -30,32 +33,92 @@ NOTICE_DOMAINS = ("amazonses.com", "sns.amazonaws.com", "email-abuse.amazonses.c
 # languages they ship), followed by a colon or nothing: "Automatic reply: Your order", "Out of Office".
 _OOO_PHRASES = [
     # en
-    "automatic reply", "auto reply", "autoreply", "auto-reply", "auto response", "autoresponse", "auto-response",
-    "out of office", "out of the office", "out of office autoreply", "out of office reply", "away from the office",
-    "away from office", "vacation reply", "vacation response", "ooo",
+    "automatic reply",
+    "auto reply",
+    "autoreply",
+    "auto-reply",
+    "auto response",
+    "autoresponse",
+    "auto-response",
+    "out of office",
+    "out of the office",
+    "out of office autoreply",
+    "out of office reply",
+    "away from the office",
+    "away from office",
+    "vacation reply",
+    "vacation response",
+    "ooo",
     # de, nl, sv, da, nb, fi
-    "abwesenheitsnotiz", "automatische antwort", "nicht im büro", "automatisch antwoord", "afwezigheidsmelding",
-    "automatiskt svar", "autosvar", "automatisk svar", "automaattinen vastaus",
+    "abwesenheitsnotiz",
+    "automatische antwort",
+    "nicht im büro",
+    "automatisch antwoord",
+    "afwezigheidsmelding",
+    "automatiskt svar",
+    "autosvar",
+    "automatisk svar",
+    "automaattinen vastaus",
     # fr, es, it, pt, ro
-    "réponse automatique", "reponse automatique", "absent du bureau", "message d'absence",
-    "respuesta automática", "respuesta automatica", "fuera de la oficina", "fuera de oficina",
-    "risposta automatica", "fuori ufficio", "fuori sede", "resposta automática", "resposta automatica",
-    "fora do escritório", "răspuns automat",
+    "réponse automatique",
+    "reponse automatique",
+    "absent du bureau",
+    "message d'absence",
+    "respuesta automática",
+    "respuesta automatica",
+    "fuera de la oficina",
+    "fuera de oficina",
+    "risposta automatica",
+    "fuori ufficio",
+    "fuori sede",
+    "resposta automática",
+    "resposta automatica",
+    "fora do escritório",
+    "răspuns automat",
     # pl, cs, sk, hu, tr, el
-    "automatyczna odpowiedź", "poza biurem", "automatická odpověď", "automatická odpoveď", "automatikus válasz",
-    "házon kívül", "otomatik yanıt", "otomatik cevap", "ofis dışında", "αυτόματη απάντηση", "εκτός γραφείου",
+    "automatyczna odpowiedź",
+    "poza biurem",
+    "automatická odpověď",
+    "automatická odpoveď",
+    "automatikus válasz",
+    "házon kívül",
+    "otomatik yanıt",
+    "otomatik cevap",
+    "ofis dışında",
+    "αυτόματη απάντηση",
+    "εκτός γραφείου",
     # ru, uk, bg
-    "автоответ", "автоматический ответ", "автоответчик", "не в офисе", "автоматична відповідь", "автовідповідь",
+    "автоответ",
+    "автоматический ответ",
+    "автоответчик",
+    "не в офисе",
+    "автоматична відповідь",
+    "автовідповідь",
     "автоматичен отговор",
     # zh, ja, ko
-    "自动回复", "自動回覆", "自动答复", "自動回复", "自動返信", "自動応答", "자동 회신", "자동 응답",
+    "自动回复",
+    "自動回覆",
+    "自动答复",
+    "自動回复",
+    "自動返信",
+    "自動応答",
+    "자동 회신",
+    "자동 응답",
     # ar, he, fa, hi, th, vi, id
-    "رد تلقائي", "תשובה אוטומטית", "پاسخ خودکار", "स्वचालित उत्तर", "ตอบกลับอัตโนมัติ", "trả lời tự động",
+    "رد تلقائي",
+    "תשובה אוטומטית",
+    "پاسخ خودکار",
+    "स्वचालित उत्तर",
+    "ตอบกลับอัตโนมัติ",
+    "trả lời tự động",
     "balasan otomatis",
 ]
 _OOO_SUBJECT = re.compile(
-    r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:" + "|".join(re.escape(p) for p in sorted(_OOO_PHRASES, key=len, reverse=True))
-    + r")\s*(?:[:：\-–(（]|$)", re.IGNORECASE)
+    r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:"
+    + "|".join(re.escape(p) for p in sorted(_OOO_PHRASES, key=len, reverse=True))
+    + r")\s*(?:[:：\-–(（]|$)",
+    re.IGNORECASE,
+)
 
 
 _MARKERS = frozenset({"x-ms-exchange-inbox-rules-loop", "x-auto-response-suppress", "return-path", "x-loop"})
@@ -63,11 +126,11 @@ _MARKERS = frozenset({"x-ms-exchange-inbox-rules-loop", "x-auto-response-suppres
 
 @dataclass(frozen=True)
 class Machine:
-    kind: str = ""              # "" (a person, as far as headers tell), or the reason stored on the ledger
-    quarantine: bool = False    # a report or notice: never a ticket message
-    auto_reply: bool = False    # recorded on a known ticket without reopening it; quarantined otherwise
-    no_reopen: bool = False     # may open a ticket, but never reopens one
-    suppress: bool = False      # ingested normally; only automatic mail is held back
+    kind: str = ""  # "" (a person, as far as headers tell), or the reason stored on the ledger
+    quarantine: bool = False  # a report or notice: never a ticket message
+    auto_reply: bool = False  # recorded on a known ticket without reopening it; quarantined otherwise
+    no_reopen: bool = False  # may open a ticket, but never reopens one
+    suppress: bool = False  # ingested normally; only automatic mail is held back
 
 
 def noreply_address(address: str) -> bool:

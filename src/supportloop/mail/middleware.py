@@ -8,11 +8,12 @@ body up to SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES itself and parses a multipart form
 then hands the request to anymail's view as if Django had read it. Larger bodies get a 413 problem: the
 provider keeps the message and reports it. The raw endpoint reads its own body (mail/views.py).
 """
+
 from __future__ import annotations
 
 from email import policy as email_policy
-from functools import lru_cache
 from email.parser import BytesParser
+from functools import lru_cache
 
 from anymail.utils import get_anymail_setting, get_request_basic_auth
 from django.conf import settings
@@ -59,9 +60,16 @@ def _read_large_body(request) -> JsonResponse | None:
         return None  # anymail refuses it before reading it
     ceiling = http_ceiling()
     if length > ceiling:
-        return JsonResponse({"type": "about:blank", "title": "Payload too large", "status": 413,
-                             "detail": f"Webhook bodies are at most {ceiling} bytes."},
-                            status=413, content_type="application/problem+json")
+        return JsonResponse(
+            {
+                "type": "about:blank",
+                "title": "Payload too large",
+                "status": 413,
+                "detail": f"Webhook bodies are at most {ceiling} bytes.",
+            },
+            status=413,
+            content_type="application/problem+json",
+        )
     body = request.read(length)
     request._body = body  # request.body now returns it without Django's size check
     if request.content_type == "multipart/form-data":
@@ -81,7 +89,8 @@ def _form_data(content_type: str, body: bytes) -> tuple[QueryDict, MultiValueDic
     """request.POST and request.FILES of a multipart/form-data body (RFC 7578 is MIME: the email parser reads
     it, without Django's per-field size limit)."""
     form = BytesParser(policy=email_policy.HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n" + body)
+        b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n" + body
+    )
     post, files = QueryDict(mutable=True), MultiValueDict()
     for part in form.iter_parts() if form.is_multipart() else []:
         name = part.get_param("name", header="content-disposition")

@@ -2,6 +2,7 @@
 
 Tickets and messages themselves live in the tickets app; this app only keeps what is specific to email.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -10,7 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from supportloop.mail.choices import (
-    AuthVerdict, AutomaticMailKind, ClosedTicketRule, ImapSecurity, InboundOutcome, InboundSource, ProposalStatus,
+    AuthVerdict,
+    AutomaticMailKind,
+    ClosedTicketRule,
+    ImapSecurity,
+    InboundOutcome,
+    InboundSource,
+    ProposalStatus,
     QuarantineReason,
 )
 
@@ -19,47 +26,73 @@ class Mailbox(models.Model):
     """A support address customers write to, read over IMAP and/or fed by a provider's inbound webhook."""
 
     name = models.CharField(_("name"), max_length=100)
-    address = models.EmailField(_("address"), max_length=254, unique=True,
-                                help_text=_("Replies are sent from this address; plus-addresses of it thread."))
+    address = models.EmailField(
+        _("address"),
+        max_length=254,
+        unique=True,
+        help_text=_("Replies are sent from this address; plus-addresses of it thread."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
-    imap_host = models.CharField(_("IMAP host"), max_length=255, blank=True,
-                                 help_text=_("Leave empty for a mailbox fed only by webhooks."))
+    imap_host = models.CharField(
+        _("IMAP host"), max_length=255, blank=True, help_text=_("Leave empty for a mailbox fed only by webhooks.")
+    )
     imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
-    imap_security = models.CharField(_("IMAP security"), max_length=10, choices=ImapSecurity.choices,
-                                     default=ImapSecurity.SSL)
+    imap_security = models.CharField(
+        _("IMAP security"), max_length=10, choices=ImapSecurity.choices, default=ImapSecurity.SSL
+    )
     imap_folder = models.CharField(_("IMAP folder"), max_length=200, default="INBOX")
     imap_processed_folder = models.CharField(
-        _("move processed mail to"), max_length=200, blank=True,
-        help_text=_("Optional folder; when empty, processed mail is only flagged as seen."))
+        _("move processed mail to"),
+        max_length=200,
+        blank=True,
+        help_text=_("Optional folder; when empty, processed mail is only flagged as seen."),
+    )
     imap_username = models.CharField(_("IMAP user name"), max_length=254, blank=True)
     # Fernet token (see mail/crypto.py); never shown, set with the admin form's password field.
     imap_password_encrypted = models.TextField(_("IMAP password (encrypted)"), blank=True, editable=False)
     imap_password_env = models.CharField(
-        _("IMAP password environment variable"), max_length=100, blank=True,
-        help_text=_("Name of an environment variable holding the password; used instead of a stored one."))
+        _("IMAP password environment variable"),
+        max_length=100,
+        blank=True,
+        help_text=_("Name of an environment variable holding the password; used instead of a stored one."),
+    )
 
     # sha256 of the token that authenticates the raw-MIME endpoint; the token itself is shown once.
     inbound_token_hash = models.CharField(_("inbound token hash"), max_length=64, blank=True, editable=False)
 
     autoresponder_enabled = models.BooleanField(_("auto-responder"), default=True)
     autoresponder_templates = models.JSONField(
-        _("auto-responder templates"), default=dict, blank=True,
-        help_text=_('Overrides per language: {"en": {"subject": "...", "body": "..."}, "ru": {...}}. '
-                    "Variables: {{ ticket_number }}, {{ subject }}, {{ contact_name }}, "
-                    "{{ expected_response_time }}, {{ help_center_url }}."))
-    expected_response_time = models.CharField(_("expected response time"), max_length=200, blank=True,
-                                              default="one business day")
+        _("auto-responder templates"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Overrides per language: {"en": {"subject": "...", "body": "..."}, "ru": {...}}. '
+            "Variables: {{ ticket_number }}, {{ subject }}, {{ contact_name }}, "
+            "{{ expected_response_time }}, {{ help_center_url }}."
+        ),
+    )
+    expected_response_time = models.CharField(
+        _("expected response time"), max_length=200, blank=True, default="one business day"
+    )
     help_center_url = models.URLField(_("help center link"), blank=True)
     autoresponder_max_per_hour = models.PositiveIntegerField(
-        _("acknowledgements per hour at most"), default=200,
-        help_text=_("Beyond this many in an hour, acknowledgements pause and admins are told. 0: no ceiling."))
-    autoresponder_paused_at = models.DateTimeField(_("acknowledgements paused since"), null=True, blank=True,
-                                                   editable=False)
-    closed_ticket_rule = models.CharField(_("reply to a closed ticket"), max_length=10,
-                                          choices=ClosedTicketRule.choices, default=ClosedTicketRule.NEW_TICKET)
+        _("acknowledgements per hour at most"),
+        default=200,
+        help_text=_("Beyond this many in an hour, acknowledgements pause and admins are told. 0: no ceiling."),
+    )
+    autoresponder_paused_at = models.DateTimeField(
+        _("acknowledgements paused since"), null=True, blank=True, editable=False
+    )
+    closed_ticket_rule = models.CharField(
+        _("reply to a closed ticket"),
+        max_length=10,
+        choices=ClosedTicketRule.choices,
+        default=ClosedTicketRule.NEW_TICKET,
+    )
     rate_limit_messages = models.PositiveIntegerField(
-        _("rate limit: messages per sender"), default=30, help_text=_("0 turns the limit off."))
+        _("rate limit: messages per sender"), default=30, help_text=_("0 turns the limit off.")
+    )
     rate_limit_window_minutes = models.PositiveIntegerField(_("rate limit: window in minutes"), default=60)
 
     imap_uidvalidity = models.BigIntegerField(_("IMAP UIDVALIDITY"), null=True, blank=True, editable=False)
@@ -82,8 +115,9 @@ class Mailbox(models.Model):
 class TicketMailbox(models.Model):
     """Which mailbox a ticket arrived through: replies are sent from its address."""
 
-    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, primary_key=True,
-                                  related_name="mailbox_link")
+    ticket = models.OneToOneField(
+        "tickets.Ticket", on_delete=models.CASCADE, primary_key=True, related_name="mailbox_link"
+    )
     mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="ticket_links")
 
     class Meta:
@@ -109,20 +143,28 @@ class InboundMail(models.Model):
     sender = models.CharField(_("sender"), max_length=320, blank=True)
     subject = models.CharField(_("subject"), max_length=500, blank=True)
     outcome = models.CharField(_("outcome"), max_length=12, choices=InboundOutcome.choices)
-    automatic = models.CharField(_("automatic mail"), max_length=40, blank=True,
-                                 help_text=_("Why this looked like an auto-reply, bounce or list mail."))
-    content_digest = models.CharField(_("content digest"), max_length=64, blank=True,
-                                      help_text=_("sha256 of the sender's headers and body (not the trace headers)."))
-    auth_verdict = models.CharField(_("sender authentication"), max_length=4, choices=AuthVerdict.choices,
-                                    blank=True)
+    automatic = models.CharField(
+        _("automatic mail"),
+        max_length=40,
+        blank=True,
+        help_text=_("Why this looked like an auto-reply, bounce or list mail."),
+    )
+    content_digest = models.CharField(
+        _("content digest"),
+        max_length=64,
+        blank=True,
+        help_text=_("sha256 of the sender's headers and body (not the trace headers)."),
+    )
+    auth_verdict = models.CharField(_("sender authentication"), max_length=4, choices=AuthVerdict.choices, blank=True)
     auth_summary = models.CharField(_("Authentication-Results"), max_length=200, blank=True)
-    note = models.TextField(_("note"), blank=True,
-                            help_text=_("Why a copy was skipped, or that a reused Message-ID was stored separately."))
+    note = models.TextField(
+        _("note"), blank=True, help_text=_("Why a copy was skipped, or that a reused Message-ID was stored separately.")
+    )
     ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    message = models.ForeignKey("tickets.Message", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+")
-    quarantine = models.ForeignKey("mail.Quarantine", null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    message = models.ForeignKey("tickets.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    quarantine = models.ForeignKey(
+        "mail.Quarantine", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     received_at = models.DateTimeField(_("received"), default=timezone.now)
 
     class Meta:
@@ -130,14 +172,17 @@ class InboundMail(models.Model):
         verbose_name = _("inbound mail")
         verbose_name_plural = _("inbound mail")
         indexes = [models.Index("sender", "received_at", name="mail_inbound_sender_idx")]
-        constraints = [models.UniqueConstraint(
-            "message_key", condition=~models.Q(outcome=InboundOutcome.DUPLICATE), name="mail_inbound_unique_key")]
+        constraints = [
+            models.UniqueConstraint(
+                "message_key", condition=~models.Q(outcome=InboundOutcome.DUPLICATE), name="mail_inbound_unique_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.message_key} → {self.outcome}"
 
 
-def quarantine_path(instance: "Quarantine", filename: str) -> str:
+def quarantine_path(instance: Quarantine, filename: str) -> str:
     return f"quarantine/{timezone.now():%Y/%m}/{filename}"
 
 
@@ -159,8 +204,9 @@ class Quarantine(models.Model):
     raw_size = models.PositiveBigIntegerField(_("size"), default=0)
     created_at = models.DateTimeField(_("quarantined"), default=timezone.now, db_index=True)
     released_at = models.DateTimeField(_("released"), null=True, blank=True)
-    released_ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="+")
+    released_ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -174,8 +220,9 @@ class Quarantine(models.Model):
 class OutboundDelivery(models.Model):
     """Attempts to send one agent reply by email; the message row carries the visible status."""
 
-    message = models.OneToOneField("tickets.Message", on_delete=models.CASCADE, primary_key=True,
-                                   related_name="mail_delivery")
+    message = models.OneToOneField(
+        "tickets.Message", on_delete=models.CASCADE, primary_key=True, related_name="mail_delivery"
+    )
     mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
@@ -192,8 +239,9 @@ class OutboundDelivery(models.Model):
 class AutoResponse(models.Model):
     """The acknowledgement sent for a new email ticket; one per ticket at most (a database fact)."""
 
-    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, primary_key=True,
-                                  related_name="mail_autoresponse")
+    ticket = models.OneToOneField(
+        "tickets.Ticket", on_delete=models.CASCADE, primary_key=True, related_name="mail_autoresponse"
+    )
     mailbox = models.ForeignKey(Mailbox, null=True, on_delete=models.SET_NULL, related_name="+")
     message_id = models.CharField(_("Message-ID"), max_length=500, unique=True)
     recipient = models.CharField(_("recipient"), max_length=320)
@@ -226,12 +274,15 @@ class AutomaticMail(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("automatic mail")
         verbose_name_plural = _("automatic mail")
-        indexes = [models.Index("recipient", "created_at", name="mail_automatic_recipient_idx"),
-                   models.Index("mailbox", "kind", "created_at", name="mail_automatic_mailbox_idx")]
+        indexes = [
+            models.Index("recipient", "created_at", name="mail_automatic_recipient_idx"),
+            models.Index("mailbox", "kind", "created_at", name="mail_automatic_mailbox_idx"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient}" + (f" (held back: {self.blocked_reason})" if self.blocked_reason
-                                                     else "")
+        return f"{self.kind} to {self.recipient}" + (
+            f" (held back: {self.blocked_reason})" if self.blocked_reason else ""
+        )
 
 
 class FollowerProposal(models.Model):
@@ -240,14 +291,22 @@ class FollowerProposal(models.Model):
 
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="follower_proposals")
     email = models.EmailField(_("address"), max_length=254)
-    status = models.CharField(_("status"), max_length=10, choices=ProposalStatus.choices,
-                              default=ProposalStatus.PROPOSED)
-    message = models.ForeignKey("tickets.Message", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+", help_text=_("The mail that named the address."))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED
+    )
+    message = models.ForeignKey(
+        "tickets.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The mail that named the address."),
+    )
     created_at = models.DateTimeField(_("proposed"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["ticket", "created_at", "id"]

@@ -7,10 +7,12 @@ fallback: an undecodable header falls back to its raw form, an unknown or implau
 broken part is skipped and noted. Only a message with no usable structure at all raises UnparseableMail,
 which the ingest service turns into a quarantine row. This module does no database work.
 """
+
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import quopri
 import re
 from dataclasses import dataclass, field
@@ -25,18 +27,22 @@ from email.utils import getaddresses, parsedate_to_datetime
 from django.conf import settings
 
 from supportloop.mail.authresults import auth_verdict
-from supportloop.mail.machines import machine_kind, report_kind
 from supportloop.mail.bounces import bounce_hint
 from supportloop.mail.charsets import codec_name, decode_bytes, decode_detecting
+from supportloop.mail.machines import machine_kind, report_kind
 from supportloop.tickets.filenames import clean_name
 from supportloop.tickets.sanitize import html_to_text
 from supportloop.tickets.services.tickets import IncomingFile
 
+logger = logging.getLogger("supportloop.mail")
+
 AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 # "local@domain" or "Plain Name <local@domain>" with nothing getaddresses() could read differently (no
 # quotes, comments, encoded words or odd spacing): the common case, split without the address parser.
-_SIMPLE_ADDRESS = re.compile(r"(?:([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) <)?"
-                             r"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?(1)>)")
+_SIMPLE_ADDRESS = re.compile(
+    r"(?:([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) <)?"
+    r"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?(1)>)"
+)
 _ID = re.compile(r"<([^<>\s]{1,490})>")
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9\-.\[\]:]+\.[A-Za-z0-9\-\]]+$|^[^@\s]+@\[[0-9.:a-fA-F]+\]$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -82,14 +88,14 @@ class UnparseableMail(Exception):
 
 @dataclass
 class ParsedMail:
-    message_id: str                      # without angle brackets; "" when the message has none
-    message_key: str                     # message_id, or "sha256:<content_digest>"
+    message_id: str  # without angle brackets; "" when the message has none
+    message_key: str  # message_id, or "sha256:<content_digest>"
     from_email: str
     from_name: str
     reply_to: list[str]
     to: list[str]
     cc: list[str]
-    envelope_to: list[str]               # Delivered-To, X-Original-To, Envelope-To, X-Envelope-To
+    envelope_to: list[str]  # Delivered-To, X-Original-To, Envelope-To, X-Envelope-To
     subject: str
     date: datetime | None
     in_reply_to: list[str]
@@ -98,19 +104,19 @@ class ParsedMail:
     html: str
     attachments: list[IncomingFile] = field(default_factory=list)
     oversize: list[tuple[str, int]] = field(default_factory=list)
-    dropped_parts: int = 0               # MIME parts beyond SUPPORTLOOP_MAIL_MAX_PARTS (or too deep), not read
-    automatic: str = ""                  # why the mail is automatic: "", or e.g. "auto-submitted:auto-replied"
+    dropped_parts: int = 0  # MIME parts beyond SUPPORTLOOP_MAIL_MAX_PARTS (or too deep), not read
+    automatic: str = ""  # why the mail is automatic: "", or e.g. "auto-submitted:auto-replied"
     is_bounce: bool = False
     is_auto_reply: bool = False
     is_bulk: bool = False
     suppress_autoresponse: bool = False  # X-Auto-Response-Suppress or similar: do not acknowledge
     language: str = ""
-    loop_header: str = ""                # X-Loop value, compared with our addresses by the caller
+    loop_header: str = ""  # X-Loop value, compared with our addresses by the caller
     defects: list[str] = field(default_factory=list)
-    is_machine_notice: bool = False      # a feedback report or a mail provider's notice: quarantined
-    no_reopen: bool = False              # from a machine: may add a message, never reopens a ticket
-    content_digest: str = ""             # sha256 of the parts a redelivery keeps (see _content_digest)
-    auth_verdict: str = ""               # our receiving server's verdict on the sender (mail/authresults.py)
+    is_machine_notice: bool = False  # a feedback report or a mail provider's notice: quarantined
+    no_reopen: bool = False  # from a machine: may add a message, never reopens a ticket
+    content_digest: str = ""  # sha256 of the parts a redelivery keeps (see _content_digest)
+    auth_verdict: str = ""  # our receiving server's verdict on the sender (mail/authresults.py)
     auth_summary: str = ""
 
     @property
@@ -225,7 +231,7 @@ def _decode_words(value: str, charsets: tuple[str, ...]) -> str:
     group_charset = ""
     pos = 0
     for match in _ENCODED_WORD.finditer(value):
-        between = value[pos:match.start()]
+        between = value[pos : match.start()]
         pos = match.end()
         charset = match.group(1).split("*")[0]
         data = _word_bytes(match.group(2), match.group(3))
@@ -276,8 +282,8 @@ def addresses(headers: Headers, name: str, charsets: tuple[str, ...] = ()) -> li
             if email and email not in [e for _d, e in out]:
                 try:
                     display = _decode_words(display, charsets) if "=?" in display else display
-                except Exception:  # noqa: BLE001
-                    pass
+                except Exception as exc:  # noqa: BLE001 - the display name is kept as written
+                    logger.info("undecodable display name %r kept as written: %r", display[:200], exc)
                 out.append((clean_str(display.strip().strip('"'), limit=200), email))
     return out
 
@@ -327,8 +333,15 @@ def _part_filename(part: Message, ctype: str, index: int, charsets: tuple[str, .
         name = _decode_words(name, charsets)
     name = clean_name(clean_str(name))
     if not name:
-        ext = {"message/rfc822": "eml", "text/plain": "txt", "text/html": "html", "image/png": "png",
-               "image/jpeg": "jpg", "image/gif": "gif", "application/pdf": "pdf"}.get(ctype, "bin")
+        ext = {
+            "message/rfc822": "eml",
+            "text/plain": "txt",
+            "text/html": "html",
+            "image/png": "png",
+            "image/jpeg": "jpg",
+            "image/gif": "gif",
+            "application/pdf": "pdf",
+        }.get(ctype, "bin")
         name = f"part-{index}.{ext}"
     return name
 
@@ -337,8 +350,8 @@ def _as_bytes(msg: Message) -> bytes:
     for pol in (policy.default, policy.compat32):
         try:
             return msg.as_bytes(policy=pol)
-        except Exception:  # noqa: BLE001 - broken headers can defeat the generator
-            continue
+        except Exception as exc:  # noqa: BLE001 - broken headers can defeat the generator
+            logger.info("message generator failed with %s: %r", "default" if pol is policy.default else "compat32", exc)
     return str(msg.get_payload()).encode("utf-8", "surrogateescape")
 
 
@@ -437,19 +450,30 @@ class _Walker:
         raw_ids = [str(v) for k, v in part.raw_items() if k.lower() == "content-id"]
         content_id = _unstructured("Content-ID", raw_ids[0]).strip().strip("<>") if raw_ids else ""
         self.kept += len(data)
-        self.files.append(IncomingFile(
-            filename=name, content=data, content_type=ctype[:200],
-            content_id=clean_str(str(content_id), limit=255),
-            is_inline=disposition == "inline" or (bool(content_id) and disposition != "attachment"),
-        ))
+        self.files.append(
+            IncomingFile(
+                filename=name,
+                content=data,
+                content_type=ctype[:200],
+                content_id=clean_str(str(content_id), limit=255),
+                is_inline=disposition == "inline" or (bool(content_id) and disposition != "attachment"),
+            )
+        )
 
 
-def _automatic(headers: Headers, ctype: str, from_email: str, report_types: set[str],
-               subject: str, text: str) -> tuple[str, bool, bool, bool]:
+def _automatic(
+    headers: Headers, ctype: str, from_email: str, report_types: set[str], subject: str, text: str
+) -> tuple[str, bool, bool, bool]:
     """(reason, is_bounce, is_auto_reply, is_bulk) from the headers that mark machine-sent mail.
     Feedback reports and read receipts, and the kinds in machines.py, are judged by _machine."""
-    bounce = bounce_hint(headers=headers, content_type=ctype, report_types=report_types, from_email=from_email,
-                         subject=subject, text=text)
+    bounce = bounce_hint(
+        headers=headers,
+        content_type=ctype,
+        report_types=report_types,
+        from_email=from_email,
+        subject=subject,
+        text=text,
+    )
     if bounce:
         return bounce, True, False, False
     if report_types or ctype == "multipart/report":  # other reports (feedback, read receipts): kept apart too
@@ -476,8 +500,7 @@ def _automatic(headers: Headers, ctype: str, from_email: str, report_types: set[
 def _machine(headers: Headers, msg: Message, ctype: str, from_email: str, subject: str, automatic: tuple) -> tuple:
     """_automatic's answer combined with machines.py's: (reason, bounce, auto_reply, bulk, notice, no_reopen,
     suppress). A report that is not about delivery (ARF, read receipt) is never taken for a bounce."""
-    report = report_kind(ctype, str(msg.get_param("report-type") or "").lower() if ctype == "multipart/report"
-                         else "")
+    report = report_kind(ctype, str(msg.get_param("report-type") or "").lower() if ctype == "multipart/report" else "")
     reason, bounce, auto_reply, bulk = automatic
     if report.kind:
         reason, bounce, auto_reply = report.kind, False, report.auto_reply
@@ -486,19 +509,38 @@ def _machine(headers: Headers, msg: Message, ctype: str, from_email: str, subjec
         return reason, True, False, False, False, True, True
     machine = machine_kind(headers=headers, from_email=from_email, subject=subject)
     auto_reply = auto_reply or machine.auto_reply
-    return (reason or machine.kind, False, auto_reply, bulk, machine.quarantine,
-            auto_reply or machine.no_reopen or machine.quarantine, machine.suppress)
+    return (
+        reason or machine.kind,
+        False,
+        auto_reply,
+        bulk,
+        machine.quarantine,
+        auto_reply or machine.no_reopen or machine.quarantine,
+        machine.suppress,
+    )
 
 
-_STABLE_HEADERS = ("from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id", "in-reply-to",
-                   "references", "content-type")
+_STABLE_HEADERS = (
+    "from",
+    "sender",
+    "reply-to",
+    "to",
+    "cc",
+    "subject",
+    "date",
+    "message-id",
+    "in-reply-to",
+    "references",
+    "content-type",
+)
 
 
 def _content_digest(raw: bytes, headers: Headers) -> str:
     """sha256 of what the sender wrote: the originator's headers (unfolded) and the body (CRs dropped, so a
     CRLF copy and an LF copy agree). Trace headers (Received, Return-Path, Delivered-To,
-    Authentication-Results, X-Spam-..., ARC-...) are left out, so one message delivered twice over different routes, or re-read after a server move,
-    has one digest, while two different messages sharing a Message-ID have two."""
+    Authentication-Results, X-Spam-..., ARC-...) are left out, so one message delivered twice over different
+    routes, or re-read after a server move, has one digest, while two different messages sharing a Message-ID
+    have two."""
     digest = hashlib.sha256()
     for name in _STABLE_HEADERS:
         for value in headers.get(name, ()):
@@ -519,7 +561,7 @@ def parse_message(raw: bytes) -> ParsedMail:
         raise UnparseableMail("empty message")
     try:
         msg: EmailMessage = BytesParser(policy=_POLICY).parsebytes(raw)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise UnparseableMail(f"MIME parser failed: {exc!r}"[:500]) from exc
     headers = _header_index(msg)
     if not headers:
@@ -532,9 +574,12 @@ def parse_message(raw: bytes) -> ParsedMail:
             cs = None
         if cs and cs not in declared and cs not in ("utf-8", "ascii"):
             declared.append(cs)
-    walker = _Walker(tuple(declared), settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES,
-                     getattr(settings, "SUPPORTLOOP_MAIL_MAX_ATTACHMENTS_BYTES", 25 * 1_048_576),
-                     getattr(settings, "SUPPORTLOOP_MAIL_MAX_PARTS", 200))
+    walker = _Walker(
+        tuple(declared),
+        settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES,
+        getattr(settings, "SUPPORTLOOP_MAIL_MAX_ATTACHMENTS_BYTES", 25 * 1_048_576),
+        getattr(settings, "SUPPORTLOOP_MAIL_MAX_PARTS", 200),
+    )
     try:
         walker.walk(msg)
     except RecursionError as exc:
@@ -560,29 +605,53 @@ def parse_message(raw: bytes) -> ParsedMail:
         date = None
     ctype = msg.get_content_type()
     automatic, bounce, auto_reply, bulk, notice, no_reopen, machine_suppress = _machine(
-        headers, msg, ctype, from_email, subject,
-        _automatic(headers, ctype, from_email, walker.report_types, subject, text))
+        headers,
+        msg,
+        ctype,
+        from_email,
+        subject,
+        _automatic(headers, ctype, from_email, walker.report_types, subject, text),
+    )
     automatic = clean_str(automatic, limit=40)
     suppress = machine_suppress or bool(_raw_header(headers, "X-Auto-Response-Suppress"))
-    auth = auth_verdict(_raw_header(headers, "Authentication-Results"), from_domain=from_email.rpartition("@")[2],
-                        trusted=settings.SUPPORTLOOP_AUTHSERV_ID)
+    auth = auth_verdict(
+        _raw_header(headers, "Authentication-Results"),
+        from_domain=from_email.rpartition("@")[2],
+        trusted=settings.SUPPORTLOOP_AUTHSERV_ID,
+    )
     envelope = []
     for name in ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "X-Forwarded-To"):
         envelope += [e for _n, e in addresses(headers, name, charsets) if e not in envelope]
     defects = [type(d).__name__ for d in getattr(msg, "defects", [])] + walker.defects
     return ParsedMail(
-        message_id=message_id, message_key=key[:500], from_email=from_email, from_name=from_name,
+        message_id=message_id,
+        message_key=key[:500],
+        from_email=from_email,
+        from_name=from_name,
         reply_to=[e for _n, e in addresses(headers, "Reply-To", charsets)],
         to=[e for _n, e in addresses(headers, "To", charsets)],
         cc=[e for _n, e in addresses(headers, "Cc", charsets)],
-        envelope_to=envelope, subject=subject, date=date,
+        envelope_to=envelope,
+        subject=subject,
+        date=date,
         in_reply_to=message_ids(_raw_header(headers, "In-Reply-To")),
         references=message_ids(_raw_header(headers, "References")),
-        text=text, html=html, attachments=walker.files, oversize=walker.oversize, dropped_parts=walker.dropped,
+        text=text,
+        html=html,
+        attachments=walker.files,
+        oversize=walker.oversize,
+        dropped_parts=walker.dropped,
         automatic=automatic,
-        is_bounce=bounce, is_auto_reply=auto_reply, is_bulk=bulk, suppress_autoresponse=suppress,
+        is_bounce=bounce,
+        is_auto_reply=auto_reply,
+        is_bulk=bulk,
+        suppress_autoresponse=suppress,
         language=_guess_language(text, header_text(headers, "Content-Language")),
-        loop_header=clean_str(" ".join(_raw_header(headers, "X-Loop")).lower(), limit=1000), defects=defects[:20],
-        is_machine_notice=notice, no_reopen=no_reopen, content_digest=content_digest, auth_verdict=auth.verdict,
+        loop_header=clean_str(" ".join(_raw_header(headers, "X-Loop")).lower(), limit=1000),
+        defects=defects[:20],
+        is_machine_notice=notice,
+        no_reopen=no_reopen,
+        content_digest=content_digest,
+        auth_verdict=auth.verdict,
         auth_summary=clean_str(auth.summary, limit=200),
     )

@@ -5,6 +5,7 @@ quote-header patterns it misses (Chinese and Japanese clients, "-----Original Me
 Outlook's "From: ... Sent: ..." block in several languages) cuts the text first. When stripping would
 leave nothing, the original text is returned: losing the customer's words is worse than showing a quote.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,11 @@ _parser = EmailReplyParser(languages=LANGUAGES)
 
 # A line that starts quoted history. Checked line by line; the first match ends the reply.
 QUOTE_HEADERS = [
-    re.compile(r"^-{2,}\s*(Original Message|Исходное сообщение|原始邮件|原始郵件|Ursprüngliche Nachricht|"
-               r"Message d'origine|Mensaje original|元のメッセージ)\s*-{2,}\s*$", re.I),
+    re.compile(
+        r"^-{2,}\s*(Original Message|Исходное сообщение|原始邮件|原始郵件|Ursprüngliche Nachricht|"
+        r"Message d'origine|Mensaje original|元のメッセージ)\s*-{2,}\s*$",
+        re.I,
+    ),
     re.compile(r"^_{10,}\s*$"),
     re.compile(r"^(On|Le|Am|El|Il|Op)\s.{5,200}(wrote|a écrit|schrieb|escribió|ha scritto|schreef)\s*:?\s*$", re.I),
     re.compile(r"^.{0,120}\d{4}.{0,80}(пишет|написал|написала)\s*:\s*$", re.I),
@@ -27,11 +31,15 @@ QUOTE_HEADERS = [
     re.compile(r"^(From|От|发件人|寄件者|Von|De|差出人)\s*[:：]\s*.+$", re.I),
 ]
 # Outlook-style headers only count as quote start when followed by a Sent/Date/To line.
-_HEADER_BLOCK_NEXT = re.compile(r"^(Sent|Date|To|Отправлено|Кому|发送时间|日期|收件人|Gesendet|Envoyé|送信日時)\s*[:：]",
-                                re.I)
+_HEADER_BLOCK_NEXT = re.compile(
+    r"^(Sent|Date|To|Отправлено|Кому|发送时间|日期|收件人|Gesendet|Envoyé|送信日時)\s*[:：]", re.I
+)
 SIGNATURE_DELIMITER = re.compile(r"^-- ?$")
-MOBILE_SIGNATURES = re.compile(r"^(Sent from my \w+|Sent from Mail for Windows|Get Outlook for \w+|"
-                               r"Отправлено с iPhone|发自我的iPhone|从我的 iPhone 发送)\s*$", re.I)
+MOBILE_SIGNATURES = re.compile(
+    r"^(Sent from my \w+|Sent from Mail for Windows|Get Outlook for \w+|"
+    r"Отправлено с iPhone|发自我的iPhone|从我的 iPhone 发送)\s*$",
+    re.I,
+)
 
 
 def _cut_at_quote_header(lines: list[str]) -> list[str]:
@@ -42,7 +50,7 @@ def _cut_at_quote_header(lines: list[str]) -> list[str]:
         for pattern in QUOTE_HEADERS:
             if pattern.match(stripped):
                 if pattern is QUOTE_HEADERS[-1]:
-                    following = [ln.strip() for ln in lines[i + 1:i + 4] if ln.strip()]
+                    following = [ln.strip() for ln in lines[i + 1 : i + 4] if ln.strip()]
                     if not any(_HEADER_BLOCK_NEXT.match(ln) for ln in following):
                         continue
                 return lines[:i]

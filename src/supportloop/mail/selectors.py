@@ -1,4 +1,5 @@
 """Reads of the mail app shared by the admin and the API."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -26,12 +27,17 @@ def quarantine_count_since(*, since: datetime) -> int:
 
 def mailbox_poll_states() -> list[dict]:
     """Active IMAP mailboxes with what the health check needs (no credentials)."""
-    return list(Mailbox.objects.filter(is_active=True).exclude(imap_host="").order_by("id")
-                .values("id", "created_at", "last_polled_at", "last_poll_ok_at", "last_poll_error"))
+    return list(
+        Mailbox.objects.filter(is_active=True)
+        .exclude(imap_host="")
+        .order_by("id")
+        .values("id", "created_at", "last_polled_at", "last_poll_ok_at", "last_poll_error")
+    )
 
 
-def inbound_list(*, outcome: str | None = None, sender: str | None = None,
-                 message_key: str | None = None) -> QuerySet[InboundMail]:
+def inbound_list(
+    *, outcome: str | None = None, sender: str | None = None, message_key: str | None = None
+) -> QuerySet[InboundMail]:
     """The ingest ledger, newest first: stored, quarantined and skipped (`duplicate`, with the reason) mail."""
     qs = InboundMail.objects.all()
     if outcome:
@@ -58,8 +64,11 @@ def inbound_for_ticket(*, ticket_id: int) -> QuerySet[InboundMail]:
 
 def follower_proposals_open(*, ticket_id: int) -> list[FollowerProposal]:
     """Addresses a customer's mail named that wait for an agent's decision, oldest first."""
-    return list(FollowerProposal.objects.filter(ticket_id=ticket_id, status=ProposalStatus.PROPOSED)
-                .order_by("created_at", "id"))
+    return list(
+        FollowerProposal.objects.filter(ticket_id=ticket_id, status=ProposalStatus.PROPOSED).order_by(
+            "created_at", "id"
+        )
+    )
 
 
 def follower_proposal_get(*, ticket_id: int, proposal_id: int) -> FollowerProposal:

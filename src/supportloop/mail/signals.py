@@ -4,6 +4,7 @@ Anymail's per-provider views authenticate the request (WEBHOOK_SECRET basic auth
 signature where it has one) and normalise the payload into an AnymailInboundMessage (an EmailMessage);
 we serialise it back to bytes and ingest it like IMAP mail, so one code path parses everything.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,10 @@ def provider_verdict(event) -> tuple[str, str] | None:
     esp_event = getattr(event, "esp_event", None)
     if isinstance(esp_event, dict) and isinstance(esp_event.get("receipt"), dict):
         receipt = esp_event["receipt"]
-        found = {name: str((receipt.get(f"{name}Verdict") or {}).get("status", "")).upper()
-                 for name in ("spf", "dkim", "dmarc")}
+        found = {
+            name: str((receipt.get(f"{name}Verdict") or {}).get("status", "")).upper()
+            for name in ("spf", "dkim", "dmarc")
+        }
         if not any(found.values()):
             return None
         summary = "amazon ses: " + " ".join(f"{k}={v.lower()}" for k, v in found.items() if v)

@@ -1,15 +1,19 @@
 """Background work of the mail app. Tasks take ids and call services; each is safe to run twice."""
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus, default_task_backend, task
 
 from supportloop.mail.services.outbound import (
-    autoresponse_send, autoresponse_wants_retry, message_deliver, retry_delay,
+    autoresponse_send,
+    autoresponse_wants_retry,
+    message_deliver,
+    retry_delay,
 )
 
 logger = logging.getLogger("supportloop.mail")
@@ -51,7 +55,7 @@ def autoresponses_send_task(ticket_ids: list[int], attempt: int = 1) -> int:
     for ticket_id in ticket_ids:
         try:
             row = autoresponse_send(ticket_id=ticket_id)
-        except Exception:  # noqa: BLE001 - logged with its ticket; the rest of the batch still goes out
+        except Exception:  # logged with its ticket; the rest of the batch still goes out
             logger.exception("acknowledgement of ticket %s failed", ticket_id)
             continue
         sent += row is not None and row.sent_at is not None
@@ -81,7 +85,7 @@ def poll_due(now) -> str | None:
         return None
     seconds = max(10, settings.SUPPORTLOOP_MAIL_POLL_SECONDS)
     start = int(now.timestamp()) // seconds * seconds
-    return datetime.fromtimestamp(start, tz=dt_timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(start, tz=UTC).isoformat(timespec="seconds")
 
 
 def _poll_waiting(now) -> bool:
@@ -94,9 +98,10 @@ def _poll_waiting(now) -> bool:
         return False
     recent = now - timedelta(minutes=10)
     return DBTaskResult.objects.filter(
-        Q(status=TaskResultStatus.READY, enqueued_at__gte=recent) | Q(status=TaskResultStatus.RUNNING,
-                                                                        started_at__gte=recent),
-        task_path=mail_poll_task.module_path).exists()
+        Q(status=TaskResultStatus.READY, enqueued_at__gte=recent)
+        | Q(status=TaskResultStatus.RUNNING, started_at__gte=recent),
+        task_path=mail_poll_task.module_path,
+    ).exists()
 
 
 def poll_enqueue(period: str) -> None:

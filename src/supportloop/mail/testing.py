@@ -4,6 +4,7 @@ start_dovecot() writes a config of its own under a fresh /tmp directory, listens
 high port, accepts any user name with one password (each test gets its own empty account) and stores
 mail as the `mail` user when run as root (Dovecot refuses uid 0). Nothing is installed here.
 """
+
 from __future__ import annotations
 
 import os
@@ -116,8 +117,10 @@ def start_dovecot(*, label: str = "main") -> Dovecot:
     """Start a private Dovecot; raises DovecotMissing (with what to do) when it is not installed."""
     binary = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
     if binary is None:
-        raise DovecotMissing("Dovecot is not installed: run `bash scripts/setup-system.sh` (it installs "
-                             "dovecot-imapd); the mailserver tests and the mail benchmark need a real IMAP server.")
+        raise DovecotMissing(
+            "Dovecot is not installed: run `bash scripts/setup-system.sh` (it installs "
+            "dovecot-imapd); the mailserver tests and the mail benchmark need a real IMAP server."
+        )
     base = Path(tempfile.mkdtemp(prefix=f"sl-dovecot-{label}-"))
     os.chmod(base, 0o755)
     if os.getuid() == 0:
@@ -132,12 +135,14 @@ def start_dovecot(*, label: str = "main") -> Dovecot:
     error = ""
     for _attempt in range(3):
         port = free_port()
-        (base / "dovecot.conf").write_text(DOVECOT_CONF.format(base=base, port=port, password=IMAP_PASSWORD,
-                                                               uid=uid, gid=gid))
+        (base / "dovecot.conf").write_text(
+            DOVECOT_CONF.format(base=base, port=port, password=IMAP_PASSWORD, uid=uid, gid=gid)
+        )
         # The daemon inherits stdout/stderr: a pipe would never reach EOF, so write to a file.
         with open(base / "start.log", "w") as out:
-            code = subprocess.run([binary, "-c", str(base / "dovecot.conf")], stdout=out,
-                                  stderr=subprocess.STDOUT).returncode
+            code = subprocess.run(
+                [binary, "-c", str(base / "dovecot.conf")], stdout=out, stderr=subprocess.STDOUT
+            ).returncode
         if code == 0 and _wait_port(port):
             return Dovecot(base, port)
         log = base / "dovecot.log"

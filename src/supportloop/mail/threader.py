@@ -6,6 +6,7 @@ mailboxes, support+1234@example.com. Tokens and plus-addresses are guessable, so
 message from someone already on the ticket (requester, a follower, or a contact of the same company);
 anyone else opens a new ticket. Message-IDs are not guessable, so a match on them always threads.
 """
+
 from __future__ import annotations
 
 import re
@@ -67,8 +68,9 @@ def _sender_may_thread(ticket: Ticket, sender: str) -> bool:
 def find_ticket(parsed: ParsedMail, *, mailbox_addresses: set[str]) -> ThreadMatch:
     ids = parsed.thread_ids
     if ids:
-        found = dict(Message.objects.filter(external_message_id__in=ids).values_list("external_message_id",
-                                                                                      "ticket_id"))
+        found = dict(
+            Message.objects.filter(external_message_id__in=ids).values_list("external_message_id", "ticket_id")
+        )
         if len(found) < len(ids):
             found.update(AutoResponse.objects.filter(message_id__in=ids).values_list("message_id", "ticket_id"))
         for mid in ids:  # nearest reference wins

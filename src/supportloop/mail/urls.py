@@ -1,9 +1,7 @@
 """/mail/: inbound endpoints. /mail/inbound/<esp>/ are django-anymail's provider views (basic auth with
 ANYMAIL["WEBHOOK_SECRET"], and they do not exist while it is unset: anymail would accept anyone's posts);
 /mail/inbound/raw/<mailbox id>/ takes raw MIME with a per-mailbox token."""
-from django.conf import settings
-from django.http import Http404
-from django.urls import path
+
 from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView
 from anymail.webhooks.brevo import BrevoInboundWebhookView
 from anymail.webhooks.mailersend import MailerSendInboundWebhookView
@@ -14,6 +12,9 @@ from anymail.webhooks.postmark import PostmarkInboundWebhookView
 from anymail.webhooks.resend import ResendInboundWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView
 from anymail.webhooks.sparkpost import SparkPostInboundWebhookView
+from django.conf import settings
+from django.http import Http404
+from django.urls import path
 
 from supportloop.mail import views
 
@@ -32,8 +33,10 @@ INBOUND_VIEWS = {
     "sparkpost": SparkPostInboundWebhookView,
 }
 
+
 def _with_secret(view):
     """A provider view that answers 404 unless a webhook secret is configured (checked on every request)."""
+
     def guarded(request, *args, **kwargs):
         if not (getattr(settings, "ANYMAIL", None) or {}).get("WEBHOOK_SECRET"):
             raise Http404("Provider webhooks are off: ANYMAIL_WEBHOOK_SECRET is not set.")
@@ -46,6 +49,8 @@ def _with_secret(view):
 
 urlpatterns = [
     path("inbound/raw/<int:mailbox_id>/", views.raw_inbound, name="inbound_raw"),
-    *[path(f"inbound/{esp}/", _with_secret(view.as_view()), name=f"inbound_{esp}")
-      for esp, view in INBOUND_VIEWS.items()],
+    *[
+        path(f"inbound/{esp}/", _with_secret(view.as_view()), name=f"inbound_{esp}")
+        for esp, view in INBOUND_VIEWS.items()
+    ],
 ]

@@ -1,4 +1,5 @@
 """HTTP inbound: the raw-MIME endpoint (per-mailbox bearer token). Provider webhooks are anymail's views."""
+
 from __future__ import annotations
 
 import hmac
@@ -14,8 +15,11 @@ from supportloop.mail.services.oversize import http_ceiling
 
 
 def _problem(status: int, title: str, detail: str) -> JsonResponse:
-    return JsonResponse({"type": "about:blank", "title": title, "status": status, "detail": detail}, status=status,
-                        content_type="application/problem+json")
+    return JsonResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        status=status,
+        content_type="application/problem+json",
+    )
 
 
 @csrf_exempt
@@ -37,5 +41,7 @@ def raw_inbound(request: HttpRequest, mailbox_id: int) -> JsonResponse:
     if not raw.strip():
         return _problem(400, "Bad request", "The body must be a raw RFC 5322 message.")
     result = inbound_ingest(raw=raw, mailbox=mailbox, source=InboundSource.RAW)
-    return JsonResponse({"outcome": result.outcome, "message_key": result.message_key, "reason": result.reason},
-                        status=200 if result.outcome == "duplicate" else 201)
+    return JsonResponse(
+        {"outcome": result.outcome, "message_key": result.message_key, "reason": result.reason},
+        status=200 if result.outcome == "duplicate" else 201,
+    )

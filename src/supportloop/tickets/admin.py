@@ -1,7 +1,15 @@
 from django.contrib import admin
 
 from supportloop.tickets.models import (
-    Attachment, ContactReason, Macro, MacroApplication, Message, ProductArea, ProductFeature, Tag, Ticket,
+    Attachment,
+    ContactReason,
+    Macro,
+    MacroApplication,
+    Message,
+    ProductArea,
+    ProductFeature,
+    Tag,
+    Ticket,
     TicketStatusCount,
 )
 

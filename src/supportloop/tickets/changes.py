@@ -7,6 +7,7 @@ nothing and gets nothing twice except rows changed again since (which come back 
 Rows written in bulk without the services (the seeder) have change_seq 0 and come first.
 See docs/decisions/0002-changes-feed.md.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,7 +38,7 @@ class Change:
 
 
 def encode_change_cursor(key: tuple[int, int, int]) -> str:
-    return "%d.%d.%d" % key if key[0] >= 0 else ""
+    return "{:d}.{:d}.{:d}".format(*key) if key[0] >= 0 else ""
 
 
 def decode_change_cursor(cursor: str | None) -> tuple[int, int, int]:
@@ -45,8 +46,9 @@ def decode_change_cursor(cursor: str | None) -> tuple[int, int, int]:
         return START
     match = _CURSOR.fullmatch(cursor)
     if not match:
-        raise ValidationFailed("The cursor is not valid; use the next_cursor of a previous page.",
-                               errors={"cursor": "malformed"})
+        raise ValidationFailed(
+            "The cursor is not valid; use the next_cursor of a previous page.", errors={"cursor": "malformed"}
+        )
     key = int(match[1]), int(match[2]), int(match[3])
     if key[0] >= 2**63 or key[2] >= 2**63:
         raise ValidationFailed("The cursor is out of range.", errors={"cursor": "out of range"})

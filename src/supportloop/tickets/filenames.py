@@ -6,6 +6,7 @@ stored under a random ASCII name, so the storage backend's own name checks (whic
 letters or digits) and file-system limits (255 bytes) never see the original. Downloads carry the name in
 RFC 6266 form: an ASCII `filename` for old clients and `filename*` (RFC 8187, UTF-8) with the exact name.
 """
+
 from __future__ import annotations
 
 import mimetypes
@@ -20,7 +21,7 @@ FALLBACK_NAME = "attachment"
 # that make "invoice\u202egpj.exe" display as "invoiceexe.jpg".
 _INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 _SAFE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}$")
-_NOT_QUOTABLE = re.compile(r'[^A-Za-z0-9 !#$&\'()+,.;=@\[\]^_`{}~-]')
+_NOT_QUOTABLE = re.compile(r"[^A-Za-z0-9 !#$&\'()+,.;=@\[\]^_`{}~-]")
 
 
 def clean_name(name: str | None) -> str:
@@ -39,7 +40,7 @@ def display_name(name: str | None) -> str:
     if len(name) > NAME_MAX:
         stem, dot, extension = name.rpartition(".")
         keep = f".{extension}" if dot and stem and len(extension) <= 20 else ""
-        name = name[:NAME_MAX - len(keep)] + keep
+        name = name[: NAME_MAX - len(keep)] + keep
     return name
 
 

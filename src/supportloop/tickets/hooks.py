@@ -3,6 +3,7 @@
 The mail app registers a listener for public replies so it can send them; tickets itself never imports mail.
 Listeners are called after the transaction commits, with ids only.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable

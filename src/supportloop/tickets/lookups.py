@@ -1,4 +1,5 @@
 """Turn ids and slugs from untrusted input into objects, with errors that name the field."""
+
 from __future__ import annotations
 
 from typing import Any

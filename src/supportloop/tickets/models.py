@@ -1,4 +1,5 @@
 """Tickets, their messages and attachments, the shared taxonomy and macros."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -8,7 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from supportloop.tickets.choices import (
-    ACTIVE_STATUSES, AuthorType, Channel, DeliveryStatus, MessageKind, Priority, Status,
+    ACTIVE_STATUSES,
+    AuthorType,
+    Channel,
+    DeliveryStatus,
+    MessageKind,
+    Priority,
+    Status,
 )
 
 
@@ -52,8 +59,9 @@ class ContactReason(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    is_catch_all = models.BooleanField(_("catch-all"), default=False,
-                                       help_text=_("A vague bucket such as 'general' or 'other'."))
+    is_catch_all = models.BooleanField(
+        _("catch-all"), default=False, help_text=_("A vague bucket such as 'general' or 'other'.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveIntegerField(_("position"), default=0)
 
@@ -89,22 +97,33 @@ class Ticket(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
     requester = models.ForeignKey("customers.Contact", on_delete=models.PROTECT, related_name="tickets")
     # Copied from the requester so a company's tickets are one index lookup (see RECIPES.md).
-    company = models.ForeignKey("customers.Company", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="tickets")
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="assigned_tickets")
+    company = models.ForeignKey(
+        "customers.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
     team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
-    product_area = models.ForeignKey(ProductArea, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="tickets")
-    product_feature = models.ForeignKey(ProductFeature, null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="tickets")
-    contact_reason = models.ForeignKey(ContactReason, null=True, blank=True, on_delete=models.PROTECT,
-                                       related_name="tickets")
+    product_area = models.ForeignKey(
+        ProductArea, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    product_feature = models.ForeignKey(
+        ProductFeature, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    contact_reason = models.ForeignKey(
+        ContactReason, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     language = models.CharField(_("language"), max_length=10, blank=True)
     followers = models.JSONField(_("followers (Cc)"), default=list, blank=True)
-    follow_up_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="follow_ups", verbose_name=_("follow-up of"))
+    follow_up_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        verbose_name=_("follow-up of"),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
@@ -119,11 +138,16 @@ class Ticket(models.Model):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         indexes = [
-            models.Index(models.F("updated_at").desc(), models.F("id").desc(),
-                         condition=Q(status__in=ACTIVE_STATUSES), name="tickets_active_recent_idx"),
+            models.Index(
+                models.F("updated_at").desc(),
+                models.F("id").desc(),
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="tickets_active_recent_idx",
+            ),
             models.Index(models.F("updated_at").desc(), models.F("id").desc(), name="tickets_recent_idx"),
-            models.Index("status", "team", models.F("updated_at").desc(), models.F("id").desc(),
-                         name="tickets_status_team_idx"),
+            models.Index(
+                "status", "team", models.F("updated_at").desc(), models.F("id").desc(), name="tickets_status_team_idx"
+            ),
             models.Index("assignee", "status", models.F("updated_at").desc(), name="tickets_assignee_idx"),
             models.Index("company", models.F("updated_at").desc(), models.F("id").desc(), name="tickets_company_idx"),
             models.Index("requester", models.F("updated_at").desc(), name="tickets_requester_idx"),
@@ -160,20 +184,22 @@ class Message(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(_("kind"), max_length=10, choices=MessageKind.choices, default=MessageKind.REPLY)
     author_type = models.CharField(_("author type"), max_length=10, choices=AuthorType.choices)
-    author_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    author_contact = models.ForeignKey("customers.Contact", null=True, blank=True, on_delete=models.SET_NULL,
-                                       related_name="messages")
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_contact = models.ForeignKey(
+        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
     body_text = models.TextField(_("text"))
     body_html = models.TextField(_("sanitised HTML"), blank=True)
     # The whole text as received, before quoted history and signatures were stripped.
     body_original = models.TextField(_("original text"), blank=True)
-    external_message_id = models.CharField(_("external message id"), max_length=500, null=True, blank=True,
-                                           unique=True)
+    external_message_id = models.CharField(_("external message id"), max_length=500, null=True, blank=True, unique=True)
     cc = models.JSONField(_("Cc"), default=list, blank=True)
-    delivery_status = models.CharField(_("delivery"), max_length=10, choices=DeliveryStatus.choices,
-                                       default=DeliveryStatus.NONE, blank=True)
+    delivery_status = models.CharField(
+        _("delivery"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.NONE, blank=True
+    )
     delivery_error = models.TextField(_("delivery error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -191,7 +217,7 @@ class Message(models.Model):
         return self.kind == MessageKind.REPLY
 
 
-def attachment_path(instance: "Attachment", filename: str) -> str:
+def attachment_path(instance: Attachment, filename: str) -> str:
     now = timezone.now()
     return f"attachments/{now:%Y/%m}/{instance.message_id}/{filename}"
 

@@ -1,4 +1,5 @@
 """Reads of tickets shared by the inbox pages and the API."""
+
 from __future__ import annotations
 
 import base64
@@ -69,8 +70,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         if not 0 <= pk < 2**63 or stamp.tzinfo is None:
             raise ValueError("out of range")
         return stamp, pk
-    except Exception:
-        raise ValidationFailed("The cursor is not valid.", errors={"cursor": "malformed"})
+    except Exception:  # noqa: BLE001 - whatever a hostile cursor breaks (even RecursionError from deep JSON) is a 422
+        raise ValidationFailed("The cursor is not valid.", errors={"cursor": "malformed"}) from None
 
 
 def ticket_queryset() -> QuerySet[Ticket]:
@@ -85,10 +86,29 @@ def ticket_queryset() -> QuerySet[Ticket]:
 
 # What a list row of the API shows (api/routers/tickets.py TicketOut): every ticket column the row reads, and
 # of the related rows only the requester's name; company, assignee and team are shown by id.
-SUMMARY_FIELDS = ("number", "subject", "status", "priority", "channel", "requester_id", "requester__name",
-                  "company_id", "assignee_id", "team_id", "product_area_id", "product_feature_id",
-                  "contact_reason_id", "language", "followers", "created_at", "updated_at", "first_response_at",
-                  "solved_at", "public_reply_count", "message_count")
+SUMMARY_FIELDS = (
+    "number",
+    "subject",
+    "status",
+    "priority",
+    "channel",
+    "requester_id",
+    "requester__name",
+    "company_id",
+    "assignee_id",
+    "team_id",
+    "product_area_id",
+    "product_feature_id",
+    "contact_reason_id",
+    "language",
+    "followers",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "solved_at",
+    "public_reply_count",
+    "message_count",
+)
 
 
 def ticket_summary_queryset() -> QuerySet[Ticket]:
@@ -99,8 +119,9 @@ def ticket_summary_queryset() -> QuerySet[Ticket]:
     return qs
 
 
-def ticket_page(*, filters: TicketFilters, cursor: str | None = None, limit: int = 50,
-                with_tags: bool = True, summary: bool = False) -> tuple[list[Ticket], str | None]:
+def ticket_page(
+    *, filters: TicketFilters, cursor: str | None = None, limit: int = 50, with_tags: bool = True, summary: bool = False
+) -> tuple[list[Ticket], str | None]:
     """One page of tickets, newest activity first, keyset-paginated on (updated_at, id).
 
     Constant queries whatever the page size: one for the rows, one for their tags. `summary`: the lean rows
@@ -122,23 +143,25 @@ def ticket_get(*, number: int) -> Ticket:
     try:
         return ticket_queryset().get(number=number)
     except Ticket.DoesNotExist:
-        raise NotFound(f"Ticket #{number} does not exist.")
+        raise NotFound(f"Ticket #{number} does not exist.") from None
 
 
 def ticket_detail(*, number: int) -> Ticket:
     """A ticket with its messages (and their authors and attachments) and tags: four queries."""
     messages = Message.objects.select_related("author_user", "author_contact").prefetch_related("attachments")
     try:
-        return (ticket_queryset()
-                .prefetch_related("tags", Prefetch("messages", queryset=messages.order_by("created_at", "id")))
-                .get(number=number))
+        return (
+            ticket_queryset()
+            .prefetch_related("tags", Prefetch("messages", queryset=messages.order_by("created_at", "id")))
+            .get(number=number)
+        )
     except Ticket.DoesNotExist:
-        raise NotFound(f"Ticket #{number} does not exist.")
+        raise NotFound(f"Ticket #{number} does not exist.") from None
 
 
 def ticket_status_counts() -> dict[str, int]:
     """Exact counts per status from the rollup table, one query."""
-    counts = {s: 0 for s in Status.values}
+    counts = dict.fromkeys(Status.values, 0)
     counts.update(dict(TicketStatusCount.objects.values_list("status", "count")))
     return counts
 
@@ -146,7 +169,11 @@ def ticket_status_counts() -> dict[str, int]:
 # --- taxonomy, macros and attachments for the API -------------------------------------------------------
 
 from supportloop.tickets.models import (  # noqa: E402
-    Attachment, ContactReason, Macro, ProductArea, ProductFeature,
+    Attachment,
+    ContactReason,
+    Macro,
+    ProductArea,
+    ProductFeature,
 )
 
 
@@ -161,14 +188,14 @@ def product_area_get(*, area_id: int) -> ProductArea:
     try:
         return product_areas_with_features().get(pk=area_id)
     except ProductArea.DoesNotExist:
-        raise NotFound(f"Product area {area_id} does not exist.")
+        raise NotFound(f"Product area {area_id} does not exist.") from None
 
 
 def product_feature_get(*, feature_id: int) -> ProductFeature:
     try:
         return ProductFeature.objects.select_related("area").get(pk=feature_id)
     except ProductFeature.DoesNotExist:
-        raise NotFound(f"Product feature {feature_id} does not exist.")
+        raise NotFound(f"Product feature {feature_id} does not exist.") from None
 
 
 def contact_reason_list() -> QuerySet[ContactReason]:
@@ -179,7 +206,7 @@ def contact_reason_get(*, reason_id: int) -> ContactReason:
     try:
         return ContactReason.objects.get(pk=reason_id)
     except ContactReason.DoesNotExist:
-        raise NotFound(f"Contact reason {reason_id} does not exist.")
+        raise NotFound(f"Contact reason {reason_id} does not exist.") from None
 
 
 def macro_list(*, active: bool | None = None) -> QuerySet[Macro]:
@@ -191,7 +218,7 @@ def macro_get(*, macro_id: int) -> Macro:
     try:
         return Macro.objects.get(pk=macro_id)
     except Macro.DoesNotExist:
-        raise NotFound(f"Macro {macro_id} does not exist.")
+        raise NotFound(f"Macro {macro_id} does not exist.") from None
 
 
 def attachment_get(*, number: int, attachment_id: int) -> Attachment:
@@ -199,7 +226,7 @@ def attachment_get(*, number: int, attachment_id: int) -> Attachment:
     try:
         return Attachment.objects.select_related("message").get(pk=attachment_id, message__ticket__number=number)
     except Attachment.DoesNotExist:
-        raise NotFound(f"Attachment {attachment_id} of ticket #{number} does not exist.")
+        raise NotFound(f"Attachment {attachment_id} of ticket #{number} does not exist.") from None
 
 
 def message_get(*, ticket: Ticket, message_id: int | None) -> Message:

@@ -6,14 +6,15 @@ company, assignee and team, and `TaxonomyIterable` sets `product_area`, `product
 from this index. The taxonomy services drop the cached index after commit; an id the index does not know
 (written by another process before its cache entry expired) reloads it once.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
 from django.db.models.query import ModelIterable
+from django.db.models.signals import post_delete, post_save
 
 from supportloop.tickets.models import ContactReason, ProductArea, ProductFeature
 
@@ -28,9 +29,11 @@ class TaxonomyIndex:
     reasons: dict[int, ContactReason] = field(default_factory=dict)
 
     def knows(self, ticket) -> bool:
-        return ((ticket.product_area_id is None or ticket.product_area_id in self.areas)
-                and (ticket.product_feature_id is None or ticket.product_feature_id in self.features)
-                and (ticket.contact_reason_id is None or ticket.contact_reason_id in self.reasons))
+        return (
+            (ticket.product_area_id is None or ticket.product_area_id in self.areas)
+            and (ticket.product_feature_id is None or ticket.product_feature_id in self.features)
+            and (ticket.contact_reason_id is None or ticket.contact_reason_id in self.reasons)
+        )
 
     def attach(self, ticket) -> None:
         # Assigning through the descriptor fills Django's related-object cache: no query on access.

@@ -1,5 +1,6 @@
 """Forms check the shape of what people type; services decide the business rules (their DomainError
 becomes field errors here through `add_domain_error`)."""
+
 from __future__ import annotations
 
 from django import forms
@@ -45,16 +46,19 @@ def active_features():
 class TicketControlsForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
-    assignee = UserChoiceField(label=_("Assignee"), queryset=User.objects.none(), required=False,
-                               empty_label=_("Unassigned"))
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False,
-                                  empty_label=_("No team"))
-    product_feature = FeatureChoiceField(label=_("Product feature"), queryset=ProductFeature.objects.none(),
-                                         required=False, empty_label=_("None"))
-    contact_reason = forms.ModelChoiceField(label=_("Contact reason"), queryset=ContactReason.objects.none(),
-                                            required=False, empty_label=_("None"))
-    tags = forms.CharField(label=_("Tags"), required=False, max_length=500,
-                           help_text=_("Comma-separated."))
+    assignee = UserChoiceField(
+        label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label=_("Unassigned")
+    )
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=_("No team")
+    )
+    product_feature = FeatureChoiceField(
+        label=_("Product feature"), queryset=ProductFeature.objects.none(), required=False, empty_label=_("None")
+    )
+    contact_reason = forms.ModelChoiceField(
+        label=_("Contact reason"), queryset=ContactReason.objects.none(), required=False, empty_label=_("None")
+    )
+    tags = forms.CharField(label=_("Tags"), required=False, max_length=500, help_text=_("Comma-separated."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,23 +72,35 @@ class TicketControlsForm(forms.Form):
 
 
 class ComposerForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=MessageKind.choices, initial=MessageKind.REPLY,
-                             widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=MessageKind.choices, initial=MessageKind.REPLY, widget=forms.RadioSelect
+    )
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000)
     macro = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    after_status = forms.ChoiceField(label=_("Then set status"), required=False,
-                               choices=[("", _("Keep status"))] + list(Status.choices))
+    after_status = forms.ChoiceField(
+        label=_("Then set status"), required=False, choices=[("", _("Keep status")), *Status.choices]
+    )
 
 
 IMPORTANCE_CHOICES = [("nice_to_have", _("Nice to have")), ("important", _("Important")), ("blocker", _("Blocker"))]
 KIND_CHOICES = [("feature_request", _("Feature request")), ("bug", _("Bug")), ("improvement", _("Improvement"))]
-ITEM_STATUS_CHOICES = [("new", _("New")), ("under_review", _("Under review")), ("planned", _("Planned")),
-                       ("in_progress", _("In progress")), ("shipped", _("Shipped")), ("declined", _("Declined"))]
+ITEM_STATUS_CHOICES = [
+    ("new", _("New")),
+    ("under_review", _("Under review")),
+    ("planned", _("Planned")),
+    ("in_progress", _("In progress")),
+    ("shipped", _("Shipped")),
+    ("declined", _("Declined")),
+]
 
 
 class LinkFeedbackForm(forms.Form):
-    quote = forms.CharField(label=_("Quote from the conversation"), required=False, max_length=5000,
-                            widget=forms.Textarea(attrs={"rows": 3, "data-quote-target": "1"}))
+    quote = forms.CharField(
+        label=_("Quote from the conversation"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3, "data-quote-target": "1"}),
+    )
     message = forms.IntegerField(required=False, widget=forms.HiddenInput(attrs={"data-quote-message": "1"}))
     importance = forms.ChoiceField(label=_("Importance"), choices=IMPORTANCE_CHOICES, initial="important")
     item = forms.IntegerField(label=_("Feedback item"), required=False)
@@ -102,8 +118,9 @@ class BugReportForm(forms.Form):
     """The structured bug form; version and environment come from the admin-edited pick-lists."""
 
     title = forms.CharField(label=_("Title"), max_length=300)
-    product_feature = FeatureChoiceField(label=_("Product feature"), queryset=ProductFeature.objects.none(),
-                                         empty_label="—")
+    product_feature = FeatureChoiceField(
+        label=_("Product feature"), queryset=ProductFeature.objects.none(), empty_label="—"
+    )
     version = forms.ChoiceField(label=_("Version"))
     environment_browser = forms.ChoiceField(label=_("Browser"))
     environment_os = forms.ChoiceField(label=_("Operating system"))
@@ -115,7 +132,8 @@ class BugReportForm(forms.Form):
     expected = forms.CharField(label=_("Expected result"), widget=forms.Textarea(attrs={"rows": 2}))
     actual = forms.CharField(label=_("Actual result"), widget=forms.Textarea(attrs={"rows": 2}))
     carry_attachment_ids = forms.TypedMultipleChoiceField(
-        label=_("Attachments to carry over"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple)
+        label=_("Attachments to carry over"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, attachments=(), **kwargs):
         from supportloop.feedback.choices import Frequency, Severity
@@ -151,7 +169,7 @@ class AccountForm(forms.Form):
         from django.conf import settings
 
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("Browser default"))] + list(settings.LANGUAGES)
+        self.fields["language"].choices = [("", _("Browser default")), *settings.LANGUAGES]
 
 
 class UserCreateForm(forms.Form):
@@ -177,11 +195,12 @@ class TeamForm(forms.Form):
 
 class MacroForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=150)
-    body = forms.CharField(label=_("Body"), widget=forms.Textarea(attrs={"rows": 6}),
-                           help_text=_("Placeholders: {{ contact.first_name }}, {{ ticket.number }}, "
-                                       "{{ agent.name }} …"))
-    status = forms.ChoiceField(label=_("Set status"), required=False,
-                               choices=[("", _("Keep status"))] + list(Status.choices))
+    body = forms.CharField(
+        label=_("Body"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Placeholders: {{ contact.first_name }}, {{ ticket.number }}, {{ agent.name }} …"),
+    )
+    status = forms.ChoiceField(label=_("Set status"), required=False, choices=[("", _("Keep status")), *Status.choices])
     add_tags = forms.CharField(label=_("Add tags"), required=False, help_text=_("Comma-separated."))
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
@@ -227,10 +246,12 @@ class TokenForm(forms.Form):
 class ItemStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=ITEM_STATUS_CHOICES)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
-    release_note = forms.CharField(label=_("Release note (sent to customers)"), required=False,
-                                   widget=forms.Textarea(attrs={"rows": 3}))
-    decline_reason = forms.CharField(label=_("Reason for declining"), required=False,
-                                     widget=forms.Textarea(attrs={"rows": 2}))
+    release_note = forms.CharField(
+        label=_("Release note (sent to customers)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    decline_reason = forms.CharField(
+        label=_("Reason for declining"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     notify = forms.BooleanField(label=_("Tell the customers who asked"), required=False)
 
 

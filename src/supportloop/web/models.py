@@ -1,4 +1,5 @@
 """Data the web pages keep for their users: saved inbox views."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -3,6 +3,7 @@
 The inbox rows are plain dicts from `.values()` (no model instances) so 50 rows cost one SQL query, one
 query for their tags, and a Jinja2 loop (see docs/decisions/0003-inbox-rendering.md).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -12,9 +13,9 @@ from django.core.cache import cache
 from django.db.models import Case, Count, F, Q, TextField, Value, When
 from django.db.models.functions import Length, Substr
 
+from supportloop.core.errors import NotFound
 from supportloop.core.models import Event
 from supportloop.tickets.choices import ACTIVE_STATUSES, Priority, Status
-from supportloop.core.errors import NotFound
 from supportloop.tickets.models import Message, Ticket
 from supportloop.tickets.selectors import TicketFilters, decode_cursor, encode_cursor, ticket_queryset
 
@@ -33,8 +34,18 @@ SORTS = {
 }
 # Assignee and team names are not joined here: the page already holds the (small) lists of agents and teams
 # for its filters, so the view maps the ids; two joins fewer keeps planning and execution lean at 1M rows.
-ROW_FIELDS = ("id", "number", "subject", "status", "priority", "updated_at", "requester__name",
-              "company__name", "assignee_id", "team_id")
+ROW_FIELDS = (
+    "id",
+    "number",
+    "subject",
+    "status",
+    "priority",
+    "updated_at",
+    "requester__name",
+    "company__name",
+    "assignee_id",
+    "team_id",
+)
 
 
 @dataclass
@@ -43,8 +54,9 @@ class InboxPage:
     next_cursor: str | None
 
 
-def inbox_page(*, filters: TicketFilters, sort: str = "-updated", cursor: str | None = None,
-               limit: int = 50) -> InboxPage:
+def inbox_page(
+    *, filters: TicketFilters, sort: str = "-updated", cursor: str | None = None, limit: int = 50
+) -> InboxPage:
     """One page of inbox rows as dicts, keyset-paginated on (sort field, id): two queries."""
     field, desc = SORTS.get(sort, SORTS["-updated"])
     qs = filters.apply(Ticket.objects.all())
@@ -64,8 +76,11 @@ def inbox_page(*, filters: TicketFilters, sort: str = "-updated", cursor: str | 
     tags: dict[int, list[str]] = defaultdict(list)
     if rows:
         through = Ticket.tags.through
-        for ticket_id, name in (through.objects.filter(ticket_id__in=[r["id"] for r in rows])
-                                .order_by("tag__name").values_list("ticket_id", "tag__name")):
+        for ticket_id, name in (
+            through.objects.filter(ticket_id__in=[r["id"] for r in rows])
+            .order_by("tag__name")
+            .values_list("ticket_id", "tag__name")
+        ):
             tags[ticket_id].append(name)
     for row in rows:
         row["tags"] = tags.get(row["id"], [])
@@ -84,11 +99,21 @@ def _workspace_counts() -> dict:
     from supportloop.tickets.selectors import ticket_status_counts
 
     by_status = ticket_status_counts()
-    counts = {"all": sum(by_status[s] for s in ACTIVE_STATUSES), "pending": by_status[Status.PENDING],
-              "solved": by_status[Status.SOLVED], "unassigned": 0, "urgent": 0, "team": {}, "area": {}}
-    groups = (Ticket.objects.filter(status__in=ACTIVE_STATUSES).order_by()
-              .values("team_id", "product_area_id", "priority")
-              .annotate(n=Count("id"), unassigned=Count("id", filter=Q(assignee__isnull=True))))
+    counts = {
+        "all": sum(by_status[s] for s in ACTIVE_STATUSES),
+        "pending": by_status[Status.PENDING],
+        "solved": by_status[Status.SOLVED],
+        "unassigned": 0,
+        "urgent": 0,
+        "team": {},
+        "area": {},
+    }
+    groups = (
+        Ticket.objects.filter(status__in=ACTIVE_STATUSES)
+        .order_by()
+        .values("team_id", "product_area_id", "priority")
+        .annotate(n=Count("id"), unassigned=Count("id", filter=Q(assignee__isnull=True)))
+    )
     for g in groups:
         counts["unassigned"] += g["unassigned"]
         if g["priority"] == Priority.URGENT:
@@ -122,8 +147,11 @@ def inbox_counts(*, user) -> dict:
 
 def ticket_timeline(*, ticket, limit: int = 40) -> list[Event]:
     """The newest audit events of a ticket, newest first: one query."""
-    return list(Event.objects.filter(target_type="tickets.ticket", target_id=str(ticket.pk))
-                .select_related(None).order_by("-created_at", "-id")[:limit])
+    return list(
+        Event.objects.filter(target_type="tickets.ticket", target_id=str(ticket.pk))
+        .select_related(None)
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 def contact_recent_tickets(*, contact_id: int, exclude_id: int | None = None, limit: int = 5) -> list[dict]:
@@ -138,7 +166,7 @@ def ticket_for_page(*, number: int) -> Ticket:
     try:
         return ticket_queryset().prefetch_related("tags").get(number=number)
     except Ticket.DoesNotExist:
-        raise NotFound(f"Ticket #{number} does not exist.")
+        raise NotFound(f"Ticket #{number} does not exist.") from None
 
 
 def ticket_thread(*, ticket: Ticket, clip_at: int = BODY_DISPLAY_LIMIT) -> list[Message]:
@@ -148,11 +176,15 @@ def ticket_thread(*, ticket: Ticket, clip_at: int = BODY_DISPLAY_LIMIT) -> list[
     long = Q(body_length__gt=clip_at)
     return list(
         Message.objects.filter(ticket=ticket)
-        .select_related("author_user", "author_contact").prefetch_related("attachments")
+        .select_related("author_user", "author_contact")
+        .prefetch_related("attachments")
         .annotate(body_length=Length("body_text"))
-        .annotate(shown_html=Case(When(long, then=Value("")), default=F("body_html"), output_field=TextField()),
-                  clipped_text=Case(When(long, then=Substr("body_text", 1, clip_at)), default=Value(""),
-                                    output_field=TextField()))
+        .annotate(
+            shown_html=Case(When(long, then=Value("")), default=F("body_html"), output_field=TextField()),
+            clipped_text=Case(
+                When(long, then=Substr("body_text", 1, clip_at)), default=Value(""), output_field=TextField()
+            ),
+        )
         .defer("body_text", "body_html", "body_original")
         .order_by("created_at", "id")
     )

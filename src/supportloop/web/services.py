@@ -1,4 +1,5 @@
 """Writes owned by the web app: saved inbox views."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode

@@ -7,33 +7,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apitoken',
-            name='read_only',
-            field=models.BooleanField(default=False, verbose_name='read-only'),
+            model_name="apitoken",
+            name="read_only",
+            field=models.BooleanField(default=False, verbose_name="read-only"),
         ),
         migrations.CreateModel(
-            name='SignInFailure',
+            name="SignInFailure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='time')),
-                ('channel', models.CharField(choices=[('web', 'Sign-in form'), ('api', 'API token')], max_length=10, verbose_name='channel')),
-                ('outcome', models.CharField(choices=[('failed', 'Wrong name or password'), ('locked_out', 'Refused: too many failures')], max_length=20, verbose_name='outcome')),
-                ('username', models.CharField(blank=True, max_length=150, verbose_name='name given')),
-                ('address', models.CharField(max_length=64, verbose_name='client address')),
-                ('detail', models.CharField(blank=True, max_length=200, verbose_name='detail')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="time"),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("web", "Sign-in form"), ("api", "API token")], max_length=10, verbose_name="channel"
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("failed", "Wrong name or password"), ("locked_out", "Refused: too many failures")],
+                        max_length=20,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("username", models.CharField(blank=True, max_length=150, verbose_name="name given")),
+                ("address", models.CharField(max_length=64, verbose_name="client address")),
+                ("detail", models.CharField(blank=True, max_length=200, verbose_name="detail")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'failed sign-in',
-                'verbose_name_plural': 'failed sign-ins',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "failed sign-in",
+                "verbose_name_plural": "failed sign-ins",
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

@@ -6,7 +6,13 @@ from django.utils import timezone
 from supportloop.accounts.models import ApiToken
 from supportloop.accounts.permissions import ROLE_MATRIX, can
 from supportloop.accounts.services import (
-    api_token_authenticate, api_token_create, api_token_revoke, hash_token, team_create, team_update, user_create,
+    api_token_authenticate,
+    api_token_create,
+    api_token_revoke,
+    hash_token,
+    team_create,
+    team_update,
+    user_create,
     user_update,
 )
 from supportloop.core.errors import Conflict, ValidationFailed
@@ -73,7 +79,9 @@ def test_teams_members_and_conflicts(db):
     team_update(team=team, actor=None, members=[ana, bo], name="First line")
     assert sorted(team.members.values_list("username", flat=True)) == ["ana", "bo"]
     assert Event.objects.filter(verb="team.updated").get().changes == {
-        "name": ["Tier 1", "First line"], "members": [[ana.pk], sorted([ana.pk, bo.pk])]}
+        "name": ["Tier 1", "First line"],
+        "members": [[ana.pk], sorted([ana.pk, bo.pk])],
+    }
     team_create(name="Other", slug="other")
     with pytest.raises(Conflict):
         team_update(team=team, actor=None, slug="other")

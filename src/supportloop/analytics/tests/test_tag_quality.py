@@ -1,4 +1,5 @@
 """Tag quality per agent: share of tickets without area or reason, or under a catch-all, over a period."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,7 +12,10 @@ from supportloop.analytics.selectors import tag_quality_report
 from supportloop.core.errors import ValidationFailed
 from supportloop.tickets.models import Ticket
 from supportloop.tickets.services import (
-    contact_reason_create, product_area_create, product_feature_create, ticket_create,
+    contact_reason_create,
+    product_area_create,
+    product_feature_create,
+    ticket_create,
 )
 
 
@@ -26,15 +30,21 @@ def test_shares_per_agent_over_the_period(db, make_user):
     now = timezone.now()
 
     def t(assignee, feature_=None, reason=None, days_ago=1):
-        return ticket_create(subject="s", body="b", requester_email=f"c{Ticket.objects.count()}@x.example",
-                             assignee=assignee, product_feature=feature_, contact_reason=reason,
-                             created_at=now - timedelta(days=days_ago))
+        return ticket_create(
+            subject="s",
+            body="b",
+            requester_email=f"c{Ticket.objects.count()}@x.example",
+            assignee=assignee,
+            product_feature=feature_,
+            contact_reason=reason,
+            created_at=now - timedelta(days=days_ago),
+        )
 
     # Ann: 4 tickets in the period.
-    t(ann, feature, howto)   # well tagged
-    t(ann, None, howto)      # no area
-    t(ann, feature, other)   # catch-all ("other")
-    t(ann, None, None)       # no area, no reason (counted once as poorly tagged)
+    t(ann, feature, howto)  # well tagged
+    t(ann, None, howto)  # no area
+    t(ann, feature, other)  # catch-all ("other")
+    t(ann, None, None)  # no area, no reason (counted once as poorly tagged)
     t(ann, None, None, days_ago=40)  # outside the period
     # Bob: 2 tickets: one vague (flagged catch-all), one fine.
     t(bob, feature, vague)
@@ -46,8 +56,12 @@ def test_shares_per_agent_over_the_period(db, make_user):
     # Ann: 4 tickets; without area 2 (50%), without reason 1 (25%), catch-all 1 (25%), poorly tagged 3 (75%).
     a = rows["Ann Lee"]
     assert (a["tickets"], a["without_area"], a["without_reason"], a["catch_all"], a["poorly_tagged"]) == (4, 2, 1, 1, 3)
-    assert (a["without_area_share"], a["without_reason_share"], a["catch_all_share"], a["poorly_tagged_share"]) == \
-        (50.0, 25.0, 25.0, 75.0)
+    assert (a["without_area_share"], a["without_reason_share"], a["catch_all_share"], a["poorly_tagged_share"]) == (
+        50.0,
+        25.0,
+        25.0,
+        75.0,
+    )
     # Bob: 2 tickets, 1 catch-all: 50% poorly tagged.
     b = rows["bob"]
     assert (b["tickets"], b["catch_all"], b["poorly_tagged_share"]) == (2, 1, 50.0)

@@ -1,8 +1,17 @@
 """Routers per domain, mounted under /api/v1/. Add a new domain's router here."""
-from supportloop.api.routers import tickets
-from supportloop.api.routers import feedback
-from supportloop.api.routers import mail
-from supportloop.api.routers import accounts, attachments, changes, companies, contacts, macros, taxonomy
+
+from supportloop.api.routers import (
+    accounts,
+    attachments,
+    changes,
+    companies,
+    contacts,
+    feedback,
+    macros,
+    mail,
+    taxonomy,
+    tickets,
+)
 
 ROUTERS = [
     ("/tickets", tickets.router),

@@ -1,4 +1,5 @@
 """Users, teams and the caller's own API tokens."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,9 +36,18 @@ class UserOut(Schema):
 
     @staticmethod
     def from_user(u) -> dict:
-        return {"id": u.pk, "username": u.username, "email": u.email, "first_name": u.first_name,
-                "last_name": u.last_name, "display_name": u.display_name, "role": u.role, "language": u.language,
-                "is_active": u.is_active, "teams": [t.slug for t in u.teams.all()]}
+        return {
+            "id": u.pk,
+            "username": u.username,
+            "email": u.email,
+            "first_name": u.first_name,
+            "last_name": u.last_name,
+            "display_name": u.display_name,
+            "role": u.role,
+            "language": u.language,
+            "is_active": u.is_active,
+            "teams": [t.slug for t in u.teams.all()],
+        }
 
 
 class UserListQuery(Schema):
@@ -103,8 +113,11 @@ class TokenCreatedOut(TokenOut):
 
 class TokenCreateIn(StrictIn):
     name: str = Field(..., min_length=1, max_length=100)
-    read_only: bool | None = Field(None, description="Default: read-only for viewers, read-write for other roles. "
-                                                     "Viewers may hold read-only tokens only (403 otherwise).")
+    read_only: bool | None = Field(
+        None,
+        description="Default: read-only for viewers, read-write for other roles. "
+        "Viewers may hold read-only tokens only (403 otherwise).",
+    )
 
 
 def _members(ids: list[int]) -> list[User]:
@@ -159,8 +172,9 @@ def team_list(request):
 @teams.post("", response={201: TeamOut, **PROBLEMS}, summary="Create a team (admins)")
 def team_create(request, payload: TeamCreateIn):
     require(request.auth, "team.write")
-    team = services.team_create(name=payload.name, slug=payload.slug, members=_members(payload.member_ids),
-                                actor=request.auth)
+    team = services.team_create(
+        name=payload.name, slug=payload.slug, members=_members(payload.member_ids), actor=request.auth
+    )
     return Respond(201, TeamOut.from_team(selectors.team_get(team_id=team.pk)))
 
 
@@ -180,12 +194,16 @@ def token_list(request):
     return list(selectors.api_tokens_of(user=request.auth))
 
 
-@tokens.post("", response={201: TokenCreatedOut, **PROBLEMS},
-             summary="Create an API token for yourself; the secret is in this response only")
+@tokens.post(
+    "",
+    response={201: TokenCreatedOut, **PROBLEMS},
+    summary="Create an API token for yourself; the secret is in this response only",
+)
 def token_create(request, payload: TokenCreateIn):
     require(request.auth, "token.manage_own")
-    token, secret = services.api_token_create(user=request.auth, name=payload.name, read_only=payload.read_only,
-                                              actor=request.auth)
+    token, secret = services.api_token_create(
+        user=request.auth, name=payload.name, read_only=payload.read_only, actor=request.auth
+    )
     return Respond(201, {**TokenOut.from_orm(token).model_dump(), "secret": secret})
 
 

@@ -1,4 +1,5 @@
 """Ticket attachments: multipart upload (limit SUPPORTLOOP_MAX_ATTACHMENT_BYTES, else 413) and download."""
+
 from __future__ import annotations
 
 from django.http import FileResponse
@@ -16,24 +17,38 @@ from supportloop.tickets.services.tickets import IncomingFile
 router = Router(tags=["tickets"])
 
 
-@router.post("/{int:number}/attachments", response={201: list[AttachmentOut], **PROBLEMS},
-             summary="Attach files to a message of the ticket (default: its latest message)")
-def attachment_upload(request, number: PathId, files: File[list[UploadedFile]],
-                      message_id: Form[Id | None] = None):
+@router.post(
+    "/{int:number}/attachments",
+    response={201: list[AttachmentOut], **PROBLEMS},
+    summary="Attach files to a message of the ticket (default: its latest message)",
+)
+def attachment_upload(request, number: PathId, files: File[list[UploadedFile]], message_id: Form[Id | None] = None):
     require(request.auth, "ticket.update")
     ticket = selectors.ticket_get(number=number)
     message = selectors.message_get(ticket=ticket, message_id=message_id)
-    incoming = [IncomingFile(filename=f.name or "", content=f.read(),
-                             content_type=f.content_type or "application/octet-stream") for f in files]
+    incoming = [
+        IncomingFile(filename=f.name or "", content=f.read(), content_type=f.content_type or "application/octet-stream")
+        for f in files
+    ]
     saved = services.attachment_add(message=message, files=incoming, actor=request.auth)
-    return Respond(201, [{"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
-                         for a in saved])
+    return Respond(
+        201, [{"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size} for a in saved]
+    )
 
 
-@router.get("/{int:number}/attachments/{int:attachment_id}", response=PROBLEMS, summary="Download an attachment",
-            openapi_extra={"responses": {"200": {
+@router.get(
+    "/{int:number}/attachments/{int:attachment_id}",
+    response=PROBLEMS,
+    summary="Download an attachment",
+    openapi_extra={
+        "responses": {
+            "200": {
                 "description": "The file, with its own content type, as a download",
-                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}}})
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
 def attachment_download(request, number: PathId, attachment_id: PathId):
     require(request.auth, "ticket.view")
     attachment = selectors.attachment_get(number=number, attachment_id=attachment_id)

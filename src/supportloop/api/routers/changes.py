@@ -1,4 +1,5 @@
 """The incremental export: every changed ticket, contact and company in commit order, resumable by cursor."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -45,8 +46,11 @@ def _item(change) -> dict:
     return {"kind": "ticket", "seq": change.seq, "id": obj.number, "ticket": ticket}
 
 
-@router.get("", response={200: ChangesPageOut, **PROBLEMS},
-            summary="Changed tickets, contacts and companies since a cursor, oldest change first")
+@router.get(
+    "",
+    response={200: ChangesPageOut, **PROBLEMS},
+    summary="Changed tickets, contacts and companies since a cursor, oldest change first",
+)
 def changes(request, query: Query[ChangesQuery]):
     require(request.auth, "changes.view")
     page, next_cursor, has_more = changes_page(cursor=query.cursor, limit=query.limit)

@@ -1,4 +1,5 @@
 """Companies: list with filters, create, read, update (with their email domains), notes, and their tickets."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -50,8 +51,9 @@ class CompanyUpdateIn(StrictIn):
 @router.get("", response={200: CompanyPageOut, **PROBLEMS}, summary="List companies (newest first)")
 def company_list(request, query: Query[CompanyListQuery]):
     require(request.auth, "customer.view")
-    filters = selectors.CompanyFilters(q=query.q, domain=query.domain, plan=query.plan,
-                                       updated_since=query.updated_since)
+    filters = selectors.CompanyFilters(
+        q=query.q, domain=query.domain, plan=query.plan, updated_since=query.updated_since
+    )
     rows, next_cursor = selectors.company_page(filters=filters, cursor=query.cursor, limit=query.limit)
     return {"items": [CompanyOut.from_company(c) for c in rows], "next_cursor": next_cursor}
 
@@ -59,8 +61,14 @@ def company_list(request, query: Query[CompanyListQuery]):
 @router.post("", response={201: CompanyOut, **PROBLEMS}, summary="Create a company (409 if a domain is taken)")
 def company_create(request, payload: CompanyCreateIn):
     require(request.auth, "customer.write")
-    company = services.company_create(name=payload.name, domains=payload.domains, plan=payload.plan,
-                                      mrr=payload.mrr, attributes=payload.attributes, actor=request.auth)
+    company = services.company_create(
+        name=payload.name,
+        domains=payload.domains,
+        plan=payload.plan,
+        mrr=payload.mrr,
+        attributes=payload.attributes,
+        actor=request.auth,
+    )
     return Respond(201, CompanyOut.from_company(selectors.company_get(company_id=company.pk)))
 
 
@@ -88,16 +96,21 @@ def company_notes(request, company_id: PathId):
 @router.post("/{int:company_id}/notes", response={201: CustomerNoteOut, **PROBLEMS}, summary="Add an internal note")
 def company_note_add(request, company_id: PathId, payload: CustomerNoteIn):
     require(request.auth, "customer.write")
-    note = services.customer_note_add(body=payload.body, author=request.auth,
-                                      company=selectors.company_get(company_id=company_id))
+    note = services.customer_note_add(
+        body=payload.body, author=request.auth, company=selectors.company_get(company_id=company_id)
+    )
     return Respond(201, CustomerNoteOut.from_note(note))
 
 
-@router.get("/{int:company_id}/tickets", response={200: TicketPageOut, **PROBLEMS},
-            summary="The company's tickets (newest activity first)")
+@router.get(
+    "/{int:company_id}/tickets",
+    response={200: TicketPageOut, **PROBLEMS},
+    summary="The company's tickets (newest activity first)",
+)
 def company_tickets(request, company_id: PathId, query: Query[PageQuery]):
     require(request.auth, "ticket.view")
     company = selectors.company_get(company_id=company_id)
-    rows, next_cursor = ticket_selectors.ticket_page(filters=ticket_selectors.TicketFilters(company=company.pk),
-                                                     cursor=query.cursor, limit=query.limit, summary=True)
+    rows, next_cursor = ticket_selectors.ticket_page(
+        filters=ticket_selectors.TicketFilters(company=company.pk), cursor=query.cursor, limit=query.limit, summary=True
+    )
     return {"items": [TicketOut.from_ticket(t) for t in rows], "next_cursor": next_cursor}

@@ -1,4 +1,5 @@
 """Contacts: list with filters, create, read, update, internal notes, and the contact's tickets."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -53,8 +54,9 @@ def _company(company_id: int | None):
 @router.get("", response={200: ContactPageOut, **PROBLEMS}, summary="List contacts (newest first)")
 def contact_list(request, query: Query[ContactListQuery]):
     require(request.auth, "customer.view")
-    filters = selectors.ContactFilters(company=query.company, email=query.email, q=query.q,
-                                       updated_since=query.updated_since)
+    filters = selectors.ContactFilters(
+        company=query.company, email=query.email, q=query.q, updated_since=query.updated_since
+    )
     rows, next_cursor = selectors.contact_page(filters=filters, cursor=query.cursor, limit=query.limit)
     return {"items": [ContactOut.from_contact(c) for c in rows], "next_cursor": next_cursor}
 
@@ -62,9 +64,14 @@ def contact_list(request, query: Query[ContactListQuery]):
 @router.post("", response={201: ContactOut, **PROBLEMS}, summary="Create a contact (409 if an email is taken)")
 def contact_create(request, payload: ContactCreateIn):
     require(request.auth, "customer.write")
-    contact = services.contact_create(name=payload.name, emails=payload.emails, language=payload.language,
-                                      company=_company(payload.company_id), attributes=payload.attributes,
-                                      actor=request.auth)
+    contact = services.contact_create(
+        name=payload.name,
+        emails=payload.emails,
+        language=payload.language,
+        company=_company(payload.company_id),
+        attributes=payload.attributes,
+        actor=request.auth,
+    )
     return Respond(201, ContactOut.from_contact(selectors.contact_get(contact_id=contact.pk)))
 
 
@@ -94,16 +101,24 @@ def contact_notes(request, contact_id: PathId):
 @router.post("/{int:contact_id}/notes", response={201: CustomerNoteOut, **PROBLEMS}, summary="Add an internal note")
 def contact_note_add(request, contact_id: PathId, payload: CustomerNoteIn):
     require(request.auth, "customer.write")
-    note = services.customer_note_add(body=payload.body, author=request.auth,
-                                      contact=selectors.contact_get(contact_id=contact_id))
+    note = services.customer_note_add(
+        body=payload.body, author=request.auth, contact=selectors.contact_get(contact_id=contact_id)
+    )
     return Respond(201, CustomerNoteOut.from_note(note))
 
 
-@router.get("/{int:contact_id}/tickets", response={200: TicketPageOut, **PROBLEMS},
-            summary="The contact's tickets (newest activity first)")
+@router.get(
+    "/{int:contact_id}/tickets",
+    response={200: TicketPageOut, **PROBLEMS},
+    summary="The contact's tickets (newest activity first)",
+)
 def contact_tickets(request, contact_id: PathId, query: Query[PageQuery]):
     require(request.auth, "ticket.view")
     contact = selectors.contact_get(contact_id=contact_id)
-    rows, next_cursor = ticket_selectors.ticket_page(filters=ticket_selectors.TicketFilters(requester=contact.pk),
-                                                     cursor=query.cursor, limit=query.limit, summary=True)
+    rows, next_cursor = ticket_selectors.ticket_page(
+        filters=ticket_selectors.TicketFilters(requester=contact.pk),
+        cursor=query.cursor,
+        limit=query.limit,
+        summary=True,
+    )
     return {"items": [TicketOut.from_ticket(t) for t in rows], "next_cursor": next_cursor}

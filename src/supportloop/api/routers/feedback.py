@@ -4,6 +4,7 @@ Role rules (accounts/permissions.py): everyone reads; agents add evidence and fi
 items, statuses and merges; product managers and leads export requesters. The public roadmap is anonymous
 and carries no customer data.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -35,8 +36,19 @@ StatusT = Literal["new", "under_review", "planned", "in_progress", "shipped", "d
 SettableStatusT = Literal["new", "under_review", "planned", "in_progress", "shipped", "declined"]
 PlanT = Literal["free", "starter", "pro", "enterprise"]
 ImportanceT = Literal["nice_to_have", "important", "blocker"]
-SortT = Literal["score", "mentions", "unique_contacts", "unique_companies", "mrr", "growth", "blocker_contacts",
-                "first_heard", "last_heard", "created_at", "title"]
+SortT = Literal[
+    "score",
+    "mentions",
+    "unique_contacts",
+    "unique_companies",
+    "mrr",
+    "growth",
+    "blocker_contacts",
+    "first_heard",
+    "last_heard",
+    "created_at",
+    "title",
+]
 
 
 # ---------------------------------------------------------------------------------------------- schemas
@@ -78,9 +90,12 @@ class FeedbackRankingQuery(Schema):
     product_feature: str | None = Field(None, description="slug")
     status: list[StatusT] = Field(default_factory=list, description="default: every status except merged")
     plan: list[PlanT] = Field(default_factory=list, description="current plan of the requesting companies")
-    since: UtcDatetime | None = Field(None, description="evidence heard at or after; a Monday's midnight in the "
-                                      "workspace time zone (alone, without until or plan) is answered from rollups, "
-                                      "any other moment by a slower live count")
+    since: UtcDatetime | None = Field(
+        None,
+        description="evidence heard at or after; a Monday's midnight in the "
+        "workspace time zone (alone, without until or plan) is answered from rollups, "
+        "any other moment by a slower live count",
+    )
     until: UtcDatetime | None = Field(None, description="evidence heard before")
     owner_id: int | None = None
     q: str | None = Field(None, max_length=200, description="title contains")
@@ -283,8 +298,11 @@ class ClosingNoticeOut(Schema):
     contact_name: str
     email: str
     kind: Literal["shipped", "declined"]
-    status: NoticeStatusT = Field(..., description="pending (queued), sending, sent (told), skipped (not mailed), "
-                                  "failed (gave up; a product manager may retry)")
+    status: NoticeStatusT = Field(
+        ...,
+        description="pending (queued), sending, sent (told), skipped (not mailed), "
+        "failed (gave up; a product manager may retry)",
+    )
     attempts: int
     max_attempts: int
     last_attempt_at: datetime | None
@@ -421,37 +439,76 @@ def _item_out(item_id: int) -> dict:
     except BugReport.DoesNotExist:
         bug = None
     return {
-        "id": item.pk, "reference": item.reference, "kind": item.kind, "title": item.title, "problem": item.problem,
+        "id": item.pk,
+        "reference": item.reference,
+        "kind": item.kind,
+        "title": item.title,
+        "problem": item.problem,
         "proposed_solution": item.proposed_solution,
         "product_area": item.product_area.slug if item.product_area_id else None,
         "product_feature": item.product_feature.slug if item.product_feature_id else None,
-        "status": item.status, "owner_id": item.owner_id, "is_public": item.is_public,
-        "release_note": item.release_note, "decline_reason": item.decline_reason,
-        "merged_into_id": item.merged_into_id, "merged_item_ids": sorted(i.pk for i in item.merged_items.all()),
-        "created_at": item.created_at, "updated_at": item.updated_at, "shipped_at": item.shipped_at,
+        "status": item.status,
+        "owner_id": item.owner_id,
+        "is_public": item.is_public,
+        "release_note": item.release_note,
+        "decline_reason": item.decline_reason,
+        "merged_into_id": item.merged_into_id,
+        "merged_item_ids": sorted(i.pk for i in item.merged_items.all()),
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+        "shipped_at": item.shipped_at,
         "stats": selectors.feedback_item_stats(item=item),
-        "history": [{"from_status": s.from_status, "to_status": s.to_status, "actor_id": s.actor_id,
-                     "actor": str(s.actor) if s.actor_id else "system", "note": s.note, "created_at": s.created_at}
-                    for s in item.status_changes.all()],
-        "links": [{"id": link.pk, "tracker": link.tracker, "url": link.url, "key": link.key}
-                  for link in item.links.all()],
-        "bug_report": None if bug is None else {
-            "ticket_number": bug.ticket.number if bug.ticket_id else None, "version": bug.version,
-            "environment_browser": bug.environment_browser, "environment_os": bug.environment_os,
-            "environment_device": bug.environment_device, "environment_plan": bug.environment_plan,
-            "severity": bug.severity, "frequency": bug.frequency, "steps": bug.steps, "expected": bug.expected,
-            "actual": bug.actual, "attachment_ids": sorted(a.pk for a in bug.attachments.all())},
+        "history": [
+            {
+                "from_status": s.from_status,
+                "to_status": s.to_status,
+                "actor_id": s.actor_id,
+                "actor": str(s.actor) if s.actor_id else "system",
+                "note": s.note,
+                "created_at": s.created_at,
+            }
+            for s in item.status_changes.all()
+        ],
+        "links": [
+            {"id": link.pk, "tracker": link.tracker, "url": link.url, "key": link.key} for link in item.links.all()
+        ],
+        "bug_report": None
+        if bug is None
+        else {
+            "ticket_number": bug.ticket.number if bug.ticket_id else None,
+            "version": bug.version,
+            "environment_browser": bug.environment_browser,
+            "environment_os": bug.environment_os,
+            "environment_device": bug.environment_device,
+            "environment_plan": bug.environment_plan,
+            "severity": bug.severity,
+            "frequency": bug.frequency,
+            "steps": bug.steps,
+            "expected": bug.expected,
+            "actual": bug.actual,
+            "attachment_ids": sorted(a.pk for a in bug.attachments.all()),
+        },
     }
 
 
 def _evidence_out(ev) -> dict:
     return {
-        "id": ev.pk, "item_id": ev.item_id, "ticket_number": ev.ticket.number if ev.ticket_id else None,
-        "message_id": ev.message_id, "quote": ev.quote, "contact_id": ev.contact_id,
-        "contact_name": ev.contact.name if ev.contact_id else "", "company_id": ev.company_id,
-        "company_name": ev.company.name if ev.company_id else "", "company_plan": ev.company_plan,
-        "company_mrr": ev.company_mrr, "importance": ev.importance, "source": ev.source,
-        "linked_by_id": ev.linked_by_id, "merged_from_id": ev.merged_from_id, "created_at": ev.created_at,
+        "id": ev.pk,
+        "item_id": ev.item_id,
+        "ticket_number": ev.ticket.number if ev.ticket_id else None,
+        "message_id": ev.message_id,
+        "quote": ev.quote,
+        "contact_id": ev.contact_id,
+        "contact_name": ev.contact.name if ev.contact_id else "",
+        "company_id": ev.company_id,
+        "company_name": ev.company.name if ev.company_id else "",
+        "company_plan": ev.company_plan,
+        "company_mrr": ev.company_mrr,
+        "importance": ev.importance,
+        "source": ev.source,
+        "linked_by_id": ev.linked_by_id,
+        "merged_from_id": ev.merged_from_id,
+        "created_at": ev.created_at,
         "linked_at": ev.linked_at,
     }
 
@@ -476,28 +533,46 @@ def _ticket(number: int | None) -> Ticket | None:
 
 def _ranking_args(query: FeedbackRankingQuery) -> dict:
     refs = resolve_ticket_refs(product_area=query.product_area, product_feature=query.product_feature)
-    return {"kind": list(query.kind), "status": list(query.status), "plan": list(query.plan),
-            "since": query.since, "until": query.until, "product_area": refs["product_area"],
-            "product_feature": refs["product_feature"], "owner": query.owner_id, "q": query.q}
+    return {
+        "kind": list(query.kind),
+        "status": list(query.status),
+        "plan": list(query.plan),
+        "since": query.since,
+        "until": query.until,
+        "product_area": refs["product_area"],
+        "product_feature": refs["product_feature"],
+        "owner": query.owner_id,
+        "q": query.q,
+    }
 
 
 # ---------------------------------------------------------------------------------------------- ranking
 def _ranking_page(query: FeedbackRankingQuery, sort: str) -> dict:
     args = _ranking_args(query)
     rows = selectors.feedback_ranking(**args, sort=sort, order=query.order, limit=query.limit, offset=query.offset)
-    return {"items": rows, "total": selectors.feedback_ranking_count(**args), "limit": query.limit,
-            "offset": query.offset}
+    return {
+        "items": rows,
+        "total": selectors.feedback_ranking_count(**args),
+        "limit": query.limit,
+        "offset": query.offset,
+    }
 
 
-@router.get("/ranking", response={200: FeedbackRankingPageOut, **PROBLEMS},
-            summary="Rank items by unique customers, revenue, trend or the workspace score")
+@router.get(
+    "/ranking",
+    response={200: FeedbackRankingPageOut, **PROBLEMS},
+    summary="Rank items by unique customers, revenue, trend or the workspace score",
+)
 def feedback_ranking(request, query: Query[FeedbackRankingQuery]):
     require(request.auth, "feedback.view")
     return _ranking_page(query, query.sort)
 
 
-@router.get("/items", response={200: FeedbackRankingPageOut, **PROBLEMS},
-            summary="List items with their figures (same filters and sorts as the ranking)")
+@router.get(
+    "/items",
+    response={200: FeedbackRankingPageOut, **PROBLEMS},
+    summary="List items with their figures (same filters and sorts as the ranking)",
+)
 def feedback_item_list(request, query: Query[FeedbackRankingQuery]):
     require(request.auth, "feedback.view")
     return _ranking_page(query, query.sort)
@@ -510,14 +585,23 @@ def feedback_item_create(request, payload: FeedbackItemCreateIn):
     with transaction.atomic():
         refs = resolve_ticket_refs(product_area=payload.product_area, product_feature=payload.product_feature)
         item = services.feedback_item_create(
-            kind=payload.kind, title=payload.title, problem=payload.problem,
-            proposed_solution=payload.proposed_solution, owner=_user(payload.owner_id), is_public=payload.is_public,
-            actor=request.auth, **refs)
+            kind=payload.kind,
+            title=payload.title,
+            problem=payload.problem,
+            proposed_solution=payload.proposed_solution,
+            owner=_user(payload.owner_id),
+            is_public=payload.is_public,
+            actor=request.auth,
+            **refs,
+        )
     return Respond(201, _item_out(item.pk))
 
 
-@router.get("/items/{int:item_id}", response={200: FeedbackItemOut, **PROBLEMS},
-            summary="Read an item with its figures, history and links (a merged item names merged_into_id)")
+@router.get(
+    "/items/{int:item_id}",
+    response={200: FeedbackItemOut, **PROBLEMS},
+    summary="Read an item with its figures, history and links (a merged item names merged_into_id)",
+)
 def feedback_item_read(request, item_id: int):
     require(request.auth, "feedback.view")
     return _item_out(item_id)
@@ -546,19 +630,31 @@ def feedback_item_delete(request, item_id: int):
     return Respond(204, None)
 
 
-@router.post("/items/{int:item_id}/status", response={200: FeedbackItemOut, **PROBLEMS},
-             summary="Change an item's status (shipped/declined may tell the requesters)")
+@router.post(
+    "/items/{int:item_id}/status",
+    response={200: FeedbackItemOut, **PROBLEMS},
+    summary="Change an item's status (shipped/declined may tell the requesters)",
+)
 def feedback_item_status(request, item_id: int, payload: FeedbackStatusIn):
     require(request.auth, "feedback.manage")
     item = selectors.feedback_item_get(item_id=item_id)
-    services.feedback_item_set_status(item=item, status=payload.status, actor=request.auth, note=payload.note,
-                                      notify=payload.notify, release_note=payload.release_note,
-                                      decline_reason=payload.decline_reason)
+    services.feedback_item_set_status(
+        item=item,
+        status=payload.status,
+        actor=request.auth,
+        note=payload.note,
+        notify=payload.notify,
+        release_note=payload.release_note,
+        decline_reason=payload.decline_reason,
+    )
     return _item_out(item_id)
 
 
-@router.get("/items/{int:item_id}/notify-preview", response={200: NotifyPreviewOut, **PROBLEMS},
-            summary="Who would be told, and a sample message, before shipping or declining")
+@router.get(
+    "/items/{int:item_id}/notify-preview",
+    response={200: NotifyPreviewOut, **PROBLEMS},
+    summary="Who would be told, and a sample message, before shipping or declining",
+)
 def feedback_item_notify_preview(request, item_id: int, query: Query[NotifyPreviewQuery]):
     require(request.auth, "feedback.manage")
     item = selectors.feedback_item_get(item_id=item_id)
@@ -568,54 +664,86 @@ def feedback_item_notify_preview(request, item_id: int, query: Query[NotifyPrevi
     first = next((r for r in rows if r["will_be_told"]), None)
     if first is not None:
         sample = services.notice_render(item=item, contact=Contact.objects.get(pk=first["contact_id"]), kind=kind)
-    return {"kind": kind, "recipients": rows, "will_be_told": sum(1 for r in rows if r["will_be_told"]),
-            "sample_subject": sample["subject"], "sample_body": sample["body"]}
+    return {
+        "kind": kind,
+        "recipients": rows,
+        "will_be_told": sum(1 for r in rows if r["will_be_told"]),
+        "sample_subject": sample["subject"],
+        "sample_body": sample["body"],
+    }
 
 
 def _notice_out(notice) -> dict:
-    return {"id": notice.pk, "contact_id": notice.contact_id, "contact_name": notice.contact.name,
-            "email": notice.email, "kind": notice.kind, "status": notice.status, "attempts": notice.attempts,
-            "max_attempts": NOTICE_MAX_ATTEMPTS, "last_attempt_at": notice.attempted_at,
-            "next_attempt_at": notice.next_attempt_at, "sent_at": notice.sent_at, "error": notice.error,
-            "message_id": notice.message_id, "ticket_number": notice.ticket.number if notice.ticket_id else None}
+    return {
+        "id": notice.pk,
+        "contact_id": notice.contact_id,
+        "contact_name": notice.contact.name,
+        "email": notice.email,
+        "kind": notice.kind,
+        "status": notice.status,
+        "attempts": notice.attempts,
+        "max_attempts": NOTICE_MAX_ATTEMPTS,
+        "last_attempt_at": notice.attempted_at,
+        "next_attempt_at": notice.next_attempt_at,
+        "sent_at": notice.sent_at,
+        "error": notice.error,
+        "message_id": notice.message_id,
+        "ticket_number": notice.ticket.number if notice.ticket_id else None,
+    }
 
 
-@router.get("/items/{int:item_id}/notices", response={200: list[ClosingNoticeOut], **PROBLEMS},
-            summary="Closing-the-loop notices per contact: told, queued, failed, with attempts and the last error")
+@router.get(
+    "/items/{int:item_id}/notices",
+    response={200: list[ClosingNoticeOut], **PROBLEMS},
+    summary="Closing-the-loop notices per contact: told, queued, failed, with attempts and the last error",
+)
 def feedback_item_notices(request, item_id: int):
     require(request.auth, "feedback.view")
     item = selectors.feedback_item_get(item_id=item_id)
     return [_notice_out(n) for n in selectors.notices_for_item(item=item)]
 
 
-@router.post("/items/{int:item_id}/notices/retry", response={202: ClosingNoticeRetryOut, **PROBLEMS},
-             summary="Queue again the notices that gave up (409 when none did); they are sent in the background")
+@router.post(
+    "/items/{int:item_id}/notices/retry",
+    response={202: ClosingNoticeRetryOut, **PROBLEMS},
+    summary="Queue again the notices that gave up (409 when none did); they are sent in the background",
+)
 def feedback_item_notices_retry(request, item_id: int, payload: ClosingNoticeRetryIn):
     require(request.auth, "feedback.manage")
     item = selectors.feedback_item_get(item_id=item_id)
-    return Respond(202, {"retried": services.closing_notices_retry(item=item, actor=request.auth,
-                                                                   kind=payload.kind)})
+    return Respond(202, {"retried": services.closing_notices_retry(item=item, actor=request.auth, kind=payload.kind)})
 
 
-@router.post("/items/{int:item_id}/merge", response={200: FeedbackItemOut, **PROBLEMS},
-             summary="Merge this item (a duplicate) into target_id; returns the target")
+@router.post(
+    "/items/{int:item_id}/merge",
+    response={200: FeedbackItemOut, **PROBLEMS},
+    summary="Merge this item (a duplicate) into target_id; returns the target",
+)
 def feedback_item_merge(request, item_id: int, payload: FeedbackMergeIn):
     require(request.auth, "feedback.manage")
     source = selectors.feedback_item_get(item_id=item_id)
     try:
         target = selectors.feedback_item_get(item_id=payload.target_id)
     except NotFound:
-        raise ValidationFailed("The target item does not exist.", errors={"target_id": "no such item"})
+        raise ValidationFailed("The target item does not exist.", errors={"target_id": "no such item"}) from None
     target = services.feedback_item_merge(source=source, target=target, actor=request.auth, note=payload.note)
     return _item_out(target.pk)
 
 
-@router.post("/items/{int:item_id}/links", response={201: EngineeringLinkOut, **PROBLEMS},
-             summary="Link an engineering tracker issue")
+@router.post(
+    "/items/{int:item_id}/links",
+    response={201: EngineeringLinkOut, **PROBLEMS},
+    summary="Link an engineering tracker issue",
+)
 def feedback_link_add(request, item_id: int, payload: EngineeringLinkIn):
     require(request.auth, "feedback.manage")
-    link = services.engineering_link_add(item=selectors.feedback_item_get(item_id=item_id), url=payload.url,
-                                         key=payload.key, tracker=payload.tracker, actor=request.auth)
+    link = services.engineering_link_add(
+        item=selectors.feedback_item_get(item_id=item_id),
+        url=payload.url,
+        key=payload.key,
+        tracker=payload.tracker,
+        actor=request.auth,
+    )
     return Respond(201, {"id": link.pk, "tracker": link.tracker, "url": link.url, "key": link.key})
 
 
@@ -629,8 +757,11 @@ def feedback_link_remove(request, link_id: int):
     return Respond(204, None)
 
 
-@router.get("/items/{int:item_id}/requesters.csv", response={200: str, **PROBLEMS},
-            summary="CSV of requesters (contact, company, plan, MRR, quote) for research recruiting")
+@router.get(
+    "/items/{int:item_id}/requesters.csv",
+    response={200: str, **PROBLEMS},
+    summary="CSV of requesters (contact, company, plan, MRR, quote) for research recruiting",
+)
 def feedback_requesters_csv(request, item_id: int):
     require(request.auth, "feedback.export")
     item = selectors.feedback_item_get(item_id=item_id)
@@ -640,16 +771,22 @@ def feedback_requesters_csv(request, item_id: int):
 
 
 # ---------------------------------------------------------------------------------------------- evidence
-@router.get("/items/{int:item_id}/evidence", response={200: list[FeedbackEvidenceOut], **PROBLEMS},
-            summary="The item's evidence, most recent first")
+@router.get(
+    "/items/{int:item_id}/evidence",
+    response={200: list[FeedbackEvidenceOut], **PROBLEMS},
+    summary="The item's evidence, most recent first",
+)
 def feedback_evidence_list(request, item_id: int):
     require(request.auth, "feedback.view")
     item = selectors.feedback_item_get(item_id=item_id)
     return [_evidence_out(ev) for ev in selectors.evidence_for_item(item=item)]
 
 
-@router.post("/items/{int:item_id}/evidence", response={201: FeedbackEvidenceOut, **PROBLEMS},
-             summary="Add evidence: a ticket (and message), or a source label such as 'Sales call'")
+@router.post(
+    "/items/{int:item_id}/evidence",
+    response={201: FeedbackEvidenceOut, **PROBLEMS},
+    summary="Add evidence: a ticket (and message), or a source label such as 'Sales call'",
+)
 def feedback_evidence_add(request, item_id: int, payload: FeedbackEvidenceIn):
     require(request.auth, "feedback.evidence")
     with transaction.atomic():
@@ -665,9 +802,17 @@ def feedback_evidence_add(request, item_id: int, payload: FeedbackEvidenceIn):
             contact = Contact.objects.select_related("company").filter(pk=payload.contact_id).first()
             if contact is None:
                 raise ValidationFailed("Unknown contact.", errors={"contact_id": "no such contact"})
-        evidence = services.evidence_add(item=item, actor=request.auth, ticket=ticket, message=message,
-                                         quote=payload.quote, contact=contact, importance=payload.importance,
-                                         source=payload.source, heard_at=payload.heard_at)
+        evidence = services.evidence_add(
+            item=item,
+            actor=request.auth,
+            ticket=ticket,
+            message=message,
+            quote=payload.quote,
+            contact=contact,
+            importance=payload.importance,
+            source=payload.source,
+            heard_at=payload.heard_at,
+        )
     evidence = selectors.evidence_for_item(item=item).get(pk=evidence.pk)
     return Respond(201, _evidence_out(evidence))
 
@@ -692,15 +837,19 @@ def feedback_bug_picklists(request):
     return {**out, "environment_plan": Plan.values, "severity": Severity.values, "frequency": Frequency.values}
 
 
-@router.post("/bugs", response={201: FeedbackItemOut, **PROBLEMS},
-             summary="File a bug from the structured form (errors name each missing field)")
+@router.post(
+    "/bugs",
+    response={201: FeedbackItemOut, **PROBLEMS},
+    summary="File a bug from the structured form (errors name each missing field)",
+)
 def feedback_bug_file(request, payload: FeedbackBugIn):
     require(request.auth, "feedback.file_bug")
     with transaction.atomic():
         refs = resolve_ticket_refs(product_feature=payload.product_feature)
         data = payload.model_dump(exclude={"ticket_number", "product_feature"})
-        item = services.bug_report_file(actor=request.auth, ticket=_ticket(payload.ticket_number),
-                                        product_feature=refs["product_feature"], **data)
+        item = services.bug_report_file(
+            actor=request.auth, ticket=_ticket(payload.ticket_number), product_feature=refs["product_feature"], **data
+        )
     return Respond(201, _item_out(item.pk))
 
 
@@ -711,8 +860,12 @@ def feedback_roadmap(request):
     return selectors.roadmap(public=False)
 
 
-@router.get("/public/roadmap", auth=None, response={200: FeedbackPublicRoadmapOut, **PROBLEMS},
-            summary="Public roadmap: public items only, no customer data; no authentication")
+@router.get(
+    "/public/roadmap",
+    auth=None,
+    response={200: FeedbackPublicRoadmapOut, **PROBLEMS},
+    summary="Public roadmap: public items only, no customer data; no authentication",
+)
 def feedback_public_roadmap(request):
     return selectors.roadmap(public=True)
 
@@ -736,9 +889,15 @@ def feedback_digest_send(request, query: Query[FeedbackDigestQuery]):
 # ---------------------------------------------------------------------------------------------- settings, reports
 def _settings_out() -> dict:
     row = feedback_settings()
-    return {"workspace_name": row.workspace_name, "w_contacts": row.w_contacts, "w_companies": row.w_companies,
-            "w_mrr": row.w_mrr, "w_blockers": row.w_blockers, "w_trend": row.w_trend,
-            "notice_from_email": row.notice_from_email}
+    return {
+        "workspace_name": row.workspace_name,
+        "w_contacts": row.w_contacts,
+        "w_companies": row.w_companies,
+        "w_mrr": row.w_mrr,
+        "w_blockers": row.w_blockers,
+        "w_trend": row.w_trend,
+        "notice_from_email": row.notice_from_email,
+    }
 
 
 @router.get("/settings", response={200: FeedbackSettingsOut, **PROBLEMS}, summary="Score weights and sender")
@@ -755,8 +914,11 @@ def feedback_settings_update(request, payload: FeedbackSettingsIn):
     return _settings_out()
 
 
-@router.get("/reports/tag-quality", response={200: list[TagQualityRowOut], **PROBLEMS},
-            summary="Per agent: share of tickets without product area or contact reason, or under a catch-all")
+@router.get(
+    "/reports/tag-quality",
+    response={200: list[TagQualityRowOut], **PROBLEMS},
+    summary="Per agent: share of tickets without product area or contact reason, or under a catch-all",
+)
 def feedback_tag_quality(request, query: Query[TagQualityQuery]):
     require(request.auth, "report.view")
     return tag_quality_report(since=query.since, until=query.until)

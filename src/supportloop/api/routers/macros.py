@@ -1,4 +1,5 @@
 """Macros: everyone reads; leads and admins write; a preview renders one for a ticket without applying it."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -75,8 +76,9 @@ def macro_list(request, query: Query[MacroListQuery]):
 @router.post("", response={201: MacroOut, **PROBLEMS}, summary="Create a macro")
 def macro_create(request, payload: MacroCreateIn):
     require(request.auth, "macro.write")
-    macro = services.macro_create(name=payload.name, body=payload.body, actions=_actions(payload.actions),
-                                  actor=request.auth)
+    macro = services.macro_create(
+        name=payload.name, body=payload.body, actions=_actions(payload.actions), actor=request.auth
+    )
     return Respond(201, macro)
 
 
@@ -95,12 +97,19 @@ def macro_update(request, macro_id: PathId, payload: MacroUpdateIn):
     return services.macro_update(macro=selectors.macro_get(macro_id=macro_id), actor=request.auth, **values)
 
 
-@router.get("/{int:macro_id}/preview", response={200: MacroPreviewOut, **PROBLEMS},
-            summary="Render a macro for a ticket without applying it")
+@router.get(
+    "/{int:macro_id}/preview",
+    response={200: MacroPreviewOut, **PROBLEMS},
+    summary="Render a macro for a ticket without applying it",
+)
 def macro_preview(request, macro_id: PathId, query: Query[MacroPreviewQuery]):
     require(request.auth, "macro.view")
     require(request.auth, "ticket.view")
     macro = selectors.macro_get(macro_id=macro_id)
     ticket = selectors.ticket_get(number=query.ticket)
-    return {"macro_id": macro.pk, "ticket": ticket.number, "actions": macro.actions,
-            "body": services.macro_render(macro=macro, ticket=ticket, actor=request.auth)}
+    return {
+        "macro_id": macro.pk,
+        "ticket": ticket.number,
+        "actions": macro.actions,
+        "body": services.macro_render(macro=macro, ticket=ticket, actor=request.auth),
+    }

@@ -1,5 +1,6 @@
 """Mail administration: the quarantine (admins only) and the mailbox list. Inbound mail itself arrives at
 /mail/inbound/... (see supportloop.mail.urls), not under this API."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,12 +26,13 @@ class QuarantineOut(Schema):
     sender: str
     subject: str
     raw_size: int
-    raw_stored_in_file: bool = Field(description="Oversize mail: the row keeps its headers, the whole message is "
-                                                 "in file storage. Download either with GET …/{id}/raw.")
+    raw_stored_in_file: bool = Field(
+        description="Oversize mail: the row keeps its headers, the whole message is "
+        "in file storage. Download either with GET …/{id}/raw."
+    )
     created_at: datetime
     released_at: datetime | None
     released_ticket_id: int | None
-
 
     @staticmethod
     def resolve_raw_stored_in_file(obj) -> bool:
@@ -50,8 +52,11 @@ class QuarantineQuery(Schema):
 
 
 class ReleaseIn(StrictIn):
-    contact_id: Id | None = Field(None, description="Release as this contact's message (for mail without a "
-                                                    "usable sender); default: the message's sender.")
+    contact_id: Id | None = Field(
+        None,
+        description="Release as this contact's message (for mail without a "
+        "usable sender); default: the message's sender.",
+    )
 
 
 class InboundMailOut(Schema):
@@ -110,13 +115,22 @@ class MailboxOut(Schema):
 def quarantine_list(request, query: Query[QuarantineQuery]):
     require(request.auth, "quarantine.view")
     qs = selectors.quarantine_list(reason=query.reason, released=query.released)
-    return {"items": list(qs[query.offset:query.offset + query.limit]), "count": qs.count()}
+    return {"items": list(qs[query.offset : query.offset + query.limit]), "count": qs.count()}
 
 
-@router.get("/quarantine/{int:quarantine_id}/raw", response=PROBLEMS, summary="Download a quarantined message",
-            openapi_extra={"responses": {"200": {
+@router.get(
+    "/quarantine/{int:quarantine_id}/raw",
+    response=PROBLEMS,
+    summary="Download a quarantined message",
+    openapi_extra={
+        "responses": {
+            "200": {
                 "description": "The whole message as received (message/rfc822), also when it is oversize",
-                "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}}}}})
+                "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
 def quarantine_raw(request, quarantine_id: PathId):
     require(request.auth, "quarantine.view")
     item = selectors.quarantine_get(quarantine_id=quarantine_id)
@@ -131,8 +145,11 @@ def quarantine_raw(request, quarantine_id: PathId):
     return response
 
 
-@router.post("/quarantine/{int:quarantine_id}/release", response={200: ReleaseOut, **PROBLEMS},
-             summary="Ingest a quarantined message as a ticket anyway, optionally as a chosen contact's")
+@router.post(
+    "/quarantine/{int:quarantine_id}/release",
+    response={200: ReleaseOut, **PROBLEMS},
+    summary="Ingest a quarantined message as a ticket anyway, optionally as a chosen contact's",
+)
 def quarantine_release(request, quarantine_id: PathId, payload: ReleaseIn | None = None):
     require(request.auth, "mailbox.manage")
     item = selectors.quarantine_list().filter(pk=quarantine_id).first()
@@ -149,12 +166,15 @@ def quarantine_release(request, quarantine_id: PathId, payload: ReleaseIn | None
     return {"outcome": result.outcome, "ticket_id": result.ticket_id}
 
 
-@router.get("/inbound", response={200: InboundMailPageOut, **PROBLEMS},
-            summary="The ingest ledger, newest first: every message received, and every copy skipped and why")
+@router.get(
+    "/inbound",
+    response={200: InboundMailPageOut, **PROBLEMS},
+    summary="The ingest ledger, newest first: every message received, and every copy skipped and why",
+)
 def inbound_list(request, query: Query[InboundMailQuery]):
     require(request.auth, "quarantine.view")
     qs = selectors.inbound_list(outcome=query.outcome, sender=query.sender, message_key=query.message_key)
-    return {"items": list(qs[query.offset:query.offset + query.limit]), "count": qs.count()}
+    return {"items": list(qs[query.offset : query.offset + query.limit]), "count": qs.count()}
 
 
 @router.get("/mailboxes", response={200: list[MailboxOut], **PROBLEMS}, summary="Configured mailboxes")

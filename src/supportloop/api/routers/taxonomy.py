@@ -1,4 +1,5 @@
 """Taxonomy: product areas with their features, and contact reasons. Everyone reads; admins write."""
+
 from __future__ import annotations
 
 from ninja import Field, Router, Schema
@@ -70,13 +71,25 @@ class ReasonUpdateIn(AreaUpdateIn):
 
 
 def _area(a) -> dict:
-    return {"id": a.pk, "name": a.name, "slug": a.slug, "is_active": a.is_active, "position": a.position,
-            "features": [_feature(f) for f in a.features.all()]}
+    return {
+        "id": a.pk,
+        "name": a.name,
+        "slug": a.slug,
+        "is_active": a.is_active,
+        "position": a.position,
+        "features": [_feature(f) for f in a.features.all()],
+    }
 
 
 def _feature(f) -> dict:
-    return {"id": f.pk, "area_id": f.area_id, "name": f.name, "slug": f.slug, "is_active": f.is_active,
-            "position": f.position}
+    return {
+        "id": f.pk,
+        "area_id": f.area_id,
+        "name": f.name,
+        "slug": f.slug,
+        "is_active": f.is_active,
+        "position": f.position,
+    }
 
 
 def _set(payload) -> dict:
@@ -93,37 +106,47 @@ def area_list(request):
 @router.post("/areas", response={201: AreaOut, **PROBLEMS}, summary="Create a product area")
 def area_create(request, payload: AreaCreateIn):
     require(request.auth, "taxonomy.write")
-    area = services.product_area_create(name=payload.name, slug=payload.slug, position=payload.position,
-                                        actor=request.auth)
+    area = services.product_area_create(
+        name=payload.name, slug=payload.slug, position=payload.position, actor=request.auth
+    )
     return Respond(201, _area(selectors.product_area_get(area_id=area.pk)))
 
 
 @router.patch("/areas/{int:area_id}", response={200: AreaOut, **PROBLEMS}, summary="Update a product area")
 def area_update(request, area_id: PathId, payload: AreaUpdateIn):
     require(request.auth, "taxonomy.write")
-    services.product_area_update(area=selectors.product_area_get(area_id=area_id), actor=request.auth,
-                                 **_set(payload))
+    services.product_area_update(area=selectors.product_area_get(area_id=area_id), actor=request.auth, **_set(payload))
     return _area(selectors.product_area_get(area_id=area_id))
 
 
-@router.post("/areas/{int:area_id}/features", response={201: FeatureOut, **PROBLEMS},
-             summary="Create a feature in an area")
+@router.post(
+    "/areas/{int:area_id}/features", response={201: FeatureOut, **PROBLEMS}, summary="Create a feature in an area"
+)
 def feature_create(request, area_id: PathId, payload: FeatureCreateIn):
     require(request.auth, "taxonomy.write")
-    feature = services.product_feature_create(area=selectors.product_area_get(area_id=area_id), name=payload.name,
-                                              slug=payload.slug, position=payload.position, actor=request.auth)
+    feature = services.product_feature_create(
+        area=selectors.product_area_get(area_id=area_id),
+        name=payload.name,
+        slug=payload.slug,
+        position=payload.position,
+        actor=request.auth,
+    )
     return Respond(201, _feature(feature))
 
 
-@router.patch("/features/{int:feature_id}", response={200: FeatureOut, **PROBLEMS},
-              summary="Update a feature (moving it moves its tickets' area)")
+@router.patch(
+    "/features/{int:feature_id}",
+    response={200: FeatureOut, **PROBLEMS},
+    summary="Update a feature (moving it moves its tickets' area)",
+)
 def feature_update(request, feature_id: PathId, payload: FeatureUpdateIn):
     require(request.auth, "taxonomy.write")
     values = _set(payload)
     if "area_id" in values:
         values["area"] = selectors.product_area_ref(area_id=values.pop("area_id"))
-    feature = services.product_feature_update(feature=selectors.product_feature_get(feature_id=feature_id),
-                                              actor=request.auth, **values)
+    feature = services.product_feature_update(
+        feature=selectors.product_feature_get(feature_id=feature_id), actor=request.auth, **values
+    )
     return _feature(feature)
 
 
@@ -136,13 +159,19 @@ def reason_list(request):
 @router.post("/reasons", response={201: ReasonOut, **PROBLEMS}, summary="Create a contact reason")
 def reason_create(request, payload: ReasonCreateIn):
     require(request.auth, "taxonomy.write")
-    reason = services.contact_reason_create(name=payload.name, slug=payload.slug, is_catch_all=payload.is_catch_all,
-                                            position=payload.position, actor=request.auth)
+    reason = services.contact_reason_create(
+        name=payload.name,
+        slug=payload.slug,
+        is_catch_all=payload.is_catch_all,
+        position=payload.position,
+        actor=request.auth,
+    )
     return Respond(201, reason)
 
 
 @router.patch("/reasons/{int:reason_id}", response={200: ReasonOut, **PROBLEMS}, summary="Update a contact reason")
 def reason_update(request, reason_id: PathId, payload: ReasonUpdateIn):
     require(request.auth, "taxonomy.write")
-    return services.contact_reason_update(reason=selectors.contact_reason_get(reason_id=reason_id),
-                                          actor=request.auth, **_set(payload))
+    return services.contact_reason_update(
+        reason=selectors.contact_reason_get(reason_id=reason_id), actor=request.auth, **_set(payload)
+    )

@@ -1,24 +1,24 @@
 """Tickets: list, create, read, update, reply, note, apply a macro, and the ticket's audit events."""
+
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Literal
 
-from contextlib import contextmanager
-
 from django.db import transaction
 from ninja import Field, Query, Router, Schema
-from pydantic import BaseModel
 from ninja import Status as Respond
+from pydantic import BaseModel
 
 from supportloop.accounts.permissions import require
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn, UtcDatetime
+from supportloop.core.errors import Conflict
+from supportloop.core.selectors import events_for
 from supportloop.tickets import selectors, services
 from supportloop.tickets.choices import AuthorType, Channel, Priority, Status
 from supportloop.tickets.lookups import resolve_ticket_refs
 from supportloop.tickets.taxonomy_index import taxonomy_index
-from supportloop.core.errors import Conflict
-from supportloop.core.selectors import events_for
 
 router = Router(tags=["tickets"])
 
@@ -58,16 +58,28 @@ class TicketOut(BaseModel):
     def from_ticket(t, *, tags: list[str] | None = None) -> dict:
         """`tags`: the tag names when the caller has them (a ticket just created), instead of a query."""
         return {
-            "number": t.number, "subject": t.subject, "status": t.status, "priority": t.priority,
-            "channel": t.channel, "requester_id": t.requester_id, "requester_name": t.requester.name,
-            "company_id": t.company_id, "assignee_id": t.assignee_id, "team_id": t.team_id,
+            "number": t.number,
+            "subject": t.subject,
+            "status": t.status,
+            "priority": t.priority,
+            "channel": t.channel,
+            "requester_id": t.requester_id,
+            "requester_name": t.requester.name,
+            "company_id": t.company_id,
+            "assignee_id": t.assignee_id,
+            "team_id": t.team_id,
             "product_area": t.product_area.slug if t.product_area_id else None,
             "product_feature": t.product_feature.slug if t.product_feature_id else None,
             "contact_reason": t.contact_reason.slug if t.contact_reason_id else None,
             "tags": sorted(tags if tags is not None else (tag.name for tag in t.tags.all())),
-            "language": t.language, "followers": t.followers,
-            "created_at": t.created_at, "updated_at": t.updated_at, "first_response_at": t.first_response_at,
-            "solved_at": t.solved_at, "public_reply_count": t.public_reply_count, "message_count": t.message_count,
+            "language": t.language,
+            "followers": t.followers,
+            "created_at": t.created_at,
+            "updated_at": t.updated_at,
+            "first_response_at": t.first_response_at,
+            "solved_at": t.solved_at,
+            "public_reply_count": t.public_reply_count,
+            "message_count": t.message_count,
         }
 
 
@@ -96,11 +108,21 @@ class MessageOut(Schema):
     def from_message(m, *, attachments=None) -> dict:
         """`attachments`: the message's attachments when the caller has them, instead of a query."""
         return {
-            "id": m.pk, "kind": m.kind, "author_type": m.author_type, "author_user_id": m.author_user_id,
-            "author_contact_id": m.author_contact_id, "channel": m.channel, "body_text": m.body_text,
-            "body_html": m.body_html, "cc": m.cc, "delivery_status": m.delivery_status, "created_at": m.created_at,
-            "attachments": [{"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
-                            for a in (attachments if attachments is not None else m.attachments.all())],
+            "id": m.pk,
+            "kind": m.kind,
+            "author_type": m.author_type,
+            "author_user_id": m.author_user_id,
+            "author_contact_id": m.author_contact_id,
+            "channel": m.channel,
+            "body_text": m.body_text,
+            "body_html": m.body_html,
+            "cc": m.cc,
+            "delivery_status": m.delivery_status,
+            "created_at": m.created_at,
+            "attachments": [
+                {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+                for a in (attachments if attachments is not None else m.attachments.all())
+            ],
         }
 
 
@@ -147,7 +169,9 @@ class TicketCreateIn(StrictIn):
     tags: list[str] = Field(default_factory=list, max_length=50)
     language: str = Field("", max_length=10)
     followers: list[str] = Field(default_factory=list, max_length=50)
-    external_id: str | None = Field(None, max_length=500, description="Idempotency key: a second create with the same id is refused with 409.")
+    external_id: str | None = Field(
+        None, max_length=500, description="Idempotency key: a second create with the same id is refused with 409."
+    )
 
 
 class TicketUpdateIn(StrictIn):
@@ -228,9 +252,16 @@ def ticket_list(request, query: Query[TicketListQuery]):
     require(request.auth, "ticket.view")
     refs = resolve_ticket_refs(product_area=query.product_area, contact_reason=query.contact_reason)
     filters = selectors.TicketFilters(
-        status=list(query.status), active=query.active, assignee=query.assignee, unassigned=query.unassigned,
-        team=query.team, requester=query.requester, company=query.company, priority=list(query.priority),
-        tag=query.tag, updated_since=query.updated_since,
+        status=list(query.status),
+        active=query.active,
+        assignee=query.assignee,
+        unassigned=query.unassigned,
+        team=query.team,
+        requester=query.requester,
+        company=query.company,
+        priority=list(query.priority),
+        tag=query.tag,
+        updated_since=query.updated_since,
         product_area=refs["product_area"].pk if refs.get("product_area") else None,
         contact_reason=refs["contact_reason"].pk if refs.get("contact_reason") else None,
     )
@@ -241,15 +272,30 @@ def ticket_list(request, query: Query[TicketListQuery]):
 @router.post("", response={201: TicketDetailOut, **PROBLEMS}, summary="Create a ticket with its first message")
 def ticket_create(request, payload: TicketCreateIn):
     require(request.auth, "ticket.create")
-    refs = resolve_ticket_refs(assignee_id=payload.assignee_id, team_id=payload.team_id,
-                               product_feature=payload.product_feature, contact_reason=payload.contact_reason)
+    refs = resolve_ticket_refs(
+        assignee_id=payload.assignee_id,
+        team_id=payload.team_id,
+        product_feature=payload.product_feature,
+        contact_reason=payload.contact_reason,
+    )
     with _external_id_named_as_sent():  # the service's transaction is the request's: no savepoint in another
         ticket = services.ticket_create(
-            subject=payload.subject, body=payload.body, body_html=payload.body_html,
-            requester_email=payload.requester_email, requester_name=payload.requester_name,
-            channel=payload.channel, priority=payload.priority, status=payload.status, author=payload.author,
-            actor=request.auth, tags=payload.tags, language=payload.language, followers=payload.followers,
-            external_message_id=payload.external_id, **refs)
+            subject=payload.subject,
+            body=payload.body,
+            body_html=payload.body_html,
+            requester_email=payload.requester_email,
+            requester_name=payload.requester_name,
+            channel=payload.channel,
+            priority=payload.priority,
+            status=payload.status,
+            author=payload.author,
+            actor=request.auth,
+            tags=payload.tags,
+            language=payload.language,
+            followers=payload.followers,
+            external_message_id=payload.external_id,
+            **refs,
+        )
     return Respond(201, _created_detail(ticket))
 
 
@@ -267,8 +313,9 @@ def ticket_update(request, number: PathId, payload: TicketUpdateIn):
     data = {k: v for k, v in data.items() if v is not None or k in CLEARABLE}
     with transaction.atomic():
         ticket = selectors.ticket_get(number=number)
-        refs = resolve_ticket_refs(**{k: data.pop(k) for k in
-                                      ("assignee_id", "team_id", "product_feature", "contact_reason") if k in data})
+        refs = resolve_ticket_refs(
+            **{k: data.pop(k) for k in ("assignee_id", "team_id", "product_feature", "contact_reason") if k in data}
+        )
         tags = data.pop("tags", None)
         services.ticket_update(ticket=ticket, actor=request.auth, tags=tags, **data, **refs)
     return _detail(number)
@@ -278,8 +325,14 @@ def ticket_update(request, number: PathId, payload: TicketUpdateIn):
 def ticket_reply(request, number: PathId, payload: ReplyIn):
     require(request.auth, "ticket.reply")
     ticket = selectors.ticket_get(number=number)
-    message = services.ticket_reply(ticket=ticket, actor=request.auth, body=payload.body,
-                                    body_html=payload.body_html, status=payload.status, cc=payload.cc)
+    message = services.ticket_reply(
+        ticket=ticket,
+        actor=request.auth,
+        body=payload.body,
+        body_html=payload.body_html,
+        status=payload.status,
+        cc=payload.cc,
+    )
     return Respond(201, MessageOut.from_message(message))
 
 
@@ -287,8 +340,9 @@ def ticket_reply(request, number: PathId, payload: ReplyIn):
 def ticket_note(request, number: PathId, payload: NoteIn):
     require(request.auth, "ticket.note")
     ticket = selectors.ticket_get(number=number)
-    message = services.ticket_add_note(ticket=ticket, actor=request.auth, body=payload.body,
-                                       body_html=payload.body_html)
+    message = services.ticket_add_note(
+        ticket=ticket, actor=request.auth, body=payload.body, body_html=payload.body_html
+    )
     return Respond(201, MessageOut.from_message(message))
 
 
@@ -306,5 +360,14 @@ def ticket_apply_macro(request, number: PathId, payload: MacroApplyIn):
 def ticket_events(request, number: PathId):
     require(request.auth, "event.view")
     ticket = selectors.ticket_get(number=number)
-    return [{"id": e.pk, "created_at": e.created_at, "actor_id": e.actor_id, "actor_label": e.actor_label,
-             "verb": e.verb, "changes": e.changes} for e in events_for(ticket)]
+    return [
+        {
+            "id": e.pk,
+            "created_at": e.created_at,
+            "actor_id": e.actor_id,
+            "actor_label": e.actor_label,
+            "verb": e.verb,
+            "changes": e.changes,
+        }
+        for e in events_for(ticket)
+    ]

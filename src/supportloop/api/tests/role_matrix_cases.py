@@ -9,6 +9,7 @@ endpoint cannot ship unchecked. To add one (feedback, mail, ...): add a row keye
 Other apps keep their rows in their own file, `supportloop/<app>/tests/role_matrix_cases.py`, defining
 `CASES = {...}` with this module's Case and World; all_cases() merges every such file it finds.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -50,7 +51,11 @@ def build_world() -> World:
     from supportloop.accounts.services import team_create, user_create
     from supportloop.customers.services import company_create, contact_create
     from supportloop.tickets.services import (
-        attachment_add, contact_reason_create, macro_create, product_area_create, product_feature_create,
+        attachment_add,
+        contact_reason_create,
+        macro_create,
+        product_area_create,
+        product_feature_create,
         ticket_create,
     )
     from supportloop.tickets.services.tickets import IncomingFile
@@ -66,14 +71,25 @@ def build_world() -> World:
     macro = macro_create(name="Thanks", body="Hi {{ contact.first_name }}", actions={"priority": "high"}, actor=admin)
     ticket = ticket_create(subject="Invoice missing", body="Where is it?", requester=contact, actor=admin)
     message = ticket.messages.get()
-    attachment = attachment_add(message=message, files=[IncomingFile("a.txt", b"hello", "text/plain")],
-                                actor=admin)[0]
+    attachment = attachment_add(message=message, files=[IncomingFile("a.txt", b"hello", "text/plain")], actor=admin)[0]
     from supportloop.accounts.services import api_token_create
 
     admin_token, _raw = api_token_create(user=admin, name="world")
-    return World(admin=admin, company=company, contact=contact, ticket=ticket, message=message,
-                 attachment=attachment, area=area, feature=feature, reason=reason, macro=macro, team=team, user=user,
-                 caller_token_id=admin_token.pk)
+    return World(
+        admin=admin,
+        company=company,
+        contact=contact,
+        ticket=ticket,
+        message=message,
+        attachment=attachment,
+        area=area,
+        feature=feature,
+        reason=reason,
+        macro=macro,
+        team=team,
+        user=user,
+        caller_token_id=admin_token.pk,
+    )
 
 
 @dataclass(frozen=True)
@@ -99,91 +115,125 @@ CASES: dict[tuple[str, str], Case] = {
     # tickets
     ("GET", "/api/v1/tickets"): Case("ticket.view", lambda w: "tickets"),
     ("POST", "/api/v1/tickets"): Case(
-        "ticket.create", lambda w: "tickets", status=201,
-        body=lambda w: {"subject": "Help", "body": "Text", "requester_email": f"c{w.n()}@example.org"}),
+        "ticket.create",
+        lambda w: "tickets",
+        status=201,
+        body=lambda w: {"subject": "Help", "body": "Text", "requester_email": f"c{w.n()}@example.org"},
+    ),
     ("GET", "/api/v1/tickets/{number}"): Case("ticket.view", _t),
     ("PATCH", "/api/v1/tickets/{number}"): Case("ticket.update", _t, body=lambda w: {"priority": "high"}),
     ("POST", "/api/v1/tickets/{number}/replies"): Case(
-        "ticket.reply", lambda w: f"{_t(w)}/replies", body=lambda w: {"body": "On it"}, status=201),
+        "ticket.reply", lambda w: f"{_t(w)}/replies", body=lambda w: {"body": "On it"}, status=201
+    ),
     ("POST", "/api/v1/tickets/{number}/notes"): Case(
-        "ticket.note", lambda w: f"{_t(w)}/notes", body=lambda w: {"body": "Internal"}, status=201),
+        "ticket.note", lambda w: f"{_t(w)}/notes", body=lambda w: {"body": "Internal"}, status=201
+    ),
     ("POST", "/api/v1/tickets/{number}/macros"): Case(
-        "ticket.apply_macro", lambda w: f"{_t(w)}/macros", body=lambda w: {"macro_id": w.macro.pk}),
+        "ticket.apply_macro", lambda w: f"{_t(w)}/macros", body=lambda w: {"macro_id": w.macro.pk}
+    ),
     ("GET", "/api/v1/tickets/{number}/events"): Case("event.view", lambda w: f"{_t(w)}/events"),
     ("POST", "/api/v1/tickets/{number}/attachments"): Case(
-        "ticket.update", lambda w: f"{_t(w)}/attachments", body=_upload, multipart=True, status=201),
+        "ticket.update", lambda w: f"{_t(w)}/attachments", body=_upload, multipart=True, status=201
+    ),
     ("GET", "/api/v1/tickets/{number}/attachments/{attachment_id}"): Case(
-        "ticket.view", lambda w: f"{_t(w)}/attachments/{w.attachment.pk}"),
+        "ticket.view", lambda w: f"{_t(w)}/attachments/{w.attachment.pk}"
+    ),
     # contacts
     ("GET", "/api/v1/contacts"): Case("customer.view", lambda w: "contacts"),
     ("POST", "/api/v1/contacts"): Case(
-        "customer.write", lambda w: "contacts", status=201,
-        body=lambda w: {"name": "New", "emails": [f"n{w.n()}@example.org"]}),
+        "customer.write",
+        lambda w: "contacts",
+        status=201,
+        body=lambda w: {"name": "New", "emails": [f"n{w.n()}@example.org"]},
+    ),
     ("GET", "/api/v1/contacts/{contact_id}"): Case("customer.view", lambda w: f"contacts/{w.contact.pk}"),
     ("PATCH", "/api/v1/contacts/{contact_id}"): Case(
-        "customer.write", lambda w: f"contacts/{w.contact.pk}", body=lambda w: {"name": f"Li {w.n()}"}),
+        "customer.write", lambda w: f"contacts/{w.contact.pk}", body=lambda w: {"name": f"Li {w.n()}"}
+    ),
     ("GET", "/api/v1/contacts/{contact_id}/notes"): Case("customer.view", lambda w: f"contacts/{w.contact.pk}/notes"),
     ("POST", "/api/v1/contacts/{contact_id}/notes"): Case(
-        "customer.write", lambda w: f"contacts/{w.contact.pk}/notes", body=lambda w: {"body": "VIP"}, status=201),
-    ("GET", "/api/v1/contacts/{contact_id}/tickets"): Case(
-        "ticket.view", lambda w: f"contacts/{w.contact.pk}/tickets"),
+        "customer.write", lambda w: f"contacts/{w.contact.pk}/notes", body=lambda w: {"body": "VIP"}, status=201
+    ),
+    ("GET", "/api/v1/contacts/{contact_id}/tickets"): Case("ticket.view", lambda w: f"contacts/{w.contact.pk}/tickets"),
     # companies
     ("GET", "/api/v1/companies"): Case("customer.view", lambda w: "companies"),
     ("POST", "/api/v1/companies"): Case(
-        "customer.write", lambda w: "companies", status=201,
-        body=lambda w: {"name": "Initech", "domains": [f"d{w.n()}.example"]}),
+        "customer.write",
+        lambda w: "companies",
+        status=201,
+        body=lambda w: {"name": "Initech", "domains": [f"d{w.n()}.example"]},
+    ),
     ("GET", "/api/v1/companies/{company_id}"): Case("customer.view", lambda w: f"companies/{w.company.pk}"),
     ("PATCH", "/api/v1/companies/{company_id}"): Case(
-        "customer.write", lambda w: f"companies/{w.company.pk}", body=lambda w: {"mrr": f"{w.n()}.50"}),
-    ("GET", "/api/v1/companies/{company_id}/notes"): Case(
-        "customer.view", lambda w: f"companies/{w.company.pk}/notes"),
+        "customer.write", lambda w: f"companies/{w.company.pk}", body=lambda w: {"mrr": f"{w.n()}.50"}
+    ),
+    ("GET", "/api/v1/companies/{company_id}/notes"): Case("customer.view", lambda w: f"companies/{w.company.pk}/notes"),
     ("POST", "/api/v1/companies/{company_id}/notes"): Case(
-        "customer.write", lambda w: f"companies/{w.company.pk}/notes", body=lambda w: {"body": "Renewal"},
-        status=201),
+        "customer.write", lambda w: f"companies/{w.company.pk}/notes", body=lambda w: {"body": "Renewal"}, status=201
+    ),
     ("GET", "/api/v1/companies/{company_id}/tickets"): Case(
-        "ticket.view", lambda w: f"companies/{w.company.pk}/tickets"),
+        "ticket.view", lambda w: f"companies/{w.company.pk}/tickets"
+    ),
     # taxonomy
     ("GET", "/api/v1/taxonomy/areas"): Case("taxonomy.view", lambda w: "taxonomy/areas"),
     ("POST", "/api/v1/taxonomy/areas"): Case(
-        "taxonomy.write", lambda w: "taxonomy/areas", body=lambda w: {"name": f"Area {w.n()}"}, status=201),
+        "taxonomy.write", lambda w: "taxonomy/areas", body=lambda w: {"name": f"Area {w.n()}"}, status=201
+    ),
     ("PATCH", "/api/v1/taxonomy/areas/{area_id}"): Case(
-        "taxonomy.write", lambda w: f"taxonomy/areas/{w.area.pk}", body=lambda w: {"position": w.n()}),
+        "taxonomy.write", lambda w: f"taxonomy/areas/{w.area.pk}", body=lambda w: {"position": w.n()}
+    ),
     ("POST", "/api/v1/taxonomy/areas/{area_id}/features"): Case(
-        "taxonomy.write", lambda w: f"taxonomy/areas/{w.area.pk}/features",
-        body=lambda w: {"name": f"Feature {w.n()}"}, status=201),
+        "taxonomy.write",
+        lambda w: f"taxonomy/areas/{w.area.pk}/features",
+        body=lambda w: {"name": f"Feature {w.n()}"},
+        status=201,
+    ),
     ("PATCH", "/api/v1/taxonomy/features/{feature_id}"): Case(
-        "taxonomy.write", lambda w: f"taxonomy/features/{w.feature.pk}", body=lambda w: {"position": w.n()}),
+        "taxonomy.write", lambda w: f"taxonomy/features/{w.feature.pk}", body=lambda w: {"position": w.n()}
+    ),
     ("GET", "/api/v1/taxonomy/reasons"): Case("taxonomy.view", lambda w: "taxonomy/reasons"),
     ("POST", "/api/v1/taxonomy/reasons"): Case(
-        "taxonomy.write", lambda w: "taxonomy/reasons", body=lambda w: {"name": f"Reason {w.n()}"}, status=201),
+        "taxonomy.write", lambda w: "taxonomy/reasons", body=lambda w: {"name": f"Reason {w.n()}"}, status=201
+    ),
     ("PATCH", "/api/v1/taxonomy/reasons/{reason_id}"): Case(
-        "taxonomy.write", lambda w: f"taxonomy/reasons/{w.reason.pk}", body=lambda w: {"is_catch_all": True}),
+        "taxonomy.write", lambda w: f"taxonomy/reasons/{w.reason.pk}", body=lambda w: {"is_catch_all": True}
+    ),
     # macros
     ("GET", "/api/v1/macros"): Case("macro.view", lambda w: "macros"),
     ("POST", "/api/v1/macros"): Case(
-        "macro.write", lambda w: "macros", body=lambda w: {"name": f"M{w.n()}", "body": "Hello"}, status=201),
+        "macro.write", lambda w: "macros", body=lambda w: {"name": f"M{w.n()}", "body": "Hello"}, status=201
+    ),
     ("GET", "/api/v1/macros/{macro_id}"): Case("macro.view", lambda w: f"macros/{w.macro.pk}"),
     ("PATCH", "/api/v1/macros/{macro_id}"): Case(
-        "macro.write", lambda w: f"macros/{w.macro.pk}", body=lambda w: {"body": f"Hello {w.n()}"}),
+        "macro.write", lambda w: f"macros/{w.macro.pk}", body=lambda w: {"body": f"Hello {w.n()}"}
+    ),
     ("GET", "/api/v1/macros/{macro_id}/preview"): Case(
-        "macro.view", lambda w: f"macros/{w.macro.pk}/preview?ticket={w.ticket.number}"),
+        "macro.view", lambda w: f"macros/{w.macro.pk}/preview?ticket={w.ticket.number}"
+    ),
     # users, teams, tokens
     ("GET", "/api/v1/users"): Case("user.view", lambda w: "users"),
     ("GET", "/api/v1/users/me"): Case(None, lambda w: "users/me"),
     ("POST", "/api/v1/users"): Case(
-        "user.write", lambda w: "users", body=lambda w: {"username": f"u{w.n()}", "role": "viewer"}, status=201),
+        "user.write", lambda w: "users", body=lambda w: {"username": f"u{w.n()}", "role": "viewer"}, status=201
+    ),
     ("GET", "/api/v1/users/{user_id}"): Case("user.view", lambda w: f"users/{w.user.pk}"),
     ("PATCH", "/api/v1/users/{user_id}"): Case(
-        "user.write", lambda w: f"users/{w.user.pk}", body=lambda w: {"first_name": f"A{w.n()}"}),
+        "user.write", lambda w: f"users/{w.user.pk}", body=lambda w: {"first_name": f"A{w.n()}"}
+    ),
     ("GET", "/api/v1/teams"): Case("user.view", lambda w: "teams"),
     ("POST", "/api/v1/teams"): Case(
-        "team.write", lambda w: "teams", status=201,
-        body=lambda w: (lambda n: {"name": f"Team {n}", "slug": f"team-{n}"})(w.n())),
+        "team.write",
+        lambda w: "teams",
+        status=201,
+        body=lambda w: (lambda n: {"name": f"Team {n}", "slug": f"team-{n}"})(w.n()),
+    ),
     ("PATCH", "/api/v1/teams/{team_id}"): Case(
-        "team.write", lambda w: f"teams/{w.team.pk}", body=lambda w: {"name": f"Tier {w.n()}"}),
+        "team.write", lambda w: f"teams/{w.team.pk}", body=lambda w: {"name": f"Tier {w.n()}"}
+    ),
     ("GET", "/api/v1/tokens"): Case("token.manage_own", lambda w: "tokens"),
-    ("POST", "/api/v1/tokens"): Case("token.manage_own", lambda w: "tokens", body=lambda w: {"name": "cli"},
-                                     status=201),
+    ("POST", "/api/v1/tokens"): Case(
+        "token.manage_own", lambda w: "tokens", body=lambda w: {"name": "cli"}, status=201
+    ),
     ("DELETE", "/api/v1/tokens/{token_id}"): Case("token.manage_own", lambda w: f"tokens/{w.caller_token_id}"),
     # the changes feed
     ("GET", "/api/v1/changes"): Case("changes.view", lambda w: "changes"),

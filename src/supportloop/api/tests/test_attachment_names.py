@@ -1,17 +1,20 @@
 """Attachment names without letters or digits, in any script, of any length (issue 10, item 7): the upload
 is accepted, the file is stored under a generated name, and the download gives the original name back."""
+
 from __future__ import annotations
 
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
 import pytest
+from conftest import assert_problem
 from django.core.files.uploadedfile import UploadedFile
 from django.test import Client
 from django.utils.http import parse_header_parameters
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from conftest import assert_problem
 from supportloop.accounts.choices import Role
 from supportloop.api.uploads import KeepEveryFileParser
 from supportloop.tickets.filenames import content_disposition, display_name
@@ -33,8 +36,13 @@ def part_header(name: str, *, rfc2231: bool = False) -> bytes:
 
 
 def browser_multipart(name: str, data: bytes, *, rfc2231: bool = False) -> bytes:
-    return (f"--{BOUNDARY}\r\n".encode() + part_header(name, rfc2231=rfc2231) + b"\r\n\r\n" + data
-            + f"\r\n--{BOUNDARY}--\r\n".encode())
+    return (
+        f"--{BOUNDARY}\r\n".encode()
+        + part_header(name, rfc2231=rfc2231)
+        + b"\r\n\r\n"
+        + data
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
 
 
 # Django reads a part's header only within its first 1,024 bytes (multipartparser.MAX_TOTAL_HEADER_SIZE).
@@ -42,10 +50,13 @@ DJANGO_PART_HEADER_MAX = 1024
 
 
 def upload(client, number: int, name: str, data: bytes, *, rfc2231: bool = False):
-    return Client().generic("POST", f"/api/v1/tickets/{number}/attachments",
-                            browser_multipart(name, data, rfc2231=rfc2231),
-                            content_type=f"multipart/form-data; boundary={BOUNDARY}",
-                            HTTP_AUTHORIZATION=client.headers["HTTP_AUTHORIZATION"])
+    return Client().generic(
+        "POST",
+        f"/api/v1/tickets/{number}/attachments",
+        browser_multipart(name, data, rfc2231=rfc2231),
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        HTTP_AUTHORIZATION=client.headers["HTTP_AUTHORIZATION"],
+    )
 
 
 def header_filename(header: str) -> str:
@@ -73,15 +84,23 @@ def no_api_rate(settings):
 LONG_CHINESE = "季度报告" * 63 + "季度.pdf"  # 258 characters (765 bytes in UTF-8, the most a file system allows)
 
 
-@pytest.mark.parametrize("sent,shown", [
-    (",F", ",F"),
-    ("😍", "😍"), ("!!!", "!!!"), ("%", "%"), ("'", "'"), ("%00", "%00"),
-    (".", "attachment"), ("..", "attachment"),  # Django refuses these as names: kept, as "attachment"
-    ('a"b.txt', "a%22b.txt"),  # the browser escapes the quote; that is the name it sent
-    ("отчёт 报告 🎉.xlsx", "отчёт 报告 🎉.xlsx"),
-    (LONG_CHINESE, LONG_CHINESE[:251] + ".pdf"),  # shortened to the 255 characters the column holds
-    ("invoice\u202egpj.exe", "invoicegpj.exe"),  # no right-to-left override to disguise the extension
-])
+@pytest.mark.parametrize(
+    "sent,shown",
+    [
+        (",F", ",F"),
+        ("😍", "😍"),
+        ("!!!", "!!!"),
+        ("%", "%"),
+        ("'", "'"),
+        ("%00", "%00"),
+        (".", "attachment"),
+        ("..", "attachment"),  # Django refuses these as names: kept, as "attachment"
+        ('a"b.txt', "a%22b.txt"),  # the browser escapes the quote; that is the name it sent
+        ("отчёт 报告 🎉.xlsx", "отчёт 报告 🎉.xlsx"),
+        (LONG_CHINESE, LONG_CHINESE[:251] + ".pdf"),  # shortened to the 255 characters the column holds
+        ("invoice\u202egpj.exe", "invoicegpj.exe"),  # no right-to-left override to disguise the extension
+    ],
+)
 def test_any_name_is_accepted_stored_safely_and_downloaded_with_its_name(agent_client, sent, shown):
     data = b"\x00payload \xff" + sent.encode()
     r = upload(agent_client, agent_client.ticket.number, sent, data)

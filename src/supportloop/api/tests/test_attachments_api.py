@@ -1,7 +1,7 @@
+from conftest import assert_problem
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from conftest import assert_problem
 from supportloop.accounts.choices import Role
 from supportloop.core.models import Event
 from supportloop.tickets.models import Attachment
@@ -9,8 +9,11 @@ from supportloop.tickets.services import ticket_create, ticket_reply
 
 
 def upload(client, number, *files, **form):
-    return Client().post(f"/api/v1/tickets/{number}/attachments", {"files": list(files), **form},
-                         HTTP_AUTHORIZATION=client.headers["HTTP_AUTHORIZATION"])
+    return Client().post(
+        f"/api/v1/tickets/{number}/attachments",
+        {"files": list(files), **form},
+        HTTP_AUTHORIZATION=client.headers["HTTP_AUTHORIZATION"],
+    )
 
 
 def test_upload_then_download_returns_the_same_bytes(api_client, make_user):
@@ -19,8 +22,12 @@ def test_upload_then_download_returns_the_same_bytes(api_client, make_user):
     ticket = ticket_create(subject="s", body="b", requester_email="a@b.example", actor=agent)
     reply = ticket_reply(ticket=ticket, actor=agent, body="see attached")
     data = "отчёт 报告 🎉".encode() + bytes(range(256))
-    r = upload(client, ticket.number, SimpleUploadedFile("отчёт.bin", data, content_type="application/x-test"),
-               SimpleUploadedFile("b.txt", b"second", content_type="text/plain"))
+    r = upload(
+        client,
+        ticket.number,
+        SimpleUploadedFile("отчёт.bin", data, content_type="application/x-test"),
+        SimpleUploadedFile("b.txt", b"second", content_type="text/plain"),
+    )
     assert r.status_code == 201, r.content
     first, second = r.json()
     assert (first["filename"], first["size"], second["size"]) == ("отчёт.bin", len(data), 6)
@@ -40,8 +47,9 @@ def test_a_file_over_the_limit_is_413_and_nothing_is_stored(api_client, make_use
     agent = make_user(Role.AGENT)
     client = api_client(user=agent)
     ticket = ticket_create(subject="s", body="b", requester_email="a@b.example", actor=agent)
-    r = upload(client, ticket.number, SimpleUploadedFile("ok.txt", b"x" * 10),
-               SimpleUploadedFile("big.bin", b"x" * 1001))
+    r = upload(
+        client, ticket.number, SimpleUploadedFile("ok.txt", b"x" * 10), SimpleUploadedFile("big.bin", b"x" * 1001)
+    )
     body = assert_problem(r, 413, field="attachments")
     assert "1000" in body["detail"]
     assert Attachment.objects.count() == 0 and not Event.objects.filter(verb="attachment.added").exists()

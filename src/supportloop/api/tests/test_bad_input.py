@@ -1,12 +1,15 @@
 """Bad input gets the right status and a problem naming the field; valid text in any script round-trips exactly."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
-
 from conftest import assert_problem
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
 from supportloop.accounts.choices import Role
 from supportloop.core.models import Event
 from supportloop.customers.models import Company, CompanyDomain, Contact, ContactEmail, CustomerNote
@@ -22,8 +25,10 @@ SCRIPTS = {
 
 
 def counts() -> dict[str, int]:
-    return {m.__name__: m.objects.count() for m in (Ticket, Message, Contact, ContactEmail, Company, CompanyDomain,
-                                                    CustomerNote, Event)}
+    return {
+        m.__name__: m.objects.count()
+        for m in (Ticket, Message, Contact, ContactEmail, Company, CompanyDomain, CustomerNote, Event)
+    }
 
 
 @pytest.fixture
@@ -33,21 +38,24 @@ def agent(api_client):
 
 def test_malformed_json_is_400_and_writes_nothing(agent):
     before = counts()
-    for raw in ['{"subject": ', "{'a': 1}", "{\"subject\": \"x\",}"]:
+    for raw in ['{"subject": ', "{'a': 1}", '{"subject": "x",}']:
         body = assert_problem(agent._call("post", "tickets", raw=raw), 400)
         assert "JSON" in body["detail"]
     assert counts() == before
 
 
-@pytest.mark.parametrize("path,payload,field", [
-    ("tickets", {"subject": 5, "body": "b", "requester_email": "a@b.example"}, "subject"),
-    ("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example", "tags": "x"}, "tags"),
-    ("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example", "priority": "asap"}, "priority"),
-    ("contacts", {"emails": "a@b.example"}, "emails"),
-    ("companies", {"name": "A", "mrr": "lots"}, "mrr"),
-    ("companies", {"name": "A", "mrr": -1}, "mrr"),
-    ("macros", {"name": "m", "body": "b", "actions": {"status": "gone"}}, "actions.status"),
-])
+@pytest.mark.parametrize(
+    "path,payload,field",
+    [
+        ("tickets", {"subject": 5, "body": "b", "requester_email": "a@b.example"}, "subject"),
+        ("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example", "tags": "x"}, "tags"),
+        ("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example", "priority": "asap"}, "priority"),
+        ("contacts", {"emails": "a@b.example"}, "emails"),
+        ("companies", {"name": "A", "mrr": "lots"}, "mrr"),
+        ("companies", {"name": "A", "mrr": -1}, "mrr"),
+        ("macros", {"name": "m", "body": "b", "actions": {"status": "gone"}}, "actions.status"),
+    ],
+)
 def test_wrong_types_are_422_naming_the_field(api_client, path, payload, field):
     client = api_client(role=Role.ADMIN)
     before = counts()
@@ -56,15 +64,18 @@ def test_wrong_types_are_422_naming_the_field(api_client, path, payload, field):
     assert counts() == before
 
 
-@pytest.mark.parametrize("path,payload", [
-    ("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example", "colour": "red"}),
-    ("contacts", {"emails": ["a@b.example"], "colour": "red"}),
-    ("companies", {"name": "A", "colour": "red"}),
-    ("taxonomy/areas", {"name": "A", "colour": "red"}),
-    ("macros", {"name": "m", "body": "b", "actions": {"colour": "red"}}),
-    ("teams", {"name": "T", "slug": "t", "colour": "red"}),
-    ("tokens", {"name": "t", "colour": "red"}),
-])
+@pytest.mark.parametrize(
+    "path,payload",
+    [
+        ("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example", "colour": "red"}),
+        ("contacts", {"emails": ["a@b.example"], "colour": "red"}),
+        ("companies", {"name": "A", "colour": "red"}),
+        ("taxonomy/areas", {"name": "A", "colour": "red"}),
+        ("macros", {"name": "m", "body": "b", "actions": {"colour": "red"}}),
+        ("teams", {"name": "T", "slug": "t", "colour": "red"}),
+        ("tokens", {"name": "t", "colour": "red"}),
+    ],
+)
 def test_unknown_fields_are_refused_not_ignored(api_client, path, payload):
     client = api_client(role=Role.ADMIN)
     before = counts()
@@ -80,16 +91,22 @@ def test_oversized_body_is_413_before_it_is_read(agent, settings):
     body = assert_problem(r, 413)
     assert "2000" in body["detail"]
     assert counts() == before
-    assert agent.post("tickets", {"subject": "ok", "body": "x" * 1000, "requester_email": "a@b.example"}).status_code == 201
+    assert (
+        agent.post("tickets", {"subject": "ok", "body": "x" * 1000, "requester_email": "a@b.example"}).status_code
+        == 201
+    )
 
 
-@pytest.mark.parametrize("path,payload,field", [
-    ("tickets", {"subject": "s", "body": "b", "requester_email": "not-an-email"}, "requester_email"),
-    ("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example", "followers": ["x@"]}, "followers"),
-    ("contacts", {"emails": ["ok@b.example", "a b@c.example"]}, "emails"),
-    ("companies", {"name": "A", "domains": ["no domain"]}, "domains"),
-    ("users", {"username": "u1", "email": "@nope"}, "email"),
-])
+@pytest.mark.parametrize(
+    "path,payload,field",
+    [
+        ("tickets", {"subject": "s", "body": "b", "requester_email": "not-an-email"}, "requester_email"),
+        ("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example", "followers": ["x@"]}, "followers"),
+        ("contacts", {"emails": ["ok@b.example", "a b@c.example"]}, "emails"),
+        ("companies", {"name": "A", "domains": ["no domain"]}, "domains"),
+        ("users", {"username": "u1", "email": "@nope"}, "email"),
+    ],
+)
 def test_invalid_emails_and_domains_are_422(api_client, path, payload, field):
     client = api_client(role=Role.ADMIN)
     before = counts()
@@ -99,17 +116,33 @@ def test_invalid_emails_and_domains_are_422(api_client, path, payload, field):
 
 def test_unknown_ids_are_404_in_the_url_and_422_in_the_body(api_client):
     client = api_client(role=Role.ADMIN)
-    for path in ("tickets/999999", "contacts/999999", "companies/999999", "macros/999999", "users/999999",
-                 "tickets/999999/events", "contacts/999999/notes", "nowhere"):
+    for path in (
+        "tickets/999999",
+        "contacts/999999",
+        "companies/999999",
+        "macros/999999",
+        "users/999999",
+        "tickets/999999/events",
+        "contacts/999999/notes",
+        "nowhere",
+    ):
         assert_problem(client.get(path), 404)
     assert_problem(client.patch("teams/999999", {"name": "x"}), 404)
     before = counts()
-    assert_problem(client.post("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example",
-                                           "team_id": 999999}), 422, field="team_id")
-    assert_problem(client.post("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example",
-                                           "product_feature": "no-such-slug"}), 422, field="product_feature")
-    assert_problem(client.post("contacts", {"emails": ["z@b.example"], "company_id": 999999}), 422,
-                   field="company_id")
+    assert_problem(
+        client.post("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example", "team_id": 999999}),
+        422,
+        field="team_id",
+    )
+    assert_problem(
+        client.post(
+            "tickets",
+            {"subject": "s", "body": "b", "requester_email": "a@b.example", "product_feature": "no-such-slug"},
+        ),
+        422,
+        field="product_feature",
+    )
+    assert_problem(client.post("contacts", {"emails": ["z@b.example"], "company_id": 999999}), 422, field="company_id")
     assert_problem(client.post("teams", {"name": "T", "slug": "t", "member_ids": [999999]}), 422, field="member_ids")
     assert counts() == before
 
@@ -138,8 +171,15 @@ def test_duplicate_creates_are_409_and_change_nothing(api_client):
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_text_in_any_script_round_trips_byte_for_byte(agent, script):
     text = SCRIPTS[script]
-    r = agent.post("tickets", {"subject": "s " + text.strip(), "body": text, "requester_email": "w@x.example",
-                               "requester_name": text.strip()})
+    r = agent.post(
+        "tickets",
+        {
+            "subject": "s " + text.strip(),
+            "body": text,
+            "requester_email": "w@x.example",
+            "requester_name": text.strip(),
+        },
+    )
     assert r.status_code == 201, r.content
     data = r.json()
     assert data["messages"][0]["body_text"] == text
@@ -152,17 +192,20 @@ def test_text_in_any_script_round_trips_byte_for_byte(agent, script):
     assert note["body"] == text and CustomerNote.objects.get().body == text
 
 
-@pytest.mark.parametrize("path,payload,field", [
-    ("tickets", {"subject": "a\x00b", "body": "b", "requester_email": "a@b.example"}, "subject"),
-    ("tickets", {"subject": "s", "body": "b\x00", "requester_email": "a@b.example"}, "body"),
-    ("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example", "tags": ["t\x00"]}, "tags"),
-    ("contacts", {"name": "\x00", "emails": ["a@b.example"]}, "name"),
-    ("contacts", {"emails": ["a@b.example"], "attributes": {"k": "v\x00"}}, "attributes"),
-    ("companies", {"name": "A\x00"}, "name"),
-    ("companies", {"name": "A", "attributes": {"k\x00": 1}}, "attributes"),
-    ("macros", {"name": "m", "body": "\x00"}, "body"),
-    ("taxonomy/areas", {"name": "\x00x"}, "name"),
-])
+@pytest.mark.parametrize(
+    "path,payload,field",
+    [
+        ("tickets", {"subject": "a\x00b", "body": "b", "requester_email": "a@b.example"}, "subject"),
+        ("tickets", {"subject": "s", "body": "b\x00", "requester_email": "a@b.example"}, "body"),
+        ("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example", "tags": ["t\x00"]}, "tags"),
+        ("contacts", {"name": "\x00", "emails": ["a@b.example"]}, "name"),
+        ("contacts", {"emails": ["a@b.example"], "attributes": {"k": "v\x00"}}, "attributes"),
+        ("companies", {"name": "A\x00"}, "name"),
+        ("companies", {"name": "A", "attributes": {"k\x00": 1}}, "attributes"),
+        ("macros", {"name": "m", "body": "\x00"}, "body"),
+        ("taxonomy/areas", {"name": "\x00x"}, "name"),
+    ],
+)
 def test_nul_bytes_are_422_and_nothing_is_half_written(api_client, path, payload, field):
     client = api_client(role=Role.ADMIN)
     before = counts()
@@ -173,14 +216,16 @@ def test_nul_bytes_are_422_and_nothing_is_half_written(api_client, path, payload
 def test_a_failure_late_in_a_create_rolls_back_the_contact_made_early(agent):
     """The requester is created before the ticket; a bad tag afterwards must leave neither behind."""
     before = counts()
-    r = agent.post("tickets", {"subject": "s", "body": "b", "requester_email": "new@person.example",
-                               "tags": ["x" * 61]})
+    r = agent.post(
+        "tickets", {"subject": "s", "body": "b", "requester_email": "new@person.example", "tags": ["x" * 61]}
+    )
     assert_problem(r, 422, field="tags")
     assert counts() == before
 
 
-TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1,
-               max_size=300).filter(lambda s: s.strip())
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=300
+).filter(lambda s: s.strip())
 
 
 @hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,13 +1,20 @@
 """The changes feed: exact, ordered, resumable."""
+
 from __future__ import annotations
 
 from conftest import assert_problem
+
 from supportloop.accounts.choices import Role
 from supportloop.customers.models import Company, Contact
 from supportloop.customers.services import company_create, company_update, contact_update
 from supportloop.tickets.models import Ticket
 from supportloop.tickets.services import (
-    product_area_create, product_feature_create, product_feature_update, ticket_create, ticket_reply, ticket_update,
+    product_area_create,
+    product_feature_create,
+    product_feature_update,
+    ticket_create,
+    ticket_reply,
+    ticket_update,
 )
 
 
@@ -51,7 +58,7 @@ def test_feed_returns_every_change_once_in_commit_order_and_resumes(api_client, 
     ticket_update(ticket=t1, actor=lead, priority="high")
     company_update(company=acme, actor=lead, mrr=100)
     ticket_reply(ticket=t1, actor=lead, body="Answer")
-    items, cursor2 = walk(client, cursor)
+    items, _ = walk(client, cursor)
     assert keys(items) == [("ticket", t2.number), ("company", acme.pk), ("ticket", t1.number)]
     assert items[2]["ticket"]["priority"] == "high" and len(items[2]["ticket"]["messages"]) == 2
     assert items[1]["company"]["mrr"] == "100.00"
@@ -84,8 +91,9 @@ def test_moving_a_feature_puts_its_tickets_in_the_feed(api_client, make_user):
     billing = product_area_create(name="Billing", actor=admin)
     account = product_area_create(name="Account", actor=admin)
     invoices = product_feature_create(area=billing, name="Invoices", actor=admin)
-    ticket = ticket_create(subject="Inv", body="b", requester_email="a@b.example", actor=admin,
-                           product_feature=invoices)
+    ticket = ticket_create(
+        subject="Inv", body="b", requester_email="a@b.example", actor=admin, product_feature=invoices
+    )
     _, cursor = walk(client)
     product_feature_update(feature=invoices, actor=admin, area=account)
     items, _ = walk(client, cursor)

@@ -1,5 +1,7 @@
 """Taxonomy, macros, users, teams and tokens through the API."""
+
 from conftest import assert_problem
+
 from supportloop.accounts.choices import Role
 from supportloop.accounts.models import ApiToken
 from supportloop.accounts.services import hash_token
@@ -14,14 +16,19 @@ def test_taxonomy_tree_and_moving_a_feature_moves_its_tickets(api_client, make_u
     feature = admin.post(f"taxonomy/areas/{billing['id']}/features", {"name": "Invoices"}).json()
     assert feature["slug"] == "billing-invoices"
     agent = api_client(role=Role.AGENT)
-    r = agent.post("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example",
-                               "product_feature": "billing-invoices"})
+    r = agent.post(
+        "tickets",
+        {"subject": "s", "body": "b", "requester_email": "a@b.example", "product_feature": "billing-invoices"},
+    )
     assert r.json()["product_area"] == "billing"
     tree = agent.get("taxonomy/areas").json()
-    assert [(a["slug"], [f["slug"] for f in a["features"]]) for a in tree] == \
-        [("billing", ["billing-invoices"]), ("account", [])]
-    assert admin.patch(f"taxonomy/features/{feature['id']}", {"area_id": account["id"]}).json()["area_id"] == \
-        account["id"]
+    assert [(a["slug"], [f["slug"] for f in a["features"]]) for a in tree] == [
+        ("billing", ["billing-invoices"]),
+        ("account", []),
+    ]
+    assert (
+        admin.patch(f"taxonomy/features/{feature['id']}", {"area_id": account["id"]}).json()["area_id"] == account["id"]
+    )
     assert Ticket.objects.get().product_area.slug == "account"
     assert_problem(admin.patch(f"taxonomy/features/{feature['id']}", {"area_id": 10**9}), 422, field="area_id")
     assert_problem(agent.post("taxonomy/reasons", {"name": "x"}), 403)
@@ -31,13 +38,20 @@ def test_macro_preview_renders_placeholders_without_applying(api_client, make_us
     lead = api_client(role=Role.LEAD)
     agent_user = make_user(Role.AGENT, first_name="Ana")
     agent = api_client(user=agent_user)
-    macro = lead.post("macros", {"name": "Thanks", "body": "Hi {{ contact.first_name }}, re #{{ ticket.number }}. "
-                                 "{{ agent.first_name }}", "actions": {"status": "pending", "add_tags": ["vip"]}})
+    macro = lead.post(
+        "macros",
+        {
+            "name": "Thanks",
+            "body": "Hi {{ contact.first_name }}, re #{{ ticket.number }}. {{ agent.first_name }}",
+            "actions": {"status": "pending", "add_tags": ["vip"]},
+        },
+    )
     assert macro.status_code == 201, macro.content
     macro = macro.json()
     assert macro["actions"] == {"status": "pending", "add_tags": ["vip"]}
-    ticket = ticket_create(subject="s", body="b", requester_email="li.wei@x.example", requester_name="Li Wei",
-                           actor=agent_user)
+    ticket = ticket_create(
+        subject="s", body="b", requester_email="li.wei@x.example", requester_name="Li Wei", actor=agent_user
+    )
     r = agent.get(f"macros/{macro['id']}/preview", {"ticket": ticket.number})
     assert r.json()["body"] == f"Hi Li, re #{ticket.number}. Ana"
     assert MacroApplication.objects.count() == 0 and Macro.objects.get().usage_count == 0

@@ -1,4 +1,5 @@
 from conftest import assert_problem
+
 from supportloop.accounts.choices import Role
 from supportloop.core.models import Event
 from supportloop.customers.models import Company, Contact
@@ -7,8 +8,16 @@ from supportloop.tickets.services import ticket_create
 
 def test_company_and_contact_lifecycle(api_client):
     client = api_client(role=Role.AGENT)
-    r = client.post("companies", {"name": "Acme", "domains": ["ACME.example", "acme.example", "acme.test"],
-                                  "plan": "pro", "mrr": "1250.50", "attributes": {"crm": "A-1", "seats": 40}})
+    r = client.post(
+        "companies",
+        {
+            "name": "Acme",
+            "domains": ["ACME.example", "acme.example", "acme.test"],
+            "plan": "pro",
+            "mrr": "1250.50",
+            "attributes": {"crm": "A-1", "seats": 40},
+        },
+    )
     assert r.status_code == 201, r.content
     company = r.json()
     assert company["domains"] == ["acme.example", "acme.test"] and company["mrr"] == "1250.50"
@@ -39,8 +48,10 @@ def test_contact_list_filters_and_cursor(api_client, django_assert_num_queries):
     for i in range(5):
         writer.post("contacts", {"name": f"Person {i}", "emails": [f"p{i}@acme.example"]})
     writer.post("contacts", {"name": "Outsider", "emails": ["o@other.example"]})
-    assert [c["name"] for c in client.get("contacts", {"company": acme["id"], "limit": 2}).json()["items"]] == \
-        ["Person 4", "Person 3"]
+    assert [c["name"] for c in client.get("contacts", {"company": acme["id"], "limit": 2}).json()["items"]] == [
+        "Person 4",
+        "Person 3",
+    ]
     assert [c["name"] for c in client.get("contacts", {"email": "P2@acme.example"}).json()["items"]] == ["Person 2"]
     assert [c["name"] for c in client.get("contacts", {"q": "outs"}).json()["items"]] == ["Outsider"]
     seen, cursor = [], None
@@ -62,8 +73,10 @@ def test_contact_and_company_tickets(api_client, make_user):
     t1 = ticket_create(subject="one", body="b", requester_email="a@acme.example", actor=agent)
     t2 = ticket_create(subject="two", body="b", requester_email="b@acme.example", actor=agent)
     ticket_create(subject="elsewhere", body="b", requester_email="c@else.example", actor=agent)
-    assert [t["number"] for t in client.get(f"companies/{company['id']}/tickets").json()["items"]] == \
-        [t2.number, t1.number]
+    assert [t["number"] for t in client.get(f"companies/{company['id']}/tickets").json()["items"]] == [
+        t2.number,
+        t1.number,
+    ]
     assert [t["number"] for t in client.get(f"contacts/{t1.requester_id}/tickets").json()["items"]] == [t1.number]
     assert Company.objects.get(pk=company["id"]).tickets.count() == 2
 
@@ -72,6 +85,5 @@ def test_conflicting_domain_on_update_changes_nothing(api_client):
     client = api_client(role=Role.AGENT)
     client.post("companies", {"name": "A", "domains": ["a.example"]})
     b = client.post("companies", {"name": "B", "domains": ["b.example"]}).json()
-    assert_problem(client.patch(f"companies/{b['id']}", {"name": "B2", "domains": ["a.example"]}), 409,
-                   field="domains")
+    assert_problem(client.patch(f"companies/{b['id']}", {"name": "B2", "domains": ["a.example"]}), 409, field="domains")
     assert client.get(f"companies/{b['id']}").json()["name"] == "B"

@@ -1,4 +1,5 @@
 """The OpenAPI document: reachable, complete, unambiguous, and honest about the problem format."""
+
 from __future__ import annotations
 
 from collections import defaultdict

@@ -1,4 +1,5 @@
 """List and detail endpoints run a constant number of queries, whatever the page size or message count."""
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -6,8 +7,13 @@ from supportloop.accounts.choices import Role
 from supportloop.accounts.services import team_create
 from supportloop.customers.services import company_create
 from supportloop.tickets.services import (
-    attachment_add, contact_reason_create, product_area_create, product_feature_create, ticket_add_note,
-    ticket_create, ticket_reply,
+    attachment_add,
+    contact_reason_create,
+    product_area_create,
+    product_feature_create,
+    ticket_add_note,
+    ticket_create,
+    ticket_reply,
 )
 from supportloop.tickets.services.tickets import IncomingFile
 
@@ -24,9 +30,17 @@ def queries(client, path, params=None) -> int:
 
 
 def _ticket(agent, i, team, feature, reason):
-    return ticket_create(subject=f"t{i}", body="b", requester_email=f"c{i}@co{i}.example", actor=agent,
-                         assignee=agent, team=team, product_feature=feature, contact_reason=reason,
-                         tags=["a", f"t{i}"])
+    return ticket_create(
+        subject=f"t{i}",
+        body="b",
+        requester_email=f"c{i}@co{i}.example",
+        actor=agent,
+        assignee=agent,
+        team=team,
+        product_feature=feature,
+        contact_reason=reason,
+        tags=["a", f"t{i}"],
+    )
 
 
 def test_ticket_list_queries_do_not_grow_with_the_page(api_client, make_user):

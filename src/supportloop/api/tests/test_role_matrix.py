@@ -1,11 +1,12 @@
 """Every endpoint x every role: 401 without credentials (writes too: no CSRF answer for a caller without a session),
 403 where ROLE_MATRIX says no, success where it says yes; a read-only token (every viewer's) may only read."""
+
 from __future__ import annotations
 
 import pytest
+from conftest import assert_problem
 from django.test import Client
 
-from conftest import assert_problem
 from supportloop.accounts.choices import Role
 from supportloop.accounts.permissions import ROLE_MATRIX
 from supportloop.accounts.services import api_token_create, api_token_revoke, user_create, user_update
@@ -47,8 +48,9 @@ def _call(client: Client, prepared: tuple, headers: dict):
         return client.get(url, **headers)
     if multipart:
         return client.post(url, body, **headers)
-    return getattr(client, method.lower())(url, body if body is not None else {}, content_type="application/json",
-                                           **headers)
+    return getattr(client, method.lower())(
+        url, body if body is not None else {}, content_type="application/json", **headers
+    )
 
 
 def _send(client: Client, method: str, case, world, headers: dict):
@@ -82,8 +84,12 @@ def test_role_matrix(key, db):
         inactive = user_create(username="left", role=Role.ADMIN)
         _t, inactive_raw = api_token_create(user=inactive, name="x")
         user_update(user=inactive, actor=None, is_active=False)
-        for headers in ({}, {"HTTP_AUTHORIZATION": f"Bearer {revoked}"},
-                        {"HTTP_AUTHORIZATION": f"Bearer {inactive_raw}"}, {"HTTP_AUTHORIZATION": "Bearer slp_nope"}):
+        for headers in (
+            {},
+            {"HTTP_AUTHORIZATION": f"Bearer {revoked}"},
+            {"HTTP_AUTHORIZATION": f"Bearer {inactive_raw}"},
+            {"HTTP_AUTHORIZATION": "Bearer slp_nope"},
+        ):
             assert_problem(_send(anonymous, method, case, world, headers), 401)
 
     writes = method != "GET"

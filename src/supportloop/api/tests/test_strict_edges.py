@@ -1,15 +1,16 @@
 """Unknown query parameters, form fields and unexpected bodies are refused (422 naming them) on every operation,
 the same way unknown fields of a JSON body are. Walks the OpenAPI document through the role-matrix cases, so a
 new endpoint is covered without a line here."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
+from conftest import assert_problem
 from django.core import mail
 from django.test import Client
 
-from conftest import assert_problem
 from supportloop.accounts.services import api_token_create, user_create
 from supportloop.api.tests.role_matrix_cases import all_cases, build_world
 from supportloop.api.urls import api
@@ -21,8 +22,12 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 
 def _operations() -> dict[tuple[str, str], dict]:
     schema = api.get_openapi_schema(path_prefix="/api/v1/")
-    return {(method.upper(), path): op for path, ops in schema["paths"].items() for method, op in ops.items()
-            if method in METHODS}
+    return {
+        (method.upper(), path): op
+        for path, ops in schema["paths"].items()
+        for method, op in ops.items()
+        if method in METHODS
+    }
 
 
 OPERATIONS = _operations()
@@ -65,8 +70,9 @@ def test_every_operation_without_a_body_refuses_one_and_does_nothing(key, db, dj
         case.setup(world)
     url = "/api/v1/" + case.url(world)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = getattr(Client(), key[0].lower())(url, json.dumps({"week_start": "2020-01-06"}),
-                                                     content_type="application/json", **_admin_headers())
+        response = getattr(Client(), key[0].lower())(
+            url, json.dumps({"week_start": "2020-01-06"}), content_type="application/json", **_admin_headers()
+        )
     body = assert_problem(response, 422, field="week_start")
     assert body["errors"]["week_start"] == "this operation takes no request body"
     assert callbacks == [] and mail.outbox == []
@@ -75,8 +81,9 @@ def test_every_operation_without_a_body_refuses_one_and_does_nothing(key, db, dj
 def test_a_write_with_an_unknown_query_parameter_writes_nothing(api_client):
     client = api_client(role="admin")
     before = Ticket.objects.count()
-    response = client.post("tickets?notify=false", {"subject": "Hi", "body": "Text",
-                                                      "requester_email": "a@example.org"})
+    response = client.post(
+        "tickets?notify=false", {"subject": "Hi", "body": "Text", "requester_email": "a@example.org"}
+    )
     assert_problem(response, 422, field="notify")
     assert Ticket.objects.count() == before
 
@@ -94,13 +101,18 @@ def test_unknown_form_fields_of_an_upload_are_refused(api_client, db):
 
     client = api_client(role="agent")
     world = build_world()
-    response = client.client.post(f"/api/v1/tickets/{world.ticket.number}/attachments",
-                                  {"files": SimpleUploadedFile("a.txt", b"a"), "mesage_id": "1"}, **client.headers)
+    response = client.client.post(
+        f"/api/v1/tickets/{world.ticket.number}/attachments",
+        {"files": SimpleUploadedFile("a.txt", b"a"), "mesage_id": "1"},
+        **client.headers,
+    )
     assert_problem(response, 422, field="mesage_id")
     assert world.message.attachments.count() == 1  # only the world's own
 
 
-def test_the_digest_send_with_a_week_in_its_body_mails_nobody(api_client, make_user, django_capture_on_commit_callbacks):
+def test_the_digest_send_with_a_week_in_its_body_mails_nobody(
+    api_client, make_user, django_capture_on_commit_callbacks
+):
     make_user("product")
     client = api_client(role="product")
     with django_capture_on_commit_callbacks(execute=True):

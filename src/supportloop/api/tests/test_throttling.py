@@ -1,4 +1,5 @@
 from conftest import assert_problem
+
 from supportloop.accounts.choices import Role
 
 
@@ -27,8 +28,9 @@ def test_wrong_tokens_are_limited_per_client_address_behind_a_trusted_proxy(api_
     settings.SUPPORTLOOP_API_BAD_TOKEN_RATE = "3/m"
     good = api_client(role="agent")
     attacker = Client(HTTP_X_FORWARDED_FOR="203.0.113.1")
-    answers = [attacker.get("/api/v1/users/me", HTTP_AUTHORIZATION=f"Bearer slp_guess{n}").status_code
-               for n in range(5)]
+    answers = [
+        attacker.get("/api/v1/users/me", HTTP_AUTHORIZATION=f"Bearer slp_guess{n}").status_code for n in range(5)
+    ]
     assert answers == [401, 401, 401, 429, 429]
     # The attacker's address is shut for every bearer token, a right one included; other clients are not.
     assert_problem(attacker.get("/api/v1/users/me", **good.headers), 429)
@@ -45,8 +47,9 @@ def test_without_trusted_proxies_a_forwarded_header_changes_nothing(api_client, 
     settings.SUPPORTLOOP_API_BAD_TOKEN_RATE = "2/m"
     for n in range(3):
         Client(HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").get("/api/v1/users/me", HTTP_AUTHORIZATION="Bearer slp_x")
-    assert_problem(Client(HTTP_X_FORWARDED_FOR="203.0.113.99").get("/api/v1/users/me",
-                                                                   HTTP_AUTHORIZATION="Bearer slp_y"), 429)
+    assert_problem(
+        Client(HTTP_X_FORWARDED_FOR="203.0.113.99").get("/api/v1/users/me", HTTP_AUTHORIZATION="Bearer slp_y"), 429
+    )
 
 
 def test_public_operations_are_limited_per_client_address(settings, db):

@@ -1,4 +1,5 @@
 from conftest import assert_problem
+
 from supportloop.accounts.choices import Role
 from supportloop.core.models import Event
 from supportloop.tickets.models import Message, Ticket
@@ -11,8 +12,15 @@ def test_create_matches_company_by_domain_and_round_trips_any_script(api_client,
     acme = company_create(name="Acme", domains=["acme.example"], plan="pro", mrr=900)
     client = api_client(role=Role.AGENT)
     body = "Привет! 你好 🎉 مرحبا\nline two"
-    response = client.post("tickets", {"subject": "导出失败 — экспорт", "body": body,
-                                        "requester_email": "Li.Wei@ACME.example", "tags": ["Export", "export"]})
+    response = client.post(
+        "tickets",
+        {
+            "subject": "导出失败 — экспорт",
+            "body": body,
+            "requester_email": "Li.Wei@ACME.example",
+            "tags": ["Export", "export"],
+        },
+    )
     assert response.status_code == 201, response.content
     data = response.json()
     assert data["subject"] == "导出失败 — экспорт"
@@ -66,16 +74,33 @@ def test_the_created_ticket_answered_from_memory_equals_what_a_read_returns(api_
     client.get("tickets")
     feature = product_feature_create(area=product_area_create(name="Invoices"), name="PDF export")
     reason = contact_reason_create(name="Bug")
-    response = client.post("tickets", {
-        "subject": "Export", "body": "It fails", "body_html": "<p>It <b>fails</b></p>",
-        "requester_email": "ann@acme.example", "requester_name": "Ann", "tags": ["b", "A", "b"],
-        "followers": ["Zed@x.example", "amy@x.example"], "priority": "high", "team_id": team.pk,
-        "assignee_id": client.user.pk, "product_feature": feature.slug, "contact_reason": reason.slug,
-        "language": "ru", "external_id": "ext-1@acme.example"})
+    response = client.post(
+        "tickets",
+        {
+            "subject": "Export",
+            "body": "It fails",
+            "body_html": "<p>It <b>fails</b></p>",
+            "requester_email": "ann@acme.example",
+            "requester_name": "Ann",
+            "tags": ["b", "A", "b"],
+            "followers": ["Zed@x.example", "amy@x.example"],
+            "priority": "high",
+            "team_id": team.pk,
+            "assignee_id": client.user.pk,
+            "product_feature": feature.slug,
+            "contact_reason": reason.slug,
+            "language": "ru",
+            "external_id": "ext-1@acme.example",
+        },
+    )
     assert response.status_code == 201, response.content
     created = response.json()
     read = client.get(f"tickets/{created['number']}")
     assert read.status_code == 200
     assert created == read.json()
     assert (created["tags"], created["product_area"], created["product_feature"], created["contact_reason"]) == (
-        ["a", "b"], feature.area.slug, feature.slug, reason.slug)
+        ["a", "b"],
+        feature.area.slug,
+        feature.slug,
+        reason.slug,
+    )

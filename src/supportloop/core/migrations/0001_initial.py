@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,33 +15,45 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Counter',
+            name="Counter",
             fields=[
-                ('name', models.CharField(max_length=50, primary_key=True, serialize=False)),
-                ('value', models.BigIntegerField(default=0)),
+                ("name", models.CharField(max_length=50, primary_key=True, serialize=False)),
+                ("value", models.BigIntegerField(default=0)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='time')),
-                ('actor_label', models.CharField(blank=True, max_length=200, verbose_name='actor')),
-                ('verb', models.CharField(max_length=80, verbose_name='verb')),
-                ('target_type', models.CharField(max_length=80, verbose_name='object type')),
-                ('target_id', models.CharField(max_length=64, verbose_name='object id')),
-                ('target_label', models.CharField(blank=True, max_length=300, verbose_name='object')),
-                ('changes', models.JSONField(blank=True, default=dict, verbose_name='changes')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="time"),
+                ),
+                ("actor_label", models.CharField(blank=True, max_length=200, verbose_name="actor")),
+                ("verb", models.CharField(max_length=80, verbose_name="verb")),
+                ("target_type", models.CharField(max_length=80, verbose_name="object type")),
+                ("target_id", models.CharField(max_length=64, verbose_name="object id")),
+                ("target_label", models.CharField(blank=True, max_length=300, verbose_name="object")),
+                ("changes", models.JSONField(blank=True, default=dict, verbose_name="changes")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'event',
-                'verbose_name_plural': 'events',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['target_type', 'target_id', 'id'], name='core_event_target_idx')],
+                "verbose_name": "event",
+                "verbose_name_plural": "events",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["target_type", "target_id", "id"], name="core_event_target_idx")],
             },
         ),
     ]

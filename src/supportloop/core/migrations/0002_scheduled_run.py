@@ -5,24 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ScheduledRun',
+            name="ScheduledRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('job', models.CharField(max_length=100, verbose_name='job')),
-                ('period', models.CharField(max_length=40, verbose_name='period')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='claimed')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("job", models.CharField(max_length=100, verbose_name="job")),
+                ("period", models.CharField(max_length=40, verbose_name="period")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="claimed")),
             ],
             options={
-                'verbose_name': 'scheduled run',
-                'ordering': ['-created_at'],
-                'constraints': [models.UniqueConstraint(fields=('job', 'period'), name='core_scheduledrun_unique')],
+                "verbose_name": "scheduled run",
+                "ordering": ["-created_at"],
+                "constraints": [models.UniqueConstraint(fields=("job", "period"), name="core_scheduledrun_unique")],
             },
         ),
     ]

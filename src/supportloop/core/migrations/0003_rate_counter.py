@@ -4,23 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_scheduled_run'),
+        ("core", "0002_scheduled_run"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RateCounter',
+            name="RateCounter",
             fields=[
-                ('key', models.CharField(max_length=200, primary_key=True, serialize=False, verbose_name='key')),
-                ('hits', models.PositiveIntegerField(default=0, verbose_name='hits')),
-                ('expires_at', models.FloatField(db_index=True, verbose_name='window ends (Unix time)')),
+                ("key", models.CharField(max_length=200, primary_key=True, serialize=False, verbose_name="key")),
+                ("hits", models.PositiveIntegerField(default=0, verbose_name="hits")),
+                ("expires_at", models.FloatField(db_index=True, verbose_name="window ends (Unix time)")),
             ],
             options={
-                'verbose_name': 'rate-limit counter',
-                'verbose_name_plural': 'rate-limit counters',
-                'ordering': ['key'],
+                "verbose_name": "rate-limit counter",
+                "verbose_name_plural": "rate-limit counters",
+                "ordering": ["key"],
             },
         ),
     ]

@@ -7,6 +7,7 @@ events (nothing else may change in the same statement; actor_label keeps the nam
 (supportloop.core.dbguard). Note for later migrations: on SQLite, altering core_event rebuilds the table and
 drops these triggers; core/tests/test_audit_guard.py checks they still exist.
 """
+
 from django.db import migrations
 
 POSTGRES_FORWARD = """
@@ -70,7 +71,6 @@ class RunSQLOn(migrations.RunSQL):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("core", "0003_rate_counter"),
     ]

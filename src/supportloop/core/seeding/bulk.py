@@ -11,6 +11,7 @@ again (including any GIN index a later migration adds) and the tables analysed; 
 skipped for the load when the role is a superuser, since every id written was taken from rows that exist.
 SQLite: executemany in large transactions with the secondary indexes dropped and rebuilt the same way.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,6 +34,7 @@ CHUNK = 20_000
 @lru_cache(maxsize=300_000)
 def _html(text: str) -> str:
     from supportloop.tickets.sanitize import text_to_html
+
     return text_to_html(text)
 
 
@@ -42,7 +44,7 @@ class _Table:
     def __init__(self, model, explicit: set[str]):
         self.model = model
         self.name = model._meta.db_table
-        self.fields = [f for f in model._meta.concrete_fields]
+        self.fields = list(model._meta.concrete_fields)
         self.columns = [f.column for f in self.fields]
         self.defaults = {}
         for f in self.fields:
@@ -64,11 +66,16 @@ def _secondary_indexes(tables: list[str]) -> list[tuple[str, str]]:
             cursor.execute(
                 "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = ANY(%s) "
                 "AND i.schemaname = current_schema() "
-                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)", [tables])
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                [tables],
+            )
         else:
             placeholders = ",".join(["%s"] * len(tables))
-            cursor.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                           f"AND tbl_name IN ({placeholders})", tables)
+            cursor.execute(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "  # noqa: S608 - only %s placeholders are interpolated; the table names are parameters
+                f"AND tbl_name IN ({placeholders})",
+                tables,
+            )
         return list(cursor.fetchall())
 
 
@@ -82,7 +89,7 @@ def _write(cursor, table: _Table, rows: list[tuple]) -> None:
                 copy.write_row(row)
     else:
         marks = ", ".join(["%s"] * len(table.columns))
-        cursor.executemany(f"INSERT INTO {connection.ops.quote_name(table.name)} ({cols}) VALUES ({marks})", rows)
+        cursor.executemany(f"INSERT INTO {connection.ops.quote_name(table.name)} ({cols}) VALUES ({marks})", rows)  # noqa: S608 - the model's table and column names, quoted; rows are parameters
 
 
 def _stamp(value: float | None):
@@ -106,13 +113,50 @@ def seed_tickets_bulk(ws: Workspace, planner: TicketPlanner, count: int, progres
     Tag.objects.bulk_create([Tag(name=n) for n in sorted(tag_names)], ignore_conflicts=True)
     tag_ids = dict(Tag.objects.values_list("name", "id"))
     through = Ticket.tags.through
-    ticket_t = _Table(Ticket, {"id", "number", "subject", "status", "priority", "channel", "requester_id",
-                               "company_id", "assignee_id", "team_id", "product_area_id", "product_feature_id",
-                               "contact_reason_id", "language", "created_at", "updated_at", "first_response_at",
-                               "solved_at", "public_reply_count", "message_count", "change_seq"})
-    message_t = _Table(Message, {"id", "ticket_id", "kind", "author_type", "author_user_id", "author_contact_id",
-                                 "channel", "body_text", "body_html", "body_original", "created_at",
-                                 "delivery_status", "external_message_id"})
+    ticket_t = _Table(
+        Ticket,
+        {
+            "id",
+            "number",
+            "subject",
+            "status",
+            "priority",
+            "channel",
+            "requester_id",
+            "company_id",
+            "assignee_id",
+            "team_id",
+            "product_area_id",
+            "product_feature_id",
+            "contact_reason_id",
+            "language",
+            "created_at",
+            "updated_at",
+            "first_response_at",
+            "solved_at",
+            "public_reply_count",
+            "message_count",
+            "change_seq",
+        },
+    )
+    message_t = _Table(
+        Message,
+        {
+            "id",
+            "ticket_id",
+            "kind",
+            "author_type",
+            "author_user_id",
+            "author_contact_id",
+            "channel",
+            "body_text",
+            "body_html",
+            "body_original",
+            "created_at",
+            "delivery_status",
+            "external_message_id",
+        },
+    )
     tag_t = _Table(through, {"id", "ticket_id", "tag_id"})
     user_ids = {u: user.pk for u, user in ws.users.items()}
     team_ids = {slug: team.pk for slug, team in ws.teams.items()}
@@ -135,7 +179,7 @@ def seed_tickets_bulk(ws: Workspace, planner: TicketPlanner, count: int, progres
     try:
         for start in range(0, count, CHUNK):
             tickets, messages, tags = [], [], []
-            for i, (at, lang) in enumerate(arrivals[start:start + CHUNK], start=start):
+            for i, (at, lang) in enumerate(arrivals[start : start + CHUNK], start=start):
                 plan = planner.plan(at, lang)
                 feature = features[plan.topic["feature"]] if plan.topic["feature"] else (None, None)
                 contact = plan.contact
@@ -144,38 +188,77 @@ def seed_tickets_bulk(ws: Workspace, planner: TicketPlanner, count: int, progres
                 assignee = user_ids[plan.assignee] if plan.assignee else None
                 replies = sum(1 for s in plan.steps if s.kind == "reply")
                 bodies = sum(1 for s in plan.steps if s.kind != "close") + 1
-                tickets.append(ticket_t.row({
-                    "id": tid, "number": first_number + i, "subject": plan.subject, "status": plan.status,
-                    "priority": plan.priority, "channel": plan.channel, "requester_id": contact.pk,
-                    "company_id": contact.company_id, "assignee_id": assignee, "team_id": team_ids[plan.team],
-                    "product_area_id": feature[1], "product_feature_id": feature[0],
-                    "contact_reason_id": reasons[plan.topic["reason"]], "language": plan.language,
-                    "created_at": _stamp(plan.created), "updated_at": _stamp(plan.updated),
-                    "first_response_at": _stamp(plan.first_response), "solved_at": _stamp(plan.solved),
-                    "public_reply_count": replies, "message_count": bodies, "change_seq": first_change + i,
-                }))
+                tickets.append(
+                    ticket_t.row(
+                        {
+                            "id": tid,
+                            "number": first_number + i,
+                            "subject": plan.subject,
+                            "status": plan.status,
+                            "priority": plan.priority,
+                            "channel": plan.channel,
+                            "requester_id": contact.pk,
+                            "company_id": contact.company_id,
+                            "assignee_id": assignee,
+                            "team_id": team_ids[plan.team],
+                            "product_area_id": feature[1],
+                            "product_feature_id": feature[0],
+                            "contact_reason_id": reasons[plan.topic["reason"]],
+                            "language": plan.language,
+                            "created_at": _stamp(plan.created),
+                            "updated_at": _stamp(plan.updated),
+                            "first_response_at": _stamp(plan.first_response),
+                            "solved_at": _stamp(plan.solved),
+                            "public_reply_count": replies,
+                            "message_count": bodies,
+                            "change_seq": first_change + i,
+                        }
+                    )
+                )
                 statuses[plan.status] += 1
-                messages.append(message_t.row({
-                    "id": next_message, "ticket_id": tid, "kind": "reply", "author_type": "contact",
-                    "author_user_id": None, "author_contact_id": contact.pk, "channel": plan.channel,
-                    "body_text": plan.body, "body_html": _html(plan.body), "body_original": "",
-                    "created_at": _stamp(plan.created), "delivery_status": "", "external_message_id": None,
-                }))
+                messages.append(
+                    message_t.row(
+                        {
+                            "id": next_message,
+                            "ticket_id": tid,
+                            "kind": "reply",
+                            "author_type": "contact",
+                            "author_user_id": None,
+                            "author_contact_id": contact.pk,
+                            "channel": plan.channel,
+                            "body_text": plan.body,
+                            "body_html": _html(plan.body),
+                            "body_original": "",
+                            "created_at": _stamp(plan.created),
+                            "delivery_status": "",
+                            "external_message_id": None,
+                        }
+                    )
+                )
                 next_message += 1
                 for step in plan.steps:
                     if step.kind == "close":
                         continue
                     agent = step.kind != "customer"
-                    messages.append(message_t.row({
-                        "id": next_message, "ticket_id": tid, "kind": "note" if step.kind == "note" else "reply",
-                        "author_type": "agent" if agent else "contact",
-                        "author_user_id": (assignee or user_ids["agent"]) if agent else None,
-                        "author_contact_id": None if agent else contact.pk, "channel": plan.channel,
-                        "body_text": step.body, "body_html": _html(step.body), "body_original": "",
-                        "created_at": _stamp(step.at),
-                        "delivery_status": "sent" if step.kind == "reply" and plan.channel == "email" else "",
-                        "external_message_id": None,
-                    }))
+                    messages.append(
+                        message_t.row(
+                            {
+                                "id": next_message,
+                                "ticket_id": tid,
+                                "kind": "note" if step.kind == "note" else "reply",
+                                "author_type": "agent" if agent else "contact",
+                                "author_user_id": (assignee or user_ids["agent"]) if agent else None,
+                                "author_contact_id": None if agent else contact.pk,
+                                "channel": plan.channel,
+                                "body_text": step.body,
+                                "body_html": _html(step.body),
+                                "body_original": "",
+                                "created_at": _stamp(step.at),
+                                "delivery_status": "sent" if step.kind == "reply" and plan.channel == "email" else "",
+                                "external_message_id": None,
+                            }
+                        )
+                    )
                     next_message += 1
                 for name in plan.tags:
                     tags.append(tag_t.row({"id": next_tag, "ticket_id": tid, "tag_id": tag_ids[name]}))
@@ -199,11 +282,14 @@ def seed_tickets_bulk(ws: Workspace, planner: TicketPlanner, count: int, progres
                 cursor.execute(sql)
             if pg:
                 for table in (ticket_t, message_t, tag_t):
-                    cursor.execute(f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "
-                                   f"(SELECT COALESCE(MAX(id), 1) FROM {connection.ops.quote_name(table.name)}))",
-                                   [table.name])
-            cursor.execute("ANALYZE" if not pg else
-                           f"ANALYZE {', '.join(connection.ops.quote_name(t) for t in tables)}")
+                    cursor.execute(
+                        f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "  # noqa: S608 - the model's table name, quoted
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {connection.ops.quote_name(table.name)}))",
+                        [table.name],
+                    )
+            cursor.execute(
+                "ANALYZE" if not pg else f"ANALYZE {', '.join(connection.ops.quote_name(t) for t in tables)}"
+            )
         timings["indexes_and_analyze"] = time.monotonic() - index_started
     with transaction.atomic():
         for status, n in statuses.items():

@@ -6,6 +6,7 @@ plain UPDATEs of timestamps only (tickets, messages and the events of that step)
 seed may do that the product never does. Listeners (mail delivery, triggers) are switched off while seeding:
 the seeded history is in the past and nothing in it must be sent.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,18 +22,31 @@ from django.utils.text import slugify
 
 from supportloop.accounts.models import Team, User
 from supportloop.accounts.services import team_create, user_create
-from supportloop.core.services import CHANGES_COUNTER, counter_reserve, events_dated
 from supportloop.core.seeding import phrases as P
 from supportloop.core.seeding.plan import ContactRef, TicketPlan, TicketPlanner, epoch_to_dt
+from supportloop.core.services import CHANGES_COUNTER, counter_reserve, events_dated
 from supportloop.customers.models import Company, CompanyDomain, Contact, ContactEmail
 from supportloop.customers.services import company_create, contact_create
 from supportloop.tickets import hooks
 from supportloop.tickets.models import (
-    ContactReason, Macro, MacroApplication, Message, ProductFeature, Ticket,
+    ContactReason,
+    Macro,
+    MacroApplication,
+    Message,
+    ProductFeature,
+    Ticket,
 )
 from supportloop.tickets.services import (
-    contact_reason_create, macro_apply, macro_create, message_add_from_contact, product_area_create,
-    product_feature_create, ticket_add_note, ticket_create, ticket_reply, ticket_update,
+    contact_reason_create,
+    macro_apply,
+    macro_create,
+    message_add_from_contact,
+    product_area_create,
+    product_feature_create,
+    ticket_add_note,
+    ticket_create,
+    ticket_reply,
+    ticket_update,
 )
 
 PLAN_WEIGHTS = {"free": 45, "starter": 30, "pro": 18, "enterprise": 7}
@@ -86,8 +100,16 @@ def build_staff(ws: Workspace, password: str) -> None:
     # One hash for all staff: hashing is deliberately slow and every demo login shares the password.
     hashed = make_password(password)
     for username, first, last, role, lang, _teams in P.STAFF:
-        user = user_create(username=username, email=f"{username}@supportloop.example", password=None, role=role,
-                           first_name=first, last_name=last, language=lang, actor=admin)
+        user = user_create(
+            username=username,
+            email=f"{username}@supportloop.example",
+            password=None,
+            role=role,
+            first_name=first,
+            last_name=last,
+            language=lang,
+            actor=admin,
+        )
         user.signature = f"{first} {last}\nCustomer Support"
         user.password = hashed
         user.save(update_fields=["signature", "password"])
@@ -104,7 +126,8 @@ def build_taxonomy(ws: Workspace) -> None:
         area = product_area_create(name=area_name, position=i, actor=admin)
         for j, feature_name in enumerate(features):
             ws.features[(area_name, feature_name)] = product_feature_create(
-                area=area, name=feature_name, position=j, actor=admin)
+                area=area, name=feature_name, position=j, actor=admin
+            )
     for i, (name, catch_all) in enumerate(P.CONTACT_REASONS):
         ws.reasons[name] = contact_reason_create(name=name, is_catch_all=catch_all, position=i, actor=admin)
 
@@ -140,10 +163,22 @@ def _company_specs(rng: random.Random, count: int) -> list[dict]:
             plan = list(PLAN_WEIGHTS)[len(specs)]  # even a tiny workspace shows every plan
         low, high = PLAN_MRR[plan]
         mrr = Decimal(rng.randint(low, high)) if high else Decimal(0)
-        specs.append({"name": name, "domain": domain, "plan": plan, "mrr": mrr, "language": lang,
-                      "attributes": {"industry": rng.choice(P.INDUSTRIES), "seats": rng.randint(2, 400),
-                                     "country": {"en": "US", "zh": "CN", "ru": "RU", "de": "DE", "es": "ES",
-                                                 "ja": "JP", "ar": "AE"}[lang]}})
+        specs.append(
+            {
+                "name": name,
+                "domain": domain,
+                "plan": plan,
+                "mrr": mrr,
+                "language": lang,
+                "attributes": {
+                    "industry": rng.choice(P.INDUSTRIES),
+                    "seats": rng.randint(2, 400),
+                    "country": {"en": "US", "zh": "CN", "ru": "RU", "de": "DE", "es": "ES", "ja": "JP", "ar": "AE"}[
+                        lang
+                    ],
+                },
+            }
+        )
     return specs
 
 
@@ -180,13 +215,15 @@ def _contact_specs(rng: random.Random, companies: list[dict], count: int) -> lis
         if email in used:
             email = f"{local}{i}@{domain}"
         used.add(email)
-        specs.append({"key": i, "name": name, "first_name": first, "email": email, "language": lang,
-                      "company": company})
+        specs.append(
+            {"key": i, "name": name, "first_name": first, "email": email, "language": lang, "company": company}
+        )
     return specs
 
 
-def build_customers(ws: Workspace, rng: random.Random, *, companies: int, contacts: int, bulk: bool,
-                    now: datetime) -> None:
+def build_customers(
+    ws: Workspace, rng: random.Random, *, companies: int, contacts: int, bulk: bool, now: datetime
+) -> None:
     """Companies with domains, plans and MRR, and their contacts. Services in normal mode, bulk_create in bulk."""
     company_specs = _company_specs(rng, companies)
     contact_specs = _contact_specs(rng, company_specs, contacts)
@@ -194,13 +231,20 @@ def build_customers(ws: Workspace, rng: random.Random, *, companies: int, contac
     long_ago = now - timedelta(days=400)
     if not bulk:
         for spec in company_specs:
-            spec["obj"] = company_create(name=spec["name"], domains=[spec["domain"]], plan=spec["plan"],
-                                         mrr=spec["mrr"], attributes=spec["attributes"], actor=admin)
+            spec["obj"] = company_create(
+                name=spec["name"],
+                domains=[spec["domain"]],
+                plan=spec["plan"],
+                mrr=spec["mrr"],
+                attributes=spec["attributes"],
+                actor=admin,
+            )
         objs = {}
         for spec in contact_specs:
             company = spec["company"]["obj"] if spec["company"] else None
-            objs[spec["key"]] = contact_create(name=spec["name"], emails=[spec["email"]], company=company,
-                                               language=spec["language"], actor=admin)
+            objs[spec["key"]] = contact_create(
+                name=spec["name"], emails=[spec["email"]], company=company, language=spec["language"], actor=admin
+            )
         Company.objects.update(created_at=long_ago, updated_at=long_ago)
         Contact.objects.update(created_at=long_ago, updated_at=long_ago)
         ids = {k: (c.pk, c.company_id) for k, c in objs.items()}
@@ -208,26 +252,60 @@ def build_customers(ws: Workspace, rng: random.Random, *, companies: int, contac
         # Bulk rows take their places in the /changes feed as the services would (one value per row).
         seq = counter_reserve(name=CHANGES_COUNTER, count=len(company_specs) + len(contact_specs))
         made = Company.objects.bulk_create(
-            [Company(name=s["name"], plan=s["plan"], mrr=s["mrr"], attributes=s["attributes"], created_at=long_ago,
-                     updated_at=long_ago, change_seq=seq + i) for i, s in enumerate(company_specs)], batch_size=2000)
+            [
+                Company(
+                    name=s["name"],
+                    plan=s["plan"],
+                    mrr=s["mrr"],
+                    attributes=s["attributes"],
+                    created_at=long_ago,
+                    updated_at=long_ago,
+                    change_seq=seq + i,
+                )
+                for i, s in enumerate(company_specs)
+            ],
+            batch_size=2000,
+        )
         seq += len(company_specs)
-        for spec, obj in zip(company_specs, made):
+        for spec, obj in zip(company_specs, made, strict=True):
             spec["obj"] = obj
-        CompanyDomain.objects.bulk_create([CompanyDomain(company=s["obj"], domain=s["domain"])
-                                           for s in company_specs], batch_size=2000)
+        CompanyDomain.objects.bulk_create(
+            [CompanyDomain(company=s["obj"], domain=s["domain"]) for s in company_specs], batch_size=2000
+        )
         made = Contact.objects.bulk_create(
-            [Contact(name=s["name"], company=s["company"]["obj"] if s["company"] else None, language=s["language"],
-                     created_at=long_ago, updated_at=long_ago, change_seq=seq + i)
-             for i, s in enumerate(contact_specs)], batch_size=5000)
-        ContactEmail.objects.bulk_create([ContactEmail(contact=c, email=s["email"])
-                                          for s, c in zip(contact_specs, made)], batch_size=5000)
-        ids = {s["key"]: (c.pk, c.company_id) for s, c in zip(contact_specs, made)}
+            [
+                Contact(
+                    name=s["name"],
+                    company=s["company"]["obj"] if s["company"] else None,
+                    language=s["language"],
+                    created_at=long_ago,
+                    updated_at=long_ago,
+                    change_seq=seq + i,
+                )
+                for i, s in enumerate(contact_specs)
+            ],
+            batch_size=5000,
+        )
+        ContactEmail.objects.bulk_create(
+            [ContactEmail(contact=c, email=s["email"]) for s, c in zip(contact_specs, made, strict=True)],
+            batch_size=5000,
+        )
+        ids = {s["key"]: (c.pk, c.company_id) for s, c in zip(contact_specs, made, strict=True)}
     for spec in contact_specs:
         company = spec["company"]
         pk, company_id = ids[spec["key"]]
-        ws.contacts.append(ContactRef(key=spec["key"], name=spec["name"], first_name=spec["first_name"],
-                                      language=spec["language"], company_name=company["name"] if company else "",
-                                      plan=company["plan"] if company else "", pk=pk, company_id=company_id))
+        ws.contacts.append(
+            ContactRef(
+                key=spec["key"],
+                name=spec["name"],
+                first_name=spec["first_name"],
+                language=spec["language"],
+                company_name=company["name"] if company else "",
+                plan=company["plan"] if company else "",
+                pk=pk,
+                company_id=company_id,
+            )
+        )
 
 
 def build_workspace(*, rng: random.Random, tickets: int, password: str, bulk: bool, now: datetime) -> Workspace:
@@ -269,9 +347,18 @@ def replay_ticket(ws: Workspace, plan: TicketPlan, clock: _Clock) -> Ticket:
     created = epoch_to_dt(plan.created)
     with clock.at(created):
         ticket = ticket_create(
-            subject=plan.subject, body=plan.body, requester=contact, channel=plan.channel, priority=plan.priority,
-            assignee=assignee, team=ws.teams[plan.team], product_feature=feature,
-            contact_reason=ws.reasons[topic["reason"]], tags=plan.tags, language=plan.language, created_at=created,
+            subject=plan.subject,
+            body=plan.body,
+            requester=contact,
+            channel=plan.channel,
+            priority=plan.priority,
+            assignee=assignee,
+            team=ws.teams[plan.team],
+            product_feature=feature,
+            contact_reason=ws.reasons[topic["reason"]],
+            tags=plan.tags,
+            language=plan.language,
+            created_at=created,
         )
     for step in plan.steps:
         when = epoch_to_dt(step.at)
@@ -287,8 +374,7 @@ def replay_ticket(ws: Workspace, plan: TicketPlan, clock: _Clock) -> Ticket:
             elif step.kind == "note":
                 message = ticket_add_note(ticket=ticket, actor=actor, body=step.body)
             elif step.kind == "customer":
-                message = message_add_from_contact(ticket=ticket, contact=contact, body=step.body,
-                                                   channel=plan.channel)
+                message = message_add_from_contact(ticket=ticket, contact=contact, body=step.body, channel=plan.channel)
             elif step.kind == "close":
                 ticket_update(ticket=ticket, actor=None, status="closed")
         clock.stamp(when, message)
@@ -307,7 +393,7 @@ def seed_tickets_normal(ws: Workspace, planner: TicketPlanner, count: int, progr
     with listeners_off():
         for start in range(0, len(arrivals), 500):
             with transaction.atomic():
-                for at, lang in arrivals[start:start + 500]:
+                for at, lang in arrivals[start : start + 500]:
                     replay_ticket(ws, planner.plan(at, lang), clock)
                     done += 1
             if progress:

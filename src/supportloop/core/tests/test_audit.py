@@ -1,4 +1,5 @@
 """Every service writes exactly one audit event, in its own transaction; the trail is append-only."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,26 +43,28 @@ CASES = {
     "taxonomy.area_created": lambda w: tickets.product_area_create(name="X", actor=w["admin"]),
     "taxonomy.area_updated": lambda w: tickets.product_area_update(area=w["area"], name="Y", actor=w["admin"]),
     "taxonomy.feature_created": lambda w: tickets.product_feature_create(area=w["area"], name="F", actor=w["admin"]),
-    "taxonomy.feature_updated": lambda w: tickets.product_feature_update(feature=w["feature"], name="G",
-                                                                         actor=w["admin"]),
+    "taxonomy.feature_updated": lambda w: tickets.product_feature_update(
+        feature=w["feature"], name="G", actor=w["admin"]
+    ),
     "taxonomy.reason_created": lambda w: tickets.contact_reason_create(name="R", actor=w["admin"]),
-    "taxonomy.reason_updated": lambda w: tickets.contact_reason_update(reason=w["reason"], name="S",
-                                                                       actor=w["admin"]),
+    "taxonomy.reason_updated": lambda w: tickets.contact_reason_update(reason=w["reason"], name="S", actor=w["admin"]),
     "macro.created": lambda w: tickets.macro_create(name="N", body="b", actor=w["admin"]),
     "macro.updated": lambda w: tickets.macro_update(macro=w["macro"], body="c", actor=w["admin"]),
     "ticket.created": lambda w: tickets.ticket_create(subject="s", body="b", requester=w["contact"], actor=w["admin"]),
     "ticket.updated": lambda w: tickets.ticket_update(ticket=w["ticket"], actor=w["admin"], priority="high"),
     "ticket.replied": lambda w: tickets.ticket_reply(ticket=w["ticket"], actor=w["admin"], body="r"),
     "ticket.noted": lambda w: tickets.ticket_add_note(ticket=w["ticket"], actor=w["admin"], body="n"),
-    "ticket.customer_replied": lambda w: tickets.message_add_from_contact(ticket=w["ticket"], contact=w["contact"],
-                                                                           body="c"),
-    "address.bounced": lambda w: customers.address_bounce_record(email="li@acme.example", permanent=True,
-                                                                  status="5.1.1"),
-    "address.suppression_lifted": lambda w: customers.address_suppression_lift(bounced=w["bounced"],
-                                                                               actor=w["admin"]),
+    "ticket.customer_replied": lambda w: tickets.message_add_from_contact(
+        ticket=w["ticket"], contact=w["contact"], body="c"
+    ),
+    "address.bounced": lambda w: customers.address_bounce_record(
+        email="li@acme.example", permanent=True, status="5.1.1"
+    ),
+    "address.suppression_lifted": lambda w: customers.address_suppression_lift(bounced=w["bounced"], actor=w["admin"]),
     "ticket.system_noted": lambda w: tickets.ticket_add_system_note(ticket=w["ticket"], body="Delivery failed"),
-    "attachment.added": lambda w: tickets.attachment_add(message=w["ticket"].messages.get(), actor=w["admin"],
-                                                         files=[IncomingFile("a.txt", b"a")]),
+    "attachment.added": lambda w: tickets.attachment_add(
+        message=w["ticket"].messages.get(), actor=w["admin"], files=[IncomingFile("a.txt", b"a")]
+    ),
 }
 
 
@@ -75,16 +78,23 @@ def test_each_service_writes_exactly_one_event(world, verb):
 def test_macro_apply_records_its_parts_and_itself(world):
     last = Event.objects.order_by("-id").values_list("id", flat=True).first()
     tickets.macro_apply(macro=world["macro"], ticket=world["ticket"], actor=world["admin"])
-    assert list(Event.objects.filter(id__gt=last).order_by("id").values_list("verb", flat=True)) == \
-        ["ticket.replied", "macro.applied"]
+    assert list(Event.objects.filter(id__gt=last).order_by("id").values_list("verb", flat=True)) == [
+        "ticket.replied",
+        "macro.applied",
+    ]
 
 
-@pytest.mark.parametrize("verb", ["ticket.created", "ticket.replied", "ticket.customer_replied", "company.updated",
-                                  "contact.created"])
+@pytest.mark.parametrize(
+    "verb", ["ticket.created", "ticket.replied", "ticket.customer_replied", "company.updated", "contact.created"]
+)
 def test_the_event_shares_the_transaction_of_the_change(world, verb, monkeypatch):
     """If the event cannot be written, the change it describes is not written either."""
-    before = (Ticket.objects.count(), Message.objects.count(), Event.objects.count(),
-              list(Ticket.objects.values_list("priority", "status", "message_count", "change_seq")))
+    before = (
+        Ticket.objects.count(),
+        Message.objects.count(),
+        Event.objects.count(),
+        list(Ticket.objects.values_list("priority", "status", "message_count", "change_seq")),
+    )
 
     def broken_save(self, *args, **kwargs):
         raise RuntimeError("audit store down")
@@ -96,8 +106,12 @@ def test_the_event_shares_the_transaction_of_the_change(world, verb, monkeypatch
     monkeypatch.undo()
     world["company"].refresh_from_db()
     assert world["company"].name == "Acme"
-    assert (Ticket.objects.count(), Message.objects.count(), Event.objects.count(),
-            list(Ticket.objects.values_list("priority", "status", "message_count", "change_seq"))) == before
+    assert (
+        Ticket.objects.count(),
+        Message.objects.count(),
+        Event.objects.count(),
+        list(Ticket.objects.values_list("priority", "status", "message_count", "change_seq")),
+    ) == before
 
 
 def test_events_are_append_only(world):

@@ -1,5 +1,6 @@
 """The audit trail is append-only in the database itself, not only in the ORM: triggers on core_event refuse
 UPDATE and DELETE from any client (bulk QuerySet calls, raw SQL), on SQLite and on PostgreSQL."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,8 +21,12 @@ def event(db):
 
 def _unchanged(event: Event) -> bool:
     row = Event.objects.filter(pk=event.pk).values("verb", "changes", "created_at", "actor_id").get()
-    return row == {"verb": "thing.done", "changes": {"a": [1, 2]}, "created_at": event.created_at,
-                   "actor_id": event.actor_id}
+    return row == {
+        "verb": "thing.done",
+        "changes": {"a": [1, 2]},
+        "created_at": event.created_at,
+        "actor_id": event.actor_id,
+    }
 
 
 def test_the_database_has_the_guard(db):
@@ -52,11 +57,14 @@ def test_the_database_refuses_deletes(event):
     assert _unchanged(event)
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE core_event SET verb = 'rewritten' WHERE id = %s",
-    "UPDATE core_event SET created_at = created_at WHERE id = %s",  # even a no-op rewrite
-    "DELETE FROM core_event WHERE id = %s",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE core_event SET verb = 'rewritten' WHERE id = %s",
+        "UPDATE core_event SET created_at = created_at WHERE id = %s",  # even a no-op rewrite
+        "DELETE FROM core_event WHERE id = %s",
+    ],
+)
 def test_raw_sql_cannot_change_or_delete_an_event(event, sql):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [event.pk])

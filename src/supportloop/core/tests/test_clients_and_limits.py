@@ -1,4 +1,5 @@
 """The client address behind trusted proxies, and the shared rate counters (core/clients.py, core/ratelimit.py)."""
+
 from __future__ import annotations
 
 import time
@@ -23,19 +24,22 @@ def test_without_trusted_proxies_the_peer_is_the_client_and_the_header_is_ignore
     assert client_address(_request("198.51.100.4", "203.0.113.9")) == "198.51.100.4"
 
 
-@pytest.mark.parametrize("remote, forwarded, client", [
-    ("10.0.0.5", "203.0.113.9", "203.0.113.9"),  # one proxy
-    ("10.0.0.5", "203.0.113.9, 10.0.0.7", "203.0.113.9"),  # two of ours
-    ("10.0.0.5", "1.1.1.1, 203.0.113.9", "203.0.113.9"),  # the client forged a hop on the left: ignored
-    ("10.0.0.5", "not-an-ip, 10.0.0.7", "10.0.0.7"),  # garbage where the client should be: nearest proxy
-    ("10.0.0.5", "10.0.0.9", "10.0.0.9"),  # every hop trusted: the leftmost
-    ("10.0.0.5", "", "10.0.0.5"),  # no header
-    ("10.0.0.5", "[2001:db8::1]:4711, 10.0.0.7", "2001:db8::1"),
-    ("10.0.0.5", "203.0.113.9:51000", "203.0.113.9"),
-    ("198.51.100.4", "203.0.113.9", "198.51.100.4"),  # an untrusted peer cannot claim an address
-    ("::ffff:198.51.100.4", None, "198.51.100.4"),
-    ("", None, "unknown"),
-])
+@pytest.mark.parametrize(
+    "remote, forwarded, client",
+    [
+        ("10.0.0.5", "203.0.113.9", "203.0.113.9"),  # one proxy
+        ("10.0.0.5", "203.0.113.9, 10.0.0.7", "203.0.113.9"),  # two of ours
+        ("10.0.0.5", "1.1.1.1, 203.0.113.9", "203.0.113.9"),  # the client forged a hop on the left: ignored
+        ("10.0.0.5", "not-an-ip, 10.0.0.7", "10.0.0.7"),  # garbage where the client should be: nearest proxy
+        ("10.0.0.5", "10.0.0.9", "10.0.0.9"),  # every hop trusted: the leftmost
+        ("10.0.0.5", "", "10.0.0.5"),  # no header
+        ("10.0.0.5", "[2001:db8::1]:4711, 10.0.0.7", "2001:db8::1"),
+        ("10.0.0.5", "203.0.113.9:51000", "203.0.113.9"),
+        ("198.51.100.4", "203.0.113.9", "198.51.100.4"),  # an untrusted peer cannot claim an address
+        ("::ffff:198.51.100.4", None, "198.51.100.4"),
+        ("", None, "unknown"),
+    ],
+)
 def test_x_forwarded_for_is_walked_from_the_right_past_trusted_proxies(settings, remote, forwarded, client):
     settings.SUPPORTLOOP_TRUSTED_PROXIES = ["10.0.0.0/8"]
     assert client_address(_request(remote, forwarded)) == client
@@ -78,11 +82,25 @@ def _supportloop(*args: str, **env: str):
     import subprocess
     import sys
 
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SUPPORTLOOP_", "DJANGO_")) and k not in
-             {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"}}
-    return subprocess.run([sys.executable, "-m", "supportloop", *args], capture_output=True, text=True, timeout=120,
-                          env={**clean, "DATABASE_URL": "sqlite:///:memory:", "SECRET_KEY": "k" * 60,
-                               "ALLOWED_HOSTS": "support.example", **env})
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SUPPORTLOOP_", "DJANGO_"))
+        and k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"}
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "supportloop", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **clean,
+            "DATABASE_URL": "sqlite:///:memory:",
+            "SECRET_KEY": "k" * 60,
+            "ALLOWED_HOSTS": "support.example",
+            **env,
+        },
+    )
 
 
 def test_a_trusted_proxy_that_is_not_an_address_stops_the_start_naming_the_setting():

@@ -3,6 +3,7 @@
 Run on both suites: against the real PostgreSQL test database the warnings follow the server's settings;
 on SQLite the check says nothing.
 """
+
 from __future__ import annotations
 
 from io import StringIO
@@ -55,9 +56,10 @@ def test_the_warnings_follow_what_the_server_reports(db):
 
 
 def test_fsync_off_is_a_deploy_warning(db, monkeypatch):
-    monkeypatch.setattr(checks, "postgres_durability_settings",
-                        lambda conn: {"fsync": "off", "synchronous_commit": "on"})
-    found = [problem for problem in checks.check_postgres_durability(None)]
+    monkeypatch.setattr(
+        checks, "postgres_durability_settings", lambda conn: {"fsync": "off", "synchronous_commit": "on"}
+    )
+    found = list(checks.check_postgres_durability(None))
     if connection.vendor == "postgresql":
         assert [p.id for p in found] == ["supportloop.W011"] and "fsync = off" in found[0].msg
     else:

@@ -1,4 +1,5 @@
 """/health/ (liveness) and /health/ready (readiness): status codes, which check failed, what the public sees."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,4 +1,5 @@
 """core.netguard: which hosts an admin-typed address may reach, and connecting only where the check allowed."""
+
 from __future__ import annotations
 
 import socket
@@ -8,16 +9,40 @@ import pytest
 from supportloop.core import netguard
 from supportloop.core.netguard import HostRefused, checked_connection, host_check
 
-
-LOOPBACK = ["127.0.0.1", "0x7f000001", "2130706433", "127.1", "0177.0.0.1", "localhost", "[::1]", "::1",
-            "[::ffff:127.0.0.1]", "::ffff:7f00:1", "64:ff9b::7f00:1", "2002:7f00:1::1", " 127.0.0.1 "]
+LOOPBACK = [
+    "127.0.0.1",
+    "0x7f000001",
+    "2130706433",
+    "127.1",
+    "0177.0.0.1",
+    "localhost",
+    "[::1]",
+    "::1",
+    "[::ffff:127.0.0.1]",
+    "::ffff:7f00:1",
+    "64:ff9b::7f00:1",
+    "2002:7f00:1::1",
+    " 127.0.0.1 ",
+]
 PRIVATE = ["10.0.0.5", "172.16.3.4", "192.168.1.1", "100.64.0.1", "fd12:3456::1", "[::ffff:10.1.2.3]"]
 NEVER = {
-    "169.254.169.254": "metadata", "[::ffff:169.254.169.254]": "metadata", "fd00:ec2::254": "metadata",
-    "100.100.100.200": "metadata", "169.254.10.10": "link-local", "fe80::1": "link-local",
-    "0.0.0.0": "unspecified", "0": "unspecified", "::": "unspecified", "224.0.0.1": "multicast",
-    "ff02::1": "multicast", "255.255.255.255": "reserved", "240.0.0.1": "reserved", "192.0.2.10": "reserved",
-    "198.18.0.1": "reserved", "2001:db8::1": "reserved", "::127.0.0.1": "reserved",
+    "169.254.169.254": "metadata",
+    "[::ffff:169.254.169.254]": "metadata",
+    "fd00:ec2::254": "metadata",
+    "100.100.100.200": "metadata",
+    "169.254.10.10": "link-local",
+    "fe80::1": "link-local",
+    "0.0.0.0": "unspecified",
+    "0": "unspecified",
+    "::": "unspecified",
+    "224.0.0.1": "multicast",
+    "ff02::1": "multicast",
+    "255.255.255.255": "reserved",
+    "240.0.0.1": "reserved",
+    "192.0.2.10": "reserved",
+    "198.18.0.1": "reserved",
+    "2001:db8::1": "reserved",
+    "::127.0.0.1": "reserved",
 }
 
 
@@ -49,8 +74,16 @@ def test_metadata_link_local_multicast_unspecified_and_reserved_are_never_allowe
     assert refused.value.category == category and "never allowed" in refused.value.message
 
 
-@pytest.mark.parametrize("host", ["metadata.google.internal", "METADATA.google.internal.", "metadata.goog",
-                                  "metadata.azure.com", "instance-data.ec2.internal"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "metadata.google.internal",
+        "METADATA.google.internal.",
+        "metadata.goog",
+        "metadata.azure.com",
+        "instance-data.ec2.internal",
+    ],
+)
 def test_metadata_names_are_refused_without_asking_dns(host, fake_dns):
     with pytest.raises(HostRefused) as refused:
         host_check(host, allow_private=True)

@@ -1,4 +1,5 @@
 """What an operator relies on: the admin covers every model, deploy checks speak up, settings fail loudly."""
+
 from __future__ import annotations
 
 import os
@@ -10,16 +11,29 @@ from django.contrib import admin
 
 
 def test_every_model_of_every_supportloop_app_is_in_the_admin():
-    missing = [model._meta.label for config in apps.get_app_configs() if config.name.startswith("supportloop.")
-               for model in config.get_models() if model not in admin.site._registry]
+    missing = [
+        model._meta.label
+        for config in apps.get_app_configs()
+        if config.name.startswith("supportloop.")
+        for model in config.get_models()
+        if model not in admin.site._registry
+    ]
     assert missing == []
 
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"SECRET_KEY", "SUPPORTLOOP_DEBUG", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"}}
-    return subprocess.run([sys.executable, "-m", "supportloop", *args], capture_output=True, text=True, timeout=120,
-                          env={**clean, "DATABASE_URL": "sqlite:///:memory:", **env})
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "SUPPORTLOOP_DEBUG", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"}
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "supportloop", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**clean, "DATABASE_URL": "sqlite:///:memory:", **env},
+    )
 
 
 def test_check_deploy_reports_the_supportloop_checks():

@@ -1,4 +1,5 @@
 """The `seed` command: deterministic demo data through the services, bulk loading, the demo's re-run, hooks."""
+
 from __future__ import annotations
 
 import importlib.machinery
@@ -25,8 +26,11 @@ NOW = "2026-06-15T12:00:00+00:00"
 def snapshot() -> dict:
     return {
         "counts": {m.__name__: m.objects.count() for m in (User, Team, Company, Contact, Ticket, Message, Macro)},
-        "tickets": list(Ticket.objects.order_by("number").values_list(
-            "number", "subject", "status", "language", "priority", "created_at")[:15]),
+        "tickets": list(
+            Ticket.objects.order_by("number").values_list(
+                "number", "subject", "status", "language", "priority", "created_at"
+            )[:15]
+        ),
         "contacts": sorted(Contact.objects.values_list("name", flat=True))[:10],
     }
 
@@ -47,8 +51,11 @@ def assert_invariants(expected_tickets: int) -> None:
     rollup = {s: c for s, c in TicketStatusCount.objects.values_list("status", "count") if c}
     assert rollup == real
     # company_id is the requester's company; counters match the messages stored.
-    assert not tickets.exclude(company_id=F("requester__company_id")).filter(
-        Q(company__isnull=False) | Q(requester__company__isnull=False)).exists()
+    assert (
+        not tickets.exclude(company_id=F("requester__company_id"))
+        .filter(Q(company__isnull=False) | Q(requester__company__isnull=False))
+        .exists()
+    )
     mismatched = tickets.annotate(n=Count("messages")).exclude(n=F("message_count"))
     assert not mismatched.exists()
     replies = tickets.annotate(n=Count("messages", filter=Q(messages__kind="reply", messages__author_type="agent")))
@@ -80,7 +87,12 @@ def test_normal_mode_builds_a_realistic_workspace_through_the_services():
     assert_invariants(120)
     roles = dict(User.objects.values_list("username", "role"))
     assert {roles["admin"], roles["agent"], roles["lead"], roles["pm"], roles["viewer"]} == {
-        "admin", "agent", "lead", "product", "viewer"}
+        "admin",
+        "agent",
+        "lead",
+        "product",
+        "viewer",
+    }
     assert sum(1 for r in roles.values() if r == "agent") >= 9
     assert User.objects.get(username="pm").check_password("pw-demo-1")
     assert set(Company.objects.values_list("plan", flat=True)) == {"free", "starter", "pro", "enterprise"}
@@ -101,8 +113,10 @@ def test_normal_mode_builds_a_realistic_workspace_through_the_services():
     assert Ticket.objects.filter(tags__isnull=False).distinct().count() > 60
     assert Macro.objects.filter(usage_count__gt=0).exists()
     assert Event.objects.filter(verb="ticket.created").count() == 120
-    assert Event.objects.filter(verb="ticket.replied").count() >= Message.objects.filter(
-        author_type="agent", kind="reply").count()
+    assert (
+        Event.objects.filter(verb="ticket.replied").count()
+        >= Message.objects.filter(author_type="agent", kind="reply").count()
+    )
     now = datetime.fromisoformat(NOW)
     assert not Event.objects.filter(verb__startswith="ticket.", created_at__gt=now).exists()
     oldest = Ticket.objects.order_by("created_at").first().created_at

@@ -1,6 +1,8 @@
 """`supportloop serve` under a supervisor: SIGTERM to the supervised pid stops the server (a real process)."""
+
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -39,10 +41,18 @@ def test_sigterm_to_serve_stops_gunicorn_and_the_port(tmp_path):
     port = free_port()
     bind = f"127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k not in {"SUPPORTLOOP_DEBUG", "DJANGO_SETTINGS_MODULE"}}
-    env.update(SECRET_KEY="k" * 60, ALLOWED_HOSTS="127.0.0.1", SUPPORTLOOP_VAR_DIR=str(tmp_path),
-               DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    proc = subprocess.Popen([sys.executable, "-m", "supportloop", "serve", "--bind", bind, "--workers", "1"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env.update(
+        SECRET_KEY="k" * 60,
+        ALLOWED_HOSTS="127.0.0.1",
+        SUPPORTLOOP_VAR_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "supportloop", "serve", "--bind", bind, "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while not _answers(port):
@@ -59,8 +69,6 @@ def test_sigterm_to_serve_stops_gunicorn_and_the_port(tmp_path):
         assert _pids_serving(bind) == [], "a gunicorn process outlived the supervised pid"
     finally:
         for pid in [*_pids_serving(bind), proc.pid]:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         proc.stderr.close()

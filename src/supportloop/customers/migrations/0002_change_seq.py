@@ -4,28 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
+        ("customers", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='company',
-            name='change_seq',
-            field=models.BigIntegerField(default=0, verbose_name='change sequence'),
+            model_name="company",
+            name="change_seq",
+            field=models.BigIntegerField(default=0, verbose_name="change sequence"),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='change_seq',
-            field=models.BigIntegerField(default=0, verbose_name='change sequence'),
+            model_name="contact",
+            name="change_seq",
+            field=models.BigIntegerField(default=0, verbose_name="change sequence"),
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(models.F('change_seq'), models.F('id'), name='customers_company_changes_idx'),
+            model_name="company",
+            index=models.Index(models.F("change_seq"), models.F("id"), name="customers_company_changes_idx"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(models.F('change_seq'), models.F('id'), name='customers_contact_changes_idx'),
+            model_name="contact",
+            index=models.Index(models.F("change_seq"), models.F("id"), name="customers_contact_changes_idx"),
         ),
     ]

@@ -5,30 +5,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0002_change_seq'),
+        ("customers", "0002_change_seq"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BouncedAddress',
+            name="BouncedAddress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.CharField(max_length=254, unique=True, verbose_name='email')),
-                ('permanent', models.BooleanField(default=True, verbose_name='permanent failure')),
-                ('status', models.CharField(blank=True, help_text='RFC 3463 status such as 5.1.1, or the SMTP reply code.', max_length=20, verbose_name='status code')),
-                ('diagnostic', models.TextField(blank=True, verbose_name='diagnostic')),
-                ('remote_mta', models.CharField(blank=True, max_length=255, verbose_name='remote mail server')),
-                ('bounced_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='last bounce')),
-                ('suppressed_until', models.DateTimeField(blank=True, help_text='Set by a permanent failure; empty when nothing is suppressed (or an admin lifted it).', null=True, verbose_name='automatic mail suppressed until')),
-                ('bounce_count', models.PositiveIntegerField(default=1, verbose_name='bounces')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='first bounce')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.CharField(max_length=254, unique=True, verbose_name="email")),
+                ("permanent", models.BooleanField(default=True, verbose_name="permanent failure")),
+                (
+                    "status",
+                    models.CharField(
+                        blank=True,
+                        help_text="RFC 3463 status such as 5.1.1, or the SMTP reply code.",
+                        max_length=20,
+                        verbose_name="status code",
+                    ),
+                ),
+                ("diagnostic", models.TextField(blank=True, verbose_name="diagnostic")),
+                ("remote_mta", models.CharField(blank=True, max_length=255, verbose_name="remote mail server")),
+                ("bounced_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="last bounce")),
+                (
+                    "suppressed_until",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Set by a permanent failure; empty when nothing is suppressed (or an admin lifted it).",
+                        null=True,
+                        verbose_name="automatic mail suppressed until",
+                    ),
+                ),
+                ("bounce_count", models.PositiveIntegerField(default=1, verbose_name="bounces")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="first bounce")),
             ],
             options={
-                'verbose_name': 'bounced address',
-                'verbose_name_plural': 'bounced addresses',
-                'ordering': ['-bounced_at', '-id'],
+                "verbose_name": "bounced address",
+                "verbose_name_plural": "bounced addresses",
+                "ordering": ["-bounced_at", "-id"],
             },
         ),
     ]

@@ -6,8 +6,13 @@ from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.models import Event
 from supportloop.customers.models import Company, CompanyDomain, Contact, ContactEmail
 from supportloop.customers.services import (
-    company_create, company_for_email, company_update, contact_create, contact_get_or_create_by_email,
-    contact_update, customer_note_add,
+    company_create,
+    company_for_email,
+    company_update,
+    contact_create,
+    contact_get_or_create_by_email,
+    contact_update,
+    customer_note_add,
 )
 
 
@@ -60,14 +65,23 @@ def test_updates_record_before_and_after_and_move_the_change_sequence(db):
     li = contact_create(emails=["li@x.example"])
     contact_update(contact=li, emails=["li2@x.example", "li@x.example"], name="Li")
     assert Event.objects.filter(verb="contact.updated").get().changes == {
-        "name": ["", "Li"], "emails": [["li@x.example"], ["li2@x.example", "li@x.example"]]}
+        "name": ["", "Li"],
+        "emails": [["li@x.example"], ["li2@x.example", "li@x.example"]],
+    }
 
 
-@pytest.mark.parametrize("kwargs,field", [
-    ({"name": "A", "mrr": "-1"}, "mrr"), ({"name": "A", "mrr": "NaN"}, "mrr"), ({"name": "A", "mrr": "1e12"}, "mrr"),
-    ({"name": "A", "plan": "platinum"}, "plan"), ({"name": "  "}, "name"), ({"name": "A", "domains": ["nodot"]}, "domains"),
-    ({"name": "A", "attributes": {"k": "\x00"}}, "attributes"),
-])
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"name": "A", "mrr": "-1"}, "mrr"),
+        ({"name": "A", "mrr": "NaN"}, "mrr"),
+        ({"name": "A", "mrr": "1e12"}, "mrr"),
+        ({"name": "A", "plan": "platinum"}, "plan"),
+        ({"name": "  "}, "name"),
+        ({"name": "A", "domains": ["nodot"]}, "domains"),
+        ({"name": "A", "attributes": {"k": "\x00"}}, "attributes"),
+    ],
+)
 def test_company_input_is_checked(db, kwargs, field):
     with pytest.raises(ValidationFailed) as exc:
         company_create(**kwargs)

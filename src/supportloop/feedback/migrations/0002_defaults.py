@@ -2,6 +2,7 @@
 
 Admins edit all of these afterwards; the reverse removes only rows that still hold the default values.
 """
+
 from django.db import migrations
 
 PICKLISTS = {
@@ -14,13 +15,13 @@ PICKLISTS = {
 TEMPLATES = {
     ("shipped", "en"): (
         "You asked, we built it: {{ item_title }}",
-        "Hello {{ name }},\n\nA while ago you told us you needed \"{{ item_title }}\". It is now available.\n\n"
+        'Hello {{ name }},\n\nA while ago you told us you needed "{{ item_title }}". It is now available.\n\n'
         "{{ release_note }}\n\nThank you for taking the time to tell us. Reply to this message if anything is "
         "missing.\n\n{{ workspace }}",
     ),
     ("declined", "en"): (
         "About your request: {{ item_title }}",
-        "Hello {{ name }},\n\nYou asked us for \"{{ item_title }}\". We have looked at it carefully and decided "
+        'Hello {{ name }},\n\nYou asked us for "{{ item_title }}". We have looked at it carefully and decided '
         "not to build it.\n\n{{ decline_reason }}\n\nWe would rather tell you honestly than leave you waiting. "
         "Thank you for telling us.\n\n{{ workspace }}",
     ),

@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0002_defaults'),
+        ("feedback", "0002_defaults"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='itemstats',
-            name='previous_4w',
+            model_name="itemstats",
+            name="previous_4w",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='itemstats',
-            name='recent_4w',
+            model_name="itemstats",
+            name="recent_4w",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='itemstats',
-            name='trend_week',
+            model_name="itemstats",
+            name="trend_week",
             field=models.DateField(blank=True, db_index=True, null=True),
         ),
     ]

@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0003_stats_trend'),
+        ("feedback", "0003_stats_trend"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='itemweek',
-            options={'ordering': ['item_id', 'week_start']},
+            name="itemweek",
+            options={"ordering": ["item_id", "week_start"]},
         ),
     ]

@@ -11,16 +11,15 @@ def linked_when_heard(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0004_itemweek_ordering'),
+        ("feedback", "0004_itemweek_ordering"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='evidence',
-            name='linked_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='linked'),
+            model_name="evidence",
+            name="linked_at",
+            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="linked"),
         ),
         migrations.RunPython(linked_when_heard, migrations.RunPython.noop),
     ]

@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0006_plan_rollups_cover_indexes'),
+        ("feedback", "0006_plan_rollups_cover_indexes"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='evidence',
-            name='feedback_ev_company_cover_idx',
+            model_name="evidence",
+            name="feedback_ev_company_cover_idx",
         ),
     ]

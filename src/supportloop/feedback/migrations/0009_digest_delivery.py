@@ -6,28 +6,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0008_week_windows'),
+        ("feedback", "0008_week_windows"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DigestDelivery',
+            name="DigestDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week_start', models.DateField(verbose_name='week')),
-                ('attempted_at', models.DateTimeField(blank=True, null=True, verbose_name='last attempt')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("week_start", models.DateField(verbose_name="week")),
+                ("attempted_at", models.DateTimeField(blank=True, null=True, verbose_name="last attempt")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'digest delivery',
-                'verbose_name_plural': 'digest deliveries',
-                'ordering': ['-week_start', 'user_id'],
-                'constraints': [models.UniqueConstraint(fields=('week_start', 'user'), name='feedback_digest_once')],
+                "verbose_name": "digest delivery",
+                "verbose_name_plural": "digest deliveries",
+                "ordering": ["-week_start", "user_id"],
+                "constraints": [models.UniqueConstraint(fields=("week_start", "user"), name="feedback_digest_once")],
             },
         ),
     ]

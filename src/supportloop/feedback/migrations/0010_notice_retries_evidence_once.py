@@ -9,6 +9,7 @@ the old rules (one attempt, retried only by posting the status again) are queued
 the scheduler's feedback.closing_notices job makes. Reverse: the keys and attempts are dropped with their
 columns; removed repeats are not restored.
 """
+
 import hashlib
 
 from django.conf import settings
@@ -35,87 +36,125 @@ def forwards(apps, schema_editor):
     Evidence.objects.bulk_update(batch, ["link_key"])
     repeats = set()
     for field in ("message", "link_key"):
-        groups = (Evidence.objects.filter(**{f"{field}__isnull": False}).values("item_id", field)
-                  .annotate(first=Min("pk"), n=Count("pk")).filter(n__gt=1).order_by())
+        groups = (
+            Evidence.objects.filter(**{f"{field}__isnull": False})
+            .values("item_id", field)
+            .annotate(first=Min("pk"), n=Count("pk"))
+            .filter(n__gt=1)
+            .order_by()
+        )
         for group in groups:
-            later = (Evidence.objects.filter(item_id=group["item_id"], **{field: group[field]})
-                     .exclude(pk=group["first"]).values_list("pk", "item_id"))
+            later = (
+                Evidence.objects.filter(item_id=group["item_id"], **{field: group[field]})
+                .exclude(pk=group["first"])
+                .values_list("pk", "item_id")
+            )
             repeats.update(later)
     if repeats:
         Event = apps.get_model("core", "Event")
         by_item = {}
         for pk, item_id in sorted(repeats):
             by_item.setdefault(item_id, []).append(pk)
-        Event.objects.bulk_create([Event(
-            actor_label="migration feedback 0010", verb="feedback_item.evidence_repeats_removed",
-            target_type="feedback.feedbackitem", target_id=str(item_id), target_label=f"FB-{item_id}",
-            changes={"evidence": [ids, None]}) for item_id, ids in by_item.items()])
+        Event.objects.bulk_create(
+            [
+                Event(
+                    actor_label="migration feedback 0010",
+                    verb="feedback_item.evidence_repeats_removed",
+                    target_type="feedback.feedbackitem",
+                    target_id=str(item_id),
+                    target_label=f"FB-{item_id}",
+                    changes={"evidence": [ids, None]},
+                )
+                for item_id, ids in by_item.items()
+            ]
+        )
         Evidence.objects.filter(pk__in=[pk for pk, _item in repeats]).delete()
         # The rollups are a cache of the evidence; rebuild those of the items that lost repeats.
         from supportloop.feedback.rollups import stats_recompute
 
         stats_recompute(item_ids={item_id for _pk, item_id in repeats})
     ClosingNotice.objects.filter(status__in=["failed", "sending"]).update(
-        status="pending", attempts=1, next_attempt_at=timezone.now())
+        status="pending", attempts=1, next_attempt_at=timezone.now()
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
-        ('customers', '0002_change_seq'),
-        ('feedback', '0009_digest_delivery'),
-        ('tickets', '0003_change_seq'),
+        ("core", "0001_initial"),
+        ("customers", "0002_change_seq"),
+        ("feedback", "0009_digest_delivery"),
+        ("tickets", "0003_change_seq"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='closingnotice',
-            name='attempted_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='last attempt'),
+            model_name="closingnotice",
+            name="attempted_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="last attempt"),
         ),
         migrations.AddField(
-            model_name='closingnotice',
-            name='attempts',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='attempts'),
+            model_name="closingnotice",
+            name="attempts",
+            field=models.PositiveSmallIntegerField(default=0, verbose_name="attempts"),
         ),
         migrations.AddField(
-            model_name='closingnotice',
-            name='message_id',
-            field=models.CharField(blank=True, max_length=255, verbose_name='Message-ID'),
+            model_name="closingnotice",
+            name="message_id",
+            field=models.CharField(blank=True, max_length=255, verbose_name="Message-ID"),
         ),
         migrations.AddField(
-            model_name='closingnotice',
-            name='next_attempt_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='next attempt'),
+            model_name="closingnotice",
+            name="next_attempt_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="next attempt"),
         ),
         migrations.AddField(
-            model_name='evidence',
-            name='link_key',
-            field=models.CharField(blank=True, editable=False, max_length=64, null=True, verbose_name='link key'),
+            model_name="evidence",
+            name="link_key",
+            field=models.CharField(blank=True, editable=False, max_length=64, null=True, verbose_name="link key"),
         ),
         migrations.AlterField(
-            model_name='closingnotice',
-            name='error',
-            field=models.TextField(blank=True, help_text='Or why the contact is not mailed.', verbose_name='last error'),
+            model_name="closingnotice",
+            name="error",
+            field=models.TextField(
+                blank=True, help_text="Or why the contact is not mailed.", verbose_name="last error"
+            ),
         ),
         migrations.AlterField(
-            model_name='closingnotice',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Queued'), ('sending', 'Sending'), ('sent', 'Told'), ('skipped', 'Not mailed'), ('failed', 'Failed')], default='pending', max_length=20, verbose_name='status'),
+            model_name="closingnotice",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Queued"),
+                    ("sending", "Sending"),
+                    ("sent", "Told"),
+                    ("skipped", "Not mailed"),
+                    ("failed", "Failed"),
+                ],
+                default="pending",
+                max_length=20,
+                verbose_name="status",
+            ),
         ),
         migrations.AddIndex(
-            model_name='closingnotice',
-            index=models.Index(models.F('status'), models.F('next_attempt_at'), name='feedback_notice_due_idx'),
+            model_name="closingnotice",
+            index=models.Index(models.F("status"), models.F("next_attempt_at"), name="feedback_notice_due_idx"),
         ),
         migrations.RunPython(forwards, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='evidence',
-            constraint=models.UniqueConstraint(condition=models.Q(('message__isnull', False)), fields=('item', 'message'), name='feedback_evidence_once_per_message'),
+            model_name="evidence",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("message__isnull", False)),
+                fields=("item", "message"),
+                name="feedback_evidence_once_per_message",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evidence',
-            constraint=models.UniqueConstraint(condition=models.Q(('link_key__isnull', False)), fields=('item', 'link_key'), name='feedback_evidence_once_per_ticket_quote'),
+            model_name="evidence",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("link_key__isnull", False)),
+                fields=("item", "link_key"),
+                name="feedback_evidence_once_per_ticket_quote",
+            ),
         ),
     ]

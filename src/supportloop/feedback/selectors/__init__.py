@@ -4,15 +4,39 @@ items.py (one item, its evidence, look-ups, the requester export), reports.py (r
 The ranking reads the rollups (ItemStats) when no period or plan filter is given; with one, it aggregates the
 matching evidence in SQL (exact, slower). Counting rules live in feedback/rollups.py.
 """
+
 from supportloop.feedback.selectors.items import (  # noqa: F401
-    REQUESTER_COLUMNS, evidence_for_item, evidence_get, feedback_item_detail, feedback_item_get,
-    feedback_item_resolve, feedback_item_stats, feedback_items_for_contact, feedback_items_for_ticket,
-    feedback_search, notices_for_item, notices_for_ticket, requesters_csv, requesters_rows, status_history,
+    REQUESTER_COLUMNS,
+    evidence_for_item,
+    evidence_get,
+    feedback_item_detail,
+    feedback_item_get,
+    feedback_item_resolve,
+    feedback_item_stats,
+    feedback_items_for_contact,
+    feedback_items_for_ticket,
+    feedback_search,
+    notices_for_item,
+    notices_for_ticket,
+    requesters_csv,
+    requesters_rows,
+    status_history,
 )
 from supportloop.feedback.selectors.ranking import (  # noqa: F401
-    ROW_FIELDS, SORTS, _order, _rollup_queryset, feedback_ranking, feedback_ranking_count, growth_pct,
-    score_expression, score_of,
+    ROW_FIELDS,
+    SORTS,
+    _order,
+    _rollup_queryset,
+    feedback_ranking,
+    feedback_ranking_count,
+    growth_pct,
+    score_expression,
+    score_of,
 )
 from supportloop.feedback.selectors.reports import (  # noqa: F401
-    PUBLIC_FIELDS, SHIPPED_RECENT_DAYS, roadmap, weekly_digest, weekly_digest_text,
+    PUBLIC_FIELDS,
+    SHIPPED_RECENT_DAYS,
+    roadmap,
+    weekly_digest,
+    weekly_digest_text,
 )

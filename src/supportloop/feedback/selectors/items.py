@@ -1,4 +1,5 @@
 """Reads of one item: live figures with the by-plan breakdown, detail, evidence, history, look-ups, export."""
+
 from __future__ import annotations
 
 import csv
@@ -22,8 +23,9 @@ def feedback_item_stats(*, item: FeedbackItem) -> dict:
     ev = Evidence.objects.filter(item=item)
     figures = ev.aggregate(**figure_aggregates())
     company_ids = ev.filter(company__isnull=False).values("company_id")
-    figures["mrr"] = (Company.objects.filter(pk__in=company_ids).aggregate(s=Sum("mrr"))["s"]
-                      or Decimal("0")).quantize(Decimal("0.01"))
+    figures["mrr"] = (Company.objects.filter(pk__in=company_ids).aggregate(s=Sum("mrr"))["s"] or Decimal("0")).quantize(
+        Decimal("0.01")
+    )
     weekly = _weekly_for([item.pk], Q())[item.pk]
     figures["weekly"] = weekly
     figures["recent_4w"], figures["previous_4w"] = sum(weekly[-4:]), sum(weekly[-8:-4])
@@ -31,12 +33,23 @@ def feedback_item_stats(*, item: FeedbackItem) -> dict:
     figures["growth_pct"] = growth_pct(figures["recent_4w"], figures["previous_4w"])
     figures["score"] = score_of(figures)
     by_plan: dict[str, dict[str, Any]] = {}
-    for row in (ev.values(plan=F("company__plan")).annotate(
-            contacts=Count("contact", distinct=True), mentions=Count("id")).order_by()):
-        by_plan[row["plan"] or "none"] = {"contacts": row["contacts"], "mentions": row["mentions"],
-                                          "companies": 0, "mrr": Decimal("0.00")}
-    for row in Company.objects.filter(pk__in=company_ids).values("plan").annotate(
-            companies=Count("id"), mrr=Sum("mrr")).order_by():
+    for row in (
+        ev.values(plan=F("company__plan"))
+        .annotate(contacts=Count("contact", distinct=True), mentions=Count("id"))
+        .order_by()
+    ):
+        by_plan[row["plan"] or "none"] = {
+            "contacts": row["contacts"],
+            "mentions": row["mentions"],
+            "companies": 0,
+            "mrr": Decimal("0.00"),
+        }
+    for row in (
+        Company.objects.filter(pk__in=company_ids)
+        .values("plan")
+        .annotate(companies=Count("id"), mrr=Sum("mrr"))
+        .order_by()
+    ):
         entry = by_plan.setdefault(row["plan"], {"contacts": 0, "mentions": 0, "companies": 0, "mrr": Decimal("0")})
         entry["companies"] = row["companies"]
         entry["mrr"] = (row["mrr"] or Decimal("0")).quantize(Decimal("0.01"))
@@ -47,8 +60,9 @@ def feedback_item_stats(*, item: FeedbackItem) -> dict:
 
 
 def _item_queryset() -> QuerySet[FeedbackItem]:
-    return FeedbackItem.objects.select_related("product_area", "product_feature__area", "owner", "merged_into",
-                                               "stats", "bug_report", "created_by")
+    return FeedbackItem.objects.select_related(
+        "product_area", "product_feature__area", "owner", "merged_into", "stats", "bug_report", "created_by"
+    )
 
 
 def feedback_item_get(*, item_id: int) -> FeedbackItem:
@@ -56,7 +70,7 @@ def feedback_item_get(*, item_id: int) -> FeedbackItem:
     try:
         return _item_queryset().get(pk=item_id)
     except (FeedbackItem.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"Feedback item FB-{item_id} does not exist.")
+        raise NotFound(f"Feedback item FB-{item_id} does not exist.") from None
 
 
 def feedback_item_resolve(*, item_id: int) -> FeedbackItem:
@@ -73,25 +87,37 @@ def feedback_item_detail(*, item_id: int) -> FeedbackItem:
     """The item with its evidence (contact, company, ticket, linker), history, links and merged items."""
     evidence = Evidence.objects.select_related("contact", "company", "ticket", "linked_by", "merged_from")
     try:
-        return (_item_queryset().prefetch_related(
-            Prefetch("evidence", queryset=evidence.order_by("-created_at", "-id")),
-            Prefetch("status_changes", queryset=StatusChange.objects.select_related("actor").order_by("created_at", "id")),
-            "links", "merged_items", "bug_report__attachments").get(pk=item_id))
+        return (
+            _item_queryset()
+            .prefetch_related(
+                Prefetch("evidence", queryset=evidence.order_by("-created_at", "-id")),
+                Prefetch(
+                    "status_changes", queryset=StatusChange.objects.select_related("actor").order_by("created_at", "id")
+                ),
+                "links",
+                "merged_items",
+                "bug_report__attachments",
+            )
+            .get(pk=item_id)
+        )
     except FeedbackItem.DoesNotExist:
-        raise NotFound(f"Feedback item FB-{item_id} does not exist.")
+        raise NotFound(f"Feedback item FB-{item_id} does not exist.") from None
 
 
 def evidence_for_item(*, item: FeedbackItem) -> QuerySet[Evidence]:
-    return (Evidence.objects.filter(item=item)
-            .select_related("contact", "company", "ticket", "linked_by", "merged_from")
-            .prefetch_related("contact__emails").order_by("-created_at", "-id"))
+    return (
+        Evidence.objects.filter(item=item)
+        .select_related("contact", "company", "ticket", "linked_by", "merged_from")
+        .prefetch_related("contact__emails")
+        .order_by("-created_at", "-id")
+    )
 
 
 def evidence_get(*, evidence_id: int) -> Evidence:
     try:
         return Evidence.objects.select_related("item").get(pk=evidence_id)
     except (Evidence.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"Evidence {evidence_id} does not exist.")
+        raise NotFound(f"Evidence {evidence_id} does not exist.") from None
 
 
 def status_history(*, item: FeedbackItem) -> list[StatusChange]:
@@ -113,14 +139,22 @@ def feedback_search(*, q: str, limit: int = 10) -> list[FeedbackItem]:
 
 def feedback_items_for_contact(*, contact) -> list[FeedbackItem]:
     """Items this contact asked for (their evidence follows merges), most recently heard first."""
-    return list(FeedbackItem.objects.filter(evidence__contact=contact).select_related("product_area", "stats")
-                .annotate(mentions_by_contact=Count("evidence")).order_by("-stats__last_heard", "-id"))
+    return list(
+        FeedbackItem.objects.filter(evidence__contact=contact)
+        .select_related("product_area", "stats")
+        .annotate(mentions_by_contact=Count("evidence"))
+        .order_by("-stats__last_heard", "-id")
+    )
 
 
 def feedback_items_for_ticket(*, ticket) -> list[FeedbackItem]:
     """Items linked from this ticket (by evidence, or as the ticket a bug was filed from)."""
-    return list(FeedbackItem.objects.filter(Q(evidence__ticket=ticket) | Q(bug_report__ticket=ticket))
-                .select_related("product_area", "stats").distinct().order_by("-updated_at", "-id"))
+    return list(
+        FeedbackItem.objects.filter(Q(evidence__ticket=ticket) | Q(bug_report__ticket=ticket))
+        .select_related("product_area", "stats")
+        .distinct()
+        .order_by("-updated_at", "-id")
+    )
 
 
 def notices_for_ticket(*, ticket) -> list[ClosingNotice]:
@@ -133,8 +167,20 @@ def notices_for_item(*, item: FeedbackItem) -> QuerySet[ClosingNotice]:
 
 
 # ---------------------------------------------------------------------------------------------- export
-REQUESTER_COLUMNS = ["contact", "email", "company", "plan", "mrr", "plan_when_asked", "mrr_when_asked",
-                     "importance", "quote", "heard_at", "ticket", "source"]
+REQUESTER_COLUMNS = [
+    "contact",
+    "email",
+    "company",
+    "plan",
+    "mrr",
+    "plan_when_asked",
+    "mrr_when_asked",
+    "importance",
+    "quote",
+    "heard_at",
+    "ticket",
+    "source",
+]
 
 
 def requesters_rows(*, item: FeedbackItem) -> list[dict]:
@@ -142,20 +188,22 @@ def requesters_rows(*, item: FeedbackItem) -> list[dict]:
     rows = []
     for ev in evidence_for_item(item=item):
         company = ev.company
-        rows.append({
-            "contact": ev.contact.name if ev.contact_id else "",
-            "email": ev.contact.primary_email if ev.contact_id else "",
-            "company": company.name if company else "",
-            "plan": company.plan if company else "",
-            "mrr": str(company.mrr) if company else "",
-            "plan_when_asked": ev.company_plan,
-            "mrr_when_asked": str(ev.company_mrr) if company or ev.company_plan else "",
-            "importance": ev.importance,
-            "quote": ev.quote,
-            "heard_at": ev.created_at.isoformat(),
-            "ticket": ev.ticket.number if ev.ticket_id else "",
-            "source": ev.source,
-        })
+        rows.append(
+            {
+                "contact": ev.contact.name if ev.contact_id else "",
+                "email": ev.contact.primary_email if ev.contact_id else "",
+                "company": company.name if company else "",
+                "plan": company.plan if company else "",
+                "mrr": str(company.mrr) if company else "",
+                "plan_when_asked": ev.company_plan,
+                "mrr_when_asked": str(ev.company_mrr) if company or ev.company_plan else "",
+                "importance": ev.importance,
+                "quote": ev.quote,
+                "heard_at": ev.created_at.isoformat(),
+                "ticket": ev.ticket.number if ev.ticket_id else "",
+                "source": ev.source,
+            }
+        )
     return rows
 
 

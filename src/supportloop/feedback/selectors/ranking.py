@@ -2,15 +2,28 @@
 
 Counting rules live in rollups.py; the score formula in docs/feedback-scoring.md.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date, datetime, time, timezone as dt_timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import (
-    Count, Exists, ExpressionWrapper, F, FloatField, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, TruncWeek
@@ -23,8 +36,16 @@ from supportloop.customers.models import Company
 from supportloop.feedback.choices import Importance, ItemStatus, Kind
 from supportloop.feedback.models import Evidence, FeedbackItem, FeedbackSettings, ItemPlanStats, ItemStats, ItemWeek
 from supportloop.feedback.rollups import (
-    WEEKS, feedback_settings, plan_stats_fill_missing, plan_stats_refresh_stale_trend, stats_refresh_stale_mrr,
-    stats_refresh_stale_trend, week_bounds_dt, week_start, week_starts, window_stats_fill_missing,
+    WEEKS,
+    feedback_settings,
+    plan_stats_fill_missing,
+    plan_stats_refresh_stale_trend,
+    stats_refresh_stale_mrr,
+    stats_refresh_stale_trend,
+    week_bounds_dt,
+    week_start,
+    week_starts,
+    window_stats_fill_missing,
 )
 from supportloop.tickets.models import ProductArea, ProductFeature
 
@@ -42,29 +63,57 @@ SORTS = {
     "created_at": ("created_at", True),
     "title": ("title", False),
 }
-ROW_FIELDS = ("id", "title", "kind", "status", "product_area_id", "product_feature_id", "owner_id", "is_public",
-              "created_at", "mentions", "unique_contacts", "unique_companies", "blocker_contacts", "mrr",
-              "first_heard", "last_heard", "recent_4w", "previous_4w", "growth", "score")
+ROW_FIELDS = (
+    "id",
+    "title",
+    "kind",
+    "status",
+    "product_area_id",
+    "product_feature_id",
+    "owner_id",
+    "is_public",
+    "created_at",
+    "mentions",
+    "unique_contacts",
+    "unique_companies",
+    "blocker_contacts",
+    "mrr",
+    "first_heard",
+    "last_heard",
+    "recent_4w",
+    "previous_4w",
+    "growth",
+    "score",
+)
 
 
 # ---------------------------------------------------------------------------------------------- score
 def score_expression(weights: FeedbackSettings, *, contacts, companies, mrr, blockers, recent, previous):
     """The score in SQL; the same formula as `score_of` (docs/feedback-scoring.md)."""
+
     def fl(expr):
         return Cast(expr, FloatField())
 
     return ExpressionWrapper(
-        Value(weights.w_contacts) * fl(contacts) + Value(weights.w_companies) * fl(companies)
-        + Value(weights.w_mrr) * fl(mrr) / Value(1000.0) + Value(weights.w_blockers) * fl(blockers)
+        Value(weights.w_contacts) * fl(contacts)
+        + Value(weights.w_companies) * fl(companies)
+        + Value(weights.w_mrr) * fl(mrr) / Value(1000.0)
+        + Value(weights.w_blockers) * fl(blockers)
         + Value(weights.w_trend) * (fl(recent) - fl(previous)),
-        output_field=FloatField())
+        output_field=FloatField(),
+    )
 
 
 def score_of(figures: dict, weights: FeedbackSettings | None = None) -> float:
     w = weights or feedback_settings()
-    return round(w.w_contacts * figures["unique_contacts"] + w.w_companies * figures["unique_companies"]
-                 + w.w_mrr * float(figures["mrr"]) / 1000.0 + w.w_blockers * figures["blocker_contacts"]
-                 + w.w_trend * (figures["recent_4w"] - figures["previous_4w"]), 4)
+    return round(
+        w.w_contacts * figures["unique_contacts"]
+        + w.w_companies * figures["unique_companies"]
+        + w.w_mrr * float(figures["mrr"]) / 1000.0
+        + w.w_blockers * figures["blocker_contacts"]
+        + w.w_trend * (figures["recent_4w"] - figures["previous_4w"]),
+        4,
+    )
 
 
 def growth_pct(recent: int, previous: int) -> float | None:
@@ -102,21 +151,22 @@ def _taxonomy_pk(value, model) -> int | None:
     return pk
 
 
-def _item_filters(qs: QuerySet, *, kind, product_area, status, product_feature=None, owner=None,
-                  q: str | None = None) -> QuerySet:
+def _item_filters(
+    qs: QuerySet, *, kind, product_area, status, product_feature=None, owner=None, q: str | None = None
+) -> QuerySet:
     kinds = _as_list(kind)
     if set(kinds) - set(Kind.values):
-        raise ValidationFailed("Unknown kind filter.", errors={"kind": ", ".join(sorted(set(kinds) - set(Kind.values)))})
+        raise ValidationFailed(
+            "Unknown kind filter.", errors={"kind": ", ".join(sorted(set(kinds) - set(Kind.values)))}
+        )
     statuses = _as_list(status)
     if set(statuses) - set(ItemStatus.values):
-        raise ValidationFailed("Unknown status filter.",
-                               errors={"status": ", ".join(sorted(set(statuses) - set(ItemStatus.values)))})
+        raise ValidationFailed(
+            "Unknown status filter.", errors={"status": ", ".join(sorted(set(statuses) - set(ItemStatus.values)))}
+        )
     if kinds:
         qs = qs.filter(kind__in=kinds)
-    if statuses:
-        qs = qs.filter(status__in=statuses)
-    else:
-        qs = qs.exclude(status=ItemStatus.MERGED)
+    qs = qs.filter(status__in=statuses) if statuses else qs.exclude(status=ItemStatus.MERGED)
     area_pk, feature_pk = _taxonomy_pk(product_area, ProductArea), _taxonomy_pk(product_feature, ProductFeature)
     if area_pk is not None:
         qs = qs.filter(product_area_id=area_pk)
@@ -143,7 +193,9 @@ def _aware(value):
 def _evidence_q(*, plan, since, until, prefix: str = "") -> Q | None:
     plans = _as_list(plan)
     if set(plans) - set(Plan.values):
-        raise ValidationFailed("Unknown plan filter.", errors={"plan": ", ".join(sorted(set(plans) - set(Plan.values)))})
+        raise ValidationFailed(
+            "Unknown plan filter.", errors={"plan": ", ".join(sorted(set(plans) - set(Plan.values)))}
+        )
     since, until = _aware(since), _aware(until)
     parts = []
     if since is not None:
@@ -181,12 +233,27 @@ def _order(sort: str, order: str | None) -> list:
 
 
 # ---------------------------------------------------------------------------------------------- ranking
-def _rollup_queryset(*, kind=None, product_area=None, status=None, product_feature=None, owner=None,
-                     q=None, weights: FeedbackSettings | None = None) -> QuerySet:
+def _rollup_queryset(
+    *,
+    kind=None,
+    product_area=None,
+    status=None,
+    product_feature=None,
+    owner=None,
+    q=None,
+    weights: FeedbackSettings | None = None,
+) -> QuerySet:
     """Ranking from the rollups: items joined to ItemStats, no aggregation (one sort over ≤ N items)."""
     weights = weights or feedback_settings()
-    items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
-                          product_feature=product_feature, owner=owner, q=q)
+    items = _item_filters(
+        FeedbackItem.objects.order_by(),
+        kind=kind,
+        product_area=product_area,
+        status=status,
+        product_feature=product_feature,
+        owner=owner,
+        q=q,
+    )
     return items.annotate(
         mentions=Coalesce(F("stats__mentions"), Value(0)),
         unique_contacts=Coalesce(F("stats__unique_contacts"), Value(0)),
@@ -199,14 +266,29 @@ def _rollup_queryset(*, kind=None, product_area=None, status=None, product_featu
         previous_4w=Coalesce(F("stats__previous_4w"), Value(0)),
     ).annotate(
         growth=F("recent_4w") - F("previous_4w"),
-        score=score_expression(weights, contacts=F("unique_contacts"), companies=F("unique_companies"),
-                               mrr=F("mrr"), blockers=F("blocker_contacts"), recent=F("recent_4w"),
-                               previous=F("previous_4w")),
+        score=score_expression(
+            weights,
+            contacts=F("unique_contacts"),
+            companies=F("unique_companies"),
+            mrr=F("mrr"),
+            blockers=F("blocker_contacts"),
+            recent=F("recent_4w"),
+            previous=F("previous_4w"),
+        ),
     )
 
 
-def _plan_rollup_queryset(plans: list[str], *, kind=None, product_area=None, status=None, product_feature=None,
-                          owner=None, q=None, weights: FeedbackSettings | None = None) -> QuerySet:
+def _plan_rollup_queryset(
+    plans: list[str],
+    *,
+    kind=None,
+    product_area=None,
+    status=None,
+    product_feature=None,
+    owner=None,
+    q=None,
+    weights: FeedbackSettings | None = None,
+) -> QuerySet:
     """Ranking with a plan filter (no period) from the per-plan rollups: items joined to their ItemPlanStats rows
     of the chosen plans, summed per item (one row per plan at most, so ≤ 4 rows per item).
 
@@ -214,23 +296,40 @@ def _plan_rollup_queryset(plans: list[str], *, kind=None, product_area=None, sta
     no contact of the item spans plans (ItemStats.plan_overlap; the caller checks it).
     """
     weights = weights or feedback_settings()
-    items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
-                          product_feature=product_feature, owner=owner, q=q)
-    return items.filter(plan_stats__plan__in=plans).annotate(
-        mentions=Sum("plan_stats__mentions"),
-        unique_contacts=Sum("plan_stats__unique_contacts"),
-        unique_companies=Sum("plan_stats__unique_companies"),
-        blocker_contacts=Sum("plan_stats__blocker_contacts"),
-        mrr=Sum("plan_stats__mrr"),
-        first_heard=Min("plan_stats__first_heard"),
-        last_heard=Max("plan_stats__last_heard"),
-        recent_4w=Sum("plan_stats__recent_4w"),
-        previous_4w=Sum("plan_stats__previous_4w"),
-    ).annotate(
-        growth=ExpressionWrapper(F("recent_4w") - F("previous_4w"), output_field=IntegerField()),
-        score=score_expression(weights, contacts=F("unique_contacts"), companies=F("unique_companies"),
-                               mrr=F("mrr"), blockers=F("blocker_contacts"), recent=F("recent_4w"),
-                               previous=F("previous_4w")),
+    items = _item_filters(
+        FeedbackItem.objects.order_by(),
+        kind=kind,
+        product_area=product_area,
+        status=status,
+        product_feature=product_feature,
+        owner=owner,
+        q=q,
+    )
+    return (
+        items.filter(plan_stats__plan__in=plans)
+        .annotate(
+            mentions=Sum("plan_stats__mentions"),
+            unique_contacts=Sum("plan_stats__unique_contacts"),
+            unique_companies=Sum("plan_stats__unique_companies"),
+            blocker_contacts=Sum("plan_stats__blocker_contacts"),
+            mrr=Sum("plan_stats__mrr"),
+            first_heard=Min("plan_stats__first_heard"),
+            last_heard=Max("plan_stats__last_heard"),
+            recent_4w=Sum("plan_stats__recent_4w"),
+            previous_4w=Sum("plan_stats__previous_4w"),
+        )
+        .annotate(
+            growth=ExpressionWrapper(F("recent_4w") - F("previous_4w"), output_field=IntegerField()),
+            score=score_expression(
+                weights,
+                contacts=F("unique_contacts"),
+                companies=F("unique_companies"),
+                mrr=F("mrr"),
+                blockers=F("blocker_contacts"),
+                recent=F("recent_4w"),
+                previous=F("previous_4w"),
+            ),
+        )
     )
 
 
@@ -245,7 +344,7 @@ def _as_datetime(value):
     if isinstance(value, str):
         value = parse_datetime(value)
     if value is not None and timezone.is_naive(value):
-        value = timezone.make_aware(value, dt_timezone.utc)
+        value = timezone.make_aware(value, UTC)
     return value
 
 
@@ -258,8 +357,10 @@ def _company_figures_by_item(evidence: QuerySet[Evidence]) -> dict[int, tuple[in
     pairs = evidence.filter(company_id__isnull=False).order_by().values("item_id", "company_id").distinct()
     inner, params = pairs.query.sql_with_params()
     table = connection.ops.quote_name(Company._meta.db_table)
-    sql = (f"SELECT p.item_id, COUNT(*), SUM(c.mrr) FROM ({inner}) p INNER JOIN {table} c ON c.id = p.company_id "
-           f"GROUP BY p.item_id")
+    sql = (
+        f"SELECT p.item_id, COUNT(*), SUM(c.mrr) FROM ({inner}) p INNER JOIN {table} c ON c.id = p.company_id "  # noqa: S608 - a Django-compiled subquery (with its parameters) and the model's table
+        f"GROUP BY p.item_id"
+    )
     return {item_id: (n, Decimal(str(total or 0))) for item_id, n, total in _fetch(sql, params)}
 
 
@@ -270,19 +371,35 @@ def _contact_figures_by_item(evidence: QuerySet[Evidence], recent_from, previous
     counts its mentions but is not a contact (as COUNT(DISTINCT contact) ignores NULL).
     """
     blocker = Q(importance=Importance.BLOCKER)
-    pairs = evidence.order_by().values("item_id", "contact_id").annotate(
-        n=Count("id"), b=Count("id", filter=blocker), f=Min("created_at"), l=Max("created_at"),
-        r=Count("id", filter=Q(created_at__gte=recent_from)),
-        p=Count("id", filter=Q(created_at__gte=previous_from, created_at__lt=recent_from)))
+    pairs = (
+        evidence.order_by()
+        .values("item_id", "contact_id")
+        .annotate(
+            n=Count("id"),
+            b=Count("id", filter=blocker),
+            f=Min("created_at"),
+            l=Max("created_at"),
+            r=Count("id", filter=Q(created_at__gte=recent_from)),
+            p=Count("id", filter=Q(created_at__gte=previous_from, created_at__lt=recent_from)),
+        )
+    )
     inner, params = pairs.query.sql_with_params()
-    sql = ("SELECT s.item_id, SUM(s.n), COUNT(s.contact_id), "
-           "SUM(CASE WHEN s.b > 0 AND s.contact_id IS NOT NULL THEN 1 ELSE 0 END), MIN(s.f), MAX(s.l), "
-           f"SUM(s.r), SUM(s.p) FROM ({inner}) s GROUP BY s.item_id")
+    sql = (
+        "SELECT s.item_id, SUM(s.n), COUNT(s.contact_id), "  # noqa: S608 - a Django-compiled subquery (with its parameters)
+        "SUM(CASE WHEN s.b > 0 AND s.contact_id IS NOT NULL THEN 1 ELSE 0 END), MIN(s.f), MAX(s.l), "
+        f"SUM(s.r), SUM(s.p) FROM ({inner}) s GROUP BY s.item_id"
+    )
     out = {}
     for item_id, n, contacts, blockers, first, last, recent, previous in _fetch(sql, params):
-        out[item_id] = {"mentions": int(n), "unique_contacts": int(contacts), "blocker_contacts": int(blockers or 0),
-                        "first_heard": _as_datetime(first), "last_heard": _as_datetime(last),
-                        "recent_4w": int(recent or 0), "previous_4w": int(previous or 0)}
+        out[item_id] = {
+            "mentions": int(n),
+            "unique_contacts": int(contacts),
+            "blocker_contacts": int(blockers or 0),
+            "first_heard": _as_datetime(first),
+            "last_heard": _as_datetime(last),
+            "recent_4w": int(recent or 0),
+            "previous_4w": int(previous or 0),
+        }
     return out
 
 
@@ -295,14 +412,32 @@ def _more_sort_memory():
     yield
 
 
-def _live_rows(*, kind=None, product_area=None, status=None, plan=None, since=None, until=None,
-               product_feature=None, owner=None, q=None, item_ids=None) -> list[dict]:
+def _live_rows(
+    *,
+    kind=None,
+    product_area=None,
+    status=None,
+    plan=None,
+    since=None,
+    until=None,
+    product_feature=None,
+    owner=None,
+    q=None,
+    item_ids=None,
+) -> list[dict]:
     """Ranking rows aggregated live from the evidence matching a plan or period filter (exact, no rollup)."""
     weights = feedback_settings()
     weeks = week_starts()
     recent_from, previous_from = week_bounds_dt(weeks[-4]), week_bounds_dt(weeks[-8])
-    items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
-                          product_feature=product_feature, owner=owner, q=q)
+    items = _item_filters(
+        FeedbackItem.objects.order_by(),
+        kind=kind,
+        product_area=product_area,
+        status=status,
+        product_feature=product_feature,
+        owner=owner,
+        q=q,
+    )
     evidence = Evidence.objects.filter(_evidence_q(plan=plan, since=since, until=until))
     if any(v not in (None, "", [], ()) for v in (kind, product_area, status, product_feature, owner, q)):
         evidence = evidence.filter(item__in=items.values("pk"))
@@ -312,8 +447,21 @@ def _live_rows(*, kind=None, product_area=None, status=None, plan=None, since=No
     with transaction.atomic(), _more_sort_memory():
         figures = _contact_figures_by_item(evidence, recent_from, previous_from)
         companies = _company_figures_by_item(evidence)
-    rows = [row for row in items.values("id", "title", "kind", "status", "product_area_id", "product_feature_id",
-                                        "owner_id", "is_public", "created_at") if row["id"] in figures]
+    rows = [
+        row
+        for row in items.values(
+            "id",
+            "title",
+            "kind",
+            "status",
+            "product_area_id",
+            "product_feature_id",
+            "owner_id",
+            "is_public",
+            "created_at",
+        )
+        if row["id"] in figures
+    ]
     for row in rows:
         row.update(figures[row["id"]])
         row["unique_companies"], row["mrr"] = companies.get(row["id"], (0, Decimal("0")))
@@ -329,8 +477,15 @@ def week_aligned(since) -> date | None:
 
 
 # The figures of a week window, in the order _window_figures gives them.
-_WINDOW_FIGURES = ("mentions", "unique_contacts", "unique_companies", "blocker_contacts", "mrr", "recent_4w",
-                   "previous_4w")
+_WINDOW_FIGURES = (
+    "mentions",
+    "unique_contacts",
+    "unique_companies",
+    "blocker_contacts",
+    "mrr",
+    "recent_4w",
+    "previous_4w",
+)
 
 
 def _window_figures(day: date, *, first_at: bool = False) -> dict[int, tuple]:
@@ -343,19 +498,37 @@ def _window_figures(day: date, *, first_at: bool = False) -> dict[int, tuple]:
     table, stats = ItemWeek._meta.db_table, ItemStats._meta.db_table
     if connection.vendor == "postgresql":
         rows = _fetch(
-            f"SELECT s.item_id, w.since_mentions, w.since_contacts, w.since_companies, w.since_blocker_contacts, "
+            f"SELECT s.item_id, w.since_mentions, w.since_contacts, w.since_companies, w.since_blocker_contacts, "  # noqa: S608 - the models' table names and a fixed column; the dates are parameters
             f"w.since_mrr, s.recent_4w, s.previous_4w{', w.first_at' if first_at else ''} FROM {stats} s "
             f"CROSS JOIN LATERAL (SELECT * FROM {table} w "
             f"WHERE w.item_id = s.item_id AND w.week_start >= %s ORDER BY w.week_start LIMIT 1) w "
-            f"WHERE s.last_heard >= %s", [day, since])
+            f"WHERE s.last_heard >= %s",
+            [day, since],
+        )
     else:  # no LATERAL: the first rows' ids, then the rows
-        first_week = (ItemWeek.objects.filter(item_id=OuterRef("item_id"), week_start__gte=day)
-                      .order_by("week_start").values("pk")[:1])
-        ids = list(ItemStats.objects.filter(last_heard__gte=since).order_by()
-                   .values_list(Subquery(first_week), flat=True))
-        rows = ItemWeek.objects.filter(pk__in=ids).order_by().values_list(
-            "item_id", "since_mentions", "since_contacts", "since_companies", "since_blocker_contacts", "since_mrr",
-            "item__stats__recent_4w", "item__stats__previous_4w", *(["first_at"] if first_at else []))
+        first_week = (
+            ItemWeek.objects.filter(item_id=OuterRef("item_id"), week_start__gte=day)
+            .order_by("week_start")
+            .values("pk")[:1]
+        )
+        ids = list(
+            ItemStats.objects.filter(last_heard__gte=since).order_by().values_list(Subquery(first_week), flat=True)
+        )
+        rows = (
+            ItemWeek.objects.filter(pk__in=ids)
+            .order_by()
+            .values_list(
+                "item_id",
+                "since_mentions",
+                "since_contacts",
+                "since_companies",
+                "since_blocker_contacts",
+                "since_mrr",
+                "item__stats__recent_4w",
+                "item__stats__previous_4w",
+                *(["first_at"] if first_at else []),
+            )
+        )
     weeks = week_starts()
     out = {}
     for item_id, mentions, contacts, companies, blockers, mrr, recent, previous, *first in rows:
@@ -367,8 +540,20 @@ def _window_figures(day: date, *, first_at: bool = False) -> dict[int, tuple]:
     return out
 
 
-def _window_page(day: date, *, sort: str, order: str | None, offset: int, limit: int, kind=None,
-                 product_area=None, status=None, product_feature=None, owner=None, q=None) -> list[dict]:
+def _window_page(
+    day: date,
+    *,
+    sort: str,
+    order: str | None,
+    offset: int,
+    limit: int,
+    kind=None,
+    product_area=None,
+    status=None,
+    product_feature=None,
+    owner=None,
+    q=None,
+) -> list[dict]:
     """A page of the ranking of evidence heard since the Monday `day`, from the ItemWeek "since" figures.
     Exact: the same figures as _live_rows computes from the evidence (docs/feedback-scoring.md).
     Only the sort value is built for every item and whole rows for the page: building 10,000 rows (and
@@ -379,20 +564,31 @@ def _window_page(day: date, *, sort: str, order: str | None, offset: int, limit:
     stats_refresh_stale_trend()
     alias = _order(sort, order)[0].expression.name
     figures = _window_figures(day, first_at=alias == "first_heard")
-    items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
-                          product_feature=product_feature, owner=owner, q=q)
+    items = _item_filters(
+        FeedbackItem.objects.order_by(),
+        kind=kind,
+        product_area=product_area,
+        status=status,
+        product_feature=product_feature,
+        owner=owner,
+        q=q,
+    )
     keyed = []
     if alias in ("title", "created_at", "last_heard"):
         column = {"title": "title", "created_at": "created_at", "last_heard": "stats__last_heard"}[alias]
-        keyed = [{"id": item_id, alias: value} for item_id, value in items.values_list("id", column)
-                 if item_id in figures]
+        keyed = [
+            {"id": item_id, alias: value} for item_id, value in items.values_list("id", column) if item_id in figures
+        ]
     else:
         for item_id in items.values_list("id", flat=True):
             if item_id in figures:
-                value = figures[item_id][7] if alias == "first_heard" else \
-                    _window_row({}, figures[item_id][:7], weights)[alias]
+                value = (
+                    figures[item_id][7]
+                    if alias == "first_heard"
+                    else _window_row({}, figures[item_id][:7], weights)[alias]
+                )
                 keyed.append({"id": item_id, alias: value})
-    page_ids = [row["id"] for row in _python_sort(keyed, sort, order)[offset:offset + limit]]
+    page_ids = [row["id"] for row in _python_sort(keyed, sort, order)[offset : offset + limit]]
     fields = ("id", "title", "kind", "status", "product_area_id", "product_feature_id", "owner_id", "is_public")
     by_id = {row["id"]: row for row in FeedbackItem.objects.filter(pk__in=page_ids).values(*fields)}
     rows = [_window_row(by_id[item_id], figures[item_id][:7], weights) for item_id in page_ids]
@@ -401,7 +597,7 @@ def _window_page(day: date, *, sort: str, order: str | None, offset: int, limit:
 
 
 def _window_row(row: dict, figures: tuple, weights: FeedbackSettings) -> dict:
-    row.update(zip(_WINDOW_FIGURES, figures))
+    row.update(zip(_WINDOW_FIGURES, figures, strict=True))
     row["growth"] = row["recent_4w"] - row["previous_4w"]
     row["score"] = score_of(row, weights)
     return row
@@ -412,8 +608,11 @@ def _add_times(rows: list[dict], day: date) -> None:
     ids = [row["id"] for row in rows]
     created = dict(FeedbackItem.objects.filter(pk__in=ids).values_list("pk", "created_at"))
     last = dict(ItemStats.objects.filter(item_id__in=ids).values_list("item_id", "last_heard"))
-    first = dict(ItemWeek.objects.filter(item_id__in=ids, week_start__gte=day).order_by("item_id", "-week_start")
-                 .values_list("item_id", "first_at"))  # the earliest week comes last and wins
+    first = dict(
+        ItemWeek.objects.filter(item_id__in=ids, week_start__gte=day)
+        .order_by("item_id", "-week_start")
+        .values_list("item_id", "first_at")
+    )  # the earliest week comes last and wins
     for row in rows:
         row["created_at"], row["last_heard"], row["first_heard"] = created[row["id"]], last[row["id"]], first[row["id"]]
 
@@ -437,13 +636,21 @@ def _weekly_for(ids: list[int], evidence_filter: Q | None, from_week: date | Non
     out = {i: [0] * WEEKS for i in ids}
     if evidence_filter is None or from_week is not None:
         first = max(weeks[0], from_week or weeks[0])
-        for item_id, start, n in (ItemWeek.objects.filter(item_id__in=ids, week_start__gte=first).order_by()
-                                  .values_list("item_id", "week_start", "mentions")):
+        for item_id, start, n in (
+            ItemWeek.objects.filter(item_id__in=ids, week_start__gte=first)
+            .order_by()
+            .values_list("item_id", "week_start", "mentions")
+        ):
             if start in index:
                 out[item_id][index[start]] += n
         return out
-    rows = (Evidence.objects.filter(evidence_filter, item_id__in=ids, created_at__gte=week_bounds_dt(weeks[0]))
-            .annotate(week=TruncWeek("created_at")).values("item_id", "week").annotate(n=Count("id")).order_by())
+    rows = (
+        Evidence.objects.filter(evidence_filter, item_id__in=ids, created_at__gte=week_bounds_dt(weeks[0]))
+        .annotate(week=TruncWeek("created_at"))
+        .values("item_id", "week")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     for row in rows:
         wk = row["week"]
         day = week_start(timezone.localtime(wk).date() if isinstance(wk, datetime) else wk)
@@ -467,9 +674,22 @@ def _plan_rollups_exact(plans: list[str], filters: dict) -> bool:
     return not ItemStats.objects.filter(plan_overlap=True, item__in=items.values("pk")).exists()
 
 
-def feedback_ranking(*, kind=None, product_area=None, status=None, plan=None, since=None, until=None,
-                     sort: str = "score", limit: int = 50, offset: int = 0, order: str | None = None,
-                     product_feature=None, owner=None, q: str | None = None) -> list[dict]:
+def feedback_ranking(
+    *,
+    kind=None,
+    product_area=None,
+    status=None,
+    plan=None,
+    since=None,
+    until=None,
+    sort: str = "score",
+    limit: int = 50,
+    offset: int = 0,
+    order: str | None = None,
+    product_feature=None,
+    owner=None,
+    q: str | None = None,
+) -> list[dict]:
     """Ranked items with their figures. Merged items are left out unless `status` asks for them.
 
     Filters: kind(s), product area, status(es), plan(s) of the requesting companies (current plan), period of
@@ -487,8 +707,9 @@ def feedback_ranking(*, kind=None, product_area=None, status=None, plan=None, si
     limit = max(1, min(int(limit), 500))
     offset = max(0, int(offset))
     evq = _evidence_q(plan=plan, since=since, until=until)
-    filters = dict(kind=kind, product_area=product_area, status=status, product_feature=product_feature,
-                   owner=owner, q=q)
+    filters = dict(
+        kind=kind, product_area=product_area, status=status, product_feature=product_feature, owner=owner, q=q
+    )
     plans = _as_list(plan)
     from_week = week_aligned(since) if since is not None and until is None and not plans else None
     if evq is None:
@@ -496,17 +717,24 @@ def feedback_ranking(*, kind=None, product_area=None, status=None, plan=None, si
         weights = feedback_settings()
         stats_refresh_stale_mrr(settings_row=weights)
         stats_refresh_stale_trend()
-        rows = list(_rollup_queryset(**filters, weights=weights).order_by(*ordering).values(*ROW_FIELDS)[offset:offset + limit])
+        rows = list(
+            _rollup_queryset(**filters, weights=weights)
+            .order_by(*ordering)
+            .values(*ROW_FIELDS)[offset : offset + limit]
+        )
     elif plans and since is None and until is None and _plan_rollups_exact(plans, filters):
         ordering = _order(sort, order)
         weights = feedback_settings()
-        rows = list(_plan_rollup_queryset(plans, **filters, weights=weights).order_by(*ordering)
-                    .values(*ROW_FIELDS)[offset:offset + limit])
+        rows = list(
+            _plan_rollup_queryset(plans, **filters, weights=weights)
+            .order_by(*ordering)
+            .values(*ROW_FIELDS)[offset : offset + limit]
+        )
     elif from_week is not None:
         rows = _window_page(from_week, sort=sort, order=order, offset=offset, limit=limit, **filters)
     else:
         rows = _python_sort(_live_rows(**filters, plan=plan, since=since, until=until), sort, order)
-        rows = rows[offset:offset + limit]
+        rows = rows[offset : offset + limit]
     weekly = _weekly_for([r["id"] for r in rows], evq, from_week)
     for row in rows:
         row["weekly"] = weekly[row["id"]]
@@ -516,11 +744,28 @@ def feedback_ranking(*, kind=None, product_area=None, status=None, plan=None, si
     return rows
 
 
-def feedback_ranking_count(*, kind=None, product_area=None, status=None, plan=None, since=None, until=None,
-                           product_feature=None, owner=None, q: str | None = None) -> int:
+def feedback_ranking_count(
+    *,
+    kind=None,
+    product_area=None,
+    status=None,
+    plan=None,
+    since=None,
+    until=None,
+    product_feature=None,
+    owner=None,
+    q: str | None = None,
+) -> int:
     """How many rows feedback_ranking would return without a limit."""
-    items = _item_filters(FeedbackItem.objects.order_by(), kind=kind, product_area=product_area, status=status,
-                          product_feature=product_feature, owner=owner, q=q)
+    items = _item_filters(
+        FeedbackItem.objects.order_by(),
+        kind=kind,
+        product_area=product_area,
+        status=status,
+        product_feature=product_feature,
+        owner=owner,
+        q=q,
+    )
     evq = _evidence_q(plan=plan, since=since, until=until)
     plans = _as_list(plan)
     if evq is not None and plans and since is None and until is None:

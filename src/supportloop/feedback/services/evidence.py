@@ -1,4 +1,5 @@
 """Writes to evidence (where an item was heard) and structured bug reports."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,10 @@ SOURCE_MAX = 100
 
 def _check_importance(importance: str) -> None:
     if importance not in Importance.values:
-        raise ValidationFailed(f"Unknown importance {importance!r}.",
-                               errors={"importance": f"must be one of {', '.join(Importance.values)}"})
+        raise ValidationFailed(
+            f"Unknown importance {importance!r}.",
+            errors={"importance": f"must be one of {', '.join(Importance.values)}"},
+        )
 
 
 def evidence_link_key(*, ticket_id: int | None, message_id: int | None, quote: str) -> str | None:
@@ -40,8 +43,9 @@ def evidence_link_key(*, ticket_id: int | None, message_id: int | None, quote: s
     return hashlib.sha256(f"{ticket_id}\n{' '.join(quote.split())}".encode()).hexdigest()
 
 
-def evidence_duplicate_find(*, item: FeedbackItem, message_id: int | None, link_key: str | None,
-                            exclude_id: int | None = None) -> Evidence | None:
+def evidence_duplicate_find(
+    *, item: FeedbackItem, message_id: int | None, link_key: str | None, exclude_id: int | None = None
+) -> Evidence | None:
     """The item's evidence that a new link (or an edit) would repeat, if any."""
     if message_id is not None:
         found = Evidence.objects.filter(item=item, message_id=message_id)
@@ -59,16 +63,27 @@ def _duplicate(item: FeedbackItem, existing: Evidence) -> Conflict:
     else:
         field, what = "ticket", f"Ticket #{existing.ticket.number}" if existing.ticket_id else "That ticket"
         hint = "Pick a message or quote something else the customer said to count another mention."
-    return Conflict(f"{what} is already evidence for {item.reference} (evidence {existing.pk}, linked "
-                    f"{timezone.localtime(existing.linked_at):%Y-%m-%d}) and counts once. {hint}",
-                    errors={field: f"already linked as evidence {existing.pk}"},
-                    extra={"existing_evidence_id": existing.pk})
+    return Conflict(
+        f"{what} is already evidence for {item.reference} (evidence {existing.pk}, linked "
+        f"{timezone.localtime(existing.linked_at):%Y-%m-%d}) and counts once. {hint}",
+        errors={field: f"already linked as evidence {existing.pk}"},
+        extra={"existing_evidence_id": existing.pk},
+    )
 
 
 @transaction.atomic
-def evidence_add(*, item: FeedbackItem, actor, ticket: Ticket | None = None, message: Message | None = None,
-                 quote: str = "", contact: Contact | None = None, importance: str = Importance.IMPORTANT,
-                 source: str = "", heard_at: datetime | None = None) -> Evidence:
+def evidence_add(
+    *,
+    item: FeedbackItem,
+    actor,
+    ticket: Ticket | None = None,
+    message: Message | None = None,
+    quote: str = "",
+    contact: Contact | None = None,
+    importance: str = Importance.IMPORTANT,
+    source: str = "",
+    heard_at: datetime | None = None,
+) -> Evidence:
     """Link an item to where it was heard.
 
     The contact defaults to the message's author (a customer) or the ticket's requester; the company, its plan
@@ -76,8 +91,10 @@ def evidence_add(*, item: FeedbackItem, actor, ticket: Ticket | None = None, mes
     The evidence is dated when it was heard: the message's time, `heard_at`, or now.
     """
     if item.status == ItemStatus.MERGED:
-        raise Conflict(f"{item.reference} was merged into FB-{item.merged_into_id}; add evidence there.",
-                       errors={"item": f"merged into FB-{item.merged_into_id}"})
+        raise Conflict(
+            f"{item.reference} was merged into FB-{item.merged_into_id}; add evidence there.",
+            errors={"item": f"merged into FB-{item.merged_into_id}"},
+        )
     _check_importance(importance)
     quote = clean_text(quote, field="quote").strip()
     source = clean_text(source, field="source", max_length=SOURCE_MAX).strip()
@@ -91,8 +108,10 @@ def evidence_add(*, item: FeedbackItem, actor, ticket: Ticket | None = None, mes
         first = ticket.messages.filter(author_type="contact").order_by("created_at", "id").first()
         quote = first.body_text.strip() if first is not None else ""
     if ticket is None and not source:
-        raise ValidationFailed("Evidence without a ticket needs a source label (e.g. 'Sales call').",
-                               errors={"source": "required without a ticket"})
+        raise ValidationFailed(
+            "Evidence without a ticket needs a source label (e.g. 'Sales call').",
+            errors={"source": "required without a ticket"},
+        )
     if contact is None:
         if message is not None and message.author_contact_id:
             contact = message.author_contact
@@ -109,9 +128,18 @@ def evidence_add(*, item: FeedbackItem, actor, ticket: Ticket | None = None, mes
     try:
         with transaction.atomic():
             evidence = Evidence.objects.create(
-                item=item, ticket=ticket, message=message, quote=quote, contact=contact, company=company,
-                company_plan=company.plan if company else "", company_mrr=company.mrr if company else Decimal("0"),
-                importance=importance, source=source, linked_by=actor, link_key=link_key,
+                item=item,
+                ticket=ticket,
+                message=message,
+                quote=quote,
+                contact=contact,
+                company=company,
+                company_plan=company.plan if company else "",
+                company_mrr=company.mrr if company else Decimal("0"),
+                importance=importance,
+                source=source,
+                linked_by=actor,
+                link_key=link_key,
                 created_at=heard_at or (message.created_at if message is not None else timezone.now()),
             )
     except IntegrityError:
@@ -122,10 +150,19 @@ def evidence_add(*, item: FeedbackItem, actor, ticket: Ticket | None = None, mes
         raise _duplicate(item, existing) from None
     stats_recompute(item_ids=[item.pk])
     FeedbackItem.objects.filter(pk=item.pk).update(updated_at=timezone.now())
-    event_record(actor=actor, verb="feedback_item.evidence_added", target=item, changes={
-        "evidence": [None, evidence.pk], "ticket": [None, ticket.pk if ticket else None],
-        "contact": [None, contact.pk if contact else None], "company": [None, company.pk if company else None],
-        "importance": [None, importance], "source": [None, source or None]})
+    event_record(
+        actor=actor,
+        verb="feedback_item.evidence_added",
+        target=item,
+        changes={
+            "evidence": [None, evidence.pk],
+            "ticket": [None, ticket.pk if ticket else None],
+            "contact": [None, contact.pk if contact else None],
+            "company": [None, company.pk if company else None],
+            "importance": [None, importance],
+            "source": [None, source or None],
+        },
+    )
     return evidence
 
 
@@ -137,10 +174,14 @@ def evidence_update(*, evidence: Evidence, actor, importance: str | None = None,
         values["importance"] = importance
     if quote is not None:
         values["quote"] = clean_text(quote, field="quote").strip()[:QUOTE_MAX]
-        values["link_key"] = evidence_link_key(ticket_id=evidence.ticket_id, message_id=evidence.message_id,
-                                               quote=values["quote"]) if evidence.link_key else None
-        existing = evidence_duplicate_find(item=evidence.item, message_id=None, link_key=values["link_key"],
-                                           exclude_id=evidence.pk)
+        values["link_key"] = (
+            evidence_link_key(ticket_id=evidence.ticket_id, message_id=evidence.message_id, quote=values["quote"])
+            if evidence.link_key
+            else None
+        )
+        existing = evidence_duplicate_find(
+            item=evidence.item, message_id=None, link_key=values["link_key"], exclude_id=evidence.pk
+        )
         if existing is not None:
             raise _duplicate(evidence.item, existing)
     changes = field_changes(evidence, values)
@@ -148,8 +189,12 @@ def evidence_update(*, evidence: Evidence, actor, importance: str | None = None,
     if changes:
         evidence.save()
         stats_recompute(item_ids=[evidence.item_id])
-        event_record(actor=actor, verb="feedback_item.evidence_updated", target=evidence.item,
-                     changes={**changes, "evidence": [evidence.pk, evidence.pk]})
+        event_record(
+            actor=actor,
+            verb="feedback_item.evidence_updated",
+            target=evidence.item,
+            changes={**changes, "evidence": [evidence.pk, evidence.pk]},
+        )
     return evidence
 
 
@@ -157,9 +202,16 @@ def evidence_update(*, evidence: Evidence, actor, importance: str | None = None,
 def evidence_remove(*, evidence: Evidence, actor) -> None:
     """Unlink one piece of evidence; the item's counts are recomputed in the same transaction."""
     item = evidence.item
-    event_record(actor=actor, verb="feedback_item.evidence_removed", target=item, changes={
-        "evidence": [evidence.pk, None], "ticket": [evidence.ticket_id, None],
-        "contact": [evidence.contact_id, None]})
+    event_record(
+        actor=actor,
+        verb="feedback_item.evidence_removed",
+        target=item,
+        changes={
+            "evidence": [evidence.pk, None],
+            "ticket": [evidence.ticket_id, None],
+            "contact": [evidence.contact_id, None],
+        },
+    )
     evidence.delete()
     stats_recompute(item_ids=[item.pk])
 
@@ -211,11 +263,28 @@ def _bug_fields_check(values: dict, *, partial: bool = False) -> dict:
 
 
 @transaction.atomic
-def bug_report_file(*, actor, ticket: Ticket | None = None, title: str, product_feature, version: str,
-                    environment_browser: str, environment_os: str, environment_device: str, environment_plan: str,
-                    severity: str, frequency: str, steps: str, expected: str, actual: str,
-                    carry_attachment_ids: Iterable[int] = (), problem: str = "", owner=None,
-                    importance: str = Importance.IMPORTANT, message: Message | None = None) -> FeedbackItem:
+def bug_report_file(
+    *,
+    actor,
+    ticket: Ticket | None = None,
+    title: str,
+    product_feature,
+    version: str,
+    environment_browser: str,
+    environment_os: str,
+    environment_device: str,
+    environment_plan: str,
+    severity: str,
+    frequency: str,
+    steps: str,
+    expected: str,
+    actual: str,
+    carry_attachment_ids: Iterable[int] = (),
+    problem: str = "",
+    owner=None,
+    importance: str = Importance.IMPORTANT,
+    message: Message | None = None,
+) -> FeedbackItem:
     """File a bug from the structured form (kind=bug); with a ticket, the ticket becomes its first evidence.
 
     Attachments of the ticket's messages can be carried over (linked, not copied).
@@ -228,60 +297,95 @@ def bug_report_file(*, actor, ticket: Ticket | None = None, title: str, product_
     if product_feature is None:
         errors["product_feature"] = "required"
     try:
-        clean = _bug_fields_check({
-            "version": version, "environment_browser": environment_browser, "environment_os": environment_os,
-            "environment_device": environment_device, "environment_plan": environment_plan, "severity": severity,
-            "frequency": frequency, "steps": steps, "expected": expected, "actual": actual})
+        clean = _bug_fields_check(
+            {
+                "version": version,
+                "environment_browser": environment_browser,
+                "environment_os": environment_os,
+                "environment_device": environment_device,
+                "environment_plan": environment_plan,
+                "severity": severity,
+                "frequency": frequency,
+                "steps": steps,
+                "expected": expected,
+                "actual": actual,
+            }
+        )
     except ValidationFailed as exc:
         errors.update(exc.errors)
         clean = {}
     if errors:
-        raise ValidationFailed("The bug report is incomplete: " + ", ".join(
-            f"{f} ({m})" for f, m in errors.items()) + ".", errors=errors)
+        raise ValidationFailed(
+            "The bug report is incomplete: " + ", ".join(f"{f} ({m})" for f, m in errors.items()) + ".", errors=errors
+        )
     attachment_ids = sorted({int(i) for i in carry_attachment_ids})
     attachments = []
     if attachment_ids:
         if ticket is None:
-            raise ValidationFailed("Attachments can only be carried over from the bug's ticket.",
-                                   errors={"carry_attachment_ids": "no ticket given"})
+            raise ValidationFailed(
+                "Attachments can only be carried over from the bug's ticket.",
+                errors={"carry_attachment_ids": "no ticket given"},
+            )
         attachments = list(Attachment.objects.filter(pk__in=attachment_ids, message__ticket=ticket))
         if len(attachments) != len(attachment_ids):
             found = {a.pk for a in attachments}
-            raise ValidationFailed("Some attachments are not on this ticket.", errors={
-                "carry_attachment_ids": "not on the ticket: " + ", ".join(str(i) for i in attachment_ids
-                                                                           if i not in found)})
-    item = feedback_item_create(kind=Kind.BUG, title=title, problem=problem, product_feature=product_feature,
-                                owner=owner, actor=actor)
+            raise ValidationFailed(
+                "Some attachments are not on this ticket.",
+                errors={
+                    "carry_attachment_ids": "not on the ticket: "
+                    + ", ".join(str(i) for i in attachment_ids if i not in found)
+                },
+            )
+    item = feedback_item_create(
+        kind=Kind.BUG, title=title, problem=problem, product_feature=product_feature, owner=owner, actor=actor
+    )
     report = BugReport.objects.create(item=item, ticket=ticket, **clean)
     if attachments:
         report.attachments.set(attachments)
-    event_record(actor=actor, verb="feedback_item.bug_filed", target=item, changes={
-        **{k: [None, v] for k, v in clean.items() if k not in BUG_TEXT_FIELDS},
-        "ticket": [None, ticket.pk if ticket else None], "attachments": [[], attachment_ids]})
+    event_record(
+        actor=actor,
+        verb="feedback_item.bug_filed",
+        target=item,
+        changes={
+            **{k: [None, v] for k, v in clean.items() if k not in BUG_TEXT_FIELDS},
+            "ticket": [None, ticket.pk if ticket else None],
+            "attachments": [[], attachment_ids],
+        },
+    )
     if ticket is not None:
         if message is None:
             message = ticket.messages.filter(author_type="contact").order_by("created_at", "id").first()
-        evidence_add(item=item, actor=actor, ticket=ticket, message=message, importance=importance,
-                     quote=(message.body_text if message else clean["actual"]))
+        evidence_add(
+            item=item,
+            actor=actor,
+            ticket=ticket,
+            message=message,
+            importance=importance,
+            quote=(message.body_text if message else clean["actual"]),
+        )
     return item
 
 
 @transaction.atomic
-def bug_report_update(*, item: FeedbackItem, actor, carry_attachment_ids: Iterable[int] | None = None,
-                      **values) -> BugReport:
+def bug_report_update(
+    *, item: FeedbackItem, actor, carry_attachment_ids: Iterable[int] | None = None, **values
+) -> BugReport:
     """Change fields of a bug report; the same validation as filing, for the fields given."""
     report = BugReport.objects.select_for_update().get(item=item)
-    unknown = set(values) - set(PickListField.values) - {"environment_plan", "severity", "frequency"} - set(BUG_TEXT_FIELDS)
+    unknown = (
+        set(values) - set(PickListField.values) - {"environment_plan", "severity", "frequency"} - set(BUG_TEXT_FIELDS)
+    )
     if unknown:
-        raise ValidationFailed("Unknown bug-report field(s).", errors={f: "unknown field" for f in sorted(unknown)})
+        raise ValidationFailed("Unknown bug-report field(s).", errors=dict.fromkeys(sorted(unknown), "unknown field"))
     clean = _bug_fields_check(values, partial=True)
     changes = field_changes(report, clean)
     if carry_attachment_ids is not None:
         ids = sorted({int(i) for i in carry_attachment_ids})
         attachments = list(Attachment.objects.filter(pk__in=ids, message__ticket_id=report.ticket_id))
         if len(attachments) != len(ids):
-            raise ValidationFailed("Some attachments are not on the bug's ticket.",
-                                   errors={"carry_attachment_ids": "not on the ticket"})
+            raise ValidationFailed(
+                "Some attachments are not on the bug's ticket.", errors={"carry_attachment_ids": "not on the ticket"}
+            )
         before = sorted(report.attachments.values_list("pk", flat=True))
         if before != ids:
             report.attachments.set(attachments)

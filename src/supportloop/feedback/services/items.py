@@ -1,4 +1,5 @@
 """Writes to feedback items: create, update, delete, status changes (with history), merges, engineering links."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,14 +14,29 @@ from supportloop.core.services import event_record, field_changes
 from supportloop.core.validation import clean_text
 from supportloop.feedback.choices import SETTABLE_STATUSES, ItemStatus, Kind, NoticeKind, Tracker
 from supportloop.feedback.models import (
-    EngineeringLink, Evidence, FeedbackItem, FeedbackSettings, ItemStats, StatusChange,
+    EngineeringLink,
+    Evidence,
+    FeedbackItem,
+    FeedbackSettings,
+    ItemStats,
+    StatusChange,
 )
 from supportloop.feedback.rollups import feedback_settings, stats_recompute
 
 TITLE_MAX = 300
 OWNER_ROLES = (Role.PRODUCT, Role.ADMIN)
-UPDATABLE = {"kind", "title", "problem", "proposed_solution", "product_area", "product_feature", "owner",
-             "is_public", "release_note", "decline_reason"}
+UPDATABLE = {
+    "kind",
+    "title",
+    "problem",
+    "proposed_solution",
+    "product_area",
+    "product_feature",
+    "owner",
+    "is_public",
+    "release_note",
+    "decline_reason",
+}
 
 
 def _check_kind(kind: str) -> None:
@@ -30,8 +46,9 @@ def _check_kind(kind: str) -> None:
 
 def _check_owner(owner) -> None:
     if owner is not None and (owner.role not in OWNER_ROLES or not owner.is_active):
-        raise ValidationFailed("The owner must be an active product manager (or admin).",
-                               errors={"owner": "not a product user"})
+        raise ValidationFailed(
+            "The owner must be an active product manager (or admin).", errors={"owner": "not a product user"}
+        )
 
 
 def _area_for(product_area, product_feature):
@@ -41,21 +58,35 @@ def _area_for(product_area, product_feature):
     if not product_feature.is_active:
         raise ValidationFailed("That product feature is retired.", errors={"product_feature": "inactive"})
     if product_area is not None and product_area.pk != product_feature.area_id:
-        raise ValidationFailed("The feature belongs to another product area.",
-                               errors={"product_area": f"the feature belongs to area {product_feature.area_id}"})
+        raise ValidationFailed(
+            "The feature belongs to another product area.",
+            errors={"product_area": f"the feature belongs to area {product_feature.area_id}"},
+        )
     return product_feature.area
 
 
 def _refuse_if_merged(item: FeedbackItem) -> None:
     if item.status == ItemStatus.MERGED:
-        raise Conflict(f"{item.reference} was merged into FB-{item.merged_into_id}; change that item instead.",
-                       errors={"item": f"merged into FB-{item.merged_into_id}"})
+        raise Conflict(
+            f"{item.reference} was merged into FB-{item.merged_into_id}; change that item instead.",
+            errors={"item": f"merged into FB-{item.merged_into_id}"},
+        )
 
 
 @transaction.atomic
-def feedback_item_create(*, kind: str, title: str, problem: str = "", proposed_solution: str = "",
-                         product_feature=None, product_area=None, owner=None, is_public: bool = False,
-                         actor, created_at=None) -> FeedbackItem:
+def feedback_item_create(
+    *,
+    kind: str,
+    title: str,
+    problem: str = "",
+    proposed_solution: str = "",
+    product_feature=None,
+    product_area=None,
+    owner=None,
+    is_public: bool = False,
+    actor,
+    created_at=None,
+) -> FeedbackItem:
     """Open a feedback item in status `new`, with an empty rollup row and the first status-history step."""
     _check_kind(kind)
     title = clean_text(title, field="title", required=True, max_length=TITLE_MAX).strip()
@@ -65,15 +96,33 @@ def feedback_item_create(*, kind: str, title: str, problem: str = "", proposed_s
     area = _area_for(product_area, product_feature)
     now = created_at or timezone.now()
     item = FeedbackItem.objects.create(
-        kind=kind, title=title, problem=problem, proposed_solution=proposed_solution, product_area=area,
-        product_feature=product_feature, owner=owner, is_public=is_public, created_by=actor,
-        created_at=now, updated_at=now, status_changed_at=now,
+        kind=kind,
+        title=title,
+        problem=problem,
+        proposed_solution=proposed_solution,
+        product_area=area,
+        product_feature=product_feature,
+        owner=owner,
+        is_public=is_public,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
     )
     ItemStats.objects.create(item=item)
     StatusChange.objects.create(item=item, from_status="", to_status=ItemStatus.NEW, actor=actor, created_at=now)
-    event_record(actor=actor, verb="feedback_item.created", target=item, changes={
-        "kind": [None, kind], "title": [None, title], "product_area": [None, area.pk if area else None],
-        "owner": [None, owner.pk if owner else None], "is_public": [None, is_public]})
+    event_record(
+        actor=actor,
+        verb="feedback_item.created",
+        target=item,
+        changes={
+            "kind": [None, kind],
+            "title": [None, title],
+            "product_area": [None, area.pk if area else None],
+            "owner": [None, owner.pk if owner else None],
+            "is_public": [None, is_public],
+        },
+    )
     return item
 
 
@@ -81,12 +130,15 @@ def feedback_item_create(*, kind: str, title: str, problem: str = "", proposed_s
 def feedback_item_update(*, item: FeedbackItem, actor, **fields: Any) -> FeedbackItem:
     """Change an item's descriptive fields. Status goes through feedback_item_set_status, merging through merge."""
     if "status" in fields:
-        raise ValidationFailed("Change the status with the status action (it keeps history and may notify).",
-                               errors={"status": "use the status change"})
+        raise ValidationFailed(
+            "Change the status with the status action (it keeps history and may notify).",
+            errors={"status": "use the status change"},
+        )
     unknown = set(fields) - UPDATABLE
     if unknown:
-        raise ValidationFailed(f"Unknown field(s): {', '.join(sorted(unknown))}.",
-                               errors={f: "unknown field" for f in sorted(unknown)})
+        raise ValidationFailed(
+            f"Unknown field(s): {', '.join(sorted(unknown))}.", errors=dict.fromkeys(sorted(unknown), "unknown field")
+        )
     item = FeedbackItem.objects.select_for_update().get(pk=item.pk)
     _refuse_if_merged(item)
     if "kind" in fields:
@@ -100,10 +152,8 @@ def feedback_item_update(*, item: FeedbackItem, actor, **fields: Any) -> Feedbac
         _check_owner(fields["owner"])
     if "product_feature" in fields:
         feature = fields["product_feature"]
-        if "product_area" in fields:
-            area = fields["product_area"]
-        else:
-            area = item.product_area if feature is None else None
+        # Not fields.get(..., item.product_area): that would read the item's area even when it is not needed.
+        area = fields["product_area"] if "product_area" in fields else (item.product_area if feature is None else None)  # noqa: SIM401
         fields["product_area"] = _area_for(area, feature)
     elif "product_area" in fields:
         area, feature = fields["product_area"], item.product_feature
@@ -123,10 +173,16 @@ def feedback_item_delete(*, item: FeedbackItem, actor) -> None:
     item = FeedbackItem.objects.select_for_update().get(pk=item.pk)
     redirected = list(FeedbackItem.objects.filter(merged_into=item).values_list("pk", flat=True))
     if redirected:
-        raise Conflict(f"{item.reference} is the target of merged items; it cannot be deleted.",
-                       errors={"item": "merged items point here: " + ", ".join(f"FB-{pk}" for pk in redirected)})
-    event_record(actor=actor, verb="feedback_item.deleted", target=item, changes={
-        "title": [item.title, None], "evidence": [item.evidence.count(), 0]})
+        raise Conflict(
+            f"{item.reference} is the target of merged items; it cannot be deleted.",
+            errors={"item": "merged items point here: " + ", ".join(f"FB-{pk}" for pk in redirected)},
+        )
+    event_record(
+        actor=actor,
+        verb="feedback_item.deleted",
+        target=item,
+        changes={"title": [item.title, None], "evidence": [item.evidence.count(), 0]},
+    )
     item.delete()
 
 
@@ -135,8 +191,16 @@ def _notice_kind_for(status: str) -> str | None:
 
 
 @transaction.atomic
-def feedback_item_set_status(*, item: FeedbackItem, status: str, actor, note: str = "", notify: bool | None = None,
-                             release_note: str | None = None, decline_reason: str | None = None) -> FeedbackItem:
+def feedback_item_set_status(
+    *,
+    item: FeedbackItem,
+    status: str,
+    actor,
+    note: str = "",
+    notify: bool | None = None,
+    release_note: str | None = None,
+    decline_reason: str | None = None,
+) -> FeedbackItem:
     """Move an item to a status, keeping history (who, when, from, to, note).
 
     notify: tell every contact in the evidence (after commit, in a background task). Default: yes when the item
@@ -144,11 +208,13 @@ def feedback_item_set_status(*, item: FeedbackItem, status: str, actor, note: st
     so repeating a status change never mails a contact twice.
     """
     if status not in ItemStatus.values:
-        raise ValidationFailed(f"Unknown status {status!r}.",
-                               errors={"status": f"must be one of {', '.join(SETTABLE_STATUSES)}"})
+        raise ValidationFailed(
+            f"Unknown status {status!r}.", errors={"status": f"must be one of {', '.join(SETTABLE_STATUSES)}"}
+        )
     if status == ItemStatus.MERGED:
-        raise ValidationFailed("An item becomes merged only by merging it into another item.",
-                               errors={"status": "use merge"})
+        raise ValidationFailed(
+            "An item becomes merged only by merging it into another item.", errors={"status": "use merge"}
+        )
     item = FeedbackItem.objects.select_for_update().get(pk=item.pk)
     _refuse_if_merged(item)
     note = clean_text(note, field="note")
@@ -161,14 +227,19 @@ def feedback_item_set_status(*, item: FeedbackItem, status: str, actor, note: st
     if notify is None:
         notify = status == ItemStatus.SHIPPED
     if notify and kind is None:
-        raise ValidationFailed("Only shipping or declining an item tells customers.",
-                               errors={"notify": "only for shipped or declined"})
+        raise ValidationFailed(
+            "Only shipping or declining an item tells customers.", errors={"notify": "only for shipped or declined"}
+        )
     if status == ItemStatus.DECLINED and not values.get("decline_reason", item.decline_reason).strip():
-        raise ValidationFailed("Say why the item is declined; customers deserve an honest reason.",
-                               errors={"decline_reason": "required when declining"})
+        raise ValidationFailed(
+            "Say why the item is declined; customers deserve an honest reason.",
+            errors={"decline_reason": "required when declining"},
+        )
     if notify and status == ItemStatus.SHIPPED and not values.get("release_note", item.release_note).strip():
-        raise ValidationFailed("Write the release note the customers will receive.",
-                               errors={"release_note": "required to notify on shipping"})
+        raise ValidationFailed(
+            "Write the release note the customers will receive.",
+            errors={"release_note": "required to notify on shipping"},
+        )
     old = item.status
     now = timezone.now()
     if status != old:
@@ -181,11 +252,16 @@ def feedback_item_set_status(*, item: FeedbackItem, status: str, actor, note: st
         item.updated_at = now
         item.save()
     if status != old:
-        StatusChange.objects.create(item=item, from_status=old, to_status=status, actor=actor, note=note,
-                                    created_at=now)
+        StatusChange.objects.create(
+            item=item, from_status=old, to_status=status, actor=actor, note=note, created_at=now
+        )
     if changes or notify:
-        event_record(actor=actor, verb="feedback_item.status_changed", target=item,
-                     changes={**changes, "note": [None, note] if note else None, "notify": [None, bool(notify)]})
+        event_record(
+            actor=actor,
+            verb="feedback_item.status_changed",
+            target=item,
+            changes={**changes, "note": [None, note] if note else None, "notify": [None, bool(notify)]},
+        )
     if notify:
         from supportloop.feedback.tasks import close_the_loop
 
@@ -213,25 +289,37 @@ def feedback_item_merge(*, source: FeedbackItem, target: FeedbackItem, actor, no
     """
     if source.pk == target.pk:
         raise ValidationFailed("An item cannot be merged into itself.", errors={"target": "same as source"})
-    locked = {i.pk: i for i in FeedbackItem.objects.select_for_update()
-              .filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+    locked = {
+        i.pk: i for i in FeedbackItem.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")
+    }
     source, target = locked[source.pk], locked[target.pk]
     if source.pk in _merge_chain(target):
-        raise Conflict(f"Merging {source.reference} into {target.reference} would create a cycle "
-                       f"({target.reference} is already merged into {source.reference}).",
-                       errors={"target": "would create a cycle"})
+        raise Conflict(
+            f"Merging {source.reference} into {target.reference} would create a cycle "
+            f"({target.reference} is already merged into {source.reference}).",
+            errors={"target": "would create a cycle"},
+        )
     if source.status == ItemStatus.MERGED:
-        raise Conflict(f"{source.reference} is already merged into FB-{source.merged_into_id}.",
-                       errors={"source": f"already merged into FB-{source.merged_into_id}"})
+        raise Conflict(
+            f"{source.reference} is already merged into FB-{source.merged_into_id}.",
+            errors={"source": f"already merged into FB-{source.merged_into_id}"},
+        )
     if target.status == ItemStatus.MERGED:
-        raise Conflict(f"{target.reference} is itself merged into FB-{target.merged_into_id}; merge into that item.",
-                       errors={"target": f"merged into FB-{target.merged_into_id}"})
+        raise Conflict(
+            f"{target.reference} is itself merged into FB-{target.merged_into_id}; merge into that item.",
+            errors={"target": f"merged into FB-{target.merged_into_id}"},
+        )
     note = clean_text(note, field="note")
     # The same ticket message, or the same ticket and quote, on both items: the target's link is kept.
-    target_messages = set(Evidence.objects.filter(item=target, message__isnull=False).values_list("message_id", flat=True))
+    target_messages = set(
+        Evidence.objects.filter(item=target, message__isnull=False).values_list("message_id", flat=True)
+    )
     target_links = set(Evidence.objects.filter(item=target, link_key__isnull=False).values_list("link_key", flat=True))
-    duplicates = list(Evidence.objects.filter(Q(message_id__in=target_messages) | Q(link_key__in=target_links),
-                                              item=source).values_list("pk", flat=True))
+    duplicates = list(
+        Evidence.objects.filter(
+            Q(message_id__in=target_messages) | Q(link_key__in=target_links), item=source
+        ).values_list("pk", flat=True)
+    )
     if duplicates:
         Evidence.objects.filter(pk__in=duplicates).delete()
     moving = Evidence.objects.filter(item=source)
@@ -247,16 +335,34 @@ def feedback_item_merge(*, source: FeedbackItem, target: FeedbackItem, actor, no
     source.merged_into = target
     source.status_changed_at = source.updated_at = now
     source.save(update_fields=["status", "merged_into", "status_changed_at", "updated_at"])
-    StatusChange.objects.create(item=source, from_status=old_status, to_status=ItemStatus.MERGED, actor=actor,
-                                note=note or f"Merged into {target.reference}", created_at=now)
+    StatusChange.objects.create(
+        item=source,
+        from_status=old_status,
+        to_status=ItemStatus.MERGED,
+        actor=actor,
+        note=note or f"Merged into {target.reference}",
+        created_at=now,
+    )
     target.updated_at = now
     target.save(update_fields=["updated_at"])
     stats_recompute(item_ids=[source.pk, target.pk])
-    event_record(actor=actor, verb="feedback_item.merged", target=source, changes={
-        "status": [old_status, ItemStatus.MERGED], "merged_into": [None, target.pk],
-        "evidence_moved": [moved_ids, []], "duplicates_dropped": [duplicates, []]})
-    event_record(actor=actor, verb="feedback_item.merged_in", target=target, changes={
-        "merged_from": [None, source.pk], "evidence_moved": [[], moved_ids], "redirects_moved": [[], earlier]})
+    event_record(
+        actor=actor,
+        verb="feedback_item.merged",
+        target=source,
+        changes={
+            "status": [old_status, ItemStatus.MERGED],
+            "merged_into": [None, target.pk],
+            "evidence_moved": [moved_ids, []],
+            "duplicates_dropped": [duplicates, []],
+        },
+    )
+    event_record(
+        actor=actor,
+        verb="feedback_item.merged_in",
+        target=target,
+        changes={"merged_from": [None, source.pk], "evidence_moved": [[], moved_ids], "redirects_moved": [[], earlier]},
+    )
     return target
 
 
@@ -274,8 +380,9 @@ def _tracker_for(url: str) -> str:
 
 
 @transaction.atomic
-def engineering_link_add(*, item: FeedbackItem, url: str, key: str = "", tracker: str | None = None,
-                         actor) -> EngineeringLink:
+def engineering_link_add(
+    *, item: FeedbackItem, url: str, key: str = "", tracker: str | None = None, actor
+) -> EngineeringLink:
     from django.core.exceptions import ValidationError
     from django.core.validators import URLValidator
 
@@ -283,14 +390,15 @@ def engineering_link_add(*, item: FeedbackItem, url: str, key: str = "", tracker
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
-        raise ValidationFailed("The link must be an http(s) URL.", errors={"url": "not an http(s) URL"})
+        raise ValidationFailed("The link must be an http(s) URL.", errors={"url": "not an http(s) URL"}) from None
     tracker = tracker or _tracker_for(url)
     if tracker not in Tracker.values:
         raise ValidationFailed("Unknown tracker.", errors={"tracker": f"must be one of {', '.join(Tracker.values)}"})
     if EngineeringLink.objects.filter(item=item, url=url).exists():
         raise Conflict("That link is already on the item.", errors={"url": "already linked"})
-    link = EngineeringLink.objects.create(item=item, url=url, key=clean_text(key, field="key", max_length=100).strip(),
-                                          tracker=tracker)
+    link = EngineeringLink.objects.create(
+        item=item, url=url, key=clean_text(key, field="key", max_length=100).strip(), tracker=tracker
+    )
     event_record(actor=actor, verb="feedback_item.link_added", target=item, changes={"link": [None, url]})
     return link
 
@@ -310,14 +418,16 @@ def feedback_settings_update(*, actor, **values: Any) -> FeedbackSettings:
     allowed = set(WEIGHTS) | {"workspace_name", "notice_from_email"}
     unknown = set(values) - allowed
     if unknown:
-        raise ValidationFailed(f"Unknown setting(s): {', '.join(sorted(unknown))}.",
-                               errors={f: "unknown setting" for f in sorted(unknown)})
+        raise ValidationFailed(
+            f"Unknown setting(s): {', '.join(sorted(unknown))}.",
+            errors=dict.fromkeys(sorted(unknown), "unknown setting"),
+        )
     for name in WEIGHTS:
         if name in values:
             try:
                 values[name] = float(values[name])
             except (TypeError, ValueError):
-                raise ValidationFailed(f"{name} must be a number.", errors={name: "not a number"})
+                raise ValidationFailed(f"{name} must be a number.", errors={name: "not a number"}) from None
             if not -1000 <= values[name] <= 1000:
                 raise ValidationFailed(f"{name} must be between -1000 and 1000.", errors={name: "out of range"})
     row = feedback_settings()

@@ -9,6 +9,7 @@ MAX_ATTEMPTS, under the same Message-ID; then it stays failed until a product ma
 Evidence moved by merges belongs to the target, so requesters of merged items are told, and a contact who
 asked through several merged items is one contact: told once.
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,12 +40,16 @@ logger = logging.getLogger("supportloop.feedback")
 _ENGINE = Engine(autoescape=False)
 
 FALLBACK = {
-    NoticeKind.SHIPPED: ("{{ item_title }} is live",
-                         "Hello {{ name }},\n\nYou asked us for \"{{ item_title }}\". It is now available.\n\n"
-                         "{{ release_note }}\n\nThank you for telling us.\n{{ workspace }}"),
-    NoticeKind.DECLINED: ("About your request: {{ item_title }}",
-                          "Hello {{ name }},\n\nYou asked us for \"{{ item_title }}\". We have decided not to "
-                          "build it.\n\n{{ decline_reason }}\n\nThank you for telling us.\n{{ workspace }}"),
+    NoticeKind.SHIPPED: (
+        "{{ item_title }} is live",
+        'Hello {{ name }},\n\nYou asked us for "{{ item_title }}". It is now available.\n\n'
+        "{{ release_note }}\n\nThank you for telling us.\n{{ workspace }}",
+    ),
+    NoticeKind.DECLINED: (
+        "About your request: {{ item_title }}",
+        'Hello {{ name }},\n\nYou asked us for "{{ item_title }}". We have decided not to '
+        "build it.\n\n{{ decline_reason }}\n\nThank you for telling us.\n{{ workspace }}",
+    ),
 }
 
 
@@ -76,21 +81,26 @@ def _template(kind: str, language: str) -> tuple[str, str, str]:
 
 def _check_kind(kind: str) -> None:
     if kind not in NoticeKind.values:
-        raise ValidationFailed("Unknown notice kind.", errors={"kind": f"must be one of {', '.join(NoticeKind.values)}"})
+        raise ValidationFailed(
+            "Unknown notice kind.", errors={"kind": f"must be one of {', '.join(NoticeKind.values)}"}
+        )
 
 
 def notice_render(*, item: FeedbackItem, contact: Contact, kind: str) -> dict:
     """Subject, body and language of the message one contact would receive."""
     _check_kind(kind)
     subject_src, body_src, language = _template(kind, contact.language)
-    context = Context({
-        "name": contact.first_name or contact.name or "",
-        "full_name": contact.name,
-        "item_title": item.title,
-        "release_note": item.release_note,
-        "decline_reason": item.decline_reason,
-        "workspace": feedback_settings().workspace_name,
-    }, autoescape=False)
+    context = Context(
+        {
+            "name": contact.first_name or contact.name or "",
+            "full_name": contact.name,
+            "item_title": item.title,
+            "release_note": item.release_note,
+            "decline_reason": item.decline_reason,
+            "workspace": feedback_settings().workspace_name,
+        },
+        autoescape=False,
+    )
     subject = _ENGINE.from_string(subject_src).render(context).replace("\n", " ").strip()[:300]
     body = _ENGINE.from_string(body_src).render(context)
     return {"subject": subject, "body": body, "language": language}
@@ -99,8 +109,11 @@ def notice_render(*, item: FeedbackItem, contact: Contact, kind: str) -> dict:
 def _recipients(item: FeedbackItem) -> list[tuple[Contact, int | None]]:
     """Distinct contacts of the item's evidence, each with its originating ticket (earliest ticket evidence)."""
     first_ticket: dict[int, int | None] = {}
-    rows = (Evidence.objects.filter(item=item, contact__isnull=False)
-            .order_by("created_at", "id").values_list("contact_id", "ticket_id"))
+    rows = (
+        Evidence.objects.filter(item=item, contact__isnull=False)
+        .order_by("created_at", "id")
+        .values_list("contact_id", "ticket_id")
+    )
     for contact_id, ticket_id in rows:
         if contact_id not in first_ticket or (first_ticket[contact_id] is None and ticket_id is not None):
             first_ticket[contact_id] = ticket_id
@@ -157,15 +170,21 @@ def close_the_loop_preview(*, item: FeedbackItem, kind: str | None = None) -> li
         email = contact.primary_email
         refusal = notice_mail_refusal(contact=contact, email=email)
         error = notice.error if status in (NoticeStatus.FAILED, NoticeStatus.PENDING) else refusal
-        rows.append({
-            "contact_id": contact.pk, "name": contact.name, "email": email,
-            "language": template_language(contact.language),
-            "company": contact.company.name if contact.company_id else "", "ticket_id": ticket_id,
-            "already_told": status == NoticeStatus.SENT,
-            "will_be_told": not refusal and status not in (NoticeStatus.SENT, NoticeStatus.FAILED),
-            "notice_status": status, "attempts": notice.attempts if notice is not None else 0,
-            "error": error or "",
-        })
+        rows.append(
+            {
+                "contact_id": contact.pk,
+                "name": contact.name,
+                "email": email,
+                "language": template_language(contact.language),
+                "company": contact.company.name if contact.company_id else "",
+                "ticket_id": ticket_id,
+                "already_told": status == NoticeStatus.SENT,
+                "will_be_told": not refusal and status not in (NoticeStatus.SENT, NoticeStatus.FAILED),
+                "notice_status": status,
+                "attempts": notice.attempts if notice is not None else 0,
+                "error": error or "",
+            }
+        )
     return rows
 
 
@@ -183,15 +202,24 @@ def _notices_queue(item: FeedbackItem, kind: str, sender: str) -> int:
             refusal = notice_mail_refusal(contact=contact, email=email)
             notice = existing.get(contact.pk)
             if notice is None:
-                new.append(ClosingNotice(
-                    item=item, contact=contact, kind=kind, ticket_id=ticket_id, email=email,
-                    message_id=_new_message_id(sender),
-                    status=NoticeStatus.SKIPPED if refusal else NoticeStatus.PENDING, error=refusal,
-                    next_attempt_at=None if refusal else now))
+                new.append(
+                    ClosingNotice(
+                        item=item,
+                        contact=contact,
+                        kind=kind,
+                        ticket_id=ticket_id,
+                        email=email,
+                        message_id=_new_message_id(sender),
+                        status=NoticeStatus.SKIPPED if refusal else NoticeStatus.PENDING,
+                        error=refusal,
+                        next_attempt_at=None if refusal else now,
+                    )
+                )
                 queued += not refusal
             elif notice.status == NoticeStatus.SKIPPED and not refusal:
                 queued += ClosingNotice.objects.filter(pk=notice.pk, status=NoticeStatus.SKIPPED).update(
-                    status=NoticeStatus.PENDING, email=email, error="", next_attempt_at=now)
+                    status=NoticeStatus.PENDING, email=email, error="", next_attempt_at=now
+                )
         # A concurrent run may queue the same contact first; its row stands (unique item, contact, kind).
         ClosingNotice.objects.bulk_create(new, ignore_conflicts=True)
     return queued
@@ -201,18 +229,25 @@ def _attempt_claim(notice_id: int, now: datetime) -> bool:
     """Claim the next attempt of a notice (one UPDATE, its own transaction): only a queued notice that is due,
     or one claimed so long ago that its worker must have died, matches; of two runs at once one wins."""
     due = (Q(status=NoticeStatus.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))) | Q(
-        status=NoticeStatus.SENDING, attempted_at__lt=now - ATTEMPT_LOST_AFTER, attempts__lt=MAX_ATTEMPTS)
-    return bool(ClosingNotice.objects.filter(due, pk=notice_id).update(
-        status=NoticeStatus.SENDING, attempts=F("attempts") + 1, attempted_at=now, next_attempt_at=None))
+        status=NoticeStatus.SENDING, attempted_at__lt=now - ATTEMPT_LOST_AFTER, attempts__lt=MAX_ATTEMPTS
+    )
+    return bool(
+        ClosingNotice.objects.filter(due, pk=notice_id).update(
+            status=NoticeStatus.SENDING, attempts=F("attempts") + 1, attempted_at=now, next_attempt_at=None
+        )
+    )
 
 
 def _lost_last_attempts_give_up(item: FeedbackItem, kind: str, now: datetime) -> int:
     """A last attempt lost with its worker has no attempt left: the notice fails (its outcome unknown), for a
     product manager to retry."""
-    return ClosingNotice.objects.filter(item=item, kind=kind, status=NoticeStatus.SENDING,
-                                        attempted_at__lt=now - ATTEMPT_LOST_AFTER,
-                                        attempts__gte=MAX_ATTEMPTS).update(
-        status=NoticeStatus.FAILED, error="The last attempt got no outcome (its worker stopped mid-send).")
+    return ClosingNotice.objects.filter(
+        item=item,
+        kind=kind,
+        status=NoticeStatus.SENDING,
+        attempted_at__lt=now - ATTEMPT_LOST_AFTER,
+        attempts__gte=MAX_ATTEMPTS,
+    ).update(status=NoticeStatus.FAILED, error="The last attempt got no outcome (its worker stopped mid-send).")
 
 
 def _notice_attempt(*, notice_id: int, item: FeedbackItem, kind: str, sender: str) -> str:
@@ -231,17 +266,27 @@ def _notice_attempt(*, notice_id: int, item: FeedbackItem, kind: str, sender: st
         return "skipped"
     notice.message_id = notice.message_id or _new_message_id(sender)
     mine.update(email=email, message_id=notice.message_id)
-    headers = {"Message-ID": f"<{notice.message_id}>", "X-Supportloop-Feedback": item.reference,
-               "Auto-Submitted": "auto-generated"}
+    headers = {
+        "Message-ID": f"<{notice.message_id}>",
+        "X-Supportloop-Feedback": item.reference,
+        "Auto-Submitted": "auto-generated",
+    }
     try:
         rendered = notice_render(item=item, contact=contact, kind=kind)  # an admin's template may be broken
         mine.update(language=rendered["language"], subject=rendered["subject"])
-        EmailMessage(subject=rendered["subject"], body=rendered["body"], from_email=sender, to=[email],
-                     headers=headers).send()
+        EmailMessage(
+            subject=rendered["subject"], body=rendered["body"], from_email=sender, to=[email], headers=headers
+        ).send()
     except Exception as exc:  # noqa: BLE001 - the row records the failure; a later attempt sends again
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        logger.warning("closing-the-loop notice %s to contact %s failed (attempt %s of %s): %s", notice_id,
-                       contact.pk, notice.attempts, MAX_ATTEMPTS, error)
+        logger.warning(
+            "closing-the-loop notice %s to contact %s failed (attempt %s of %s): %s",
+            notice_id,
+            contact.pk,
+            notice.attempts,
+            MAX_ATTEMPTS,
+            error,
+        )
         if notice.attempts >= MAX_ATTEMPTS:
             mine.update(status=NoticeStatus.FAILED, error=error)
             return "failed"
@@ -252,11 +297,19 @@ def _notice_attempt(*, notice_id: int, item: FeedbackItem, kind: str, sender: st
         if mine.update(status=NoticeStatus.SENT, sent_at=timezone.now(), error="") and notice.ticket_id is not None:
             from supportloop.tickets.models import Ticket
 
-            event_record(actor=None, actor_label="closing the loop", verb="ticket.customer_told",
-                         target=Ticket.objects.get(pk=notice.ticket_id),
-                         changes={"feedback_item": [None, item.pk], "kind": [None, kind],
-                                  "contact": [None, contact.pk], "notice": [None, notice.pk],
-                                  "subject": [None, rendered["subject"]]})
+            event_record(
+                actor=None,
+                actor_label="closing the loop",
+                verb="ticket.customer_told",
+                target=Ticket.objects.get(pk=notice.ticket_id),
+                changes={
+                    "feedback_item": [None, item.pk],
+                    "kind": [None, kind],
+                    "contact": [None, contact.pk],
+                    "notice": [None, notice.pk],
+                    "subject": [None, rendered["subject"]],
+                },
+            )
     return "sent"
 
 
@@ -276,16 +329,18 @@ def close_the_loop_send(*, item_id: int, kind: str) -> dict:
     if item.status != OUTCOME_STATUS[kind]:
         # No longer shipped (declined): what has not gone out waits, not mailed, until it is again.
         counts["skipped"] = ClosingNotice.objects.filter(
-            Q(status=NoticeStatus.PENDING) | Q(status=NoticeStatus.SENDING,
-                                              attempted_at__lt=timezone.now() - ATTEMPT_LOST_AFTER),
-            item=item, kind=kind).update(status=NoticeStatus.SKIPPED, next_attempt_at=None,
-                                         error=f"{item.reference} is no longer {kind}")
+            Q(status=NoticeStatus.PENDING)
+            | Q(status=NoticeStatus.SENDING, attempted_at__lt=timezone.now() - ATTEMPT_LOST_AFTER),
+            item=item,
+            kind=kind,
+        ).update(status=NoticeStatus.SKIPPED, next_attempt_at=None, error=f"{item.reference} is no longer {kind}")
         return counts
     sender = _sender()
     _notices_queue(item, kind, sender)
     counts["failed"] += _lost_last_attempts_give_up(item, kind, timezone.now())
-    for notice_id, status in (ClosingNotice.objects.filter(item=item, kind=kind).order_by("pk")
-                              .values_list("pk", "status")):
+    for notice_id, status in (
+        ClosingNotice.objects.filter(item=item, kind=kind).order_by("pk").values_list("pk", "status")
+    ):
         if status == NoticeStatus.SENT:
             counts["already"] += 1
         elif status in UNDER_WAY:
@@ -294,20 +349,30 @@ def close_the_loop_send(*, item_id: int, kind: str) -> dict:
             counts["waiting"] += 1
     if any(counts[k] for k in ("sent", "retrying", "failed", "skipped")):
         with transaction.atomic():
-            event_record(actor=None, actor_label="closing the loop", verb="feedback_item.customers_told",
-                         target=item, changes={"kind": [None, kind], **{k: [None, v] for k, v in counts.items()}})
+            event_record(
+                actor=None,
+                actor_label="closing the loop",
+                verb="feedback_item.customers_told",
+                target=item,
+                changes={"kind": [None, kind], **{k: [None, v] for k, v in counts.items()}},
+            )
     return counts
 
 
 def closing_notices_next_attempt(*, item_id: int, kind: str) -> datetime | None:
     """When the item's next queued attempt is due (None: nothing queued)."""
-    return (ClosingNotice.objects.filter(item_id=item_id, kind=kind, status=NoticeStatus.PENDING)
-            .order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first())
+    return (
+        ClosingNotice.objects.filter(item_id=item_id, kind=kind, status=NoticeStatus.PENDING)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
 
 
 def _due(now: datetime) -> Q:
     return Q(status=NoticeStatus.PENDING, next_attempt_at__lte=now) | Q(
-        status=NoticeStatus.SENDING, attempted_at__lt=now - ATTEMPT_LOST_AFTER)
+        status=NoticeStatus.SENDING, attempted_at__lt=now - ATTEMPT_LOST_AFTER
+    )
 
 
 def closing_notices_due_exist(*, now: datetime) -> bool:
@@ -319,12 +384,16 @@ def closing_notices_send_due() -> dict:
     """Make every attempt that is due, item by item (the scheduler's safety net: notices whose task was lost,
     attempts whose worker died, backoffs on a task backend that cannot wait). Returns the summed counts."""
     totals: dict[str, int] = {}
-    pairs = (ClosingNotice.objects.filter(_due(timezone.now())).order_by("item_id", "kind")
-             .values_list("item_id", "kind").distinct())
+    pairs = (
+        ClosingNotice.objects.filter(_due(timezone.now()))
+        .order_by("item_id", "kind")
+        .values_list("item_id", "kind")
+        .distinct()
+    )
     for item_id, kind in list(pairs):
         try:
             counts = close_the_loop_send(item_id=item_id, kind=kind)
-        except Exception:  # noqa: BLE001 - logged with its item; the other items' notices still go out
+        except Exception:  # logged with its item; the other items' notices still go out
             logger.exception("closing-the-loop notices of FB-%s (%s) failed", item_id, kind)
             continue
         for key, value in counts.items():
@@ -344,11 +413,19 @@ def closing_notices_retry(*, item: FeedbackItem, actor, kind: str | None = None)
     if not rows:
         raise Conflict(f"{item.reference} has no failed notices to retry.", errors={"notices": "none failed"})
     ids = [r["pk"] for r in rows]
-    ClosingNotice.objects.filter(pk__in=ids).update(status=NoticeStatus.PENDING, attempts=0,
-                                                    next_attempt_at=timezone.now())
-    event_record(actor=actor, verb="feedback_item.notices_retried", target=item, changes={
-        "notices": [None, ids], "attempts": [{str(r["pk"]): r["attempts"] for r in rows}, 0],
-        "error": [{str(r["pk"]): r["error"] for r in rows}, None]})
+    ClosingNotice.objects.filter(pk__in=ids).update(
+        status=NoticeStatus.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    event_record(
+        actor=actor,
+        verb="feedback_item.notices_retried",
+        target=item,
+        changes={
+            "notices": [None, ids],
+            "attempts": [{str(r["pk"]): r["attempts"] for r in rows}, 0],
+            "error": [{str(r["pk"]): r["error"] for r in rows}, None],
+        },
+    )
     from supportloop.feedback.tasks import close_the_loop
 
     item_id = item.pk
@@ -379,8 +456,9 @@ def weekly_digest_send(*, week_start: date | None = None) -> int:
         DigestDelivery.objects.get_or_create(week_start=digest["week_start"], user=user)
         now = timezone.now()
         may_try = Q(attempted_at__isnull=True) | ~Q(error="") | Q(attempted_at__lt=now - DIGEST_ATTEMPT_LOST_AFTER)
-        claimed = DigestDelivery.objects.filter(may_try, week_start=digest["week_start"], user=user,
-                                                sent_at__isnull=True).update(attempted_at=now, error="")
+        claimed = DigestDelivery.objects.filter(
+            may_try, week_start=digest["week_start"], user=user, sent_at__isnull=True
+        ).update(attempted_at=now, error="")
         if not claimed:
             continue  # sent already, or another run is sending it
         delivery = DigestDelivery.objects.filter(week_start=digest["week_start"], user=user)
@@ -392,7 +470,12 @@ def weekly_digest_send(*, week_start: date | None = None) -> int:
             continue
         with transaction.atomic():
             delivery.update(sent_at=timezone.now())
-            event_record(actor=None, actor_label="digest", verb="feedback.digest_sent", target=delivery.get(),
-                         changes={"week_start": [None, digest["week_start"]], "to": [None, user.email]})
+            event_record(
+                actor=None,
+                actor_label="digest",
+                verb="feedback.digest_sent",
+                target=delivery.get(),
+                changes={"week_start": [None, digest["week_start"]], "to": [None, user.email]},
+            )
         sent += 1
     return sent

@@ -6,6 +6,7 @@ file database a workspace runs on), so `separate_connections` copies it to a fil
 IMMEDIATE transactions from the project settings) and points this thread, and every thread started through
 `in_thread`, at that file. Use it in `django_db(transaction=True)` tests: each connection commits for real.
 """
+
 from __future__ import annotations
 
 import sqlite3

@@ -1,4 +1,5 @@
 """Builders for feedback tests: taxonomy, companies, contacts with tickets, items."""
+
 from __future__ import annotations
 
 import itertools
@@ -54,8 +55,9 @@ def contact():
 @pytest.fixture
 def ticket_for():
     def _make(contact, body: str = "Please let us export to Excel", subject: str = "Export", days_ago: int = 0):
-        return ticket_create(subject=subject, body=body, requester=contact,
-                             created_at=timezone.now() - timedelta(days=days_ago))
+        return ticket_create(
+            subject=subject, body=body, requester=contact, created_at=timezone.now() - timedelta(days=days_ago)
+        )
 
     return _make
 
@@ -63,7 +65,8 @@ def ticket_for():
 @pytest.fixture
 def item(pm, feature):
     def _make(title: str = "Export reports to Excel", kind: str = "feature_request", **kwargs):
-        return feedback_item_create(kind=kind, title=title, product_feature=kwargs.pop("product_feature", feature),
-                                    actor=pm, **kwargs)
+        return feedback_item_create(
+            kind=kind, title=title, product_feature=kwargs.pop("product_feature", feature), actor=pm, **kwargs
+        )
 
     return _make

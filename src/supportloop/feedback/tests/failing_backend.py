@@ -1,4 +1,5 @@
 """An email backend that always fails, to test retries of closing-the-loop mail."""
+
 from django.core.mail.backends.base import BaseEmailBackend
 
 

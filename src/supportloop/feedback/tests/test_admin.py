@@ -1,4 +1,5 @@
 """Every feedback model is in the admin, and its list and add pages render."""
+
 from __future__ import annotations
 
 import pytest

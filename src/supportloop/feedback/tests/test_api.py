@@ -1,4 +1,5 @@
 """The feedback API: role rules, CRUD, evidence, bugs, merge, status with notify, ranking, export, roadmap privacy."""
+
 from __future__ import annotations
 
 import csv
@@ -6,11 +7,11 @@ import io
 from datetime import timedelta
 
 import pytest
+from conftest import assert_problem
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from conftest import assert_problem
 from supportloop.accounts.choices import Role
 from supportloop.feedback.models import Evidence, FeedbackItem
 from supportloop.feedback.services import evidence_add, feedback_item_create, feedback_item_set_status
@@ -35,7 +36,9 @@ def test_role_rules(api_client, setup):
     assert_problem(viewer.post("feedback/items", {"title": "x"}), 403)
     assert_problem(viewer.post(f"feedback/items/{item.pk}/evidence", {"source": "call"}), 403)
     # Agents add evidence and file bugs, but do not own statuses, merges or exports.
-    assert agent.post(f"feedback/items/{item.pk}/evidence", {"ticket_number": setup["ticket"].number}).status_code == 201
+    assert (
+        agent.post(f"feedback/items/{item.pk}/evidence", {"ticket_number": setup["ticket"].number}).status_code == 201
+    )
     assert_problem(agent.post(f"feedback/items/{item.pk}/status", {"status": "planned"}), 403)
     assert_problem(agent.patch(f"feedback/items/{item.pk}", {"title": "y"}), 403)
     assert_problem(agent.get(f"feedback/items/{item.pk}/requesters.csv"), 403)
@@ -52,10 +55,18 @@ def test_role_rules(api_client, setup):
 
 def test_item_crud_and_validation(api_client, setup):
     pm = api_client(role=Role.PRODUCT)
-    r = pm.post("feedback/items", {"kind": "improvement", "title": "Faster export",
-                                   "problem": "As an analyst I need exports in seconds so that I can…",
-                                   "proposed_solution": "Stream the file", "product_feature": setup["feature"].slug,
-                                   "owner_id": pm.user.pk, "is_public": True})
+    r = pm.post(
+        "feedback/items",
+        {
+            "kind": "improvement",
+            "title": "Faster export",
+            "problem": "As an analyst I need exports in seconds so that I can…",
+            "proposed_solution": "Stream the file",
+            "product_feature": setup["feature"].slug,
+            "owner_id": pm.user.pk,
+            "is_public": True,
+        },
+    )
     assert r.status_code == 201, r.content
     data = r.json()
     assert data["product_area"] == setup["feature"].area.slug and data["owner_id"] == pm.user.pk
@@ -88,12 +99,16 @@ def test_evidence_add_remove_and_ranking(api_client, setup):
     assert ev["ticket_number"] == setup["ticket"].number
     assert_problem(agent.post(f"feedback/items/{item.pk}/evidence", {"message_id": message.pk}), 409, field="message")
     assert_problem(agent.post(f"feedback/items/{item.pk}/evidence", {"quote": "hm"}), 422, field="source")
-    r = agent.post(f"feedback/items/{item.pk}/evidence", {"source": "Sales call", "contact_id": setup["secret"].pk,
-                                                          "heard_at": long_ago.isoformat()})
+    r = agent.post(
+        f"feedback/items/{item.pk}/evidence",
+        {"source": "Sales call", "contact_id": setup["secret"].pk, "heard_at": long_ago.isoformat()},
+    )
     assert r.status_code == 201
     # Heard at the call's date, linked now, by the agent.
-    assert r.json()["created_at"].startswith(long_ago.strftime("%Y-%m-%dT%H:%M")) and \
-        r.json()["linked_by_id"] == agent.user.pk
+    assert (
+        r.json()["created_at"].startswith(long_ago.strftime("%Y-%m-%dT%H:%M"))
+        and r.json()["linked_by_id"] == agent.user.pk
+    )
     assert r.json()["linked_at"] > r.json()["created_at"]
     rows = agent.get("feedback/ranking", {"sort": "mrr", "plan": ["enterprise"]}).json()
     assert rows["total"] == 1
@@ -109,19 +124,44 @@ def test_evidence_add_remove_and_ranking(api_client, setup):
 
 def test_bug_filing_names_missing_fields(api_client, setup):
     agent = api_client(role=Role.AGENT)
-    r = agent.post("feedback/bugs", {"title": "Export blank", "ticket_number": setup["ticket"].number,
-                                     "product_feature": setup["feature"].slug, "version": "2.5",
-                                     "environment_browser": "Chrome", "environment_os": "Windows",
-                                     "environment_device": "Desktop", "environment_plan": "pro", "severity": "minor",
-                                     "frequency": "often", "steps": "Click export", "expected": "", "actual": ""})
+    r = agent.post(
+        "feedback/bugs",
+        {
+            "title": "Export blank",
+            "ticket_number": setup["ticket"].number,
+            "product_feature": setup["feature"].slug,
+            "version": "2.5",
+            "environment_browser": "Chrome",
+            "environment_os": "Windows",
+            "environment_device": "Desktop",
+            "environment_plan": "pro",
+            "severity": "minor",
+            "frequency": "often",
+            "steps": "Click export",
+            "expected": "",
+            "actual": "",
+        },
+    )
     body = assert_problem(r, 422, field="expected")
     assert "actual" in body["errors"] and "expected" in body["detail"]
-    r = agent.post("feedback/bugs", {"title": "Export blank", "ticket_number": setup["ticket"].number,
-                                     "product_feature": setup["feature"].slug, "version": "2.5",
-                                     "environment_browser": "Chrome", "environment_os": "Windows",
-                                     "environment_device": "Desktop", "environment_plan": "pro", "severity": "minor",
-                                     "frequency": "often", "steps": "Click export", "expected": "A file",
-                                     "actual": "Blank page"})
+    r = agent.post(
+        "feedback/bugs",
+        {
+            "title": "Export blank",
+            "ticket_number": setup["ticket"].number,
+            "product_feature": setup["feature"].slug,
+            "version": "2.5",
+            "environment_browser": "Chrome",
+            "environment_os": "Windows",
+            "environment_device": "Desktop",
+            "environment_plan": "pro",
+            "severity": "minor",
+            "frequency": "often",
+            "steps": "Click export",
+            "expected": "A file",
+            "actual": "Blank page",
+        },
+    )
     assert r.status_code == 201, r.content
     data = r.json()
     assert data["kind"] == "bug" and data["bug_report"]["severity"] == "minor"
@@ -130,15 +170,16 @@ def test_bug_filing_names_missing_fields(api_client, setup):
     assert "Chrome" in picks["environment_browser"] and "critical" in picks["severity"]
 
 
-def test_merge_status_notify_preview_and_export(api_client, setup, contact, ticket_for,
-                                                django_capture_on_commit_callbacks):
+def test_merge_status_notify_preview_and_export(
+    api_client, setup, contact, ticket_for, django_capture_on_commit_callbacks
+):
     pm, agent = api_client(role=Role.PRODUCT), api_client(role=Role.AGENT)
     a = feedback_item_create(kind="feature_request", title="Excel export", actor=pm.user)
     b = feedback_item_create(kind="feature_request", title="XLSX", actor=pm.user)
     evidence_add(item=a, actor=agent.user, ticket=setup["ticket"])
     other = contact("Other Person", setup["acme"], email="other@hiddencorp.example")
     evidence_add(item=b, actor=agent.user, ticket=ticket_for(other))
-    evidence_add(item=b, actor=agent.user, source="Call", contact=setup["secret"], quote="=HYPERLINK(\"x\")")
+    evidence_add(item=b, actor=agent.user, source="Call", contact=setup["secret"], quote='=HYPERLINK("x")')
     assert_problem(pm.post(f"feedback/items/{a.pk}/merge", {"target_id": a.pk}), 422, field="target")
     assert_problem(pm.post(f"feedback/items/{a.pk}/merge", {"target_id": 999999}), 422, field="target_id")
     r = pm.post(f"feedback/items/{b.pk}/merge", {"target_id": a.pk})
@@ -167,14 +208,19 @@ def test_merge_status_notify_preview_and_export(api_client, setup, contact, tick
     assert (first["company"], first["plan"], first["mrr"]) == ("Hidden Corp", "enterprise", "4200.00")
     assert first["quote"] == "We =really= need Excel export"
     call = next(row for row in rows if row["source"] == "Call")
-    assert call["quote"] == "'=HYPERLINK(\"x\")"
+    assert call["quote"] == '\'=HYPERLINK("x")'
     assert Evidence.objects.filter(item=a).count() == 3
 
 
 def test_public_roadmap_is_anonymous_and_leaks_no_customer_data(api_client, setup, django_capture_on_commit_callbacks):
     pm = api_client(role=Role.PRODUCT)
-    public = feedback_item_create(kind="feature_request", title="Excel export", is_public=True, actor=pm.user,
-                                  problem="As Secret Person at Hidden Corp I need…")
+    public = feedback_item_create(
+        kind="feature_request",
+        title="Excel export",
+        is_public=True,
+        actor=pm.user,
+        problem="As Secret Person at Hidden Corp I need…",
+    )
     private = feedback_item_create(kind="feature_request", title="Internal admin tool", actor=pm.user)
     evidence_add(item=public, actor=pm.user, ticket=setup["ticket"], quote="Secret Person says hi")
     feedback_item_set_status(item=public, status="planned", actor=pm.user)
@@ -199,8 +245,10 @@ def test_digest_and_tag_quality_endpoints(api_client, setup):
     r = viewer.get("feedback/reports/tag-quality", {"since": "2020-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"})
     assert r.status_code == 200
     assert r.json()[0]["tickets"] == 1 and r.json()[0]["without_area"] == 1
-    assert_problem(viewer.get("feedback/reports/tag-quality", {"since": "2100-01-01T00:00:00Z",
-                                                               "until": "2020-01-01T00:00:00Z"}), 422)
+    assert_problem(
+        viewer.get("feedback/reports/tag-quality", {"since": "2100-01-01T00:00:00Z", "until": "2020-01-01T00:00:00Z"}),
+        422,
+    )
 
 
 def test_period_queries_accept_offsets_postgresql_cannot_store(api_client, setup):
@@ -214,7 +262,8 @@ def test_period_queries_accept_offsets_postgresql_cannot_store(api_client, setup
 
 
 def test_notices_show_each_contact_told_queued_or_failed_and_a_manager_retries_the_failed(
-        api_client, setup, contact, ticket_for, settings, django_capture_on_commit_callbacks):
+    api_client, setup, contact, ticket_for, settings, django_capture_on_commit_callbacks
+):
     from supportloop.feedback.models import ClosingNotice
 
     pm, agent = api_client(role=Role.PRODUCT), api_client(role=Role.AGENT)
@@ -229,7 +278,9 @@ def test_notices_show_each_contact_told_queued_or_failed_and_a_manager_retries_t
     ClosingNotice.objects.filter(email="other@hiddencorp.example").update(status="failed", attempts=5)
     rows = {r["email"]: r for r in agent.get(f"feedback/items/{item.pk}/notices").json()}
     assert {e: (r["status"], r["attempts"], r["max_attempts"]) for e, r in rows.items()} == {
-        "secret.person@hiddencorp.example": ("pending", 1, 5), "other@hiddencorp.example": ("failed", 5, 5)}
+        "secret.person@hiddencorp.example": ("pending", 1, 5),
+        "other@hiddencorp.example": ("failed", 5, 5),
+    }
     queued = rows["secret.person@hiddencorp.example"]
     assert queued["error"] == "ConnectionRefusedError: SMTP server unavailable"
     assert queued["next_attempt_at"] and queued["last_attempt_at"] and queued["message_id"]
@@ -237,7 +288,9 @@ def test_notices_show_each_contact_told_queued_or_failed_and_a_manager_retries_t
     preview = pm.get(f"feedback/items/{item.pk}/notify-preview", {"kind": "shipped"}).json()
     assert preview["will_be_told"] == 1  # the queued one; the failed one only on a retry
     assert {r["email"]: r["notice_status"] for r in preview["recipients"]} == {
-        "secret.person@hiddencorp.example": "pending", "other@hiddencorp.example": "failed"}
+        "secret.person@hiddencorp.example": "pending",
+        "other@hiddencorp.example": "failed",
+    }
 
     assert_problem(agent.post(f"feedback/items/{item.pk}/notices/retry", {}), 403)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

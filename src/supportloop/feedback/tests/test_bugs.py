@@ -1,4 +1,5 @@
 """Bug reports: pick-lists, required narrative fields, errors that name the field, attachments carried over."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,15 +11,28 @@ from supportloop.feedback.services import bug_report_file, bug_report_update
 from supportloop.tickets.services import attachment_add
 from supportloop.tickets.services.tickets import IncomingFile
 
-GOOD = dict(version="2.5", environment_browser="Firefox", environment_os="Linux", environment_device="Laptop",
-            environment_plan="pro", severity="major", frequency="always",
-            steps="1. Open Reports\n2. Click Export", expected="An .xlsx file downloads", actual="A blank page")
+GOOD = dict(
+    version="2.5",
+    environment_browser="Firefox",
+    environment_os="Linux",
+    environment_device="Laptop",
+    environment_plan="pro",
+    severity="major",
+    frequency="always",
+    steps="1. Open Reports\n2. Click Export",
+    expected="An .xlsx file downloads",
+    actual="A blank page",
+)
 
 
 def test_missing_fields_are_all_named(db, agent, feature):
     with pytest.raises(ValidationFailed) as exc:
-        bug_report_file(actor=agent, title="Export fails", product_feature=feature,
-                        **{**GOOD, "steps": "  ", "expected": "", "actual": "", "severity": ""})
+        bug_report_file(
+            actor=agent,
+            title="Export fails",
+            product_feature=feature,
+            **{**GOOD, "steps": "  ", "expected": "", "actual": "", "severity": ""},
+        )
     errors = exc.value.errors
     assert set(errors) == {"steps", "expected", "actual", "severity"}
     assert errors["steps"] == "required: the steps to reproduce"
@@ -28,20 +42,27 @@ def test_missing_fields_are_all_named(db, agent, feature):
 
 def test_values_must_come_from_the_pick_lists(db, agent, feature):
     with pytest.raises(ValidationFailed) as exc:
-        bug_report_file(actor=agent, title="Export fails", product_feature=None,
-                        **{**GOOD, "environment_browser": "Netscape", "environment_plan": "gold", "frequency": "x"})
+        bug_report_file(
+            actor=agent,
+            title="Export fails",
+            product_feature=None,
+            **{**GOOD, "environment_browser": "Netscape", "environment_plan": "gold", "frequency": "x"},
+        )
     assert set(exc.value.errors) == {"environment_browser", "environment_plan", "frequency", "product_feature"}
     assert "Firefox" in exc.value.errors["environment_browser"]
     # An admin adds an option: it becomes valid; a retired option does not.
     PickListOption.objects.create(field="environment_browser", value="Netscape")
     PickListOption.objects.filter(field="environment_os", value="Linux").update(is_active=False)
     with pytest.raises(ValidationFailed) as exc:
-        bug_report_file(actor=agent, title="Export fails", product_feature=feature,
-                        **{**GOOD, "environment_browser": "Netscape"})
+        bug_report_file(
+            actor=agent, title="Export fails", product_feature=feature, **{**GOOD, "environment_browser": "Netscape"}
+        )
     assert set(exc.value.errors) == {"environment_os"}
 
 
-def test_bug_from_a_ticket_counts_the_customer_and_carries_attachments(db, agent, feature, company, contact, ticket_for):
+def test_bug_from_a_ticket_counts_the_customer_and_carries_attachments(
+    db, agent, feature, company, contact, ticket_for
+):
     acme = company("Acme", "enterprise", 2000)
     ann = contact("Ann", acme)
     ticket = ticket_for(ann, body="Export gives a blank page")
@@ -50,11 +71,24 @@ def test_bug_from_a_ticket_counts_the_customer_and_carries_attachments(db, agent
     [shot] = attachment_add(message=message, files=[IncomingFile("shot.png", b"\x89PNG", "image/png")])
     [foreign] = attachment_add(message=other.messages.first(), files=[IncomingFile("x.txt", b"x")])
     with pytest.raises(ValidationFailed) as exc:
-        bug_report_file(actor=agent, ticket=ticket, title="Export blank", product_feature=feature,
-                        carry_attachment_ids=[shot.pk, foreign.pk], **GOOD)
+        bug_report_file(
+            actor=agent,
+            ticket=ticket,
+            title="Export blank",
+            product_feature=feature,
+            carry_attachment_ids=[shot.pk, foreign.pk],
+            **GOOD,
+        )
     assert str(foreign.pk) in exc.value.errors["carry_attachment_ids"]
-    item = bug_report_file(actor=agent, ticket=ticket, title="Export blank", product_feature=feature,
-                           carry_attachment_ids=[shot.pk], importance="blocker", **GOOD)
+    item = bug_report_file(
+        actor=agent,
+        ticket=ticket,
+        title="Export blank",
+        product_feature=feature,
+        carry_attachment_ids=[shot.pk],
+        importance="blocker",
+        **GOOD,
+    )
     assert item.kind == "bug" and item.product_area_id == feature.area_id
     report = item.bug_report
     assert list(report.attachments.all()) == [shot]

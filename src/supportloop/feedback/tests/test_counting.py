@@ -1,4 +1,5 @@
 """Counting arithmetic on hand-built cases: mentions, unique contacts/companies, MRR, plans, weeks, growth, score."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,15 +22,28 @@ def world(db, company, contact, ticket_for, item, agent):
 
     Acme (pro, 1000): Ann, Bob. Globex (enterprise, 1000): Cho. Initech (starter, 250): Dee. No company: Eve.
     """
-    acme, globex, initech = company("Acme", "pro", 1000), company("Globex", "enterprise", 1000), \
-        company("Initech", "starter", 250)
+    acme, globex, initech = (
+        company("Acme", "pro", 1000),
+        company("Globex", "enterprise", 1000),
+        company("Initech", "starter", 250),
+    )
     people = {
-        "ann": contact("Ann", acme), "bob": contact("Bob", acme), "cho": contact("Cho", globex),
-        "dee": contact("Dee", initech), "eve": contact("Eve", None, email="eve@gmail.com"),
+        "ann": contact("Ann", acme),
+        "bob": contact("Bob", acme),
+        "cho": contact("Cho", globex),
+        "dee": contact("Dee", initech),
+        "eve": contact("Eve", None, email="eve@gmail.com"),
     }
     tickets = {k: ticket_for(c) for k, c in people.items()}
-    return {"acme": acme, "globex": globex, "initech": initech, "people": people, "tickets": tickets,
-            "item": item, "agent": agent}
+    return {
+        "acme": acme,
+        "globex": globex,
+        "initech": initech,
+        "people": people,
+        "tickets": tickets,
+        "item": item,
+        "agent": agent,
+    }
 
 
 def _row(item_id, **filters):
@@ -84,7 +98,7 @@ def test_ranking_uses_current_mrr_and_evidence_keeps_the_snapshot(world):
 
 
 def test_weekly_counts_growth_first_and_last_heard(world):
-    t, p, agent = world["tickets"], world["people"], world["agent"]
+    p, agent = world["people"], world["agent"]
     export = world["item"]()
     now = timezone.now()
     # Heard 0, 0, 7, 14, 35, 42 and 100 days ago. Weeks are Monday-based; index 11 is this week.
@@ -120,10 +134,20 @@ def test_period_and_plan_filters_count_only_matching_evidence(world):
     evidence_add(item=export, actor=agent, ticket=t["cho"], heard_at=now - timedelta(days=1))
     # Last 10 days: Bob (Acme) and Cho (Globex): 2 contacts, 2 companies, 1000 + 1000.
     row = _row(export.pk, since=now - timedelta(days=10))
-    assert (row["mentions"], row["unique_contacts"], row["unique_companies"], row["mrr"]) == (2, 2, 2, Decimal("2000.00"))
+    assert (row["mentions"], row["unique_contacts"], row["unique_companies"], row["mrr"]) == (
+        2,
+        2,
+        2,
+        Decimal("2000.00"),
+    )
     # Pro plan only: Ann and Bob, one company (Acme 1000).
     row = _row(export.pk, plan="pro")
-    assert (row["mentions"], row["unique_contacts"], row["unique_companies"], row["mrr"]) == (2, 2, 1, Decimal("1000.00"))
+    assert (row["mentions"], row["unique_contacts"], row["unique_companies"], row["mrr"]) == (
+        2,
+        2,
+        1,
+        Decimal("1000.00"),
+    )
     # Enterprise before 10 days ago: nothing, so the item is not in that ranking.
     assert _row(export.pk, plan="enterprise", until=now - timedelta(days=10)) is None
     assert selectors.feedback_ranking_count(plan="enterprise", until=now - timedelta(days=10)) == 0
@@ -164,7 +188,12 @@ def test_removing_evidence_and_deleting_items_keeps_counts_exact(world, pm):
     assert (row["mentions"], row["unique_contacts"], row["mrr"]) == (2, 2, Decimal("2000.00"))
     evidence_remove(evidence=first, actor=agent)
     row = _row(export.pk)
-    assert (row["mentions"], row["unique_contacts"], row["unique_companies"], row["mrr"]) == (1, 1, 1, Decimal("1000.00"))
+    assert (row["mentions"], row["unique_contacts"], row["unique_companies"], row["mrr"]) == (
+        1,
+        1,
+        1,
+        Decimal("1000.00"),
+    )
 
 
 def test_rebuild_all_gives_the_same_rollups(world):
@@ -204,7 +233,8 @@ def test_trend_rollup_is_refreshed_when_a_new_week_starts(world):
     # By hand: 0 and 1 days ago fall in the last 4 weeks (2); 40 days ago in the 4 before (1).
     assert (row["recent_4w"], row["previous_4w"], row["growth"]) == (2, 1, 1)
     assert ItemStats.objects.get(item=export).trend_week == timezone.localdate() - timedelta(
-        days=timezone.localdate().weekday())
+        days=timezone.localdate().weekday()
+    )
 
 
 def test_period_filter_accepts_dates(world):
@@ -243,5 +273,11 @@ def test_deleting_a_company_or_contact_keeps_the_rollups_exact(world):
     p["ann"].delete()
     row = _row(export.pk)
     assert (row["mentions"], row["unique_contacts"]) == (2, 1)
-    assert row == {**row, **{k: v for k, v in selectors.feedback_item_stats(item=export).items()
-                             if k in ("mentions", "unique_contacts", "unique_companies", "mrr")}}
+    assert row == {
+        **row,
+        **{
+            k: v
+            for k, v in selectors.feedback_item_stats(item=export).items()
+            if k in ("mentions", "unique_contacts", "unique_companies", "mrr")
+        },
+    }

@@ -1,4 +1,5 @@
 """Weekly digest (selector and mail to product managers) and the roadmap board."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,12 +16,14 @@ from supportloop.feedback.tasks import send_weekly_digest
 from supportloop.feedback.tests.test_bugs import GOOD
 
 
-def test_digest_of_last_week(db, item, pm, agent, company, contact, ticket_for, feature, make_user,
-                             django_capture_on_commit_callbacks):
+def test_digest_of_last_week(
+    db, item, pm, agent, company, contact, ticket_for, feature, make_user, django_capture_on_commit_callbacks
+):
     today = timezone.localdate()
     last_monday = today - timedelta(days=today.weekday() + 7)
-    mid_last_week = timezone.make_aware(timezone.datetime.combine(last_monday + timedelta(days=2),
-                                                                  timezone.datetime.min.time()))
+    mid_last_week = timezone.make_aware(
+        timezone.datetime.combine(last_monday + timedelta(days=2), timezone.datetime.min.time())
+    )
     acme = company("Acme", "pro", 100)
     ann, bob = contact("Ann", acme), contact("Bob", acme)
     new_item = item("Dark mode", created_at=mid_last_week)
@@ -29,7 +32,9 @@ def test_digest_of_last_week(db, item, pm, agent, company, contact, ticket_for, 
     evidence_add(item=old_item, actor=agent, source="call", contact=ann, heard_at=mid_last_week - timedelta(weeks=5))
     for n in range(3):
         evidence_add(item=old_item, actor=agent, source=f"call {n}", contact=bob, heard_at=mid_last_week)
-    bug = bug_report_file(actor=agent, title="Crash on save", product_feature=feature, **{**GOOD, "severity": "critical"})
+    bug = bug_report_file(
+        actor=agent, title="Crash on save", product_feature=feature, **{**GOOD, "severity": "critical"}
+    )
     FeedbackItem.objects.filter(pk=bug.pk).update(created_at=mid_last_week)
     shipped = item("CSV import", created_at=mid_last_week - timedelta(days=30))
     evidence_add(item=shipped, actor=agent, ticket=ticket_for(ann))

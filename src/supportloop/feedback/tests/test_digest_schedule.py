@@ -1,5 +1,6 @@
 """The weekly digest goes out by itself: the scheduler enqueues it once per week from Monday morning, and each
 product manager gets it once, a failed mail being retried by the next run."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -22,15 +23,18 @@ def at(text: str, tz: str = "Europe/Berlin") -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz))
 
 
-@pytest.mark.parametrize("moment, due", [
-    ("2026-11-23 07:59", None),                        # Monday before 8:00: nothing yet
-    ("2026-11-23 08:00", "2026-11-16@2026-11-23T08"),  # Monday 8:00: last week (Mon 16 - Sun 22)
-    ("2026-11-24 15:30", "2026-11-16@2026-11-24T15"),  # hourly for three days: retries, catch-up
-    ("2026-11-26 07:59", "2026-11-16@2026-11-26T07"),
-    ("2026-11-26 08:00", None),                        # the window has closed: a late start sends nothing old
-    ("2026-11-29 23:59", None),
-    ("2026-11-30 08:30", "2026-11-23@2026-11-30T08"),
-])
+@pytest.mark.parametrize(
+    "moment, due",
+    [
+        ("2026-11-23 07:59", None),  # Monday before 8:00: nothing yet
+        ("2026-11-23 08:00", "2026-11-16@2026-11-23T08"),  # Monday 8:00: last week (Mon 16 - Sun 22)
+        ("2026-11-24 15:30", "2026-11-16@2026-11-24T15"),  # hourly for three days: retries, catch-up
+        ("2026-11-26 07:59", "2026-11-16@2026-11-26T07"),
+        ("2026-11-26 08:00", None),  # the window has closed: a late start sends nothing old
+        ("2026-11-29 23:59", None),
+        ("2026-11-30 08:30", "2026-11-23@2026-11-30T08"),
+    ],
+)
 def test_the_due_week_follows_monday_morning_in_the_workspace_time_zone(settings, moment, due):
     from django.utils import timezone
 
@@ -106,8 +110,15 @@ def test_mail_polling_is_enqueued_each_interval_only_when_there_is_a_mailbox(set
     monkeypatch.setattr("supportloop.core.schedule.jobs", {"mail.poll": poll})
     t0 = datetime(2026, 11, 23, 10, 0, 5, tzinfo=ZoneInfo("UTC"))
     assert scheduler_tick(t0) == []  # no mailbox to poll
-    mailbox_create(address="support@example.test", name="S", imap_host="127.0.0.1", imap_port=1143,
-                   imap_security=ImapSecurity.NONE, imap_username="u", password="p")
+    mailbox_create(
+        address="support@example.test",
+        name="S",
+        imap_host="127.0.0.1",
+        imap_port=1143,
+        imap_security=ImapSecurity.NONE,
+        imap_username="u",
+        password="p",
+    )
     assert scheduler_tick(t0) == ["mail.poll 2026-11-23T10:00:00+00:00"]
     assert scheduler_tick(t0.replace(second=35)) == []  # the same minute
     assert scheduler_tick(t0.replace(minute=1)) == ["mail.poll 2026-11-23T10:01:00+00:00"]
@@ -115,7 +126,8 @@ def test_mail_polling_is_enqueued_each_interval_only_when_there_is_a_mailbox(set
     # Claims of a frequent job are kept for a day only.
     assert scheduler_tick(t0.replace(day=25)) == ["mail.poll 2026-11-25T10:00:00+00:00"]
     assert list(ScheduledRun.objects.filter(job="mail.poll").values_list("period", flat=True)) == [
-        "2026-11-25T10:00:00+00:00"]
+        "2026-11-25T10:00:00+00:00"
+    ]
 
 
 def test_a_failing_job_does_not_stop_the_others_and_is_tried_again(pm, monkeypatch):
@@ -125,8 +137,10 @@ def test_a_failing_job_does_not_stop_the_others_and_is_tried_again(pm, monkeypat
         raise RuntimeError("queue down")
 
     digest = jobs["feedback.weekly_digest"]
-    monkeypatch.setattr("supportloop.core.schedule.jobs", {"a.broken": replace(digest, name="a.broken", enqueue=broken),
-                                                          "feedback.weekly_digest": digest})
+    monkeypatch.setattr(
+        "supportloop.core.schedule.jobs",
+        {"a.broken": replace(digest, name="a.broken", enqueue=broken), "feedback.weekly_digest": digest},
+    )
     monday = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("UTC"))
     assert scheduler_tick(monday) == ["feedback.weekly_digest 2026-11-16@2026-11-23T09"]
     assert not ScheduledRun.objects.filter(job="a.broken").exists()  # its claim released: the next tick retries
@@ -143,8 +157,15 @@ def test_no_poll_is_enqueued_while_one_waits_for_the_worker(settings):
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = True  # the mailbox is on 127.0.0.1
-    mailbox_create(address="support@example.test", name="S", imap_host="127.0.0.1", imap_port=1143,
-                   imap_security=ImapSecurity.NONE, imap_username="u", password="p")
+    mailbox_create(
+        address="support@example.test",
+        name="S",
+        imap_host="127.0.0.1",
+        imap_port=1143,
+        imap_security=ImapSecurity.NONE,
+        imap_username="u",
+        password="p",
+    )
     now = timezone.now()
     assert poll_due(now) is not None
     mail_poll_task.enqueue()  # the worker is down: it stays READY

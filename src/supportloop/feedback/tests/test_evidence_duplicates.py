@@ -1,16 +1,18 @@
 """One ticket counts once per item unless a different message or quote is given: a repeat link is refused
 with the existing evidence (409 in the API), in the service, in the database, and when two links race."""
+
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from conftest import assert_problem
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from conftest import assert_problem
 from supportloop.accounts.choices import Role
 from supportloop.core.errors import Conflict
 from supportloop.feedback import selectors
@@ -23,8 +25,7 @@ from supportloop.feedback.services import evidence_add, evidence_update, feedbac
 def asked(db, company, contact, ticket_for, item, agent):
     acme = company("Acme", "pro", 1000)
     ann = contact("Ann", acme)
-    return {"ann": ann, "ticket": ticket_for(ann, body="Please let us export to Excel"), "item": item(),
-            "agent": agent}
+    return {"ann": ann, "ticket": ticket_for(ann, body="Please let us export to Excel"), "item": item(), "agent": agent}
 
 
 def _figures(item) -> tuple:
@@ -87,7 +88,9 @@ def test_merging_keeps_one_link_of_a_ticket_linked_to_both_items(asked, item, pm
     feedback_item_merge(source=duplicate, target=target, actor=pm)
     # By hand: the same link is kept once, the other quote moves: two mentions, one customer.
     assert sorted(Evidence.objects.filter(item=target).values_list("quote", flat=True)) == [
-        "CSV would do too", "Please let us export to Excel"]
+        "CSV would do too",
+        "Please let us export to Excel",
+    ]
     assert _figures(target)[:2] == (2, 1)
     assert ItemStats.objects.get(item=target).mrr == Decimal("1000.00")
 
@@ -117,8 +120,9 @@ def test_two_links_of_the_same_ticket_at_once_land_once(tmp_path, monkeypatch):
     with separate_connections(tmp_path) as connect_here:
         agent = user_create(username="agent-race", role=Role.AGENT)
         ann = contact_create(name="Ann", emails=["ann@race.example"])
-        ticket = ticket_create(subject="Export", body="Excel please", requester=ann,
-                               created_at=timezone.now() - timedelta(days=1))
+        ticket = ticket_create(
+            subject="Export", body="Excel please", requester=ann, created_at=timezone.now() - timedelta(days=1)
+        )
         item = feedback_item_create(kind="feature_request", title="Excel export", actor=agent)
         # Both requests pass the duplicate check before either writes (the race the database must settle).
         both_checked = threading.Barrier(2, timeout=3)
@@ -126,10 +130,9 @@ def test_two_links_of_the_same_ticket_at_once_land_once(tmp_path, monkeypatch):
 
         def find_then_wait(**kwargs):
             found = real_find(**kwargs)
-            try:
+            # SQLite: the other request waits for this one's write lock, so they cannot overlap
+            with contextlib.suppress(threading.BrokenBarrierError):
                 both_checked.wait()
-            except threading.BrokenBarrierError:
-                pass  # SQLite: the other request waits for this one's write lock, so they cannot overlap
             return found
 
         monkeypatch.setattr(evidence_services, "evidence_duplicate_find", find_then_wait)
@@ -180,7 +183,8 @@ def test_the_migration_removes_repeats_linked_before_and_recomputes_the_counts()
     executor.migrate([after])
     # By hand: the three repeats go, the ticket link, the message link and the other quote stay: 3 mentions.
     assert sorted(Evidence.objects.filter(item=item).values_list("pk", flat=True)) == sorted(
-        [by_ticket.pk, by_message.pk, other_quote.pk])
+        [by_ticket.pk, by_message.pk, other_quote.pk]
+    )
     assert ItemStats.objects.get(item=item).mentions == 3
     event = Event.objects.get(verb="feedback_item.evidence_repeats_removed")
     assert (event.target_id, sorted(event.changes["evidence"][0])) == (str(item.pk), sorted(repeats))

@@ -1,6 +1,7 @@
 """Plan and period filters: the per-plan rollups and the two-level live aggregation give the same figures as a
 plain recount of the evidence (hand-built cases: plan filter, period filter, after a merge, after evidence
 removal, after a company changes plan, a contact heard through companies on two plans)."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -15,15 +16,27 @@ from supportloop.feedback.models import Evidence, ItemPlanStats, ItemStats
 from supportloop.feedback.rollups import week_bounds_dt, week_starts
 from supportloop.feedback.services import evidence_add, evidence_remove, feedback_item_merge
 
-FIGURES = ("mentions", "unique_contacts", "unique_companies", "blocker_contacts", "mrr", "first_heard",
-           "last_heard", "recent_4w", "previous_4w")
+FIGURES = (
+    "mentions",
+    "unique_contacts",
+    "unique_companies",
+    "blocker_contacts",
+    "mrr",
+    "first_heard",
+    "last_heard",
+    "recent_4w",
+    "previous_4w",
+)
 
 
 def recount(item_id: int, *, plans=(), since=None) -> dict | None:
     """The figures recounted in Python from the evidence rows (the definition, independent of any SQL)."""
-    rows = [e for e in Evidence.objects.filter(item_id=item_id).select_related("company")
-            if (not plans or (e.company is not None and e.company.plan in plans))
-            and (since is None or e.created_at >= since)]
+    rows = [
+        e
+        for e in Evidence.objects.filter(item_id=item_id).select_related("company")
+        if (not plans or (e.company is not None and e.company.plan in plans))
+        and (since is None or e.created_at >= since)
+    ]
     if not rows:
         return None
     weeks = week_starts()
@@ -51,34 +64,67 @@ def ranked(item_id: int, **filters) -> dict | None:
 def world(db, company, contact, item, agent):
     """Acme (pro, 1000): Ann, Bob. Globex (enterprise, 1000, the same MRR on purpose): Cho.
     Initech (starter, 250): Dee. No company: Eve."""
-    acme, globex, initech = company("Acme", "pro", 1000), company("Globex", "enterprise", 1000), \
-        company("Initech", "starter", 250)
-    people = {"ann": contact("Ann", acme), "bob": contact("Bob", acme), "cho": contact("Cho", globex),
-              "dee": contact("Dee", initech), "eve": contact("Eve", None, email="eve@gmail.com")}
+    acme, globex, initech = (
+        company("Acme", "pro", 1000),
+        company("Globex", "enterprise", 1000),
+        company("Initech", "starter", 250),
+    )
+    people = {
+        "ann": contact("Ann", acme),
+        "bob": contact("Bob", acme),
+        "cho": contact("Cho", globex),
+        "dee": contact("Dee", initech),
+        "eve": contact("Eve", None, email="eve@gmail.com"),
+    }
     return {"acme": acme, "globex": globex, "initech": initech, "p": people, "item": item, "agent": agent}
 
 
 def hear(world, item, who: str, days_ago: float = 0, importance: str = "important"):
-    return evidence_add(item=item, actor=world["agent"], source="Call", contact=world["p"][who],
-                        importance=importance, heard_at=timezone.now() - timedelta(days=days_ago))
+    return evidence_add(
+        item=item,
+        actor=world["agent"],
+        source="Call",
+        contact=world["p"][who],
+        importance=importance,
+        heard_at=timezone.now() - timedelta(days=days_ago),
+    )
 
 
 def test_plan_filter_reads_the_per_plan_rollups_and_matches_the_recount(world, django_assert_max_num_queries):
     export = world["item"]()
-    for who, days, importance in [("ann", 1, "blocker"), ("ann", 40, "important"), ("bob", 3, "important"),
-                                  ("cho", 2, "blocker"), ("dee", 50, "important"), ("eve", 1, "blocker")]:
+    for who, days, importance in [
+        ("ann", 1, "blocker"),
+        ("ann", 40, "important"),
+        ("bob", 3, "important"),
+        ("cho", 2, "blocker"),
+        ("dee", 50, "important"),
+        ("eve", 1, "blocker"),
+    ]:
         hear(world, export, who, days, importance)
     # Rollup rows per current plan: pro (Ann twice, Bob), enterprise (Cho), starter (Dee); Eve has no company.
     assert dict(ItemPlanStats.objects.filter(item=export).values_list("plan", "mentions")) == {
-        "pro": 3, "enterprise": 1, "starter": 1}
+        "pro": 3,
+        "enterprise": 1,
+        "starter": 1,
+    }
     # By hand, pro: 3 mentions, 2 contacts, 1 company, MRR 1000, 1 blocker contact (Ann).
     row = ranked(export.pk, plan="pro")
-    assert (row["mentions"], row["unique_contacts"], row["unique_companies"], row["mrr"],
-            row["blocker_contacts"]) == (3, 2, 1, Decimal("1000.00"), 1)
+    assert (row["mentions"], row["unique_contacts"], row["unique_companies"], row["mrr"], row["blocker_contacts"]) == (
+        3,
+        2,
+        1,
+        Decimal("1000.00"),
+        1,
+    )
     # pro + enterprise: 4 mentions, 3 contacts, 2 companies paying 1000 each (2000, not 1000), 2 blockers.
     both = ranked(export.pk, plan=["pro", "enterprise"])
-    assert (both["mentions"], both["unique_contacts"], both["unique_companies"], both["mrr"],
-            both["blocker_contacts"]) == (4, 3, 2, Decimal("2000.00"), 2)
+    assert (
+        both["mentions"],
+        both["unique_contacts"],
+        both["unique_companies"],
+        both["mrr"],
+        both["blocker_contacts"],
+    ) == (4, 3, 2, Decimal("2000.00"), 2)
     for plans in (["pro"], ["enterprise"], ["starter"], ["pro", "enterprise"], ["pro", "starter", "enterprise"]):
         assert ranked(export.pk, plan=plans) == recount(export.pk, plans=plans), plans
     assert ranked(export.pk, plan="free") is None
@@ -105,8 +151,9 @@ def test_plan_filter_follows_a_company_changing_plan_and_mrr(world):
     assert row == recount(export.pk, plans=["enterprise"])
     assert (selectors.feedback_ranking_count(plan="pro"), selectors.feedback_ranking_count(plan="enterprise")) == (0, 1)
     # The evidence keeps the plan it was heard on.
-    assert set(Evidence.objects.filter(item=export, company=world["acme"]).values_list("company_plan", flat=True)) \
-        == {"pro"}
+    assert set(Evidence.objects.filter(item=export, company=world["acme"]).values_list("company_plan", flat=True)) == {
+        "pro"
+    }
 
 
 def test_plan_filter_after_evidence_removal_and_merge(world, pm):
@@ -120,7 +167,11 @@ def test_plan_filter_after_evidence_removal_and_merge(world, pm):
     assert ItemPlanStats.objects.filter(item=b).count() == 0
     row = ranked(a.pk, plan="pro")
     assert (row["mentions"], row["unique_contacts"], row["unique_companies"], row["mrr"]) == (
-        3, 2, 1, Decimal("1000.00"))
+        3,
+        2,
+        1,
+        Decimal("1000.00"),
+    )
     assert row == recount(a.pk, plans=["pro"])
     assert ranked(b.pk, plan="pro") is None
     # Removing Ann's first evidence: she still has the one moved from B.
@@ -141,7 +192,11 @@ def test_a_contact_heard_through_companies_on_two_plans_is_counted_once(world):
     assert ranked(export.pk, plan="enterprise")["unique_contacts"] == 1
     row = ranked(export.pk, plan=["pro", "enterprise"])
     assert (row["mentions"], row["unique_contacts"], row["unique_companies"], row["mrr"]) == (
-        2, 1, 2, Decimal("2000.00"))
+        2,
+        1,
+        2,
+        Decimal("2000.00"),
+    )
     assert row == recount(export.pk, plans=["pro", "enterprise"])
 
 
@@ -165,8 +220,14 @@ def test_missing_or_stale_plan_rollups_are_computed_before_ranking(world):
 def test_period_filter_two_level_aggregation_matches_the_recount(world, item):
     export, other = world["item"](), item("Dark mode")
     # Ann twice (one blocker), Bob, Cho long ago, Eve (no company) twice, plus evidence without a contact.
-    for who, days, importance in [("ann", 2, "blocker"), ("ann", 5, "important"), ("bob", 6, "important"),
-                                  ("cho", 60, "blocker"), ("eve", 1, "important"), ("eve", 3, "blocker")]:
+    for who, days, importance in [
+        ("ann", 2, "blocker"),
+        ("ann", 5, "important"),
+        ("bob", 6, "important"),
+        ("cho", 60, "blocker"),
+        ("eve", 1, "important"),
+        ("eve", 3, "blocker"),
+    ]:
         hear(world, export, who, days, importance)
     evidence_add(item=export, actor=world["agent"], source="Survey", heard_at=timezone.now() - timedelta(days=4))
     hear(world, other, "dee", 20)
@@ -174,8 +235,13 @@ def test_period_filter_two_level_aggregation_matches_the_recount(world, item):
     row = ranked(export.pk, since=since)
     # By hand (last 10 days): 6 mentions; contacts Ann, Bob, Eve = 3 (the survey has none); companies Acme = 1
     # (1000); blocker contacts Ann, Eve = 2 (Cho's blocker is older).
-    assert (row["mentions"], row["unique_contacts"], row["unique_companies"], row["mrr"],
-            row["blocker_contacts"]) == (6, 3, 1, Decimal("1000.00"), 2)
+    assert (row["mentions"], row["unique_contacts"], row["unique_companies"], row["mrr"], row["blocker_contacts"]) == (
+        6,
+        3,
+        1,
+        Decimal("1000.00"),
+        2,
+    )
     assert row == recount(export.pk, since=since)
     assert ranked(other.pk, since=since) is None
     older = timezone.now() - timedelta(days=90)

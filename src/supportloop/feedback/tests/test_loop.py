@@ -1,4 +1,5 @@
 """Closing the loop: one personal message per contact, in their language, idempotent under retries."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,7 +12,10 @@ from supportloop.core.selectors import events_for
 from supportloop.feedback import selectors
 from supportloop.feedback.models import ClosingNotice, NoticeTemplate
 from supportloop.feedback.services import (
-    close_the_loop_preview, evidence_add, feedback_item_merge, feedback_item_set_status,
+    close_the_loop_preview,
+    evidence_add,
+    feedback_item_merge,
+    feedback_item_set_status,
 )
 from supportloop.feedback.services.loop import template_language
 from supportloop.feedback.tasks import close_the_loop
@@ -31,14 +35,26 @@ def asked(db, company, contact, ticket_for, item, agent):
     # Li asked through the duplicate, and so did Ann: after the merge both are requesters of `export`.
     evidence_add(item=xlsx, actor=agent, ticket=li_ticket)
     evidence_add(item=xlsx, actor=agent, source="Survey", contact=ann)
-    return {"export": export, "xlsx": xlsx, "ann": ann, "ivan": ivan, "li": li, "ann_ticket": ann_ticket,
-            "li_ticket": li_ticket}
+    return {
+        "export": export,
+        "xlsx": xlsx,
+        "ann": ann,
+        "ivan": ivan,
+        "li": li,
+        "ann_ticket": ann_ticket,
+        "li_ticket": li_ticket,
+    }
 
 
 def _ship(item, pm, capture, **kwargs):
     with capture(execute=True):
-        return feedback_item_set_status(item=item, status="shipped", actor=pm,
-                                        release_note=kwargs.pop("release_note", "Reports › Export › Excel."), **kwargs)
+        return feedback_item_set_status(
+            item=item,
+            status="shipped",
+            actor=pm,
+            release_note=kwargs.pop("release_note", "Reports › Export › Excel."),
+            **kwargs,
+        )
 
 
 def test_shipping_tells_every_requester_once_in_their_language(asked, pm, django_capture_on_commit_callbacks):
@@ -55,8 +71,11 @@ def test_shipping_tells_every_requester_once_in_their_language(asked, pm, django
 
     by_address = {m.to[0]: m for m in mail.outbox}
     assert len(mail.outbox) == 3 and set(by_address) == {r["email"] for r in preview}
-    ann_mail, ivan_mail, li_mail = (by_address["ann@acme-x.example"], by_address["ivan@acme-x.example"],
-                                    by_address["li.wei@qq.com"])
+    ann_mail, ivan_mail, li_mail = (
+        by_address["ann@acme-x.example"],
+        by_address["ivan@acme-x.example"],
+        by_address["li.wei@qq.com"],
+    )
     assert "Hello Ann," in ann_mail.body and "Export to Excel" in ann_mail.body
     assert "Reports › Export › Excel." in ann_mail.body
     assert ivan_mail.subject.startswith("Вы просили") and "Здравствуйте, Иван!" in ivan_mail.body
@@ -77,7 +96,13 @@ def test_retried_task_and_repeated_status_change_never_mail_twice(asked, pm, dja
     assert len(mail.outbox) == 2  # Ann, Ivan
     # The worker retries the same task: nothing new.
     assert close_the_loop.call(item_id=export.pk, kind="shipped") == {
-        "sent": 0, "retrying": 0, "failed": 0, "skipped": 0, "already": 2, "waiting": 0}
+        "sent": 0,
+        "retrying": 0,
+        "failed": 0,
+        "skipped": 0,
+        "already": 2,
+        "waiting": 0,
+    }
     close_the_loop.call(item_id=export.pk, kind="shipped")
     assert len(mail.outbox) == 2
     # Back to in progress and shipped again, with notify: still nothing new.
@@ -138,7 +163,8 @@ def test_template_language_fallbacks_and_admin_templates(asked, pm, django_captu
     assert template_language("de") == "en"
     assert template_language("zh-TW") == "en"
     NoticeTemplate.objects.filter(kind="shipped", language="en").update(
-        subject="Done: {{ item_title }}", body="Hi {{ name }} — {{ release_note }} /{{ workspace }}")
+        subject="Done: {{ item_title }}", body="Hi {{ name }} — {{ release_note }} /{{ workspace }}"
+    )
     _ship(asked["export"], pm, django_capture_on_commit_callbacks, release_note="Now in Reports.")
     ann_mail = next(m for m in mail.outbox if m.to == ["ann@acme-x.example"])
     assert ann_mail.subject == "Done: Export to Excel"

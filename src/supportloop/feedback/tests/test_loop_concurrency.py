@@ -4,6 +4,7 @@ Each notice is claimed in a short transaction and sent outside any, so a mail se
 no database lock: agents keep updating tickets meanwhile (on SQLite a held write lock made them fail with
 "database is locked" after the 5 s busy timeout).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,10 @@ from supportloop.accounts.services import user_create
 from supportloop.customers.services import contact_create
 from supportloop.feedback.models import ClosingNotice
 from supportloop.feedback.services import (
-    close_the_loop_send, evidence_add, feedback_item_create, feedback_item_set_status,
+    close_the_loop_send,
+    evidence_add,
+    feedback_item_create,
+    feedback_item_set_status,
 )
 from supportloop.feedback.tests.concurrency import in_thread, separate_connections
 from supportloop.tickets.models import Ticket
@@ -83,7 +87,9 @@ def test_ticket_updates_go_through_while_the_mail_server_holds_a_notice(tmp_path
         assert sender.result["sent"] == 2
 
         assert dict(Ticket.objects.filter(pk__in=[ann_ticket.pk, bo_ticket.pk]).values_list("pk", "priority")) == {
-            ann_ticket.pk: "high", bo_ticket.pk: "urgent"}
+            ann_ticket.pk: "high",
+            bo_ticket.pk: "urgent",
+        }
         notices = {n.email: n for n in ClosingNotice.objects.filter(item=item)}
         assert {e: n.status for e, n in notices.items()} == {"ann@slow.example": "sent", "bo@slow.example": "sent"}
         received = {m["To"]: m["Message-ID"] for m in slow_smtp.messages}

@@ -1,6 +1,7 @@
 """A closing-the-loop notice that fails is tried again with backoff, with the same Message-ID, until it is sent
 or gives up; a product manager sees each contact's state and retries the ones that gave up; a worker that
 dies mid-send neither loses a notice nor sends it twice at once."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -13,7 +14,11 @@ from supportloop.core.errors import Conflict
 from supportloop.core.models import Event
 from supportloop.feedback.models import ClosingNotice
 from supportloop.feedback.services import (
-    close_the_loop_preview, close_the_loop_send, closing_notices_retry, evidence_add, feedback_item_set_status,
+    close_the_loop_preview,
+    close_the_loop_send,
+    closing_notices_retry,
+    evidence_add,
+    feedback_item_set_status,
 )
 from supportloop.feedback.services.loop import BACKOFF_SECONDS, MAX_ATTEMPTS
 from supportloop.feedback.tasks import close_the_loop, notices_due
@@ -41,7 +46,8 @@ def _ship(item, pm, capture):
 def _backoff_elapses(item):
     """The time until the next attempt passes (the rows' next attempt moves to the past)."""
     ClosingNotice.objects.filter(item=item, status="pending").update(
-        next_attempt_at=timezone.now() - timedelta(seconds=1))
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
 
 
 def _message_ids(outbox) -> dict[str, str]:
@@ -49,13 +55,15 @@ def _message_ids(outbox) -> dict[str, str]:
 
 
 def test_a_failed_notice_is_retried_with_backoff_and_the_same_message_id(
-        shipped, pm, settings, django_capture_on_commit_callbacks):
+    shipped, pm, settings, django_capture_on_commit_callbacks
+):
     settings.EMAIL_BACKEND = FAILING
     _ship(shipped, pm, django_capture_on_commit_callbacks)
     notices = list(ClosingNotice.objects.filter(item=shipped))
     # The first attempt failed: queued again, not given up, with the error and the time of the next try.
     assert [(n.status, n.attempts, n.error) for n in notices] == [
-        ("pending", 1, "ConnectionRefusedError: SMTP server unavailable")] * 2
+        ("pending", 1, "ConnectionRefusedError: SMTP server unavailable")
+    ] * 2
     assert all(n.next_attempt_at - n.attempted_at == timedelta(seconds=BACKOFF_SECONDS[0]) for n in notices)
     message_ids = {n.email: f"<{n.message_id}>" for n in notices}
     assert all(n.message_id for n in notices) and len(set(message_ids.values())) == 2
@@ -78,13 +86,15 @@ def test_a_failed_notice_is_retried_with_backoff_and_the_same_message_id(
     assert result["sent"] == 2
     assert _message_ids(mail.outbox) == message_ids
     assert [(n.status, n.attempts, n.error) for n in ClosingNotice.objects.filter(item=shipped)] == [
-        ("sent", 3, "")] * 2
+        ("sent", 3, "")
+    ] * 2
     assert close_the_loop.call(item_id=shipped.pk, kind="shipped")["sent"] == 0
     assert len(mail.outbox) == 2
 
 
 def test_a_notice_that_gave_up_is_not_promised_and_a_product_manager_retries_it(
-        shipped, pm, settings, django_capture_on_commit_callbacks):
+    shipped, pm, settings, django_capture_on_commit_callbacks
+):
     settings.EMAIL_BACKEND = FAILING
     _ship(shipped, pm, django_capture_on_commit_callbacks)
     preview = close_the_loop_preview(item=shipped, kind="shipped")
@@ -94,11 +104,13 @@ def test_a_notice_that_gave_up_is_not_promised_and_a_product_manager_retries_it(
         _backoff_elapses(shipped)
         close_the_loop.call(item_id=shipped.pk, kind="shipped")
     assert [(n.status, n.attempts) for n in ClosingNotice.objects.filter(item=shipped)] == [
-        ("failed", MAX_ATTEMPTS)] * 2
+        ("failed", MAX_ATTEMPTS)
+    ] * 2
     # Given up: the preview no longer claims anyone will be told, and says why.
     preview = close_the_loop_preview(item=shipped, kind="shipped")
     assert [(r["notice_status"], r["will_be_told"], r["already_told"]) for r in preview] == [
-        ("failed", False, False)] * 2
+        ("failed", False, False)
+    ] * 2
     assert all("ConnectionRefusedError" in r["error"] for r in preview)
 
     # Posting the status again sends nothing (as the preview said): retrying is the product manager's call.
@@ -156,11 +168,13 @@ def test_a_worker_killed_mid_send_neither_loses_the_notice_nor_sends_it_twice_at
 
 
 def test_the_scheduler_finds_notices_due_for_another_attempt_and_lost_ones(
-        shipped, pm, settings, monkeypatch, django_capture_on_commit_callbacks):
+    shipped, pm, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     from supportloop.core.schedule import jobs, scheduler_tick
 
-    monkeypatch.setattr("supportloop.core.schedule.jobs",
-                        {"feedback.closing_notices": jobs["feedback.closing_notices"]})
+    monkeypatch.setattr(
+        "supportloop.core.schedule.jobs", {"feedback.closing_notices": jobs["feedback.closing_notices"]}
+    )
     settings.EMAIL_BACKEND = FAILING
     _ship(shipped, pm, django_capture_on_commit_callbacks)
     now = timezone.now()
@@ -196,7 +210,8 @@ def test_a_lost_last_attempt_fails_for_a_product_manager_to_retry(shipped):
     close_the_loop_send(item_id=shipped.pk, kind="shipped")
     # Ann's fifth attempt was claimed eleven minutes ago and its worker never came back.
     ClosingNotice.objects.filter(email="ann@loop.example").update(
-        status="sending", attempts=MAX_ATTEMPTS, sent_at=None, attempted_at=timezone.now() - timedelta(minutes=11))
+        status="sending", attempts=MAX_ATTEMPTS, sent_at=None, attempted_at=timezone.now() - timedelta(minutes=11)
+    )
     mail.outbox.clear()
     assert close_the_loop_send(item_id=shipped.pk, kind="shipped")["failed"] == 1
     ann = ClosingNotice.objects.get(email="ann@loop.example")
@@ -205,7 +220,8 @@ def test_a_lost_last_attempt_fails_for_a_product_manager_to_retry(shipped):
 
 
 def test_notices_of_an_item_that_is_no_longer_shipped_wait_until_it_ships_again(
-        shipped, pm, settings, django_capture_on_commit_callbacks):
+    shipped, pm, settings, django_capture_on_commit_callbacks
+):
     settings.EMAIL_BACKEND = FAILING
     _ship(shipped, pm, django_capture_on_commit_callbacks)
     feedback_item_set_status(item=shipped, status="in_progress", actor=pm, note="Rolled back")
@@ -215,17 +231,20 @@ def test_notices_of_an_item_that_is_no_longer_shipped_wait_until_it_ships_again(
     close_the_loop.call(item_id=shipped.pk, kind="shipped")
     assert mail.outbox == []
     assert {(n.status, n.error) for n in ClosingNotice.objects.filter(item=shipped)} == {
-        ("skipped", f"{shipped.reference} is no longer shipped")}
+        ("skipped", f"{shipped.reference} is no longer shipped")
+    }
     assert notices_due(timezone.now()) is None
     # Shipped again: they are told, under the Message-IDs fixed the first time.
     _ship(shipped, pm, django_capture_on_commit_callbacks)
     assert _message_ids(mail.outbox) == {
-        n.email: f"<{n.message_id}>" for n in ClosingNotice.objects.filter(item=shipped, status="sent")}
+        n.email: f"<{n.message_id}>" for n in ClosingNotice.objects.filter(item=shipped, status="sent")
+    }
     assert len(mail.outbox) == 2
 
 
 def test_a_contact_whose_address_bounced_is_not_told_and_the_preview_says_why(
-        shipped, pm, django_capture_on_commit_callbacks):
+    shipped, pm, django_capture_on_commit_callbacks
+):
     from supportloop.customers.services import address_bounce_record
 
     address_bounce_record(email="bo@loop.example", permanent=True, status="5.1.1", diagnostic="user unknown")

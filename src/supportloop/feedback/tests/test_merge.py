@@ -1,4 +1,5 @@
 """Merging duplicates: evidence moves, counts stay exact, the source redirects, bad merges are refused."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -11,7 +12,11 @@ from supportloop.core.selectors import events_for
 from supportloop.feedback import selectors
 from supportloop.feedback.models import Evidence, FeedbackItem, StatusChange
 from supportloop.feedback.services import (
-    evidence_add, feedback_item_delete, feedback_item_merge, feedback_item_set_status, feedback_item_update,
+    evidence_add,
+    feedback_item_delete,
+    feedback_item_merge,
+    feedback_item_set_status,
+    feedback_item_update,
 )
 
 
@@ -81,9 +86,11 @@ def test_merged_items_are_read_only_and_evidence_goes_to_the_target(dupes, pm):
     a, b = dupes["a"], dupes["b"]
     feedback_item_merge(source=b, target=a, actor=pm)
     b.refresh_from_db()
-    for call in (lambda: feedback_item_update(item=b, actor=pm, title="x"),
-                 lambda: feedback_item_set_status(item=b, status="planned", actor=pm),
-                 lambda: evidence_add(item=b, actor=pm, source="call")):
+    for call in (
+        lambda: feedback_item_update(item=b, actor=pm, title="x"),
+        lambda: feedback_item_set_status(item=b, status="planned", actor=pm),
+        lambda: evidence_add(item=b, actor=pm, source="call"),
+    ):
         with pytest.raises(Conflict):
             call()
     with pytest.raises(Conflict):

@@ -1,4 +1,5 @@
 """The demo seed gives the feedback pages something meaningful on first open."""
+
 from __future__ import annotations
 
 from django.core import mail
@@ -26,7 +27,10 @@ def test_seed_hook_builds_a_meaningful_ranking(db):
     assert top["mrr"] > 0 and sum(top["weekly"]) > 0
     # Rollups agree with the live figures.
     live = selectors.feedback_item_stats(item=FeedbackItem.objects.get(pk=top["id"]))
-    assert (live["mentions"], live["unique_contacts"], live["mrr"]) == (top["mentions"], top["unique_contacts"],
-                                                                      top["mrr"])
+    assert (live["mentions"], live["unique_contacts"], live["mrr"]) == (
+        top["mentions"],
+        top["unique_contacts"],
+        top["mrr"],
+    )
     assert selectors.roadmap(public=True)["shipped"]
     assert mail.outbox == []  # seeding never mails customers

@@ -1,5 +1,6 @@
 """Ranking since a Monday ("last N weeks") from the ItemWeek "since" figures gives the recount's figures, after
 every kind of change, without reading the evidence."""
+
 from __future__ import annotations
 
 import random
@@ -17,7 +18,10 @@ from supportloop.feedback.models import Evidence, ItemStats, ItemWeek
 from supportloop.feedback.rollups import week_bounds_dt, week_starts
 from supportloop.feedback.selectors.ranking import week_aligned
 from supportloop.feedback.services import evidence_add, evidence_remove, feedback_item_merge
-from supportloop.feedback.tests.test_filtered_ranking import FIGURES, hear, recount, world  # noqa: F401 - fixture
+from supportloop.feedback.tests import test_filtered_ranking
+from supportloop.feedback.tests.test_filtered_ranking import FIGURES, hear, recount
+
+world = test_filtered_ranking.world  # the same fixture: pytest finds fixtures among the module's attributes
 
 
 def mondays() -> list:
@@ -42,11 +46,20 @@ def busy(world):
     items = [world["item"](f"Item {n}") for n in range(3)]
     for _ in range(40):
         who = rng.choice(["ann", "bob", "cho", "dee", "eve"])
-        hear(world, rng.choice(items), who, days_ago=rng.uniform(0, 380) ** rng.choice([1, 0.5]),
-             importance=rng.choice(["important", "important", "blocker"]))
+        hear(
+            world,
+            rng.choice(items),
+            who,
+            days_ago=rng.uniform(0, 380) ** rng.choice([1, 0.5]),
+            importance=rng.choice(["important", "important", "blocker"]),
+        )
     for _ in range(4):
-        evidence_add(item=rng.choice(items), actor=world["agent"], source="Survey",
-                     heard_at=timezone.now() - timedelta(days=rng.uniform(0, 100)))
+        evidence_add(
+            item=rng.choice(items),
+            actor=world["agent"],
+            source="Survey",
+            heard_at=timezone.now() - timedelta(days=rng.uniform(0, 100)),
+        )
     return items
 
 
@@ -85,8 +98,9 @@ def test_week_windows_follow_merges_removals_and_mrr_changes(busy, world, pm):
 
 def test_missing_week_figures_are_computed_before_a_window_ranking(busy):
     expected = {i.pk: recount(i.pk, since=mondays()[2]) for i in busy}
-    ItemWeek.objects.update(since_mentions=0, since_contacts=0, since_companies=0, since_blocker_contacts=0,
-                            since_mrr=0, first_at=None)
+    ItemWeek.objects.update(
+        since_mentions=0, since_contacts=0, since_companies=0, since_blocker_contacts=0, since_mrr=0, first_at=None
+    )
     ItemStats.objects.update(windows_computed=False)  # as after the migration
     ranked = {r["id"]: {k: r[k] for k in FIGURES} for r in selectors.feedback_ranking(limit=500, since=mondays()[2])}
     assert ranked == {pk: f for pk, f in expected.items() if f is not None}
@@ -102,8 +116,10 @@ def test_other_periods_are_still_answered_live_and_agree(busy):
         assert selectors.feedback_ranking_count(since=since) == len(ranked)
 
 
-@pytest.mark.parametrize("sort", ["score", "mentions", "+unique_contacts", "mrr", "growth", "first_heard",
-                                  "last_heard", "created_at", "title"])
+@pytest.mark.parametrize(
+    "sort",
+    ["score", "mentions", "+unique_contacts", "mrr", "growth", "first_heard", "last_heard", "created_at", "title"],
+)
 def test_week_window_pages_sort_like_the_live_aggregation(busy, world, sort):
     for n in range(3):  # more items, so a page is a real slice
         hear(world, world["item"](f"Extra {n}"), "bob", days_ago=n * 9 + 1)
@@ -111,6 +127,7 @@ def test_week_window_pages_sort_like_the_live_aggregation(busy, world, sort):
     live = selectors.ranking._python_sort(selectors.ranking._live_rows(since=since), sort, None)
     for offset in (0, 2):
         page = selectors.feedback_ranking(since=since, sort=sort, limit=2, offset=offset)
-        assert [r["id"] for r in page] == [r["id"] for r in live[offset:offset + 2]]
-        assert [{k: r[k] for k in FIGURES} for r in page] == [{k: r[k] for k in FIGURES}
-                                                             for r in live[offset:offset + 2]]
+        assert [r["id"] for r in page] == [r["id"] for r in live[offset : offset + 2]]
+        assert [{k: r[k] for k in FIGURES} for r in page] == [
+            {k: r[k] for k in FIGURES} for r in live[offset : offset + 2]
+        ]

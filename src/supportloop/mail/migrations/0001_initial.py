@@ -6,136 +6,391 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tickets', '0003_change_seq'),
+        ("tickets", "0003_change_seq"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Mailbox',
+            name="Mailbox",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('address', models.EmailField(help_text='Replies are sent from this address; plus-addresses of it thread.', max_length=254, unique=True, verbose_name='address')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('imap_host', models.CharField(blank=True, help_text='Leave empty for a mailbox fed only by webhooks.', max_length=255, verbose_name='IMAP host')),
-                ('imap_port', models.PositiveIntegerField(default=993, verbose_name='IMAP port')),
-                ('imap_security', models.CharField(choices=[('ssl', 'TLS (implicit, port 993)'), ('starttls', 'STARTTLS (port 143)'), ('none', 'None (local test servers only)')], default='ssl', max_length=10, verbose_name='IMAP security')),
-                ('imap_folder', models.CharField(default='INBOX', max_length=200, verbose_name='IMAP folder')),
-                ('imap_processed_folder', models.CharField(blank=True, help_text='Optional folder; when empty, processed mail is only flagged as seen.', max_length=200, verbose_name='move processed mail to')),
-                ('imap_username', models.CharField(blank=True, max_length=254, verbose_name='IMAP user name')),
-                ('imap_password_encrypted', models.TextField(blank=True, editable=False, verbose_name='IMAP password (encrypted)')),
-                ('imap_password_env', models.CharField(blank=True, help_text='Name of an environment variable holding the password; used instead of a stored one.', max_length=100, verbose_name='IMAP password environment variable')),
-                ('inbound_token_hash', models.CharField(blank=True, editable=False, max_length=64, verbose_name='inbound token hash')),
-                ('autoresponder_enabled', models.BooleanField(default=True, verbose_name='auto-responder')),
-                ('autoresponder_templates', models.JSONField(blank=True, default=dict, help_text='Overrides per language: {"en": {"subject": "...", "body": "..."}, "ru": {...}}. Variables: {{ ticket_number }}, {{ subject }}, {{ contact_name }}, {{ expected_response_time }}, {{ help_center_url }}.', verbose_name='auto-responder templates')),
-                ('expected_response_time', models.CharField(blank=True, default='one business day', max_length=200, verbose_name='expected response time')),
-                ('help_center_url', models.URLField(blank=True, verbose_name='help center link')),
-                ('closed_ticket_rule', models.CharField(choices=[('reopen', 'Reopen the closed ticket'), ('new', 'Open a new ticket linked to the closed one')], default='new', max_length=10, verbose_name='reply to a closed ticket')),
-                ('rate_limit_messages', models.PositiveIntegerField(default=30, help_text='0 turns the limit off.', verbose_name='rate limit: messages per sender')),
-                ('rate_limit_window_minutes', models.PositiveIntegerField(default=60, verbose_name='rate limit: window in minutes')),
-                ('imap_uidvalidity', models.BigIntegerField(blank=True, editable=False, null=True, verbose_name='IMAP UIDVALIDITY')),
-                ('imap_last_uid', models.BigIntegerField(default=0, editable=False, verbose_name='last IMAP UID ingested')),
-                ('last_polled_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='last polled')),
-                ('last_poll_error', models.TextField(blank=True, editable=False, verbose_name='last poll error')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "address",
+                    models.EmailField(
+                        help_text="Replies are sent from this address; plus-addresses of it thread.",
+                        max_length=254,
+                        unique=True,
+                        verbose_name="address",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "imap_host",
+                    models.CharField(
+                        blank=True,
+                        help_text="Leave empty for a mailbox fed only by webhooks.",
+                        max_length=255,
+                        verbose_name="IMAP host",
+                    ),
+                ),
+                ("imap_port", models.PositiveIntegerField(default=993, verbose_name="IMAP port")),
+                (
+                    "imap_security",
+                    models.CharField(
+                        choices=[
+                            ("ssl", "TLS (implicit, port 993)"),
+                            ("starttls", "STARTTLS (port 143)"),
+                            ("none", "None (local test servers only)"),
+                        ],
+                        default="ssl",
+                        max_length=10,
+                        verbose_name="IMAP security",
+                    ),
+                ),
+                ("imap_folder", models.CharField(default="INBOX", max_length=200, verbose_name="IMAP folder")),
+                (
+                    "imap_processed_folder",
+                    models.CharField(
+                        blank=True,
+                        help_text="Optional folder; when empty, processed mail is only flagged as seen.",
+                        max_length=200,
+                        verbose_name="move processed mail to",
+                    ),
+                ),
+                ("imap_username", models.CharField(blank=True, max_length=254, verbose_name="IMAP user name")),
+                (
+                    "imap_password_encrypted",
+                    models.TextField(blank=True, editable=False, verbose_name="IMAP password (encrypted)"),
+                ),
+                (
+                    "imap_password_env",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of an environment variable holding the password; used instead of a stored one.",
+                        max_length=100,
+                        verbose_name="IMAP password environment variable",
+                    ),
+                ),
+                (
+                    "inbound_token_hash",
+                    models.CharField(blank=True, editable=False, max_length=64, verbose_name="inbound token hash"),
+                ),
+                ("autoresponder_enabled", models.BooleanField(default=True, verbose_name="auto-responder")),
+                (
+                    "autoresponder_templates",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Overrides per language: {"en": {"subject": "...", "body": "..."}, "ru": {...}}. Variables: {{ ticket_number }}, {{ subject }}, {{ contact_name }}, {{ expected_response_time }}, {{ help_center_url }}.',
+                        verbose_name="auto-responder templates",
+                    ),
+                ),
+                (
+                    "expected_response_time",
+                    models.CharField(
+                        blank=True, default="one business day", max_length=200, verbose_name="expected response time"
+                    ),
+                ),
+                ("help_center_url", models.URLField(blank=True, verbose_name="help center link")),
+                (
+                    "closed_ticket_rule",
+                    models.CharField(
+                        choices=[
+                            ("reopen", "Reopen the closed ticket"),
+                            ("new", "Open a new ticket linked to the closed one"),
+                        ],
+                        default="new",
+                        max_length=10,
+                        verbose_name="reply to a closed ticket",
+                    ),
+                ),
+                (
+                    "rate_limit_messages",
+                    models.PositiveIntegerField(
+                        default=30, help_text="0 turns the limit off.", verbose_name="rate limit: messages per sender"
+                    ),
+                ),
+                (
+                    "rate_limit_window_minutes",
+                    models.PositiveIntegerField(default=60, verbose_name="rate limit: window in minutes"),
+                ),
+                (
+                    "imap_uidvalidity",
+                    models.BigIntegerField(blank=True, editable=False, null=True, verbose_name="IMAP UIDVALIDITY"),
+                ),
+                (
+                    "imap_last_uid",
+                    models.BigIntegerField(default=0, editable=False, verbose_name="last IMAP UID ingested"),
+                ),
+                (
+                    "last_polled_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="last polled"),
+                ),
+                ("last_poll_error", models.TextField(blank=True, editable=False, verbose_name="last poll error")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created")),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'mailbox',
-                'verbose_name_plural': 'mailboxes',
-                'ordering': ['name', 'id'],
+                "verbose_name": "mailbox",
+                "verbose_name_plural": "mailboxes",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='AutoResponse',
+            name="AutoResponse",
             fields=[
-                ('ticket', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='mail_autoresponse', serialize=False, to='tickets.ticket')),
-                ('message_id', models.CharField(max_length=500, unique=True, verbose_name='Message-ID')),
-                ('recipient', models.CharField(max_length=320, verbose_name='recipient')),
-                ('language', models.CharField(blank=True, max_length=10, verbose_name='language')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('mailbox', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='mail.mailbox')),
+                (
+                    "ticket",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="mail_autoresponse",
+                        serialize=False,
+                        to="tickets.ticket",
+                    ),
+                ),
+                ("message_id", models.CharField(max_length=500, unique=True, verbose_name="Message-ID")),
+                ("recipient", models.CharField(max_length=320, verbose_name="recipient")),
+                ("language", models.CharField(blank=True, max_length=10, verbose_name="language")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="mail.mailbox"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'auto-response',
-                'ordering': ['-ticket'],
+                "verbose_name": "auto-response",
+                "ordering": ["-ticket"],
             },
         ),
         migrations.CreateModel(
-            name='OutboundDelivery',
+            name="OutboundDelivery",
             fields=[
-                ('message', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='mail_delivery', serialize=False, to='tickets.message')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='attempts')),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='last attempt')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
-                ('mailbox', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='mail.mailbox')),
+                (
+                    "message",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="mail_delivery",
+                        serialize=False,
+                        to="tickets.message",
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="attempts")),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True, verbose_name="last attempt")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="mail.mailbox",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'outbound delivery',
-                'ordering': ['-last_attempt_at'],
+                "verbose_name": "outbound delivery",
+                "ordering": ["-last_attempt_at"],
             },
         ),
         migrations.CreateModel(
-            name='Quarantine',
+            name="Quarantine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('unparseable', 'Could not be parsed'), ('no_sender', 'No usable sender address'), ('own_address', 'Sent from one of our own mailboxes (loop)'), ('bounce', 'Bounce or delivery report'), ('auto_reply', 'Automatic reply that matches no ticket'), ('rate_limited', 'Sender exceeded the rate limit'), ('rejected', 'Refused by the ticket rules'), ('error', 'Unexpected error while ingesting')], max_length=20, verbose_name='reason')),
-                ('detail', models.TextField(blank=True, verbose_name='detail')),
-                ('source', models.CharField(choices=[('imap', 'IMAP'), ('webhook', 'Provider webhook'), ('raw', 'Raw MIME endpoint'), ('release', 'Released from quarantine')], max_length=10, verbose_name='source')),
-                ('message_key', models.CharField(blank=True, db_index=True, max_length=500, verbose_name='message key')),
-                ('sender', models.CharField(blank=True, max_length=320, verbose_name='sender')),
-                ('subject', models.CharField(blank=True, max_length=500, verbose_name='subject')),
-                ('raw', models.BinaryField(verbose_name='raw message')),
-                ('raw_size', models.PositiveBigIntegerField(default=0, verbose_name='size')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='quarantined')),
-                ('released_at', models.DateTimeField(blank=True, null=True, verbose_name='released')),
-                ('mailbox', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='quarantine', to='mail.mailbox')),
-                ('released_ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.ticket')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("unparseable", "Could not be parsed"),
+                            ("no_sender", "No usable sender address"),
+                            ("own_address", "Sent from one of our own mailboxes (loop)"),
+                            ("bounce", "Bounce or delivery report"),
+                            ("auto_reply", "Automatic reply that matches no ticket"),
+                            ("rate_limited", "Sender exceeded the rate limit"),
+                            ("rejected", "Refused by the ticket rules"),
+                            ("error", "Unexpected error while ingesting"),
+                        ],
+                        max_length=20,
+                        verbose_name="reason",
+                    ),
+                ),
+                ("detail", models.TextField(blank=True, verbose_name="detail")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("imap", "IMAP"),
+                            ("webhook", "Provider webhook"),
+                            ("raw", "Raw MIME endpoint"),
+                            ("release", "Released from quarantine"),
+                        ],
+                        max_length=10,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "message_key",
+                    models.CharField(blank=True, db_index=True, max_length=500, verbose_name="message key"),
+                ),
+                ("sender", models.CharField(blank=True, max_length=320, verbose_name="sender")),
+                ("subject", models.CharField(blank=True, max_length=500, verbose_name="subject")),
+                ("raw", models.BinaryField(verbose_name="raw message")),
+                ("raw_size", models.PositiveBigIntegerField(default=0, verbose_name="size")),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="quarantined"),
+                ),
+                ("released_at", models.DateTimeField(blank=True, null=True, verbose_name="released")),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="quarantine",
+                        to="mail.mailbox",
+                    ),
+                ),
+                (
+                    "released_ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'quarantined mail',
-                'verbose_name_plural': 'quarantined mail',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "quarantined mail",
+                "verbose_name_plural": "quarantined mail",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TicketMailbox',
+            name="TicketMailbox",
             fields=[
-                ('ticket', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='mailbox_link', serialize=False, to='tickets.ticket')),
-                ('mailbox', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ticket_links', to='mail.mailbox')),
+                (
+                    "ticket",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="mailbox_link",
+                        serialize=False,
+                        to="tickets.ticket",
+                    ),
+                ),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="ticket_links", to="mail.mailbox"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket mailbox',
-                'ordering': ['ticket'],
+                "verbose_name": "ticket mailbox",
+                "ordering": ["ticket"],
             },
         ),
         migrations.CreateModel(
-            name='InboundMail',
+            name="InboundMail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message_key', models.CharField(max_length=500, unique=True, verbose_name='message key')),
-                ('source', models.CharField(choices=[('imap', 'IMAP'), ('webhook', 'Provider webhook'), ('raw', 'Raw MIME endpoint'), ('release', 'Released from quarantine')], max_length=10, verbose_name='source')),
-                ('imap_uid', models.BigIntegerField(blank=True, null=True, verbose_name='IMAP UID')),
-                ('sender', models.CharField(blank=True, max_length=320, verbose_name='sender')),
-                ('subject', models.CharField(blank=True, max_length=500, verbose_name='subject')),
-                ('outcome', models.CharField(choices=[('ticket', 'New ticket'), ('threaded', 'Added to a ticket'), ('quarantined', 'Quarantined')], max_length=12, verbose_name='outcome')),
-                ('automatic', models.CharField(blank=True, help_text='Why this looked like an auto-reply, bounce or list mail.', max_length=40, verbose_name='automatic mail')),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='received')),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.message')),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.ticket')),
-                ('mailbox', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='inbound', to='mail.mailbox')),
-                ('quarantine', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='mail.quarantine')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("message_key", models.CharField(max_length=500, unique=True, verbose_name="message key")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("imap", "IMAP"),
+                            ("webhook", "Provider webhook"),
+                            ("raw", "Raw MIME endpoint"),
+                            ("release", "Released from quarantine"),
+                        ],
+                        max_length=10,
+                        verbose_name="source",
+                    ),
+                ),
+                ("imap_uid", models.BigIntegerField(blank=True, null=True, verbose_name="IMAP UID")),
+                ("sender", models.CharField(blank=True, max_length=320, verbose_name="sender")),
+                ("subject", models.CharField(blank=True, max_length=500, verbose_name="subject")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("ticket", "New ticket"),
+                            ("threaded", "Added to a ticket"),
+                            ("quarantined", "Quarantined"),
+                        ],
+                        max_length=12,
+                        verbose_name="outcome",
+                    ),
+                ),
+                (
+                    "automatic",
+                    models.CharField(
+                        blank=True,
+                        help_text="Why this looked like an auto-reply, bounce or list mail.",
+                        max_length=40,
+                        verbose_name="automatic mail",
+                    ),
+                ),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="received")),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.message",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.ticket",
+                    ),
+                ),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="inbound",
+                        to="mail.mailbox",
+                    ),
+                ),
+                (
+                    "quarantine",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="mail.quarantine",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'inbound mail',
-                'verbose_name_plural': 'inbound mail',
-                'ordering': ['-received_at', '-id'],
-                'indexes': [models.Index(models.F('sender'), models.F('received_at'), name='mail_inbound_sender_idx')],
+                "verbose_name": "inbound mail",
+                "verbose_name_plural": "inbound mail",
+                "ordering": ["-received_at", "-id"],
+                "indexes": [models.Index(models.F("sender"), models.F("received_at"), name="mail_inbound_sender_idx")],
             },
         ),
     ]

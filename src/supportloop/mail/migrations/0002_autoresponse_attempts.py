@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0001_initial'),
+        ("mail", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='autoresponse',
-            name='attempted_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='last attempt'),
+            model_name="autoresponse",
+            name="attempted_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="last attempt"),
         ),
         migrations.AddField(
-            model_name='autoresponse',
-            name='attempts',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='attempts'),
+            model_name="autoresponse",
+            name="attempts",
+            field=models.PositiveSmallIntegerField(default=0, verbose_name="attempts"),
         ),
     ]

@@ -7,132 +7,228 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0002_autoresponse_attempts'),
-        ('tickets', '0003_change_seq'),
+        ("mail", "0002_autoresponse_attempts"),
+        ("tickets", "0003_change_seq"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AutomaticMail',
+            name="AutomaticMail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recipient', models.CharField(max_length=320, verbose_name='recipient')),
-                ('kind', models.CharField(choices=[('acknowledgement', 'Acknowledgement of a new ticket'), ('notice', 'Notice (closing the loop, triggers)')], max_length=20, verbose_name='kind')),
-                ('blocked_reason', models.CharField(blank=True, max_length=200, verbose_name='held back because')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='time')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("recipient", models.CharField(max_length=320, verbose_name="recipient")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("acknowledgement", "Acknowledgement of a new ticket"),
+                            ("notice", "Notice (closing the loop, triggers)"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("blocked_reason", models.CharField(blank=True, max_length=200, verbose_name="held back because")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="time")),
             ],
             options={
-                'verbose_name': 'automatic mail',
-                'verbose_name_plural': 'automatic mail',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "automatic mail",
+                "verbose_name_plural": "automatic mail",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='FollowerProposal',
+            name="FollowerProposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, verbose_name='address')),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('accepted', 'Accepted'), ('dismissed', 'Dismissed')], default='proposed', max_length=10, verbose_name='status')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='proposed')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.EmailField(max_length=254, verbose_name="address")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("proposed", "Proposed"), ("accepted", "Accepted"), ("dismissed", "Dismissed")],
+                        default="proposed",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="proposed")),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided")),
             ],
             options={
-                'verbose_name': 'follower proposal',
-                'ordering': ['ticket', 'created_at', 'id'],
+                "verbose_name": "follower proposal",
+                "ordering": ["ticket", "created_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='autoresponse',
-            name='skipped_reason',
-            field=models.CharField(blank=True, max_length=200, verbose_name='not sent because'),
+            model_name="autoresponse",
+            name="skipped_reason",
+            field=models.CharField(blank=True, max_length=200, verbose_name="not sent because"),
         ),
         migrations.AddField(
-            model_name='inboundmail',
-            name='auth_summary',
-            field=models.CharField(blank=True, max_length=200, verbose_name='Authentication-Results'),
+            model_name="inboundmail",
+            name="auth_summary",
+            field=models.CharField(blank=True, max_length=200, verbose_name="Authentication-Results"),
         ),
         migrations.AddField(
-            model_name='inboundmail',
-            name='auth_verdict',
-            field=models.CharField(blank=True, choices=[('', 'Unknown (no Authentication-Results of ours)'), ('pass', "Sender's domain authenticated"), ('fail', 'Sender failed SPF/DKIM/DMARC'), ('none', 'Checked, nothing decided')], max_length=4, verbose_name='sender authentication'),
+            model_name="inboundmail",
+            name="auth_verdict",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "Unknown (no Authentication-Results of ours)"),
+                    ("pass", "Sender's domain authenticated"),
+                    ("fail", "Sender failed SPF/DKIM/DMARC"),
+                    ("none", "Checked, nothing decided"),
+                ],
+                max_length=4,
+                verbose_name="sender authentication",
+            ),
         ),
         migrations.AddField(
-            model_name='inboundmail',
-            name='content_digest',
-            field=models.CharField(blank=True, help_text="sha256 of the sender's headers and body (not the trace headers).", max_length=64, verbose_name='content digest'),
+            model_name="inboundmail",
+            name="content_digest",
+            field=models.CharField(
+                blank=True,
+                help_text="sha256 of the sender's headers and body (not the trace headers).",
+                max_length=64,
+                verbose_name="content digest",
+            ),
         ),
         migrations.AddField(
-            model_name='inboundmail',
-            name='note',
-            field=models.TextField(blank=True, help_text='Why a copy was skipped, or that a reused Message-ID was stored separately.', verbose_name='note'),
+            model_name="inboundmail",
+            name="note",
+            field=models.TextField(
+                blank=True,
+                help_text="Why a copy was skipped, or that a reused Message-ID was stored separately.",
+                verbose_name="note",
+            ),
         ),
         migrations.AddField(
-            model_name='mailbox',
-            name='autoresponder_max_per_hour',
-            field=models.PositiveIntegerField(default=200, help_text='Beyond this many in an hour, acknowledgements pause and admins are told. 0: no ceiling.', verbose_name='acknowledgements per hour at most'),
+            model_name="mailbox",
+            name="autoresponder_max_per_hour",
+            field=models.PositiveIntegerField(
+                default=200,
+                help_text="Beyond this many in an hour, acknowledgements pause and admins are told. 0: no ceiling.",
+                verbose_name="acknowledgements per hour at most",
+            ),
         ),
         migrations.AddField(
-            model_name='mailbox',
-            name='autoresponder_paused_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='acknowledgements paused since'),
+            model_name="mailbox",
+            name="autoresponder_paused_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="acknowledgements paused since"
+            ),
         ),
         migrations.AlterField(
-            model_name='inboundmail',
-            name='message_key',
-            field=models.CharField(max_length=500, verbose_name='message key'),
+            model_name="inboundmail",
+            name="message_key",
+            field=models.CharField(max_length=500, verbose_name="message key"),
         ),
         migrations.AlterField(
-            model_name='inboundmail',
-            name='outcome',
-            field=models.CharField(choices=[('ticket', 'New ticket'), ('threaded', 'Added to a ticket'), ('quarantined', 'Quarantined'), ('duplicate', 'Skipped: received before')], max_length=12, verbose_name='outcome'),
+            model_name="inboundmail",
+            name="outcome",
+            field=models.CharField(
+                choices=[
+                    ("ticket", "New ticket"),
+                    ("threaded", "Added to a ticket"),
+                    ("quarantined", "Quarantined"),
+                    ("duplicate", "Skipped: received before"),
+                ],
+                max_length=12,
+                verbose_name="outcome",
+            ),
         ),
         migrations.AlterField(
-            model_name='quarantine',
-            name='reason',
-            field=models.CharField(choices=[('unparseable', 'Could not be parsed'), ('no_sender', 'No usable sender address'), ('own_address', 'Sent from one of our own mailboxes (loop)'), ('bounce', 'Bounce or delivery report'), ('auto_reply', 'Automatic reply that matches no ticket'), ('machine', 'Report or notice sent by a machine'), ('rate_limited', 'Sender exceeded the rate limit'), ('rejected', 'Refused by the ticket rules'), ('error', 'Unexpected error while ingesting')], max_length=20, verbose_name='reason'),
+            model_name="quarantine",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("unparseable", "Could not be parsed"),
+                    ("no_sender", "No usable sender address"),
+                    ("own_address", "Sent from one of our own mailboxes (loop)"),
+                    ("bounce", "Bounce or delivery report"),
+                    ("auto_reply", "Automatic reply that matches no ticket"),
+                    ("machine", "Report or notice sent by a machine"),
+                    ("rate_limited", "Sender exceeded the rate limit"),
+                    ("rejected", "Refused by the ticket rules"),
+                    ("error", "Unexpected error while ingesting"),
+                ],
+                max_length=20,
+                verbose_name="reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='inboundmail',
-            constraint=models.UniqueConstraint(models.F('message_key'), condition=models.Q(('outcome', 'duplicate'), _negated=True), name='mail_inbound_unique_key'),
+            model_name="inboundmail",
+            constraint=models.UniqueConstraint(
+                models.F("message_key"),
+                condition=models.Q(("outcome", "duplicate"), _negated=True),
+                name="mail_inbound_unique_key",
+            ),
         ),
         migrations.AddField(
-            model_name='automaticmail',
-            name='mailbox',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='mail.mailbox'),
+            model_name="automaticmail",
+            name="mailbox",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="mail.mailbox"
+            ),
         ),
         migrations.AddField(
-            model_name='automaticmail',
-            name='ticket',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.ticket'),
+            model_name="automaticmail",
+            name="ticket",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="tickets.ticket",
+            ),
         ),
         migrations.AddField(
-            model_name='followerproposal',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="followerproposal",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='followerproposal',
-            name='message',
-            field=models.ForeignKey(blank=True, help_text='The mail that named the address.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.message'),
+            model_name="followerproposal",
+            name="message",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The mail that named the address.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="tickets.message",
+            ),
         ),
         migrations.AddField(
-            model_name='followerproposal',
-            name='ticket',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='follower_proposals', to='tickets.ticket'),
+            model_name="followerproposal",
+            name="ticket",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="follower_proposals", to="tickets.ticket"
+            ),
         ),
         migrations.AddIndex(
-            model_name='automaticmail',
-            index=models.Index(models.F('recipient'), models.F('created_at'), name='mail_automatic_recipient_idx'),
+            model_name="automaticmail",
+            index=models.Index(models.F("recipient"), models.F("created_at"), name="mail_automatic_recipient_idx"),
         ),
         migrations.AddIndex(
-            model_name='automaticmail',
-            index=models.Index(models.F('mailbox'), models.F('kind'), models.F('created_at'), name='mail_automatic_mailbox_idx'),
+            model_name="automaticmail",
+            index=models.Index(
+                models.F("mailbox"), models.F("kind"), models.F("created_at"), name="mail_automatic_mailbox_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='followerproposal',
-            constraint=models.UniqueConstraint(models.F('ticket'), models.F('email'), name='mail_followerproposal_unique'),
+            model_name="followerproposal",
+            constraint=models.UniqueConstraint(
+                models.F("ticket"), models.F("email"), name="mail_followerproposal_unique"
+            ),
         ),
     ]

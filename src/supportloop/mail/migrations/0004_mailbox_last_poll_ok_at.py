@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0003_mail_safety'),
+        ("mail", "0003_mail_safety"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='mailbox',
-            name='last_poll_ok_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='last successful poll'),
+            model_name="mailbox",
+            name="last_poll_ok_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="last successful poll"),
         ),
     ]

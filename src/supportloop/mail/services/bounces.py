@@ -13,6 +13,7 @@ Unmatched bounces are quarantined (reason `bounce`) with what was read of them. 
 either way (customers.services.address_bounce_record): a permanent failure suppresses automatic mail to the
 address for SUPPORTLOOP_BOUNCE_SUPPRESSION_DAYS.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,17 +41,21 @@ logger = logging.getLogger("supportloop.mail")
 class BounceOutcome:
     report: BounceReport
     ticket: Ticket | None = None
-    note: Message | None = None              # the system note on the ticket
-    quarantine: Quarantine | None = None     # when no ticket matched (or the report was too large to attach)
-    matched_by: str = ""                     # "reply", "acknowledgement", "ticket-header", "feedback-notice"
+    note: Message | None = None  # the system note on the ticket
+    quarantine: Quarantine | None = None  # when no ticket matched (or the report was too large to attach)
+    matched_by: str = ""  # "reply", "acknowledgement", "ticket-header", "feedback-notice"
 
 
 def _by_message_id(ids: list[str]) -> tuple[Ticket | None, str, str]:
     """(ticket, what bounced, description) for the first of `ids` that is one of our sent messages."""
     if not ids:
         return None, "", ""
-    found = {mid: (ticket_id, author, created) for mid, ticket_id, author, created in Message.objects.filter(
-        external_message_id__in=ids).values_list("external_message_id", "ticket_id", "author_type", "created_at")}
+    found = {
+        mid: (ticket_id, author, created)
+        for mid, ticket_id, author, created in Message.objects.filter(external_message_id__in=ids).values_list(
+            "external_message_id", "ticket_id", "author_type", "created_at"
+        )
+    }
     acks = dict(AutoResponse.objects.filter(message_id__in=ids).values_list("message_id", "ticket_id"))
     for mid in ids:
         if mid in found:
@@ -69,8 +74,12 @@ def _on_ticket(ticket: Ticket, addresses: set[str]) -> bool:
         return True
     if ContactEmail.objects.filter(contact_id=ticket.requester_id, email__in=addresses).exists():
         return True
-    return any(addresses & {a.lower() for a in cc} for cc in Message.objects.filter(
-        ticket=ticket, author_type="agent").exclude(cc=[]).values_list("cc", flat=True)[:200])
+    return any(
+        addresses & {a.lower() for a in cc}
+        for cc in Message.objects.filter(ticket=ticket, author_type="agent")
+        .exclude(cc=[])
+        .values_list("cc", flat=True)[:200]
+    )
 
 
 def _by_ticket_header(numbers: tuple[int, ...], addresses: set[str]) -> Ticket | None:
@@ -89,8 +98,12 @@ def _by_feedback_notice(refs: tuple[str, ...], addresses: set[str]) -> Ticket | 
     if not item_ids or not addresses or not apps.is_installed("supportloop.feedback"):
         return None
     notice_model = apps.get_model("feedback", "ClosingNotice")
-    ticket_id = (notice_model.objects.filter(item_id__in=item_ids, email__in=addresses, ticket__isnull=False)
-                 .order_by("-created_at").values_list("ticket_id", flat=True).first())
+    ticket_id = (
+        notice_model.objects.filter(item_id__in=item_ids, email__in=addresses, ticket__isnull=False)
+        .order_by("-created_at")
+        .values_list("ticket_id", flat=True)
+        .first()
+    )
     return Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
 
 
@@ -100,8 +113,10 @@ def _line(r: FailedRecipient, until: str | None) -> str:
     diagnostic = f": {r.diagnostic[:500]}" if r.diagnostic else ""
     remote = f" Remote server: {r.remote_mta}." if r.remote_mta else ""
     if r.permanent and until:
-        return (f"- {r.address} failed permanently{why}{diagnostic}.{remote} "
-                f"Automatic mail to this address is suppressed until {until}; replies you write are still sent.")
+        return (
+            f"- {r.address} failed permanently{why}{diagnostic}.{remote} "
+            f"Automatic mail to this address is suppressed until {until}; replies you write are still sent."
+        )
     if r.permanent:
         return f"- {r.address} failed permanently{why}{diagnostic}.{remote}"
     return f"- {r.address} failed temporarily{why}{diagnostic}.{remote} Only noted: the mail server may retry."
@@ -120,8 +135,12 @@ def _note_text(failed: list[FailedRecipient], until: dict[str, str], about: str,
 
 def _quarantine_detail(report: BounceReport, failed: list[FailedRecipient]) -> str:
     lines = [f"Bounce ({report.format}) that matches no ticket of ours."]
-    lines += [("permanent: " if r.permanent else "temporary: ") + r.summary()
-              + (f" [remote MTA {r.remote_mta}]" if r.remote_mta else "") for r in failed[:20]]
+    lines += [
+        ("permanent: " if r.permanent else "temporary: ")
+        + r.summary()
+        + (f" [remote MTA {r.remote_mta}]" if r.remote_mta else "")
+        for r in failed[:20]
+    ]
     if not failed:
         lines.append("No failed recipient could be read.")
     if report.original_message_ids:
@@ -130,16 +149,18 @@ def _quarantine_detail(report: BounceReport, failed: list[FailedRecipient]) -> s
 
 
 @transaction.atomic
-def bounce_record(*, raw: bytes, mailbox: Mailbox | None, source: str, message_key: str, sender: str,
-                  subject: str, ours: set[str]) -> BounceOutcome:
+def bounce_record(
+    *, raw: bytes, mailbox: Mailbox | None, source: str, message_key: str, sender: str, subject: str, ours: set[str]
+) -> BounceOutcome:
     """Read a bounce and record it (see module docstring). Writes no ledger row: the caller does."""
     from supportloop.mail.services.inbound import quarantine_store
 
     report = bounce_read(raw)
     failed = [r for r in report.recipients if base_address(r.address) not in ours]
     addresses = {r.address for r in failed}
-    ticket, matched_by, about = _by_message_id(list(dict.fromkeys([*report.original_message_ids,
-                                                                     *report.reply_ids]))[:100])
+    ticket, matched_by, about = _by_message_id(
+        list(dict.fromkeys([*report.original_message_ids, *report.reply_ids]))[:100]
+    )
     if ticket is None and (ticket := _by_ticket_header(report.ticket_numbers, addresses)) is not None:
         matched_by, about = "ticket-header", f"mail sent from ticket #{ticket.number}"
     if ticket is None and (ticket := _by_feedback_notice(report.feedback_refs, addresses)) is not None:
@@ -147,25 +168,47 @@ def bounce_record(*, raw: bytes, mailbox: Mailbox | None, source: str, message_k
     label = f"ticket #{ticket.number}" if ticket else "bounce"
     until: dict[str, str] = {}
     for r in failed:
-        row = address_bounce_record(email=r.address, permanent=r.permanent, status=r.status or r.smtp_code,
-                                    diagnostic=r.diagnostic, remote_mta=r.remote_mta, source=f"mail ({label})")
+        row = address_bounce_record(
+            email=r.address,
+            permanent=r.permanent,
+            status=r.status or r.smtp_code,
+            diagnostic=r.diagnostic,
+            remote_mta=r.remote_mta,
+            source=f"mail ({label})",
+        )
         if row is not None and row.suppressed_until is not None:
             until[r.address] = f"{row.suppressed_until:%Y-%m-%d}"
     if ticket is None:
-        row = quarantine_store(raw=raw, reason=QuarantineReason.BOUNCE, detail=_quarantine_detail(report, failed),
-                               mailbox=mailbox, source=source, message_key=message_key, sender=sender,
-                               subject=subject)
+        row = quarantine_store(
+            raw=raw,
+            reason=QuarantineReason.BOUNCE,
+            detail=_quarantine_detail(report, failed),
+            mailbox=mailbox,
+            source=source,
+            message_key=message_key,
+            sender=sender,
+            subject=subject,
+        )
         return BounceOutcome(report=report, quarantine=row)
     quarantine = None
     files = [IncomingFile("delivery-report.eml", raw, "message/rfc822")]
     kept = "The full report is attached."
     if len(raw) > settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES:
-        quarantine = quarantine_store(raw=raw, reason=QuarantineReason.BOUNCE, mailbox=mailbox, source=source,
-                                      detail=f"Recorded on ticket #{ticket.number}; too large to attach there.",
-                                      message_key=message_key, sender=sender, subject=subject)
+        quarantine = quarantine_store(
+            raw=raw,
+            reason=QuarantineReason.BOUNCE,
+            mailbox=mailbox,
+            source=source,
+            detail=f"Recorded on ticket #{ticket.number}; too large to attach there.",
+            message_key=message_key,
+            sender=sender,
+            subject=subject,
+        )
         files, kept = [], f"The full report ({len(raw):,} bytes) is kept in quarantine #{quarantine.pk}."
-    note = ticket_add_system_note(ticket=ticket, body=_note_text(failed, until, about, kept), actor_label="mail",
-                                  attachments=files)
-    logger.info("bounce %s recorded on ticket #%s (%s): %s", message_key, ticket.number, matched_by,
-                report.summary()[:300])
+    note = ticket_add_system_note(
+        ticket=ticket, body=_note_text(failed, until, about, kept), actor_label="mail", attachments=files
+    )
+    logger.info(
+        "bounce %s recorded on ticket #%s (%s): %s", message_key, ticket.number, matched_by, report.summary()[:300]
+    )
     return BounceOutcome(report=report, ticket=ticket, note=note, quarantine=quarantine, matched_by=matched_by)

@@ -11,6 +11,7 @@ API) is skipped too.
 
 Every lookup here is one statement for however many messages (the batch path asks once per run).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,15 +29,15 @@ OWN_MESSAGE = "known_message"
 
 @dataclass(frozen=True)
 class Seen:
-    ledger: dict[str, tuple[int, str, int | None]]   # key -> (ledger row id, content digest, ticket id)
-    messages: dict[str, int]                         # Message-ID -> ticket id, of ticket messages
+    ledger: dict[str, tuple[int, str, int | None]]  # key -> (ledger row id, content digest, ticket id)
+    messages: dict[str, int]  # Message-ID -> ticket id, of ticket messages
 
 
 @dataclass(frozen=True)
 class Prior:
-    key: str               # the ledger key the message is (or would be) stored under
-    skip: str = ""         # REDELIVERY or OWN_MESSAGE: do not store it; "" store it
-    note: str = ""         # for the ledger row: why it was skipped, or that its Message-ID was reused
+    key: str  # the ledger key the message is (or would be) stored under
+    skip: str = ""  # REDELIVERY or OWN_MESSAGE: do not store it; "" store it
+    note: str = ""  # for the ledger row: why it was skipped, or that its Message-ID was reused
     reused_from_ticket: int | None = None
 
     @property
@@ -59,13 +60,20 @@ def keys_to_look_up(parsed: ParsedMail) -> list[str]:
 def seen_lookup(keys: list[str], message_ids: list[str]) -> Seen:
     """Ledger rows that stored something under these keys, and ticket messages with these Message-IDs: one
     statement (a UNION)."""
-    ledger = (InboundMail.objects.filter(message_key__in=keys).exclude(outcome=InboundOutcome.DUPLICATE).order_by()
-              .annotate(src=Value("l", output_field=CharField()))
-              .values_list("src", "message_key", "id", "content_digest", "ticket_id"))
+    ledger = (
+        InboundMail.objects.filter(message_key__in=keys)
+        .exclude(outcome=InboundOutcome.DUPLICATE)
+        .order_by()
+        .annotate(src=Value("l", output_field=CharField()))
+        .values_list("src", "message_key", "id", "content_digest", "ticket_id")
+    )
     if message_ids:
-        messages = (Message.objects.filter(external_message_id__in=message_ids).order_by()
-                    .annotate(src=Value("m", output_field=CharField()), digest=Value("", output_field=CharField()))
-                    .values_list("src", "external_message_id", "id", "digest", "ticket_id"))
+        messages = (
+            Message.objects.filter(external_message_id__in=message_ids)
+            .order_by()
+            .annotate(src=Value("m", output_field=CharField()), digest=Value("", output_field=CharField()))
+            .values_list("src", "external_message_id", "id", "digest", "ticket_id")
+        )
         ledger = ledger.union(messages, all=True)
     found = Seen({}, {})
     for src, key, pk, digest, ticket_id in ledger:
@@ -86,11 +94,19 @@ def judge(parsed: ParsedMail, seen: Seen) -> Prior:
         variant = variant_key(mid, digest)
         if variant in seen.ledger:
             return Prior(variant, REDELIVERY, f"redelivery: the same message as ledger row {seen.ledger[variant][0]}")
-        return Prior(variant, note=f"Message-ID <{mid}> was reused: ledger row {pk} is a different message with it; "
-                                   "this one is stored separately", reused_from_ticket=ticket_id)
+        return Prior(
+            variant,
+            note=f"Message-ID <{mid}> was reused: ledger row {pk} is a different message with it; "
+            "this one is stored separately",
+            reused_from_ticket=ticket_id,
+        )
     if mid and mid in seen.messages:
-        return Prior(key, OWN_MESSAGE, f"a message of ticket id {seen.messages[mid]} already has this Message-ID "
-                                       "(our own reply coming back, or added through the API)")
+        return Prior(
+            key,
+            OWN_MESSAGE,
+            f"a message of ticket id {seen.messages[mid]} already has this Message-ID "
+            "(our own reply coming back, or added through the API)",
+        )
     return Prior(key)
 
 
@@ -98,12 +114,21 @@ def prior_of(parsed: ParsedMail) -> Prior:
     return judge(parsed, seen_lookup(keys_to_look_up(parsed), [parsed.message_id] if parsed.message_id else []))
 
 
-def skip_row(prior: Prior, *, mailbox, source: str, imap_uid, sender: str, subject: str,
-             parsed: ParsedMail | None) -> InboundMail:
+def skip_row(
+    prior: Prior, *, mailbox, source: str, imap_uid, sender: str, subject: str, parsed: ParsedMail | None
+) -> InboundMail:
     """The ledger row of a skipped copy (unsaved, for bulk_create or save)."""
-    return InboundMail(message_key=prior.key, mailbox=mailbox, source=source, imap_uid=imap_uid, sender=sender[:320],
-                       subject=subject[:500], outcome=InboundOutcome.DUPLICATE, note=prior.note,
-                       automatic=parsed.automatic[:40] if parsed else "",
-                       content_digest=parsed.content_digest if parsed else "",
-                       auth_verdict=parsed.auth_verdict if parsed else "",
-                       auth_summary=parsed.auth_summary if parsed else "")
+    return InboundMail(
+        message_key=prior.key,
+        mailbox=mailbox,
+        source=source,
+        imap_uid=imap_uid,
+        sender=sender[:320],
+        subject=subject[:500],
+        outcome=InboundOutcome.DUPLICATE,
+        note=prior.note,
+        automatic=parsed.automatic[:40] if parsed else "",
+        content_digest=parsed.content_digest if parsed else "",
+        auth_verdict=parsed.auth_verdict if parsed else "",
+        auth_summary=parsed.auth_summary if parsed else "",
+    )

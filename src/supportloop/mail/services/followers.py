@@ -8,6 +8,7 @@ A From header is easy to forge and a ticket token or plus-address easy to guess,
   address becomes a FollowerProposal that an agent accepts or dismisses on the ticket page.
 Every change is an audit event on the ticket: follower_added, _proposed, _accepted, _dismissed, _removed.
 """
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
@@ -46,8 +47,9 @@ def addressed(parsed: ParsedMail, ours: set[str], sender: str, requester_emails:
     return out[:MAX_FOLLOWERS]
 
 
-def reply_candidates(parsed: ParsedMail, *, ours: set[str], sender: str, requester_emails: set[str],
-                     current: list[str]) -> list[str]:
+def reply_candidates(
+    parsed: ParsedMail, *, ours: set[str], sender: str, requester_emails: set[str], current: list[str]
+) -> list[str]:
     """New people a reply names: To/Cc, and its sender when that is not the requester (a colleague)."""
     names = addressed(parsed, ours, sender, requester_emails)
     if sender not in requester_emails and valid_email(sender) and base_address(sender) not in ours:
@@ -60,15 +62,28 @@ def may_add_directly(parsed: ParsedMail) -> bool:
 
 
 def added_event(ticket: Ticket, before: list[str], after: list[str], *, actor=None, actor_label: str = "mail"):
-    return event_build(actor=actor, actor_label=actor_label, verb="ticket.follower_added", target=ticket,
-                       changes={"followers": [before, after]})
+    return event_build(
+        actor=actor,
+        actor_label=actor_label,
+        verb="ticket.follower_added",
+        target=ticket,
+        changes={"followers": [before, after]},
+    )
 
 
 def proposals_build(ticket: Ticket, emails: list[str], message_id: int | None) -> tuple[list, list]:
     """Unsaved proposal rows and their events, for a ticket that has no proposals for these addresses."""
     rows = [FollowerProposal(ticket=ticket, email=e, message_id=message_id) for e in emails]
-    events = [event_build(actor=None, actor_label="mail", verb="ticket.follower_proposed", target=ticket,
-                          changes={"follower": [None, e]}) for e in emails]
+    events = [
+        event_build(
+            actor=None,
+            actor_label="mail",
+            verb="ticket.follower_proposed",
+            target=ticket,
+            changes={"follower": [None, e]},
+        )
+        for e in emails
+    ]
     return rows, events
 
 
@@ -110,8 +125,9 @@ def follower_proposal_accept(*, proposal: FollowerProposal, actor) -> FollowerPr
     ticket = Ticket.objects.get(pk=proposal.ticket_id)
     if proposal.email not in ticket.followers:
         followers_save(ticket, [*ticket.followers, proposal.email])
-    event_record(actor=actor, verb="ticket.follower_accepted", target=ticket,
-                 changes={"follower": [None, proposal.email]})
+    event_record(
+        actor=actor, verb="ticket.follower_accepted", target=ticket, changes={"follower": [None, proposal.email]}
+    )
     return proposal
 
 
@@ -119,8 +135,12 @@ def follower_proposal_accept(*, proposal: FollowerProposal, actor) -> FollowerPr
 def follower_proposal_dismiss(*, proposal: FollowerProposal, actor) -> FollowerProposal:
     """An agent dismisses a proposed follower; later mail naming the address does not propose it again."""
     proposal = _decide(proposal, ProposalStatus.DISMISSED, actor)
-    event_record(actor=actor, verb="ticket.follower_dismissed", target=proposal.ticket,
-                 changes={"follower": [None, proposal.email]})
+    event_record(
+        actor=actor,
+        verb="ticket.follower_dismissed",
+        target=proposal.ticket,
+        changes={"follower": [None, proposal.email]},
+    )
     return proposal
 
 

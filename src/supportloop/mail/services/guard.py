@@ -17,6 +17,7 @@ Each held back mail is an AutomaticMail row with the reason (Django admin, "Auto
 its ticket's timeline (`mail.<kind>_skipped`). Two workers asking at the same instant may both be let
 through (at most one extra mail per worker): the limits are a brake on floods, not an exact quota.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,13 @@ logger = logging.getLogger("supportloop.mail")
 CEILING = "mailbox ceiling"
 
 
-def automatic_mail_blocked(*, recipient: str, ticket_id: int | None = None, mailbox: Mailbox | None = None,
-                           kind: str = AutomaticMailKind.ACKNOWLEDGEMENT) -> str:
+def automatic_mail_blocked(
+    *,
+    recipient: str,
+    ticket_id: int | None = None,
+    mailbox: Mailbox | None = None,
+    kind: str = AutomaticMailKind.ACKNOWLEDGEMENT,
+) -> str:
     """Why an automatic mail of this kind must not go to `recipient` now, or "" when it may."""
     recipient = (recipient or "").strip().lower()
     if not recipient:
@@ -81,25 +87,43 @@ def automatic_mail_blocked(*, recipient: str, ticket_id: int | None = None, mail
 
 
 @transaction.atomic
-def automatic_mail_claim(*, recipient: str, kind: str, ticket_id: int | None = None,
-                         mailbox: Mailbox | None = None) -> str:
+def automatic_mail_claim(
+    *, recipient: str, kind: str, ticket_id: int | None = None, mailbox: Mailbox | None = None
+) -> str:
     """Ask the gate and record the answer: "" means send it now (it is counted from now on); otherwise the
     reason it was held back, already recorded where admins and agents see it."""
     reason = automatic_mail_blocked(recipient=recipient, ticket_id=ticket_id, mailbox=mailbox, kind=kind)
-    row = AutomaticMail.objects.create(recipient=(recipient or "")[:320].lower(), kind=kind, ticket_id=ticket_id,
-                                       mailbox=mailbox, blocked_reason=reason[:200])
+    row = AutomaticMail.objects.create(
+        recipient=(recipient or "")[:320].lower(),
+        kind=kind,
+        ticket_id=ticket_id,
+        mailbox=mailbox,
+        blocked_reason=reason[:200],
+    )
     if reason:
         target = Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
-        event_record(actor=None, actor_label="mail", verb=f"mail.{kind}_skipped", target=target or mailbox or row,
-                     changes={"recipient": [None, row.recipient], "reason": [None, reason]})
+        event_record(
+            actor=None,
+            actor_label="mail",
+            verb=f"mail.{kind}_skipped",
+            target=target or mailbox or row,
+            changes={"recipient": [None, row.recipient], "reason": [None, reason]},
+        )
         logger.info("automatic mail (%s) to %s held back: %s", kind, row.recipient, reason)
         if reason.startswith(CEILING):
             _pause(mailbox)
     elif mailbox is not None and kind == AutomaticMailKind.ACKNOWLEDGEMENT and mailbox.autoresponder_paused_at:
-        if Mailbox.objects.filter(pk=mailbox.pk, autoresponder_paused_at__isnull=False).update(
-                autoresponder_paused_at=None):
-            event_record(actor=None, actor_label="mail", verb="mail.autoresponder_resumed", target=mailbox,
-                         changes={"paused_at": [mailbox.autoresponder_paused_at.isoformat(), None]})
+        resumed = Mailbox.objects.filter(pk=mailbox.pk, autoresponder_paused_at__isnull=False).update(
+            autoresponder_paused_at=None
+        )
+        if resumed:
+            event_record(
+                actor=None,
+                actor_label="mail",
+                verb="mail.autoresponder_resumed",
+                target=mailbox,
+                changes={"paused_at": [mailbox.autoresponder_paused_at.isoformat(), None]},
+            )
     return reason
 
 
@@ -107,11 +131,16 @@ def _pause(mailbox: Mailbox) -> None:
     """Mark the mailbox paused and tell the admins, once per pause (the conditional UPDATE picks one caller)."""
     now = timezone.now()
     if not Mailbox.objects.filter(pk=mailbox.pk, autoresponder_paused_at__isnull=True).update(
-            autoresponder_paused_at=now):
+        autoresponder_paused_at=now
+    ):
         return
-    event_record(actor=None, actor_label="mail", verb="mail.autoresponder_paused", target=mailbox,
-                 changes={"paused_at": [None, now.isoformat()],
-                          "ceiling": [None, mailbox.autoresponder_max_per_hour]})
+    event_record(
+        actor=None,
+        actor_label="mail",
+        verb="mail.autoresponder_paused",
+        target=mailbox,
+        changes={"paused_at": [None, now.isoformat()], "ceiling": [None, mailbox.autoresponder_max_per_hour]},
+    )
     transaction.on_commit(lambda: _tell_admins(mailbox.pk))
 
 
@@ -120,21 +149,29 @@ def _tell_admins(mailbox_id: int) -> None:
     from supportloop.accounts.models import User
 
     mailbox = Mailbox.objects.get(pk=mailbox_id)
-    to = sorted(set(User.objects.filter(role=Role.ADMIN, is_active=True).exclude(email="")
-                    .values_list("email", flat=True)))
+    to = sorted(
+        set(User.objects.filter(role=Role.ADMIN, is_active=True).exclude(email="").values_list("email", flat=True))
+    )
     if not to:
         logger.warning("acknowledgements from %s paused; no admin has an email address", mailbox.address)
         return
     link = settings.SITE_URL.rstrip("/") + reverse("admin:mail_mailbox_change", args=[mailbox.pk])
-    body = (f"More than {mailbox.autoresponder_max_per_hour} new tickets arrived at {mailbox.address} within an hour, "
-            "so supportloop stopped sending acknowledgements from it. This usually means a flood of mail (spam, a "
-            "loop with another system, or forged senders).\n\n"
-            "Tickets are still created; only the automatic acknowledgements are held back, each recorded under "
-            "Admin > Mail > Automatic mail. Acknowledgements start again by themselves once fewer than "
-            f"{mailbox.autoresponder_max_per_hour} went out in the last hour.\n\n"
-            f"If the volume is real, raise the mailbox's 'acknowledgements per hour at most': {link}\n")
+    body = (
+        f"More than {mailbox.autoresponder_max_per_hour} new tickets arrived at {mailbox.address} within an hour, "
+        "so supportloop stopped sending acknowledgements from it. This usually means a flood of mail (spam, a "
+        "loop with another system, or forged senders).\n\n"
+        "Tickets are still created; only the automatic acknowledgements are held back, each recorded under "
+        "Admin > Mail > Automatic mail. Acknowledgements start again by themselves once fewer than "
+        f"{mailbox.autoresponder_max_per_hour} went out in the last hour.\n\n"
+        f"If the volume is real, raise the mailbox's 'acknowledgements per hour at most': {link}\n"
+    )
     try:
-        send_mail(f"[supportloop] Acknowledgements paused for {mailbox.address}", body, settings.DEFAULT_FROM_EMAIL,
-                  to, fail_silently=False)
-    except Exception:  # noqa: BLE001 - the pause and its event are recorded; the alert mail is best effort
+        send_mail(
+            f"[supportloop] Acknowledgements paused for {mailbox.address}",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            to,
+            fail_silently=False,
+        )
+    except Exception:  # the pause and its event are recorded; the alert mail is best effort
         logger.exception("could not tell the admins that acknowledgements from %s paused", mailbox.address)

@@ -20,6 +20,7 @@ Decisions (see docs/mail.md):
 - A reply's stored text has quoted history and signature stripped; body_original keeps all of it.
   The first message of a new ticket is stored whole (a forwarded thread is usually the point of it).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,14 +51,25 @@ from supportloop.mail.reply import strip_reply
 from supportloop.mail.services.bounces import bounce_record
 from supportloop.mail.services.dedupe import Prior, prior_of, skip_row
 from supportloop.mail.services.followers import (
-    MAX_FOLLOWERS, added_event, addressed, followers_save, may_add_directly, proposals_add, proposals_insert_many,
+    MAX_FOLLOWERS,
+    added_event,
+    addressed,
+    followers_save,
+    may_add_directly,
+    proposals_add,
+    proposals_insert_many,
     reply_candidates,
 )
 from supportloop.mail.threader import ThreadMatch, base_address, find_ticket, our_addresses
 from supportloop.tickets.choices import Channel, Status
 from supportloop.tickets.models import Message, Ticket
 from supportloop.tickets.services import (
-    CustomerMessageDraft, TicketDraft, customer_message_draft, customer_messages_add, ticket_draft, ticket_update,
+    CustomerMessageDraft,
+    TicketDraft,
+    customer_message_draft,
+    customer_messages_add,
+    ticket_draft,
+    ticket_update,
     tickets_insert,
 )
 
@@ -69,7 +81,7 @@ NO_TEXT = "(no text)"
 
 @dataclass(frozen=True)
 class IngestResult:
-    outcome: str          # "ticket", "threaded", "quarantined" or "duplicate"
+    outcome: str  # "ticket", "threaded", "quarantined" or "duplicate"
     message_key: str
     ticket_id: int | None = None
     message_id: int | None = None
@@ -86,21 +98,42 @@ def _valid_email(value: str) -> bool:
 
 
 @transaction.atomic
-def quarantine_store(*, raw: bytes, reason: str, detail: str = "", mailbox: Mailbox | None = None,
-                     source: str = InboundSource.IMAP, message_key: str = "", sender: str = "",
-                     subject: str = "", raw_file: File | None = None, size: int | None = None) -> Quarantine:
+def quarantine_store(
+    *,
+    raw: bytes,
+    reason: str,
+    detail: str = "",
+    mailbox: Mailbox | None = None,
+    source: str = InboundSource.IMAP,
+    message_key: str = "",
+    sender: str = "",
+    subject: str = "",
+    raw_file: File | None = None,
+    size: int | None = None,
+) -> Quarantine:
     """Keep a message whole with the reason it did not become a ticket message. An oversize message keeps
     only its headers in `raw` and the whole of it in file storage (`raw_file`, `size` bytes)."""
     row = Quarantine(
-        mailbox=mailbox, reason=reason, detail=clean_str(detail, limit=5000), source=source,
-        message_key=clean_str(message_key, limit=500), sender=clean_str(sender, limit=320),
-        subject=clean_str(subject, limit=500), raw=bytes(raw), raw_size=len(raw) if size is None else size,
+        mailbox=mailbox,
+        reason=reason,
+        detail=clean_str(detail, limit=5000),
+        source=source,
+        message_key=clean_str(message_key, limit=500),
+        sender=clean_str(sender, limit=320),
+        subject=clean_str(subject, limit=500),
+        raw=bytes(raw),
+        raw_size=len(raw) if size is None else size,
     )
     if raw_file is not None:
         row.raw_file.save(f"{uuid.uuid4().hex}.eml", raw_file, save=False)
     row.save()
-    event_record(actor=None, actor_label="mail", verb="mail.quarantined", target=row,
-                 changes={"reason": [None, reason], "mailbox": [None, mailbox.pk if mailbox else None]})
+    event_record(
+        actor=None,
+        actor_label="mail",
+        verb="mail.quarantined",
+        target=row,
+        changes={"reason": [None, reason], "mailbox": [None, mailbox.pk if mailbox else None]},
+    )
     return row
 
 
@@ -119,27 +152,60 @@ def _rate_limited(mailbox: Mailbox | None, sender: str) -> bool:
         return False
     since = timezone.now() - timedelta(minutes=mailbox.rate_limit_window_minutes or 60)
     # This message's own ledger row is written at the end, so it is not counted yet.
-    return (InboundMail.objects.filter(sender=sender, received_at__gte=since).exclude(outcome=InboundOutcome.DUPLICATE)
-            .count() >= mailbox.rate_limit_messages)
+    return (
+        InboundMail.objects.filter(sender=sender, received_at__gte=since)
+        .exclude(outcome=InboundOutcome.DUPLICATE)
+        .count()
+        >= mailbox.rate_limit_messages
+    )
 
 
 def _released_before(key: str) -> bool:
     """A quarantined message whose key already stored a ticket message (released twice, or redelivered)."""
-    return (InboundMail.objects.filter(message_key=key)
-            .exclude(outcome__in=[InboundOutcome.QUARANTINED, InboundOutcome.DUPLICATE]).exists())
+    return (
+        InboundMail.objects.filter(message_key=key)
+        .exclude(outcome__in=[InboundOutcome.QUARANTINED, InboundOutcome.DUPLICATE])
+        .exists()
+    )
 
 
-def _ledger(key: str, *, mailbox, source, imap_uid, sender, subject, outcome, parsed: ParsedMail | None = None,
-            note: str = "", ticket=None, message=None, quarantine=None, release: bool = False) -> None:
+def _ledger(
+    key: str,
+    *,
+    mailbox,
+    source,
+    imap_uid,
+    sender,
+    subject,
+    outcome,
+    parsed: ParsedMail | None = None,
+    note: str = "",
+    ticket=None,
+    message=None,
+    quarantine=None,
+    release: bool = False,
+) -> None:
     """Write the ledger row. Its unique key is the final guard: a concurrent ingest of the same message
     raises IntegrityError here, which rolls this whole ingest back (see inbound_ingest)."""
-    values = dict(mailbox=mailbox, source=source, imap_uid=imap_uid, sender=sender[:320], subject=subject[:500],
-                  outcome=outcome, automatic=parsed.automatic[:40] if parsed else "", ticket=ticket, message=message,
-                  quarantine=quarantine, note=note, content_digest=parsed.content_digest if parsed else "",
-                  auth_verdict=parsed.auth_verdict if parsed else "",
-                  auth_summary=parsed.auth_summary if parsed else "")
+    values = dict(
+        mailbox=mailbox,
+        source=source,
+        imap_uid=imap_uid,
+        sender=sender[:320],
+        subject=subject[:500],
+        outcome=outcome,
+        automatic=parsed.automatic[:40] if parsed else "",
+        ticket=ticket,
+        message=message,
+        quarantine=quarantine,
+        note=note,
+        content_digest=parsed.content_digest if parsed else "",
+        auth_verdict=parsed.auth_verdict if parsed else "",
+        auth_summary=parsed.auth_summary if parsed else "",
+    )
     if release and InboundMail.objects.filter(message_key=key).exclude(outcome=InboundOutcome.DUPLICATE).update(
-            **values):
+        **values
+    ):
         return
     InboundMail.objects.create(message_key=key, **values)
 
@@ -147,13 +213,16 @@ def _ledger(key: str, *, mailbox, source, imap_uid, sender, subject, outcome, pa
 def _notes(parsed: ParsedMail) -> str:
     lines = [f"[Attachment not kept: {name} ({size:,} bytes) is over the size limit]" for name, size in parsed.oversize]
     if parsed.dropped_parts:
-        lines.append(f"[{parsed.dropped_parts:,} more MIME parts were not read: a message is read up to "
-                     f"{settings.SUPPORTLOOP_MAIL_MAX_PARTS:,} parts, {MAX_DEPTH} levels deep]")
+        lines.append(
+            f"[{parsed.dropped_parts:,} more MIME parts were not read: a message is read up to "
+            f"{settings.SUPPORTLOOP_MAIL_MAX_PARTS:,} parts, {MAX_DEPTH} levels deep]"
+        )
     return "\n".join(lines)
 
 
-def new_ticket_followers(parsed: ParsedMail, *, ours: set[str], sender: str,
-                         requester_emails: set[str]) -> tuple[list[str], list[str]]:
+def new_ticket_followers(
+    parsed: ParsedMail, *, ours: set[str], sender: str, requester_emails: set[str]
+) -> tuple[list[str], list[str]]:
     """(followers, proposed followers) of a ticket this message opens: To/Cc join at once only when the
     sender's domain authenticated; otherwise an agent decides (services/followers.py)."""
     named = addressed(parsed, ours, sender, requester_emails)
@@ -168,9 +237,14 @@ def new_ticket_draft(parsed: ParsedMail, *, contact, external_id: str, followers
     if html and notes:
         html += "<p>" + escape(notes).replace("\n", "<br>") + "</p>"
     return ticket_draft(
-        subject=parsed.subject.strip() or NO_SUBJECT, body=text, body_html=html if parsed.text.strip() or html
-        else "", requester=contact, channel=Channel.EMAIL, language=parsed.language or contact.language,
-        followers=followers, external_message_id=external_id,
+        subject=parsed.subject.strip() or NO_SUBJECT,
+        body=text,
+        body_html=html if parsed.text.strip() or html else "",
+        requester=contact,
+        channel=Channel.EMAIL,
+        language=parsed.language or contact.language,
+        followers=followers,
+        external_message_id=external_id,
         attachments=parsed.attachments,
     )
 
@@ -180,12 +254,23 @@ def has_follower_candidates(parsed: ParsedMail, ours: set[str], sender: str) -> 
     return any(base_address(a) not in ours and a != sender for a in [*parsed.to, *parsed.cc])
 
 
-def _new_ticket(parsed: ParsedMail, *, contact, mailbox: Mailbox | None, ours: set[str], sender: str,
-                external_id: str, follow_up_of: Ticket | None,
-                requester_emails: set[str] | None = None) -> tuple[Ticket, Message]:
+def _new_ticket(
+    parsed: ParsedMail,
+    *,
+    contact,
+    mailbox: Mailbox | None,
+    ours: set[str],
+    sender: str,
+    external_id: str,
+    follow_up_of: Ticket | None,
+    requester_emails: set[str] | None = None,
+) -> tuple[Ticket, Message]:
     if requester_emails is None:
-        requester_emails = (set(ContactEmail.objects.filter(contact=contact).values_list("email", flat=True))
-                            if has_follower_candidates(parsed, ours, sender) else set())
+        requester_emails = (
+            set(ContactEmail.objects.filter(contact=contact).values_list("email", flat=True))
+            if has_follower_candidates(parsed, ours, sender)
+            else set()
+        )
     followers, proposed = new_ticket_followers(parsed, ours=ours, sender=sender, requester_emails=requester_emails)
     draft = new_ticket_draft(parsed, contact=contact, external_id=external_id, followers=followers)
     # Without a savepoint of its own: the caller's (_ingest) is the one that rolls back.
@@ -194,8 +279,13 @@ def _new_ticket(parsed: ParsedMail, *, contact, mailbox: Mailbox | None, ours: s
     if follow_up_of is not None:
         Ticket.objects.filter(pk=ticket.pk).update(follow_up_of=follow_up_of)
         ticket.follow_up_of = follow_up_of
-        event_record(actor=None, actor_label="mail", verb="ticket.follow_up_linked", target=ticket,
-                     changes={"follow_up_of": [None, follow_up_of.number]})
+        event_record(
+            actor=None,
+            actor_label="mail",
+            verb="ticket.follow_up_linked",
+            target=ticket,
+            changes={"follow_up_of": [None, follow_up_of.number]},
+        )
     if mailbox is not None:
         TicketMailbox.objects.create(ticket=ticket, mailbox=mailbox)
     return ticket, ticket.first_message
@@ -216,15 +306,22 @@ def reply_draft(parsed: ParsedMail, *, ticket: Ticket, contact, external_id: str
     notes = _notes(parsed)
     body = "\n\n".join(p for p in (stripped, notes) if p) or NO_TEXT
     return customer_message_draft(
-        ticket=ticket, contact=contact, body=body, body_html="", body_original=original or body,
-        channel=Channel.EMAIL, external_message_id=external_id,
-        cc=[a for a in parsed.cc if _valid_email(a)][:MAX_FOLLOWERS], attachments=parsed.attachments,
+        ticket=ticket,
+        contact=contact,
+        body=body,
+        body_html="",
+        body_original=original or body,
+        channel=Channel.EMAIL,
+        external_message_id=external_id,
+        cc=[a for a in parsed.cc if _valid_email(a)][:MAX_FOLLOWERS],
+        attachments=parsed.attachments,
         reopen=not parsed.no_reopen,
     )
 
 
-def _threaded(parsed: ParsedMail, *, ticket: Ticket, via: str, contact, ours: set[str], sender: str,
-              external_id: str) -> Message:
+def _threaded(
+    parsed: ParsedMail, *, ticket: Ticket, via: str, contact, ours: set[str], sender: str, external_id: str
+) -> Message:
     if ticket.status == Status.CLOSED and not parsed.no_reopen:
         ticket = ticket_update(ticket=ticket, actor=None, status=Status.OPEN)
     draft = reply_draft(parsed, ticket=ticket, contact=contact, external_id=external_id)
@@ -232,8 +329,9 @@ def _threaded(parsed: ParsedMail, *, ticket: Ticket, via: str, contact, ours: se
     if via != "message-id":
         return message  # a guessable token or plus-address: never new people on the conversation
     requester_emails = set(ContactEmail.objects.filter(contact_id=ticket.requester_id).values_list("email", flat=True))
-    new = reply_candidates(parsed, ours=ours, sender=sender, requester_emails=requester_emails,
-                           current=ticket.followers)
+    new = reply_candidates(
+        parsed, ours=ours, sender=sender, requester_emails=requester_emails, current=ticket.followers
+    )
     if new and may_add_directly(parsed):
         ticket, before = followers_save(ticket, [*ticket.followers, *new])
         events_record_many([added_event(ticket, before, ticket.followers)])
@@ -243,8 +341,13 @@ def _threaded(parsed: ParsedMail, *, ticket: Ticket, via: str, contact, ours: se
 
 
 def _autoresponse_wanted(parsed: ParsedMail, mailbox: Mailbox | None) -> bool:
-    return bool(mailbox and mailbox.autoresponder_enabled and not parsed.automatic
-                and not parsed.suppress_autoresponse and not parsed.no_reopen)
+    return bool(
+        mailbox
+        and mailbox.autoresponder_enabled
+        and not parsed.automatic
+        and not parsed.suppress_autoresponse
+        and not parsed.no_reopen
+    )
 
 
 def _enqueue_autoresponse(ticket_id: int) -> None:
@@ -296,11 +399,24 @@ class _Abort(Exception):
 @transaction.atomic
 def _quarantine(raw, ctx: dict, reason: str, detail: str, *, parsed: ParsedMail | None) -> IngestResult:
     key = ctx["key"]
-    row = quarantine_store(raw=raw, reason=reason, detail=detail, mailbox=ctx["mailbox"], source=ctx["source"],
-                           message_key=key, sender=parsed.from_email if parsed else "",
-                           subject=parsed.subject if parsed else "")
-    _ledger(key, outcome=InboundOutcome.QUARANTINED, quarantine=row, parsed=parsed, note=ctx.get("note", ""),
-            **{k: v for k, v in ctx.items() if k not in ("key", "note")})
+    row = quarantine_store(
+        raw=raw,
+        reason=reason,
+        detail=detail,
+        mailbox=ctx["mailbox"],
+        source=ctx["source"],
+        message_key=key,
+        sender=parsed.from_email if parsed else "",
+        subject=parsed.subject if parsed else "",
+    )
+    _ledger(
+        key,
+        outcome=InboundOutcome.QUARANTINED,
+        quarantine=row,
+        parsed=parsed,
+        note=ctx.get("note", ""),
+        **{k: v for k, v in ctx.items() if k not in ("key", "note")},
+    )
     logger.info("mail %s quarantined: %s %s", key, reason, detail[:200])
     return IngestResult("quarantined", key, quarantine_id=row.pk, reason=reason)
 
@@ -311,24 +427,53 @@ def _bounce(raw: bytes, ctx: dict, parsed: ParsedMail, ours: set[str]) -> Ingest
     key = ctx["key"]
     try:
         with transaction.atomic():
-            done = bounce_record(raw=raw, mailbox=ctx["mailbox"], source=ctx["source"], message_key=key,
-                                 sender=parsed.from_email, subject=parsed.subject, ours=ours)
-    except Exception as exc:  # noqa: BLE001 - kept whole in quarantine; the traceback goes to the log
+            done = bounce_record(
+                raw=raw,
+                mailbox=ctx["mailbox"],
+                source=ctx["source"],
+                message_key=key,
+                sender=parsed.from_email,
+                subject=parsed.subject,
+                ours=ours,
+            )
+    except Exception as exc:  # kept whole in quarantine; the traceback goes to the log
         logger.exception("recording bounce %s failed", key)
-        return _quarantine(raw, ctx, QuarantineReason.BOUNCE, f"{parsed.automatic}; not recorded: {exc!r}",
-                           parsed=parsed)
+        return _quarantine(
+            raw, ctx, QuarantineReason.BOUNCE, f"{parsed.automatic}; not recorded: {exc!r}", parsed=parsed
+        )
     outcome = InboundOutcome.THREADED if done.note is not None else InboundOutcome.QUARANTINED
-    _ledger(key, outcome=outcome, ticket=done.ticket, message=done.note, quarantine=done.quarantine,
-            parsed=parsed, note=ctx.get("note", ""), **{k: v for k, v in ctx.items() if k not in ("key", "note")})
-    return IngestResult(str(outcome), key, ticket_id=done.ticket.pk if done.ticket else None,
-                        message_id=done.note.pk if done.note else None,
-                        quarantine_id=done.quarantine.pk if done.quarantine else None, reason=QuarantineReason.BOUNCE)
+    _ledger(
+        key,
+        outcome=outcome,
+        ticket=done.ticket,
+        message=done.note,
+        quarantine=done.quarantine,
+        parsed=parsed,
+        note=ctx.get("note", ""),
+        **{k: v for k, v in ctx.items() if k not in ("key", "note")},
+    )
+    return IngestResult(
+        str(outcome),
+        key,
+        ticket_id=done.ticket.pk if done.ticket else None,
+        message_id=done.note.pk if done.note else None,
+        quarantine_id=done.quarantine.pk if done.quarantine else None,
+        reason=QuarantineReason.BOUNCE,
+    )
 
 
-def inbound_ingest(*, raw: bytes, mailbox: Mailbox | None = None, source: str = InboundSource.IMAP,
-                   imap_uid: int | None = None, release: bool = False,
-                   mailbox_addresses: set[str] | None = None, provider_verdict: tuple[str, str] | None = None,
-                   release_key: str = "", release_contact=None) -> IngestResult:
+def inbound_ingest(
+    *,
+    raw: bytes,
+    mailbox: Mailbox | None = None,
+    source: str = InboundSource.IMAP,
+    imap_uid: int | None = None,
+    release: bool = False,
+    mailbox_addresses: set[str] | None = None,
+    provider_verdict: tuple[str, str] | None = None,
+    release_key: str = "",
+    release_contact=None,
+) -> IngestResult:
     """Ingest one raw message in one transaction. Idempotent by Message-ID and content (services/dedupe.py).
 
     `release=True` (an admin releasing a quarantined message, stored under `release_key`) skips the safety
@@ -343,9 +488,17 @@ def inbound_ingest(*, raw: bytes, mailbox: Mailbox | None = None, source: str = 
 
         return inbound_oversize(mail=oversize_from_bytes(raw), mailbox=mailbox, source=source, imap_uid=imap_uid)
     try:
-        return _ingest(raw=raw, mailbox=mailbox, source=source, imap_uid=imap_uid, release=release,
-                       ours=mailbox_addresses, provider_verdict=provider_verdict, release_key=release_key,
-                       release_contact=release_contact)
+        return _ingest(
+            raw=raw,
+            mailbox=mailbox,
+            source=source,
+            imap_uid=imap_uid,
+            release=release,
+            ours=mailbox_addresses,
+            provider_verdict=provider_verdict,
+            release_key=release_key,
+            release_contact=release_contact,
+        )
     except IntegrityError:
         # Another process ingested the same message between our check and our ledger row: ours rolled back.
         try:
@@ -355,37 +508,67 @@ def inbound_ingest(*, raw: bytes, mailbox: Mailbox | None = None, source: str = 
         if parsed is not None and not release:
             prior = prior_of(parsed)
             if prior.skip:
-                skip_row(prior, mailbox=mailbox, source=source, imap_uid=imap_uid, sender=parsed.from_email,
-                         subject=parsed.subject, parsed=parsed).save()
+                skip_row(
+                    prior,
+                    mailbox=mailbox,
+                    source=source,
+                    imap_uid=imap_uid,
+                    sender=parsed.from_email,
+                    subject=parsed.subject,
+                    parsed=parsed,
+                ).save()
                 return IngestResult("duplicate", prior.key, reason=prior.skip)
         raise
 
 
 def _skip(prior: Prior, ctx: dict, parsed: ParsedMail) -> IngestResult:
     """A copy of a message received before: not stored again, but the skip is on the ledger with its reason."""
-    skip_row(prior, mailbox=ctx["mailbox"], source=ctx["source"], imap_uid=ctx["imap_uid"], sender=ctx["sender"],
-             subject=ctx["subject"], parsed=parsed).save()
+    skip_row(
+        prior,
+        mailbox=ctx["mailbox"],
+        source=ctx["source"],
+        imap_uid=ctx["imap_uid"],
+        sender=ctx["sender"],
+        subject=ctx["subject"],
+        parsed=parsed,
+    ).save()
     logger.info("mail %s skipped: %s", prior.key, prior.note)
     return IngestResult("duplicate", prior.key, reason=prior.skip)
 
 
-def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int | None, release: bool,
-            ours: set[str] | None, provider_verdict: tuple[str, str] | None, release_key: str,
-            release_contact) -> IngestResult:
+def _ingest(
+    *,
+    raw: bytes,
+    mailbox: Mailbox | None,
+    source: str,
+    imap_uid: int | None,
+    release: bool,
+    ours: set[str] | None,
+    provider_verdict: tuple[str, str] | None,
+    release_key: str,
+    release_contact,
+) -> IngestResult:
     try:
         parsed: ParsedMail | None = parse_message(raw)
         problem = None
     except UnparseableMail as exc:
         parsed, problem = None, (QuarantineReason.UNPARSEABLE, str(exc))
-    except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the poller
+    except Exception as exc:  # a parser bug must not stop the poller
         logger.exception("parser failed")
         parsed, problem = None, (QuarantineReason.UNPARSEABLE, f"parser error: {exc!r}")
     if parsed is not None and provider_verdict and provider_verdict[0]:
         parsed.auth_verdict, parsed.auth_summary = provider_verdict[0], clean_str(provider_verdict[1], limit=200)
     key = parsed.message_key if parsed is not None else "sha256:" + hashlib.sha256(raw or b"").hexdigest()
     sender = parsed.from_email if parsed else ""
-    ctx = {"key": key, "mailbox": mailbox, "source": source, "imap_uid": imap_uid, "sender": sender,
-           "subject": parsed.subject if parsed else "", "release": release}
+    ctx = {
+        "key": key,
+        "mailbox": mailbox,
+        "source": source,
+        "imap_uid": imap_uid,
+        "sender": sender,
+        "subject": parsed.subject if parsed else "",
+        "release": release,
+    }
     # Reads and checks first, outside any savepoint; the writes below take one savepoint, the quarantine its own.
     if release:
         key = ctx["key"] = release_key or key
@@ -427,8 +610,10 @@ def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int |
         elif parsed.is_machine_notice:
             reason = (QuarantineReason.MACHINE, parsed.automatic)
         elif _rate_limited(mailbox, sender):
-            reason = (QuarantineReason.RATE_LIMITED,
-                      f"{mailbox.rate_limit_messages} or more messages in {mailbox.rate_limit_window_minutes} min")
+            reason = (
+                QuarantineReason.RATE_LIMITED,
+                f"{mailbox.rate_limit_messages} or more messages in {mailbox.rate_limit_window_minutes} min",
+            )
         if reason:
             return _quarantine(raw, ctx, *reason, parsed=parsed)
 
@@ -442,19 +627,37 @@ def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int |
                 if release_contact is not None:
                     contact, created = release_contact, False
                 else:
-                    contact, created = contact_get_or_create_by_email(email=sender, name=parsed.from_name,
-                                                                      language=parsed.language)
+                    contact, created = contact_get_or_create_by_email(
+                        email=sender, name=parsed.from_name, language=parsed.language
+                    )
                 ticket = match.ticket
                 closed_rule = mailbox.closed_ticket_rule if mailbox else ClosedTicketRule.NEW_TICKET
-                if ticket is not None and not (ticket.status == Status.CLOSED and not parsed.no_reopen
-                                               and closed_rule == ClosedTicketRule.NEW_TICKET):
-                    message = _threaded(parsed, ticket=ticket, via=match.via, contact=contact, ours=ours,
-                                        sender=sender, external_id=external_id)
+                if ticket is not None and not (
+                    ticket.status == Status.CLOSED
+                    and not parsed.no_reopen
+                    and closed_rule == ClosedTicketRule.NEW_TICKET
+                ):
+                    message = _threaded(
+                        parsed,
+                        ticket=ticket,
+                        via=match.via,
+                        contact=contact,
+                        ours=ours,
+                        sender=sender,
+                        external_id=external_id,
+                    )
                     outcome = InboundOutcome.THREADED
                 else:
-                    ticket, message = _new_ticket(parsed, contact=contact, mailbox=mailbox, ours=ours,
-                                                  sender=sender, external_id=external_id, follow_up_of=ticket,
-                                                  requester_emails={sender} if created else None)
+                    ticket, message = _new_ticket(
+                        parsed,
+                        contact=contact,
+                        mailbox=mailbox,
+                        ours=ours,
+                        sender=sender,
+                        external_id=external_id,
+                        follow_up_of=ticket,
+                        requester_emails={sender} if created else None,
+                    )
                     outcome = InboundOutcome.TICKET
                 if ctx.get("note"):
                     reused_note(ticket, parsed)
@@ -462,11 +665,18 @@ def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int |
                 raise _Abort(QuarantineReason.REJECTED, exc.detail) from exc
             except IntegrityError:
                 raise  # a concurrent ingest of the same message: inbound_ingest turns it into "duplicate"
-            except Exception as exc:  # noqa: BLE001 - quarantine and go on; the traceback goes to the log
+            except Exception as exc:  # quarantine and go on; the traceback goes to the log
                 logger.exception("ingest of %s failed", key)
                 raise _Abort(QuarantineReason.ERROR, repr(exc)) from exc
-            _ledger(key, outcome=outcome, ticket=ticket, message=message, parsed=parsed, note=ctx.get("note", ""),
-                    **{k: v for k, v in ctx.items() if k not in ("key", "note")})
+            _ledger(
+                key,
+                outcome=outcome,
+                ticket=ticket,
+                message=message,
+                parsed=parsed,
+                note=ctx.get("note", ""),
+                **{k: v for k, v in ctx.items() if k not in ("key", "note")},
+            )
             if outcome == InboundOutcome.TICKET and _autoresponse_wanted(parsed, mailbox):
                 transaction.on_commit(lambda: _autoresponse_committed(ticket.pk))
     except _Abort as abort:  # the savepoint rolled the partial writes back
@@ -476,8 +686,13 @@ def _ingest(*, raw: bytes, mailbox: Mailbox | None, source: str, imap_uid: int |
 
 def reused_note(ticket: Ticket, parsed: ParsedMail) -> None:
     """The visible note on a ticket that a message reusing another's Message-ID was stored on."""
-    event_record(actor=None, actor_label="mail", verb="mail.message_id_reused", target=ticket,
-                 changes={"message_id": [None, parsed.message_id[:200]]})
+    event_record(
+        actor=None,
+        actor_label="mail",
+        verb="mail.message_id_reused",
+        target=ticket,
+        changes={"message_id": [None, parsed.message_id[:200]]},
+    )
 
 
 @transaction.atomic
@@ -488,15 +703,26 @@ def quarantine_release(*, quarantine: Quarantine, actor, contact=None) -> Ingest
         raise ValidationFailed("This message was already released.", errors={"quarantine": "released"})
     from supportloop.mail.services.oversize import quarantine_raw
 
-    result = inbound_ingest(raw=quarantine_raw(quarantine), mailbox=quarantine.mailbox,
-                            source=InboundSource.RELEASE, release=True, release_key=quarantine.message_key,
-                            release_contact=contact)
+    result = inbound_ingest(
+        raw=quarantine_raw(quarantine),
+        mailbox=quarantine.mailbox,
+        source=InboundSource.RELEASE,
+        release=True,
+        release_key=quarantine.message_key,
+        release_contact=contact,
+    )
     if result.outcome not in ("ticket", "threaded"):
-        raise ValidationFailed(f"The message could not be ingested ({result.reason or result.outcome}).",
-                               errors={"quarantine": result.reason or result.outcome})
+        raise ValidationFailed(
+            f"The message could not be ingested ({result.reason or result.outcome}).",
+            errors={"quarantine": result.reason or result.outcome},
+        )
     quarantine.released_at = timezone.now()
     quarantine.released_ticket_id = result.ticket_id
     quarantine.save(update_fields=["released_at", "released_ticket"])
-    event_record(actor=actor, verb="mail.released", target=quarantine,
-                 changes={"ticket": [None, result.ticket_id], "contact": [None, contact.pk if contact else None]})
+    event_record(
+        actor=actor,
+        verb="mail.released",
+        target=quarantine,
+        changes={"ticket": [None, result.ticket_id], "contact": [None, contact.pk if contact else None]},
+    )
     return result

@@ -13,11 +13,13 @@ once and hands everything else to `inbound_ingest`, so the rules live in one pla
   messages received before get their skip rows in the run's writes. At the first message the lookups
   rule out of the common case (rate limited, closed ticket, a reply naming new people, a reused
   Message-ID, a draft that fails validation) the run is cut: what came before is written, that message
-  goes to `inbound_ingest`, and what follows forms a new run. So every message is stored in arrival order (ticket numbers, thread order).
+  goes to `inbound_ingest`, and what follows forms a new run. So every message is stored in arrival order
+  (ticket numbers, thread order).
 - The run's writes happen in one savepoint. If any of them fails (a concurrent poller took the same
   Message-ID, say), the savepoint rolls back and every message of the run goes through `inbound_ingest`,
   which quarantines what it cannot store: a failure costs speed, never a message.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,17 +33,25 @@ from django.db.models import Count
 from django.utils import timezone
 
 from supportloop.core.errors import DomainError
+from supportloop.core.services import events_record_many
 from supportloop.customers.models import ContactEmail
 from supportloop.customers.services import contacts_get_or_create_many, normalize_email
-from supportloop.core.services import events_record_many
 from supportloop.mail.choices import InboundOutcome, QuarantineReason
 from supportloop.mail.models import AutoResponse, InboundMail, Mailbox, TicketMailbox
 from supportloop.mail.parsing import ParsedMail, parse_message
 from supportloop.mail.services.dedupe import Prior, judge, keys_to_look_up, seen_lookup, skip_row
 from supportloop.mail.services.followers import added_event, proposals_insert_many, reply_candidates
 from supportloop.mail.services.inbound import (
-    IngestResult, _autoresponse_committed, _autoresponse_wanted, _valid_email, has_follower_candidates,
-    inbound_ingest, new_ticket_draft, new_ticket_followers, quarantine_store, reply_draft,
+    IngestResult,
+    _autoresponse_committed,
+    _autoresponse_wanted,
+    _valid_email,
+    has_follower_candidates,
+    inbound_ingest,
+    new_ticket_draft,
+    new_ticket_followers,
+    quarantine_store,
+    reply_draft,
 )
 from supportloop.mail.threader import TOKEN, base_address, plus_numbers
 from supportloop.tickets.choices import Status
@@ -71,16 +81,21 @@ def _candidate(index: int, uid: int | None, raw: bytes, ours: set[str]) -> _Cand
     sender = parsed.from_email or (parsed.reply_to[0] if parsed.reply_to else "")
     if not sender or not _valid_email(sender) or base_address(sender) in ours:
         return None
-    if (parsed.loop_header and any(a in parsed.loop_header for a in ours)) or parsed.is_bounce \
-            or parsed.is_auto_reply or parsed.is_machine_notice:
+    if (
+        (parsed.loop_header and any(a in parsed.loop_header for a in ours))
+        or parsed.is_bounce
+        or parsed.is_auto_reply
+        or parsed.is_machine_notice
+    ):
         return None
     if TOKEN.search(parsed.subject) or plus_numbers([*parsed.to, *parsed.cc, *parsed.envelope_to], ours):
         return None
     return _Candidate(index, uid, raw, parsed, sender)
 
 
-def inbound_ingest_batch(items: list[tuple[int | None, bytes]], *, mailbox: Mailbox, source: str,
-                         ours: set[str]) -> list[IngestResult]:
+def inbound_ingest_batch(
+    items: list[tuple[int | None, bytes]], *, mailbox: Mailbox, source: str, ours: set[str]
+) -> list[IngestResult]:
     """Ingest (IMAP UID, raw bytes) pairs in order, inside the caller's transaction; one result each,
     the same ones `inbound_ingest` would give message by message."""
     results: list[IngestResult | None] = [None] * len(items)
@@ -125,15 +140,17 @@ def _flush(run: list[_Candidate], results: list, *, mailbox: Mailbox, source: st
         except _CutBefore as cut:  # rolled back (contacts too): what came before it alone, then it one by one
             pos = next(i for i, c in enumerate(run) if c is cut.candidate)
             _flush(run[:pos], results, mailbox=mailbox, source=source, ours=ours)
-            results[cut.candidate.index] = ingest_one(cut.candidate.raw, cut.candidate.uid, mailbox=mailbox,
-                                                      source=source, ours=ours)
-            run = run[pos + 1:]
+            results[cut.candidate.index] = ingest_one(
+                cut.candidate.raw, cut.candidate.uid, mailbox=mailbox, source=source, ours=ours
+            )
+            run = run[pos + 1 :]
             continue
-        except Exception:  # noqa: BLE001 - rolled back; inbound_ingest stores or quarantines each message
+        except Exception:  # rolled back; inbound_ingest stores or quarantines each message
             logger.warning("batch ingest of %s messages failed; ingesting them one by one", len(run), exc_info=True)
             for candidate in run:
-                results[candidate.index] = ingest_one(candidate.raw, candidate.uid, mailbox=mailbox, source=source,
-                                                      ours=ours)
+                results[candidate.index] = ingest_one(
+                    candidate.raw, candidate.uid, mailbox=mailbox, source=source, ours=ours
+                )
             return
         if not rest:
             return
@@ -146,18 +163,18 @@ def ingest_one(raw: bytes, uid: int | None, *, mailbox: Mailbox, source: str, ou
     try:
         with transaction.atomic():  # a failed statement must not poison the caller's transaction
             return inbound_ingest(raw=raw, mailbox=mailbox, source=source, imap_uid=uid, mailbox_addresses=ours)
-    except Exception as exc:  # noqa: BLE001 - inbound_ingest quarantines on its own; this is the last net
+    except Exception as exc:  # inbound_ingest quarantines on its own; this is the last net
         logger.exception("mailbox %s: UID %s failed", mailbox.pk, uid)
-        row = quarantine_store(raw=raw, reason=QuarantineReason.ERROR, detail=repr(exc), mailbox=mailbox,
-                               source=source)
+        row = quarantine_store(raw=raw, reason=QuarantineReason.ERROR, detail=repr(exc), mailbox=mailbox, source=source)
         return IngestResult("quarantined", row.message_key, quarantine_id=row.pk, reason=QuarantineReason.ERROR)
 
 
 def _priors(run: list[_Candidate]) -> dict[int, Prior]:
     """What the ledger and the ticket messages know of each message of the run (services/dedupe.py), in one
     statement."""
-    seen = seen_lookup([k for c in run for k in keys_to_look_up(c.parsed)],
-                       [c.parsed.message_id for c in run if c.parsed.message_id])
+    seen = seen_lookup(
+        [k for c in run for k in keys_to_look_up(c.parsed)], [c.parsed.message_id for c in run if c.parsed.message_id]
+    )
     return {c.index: judge(c.parsed, seen) for c in run}
 
 
@@ -166,10 +183,15 @@ def _over_rate_limit(run: list[_Candidate], mailbox: Mailbox) -> set[int]:
     if not mailbox.rate_limit_messages:
         return set()
     since = timezone.now() - timedelta(minutes=mailbox.rate_limit_window_minutes or 60)
-    counts = Counter(dict(
-        InboundMail.objects.filter(sender__in={c.sender for c in run}, received_at__gte=since)
-        .exclude(outcome=InboundOutcome.DUPLICATE).values("sender").annotate(n=Count("id")).values_list("sender", "n")
-    ))
+    counts = Counter(
+        dict(
+            InboundMail.objects.filter(sender__in={c.sender for c in run}, received_at__gte=since)
+            .exclude(outcome=InboundOutcome.DUPLICATE)
+            .values("sender")
+            .annotate(n=Count("id"))
+            .values_list("sender", "n")
+        )
+    )
     over = set()
     for c in run:
         if counts[c.sender] >= mailbox.rate_limit_messages:
@@ -193,8 +215,9 @@ def _threads(run: list[_Candidate]) -> dict[int, Ticket]:
     return {index: tickets[t] for index, t in wanted.items() if t is not None}
 
 
-def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source: str,
-               ours: set[str]) -> list[_Candidate]:
+def _write_run(
+    run: list[_Candidate], results: list, *, mailbox: Mailbox, source: str, ours: set[str]
+) -> list[_Candidate]:
     """Write the run's messages up to the first one the batch path cannot take (rate limited, a closed
     ticket, a reply naming new people, a reused Message-ID, a draft that fails validation); returns that one
     and those after it, in order."""
@@ -204,8 +227,17 @@ def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source
         prior = priors[c.index]
         if prior.skip:
             results[c.index] = IngestResult("duplicate", prior.key, reason=prior.skip)
-            skips.append(skip_row(prior, mailbox=mailbox, source=source, imap_uid=c.uid, sender=c.sender,
-                                  subject=c.parsed.subject, parsed=c.parsed))
+            skips.append(
+                skip_row(
+                    prior,
+                    mailbox=mailbox,
+                    source=source,
+                    imap_uid=c.uid,
+                    sender=c.sender,
+                    subject=c.parsed.subject,
+                    parsed=c.parsed,
+                )
+            )
         else:
             fresh.append(c)
     if not fresh:
@@ -215,18 +247,34 @@ def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source
     threads = _threads(fresh)
     # Addresses of requesters, to keep them out of the followers.
     emails_of = _emails_of({t.requester_id for t in threads.values()})
-    cut = next((k for k, c in enumerate(fresh) if c.index in over or priors[c.index].variant or (
-        c.index in threads and _reply_needs_rules(c, threads[c.index], ours, emails_of))), len(fresh))
+    cut = next(
+        (
+            k
+            for k, c in enumerate(fresh)
+            if c.index in over
+            or priors[c.index].variant
+            or (c.index in threads and _reply_needs_rules(c, threads[c.index], ours, emails_of))
+        ),
+        len(fresh),
+    )
     head, rest = fresh[:cut], fresh[cut:]
     InboundMail.objects.bulk_create(skips)
     if not head:
         return rest
-    contacts = contacts_get_or_create_many.__wrapped__([(c.sender, c.parsed.from_name, c.parsed.language)
-                                                        for c in head])
+    contacts = contacts_get_or_create_many.__wrapped__(
+        [(c.sender, c.parsed.from_name, c.parsed.language) for c in head]
+    )
     contact_of = {c.index: contacts[normalize_email(c.sender)] for c in head}
-    emails_of.update(_emails_of({contact.pk for c in head for contact, created in [contact_of[c.index]]
-                                 if c.index not in threads and not created
-                                 and has_follower_candidates(c.parsed, ours, c.sender)}))
+    emails_of.update(
+        _emails_of(
+            {
+                contact.pk
+                for c in head
+                for contact, created in [contact_of[c.index]]
+                if c.index not in threads and not created and has_follower_candidates(c.parsed, ours, c.sender)
+            }
+        )
+    )
     new_tickets, replies, proposed = [], [], []
     for c in head:
         contact, created = contact_of[c.index]
@@ -235,10 +283,12 @@ def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source
         try:
             if ticket is None:
                 requester_emails = {c.sender} if created else emails_of.get(contact.pk, set())
-                followers, proposals = new_ticket_followers(c.parsed, ours=ours, sender=c.sender,
-                                                            requester_emails=requester_emails)
-                new_tickets.append((c, new_ticket_draft(c.parsed, contact=contact, external_id=external_id,
-                                                        followers=followers)))
+                followers, proposals = new_ticket_followers(
+                    c.parsed, ours=ours, sender=c.sender, requester_emails=requester_emails
+                )
+                new_tickets.append(
+                    (c, new_ticket_draft(c.parsed, contact=contact, external_id=external_id, followers=followers))
+                )
                 proposed.append(proposals)
             else:
                 replies.append((c, reply_draft(c.parsed, ticket=ticket, contact=contact, external_id=external_id)))
@@ -249,19 +299,33 @@ def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source
     tickets = tickets_insert.__wrapped__([draft for _c, draft in new_tickets], message_ids_checked=True)
     TicketMailbox.objects.bulk_create([TicketMailbox(ticket=t, mailbox=mailbox) for t in tickets])
     events_record_many([added_event(t, [], t.followers) for t in tickets if t.followers])
-    proposals_insert_many([(t, emails, t.first_message.pk) for t, emails in zip(tickets, proposed) if emails])
+    proposals_insert_many(
+        [(t, emails, t.first_message.pk) for t, emails in zip(tickets, proposed, strict=True) if emails]
+    )
     messages = customer_messages_add.__wrapped__([draft for _c, draft in replies], message_ids_checked=True)
-    written = [(c, InboundOutcome.TICKET, t, t.first_message) for (c, _d), t in zip(new_tickets, tickets)]
-    written += [(c, InboundOutcome.THREADED, m.ticket, m) for (c, _d), m in zip(replies, messages)]
+    written = [(c, InboundOutcome.TICKET, t, t.first_message) for (c, _d), t in zip(new_tickets, tickets, strict=True)]
+    written += [(c, InboundOutcome.THREADED, m.ticket, m) for (c, _d), m in zip(replies, messages, strict=True)]
     written.sort(key=lambda row: row[0].index)
-    InboundMail.objects.bulk_create([
-        InboundMail(message_key=c.parsed.message_key, mailbox=mailbox, source=source, imap_uid=c.uid,
-                    sender=c.sender[:320], subject=c.parsed.subject[:500], outcome=outcome,
-                    automatic=c.parsed.automatic[:40], ticket=ticket, message=message,
-                    content_digest=c.parsed.content_digest, auth_verdict=c.parsed.auth_verdict,
-                    auth_summary=c.parsed.auth_summary)
-        for c, outcome, ticket, message in written
-    ])
+    InboundMail.objects.bulk_create(
+        [
+            InboundMail(
+                message_key=c.parsed.message_key,
+                mailbox=mailbox,
+                source=source,
+                imap_uid=c.uid,
+                sender=c.sender[:320],
+                subject=c.parsed.subject[:500],
+                outcome=outcome,
+                automatic=c.parsed.automatic[:40],
+                ticket=ticket,
+                message=message,
+                content_digest=c.parsed.content_digest,
+                auth_verdict=c.parsed.auth_verdict,
+                auth_summary=c.parsed.auth_summary,
+            )
+            for c, outcome, ticket, message in written
+        ]
+    )
     for c, outcome, ticket, message in written:
         results[c.index] = IngestResult(outcome, c.parsed.message_key, ticket_id=ticket.pk, message_id=message.pk)
         if outcome == InboundOutcome.TICKET and _autoresponse_wanted(c.parsed, mailbox):
@@ -272,8 +336,9 @@ def _write_run(run: list[_Candidate], results: list, *, mailbox: Mailbox, source
 def _emails_of(contact_ids: set[int]) -> dict[int, set[str]]:
     out: dict[int, set[str]] = {}
     if contact_ids:
-        for contact_id, email in ContactEmail.objects.filter(contact_id__in=contact_ids).values_list("contact_id",
-                                                                                                     "email"):
+        for contact_id, email in ContactEmail.objects.filter(contact_id__in=contact_ids).values_list(
+            "contact_id", "email"
+        ):
             out.setdefault(contact_id, set()).add(email)
     return out
 
@@ -281,6 +346,12 @@ def _emails_of(contact_ids: set[int]) -> dict[int, set[str]]:
 def _reply_needs_rules(c: _Candidate, ticket: Ticket, ours: set[str], emails_of: dict[int, set[str]]) -> bool:
     """A reply inbound_ingest must handle: to a closed ticket (reopen or follow-up), or one that names people
     not yet on the ticket (followers to add or propose)."""
-    return ticket.status == Status.CLOSED or bool(reply_candidates(
-        c.parsed, ours=ours, sender=c.sender, requester_emails=emails_of.get(ticket.requester_id, set()),
-        current=ticket.followers))
+    return ticket.status == Status.CLOSED or bool(
+        reply_candidates(
+            c.parsed,
+            ours=ours,
+            sender=c.sender,
+            requester_emails=emails_of.get(ticket.requester_id, set()),
+            current=ticket.followers,
+        )
+    )

@@ -1,4 +1,5 @@
 """Mailbox configuration writes: create, update, credentials and the inbound token."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,28 +18,45 @@ from supportloop.mail.crypto import secret_encrypt
 from supportloop.mail.models import Mailbox
 
 EDITABLE = {
-    "name", "is_active", "imap_host", "imap_port", "imap_security", "imap_folder", "imap_processed_folder",
-    "imap_username", "imap_password_env", "autoresponder_enabled", "autoresponder_templates",
-    "expected_response_time", "help_center_url", "closed_ticket_rule", "rate_limit_messages",
-    "rate_limit_window_minutes", "autoresponder_max_per_hour",
+    "name",
+    "is_active",
+    "imap_host",
+    "imap_port",
+    "imap_security",
+    "imap_folder",
+    "imap_processed_folder",
+    "imap_username",
+    "imap_password_env",
+    "autoresponder_enabled",
+    "autoresponder_templates",
+    "expected_response_time",
+    "help_center_url",
+    "closed_ticket_rule",
+    "rate_limit_messages",
+    "rate_limit_window_minutes",
+    "autoresponder_max_per_hour",
 }
 
 
 def _check(values: dict[str, Any]) -> None:
     unknown = set(values) - EDITABLE
     if unknown:
-        raise ValidationFailed(f"Unknown field(s): {', '.join(sorted(unknown))}.",
-                               errors={f: "unknown field" for f in sorted(unknown)})
+        raise ValidationFailed(
+            f"Unknown field(s): {', '.join(sorted(unknown))}.", errors=dict.fromkeys(sorted(unknown), "unknown field")
+        )
     if "imap_security" in values and values["imap_security"] not in ImapSecurity.values:
         raise ValidationFailed("Unknown IMAP security.", errors={"imap_security": "unknown"})
     if "closed_ticket_rule" in values and values["closed_ticket_rule"] not in ClosedTicketRule.values:
         raise ValidationFailed("Unknown closed-ticket rule.", errors={"closed_ticket_rule": "unknown"})
     templates = values.get("autoresponder_templates")
-    if templates is not None:
-        if not isinstance(templates, dict) or not all(
-                isinstance(v, dict) and set(v) <= {"subject", "body"} for v in templates.values()):
-            raise ValidationFailed('Templates are {"<language>": {"subject": "...", "body": "..."}}.',
-                                   errors={"autoresponder_templates": "invalid shape"})
+    if templates is not None and (
+        not isinstance(templates, dict)
+        or not all(isinstance(v, dict) and set(v) <= {"subject", "body"} for v in templates.values())
+    ):
+        raise ValidationFailed(
+            'Templates are {"<language>": {"subject": "...", "body": "..."}}.',
+            errors={"autoresponder_templates": "invalid shape"},
+        )
 
 
 CONNECTION_FIELDS = {"imap_host", "imap_security"}
@@ -72,8 +90,12 @@ def mailbox_create(*, address: str, name: str = "", password: str = "", actor=No
     if password:
         mailbox.imap_password_encrypted = secret_encrypt(password)
     mailbox.save()
-    event_record(actor=actor, verb="mailbox.created", target=mailbox,
-                 changes={"address": [None, address], "imap_host": [None, mailbox.imap_host]})
+    event_record(
+        actor=actor,
+        verb="mailbox.created",
+        target=mailbox,
+        changes={"address": [None, address], "imap_host": [None, mailbox.imap_host]},
+    )
     return mailbox
 
 
@@ -83,8 +105,9 @@ def mailbox_update(*, mailbox: Mailbox, actor=None, password: str | None = None,
     if "imap_host" in values:
         values["imap_host"] = host_normalize(values["imap_host"])
     if any(values.get(f, getattr(mailbox, f)) != getattr(mailbox, f) for f in CONNECTION_FIELDS & set(values)):
-        mailbox_host_check(host=values.get("imap_host", mailbox.imap_host),
-                           security=values.get("imap_security", mailbox.imap_security))
+        mailbox_host_check(
+            host=values.get("imap_host", mailbox.imap_host), security=values.get("imap_security", mailbox.imap_security)
+        )
     changes = field_changes(mailbox, values)
     if password is not None:
         mailbox.imap_password_encrypted = secret_encrypt(password)

@@ -3,10 +3,12 @@
 Sending is never done inside a request's transaction: the tickets app calls our public-reply listener after
 commit, which enqueues `message_send_task`; that task calls `message_deliver` and re-enqueues with backoff.
 """
+
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from email.utils import formataddr, make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -15,9 +17,7 @@ from django.db.models import Q
 from django.template import Context, Template
 from django.utils import timezone
 from django.utils.html import escape
-from email.utils import formataddr, make_msgid
 
-from supportloop.core.services import event_record
 from supportloop.customers.models import ContactEmail
 from supportloop.mail.authresults import FAIL
 from supportloop.mail.choices import AutomaticMailKind, InboundOutcome
@@ -36,29 +36,29 @@ DEFAULT_TEMPLATES = {
     "en": {
         "subject": "[#{{ ticket_number }}] We received your request{% if subject %}: {{ subject }}{% endif %}",
         "body": "Hello{% if contact_name %} {{ contact_name }}{% endif %},\n\n"
-                "Thank you for writing to us. Your request has been received as ticket #{{ ticket_number }}."
-                "{% if expected_response_time %}\nWe usually answer within {{ expected_response_time }}.{% endif %}"
-                "{% if help_center_url %}\n\nMany questions are answered in our help center: "
-                "{{ help_center_url }}{% endif %}\n\n"
-                "To add information, reply to this message and keep [#{{ ticket_number }}] in the subject.\n",
+        "Thank you for writing to us. Your request has been received as ticket #{{ ticket_number }}."
+        "{% if expected_response_time %}\nWe usually answer within {{ expected_response_time }}.{% endif %}"
+        "{% if help_center_url %}\n\nMany questions are answered in our help center: "
+        "{{ help_center_url }}{% endif %}\n\n"
+        "To add information, reply to this message and keep [#{{ ticket_number }}] in the subject.\n",
     },
     "zh-hans": {
         "subject": "[#{{ ticket_number }}] 我们已收到您的请求{% if subject %}：{{ subject }}{% endif %}",
         "body": "{% if contact_name %}{{ contact_name }}，{% endif %}您好：\n\n"
-                "感谢您的来信。您的请求已登记为工单 #{{ ticket_number }}。"
-                "{% if expected_response_time %}\n我们通常会在{{ expected_response_time }}内回复。{% endif %}"
-                "{% if help_center_url %}\n\n很多问题可以在帮助中心找到答案：{{ help_center_url }}{% endif %}\n\n"
-                "如需补充信息，请直接回复此邮件，并保留主题中的 [#{{ ticket_number }}]。\n",
+        "感谢您的来信。您的请求已登记为工单 #{{ ticket_number }}。"
+        "{% if expected_response_time %}\n我们通常会在{{ expected_response_time }}内回复。{% endif %}"
+        "{% if help_center_url %}\n\n很多问题可以在帮助中心找到答案：{{ help_center_url }}{% endif %}\n\n"
+        "如需补充信息，请直接回复此邮件，并保留主题中的 [#{{ ticket_number }}]。\n",
     },
     "ru": {
         "subject": "[#{{ ticket_number }}] Мы получили ваше обращение{% if subject %}: {{ subject }}{% endif %}",
         "body": "Здравствуйте{% if contact_name %}, {{ contact_name }}{% endif %}!\n\n"
-                "Спасибо за письмо. Ваше обращение зарегистрировано под номером #{{ ticket_number }}."
-                "{% if expected_response_time %}\nОбычно мы отвечаем в течение: {{ expected_response_time }}."
-                "{% endif %}"
-                "{% if help_center_url %}\n\nОтветы на многие вопросы есть в справочном центре: "
-                "{{ help_center_url }}{% endif %}\n\n"
-                "Чтобы дополнить обращение, ответьте на это письмо, сохранив [#{{ ticket_number }}] в теме.\n",
+        "Спасибо за письмо. Ваше обращение зарегистрировано под номером #{{ ticket_number }}."
+        "{% if expected_response_time %}\nОбычно мы отвечаем в течение: {{ expected_response_time }}."
+        "{% endif %}"
+        "{% if help_center_url %}\n\nОтветы на многие вопросы есть в справочном центре: "
+        "{{ help_center_url }}{% endif %}\n\n"
+        "Чтобы дополнить обращение, ответьте на это письмо, сохранив [#{{ ticket_number }}] в теме.\n",
     },
 }
 
@@ -76,23 +76,37 @@ def _mailbox_for_ticket(ticket_id: int) -> Mailbox | None:
 
 def _requester_address(ticket: Ticket) -> str:
     """Where the customer last wrote from, else their first address."""
-    last = (Message.objects.filter(ticket=ticket, author_contact_id=ticket.requester_id)
-            .exclude(external_message_id=None).order_by("-created_at", "-id").values_list("pk", flat=True).first())
+    last = (
+        Message.objects.filter(ticket=ticket, author_contact_id=ticket.requester_id)
+        .exclude(external_message_id=None)
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
     if last is not None:
         from supportloop.mail.models import InboundMail
 
         sender = InboundMail.objects.filter(message_id=last).values_list("sender", flat=True).first()
         if sender:
             return sender
-    return ContactEmail.objects.filter(contact_id=ticket.requester_id).order_by("id").values_list(
-        "email", flat=True).first() or ""
+    return (
+        ContactEmail.objects.filter(contact_id=ticket.requester_id)
+        .order_by("id")
+        .values_list("email", flat=True)
+        .first()
+        or ""
+    )
 
 
 def thread_headers(message: Message) -> tuple[str, list[str]]:
     """(In-Reply-To, References) for a reply: every earlier message id of the ticket, oldest first."""
-    ids = list(Message.objects.filter(ticket_id=message.ticket_id, created_at__lte=message.created_at)
-               .exclude(pk=message.pk).exclude(external_message_id=None)
-               .order_by("created_at", "id").values_list("external_message_id", "author_type"))
+    ids = list(
+        Message.objects.filter(ticket_id=message.ticket_id, created_at__lte=message.created_at)
+        .exclude(pk=message.pk)
+        .exclude(external_message_id=None)
+        .order_by("created_at", "id")
+        .values_list("external_message_id", "author_type")
+    )
     ids = [(mid, author) for mid, author in ids if not mid.startswith("sha256:")]
     if not ids:
         return "", []
@@ -119,7 +133,7 @@ def message_deliver(*, message_id: int) -> bool:
     Safe to run twice: a message already sent is not sent again; the Message-ID is fixed before the first
     attempt, so a retry that reaches the customer twice still threads (and dedupes) as one message.
     """
-    message = (Message.objects.select_related("ticket", "author_user").filter(pk=message_id).first())
+    message = Message.objects.select_related("ticket", "author_user").filter(pk=message_id).first()
     if message is None or message.delivery_status in (DeliveryStatus.SENT, DeliveryStatus.NONE):
         return False
     ticket = message.ticket
@@ -127,7 +141,8 @@ def message_deliver(*, message_id: int) -> bool:
     from_address = mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL
     with transaction.atomic():
         delivery, _ = OutboundDelivery.objects.select_for_update().get_or_create(
-            message=message, defaults={"mailbox": mailbox})
+            message=message, defaults={"mailbox": mailbox}
+        )
         if delivery.sent_at is not None:
             return False
         if not message.external_message_id:
@@ -143,10 +158,12 @@ def message_deliver(*, message_id: int) -> bool:
     agent = message.author_user
     signature = (agent.signature or "").strip() if agent else ""
     text = message.body_text + (f"\n\n-- \n{signature}\n" if signature else "\n")
-    html = message.body_html + (f'<p class="signature">-- <br>{escape(signature).replace(chr(10), "<br>")}</p>'
-                                if signature else "")
+    html = message.body_html + (
+        f'<p class="signature">-- <br>{escape(signature).replace(chr(10), "<br>")}</p>' if signature else ""
+    )
     sender_name = (agent.display_name if agent and hasattr(agent, "display_name") else "") or (
-        mailbox.name if mailbox else "")
+        mailbox.name if mailbox else ""
+    )
     headers = {"Message-ID": _brackets(message.external_message_id), "X-Supportloop-Ticket": str(ticket.number)}
     if mailbox:
         headers["X-Loop"] = mailbox.address
@@ -154,8 +171,12 @@ def message_deliver(*, message_id: int) -> bool:
         headers["In-Reply-To"] = _brackets(in_reply_to)
         headers["References"] = " ".join(_brackets(r) for r in refs)
     email = EmailMultiAlternatives(
-        subject=subject_with_token(ticket.subject, ticket.number), body=text,
-        from_email=formataddr((str(sender_name), from_address)), to=[to] if to else [], cc=cc, headers=headers,
+        subject=subject_with_token(ticket.subject, ticket.number),
+        body=text,
+        from_email=formataddr((str(sender_name), from_address)),
+        to=[to] if to else [],
+        cc=cc,
+        headers=headers,
     )
     email.attach_alternative(html, "text/html")
     for attachment in message.attachments.all():
@@ -193,8 +214,11 @@ def _template(mailbox: Mailbox, language: str) -> dict[str, str]:
     if lang not in DEFAULT_TEMPLATES:
         lang = "en"
     custom = (mailbox.autoresponder_templates or {}).get(lang) or {}
-    return {"language": lang, "subject": custom.get("subject") or DEFAULT_TEMPLATES[lang]["subject"],
-            "body": custom.get("body") or DEFAULT_TEMPLATES[lang]["body"]}
+    return {
+        "language": lang,
+        "subject": custom.get("subject") or DEFAULT_TEMPLATES[lang]["subject"],
+        "body": custom.get("body") or DEFAULT_TEMPLATES[lang]["body"],
+    }
 
 
 # An attempt with no outcome after this long is taken as lost (its worker died mid-send) and may be repeated.
@@ -214,8 +238,9 @@ def autoresponse_send(*, ticket_id: int) -> AutoResponse | None:
     if ticket is None:
         return None
     earlier = AutoResponse.objects.filter(ticket=ticket).first()
-    if earlier is not None and (earlier.sent_at is not None or earlier.attempts >= MAX_ATTEMPTS
-                                or earlier.skipped_reason):
+    if earlier is not None and (
+        earlier.sent_at is not None or earlier.attempts >= MAX_ATTEMPTS or earlier.skipped_reason
+    ):
         return None  # already acknowledged (the task ran twice), given up, or held back by the guard
     mailbox = _mailbox_for_ticket(ticket.pk)
     if mailbox is None or not mailbox.autoresponder_enabled:
@@ -229,12 +254,17 @@ def autoresponse_send(*, ticket_id: int) -> AutoResponse | None:
         try:
             with transaction.atomic():
                 row = AutoResponse.objects.create(
-                    ticket=ticket, mailbox=mailbox, recipient=to, language=tpl["language"],
-                    message_id=make_msgid(domain=_domain(mailbox.address)).strip("<>"))
+                    ticket=ticket,
+                    mailbox=mailbox,
+                    recipient=to,
+                    language=tpl["language"],
+                    message_id=make_msgid(domain=_domain(mailbox.address)).strip("<>"),
+                )
                 # The guard (services/guard.py) counts and caps acknowledgements; a held back one stays a row
                 # with the reason, and the ticket's timeline says so.
-                blocked = automatic_mail_claim(recipient=to, ticket_id=ticket.pk, mailbox=mailbox,
-                                               kind=AutomaticMailKind.ACKNOWLEDGEMENT)
+                blocked = automatic_mail_claim(
+                    recipient=to, ticket_id=ticket.pk, mailbox=mailbox, kind=AutomaticMailKind.ACKNOWLEDGEMENT
+                )
                 if blocked:
                     row.skipped_reason = blocked[:200]
                     row.save(update_fields=["skipped_reason"])
@@ -244,31 +274,46 @@ def autoresponse_send(*, ticket_id: int) -> AutoResponse | None:
             return row
     # A sender our receiving server saw fail SPF/DKIM/DMARC may be forged: then the acknowledgement carries
     # nothing they wrote (subject, display name), so it cannot carry spam to whoever they pretended to be.
-    verdict = (InboundMail.objects.filter(ticket_id=ticket.pk, outcome=InboundOutcome.TICKET)
-               .values_list("auth_verdict", flat=True).first())
+    verdict = (
+        InboundMail.objects.filter(ticket_id=ticket.pk, outcome=InboundOutcome.TICKET)
+        .values_list("auth_verdict", flat=True)
+        .first()
+    )
     quote = verdict != FAIL
-    context = Context({
-        "ticket_number": ticket.number, "subject": ticket.subject if quote else "",
-        "contact_name": (ticket.requester.name or to) if quote else "",
-        "expected_response_time": mailbox.expected_response_time, "help_center_url": mailbox.help_center_url,
-    }, autoescape=False)
+    context = Context(
+        {
+            "ticket_number": ticket.number,
+            "subject": ticket.subject if quote else "",
+            "contact_name": (ticket.requester.name or to) if quote else "",
+            "expected_response_time": mailbox.expected_response_time,
+            "help_center_url": mailbox.help_center_url,
+        },
+        autoescape=False,
+    )
     subject = " ".join(Template(tpl["subject"]).render(context).split())[:500]
     body = Template(tpl["body"]).render(context)
     first = ticket.messages.order_by("created_at", "id").values_list("external_message_id", flat=True).first()
-    headers = {"Message-ID": _brackets(row.message_id), "Auto-Submitted": "auto-replied",
-               "X-Auto-Response-Suppress": "All", "Precedence": "auto_reply", "X-Loop": mailbox.address,
-               "X-Supportloop-Ticket": str(ticket.number)}
+    headers = {
+        "Message-ID": _brackets(row.message_id),
+        "Auto-Submitted": "auto-replied",
+        "X-Auto-Response-Suppress": "All",
+        "Precedence": "auto_reply",
+        "X-Loop": mailbox.address,
+        "X-Supportloop-Ticket": str(ticket.number),
+    }
     if first and not first.startswith("sha256:"):
         headers["In-Reply-To"] = _brackets(first)
         headers["References"] = _brackets(first)
-    email = EmailMultiAlternatives(subject=subject, body=body, from_email=formataddr((mailbox.name, mailbox.address)),
-                                   to=[to], headers=headers)
+    email = EmailMultiAlternatives(
+        subject=subject, body=body, from_email=formataddr((mailbox.name, mailbox.address)), to=[to], headers=headers
+    )
     # Claim this attempt. Only the first attempt, a failed one or one lost long ago may be made again, and of
     # two runs at once (a task delivered twice) only the one whose update matches sends.
     attempt, now = row.attempts + 1, timezone.now()
     may_try = Q(attempts=0) | ~Q(error="") | Q(attempted_at__lt=now - ATTEMPT_LOST_AFTER)
     if not AutoResponse.objects.filter(may_try, pk=row.pk, sent_at__isnull=True, attempts=row.attempts).update(
-            attempts=attempt, attempted_at=now, error=""):
+        attempts=attempt, attempted_at=now, error=""
+    ):
         return None
     try:
         _send(email)

@@ -11,6 +11,7 @@ HTTP bodies are read up to http_ceiling() (SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES, b
 limit); above that the request is refused with 413, so the sending server keeps the message and tells its
 sender.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,27 +51,29 @@ def http_ceiling() -> int:
 def header_block(data: bytes) -> bytes:
     """A message's headers: everything before the first empty line (at most HEADER_BLOCK_MAX bytes)."""
     end = _END_OF_HEADERS.search(data, 0, HEADER_BLOCK_MAX)
-    return data[:end.start()] + b"\r\n" if end else data[:HEADER_BLOCK_MAX]
+    return data[: end.start()] + b"\r\n" if end else data[:HEADER_BLOCK_MAX]
 
 
 @dataclass
 class OversizeMail:
     """A message too large to ingest, as far as we have it."""
 
-    headers: bytes            # its header block
-    size: int                 # the whole message, in bytes
-    sha256: str               # hex digest of the whole message ("" when it could not be read whole)
-    content: File | None      # the whole message, to keep; None when it could not be downloaded
-    error: str = ""           # why it could not be downloaded (IMAP), else ""
+    headers: bytes  # its header block
+    size: int  # the whole message, in bytes
+    sha256: str  # hex digest of the whole message ("" when it could not be read whole)
+    content: File | None  # the whole message, to keep; None when it could not be downloaded
+    error: str = ""  # why it could not be downloaded (IMAP), else ""
 
 
 def oversize_from_bytes(raw: bytes) -> OversizeMail:
-    return OversizeMail(headers=header_block(raw), size=len(raw), sha256=hashlib.sha256(raw).hexdigest(),
-                        content=ContentFile(raw))
+    return OversizeMail(
+        headers=header_block(raw), size=len(raw), sha256=hashlib.sha256(raw).hexdigest(), content=ContentFile(raw)
+    )
 
 
-def inbound_oversize(*, mail: OversizeMail, mailbox: Mailbox | None = None, source: str = InboundSource.IMAP,
-                     imap_uid: int | None = None) -> IngestResult:
+def inbound_oversize(
+    *, mail: OversizeMail, mailbox: Mailbox | None = None, source: str = InboundSource.IMAP, imap_uid: int | None = None
+) -> IngestResult:
     """Quarantine a message over the inbound limit: its headers in the row, the whole message in file
     storage. Idempotent like inbound_ingest (by Message-ID, else the digest of the whole message)."""
     try:
@@ -88,35 +91,63 @@ def inbound_oversize(*, mail: OversizeMail, mailbox: Mailbox | None = None, sour
     else:
         key = "sha256:" + mail.sha256 if mail.sha256 else "oversize:" + uuid.uuid4().hex
         seen = InboundMail.objects.filter(message_key=key).exclude(outcome=InboundOutcome.DUPLICATE).exists()
-        prior = Prior(key, "redelivery", "redelivery: the same unreadable message was quarantined before") if seen \
+        prior = (
+            Prior(key, "redelivery", "redelivery: the same unreadable message was quarantined before")
+            if seen
             else Prior(key)
+        )
     ctx = {"mailbox": mailbox, "source": source, "imap_uid": imap_uid, "sender": sender, "subject": subject}
     if prior.skip:
         return _skip(prior, ctx, parsed)
     key = prior.key
     limit = inbound_limit()
     if mail.content is not None:
-        detail = (f"{mail.size:,} bytes, over the limit of {limit:,} bytes (SUPPORTLOOP_MAX_INBOUND_BYTES). "
-                  "Only the headers are shown; the whole message is in file storage: download it, or release "
-                  "it to ingest it anyway.")
+        detail = (
+            f"{mail.size:,} bytes, over the limit of {limit:,} bytes (SUPPORTLOOP_MAX_INBOUND_BYTES). "
+            "Only the headers are shown; the whole message is in file storage: download it, or release "
+            "it to ingest it anyway."
+        )
     else:
-        detail = (f"{mail.size:,} bytes, over the limit of {limit:,} bytes (SUPPORTLOOP_MAX_INBOUND_BYTES), and it "
-                  f"could not be downloaded ({mail.error}). It was left unread on the IMAP server (UID {imap_uid}).")
+        detail = (
+            f"{mail.size:,} bytes, over the limit of {limit:,} bytes (SUPPORTLOOP_MAX_INBOUND_BYTES), and it "
+            f"could not be downloaded ({mail.error}). It was left unread on the IMAP server (UID {imap_uid})."
+        )
     stored: list[Quarantine] = []
     try:
         with transaction.atomic():
-            row = quarantine_store(raw=mail.headers, reason=QuarantineReason.OVERSIZE, detail=detail,
-                                   mailbox=mailbox, source=source, message_key=key, sender=sender, subject=subject,
-                                   raw_file=mail.content, size=mail.size)
+            row = quarantine_store(
+                raw=mail.headers,
+                reason=QuarantineReason.OVERSIZE,
+                detail=detail,
+                mailbox=mailbox,
+                source=source,
+                message_key=key,
+                sender=sender,
+                subject=subject,
+                raw_file=mail.content,
+                size=mail.size,
+            )
             stored.append(row)
-            _ledger(key, mailbox=mailbox, source=source, imap_uid=imap_uid, sender=sender, subject=subject,
-                    outcome=InboundOutcome.QUARANTINED, parsed=parsed, note=prior.note, quarantine=row)
+            _ledger(
+                key,
+                mailbox=mailbox,
+                source=source,
+                imap_uid=imap_uid,
+                sender=sender,
+                subject=subject,
+                outcome=InboundOutcome.QUARANTINED,
+                parsed=parsed,
+                note=prior.note,
+                quarantine=row,
+            )
     except Exception as exc:
         # Rolled back: the file written for it must not stay behind.
         if stored and stored[0].raw_file:
             stored[0].raw_file.delete(save=False)
-        if isinstance(exc, IntegrityError) and InboundMail.objects.filter(message_key=key).exclude(
-                outcome=InboundOutcome.DUPLICATE).exists():
+        if (
+            isinstance(exc, IntegrityError)
+            and InboundMail.objects.filter(message_key=key).exclude(outcome=InboundOutcome.DUPLICATE).exists()
+        ):
             return IngestResult("duplicate", key)  # another poller stored it a moment earlier
         raise
     logger.info("mail %s quarantined: oversize, %s bytes", key, mail.size)

@@ -1,4 +1,5 @@
 """Template tags for the admin pages (the quarantine count in the header: templates/admin/base_site.html)."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -4,6 +4,7 @@ The servers are session-scoped and private to each pytest process (xdist workers
 directory under /tmp and their own free ports), so concurrent runs never collide.
 Nothing is installed here: Dovecot comes from scripts/setup-system.sh (`make test` runs it).
 """
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,13 @@ class CapturingHandler:
         self.messages: list[dict] = []
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
-                              "data": bytes(envelope.original_content or envelope.content)})
+        self.messages.append(
+            {
+                "from": envelope.mail_from,
+                "to": list(envelope.rcpt_tos),
+                "data": bytes(envelope.original_content or envelope.content),
+            }
+        )
         return "250 OK"
 
 
@@ -70,8 +76,12 @@ def smtp(smtp_server, settings):
 
 @pytest.fixture
 def mailbox(db):
-    return mailbox_create(address="support@example.test", name="Example Support",
-                          help_center_url="https://help.example.test/", expected_response_time="one business day")
+    return mailbox_create(
+        address="support@example.test",
+        name="Example Support",
+        help_center_url="https://help.example.test/",
+        expected_response_time="one business day",
+    )
 
 
 @pytest.fixture
@@ -79,8 +89,15 @@ def imap_mailbox(db, dovecot, settings):
     """A mailbox row pointing at a fresh IMAP account of the test Dovecot (any user name logs in)."""
     settings.SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = True  # Dovecot listens on 127.0.0.1
     user = f"u{uuid.uuid4().hex[:12]}"
-    box = mailbox_create(address="support@example.test", name="Example Support", imap_host=dovecot.host,
-                         imap_port=dovecot.port, imap_security=ImapSecurity.NONE, imap_username=user,
-                         password=IMAP_PASSWORD, help_center_url="https://help.example.test/")
+    box = mailbox_create(
+        address="support@example.test",
+        name="Example Support",
+        imap_host=dovecot.host,
+        imap_port=dovecot.port,
+        imap_security=ImapSecurity.NONE,
+        imap_username=user,
+        password=IMAP_PASSWORD,
+        help_center_url="https://help.example.test/",
+    )
     box.imap_user = user
     return box

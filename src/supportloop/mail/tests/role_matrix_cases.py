@@ -1,4 +1,5 @@
 """Role-matrix rows for the mail API (merged into api/tests/role_matrix_cases.all_cases())."""
+
 from __future__ import annotations
 
 from supportloop.api.tests.role_matrix_cases import Case, World
@@ -19,7 +20,8 @@ CASES = {
     ("GET", "/api/v1/mail/quarantine"): Case("quarantine.view", lambda w: "mail/quarantine"),
     ("POST", "/api/v1/mail/quarantine/{quarantine_id}/release"): Case("mailbox.manage", _fresh_quarantine),
     ("GET", "/api/v1/mail/quarantine/{quarantine_id}/raw"): Case(
-        "quarantine.view", lambda w: _fresh_quarantine(w).replace("/release", "/raw")),
+        "quarantine.view", lambda w: _fresh_quarantine(w).replace("/release", "/raw")
+    ),
     ("GET", "/api/v1/mail/mailboxes"): Case("mailbox.manage", lambda w: "mail/mailboxes"),
     ("GET", "/api/v1/mail/inbound"): Case("quarantine.view", lambda w: "mail/inbound"),
 }

@@ -1,12 +1,15 @@
 """Attachment names in mail (issue 10, item 7): a name without letters or digits, or in any script, must not
 send the whole message to quarantine; the part limit leaves a visible note saying how many parts were dropped."""
+
 from __future__ import annotations
 
 import base64
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from supportloop.mail.models import Quarantine
 from supportloop.mail.services import inbound_ingest
@@ -20,12 +23,14 @@ def mail_with_attachment(disposition_params: str, data: bytes = b"file bytes") -
     """A message with a text part and one attachment; each call has its own sender and Message-ID."""
     _counter["n"] += 1
     n = _counter["n"]
-    head = (f"From: Anna <anna{n}@acme.test>\r\nTo: support@example.test\r\nSubject: see attached\r\n"
-            f"Message-ID: <att-{n}@acme.test>\r\nMIME-Version: 1.0\r\n"
-            "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
-            "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe file is attached.\r\n"
-            "--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
-            f"Content-Disposition: attachment; {disposition_params}\r\n\r\n")
+    head = (
+        f"From: Anna <anna{n}@acme.test>\r\nTo: support@example.test\r\nSubject: see attached\r\n"
+        f"Message-ID: <att-{n}@acme.test>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+        "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe file is attached.\r\n"
+        "--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+        f"Content-Disposition: attachment; {disposition_params}\r\n\r\n"
+    )
     return head.encode() + base64.encodebytes(data) + b"--b--\r\n"
 
 
@@ -38,17 +43,20 @@ LONG_CHINESE = "季度报告" * 80 + ".pdf"
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("params,shown", [
-    (rfc2231("😍"), "😍"),
-    ('filename="!!!"', "!!!"),
-    ('filename="%"', "%"),
-    ('filename="\'"', "'"),
-    ('filename="."', "."),
-    ('filename=".."', ".."),
-    (rfc2231("отчёт за март.pdf"), "отчёт за март.pdf"),
-    (rfc2231(LONG_CHINESE), LONG_CHINESE[:251] + ".pdf"),
-    (rfc2231("invoice\u202egpj.exe"), "invoicegpj.exe"),
-])
+@pytest.mark.parametrize(
+    "params,shown",
+    [
+        (rfc2231("😍"), "😍"),
+        ('filename="!!!"', "!!!"),
+        ('filename="%"', "%"),
+        ('filename="\'"', "'"),
+        ('filename="."', "."),
+        ('filename=".."', ".."),
+        (rfc2231("отчёт за март.pdf"), "отчёт за март.pdf"),
+        (rfc2231(LONG_CHINESE), LONG_CHINESE[:251] + ".pdf"),
+        (rfc2231("invoice\u202egpj.exe"), "invoicegpj.exe"),
+    ],
+)
 def test_any_attachment_name_becomes_a_ticket_with_that_name(mailbox, params, shown):
     result = inbound_ingest(raw=mail_with_attachment(params), mailbox=mailbox)
     assert result.outcome == "ticket", result
@@ -72,11 +80,17 @@ def test_any_filename_text_in_a_mail_is_ingested(mailbox, name):
 def test_parts_over_the_limit_are_counted_in_a_note_on_the_ticket(mailbox, settings):
     settings.SUPPORTLOOP_MAIL_MAX_PARTS = 10
     parts = [b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, twelve files attached.\r\n"]
-    parts += [b"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; "
-              b'filename="f%d.bin"\r\n\r\nx\r\n' % i for i in range(12)]
-    raw = (b"From: Anna <anna@acme.test>\r\nTo: support@example.test\r\nSubject: many parts\r\n"
-           b"Message-ID: <parts@acme.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
-           + b"".join(parts) + b"--b--\r\n")
+    parts += [
+        b"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; "
+        b'filename="f%d.bin"\r\n\r\nx\r\n' % i
+        for i in range(12)
+    ]
+    raw = (
+        b"From: Anna <anna@acme.test>\r\nTo: support@example.test\r\nSubject: many parts\r\n"
+        b"Message-ID: <parts@acme.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        + b"".join(parts)
+        + b"--b--\r\n"
+    )
     result = inbound_ingest(raw=raw, mailbox=mailbox)
     assert result.outcome == "ticket"
     # 14 parts: the multipart itself, the text and 12 files; the first 10 are read, so 8 files are kept.

@@ -3,10 +3,13 @@
 Each case is built from real text in a real codec and must come back exactly; the old fixed order of
 fallback codecs turned Latin text into CJK mojibake and kept UTF-8 mislabelled as Latin-1 as mojibake.
 """
+
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from supportloop.mail import charsets
 from supportloop.mail.parsing import decode_bytes, parse_message
@@ -15,8 +18,11 @@ BODIES = [
     # (text, the codec it is written in, the label the mail carries; None = no charset parameter)
     ("Grüße aus Köln", "latin-1", "x-unknown"),
     ("Sehr geehrte Damen und Herren, die Größe der Lieferung war falsch. Mit freundlichen Grüßen", "cp1252", None),
-    ("Bonjour, je n'arrive pas à me connecter depuis hier. Pouvez-vous m'aider ? Merci d'avance.", "cp1252",
-     "unknown-8bit"),
+    (
+        "Bonjour, je n'arrive pas à me connecter depuis hier. Pouvez-vous m'aider ? Merci d'avance.",
+        "cp1252",
+        "unknown-8bit",
+    ),
     ("Le café est très froid, à bientôt", "latin-1", None),
     ("¿Dónde está mi pedido? Lo pedí hace dos semanas y todavía no ha llegado. Gracias, señor.", "cp1252", None),
     ("Dzień dobry, nie mogę się zalogować do konta. Hasło nie działa, proszę o pomoc.", "cp1250", None),
@@ -37,9 +43,15 @@ BODIES = [
 
 def mail(body: bytes, label: str | None, subject: bytes = b"Hello") -> bytes:
     content_type = b"text/plain" + (b"; charset=" + label.encode() if label else b"")
-    return (b"From: Anna <anna@acme.test>\r\nTo: support@example.test\r\nSubject: " + subject
-            + b"\r\nMessage-ID: <cs@acme.test>\r\nMIME-Version: 1.0\r\nContent-Type: " + content_type
-            + b"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body + b"\r\n")
+    return (
+        b"From: Anna <anna@acme.test>\r\nTo: support@example.test\r\nSubject: "
+        + subject
+        + b"\r\nMessage-ID: <cs@acme.test>\r\nMIME-Version: 1.0\r\nContent-Type: "
+        + content_type
+        + b"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        + body
+        + b"\r\n"
+    )
 
 
 @pytest.mark.parametrize("text,codec,label", BODIES, ids=[f"{c}-as-{lbl}" for _t, c, lbl in BODIES])
@@ -95,9 +107,13 @@ def test_labelled_mail_never_calls_the_detector(monkeypatch):
     """Parsing speed: the detector runs only when the cheap path fails or is implausible."""
     calls = []
     monkeypatch.setattr(charsets, "from_bytes", lambda *a, **k: calls.append(a) or [])
-    for text, codec, label in [("Grüße aus Köln", "latin-1", "iso-8859-1"), ("Привет, мир", "utf-8", "utf-8"),
-                               ("Привет, мир", "koi8-r", "koi8-r"), ("您好", "gbk", "gb2312"),
-                               ("Привет, мир", "utf-8", None)]:  # the last one unlabelled
+    for text, codec, label in [
+        ("Grüße aus Köln", "latin-1", "iso-8859-1"),
+        ("Привет, мир", "utf-8", "utf-8"),
+        ("Привет, мир", "koi8-r", "koi8-r"),
+        ("您好", "gbk", "gb2312"),
+        ("Привет, мир", "utf-8", None),
+    ]:  # the last one unlabelled
         assert parse_message(mail(text.encode(codec), label)).text.rstrip() == text
     assert calls == []
 
@@ -109,23 +125,114 @@ def test_utf8_with_a_few_broken_bytes_stays_utf8():
 
 # Words of mail in languages written in CP1252, with and without accents; a sentence is in one language.
 WESTERN_WORDS = {
-    "de": ["Grüße", "aus", "Köln", "Größe", "Rückgabe", "für", "März", "Bestellung", "schön", "Müller", "Straße",
-           "Lieferung", "ist", "nicht", "angekommen", "Überweisung", "bitte", "prüfen", "danke", "Hallo"],
-    "fr": ["Problème", "connexion", "très", "déjà", "à", "où", "reçu", "façon", "élève", "Noël", "garçon",
-           "hôtel", "bonjour", "merci", "commande", "été", "livrée", "numéro", "aidez-moi", "compte"],
-    "es": ["contraseña", "mañana", "señor", "está", "pedí", "todavía", "¿Dónde", "Gracias", "año", "niño",
-           "pedido", "llegó", "cuenta", "facturación", "información", "número", "también", "ayuda"],
-    "pt": ["não", "você", "informação", "coração", "obrigado", "pedido", "está", "conexão", "senha", "número",
-           "cartão", "crédito", "também", "até", "amanhã", "ajuda"],
-    "it": ["città", "perché", "più", "però", "già", "ordine", "è", "arrivato", "grazie", "fattura", "può",
-           "aiutarmi", "qualità", "così"],
+    "de": [
+        "Grüße",
+        "aus",
+        "Köln",
+        "Größe",
+        "Rückgabe",
+        "für",
+        "März",
+        "Bestellung",
+        "schön",
+        "Müller",
+        "Straße",
+        "Lieferung",
+        "ist",
+        "nicht",
+        "angekommen",
+        "Überweisung",
+        "bitte",
+        "prüfen",
+        "danke",
+        "Hallo",
+    ],
+    "fr": [
+        "Problème",
+        "connexion",
+        "très",
+        "déjà",
+        "à",
+        "où",
+        "reçu",
+        "façon",
+        "élève",
+        "Noël",
+        "garçon",
+        "hôtel",
+        "bonjour",
+        "merci",
+        "commande",
+        "été",
+        "livrée",
+        "numéro",
+        "aidez-moi",
+        "compte",
+    ],
+    "es": [
+        "contraseña",
+        "mañana",
+        "señor",
+        "está",
+        "pedí",
+        "todavía",
+        "¿Dónde",
+        "Gracias",
+        "año",
+        "niño",
+        "pedido",
+        "llegó",
+        "cuenta",
+        "facturación",
+        "información",
+        "número",
+        "también",
+        "ayuda",
+    ],
+    "pt": [
+        "não",
+        "você",
+        "informação",
+        "coração",
+        "obrigado",
+        "pedido",
+        "está",
+        "conexão",
+        "senha",
+        "número",
+        "cartão",
+        "crédito",
+        "também",
+        "até",
+        "amanhã",
+        "ajuda",
+    ],
+    "it": [
+        "città",
+        "perché",
+        "più",
+        "però",
+        "già",
+        "ordine",
+        "è",
+        "arrivato",
+        "grazie",
+        "fattura",
+        "può",
+        "aiutarmi",
+        "qualità",
+        "così",
+    ],
 }
 ENGLISH_WORDS = ["the", "order", "invoice", "account", "login", "password", "thanks", "please", "help", "ID"]
 
 
 @hsettings(max_examples=200, deadline=None)
-@given(st.sampled_from(sorted(WESTERN_WORDS)).flatmap(
-    lambda lang: st.lists(st.sampled_from(WESTERN_WORDS[lang] + ENGLISH_WORDS), min_size=3, max_size=15)))
+@given(
+    st.sampled_from(sorted(WESTERN_WORDS)).flatmap(
+        lambda lang: st.lists(st.sampled_from(WESTERN_WORDS[lang] + ENGLISH_WORDS), min_size=3, max_size=15)
+    )
+)
 def test_western_text_labelled_unknown_decodes_exactly(words):
     text = " ".join(words)
     assert decode_bytes(text.encode("cp1252"), "x-unknown") == text

@@ -1,5 +1,6 @@
 """Every message of the corpus yields a ticket, a threaded message or a quarantine row: never a crash, never a
 silent loss. The expected outcome is the file name's prefix (see corpus/generate.py)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,8 +30,13 @@ def counts():
 @pytest.fixture
 def root_ticket(mailbox, settings):
     settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES = 200_000  # so the corpus's 300 kB attachment is "huge"
-    ticket = ticket_create(subject="Printer on fire", body="It smokes", requester_email="anna@acme.test",
-                           channel=Channel.EMAIL, external_message_id="root@corpus.test")
+    ticket = ticket_create(
+        subject="Printer on fire",
+        body="It smokes",
+        requester_email="anna@acme.test",
+        channel=Channel.EMAIL,
+        external_message_id="root@corpus.test",
+    )
     assert ticket.number == 1
     return ticket
 
@@ -44,7 +50,7 @@ def test_corpus_message(path, root_ticket, mailbox, mailoutbox, django_capture_o
         result = inbound_ingest(raw=path.read_bytes(), mailbox=mailbox, source=InboundSource.IMAP)
     if "__machine_" in path.name:  # mail written by a machine never gets automatic mail (issue 10)
         assert mailoutbox == [] and InboundMail.objects.get(message_key=result.message_key).automatic
-    tickets, messages, quarantined, ledger = (a - b for a, b in zip(counts(), before))
+    tickets, messages, quarantined, ledger = (a - b for a, b in zip(counts(), before, strict=True))
     assert ledger == 1, "every message leaves exactly one ledger row"
     if expected == "ticket":
         assert result.outcome == "ticket", result
@@ -65,8 +71,9 @@ def test_corpus_message(path, root_ticket, mailbox, mailoutbox, django_capture_o
         assert bytes(row.raw) == path.read_bytes() and row.raw_size == len(row.raw)
     # Idempotent: the same bytes again store nothing; the skip is one ledger row of its own.
     again = inbound_ingest(raw=path.read_bytes(), mailbox=mailbox, source=InboundSource.IMAP)
-    assert again.outcome == "duplicate" and counts() == tuple(a + b for a, b in zip(before, (
-        tickets, messages, quarantined, ledger + 1)))
+    assert again.outcome == "duplicate" and counts() == tuple(
+        a + b for a, b in zip(before, (tickets, messages, quarantined, ledger + 1), strict=True)
+    )
     assert InboundMail.objects.filter(outcome="duplicate").count() == 1
 
 
@@ -81,24 +88,27 @@ class TestCorpusContent:
     def body(self, name, mailbox):
         return Message.objects.get(pk=_ingest(name, mailbox).message_id)
 
-    @pytest.mark.parametrize("name,fragment", [
-        ("ticket__gbk_body", "您好，我的账户无法登录。"),
-        ("ticket__gb2312_label_gbk_only_chars", "朱镕基先生"),
-        ("ticket__big5_body", "您好，我的帳戶無法登入。"),
-        ("ticket__koi8r_body", "Здравствуйте, не работает вход."),
-        ("ticket__windows1251_body", "Добрый день! Счёт не оплачивается."),
-        ("ticket__iso2022jp_body", "こんにちは、ログインできません。"),
-        ("ticket__utf8_quoted_printable", "Le café est froid — très froid."),
-        ("ticket__utf8_base64", "Grüße aus Köln. 日本語も。"),
-        ("ticket__unknown_charset_utf8_bytes", "Ünïcödé text"),
-        ("ticket__unknown_charset_latin1_bytes", "Café crème brûlée"),
-        ("ticket__no_charset_8bit_utf8", "Привет без charset"),
-        ("ticket__utf16_body", "UTF-16 encoded body text"),
-        ("ticket__html_only", "Hello there\nSecond\xa0para"),
-        ("ticket__nul_bytes_in_body", "beforeafter"),
-        ("ticket__x_unknown_latin1_german", "Grüße aus Köln, die Rechnung für März fehlt."),
-        ("ticket__utf8_labelled_iso8859_1", "Привет, не могу войти в кабинет."),
-    ])
+    @pytest.mark.parametrize(
+        "name,fragment",
+        [
+            ("ticket__gbk_body", "您好，我的账户无法登录。"),
+            ("ticket__gb2312_label_gbk_only_chars", "朱镕基先生"),
+            ("ticket__big5_body", "您好，我的帳戶無法登入。"),
+            ("ticket__koi8r_body", "Здравствуйте, не работает вход."),
+            ("ticket__windows1251_body", "Добрый день! Счёт не оплачивается."),
+            ("ticket__iso2022jp_body", "こんにちは、ログインできません。"),
+            ("ticket__utf8_quoted_printable", "Le café est froid — très froid."),
+            ("ticket__utf8_base64", "Grüße aus Köln. 日本語も。"),
+            ("ticket__unknown_charset_utf8_bytes", "Ünïcödé text"),
+            ("ticket__unknown_charset_latin1_bytes", "Café crème brûlée"),
+            ("ticket__no_charset_8bit_utf8", "Привет без charset"),
+            ("ticket__utf16_body", "UTF-16 encoded body text"),
+            ("ticket__html_only", "Hello there\nSecond\xa0para"),
+            ("ticket__nul_bytes_in_body", "beforeafter"),
+            ("ticket__x_unknown_latin1_german", "Grüße aus Köln, die Rechnung für März fehlt."),
+            ("ticket__utf8_labelled_iso8859_1", "Привет, не могу войти в кабинет."),
+        ],
+    )
     def test_charsets_decode(self, name, fragment, root_ticket, mailbox):
         assert fragment in self.body(name, mailbox).body_text
 
@@ -107,17 +117,20 @@ class TestCorpusContent:
         assert message.body_text == "Visible text"
         assert "script" not in message.body_html and "onclick" not in message.body_html
 
-    @pytest.mark.parametrize("name,subject", [
-        ("ticket__rfc2047_subject_utf8_base64", "Привет, мир!"),
-        ("ticket__rfc2047_subject_gbk_q", "您好 world"),
-        ("ticket__raw_8bit_subject_utf8", "Ошибка при оплате 支付"),
-        ("ticket__raw_8bit_subject_cp1251", "Ошибка при оплате"),
-        ("ticket__missing_subject", "(no subject)"),
-        ("ticket__nul_byte_in_subject", "Subject"),
-        ("ticket__folded_headers_with_tabs", "A subject folded twice"),
-        ("ticket__x_unknown_latin1_german", "Rechnung für März"),
-        ("ticket__utf8_labelled_iso8859_1", "Вход не работает"),
-    ])
+    @pytest.mark.parametrize(
+        "name,subject",
+        [
+            ("ticket__rfc2047_subject_utf8_base64", "Привет, мир!"),
+            ("ticket__rfc2047_subject_gbk_q", "您好 world"),
+            ("ticket__raw_8bit_subject_utf8", "Ошибка при оплате 支付"),
+            ("ticket__raw_8bit_subject_cp1251", "Ошибка при оплате"),
+            ("ticket__missing_subject", "(no subject)"),
+            ("ticket__nul_byte_in_subject", "Subject"),
+            ("ticket__folded_headers_with_tabs", "A subject folded twice"),
+            ("ticket__x_unknown_latin1_german", "Rechnung für März"),
+            ("ticket__utf8_labelled_iso8859_1", "Вход не работает"),
+        ],
+    )
     def test_subjects_decode(self, name, subject, root_ticket, mailbox):
         assert Ticket.objects.get(pk=_ingest(name, mailbox).ticket_id).subject == subject
 
@@ -131,8 +144,7 @@ class TestCorpusContent:
         message = self.body("ticket__nested_mixed_related_alternative", mailbox)
         assert message.body_text == "See the image"
         files = {a.filename: (a.content_type, a.is_inline, a.content_id) for a in message.attachments.all()}
-        assert files == {"part-1.png": ("image/png", True, "img1@x"),
-                         "report.pdf": ("application/pdf", False, "")}
+        assert files == {"part-1.png": ("image/png", True, "img1@x"), "report.pdf": ("application/pdf", False, "")}
 
     def test_encoded_filenames(self, root_ticket, mailbox):
         assert self.body("ticket__attachment_rfc2231_filename", mailbox).attachments.get().filename == "报告 отчёт.txt"

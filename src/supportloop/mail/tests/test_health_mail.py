@@ -1,5 +1,6 @@
 """Readiness checks of the mail app (last successful poll per active IMAP mailbox, quarantine volume) and the
 quarantine count in the admin header."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -40,8 +41,7 @@ def test_a_mailbox_without_a_recent_successful_poll_fails_readiness(settings, fa
     assert _ready()[0] == 503
     Mailbox.objects.filter(pk=mailbox.pk).update(last_poll_ok_at=timezone.now() - timedelta(minutes=5))
     assert _ready()[0] == 200
-    Mailbox.objects.filter(pk=mailbox.pk).update(is_active=False,
-                                                 last_poll_ok_at=timezone.now() - timedelta(days=2))
+    Mailbox.objects.filter(pk=mailbox.pk).update(is_active=False, last_poll_ok_at=timezone.now() - timedelta(days=2))
     assert _ready()[1]["checks"]["mail_poll"] == "skipped"  # an inactive mailbox is not expected to poll
 
 
@@ -60,7 +60,8 @@ def test_quarantine_volume_over_the_limit_fails_readiness(settings, mailbox):
     for n in range(3):
         inbound_ingest(raw=_garbage(n), mailbox=mailbox)
     Quarantine.objects.filter(pk=Quarantine.objects.order_by("id").first().pk).update(
-        created_at=timezone.now() - timedelta(hours=25))  # outside the 24 hours
+        created_at=timezone.now() - timedelta(hours=25)
+    )  # outside the 24 hours
     assert _ready()[1]["checks"]["quarantine"] == "ok"
     inbound_ingest(raw=_garbage(3), mailbox=mailbox)
     status, body = _ready()
@@ -72,8 +73,9 @@ def test_quarantine_volume_over_the_limit_fails_readiness(settings, mailbox):
 def test_the_admin_header_shows_the_quarantine_count_of_the_last_24_hours(make_user, mailbox):
     for n in range(2):
         inbound_ingest(raw=_garbage(n), mailbox=mailbox)
-    Quarantine.objects.create(reason="unparseable", source="raw", raw=b"",
-                              created_at=timezone.now() - timedelta(days=2))
+    Quarantine.objects.create(
+        reason="unparseable", source="raw", raw=b"", created_at=timezone.now() - timedelta(days=2)
+    )
     admin = make_user("admin")
     admin.is_staff = admin.is_superuser = True
     admin.save()

@@ -1,5 +1,6 @@
 """Inbound over HTTP (raw MIME with a mailbox token; a provider webhook through anymail), credentials,
 the admin, the management command and the mail API."""
+
 from __future__ import annotations
 
 import base64
@@ -15,8 +16,10 @@ from supportloop.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
-RAW = (b"From: Zoe <zoe@acme.test>\r\nTo: support@example.test\r\nSubject: Via HTTP\r\n"
-       b"Message-ID: <http1@acme.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello over HTTP\r\n")
+RAW = (
+    b"From: Zoe <zoe@acme.test>\r\nTo: support@example.test\r\nSubject: Via HTTP\r\n"
+    b"Message-ID: <http1@acme.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello over HTTP\r\n"
+)
 
 
 def test_raw_endpoint_needs_the_mailbox_token_and_is_idempotent(mailbox):
@@ -38,12 +41,14 @@ def test_raw_endpoint_needs_the_mailbox_token_and_is_idempotent(mailbox):
 def test_raw_endpoint_accepts_messages_above_the_api_body_limit(mailbox, settings):
     token = mailbox_rotate_inbound_token(mailbox=mailbox)
     big = RAW.replace(b"Hello over HTTP", b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10))
-    response = Client().post(f"/mail/inbound/raw/{mailbox.pk}/", big, content_type="message/rfc822",
-                             HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = Client().post(
+        f"/mail/inbound/raw/{mailbox.pk}/", big, content_type="message/rfc822", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
     assert response.status_code == 201
     settings.SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES = 1000
-    response = Client().post(f"/mail/inbound/raw/{mailbox.pk}/", big, content_type="message/rfc822",
-                             HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = Client().post(
+        f"/mail/inbound/raw/{mailbox.pk}/", big, content_type="message/rfc822", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
     assert response.status_code == 413
 
 
@@ -78,6 +83,7 @@ def test_credentials_key_setting_is_used(settings):
     token = secret_encrypt("pw")
     settings.SUPPORTLOOP_CREDENTIALS_KEY = Fernet.generate_key().decode()
     from supportloop.core.errors import ValidationFailed
+
     with pytest.raises(ValidationFailed):
         secret_decrypt(token)  # encrypted under the SECRET_KEY-derived key
     assert secret_decrypt(secret_encrypt("pw")) == "pw"
@@ -106,14 +112,29 @@ def test_admin_creates_mailbox_with_encrypted_password(make_user, fake_dns):
     admin.save()
     client = Client()
     client.force_login(admin)
-    response = client.post("/admin/mail/mailbox/add/", {
-        "name": "Help", "address": "help@example.test", "is_active": "on", "imap_host": "imap.example.test",
-        "imap_port": "993", "imap_security": "ssl", "imap_folder": "INBOX", "imap_username": "help",
-        "password": "pw-123", "autoresponder_templates": "{}", "expected_response_time": "a day",
-        "closed_ticket_rule": "new", "rate_limit_messages": "30", "rate_limit_window_minutes": "60",
-        "imap_processed_folder": "", "imap_password_env": "", "help_center_url": "",
-        "autoresponder_max_per_hour": "200",
-    })
+    response = client.post(
+        "/admin/mail/mailbox/add/",
+        {
+            "name": "Help",
+            "address": "help@example.test",
+            "is_active": "on",
+            "imap_host": "imap.example.test",
+            "imap_port": "993",
+            "imap_security": "ssl",
+            "imap_folder": "INBOX",
+            "imap_username": "help",
+            "password": "pw-123",
+            "autoresponder_templates": "{}",
+            "expected_response_time": "a day",
+            "closed_ticket_rule": "new",
+            "rate_limit_messages": "30",
+            "rate_limit_window_minutes": "60",
+            "imap_processed_folder": "",
+            "imap_password_env": "",
+            "help_center_url": "",
+            "autoresponder_max_per_hour": "200",
+        },
+    )
     assert response.status_code == 302, response.content[:2000]
     box = Mailbox.objects.get(address="help@example.test")
     assert mailbox_password(box) == "pw-123"
@@ -125,8 +146,7 @@ def test_mail_poll_command_reports_unknown_mailbox_and_connection_errors(mailbox
         call_command("mail_poll", "--mailbox", "999", "--once")
     from supportloop.mail.testing import free_port
 
-    mailbox_update(mailbox=mailbox, imap_host="127.0.0.1", imap_port=free_port(), imap_security="none",
-                   password="x")
+    mailbox_update(mailbox=mailbox, imap_host="127.0.0.1", imap_port=free_port(), imap_security="none", password="x")
     with pytest.raises(CommandError, match="could not be polled"):
         call_command("mail_poll", "--mailbox", str(mailbox.pk), "--once")
     mailbox.refresh_from_db()

@@ -1,4 +1,5 @@
 """Round trips against real servers: Dovecot IMAP in, aiosmtpd SMTP out."""
+
 from __future__ import annotations
 
 from email import message_from_bytes, policy
@@ -14,12 +15,25 @@ from supportloop.tickets.services import ticket_reply
 pytestmark = [pytest.mark.mailserver, pytest.mark.django_db]
 
 
-def customer_mail(*, message_id: str, subject: str = "Printer on fire", body: str = "It smokes.",
-                  in_reply_to: str = "", cc: str = "", sender: str = "anna@acme.test",
-                  authenticated_by: str = "") -> bytes:
+def customer_mail(
+    *,
+    message_id: str,
+    subject: str = "Printer on fire",
+    body: str = "It smokes.",
+    in_reply_to: str = "",
+    cc: str = "",
+    sender: str = "anna@acme.test",
+    authenticated_by: str = "",
+) -> bytes:
     lines = [
-        *([f"Authentication-Results: {authenticated_by}; dkim=pass header.d=acme.test; dmarc=pass "
-           "header.from=acme.test"] if authenticated_by else []),
+        *(
+            [
+                f"Authentication-Results: {authenticated_by}; dkim=pass header.d=acme.test; dmarc=pass "
+                "header.from=acme.test"
+            ]
+            if authenticated_by
+            else []
+        ),
         f"From: Anna Customer <{sender}>",
         "To: Example Support <support@example.test>",
         *([f"Cc: {cc}"] if cc else []),
@@ -37,10 +51,13 @@ def customer_mail(*, message_id: str, subject: str = "Printer on fire", body: st
 
 
 def test_customer_mail_agent_reply_and_customer_reply_thread_into_one_ticket(
-        imap_mailbox, dovecot, smtp, make_user, django_capture_on_commit_callbacks, settings):
+    imap_mailbox, dovecot, smtp, make_user, django_capture_on_commit_callbacks, settings
+):
     settings.SUPPORTLOOP_AUTHSERV_ID = ["mx.example.test"]  # our MTA vouches for the sender: Cc joins at once
-    dovecot.append(imap_mailbox.imap_user, customer_mail(message_id="first@acme.test", cc="bob@acme.test",
-                                                         authenticated_by="mx.example.test"))
+    dovecot.append(
+        imap_mailbox.imap_user,
+        customer_mail(message_id="first@acme.test", cc="bob@acme.test", authenticated_by="mx.example.test"),
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         stats = mailbox_poll(imap_mailbox)
@@ -87,10 +104,16 @@ def test_customer_mail_agent_reply_and_customer_reply_thread_into_one_ticket(
     smtp.messages.clear()
 
     # The customer answers the agent's message; it threads by In-Reply-To.
-    dovecot.append(imap_mailbox.imap_user, customer_mail(
-        message_id="second@acme.test", subject="Re: something else entirely", in_reply_to=reply.external_message_id,
-        body="Unplugged, thanks!\r\n\r\nOn Mon, Nov 23, 2026 at 11:00 AM Support <support@example.test> wrote:\r\n"
-             "> Please unplug it.\r\n"))
+    dovecot.append(
+        imap_mailbox.imap_user,
+        customer_mail(
+            message_id="second@acme.test",
+            subject="Re: something else entirely",
+            in_reply_to=reply.external_message_id,
+            body="Unplugged, thanks!\r\n\r\nOn Mon, Nov 23, 2026 at 11:00 AM Support <support@example.test> wrote:\r\n"
+            "> Please unplug it.\r\n",
+        ),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         stats = mailbox_poll(Mailbox.objects.get(pk=imap_mailbox.pk))
     assert (stats.fetched, stats.threaded, stats.tickets) == (1, 1, 0)
@@ -119,10 +142,14 @@ def test_a_polled_batch_is_acknowledged_once_per_new_ticket_by_one_task(imap_mai
 
     task_enqueued.connect(record, weak=False)
     for i in range(3):
-        dovecot.append(imap_mailbox.imap_user, customer_mail(message_id=f"a{i}@acme.test", subject=f"Case {i}",
-                                                             sender=f"customer{i}@acme.test"))
-    dovecot.append(imap_mailbox.imap_user, customer_mail(message_id="a9@acme.test", in_reply_to="a0@acme.test",
-                                                         sender="customer0@acme.test"))
+        dovecot.append(
+            imap_mailbox.imap_user,
+            customer_mail(message_id=f"a{i}@acme.test", subject=f"Case {i}", sender=f"customer{i}@acme.test"),
+        )
+    dovecot.append(
+        imap_mailbox.imap_user,
+        customer_mail(message_id="a9@acme.test", in_reply_to="a0@acme.test", sender="customer0@acme.test"),
+    )
     try:
         stats = mailbox_poll(imap_mailbox)
     finally:
@@ -131,8 +158,9 @@ def test_a_polled_batch_is_acknowledged_once_per_new_ticket_by_one_task(imap_mai
     numbers = sorted(Ticket.objects.values_list("number", flat=True))
     ticket_ids = sorted(Ticket.objects.values_list("pk", flat=True))
     assert enqueued == [("autoresponses_send_task", [], {"ticket_ids": ticket_ids})]
-    acknowledged = sorted(int(message_from_bytes(m["data"], policy=policy.default)["X-Supportloop-Ticket"])
-                          for m in smtp.messages)
+    acknowledged = sorted(
+        int(message_from_bytes(m["data"], policy=policy.default)["X-Supportloop-Ticket"]) for m in smtp.messages
+    )
     assert acknowledged == numbers  # one each, none for the reply
     # Running the task again (a retry) sends nothing twice.
     smtp.messages.clear()
@@ -151,8 +179,9 @@ def test_repoll_after_lost_seen_flags_is_idempotent(imap_mailbox, dovecot, djang
     assert Ticket.objects.count() == 3 and Message.objects.count() == 3
 
 
-def test_agent_reply_send_failure_is_retried_then_visible(imap_mailbox, make_user, settings,
-                                                           django_capture_on_commit_callbacks):
+def test_agent_reply_send_failure_is_retried_then_visible(
+    imap_mailbox, make_user, settings, django_capture_on_commit_callbacks
+):
     from supportloop.mail.testing import free_port
     from supportloop.tickets.services import ticket_create
 
@@ -176,8 +205,13 @@ def test_whole_corpus_through_imap_loses_nothing(imap_mailbox, dovecot, settings
 
     settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES = 200_000
     mailbox_update(mailbox=imap_mailbox, rate_limit_messages=0)  # the corpus is mostly one sender
-    ticket_create(subject="Printer on fire", body="It smokes", requester_email="anna@acme.test",
-                  channel=Channel.EMAIL, external_message_id="root@corpus.test")
+    ticket_create(
+        subject="Printer on fire",
+        body="It smokes",
+        requester_email="anna@acme.test",
+        channel=Channel.EMAIL,
+        external_message_id="root@corpus.test",
+    )
     # An empty file cannot be a message in a mailbox (IMAP APPEND needs at least one byte).
     files = [f for f in sorted((Path(__file__).parent / "corpus").glob("*.eml")) if f.stat().st_size]
     client = dovecot.client(imap_mailbox.imap_user)
@@ -191,7 +225,11 @@ def test_whole_corpus_through_imap_loses_nothing(imap_mailbox, dovecot, settings
     stats = mailbox_poll(Mailbox.objects.get(pk=imap_mailbox.pk), batch_size=25)
     assert stats.error == "" and stats.fetched == len(files)
     assert (stats.tickets, stats.threaded, stats.quarantined, stats.duplicates) == (
-        expected["ticket"], expected["threaded"], expected["quarantined"], 0)
+        expected["ticket"],
+        expected["threaded"],
+        expected["quarantined"],
+        0,
+    )
     assert Ticket.objects.count() == 1 + expected["ticket"]
     assert Message.objects.count() == 1 + expected["ticket"] + expected["threaded"]
     assert Quarantine.objects.count() == expected["quarantined"] and InboundMail.objects.count() == len(files)

@@ -1,13 +1,14 @@
 """Threading, the closed-ticket rule, Cc followers, loops, rate limits, auto-responses and quarantine release."""
+
 from __future__ import annotations
 
 import pytest
 
 from supportloop.core.models import Event
+from supportloop.customers.services import company_create
 from supportloop.mail.choices import ClosedTicketRule, QuarantineReason
 from supportloop.mail.models import AutoResponse, InboundMail, Quarantine, TicketMailbox
 from supportloop.mail.services import inbound_ingest, mailbox_update, quarantine_release
-from supportloop.customers.services import company_create
 from supportloop.tickets.choices import Channel, Status
 from supportloop.tickets.models import Message, Ticket
 from supportloop.tickets.services import ticket_update
@@ -15,10 +16,19 @@ from supportloop.tickets.services import ticket_update
 pytestmark = pytest.mark.django_db
 
 
-def mail(*, mid: str, frm: str = "anna@acme.test", to: str = "support@example.test", subject: str = "Hello",
-         body: str = "Body", extra: str = "") -> bytes:
-    return (f"From: {frm}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{mid}>\r\n{extra}"
-            f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").encode()
+def mail(
+    *,
+    mid: str,
+    frm: str = "anna@acme.test",
+    to: str = "support@example.test",
+    subject: str = "Hello",
+    body: str = "Body",
+    extra: str = "",
+) -> bytes:
+    return (
+        f"From: {frm}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{mid}>\r\n{extra}"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    ).encode()
 
 
 @pytest.fixture
@@ -37,8 +47,10 @@ def test_new_mail_creates_contact_company_ticket_and_mailbox_link(mailbox):
 
 
 def test_reply_by_references_threads_even_with_another_subject(ticket, mailbox):
-    result = inbound_ingest(raw=mail(mid="r@acme.test", subject="totally different",
-                                     extra="References: <x@y> <root@acme.test>\r\n"), mailbox=mailbox)
+    result = inbound_ingest(
+        raw=mail(mid="r@acme.test", subject="totally different", extra="References: <x@y> <root@acme.test>\r\n"),
+        mailbox=mailbox,
+    )
     assert (result.outcome, result.ticket_id) == ("threaded", ticket.pk)
 
 
@@ -50,10 +62,12 @@ def test_same_subject_alone_never_threads(ticket, mailbox):
 def test_subject_token_threads_for_colleague_of_same_company_only(mailbox):
     company_create(name="Acme", domains=["acme.test"])
     first = Ticket.objects.get(pk=inbound_ingest(raw=mail(mid="c1@acme.test"), mailbox=mailbox).ticket_id)
-    colleague = inbound_ingest(raw=mail(mid="c2@acme.test", frm="bob@acme.test",
-                                        subject=f"Re: Hello [#{first.number}]"), mailbox=mailbox)
-    stranger = inbound_ingest(raw=mail(mid="c3@evil.test", frm="eve@evil.test",
-                                       subject=f"Re: Hello [#{first.number}]"), mailbox=mailbox)
+    colleague = inbound_ingest(
+        raw=mail(mid="c2@acme.test", frm="bob@acme.test", subject=f"Re: Hello [#{first.number}]"), mailbox=mailbox
+    )
+    stranger = inbound_ingest(
+        raw=mail(mid="c3@evil.test", frm="eve@evil.test", subject=f"Re: Hello [#{first.number}]"), mailbox=mailbox
+    )
     assert colleague.ticket_id == first.pk and colleague.outcome == "threaded"
     assert stranger.outcome == "ticket" and stranger.ticket_id != first.pk
     first.refresh_from_db()
@@ -61,8 +75,7 @@ def test_subject_token_threads_for_colleague_of_same_company_only(mailbox):
 
 
 def test_plus_address_threads(ticket, mailbox):
-    result = inbound_ingest(raw=mail(mid="p@acme.test", to=f"support+{ticket.number}@example.test"),
-                            mailbox=mailbox)
+    result = inbound_ingest(raw=mail(mid="p@acme.test", to=f"support+{ticket.number}@example.test"), mailbox=mailbox)
     assert (result.outcome, result.ticket_id) == ("threaded", ticket.pk)
 
 
@@ -75,8 +88,7 @@ def test_reply_to_solved_ticket_reopens_it(ticket, mailbox):
 
 def test_reply_to_closed_ticket_opens_linked_follow_up_by_default(ticket, mailbox):
     ticket_update(ticket=ticket, actor=None, status=Status.CLOSED)
-    result = inbound_ingest(raw=mail(mid="late@acme.test", extra="In-Reply-To: <root@acme.test>\r\n"),
-                            mailbox=mailbox)
+    result = inbound_ingest(raw=mail(mid="late@acme.test", extra="In-Reply-To: <root@acme.test>\r\n"), mailbox=mailbox)
     follow_up = Ticket.objects.get(pk=result.ticket_id)
     assert result.outcome == "ticket" and follow_up.follow_up_of_id == ticket.pk
     assert TicketMailbox.objects.get(ticket=follow_up).mailbox == mailbox
@@ -88,17 +100,20 @@ def test_reply_to_closed_ticket_opens_linked_follow_up_by_default(ticket, mailbo
 def test_reply_to_closed_ticket_reopens_when_configured(ticket, mailbox):
     mailbox_update(mailbox=mailbox, closed_ticket_rule=ClosedTicketRule.REOPEN)
     ticket_update(ticket=ticket, actor=None, status=Status.CLOSED)
-    result = inbound_ingest(raw=mail(mid="late@acme.test", extra="In-Reply-To: <root@acme.test>\r\n"),
-                            mailbox=mailbox)
+    result = inbound_ingest(raw=mail(mid="late@acme.test", extra="In-Reply-To: <root@acme.test>\r\n"), mailbox=mailbox)
     ticket.refresh_from_db()
     assert (result.outcome, result.ticket_id, ticket.status) == ("threaded", ticket.pk, Status.OPEN)
 
 
-def test_auto_reply_on_ticket_is_recorded_without_reopening_or_answer(ticket, mailbox, django_capture_on_commit_callbacks):
+def test_auto_reply_on_ticket_is_recorded_without_reopening_or_answer(
+    ticket, mailbox, django_capture_on_commit_callbacks
+):
     ticket_update(ticket=ticket, actor=None, status=Status.PENDING)
     with django_capture_on_commit_callbacks(execute=True):
-        result = inbound_ingest(raw=mail(mid="ooo@acme.test", extra="In-Reply-To: <root@acme.test>\r\n"
-                                         "Auto-Submitted: auto-replied\r\n"), mailbox=mailbox)
+        result = inbound_ingest(
+            raw=mail(mid="ooo@acme.test", extra="In-Reply-To: <root@acme.test>\r\nAuto-Submitted: auto-replied\r\n"),
+            mailbox=mailbox,
+        )
     ticket.refresh_from_db()
     assert result.outcome == "threaded" and ticket.status == Status.PENDING
     assert InboundMail.objects.get(message_key="ooo@acme.test").automatic == "auto-submitted:auto-replied"
@@ -106,30 +121,41 @@ def test_auto_reply_on_ticket_is_recorded_without_reopening_or_answer(ticket, ma
 
 def test_cc_and_to_become_followers_excluding_our_mailboxes_and_requester(mailbox, settings):
     settings.SUPPORTLOOP_AUTHSERV_ID = ["mx.example.test"]  # authenticated: followers join without a proposal
-    result = inbound_ingest(raw=mail(mid="cc@acme.test", to="support@example.test, Dan <dan@acme.test>",
-                                     extra="Cc: Anna <ANNA@acme.test>, support+5@example.test, eve@x.test\r\n"
-                                           "Authentication-Results: mx.example.test; dmarc=pass header.from=acme.test"
-                                           "\r\n"), mailbox=mailbox)
+    result = inbound_ingest(
+        raw=mail(
+            mid="cc@acme.test",
+            to="support@example.test, Dan <dan@acme.test>",
+            extra="Cc: Anna <ANNA@acme.test>, support+5@example.test, eve@x.test\r\n"
+            "Authentication-Results: mx.example.test; dmarc=pass header.from=acme.test"
+            "\r\n",
+        ),
+        mailbox=mailbox,
+    )
     assert Ticket.objects.get(pk=result.ticket_id).followers == ["dan@acme.test", "eve@x.test"]
 
 
 def test_rate_limit_quarantines_the_sender_after_the_limit(mailbox):
     mailbox_update(mailbox=mailbox, rate_limit_messages=3, rate_limit_window_minutes=60)
-    outcomes = [inbound_ingest(raw=mail(mid=f"loop{i}@acme.test", subject=f"n{i}"), mailbox=mailbox).outcome
-                for i in range(5)]
+    outcomes = [
+        inbound_ingest(raw=mail(mid=f"loop{i}@acme.test", subject=f"n{i}"), mailbox=mailbox).outcome for i in range(5)
+    ]
     assert outcomes == ["ticket", "ticket", "ticket", "quarantined", "quarantined"]
     assert Quarantine.objects.filter(reason=QuarantineReason.RATE_LIMITED).count() == 2
     # Others are not affected.
     assert inbound_ingest(raw=mail(mid="o@x.test", frm="other@x.test"), mailbox=mailbox).outcome == "ticket"
 
 
-def test_acknowledgement_sent_once_in_contact_language_and_never_to_lists(mailbox, mailoutbox,
-                                                                         django_capture_on_commit_callbacks):
+def test_acknowledgement_sent_once_in_contact_language_and_never_to_lists(
+    mailbox, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        ru = inbound_ingest(raw=mail(mid="ru@x.test", frm="ivan@x.test", subject="Вопрос",
-                                     body="Здравствуйте, у меня вопрос по счёту."), mailbox=mailbox)
-        inbound_ingest(raw=mail(mid="list@x.test", frm="list@x.test", extra="List-Id: <l.x.test>\r\n"),
-                       mailbox=mailbox)
+        ru = inbound_ingest(
+            raw=mail(
+                mid="ru@x.test", frm="ivan@x.test", subject="Вопрос", body="Здравствуйте, у меня вопрос по счёту."
+            ),
+            mailbox=mailbox,
+        )
+        inbound_ingest(raw=mail(mid="list@x.test", frm="list@x.test", extra="List-Id: <l.x.test>\r\n"), mailbox=mailbox)
         inbound_ingest(raw=mail(mid="bulk@x.test", frm="b@x.test", extra="Precedence: bulk\r\n"), mailbox=mailbox)
     assert len(mailoutbox) == 1
     ack = mailoutbox[0]
@@ -141,6 +167,7 @@ def test_acknowledgement_sent_once_in_contact_language_and_never_to_lists(mailbo
     assert AutoResponse.objects.get().language == "ru"
     # The task running twice sends nothing more.
     from supportloop.mail.services import autoresponse_send
+
     assert autoresponse_send(ticket_id=ru.ticket_id) is None and len(mailoutbox) == 1
 
 
@@ -168,8 +195,9 @@ def test_our_own_sent_message_coming_back_is_a_duplicate(ticket, mailbox, make_u
 
 
 def test_release_from_quarantine_creates_ticket_once(mailbox, make_user):
-    result = inbound_ingest(raw=mail(mid="auto@x.test", frm="x@x.test", extra="Auto-Submitted: auto-generated\r\n"),
-                            mailbox=mailbox)
+    result = inbound_ingest(
+        raw=mail(mid="auto@x.test", frm="x@x.test", extra="Auto-Submitted: auto-generated\r\n"), mailbox=mailbox
+    )
     row = Quarantine.objects.get(pk=result.quarantine_id)
     assert row.reason == QuarantineReason.AUTO_REPLY
     admin = make_user("admin")
@@ -178,6 +206,7 @@ def test_release_from_quarantine_creates_ticket_once(mailbox, make_user):
     assert released.outcome == "ticket" and row.released_ticket_id == released.ticket_id and row.released_at
     assert InboundMail.objects.get(message_key="auto@x.test").outcome == "ticket"
     from supportloop.core.errors import ValidationFailed
+
     with pytest.raises(ValidationFailed):
         quarantine_release(quarantine=row, actor=admin)
     assert Ticket.objects.count() == 1

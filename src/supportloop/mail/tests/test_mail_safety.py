@@ -1,12 +1,12 @@
 """Mail safety (issue 10): no open relay, capped acknowledgements that never quote an unauthenticated
 subject, no followers from forged mail, machine mail never answered, every copy of a message accounted for,
 quarantined mail released to a chosen contact. Each test here failed on the code before the fix."""
+
 from __future__ import annotations
 
 import base64
 
 import pytest
-from django.core import mail as django_mail
 from django.test import Client
 
 from supportloop.core.models import Event
@@ -15,10 +15,14 @@ from supportloop.mail.authresults import auth_verdict
 from supportloop.mail.checks import mail_checks
 from supportloop.mail.choices import AutomaticMailKind, InboundSource, QuarantineReason
 from supportloop.mail.models import (
-    AutoResponse, AutomaticMail, FollowerProposal, InboundMail, Mailbox, Quarantine,
+    AutomaticMail,
+    AutoResponse,
+    FollowerProposal,
+    InboundMail,
+    Quarantine,
 )
 from supportloop.mail.parsing import parse_message
-from supportloop.mail.services import inbound_ingest, mailbox_update, quarantine_release
+from supportloop.mail.services import inbound_ingest, mailbox_update
 from supportloop.mail.services.followers import follower_proposal_accept, follower_proposal_dismiss
 from supportloop.mail.services.guard import automatic_mail_blocked, automatic_mail_claim
 from supportloop.tickets.choices import Status
@@ -30,10 +34,20 @@ pytestmark = pytest.mark.django_db
 OURS = "mx.support.test"
 
 
-def mail(*, mid: str, frm: str = "anna@acme.test", to: str = "support@example.test", subject: str = "Hello",
-         body: str = "Body", extra: str = "", ctype: str = "text/plain; charset=utf-8") -> bytes:
-    return (f"{extra}From: {frm}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{mid}>\r\n"
-            f"Content-Type: {ctype}\r\n\r\n{body}\r\n").encode()
+def mail(
+    *,
+    mid: str,
+    frm: str = "anna@acme.test",
+    to: str = "support@example.test",
+    subject: str = "Hello",
+    body: str = "Body",
+    extra: str = "",
+    ctype: str = "text/plain; charset=utf-8",
+) -> bytes:
+    return (
+        f"{extra}From: {frm}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{mid}>\r\n"
+        f"Content-Type: {ctype}\r\n\r\n{body}\r\n"
+    ).encode()
 
 
 def acks(outbox) -> list:
@@ -48,16 +62,22 @@ def trusted(settings):
 
 # 1 (a): the open relay ------------------------------------------------------------------------------------
 
+
 @pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning")
-def test_300_forged_webhook_posts_without_a_secret_create_no_ticket_and_no_acknowledgement(mailbox, settings,
-                                                                                          mailoutbox):
+def test_300_forged_webhook_posts_without_a_secret_create_no_ticket_and_no_acknowledgement(
+    mailbox, settings, mailoutbox
+):
     settings.ANYMAIL = {}
     client = Client()
     statuses = set()
     for i in range(300):
         raw = mail(mid=f"spam{i}@evil.test", frm=f"victim{i}@x.test", subject="BUY CHEAP PILLS http://evil.test")
-        statuses.add(client.post("/mail/inbound/sendgrid/", {"email": raw.decode(), "to": "support@example.test",
-                                                             "from": f"victim{i}@x.test"}).status_code)
+        statuses.add(
+            client.post(
+                "/mail/inbound/sendgrid/",
+                {"email": raw.decode(), "to": "support@example.test", "from": f"victim{i}@x.test"},
+            ).status_code
+        )
     assert statuses == {404}
     assert Ticket.objects.count() == 0 and InboundMail.objects.count() == 0 and mailoutbox == []
     for esp in ("mailgun", "postmark", "amazon_ses", "brevo"):
@@ -83,11 +103,15 @@ def test_check_deploy_reports_a_missing_webhook_secret_as_an_error(settings):
 
 # 1 (b): acknowledgements are capped --------------------------------------------------------------------------
 
-def test_one_acknowledgement_per_recipient_per_hour_and_the_skips_are_recorded(mailbox, mailoutbox,
-                                                                             django_capture_on_commit_callbacks):
+
+def test_one_acknowledgement_per_recipient_per_hour_and_the_skips_are_recorded(
+    mailbox, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        results = [inbound_ingest(raw=mail(mid=f"n{i}@x.test", frm="chatty@x.test", subject=f"s{i}"),
-                                  mailbox=mailbox) for i in range(4)]
+        results = [
+            inbound_ingest(raw=mail(mid=f"n{i}@x.test", frm="chatty@x.test", subject=f"s{i}"), mailbox=mailbox)
+            for i in range(4)
+        ]
     assert len(acks(mailoutbox)) == 1
     skipped = AutoResponse.objects.exclude(skipped_reason="")
     assert skipped.count() == 3 and all("per recipient" in r.skipped_reason for r in skipped)
@@ -99,15 +123,15 @@ def test_one_acknowledgement_per_recipient_per_hour_and_the_skips_are_recorded(m
     assert AutomaticMail.objects.exclude(blocked_reason="").count() == 3
 
 
-def test_the_mailbox_ceiling_pauses_acknowledgements_and_tells_the_admins_once(mailbox, mailoutbox, make_user,
-                                                                               django_capture_on_commit_callbacks):
+def test_the_mailbox_ceiling_pauses_acknowledgements_and_tells_the_admins_once(
+    mailbox, mailoutbox, make_user, django_capture_on_commit_callbacks
+):
     admin = make_user("admin")
     make_user("agent")
     mailbox_update(mailbox=mailbox, autoresponder_max_per_hour=3)
     with django_capture_on_commit_callbacks(execute=True):
         for i in range(7):
-            inbound_ingest(raw=mail(mid=f"f{i}@x.test", frm=f"sender{i}@x{i}.test", subject=f"s{i}"),
-                           mailbox=mailbox)
+            inbound_ingest(raw=mail(mid=f"f{i}@x.test", frm=f"sender{i}@x{i}.test", subject=f"s{i}"), mailbox=mailbox)
     assert len(acks(mailoutbox)) == 3
     alerts = [m for m in mailoutbox if m not in acks(mailoutbox)]
     assert len(alerts) == 1 and alerts[0].to == [admin.email] and "paused" in alerts[0].subject
@@ -126,8 +150,9 @@ def test_the_guard_keeps_zammads_ladder_for_any_automatic_mail(mailbox):
     assert automatic_mail_blocked(recipient="busy@x.test", ticket_id=one.pk, kind=AutomaticMailKind.NOTICE) == ""
     for _ in range(10):
         assert automatic_mail_claim(recipient="busy@x.test", ticket_id=one.pk, kind=AutomaticMailKind.NOTICE) == ""
-    assert "per ticket" in automatic_mail_blocked(recipient="busy@x.test", ticket_id=one.pk,
-                                                  kind=AutomaticMailKind.NOTICE)
+    assert "per ticket" in automatic_mail_blocked(
+        recipient="busy@x.test", ticket_id=one.pk, kind=AutomaticMailKind.NOTICE
+    )
     for n in range(20):
         other = ticket_create(subject=f"t{n}", body="b", requester=contact)
         assert automatic_mail_claim(recipient="busy@x.test", ticket_id=other.pk, kind=AutomaticMailKind.NOTICE) == ""
@@ -138,33 +163,40 @@ def test_the_guard_keeps_zammads_ladder_for_any_automatic_mail(mailbox):
 
 # 1 (c): no attacker text in an acknowledgement -------------------------------------------------------------
 
+
 def test_the_verdict_comes_from_the_topmost_header_of_our_own_server_only():
     fail = f"{OURS}; spf=fail smtp.mailfrom=bank.test; dkim=none; dmarc=fail (p=reject) header.from=bank.test"
     forged_pass = f"{OURS}; dkim=pass header.d=bank.test; dmarc=pass header.from=bank.test"
     assert auth_verdict([fail, forged_pass], from_domain="bank.test", trusted=[OURS]).verdict == "fail"
     assert auth_verdict([forged_pass], from_domain="bank.test", trusted=[OURS]).verdict == "pass"
     # A header from another host (first, because ours added none) says nothing.
-    assert auth_verdict(["evil.test; dmarc=pass header.from=bank.test"], from_domain="bank.test",
-                        trusted=[OURS]).verdict == ""
+    assert (
+        auth_verdict(["evil.test; dmarc=pass header.from=bank.test"], from_domain="bank.test", trusted=[OURS]).verdict
+        == ""
+    )
     assert auth_verdict([forged_pass], from_domain="bank.test", trusted=[]).verdict == ""
     # DKIM signed by someone else does not authenticate the From domain; an aligned one does.
     other = f"{OURS}; dkim=pass header.d=mailer.test; spf=softfail smtp.mailfrom=mailer.test"
     assert auth_verdict([other], from_domain="bank.test", trusted=[OURS]).verdict == "fail"
     aligned = f"{OURS}; dkim=pass header.d=bank.test; spf=fail smtp.mailfrom=list.test"
     assert auth_verdict([aligned], from_domain="mail.bank.test", trusted=[OURS]).verdict == "pass"
-    assert auth_verdict([f"{OURS}; spf=none smtp.mailfrom=x.test"], from_domain="x.test",
-                        trusted=[OURS]).verdict == "none"
+    assert (
+        auth_verdict([f"{OURS}; spf=none smtp.mailfrom=x.test"], from_domain="x.test", trusted=[OURS]).verdict == "none"
+    )
     assert auth_verdict([f"{OURS}; garbage ;;; =="], from_domain="x.test", trusted=[OURS]).verdict == "none"
 
 
 def test_an_acknowledgement_for_a_sender_who_failed_authentication_carries_no_attacker_text(
-        trusted, mailbox, mailoutbox, django_capture_on_commit_callbacks):
+    trusted, mailbox, mailoutbox, django_capture_on_commit_callbacks
+):
     spam = "BUY CHEAP PILLS http://evil.test"
     header = f"Authentication-Results: {OURS}; spf=fail smtp.mailfrom=bank.test; dmarc=fail header.from=bank.test\r\n"
     forged = f"Authentication-Results: {OURS}; dmarc=pass header.from=bank.test\r\n"  # below ours: ignored
     with django_capture_on_commit_callbacks(execute=True):
-        result = inbound_ingest(raw=mail(mid="forged@bank.test", frm=f'"{spam}" <victim@bank.test>', subject=spam,
-                                         extra=header + forged), mailbox=mailbox)
+        result = inbound_ingest(
+            raw=mail(mid="forged@bank.test", frm=f'"{spam}" <victim@bank.test>', subject=spam, extra=header + forged),
+            mailbox=mailbox,
+        )
     [ack] = acks(mailoutbox)
     assert spam not in ack.subject and spam not in ack.body and "PILLS" not in ack.subject + ack.body
     number = Ticket.objects.get(pk=result.ticket_id).number
@@ -174,26 +206,37 @@ def test_an_acknowledgement_for_a_sender_who_failed_authentication_carries_no_at
     # A sender our server authenticated is quoted as before.
     ok = f"Authentication-Results: {OURS}; dkim=pass header.d=acme.test; dmarc=pass header.from=acme.test\r\n"
     with django_capture_on_commit_callbacks(execute=True):
-        inbound_ingest(raw=mail(mid="real@acme.test", frm="Anna <anna@acme.test>", subject="Printer",
-                                extra=ok), mailbox=mailbox)
+        inbound_ingest(
+            raw=mail(mid="real@acme.test", frm="Anna <anna@acme.test>", subject="Printer", extra=ok), mailbox=mailbox
+        )
     assert acks(mailoutbox)[-1].subject.endswith("We received your request: Printer")
     assert InboundMail.objects.get(message_key="real@acme.test").auth_verdict == "pass"
 
 
-def test_a_webhook_providers_failed_verdict_leaves_the_subject_out(mailbox, mailoutbox,
-                                                                  django_capture_on_commit_callbacks):
+def test_a_webhook_providers_failed_verdict_leaves_the_subject_out(
+    mailbox, mailoutbox, django_capture_on_commit_callbacks
+):
     from anymail.inbound import AnymailInboundMessage
     from anymail.signals import AnymailInboundEvent
 
     from supportloop.mail.signals import handle_inbound
 
-    message = AnymailInboundMessage.parse_raw_mime_bytes(mail(mid="ses@bank.test", frm="victim@bank.test",
-                                                              subject="FREE MONEY"))
-    receipt = {"receipt": {"spfVerdict": {"status": "FAIL"}, "dkimVerdict": {"status": "GRAY"},
-                           "dmarcVerdict": {"status": "FAIL"}}}
+    message = AnymailInboundMessage.parse_raw_mime_bytes(
+        mail(mid="ses@bank.test", frm="victim@bank.test", subject="FREE MONEY")
+    )
+    receipt = {
+        "receipt": {
+            "spfVerdict": {"status": "FAIL"},
+            "dkimVerdict": {"status": "GRAY"},
+            "dmarcVerdict": {"status": "FAIL"},
+        }
+    }
     with django_capture_on_commit_callbacks(execute=True):
-        handle_inbound(sender=None, event=AnymailInboundEvent(event_type="inbound", message=message, esp_event=receipt),
-                       esp_name="Amazon SES")
+        handle_inbound(
+            sender=None,
+            event=AnymailInboundEvent(event_type="inbound", message=message, esp_event=receipt),
+            esp_name="Amazon SES",
+        )
     [ack] = acks(mailoutbox)
     assert "FREE MONEY" not in ack.subject + ack.body
     assert InboundMail.objects.get(message_key="ses@bank.test").auth_verdict == "fail"
@@ -201,14 +244,17 @@ def test_a_webhook_providers_failed_verdict_leaves_the_subject_out(mailbox, mail
 
 # 2: forged Cc ------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def ticket(mailbox):
-    return Ticket.objects.get(pk=inbound_ingest(raw=mail(mid="root@acme.test", subject="Invoice"),
-                                                mailbox=mailbox).ticket_id)
+    return Ticket.objects.get(
+        pk=inbound_ingest(raw=mail(mid="root@acme.test", subject="Invoice"), mailbox=mailbox).ticket_id
+    )
 
 
 def test_a_forged_cc_by_subject_token_adds_no_follower_and_the_next_reply_is_not_copied(
-        ticket, mailbox, make_user, mailoutbox, django_capture_on_commit_callbacks):
+    ticket, mailbox, make_user, mailoutbox, django_capture_on_commit_callbacks
+):
     forged = mail(mid="forged@evil.test", subject=f"Re: Invoice [#{ticket.number}]", extra="Cc: attacker@evil.test\r\n")
     result = inbound_ingest(raw=forged, mailbox=mailbox)
     ticket.refresh_from_db()
@@ -221,17 +267,26 @@ def test_a_forged_cc_by_subject_token_adds_no_follower_and_the_next_reply_is_not
 
 
 def test_a_plus_address_reply_adds_no_follower(ticket, mailbox):
-    inbound_ingest(raw=mail(mid="plus@acme.test", to=f"support+{ticket.number}@example.test",
-                            extra="Cc: attacker@evil.test\r\n"), mailbox=mailbox)
+    inbound_ingest(
+        raw=mail(mid="plus@acme.test", to=f"support+{ticket.number}@example.test", extra="Cc: attacker@evil.test\r\n"),
+        mailbox=mailbox,
+    )
     ticket.refresh_from_db()
     assert ticket.followers == [] and not FollowerProposal.objects.exists()
 
 
-def test_cc_on_a_reply_by_message_id_is_proposed_and_an_agent_accepts_or_dismisses_it(ticket, mailbox, make_user,
-                                                                                     mailoutbox):
-    inbound_ingest(raw=mail(mid="r1@acme.test", extra="In-Reply-To: <root@acme.test>\r\n",
-                            to="support@example.test, Dan <dan@acme.test>", body="adding Dan and Eve",
-                            ).replace(b"Subject:", b"Cc: eve@other.test\r\nSubject:"), mailbox=mailbox)
+def test_cc_on_a_reply_by_message_id_is_proposed_and_an_agent_accepts_or_dismisses_it(
+    ticket, mailbox, make_user, mailoutbox
+):
+    inbound_ingest(
+        raw=mail(
+            mid="r1@acme.test",
+            extra="In-Reply-To: <root@acme.test>\r\n",
+            to="support@example.test, Dan <dan@acme.test>",
+            body="adding Dan and Eve",
+        ).replace(b"Subject:", b"Cc: eve@other.test\r\nSubject:"),
+        mailbox=mailbox,
+    )
     ticket.refresh_from_db()
     assert ticket.followers == []
     proposals = {p.email: p for p in FollowerProposal.objects.filter(ticket=ticket)}
@@ -242,20 +297,30 @@ def test_cc_on_a_reply_by_message_id_is_proposed_and_an_agent_accepts_or_dismiss
     follower_proposal_dismiss(proposal=proposals["eve@other.test"], actor=agent)
     ticket.refresh_from_db()
     assert ticket.followers == ["dan@acme.test"]
-    verbs = list(Event.objects.filter(target_id=str(ticket.pk), verb__startswith="ticket.follower_")
-                 .values_list("verb", flat=True))
-    assert sorted(verbs) == ["ticket.follower_accepted", "ticket.follower_dismissed", "ticket.follower_proposed",
-                             "ticket.follower_proposed"]
+    verbs = list(
+        Event.objects.filter(target_id=str(ticket.pk), verb__startswith="ticket.follower_").values_list(
+            "verb", flat=True
+        )
+    )
+    assert sorted(verbs) == [
+        "ticket.follower_accepted",
+        "ticket.follower_dismissed",
+        "ticket.follower_proposed",
+        "ticket.follower_proposed",
+    ]
     # A dismissed address is not proposed again by the next mail.
-    inbound_ingest(raw=mail(mid="r2@acme.test", extra="In-Reply-To: <r1@acme.test>\r\nCc: eve@other.test\r\n"),
-                   mailbox=mailbox)
+    inbound_ingest(
+        raw=mail(mid="r2@acme.test", extra="In-Reply-To: <r1@acme.test>\r\nCc: eve@other.test\r\n"), mailbox=mailbox
+    )
     assert FollowerProposal.objects.filter(email="eve@other.test").count() == 1
 
 
 def test_cc_from_a_sender_whose_domain_authenticated_is_added_at_once(trusted, ticket, mailbox):
     ok = f"Authentication-Results: {OURS}; dkim=pass header.d=acme.test; dmarc=pass header.from=acme.test\r\n"
-    inbound_ingest(raw=mail(mid="r3@acme.test", extra=ok + "In-Reply-To: <root@acme.test>\r\nCc: dan@acme.test\r\n"),
-                   mailbox=mailbox)
+    inbound_ingest(
+        raw=mail(mid="r3@acme.test", extra=ok + "In-Reply-To: <root@acme.test>\r\nCc: dan@acme.test\r\n"),
+        mailbox=mailbox,
+    )
     ticket.refresh_from_db()
     assert ticket.followers == ["dan@acme.test"] and not FollowerProposal.objects.exists()
     assert Event.objects.filter(verb="ticket.follower_added", target_id=str(ticket.pk)).count() == 1
@@ -268,8 +333,9 @@ def test_cc_on_a_new_unauthenticated_ticket_is_proposed_not_added(mailbox):
 
 
 def test_the_ticket_page_shows_a_proposal_that_one_click_accepts(ticket, mailbox, make_user, client):
-    inbound_ingest(raw=mail(mid="r4@acme.test", extra="In-Reply-To: <root@acme.test>\r\nCc: dan@acme.test\r\n"),
-                   mailbox=mailbox)
+    inbound_ingest(
+        raw=mail(mid="r4@acme.test", extra="In-Reply-To: <root@acme.test>\r\nCc: dan@acme.test\r\n"), mailbox=mailbox
+    )
     proposal = FollowerProposal.objects.get()
     client.force_login(make_user("agent"))
     page = client.get(f"/t/{ticket.number}/").content.decode()
@@ -300,10 +366,16 @@ MACHINES = {
     "no_reply_suffixed": (dict(frm="no_reply-aws@shop.test"), "ticket", ""),
     "bounces": (dict(frm="bounces+abc=x.test@mailer.test"), "ticket", ""),
     "ses_notice": (dict(frm="complaints@email-abuse.amazonses.com", subject="Complaint"), "quarantined", "machine"),
-    "arf": (dict(ctype='multipart/report; report-type=feedback-report; boundary="b"',
-                 body="--b\r\nContent-Type: text/plain\r\n\r\nabuse report\r\n--b\r\n"
-                      "Content-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n--b--",
-                 frm="fbl@isp.test"), "quarantined", "machine"),
+    "arf": (
+        dict(
+            ctype='multipart/report; report-type=feedback-report; boundary="b"',
+            body="--b\r\nContent-Type: text/plain\r\n\r\nabuse report\r\n--b\r\n"
+            "Content-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n--b--",
+            frm="fbl@isp.test",
+        ),
+        "quarantined",
+        "machine",
+    ),
     "ooo_en": (dict(subject="Automatic reply: Hello"), "quarantined", "auto_reply"),
     "ooo_out_of_office": (dict(subject="Out of Office"), "quarantined", "auto_reply"),
     "ooo_de": (dict(subject="Abwesenheitsnotiz: Hello"), "quarantined", "auto_reply"),
@@ -314,10 +386,19 @@ MACHINES = {
     "x_autoreply": (dict(extra="X-Autoreply: yes\r\n"), "quarantined", "auto_reply"),
     "x_autorespond": (dict(extra="X-Autorespond: yes\r\n"), "quarantined", "auto_reply"),
     "null_return_path": (dict(extra="Return-Path: <>\r\n"), "quarantined", "auto_reply"),
-    "exchange_rule": (dict(extra="X-Auto-Response-Suppress: All\r\nX-MS-Exchange-Inbox-Rules-Loop: a@acme.test\r\n"),
-                      "quarantined", "auto_reply"),
-    "read_receipt": (dict(ctype='multipart/report; report-type=disposition-notification; boundary="b"',
-                          body="--b\r\nContent-Type: text/plain\r\n\r\nRead\r\n--b--"), "quarantined", "auto_reply"),
+    "exchange_rule": (
+        dict(extra="X-Auto-Response-Suppress: All\r\nX-MS-Exchange-Inbox-Rules-Loop: a@acme.test\r\n"),
+        "quarantined",
+        "auto_reply",
+    ),
+    "read_receipt": (
+        dict(
+            ctype='multipart/report; report-type=disposition-notification; boundary="b"',
+            body="--b\r\nContent-Type: text/plain\r\n\r\nRead\r\n--b--",
+        ),
+        "quarantined",
+        "auto_reply",
+    ),
     "x_auto_response_suppress": (dict(extra="X-Auto-Response-Suppress: OOF\r\n"), "ticket", ""),
     "x_loop_any": (dict(extra="X-Loop: helpdesk@vendor.test\r\n"), "ticket", ""),
     "x_loop_yes": (dict(extra="X-Loop: yes\r\n"), "ticket", ""),
@@ -335,8 +416,9 @@ def own_senders(settings):
 
 
 @pytest.mark.parametrize("kind", sorted(MACHINES))
-def test_machine_mail_never_gets_an_acknowledgement(kind, own_senders, mailbox, mailoutbox,
-                                                    django_capture_on_commit_callbacks):
+def test_machine_mail_never_gets_an_acknowledgement(
+    kind, own_senders, mailbox, mailoutbox, django_capture_on_commit_callbacks
+):
     extras, outcome, reason = MACHINES[kind]
     with django_capture_on_commit_callbacks(execute=True):
         result = inbound_ingest(raw=mail(mid=f"{kind}@m.test", **extras), mailbox=mailbox)
@@ -347,20 +429,31 @@ def test_machine_mail_never_gets_an_acknowledgement(kind, own_senders, mailbox, 
 
 
 @pytest.mark.parametrize("status", [Status.SOLVED, Status.CLOSED])
-@pytest.mark.parametrize("subject", ["Automatic reply: Invoice", "Out of Office: Invoice", "Abwesenheitsnotiz",
-                                     "自动回复：Invoice", "Автоответ: Invoice"])
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Automatic reply: Invoice",
+        "Out of Office: Invoice",
+        "Abwesenheitsnotiz",
+        "自动回复：Invoice",
+        "Автоответ: Invoice",
+    ],
+)
 def test_an_out_of_office_never_reopens_a_solved_or_closed_ticket(subject, status, ticket, mailbox):
     ticket_update(ticket=ticket, actor=None, status=status)
-    result = inbound_ingest(raw=mail(mid="ooo@acme.test", subject=subject, extra="In-Reply-To: <root@acme.test>\r\n"),
-                            mailbox=mailbox)
+    result = inbound_ingest(
+        raw=mail(mid="ooo@acme.test", subject=subject, extra="In-Reply-To: <root@acme.test>\r\n"), mailbox=mailbox
+    )
     ticket.refresh_from_db()
     assert result.outcome == "threaded" and result.ticket_id == ticket.pk and ticket.status == status
 
 
 def test_a_noreply_notice_on_a_solved_ticket_does_not_reopen_it(ticket, mailbox):
     ticket_update(ticket=ticket, actor=None, status=Status.SOLVED)
-    inbound_ingest(raw=mail(mid="nr@shop.test", frm="noreply@shop.test", extra="In-Reply-To: <root@acme.test>\r\n"),
-                   mailbox=mailbox)
+    inbound_ingest(
+        raw=mail(mid="nr@shop.test", frm="noreply@shop.test", extra="In-Reply-To: <root@acme.test>\r\n"),
+        mailbox=mailbox,
+    )
     ticket.refresh_from_db()
     assert ticket.status == Status.SOLVED and ticket.message_count == 2
 
@@ -372,10 +465,12 @@ def test_a_customer_subject_that_merely_mentions_absence_is_a_ticket(mailbox):
 
 # 5: one Message-ID, two messages ------------------------------------------------------------------------------
 
+
 def test_a_different_message_reusing_a_message_id_is_stored_with_a_note(mailbox):
     first = inbound_ingest(raw=mail(mid="reused@mailer.test", frm="a@shop.test", subject="Order 1"), mailbox=mailbox)
-    second = inbound_ingest(raw=mail(mid="reused@mailer.test", frm="a@shop.test", subject="Order 2", body="Other"),
-                            mailbox=mailbox)
+    second = inbound_ingest(
+        raw=mail(mid="reused@mailer.test", frm="a@shop.test", subject="Order 2", body="Other"), mailbox=mailbox
+    )
     assert (first.outcome, second.outcome) == ("ticket", "ticket") and first.ticket_id != second.ticket_id
     row = InboundMail.objects.get(ticket_id=second.ticket_id)
     assert row.message_key.startswith("reused@mailer.test sha256:") and "reused" in row.note
@@ -386,8 +481,11 @@ def test_a_different_message_reusing_a_message_id_is_stored_with_a_note(mailbox)
 def test_a_redelivery_with_other_trace_headers_is_skipped_with_a_ledger_row(mailbox):
     raw = mail(mid="again@acme.test", subject="Once")
     inbound_ingest(raw=b"Received: from a by b; Mon, 1 Jan 2026\r\n" + raw, mailbox=mailbox)
-    again = inbound_ingest(raw=b"Received: from c by d; Tue, 2 Jan 2026\r\nDelivered-To: x@y.test\r\n" + raw,
-                           mailbox=mailbox, source=InboundSource.WEBHOOK)
+    again = inbound_ingest(
+        raw=b"Received: from c by d; Tue, 2 Jan 2026\r\nDelivered-To: x@y.test\r\n" + raw,
+        mailbox=mailbox,
+        source=InboundSource.WEBHOOK,
+    )
     assert again.outcome == "duplicate" and Ticket.objects.count() == 1
     skip = InboundMail.objects.get(outcome="duplicate")
     assert skip.message_key == "again@acme.test" and "redelivery" in skip.note and skip.source == "webhook"
@@ -399,10 +497,16 @@ def test_the_batch_path_stores_a_reused_id_and_records_a_skip_like_one_by_one(ma
     from supportloop.mail.threader import our_addresses
 
     inbound_ingest(raw=mail(mid="b1@acme.test", subject="One"), mailbox=mailbox)
-    results = inbound_ingest_batch([(1, mail(mid="b1@acme.test", subject="One")),
-                                    (2, mail(mid="b1@acme.test", subject="Two", body="different")),
-                                    (3, mail(mid="b3@acme.test", subject="Three"))],
-                                   mailbox=mailbox, source=InboundSource.IMAP, ours=our_addresses())
+    results = inbound_ingest_batch(
+        [
+            (1, mail(mid="b1@acme.test", subject="One")),
+            (2, mail(mid="b1@acme.test", subject="Two", body="different")),
+            (3, mail(mid="b3@acme.test", subject="Three")),
+        ],
+        mailbox=mailbox,
+        source=InboundSource.IMAP,
+        ours=our_addresses(),
+    )
     assert [r.outcome for r in results] == ["duplicate", "ticket", "ticket"]
     assert InboundMail.objects.filter(outcome="duplicate", imap_uid=1).count() == 1
     assert InboundMail.objects.get(imap_uid=2).note
@@ -418,6 +522,7 @@ def test_the_mail_api_lists_the_ledger_with_skips_for_admins(api_client, mailbox
 
 
 # 22: release to a chosen contact -------------------------------------------------------------------------------
+
 
 def test_quarantined_mail_without_a_sender_is_released_to_a_chosen_contact(mailbox, make_user, api_client):
     raw = b"To: support@example.test\r\nSubject: Who am I\r\nMessage-ID: <anon@x.test>\r\n\r\nHelp\r\n"

@@ -1,5 +1,6 @@
 """A mailbox's IMAP host may not point into the server's own network: refused on save (service, admin form)
 with an error naming the field, and again when the poller connects (DNS may answer differently by then)."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,8 +23,20 @@ def private_refused(settings):
     settings.SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = False
 
 
-@pytest.mark.parametrize("host", ["169.254.169.254", "0x7f000001", "2130706433", "127.1", "[::1]",
-                                  "[::ffff:127.0.0.1]", "metadata.google.internal", "10.0.0.8", "0.0.0.0"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "169.254.169.254",
+        "0x7f000001",
+        "2130706433",
+        "127.1",
+        "[::1]",
+        "[::ffff:127.0.0.1]",
+        "metadata.google.internal",
+        "10.0.0.8",
+        "0.0.0.0",
+    ],
+)
 @pytest.mark.parametrize("security", [ImapSecurity.NONE, ImapSecurity.SSL])
 def test_internal_hosts_are_refused_on_create_naming_the_field(host, security, private_refused):
     with pytest.raises(ValidationFailed) as refused:
@@ -85,11 +98,24 @@ def _admin_client(make_user):
     return client
 
 
-FORM = {"name": "Help", "address": "help@example.test", "is_active": "on", "imap_port": "993",
-        "imap_security": "ssl", "imap_folder": "INBOX", "imap_username": "help", "password": "pw-123",
-        "autoresponder_templates": "{}", "expected_response_time": "a day", "closed_ticket_rule": "new",
-        "rate_limit_messages": "30", "rate_limit_window_minutes": "60", "imap_processed_folder": "",
-        "imap_password_env": "", "help_center_url": ""}
+FORM = {
+    "name": "Help",
+    "address": "help@example.test",
+    "is_active": "on",
+    "imap_port": "993",
+    "imap_security": "ssl",
+    "imap_folder": "INBOX",
+    "imap_username": "help",
+    "password": "pw-123",
+    "autoresponder_templates": "{}",
+    "expected_response_time": "a day",
+    "closed_ticket_rule": "new",
+    "rate_limit_messages": "30",
+    "rate_limit_window_minutes": "60",
+    "imap_processed_folder": "",
+    "imap_password_env": "",
+    "help_center_url": "",
+}
 
 
 def test_the_admin_form_shows_the_refusal_on_the_field(make_user, private_refused):
@@ -108,8 +134,14 @@ def test_the_admin_form_shows_the_refusal_on_the_field(make_user, private_refuse
 def test_the_poller_refuses_a_host_that_now_resolves_inside(dovecot, private_refused, fake_dns):
     """Saved while the name pointed outside; at poll time DNS says 127.0.0.1 (DNS rebinding)."""
     fake_dns.table["imap.rebind.test"] = [PUBLIC]
-    box = mailbox_create(address="support@example.test", imap_host="imap.rebind.test", imap_port=dovecot.port,
-                         imap_security="starttls", imap_username="u1", password=IMAP_PASSWORD)
+    box = mailbox_create(
+        address="support@example.test",
+        imap_host="imap.rebind.test",
+        imap_port=dovecot.port,
+        imap_security="starttls",
+        imap_username="u1",
+        password=IMAP_PASSWORD,
+    )
     fake_dns.table["imap.rebind.test"] = ["127.0.0.1"]
     with pytest.raises(Exception, match="loopback"):
         mailbox_poll(box)
@@ -123,8 +155,14 @@ def test_the_poller_connects_to_the_address_it_checked(dovecot, settings, fake_d
     unroutable address, is never used)."""
     settings.SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = True
     fake_dns.table["imap.local.test"] = ["127.0.0.1"]
-    box = mailbox_create(address="support@example.test", imap_host="imap.local.test", imap_port=dovecot.port,
-                         imap_security="none", imap_username="u2", password=IMAP_PASSWORD)
+    box = mailbox_create(
+        address="support@example.test",
+        imap_host="imap.local.test",
+        imap_port=dovecot.port,
+        imap_security="none",
+        imap_username="u2",
+        password=IMAP_PASSWORD,
+    )
     fake_dns.table["imap.local.test"] = [["127.0.0.1"], ["10.255.255.1"]]
     fake_dns.calls.clear()
     stats = mailbox_poll(box)
@@ -137,8 +175,14 @@ def test_the_poller_connects_to_the_address_it_checked(dovecot, settings, fake_d
 def test_security_none_is_rechecked_at_connect(dovecot, settings, fake_dns):
     settings.SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = True
     fake_dns.table["imap.local.test"] = ["127.0.0.1"]
-    box = mailbox_create(address="support@example.test", imap_host="imap.local.test", imap_port=dovecot.port,
-                         imap_security="none", imap_username="u3", password=IMAP_PASSWORD)
+    box = mailbox_create(
+        address="support@example.test",
+        imap_host="imap.local.test",
+        imap_port=dovecot.port,
+        imap_security="none",
+        imap_username="u3",
+        password=IMAP_PASSWORD,
+    )
     fake_dns.table["imap.local.test"] = ["10.20.30.40"]  # no longer this machine: no plain-text password to it
     with pytest.raises(Exception, match="not a loopback"):
         mailbox_poll(box)
@@ -168,14 +212,16 @@ def test_tls_connections_also_go_to_the_checked_address(settings, fake_dns):
         settings.SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = True
         fake_dns.table["imaps.local.test"] = [["127.0.0.1"], ["10.255.255.1"]]
         with pytest.raises(OSError):  # the listener speaks no TLS
-            CheckedIMAPClient("imaps.local.test", port=server.getsockname()[1], ssl=True, timeout=5,
-                              loopback_only=False)
+            CheckedIMAPClient(
+                "imaps.local.test", port=server.getsockname()[1], ssl=True, timeout=5, loopback_only=False
+            )
         thread.join(5)
         assert len(accepted) == 1 and fake_dns.calls == ["imaps.local.test"]
         settings.SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = False
         fake_dns.table["imaps.local.test"] = ["127.0.0.1"]
         with pytest.raises(HostRefused):
-            CheckedIMAPClient("imaps.local.test", port=server.getsockname()[1], ssl=True, timeout=5,
-                              loopback_only=False)
+            CheckedIMAPClient(
+                "imaps.local.test", port=server.getsockname()[1], ssl=True, timeout=5, loopback_only=False
+            )
     finally:
         server.close()

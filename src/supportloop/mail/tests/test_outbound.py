@@ -1,4 +1,5 @@
 """Outbound replies: headers that thread, Cc handling, attachments, idempotency, failure state."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,23 +16,29 @@ pytestmark = pytest.mark.django_db
 
 
 def mail(mid: str, *, extra: str = "", frm: str = "anna@acme.test", cc: str = "") -> bytes:
-    return (f"From: {frm}\r\nTo: support@example.test\r\n{f'Cc: {cc}' + chr(13) + chr(10) if cc else ''}"
-            f"Subject: Invoice\r\nMessage-ID: <{mid}>\r\n{extra}\r\nBody of {mid}\r\n").encode()
+    return (
+        f"From: {frm}\r\nTo: support@example.test\r\n{f'Cc: {cc}' + chr(13) + chr(10) if cc else ''}"
+        f"Subject: Invoice\r\nMessage-ID: <{mid}>\r\n{extra}\r\nBody of {mid}\r\n"
+    ).encode()
 
 
 def test_references_list_every_earlier_id_and_in_reply_to_the_latest_customer_message(
-        mailbox, make_user, mailoutbox, django_capture_on_commit_callbacks):
+    mailbox, make_user, mailoutbox, django_capture_on_commit_callbacks
+):
     ticket = Ticket.objects.get(pk=inbound_ingest(raw=mail("c1@acme.test"), mailbox=mailbox).ticket_id)
     agent = make_user("agent")
     with django_capture_on_commit_callbacks(execute=True):
         first = ticket_reply(ticket=ticket, actor=agent, body="First answer")
     first.refresh_from_db()
-    inbound_ingest(raw=mail("c2@acme.test", extra=f"In-Reply-To: <{first.external_message_id}>\r\n"),
-                   mailbox=mailbox)
+    inbound_ingest(raw=mail("c2@acme.test", extra=f"In-Reply-To: <{first.external_message_id}>\r\n"), mailbox=mailbox)
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        second = ticket_reply(ticket=ticket, actor=agent, body="Second answer",
-                              attachments=[IncomingFile("log.txt", b"log line", "text/plain")])
+        second = ticket_reply(
+            ticket=ticket,
+            actor=agent,
+            body="Second answer",
+            attachments=[IncomingFile("log.txt", b"log line", "text/plain")],
+        )
     second.refresh_from_db()
     assert thread_headers(second) == ("c2@acme.test", ["c1@acme.test", first.external_message_id, "c2@acme.test"])
     sent = mailoutbox[-1]
@@ -44,31 +51,39 @@ def test_references_list_every_earlier_id_and_in_reply_to_the_latest_customer_me
     assert OutboundDelivery.objects.get(message=second).attempts == 1
 
 
-def test_cc_per_reply_overrides_followers_and_never_copies_our_mailboxes(mailbox, make_user, mailoutbox,
-                                                                          django_capture_on_commit_callbacks):
+def test_cc_per_reply_overrides_followers_and_never_copies_our_mailboxes(
+    mailbox, make_user, mailoutbox, django_capture_on_commit_callbacks
+):
     from supportloop.mail.models import FollowerProposal
     from supportloop.mail.services.followers import follower_proposal_accept
 
-    ticket = Ticket.objects.get(pk=inbound_ingest(raw=mail("c1@acme.test", cc="bob@acme.test"),
-                                                  mailbox=mailbox).ticket_id)
+    ticket = Ticket.objects.get(
+        pk=inbound_ingest(raw=mail("c1@acme.test", cc="bob@acme.test"), mailbox=mailbox).ticket_id
+    )
     follower_proposal_accept(proposal=FollowerProposal.objects.get(ticket=ticket), actor=make_user("agent"))
     ticket.refresh_from_db()
     assert ticket.followers == ["bob@acme.test"]
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        ticket_reply(ticket=ticket, actor=make_user("agent"), body="To Anna and Carol",
-                     cc=["carol@acme.test", "support@example.test"])
+        ticket_reply(
+            ticket=ticket,
+            actor=make_user("agent"),
+            body="To Anna and Carol",
+            cc=["carol@acme.test", "support@example.test"],
+        )
     assert mailoutbox[-1].to == ["anna@acme.test"] and mailoutbox[-1].cc == ["carol@acme.test"]
 
 
-def test_reply_goes_to_the_address_the_customer_last_wrote_from(mailbox, make_user, mailoutbox,
-                                                                django_capture_on_commit_callbacks):
+def test_reply_goes_to_the_address_the_customer_last_wrote_from(
+    mailbox, make_user, mailoutbox, django_capture_on_commit_callbacks
+):
     from supportloop.customers.services import contact_update
 
     ticket = Ticket.objects.get(pk=inbound_ingest(raw=mail("c1@acme.test"), mailbox=mailbox).ticket_id)
     contact_update(contact=ticket.requester, emails=["anna@acme.test", "anna@home.test"])
-    inbound_ingest(raw=mail("c2@home.test", frm="anna@home.test", extra="In-Reply-To: <c1@acme.test>\r\n"),
-                   mailbox=mailbox)
+    inbound_ingest(
+        raw=mail("c2@home.test", frm="anna@home.test", extra="In-Reply-To: <c1@acme.test>\r\n"), mailbox=mailbox
+    )
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         reply = ticket_reply(ticket=ticket, actor=make_user("agent"), body="Hi")
@@ -154,7 +169,8 @@ def test_an_acknowledgement_gives_up_after_the_last_attempt(mailbox, settings):
     assert all(r.error.startswith("ConnectionRefusedError") for r in rows)  # final: no "retrying"
     # Every failed attempt but the last scheduled the failed ones together, with the next attempt number.
     assert [r.kwargs for r in default_task_backend.results] == [
-        {"ticket_ids": [first, second], "attempt": n} for n in range(2, MAX_ATTEMPTS + 1)]
+        {"ticket_ids": [first, second], "attempt": n} for n in range(2, MAX_ATTEMPTS + 1)
+    ]
 
 
 def test_two_runs_of_an_acknowledgement_at_once_send_it_once(mailbox, mailoutbox, monkeypatch):

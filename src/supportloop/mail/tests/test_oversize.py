@@ -1,6 +1,7 @@
 """Mail over SUPPORTLOOP_MAX_INBOUND_BYTES (issue 10, item 6), from the raw endpoint, provider webhooks and the
 batch ingest (IMAP is in test_oversize_imap.py): quarantined with its headers only, the whole message in file
 storage, no ticket and no automatic mail; admins see and download it, and may release it."""
+
 from __future__ import annotations
 
 import base64
@@ -17,8 +18,10 @@ from supportloop.tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db
 
-HEADERS = (b"From: Zoe Big <zoe@acme.test>\r\nTo: support@example.test\r\nSubject: The whole archive\r\n"
-           b"Message-ID: <%s@acme.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n")
+HEADERS = (
+    b"From: Zoe Big <zoe@acme.test>\r\nTo: support@example.test\r\nSubject: The whole archive\r\n"
+    b"Message-ID: <%s@acme.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+)
 
 
 def message(size: int, mid: str = "big1") -> bytes:
@@ -34,7 +37,7 @@ def stored_file(row: Quarantine) -> bytes:
 
 def assert_oversize_quarantine(row: Quarantine, raw: bytes) -> Quarantine:
     assert row.reason == "oversize"
-    assert bytes(row.raw) == raw[:raw.index(b"\r\n\r\n") + 2]  # the headers only, in the row
+    assert bytes(row.raw) == raw[: raw.index(b"\r\n\r\n") + 2]  # the headers only, in the row
     assert row.raw_size == len(raw) and row.raw_file.name.startswith("quarantine/")
     assert stored_file(row) == raw  # the whole message, in file storage
     assert (row.sender, row.subject) == ("zoe@acme.test", "The whole archive")
@@ -59,8 +62,9 @@ def test_raw_endpoint_quarantines_mail_one_byte_over_the_limit(mailbox, settings
     assert again.json()["outcome"] == "duplicate" and Quarantine.objects.count() == 1
 
     with django_capture_on_commit_callbacks(execute=True):
-        at_limit = Client().post(url, message(10_000, "fits"), content_type="message/rfc822",
-                                 HTTP_AUTHORIZATION=f"Bearer {token}")
+        at_limit = Client().post(
+            url, message(10_000, "fits"), content_type="message/rfc822", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
     assert at_limit.json()["outcome"] == "ticket"
     assert len(Message.objects.get().body_text) > 9_000
     assert len(outbox.outbox) == 1  # the acknowledgement of the one that fits, none for the oversize one
@@ -70,8 +74,12 @@ def test_raw_endpoint_refuses_bodies_over_the_http_ceiling(mailbox, settings):
     settings.SUPPORTLOOP_MAX_INBOUND_BYTES = 10_000
     settings.SUPPORTLOOP_MAIL_MAX_MESSAGE_BYTES = 20_000
     token = mailbox_rotate_inbound_token(mailbox=mailbox)
-    response = Client().post(f"/mail/inbound/raw/{mailbox.pk}/", message(20_001), content_type="message/rfc822",
-                             HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = Client().post(
+        f"/mail/inbound/raw/{mailbox.pk}/",
+        message(20_001),
+        content_type="message/rfc822",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
     assert response.status_code == 413 and "20000" in response.json()["detail"]
     assert not Quarantine.objects.exists() and not InboundMail.objects.exists()
 
@@ -83,15 +91,22 @@ WEBHOOK_AUTH = "Basic " + base64.b64encode(b"hook:s3cret").decode()
 def test_webhook_mail_over_djangos_1_mb_form_limit_becomes_a_ticket(mailbox, settings):
     settings.ANYMAIL = {"WEBHOOK_SECRET": "hook:s3cret"}
     raw = message(2_000_000)
-    response = Client().post("/mail/inbound/sendgrid/", {"email": raw.decode(), "to": "support@example.test"},
-                             HTTP_AUTHORIZATION=WEBHOOK_AUTH)
+    response = Client().post(
+        "/mail/inbound/sendgrid/",
+        {"email": raw.decode(), "to": "support@example.test"},
+        HTTP_AUTHORIZATION=WEBHOOK_AUTH,
+    )
     assert response.status_code == 200, response.content[:300]
     ticket = Ticket.objects.get()
     assert ticket.subject == "The whole archive" and ticket.messages.get().body_text.count("x") > 1_900_000
 
     postmark = {"RawEmail": message(1_500_000, "pm").decode(), "FromFull": {"Email": "zoe@acme.test"}}
-    response = Client().post("/mail/inbound/postmark/", json.dumps(postmark), content_type="application/json",
-                             HTTP_AUTHORIZATION=WEBHOOK_AUTH)
+    response = Client().post(
+        "/mail/inbound/postmark/",
+        json.dumps(postmark),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=WEBHOOK_AUTH,
+    )
     assert response.status_code == 200, response.content[:300]
     assert Ticket.objects.count() == 2
 
@@ -120,8 +135,9 @@ def test_batch_ingest_quarantines_oversize_mail_in_place(mailbox, settings):
     settings.SUPPORTLOOP_MAX_INBOUND_BYTES = 10_000
     small = [message(500, "s1").replace(b"zoe@", b"ann@"), message(600, "s2").replace(b"zoe@", b"bob@")]
     big = message(10_001)
-    results = inbound_ingest_batch([(1, small[0]), (2, big), (3, small[1])], mailbox=mailbox, source="imap",
-                                   ours={"support@example.test"})
+    results = inbound_ingest_batch(
+        [(1, small[0]), (2, big), (3, small[1])], mailbox=mailbox, source="imap", ours={"support@example.test"}
+    )
     assert [r.outcome for r in results] == ["ticket", "quarantined", "ticket"]
     assert_row = Quarantine.objects.get()
     assert assert_row.reason == "oversize" and stored_file(assert_row) == big

@@ -1,5 +1,6 @@
 """Oversize mail from a real IMAP server (Dovecot): streamed to file storage in partial FETCHes, never fetched
 whole, quarantined once, never lost and never fetched again on the next poll (issue 10, item 6)."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,14 @@ pytestmark = [pytest.mark.mailserver, pytest.mark.django_db]
 
 
 def mail(mid: str, body: bytes, sender: str = "anna@acme.test") -> bytes:
-    return (f"From: Anna <{sender}>\r\nTo: support@example.test\r\nSubject: {mid}\r\nMessage-ID: <{mid}@acme.test>\r\n"
-            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n").encode() + body + b"\r\n"
+    return (
+        (
+            f"From: Anna <{sender}>\r\nTo: support@example.test\r\nSubject: {mid}\r\nMessage-ID: <{mid}@acme.test>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        ).encode()
+        + body
+        + b"\r\n"
+    )
 
 
 @pytest.fixture
@@ -28,8 +35,7 @@ def fetch_log(monkeypatch):
     original = IMAPClient.fetch
 
     def fetch(self, messages, data, *args, **kwargs):
-        for item in data:
-            log.append((tuple(messages), item if isinstance(item, str) else item.decode()))
+        log.extend((tuple(messages), item if isinstance(item, str) else item.decode()) for item in data)
         return original(self, messages, data, *args, **kwargs)
 
     monkeypatch.setattr(IMAPClient, "fetch", fetch)
@@ -46,7 +52,8 @@ def seen(dovecot, user) -> list[int]:
 
 
 def test_oversize_mail_is_streamed_to_storage_quarantined_and_not_fetched_again(
-        imap_mailbox, dovecot, settings, fetch_log, monkeypatch):
+    imap_mailbox, dovecot, settings, fetch_log, monkeypatch
+):
     settings.SUPPORTLOOP_MAX_INBOUND_BYTES = 100_000
     monkeypatch.setattr(imap, "OVERSIZE_CHUNK", 64 * 1024)
     big = mail("big", b"y" * 300_000 + b"\r\nTHE END")
@@ -77,7 +84,8 @@ def test_oversize_mail_is_streamed_to_storage_quarantined_and_not_fetched_again(
 
 
 def test_oversize_mail_the_server_will_not_hand_over_stays_there_and_is_not_retried(
-        imap_mailbox, dovecot, settings, monkeypatch):
+    imap_mailbox, dovecot, settings, monkeypatch
+):
     settings.SUPPORTLOOP_MAX_INBOUND_BYTES = 50_000
     big = mail("stuck", b"z" * 120_000)
     dovecot.append(imap_mailbox.imap_user, big)

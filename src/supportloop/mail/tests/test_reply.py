@@ -1,24 +1,31 @@
 """Quoted history and signature stripping, in several languages and client styles."""
+
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from supportloop.mail.reply import strip_reply
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("Thanks!\n\nOn Mon, 3 Nov 2025 at 10:00, Support <s@x.test> wrote:\n> old\n> text", "Thanks!"),
-    ("Works.\n\n-----Original Message-----\nFrom: Support\nSent: Monday\n\nold", "Works."),
-    ("Works.\n\nFrom: Support <s@x.test>\nSent: Monday, 3 November 2025 10:00\nTo: me\nSubject: Re: x\n\nold",
-     "Works."),
-    ("Спасибо!\n\n-- \nИван Петров\n+7 900 000 00 00", "Спасибо!"),
-    ("Спасибо, работает.\n\n23.11.2026, 10:00, Support пишет:\n> старое", "Спасибо, работает."),
-    ("谢谢！\n\n在 2026年11月23日 10:00，Support <s@x.test> 写道：\n> 旧的", "谢谢！"),
-    ("Danke.\n\nAm 23.11.2026 um 10:00 schrieb Support <s@x.test>:\n> alt", "Danke."),
-    ("Quick answer\n\nSent from my iPhone", "Quick answer"),
-    ("Top line\n> quoted\n> more quoted\n", "Top line"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("Thanks!\n\nOn Mon, 3 Nov 2025 at 10:00, Support <s@x.test> wrote:\n> old\n> text", "Thanks!"),
+        ("Works.\n\n-----Original Message-----\nFrom: Support\nSent: Monday\n\nold", "Works."),
+        (
+            "Works.\n\nFrom: Support <s@x.test>\nSent: Monday, 3 November 2025 10:00\nTo: me\nSubject: Re: x\n\nold",
+            "Works.",
+        ),
+        ("Спасибо!\n\n-- \nИван Петров\n+7 900 000 00 00", "Спасибо!"),
+        ("Спасибо, работает.\n\n23.11.2026, 10:00, Support пишет:\n> старое", "Спасибо, работает."),
+        ("谢谢！\n\n在 2026年11月23日 10:00，Support <s@x.test> 写道：\n> 旧的", "谢谢！"),
+        ("Danke.\n\nAm 23.11.2026 um 10:00 schrieb Support <s@x.test>:\n> alt", "Danke."),
+        ("Quick answer\n\nSent from my iPhone", "Quick answer"),
+        ("Top line\n> quoted\n> more quoted\n", "Top line"),
+    ],
+)
 def test_strips_history_and_signature(raw, expected):
     assert strip_reply(raw) == expected
 

@@ -2,238 +2,501 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import supportloop.tickets.models
 from django.conf import settings
 from django.db import migrations, models
 
+import supportloop.tickets.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('customers', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("customers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContactReason',
+            name="ContactReason",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('slug', models.SlugField(max_length=100, unique=True, verbose_name='slug')),
-                ('is_catch_all', models.BooleanField(default=False, help_text="A vague bucket such as 'general' or 'other'.", verbose_name='catch-all')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("slug", models.SlugField(max_length=100, unique=True, verbose_name="slug")),
+                (
+                    "is_catch_all",
+                    models.BooleanField(
+                        default=False,
+                        help_text="A vague bucket such as 'general' or 'other'.",
+                        verbose_name="catch-all",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
             ],
             options={
-                'verbose_name': 'contact reason',
-                'verbose_name_plural': 'contact reasons',
-                'ordering': ['position', 'name'],
+                "verbose_name": "contact reason",
+                "verbose_name_plural": "contact reasons",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Macro',
+            name="Macro",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150, unique=True, verbose_name='name')),
-                ('body', models.TextField(verbose_name='body')),
-                ('actions', models.JSONField(blank=True, default=dict, verbose_name='actions')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('usage_count', models.PositiveIntegerField(default=0, verbose_name='times used')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=150, unique=True, verbose_name="name")),
+                ("body", models.TextField(verbose_name="body")),
+                ("actions", models.JSONField(blank=True, default=dict, verbose_name="actions")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("usage_count", models.PositiveIntegerField(default=0, verbose_name="times used")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created")),
             ],
             options={
-                'verbose_name': 'macro',
-                'verbose_name_plural': 'macros',
-                'ordering': ['name'],
+                "verbose_name": "macro",
+                "verbose_name_plural": "macros",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ProductArea',
+            name="ProductArea",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('slug', models.SlugField(max_length=100, unique=True, verbose_name='slug')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("slug", models.SlugField(max_length=100, unique=True, verbose_name="slug")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
             ],
             options={
-                'verbose_name': 'product area',
-                'verbose_name_plural': 'product areas',
-                'ordering': ['position', 'name'],
+                "verbose_name": "product area",
+                "verbose_name_plural": "product areas",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, unique=True, verbose_name='name')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=60, unique=True, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'tag',
-                'ordering': ['name'],
+                "verbose_name": "tag",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='TicketStatusCount',
+            name="TicketStatusCount",
             fields=[
-                ('status', models.CharField(choices=[('new', 'New'), ('open', 'Open'), ('pending', 'Pending'), ('on_hold', 'On hold'), ('solved', 'Solved'), ('closed', 'Closed')], max_length=10, primary_key=True, serialize=False)),
-                ('count', models.BigIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("open", "Open"),
+                            ("pending", "Pending"),
+                            ("on_hold", "On hold"),
+                            ("solved", "Solved"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=10,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("count", models.BigIntegerField(default=0)),
             ],
             options={
-                'ordering': ['status'],
+                "ordering": ["status"],
             },
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reply', 'Public reply'), ('note', 'Internal note')], default='reply', max_length=10, verbose_name='kind')),
-                ('author_type', models.CharField(choices=[('agent', 'Agent'), ('contact', 'Contact'), ('system', 'System')], max_length=10, verbose_name='author type')),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('web', 'Web form'), ('api', 'API'), ('phone', 'Phone')], default='web', max_length=10, verbose_name='channel')),
-                ('body_text', models.TextField(verbose_name='text')),
-                ('body_html', models.TextField(blank=True, verbose_name='sanitised HTML')),
-                ('body_original', models.TextField(blank=True, verbose_name='original text')),
-                ('external_message_id', models.CharField(blank=True, max_length=500, null=True, unique=True, verbose_name='external message id')),
-                ('cc', models.JSONField(blank=True, default=list, verbose_name='Cc')),
-                ('delivery_status', models.CharField(blank=True, choices=[('', 'Not sent by mail'), ('pending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='', max_length=10, verbose_name='delivery')),
-                ('delivery_error', models.TextField(blank=True, verbose_name='delivery error')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('author_contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='messages', to='customers.contact')),
-                ('author_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("reply", "Public reply"), ("note", "Internal note")],
+                        default="reply",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "author_type",
+                    models.CharField(
+                        choices=[("agent", "Agent"), ("contact", "Contact"), ("system", "System")],
+                        max_length=10,
+                        verbose_name="author type",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("email", "Email"), ("web", "Web form"), ("api", "API"), ("phone", "Phone")],
+                        default="web",
+                        max_length=10,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("body_text", models.TextField(verbose_name="text")),
+                ("body_html", models.TextField(blank=True, verbose_name="sanitised HTML")),
+                ("body_original", models.TextField(blank=True, verbose_name="original text")),
+                (
+                    "external_message_id",
+                    models.CharField(
+                        blank=True, max_length=500, null=True, unique=True, verbose_name="external message id"
+                    ),
+                ),
+                ("cc", models.JSONField(blank=True, default=list, verbose_name="Cc")),
+                (
+                    "delivery_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not sent by mail"),
+                            ("pending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                        ],
+                        default="",
+                        max_length=10,
+                        verbose_name="delivery",
+                    ),
+                ),
+                ("delivery_error", models.TextField(blank=True, verbose_name="delivery error")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created")),
+                (
+                    "author_contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="messages",
+                        to="customers.contact",
+                    ),
+                ),
+                (
+                    "author_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'message',
-                'verbose_name_plural': 'messages',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "message",
+                "verbose_name_plural": "messages",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=500, upload_to=supportloop.tickets.models.attachment_path, verbose_name='file')),
-                ('filename', models.CharField(max_length=255, verbose_name='file name')),
-                ('content_type', models.CharField(default='application/octet-stream', max_length=200, verbose_name='content type')),
-                ('size', models.PositiveBigIntegerField(verbose_name='size')),
-                ('content_id', models.CharField(blank=True, max_length=255, verbose_name='content id')),
-                ('is_inline', models.BooleanField(default=False, verbose_name='inline')),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='tickets.message')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=500, upload_to=supportloop.tickets.models.attachment_path, verbose_name="file"
+                    ),
+                ),
+                ("filename", models.CharField(max_length=255, verbose_name="file name")),
+                (
+                    "content_type",
+                    models.CharField(default="application/octet-stream", max_length=200, verbose_name="content type"),
+                ),
+                ("size", models.PositiveBigIntegerField(verbose_name="size")),
+                ("content_id", models.CharField(blank=True, max_length=255, verbose_name="content id")),
+                ("is_inline", models.BooleanField(default=False, verbose_name="inline")),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attachments", to="tickets.message"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attachment',
-                'ordering': ['id'],
+                "verbose_name": "attachment",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='ProductFeature',
+            name="ProductFeature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('slug', models.SlugField(max_length=100, unique=True, verbose_name='slug')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='features', to='tickets.productarea')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("slug", models.SlugField(max_length=100, unique=True, verbose_name="slug")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="features", to="tickets.productarea"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'product feature',
-                'verbose_name_plural': 'product features',
-                'ordering': ['area__position', 'area__name', 'position', 'name'],
+                "verbose_name": "product feature",
+                "verbose_name_plural": "product features",
+                "ordering": ["area__position", "area__name", "position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.BigIntegerField(unique=True, verbose_name='number')),
-                ('subject', models.CharField(max_length=500, verbose_name='subject')),
-                ('status', models.CharField(choices=[('new', 'New'), ('open', 'Open'), ('pending', 'Pending'), ('on_hold', 'On hold'), ('solved', 'Solved'), ('closed', 'Closed')], default='new', max_length=10, verbose_name='status')),
-                ('priority', models.CharField(choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High'), ('urgent', 'Urgent')], default='normal', max_length=10, verbose_name='priority')),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('web', 'Web form'), ('api', 'API'), ('phone', 'Phone')], default='web', max_length=10, verbose_name='channel')),
-                ('language', models.CharField(blank=True, max_length=10, verbose_name='language')),
-                ('followers', models.JSONField(blank=True, default=list, verbose_name='followers (Cc)')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
-                ('first_response_at', models.DateTimeField(blank=True, null=True, verbose_name='first response')),
-                ('solved_at', models.DateTimeField(blank=True, null=True, verbose_name='solved')),
-                ('public_reply_count', models.PositiveIntegerField(default=0, verbose_name='public replies')),
-                ('message_count', models.PositiveIntegerField(default=0, verbose_name='messages')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_tickets', to=settings.AUTH_USER_MODEL)),
-                ('company', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='customers.company')),
-                ('contact_reason', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='tickets.contactreason')),
-                ('product_area', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='tickets.productarea')),
-                ('product_feature', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='tickets.productfeature')),
-                ('requester', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='customers.contact')),
-                ('tags', models.ManyToManyField(blank=True, related_name='tickets', to='tickets.tag')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='accounts.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.BigIntegerField(unique=True, verbose_name="number")),
+                ("subject", models.CharField(max_length=500, verbose_name="subject")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("open", "Open"),
+                            ("pending", "Pending"),
+                            ("on_hold", "On hold"),
+                            ("solved", "Solved"),
+                            ("closed", "Closed"),
+                        ],
+                        default="new",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[("low", "Low"), ("normal", "Normal"), ("high", "High"), ("urgent", "Urgent")],
+                        default="normal",
+                        max_length=10,
+                        verbose_name="priority",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("email", "Email"), ("web", "Web form"), ("api", "API"), ("phone", "Phone")],
+                        default="web",
+                        max_length=10,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("language", models.CharField(blank=True, max_length=10, verbose_name="language")),
+                ("followers", models.JSONField(blank=True, default=list, verbose_name="followers (Cc)")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created")),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="updated")),
+                ("first_response_at", models.DateTimeField(blank=True, null=True, verbose_name="first response")),
+                ("solved_at", models.DateTimeField(blank=True, null=True, verbose_name="solved")),
+                ("public_reply_count", models.PositiveIntegerField(default=0, verbose_name="public replies")),
+                ("message_count", models.PositiveIntegerField(default=0, verbose_name="messages")),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned_tickets",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tickets",
+                        to="customers.company",
+                    ),
+                ),
+                (
+                    "contact_reason",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="tickets.contactreason",
+                    ),
+                ),
+                (
+                    "product_area",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="tickets.productarea",
+                    ),
+                ),
+                (
+                    "product_feature",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="tickets.productfeature",
+                    ),
+                ),
+                (
+                    "requester",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="tickets", to="customers.contact"
+                    ),
+                ),
+                ("tags", models.ManyToManyField(blank=True, related_name="tickets", to="tickets.tag")),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tickets",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket',
-                'verbose_name_plural': 'tickets',
-                'ordering': ['-updated_at', '-id'],
+                "verbose_name": "ticket",
+                "verbose_name_plural": "tickets",
+                "ordering": ["-updated_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='message',
-            name='ticket',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='tickets.ticket'),
+            model_name="message",
+            name="ticket",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="messages", to="tickets.ticket"
+            ),
         ),
         migrations.CreateModel(
-            name='MacroApplication',
+            name="MacroApplication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('applied_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='applied')),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('macro', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='applications', to='tickets.macro')),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.message')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='macro_applications', to='tickets.ticket')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "applied_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="applied"),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "macro",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="applications", to="tickets.macro"
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.message",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="macro_applications",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'macro application',
-                'ordering': ['-applied_at'],
+                "verbose_name": "macro application",
+                "ordering": ["-applied_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(models.OrderBy(models.F('updated_at'), descending=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('status__in', ('new', 'open', 'pending', 'on_hold'))), name='tickets_active_recent_idx'),
+            model_name="ticket",
+            index=models.Index(
+                models.OrderBy(models.F("updated_at"), descending=True),
+                models.OrderBy(models.F("id"), descending=True),
+                condition=models.Q(("status__in", ("new", "open", "pending", "on_hold"))),
+                name="tickets_active_recent_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(models.OrderBy(models.F('updated_at'), descending=True), models.OrderBy(models.F('id'), descending=True), name='tickets_recent_idx'),
+            model_name="ticket",
+            index=models.Index(
+                models.OrderBy(models.F("updated_at"), descending=True),
+                models.OrderBy(models.F("id"), descending=True),
+                name="tickets_recent_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(models.F('status'), models.F('team'), models.OrderBy(models.F('updated_at'), descending=True), models.OrderBy(models.F('id'), descending=True), name='tickets_status_team_idx'),
+            model_name="ticket",
+            index=models.Index(
+                models.F("status"),
+                models.F("team"),
+                models.OrderBy(models.F("updated_at"), descending=True),
+                models.OrderBy(models.F("id"), descending=True),
+                name="tickets_status_team_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(models.F('assignee'), models.F('status'), models.OrderBy(models.F('updated_at'), descending=True), name='tickets_assignee_idx'),
+            model_name="ticket",
+            index=models.Index(
+                models.F("assignee"),
+                models.F("status"),
+                models.OrderBy(models.F("updated_at"), descending=True),
+                name="tickets_assignee_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(models.F('company'), models.OrderBy(models.F('updated_at'), descending=True), models.OrderBy(models.F('id'), descending=True), name='tickets_company_idx'),
+            model_name="ticket",
+            index=models.Index(
+                models.F("company"),
+                models.OrderBy(models.F("updated_at"), descending=True),
+                models.OrderBy(models.F("id"), descending=True),
+                name="tickets_company_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(models.F('requester'), models.OrderBy(models.F('updated_at'), descending=True), name='tickets_requester_idx'),
+            model_name="ticket",
+            index=models.Index(
+                models.F("requester"),
+                models.OrderBy(models.F("updated_at"), descending=True),
+                name="tickets_requester_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(models.F('product_area'), models.OrderBy(models.F('updated_at'), descending=True), name='tickets_area_idx'),
+            model_name="ticket",
+            index=models.Index(
+                models.F("product_area"),
+                models.OrderBy(models.F("updated_at"), descending=True),
+                name="tickets_area_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(models.F('contact_reason'), models.OrderBy(models.F('updated_at'), descending=True), name='tickets_reason_idx'),
+            model_name="ticket",
+            index=models.Index(
+                models.F("contact_reason"),
+                models.OrderBy(models.F("updated_at"), descending=True),
+                name="tickets_reason_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(models.F('created_at'), name='tickets_created_idx'),
+            model_name="ticket",
+            index=models.Index(models.F("created_at"), name="tickets_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(models.F('ticket'), models.F('created_at'), models.F('id'), name='tickets_message_thread_idx'),
+            model_name="message",
+            index=models.Index(
+                models.F("ticket"), models.F("created_at"), models.F("id"), name="tickets_message_thread_idx"
+            ),
         ),
     ]

@@ -5,22 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('customers', '0002_change_seq'),
-        ('tickets', '0002_ticket_follow_up_of'),
+        ("accounts", "0001_initial"),
+        ("customers", "0002_change_seq"),
+        ("tickets", "0002_ticket_follow_up_of"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='change_seq',
-            field=models.BigIntegerField(default=0, verbose_name='change sequence'),
+            model_name="ticket",
+            name="change_seq",
+            field=models.BigIntegerField(default=0, verbose_name="change sequence"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(models.F('change_seq'), models.F('id'), name='tickets_changes_idx'),
+            model_name="ticket",
+            index=models.Index(models.F("change_seq"), models.F("id"), name="tickets_changes_idx"),
         ),
     ]

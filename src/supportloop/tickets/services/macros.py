@@ -1,4 +1,5 @@
 """Macros: canned replies with placeholders and actions; every use is recorded."""
+
 from __future__ import annotations
 
 import re
@@ -33,9 +34,10 @@ ACTION_KEYS = {"status", "priority", "tags", "add_tags", "team"}
 def _validate_macro(body: str, actions: dict[str, Any]) -> None:
     unknown = sorted({m for m in PLACEHOLDER.findall(body) if m not in PLACEHOLDERS})
     if unknown:
-        raise ValidationFailed(f"Unknown placeholder(s): {', '.join(unknown)}.",
-                               errors={"body": f"unknown placeholders: {', '.join(unknown)}; "
-                                               f"known: {', '.join(sorted(PLACEHOLDERS))}"})
+        raise ValidationFailed(
+            f"Unknown placeholder(s): {', '.join(unknown)}.",
+            errors={"body": f"unknown placeholders: {', '.join(unknown)}; known: {', '.join(sorted(PLACEHOLDERS))}"},
+        )
     bad_keys = sorted(set(actions) - ACTION_KEYS)
     if bad_keys:
         raise ValidationFailed(f"Unknown action(s): {', '.join(bad_keys)}.", errors={"actions": "unknown keys"})
@@ -81,13 +83,15 @@ def macro_update(*, macro: Macro, actor: User | None = None, **values) -> Macro:
 
 def macro_render(*, macro: Macro, ticket: Ticket, actor: User | None) -> str:
     """Fill a macro's placeholders for one ticket (for the composer preview and for applying)."""
-    return PLACEHOLDER.sub(lambda m: PLACEHOLDERS[m.group(1)](ticket, actor) if m.group(1) in PLACEHOLDERS
-                           else m.group(0), macro.body)
+    return PLACEHOLDER.sub(
+        lambda m: PLACEHOLDERS[m.group(1)](ticket, actor) if m.group(1) in PLACEHOLDERS else m.group(0), macro.body
+    )
 
 
 @transaction.atomic
-def macro_apply(*, macro: Macro, ticket: Ticket, actor: User, send: bool = True,
-                body_override: str | None = None) -> Message | None:
+def macro_apply(
+    *, macro: Macro, ticket: Ticket, actor: User, send: bool = True, body_override: str | None = None
+) -> Message | None:
     """Apply a macro: post its reply (unless send=False) and run its actions; counts one use."""
     from supportloop.tickets.services.tickets import tags_normalize, ticket_reply, ticket_update
 

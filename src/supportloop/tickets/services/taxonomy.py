@@ -1,4 +1,5 @@
 """Writes to the shared taxonomy: product areas, their features, and contact reasons."""
+
 from __future__ import annotations
 
 from django.db import transaction
@@ -49,13 +50,19 @@ def product_area_update(*, area: ProductArea, actor=None, **values) -> ProductAr
 
 
 @transaction.atomic
-def product_feature_create(*, area: ProductArea, name: str, slug: str | None = None, position: int = 0,
-                           actor=None) -> ProductFeature:
+def product_feature_create(
+    *, area: ProductArea, name: str, slug: str | None = None, position: int = 0, actor=None
+) -> ProductFeature:
     name = clean_text(name, field="name", required=True, max_length=100).strip()
-    feature = ProductFeature.objects.create(area=area, name=name, position=position,
-                                            slug=_slug(ProductFeature, f"{area.slug}-{name}", slug))
-    event_record(actor=actor, verb="taxonomy.feature_created", target=feature,
-                 changes={"name": [None, name], "area": [None, area.pk]})
+    feature = ProductFeature.objects.create(
+        area=area, name=name, position=position, slug=_slug(ProductFeature, f"{area.slug}-{name}", slug)
+    )
+    event_record(
+        actor=actor,
+        verb="taxonomy.feature_created",
+        target=feature,
+        changes={"name": [None, name], "area": [None, area.pk]},
+    )
     return feature
 
 
@@ -77,11 +84,13 @@ def product_feature_update(*, feature: ProductFeature, actor=None, **values) -> 
 
 
 @transaction.atomic
-def contact_reason_create(*, name: str, slug: str | None = None, is_catch_all: bool = False, position: int = 0,
-                          actor=None) -> ContactReason:
+def contact_reason_create(
+    *, name: str, slug: str | None = None, is_catch_all: bool = False, position: int = 0, actor=None
+) -> ContactReason:
     name = clean_text(name, field="name", required=True, max_length=100).strip()
-    reason = ContactReason.objects.create(name=name, slug=_slug(ContactReason, name, slug),
-                                          is_catch_all=is_catch_all, position=position)
+    reason = ContactReason.objects.create(
+        name=name, slug=_slug(ContactReason, name, slug), is_catch_all=is_catch_all, position=position
+    )
     event_record(actor=actor, verb="taxonomy.reason_created", target=reason, changes={"name": [None, name]})
     return reason
 

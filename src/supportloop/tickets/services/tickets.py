@@ -1,4 +1,5 @@
 """Ticket and message writes: create, update, reply, note, customer message."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -16,17 +17,35 @@ from django.utils import timezone
 from supportloop.accounts.models import Team, User
 from supportloop.core.errors import Conflict, TooLarge, ValidationFailed
 from supportloop.core.services import (
-    change_seq_next, change_seq_take, counter_take, event_build, event_record, events_record_many, field_changes,
+    change_seq_next,
+    change_seq_take,
+    counter_take,
+    event_build,
+    event_record,
+    events_record_many,
+    field_changes,
 )
 from supportloop.customers.models import Contact
 from supportloop.customers.services import contact_get_or_create_by_email, normalize_email
 from supportloop.tickets import hooks
 from supportloop.tickets.choices import (
-    ACTIVE_STATUSES, AuthorType, Channel, DeliveryStatus, MessageKind, Priority, Status,
+    ACTIVE_STATUSES,
+    AuthorType,
+    Channel,
+    DeliveryStatus,
+    MessageKind,
+    Priority,
+    Status,
 )
 from supportloop.tickets.filenames import display_name, storage_name
 from supportloop.tickets.models import (
-    Attachment, ContactReason, Message, ProductFeature, Tag, Ticket, TicketStatusCount,
+    Attachment,
+    ContactReason,
+    Message,
+    ProductFeature,
+    Tag,
+    Ticket,
+    TicketStatusCount,
 )
 from supportloop.tickets.sanitize import html_to_text, sanitize_html, text_to_html
 from supportloop.tickets.validation import clean_text
@@ -65,7 +84,9 @@ def _choice(value: str | None, choices, field: str) -> str | None:
     if value is None:
         return None
     if value not in choices.values:
-        raise ValidationFailed(f"Unknown {field} {value!r}.", errors={field: f"must be one of {', '.join(choices.values)}"})
+        raise ValidationFailed(
+            f"Unknown {field} {value!r}.", errors={field: f"must be one of {', '.join(choices.values)}"}
+        )
     return value
 
 
@@ -119,12 +140,20 @@ def _attachments_save(message: Message, files: Iterable[IncomingFile]) -> list[A
     limit = settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES
     for f in files:
         if len(f.content) > limit:
-            raise TooLarge(f"Attachment {f.filename!r} is larger than {limit} bytes.",
-                           errors={"attachments": f"{f.filename} exceeds {limit} bytes"})
+            raise TooLarge(
+                f"Attachment {f.filename!r} is larger than {limit} bytes.",
+                errors={"attachments": f"{f.filename} exceeds {limit} bytes"},
+            )
         # Any name is accepted and shown; storage gets a generated one (see tickets/filenames.py).
         name = display_name(f.filename)
-        attachment = Attachment(message=message, filename=name, content_type=f.content_type[:200], size=len(f.content),
-                                content_id=f.content_id[:255], is_inline=f.is_inline)
+        attachment = Attachment(
+            message=message,
+            filename=name,
+            content_type=f.content_type[:200],
+            size=len(f.content),
+            content_id=f.content_id[:255],
+            is_inline=f.is_inline,
+        )
         attachment.file.save(storage_name(name, f.content_type), ContentFile(f.content), save=False)
         attachment.save()
         saved.append(attachment)
@@ -138,8 +167,12 @@ def attachment_add(*, message: Message, files: Iterable[IncomingFile], actor: Us
     saved = _attachments_save(message, files)
     if saved:
         Ticket.objects.filter(pk=message.ticket_id).update(change_seq=seq)
-        event_record(actor=actor, verb="attachment.added", target=message.ticket,
-                     changes={"attachments": [[], [a.filename for a in saved]]})
+        event_record(
+            actor=actor,
+            verb="attachment.added",
+            target=message.ticket,
+            changes={"attachments": [[], [a.filename for a in saved]]},
+        )
     return saved
 
 
@@ -204,11 +237,24 @@ def ticket_draft(
     _choice(author, AuthorType, "author")
     _check_feature_and_reason(product_feature, contact_reason)
     return TicketDraft(
-        subject=subject, text=text, html=html, channel=channel, priority=priority, status=status, author=author,
-        actor=actor, assignee=assignee, team=team, product_feature=product_feature, contact_reason=contact_reason,
-        tag_names=tags_normalize(tags), language=language,
+        subject=subject,
+        text=text,
+        html=html,
+        channel=channel,
+        priority=priority,
+        status=status,
+        author=author,
+        actor=actor,
+        assignee=assignee,
+        team=team,
+        product_feature=product_feature,
+        contact_reason=contact_reason,
+        tag_names=tags_normalize(tags),
+        language=language,
         followers=sorted({normalize_email(e, field="followers") for e in followers}),
-        external_message_id=external_message_id or None, attachments=list(attachments), created_at=created_at,
+        external_message_id=external_message_id or None,
+        attachments=list(attachments),
+        created_at=created_at,
         requester=requester,
     )
 
@@ -216,11 +262,15 @@ def ticket_draft(
 def _refuse_known_message_ids(ids: list[str | None]) -> None:
     wanted = [i for i in ids if i]
     repeated = next((i for n, i in enumerate(wanted) if i in wanted[:n]), None)
-    known = repeated or (Message.objects.filter(external_message_id__in=wanted)
-                         .values_list("external_message_id", flat=True).first() if wanted else None)
+    known = repeated or (
+        Message.objects.filter(external_message_id__in=wanted).values_list("external_message_id", flat=True).first()
+        if wanted
+        else None
+    )
     if known:
-        raise Conflict(f"A message with id {known!r} was already received.",
-                       errors={"external_message_id": "duplicate"})
+        raise Conflict(
+            f"A message with id {known!r} was already received.", errors={"external_message_id": "duplicate"}
+        )
 
 
 @transaction.atomic
@@ -236,47 +286,83 @@ def tickets_insert(drafts: list[TicketDraft], *, message_ids_checked: bool = Fal
         _refuse_known_message_ids([d.external_message_id for d in drafts])
     first_number = counter_take(name="ticket", count=len(drafts))
     now = timezone.now()
-    tickets = Ticket.objects.bulk_create([
-        Ticket(
-            number=first_number + i, subject=d.subject, status=d.status, priority=d.priority, channel=d.channel,
-            requester=d.requester, company_id=d.requester.company_id, assignee=d.assignee, team=d.team,
-            product_area_id=d.product_feature.area_id if d.product_feature else None,
-            product_feature=d.product_feature, contact_reason=d.contact_reason,
-            language=d.language or d.requester.language, followers=d.followers,
-            created_at=d.created_at or now, updated_at=d.created_at or now, message_count=1,
-            public_reply_count=0, change_seq=first_seq + i,
-        )
-        for i, d in enumerate(drafts)
-    ])
+    tickets = Ticket.objects.bulk_create(
+        [
+            Ticket(
+                number=first_number + i,
+                subject=d.subject,
+                status=d.status,
+                priority=d.priority,
+                channel=d.channel,
+                requester=d.requester,
+                company_id=d.requester.company_id,
+                assignee=d.assignee,
+                team=d.team,
+                product_area_id=d.product_feature.area_id if d.product_feature else None,
+                product_feature=d.product_feature,
+                contact_reason=d.contact_reason,
+                language=d.language or d.requester.language,
+                followers=d.followers,
+                created_at=d.created_at or now,
+                updated_at=d.created_at or now,
+                message_count=1,
+                public_reply_count=0,
+                change_seq=first_seq + i,
+            )
+            for i, d in enumerate(drafts)
+        ]
+    )
     for status, added in Counter(d.status for d in drafts).items():
         _status_count_add(status, added)
     if any(d.tag_names for d in drafts):  # new tickets have no tags yet: no need to read what set() replaces
         tags = _tags_named(name for d in drafts for name in d.tag_names)
-        Ticket.tags.through.objects.bulk_create([
-            Ticket.tags.through(ticket=ticket, tag=tags[name]) for ticket, d in zip(tickets, drafts)
-            for name in d.tag_names])
-    messages = Message.objects.bulk_create([
-        Message(
-            ticket=ticket, kind=MessageKind.REPLY, author_type=d.author,
-            author_user=d.actor if d.author == AuthorType.AGENT else None,
-            author_contact=None if d.author == AuthorType.AGENT else d.requester,
-            channel=d.channel, body_text=d.text, body_html=d.html, body_original=d.text,
-            external_message_id=d.external_message_id, created_at=ticket.created_at,
+        Ticket.tags.through.objects.bulk_create(
+            [
+                Ticket.tags.through(ticket=ticket, tag=tags[name])
+                for ticket, d in zip(tickets, drafts, strict=True)
+                for name in d.tag_names
+            ]
         )
-        for ticket, d in zip(tickets, drafts)
-    ])
-    for ticket, message, d in zip(tickets, messages, drafts):
+    messages = Message.objects.bulk_create(
+        [
+            Message(
+                ticket=ticket,
+                kind=MessageKind.REPLY,
+                author_type=d.author,
+                author_user=d.actor if d.author == AuthorType.AGENT else None,
+                author_contact=None if d.author == AuthorType.AGENT else d.requester,
+                channel=d.channel,
+                body_text=d.text,
+                body_html=d.html,
+                body_original=d.text,
+                external_message_id=d.external_message_id,
+                created_at=ticket.created_at,
+            )
+            for ticket, d in zip(tickets, drafts, strict=True)
+        ]
+    )
+    for ticket, message, d in zip(tickets, messages, drafts, strict=True):
         # Kept on the objects for a caller that answers with the new ticket (the API) without reading it back.
         message.saved_attachments = _attachments_save(message, d.attachments)
         ticket.tag_names = d.tag_names
-    events_record_many([
-        event_build(actor=d.actor, verb="ticket.created", target=ticket, changes={
-            "status": [None, d.status], "priority": [None, d.priority], "channel": [None, d.channel],
-            "requester": [None, d.requester.pk], "tags": [[], d.tag_names],
-        })
-        for ticket, d in zip(tickets, drafts)
-    ])
-    for ticket, message in zip(tickets, messages):
+    events_record_many(
+        [
+            event_build(
+                actor=d.actor,
+                verb="ticket.created",
+                target=ticket,
+                changes={
+                    "status": [None, d.status],
+                    "priority": [None, d.priority],
+                    "channel": [None, d.channel],
+                    "requester": [None, d.requester.pk],
+                    "tags": [[], d.tag_names],
+                },
+            )
+            for ticket, d in zip(tickets, drafts, strict=True)
+        ]
+    )
+    for ticket, message in zip(tickets, messages, strict=True):
         ticket.first_message = message  # for callers that need the message (the mail ingest) without a query
         _on_commit_call(hooks.ticket_created_listeners, ticket.pk)
     return tickets
@@ -298,19 +384,30 @@ def ticket_create(
     """Open a ticket with its first message. The requester is matched or created by email.
     `fields` are ticket_draft's: channel, priority, status, author, assignee, team, product_feature,
     contact_reason, tags, followers, external_message_id, attachments, created_at."""
-    draft = ticket_draft(subject=subject, body=body, body_html=body_html, requester=requester, language=language,
-                         actor=actor, **fields)
+    draft = ticket_draft(
+        subject=subject, body=body, body_html=body_html, requester=requester, language=language, actor=actor, **fields
+    )
     if draft.requester is None:
         if not requester_email:
             raise ValidationFailed("A ticket needs a requester email.", errors={"requester_email": "required"})
         requester_email = normalize_email(requester_email, field="requester_email")
-        draft.requester, _created = contact_get_or_create_by_email(email=requester_email, name=requester_name,
-                                                                   language=language, actor=actor)
+        draft.requester, _created = contact_get_or_create_by_email(
+            email=requester_email, name=requester_name, language=language, actor=actor
+        )
     return tickets_insert.__wrapped__([draft])[0]
 
 
-UPDATABLE = {"subject", "status", "priority", "assignee", "team", "product_feature", "contact_reason", "language",
-             "followers"}
+UPDATABLE = {
+    "subject",
+    "status",
+    "priority",
+    "assignee",
+    "team",
+    "product_feature",
+    "contact_reason",
+    "language",
+    "followers",
+}
 
 
 @transaction.atomic
@@ -318,13 +415,15 @@ def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | N
     """Change a ticket's fields. Unknown fields are refused; the product area follows the feature."""
     unknown = set(values) - UPDATABLE
     if unknown:
-        raise ValidationFailed(f"Unknown field(s): {', '.join(sorted(unknown))}.",
-                               errors={f: "unknown field" for f in sorted(unknown)})
+        raise ValidationFailed(
+            f"Unknown field(s): {', '.join(sorted(unknown))}.", errors=dict.fromkeys(sorted(unknown), "unknown field")
+        )
     seq = change_seq_next()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if "subject" in values:
-        values["subject"] = clean_text(values["subject"], field="subject", required=True,
-                                       max_length=SUBJECT_MAX).strip()
+        values["subject"] = clean_text(
+            values["subject"], field="subject", required=True, max_length=SUBJECT_MAX
+        ).strip()
     if "status" in values:
         _choice(values["status"], Status, "status")
     if "priority" in values:
@@ -360,9 +459,17 @@ def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | N
 
 
 @transaction.atomic
-def ticket_reply(*, ticket: Ticket, actor: User, body: str = "", body_html: str = "", status: str | None = None,
-                 cc: Iterable[str] | None = None, attachments: Iterable[IncomingFile] = (),
-                 channel: str | None = None) -> Message:
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    actor: User,
+    body: str = "",
+    body_html: str = "",
+    status: str | None = None,
+    cc: Iterable[str] | None = None,
+    attachments: Iterable[IncomingFile] = (),
+    channel: str | None = None,
+) -> Message:
     """Post a public agent reply; the first one sets first_response_at. Channels deliver it after commit."""
     text, html = _body_pair(body, body_html)
     seq = change_seq_next()
@@ -371,8 +478,16 @@ def ticket_reply(*, ticket: Ticket, actor: User, body: str = "", body_html: str 
     now = timezone.now()
     channel = channel or ticket.channel
     message = Message.objects.create(
-        ticket=ticket, kind=MessageKind.REPLY, author_type=AuthorType.AGENT, author_user=actor, channel=channel,
-        body_text=text, body_html=html, body_original=text, cc=cc_list, created_at=now,
+        ticket=ticket,
+        kind=MessageKind.REPLY,
+        author_type=AuthorType.AGENT,
+        author_user=actor,
+        channel=channel,
+        body_text=text,
+        body_html=html,
+        body_original=text,
+        cc=cc_list,
+        created_at=now,
         delivery_status=DeliveryStatus.PENDING if channel == Channel.EMAIL else DeliveryStatus.NONE,
     )
     _attachments_save(message, attachments)
@@ -406,9 +521,17 @@ def ticket_add_note(*, ticket: Ticket, actor: User, body: str = "", body_html: s
     seq = change_seq_next()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     now = timezone.now()
-    message = Message.objects.create(ticket=ticket, kind=MessageKind.NOTE, author_type=AuthorType.AGENT,
-                                     author_user=actor, channel=ticket.channel, body_text=text, body_html=html,
-                                     body_original=text, created_at=now)
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=MessageKind.NOTE,
+        author_type=AuthorType.AGENT,
+        author_user=actor,
+        channel=ticket.channel,
+        body_text=text,
+        body_html=html,
+        body_original=text,
+        created_at=now,
+    )
     ticket.message_count += 1
     ticket.updated_at = now
     ticket.change_seq = seq
@@ -418,24 +541,37 @@ def ticket_add_note(*, ticket: Ticket, actor: User, body: str = "", body_html: s
 
 
 @transaction.atomic
-def ticket_add_system_note(*, ticket: Ticket, body: str, actor_label: str = "system",
-                           attachments: Iterable[IncomingFile] = ()) -> Message:
+def ticket_add_system_note(
+    *, ticket: Ticket, body: str, actor_label: str = "system", attachments: Iterable[IncomingFile] = ()
+) -> Message:
     """Add an internal note written by the system (e.g. a delivery failure report). It never changes the
     ticket's status, so it never reopens a solved or closed ticket, and it is never sent to anyone."""
     text, html = _body_pair(body, "")
     seq = change_seq_next()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     now = timezone.now()
-    message = Message.objects.create(ticket=ticket, kind=MessageKind.NOTE, author_type=AuthorType.SYSTEM,
-                                     channel=ticket.channel, body_text=text, body_html=html, body_original=text,
-                                     created_at=now)
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=MessageKind.NOTE,
+        author_type=AuthorType.SYSTEM,
+        channel=ticket.channel,
+        body_text=text,
+        body_html=html,
+        body_original=text,
+        created_at=now,
+    )
     _attachments_save(message, attachments)
     ticket.message_count += 1
     ticket.updated_at = now
     ticket.change_seq = seq
     ticket.save(update_fields=["message_count", "updated_at", "change_seq"])
-    event_record(actor=None, actor_label=actor_label, verb="ticket.system_noted", target=ticket,
-                 changes={"message": [None, message.pk]})
+    event_record(
+        actor=None,
+        actor_label=actor_label,
+        verb="ticket.system_noted",
+        target=ticket,
+        changes={"message": [None, message.pk]},
+    )
     return message
 
 
@@ -446,10 +582,19 @@ def _activity_save(tickets: Iterable[Ticket]) -> None:
     table = ops.quote_name(Ticket._meta.db_table)
     columns = ("status", "solved_at", "message_count", "updated_at", "change_seq")
     assignments = ", ".join(f"{ops.quote_name(c)} = %s" for c in columns)
-    rows = [(t.status, ops.adapt_datetimefield_value(t.solved_at), t.message_count,
-             ops.adapt_datetimefield_value(t.updated_at), t.change_seq, t.pk) for t in tickets]
+    rows = [
+        (
+            t.status,
+            ops.adapt_datetimefield_value(t.solved_at),
+            t.message_count,
+            ops.adapt_datetimefield_value(t.updated_at),
+            t.change_seq,
+            t.pk,
+        )
+        for t in tickets
+    ]
     with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {ops.quote_name('id')} = %s", rows)
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {ops.quote_name('id')} = %s", rows)  # noqa: S608 - the model's table and column names, quoted; values are parameters
 
 
 @dataclass
@@ -468,16 +613,31 @@ class CustomerMessageDraft:
     reopen: bool
 
 
-def customer_message_draft(*, ticket: Ticket, contact: Contact, body: str = "", body_html: str = "",
-                           body_original: str = "", channel: str = Channel.EMAIL,
-                           external_message_id: str | None = None, cc: Iterable[str] = (),
-                           attachments: Iterable[IncomingFile] = (), reopen: bool = True) -> CustomerMessageDraft:
+def customer_message_draft(
+    *,
+    ticket: Ticket,
+    contact: Contact,
+    body: str = "",
+    body_html: str = "",
+    body_original: str = "",
+    channel: str = Channel.EMAIL,
+    external_message_id: str | None = None,
+    cc: Iterable[str] = (),
+    attachments: Iterable[IncomingFile] = (),
+    reopen: bool = True,
+) -> CustomerMessageDraft:
     """Validate a customer message without touching the database."""
     text, html = _body_pair(body, body_html)
     return CustomerMessageDraft(
-        ticket_id=ticket.pk, contact=contact, text=text, html=html,
-        original=clean_text(body_original, field="body") or text, channel=channel,
-        external_message_id=external_message_id or None, cc=sorted(set(cc)), attachments=list(attachments),
+        ticket_id=ticket.pk,
+        contact=contact,
+        text=text,
+        html=html,
+        original=clean_text(body_original, field="body") or text,
+        channel=channel,
+        external_message_id=external_message_id or None,
+        cc=sorted(set(cc)),
+        attachments=list(attachments),
         reopen=reopen,
     )
 
@@ -509,23 +669,42 @@ def customer_messages_add(drafts: list[CustomerMessageDraft], *, message_ids_che
         ticket.updated_at = now
         ticket.change_seq = first_seq + i
         changes_list.append(changes)
-    messages = Message.objects.bulk_create([
-        Message(ticket_id=d.ticket_id, kind=MessageKind.REPLY, author_type=AuthorType.CONTACT,
-                author_contact=d.contact, channel=d.channel, body_text=d.text, body_html=d.html,
-                body_original=d.original, external_message_id=d.external_message_id, cc=d.cc, created_at=now)
-        for d in drafts
-    ])
-    for message, d in zip(messages, drafts):
+    messages = Message.objects.bulk_create(
+        [
+            Message(
+                ticket_id=d.ticket_id,
+                kind=MessageKind.REPLY,
+                author_type=AuthorType.CONTACT,
+                author_contact=d.contact,
+                channel=d.channel,
+                body_text=d.text,
+                body_html=d.html,
+                body_original=d.original,
+                external_message_id=d.external_message_id,
+                cc=d.cc,
+                created_at=now,
+            )
+            for d in drafts
+        ]
+    )
+    for message, d in zip(messages, drafts, strict=True):
         message.ticket = tickets[d.ticket_id]
         _attachments_save(message, d.attachments)
     _activity_save(tickets.values())
     for status, delta in status_deltas.items():
         _status_count_add(status, delta)
-    events_record_many([
-        event_build(actor=None, actor_label=str(d.contact), verb="ticket.customer_replied",
-                    target=tickets[d.ticket_id], changes={"message": [None, message.pk], **changes})
-        for d, message, changes in zip(drafts, messages, changes_list)
-    ])
+    events_record_many(
+        [
+            event_build(
+                actor=None,
+                actor_label=str(d.contact),
+                verb="ticket.customer_replied",
+                target=tickets[d.ticket_id],
+                changes={"message": [None, message.pk], **changes},
+            )
+            for d, message, changes in zip(drafts, messages, changes_list, strict=True)
+        ]
+    )
     return messages
 
 

@@ -1,6 +1,7 @@
 """The change sequence is exact only if every writer takes it first (docs/decisions/0002-changes-feed.md):
 its row lock then orders commits, and one lock order means no deadlocks. These tests read the SQL each
 service sends and check that the first statement that writes or locks is the `changes` counter's UPDATE."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,19 +36,24 @@ def world(db):
 
 
 CALLS = {
-    "ticket_create (new contact)": lambda w: tickets.ticket_create(subject="s", body="b", actor=w["agent"],
-                                                                   requester_email="new@acme.example"),
-    "ticket_create (known contact)": lambda w: tickets.ticket_create(subject="s", body="b", actor=w["agent"],
-                                                                     requester=w["contact"]),
+    "ticket_create (new contact)": lambda w: tickets.ticket_create(
+        subject="s", body="b", actor=w["agent"], requester_email="new@acme.example"
+    ),
+    "ticket_create (known contact)": lambda w: tickets.ticket_create(
+        subject="s", body="b", actor=w["agent"], requester=w["contact"]
+    ),
     "ticket_update": lambda w: tickets.ticket_update(ticket=w["ticket"], actor=w["agent"], priority="high"),
     "ticket_reply": lambda w: tickets.ticket_reply(ticket=w["ticket"], actor=w["agent"], body="r"),
     "ticket_add_note": lambda w: tickets.ticket_add_note(ticket=w["ticket"], actor=w["agent"], body="n"),
-    "message_add_from_contact": lambda w: tickets.message_add_from_contact(ticket=w["ticket"], contact=w["contact"],
-                                                                           body="c"),
-    "attachment_add": lambda w: tickets.attachment_add(message=w["ticket"].messages.get(), actor=w["agent"],
-                                                       files=[IncomingFile("a.txt", b"a")]),
-    "product_feature_update (moves area)": lambda w: tickets.product_feature_update(feature=w["feature"],
-                                                                                    area=w["other"]),
+    "message_add_from_contact": lambda w: tickets.message_add_from_contact(
+        ticket=w["ticket"], contact=w["contact"], body="c"
+    ),
+    "attachment_add": lambda w: tickets.attachment_add(
+        message=w["ticket"].messages.get(), actor=w["agent"], files=[IncomingFile("a.txt", b"a")]
+    ),
+    "product_feature_update (moves area)": lambda w: tickets.product_feature_update(
+        feature=w["feature"], area=w["other"]
+    ),
     "company_create": lambda w: customers.company_create(name="B"),
     "company_update": lambda w: customers.company_update(company=w["company"], name="C"),
     "contact_create": lambda w: customers.contact_create(emails=["z@z.example"]),

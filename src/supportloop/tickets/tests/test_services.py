@@ -9,8 +9,18 @@ from supportloop.customers.services import contact_create
 from supportloop.tickets.models import Macro, MacroApplication, Message, Ticket
 from supportloop.tickets.selectors import ticket_status_counts
 from supportloop.tickets.services import (
-    contact_reason_create, macro_apply, macro_create, macro_render, message_add_from_contact, product_area_create,
-    product_feature_create, product_feature_update, ticket_add_note, ticket_create, ticket_reply, ticket_update,
+    contact_reason_create,
+    macro_apply,
+    macro_create,
+    macro_render,
+    message_add_from_contact,
+    product_area_create,
+    product_feature_create,
+    product_feature_update,
+    ticket_add_note,
+    ticket_create,
+    ticket_reply,
+    ticket_update,
 )
 
 
@@ -18,13 +28,22 @@ from supportloop.tickets.services import (
 def agent(db):
     from supportloop.accounts.services import user_update
 
-    return user_update(user=user_create(username="ana", role="agent", first_name="Ana"), actor=None,
-                       signature="— Ana, Support")
+    return user_update(
+        user=user_create(username="ana", role="agent", first_name="Ana"), actor=None, signature="— Ana, Support"
+    )
 
 
 def new(agent, **kw):
-    return ticket_create(**{"subject": "s", "body": "b", "requester_email": "li.wei@acme.example",
-                            "requester_name": "Li Wei", "actor": agent, **kw})
+    return ticket_create(
+        **{
+            "subject": "s",
+            "body": "b",
+            "requester_email": "li.wei@acme.example",
+            "requester_name": "Li Wei",
+            "actor": agent,
+            **kw,
+        }
+    )
 
 
 def actual_counts() -> dict[str, int]:
@@ -66,8 +85,9 @@ def test_first_response_is_the_first_public_reply_only(agent):
     assert (ticket.public_reply_count, ticket.message_count) == (2, 4)
 
 
-@pytest.mark.parametrize("status,reopens", [("pending", True), ("solved", True), ("on_hold", True),
-                                            ("open", False), ("closed", False)])
+@pytest.mark.parametrize(
+    "status,reopens", [("pending", True), ("solved", True), ("on_hold", True), ("open", False), ("closed", False)]
+)
 def test_a_customer_reply_reopens_waiting_and_solved_tickets(agent, status, reopens):
     ticket = new(agent)
     ticket_update(ticket=ticket, actor=agent, status=status)
@@ -80,12 +100,16 @@ def test_a_customer_reply_reopens_waiting_and_solved_tickets(agent, status, reop
 
 def test_macro_fills_placeholders_runs_actions_and_counts_each_use(agent):
     team = team_create(name="Billing", slug="billing")
-    macro = macro_create(name="Refund", body="Hi {{ contact.first_name }}, about #{{ ticket.number }} "
-                                              "({{company.name}}): done.\n{{ agent.signature }}",
-                         actions={"status": "pending", "priority": "high", "add_tags": ["Refund"], "team": "billing"})
+    macro = macro_create(
+        name="Refund",
+        body="Hi {{ contact.first_name }}, about #{{ ticket.number }} ({{company.name}}): done.\n{{ agent.signature }}",
+        actions={"status": "pending", "priority": "high", "add_tags": ["Refund"], "team": "billing"},
+    )
     ticket = new(agent, tags=["vip"])
-    assert macro_render(macro=macro, ticket=ticket, actor=agent) == \
-        f"Hi Li, about #{ticket.number} (): done.\n— Ana, Support"
+    assert (
+        macro_render(macro=macro, ticket=ticket, actor=agent)
+        == f"Hi Li, about #{ticket.number} (): done.\n— Ana, Support"
+    )
     message = macro_apply(macro=macro, ticket=ticket, actor=agent)
     ticket.refresh_from_db()
     assert message.body_text.startswith("Hi Li, about #") and message.kind == "reply"

@@ -1,8 +1,13 @@
 """Tickets carry their taxonomy from a cached index instead of joins; it must never show a stale or missing entry."""
+
 from supportloop.accounts.choices import Role
 from supportloop.tickets.selectors import ticket_get
 from supportloop.tickets.services import (
-    contact_reason_create, product_area_create, product_area_update, product_feature_create, ticket_create,
+    contact_reason_create,
+    product_area_create,
+    product_area_update,
+    product_feature_create,
+    ticket_create,
 )
 
 
@@ -27,11 +32,20 @@ def test_an_entry_the_cached_index_does_not_know_reloads_it(make_user):
     # Created without running the commit hooks, as if another process wrote it: the cached index is stale.
     reason = contact_reason_create(name="Refund request")
     feature = product_feature_create(area=product_area_create(name="Mobile"), name="Push")
-    ticket = ticket_create(subject="s2", body="b", requester_email="c@d.example", actor=agent,
-                           product_feature=feature, contact_reason=reason)
+    ticket = ticket_create(
+        subject="s2",
+        body="b",
+        requester_email="c@d.example",
+        actor=agent,
+        product_feature=feature,
+        contact_reason=reason,
+    )
     loaded = ticket_get(number=ticket.number)
     assert (loaded.contact_reason.name, loaded.product_feature.name, loaded.product_area.name) == (
-        "Refund request", "Push", "Mobile")
+        "Refund request",
+        "Push",
+        "Mobile",
+    )
 
 
 def test_tickets_without_taxonomy_have_none(make_user):

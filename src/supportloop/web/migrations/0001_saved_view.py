@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,20 +15,27 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='SavedView',
+            name="SavedView",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('query', models.CharField(max_length=500, verbose_name='filters')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saved_views', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                ("query", models.CharField(max_length=500, verbose_name="filters")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="saved_views",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'saved view',
-                'verbose_name_plural': 'saved views',
-                'ordering': ['position', 'name', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'name'), name='web_savedview_unique_name')],
+                "verbose_name": "saved view",
+                "verbose_name_plural": "saved views",
+                "ordering": ["position", "name", "id"],
+                "constraints": [models.UniqueConstraint(fields=("user", "name"), name="web_savedview_unique_name")],
             },
         ),
     ]

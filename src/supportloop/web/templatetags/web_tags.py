@@ -1,4 +1,5 @@
 """Label filters for values that arrive as raw codes (from `.values()` rows and selector dicts)."""
+
 from django import template
 
 from supportloop.customers.choices import Plan

@@ -1,4 +1,5 @@
 """Fixtures for the page tests: a small workspace built through the services, and signed-in clients."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -11,7 +12,11 @@ from supportloop.accounts.choices import Role
 from supportloop.accounts.services import team_create
 from supportloop.customers.services import company_create, contact_create
 from supportloop.tickets.services import (
-    contact_reason_create, macro_create, product_area_create, product_feature_create, ticket_create,
+    contact_reason_create,
+    macro_create,
+    product_area_create,
+    product_feature_create,
+    ticket_create,
 )
 
 
@@ -44,21 +49,29 @@ class Workspace:
         self.globex = company_create(name="Globex", domains=["globex.example"], plan="starter", mrr=Decimal("120"))
         self.alice = contact_create(name="Alice Able", emails=["alice@acme.example"], language="en")
         self.bob = contact_create(name="Bob Brown", emails=["bob@globex.example"], language="ru")
-        self.macro = macro_create(name="Refund issued",
-                                  body="Hi {{ contact.first_name }}, your refund for #{{ ticket.number }} is on its way. "
-                                       "{{ agent.name }}",
-                                  actions={"add_tags": ["refund"]})
+        self.macro = macro_create(
+            name="Refund issued",
+            body="Hi {{ contact.first_name }}, your refund for #{{ ticket.number }} is on its way. {{ agent.name }}",
+            actions={"add_tags": ["refund"]},
+        )
         self.tickets = []
 
     def tickets_make(self, n: int, **kwargs):
         made = []
         for i in range(n):
             requester = self.alice if i % 2 == 0 else self.bob
-            made.append(ticket_create(subject=kwargs.get("subject", f"Invoice question {len(self.tickets) + i}"),
-                                      body="I cannot download my invoice as PDF.", requester=requester,
-                                      team=self.team, product_feature=self.feature, contact_reason=self.reason,
-                                      tags=["billing", f"t{i % 3}"],
-                                      priority="urgent" if i % 5 == 0 else "normal"))
+            made.append(
+                ticket_create(
+                    subject=kwargs.get("subject", f"Invoice question {len(self.tickets) + i}"),
+                    body="I cannot download my invoice as PDF.",
+                    requester=requester,
+                    team=self.team,
+                    product_feature=self.feature,
+                    contact_reason=self.reason,
+                    tags=["billing", f"t{i % 3}"],
+                    priority="urgent" if i % 5 == 0 else "normal",
+                )
+            )
         self.tickets.extend(made)
         return made
 

@@ -1,4 +1,5 @@
 """Agent pages: sign-in, inbox (views, counts, filters, sorting, pages, bulk actions), ticket workspace."""
+
 from __future__ import annotations
 
 import re
@@ -8,7 +9,7 @@ from django.core import mail  # noqa: F401  (outbox is reset by the root conftes
 from django.test import Client
 
 from supportloop.core.models import Event
-from supportloop.tickets.models import Macro, Message, Ticket
+from supportloop.tickets.models import Macro, Message
 from supportloop.tickets.services import ticket_update
 from supportloop.web.models import SavedView
 
@@ -67,8 +68,14 @@ def test_inbox_counts_per_view_are_exact(ws, client_for):
         return int(re.search(rf'data-count="{key}">(\d+)<', html).group(1))
 
     # 10 made, 1 solved -> 9 active; 1 assigned to the agent -> 8 unassigned among the active.
-    assert (count("all"), count("mine"), count("unassigned"), count("urgent"), count("pending"),
-            count("solved")) == (9, 1, 8, 2, 1, 1)
+    assert (count("all"), count("mine"), count("unassigned"), count("urgent"), count("pending"), count("solved")) == (
+        9,
+        1,
+        8,
+        2,
+        1,
+        1,
+    )
 
 
 def test_inbox_views_and_filters_pick_the_right_tickets(ws, client_for):
@@ -131,8 +138,9 @@ def test_saved_views_keep_only_filters_and_belong_to_their_user(ws, client_for):
 
 
 @pytest.mark.parametrize("extra_messages", [0, 12])
-def test_ticket_workspace_queries_do_not_grow_with_the_thread(ws, client_for, django_assert_max_num_queries,
-                                                              extra_messages):
+def test_ticket_workspace_queries_do_not_grow_with_the_thread(
+    ws, client_for, django_assert_max_num_queries, extra_messages
+):
     from supportloop.tickets.services import ticket_add_note, ticket_reply
 
     (t,) = ws.tickets_make(1)
@@ -160,8 +168,9 @@ def test_an_attachment_in_the_thread_downloads_with_the_agents_session(ws, clien
     from supportloop.tickets.services.tickets import IncomingFile
 
     (t,) = ws.tickets_make(1)
-    attachment = attachment_add(message=t.messages.first(), files=[IncomingFile("log 1.txt", b"line\n")],
-                                actor=ws.agent)[0]
+    attachment = attachment_add(
+        message=t.messages.first(), files=[IncomingFile("log 1.txt", b"line\n")], actor=ws.agent
+    )[0]
     client = client_for(ws.agent)
     html = client.get(f"/t/{t.number}/").content.decode()
     href = f"/api/v1/tickets/{t.number}/attachments/{attachment.pk}"
@@ -175,8 +184,11 @@ def test_an_attachment_in_the_thread_downloads_with_the_agents_session(ws, clien
 def test_user_text_is_escaped_and_only_sanitised_html_is_rendered(ws, client_for):
     from supportloop.tickets.services import ticket_create
 
-    t = ticket_create(subject="<script>alert(1)</script>", body_html='<p onclick="x()">hi<script>bad()</script></p>',
-                      requester=ws.alice)
+    t = ticket_create(
+        subject="<script>alert(1)</script>",
+        body_html='<p onclick="x()">hi<script>bad()</script></p>',
+        requester=ws.alice,
+    )
     client = client_for(ws.agent)
     for url in ("/", f"/t/{t.number}/"):
         html = client.get(url).content.decode()
@@ -197,12 +209,17 @@ def test_macro_search_and_fill_put_the_placeholders_in_the_composer(ws, client_f
 
 def test_replying_with_a_macro_posts_the_edited_text_and_runs_its_actions(ws, client_for):
     (t,) = ws.tickets_make(1)
-    response = client_for(ws.agent).post(f"/t/{t.number}/compose/", {
-        "kind": "reply", "macro": ws.macro.pk, "body": "Hi Alice, refund sent (edited).", "after_status": "pending"})
+    response = client_for(ws.agent).post(
+        f"/t/{t.number}/compose/",
+        {"kind": "reply", "macro": ws.macro.pk, "body": "Hi Alice, refund sent (edited).", "after_status": "pending"},
+    )
     assert response.status_code == 302
     message = Message.objects.filter(ticket=t).latest("id")
-    assert (message.kind, message.body_text, message.author_user) == ("reply", "Hi Alice, refund sent (edited).",
-                                                                      ws.agent)
+    assert (message.kind, message.body_text, message.author_user) == (
+        "reply",
+        "Hi Alice, refund sent (edited).",
+        ws.agent,
+    )
     t.refresh_from_db()
     assert t.status == "pending" and "refund" in set(t.tags.values_list("name", flat=True))
     assert Macro.objects.get(pk=ws.macro.pk).usage_count == 1
@@ -226,9 +243,18 @@ def test_a_note_is_internal(ws, client_for):
 
 def test_controls_change_status_priority_assignee_feature_and_tags(ws, client_for):
     (t,) = ws.tickets_make(1)
-    response = client_for(ws.agent).post(f"/t/{t.number}/controls/", {
-        "status": "open", "priority": "high", "assignee": ws.agent.pk, "team": ws.team.pk,
-        "product_feature": ws.feature.pk, "contact_reason": ws.reason.pk, "tags": "billing, Refund"})
+    response = client_for(ws.agent).post(
+        f"/t/{t.number}/controls/",
+        {
+            "status": "open",
+            "priority": "high",
+            "assignee": ws.agent.pk,
+            "team": ws.team.pk,
+            "product_feature": ws.feature.pk,
+            "contact_reason": ws.reason.pk,
+            "tags": "billing, Refund",
+        },
+    )
     assert response.status_code == 302
     t.refresh_from_db()
     assert (t.status, t.priority, t.assignee_id, t.product_area_id) == ("open", "high", ws.agent.pk, ws.area.pk)
@@ -292,13 +318,15 @@ def test_a_lockout_reads_the_same_for_an_unknown_name_and_is_recorded_for_admins
         assert not any(LOCKED in a for a in answers)
     known, unknown = _sign_in(client, "agent", "pw-123456-x"), _sign_in(client, "nobody", "whatever")
     assert LOCKED in known and LOCKED in unknown
+
     def page(html, name):  # the same page, the name typed and the masked CSRF tokens aside
         return re.sub(r"[A-Za-z0-9]{64}", "", html.replace(name, ""))
 
     assert page(known, "agent") == page(unknown, "nobody")
     rows = list(SignInFailure.objects.order_by("id").values_list("username", "outcome", "user_id", "address"))
-    assert rows == [("agent", "failed", ws.agent.pk, "127.0.0.1")] * 5 + [("nobody", "failed", None, "127.0.0.1")] * 5 \
-        + [("agent", "locked_out", ws.agent.pk, "127.0.0.1"), ("nobody", "locked_out", None, "127.0.0.1")]
+    assert rows == [("agent", "failed", ws.agent.pk, "127.0.0.1")] * 5 + [
+        ("nobody", "failed", None, "127.0.0.1")
+    ] * 5 + [("agent", "locked_out", ws.agent.pk, "127.0.0.1"), ("nobody", "locked_out", None, "127.0.0.1")]
 
 
 def test_failures_from_one_address_across_many_names_lock_that_address_only(ws, settings):

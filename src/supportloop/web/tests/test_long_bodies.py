@@ -1,5 +1,6 @@
 """A message body over the display limit (issue 10, item 6): the ticket page shows its beginning and links the
 whole text, which is stored whole and served as text/plain."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,9 @@ from supportloop.web.selectors import BODY_DISPLAY_LIMIT
 pytestmark = pytest.mark.django_db
 
 
-def test_a_ten_megabyte_body_is_clipped_on_the_page_and_downloadable_whole(ws, client_for,
-                                                                           django_assert_max_num_queries):
+def test_a_ten_megabyte_body_is_clipped_on_the_page_and_downloadable_whole(
+    ws, client_for, django_assert_max_num_queries
+):
     head = "Start of a very long log <b>not markup</b>\n"
     body = head + ("0123456789abcdef\n" * 620_000) + "THE END"  # 10.5 million characters
     ticket = ticket_create(subject="Huge log", body=body, requester=ws.alice)

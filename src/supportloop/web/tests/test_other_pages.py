@@ -1,4 +1,5 @@
 """Customer pages, settings, the account page and the interface language."""
+
 from __future__ import annotations
 
 import re
@@ -57,8 +58,10 @@ def test_settings_pages_are_for_admins_and_leads(ws, client_for, make_user):
 
 def test_admin_creates_a_user_and_changes_a_role(ws, client_for):
     client = client_for(ws.admin)
-    client.post("/settings/users/", {"username": "newbie", "email": "n@staff.example", "role": "agent",
-                                     "password": "a-long-password-1"})
+    client.post(
+        "/settings/users/",
+        {"username": "newbie", "email": "n@staff.example", "role": "agent", "password": "a-long-password-1"},
+    )
     newbie = User.objects.get(username="newbie")
     assert newbie.role == "agent" and newbie.check_password("a-long-password-1")
     taken = client.post("/settings/users/", {"username": "newbie", "role": "agent", "password": "a-long-password-1"})
@@ -75,8 +78,16 @@ def test_teams_macros_and_taxonomy_are_managed_through_services(ws, client_for):
     client = client_for(ws.admin)
     client.post("/settings/teams/", {"name": "Tier 2", "members": [ws.agent.pk]})
     assert list(Team.objects.get(slug="tier-2").members.all()) == [ws.agent]
-    client.post("/settings/macros/", {"name": "Thanks", "body": "Thanks {{ contact.first_name }}", "status": "solved",
-                                      "add_tags": "thanked", "is_active": "on"})
+    client.post(
+        "/settings/macros/",
+        {
+            "name": "Thanks",
+            "body": "Thanks {{ contact.first_name }}",
+            "status": "solved",
+            "add_tags": "thanked",
+            "is_active": "on",
+        },
+    )
     assert Macro.objects.get(name="Thanks").actions == {"status": "solved", "add_tags": ["thanked"]}
     bad = client.post("/settings/macros/", {"name": "Bad", "body": "Hi {{ contact.shoe_size }}", "is_active": "on"})
     assert 'id="id_body_error"' in bad.content.decode() and not Macro.objects.filter(name="Bad").exists()
@@ -104,11 +115,15 @@ def test_an_api_token_secret_is_shown_once_and_works(ws, client_for):
 
 def test_password_change_keeps_the_session_and_requires_the_old_password(ws, client_for):
     client = client_for(ws.agent)
-    wrong = client.post("/account/password/", {"old_password": "nope", "new_password1": "Another-pass-99",
-                                               "new_password2": "Another-pass-99"})
+    wrong = client.post(
+        "/account/password/",
+        {"old_password": "nope", "new_password1": "Another-pass-99", "new_password2": "Another-pass-99"},
+    )
     assert 'id="id_old_password_error"' in wrong.content.decode()
-    client.post("/account/password/", {"old_password": "pw-123456-x", "new_password1": "Another-pass-99",
-                                       "new_password2": "Another-pass-99"})
+    client.post(
+        "/account/password/",
+        {"old_password": "pw-123456-x", "new_password1": "Another-pass-99", "new_password2": "Another-pass-99"},
+    )
     ws.agent.refresh_from_db()
     assert ws.agent.check_password("Another-pass-99")
     assert client.get("/").status_code == 200

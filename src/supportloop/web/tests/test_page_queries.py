@@ -1,4 +1,5 @@
 """Every remaining page renders in a bounded number of queries, whatever the amount of data."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,9 +12,18 @@ from supportloop.tickets.services import macro_create, product_area_create, prod
 pytestmark = pytest.mark.django_db
 
 PAGES = {
-    "/roadmap/": 8, "/digest/": 12, "/settings/": 4, "/settings/users/": 4, "/settings/teams/": 5,
-    "/settings/macros/": 4, "/settings/taxonomy/": 6, "/settings/tokens/": 4, "/account/": 3,
-    "/customers/": 6, "/customers/?q=a": 6, "/feedback/?kind=feature_request&weeks=12&plan=pro": 12,
+    "/roadmap/": 8,
+    "/digest/": 12,
+    "/settings/": 4,
+    "/settings/users/": 4,
+    "/settings/teams/": 5,
+    "/settings/macros/": 4,
+    "/settings/taxonomy/": 6,
+    "/settings/tokens/": 4,
+    "/account/": 3,
+    "/customers/": 6,
+    "/customers/?q=a": 6,
+    "/feedback/?kind=feature_request&weeks=12&plan=pro": 12,
 }
 
 
@@ -29,8 +39,9 @@ def grow(ws, n: int) -> None:
         customer_note_add(body=f"note {i}", author=ws.agent, contact=ws.alice)
         item = feedback_item_create(kind="feature_request", title=f"Idea {i}", actor=ws.pm)
         evidence_add(item=item, actor=ws.agent, ticket=tickets[i])
-        feedback_item_set_status(item=item, status=["planned", "in_progress", "shipped"][i % 3], actor=ws.pm,
-                                 notify=False)
+        feedback_item_set_status(
+            item=item, status=["planned", "in_progress", "shipped"][i % 3], actor=ws.pm, notify=False
+        )
 
 
 @pytest.mark.parametrize("n", [1, 15])

@@ -1,4 +1,5 @@
 """Product pages and the agent's feedback actions: link from a ticket, file a bug, ranking, item, merge, ship."""
+
 from __future__ import annotations
 
 import re
@@ -14,28 +15,45 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def item(ws):
-    return feedback_item_create(kind="feature_request", title="Export invoices as PDF", actor=ws.pm,
-                                product_feature=ws.feature)
+    return feedback_item_create(
+        kind="feature_request", title="Export invoices as PDF", actor=ws.pm, product_feature=ws.feature
+    )
 
 
 def test_feedback_search_offers_items_as_choices_for_linking(ws, client_for, item):
     html = client_for(ws.agent).get("/feedback/search/", {"q": "invoices"}).content.decode()
     assert f'name="item" value="{item.pk}"' in html and "Export invoices as PDF" in html
-    html = client_for(ws.agent).get("/feedback/search/", {"q": "invoices", "field": "target",
-                                                          "exclude": item.pk}).content.decode()
+    html = (
+        client_for(ws.agent)
+        .get("/feedback/search/", {"q": "invoices", "field": "target", "exclude": item.pk})
+        .content.decode()
+    )
     assert f'value="{item.pk}"' not in html
 
 
 def test_linking_a_ticket_quotes_the_selected_text_and_counts_the_customer(ws, client_for, item):
     (t,) = ws.tickets_make(1)
     message = t.messages.get()
-    response = client_for(ws.agent).post(f"/t/{t.number}/link/", {
-        "item": item.pk, "quote": "download my invoice as PDF", "message": message.pk, "importance": "blocker",
-        "new_kind": "feature_request"})
+    response = client_for(ws.agent).post(
+        f"/t/{t.number}/link/",
+        {
+            "item": item.pk,
+            "quote": "download my invoice as PDF",
+            "message": message.pk,
+            "importance": "blocker",
+            "new_kind": "feature_request",
+        },
+    )
     assert response.status_code == 302
     ev = Evidence.objects.get(item=item)
     assert (ev.ticket_id, ev.message_id, ev.quote, ev.contact_id, ev.company_id, ev.importance) == (
-        t.pk, message.pk, "download my invoice as PDF", ws.alice.pk, ws.acme.pk, "blocker")
+        t.pk,
+        message.pk,
+        "download my invoice as PDF",
+        ws.alice.pk,
+        ws.acme.pk,
+        "blocker",
+    )
     item.stats.refresh_from_db()
     assert item.stats.unique_contacts == 1
     html = client_for(ws.agent).get(f"/t/{t.number}/").content.decode()
@@ -44,19 +62,29 @@ def test_linking_a_ticket_quotes_the_selected_text_and_counts_the_customer(ws, c
 
 def test_linking_can_create_the_item_in_place(ws, client_for):
     (t,) = ws.tickets_make(1)
-    client_for(ws.agent).post(f"/t/{t.number}/link/", {
-        "new_title": "Bulk PDF export", "new_kind": "feature_request", "quote": "all invoices at once",
-        "importance": "important"})
+    client_for(ws.agent).post(
+        f"/t/{t.number}/link/",
+        {
+            "new_title": "Bulk PDF export",
+            "new_kind": "feature_request",
+            "quote": "all invoices at once",
+            "importance": "important",
+        },
+    )
     created = FeedbackItem.objects.get(title="Bulk PDF export")
-    assert (created.kind, created.problem, created.product_feature_id) == ("feature_request", "all invoices at once",
-                                                                           ws.feature.pk)
+    assert (created.kind, created.problem, created.product_feature_id) == (
+        "feature_request",
+        "all invoices at once",
+        ws.feature.pk,
+    )
     assert created.evidence.get().ticket_id == t.pk
 
 
 def test_linking_without_an_item_or_a_title_shows_the_error_in_place(ws, client_for):
     (t,) = ws.tickets_make(1)
-    response = client_for(ws.agent).post(f"/t/{t.number}/link/", {"quote": "x", "importance": "important",
-                                                                   "new_kind": "bug"})
+    response = client_for(ws.agent).post(
+        f"/t/{t.number}/link/", {"quote": "x", "importance": "important", "new_kind": "bug"}
+    )
     assert response.status_code == 422
     assert "Pick an existing item or give a title for a new one." in response.content.decode()
     assert not Evidence.objects.exists()
@@ -70,11 +98,23 @@ def test_the_bug_form_is_pre_filled_from_the_ticket_and_files_a_bug_with_evidenc
     assert re.search(rf'<option value="{ws.feature.pk}" selected>', html)
     assert '<option value="pro" selected>' in html  # Acme's plan
     assert "I cannot download my invoice as PDF." in html and "PDF button does nothing" in html
-    response = client.post(f"/t/{t.number}/bug/", {
-        "title": "PDF download broken", "product_feature": ws.feature.pk, "version": "2.6",
-        "environment_browser": "Firefox", "environment_os": "Linux", "environment_device": "Laptop",
-        "environment_plan": "pro", "severity": "major", "frequency": "always", "steps": "Click PDF",
-        "expected": "A PDF", "actual": "Nothing"})
+    response = client.post(
+        f"/t/{t.number}/bug/",
+        {
+            "title": "PDF download broken",
+            "product_feature": ws.feature.pk,
+            "version": "2.6",
+            "environment_browser": "Firefox",
+            "environment_os": "Linux",
+            "environment_device": "Laptop",
+            "environment_plan": "pro",
+            "severity": "major",
+            "frequency": "always",
+            "steps": "Click PDF",
+            "expected": "A PDF",
+            "actual": "Nothing",
+        },
+    )
     assert response.status_code == 302
     bug = BugReport.objects.get()
     assert (bug.item.kind, bug.ticket_id, bug.environment_browser) == ("bug", t.pk, "Firefox")
@@ -111,13 +151,14 @@ def test_ranking_queries_do_not_grow_with_the_items(ws, client_for, django_asser
     html = response.content.decode()
     assert html.count("<polyline") == n_items
     # Idea 1 has evidence from 2 tickets of 2 contacts (Alice, Bob): 2 unique customers; Idea 0 from Alice: 1.
-    assert re.search(r'>Idea 1</a>.*?<td data-unique-contacts>2</td>', html, re.S)
-    assert re.search(r'>Idea 0</a>.*?<td data-unique-contacts>1</td>', html, re.S)
+    assert re.search(r">Idea 1</a>.*?<td data-unique-contacts>2</td>", html, re.S)
+    assert re.search(r">Idea 0</a>.*?<td data-unique-contacts>1</td>", html, re.S)
 
 
 @pytest.mark.parametrize("n_evidence", [1, 12])
-def test_item_page_queries_do_not_grow_with_the_evidence(ws, client_for, django_assert_max_num_queries, item,
-                                                         n_evidence):
+def test_item_page_queries_do_not_grow_with_the_evidence(
+    ws, client_for, django_assert_max_num_queries, item, n_evidence
+):
     for t in ws.tickets_make(n_evidence):
         evidence_add(item=item, actor=ws.agent, ticket=t, quote=f"quote {t.number}")
     client = client_for(ws.pm)
@@ -160,14 +201,16 @@ def test_shipping_previews_then_tells_each_customer_once(ws, client_for, item, d
     missing = client.post(f"/feedback/{item.pk}/status/", {"status": "shipped", "notify": "on"})
     assert missing.status_code == 422 and 'id="id_release_note_error"' in missing.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/feedback/{item.pk}/status/", {"status": "shipped", "notify": "on",
-                                                                "release_note": "PDF export is live."})
+        response = client.post(
+            f"/feedback/{item.pk}/status/", {"status": "shipped", "notify": "on", "release_note": "PDF export is live."}
+        )
     assert response.status_code == 302
     told = ClosingNotice.objects.filter(item=item, status="sent")
     assert sorted(told.values_list("email", flat=True)) == ["alice@acme.example", "bob@globex.example"]
     html = client.get(f"/feedback/{item.pk}/").content.decode()
-    assert re.search(r'id="told".*alice@acme\.example.*bob@globex\.example', html, re.S) or \
-        re.search(r'id="told".*bob@globex\.example.*alice@acme\.example', html, re.S)
+    assert re.search(r'id="told".*alice@acme\.example.*bob@globex\.example', html, re.S) or re.search(
+        r'id="told".*bob@globex\.example.*alice@acme\.example', html, re.S
+    )
 
 
 def test_roadmap_and_digest_show_planned_and_shipped_items(ws, client_for, item):
@@ -182,6 +225,7 @@ def test_roadmap_and_digest_show_planned_and_shipped_items(ws, client_for, item)
     shipped = html.split('id="col-shipped"')[1].split("</section>")[0]
     assert "Export invoices as PDF" in planned and "Faster search" in shipped
     from django.utils import timezone
+
     monday = timezone.localdate() - __import__("datetime").timedelta(days=timezone.localdate().weekday())
     digest = client.get("/digest/", {"week": monday.isoformat()}).content.decode()
     assert "Faster search" in digest and "Export invoices as PDF" in digest
@@ -191,46 +235,87 @@ def test_a_bug_carries_over_the_attachments_chosen_from_the_ticket(ws, client_fo
     from supportloop.tickets.services import ticket_create
     from supportloop.tickets.services.tickets import IncomingFile
 
-    t = ticket_create(subject="Crash on export", body="see screenshot", requester=ws.alice,
-                      attachments=[IncomingFile("crash.png", b"\x89PNG...", "image/png"),
-                                   IncomingFile("log.txt", b"trace", "text/plain")])
-    png, log = t.messages.get().attachments.order_by("id")
+    t = ticket_create(
+        subject="Crash on export",
+        body="see screenshot",
+        requester=ws.alice,
+        attachments=[
+            IncomingFile("crash.png", b"\x89PNG...", "image/png"),
+            IncomingFile("log.txt", b"trace", "text/plain"),
+        ],
+    )
+    png, _log = t.messages.get().attachments.order_by("id")
     client = client_for(ws.agent)
     assert "crash.png" in client.get(f"/t/{t.number}/bug/").content.decode()
-    client.post(f"/t/{t.number}/bug/", {
-        "title": "Export crashes", "product_feature": ws.feature.pk, "version": "2.6",
-        "environment_browser": "Firefox", "environment_os": "Linux", "environment_device": "Laptop",
-        "environment_plan": "pro", "severity": "major", "frequency": "always", "steps": "Export",
-        "expected": "A file", "actual": "A crash", "carry_attachment_ids": [png.pk]})
+    client.post(
+        f"/t/{t.number}/bug/",
+        {
+            "title": "Export crashes",
+            "product_feature": ws.feature.pk,
+            "version": "2.6",
+            "environment_browser": "Firefox",
+            "environment_os": "Linux",
+            "environment_device": "Laptop",
+            "environment_plan": "pro",
+            "severity": "major",
+            "frequency": "always",
+            "steps": "Export",
+            "expected": "A file",
+            "actual": "A crash",
+            "carry_attachment_ids": [png.pk],
+        },
+    )
     assert list(BugReport.objects.get().attachments.all()) == [png]
 
 
 def test_linking_the_same_ticket_again_says_it_is_already_evidence(ws, client_for, item):
     (t,) = ws.tickets_make(1)
     client = client_for(ws.agent)
-    first = client.post(f"/t/{t.number}/link/", {"item": item.pk, "quote": "", "importance": "important",
-                                                  "new_kind": "feature_request"})
+    first = client.post(
+        f"/t/{t.number}/link/", {"item": item.pk, "quote": "", "importance": "important", "new_kind": "feature_request"}
+    )
     assert first.status_code == 302
     existing = Evidence.objects.get(item=item)
-    again = client.post(f"/t/{t.number}/link/", {"item": item.pk, "quote": "", "importance": "blocker",
-                                                  "new_kind": "feature_request"})
+    again = client.post(
+        f"/t/{t.number}/link/", {"item": item.pk, "quote": "", "importance": "blocker", "new_kind": "feature_request"}
+    )
     assert again.status_code == 422
     html = again.content.decode()
-    assert re.search(rf'role="alert"><li>Ticket #{t.number} is already evidence for {item.reference} '
-                     rf'\(evidence {existing.pk}, ', html)
+    assert re.search(
+        rf'role="alert"><li>Ticket #{t.number} is already evidence for {item.reference} '
+        rf"\(evidence {existing.pk}, ",
+        html,
+    )
     # Naming the message that is already linked gets the same clear answer (the message field is hidden).
     message = t.messages.get()
-    client.post(f"/t/{t.number}/link/", {"item": item.pk, "quote": "PDF", "message": message.pk,
-                                         "importance": "important", "new_kind": "feature_request"})
-    again = client.post(f"/t/{t.number}/link/", {"item": item.pk, "quote": "PDF please", "message": message.pk,
-                                                  "importance": "important", "new_kind": "feature_request"})
+    client.post(
+        f"/t/{t.number}/link/",
+        {
+            "item": item.pk,
+            "quote": "PDF",
+            "message": message.pk,
+            "importance": "important",
+            "new_kind": "feature_request",
+        },
+    )
+    again = client.post(
+        f"/t/{t.number}/link/",
+        {
+            "item": item.pk,
+            "quote": "PDF please",
+            "message": message.pk,
+            "importance": "important",
+            "new_kind": "feature_request",
+        },
+    )
     assert again.status_code == 422 and 'role="alert"><li>That message is already evidence' in again.content.decode()
     item.stats.refresh_from_db()
     assert (Evidence.objects.filter(item=item).count(), item.stats.mentions, item.stats.unique_contacts) == (2, 2, 1)
 
 
 def test_the_item_page_shows_each_notice_and_a_product_manager_retries_the_failed_ones(
-        ws, client_for, item, settings, django_capture_on_commit_callbacks):
+    ws, client_for, item, settings, django_capture_on_commit_callbacks
+):
     from django.core import mail
 
     from supportloop.core.models import Event
@@ -247,8 +332,11 @@ def test_the_item_page_shows_each_notice_and_a_product_manager_retries_the_faile
     html = pm.get(f"/feedback/{item.pk}/").content.decode()
     told = html.split('id="told"')[1].split("</section>")[0]
     rows = {row.split('"')[1]: row for row in told.split("<tr data-notice-status=")[1:]}
-    assert re.search(r'alice@acme\.example.*Queued.*1/5.*next try .*ConnectionRefusedError: SMTP server unavailable',
-                     rows["pending"], re.S)
+    assert re.search(
+        r"alice@acme\.example.*Queued.*1/5.*next try .*ConnectionRefusedError: SMTP server unavailable",
+        rows["pending"],
+        re.S,
+    )
     assert re.search(r"bob@globex\.example.*Failed.*5/5.*gave up", rows["failed"], re.S)
     assert "Retry 1 failed notice" in told
     preview = pm.get(f"/feedback/{item.pk}/preview/", {"status": "shipped"}).content.decode()

@@ -1,4 +1,5 @@
 """The shipped catalogues translate every interface string and keep every placeholder."""
+
 from __future__ import annotations
 
 import ast
@@ -26,8 +27,13 @@ def entries(lang: str) -> list[dict]:
             elif line.startswith('"') and key:
                 fields[key] += ast.literal_eval(line)
         if fields.get("msgid"):
-            out.append({"id": fields["msgid"], "plural": fields.get("msgid_plural"),
-                        "strs": [v for k, v in sorted(fields.items()) if k.startswith("msgstr")]})
+            out.append(
+                {
+                    "id": fields["msgid"],
+                    "plural": fields.get("msgid_plural"),
+                    "strs": [v for k, v in sorted(fields.items()) if k.startswith("msgstr")],
+                }
+            )
     return out
 
 

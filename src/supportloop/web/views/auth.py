@@ -1,4 +1,5 @@
 """Sign-in with throttling, sign-out, password change and the account page."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -51,6 +52,12 @@ def account(request):
                 messages.success(request, _("Saved."))
                 return redirect("web:account")
     else:
-        form = AccountForm(initial={"first_name": user.first_name, "last_name": user.last_name,
-                                    "language": user.language, "signature": user.signature})
+        form = AccountForm(
+            initial={
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "language": user.language,
+                "signature": user.signature,
+            }
+        )
     return render(request, "web/account.html", {"form": form})

@@ -1,4 +1,5 @@
 """Small helpers shared by the page views: role checks, safe redirects, htmx partials."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -38,8 +39,9 @@ def require_page(user, action: str) -> None:
 
 def safe_next(request, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return fallback
 

@@ -1,4 +1,5 @@
 """Company and contact pages: their tickets, the feedback they gave, and internal notes."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -29,10 +30,16 @@ def customers(request):
     if q:
         companies = companies.filter(Q(name__icontains=q) | Q(domains__domain__icontains=q)).distinct()
         contacts = contacts.filter(Q(name__icontains=q) | Q(emails__email__icontains=q)).distinct()
-    return render(request, "web/customers/list.html", {
-        "section": "customers", "q": q,
-        "companies": list(companies[:LIST_LIMIT]), "contacts": list(contacts[:LIST_LIMIT]),
-    })
+    return render(
+        request,
+        "web/customers/list.html",
+        {
+            "section": "customers",
+            "q": q,
+            "companies": list(companies[:LIST_LIMIT]),
+            "contacts": list(contacts[:LIST_LIMIT]),
+        },
+    )
 
 
 def _evidence(**where) -> list:
@@ -41,31 +48,47 @@ def _evidence(**where) -> list:
         return []
     from supportloop.feedback.models import Evidence
 
-    return list(Evidence.objects.filter(**where).select_related("item", "contact", "ticket")
-                .order_by("-created_at")[:30])
+    return list(
+        Evidence.objects.filter(**where).select_related("item", "contact", "ticket").order_by("-created_at")[:30]
+    )
 
 
 @page("customer.view")
 def company(request, pk: int):
     obj = get_object_or_404(company_list(), pk=pk)
     page_ = selectors.inbox_page(filters=TicketFilters(company=obj.pk), limit=25)
-    return render(request, "web/customers/company.html", {
-        "section": "customers", "company": obj, "tickets": page_.rows,
-        "contacts": list(contact_list().filter(company=obj).order_by("name", "id")[:LIST_LIMIT]),
-        "notes": list(CustomerNote.objects.filter(company=obj).select_related("author")[:30]),
-        "evidence": _evidence(company_id=obj.pk), "note_form": NoteForm(),
-    })
+    return render(
+        request,
+        "web/customers/company.html",
+        {
+            "section": "customers",
+            "company": obj,
+            "tickets": page_.rows,
+            "contacts": list(contact_list().filter(company=obj).order_by("name", "id")[:LIST_LIMIT]),
+            "notes": list(CustomerNote.objects.filter(company=obj).select_related("author")[:30]),
+            "evidence": _evidence(company_id=obj.pk),
+            "note_form": NoteForm(),
+        },
+    )
 
 
 @page("customer.view")
 def contact(request, pk: int):
     obj = get_object_or_404(contact_list(), pk=pk)
     page_ = selectors.inbox_page(filters=TicketFilters(requester=obj.pk), limit=25)
-    return render(request, "web/customers/contact.html", {
-        "section": "customers", "contact": obj, "tickets": page_.rows,
-        "notes": list(CustomerNote.objects.filter(contact=obj).select_related("author")[:30]),
-        "evidence": _evidence(contact_id=obj.pk), "note_form": NoteForm(), "now": timezone.now(),
-    })
+    return render(
+        request,
+        "web/customers/contact.html",
+        {
+            "section": "customers",
+            "contact": obj,
+            "tickets": page_.rows,
+            "notes": list(CustomerNote.objects.filter(contact=obj).select_related("author")[:30]),
+            "evidence": _evidence(contact_id=obj.pk),
+            "note_form": NoteForm(),
+            "now": timezone.now(),
+        },
+    )
 
 
 @require_POST
@@ -77,8 +100,11 @@ def note_add(request, kind: str, pk: int):
     form = NoteForm(request.POST)
     if form.is_valid():
         try:
-            customer_note_add(body=form.cleaned_data["body"], author=request.user,
-                              **({"company": target} if kind == "company" else {"contact": target}))
+            customer_note_add(
+                body=form.cleaned_data["body"],
+                author=request.user,
+                **({"company": target} if kind == "company" else {"contact": target}),
+            )
         except DomainError as exc:
             messages.error(request, exc.detail)
         else:

@@ -1,5 +1,6 @@
 """Product pages: feedback ranking with trend lines, item page (evidence, merge, status with the
 close-the-loop preview), roadmap board and the weekly digest."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -64,45 +65,71 @@ def ranking(request):
         row["kind_label"] = kinds.get(row["kind"], row["kind"])
         row["status_label"] = statuses.get(row["status"], row["status"])
     query = "&".join(f"{k}={v}" for k, v in params.items() if k != "offset" and v)
-    return render(request, "web/product/ranking.html", {
-        "section": "product", "rows": rows, "total": total, "params": params, "sort": sort,
-        "kinds": Kind.choices, "statuses": [c for c in ItemStatus.choices if c[0] != "merged"],
-        "plans": Plan.choices, "areas": list(ProductArea.objects.all()),
-        "sorts": [(s, _SORT_LABELS()[s]) for s in RANKING_SORTS], "spark_w": SPARK_W, "spark_h": SPARK_H,
-        "prev_offset": max(offset - PAGE_SIZE, 0) if offset else None,
-        "next_offset": offset + PAGE_SIZE if offset + PAGE_SIZE < total else None, "query": query,
-    })
+    return render(
+        request,
+        "web/product/ranking.html",
+        {
+            "section": "product",
+            "rows": rows,
+            "total": total,
+            "params": params,
+            "sort": sort,
+            "kinds": Kind.choices,
+            "statuses": [c for c in ItemStatus.choices if c[0] != "merged"],
+            "plans": Plan.choices,
+            "areas": list(ProductArea.objects.all()),
+            "sorts": [(s, _SORT_LABELS()[s]) for s in RANKING_SORTS],
+            "spark_w": SPARK_W,
+            "spark_h": SPARK_H,
+            "prev_offset": max(offset - PAGE_SIZE, 0) if offset else None,
+            "next_offset": offset + PAGE_SIZE if offset + PAGE_SIZE < total else None,
+            "query": query,
+        },
+    )
 
 
 def _SORT_LABELS():
-    return {"score": _("Score"), "unique_contacts": _("Unique customers"), "unique_companies": _("Companies"),
-            "mrr": _("MRR"), "mentions": _("Mentions"), "growth": _("Growth"), "last_heard": _("Last heard")}
+    return {
+        "score": _("Score"),
+        "unique_contacts": _("Unique customers"),
+        "unique_companies": _("Companies"),
+        "mrr": _("MRR"),
+        "mentions": _("Mentions"),
+        "growth": _("Growth"),
+        "last_heard": _("Last heard"),
+    }
 
 
 def _item_context(request, item, *, status_form=None, merge_form=None) -> dict:
+    from supportloop.feedback.choices import NoticeStatus
     from supportloop.feedback.models import FeedbackItem
     from supportloop.feedback.selectors import (
-        evidence_for_item, feedback_item_stats, notices_for_item, status_history,
+        evidence_for_item,
+        feedback_item_stats,
+        notices_for_item,
+        status_history,
     )
     from supportloop.feedback.services import close_the_loop_preview
-
-    from supportloop.feedback.choices import NoticeStatus
     from supportloop.feedback.services.loop import MAX_ATTEMPTS
 
     stats = feedback_item_stats(item=item)
     shipped_preview = close_the_loop_preview(item=item, kind="shipped")
     notices = list(notices_for_item(item=item)[:200])
     return {
-        "section": "product", "item": item, "stats": stats,
-        "points": sparkline_points(stats["weekly"], 240, 48), "evidence": list(evidence_for_item(item=item)[:EVIDENCE_LIMIT]),
+        "section": "product",
+        "item": item,
+        "stats": stats,
+        "points": sparkline_points(stats["weekly"], 240, 48),
+        "evidence": list(evidence_for_item(item=item)[:EVIDENCE_LIMIT]),
         "history": status_history(item=item),
         "merged_items": list(FeedbackItem.objects.filter(merged_into=item).order_by("id")[:50]),
         "preview": shipped_preview,
         "will_tell": sum(1 for r in shipped_preview if r["will_be_told"]),
-        "notices": notices, "max_attempts": MAX_ATTEMPTS,
+        "notices": notices,
+        "max_attempts": MAX_ATTEMPTS,
         "failed_notices": sum(1 for n in notices if n.status == NoticeStatus.FAILED),
-        "status_form": status_form or ItemStatusForm(initial={"status": item.status,
-                                                              "release_note": item.release_note}),
+        "status_form": status_form
+        or ItemStatusForm(initial={"status": item.status, "release_note": item.release_note}),
         "merge_form": merge_form or MergeForm(),
         "can_manage": can(request.user, "feedback.manage"),
     }
@@ -130,9 +157,15 @@ def item_status(request, pk: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            feedback_item_set_status(item=obj, status=data["status"], actor=request.user, note=data["note"],
-                                     notify=data["notify"], release_note=data["release_note"] or None,
-                                     decline_reason=data["decline_reason"] or None)
+            feedback_item_set_status(
+                item=obj,
+                status=data["status"],
+                actor=request.user,
+                note=data["note"],
+                notify=data["notify"],
+                release_note=data["release_note"] or None,
+                decline_reason=data["decline_reason"] or None,
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -177,8 +210,10 @@ def notices_retry(request, pk: int):
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:
-        messages.success(request, ngettext("%(n)s notice queued again.", "%(n)s notices queued again.",
-                                           len(retried)) % {"n": len(retried)})
+        messages.success(
+            request,
+            ngettext("%(n)s notice queued again.", "%(n)s notices queued again.", len(retried)) % {"n": len(retried)},
+        )
     return redirect("web:item", pk=pk)
 
 
@@ -191,8 +226,11 @@ def loop_preview(request, pk: int):
     obj = feedback_item_get(item_id=pk)
     status = request.GET.get("status")
     rows = close_the_loop_preview(item=obj, kind=status) if status in ("shipped", "declined") else []
-    return render(request, "web/product/_preview.html", {"preview": rows, "status": status,
-                                                         "will_tell": sum(1 for r in rows if r["will_be_told"])})
+    return render(
+        request,
+        "web/product/_preview.html",
+        {"preview": rows, "status": status, "will_tell": sum(1 for r in rows if r["will_be_told"])},
+    )
 
 
 @page("feedback.view")
@@ -200,9 +238,18 @@ def roadmap(request):
     from supportloop.feedback.selectors import roadmap as board
 
     columns = board()
-    return render(request, "web/product/roadmap.html", {"section": "roadmap", "columns": [
-        ("planned", _("Planned"), columns["planned"]), ("in_progress", _("In progress"), columns["in_progress"]),
-        ("shipped", _("Shipped recently"), columns["shipped"])]})
+    return render(
+        request,
+        "web/product/roadmap.html",
+        {
+            "section": "roadmap",
+            "columns": [
+                ("planned", _("Planned"), columns["planned"]),
+                ("in_progress", _("In progress"), columns["in_progress"]),
+                ("shipped", _("Shipped recently"), columns["shipped"]),
+            ],
+        },
+    )
 
 
 @page("feedback.view")
@@ -217,8 +264,13 @@ def digest(request):
         except ValueError:
             week = None
     data = weekly_digest(week_start=week)
-    return render(request, "web/product/digest.html", {
-        "section": "digest", "d": data,
-        "prev_week": (data["week_start"] - timedelta(days=7)).isoformat(),
-        "next_week": (data["week_start"] + timedelta(days=7)).isoformat(),
-    })
+    return render(
+        request,
+        "web/product/digest.html",
+        {
+            "section": "digest",
+            "d": data,
+            "prev_week": (data["week_start"] - timedelta(days=7)).isoformat(),
+            "next_week": (data["week_start"] + timedelta(days=7)).isoformat(),
+        },
+    )

@@ -1,4 +1,5 @@
 """Settings pages: users and roles, teams, macros, taxonomy (admins; leads see macros) and API tokens."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -13,11 +14,24 @@ from supportloop.accounts.services import api_token_create, api_token_revoke, te
 from supportloop.core.errors import DomainError
 from supportloop.tickets.models import ContactReason, Macro, ProductArea, ProductFeature
 from supportloop.tickets.services import (
-    contact_reason_create, contact_reason_update, macro_create, macro_update, product_area_create,
-    product_area_update, product_feature_create, product_feature_update,
+    contact_reason_create,
+    contact_reason_update,
+    macro_create,
+    macro_update,
+    product_area_create,
+    product_area_update,
+    product_feature_create,
+    product_feature_update,
 )
 from supportloop.web.forms import (
-    AreaForm, FeatureForm, MacroForm, ReasonForm, TeamForm, TokenForm, UserCreateForm, UserRoleForm,
+    AreaForm,
+    FeatureForm,
+    MacroForm,
+    ReasonForm,
+    TeamForm,
+    TokenForm,
+    UserCreateForm,
+    UserRoleForm,
     add_domain_error,
 )
 from supportloop.web.views.common import page
@@ -25,10 +39,16 @@ from supportloop.web.views.common import page
 
 @page("macro.view")
 def settings_home(request):
-    return render(request, "web/settings/home.html", {
-        "section": "settings", "can_users": can(request.user, "user.write"),
-        "can_macros": can(request.user, "macro.write"), "can_taxonomy": can(request.user, "taxonomy.write"),
-    })
+    return render(
+        request,
+        "web/settings/home.html",
+        {
+            "section": "settings",
+            "can_users": can(request.user, "user.write"),
+            "can_macros": can(request.user, "macro.write"),
+            "can_taxonomy": can(request.user, "taxonomy.write"),
+        },
+    )
 
 
 @page("user.write")
@@ -43,8 +63,11 @@ def users(request):
             messages.success(request, _("User %(name)s created.") % {"name": user.username})
             return redirect("web:users")
     people = list(User.objects.order_by("username")[:500])
-    return render(request, "web/settings/users.html", {"section": "settings", "form": form, "people": people,
-                                                       "role_form": UserRoleForm()})
+    return render(
+        request,
+        "web/settings/users.html",
+        {"section": "settings", "form": form, "people": people, "role_form": UserRoleForm()},
+    )
 
 
 @require_POST
@@ -53,8 +76,9 @@ def user_role(request, pk: int):
     person = get_object_or_404(User, pk=pk)
     form = UserRoleForm(request.POST)
     if form.is_valid():
-        if person.pk == request.user.pk and (form.cleaned_data["role"] != person.role
-                                             or not form.cleaned_data["is_active"]):
+        if person.pk == request.user.pk and (
+            form.cleaned_data["role"] != person.role or not form.cleaned_data["is_active"]
+        ):
             messages.error(request, _("You cannot change your own role or deactivate yourself."))
         else:
             try:
@@ -72,15 +96,22 @@ def teams(request):
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["name"].strip()
         try:
-            team_create(name=name, slug=slugify(name) or f"team-{Team.objects.count() + 1}",
-                        members=list(form.cleaned_data["members"]), actor=request.user)
+            team_create(
+                name=name,
+                slug=slugify(name) or f"team-{Team.objects.count() + 1}",
+                members=list(form.cleaned_data["members"]),
+                actor=request.user,
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
             messages.success(request, _("Team created."))
             return redirect("web:teams")
-    return render(request, "web/settings/teams.html", {
-        "section": "settings", "form": form, "teams": list(Team.objects.prefetch_related("members"))})
+    return render(
+        request,
+        "web/settings/teams.html",
+        {"section": "settings", "form": form, "teams": list(Team.objects.prefetch_related("members"))},
+    )
 
 
 @page("macro.view")
@@ -101,23 +132,41 @@ def macros(request):
             else:
                 messages.success(request, _("Macro created."))
                 return redirect("web:macros")
-    return render(request, "web/settings/macros.html", {
-        "section": "settings", "form": form, "macros": list(Macro.objects.order_by("name")[:500]),
-        "can_write": can(request.user, "macro.write")})
+    return render(
+        request,
+        "web/settings/macros.html",
+        {
+            "section": "settings",
+            "form": form,
+            "macros": list(Macro.objects.order_by("name")[:500]),
+            "can_write": can(request.user, "macro.write"),
+        },
+    )
 
 
 @page("macro.write")
 def macro_edit(request, pk: int):
     macro = get_object_or_404(Macro, pk=pk)
     actions = macro.actions or {}
-    initial = {"name": macro.name, "body": macro.body, "status": actions.get("status", ""),
-               "add_tags": ", ".join(actions.get("add_tags", [])), "is_active": macro.is_active}
+    initial = {
+        "name": macro.name,
+        "body": macro.body,
+        "status": actions.get("status", ""),
+        "add_tags": ", ".join(actions.get("add_tags", [])),
+        "is_active": macro.is_active,
+    }
     form = MacroForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            macro_update(macro=macro, actor=request.user, name=data["name"].strip(), body=data["body"],
-                         actions=form.actions(), is_active=data["is_active"])
+            macro_update(
+                macro=macro,
+                actor=request.user,
+                name=data["name"].strip(),
+                body=data["body"],
+                actions=form.actions(),
+                is_active=data["is_active"],
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -130,8 +179,11 @@ def macro_edit(request, pk: int):
 def taxonomy(request):
     """Product areas, their features and contact reasons; admins add and retire them."""
     can_write = can(request.user, "taxonomy.write")
-    forms_ = {"area": AreaForm(prefix="area"), "feature": FeatureForm(prefix="feature"),
-              "reason": ReasonForm(prefix="reason")}
+    forms_ = {
+        "area": AreaForm(prefix="area"),
+        "feature": FeatureForm(prefix="feature"),
+        "reason": ReasonForm(prefix="reason"),
+    }
     if request.method == "POST":
         if not can_write:
             messages.error(request, _("Only admins change the taxonomy."))
@@ -146,8 +198,9 @@ def taxonomy(request):
             elif kind == "feature":
                 form = forms_["feature"] = FeatureForm(request.POST, prefix="feature")
                 if form.is_valid():
-                    product_feature_create(area=form.cleaned_data["area"], name=form.cleaned_data["name"],
-                                           actor=request.user)
+                    product_feature_create(
+                        area=form.cleaned_data["area"], name=form.cleaned_data["name"], actor=request.user
+                    )
                     return _saved(request)
             elif kind == "reason":
                 form = forms_["reason"] = ReasonForm(request.POST, prefix="reason")
@@ -164,9 +217,17 @@ def taxonomy(request):
             else:
                 messages.error(request, exc.detail)
     areas = list(ProductArea.objects.prefetch_related("features"))
-    return render(request, "web/settings/taxonomy.html", {
-        "section": "settings", "areas": areas, "reasons": list(ContactReason.objects.all()),
-        "can_write": can_write, **{f"{k}_form": v for k, v in forms_.items()}})
+    return render(
+        request,
+        "web/settings/taxonomy.html",
+        {
+            "section": "settings",
+            "areas": areas,
+            "reasons": list(ContactReason.objects.all()),
+            "can_write": can_write,
+            **{f"{k}_form": v for k, v in forms_.items()},
+        },
+    )
 
 
 def _saved(request):
@@ -195,13 +256,23 @@ def tokens(request):
     form = TokenForm(request.POST or None, may_write=may_write)
     secret = None
     if request.method == "POST" and form.is_valid():
-        _token, secret = api_token_create(user=request.user, name=form.cleaned_data["name"],
-                                          read_only=form.cleaned_data["read_only"] or not may_write,
-                                          actor=request.user)
+        _token, secret = api_token_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            read_only=form.cleaned_data["read_only"] or not may_write,
+            actor=request.user,
+        )
         form = TokenForm(may_write=may_write)
-    response = render(request, "web/settings/tokens.html", {
-        "section": "account", "form": form, "secret": secret,
-        "tokens": list(ApiToken.objects.filter(user=request.user).order_by("-created_at")[:100])})
+    response = render(
+        request,
+        "web/settings/tokens.html",
+        {
+            "section": "account",
+            "form": form,
+            "secret": secret,
+            "tokens": list(ApiToken.objects.filter(user=request.user).order_by("-created_at")[:100]),
+        },
+    )
     response["Cache-Control"] = "no-store"
     return response
 

@@ -1,4 +1,5 @@
 """The ticket workspace: thread, composer with macros, controls, customer panel, feedback links, bug filing."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -18,20 +19,32 @@ from supportloop.tickets.choices import MessageKind
 from supportloop.tickets.filenames import content_disposition
 from supportloop.tickets.models import Attachment, Macro, Message
 from supportloop.tickets.services import (
-    macro_apply, macro_render, ticket_add_note, ticket_reply, ticket_update,
+    macro_apply,
+    macro_render,
+    ticket_add_note,
+    ticket_reply,
+    ticket_update,
 )
 from supportloop.web import selectors
 from supportloop.web.forms import (
-    BugReportForm, ComposerForm, LinkFeedbackForm, TicketControlsForm, add_domain_error,
+    BugReportForm,
+    ComposerForm,
+    LinkFeedbackForm,
+    TicketControlsForm,
+    add_domain_error,
 )
 from supportloop.web.views.common import feedback_ready, int_or_none, page, require_page
 
 
 def _controls_initial(ticket) -> dict:
     return {
-        "status": ticket.status, "priority": ticket.priority, "assignee": ticket.assignee_id,
-        "team": ticket.team_id, "product_feature": ticket.product_feature_id,
-        "contact_reason": ticket.contact_reason_id, "tags": ", ".join(t.name for t in ticket.tags.all()),
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "assignee": ticket.assignee_id,
+        "team": ticket.team_id,
+        "product_feature": ticket.product_feature_id,
+        "contact_reason": ticket.contact_reason_id,
+        "tags": ", ".join(t.name for t in ticket.tags.all()),
     }
 
 
@@ -39,25 +52,35 @@ def _customer_panel(ticket) -> dict:
     contact = ticket.requester
     company = ticket.company
     notes = list(CustomerNote.objects.filter(contact_id=contact.pk).select_related("author")[:5])
-    company_notes = list(CustomerNote.objects.filter(company_id=company.pk).select_related("author")[:5]) \
-        if company else []
+    company_notes = (
+        list(CustomerNote.objects.filter(company_id=company.pk).select_related("author")[:5]) if company else []
+    )
     rows = list(contact_emails_with_bounces().filter(contact_id=contact.pk)[:5])
     emails = [e.email for e in rows]
     # Replies to these still go out; the agent should know they probably will not arrive. The requester's
     # addresses come with their bounce in the query above; followers cost a query only when there are some.
     now = timezone.now()
-    bounced = [{"email": e.email, "status": e.bounce_status, "bounced_at": e.bounced_at} for e in rows
-               if e.suppressed_until is not None and e.suppressed_until > now]
+    bounced = [
+        {"email": e.email, "status": e.bounce_status, "bounced_at": e.bounced_at}
+        for e in rows
+        if e.suppressed_until is not None and e.suppressed_until > now
+    ]
     if ticket.followers:
-        bounced += [{"email": b.email, "status": b.status, "bounced_at": b.bounced_at}
-                    for b in addresses_bounced(list(ticket.followers))]
+        bounced += [
+            {"email": b.email, "status": b.status, "bounced_at": b.bounced_at}
+            for b in addresses_bounced(list(ticket.followers))
+        ]
     linked = []
     if feedback_ready():
         from supportloop.feedback.selectors import feedback_items_for_contact
 
         linked = list(feedback_items_for_contact(contact=contact))[:20]
     return {
-        "contact": contact, "company": company, "emails": emails, "bounced": bounced, "contact_notes": notes,
+        "contact": contact,
+        "company": company,
+        "emails": emails,
+        "bounced": bounced,
+        "contact_notes": notes,
         "company_notes": company_notes,
         "other_tickets": selectors.contact_recent_tickets(contact_id=contact.pk, exclude_id=ticket.pk),
         "contact_feedback": linked,
@@ -138,8 +161,7 @@ def ticket_compose(request, number: int):
                     if data["after_status"]:
                         ticket_update(ticket=t, actor=request.user, status=data["after_status"])
                 else:
-                    ticket_reply(ticket=t, actor=request.user, body=data["body"],
-                                 status=data["after_status"] or None)
+                    ticket_reply(ticket=t, actor=request.user, body=data["body"], status=data["after_status"] or None)
                 messages.success(request, _("Reply sent."))
             return redirect("web:ticket", number=number)
         except DomainError as exc:
@@ -182,8 +204,12 @@ def follower_decide(request, number: int, proposal_id: int, decision: str):
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:
-        messages.success(request, _("%(email)s now follows this ticket.") % {"email": proposal.email}
-                         if decision == "accept" else _("Dismissed %(email)s.") % {"email": proposal.email})
+        messages.success(
+            request,
+            _("%(email)s now follows this ticket.") % {"email": proposal.email}
+            if decision == "accept"
+            else _("Dismissed %(email)s.") % {"email": proposal.email},
+        )
     return redirect("web:ticket", number=number)
 
 
@@ -210,8 +236,11 @@ def macro_search(request, number: int):
     macros = Macro.objects.filter(is_active=True)
     if q:
         macros = macros.filter(name__icontains=q)
-    return render(request, "web/partials/macro_results.html",
-                  {"macros": list(macros.order_by("-usage_count", "name")[:8]), "number": number, "q": q})
+    return render(
+        request,
+        "web/partials/macro_results.html",
+        {"macros": list(macros.order_by("-usage_count", "name")[:8]), "number": number, "q": q},
+    )
 
 
 @page("ticket.view")
@@ -219,9 +248,14 @@ def macro_fill(request, number: int, macro_id: int):
     """The composer body with the macro's placeholders filled for this ticket (htmx fragment)."""
     t = ticket_selectors.ticket_get(number=number)
     macro = get_object_or_404(Macro, pk=macro_id, is_active=True)
-    form = ComposerForm(initial={"kind": MessageKind.REPLY, "macro": macro.pk,
-                                 "body": macro_render(macro=macro, ticket=t, actor=request.user),
-                                 "after_status": (macro.actions or {}).get("status", "")})
+    form = ComposerForm(
+        initial={
+            "kind": MessageKind.REPLY,
+            "macro": macro.pk,
+            "body": macro_render(macro=macro, ticket=t, actor=request.user),
+            "after_status": (macro.actions or {}).get("status", ""),
+        }
+    )
     return render(request, "web/partials/composer_body.html", {"composer": form, "macro": macro})
 
 
@@ -258,11 +292,23 @@ def ticket_link_feedback(request, number: int):
                     raise DomainError(_("That feedback item does not exist."), errors={"item": "not found"})
             else:
                 require_page(request.user, "feedback.create")
-                item = feedback_item_create(kind=data["new_kind"], title=data["new_title"].strip(),
-                                            problem=data["quote"], product_feature=t.product_feature,
-                                            product_area=t.product_area, actor=request.user)
-            evidence_add(item=item, actor=request.user, ticket=t, message=message, quote=data["quote"],
-                         importance=data["importance"], source="ticket")
+                item = feedback_item_create(
+                    kind=data["new_kind"],
+                    title=data["new_title"].strip(),
+                    problem=data["quote"],
+                    product_feature=t.product_feature,
+                    product_area=t.product_area,
+                    actor=request.user,
+                )
+            evidence_add(
+                item=item,
+                actor=request.user,
+                ticket=t,
+                message=message,
+                quote=data["quote"],
+                importance=data["importance"],
+                source="ticket",
+            )
         except DomainError as exc:
             if "existing_evidence_id" in exc.extra:  # a repeat link: say so above the form, not on a hidden field
                 form.add_error(None, exc.detail)
@@ -311,8 +357,11 @@ def ticket_file_bug(request, number: int):
         if quote:
             initial["actual"] = quote[:5000]
         form = BugReportForm(initial=initial, attachments=attachments)
-    return render(request, "web/file_bug.html", {"section": "inbox", "ticket": t, "form": form,
-                                                 "cancel_url": reverse("web:ticket", args=[number])})
+    return render(
+        request,
+        "web/file_bug.html",
+        {"section": "inbox", "ticket": t, "form": form, "cancel_url": reverse("web:ticket", args=[number])},
+    )
 
 
 @page("ticket.view")

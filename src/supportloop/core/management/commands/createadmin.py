@@ -30,4 +30,4 @@ class Command(BaseCommand):
                 user = user_create(username=opts["username"], email=opts["email"], password=password, role=Role.ADMIN)
                 self.stdout.write(f"Created admin {user.username}")
         except DomainError as exc:
-            raise CommandError(exc.detail)
+            raise CommandError(exc.detail) from exc

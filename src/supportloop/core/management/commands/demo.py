@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from supportloop.accounts.models import User
 
-DEMO_PASSWORD = "supportloop-demo"
+DEMO_PASSWORD = "supportloop-demo"  # noqa: S105 - the demo's published password (README), local demo only
 
 
 class Command(BaseCommand):
@@ -24,9 +24,12 @@ class Command(BaseCommand):
             call_command("seed", seed=42, tickets=1500, admin_password=DEMO_PASSWORD)
         else:
             self.stdout.write("Demo workspace already seeded; keeping it.")
-        self.stdout.write(self.style.SUCCESS(
-            f"\n  supportloop is at http://{opts['bind']}/\n"
-            f"  sign in as admin / {DEMO_PASSWORD}  (agent: agent / {DEMO_PASSWORD}, "
-            f"product manager: pm / {DEMO_PASSWORD})\n"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\n  supportloop is at http://{opts['bind']}/\n"
+                f"  sign in as admin / {DEMO_PASSWORD}  (agent: agent / {DEMO_PASSWORD}, "
+                f"product manager: pm / {DEMO_PASSWORD})\n"
+            )
+        )
         if not opts["no_serve"]:
             call_command("serve", bind=opts["bind"])

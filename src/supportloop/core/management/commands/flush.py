@@ -1,5 +1,6 @@
 """Django's `flush`, able to empty the append-only events table (test teardown runs it after every
 transactional test). See supportloop.core.dbguard for what is lifted, where and why."""
+
 from django.core.management.commands import flush
 from django.db import connections
 

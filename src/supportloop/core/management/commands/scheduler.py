@@ -1,5 +1,6 @@
 """`supportloop scheduler [--once] [--interval SECONDS]`: enqueue periodic jobs (mail polling, the weekly
 digest) for the task worker. Run one next to `supportloop worker`; more than one is safe."""
+
 from __future__ import annotations
 
 import time

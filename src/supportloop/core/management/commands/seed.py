@@ -17,13 +17,14 @@ Extension hook: after the core data, for every installed app `supportloop.<app>`
 it needs from the database (tickets, contacts, users) and writes through its app's services; it must be
 deterministic for a given rng. Skip hooks with --no-hooks.
 """
+
 from __future__ import annotations
 
 import importlib
 import importlib.util
 import random
 import time
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.apps import apps
 from django.core.management import call_command
@@ -34,7 +35,10 @@ from django.utils import timezone
 from supportloop.accounts.models import User
 from supportloop.core.seeding.bulk import seed_tickets_bulk
 from supportloop.core.seeding.workspace import (
-    build_workspace, planner_for, random_password, seed_tickets_normal,
+    build_workspace,
+    planner_for,
+    random_password,
+    seed_tickets_normal,
 )
 
 BULK_THRESHOLD = 20_000
@@ -67,15 +71,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=42, help="random seed (same seed, same workspace)")
         parser.add_argument("--tickets", type=int, default=1500, help="number of tickets (default 1500)")
-        parser.add_argument("--admin-password", default=None,
-                            help="password of every seeded staff login (random and printed when omitted)")
-        parser.add_argument("--bulk", action="store_true",
-                            help=f"load tickets as rows (automatic above {BULK_THRESHOLD} tickets)")
-        parser.add_argument("--reset", action="store_true",
-                            help="empty the database first (flush), then seed; destroys all data")
+        parser.add_argument(
+            "--admin-password",
+            default=None,
+            help="password of every seeded staff login (random and printed when omitted)",
+        )
+        parser.add_argument(
+            "--bulk", action="store_true", help=f"load tickets as rows (automatic above {BULK_THRESHOLD} tickets)"
+        )
+        parser.add_argument(
+            "--reset", action="store_true", help="empty the database first (flush), then seed; destroys all data"
+        )
         parser.add_argument("--no-hooks", action="store_true", help="do not call the apps' seeding hooks")
-        parser.add_argument("--now", default=None,
-                            help="ISO time taken as 'now' (for reproducible data across days); default: now")
+        parser.add_argument(
+            "--now", default=None, help="ISO time taken as 'now' (for reproducible data across days); default: now"
+        )
 
     def handle(self, *args, **opts):
         # With DEBUG on (make demo), Django logs every query in memory and on SQLite runs an extra QUOTE()
@@ -91,31 +101,39 @@ class Command(BaseCommand):
         if opts["reset"]:
             call_command("flush", interactive=False, verbosity=0)
         elif User.objects.filter(username="admin").exists():
-            raise CommandError("This database already has a workspace (user 'admin' exists). "
-                               "Use --reset to wipe it and seed again.")
+            raise CommandError(
+                "This database already has a workspace (user 'admin' exists). Use --reset to wipe it and seed again."
+            )
         password = opts["admin_password"] or random_password()
         now = datetime.fromisoformat(opts["now"]) if opts["now"] else timezone.now()
         if now.tzinfo is None:
-            now = now.replace(tzinfo=dt_timezone.utc)
+            now = now.replace(tzinfo=UTC)
         bulk = opts["bulk"] or count > BULK_THRESHOLD
         rng = random.Random(opts["seed"])
         started = time.monotonic()
         ws = build_workspace(rng=rng, tickets=count, password=password, bulk=bulk, now=now)
-        self.stdout.write(f"Workspace: {len(ws.users)} staff, {len(ws.teams)} teams, {len(ws.features)} features, "
-                          f"{len(ws.contacts)} contacts ({time.monotonic() - started:.1f}s)")
+        self.stdout.write(
+            f"Workspace: {len(ws.users)} staff, {len(ws.teams)} teams, {len(ws.features)} features, "
+            f"{len(ws.contacts)} contacts ({time.monotonic() - started:.1f}s)"
+        )
         planner = planner_for(ws, rng, now)
         if bulk:
+
             def progress(done, messages):
                 if self.verbosity >= 1 and (done % 100_000 == 0 or done == count):
-                    self.stdout.write(f"  {done} tickets, {messages} messages "
-                                      f"({time.monotonic() - started:.0f}s)")
+                    self.stdout.write(f"  {done} tickets, {messages} messages ({time.monotonic() - started:.0f}s)")
+
             timings = seed_tickets_bulk(ws, planner, count, progress=progress)
-            self.stdout.write(f"Bulk-loaded {count} tickets and {timings['messages']} messages: load "
-                              f"{timings['plan_and_load']:.1f}s, indexes {timings['indexes_and_analyze']:.1f}s")
+            self.stdout.write(
+                f"Bulk-loaded {count} tickets and {timings['messages']} messages: load "
+                f"{timings['plan_and_load']:.1f}s, indexes {timings['indexes_and_analyze']:.1f}s"
+            )
         else:
+
             def progress(done):  # called every 500 tickets: the demo's first run takes a minute
                 if self.verbosity >= 1:
                     self.stdout.write(f"  {done}/{count} tickets ({time.monotonic() - started:.0f}s)")
+
             seed_tickets_normal(ws, planner, count, progress=progress)
             self.stdout.write(f"Seeded {count} tickets through the services")
         if not opts["no_hooks"]:

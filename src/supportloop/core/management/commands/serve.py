@@ -24,6 +24,14 @@ class Command(BaseCommand):
         sys.stderr.flush()
         # gunicorn replaces this process (same pid): a supervisor's SIGTERM (systemd, `docker stop`) reaches the
         # gunicorn master, which stops its workers. A child process would outlive its killed parent and serve on.
-        argv = [sys.executable, "-m", "gunicorn", "supportloop.wsgi:application", "--bind", options["bind"],
-                "--workers", str(options["workers"])]
-        os.execv(sys.executable, argv)
+        argv = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "supportloop.wsgi:application",
+            "--bind",
+            options["bind"],
+            "--workers",
+            str(options["workers"]),
+        ]
+        os.execv(sys.executable, argv)  # noqa: S606 - our interpreter and fixed arguments, no shell

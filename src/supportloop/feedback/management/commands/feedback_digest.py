@@ -1,4 +1,5 @@
 """`supportloop feedback_digest`: mail the weekly feedback digest to product managers (run weekly from cron)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         try:
             week = date.fromisoformat(opts["week"]) if opts["week"] else None
         except ValueError:
-            raise CommandError("--week must be an ISO date such as 2026-11-16.")
+            raise CommandError("--week must be an ISO date such as 2026-11-16.") from None
         if opts["enqueue"]:
             from supportloop.feedback.tasks import send_weekly_digest
 

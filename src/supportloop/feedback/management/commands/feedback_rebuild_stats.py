@@ -1,4 +1,5 @@
 """`supportloop feedback_rebuild_stats`: recompute every feedback rollup from the evidence (repair, bulk loads)."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """`supportloop mail_poll [--mailbox ID] [--once] [--interval SECONDS]`: poll IMAP mailboxes for new mail."""
+
 from __future__ import annotations
 
 import time
@@ -23,8 +24,10 @@ class Command(BaseCommand):
         failed = False
         while True:
             for mailbox_id, stats in mailboxes_poll(mailbox_id=mailbox).items():
-                line = (f"mailbox {mailbox_id}: fetched {stats.fetched}, tickets {stats.tickets}, "
-                        f"threaded {stats.threaded}, quarantined {stats.quarantined}, duplicates {stats.duplicates}")
+                line = (
+                    f"mailbox {mailbox_id}: fetched {stats.fetched}, tickets {stats.tickets}, "
+                    f"threaded {stats.threaded}, quarantined {stats.quarantined}, duplicates {stats.duplicates}"
+                )
                 if stats.error:
                     failed = True
                     self.stderr.write(f"{line}; error: {stats.error}")

@@ -5,12 +5,12 @@
 Server-side time in-process through the full middleware stack (django.test.Client), DEBUG off.
 The figures and the decision they support are in docs/decisions/0003-inbox-rendering.md.
 """
+
 from __future__ import annotations
 
 import statistics
 import time
 
-from django.core.cache import cache
 from django.core.management.base import BaseCommand
 from django.template.loader import render_to_string
 from django.test import Client
@@ -31,8 +31,11 @@ def timed(fn, iterations: int, warmup: int = 10) -> dict:
         fn()
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
-    return {"p50": statistics.median(samples), "p95": samples[int(len(samples) * 0.95) - 1],
-            "mean": statistics.fmean(samples)}
+    return {
+        "p50": statistics.median(samples),
+        "p95": samples[int(len(samples) * 0.95) - 1],
+        "mean": statistics.fmean(samples),
+    }
 
 
 class Command(BaseCommand):
@@ -48,8 +51,10 @@ class Command(BaseCommand):
         tickets = Ticket.objects.count()
         page = selectors.inbox_page(filters=TicketFilters(active=True), limit=50)
         rows = page.rows
-        names = {"agents": {u.pk: u.display_name for u in User.objects.all()},
-                 "teams": dict(Team.objects.values_list("pk", "name"))}
+        names = {
+            "agents": {u.pk: u.display_name for u in User.objects.all()},
+            "teams": dict(Team.objects.values_list("pk", "name")),
+        }
 
         def jinja():
             _rows_html(None, [dict(r) for r in rows], "", page.next_cursor, **names)
