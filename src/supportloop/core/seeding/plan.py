@@ -248,11 +248,8 @@ class TicketPlanner:
         t += self._delay(median)
         if rng.random() < 0.1:
             t += self._delay(30, 0.6)  # a busy week: some tickets wait in the queue for a day or two
-            # FIXME: an earlier edit joined the line `if epoch_to_dt(t).weekday() >= 5 and rng.random() < 0.7:`
-            # (meant at the level of the `if` above) into the comment above, so the weekend shift below runs only
-            # in a busy week, and always. Restoring it changes every seeded workspace (one more draw from the
-            # random stream), so it is left to the seeding owner (issue 11 item 1) rather than a lint commit.
-            t += DAY * (7 - epoch_to_dt(t).weekday())
+        if epoch_to_dt(t).weekday() >= 5 and rng.random() < 0.7:
+            t += DAY * (7 - epoch_to_dt(t).weekday())  # most weekend mail waits for Monday
         steps: list[Step] = []
         if rng.random() < 0.4:
             notes = [

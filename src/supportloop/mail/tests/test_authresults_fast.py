@@ -1,5 +1,6 @@
 """The small Authentication-Results tokenizer reads what authres reads, on real headers and generated ones;
 anything it does not know it leaves to authres."""
+
 from __future__ import annotations
 
 import string
@@ -51,22 +52,35 @@ def test_a_header_the_tokenizer_leaves_alone_still_gives_its_verdict():
 
 _NAME = st.text(string.ascii_lowercase + string.digits + "-", min_size=1, max_size=10)
 _DOMAIN = st.builds(lambda a, b: f"{a}.{b}", _NAME, st.sampled_from(["test", "example", "org"]))
-_VALUE = st.one_of(_DOMAIN, st.builds(lambda u, d: f"{u}@{d}", _NAME, _DOMAIN),
-                   st.text(string.ascii_letters + string.digits + "+/", min_size=1, max_size=12))
+_VALUE = st.one_of(
+    _DOMAIN,
+    st.builds(lambda u, d: f"{u}@{d}", _NAME, _DOMAIN),
+    st.text(string.ascii_letters + string.digits + "+/", min_size=1, max_size=12),
+)
 _COMMENT = st.text(string.ascii_letters + string.digits + " .:;=@-", max_size=30).map(lambda t: f" ({t})")
-_PROPERTY = st.builds(lambda p, n, v: f" {p}.{n}={v}", st.sampled_from(["header", "smtp", "policy", "body"]),
-                      st.sampled_from(["d", "i", "s", "b", "from", "mailfrom", "helo", "a"]), _VALUE)
+_PROPERTY = st.builds(
+    lambda p, n, v: f" {p}.{n}={v}",
+    st.sampled_from(["header", "smtp", "policy", "body"]),
+    st.sampled_from(["d", "i", "s", "b", "from", "mailfrom", "helo", "a"]),
+    _VALUE,
+)
 _RESINFO = st.builds(
     lambda m, r, c, props, reason: f"{m}={r}{c}{''.join(props)}{reason}",
     st.sampled_from(["spf", "dkim", "dmarc", "arc", "iprev", "auth", "x-custom"]),
     st.sampled_from(["pass", "fail", "softfail", "none", "neutral", "temperror", "permerror", "policy"]),
-    st.one_of(st.just(""), _COMMENT), st.lists(_PROPERTY, max_size=4),
-    st.one_of(st.just(""), _NAME.map(lambda r: f" reason={r}")))
+    st.one_of(st.just(""), _COMMENT),
+    st.lists(_PROPERTY, max_size=4),
+    st.one_of(st.just(""), _NAME.map(lambda r: f" reason={r}")),
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(server=_DOMAIN, version=st.sampled_from(["", " 1"]), infos=st.lists(_RESINFO, min_size=1, max_size=4),
-       separator=st.sampled_from(["; ", ";", " ; "]))
+@given(
+    server=_DOMAIN,
+    version=st.sampled_from(["", " 1"]),
+    infos=st.lists(_RESINFO, min_size=1, max_size=4),
+    separator=st.sampled_from(["; ", ";", " ; "]),
+)
 def test_generated_headers_read_the_same_as_authres(server, version, infos, separator):
     value = f"{server}{version}; " + separator.join(infos)
     fast = _fast_results(value)
