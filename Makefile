@@ -4,6 +4,10 @@ VENV := .venv
 PG_URL ?= postgres://postgres@127.0.0.1:5432/supportloop
 PYTEST_ARGS ?= -n 2 -q
 export PYTHONDONTWRITEBYTECODE := 1
+# makemessages reads src/supportloop (so tests/, benchmarks/ and .venv are outside it; dot directories are skipped
+# anyway). References name the file without a line number, so moving code does not rewrite every .po. The test
+# web/tests/test_translations.py runs makemessages with these very options: it reads them from this line.
+MESSAGES_OPTIONS := -l zh_Hans -l ru -l en -e html,txt,jinja,py --ignore='*/tests/*' --ignore='*/migrations/*' --no-obsolete --add-location=file
 
 .PHONY: demo lint test test-sqlite test-postgres install install-dev system-deps migrations-check messages bench clean
 
@@ -44,6 +48,11 @@ test-sqlite: install-dev
 
 test-postgres: install-dev system-deps
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} SECRET_KEY=test bash scripts/pytest-on.sh PostgreSQL $(PYTEST_ARGS)
+
+# Extract every translatable string into the .po files (new msgids come in empty, changed ones fuzzy), then compile.
+messages: install
+	cd src/supportloop && SUPPORTLOOP_DEBUG=1 $(abspath $(VENV))/bin/supportloop makemessages $(MESSAGES_OPTIONS)
+	SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop compilemessages --ignore='.venv/*' -v 0
 
 bench: install-dev
 	$(VENV)/bin/python benchmarks/run.py --help
