@@ -67,6 +67,84 @@
     }
   });
 
+  /* Search fields inside other forms (macro, feedback, merge: data-search-field, data-results="id of the results").
+     Enter never submits the surrounding form: it applies the highlighted result or does nothing. Up/Down move the
+     highlight. Nothing happens while an input method is composing (isComposing, keyCode 229). */
+  function composing(event) { return event.isComposing || event.keyCode === 229; }
+  function searchOptions(input) {
+    var box = document.getElementById(input.getAttribute("data-results"));
+    return box ? Array.prototype.slice.call(box.querySelectorAll("button, input[type=radio]")) : [];
+  }
+  function optionLabel(option) {
+    var label = option.closest("label");
+    return ((label || option).textContent || "").trim().replace(/\s+/g, " ");
+  }
+  function optionBox(option) { return option.closest("label") || option; }
+  function searchHighlighted(input) {
+    var options = searchOptions(input);
+    for (var i = 0; i < options.length; i++) { if (optionBox(options[i]).classList.contains("hl")) { return i; } }
+    return -1;
+  }
+  function searchHighlight(input, index) {
+    var options = searchOptions(input);
+    if (!options.length) { return; }
+    index = (index + options.length) % options.length;
+    options.forEach(function (o) { optionBox(o).classList.remove("hl"); optionBox(o).removeAttribute("aria-current"); });
+    var box = optionBox(options[index]);
+    box.classList.add("hl");
+    box.setAttribute("aria-current", "true");
+    box.scrollIntoView({block: "nearest"});
+    announce(optionLabel(options[index]) + " (" + (index + 1) + "/" + options.length + ")");
+  }
+  function searchApply(input, option) {
+    if (option.type === "radio") {
+      option.checked = true;
+      option.dispatchEvent(new Event("change", {bubbles: true}));
+    } else {
+      option.click();
+    }
+    announce(optionLabel(option));
+  }
+  var searchEnterAt = 0;
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("[data-search-field]")) { return; }
+    if (composing(event)) { searchEnterAt = event.key === "Enter" || event.keyCode === 229 ? Date.now() : searchEnterAt; return; }
+    if (event.key === "Enter") {
+      event.preventDefault();
+      event.stopPropagation();
+      searchEnterAt = Date.now();
+      var i = searchHighlighted(input);
+      if (i >= 0) { searchApply(input, searchOptions(input)[i]); }
+    } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!searchOptions(input).length) { return; }
+      event.preventDefault();
+      var at = searchHighlighted(input);
+      searchHighlight(input, event.key === "ArrowDown" ? at + 1 : (at < 0 ? -1 : at - 1));
+    } else if (event.key === "Escape" && searchHighlighted(input) >= 0) {
+      event.preventDefault();
+      searchOptions(input).forEach(function (o) { optionBox(o).classList.remove("hl"); optionBox(o).removeAttribute("aria-current"); });
+    }
+  }, true);
+  /* A second guard: a submission the browser starts from Enter in a search field (or from an IME commit there) is
+     cancelled; only a click on the form's own button submits it. */
+  document.addEventListener("submit", function (event) {
+    var active = document.activeElement;
+    if (active && active.matches && active.matches("[data-search-field]") && event.target.contains(active)
+        && Date.now() - searchEnterAt < 1000) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  /* Announcements for assistive technology: the role=status region in base.html (present from page load). */
+  function announce(text) {
+    var region = document.getElementById("announcer");
+    if (!region) { return; }
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 30);
+  }
+
   /* Clicking a row (outside a control) selects it. */
   document.addEventListener("click", function (event) {
     var row = event.target.closest && event.target.closest("table.inbox tbody tr[data-href]");
