@@ -111,3 +111,61 @@ def test_enter_in_the_feedback_and_merge_searches_never_submits_and_picks_the_hi
     settle(page)
     assert posts == []
     assert FeedbackItem.objects.get(pk=duplicate.pk).merged_into_id is None
+
+
+SELECT_QUOTE = """(phrase) => {
+    const body = document.querySelector('.thread .msg.customer .body');
+    const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+    let node;
+    while ((node = walker.nextNode())) {
+        const at = node.textContent.indexOf(phrase);
+        if (at >= 0) {
+            const range = document.createRange();
+            range.setStart(node, at); range.setEnd(node, at + phrase.length);
+            const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+            body.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+            return;
+        }
+    }
+    throw new Error('phrase not found');
+}"""
+
+
+def test_a_bug_is_filed_from_a_ticket_in_three_actions_with_its_pre_fill(browse, demo, tmp_path):
+    from supportloop.feedback.models import BugReport, Evidence
+
+    page = browse(demo.agent)
+    page.goto(f"/t/{demo.bug_ticket.number}/")
+    actions = 0
+
+    # 1. Select what the customer says happens.
+    page.evaluate(SELECT_QUOTE, "does nothing in Firefox")
+    actions += 1
+    # 2. "File bug" on the ticket: the form arrives filled; no pick-list is left empty.
+    page.get_by_role("button", name="File bug").click()
+    actions += 1
+    expect(page.locator("#id_title")).to_have_value("PDF download button does nothing")
+    expect(page.locator("#id_actual")).to_have_value("does nothing in Firefox")
+    expect(page.locator("#id_environment_browser")).to_have_value("Firefox")  # named in the ticket
+    for name in ("version", "environment_os", "environment_device"):
+        expect(page.locator(f"#id_{name}")).to_have_value("Unknown")
+    empty = page.evaluate("() => Array.from(document.querySelectorAll('form select')).filter(s => !s.value).length")
+    assert empty == 0
+    page.screenshot(path=str(tmp_path / "bug-form.png"), full_page=True)
+    # 3. File it as it is.
+    page.locator("form").get_by_role("button", name="File bug").click()
+    actions += 1
+
+    expect(page.locator(".flash")).to_contain_text("Bug filed")
+    assert actions == 3
+    bug = BugReport.objects.get()
+    assert (bug.version, bug.environment_browser, bug.environment_os, bug.environment_device) == (
+        "Unknown",
+        "Firefox",
+        "Unknown",
+        "Unknown",
+    )
+    assert bug.actual == "does nothing in Firefox" and bug.steps.startswith("Clicking Download PDF")
+    assert bug.environment_plan == "starter" and bug.expected == ""
+    assert Evidence.objects.get(item=bug.item).ticket_id == demo.bug_ticket.pk
+    expect(page.locator("#ticket-feedback")).to_contain_text("PDF download button does nothing")
