@@ -3,6 +3,8 @@ layer (help dialog, per-user switch, layout-independent keys, lists, Ctrl+Enter)
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -169,3 +171,116 @@ def test_a_bug_is_filed_from_a_ticket_in_three_actions_with_its_pre_fill(browse,
     assert bug.environment_plan == "starter" and bug.expected == ""
     assert Evidence.objects.get(item=bug.item).ticket_id == demo.bug_ticket.pk
     expect(page.locator("#ticket-feedback")).to_contain_text("PDF download button does nothing")
+
+
+def dispatch_key(page, key: str, code: str, **extra):
+    """A keydown as a keyboard layout other than US English sends it: `key` is what the layout types."""
+    return page.evaluate(DISPATCH, [None, {"key": key, "code": code, **extra}])
+
+
+def test_shortcut_dialog_layout_independent_keys_lists_and_ctrl_enter(browse, demo, tmp_path):
+    from supportloop.tickets.models import Message
+
+    page = browse(demo.agent)
+    # The status region is in the page as served, before any script runs.
+    html = page.request.get("/").text()
+    assert 'id="announcer"' in html and 'role="status"' in html
+    rows = page.locator("table.inbox tbody tr[data-href]")
+    expect(rows).to_have_count(3)
+    sel = re.compile(r"\bsel\b")
+
+    # Russian layout: the key labelled J types "о"; Chinese pinyin input: "j" with code KeyJ. Both move down.
+    dispatch_key(page, "о", "KeyJ")
+    expect(rows.nth(0)).to_have_class(sel)
+    dispatch_key(page, "о", "KeyJ")
+    expect(rows.nth(1)).to_have_class(sel)
+    dispatch_key(page, "л", "KeyK")
+    expect(rows.nth(0)).to_have_class(sel)
+    # Arrows move too, and each move is announced.
+    page.keyboard.press("ArrowDown")
+    expect(rows.nth(1)).to_have_class(sel)
+    expect(page.locator("#announcer")).to_contain_text("Refund for double charge (2/3)")
+    page.keyboard.press("ArrowUp")
+    expect(rows.nth(0)).to_have_class(sel)
+    page.keyboard.press("j")
+    expect(rows.nth(1)).to_have_class(sel)
+    focused = page.evaluate("() => document.activeElement.textContent.trim()")
+    assert "Refund for double charge" in focused
+
+    # "?" opens the list of this page's shortcuts; Esc closes it and focus returns to the selected row.
+    page.keyboard.press("Shift+Slash")
+    dialog = page.locator("#shortcuts-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("[data-scope=inbox]")).to_be_visible()
+    expect(dialog.locator("[data-scope=ticket]")).to_be_hidden()  # not on this page
+    expect(dialog).to_contain_text("Next / previous ticket")
+    page.screenshot(path=str(tmp_path / "shortcuts-dialog.png"))
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == focused
+    # A Russian layout's "?" (Shift+7 types "?" there) opens it as well.
+    dispatch_key(page, "?", "Digit7", shiftKey=True)
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # Typing in a field never fires a shortcut.
+    page.locator("#f-tag").focus()
+    page.keyboard.type("jk?")
+    expect(page.locator("#f-tag")).to_have_value("jk?")
+    expect(rows.nth(1)).to_have_class(sel)
+    expect(dialog).to_be_hidden()
+    page.locator("#f-tag").fill("")
+
+    # Enter opens the selected ticket; r goes to the reply; Ctrl+Enter sends from the composer.
+    page.locator("table.inbox").click(position={"x": 5, "y": 5})
+    page.evaluate("() => document.activeElement.blur()")
+    dispatch_key(page, "щ", "KeyO")  # o on a Russian layout
+    page.wait_for_url(f"**/t/{demo.refund_ticket.number}/")
+    expect(page.get_by_role("button", name="Send")).to_have_attribute("aria-keyshortcuts", "Control+Enter Meta+Enter")
+    expect(page.locator("input[name=kind][value=reply]")).to_have_attribute("aria-keyshortcuts", "R")
+    page.keyboard.press("n")
+    expect(page.locator("#id_body")).to_be_focused()
+    expect(page.locator("input[name=kind][value=note]")).to_be_checked()
+    page.keyboard.press("r")  # typed into the body, not a shortcut
+    expect(page.locator("#id_body")).to_have_value("r")
+    expect(page.locator("input[name=kind][value=note]")).to_be_checked()
+    page.locator("#id_body").fill("Checked the logs: a double charge.")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".thread .msg").last).to_contain_text("Checked the logs: a double charge.")
+    sent = Message.objects.filter(ticket=demo.refund_ticket).latest("id")
+    assert (sent.body_text, sent.kind) == ("Checked the logs: a double charge.", "note")
+    page.keyboard.press("Shift+Slash")
+    expect(dialog.locator("[data-scope=ticket]")).to_be_visible()
+    expect(dialog).to_contain_text("Send (in the composer)")
+    page.keyboard.press("Escape")
+
+
+def test_single_key_shortcuts_can_be_turned_off_in_the_account(browse, demo, tmp_path):
+    page = browse(demo.agent)
+    page.goto("/account/")
+    page.get_by_label("Single-key shortcuts").uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash")).to_contain_text("Saved")
+    demo.agent.refresh_from_db()
+    assert demo.agent.keyboard_shortcuts is False
+
+    page.goto("/")
+    rows = page.locator("table.inbox tbody tr[data-href]")
+    page.keyboard.press("j")
+    dispatch_key(page, "о", "KeyJ")
+    page.keyboard.press("Shift+Slash")
+    expect(page.locator("table.inbox tr.sel")).to_have_count(0)
+    expect(page.locator("#shortcuts-dialog")).to_be_hidden()
+    expect(page.locator("#f-tag")).not_to_have_attribute("aria-keyshortcuts", re.compile(".*"))
+    # Keys that are not characters keep working, and the list stays one click away.
+    page.keyboard.press("ArrowDown")
+    expect(rows.nth(0)).to_have_class(re.compile(r"\bsel\b"))
+    page.get_by_role("button", name="Shortcuts").click()
+    dialog = page.locator("#shortcuts-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Single-key shortcuts are off")
+    expect(dialog.get_by_text("Open the selected ticket")).to_have_count(2)  # o and Enter rows, o hidden
+    expect(dialog.locator("[data-single]").first).to_be_hidden()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("button", name="Shortcuts")).to_be_focused()

@@ -191,6 +191,14 @@ class AccountForm(forms.Form):
     last_name = forms.CharField(label=_("Last name"), required=False, max_length=150)
     language = forms.ChoiceField(label=_("Interface language"), required=False)
     signature = forms.CharField(label=_("Signature"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    keyboard_shortcuts = forms.BooleanField(
+        label=_("Single-key shortcuts"),
+        required=False,
+        help_text=_(
+            "Keys such as j, k, r and ? act at once. Turn them off if you use speech input or press keys by accident; "
+            "arrows, Enter and Ctrl+Enter keep working."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         from django.conf import settings
