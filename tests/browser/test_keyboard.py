@@ -284,3 +284,31 @@ def test_single_key_shortcuts_can_be_turned_off_in_the_account(browse, demo, tmp
     expect(dialog.locator("[data-single]").first).to_be_hidden()
     page.keyboard.press("Escape")
     expect(page.get_by_role("button", name="Shortcuts")).to_be_focused()
+
+
+def test_right_to_left_messages_render_with_dir_auto(browse, demo, tmp_path):
+    from supportloop.tickets.services import message_add_from_contact, ticket_add_note, ticket_create
+
+    arabic = "لا أستطيع تنزيل فاتورتي بصيغة PDF منذ يوم الاثنين."
+    hebrew = "גם החשבונית של החודש שעבר לא נפתחת."
+    ticket = ticket_create(subject="فاتورة PDF", body=arabic, requester=demo.alice, team=demo.team)
+    message_add_from_contact(ticket=ticket, contact=demo.alice, body=hebrew)
+    ticket_add_note(ticket=ticket, actor=demo.agent, body="Asked billing to check the PDF export.")
+    page = browse(demo.agent)
+    page.goto(f"/t/{ticket.number}/")
+    expect(page.locator(".thread .msg .body")).to_have_count(3)
+    for text in (arabic, hebrew):
+        body = page.locator(".thread .msg .body", has_text=text[:12])
+        expect(body).to_have_attribute("dir", "auto")
+        assert body.evaluate("el => el.matches(':dir(rtl)')"), text
+        # Right-aligned: the text ends at the right edge of its box, as a reader of Arabic or Hebrew expects.
+        gap = body.evaluate(
+            """el => { const r = document.createRange(); r.selectNodeContents(el);
+                       return el.getBoundingClientRect().right - r.getBoundingClientRect().right; }"""
+        )
+        assert gap < 16, (text, gap)
+    # An English note in the same thread stays left to right.
+    english = page.locator(".thread .msg.note .body")
+    expect(english).to_have_attribute("dir", "auto")
+    assert english.evaluate("el => el.matches(':dir(ltr)')")
+    page.screenshot(path=str(tmp_path / "rtl.png"))
