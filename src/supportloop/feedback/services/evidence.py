@@ -15,7 +15,15 @@ from supportloop.core.services import event_record, field_changes
 from supportloop.core.validation import clean_text
 from supportloop.customers.choices import Plan
 from supportloop.customers.models import Contact
-from supportloop.feedback.choices import Frequency, Importance, ItemStatus, Kind, PickListField, Severity
+from supportloop.feedback.choices import (
+    PICKLIST_UNKNOWN,
+    Frequency,
+    Importance,
+    ItemStatus,
+    Kind,
+    PickListField,
+    Severity,
+)
 from supportloop.feedback.models import BugReport, Evidence, FeedbackItem, PickListOption
 from supportloop.feedback.rollups import stats_recompute
 from supportloop.feedback.services.items import feedback_item_create
@@ -222,6 +230,8 @@ def picklist_values(field: str) -> list[str]:
 
 
 BUG_TEXT_FIELDS = {"steps": "steps to reproduce", "expected": "expected result", "actual": "actual result"}
+# The customer's message states what happened, seldom what should have: the expected result may stay empty.
+BUG_TEXT_OPTIONAL = {"expected"}
 
 
 def _bug_fields_check(values: dict, *, partial: bool = False) -> dict:
@@ -230,6 +240,8 @@ def _bug_fields_check(values: dict, *, partial: bool = False) -> dict:
     options = {f: set() for f in PickListField.values}
     for field, value in PickListOption.objects.filter(is_active=True).values_list("field", "value"):
         options[field].add(value)
+    for values_of_field in options.values():
+        values_of_field.add(PICKLIST_UNKNOWN)
     fixed = {"environment_plan": Plan.values, "severity": Severity.values, "frequency": Frequency.values}
     clean = {}
     for field in [*PickListField.values, *fixed]:
@@ -250,7 +262,7 @@ def _bug_fields_check(values: dict, *, partial: bool = False) -> dict:
         except ValidationFailed as exc:
             errors.update(exc.errors)
             continue
-        if not value:
+        if not value and field not in BUG_TEXT_OPTIONAL:
             errors[field] = f"required: the {label}"
         clean[field] = value
     if errors:
