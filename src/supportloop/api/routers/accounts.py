@@ -12,7 +12,6 @@ from supportloop.accounts import selectors, services
 from supportloop.accounts.models import User
 from supportloop.accounts.permissions import require
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
-from supportloop.core.errors import ValidationFailed
 
 users = Router(tags=["users"])
 teams = Router(tags=["teams"])
@@ -121,11 +120,7 @@ class TokenCreateIn(StrictIn):
 
 
 def _members(ids: list[int]) -> list[User]:
-    found = list(User.objects.filter(pk__in=set(ids)))
-    missing = sorted(set(ids) - {u.pk for u in found})
-    if missing:
-        raise ValidationFailed("Unknown member id(s).", errors={"member_ids": f"no user with id {missing}"})
-    return found
+    return selectors.users_ref(user_ids=ids, field="member_ids")
 
 
 def _set(payload) -> dict:

@@ -25,7 +25,10 @@ router = Router(tags=["tickets"])
 def attachment_upload(request, number: PathId, files: File[list[UploadedFile]], message_id: Form[Id | None] = None):
     require(request.auth, "ticket.update")
     ticket = selectors.ticket_get(number=number)
-    message = selectors.message_get(ticket=ticket, message_id=message_id)
+    if message_id is None:
+        message = selectors.message_get(ticket=ticket, message_id=None)
+    else:  # a reference in the body, scoped to this ticket: another ticket's message is a 422 naming message_id
+        message = selectors.message_ref(ticket=ticket, message_id=message_id)
     incoming = [
         IncomingFile(filename=f.name or "", content=f.read(), content_type=f.content_type or "application/octet-stream")
         for f in files

@@ -16,18 +16,19 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
+from supportloop.accounts import selectors as account_selectors
 from supportloop.accounts.models import User
 from supportloop.accounts.permissions import require
 from supportloop.analytics.selectors import tag_quality_report
 from supportloop.api.schemas import PROBLEMS, StrictIn, UtcDatetime
-from supportloop.core.errors import NotFound, ValidationFailed
-from supportloop.customers.models import Contact
+from supportloop.core.errors import ValidationFailed
+from supportloop.customers import selectors as customer_selectors
 from supportloop.feedback import selectors, services
-from supportloop.feedback.models import BugReport, EngineeringLink, PickListOption
 from supportloop.feedback.rollups import feedback_settings
 from supportloop.feedback.services.loop import MAX_ATTEMPTS as NOTICE_MAX_ATTEMPTS
+from supportloop.tickets import selectors as ticket_selectors
 from supportloop.tickets.lookups import resolve_ticket_refs
-from supportloop.tickets.models import Message, Ticket
+from supportloop.tickets.models import Ticket
 
 router = Router(tags=["feedback"])
 
@@ -434,10 +435,7 @@ class BugPickListsOut(Schema):
 # ---------------------------------------------------------------------------------------------- helpers
 def _item_out(item_id: int) -> dict:
     item = selectors.feedback_item_detail(item_id=item_id)
-    try:
-        bug = item.bug_report
-    except BugReport.DoesNotExist:
-        bug = None
+    bug = selectors.bug_report_of(item)
     return {
         "id": item.pk,
         "reference": item.reference,
@@ -514,21 +512,11 @@ def _evidence_out(ev) -> dict:
 
 
 def _user(user_id: int | None, field: str = "owner_id") -> User | None:
-    if user_id is None:
-        return None
-    user = User.objects.filter(pk=user_id).first()
-    if user is None:
-        raise ValidationFailed(f"Unknown user {user_id}.", errors={field: f"no user with id {user_id}"})
-    return user
+    return account_selectors.user_ref(user_id=user_id, field=field)
 
 
 def _ticket(number: int | None) -> Ticket | None:
-    if number is None:
-        return None
-    ticket = Ticket.objects.select_related("requester__company").filter(number=number).first()
-    if ticket is None:
-        raise ValidationFailed(f"Ticket #{number} does not exist.", errors={"ticket_number": "no such ticket"})
-    return ticket
+    return ticket_selectors.ticket_ref(number=number, field="ticket_number")
 
 
 def _ranking_args(query: FeedbackRankingQuery) -> dict:
@@ -663,7 +651,9 @@ def feedback_item_notify_preview(request, item_id: int, query: Query[NotifyPrevi
     sample = {"subject": "", "body": ""}
     first = next((r for r in rows if r["will_be_told"]), None)
     if first is not None:
-        sample = services.notice_render(item=item, contact=Contact.objects.get(pk=first["contact_id"]), kind=kind)
+        sample = services.notice_render(
+            item=item, contact=customer_selectors.contact_get(contact_id=first["contact_id"]), kind=kind
+        )
     return {
         "kind": kind,
         "recipients": rows,
@@ -722,10 +712,7 @@ def feedback_item_notices_retry(request, item_id: int, payload: ClosingNoticeRet
 def feedback_item_merge(request, item_id: int, payload: FeedbackMergeIn):
     require(request.auth, "feedback.manage")
     source = selectors.feedback_item_get(item_id=item_id)
-    try:
-        target = selectors.feedback_item_get(item_id=payload.target_id)
-    except NotFound:
-        raise ValidationFailed("The target item does not exist.", errors={"target_id": "no such item"}) from None
+    target = selectors.feedback_item_ref(item_id=payload.target_id, field="target_id")
     target = services.feedback_item_merge(source=source, target=target, actor=request.auth, note=payload.note)
     return _item_out(target.pk)
 
@@ -750,9 +737,7 @@ def feedback_link_add(request, item_id: int, payload: EngineeringLinkIn):
 @router.delete("/links/{int:link_id}", response={204: None, **PROBLEMS}, summary="Remove an engineering link")
 def feedback_link_remove(request, link_id: int):
     require(request.auth, "feedback.manage")
-    link = EngineeringLink.objects.select_related("item").filter(pk=link_id).first()
-    if link is None:
-        raise NotFound(f"Link {link_id} does not exist.")
+    link = selectors.engineering_link_get(link_id=link_id)
     services.engineering_link_remove(link=link, actor=request.auth)
     return Respond(204, None)
 
@@ -792,16 +777,8 @@ def feedback_evidence_add(request, item_id: int, payload: FeedbackEvidenceIn):
     with transaction.atomic():
         item = selectors.feedback_item_get(item_id=item_id)
         ticket = _ticket(payload.ticket_number)
-        message = None
-        if payload.message_id is not None:
-            message = Message.objects.select_related("ticket", "author_contact").filter(pk=payload.message_id).first()
-            if message is None:
-                raise ValidationFailed("Unknown message.", errors={"message_id": "no such message"})
-        contact = None
-        if payload.contact_id is not None:
-            contact = Contact.objects.select_related("company").filter(pk=payload.contact_id).first()
-            if contact is None:
-                raise ValidationFailed("Unknown contact.", errors={"contact_id": "no such contact"})
+        message = ticket_selectors.message_ref(ticket=ticket, message_id=payload.message_id)  # of THIS ticket
+        contact = customer_selectors.contact_ref(contact_id=payload.contact_id)
         evidence = services.evidence_add(
             item=item,
             actor=request.auth,
@@ -813,7 +790,7 @@ def feedback_evidence_add(request, item_id: int, payload: FeedbackEvidenceIn):
             source=payload.source,
             heard_at=payload.heard_at,
         )
-    evidence = selectors.evidence_for_item(item=item).get(pk=evidence.pk)
+    evidence = selectors.evidence_of_item(item=item, evidence_id=evidence.pk)
     return Respond(201, _evidence_out(evidence))
 
 
@@ -832,7 +809,7 @@ def feedback_bug_picklists(request):
     from supportloop.feedback.choices import Frequency, Severity
 
     out = {f: [] for f in ("version", "environment_browser", "environment_os", "environment_device")}
-    for field, value in PickListOption.objects.filter(is_active=True).values_list("field", "value"):
+    for field, value in selectors.bug_picklist_values():
         out[field].append(value)
     return {**out, "environment_plan": Plan.values, "severity": Severity.values, "frequency": Frequency.values}
 

@@ -10,7 +10,8 @@ from ninja import Field, Query, Router, Schema
 
 from supportloop.accounts.permissions import require
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
-from supportloop.core.errors import NotFound, ValidationFailed
+from supportloop.core.lookup import object_or_404
+from supportloop.customers import selectors as customer_selectors
 from supportloop.mail import selectors, services
 
 router = Router(tags=["mail"])
@@ -134,8 +135,6 @@ def quarantine_list(request, query: Query[QuarantineQuery]):
 def quarantine_raw(request, quarantine_id: PathId):
     require(request.auth, "quarantine.view")
     item = selectors.quarantine_get(quarantine_id=quarantine_id)
-    if item is None:
-        raise NotFound("No such quarantined message.")
     if item.raw_file:
         response = FileResponse(item.raw_file.open("rb"), content_type="message/rfc822")
     else:
@@ -152,16 +151,8 @@ def quarantine_raw(request, quarantine_id: PathId):
 )
 def quarantine_release(request, quarantine_id: PathId, payload: ReleaseIn | None = None):
     require(request.auth, "mailbox.manage")
-    item = selectors.quarantine_list().filter(pk=quarantine_id).first()
-    if item is None:
-        raise NotFound("No such quarantined message.")
-    contact = None
-    if payload is not None and payload.contact_id is not None:
-        from supportloop.customers.models import Contact
-
-        contact = Contact.objects.filter(pk=payload.contact_id).first()
-        if contact is None:
-            raise ValidationFailed("No contact has this id.", errors={"contact_id": "not found"})
+    item = object_or_404(selectors.quarantine_list(), label="quarantined message", pk=quarantine_id)
+    contact = customer_selectors.contact_ref(contact_id=payload.contact_id if payload is not None else None)
     result = services.quarantine_release(quarantine=item, actor=request.auth, contact=contact)
     return {"outcome": result.outcome, "ticket_id": result.ticket_id}
 
