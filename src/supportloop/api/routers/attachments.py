@@ -8,8 +8,8 @@ from ninja import Status as Respond
 from ninja.files import UploadedFile
 
 from supportloop.accounts.permissions import require
-from supportloop.api.routers.tickets import AttachmentOut
 from supportloop.api.schemas import PROBLEMS, Id, PathId
+from supportloop.api.schemas.tickets import AttachmentOut
 from supportloop.tickets import selectors, services
 from supportloop.tickets.filenames import content_disposition
 from supportloop.tickets.services.tickets import IncomingFile
@@ -34,9 +34,7 @@ def attachment_upload(request, number: PathId, files: File[list[UploadedFile]], 
         for f in files
     ]
     saved = services.attachment_add(message=message, files=incoming, actor=request.auth)
-    return Respond(
-        201, [{"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size} for a in saved]
-    )
+    return Respond(201, [AttachmentOut.from_attachment(a) for a in saved])
 
 
 @router.get(

@@ -7,9 +7,9 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema
 
 from supportloop.accounts.permissions import require
-from supportloop.api.customer_schemas import CompanyOut, ContactOut
-from supportloop.api.routers.tickets import MessageOut, TicketDetailOut, TicketOut
 from supportloop.api.schemas import PROBLEMS
+from supportloop.api.schemas.customers import CompanyOut, ContactOut
+from supportloop.api.schemas.tickets import MessageOut, TicketDetailOut, TicketOut
 from supportloop.tickets.changes import changes_page
 
 router = Router(tags=["changes"])

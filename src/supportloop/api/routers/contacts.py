@@ -8,9 +8,9 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
-from supportloop.api.customer_schemas import ContactOut, CustomerNoteIn, CustomerNoteOut, PageQuery
-from supportloop.api.routers.tickets import TicketOut, TicketPageOut
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn, UtcDatetime
+from supportloop.api.schemas.customers import ContactOut, CustomerNoteIn, CustomerNoteOut, PageQuery
+from supportloop.api.schemas.tickets import TicketOut, TicketPageOut
 from supportloop.customers import selectors, services
 from supportloop.tickets import selectors as ticket_selectors
 

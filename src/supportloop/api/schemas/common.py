@@ -1,4 +1,4 @@
-"""Schemas shared across routers."""
+"""Schemas shared by every domain: ids, dates, the strict base of request bodies, problem documents."""
 
 from __future__ import annotations
 
