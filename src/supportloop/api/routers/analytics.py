@@ -17,6 +17,7 @@ router = Router(tags=["analytics"])
     "/reports/tag-quality",
     response={200: list[TagQualityRowOut], **PROBLEMS},
     summary="Per agent: share of tickets without product area or contact reason, or under a catch-all",
+    operation_id="tag_quality_report",
 )
 def tag_quality(request, query: Query[TagQualityQuery]):
     require(request.auth, "report.view")

@@ -21,6 +21,7 @@ router = Router(tags=["tickets"])
     "/{int:number}/attachments",
     response={201: list[AttachmentOut], **PROBLEMS},
     summary="Attach files to a message of the ticket (default: its latest message)",
+    operation_id="attachment_upload",
 )
 def attachment_upload(request, number: PathId, files: File[list[UploadedFile]], message_id: Form[Id | None] = None):
     require(request.auth, "ticket.update")
@@ -44,11 +45,13 @@ def attachment_upload(request, number: PathId, files: File[list[UploadedFile]], 
     openapi_extra={
         "responses": {
             "200": {
-                "description": "The file, with its own content type, as a download",
-                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                "description": "The file's bytes, as a download. Declared as application/octet-stream, the "
+                "type every client can save; the response's Content-Type header carries the file's own type.",
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
             }
         }
     },
+    operation_id="attachment_download",
 )
 def attachment_download(request, number: PathId, attachment_id: PathId):
     require(request.auth, "ticket.view")

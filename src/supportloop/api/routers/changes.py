@@ -50,6 +50,7 @@ def _item(change) -> dict:
     "",
     response={200: ChangesPageOut, **PROBLEMS},
     summary="Changed tickets, contacts and companies since a cursor, oldest change first",
+    operation_id="changes_list",
 )
 def changes(request, query: Query[ChangesQuery]):
     require(request.auth, "changes.view")

@@ -75,7 +75,7 @@ def _ticket(number: int | None) -> Ticket | None:
     "/ranking",
     response={200: FeedbackRankingPageOut, **PROBLEMS},
     summary="Rank items by unique customers, revenue, trend or the workspace score",
-    operation_id="feedback_ranking",
+    operation_id="ranking_list",
 )
 @router.get(
     "/items",
@@ -109,7 +109,9 @@ def feedback_ranking(request, query: Query[FeedbackRankingQuery]):
 
 
 # ---------------------------------------------------------------------------------------------- items
-@router.post("/items", response={201: FeedbackItemOut, **PROBLEMS}, summary="Create a feedback item")
+@router.post(
+    "/items", response={201: FeedbackItemOut, **PROBLEMS}, summary="Create a feedback item", operation_id="item_create"
+)
 def feedback_item_create(request, payload: FeedbackItemCreateIn):
     require(request.auth, "feedback.create")
     with transaction.atomic():
@@ -131,13 +133,19 @@ def feedback_item_create(request, payload: FeedbackItemCreateIn):
     "/items/{int:item_id}",
     response={200: FeedbackItemOut, **PROBLEMS},
     summary="Read an item with its figures, history and links (a merged item names merged_into_id)",
+    operation_id="item_get",
 )
 def feedback_item_read(request, item_id: int):
     require(request.auth, "feedback.view")
     return _item_out(item_id)
 
 
-@router.patch("/items/{int:item_id}", response={200: FeedbackItemOut, **PROBLEMS}, summary="Update an item")
+@router.patch(
+    "/items/{int:item_id}",
+    response={200: FeedbackItemOut, **PROBLEMS},
+    summary="Update an item",
+    operation_id="item_update",
+)
 def feedback_item_update(request, item_id: int, payload: FeedbackItemUpdateIn):
     require(request.auth, "feedback.manage")
     data = payload.model_dump(exclude_unset=True)
@@ -153,7 +161,12 @@ def feedback_item_update(request, item_id: int, payload: FeedbackItemUpdateIn):
     return _item_out(item_id)
 
 
-@router.delete("/items/{int:item_id}", response={204: None, **PROBLEMS}, summary="Delete an item and its evidence")
+@router.delete(
+    "/items/{int:item_id}",
+    response={204: None, **PROBLEMS},
+    summary="Delete an item and its evidence",
+    operation_id="item_delete",
+)
 def feedback_item_delete(request, item_id: int):
     require(request.auth, "feedback.manage")
     services.feedback_item_delete(item=selectors.feedback_item_get(item_id=item_id), actor=request.auth)
@@ -164,6 +177,7 @@ def feedback_item_delete(request, item_id: int):
     "/items/{int:item_id}/status",
     response={200: FeedbackItemOut, **PROBLEMS},
     summary="Change an item's status (shipped/declined may tell the requesters)",
+    operation_id="item_status_set",
 )
 def feedback_item_status(request, item_id: int, payload: FeedbackStatusIn):
     require(request.auth, "feedback.manage")
@@ -184,6 +198,7 @@ def feedback_item_status(request, item_id: int, payload: FeedbackStatusIn):
     "/items/{int:item_id}/notify-preview",
     response={200: NotifyPreviewOut, **PROBLEMS},
     summary="Who would be told, and a sample message, before shipping or declining",
+    operation_id="item_notify_preview",
 )
 def feedback_item_notify_preview(request, item_id: int, query: Query[NotifyPreviewQuery]):
     require(request.auth, "feedback.manage")
@@ -209,6 +224,7 @@ def feedback_item_notify_preview(request, item_id: int, query: Query[NotifyPrevi
     "/items/{int:item_id}/notices",
     response={200: list[ClosingNoticeOut], **PROBLEMS},
     summary="Closing-the-loop notices per contact: told, queued, failed, with attempts and the last error",
+    operation_id="item_notices_list",
 )
 def feedback_item_notices(request, item_id: int):
     require(request.auth, "feedback.view")
@@ -220,6 +236,7 @@ def feedback_item_notices(request, item_id: int):
     "/items/{int:item_id}/notices/retry",
     response={202: ClosingNoticeRetryOut, **PROBLEMS},
     summary="Queue again the notices that gave up (409 when none did); they are sent in the background",
+    operation_id="item_notices_retry",
 )
 def feedback_item_notices_retry(request, item_id: int, payload: ClosingNoticeRetryIn):
     require(request.auth, "feedback.manage")
@@ -231,6 +248,7 @@ def feedback_item_notices_retry(request, item_id: int, payload: ClosingNoticeRet
     "/items/{int:item_id}/merge",
     response={200: FeedbackItemOut, **PROBLEMS},
     summary="Merge this item (a duplicate) into target_id; returns the target",
+    operation_id="item_merge",
 )
 def feedback_item_merge(request, item_id: int, payload: FeedbackMergeIn):
     require(request.auth, "feedback.manage")
@@ -244,6 +262,7 @@ def feedback_item_merge(request, item_id: int, payload: FeedbackMergeIn):
     "/items/{int:item_id}/links",
     response={201: EngineeringLinkOut, **PROBLEMS},
     summary="Link an engineering tracker issue",
+    operation_id="item_link_add",
 )
 def feedback_link_add(request, item_id: int, payload: EngineeringLinkIn):
     require(request.auth, "feedback.manage")
@@ -257,7 +276,12 @@ def feedback_link_add(request, item_id: int, payload: EngineeringLinkIn):
     return Respond(201, EngineeringLinkOut.from_link(link))
 
 
-@router.delete("/links/{int:link_id}", response={204: None, **PROBLEMS}, summary="Remove an engineering link")
+@router.delete(
+    "/links/{int:link_id}",
+    response={204: None, **PROBLEMS},
+    summary="Remove an engineering link",
+    operation_id="link_remove",
+)
 def feedback_link_remove(request, link_id: int):
     require(request.auth, "feedback.manage")
     link = selectors.engineering_link_get(link_id=link_id)
@@ -269,6 +293,7 @@ def feedback_link_remove(request, link_id: int):
     "/items/{int:item_id}/requesters.csv",
     response={200: str, **PROBLEMS},
     summary="CSV of requesters (contact, company, plan, MRR, quote) for research recruiting",
+    operation_id="item_requesters_csv",
 )
 def feedback_requesters_csv(request, item_id: int):
     require(request.auth, "feedback.export")
@@ -283,6 +308,7 @@ def feedback_requesters_csv(request, item_id: int):
     "/items/{int:item_id}/evidence",
     response={200: list[FeedbackEvidenceOut], **PROBLEMS},
     summary="The item's evidence, most recent first",
+    operation_id="item_evidence_list",
 )
 def feedback_evidence_list(request, item_id: int):
     require(request.auth, "feedback.view")
@@ -294,6 +320,7 @@ def feedback_evidence_list(request, item_id: int):
     "/items/{int:item_id}/evidence",
     response={201: FeedbackEvidenceOut, **PROBLEMS},
     summary="Add evidence: a ticket (and message), or a source label such as 'Sales call'",
+    operation_id="item_evidence_add",
 )
 def feedback_evidence_add(request, item_id: int, payload: FeedbackEvidenceIn):
     require(request.auth, "feedback.evidence")
@@ -317,7 +344,12 @@ def feedback_evidence_add(request, item_id: int, payload: FeedbackEvidenceIn):
     return Respond(201, FeedbackEvidenceOut.from_evidence(evidence))
 
 
-@router.delete("/evidence/{int:evidence_id}", response={204: None, **PROBLEMS}, summary="Remove evidence")
+@router.delete(
+    "/evidence/{int:evidence_id}",
+    response={204: None, **PROBLEMS},
+    summary="Remove evidence",
+    operation_id="evidence_remove",
+)
 def feedback_evidence_remove(request, evidence_id: int):
     require(request.auth, "feedback.evidence")
     services.evidence_remove(evidence=selectors.evidence_get(evidence_id=evidence_id), actor=request.auth)
@@ -325,7 +357,12 @@ def feedback_evidence_remove(request, evidence_id: int):
 
 
 # ---------------------------------------------------------------------------------------------- bugs
-@router.get("/bug-picklists", response={200: BugPickListsOut, **PROBLEMS}, summary="The bug form's pick-lists")
+@router.get(
+    "/bug-picklists",
+    response={200: BugPickListsOut, **PROBLEMS},
+    summary="The bug form's pick-lists",
+    operation_id="bug_picklists_get",
+)
 def feedback_bug_picklists(request):
     require(request.auth, "feedback.view")
     from supportloop.customers.choices import Plan
@@ -341,6 +378,7 @@ def feedback_bug_picklists(request):
     "/bugs",
     response={201: FeedbackItemOut, **PROBLEMS},
     summary="File a bug from the structured form (errors name each missing field)",
+    operation_id="bug_file",
 )
 def feedback_bug_file(request, payload: FeedbackBugIn):
     require(request.auth, "feedback.file_bug")
@@ -354,7 +392,12 @@ def feedback_bug_file(request, payload: FeedbackBugIn):
 
 
 # ---------------------------------------------------------------------------------------------- roadmap, digest
-@router.get("/roadmap", response={200: FeedbackRoadmapOut, **PROBLEMS}, summary="Team roadmap with customer counts")
+@router.get(
+    "/roadmap",
+    response={200: FeedbackRoadmapOut, **PROBLEMS},
+    summary="Team roadmap with customer counts",
+    operation_id="roadmap_get",
+)
 def feedback_roadmap(request):
     require(request.auth, "feedback.view")
     return selectors.roadmap(public=False)
@@ -365,18 +408,29 @@ def feedback_roadmap(request):
     auth=None,
     response={200: FeedbackPublicRoadmapOut, **PROBLEMS},
     summary="Public roadmap: public items only, no customer data; no authentication",
+    operation_id="public_roadmap_get",
 )
 def feedback_public_roadmap(request):
     return selectors.roadmap(public=True)
 
 
-@router.get("/digest", response={200: FeedbackDigestOut, **PROBLEMS}, summary="Weekly digest for product managers")
+@router.get(
+    "/digest",
+    response={200: FeedbackDigestOut, **PROBLEMS},
+    summary="Weekly digest for product managers",
+    operation_id="digest_get",
+)
 def feedback_digest(request, query: Query[FeedbackDigestQuery]):
     require(request.auth, "feedback.view")
     return selectors.weekly_digest(week_start=query.week_start)
 
 
-@router.post("/digest/send", response={202: dict, **PROBLEMS}, summary="Mail the weekly digest to product managers")
+@router.post(
+    "/digest/send",
+    response={202: dict, **PROBLEMS},
+    summary="Mail the weekly digest to product managers",
+    operation_id="digest_send",
+)
 def feedback_digest_send(request, query: Query[FeedbackDigestQuery]):
     require(request.auth, "feedback.manage")
     services.weekly_digest_queue(week_start=query.week_start)
@@ -388,13 +442,23 @@ def _settings_out() -> dict:
     return FeedbackSettingsOut.from_settings(feedback_settings())
 
 
-@router.get("/settings", response={200: FeedbackSettingsOut, **PROBLEMS}, summary="Score weights and sender")
+@router.get(
+    "/settings",
+    response={200: FeedbackSettingsOut, **PROBLEMS},
+    summary="Score weights and sender",
+    operation_id="feedback_settings_get",
+)
 def feedback_settings_read(request):
     require(request.auth, "feedback.view")
     return _settings_out()
 
 
-@router.patch("/settings", response={200: FeedbackSettingsOut, **PROBLEMS}, summary="Change score weights (admins)")
+@router.patch(
+    "/settings",
+    response={200: FeedbackSettingsOut, **PROBLEMS},
+    summary="Change score weights (admins)",
+    operation_id="feedback_settings_update",
+)
 def feedback_settings_update(request, payload: FeedbackSettingsIn):
     require(request.auth, "feedback.configure")
     data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}

@@ -67,13 +67,13 @@ def _actions(actions: MacroActions | None) -> dict:
     return actions.model_dump(exclude_none=True) if actions is not None else {}
 
 
-@router.get("", response={200: list[MacroOut], **PROBLEMS}, summary="List macros")
+@router.get("", response={200: list[MacroOut], **PROBLEMS}, summary="List macros", operation_id="macros_list")
 def macro_list(request, query: Query[MacroListQuery]):
     require(request.auth, "macro.view")
     return list(selectors.macro_list(active=query.active))
 
 
-@router.post("", response={201: MacroOut, **PROBLEMS}, summary="Create a macro")
+@router.post("", response={201: MacroOut, **PROBLEMS}, summary="Create a macro", operation_id="macro_create")
 def macro_create(request, payload: MacroCreateIn):
     require(request.auth, "macro.write")
     macro = services.macro_create(
@@ -82,13 +82,15 @@ def macro_create(request, payload: MacroCreateIn):
     return Respond(201, macro)
 
 
-@router.get("/{int:macro_id}", response={200: MacroOut, **PROBLEMS}, summary="Read a macro")
+@router.get("/{int:macro_id}", response={200: MacroOut, **PROBLEMS}, summary="Read a macro", operation_id="macro_get")
 def macro_read(request, macro_id: PathId):
     require(request.auth, "macro.view")
     return selectors.macro_get(macro_id=macro_id)
 
 
-@router.patch("/{int:macro_id}", response={200: MacroOut, **PROBLEMS}, summary="Update a macro")
+@router.patch(
+    "/{int:macro_id}", response={200: MacroOut, **PROBLEMS}, summary="Update a macro", operation_id="macro_update"
+)
 def macro_update(request, macro_id: PathId, payload: MacroUpdateIn):
     require(request.auth, "macro.write")
     values = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
@@ -101,6 +103,7 @@ def macro_update(request, macro_id: PathId, payload: MacroUpdateIn):
     "/{int:macro_id}/preview",
     response={200: MacroPreviewOut, **PROBLEMS},
     summary="Render a macro for a ticket without applying it",
+    operation_id="macro_preview",
 )
 def macro_preview(request, macro_id: PathId, query: Query[MacroPreviewQuery]):
     require(request.auth, "macro.view")

@@ -112,7 +112,12 @@ class MailboxOut(Schema):
     autoresponder_enabled: bool
 
 
-@router.get("/quarantine", response={200: QuarantinePageOut, **PROBLEMS}, summary="Quarantined mail, newest first")
+@router.get(
+    "/quarantine",
+    response={200: QuarantinePageOut, **PROBLEMS},
+    summary="Quarantined mail, newest first",
+    operation_id="quarantine_list",
+)
 def quarantine_list(request, query: Query[QuarantineQuery]):
     require(request.auth, "quarantine.view")
     qs = selectors.quarantine_list(reason=query.reason, released=query.released)
@@ -131,6 +136,7 @@ def quarantine_list(request, query: Query[QuarantineQuery]):
             }
         }
     },
+    operation_id="quarantine_raw_download",
 )
 def quarantine_raw(request, quarantine_id: PathId):
     require(request.auth, "quarantine.view")
@@ -148,6 +154,7 @@ def quarantine_raw(request, quarantine_id: PathId):
     "/quarantine/{int:quarantine_id}/release",
     response={200: ReleaseOut, **PROBLEMS},
     summary="Ingest a quarantined message as a ticket anyway, optionally as a chosen contact's",
+    operation_id="quarantine_release",
 )
 def quarantine_release(request, quarantine_id: PathId, payload: ReleaseIn | None = None):
     require(request.auth, "mailbox.manage")
@@ -161,6 +168,7 @@ def quarantine_release(request, quarantine_id: PathId, payload: ReleaseIn | None
     "/inbound",
     response={200: InboundMailPageOut, **PROBLEMS},
     summary="The ingest ledger, newest first: every message received, and every copy skipped and why",
+    operation_id="inbound_list",
 )
 def inbound_list(request, query: Query[InboundMailQuery]):
     require(request.auth, "quarantine.view")
@@ -168,7 +176,12 @@ def inbound_list(request, query: Query[InboundMailQuery]):
     return {"items": list(qs[query.offset : query.offset + query.limit]), "count": qs.count()}
 
 
-@router.get("/mailboxes", response={200: list[MailboxOut], **PROBLEMS}, summary="Configured mailboxes")
+@router.get(
+    "/mailboxes",
+    response={200: list[MailboxOut], **PROBLEMS},
+    summary="Configured mailboxes",
+    operation_id="mailboxes_list",
+)
 def mailbox_list(request):
     require(request.auth, "mailbox.manage")
     return list(selectors.mailbox_list())

@@ -66,7 +66,12 @@ def _created_detail(ticket) -> dict:
     return data
 
 
-@router.get("", response={200: TicketPageOut, **PROBLEMS}, summary="List tickets (newest activity first)")
+@router.get(
+    "",
+    response={200: TicketPageOut, **PROBLEMS},
+    summary="List tickets (newest activity first)",
+    operation_id="tickets_list",
+)
 def ticket_list(request, query: Query[TicketListQuery]):
     require(request.auth, "ticket.view")
     refs = resolve_ticket_refs(product_area=query.product_area, contact_reason=query.contact_reason)
@@ -88,7 +93,12 @@ def ticket_list(request, query: Query[TicketListQuery]):
     return {"items": [TicketOut.from_ticket(t) for t in rows], "next_cursor": next_cursor}
 
 
-@router.post("", response={201: TicketDetailOut, **PROBLEMS}, summary="Create a ticket with its first message")
+@router.post(
+    "",
+    response={201: TicketDetailOut, **PROBLEMS},
+    summary="Create a ticket with its first message",
+    operation_id="ticket_create",
+)
 def ticket_create(request, payload: TicketCreateIn):
     require(request.auth, "ticket.create")
     refs = resolve_ticket_refs(
@@ -118,13 +128,23 @@ def ticket_create(request, payload: TicketCreateIn):
     return Respond(201, _created_detail(ticket))
 
 
-@router.get("/{int:number}", response={200: TicketDetailOut, **PROBLEMS}, summary="Read a ticket with its messages")
+@router.get(
+    "/{int:number}",
+    response={200: TicketDetailOut, **PROBLEMS},
+    summary="Read a ticket with its messages",
+    operation_id="ticket_get",
+)
 def ticket_read(request, number: PathId):
     require(request.auth, "ticket.view")
     return _detail(number)
 
 
-@router.patch("/{int:number}", response={200: TicketDetailOut, **PROBLEMS}, summary="Update a ticket")
+@router.patch(
+    "/{int:number}",
+    response={200: TicketDetailOut, **PROBLEMS},
+    summary="Update a ticket",
+    operation_id="ticket_update",
+)
 def ticket_update(request, number: PathId, payload: TicketUpdateIn):
     require(request.auth, "ticket.update")
     data = payload.model_dump(exclude_unset=True)
@@ -140,7 +160,12 @@ def ticket_update(request, number: PathId, payload: TicketUpdateIn):
     return _detail(number)
 
 
-@router.post("/{int:number}/replies", response={201: MessageOut, **PROBLEMS}, summary="Post a public reply")
+@router.post(
+    "/{int:number}/replies",
+    response={201: MessageOut, **PROBLEMS},
+    summary="Post a public reply",
+    operation_id="ticket_reply",
+)
 def ticket_reply(request, number: PathId, payload: ReplyIn):
     require(request.auth, "ticket.reply")
     ticket = selectors.ticket_get(number=number)
@@ -155,7 +180,12 @@ def ticket_reply(request, number: PathId, payload: ReplyIn):
     return Respond(201, MessageOut.from_message(message))
 
 
-@router.post("/{int:number}/notes", response={201: MessageOut, **PROBLEMS}, summary="Add an internal note")
+@router.post(
+    "/{int:number}/notes",
+    response={201: MessageOut, **PROBLEMS},
+    summary="Add an internal note",
+    operation_id="ticket_note_add",
+)
 def ticket_note(request, number: PathId, payload: NoteIn):
     require(request.auth, "ticket.note")
     ticket = selectors.ticket_get(number=number)
@@ -165,7 +195,12 @@ def ticket_note(request, number: PathId, payload: NoteIn):
     return Respond(201, MessageOut.from_message(message))
 
 
-@router.post("/{int:number}/macros", response={200: TicketDetailOut, **PROBLEMS}, summary="Apply a macro")
+@router.post(
+    "/{int:number}/macros",
+    response={200: TicketDetailOut, **PROBLEMS},
+    summary="Apply a macro",
+    operation_id="ticket_macro_apply",
+)
 def ticket_apply_macro(request, number: PathId, payload: MacroApplyIn):
     require(request.auth, "ticket.apply_macro")
     with transaction.atomic():
@@ -175,7 +210,12 @@ def ticket_apply_macro(request, number: PathId, payload: MacroApplyIn):
     return _detail(number)
 
 
-@router.get("/{int:number}/events", response={200: list[EventOut], **PROBLEMS}, summary="The ticket's audit trail")
+@router.get(
+    "/{int:number}/events",
+    response={200: list[EventOut], **PROBLEMS},
+    summary="The ticket's audit trail",
+    operation_id="ticket_events_list",
+)
 def ticket_events(request, number: PathId):
     require(request.auth, "event.view")
     ticket = selectors.ticket_get(number=number)
