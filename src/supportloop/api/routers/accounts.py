@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
+from django.conf import settings
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts import selectors, services
+from supportloop.accounts.choices import Role
 from supportloop.accounts.models import User
 from supportloop.accounts.permissions import require
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
+from supportloop.api.schemas.common import choices_of
 
 users = Router(tags=["users"])
 teams = Router(tags=["teams"])
 tokens = Router(tags=["tokens"])
 
-RoleT = Literal["admin", "lead", "agent", "product", "viewer"]
-LanguageT = Literal["", "en", "zh-hans", "ru"]
+RoleT = choices_of(Role)
+LanguageT = choices_of(["", *(code for code, _name in settings.LANGUAGES)])  # "" follows the browser
 
 
 class UserOut(Schema):

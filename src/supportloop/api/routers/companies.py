@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
 from supportloop.api.schemas import PROBLEMS, PathId, StrictIn, UtcDatetime
+from supportloop.api.schemas.common import choices_of
 from supportloop.api.schemas.customers import CompanyOut, CustomerNoteIn, CustomerNoteOut, PageQuery
 from supportloop.api.schemas.tickets import TicketOut, TicketPageOut
 from supportloop.customers import selectors, services
+from supportloop.customers.choices import Plan
 from supportloop.tickets import selectors as ticket_selectors
 
 router = Router(tags=["companies"])
 
-PlanT = Literal["free", "starter", "pro", "enterprise"]
+PlanT = choices_of(Plan)
 
 
 class CompanyListQuery(PageQuery):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
+from supportloop.api.schemas.tickets import PriorityT, StatusT
 from supportloop.tickets import selectors, services
 
 router = Router(tags=["macros"])
@@ -18,8 +18,8 @@ router = Router(tags=["macros"])
 class MacroActions(StrictIn):
     """What applying the macro does besides replying; every key is optional."""
 
-    status: Literal["new", "open", "pending", "on_hold", "solved", "closed"] | None = None
-    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    status: StatusT | None = None
+    priority: PriorityT | None = None
     tags: list[str] | None = Field(None, max_length=50, description="replace the ticket's tags")
     add_tags: list[str] | None = Field(None, max_length=50, description="add to the ticket's tags")
     team: str | None = Field(None, max_length=100, description="team slug")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
+from django.db.models import Choices
 from ninja import Field, Path, Schema
 from pydantic import AfterValidator, ConfigDict, field_validator
 
@@ -12,6 +14,15 @@ from pydantic import AfterValidator, ConfigDict, field_validator
 DB_INT_MAX = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
 PathId = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
+
+
+def choices_of(choices: type[Choices] | Iterable[str], *, exclude: Iterable[str] = ()) -> Any:
+    """A Literal of a model's choices (TextChoices, or the values of another definition such as a selector's
+    sort keys), in their order: API enums are taken from the model, never copied by hand, so a value added to
+    the model is accepted by the API the same day (a test compares every API enum with its source)."""
+    values = choices.values if isinstance(choices, type) and issubclass(choices, Choices) else list(choices)
+    skip = set(exclude)
+    return Literal[tuple(str(v) for v in values if v not in skip)]
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -8,27 +8,21 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from supportloop.api.schemas.common import StrictIn, UtcDatetime
+from supportloop.api.schemas.common import StrictIn, UtcDatetime, choices_of
+from supportloop.customers.choices import Plan
+from supportloop.feedback.choices import Importance, ItemStatus, Kind, NoticeKind, NoticeStatus, Tracker
+from supportloop.feedback.selectors.ranking import SORTS
 from supportloop.feedback.services.loop import MAX_ATTEMPTS as NOTICE_MAX_ATTEMPTS
 
-KindT = Literal["feature_request", "bug", "improvement"]
-StatusT = Literal["new", "under_review", "planned", "in_progress", "shipped", "declined", "merged"]
-SettableStatusT = Literal["new", "under_review", "planned", "in_progress", "shipped", "declined"]
-PlanT = Literal["free", "starter", "pro", "enterprise"]
-ImportanceT = Literal["nice_to_have", "important", "blocker"]
-SortT = Literal[
-    "score",
-    "mentions",
-    "unique_contacts",
-    "unique_companies",
-    "mrr",
-    "growth",
-    "blocker_contacts",
-    "first_heard",
-    "last_heard",
-    "created_at",
-    "title",
-]
+KindT = choices_of(Kind)
+StatusT = choices_of(ItemStatus)
+SettableStatusT = choices_of(ItemStatus, exclude=[ItemStatus.MERGED])  # merged is set by a merge, not by hand
+PlanT = choices_of(Plan)
+ImportanceT = choices_of(Importance)
+SortT = choices_of(SORTS)  # the ranking selector's sort keys
+NoticeKindT = choices_of(NoticeKind)
+NoticeStatusT = choices_of(NoticeStatus)
+TrackerT = choices_of(Tracker)
 
 
 class FeedbackRankingRowOut(Schema):
@@ -334,10 +328,7 @@ class FeedbackStatusIn(StrictIn):
 
 
 class NotifyPreviewQuery(Schema):
-    kind: Literal["shipped", "declined"] | None = None
-
-
-NoticeStatusT = Literal["pending", "sending", "sent", "skipped", "failed"]
+    kind: NoticeKindT | None = None
 
 
 class NotifyPreviewRowOut(Schema):
@@ -359,7 +350,7 @@ class ClosingNoticeOut(Schema):
     contact_id: int
     contact_name: str
     email: str
-    kind: Literal["shipped", "declined"]
+    kind: NoticeKindT
     status: NoticeStatusT = Field(
         ...,
         description="pending (queued), sending, sent (told), skipped (not mailed), "
@@ -395,7 +386,7 @@ class ClosingNoticeOut(Schema):
 
 
 class ClosingNoticeRetryIn(StrictIn):
-    kind: Literal["shipped", "declined"] | None = Field(None, description="default: every kind")
+    kind: NoticeKindT | None = Field(None, description="default: every kind")
 
 
 class ClosingNoticeRetryOut(Schema):
@@ -413,7 +404,7 @@ class NotifyPreviewOut(Schema):
 class EngineeringLinkIn(StrictIn):
     url: str = Field(..., max_length=500)
     key: str = Field("", max_length=100)
-    tracker: Literal["jira", "github", "linear", "gitlab", "other"] | None = None
+    tracker: TrackerT | None = None
 
 
 class FeedbackPublicRoadmapItemOut(Schema):

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from ninja import Field, Schema
 from pydantic import BaseModel
 
-from supportloop.api.schemas.common import Id, StrictIn, UtcDatetime
+from supportloop.api.schemas.common import Id, StrictIn, UtcDatetime, choices_of
 from supportloop.tickets.choices import AuthorType, Channel, Priority, Status
 
-StatusT = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
-PriorityT = Literal["low", "normal", "high", "urgent"]
-ChannelT = Literal["email", "web", "api", "phone"]
+StatusT = choices_of(Status)
+PriorityT = choices_of(Priority)
+ChannelT = choices_of(Channel)
+CreateAuthorT = choices_of(AuthorType, exclude=[AuthorType.SYSTEM])  # the API speaks for a contact or an agent
 
 
 # A plain pydantic model, not a ninja Schema: rows are built as dicts by from_ticket, and Schema's validator
@@ -154,7 +154,7 @@ class TicketCreateIn(StrictIn):
     channel: ChannelT = Channel.API
     priority: PriorityT = Priority.NORMAL
     status: StatusT = Status.NEW
-    author: Literal["contact", "agent"] = AuthorType.CONTACT
+    author: CreateAuthorT = AuthorType.CONTACT
     assignee_id: Id | None = None
     team_id: Id | None = None
     product_feature: str | None = Field(None, description="slug")
