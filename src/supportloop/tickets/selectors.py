@@ -4,58 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Prefetch, Q, QuerySet
 
 from supportloop.core.errors import NotFound, ValidationFailed
 from supportloop.core.lookup import object_or_404, reference_or_422
-from supportloop.tickets.choices import ACTIVE_STATUSES, Status
+from supportloop.tickets.choices import Status
+from supportloop.tickets.filters import TicketFilters
 from supportloop.tickets.models import Message, Ticket, TicketStatusCount
 from supportloop.tickets.taxonomy_index import TaxonomyIterable
 
-
-@dataclass
-class TicketFilters:
-    """One filter definition shared by the inbox page and the API."""
-
-    status: list[str] = field(default_factory=list)
-    active: bool | None = None
-    assignee: int | None = None
-    unassigned: bool = False
-    team: int | None = None
-    requester: int | None = None
-    company: int | None = None
-    product_area: int | None = None
-    contact_reason: int | None = None
-    priority: list[str] = field(default_factory=list)
-    tag: str | None = None
-    updated_since: datetime | None = None
-
-    def apply(self, qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
-        if self.status:
-            unknown = set(self.status) - set(Status.values)
-            if unknown:
-                raise ValidationFailed("Unknown status filter.", errors={"status": ", ".join(sorted(unknown))})
-            qs = qs.filter(status__in=self.status) if len(self.status) > 1 else qs.filter(status=self.status[0])
-        elif self.active:
-            qs = qs.filter(status__in=ACTIVE_STATUSES)
-        if self.unassigned:
-            qs = qs.filter(assignee__isnull=True)
-        elif self.assignee is not None:
-            qs = qs.filter(assignee_id=self.assignee)
-        for name in ("team", "requester", "company", "product_area", "contact_reason"):
-            value = getattr(self, name)
-            if value is not None:
-                qs = qs.filter(**{f"{name}_id": value})
-        if self.priority:
-            qs = qs.filter(priority__in=self.priority)
-        if self.tag:
-            qs = qs.filter(tags__name=self.tag.lower())
-        if self.updated_since is not None:
-            qs = qs.filter(updated_at__gte=self.updated_since)
-        return qs
+# The ticket-list filters live in tickets/filters.py (one definition for the inbox page and the API).
 
 
 def encode_cursor(updated_at: datetime, pk: int) -> str:

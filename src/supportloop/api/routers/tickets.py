@@ -74,21 +74,7 @@ def _created_detail(ticket) -> dict:
 )
 def ticket_list(request, query: Query[TicketListQuery]):
     require(request.auth, "ticket.view")
-    refs = resolve_ticket_refs(product_area=query.product_area, contact_reason=query.contact_reason)
-    filters = selectors.TicketFilters(
-        status=list(query.status),
-        active=query.active,
-        assignee=query.assignee,
-        unassigned=query.unassigned,
-        team=query.team,
-        requester=query.requester,
-        company=query.company,
-        priority=list(query.priority),
-        tag=query.tag,
-        updated_since=query.updated_since,
-        product_area=refs["product_area"].pk if refs.get("product_area") else None,
-        contact_reason=refs["contact_reason"].pk if refs.get("contact_reason") else None,
-    )
+    filters = query.filters(strict=True)  # the definition the inbox page reads too
     rows, next_cursor = selectors.ticket_page(filters=filters, cursor=query.cursor, limit=query.limit, summary=True)
     return {"items": [TicketOut.from_ticket(t) for t in rows], "next_cursor": next_cursor}
 

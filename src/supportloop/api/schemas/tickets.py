@@ -7,8 +7,9 @@ from datetime import datetime
 from ninja import Field, Schema
 from pydantic import BaseModel
 
-from supportloop.api.schemas.common import Id, StrictIn, UtcDatetime, choices_of
+from supportloop.api.schemas.common import Id, StrictIn, choices_of
 from supportloop.tickets.choices import AuthorType, Channel, Priority, Status
+from supportloop.tickets.filters import TicketListParams
 
 StatusT = choices_of(Status)
 PriorityT = choices_of(Priority)
@@ -128,19 +129,9 @@ class TicketPageOut(BaseModel):
     next_cursor: str | None
 
 
-class TicketListQuery(Schema):
-    status: list[StatusT] = Field(default_factory=list)
-    active: bool | None = None
-    assignee: Id | None = None
-    unassigned: bool = False
-    team: Id | None = None
-    requester: Id | None = None
-    company: Id | None = None
-    product_area: str | None = Field(None, description="slug")
-    contact_reason: str | None = Field(None, description="slug")
-    priority: list[PriorityT] = Field(default_factory=list)
-    tag: str | None = None
-    updated_since: UtcDatetime | None = None
+class TicketListQuery(TicketListParams):
+    """The ticket-list filters (tickets/filters.py, shared with the inbox page) and a keyset page."""
+
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=200)
 
