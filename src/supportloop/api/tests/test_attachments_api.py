@@ -75,5 +75,7 @@ def test_attachments_are_scoped_to_their_ticket(api_client, make_user):
     attachment_id = r.json()[0]["id"]
     assert_problem(client.get(f"tickets/{two.number}/attachments/{attachment_id}"), 404)
     other_message = two.messages.get().pk
-    assert_problem(upload(client, one.number, SimpleUploadedFile("a.txt", b"a"), message_id=other_message), 404)
+    # message_id is a reference in the body: another ticket's message is a 422 naming it, like one that never existed
+    r = upload(client, one.number, SimpleUploadedFile("a.txt", b"a"), message_id=other_message)
+    assert_problem(r, 422, field="message_id")
     assert_problem(upload(client, one.number), 422)  # no file at all

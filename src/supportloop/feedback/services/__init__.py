@@ -28,5 +28,6 @@ from supportloop.feedback.services.loop import (  # noqa: F401
     closing_notices_send_due,
     notice_mail_refusal,
     notice_render,
+    weekly_digest_queue,
     weekly_digest_send,
 )

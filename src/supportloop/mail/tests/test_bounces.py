@@ -376,7 +376,7 @@ def test_both_ingest_paths_record_a_bounce_the_same_way(sent_reply, mailbox, mai
 
 @pytest.mark.django_db
 def test_the_contact_api_and_page_show_the_bounce(sent_reply, mailbox, client, make_user):
-    from supportloop.api.customer_schemas import ContactOut
+    from supportloop.api.schemas.customers import ContactOut
 
     ticket, reply = sent_reply("anna@customer.test")
     inbound_ingest(
