@@ -85,14 +85,12 @@ def sizes(tickets: int) -> tuple[int, int]:
 @contextlib.contextmanager
 def listeners_off():
     """Silence ticket listeners (mail delivery, automations) while seeding history."""
-    saved = (list(hooks.public_reply_listeners), list(hooks.ticket_created_listeners))
+    saved = list(hooks.public_reply_listeners)
     hooks.public_reply_listeners.clear()
-    hooks.ticket_created_listeners.clear()
     try:
         yield
     finally:
-        hooks.public_reply_listeners[:] = saved[0]
-        hooks.ticket_created_listeners[:] = saved[1]
+        hooks.public_reply_listeners[:] = saved
 
 
 def build_staff(ws: Workspace, password: str) -> None:

@@ -25,6 +25,7 @@ from supportloop.core.services import (
     events_record_many,
     field_changes,
 )
+from supportloop.core.validation import clean_text
 from supportloop.customers.models import Contact
 from supportloop.customers.services import contact_get_or_create_by_email, normalize_email
 from supportloop.tickets import hooks
@@ -48,7 +49,6 @@ from supportloop.tickets.models import (
     TicketStatusCount,
 )
 from supportloop.tickets.sanitize import html_to_text, sanitize_html, text_to_html
-from supportloop.tickets.validation import clean_text
 
 SUBJECT_MAX = 500
 
@@ -364,7 +364,6 @@ def tickets_insert(drafts: list[TicketDraft], *, message_ids_checked: bool = Fal
     )
     for ticket, message in zip(tickets, messages, strict=True):
         ticket.first_message = message  # for callers that need the message (the mail ingest) without a query
-        _on_commit_call(hooks.ticket_created_listeners, ticket.pk)
     return tickets
 
 
