@@ -15,7 +15,6 @@ from supportloop.tickets.models import Ticket
 from supportloop.tickets.services import (
     customer_message_draft,
     customer_messages_add_in_transaction,
-    ticket_create,
     ticket_draft,
     tickets_insert_in_transaction,
 )
@@ -34,8 +33,8 @@ def test_no_code_calls_a_service_through_wrapped():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_in_transaction_writers_refuse_to_run_without_one():
-    ticket = ticket_create(subject="Hello", body="First", requester_email="ann@acme.example")
+def test_the_in_transaction_writers_refuse_to_run_without_one(make_ticket):
+    ticket = make_ticket()
     contact = ticket.requester
     writes = {
         "tickets_insert_in_transaction": lambda: tickets_insert_in_transaction(
