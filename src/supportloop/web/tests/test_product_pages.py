@@ -232,12 +232,11 @@ def test_roadmap_and_digest_show_planned_and_shipped_items(ws, client_for, item)
     assert "Faster search" in digest and "Export invoices as PDF" in digest
 
 
-def test_a_bug_carries_over_the_attachments_chosen_from_the_ticket(ws, client_for):
-    from supportloop.tickets.services import ticket_create
+def test_a_bug_carries_over_the_attachments_chosen_from_the_ticket(ws, client_for, make_ticket):
     from supportloop.tickets.services.tickets import IncomingFile
 
-    t = ticket_create(
-        subject="Crash on export",
+    t = make_ticket(
+        "Crash on export",
         body="see screenshot",
         requester=ws.alice,
         attachments=[
