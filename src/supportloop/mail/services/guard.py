@@ -55,7 +55,7 @@ def automatic_mail_blocked(
     if not recipient:
         return "no recipient address"
     if noreply_address(recipient):
-        return "the address belongs to a machine (no-reply, bounces, a mail provider's notices)"
+        return "the address belongs to a machine (no-reply, bounces, a mail system or list manager, RFC 3834)"
     if base_address(recipient) in our_addresses():
         return "the address is one of our own"
     suppressed = address_suppressed(recipient)

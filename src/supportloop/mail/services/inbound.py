@@ -8,9 +8,11 @@ Decisions (see docs/mail.md):
   failed addresses are marked and nothing is answered, opened or reopened.
 - Mail from our own addresses and X-Loop hits are quarantined, never answered; so are feedback
   (abuse) reports and mail providers' notices (mail/machines.py).
-- Auto-replies (Auto-Submitted, X-Autoreply, X-Autorespond, Precedence auto_reply, out-of-office subjects,
-  a null Return-Path, read receipts) that thread into a ticket are recorded on it without reopening it;
-  those that match no ticket are quarantined. Other machine mail (no-reply senders) never reopens either.
+- Auto-replies (Auto-Submitted, X-Autoreply, X-Autorespond, Precedence auto_reply, a null Return-Path, read
+  receipts) that thread into a ticket are recorded on it without reopening it; those that match no ticket are
+  quarantined. An out-of-office told by its subject alone is an ordinary message (new ticket or threaded), but
+  is never acknowledged and never reopens. Other machine mail (no-reply senders, RFC 3834 addresses) never
+  reopens either.
 - A copy of a message received before is skipped with a ledger row saying why; a different message that
   reuses a Message-ID is stored with a note (services/dedupe.py).
 - Followers come only from authenticated mail threaded by Message-ID or opening a ticket; otherwise they
