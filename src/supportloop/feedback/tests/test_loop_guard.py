@@ -75,6 +75,20 @@ def test_notices_go_only_where_the_guard_allows_and_each_refusal_is_recorded_per
         assert notice.status == "skipped" and words in notice.error, (name, notice.error)
 
 
+def test_the_notices_api_shows_each_refused_contact_with_the_reason(asked, api_client):
+    from supportloop.accounts.choices import Role
+
+    item, emails, _tickets = asked
+    close_the_loop_send(item_id=item.pk, kind="shipped")
+    rows = {
+        r["email"].lower(): r for r in api_client(role=Role.PRODUCT).get(f"feedback/items/{item.pk}/notices").json()
+    }
+    assert rows["ann@people.example"]["status"] == "sent"
+    for name, words in REFUSED.items():
+        row = rows[emails[name].lower()]
+        assert row["status"] == "skipped" and words in row["error"], (name, row)
+
+
 def test_an_attempt_asks_the_guard_again_and_records_its_refusal_on_the_ticket(asked):
     """Queued while the address was fine, bounced before the attempt: the attempt's claim refuses it, the
     refusal is an AutomaticMail row and an event on the contact's ticket."""
