@@ -94,6 +94,9 @@ LONG_CHINESE = "季度报告" * 63 + "季度.pdf"  # 258 characters (765 bytes i
         ("%00", "%00"),
         (".", "attachment"),
         ("..", "attachment"),  # Django refuses these as names: kept, as "attachment"
+        ("../..", "attachment"),  # a path: only its last segment counts, ".." again
+        ("./.", "attachment"),
+        ("..\\..", "attachment"),  # Windows separators too
         ('a"b.txt', "a%22b.txt"),  # the browser escapes the quote; that is the name it sent
         ("отчёт 报告 🎉.xlsx", "отчёт 报告 🎉.xlsx"),
         (LONG_CHINESE, LONG_CHINESE[:251] + ".pdf"),  # shortened to the 255 characters the column holds

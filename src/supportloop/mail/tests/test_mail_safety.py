@@ -368,13 +368,37 @@ MACHINES = {
         "quarantined",
         "machine",
     ),
-    "ooo_en": (dict(subject="Automatic reply: Hello"), "quarantined", "auto_reply"),
-    "ooo_out_of_office": (dict(subject="Out of Office"), "quarantined", "auto_reply"),
-    "ooo_de": (dict(subject="Abwesenheitsnotiz: Hello"), "quarantined", "auto_reply"),
-    "ooo_zh": (dict(subject="自动回复: 您好"), "quarantined", "auto_reply"),
-    "ooo_ru": (dict(subject="Автоответ: Здравствуйте"), "quarantined", "auto_reply"),
-    "ooo_fr": (dict(subject="Réponse automatique : Bonjour"), "quarantined", "auto_reply"),
-    "ooo_es": (dict(subject="Respuesta automática: Hola"), "quarantined", "auto_reply"),
+    "ooo_en": (dict(subject="Automatic reply: Hello"), "ticket", ""),
+    "ooo_out_of_office": (dict(subject="Out of Office"), "ticket", ""),
+    "ooo_de": (dict(subject="Abwesenheitsnotiz: Hello"), "ticket", ""),
+    "ooo_zh": (dict(subject="自动回复: 您好"), "ticket", ""),
+    "ooo_ru": (dict(subject="Автоответ: Здравствуйте"), "ticket", ""),
+    "ooo_fr": (dict(subject="Réponse automatique : Bonjour"), "ticket", ""),
+    "ooo_es": (dict(subject="Respuesta automática: Hola"), "ticket", ""),
+    # An out-of-office told by its subject alone (no auto header) is kept as a message, never answered (issue 10).
+    "ooo_after_reply_prefix": (dict(subject="RE: Automatic reply: Hello"), "ticket", ""),
+    "ooo_with_auto_submitted": (
+        dict(subject="Automatic reply: Hello", extra="Auto-Submitted: auto-replied\r\n"),
+        "quarantined",
+        "auto_reply",
+    ),
+    # RFC 3834 section 2 addresses and mail systems' own: never answered automatically.
+    "rfc3834_owner": (dict(frm="owner-announce@lists.test"), "ticket", ""),
+    "rfc3834_request": (dict(frm="announce-request@lists.test"), "ticket", ""),
+    "rfc3834_listserv": (dict(frm="LISTSERV@lists.test", subject="Output of your job"), "quarantined", "machine"),
+    "rfc3834_majordomo": (dict(frm="majordomo@lists.test", subject="Majordomo results"), "quarantined", "machine"),
+    "postmaster_note": (dict(frm="postmaster@isp.test", subject="Your account"), "ticket", ""),
+    "post_master_note": (dict(frm="Post_Master@isp.test", subject="Your account"), "ticket", ""),
+    "fml_list_admin": (
+        dict(frm="cats-admin@lists.test", subject="You are not member (cats ML)", extra="X-MLServer: fml 4.0\r\n"),
+        "quarantined",
+        "machine",
+    ),
+    "complaint_pre_arf": (
+        dict(frm="staff@isp.test", subject="complaint about message from 192.0.2.9"),
+        "quarantined",
+        "machine",
+    ),
     "x_autoreply": (dict(extra="X-Autoreply: yes\r\n"), "quarantined", "auto_reply"),
     "x_autorespond": (dict(extra="X-Autorespond: yes\r\n"), "quarantined", "auto_reply"),
     "null_return_path": (dict(extra="Return-Path: <>\r\n"), "quarantined", "auto_reply"),
@@ -453,6 +477,54 @@ def test_a_noreply_notice_on_a_solved_ticket_does_not_reopen_it(ticket, mailbox)
 def test_a_customer_subject_that_merely_mentions_absence_is_a_ticket(mailbox):
     for i, subject in enumerate(["Absence management question", "Out of office hours support?", "Urlaub buchen"]):
         assert inbound_ingest(raw=raw_mail(mid=f"h{i}@acme.test", subject=subject), mailbox=mailbox).outcome == "ticket"
+
+
+def test_a_human_subject_about_out_of_office_is_a_ticket_and_is_acknowledged(
+    mailbox, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        result = inbound_ingest(
+            raw=mail(mid="q-ooo@acme.test", subject="Question about out of office feature"), mailbox=mailbox
+        )
+    assert result.outcome == "ticket"
+    assert InboundMail.objects.get(message_key="q-ooo@acme.test").automatic == ""
+    assert [m.to for m in acks(mailoutbox)] == [["anna@acme.test"]]
+
+
+def test_an_out_of_office_by_subject_opens_a_ticket_with_its_text_but_no_acknowledgement(
+    mailbox, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        result = inbound_ingest(
+            raw=mail(mid="ooo-new@acme.test", subject="Automatic reply: Hello", body="Away until 3 May."),
+            mailbox=mailbox,
+        )
+    assert result.outcome == "ticket" and not Quarantine.objects.exists()
+    assert Message.objects.get(pk=result.message_id).body_text.strip() == "Away until 3 May."
+    assert acks(mailoutbox) == []
+    assert InboundMail.objects.get(message_key="ooo-new@acme.test").automatic == "out-of-office:subject"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "owner-announce@lists.test",
+        "announce-request@lists.test",
+        "MAILER-DAEMON@mx.test",
+        "mailer_daemon@mx.test",
+        "MailerDaemon@mx.test",
+        "mailer-daemon+bounce@mx.test",
+        "postmaster@isp.test",
+        "Post_Master@isp.test",
+        "post-master@isp.test",
+        "LISTSERV@lists.test",
+        "majordomo@lists.test",
+    ],
+)
+def test_the_guard_never_lets_automatic_mail_go_to_rfc3834_addresses(address, mailbox):
+    assert "machine" in automatic_mail_blocked(recipient=address, mailbox=mailbox)
+    assert automatic_mail_blocked(recipient="owner@acme.test", mailbox=mailbox) == ""
+    assert automatic_mail_blocked(recipient="requests@acme.test", mailbox=mailbox) == ""
 
 
 # 5: one Message-ID, two messages ------------------------------------------------------------------------------
