@@ -484,7 +484,7 @@ def test_a_human_subject_about_out_of_office_is_a_ticket_and_is_acknowledged(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         result = inbound_ingest(
-            raw=mail(mid="q-ooo@acme.test", subject="Question about out of office feature"), mailbox=mailbox
+            raw=raw_mail(mid="q-ooo@acme.test", subject="Question about out of office feature"), mailbox=mailbox
         )
     assert result.outcome == "ticket"
     assert InboundMail.objects.get(message_key="q-ooo@acme.test").automatic == ""
@@ -496,7 +496,7 @@ def test_an_out_of_office_by_subject_opens_a_ticket_with_its_text_but_no_acknowl
 ):
     with django_capture_on_commit_callbacks(execute=True):
         result = inbound_ingest(
-            raw=mail(mid="ooo-new@acme.test", subject="Automatic reply: Hello", body="Away until 3 May."),
+            raw=raw_mail(mid="ooo-new@acme.test", subject="Automatic reply: Hello", body="Away until 3 May."),
             mailbox=mailbox,
         )
     assert result.outcome == "ticket" and not Quarantine.objects.exists()
