@@ -10,6 +10,8 @@ from supportloop.accounts.choices import Role
 from supportloop.accounts.models import Team, User
 from supportloop.core.errors import DomainError
 from supportloop.customers.choices import Plan
+from supportloop.feedback.choices import Frequency, Severity
+from supportloop.feedback.services import picklist_values
 from supportloop.tickets.choices import MessageKind, Priority, Status
 from supportloop.tickets.models import ContactReason, ProductArea, ProductFeature
 
@@ -136,9 +138,6 @@ class BugReportForm(forms.Form):
     )
 
     def __init__(self, *args, attachments=(), **kwargs):
-        from supportloop.feedback.choices import Frequency, Severity
-        from supportloop.feedback.services import picklist_values
-
         super().__init__(*args, **kwargs)
         self.fields["product_feature"].queryset = active_features()
         for name in ("version", "environment_browser", "environment_os", "environment_device"):

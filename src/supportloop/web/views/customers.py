@@ -14,10 +14,11 @@ from supportloop.core.errors import DomainError
 from supportloop.customers.models import Company, Contact, CustomerNote
 from supportloop.customers.selectors import company_list, contact_list
 from supportloop.customers.services import customer_note_add
+from supportloop.feedback.models import Evidence
 from supportloop.tickets.selectors import TicketFilters
 from supportloop.web import selectors
 from supportloop.web.forms import NoteForm
-from supportloop.web.views.common import feedback_ready, page
+from supportloop.web.views.common import page
 
 LIST_LIMIT = 50
 
@@ -44,10 +45,6 @@ def customers(request):
 
 def _evidence(**where) -> list:
     """Feedback evidence for a company or contact, newest first, with its item: one query."""
-    if not feedback_ready():
-        return []
-    from supportloop.feedback.models import Evidence
-
     return list(
         Evidence.objects.filter(**where).select_related("item", "contact", "ticket").order_by("-created_at")[:30]
     )

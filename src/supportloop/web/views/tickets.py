@@ -14,6 +14,16 @@ from supportloop.accounts.permissions import can
 from supportloop.core.errors import DomainError
 from supportloop.customers.models import CustomerNote
 from supportloop.customers.selectors import addresses_bounced, contact_emails_with_bounces
+from supportloop.feedback.models import FeedbackItem
+from supportloop.feedback.selectors import feedback_items_for_contact, feedback_items_for_ticket
+from supportloop.feedback.selectors import feedback_search as search
+from supportloop.feedback.services import bug_report_file, evidence_add, feedback_item_create
+from supportloop.mail.selectors import follower_proposal_get, follower_proposals_open
+from supportloop.mail.services.followers import (
+    follower_proposal_accept,
+    follower_proposal_dismiss,
+    ticket_follower_remove,
+)
 from supportloop.tickets import selectors as ticket_selectors
 from supportloop.tickets.choices import MessageKind
 from supportloop.tickets.filenames import content_disposition
@@ -33,7 +43,7 @@ from supportloop.web.forms import (
     TicketControlsForm,
     add_domain_error,
 )
-from supportloop.web.views.common import feedback_ready, int_or_none, page, require_page
+from supportloop.web.views.common import int_or_none, page, require_page
 
 
 def _controls_initial(ticket) -> dict:
@@ -70,11 +80,7 @@ def _customer_panel(ticket) -> dict:
             {"email": b.email, "status": b.status, "bounced_at": b.bounced_at}
             for b in addresses_bounced(list(ticket.followers))
         ]
-    linked = []
-    if feedback_ready():
-        from supportloop.feedback.selectors import feedback_items_for_contact
-
-        linked = list(feedback_items_for_contact(contact=contact))[:20]
+    linked = list(feedback_items_for_contact(contact=contact))[:20]
     return {
         "contact": contact,
         "company": company,
@@ -88,17 +94,11 @@ def _customer_panel(ticket) -> dict:
 
 
 def _follower_proposals(ticket) -> list:
-    from supportloop.mail.selectors import follower_proposals_open
-
     return follower_proposals_open(ticket_id=ticket.pk)
 
 
 def _workspace_context(request, ticket, *, composer=None, controls=None, link_form=None) -> dict:
-    ticket_feedback = []
-    if feedback_ready():
-        from supportloop.feedback.selectors import feedback_items_for_ticket
-
-        ticket_feedback = list(feedback_items_for_ticket(ticket=ticket))
+    ticket_feedback = list(feedback_items_for_ticket(ticket=ticket))
     can_reply = can(request.user, "ticket.reply")
     if composer is None:
         composer = ComposerForm(initial={"kind": MessageKind.REPLY if can_reply else MessageKind.NOTE})
@@ -115,7 +115,6 @@ def _workspace_context(request, ticket, *, composer=None, controls=None, link_fo
         "timeline": selectors.ticket_timeline(ticket=ticket),
         "follower_proposals": _follower_proposals(ticket),
         "ticket_feedback": ticket_feedback,
-        "feedback_ready": feedback_ready(),
         "can_reply": can_reply,
         "can_update": can(request.user, "ticket.update"),
         "can_note": can(request.user, "ticket.note"),
@@ -193,9 +192,6 @@ def ticket_controls(request, number: int):
 @page("ticket.update")
 def follower_decide(request, number: int, proposal_id: int, decision: str):
     """Accept or dismiss a follower that a customer's unauthenticated mail proposed (one click each)."""
-    from supportloop.mail.selectors import follower_proposal_get
-    from supportloop.mail.services.followers import follower_proposal_accept, follower_proposal_dismiss
-
     t = ticket_selectors.ticket_get(number=number)
     proposal = follower_proposal_get(ticket_id=t.pk, proposal_id=proposal_id)
     service = follower_proposal_accept if decision == "accept" else follower_proposal_dismiss
@@ -217,8 +213,6 @@ def follower_decide(request, number: int, proposal_id: int, decision: str):
 @page("ticket.update")
 def follower_remove(request, number: int):
     """Stop copying a follower on this ticket's replies."""
-    from supportloop.mail.services.followers import ticket_follower_remove
-
     t = ticket_selectors.ticket_get(number=number)
     try:
         ticket_follower_remove(ticket=t, email=request.POST.get("email", ""), actor=request.user)
@@ -264,9 +258,7 @@ def feedback_search(request):
     """Type-ahead over feedback items (htmx fragment): radio choices for the link form."""
     q = (request.GET.get("q") or "").strip()
     items = []
-    if q and feedback_ready():
-        from supportloop.feedback.selectors import feedback_search as search
-
+    if q:
         exclude = int_or_none(request.GET.get("exclude"))
         items = [i for i in search(q=q, limit=11) if i.pk != exclude][:10]
     field = "target" if request.GET.get("field") == "target" else "item"
@@ -277,9 +269,6 @@ def feedback_search(request):
 @page("feedback.evidence")
 def ticket_link_feedback(request, number: int):
     """Link the ticket to an existing feedback item, or create one in place, quoting the selected text."""
-    from supportloop.feedback.models import FeedbackItem
-    from supportloop.feedback.services import evidence_add, feedback_item_create
-
     t = ticket_selectors.ticket_get(number=number)
     form = LinkFeedbackForm(request.POST)
     if form.is_valid():
@@ -341,8 +330,6 @@ def ticket_file_bug(request, number: int):
     if request.method == "POST":
         form = BugReportForm(request.POST, attachments=attachments)
         if form.is_valid():
-            from supportloop.feedback.services import bug_report_file
-
             data = form.cleaned_data
             try:
                 item = bug_report_file(actor=request.user, ticket=t, **data)
