@@ -8,6 +8,7 @@ from supportloop.feedback.services.evidence import (  # noqa: F401
     evidence_remove,
     evidence_update,
     picklist_values,
+    ticket_feedback_link,
 )
 from supportloop.feedback.services.items import (  # noqa: F401
     engineering_link_add,

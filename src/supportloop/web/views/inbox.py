@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -22,7 +21,7 @@ from supportloop.core.errors import DomainError
 from supportloop.tickets.choices import Priority, Status
 from supportloop.tickets.models import ContactReason, ProductArea, Ticket
 from supportloop.tickets.selectors import TicketFilters
-from supportloop.tickets.services import ticket_update
+from supportloop.tickets.services import tickets_bulk_update
 from supportloop.web import selectors
 from supportloop.web.forms import SavedViewForm, staff_users
 from supportloop.web.models import SavedView
@@ -188,20 +187,18 @@ def inbox_bulk(request):
         return redirect(safe_next(request, fallback))
     tickets = list(Ticket.objects.filter(number__in=numbers).prefetch_related("tags"))
     try:
-        with transaction.atomic():
-            for ticket in tickets:
-                if action == "assign":
-                    assignee = None if value in ("", "none") else staff_users().get(pk=int_or_none(value))
-                    ticket_update(ticket=ticket, actor=request.user, assignee=assignee)
-                elif action == "status":
-                    ticket_update(ticket=ticket, actor=request.user, status=value)
-                elif action == "tag":
-                    if not value:
-                        raise DomainError(_("Type a tag to add."), errors={"tag": "required"})
-                    names = [t.name for t in ticket.tags.all()] + [value]
-                    ticket_update(ticket=ticket, actor=request.user, tags=names)
-                else:
-                    raise DomainError(_("Choose an action."), errors={"action": "unknown"})
+        if action == "assign":
+            assignee = None if value in ("", "none") else staff_users().get(pk=int_or_none(value))
+            change = {"assignee": assignee}
+        elif action == "status":
+            change = {"status": value}
+        elif action == "tag":
+            if not value:
+                raise DomainError(_("Type a tag to add."), errors={"tag": "required"})
+            change = {"add_tag": value}
+        else:
+            raise DomainError(_("Choose an action."), errors={"action": "unknown"})
+        tickets_bulk_update(tickets=tickets, actor=request.user, **change)
     except DomainError as exc:
         messages.error(request, exc.detail)
     except User.DoesNotExist:  # an agent id that is not (or no longer) a staff user

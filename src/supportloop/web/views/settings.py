@@ -124,9 +124,13 @@ def macros(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                macro = macro_create(name=data["name"], body=data["body"], actions=form.actions(), actor=request.user)
-                if not data["is_active"]:
-                    macro_update(macro=macro, actor=request.user, is_active=False)
+                macro_create(
+                    name=data["name"],
+                    body=data["body"],
+                    actions=form.actions(),
+                    is_active=data["is_active"],
+                    actor=request.user,
+                )
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:

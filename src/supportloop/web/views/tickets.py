@@ -17,7 +17,7 @@ from supportloop.customers.selectors import addresses_bounced, contact_emails_wi
 from supportloop.feedback.models import FeedbackItem
 from supportloop.feedback.selectors import feedback_items_for_contact, feedback_items_for_ticket
 from supportloop.feedback.selectors import feedback_search as search
-from supportloop.feedback.services import bug_report_file, evidence_add, feedback_item_create
+from supportloop.feedback.services import bug_report_file, ticket_feedback_link
 from supportloop.mail.selectors import follower_proposal_get, follower_proposals_open
 from supportloop.mail.services.followers import (
     follower_proposal_accept,
@@ -25,16 +25,11 @@ from supportloop.mail.services.followers import (
     ticket_follower_remove,
 )
 from supportloop.tickets import selectors as ticket_selectors
+from supportloop.tickets import services as ticket_services
 from supportloop.tickets.choices import MessageKind
 from supportloop.tickets.filenames import content_disposition
 from supportloop.tickets.models import Attachment, Macro, Message
-from supportloop.tickets.services import (
-    macro_apply,
-    macro_render,
-    ticket_add_note,
-    ticket_reply,
-    ticket_update,
-)
+from supportloop.tickets.services import macro_render, ticket_update
 from supportloop.web import selectors
 from supportloop.web.forms import (
     BugReportForm,
@@ -148,20 +143,22 @@ def ticket_compose(request, number: int):
     form = ComposerForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
+        is_note = data["kind"] == MessageKind.NOTE
+        if not is_note:
+            require_page(request.user, "ticket.reply")
+        macro = (
+            Macro.objects.filter(pk=data["macro"], is_active=True).first() if data["macro"] and not is_note else None
+        )
         try:
-            if data["kind"] == MessageKind.NOTE:
-                ticket_add_note(ticket=t, actor=request.user, body=data["body"])
-                messages.success(request, _("Note added."))
-            else:
-                require_page(request.user, "ticket.reply")
-                macro = Macro.objects.filter(pk=data["macro"], is_active=True).first() if data["macro"] else None
-                if macro is not None:
-                    macro_apply(macro=macro, ticket=t, actor=request.user, body_override=data["body"])
-                    if data["after_status"]:
-                        ticket_update(ticket=t, actor=request.user, status=data["after_status"])
-                else:
-                    ticket_reply(ticket=t, actor=request.user, body=data["body"], status=data["after_status"] or None)
-                messages.success(request, _("Reply sent."))
+            ticket_services.ticket_compose(
+                ticket=t,
+                actor=request.user,
+                kind=data["kind"],
+                body=data["body"],
+                macro=macro,
+                status=data["after_status"] or None,
+            )
+            messages.success(request, _("Note added.") if is_note else _("Reply sent."))
             return redirect("web:ticket", number=number)
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -281,22 +278,16 @@ def ticket_link_feedback(request, number: int):
                     raise DomainError(_("That feedback item does not exist."), errors={"item": "not found"})
             else:
                 require_page(request.user, "feedback.create")
-                item = feedback_item_create(
-                    kind=data["new_kind"],
-                    title=data["new_title"].strip(),
-                    problem=data["quote"],
-                    product_feature=t.product_feature,
-                    product_area=t.product_area,
-                    actor=request.user,
-                )
-            evidence_add(
-                item=item,
-                actor=request.user,
+                item = None
+            item, _evidence = ticket_feedback_link(
                 ticket=t,
+                actor=request.user,
+                item=item,
+                new_kind=data["new_kind"],
+                new_title=data["new_title"],
                 message=message,
                 quote=data["quote"],
                 importance=data["importance"],
-                source="ticket",
             )
         except DomainError as exc:
             if "existing_evidence_id" in exc.extra:  # a repeat link: say so above the form, not on a hidden field
