@@ -46,3 +46,28 @@ def api_token_get_own(*, user: User, token_id: int) -> ApiToken:
         return api_tokens_of(user=user).get(pk=token_id)
     except ApiToken.DoesNotExist:
         raise NotFound(f"Token {token_id} does not exist.") from None
+
+
+def people() -> QuerySet[User]:
+    """Every user by username, without their teams (the pages' pickers and the users page)."""
+    return User.objects.order_by("username")
+
+
+def teams() -> QuerySet[Team]:
+    """Every team by name, without its members."""
+    return Team.objects.all()
+
+
+def teams_with_members() -> QuerySet[Team]:
+    """Every team by name with its members loaded whole (the teams page shows their names)."""
+    return Team.objects.prefetch_related("members")
+
+
+def user_names(*, ids) -> dict[int, str]:
+    """{user id: display name} for these ids: one query."""
+    return {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
+
+
+def team_names(*, ids) -> dict[int, str]:
+    """{team id: name} for these ids: one query."""
+    return dict(Team.objects.filter(pk__in=ids).values_list("pk", "name"))

@@ -7,15 +7,18 @@ matching evidence in SQL (exact, slower). Counting rules live in feedback/rollup
 
 from supportloop.feedback.selectors.items import (  # noqa: F401
     REQUESTER_COLUMNS,
+    evidence_for_customer,
     evidence_for_item,
     evidence_get,
     feedback_item_detail,
     feedback_item_get,
     feedback_item_resolve,
     feedback_item_stats,
+    feedback_items,
     feedback_items_for_contact,
     feedback_items_for_ticket,
     feedback_search,
+    items_merged_into,
     notices_for_item,
     notices_for_ticket,
     requesters_csv,

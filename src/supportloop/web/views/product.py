@@ -15,7 +15,6 @@ from supportloop.accounts.permissions import can
 from supportloop.core.errors import DomainError
 from supportloop.customers.choices import Plan
 from supportloop.feedback.choices import ItemStatus, Kind, NoticeStatus
-from supportloop.feedback.models import FeedbackItem
 from supportloop.feedback.rollups import week_bounds_dt, week_starts
 from supportloop.feedback.selectors import (
     evidence_for_item,
@@ -23,6 +22,7 @@ from supportloop.feedback.selectors import (
     feedback_item_stats,
     feedback_ranking,
     feedback_ranking_count,
+    items_merged_into,
     notices_for_item,
     status_history,
     weekly_digest,
@@ -35,7 +35,7 @@ from supportloop.feedback.services import (
     feedback_item_set_status,
 )
 from supportloop.feedback.services.loop import MAX_ATTEMPTS
-from supportloop.tickets.models import ProductArea
+from supportloop.tickets.selectors import product_area_list
 from supportloop.web.forms import ItemStatusForm, MergeForm, add_domain_error
 from supportloop.web.views.common import int_or_none, page
 
@@ -88,7 +88,7 @@ def ranking(request):
             "kinds": Kind.choices,
             "statuses": [c for c in ItemStatus.choices if c[0] != "merged"],
             "plans": Plan.choices,
-            "areas": list(ProductArea.objects.all()),
+            "areas": list(product_area_list()),
             "sorts": [(s, _SORT_LABELS()[s]) for s in RANKING_SORTS],
             "spark_w": SPARK_W,
             "spark_h": SPARK_H,
@@ -122,7 +122,7 @@ def _item_context(request, item, *, status_form=None, merge_form=None) -> dict:
         "points": sparkline_points(stats["weekly"], 240, 48),
         "evidence": list(evidence_for_item(item=item)[:EVIDENCE_LIMIT]),
         "history": status_history(item=item),
-        "merged_items": list(FeedbackItem.objects.filter(merged_into=item).order_by("id")[:50]),
+        "merged_items": items_merged_into(item=item, limit=50),
         "preview": shipped_preview,
         "will_tell": sum(1 for r in shipped_preview if r["will_be_told"]),
         "notices": notices,
