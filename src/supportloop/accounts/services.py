@@ -73,7 +73,17 @@ def user_create(
     return user
 
 
-USER_FIELDS = ("username", "email", "first_name", "last_name", "signature", "role", "language", "is_active")
+USER_FIELDS = (
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "signature",
+    "role",
+    "language",
+    "is_active",
+    "keyboard_shortcuts",
+)
 
 
 @transaction.atomic

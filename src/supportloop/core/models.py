@@ -15,8 +15,8 @@ class AppendOnlyError(Exception):
 class EventQuerySet(models.QuerySet):
     """Bulk updates and deletes are refused too, not only Event.save()/delete().
 
-    This is the friendly first line; the database refuses them as well (triggers of migration core 0003,
-    see core/dbguard.py), whatever the client.
+    This is the friendly first line; the database refuses them as well (triggers of migrations core 0004 and
+    0005, see core/dbguard.py), whatever the client.
     """
 
     def update(self, **kwargs):
@@ -33,8 +33,11 @@ class Event(models.Model):
     """
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    # ON DELETE SET NULL is the database's (migration core 0005): deleting a user nulls the actor of their events
+    # once the user row is gone, the one UPDATE the append-only triggers allow. The ORM must not issue its own
+    # UPDATE first (SET_NULL would, while the user still exists, and be refused), hence DO_NOTHING here.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+"
     )
     actor_label = models.CharField(_("actor"), max_length=200, blank=True)
     verb = models.CharField(_("verb"), max_length=80)

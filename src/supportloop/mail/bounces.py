@@ -75,6 +75,18 @@ POSTMASTER_LOCALPARTS = frozenset(
         "sysadmin",
     }
 )
+# Variants of the two addresses every MTA bounces from (RFC 5321 4.5.1, RFC 3834 2): MAILER-DAEMON,
+# mailer_daemon, MailerDaemon, mail-daemon, MDaemon, mailer-daemon+tag; postmaster, post_master, post.master,
+# postmaster-tag. A separator or a +tag may follow.
+_DAEMON_LOCAL = re.compile(r"(?i)^(?:mail(?:er)?[-_.]?daemon|mdaemon)(?:$|[-_.+=])")
+_POSTMASTER_LOCAL = re.compile(r"(?i)^post[-_.]?master(?:$|[-_.+=])")
+
+
+def daemon_local(local: str) -> bool:
+    """The local part of a mail system's own address (MAILER-DAEMON or postmaster, any common spelling)."""
+    return local in DAEMON_LOCALPARTS or bool(_DAEMON_LOCAL.match(local) or _POSTMASTER_LOCAL.match(local))
+
+
 _DAEMON_NAME = re.compile(
     r"(?i)mail(er)?[ -_]?daemon|mail delivery (sub)?system|mail delivery service|"
     r"mail deliver system|post ?master|系统退信|邮件系统|邮件退信|Почтовая служба|"
@@ -116,6 +128,16 @@ _SUBJECT = re.compile(
     r"|配送状態通知|配信エラー|配信できません|不達|배달\ 못\ 함|전달되지\ 않음|배달\ 상태\ 알림"
     r")"
 )
+# Phrases that mark a bounce wherever they stand in the subject ("Mail System Error - Returned Mail",
+# "Warning: could not send message ... Delivery Status Notification (Delay)"). A subject alone never makes a
+# bounce: bounce_hint also wants a machine sender or MTA boilerplate in the text.
+_SUBJECT_ANYWHERE = re.compile(
+    r"non-?\s?deliver|undeliverable|could\s+not\s+be\s+delivered|delivery\s+status\s+notification|returned\s+mail"
+    r"|failure\s+notice|mail\s+delivery\s+failed|delivery\s+has\s+failed|permanent\s+delivery\s+failure"
+)
+# A forward of a bounce: "Fwd: Returned mail: ...". Only a bounce when the DSN's own fields came along.
+_FORWARD_PREFIX = re.compile(r"(?i)^\s*(?:(?:fwd?|fw|tr|wg|rv|enc|doorst|vs|vb|i)\s*(?:\[\d+\])?\s*[:：]\s*)+")
+_QUOTED_DSN = re.compile(r"(?im)^[ \t>]*final-recipient\s*:.{0,400}?^[ \t>]*(?:action|status)\s*:", re.DOTALL)
 
 # Boilerplate of bounce explanations: only a machine writes these sentences.
 _STRONG_TEXT = re.compile(
@@ -179,11 +201,24 @@ def bounce_hint(
         return "bounce:exchange-ndr"
     raw_from = " ".join(headers.get("from", [])) or " ".join(headers.get("sender", []))
     local = _local(from_email) if from_email else ""
-    if local in DAEMON_LOCALPARTS or (not from_email and re.search(r"(?i)mailer-daemon|mail delivery", raw_from)):
+    postmaster = bool(_POSTMASTER_LOCAL.match(local))
+    if (daemon_local(local) and not postmaster) or (
+        not from_email and re.search(r"(?i)mailer-daemon|mail delivery", raw_from)
+    ):
         return "bounce:from:mailer-daemon"
-    subject_says = bool(subject) and bool(_SUBJECT.match(subject.lower()))
+    low_subject = (subject or "").lower()
+    subject_says = bool(subject) and bool(_SUBJECT.match(low_subject) or _SUBJECT_ANYWHERE.search(low_subject))
+    forwarded = _FORWARD_PREFIX.match(low_subject)
+    if forwarded and subject_says and _QUOTED_DSN.search(text[:20_000]) and _own_words(text) <= FORWARD_NOTE_WORDS:
+        # A bounce passed on with (next to) no words of the forwarder's own: a forwarding rule or a person
+        # handing the report on; recorded as a bounce (quarantined when it matches no mail of ours, releasable).
+        return "bounce:forwarded"
     machine = ""
-    if local in POSTMASTER_LOCALPARTS or _DAEMON_NAME.search(raw_from.split("<")[0] if "<" in raw_from else ""):
+    if (
+        postmaster
+        or local in POSTMASTER_LOCALPARTS
+        or _DAEMON_NAME.search(raw_from.split("<")[0] if "<" in raw_from else "")
+    ):
         machine = "from:" + (local or "daemon")
     elif "".join(headers.get("return-path", [])).replace(" ", "").strip() in ("<>", "<<>>"):
         machine = "null-return-path"
@@ -202,6 +237,16 @@ def bounce_hint(
     if subject_says and _STRONG_TEXT.search(sample) and _looks_generated(sample):
         return "bounce:subject+text"
     return ""
+
+
+FORWARD_NOTE_WORDS = 8
+_FORWARD_MARK = re.compile(r"(?im)^(?:-{2,}\s*(?:forwarded|original) message|begin forwarded message|>|from:\s|-{5,})")
+
+
+def _own_words(text: str) -> int:
+    """Words a forwarder wrote above what they forwarded."""
+    m = _FORWARD_MARK.search(text)
+    return len((text[: m.start()] if m else text).split())
 
 
 _GENERATED = re.compile(
@@ -382,6 +427,12 @@ def _codes(text: str) -> tuple[str, str]:
     return status, smtp.group(1) if smtp and smtp.group(1)[0] in "45" else ""
 
 
+_NO_DOMAIN = re.compile(
+    r"(?i)\bNXDOMAIN\b|domain name not found|no such domain|domain (?:does not|doesn't) exist"
+    r"|host or domain name not found"
+)
+
+
 def _permanent(status: str, smtp_code: str, action: str, diagnostic: str) -> bool:
     """Class 5 is permanent, class 4 temporary; a full mailbox is temporary whatever its code (the recipient can
     fix it); without a code, the wording decides, and a failure that says nothing either way is permanent."""
@@ -389,6 +440,8 @@ def _permanent(status: str, smtp_code: str, action: str, diagnostic: str) -> boo
         return False
     if status == "5.2.2" or _MAILBOX_FULL.search(diagnostic):
         return False
+    if action.startswith("failed") and _NO_DOMAIN.search(diagnostic):
+        return True  # the sending MTA gave up because the domain does not exist, whatever class it reported
     code_class = status[:1] or smtp_code[:1]
     if code_class in ("4", "5"):
         return code_class == "5"
@@ -755,6 +808,8 @@ def _read(msg: Message) -> BounceReport:
     ids_extra = _MSGID.findall(text)
     bounce_id = {m for v in msg.get_all("Message-ID", []) for m in _MSGID.findall(str(v))}
     ids = [i for i in dict.fromkeys([*original_ids, *ids_extra]) if i not in bounce_id and "@" in i][:MAX_IDS]
+    if not ids:  # carriers' bounces (post_master@ "Re: <subject>") name the original only in In-Reply-To
+        ids = [i for i in dict.fromkeys(reply_ids) if i not in bounce_id and "@" in i][:MAX_IDS]
     unique: dict[str, FailedRecipient] = {}
     for r in recipients:
         unique.setdefault(r.address, r)

@@ -555,6 +555,17 @@ def _content_digest(raw: bytes, headers: Headers) -> str:
     return digest.hexdigest()
 
 
+def _raw_body_sample(raw: bytes) -> str:
+    """The first bytes of the body as text, for the bounce and machine checks when no text part could be read
+    (a nested multipart whose boundary parameter was cut off, as some carriers' bounces are)."""
+    end = -1
+    for blank in (b"\n\n", b"\r\n\r\n", b"\r\r"):
+        end = raw.find(blank)
+        if end >= 0:
+            break
+    return raw[end : end + 20_000].decode("utf-8", "replace") if end >= 0 else ""
+
+
 def parse_message(raw: bytes) -> ParsedMail:
     """Parse raw bytes. Raises UnparseableMail only when nothing usable can be read."""
     if not raw or not raw.strip():
@@ -610,7 +621,7 @@ def parse_message(raw: bytes) -> ParsedMail:
         ctype,
         from_email,
         subject,
-        _automatic(headers, ctype, from_email, walker.report_types, subject, text),
+        _automatic(headers, ctype, from_email, walker.report_types, subject, text or _raw_body_sample(raw)),
     )
     automatic = clean_str(automatic, limit=40)
     suppress = machine_suppress or bool(_raw_header(headers, "X-Auto-Response-Suppress"))

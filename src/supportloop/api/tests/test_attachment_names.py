@@ -19,7 +19,6 @@ from supportloop.accounts.choices import Role
 from supportloop.api.uploads import KeepEveryFileParser
 from supportloop.tickets.filenames import content_disposition, display_name
 from supportloop.tickets.models import Attachment
-from supportloop.tickets.services import ticket_create
 
 BOUNDARY = "----supportloopBoundary7MA4YWxkTrZu0gW"
 
@@ -69,9 +68,9 @@ def header_filename(header: str) -> str:
 
 
 @pytest.fixture
-def agent_client(api_client, make_user):
+def agent_client(api_client, make_user, make_ticket):
     client = api_client(user=make_user(Role.AGENT))
-    client.ticket = ticket_create(subject="s", body="b", requester_email="a@b.example", actor=client.user)
+    client.ticket = make_ticket(actor=client.user)
     return client
 
 
@@ -95,6 +94,9 @@ LONG_CHINESE = "季度报告" * 63 + "季度.pdf"  # 258 characters (765 bytes i
         ("%00", "%00"),
         (".", "attachment"),
         ("..", "attachment"),  # Django refuses these as names: kept, as "attachment"
+        ("../..", "attachment"),  # a path: only its last segment counts, ".." again
+        ("./.", "attachment"),
+        ("..\\..", "attachment"),  # Windows separators too
         ('a"b.txt', "a%22b.txt"),  # the browser escapes the quote; that is the name it sent
         ("отчёт 报告 🎉.xlsx", "отчёт 报告 🎉.xlsx"),
         (LONG_CHINESE, LONG_CHINESE[:251] + ".pdf"),  # shortened to the 255 characters the column holds

@@ -90,3 +90,38 @@ def test_flush_still_empties_the_database_and_keeps_the_guard():
         actor = accounts.user_create(username="again", role="admin")
         event = event_record(actor=actor, verb="thing.done", target=actor)
         cursor.execute("DELETE FROM core_event WHERE id = %s", [event.pk])
+
+
+# Migration 0005: actor_id -> NULL only once the user row is gone ------------------------------------------
+
+
+def test_nulling_the_actor_of_a_user_who_still_exists_is_refused(event):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Event._base_manager.filter(pk=event.pk).update(actor=None)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE core_event SET actor_id = NULL WHERE id = %s", [event.pk])
+    assert _unchanged(event)
+
+
+def test_deleting_users_who_have_events_keeps_the_events_with_a_null_actor_and_the_guard_holds(event):
+    other = accounts.user_create(username="second", role="agent")
+    theirs = [event_record(actor=other, verb="thing.done", target=other) for _ in range(3)]
+    keeper = accounts.user_create(username="keeper", role="agent")
+    kept = event_record(actor=keeper, verb="thing.kept", target=keeper)
+
+    event.actor.delete()  # one user, by instance
+    type(other).objects.filter(pk=other.pk).delete()  # one by a bulk delete
+
+    rows = {r["id"]: r for r in Event.objects.values("id", "actor_id", "actor_label", "verb")}
+    assert rows[event.pk] == {"id": event.pk, "actor_id": None, "actor_label": "auditor", "verb": "thing.done"}
+    assert all(rows[e.pk]["actor_id"] is None and rows[e.pk]["actor_label"] == "second" for e in theirs)
+    assert rows[kept.pk]["actor_id"] == keeper.pk  # nobody else's events were touched
+    # The events of deleted users are as append-only as any: no other column, no delete.
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Event._base_manager.filter(pk__in=[e.pk for e in theirs]).update(verb="rewritten")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE core_event SET target_label = 'x' WHERE actor_id IS NULL")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_event WHERE id = %s", [event.pk])
+    assert Event.objects.filter(verb="thing.done").count() == 4
+    assert audit_guard_installed(connection)

@@ -11,7 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-from supportloop.mail.testing import free_port
+import supportloop
+from supportloop_testing.net import free_port
+
+# The src directory of this checkout: the child must run this code, not whatever checkout the virtualenv was
+# installed from (an editable install points at one tree; worktrees and CI copies are others).
+SRC = str(Path(supportloop.__file__).resolve().parents[1])
 
 
 def _answers(port: int) -> bool:
@@ -37,6 +42,19 @@ def _pids_serving(bind: str) -> list[int]:
     return found
 
 
+def test_the_child_runs_this_checkout(tmp_path):
+    env = {**os.environ, "PYTHONPATH": SRC}
+    out = subprocess.run(
+        [sys.executable, "-c", "import supportloop; print(supportloop.__file__)"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(out.stdout.strip()).resolve().is_relative_to(Path(SRC))
+
+
 def test_sigterm_to_serve_stops_gunicorn_and_the_port(tmp_path):
     port = free_port()
     bind = f"127.0.0.1:{port}"
@@ -46,10 +64,12 @@ def test_sigterm_to_serve_stops_gunicorn_and_the_port(tmp_path):
         ALLOWED_HOSTS="127.0.0.1",
         SUPPORTLOOP_VAR_DIR=str(tmp_path),
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH", "")) if p),
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "supportloop", "serve", "--bind", bind, "--workers", "1"],
         env=env,
+        cwd=tmp_path,  # not the checkout: what runs comes from PYTHONPATH alone
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

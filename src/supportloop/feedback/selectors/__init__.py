@@ -7,11 +7,16 @@ matching evidence in SQL (exact, slower). Counting rules live in feedback/rollup
 
 from supportloop.feedback.selectors.items import (  # noqa: F401
     REQUESTER_COLUMNS,
+    bug_picklist_values,
+    bug_report_of,
+    engineering_link_get,
     evidence_for_customer,
     evidence_for_item,
     evidence_get,
+    evidence_of_item,
     feedback_item_detail,
     feedback_item_get,
+    feedback_item_ref,
     feedback_item_resolve,
     feedback_item_stats,
     feedback_items,

@@ -6,7 +6,6 @@ from supportloop.feedback.services.evidence import (  # noqa: F401
     bug_report_update,
     evidence_add,
     evidence_remove,
-    evidence_update,
     picklist_values,
     ticket_feedback_link,
 )
@@ -29,5 +28,6 @@ from supportloop.feedback.services.loop import (  # noqa: F401
     closing_notices_send_due,
     notice_mail_refusal,
     notice_render,
+    weekly_digest_queue,
     weekly_digest_send,
 )

@@ -6,6 +6,9 @@ only a due notice matches (queued and due, or claimed long ago with no outcome: 
 is sent outside any transaction, so a slow mail server holds no database lock and two runs at once never send
 the same notice together. A failed attempt queues the notice again after a backoff (BACKOFF_SECONDS) until
 MAX_ATTEMPTS, under the same Message-ID; then it stays failed until a product manager retries it.
+Every notice passes the automatic-mail guard that acknowledgements pass (core.automail; the mail app registers
+it, feedback never imports mail): a refused contact's notice is skipped with the guard's reason, a notice held
+back by a rate limit waits LIMIT_RETRY and is tried again.
 Evidence moved by merges belongs to the target, so requesters of merged items are told, and a contact who
 asked through several merged items is one contact: told once.
 """
@@ -25,10 +28,10 @@ from django.utils import timezone
 
 from supportloop.accounts.choices import Role
 from supportloop.accounts.models import User
+from supportloop.core.automail import automatic_mail_blocked, automatic_mail_claim, refusal_is_temporary
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record
 from supportloop.customers.models import Contact
-from supportloop.customers.selectors import address_suppressed
 from supportloop.feedback.choices import ItemStatus, NoticeKind, NoticeStatus
 from supportloop.feedback.models import ClosingNotice, DigestDelivery, Evidence, FeedbackItem, NoticeTemplate
 from supportloop.feedback.rollups import feedback_settings
@@ -136,15 +139,21 @@ UNDER_WAY = (NoticeStatus.PENDING, NoticeStatus.SENDING)
 OUTCOME_STATUS = {NoticeKind.SHIPPED: ItemStatus.SHIPPED, NoticeKind.DECLINED: ItemStatus.DECLINED}
 
 
-def notice_mail_refusal(*, contact: Contact, email: str) -> str:
-    """Why this contact must not get automatic mail now, or "" when they may: the one place where the send
-    decision is made. Asked when a notice is queued, before every attempt, and by the preview.
-
-    An address that bounced permanently is suppressed by the customers app for a while.
+def notice_mail_refusal(*, contact: Contact, email: str, ticket_id: int | None = None) -> str:
+    """Why this contact must not get automatic mail now, or "" when they may. The decision is the automatic-mail
+    guard's, the same one acknowledgements pass (core.automail, filled in by the mail app): never to a machine's
+    address (no-reply, MAILER-DAEMON, RFC 3834 list addresses), never to one of our own addresses, never to an
+    address suppressed after a permanent bounce, and within the per-recipient and per-ticket limits.
+    Asked when a notice is queued and by the preview (recording nothing); each attempt claims it
+    (`_notice_attempt`), which records the answer.
     """
     if not email:
         return "no email address"
-    return address_suppressed(email) or ""
+    return automatic_mail_blocked(recipient=email, ticket_id=ticket_id)
+
+
+# A notice held back by a limit (not by the address itself) is tried again after this long.
+LIMIT_RETRY = timedelta(minutes=10)
 
 
 def _sender() -> str:
@@ -168,7 +177,8 @@ def close_the_loop_preview(*, item: FeedbackItem, kind: str | None = None) -> li
         notice = notices.get(contact.pk)
         status = notice.status if notice is not None else None
         email = contact.primary_email
-        refusal = notice_mail_refusal(contact=contact, email=email)
+        refusal = notice_mail_refusal(contact=contact, email=email, ticket_id=ticket_id)
+        later = refusal_is_temporary(refusal)  # a limit: told once it passes
         error = notice.error if status in (NoticeStatus.FAILED, NoticeStatus.PENDING) else refusal
         rows.append(
             {
@@ -179,7 +189,7 @@ def close_the_loop_preview(*, item: FeedbackItem, kind: str | None = None) -> li
                 "company": contact.company.name if contact.company_id else "",
                 "ticket_id": ticket_id,
                 "already_told": status == NoticeStatus.SENT,
-                "will_be_told": not refusal and status not in (NoticeStatus.SENT, NoticeStatus.FAILED),
+                "will_be_told": (not refusal or later) and status not in (NoticeStatus.SENT, NoticeStatus.FAILED),
                 "notice_status": status,
                 "attempts": notice.attempts if notice is not None else 0,
                 "error": error or "",
@@ -199,7 +209,9 @@ def _notices_queue(item: FeedbackItem, kind: str, sender: str) -> int:
         new = []
         for contact, ticket_id in _recipients(item):
             email = contact.primary_email
-            refusal = notice_mail_refusal(contact=contact, email=email)
+            refusal = notice_mail_refusal(contact=contact, email=email, ticket_id=ticket_id)
+            if refusal_is_temporary(refusal):
+                refusal = ""  # a limit, not the address: queued; the attempt waits until the limit passes
             notice = existing.get(contact.pk)
             if notice is None:
                 new.append(
@@ -260,7 +272,14 @@ def _notice_attempt(*, notice_id: int, item: FeedbackItem, kind: str, sender: st
     mine = ClosingNotice.objects.filter(pk=notice_id, status=NoticeStatus.SENDING, attempts=notice.attempts)
     contact = Contact.objects.prefetch_related("emails").get(pk=notice.contact_id)
     email = contact.primary_email
-    refusal = notice_mail_refusal(contact=contact, email=email)
+    # The guard's decision, recorded (an AutomaticMail row; a refusal is also an event on the ticket): a mail let
+    # through counts towards the limits from now on.
+    refusal = "no email address" if not email else automatic_mail_claim(recipient=email, ticket_id=notice.ticket_id)
+    if refusal and refusal_is_temporary(refusal):
+        mine.update(
+            status=NoticeStatus.PENDING, error=refusal, attempts=F("attempts") - 1, next_attempt_at=now + LIMIT_RETRY
+        )
+        return "waiting"
     if refusal:
         mine.update(status=NoticeStatus.SKIPPED, error=refusal, attempts=F("attempts") - 1)
         return "skipped"
@@ -436,6 +455,15 @@ def closing_notices_retry(*, item: FeedbackItem, actor, kind: str | None = None)
 
 # A send with no outcome after this long is taken as lost (its worker died mid-send) and may be repeated.
 DIGEST_ATTEMPT_LOST_AFTER = timedelta(minutes=10)
+
+
+def weekly_digest_queue(*, week_start: date | None = None) -> None:
+    """Queue the weekly digest mail (weekly_digest_send in the background) once the caller's transaction commits;
+    None means last full week. Sending is idempotent per week and person, so queuing twice mails nobody twice."""
+    from supportloop.feedback.tasks import send_weekly_digest
+
+    week = week_start.isoformat() if week_start else None
+    transaction.on_commit(lambda: send_weekly_digest.enqueue(week_start=week))
 
 
 def weekly_digest_send(*, week_start: date | None = None) -> int:

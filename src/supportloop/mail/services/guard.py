@@ -1,5 +1,6 @@
-"""The one gate every automatic mail passes (acknowledgements today; closing-the-loop notices and triggers can
-call it too): whether it may go to an address now, and the log that counts what went.
+"""The one gate every automatic mail passes (acknowledgements, and closing-the-loop notices through
+core.automail, which MailConfig.ready() fills in so feedback never imports mail): whether it may go to an
+address now, and the log that counts what went.
 
 `automatic_mail_blocked` answers with the reason a mail must not go ("" when it may); `automatic_mail_claim`
 asks the same and records the answer in one transaction, so the next question counts this mail. Limits:
@@ -41,6 +42,7 @@ from supportloop.tickets.models import Ticket
 logger = logging.getLogger("supportloop.mail")
 
 CEILING = "mailbox ceiling"
+LIMIT = "limit per"
 
 
 def automatic_mail_blocked(
@@ -55,7 +57,7 @@ def automatic_mail_blocked(
     if not recipient:
         return "no recipient address"
     if noreply_address(recipient):
-        return "the address belongs to a machine (no-reply, bounces, a mail provider's notices)"
+        return "the address belongs to a machine (no-reply, bounces, a mail system or list manager, RFC 3834)"
     if base_address(recipient) in our_addresses():
         return "the address is one of our own"
     suppressed = address_suppressed(recipient)
@@ -74,13 +76,13 @@ def automatic_mail_blocked(
     )
     per_ticket = settings.SUPPORTLOOP_AUTO_MAIL_PER_TICKET_10MIN
     if ticket_id is not None and counts["ticket"] >= per_ticket:
-        return f"limit per ticket and recipient: {per_ticket} automatic mails in 10 minutes"
+        return f"{LIMIT} ticket and recipient: {per_ticket} automatic mails in 10 minutes"
     per_recipient = settings.SUPPORTLOOP_AUTO_MAIL_PER_RECIPIENT_10MIN
     if counts["recent"] >= per_recipient:
-        return f"limit per recipient: {per_recipient} automatic mails in 10 minutes"
+        return f"{LIMIT} recipient: {per_recipient} automatic mails in 10 minutes"
     acks_per_hour = settings.SUPPORTLOOP_ACKS_PER_RECIPIENT_HOUR
     if ack and counts["acks"] >= acks_per_hour:
-        return f"limit per recipient: {acks_per_hour} acknowledgement(s) an hour"
+        return f"{LIMIT} recipient: {acks_per_hour} acknowledgement(s) an hour"
     if ceiling and counts["mailbox"] >= ceiling:
         return f"{CEILING}: {ceiling} acknowledgements an hour from {mailbox.address}; acknowledgements are paused"
     return ""
@@ -125,6 +127,21 @@ def automatic_mail_claim(
                 changes={"paused_at": [mailbox.autoresponder_paused_at.isoformat(), None]},
             )
     return reason
+
+
+def refusal_is_temporary(reason: str) -> bool:
+    """A limit over a time window (per ticket, per recipient, the mailbox ceiling): it passes by itself."""
+    return reason.startswith((LIMIT, CEILING))
+
+
+def notice_blocked(*, recipient: str, ticket_id: int | None = None) -> str:
+    """The gate for a notice (closing the loop), for core.automail: asks, records nothing."""
+    return automatic_mail_blocked(recipient=recipient, ticket_id=ticket_id, kind=AutomaticMailKind.NOTICE)
+
+
+def notice_claim(*, recipient: str, ticket_id: int | None = None) -> str:
+    """The gate for a notice, for core.automail: asks and records (AutomaticMail row; event when refused)."""
+    return automatic_mail_claim(recipient=recipient, ticket_id=ticket_id, kind=AutomaticMailKind.NOTICE)
 
 
 def _pause(mailbox: Mailbox) -> None:

@@ -8,9 +8,11 @@ Decisions (see docs/mail.md):
   failed addresses are marked and nothing is answered, opened or reopened.
 - Mail from our own addresses and X-Loop hits are quarantined, never answered; so are feedback
   (abuse) reports and mail providers' notices (mail/machines.py).
-- Auto-replies (Auto-Submitted, X-Autoreply, X-Autorespond, Precedence auto_reply, out-of-office subjects,
-  a null Return-Path, read receipts) that thread into a ticket are recorded on it without reopening it;
-  those that match no ticket are quarantined. Other machine mail (no-reply senders) never reopens either.
+- Auto-replies (Auto-Submitted, X-Autoreply, X-Autorespond, Precedence auto_reply, a null Return-Path, read
+  receipts) that thread into a ticket are recorded on it without reopening it; those that match no ticket are
+  quarantined. An out-of-office told by its subject alone is an ordinary message (new ticket or threaded), but
+  is never acknowledged and never reopens. Other machine mail (no-reply senders, RFC 3834 addresses) never
+  reopens either.
 - A copy of a message received before is skipped with a ledger row saying why; a different message that
   reuses a Message-ID is stored with a note (services/dedupe.py).
 - Followers come only from authenticated mail threaded by Message-ID or opening a ticket; otherwise they
@@ -67,10 +69,10 @@ from supportloop.tickets.services import (
     CustomerMessageDraft,
     TicketDraft,
     customer_message_draft,
-    customer_messages_add,
+    customer_messages_add_in_transaction,
     ticket_draft,
     ticket_update,
-    tickets_insert,
+    tickets_insert_in_transaction,
 )
 
 logger = logging.getLogger("supportloop.mail")
@@ -274,7 +276,7 @@ def _new_ticket(
     followers, proposed = new_ticket_followers(parsed, ours=ours, sender=sender, requester_emails=requester_emails)
     draft = new_ticket_draft(parsed, contact=contact, external_id=external_id, followers=followers)
     # Without a savepoint of its own: the caller's (_ingest) is the one that rolls back.
-    ticket = tickets_insert.__wrapped__([draft])[0]
+    ticket = tickets_insert_in_transaction([draft])[0]
     new_ticket_follower_events(ticket, followers, proposed)
     if follow_up_of is not None:
         Ticket.objects.filter(pk=ticket.pk).update(follow_up_of=follow_up_of)
@@ -325,7 +327,7 @@ def _threaded(
     if ticket.status == Status.CLOSED and not parsed.no_reopen:
         ticket = ticket_update(ticket=ticket, actor=None, status=Status.OPEN)
     draft = reply_draft(parsed, ticket=ticket, contact=contact, external_id=external_id)
-    message = customer_messages_add.__wrapped__([draft])[0]  # without a savepoint, as in _new_ticket
+    message = customer_messages_add_in_transaction([draft])[0]  # without a savepoint, as in _new_ticket
     if via != "message-id":
         return message  # a guessable token or plus-address: never new people on the conversation
     requester_emails = set(ContactEmail.objects.filter(contact_id=ticket.requester_id).values_list("email", flat=True))
@@ -473,6 +475,7 @@ def inbound_ingest(
     provider_verdict: tuple[str, str] | None = None,
     release_key: str = "",
     release_contact=None,
+    received_size: int | None = None,
 ) -> IngestResult:
     """Ingest one raw message in one transaction. Idempotent by Message-ID and content (services/dedupe.py).
 
@@ -481,12 +484,17 @@ def inbound_ingest(
     `mailbox_addresses` lets a poller pass our addresses once per batch instead of once per message.
     `provider_verdict` is an inbound provider's (verdict, summary) on the sender's authentication (webhooks);
     it takes the place of the Authentication-Results verdict.
-    A message over SUPPORTLOOP_MAX_INBOUND_BYTES is quarantined unread (services/oversize.py).
+    A message over SUPPORTLOOP_MAX_INBOUND_BYTES is quarantined unread (services/oversize.py). The size is that of
+    the message as received: `received_size` when the caller had to re-serialise it (a provider webhook hands
+    over a parsed message whose line ends are LF), else `len(raw)` (IMAP and the raw endpoint pass what arrived).
     """
-    if not release and len(raw) > settings.SUPPORTLOOP_MAX_INBOUND_BYTES:
+    size = len(raw) if received_size is None else received_size
+    if not release and size > settings.SUPPORTLOOP_MAX_INBOUND_BYTES:
         from supportloop.mail.services.oversize import inbound_oversize, oversize_from_bytes
 
-        return inbound_oversize(mail=oversize_from_bytes(raw), mailbox=mailbox, source=source, imap_uid=imap_uid)
+        return inbound_oversize(
+            mail=oversize_from_bytes(raw, size=size), mailbox=mailbox, source=source, imap_uid=imap_uid
+        )
     try:
         return _ingest(
             raw=raw,

@@ -65,9 +65,13 @@ class OversizeMail:
     error: str = ""  # why it could not be downloaded (IMAP), else ""
 
 
-def oversize_from_bytes(raw: bytes) -> OversizeMail:
+def oversize_from_bytes(raw: bytes, *, size: int | None = None) -> OversizeMail:
+    """`size`: the message's size as received, when `raw` is a re-serialised copy (a provider webhook's)."""
     return OversizeMail(
-        headers=header_block(raw), size=len(raw), sha256=hashlib.sha256(raw).hexdigest(), content=ContentFile(raw)
+        headers=header_block(raw),
+        size=len(raw) if size is None else size,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        content=ContentFile(raw),
     )
 
 

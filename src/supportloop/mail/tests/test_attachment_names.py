@@ -52,6 +52,7 @@ LONG_CHINESE = "季度报告" * 80 + ".pdf"
         ('filename="\'"', "'"),
         ('filename="."', "."),
         ('filename=".."', ".."),
+        ('filename="../.."', ".._.."),  # shown without its separators; stored under a generated name
         (rfc2231("отчёт за март.pdf"), "отчёт за март.pdf"),
         (rfc2231(LONG_CHINESE), LONG_CHINESE[:251] + ".pdf"),
         (rfc2231("invoice\u202egpj.exe"), "invoicegpj.exe"),

@@ -13,19 +13,13 @@ from supportloop.mail import imap
 from supportloop.mail.imap import mailbox_poll
 from supportloop.mail.models import InboundMail, Quarantine
 from supportloop.tickets.models import Ticket
+from supportloop_testing.mail import raw_mail
 
 pytestmark = [pytest.mark.mailserver, pytest.mark.django_db]
 
 
 def mail(mid: str, body: bytes, sender: str = "anna@acme.test") -> bytes:
-    return (
-        (
-            f"From: Anna <{sender}>\r\nTo: support@example.test\r\nSubject: {mid}\r\nMessage-ID: <{mid}@acme.test>\r\n"
-            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-        ).encode()
-        + body
-        + b"\r\n"
-    )
+    return raw_mail(f"{mid}@acme.test", frm=f"Anna <{sender}>", subject=mid, body=body)
 
 
 @pytest.fixture
@@ -107,3 +101,24 @@ def test_oversize_mail_the_server_will_not_hand_over_stays_there_and_is_not_retr
     imap_mailbox.refresh_from_db()
     assert imap_mailbox.imap_last_uid == 2
     assert mailbox_poll(imap_mailbox).fetched == 0 and Quarantine.objects.count() == 1
+
+
+def test_imap_mail_one_byte_over_the_limit_with_crlf_line_ends_is_quarantined(imap_mailbox, dovecot, settings):
+    """IMAP measures the message as the server holds it (RFC822.SIZE, CRLF line ends), like the webhooks."""
+    settings.SUPPORTLOOP_MAX_INBOUND_BYTES = limit = 50_000
+    head = mail("edge", b"")[:-2]
+    lines = b"z" * 48 + b"\r\n"
+
+    def exact(size: int, mid: str) -> bytes:
+        top = head.replace(b"edge", mid.encode())
+        body = lines * ((size - len(top)) // len(lines))
+        return top + body + b"q" * (size - len(top) - len(body))
+
+    over, fits = exact(limit + 1, "over"), exact(limit, "fits")
+    assert (len(over), len(fits)) == (limit + 1, limit) and over.count(b"\r\n") > 900
+    dovecot.append(imap_mailbox.imap_user, over)
+    dovecot.append(imap_mailbox.imap_user, fits)
+    mailbox_poll(imap_mailbox)
+    row = Quarantine.objects.get()
+    assert (row.reason, row.source, row.raw_size, row.subject) == ("oversize", "imap", limit + 1, "over")
+    assert Ticket.objects.get().subject == "fits"

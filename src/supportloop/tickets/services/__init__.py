@@ -15,7 +15,7 @@ from supportloop.tickets.services.tickets import (  # noqa: F401
     TicketDraft,
     attachment_add,
     customer_message_draft,
-    customer_messages_add,
+    customer_messages_add_in_transaction,
     message_add_from_contact,
     ticket_add_note,
     ticket_add_system_note,
@@ -24,5 +24,5 @@ from supportloop.tickets.services.tickets import (  # noqa: F401
     ticket_reply,
     ticket_update,
     tickets_bulk_update,
-    tickets_insert,
+    tickets_insert_in_transaction,
 )

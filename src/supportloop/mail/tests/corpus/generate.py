@@ -487,9 +487,44 @@ def cases() -> dict[str, bytes]:
         ("es", "Respuesta automática: Help needed"),
         ("ja", "自動返信: Help needed"),
     ]:
-        c[f"quarantined-auto_reply__machine_ooo_subject_{name}"] = simple(
-            f"m_ooo_{name}", "I am away until Monday.", Subject=subject
-        )
+        # Only the subject says "away": a message like any other (a person may have typed it), never acknowledged.
+        c[f"ticket__machine_ooo_subject_{name}"] = simple(f"m_ooo_{name}", "I am away until Monday.", Subject=subject)
+    c["ticket__machine_ooo_subject_after_reply_prefix"] = simple(
+        "m_ooo_prefix", "I am away until Monday.", Subject="RE: Automatic reply: Help needed"
+    )
+    c["ticket__human_subject_mentions_out_of_office"] = simple(
+        "h_ooo_question",
+        "Can I set an out-of-office message for my team?",
+        Subject="Question about out of office feature",
+    )
+    # RFC 3834 section 2 addresses: may write to us, never get automatic mail.
+    c["ticket__machine_rfc3834_owner_address"] = simple(
+        "m_owner", "Your subscription to the list was confirmed.", From="owner-announce@lists.example.org"
+    )
+    c["ticket__machine_rfc3834_request_address"] = simple(
+        "m_request", "Commands processed: subscribe", From="announce-request@lists.example.org"
+    )
+    # List managers' notices about a list, and a complaint report in the old pre-ARF format.
+    c["quarantined-machine__machine_list_manager_fml_admin"] = simple(
+        "m_fml",
+        "You are not a member of this mailing list <cats@lists.example.org>.",
+        From="cats-admin@lists.example.org",
+        Subject="You anna@acme.test are not member (cats ML)",
+        X_MLServer="fml [fml 4.0.3 release]",
+    )
+    c["quarantined-machine__machine_list_manager_majordomo"] = simple(
+        "m_majordomo",
+        "**** Command 'subscribe' not recognised.",
+        From="Majordomo@lists.example.org",
+        Subject="Majordomo results",
+    )
+    c["quarantined-machine__machine_complaint_report_pre_arf"] = multipart(
+        "m_jmrp",
+        "mixed",
+        [part(["Content-Type: message/rfc822"], b"From: support@example.test\r\nSubject: Re: x\r\n\r\nHello")],
+        From="staff@mail.example.org",
+        Subject="complaint about message from 192.0.2.44",
+    )
     c["quarantined-auto_reply__machine_null_return_path"] = simple(
         "m_nullrp", "Away", Return_Path="<>", Subject="Re: Help needed"
     )
