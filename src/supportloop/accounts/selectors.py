@@ -47,3 +47,28 @@ def user_ref(*, user_id: int | None, field: str) -> User | None:
 def users_ref(*, user_ids: list[int], field: str) -> list[User]:
     """Users named in a request body's list: any unknown id is a 422 on `field`."""
     return references_or_422(User.objects.all(), field, user_ids)
+
+
+def people() -> QuerySet[User]:
+    """Every user by username, without their teams (the pages' pickers and the users page)."""
+    return User.objects.order_by("username")
+
+
+def teams() -> QuerySet[Team]:
+    """Every team by name, without its members."""
+    return Team.objects.all()
+
+
+def teams_with_members() -> QuerySet[Team]:
+    """Every team by name with its members loaded whole (the teams page shows their names)."""
+    return Team.objects.prefetch_related("members")
+
+
+def user_names(*, ids) -> dict[int, str]:
+    """{user id: display name} for these ids: one query."""
+    return {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
+
+
+def team_names(*, ids) -> dict[int, str]:
+    """{team id: name} for these ids: one query."""
+    return dict(Team.objects.filter(pk__in=ids).values_list("pk", "name"))

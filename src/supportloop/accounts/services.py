@@ -14,7 +14,7 @@ from supportloop.accounts.choices import Role
 from supportloop.accounts.models import ApiToken, Team, User
 from supportloop.accounts.permissions import can, require
 from supportloop.core.errors import Conflict, ValidationFailed
-from supportloop.core.services import event_record, field_changes
+from supportloop.core.services import event_record, model_update
 from supportloop.core.validation import clean_text
 
 TOKEN_PREFIX = "slp_"  # noqa: S105 - the public mark of our API tokens (for secret scanners), not a secret
@@ -73,6 +73,19 @@ def user_create(
     return user
 
 
+USER_FIELDS = (
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "signature",
+    "role",
+    "language",
+    "is_active",
+    "keyboard_shortcuts",
+)
+
+
 @transaction.atomic
 def user_update(*, user: User, actor: User | None, **values) -> User:
     if "email" in values:
@@ -82,11 +95,11 @@ def user_update(*, user: User, actor: User | None, **values) -> User:
             values[name] = clean_text(values[name], field=name, max_length=150 if name != "signature" else 5000)
     if "role" in values and values["role"] not in Role.values:
         raise ValidationFailed("Unknown role.", errors={"role": f"must be one of {', '.join(Role.values)}"})
-    changes = field_changes(user, values)
-    if "role" in changes:
-        user.is_staff = user.is_superuser = user.role == Role.ADMIN
+    touch = {}
+    if values.get("role", user.role) != user.role:
+        touch["is_staff"] = touch["is_superuser"] = values["role"] == Role.ADMIN
+    changes = model_update(user, values, allowed_fields=USER_FIELDS, touch=touch)
     if changes:
-        user.save()
         event_record(actor=actor, verb="user.updated", target=user, changes=changes)
     return user
 
@@ -113,9 +126,7 @@ def team_update(*, team: Team, actor: User | None, members: list[User] | None = 
         raise Conflict(f"A team with slug {values['slug']!r} already exists.", errors={"slug": "already taken"})
     if "name" in values and Team.objects.filter(name=values["name"]).exclude(pk=team.pk).exists():
         raise Conflict(f"A team named {values['name']!r} already exists.", errors={"name": "already taken"})
-    changes = field_changes(team, values)
-    if changes:
-        team.save()
+    changes = model_update(team, values, allowed_fields=("name", "slug"))
     if members is not None:
         before = sorted(team.members.values_list("pk", flat=True))
         after = sorted({m.pk for m in members})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -12,6 +12,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from supportloop.core.errors import ValidationFailed
 from supportloop.core.models import Counter, Event
 
 
@@ -89,6 +90,37 @@ def field_changes(instance: models.Model, new_values: dict[str, Any]) -> dict[st
         if old != new:
             changes[name] = [_jsonable(old), _jsonable(new)]
             setattr(instance, name, new)
+    return changes
+
+
+def model_update(
+    instance: models.Model,
+    data: dict[str, Any],
+    *,
+    allowed_fields: Iterable[str],
+    touch: dict[str, Any] | None = None,
+    force: bool = False,
+) -> dict[str, list[Any]]:
+    """The one way an update service writes a row: set the fields of `data` that differ and save only those.
+
+    Unknown keys are refused (422 naming them). `touch` holds bookkeeping columns (updated_at, change_seq ...) that
+    are set and saved only when something changed, or when `force` says a related row changed (tags, domains).
+    Returns {field: [before, after]} for the changed fields of `data`, ready for the audit event. Saving with
+    `update_fields` is what keeps two people editing different fields of one record from overwriting each other:
+    a stale in-memory copy writes back only the columns its user changed.
+    """
+    unknown = set(data) - set(allowed_fields)
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown field(s): {', '.join(sorted(unknown))}.", errors=dict.fromkeys(sorted(unknown), "unknown field")
+        )
+    changes = field_changes(instance, data)
+    if changes or force:
+        for name, value in (touch or {}).items():
+            setattr(instance, name, value)
+        fields = [*changes, *(touch or {})]
+        if fields:
+            instance.save(update_fields=fields)
     return changes
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from supportloop.core.lookup import object_or_404
 from supportloop.customers.models import BouncedAddress, Company, CompanyDomain, Contact, ContactEmail
 
 
@@ -58,8 +59,8 @@ def addresses_bounced(emails: list[str]) -> list[BouncedAddress]:
 from dataclasses import dataclass  # noqa: E402
 from datetime import datetime  # noqa: E402
 
-from supportloop.core.errors import ValidationFailed  # noqa: E402
-from supportloop.core.lookup import object_or_404, reference_or_422  # noqa: E402
+from supportloop.core.errors import NotFound, ValidationFailed  # noqa: E402
+from supportloop.core.lookup import reference_or_422  # noqa: E402
 from supportloop.customers.models import CustomerNote  # noqa: E402
 
 
@@ -158,3 +159,29 @@ def contact_ref(*, contact_id: int | None, field: str = "contact_id") -> Contact
     return (
         None if contact_id is None else reference_or_422(Contact.objects.select_related("company"), field, contact_id)
     )
+
+
+def customers_search(*, q: str = "", limit: int = 50) -> tuple[list[Company], list[Contact]]:
+    """Companies and contacts whose name, domain or email address contains `q`, by name (the customers page)."""
+    companies = company_list().order_by("name", "id")
+    contacts = contact_list().order_by("name", "id")
+    if q:
+        companies = companies.filter(Q(name__icontains=q) | Q(domains__domain__icontains=q)).distinct()
+        contacts = contacts.filter(Q(name__icontains=q) | Q(emails__email__icontains=q)).distinct()
+    return list(companies[:limit]), list(contacts[:limit])
+
+
+def company_contacts(*, company: Company, limit: int = 50) -> list[Contact]:
+    return list(contact_list().filter(company=company).order_by("name", "id")[:limit])
+
+
+def contact_emails_of(*, contact_id: int, limit: int = 5) -> list[ContactEmail]:
+    """A contact's addresses, each with its bounce (contact_emails_with_bounces): one query."""
+    return list(contact_emails_with_bounces().filter(contact_id=contact_id)[:limit])
+
+
+def company_or_contact(*, kind: str, pk: int | str) -> Company | Contact:
+    """The company or contact a page URL names (kind "company" or "contact"); NotFound otherwise."""
+    if kind not in ("company", "contact"):
+        raise NotFound("No such customer.")
+    return object_or_404(Company.objects.all() if kind == "company" else Contact.objects.all(), pk=pk)

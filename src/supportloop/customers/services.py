@@ -19,7 +19,7 @@ from supportloop.core.services import (
     event_build,
     event_record,
     events_record_many,
-    field_changes,
+    model_update,
     transaction_required,
 )
 from supportloop.core.validation import clean_json, clean_text
@@ -126,6 +126,10 @@ def company_create(
     return company
 
 
+COMPANY_FIELDS = ("name", "plan", "mrr", "attributes")
+CONTACT_FIELDS = ("name", "company", "language", "attributes")
+
+
 @transaction.atomic
 def company_update(*, company: Company, actor=None, domains: list[str] | None = None, **values) -> Company:
     seq = change_seq_next()
@@ -137,7 +141,8 @@ def company_update(*, company: Company, actor=None, domains: list[str] | None = 
         values["mrr"] = _mrr(values["mrr"])
     if "attributes" in values:
         values["attributes"] = clean_json(values["attributes"] or {}, field="attributes")
-    changes = field_changes(company, values)
+    touch = {"updated_at": timezone.now(), "change_seq": seq}
+    domain_changes: dict[str, list[Any]] = {}
     if domains is not None:
         clean = sorted({normalize_domain(d) for d in domains})
         before = sorted(company.domains.values_list("domain", flat=True))
@@ -153,11 +158,12 @@ def company_update(*, company: Company, actor=None, domains: list[str] | None = 
             CompanyDomain.objects.bulk_create(
                 [CompanyDomain(company=company, domain=d) for d in clean if d not in before]
             )
-            changes["domains"] = [before, clean]
+            domain_changes["domains"] = [before, clean]
+    changes = (
+        model_update(company, values, allowed_fields=COMPANY_FIELDS, touch=touch, force=bool(domain_changes))
+        | domain_changes
+    )
     if changes:
-        company.updated_at = timezone.now()
-        company.change_seq = seq
-        company.save()
         event_record(actor=actor, verb="company.updated", target=company, changes=changes)
     return company
 
@@ -232,7 +238,8 @@ def contact_update(*, contact: Contact, actor=None, emails: list[str] | None = N
         values["language"] = clean_text(values["language"], field="language", max_length=10)
     if "attributes" in values:
         values["attributes"] = clean_json(values["attributes"] or {}, field="attributes")
-    changes = field_changes(contact, values)
+    touch = {"updated_at": timezone.now(), "change_seq": seq}
+    email_changes: dict[str, list[Any]] = {}
     if emails is not None:
         clean = list(dict.fromkeys(normalize_email(e, field="emails") for e in emails))
         if not clean:
@@ -248,11 +255,12 @@ def contact_update(*, contact: Contact, actor=None, emails: list[str] | None = N
                 )
             contact.emails.exclude(email__in=clean).delete()
             ContactEmail.objects.bulk_create([ContactEmail(contact=contact, email=e) for e in clean if e not in before])
-            changes["emails"] = [before, clean]
+            email_changes["emails"] = [before, clean]
+    changes = (
+        model_update(contact, values, allowed_fields=CONTACT_FIELDS, touch=touch, force=bool(email_changes))
+        | email_changes
+    )
     if changes:
-        contact.updated_at = timezone.now()
-        contact.change_seq = seq
-        contact.save()
         event_record(actor=actor, verb="contact.updated", target=contact, changes=changes)
     return contact
 

@@ -208,3 +208,48 @@ def message_ref(*, ticket: Ticket | None, message_id: int | None, field: str = "
 def product_area_ref(*, area_id: int, field: str = "area_id") -> ProductArea:
     """An area named in a request body: unknown is a 422 on that field."""
     return reference_or_422(ProductArea.objects.all(), field, area_id)
+
+
+# --- reads of the pages ------------------------------------------------------------------------------------
+
+
+def tickets_by_number(*, numbers: list[int]) -> list[Ticket]:
+    """The tickets with these numbers, with their tags (for a bulk change): two queries."""
+    return list(Ticket.objects.filter(number__in=numbers).prefetch_related("tags"))
+
+
+def ticket_messages(*, ticket: Ticket) -> QuerySet[Message]:
+    """The messages of one ticket: the scope in which a message id from a form is looked up."""
+    return Message.objects.filter(ticket=ticket)
+
+
+def ticket_first_reply(*, ticket: Ticket) -> Message | None:
+    """The ticket's first public message (the customer's report, usually), or None."""
+    return ticket_messages(ticket=ticket).filter(kind="reply").order_by("created_at", "id").first()
+
+
+def ticket_attachments(*, ticket: Ticket, limit: int = 50) -> list[Attachment]:
+    """Attachments on any message of the ticket, oldest first."""
+    return list(Attachment.objects.filter(message__ticket=ticket).order_by("id")[:limit])
+
+
+def macro_search(*, q: str = "", limit: int = 8) -> list[Macro]:
+    """Active macros whose name contains `q`, the most used first (the composer's type-to-search)."""
+    macros = macro_list(active=True)
+    if q:
+        macros = macros.filter(name__icontains=q)
+    return list(macros.order_by("-usage_count", "name")[:limit])
+
+
+def product_area_list(*, active: bool | None = None) -> QuerySet[ProductArea]:
+    qs = ProductArea.objects.all()
+    return qs if active is None else qs.filter(is_active=active)
+
+
+def product_feature_list() -> QuerySet[ProductFeature]:
+    return ProductFeature.objects.all()
+
+
+def contact_reasons(*, active: bool | None = None) -> QuerySet[ContactReason]:
+    qs = ContactReason.objects.all()
+    return qs if active is None else qs.filter(is_active=active)

@@ -12,7 +12,8 @@ from supportloop.accounts.choices import Role
 from supportloop.accounts.models import Team, User
 from supportloop.core.errors import DomainError
 from supportloop.customers.choices import Plan
-from supportloop.feedback.choices import PICKLIST_UNKNOWN
+from supportloop.feedback.choices import PICKLIST_UNKNOWN, Frequency, Severity
+from supportloop.feedback.services import picklist_values
 from supportloop.tickets.choices import MessageKind, Priority, Status
 from supportloop.tickets.models import ContactReason, ProductArea, ProductFeature
 
@@ -157,9 +158,6 @@ class BugReportForm(forms.Form):
     )
 
     def __init__(self, *args, attachments=(), **kwargs):
-        from supportloop.feedback.choices import Frequency, Severity
-        from supportloop.feedback.services import picklist_values
-
         super().__init__(*args, **kwargs)
         self.fields["product_feature"].queryset = active_features()
         # Version and environment start at "Unknown", or at the option the ticket's own words name ("does nothing

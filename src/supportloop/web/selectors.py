@@ -10,14 +10,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Case, Count, F, Q, TextField, Value, When
+from django.db.models import Case, Count, F, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Length, Substr
+from django.utils import timezone
 
+from supportloop.accounts.permissions import can
 from supportloop.core.errors import NotFound
+from supportloop.core.lookup import object_or_404
 from supportloop.core.models import Event
+from supportloop.customers.selectors import addresses_bounced, contact_emails_of, customer_notes
+from supportloop.feedback.selectors import feedback_items_for_contact, feedback_items_for_ticket
+from supportloop.mail.selectors import follower_proposals_open
 from supportloop.tickets.choices import ACTIVE_STATUSES, Priority, Status
 from supportloop.tickets.models import Message, Ticket
 from supportloop.tickets.selectors import TicketFilters, decode_cursor, encode_cursor, ticket_queryset
+from supportloop.web.models import SavedView
 
 # Characters of one message body the ticket page shows; a longer body is clipped there, with a link to the
 # whole text. Gmail clips messages at about 102 kB for the same reason: a person's message, quoted thread
@@ -163,10 +170,7 @@ def contact_recent_tickets(*, contact_id: int, exclude_id: int | None = None, li
 
 def ticket_for_page(*, number: int) -> Ticket:
     """The ticket of the workspace page with its tags; its messages come from ticket_thread."""
-    try:
-        return ticket_queryset().prefetch_related("tags").get(number=number)
-    except Ticket.DoesNotExist:
-        raise NotFound(f"Ticket #{number} does not exist.") from None
+    return object_or_404(ticket_queryset().prefetch_related("tags"), number=number)
 
 
 def ticket_thread(*, ticket: Ticket, clip_at: int = BODY_DISPLAY_LIMIT) -> list[Message]:
@@ -196,3 +200,60 @@ def message_text(*, number: int, message_id: int) -> str:
     if text is None:
         raise NotFound(f"Ticket #{number} has no message {message_id}.")
     return text
+
+
+def saved_views_of(*, user) -> QuerySet[SavedView]:
+    """A user's saved inbox views, in their order: also the scope for a saved-view id in a URL."""
+    return SavedView.objects.filter(user=user)
+
+
+def _customer_panel(ticket: Ticket) -> dict:
+    """The requester and company beside the thread: addresses (and which of them bounce), notes, other tickets and
+    the feedback the requester gave."""
+    contact = ticket.requester
+    company = ticket.company
+    rows = contact_emails_of(contact_id=contact.pk, limit=5)
+    # Replies to these still go out; the agent should know they probably will not arrive. The requester's
+    # addresses come with their bounce in the query above; followers cost a query only when there are some.
+    now = timezone.now()
+    bounced = [
+        {"email": e.email, "status": e.bounce_status, "bounced_at": e.bounced_at}
+        for e in rows
+        if e.suppressed_until is not None and e.suppressed_until > now
+    ]
+    if ticket.followers:
+        bounced += [
+            {"email": b.email, "status": b.status, "bounced_at": b.bounced_at}
+            for b in addresses_bounced(list(ticket.followers))
+        ]
+    return {
+        "contact": contact,
+        "company": company,
+        "emails": [e.email for e in rows],
+        "bounced": bounced,
+        "contact_notes": list(customer_notes(contact=contact)[:5]),
+        "company_notes": list(customer_notes(company=company)[:5]) if company else [],
+        "other_tickets": contact_recent_tickets(contact_id=contact.pk, exclude_id=ticket.pk),
+        "contact_feedback": list(feedback_items_for_contact(contact=contact))[:20],
+    }
+
+
+def ticket_workspace(*, number: int, user) -> dict:
+    """Everything the ticket page shows but its forms: the ticket, its thread and audit timeline, follower
+    proposals, linked feedback, the customer panel and what `user` may do. NotFound for an unknown number.
+    Bounded whatever the length of the thread (web/tests/test_ticket_workspace.py counts the queries)."""
+    ticket = ticket_for_page(number=number)
+    return {
+        "ticket": ticket,
+        "thread": ticket_thread(ticket=ticket),
+        "body_display_limit": BODY_DISPLAY_LIMIT,
+        "timeline": ticket_timeline(ticket=ticket),
+        "follower_proposals": follower_proposals_open(ticket_id=ticket.pk),
+        "ticket_feedback": list(feedback_items_for_ticket(ticket=ticket)),
+        "can_reply": can(user, "ticket.reply"),
+        "can_update": can(user, "ticket.update"),
+        "can_note": can(user, "ticket.note"),
+        "can_link": can(user, "feedback.evidence"),
+        "can_file_bug": can(user, "feedback.file_bug"),
+        **_customer_panel(ticket),
+    }

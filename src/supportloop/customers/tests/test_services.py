@@ -97,3 +97,23 @@ def test_notes_need_a_subject_and_a_body(db):
         customer_note_add(body="x", author=None)
     note = customer_note_add(body="VIP ⭐", author=None, contact=li)
     assert li.notes.get() == note and Event.objects.filter(verb="customer_note.added").count() == 1
+
+
+def test_two_people_editing_different_fields_of_a_company_keep_both_edits(db):
+    company = company_create(name="Acme", domains=["acme.example"])
+    mine = Company.objects.get(pk=company.pk)
+    theirs = Company.objects.get(pk=company.pk)  # loaded before my change, saved after it
+    company_update(company=mine, plan="enterprise")
+    company_update(company=theirs, name="Acme Inc.")
+    company.refresh_from_db()
+    assert (company.plan, company.name) == ("enterprise", "Acme Inc.")
+
+
+def test_two_people_editing_different_fields_of_a_contact_keep_both_edits(db):
+    contact = contact_create(name="Li", emails=["li@acme.example"])
+    mine = Contact.objects.get(pk=contact.pk)
+    theirs = Contact.objects.get(pk=contact.pk)
+    contact_update(contact=mine, language="zh-hans")
+    contact_update(contact=theirs, name="Li Wei")
+    contact.refresh_from_db()
+    assert (contact.language, contact.name) == ("zh-hans", "Li Wei")

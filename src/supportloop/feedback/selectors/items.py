@@ -242,3 +242,21 @@ def requesters_csv(*, item: FeedbackItem) -> str:
     for row in requesters_rows(item=item):
         writer.writerow({k: _csv_safe(v) for k, v in row.items()})
     return out.getvalue()
+
+
+def feedback_items() -> QuerySet[FeedbackItem]:
+    """Every item: the scope in which an item id from a form is looked up."""
+    return FeedbackItem.objects.all()
+
+
+def items_merged_into(*, item: FeedbackItem, limit: int = 50) -> list[FeedbackItem]:
+    """The duplicates merged into `item`, oldest first."""
+    return list(FeedbackItem.objects.filter(merged_into=item).order_by("id")[:limit])
+
+
+def evidence_for_customer(*, company_id: int | None = None, contact_id: int | None = None, limit: int = 30) -> list:
+    """Feedback evidence given by a company or a contact, newest first, with its item: one query."""
+    where = {"company_id": company_id} if company_id is not None else {"contact_id": contact_id}
+    return list(
+        Evidence.objects.filter(**where).select_related("item", "contact", "ticket").order_by("-created_at")[:limit]
+    )

@@ -7,6 +7,7 @@ from supportloop.feedback.services.evidence import (  # noqa: F401
     evidence_add,
     evidence_remove,
     picklist_values,
+    ticket_feedback_link,
 )
 from supportloop.feedback.services.items import (  # noqa: F401
     engineering_link_add,

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from supportloop.core.errors import Conflict, ValidationFailed
-from supportloop.core.services import event_record, field_changes
+from supportloop.core.services import event_record, model_update
 from supportloop.core.validation import clean_text
 from supportloop.customers.choices import Plan
 from supportloop.customers.models import Contact
@@ -170,6 +170,36 @@ def evidence_add(
         },
     )
     return evidence
+
+
+@transaction.atomic
+def ticket_feedback_link(
+    *,
+    ticket: Ticket,
+    actor,
+    item: FeedbackItem | None = None,
+    new_kind: str = "",
+    new_title: str = "",
+    message: Message | None = None,
+    quote: str = "",
+    importance: str = Importance.IMPORTANT,
+) -> tuple[FeedbackItem, Evidence]:
+    """The ticket page's "Link to feedback": link the ticket to `item`, or open a new item from the ticket (its
+    feature and area, the quote as the problem) and link that. One transaction: a refused link (a repeat, say)
+    leaves no new item behind."""
+    if item is None:
+        item = feedback_item_create(
+            kind=new_kind,
+            title=new_title.strip(),
+            problem=quote,
+            product_feature=ticket.product_feature,
+            product_area=ticket.product_area,
+            actor=actor,
+        )
+    evidence = evidence_add(
+        item=item, actor=actor, ticket=ticket, message=message, quote=quote, importance=importance, source="ticket"
+    )
+    return item, evidence
 
 
 @transaction.atomic
@@ -356,7 +386,7 @@ def bug_report_update(
     if unknown:
         raise ValidationFailed("Unknown bug-report field(s).", errors=dict.fromkeys(sorted(unknown), "unknown field"))
     clean = _bug_fields_check(values, partial=True)
-    changes = field_changes(report, clean)
+    changes = model_update(report, clean, allowed_fields=clean)  # _bug_fields_check returns only known fields
     if carry_attachment_ids is not None:
         ids = sorted({int(i) for i in carry_attachment_ids})
         attachments = list(Attachment.objects.filter(pk__in=ids, message__ticket_id=report.ticket_id))
@@ -369,6 +399,5 @@ def bug_report_update(
             report.attachments.set(attachments)
             changes["attachments"] = [before, ids]
     if changes:
-        report.save()
         event_record(actor=actor, verb="feedback_item.bug_updated", target=item, changes=changes)
     return report

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from supportloop.accounts.choices import Role
 from supportloop.core.errors import Conflict, ValidationFailed
-from supportloop.core.services import event_record, field_changes
+from supportloop.core.services import event_record, model_update
 from supportloop.core.validation import clean_text
 from supportloop.feedback.choices import SETTABLE_STATUSES, ItemStatus, Kind, NoticeKind, Tracker
 from supportloop.feedback.models import (
@@ -159,10 +159,8 @@ def feedback_item_update(*, item: FeedbackItem, actor, **fields: Any) -> Feedbac
         area, feature = fields["product_area"], item.product_feature
         # Moving an item to another area drops a feature that belongs to the old one.
         fields["product_feature"] = feature if feature and area and feature.area_id == area.pk else None
-    changes = field_changes(item, fields)
+    changes = model_update(item, fields, allowed_fields=UPDATABLE, touch={"updated_at": timezone.now()})
     if changes:
-        item.updated_at = timezone.now()
-        item.save()
         event_record(actor=actor, verb="feedback_item.updated", target=item, changes=changes)
     return item
 
@@ -247,10 +245,12 @@ def feedback_item_set_status(
         values["status_changed_at"] = now
         if status == ItemStatus.SHIPPED:
             values["shipped_at"] = now
-    changes = field_changes(item, values)
-    if changes:
-        item.updated_at = now
-        item.save()
+    changes = model_update(
+        item,
+        values,
+        allowed_fields=("status", "status_changed_at", "shipped_at", "release_note", "decline_reason"),
+        touch={"updated_at": now},
+    )
     if status != old:
         StatusChange.objects.create(
             item=item, from_status=old, to_status=status, actor=actor, note=note, created_at=now
@@ -431,8 +431,7 @@ def feedback_settings_update(*, actor, **values: Any) -> FeedbackSettings:
             if not -1000 <= values[name] <= 1000:
                 raise ValidationFailed(f"{name} must be between -1000 and 1000.", errors={name: "out of range"})
     row = feedback_settings()
-    changes = field_changes(row, values)
+    changes = model_update(row, values, allowed_fields=allowed)
     if changes:
-        row.save()
         event_record(actor=actor, verb="feedback_settings.updated", target=row, changes=changes)
     return row

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.netguard import HostRefused, host_check, host_normalize
-from supportloop.core.services import event_record, field_changes
+from supportloop.core.services import event_record, model_update
 from supportloop.customers.services import normalize_email
 from supportloop.mail.choices import ClosedTicketRule, ImapSecurity
 from supportloop.mail.crypto import secret_encrypt
@@ -108,17 +108,19 @@ def mailbox_update(*, mailbox: Mailbox, actor=None, password: str | None = None,
         mailbox_host_check(
             host=values.get("imap_host", mailbox.imap_host), security=values.get("imap_security", mailbox.imap_security)
         )
-    changes = field_changes(mailbox, values)
+    touch: dict[str, Any] = {"updated_at": timezone.now()}
     if password is not None:
-        mailbox.imap_password_encrypted = secret_encrypt(password)
-        changes["imap_password"] = ["***", "***"]  # never the secret in the audit trail
-    if "imap_host" in changes or "imap_folder" in changes or "imap_username" in changes:
+        touch["imap_password_encrypted"] = secret_encrypt(password)
+    if any(
+        values.get(f, getattr(mailbox, f)) != getattr(mailbox, f) for f in ("imap_host", "imap_folder", "imap_username")
+    ):
         # Another folder or server: UIDs mean something else there.
-        mailbox.imap_uidvalidity = None
-        mailbox.imap_last_uid = 0
+        touch["imap_uidvalidity"] = None
+        touch["imap_last_uid"] = 0
+    changes = model_update(mailbox, values, allowed_fields=EDITABLE, touch=touch, force=password is not None)
+    if password is not None:
+        changes["imap_password"] = ["***", "***"]  # never the secret in the audit trail
     if changes:
-        mailbox.updated_at = timezone.now()
-        mailbox.save()
         event_record(actor=actor, verb="mailbox.updated", target=mailbox, changes=changes)
     return mailbox
 

@@ -1,5 +1,6 @@
 """Every write to tickets, messages, taxonomy and macros. See tickets.py, taxonomy.py and macros.py."""
 
+from supportloop.tickets.services.compose import ticket_compose  # noqa: F401
 from supportloop.tickets.services.macros import macro_apply, macro_create, macro_render, macro_update  # noqa: F401
 from supportloop.tickets.services.taxonomy import (  # noqa: F401
     contact_reason_create,
@@ -22,5 +23,6 @@ from supportloop.tickets.services.tickets import (  # noqa: F401
     ticket_draft,
     ticket_reply,
     ticket_update,
+    tickets_bulk_update,
     tickets_insert_in_transaction,
 )

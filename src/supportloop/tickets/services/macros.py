@@ -10,7 +10,7 @@ from django.db.models import F
 
 from supportloop.accounts.models import Team, User
 from supportloop.core.errors import Conflict, ValidationFailed
-from supportloop.core.services import event_record, field_changes
+from supportloop.core.services import event_record, model_update
 from supportloop.core.validation import clean_text
 from supportloop.tickets.choices import Priority, Status
 from supportloop.tickets.models import Macro, MacroApplication, Message, Ticket
@@ -53,16 +53,24 @@ def _validate_macro(body: str, actions: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def macro_create(*, name: str, body: str, actions: dict[str, Any] | None = None, actor: User | None = None) -> Macro:
+def macro_create(
+    *, name: str, body: str, actions: dict[str, Any] | None = None, is_active: bool = True, actor: User | None = None
+) -> Macro:
     name = clean_text(name, field="name", required=True, max_length=150).strip()
     body = clean_text(body, field="body", required=True)
     actions = actions or {}
     _validate_macro(body, actions)
     if Macro.objects.filter(name=name).exists():
         raise Conflict(f"A macro named {name!r} exists.", errors={"name": "already used"})
-    macro = Macro.objects.create(name=name, body=body, actions=actions)
-    event_record(actor=actor, verb="macro.created", target=macro, changes={"name": [None, name]})
+    macro = Macro.objects.create(name=name, body=body, actions=actions, is_active=is_active)
+    changes: dict[str, list[Any]] = {"name": [None, name]}
+    if not is_active:
+        changes["is_active"] = [None, False]
+    event_record(actor=actor, verb="macro.created", target=macro, changes=changes)
     return macro
+
+
+MACRO_FIELDS = ("name", "body", "actions", "is_active")
 
 
 @transaction.atomic
@@ -74,9 +82,8 @@ def macro_update(*, macro: Macro, actor: User | None = None, **values) -> Macro:
         if Macro.objects.filter(name=values["name"]).exclude(pk=macro.pk).exists():
             raise Conflict(f"A macro named {values['name']!r} exists.", errors={"name": "already used"})
     _validate_macro(values.get("body", macro.body), values.get("actions", macro.actions))
-    changes = field_changes(macro, values)
+    changes = model_update(macro, values, allowed_fields=MACRO_FIELDS)
     if changes:
-        macro.save()
         event_record(actor=actor, verb="macro.updated", target=macro, changes=changes)
     return macro
 
@@ -90,14 +97,22 @@ def macro_render(*, macro: Macro, ticket: Ticket, actor: User | None) -> str:
 
 @transaction.atomic
 def macro_apply(
-    *, macro: Macro, ticket: Ticket, actor: User, send: bool = True, body_override: str | None = None
+    *,
+    macro: Macro,
+    ticket: Ticket,
+    actor: User,
+    send: bool = True,
+    body_override: str | None = None,
+    status: str | None = None,
 ) -> Message | None:
-    """Apply a macro: post its reply (unless send=False) and run its actions; counts one use."""
+    """Apply a macro: post its reply (unless send=False) and run its actions; counts one use. `status` (the
+    composer's "then set status") replaces the macro's own status action."""
     from supportloop.tickets.services.tickets import tags_normalize, ticket_reply, ticket_update
 
     if not macro.is_active:
         raise ValidationFailed("That macro is inactive.", errors={"macro": "inactive"})
     actions = macro.actions or {}
+    status = status or actions.get("status") or None
     updates: dict[str, Any] = {}
     if "priority" in actions:
         updates["priority"] = actions["priority"]
@@ -112,9 +127,9 @@ def macro_apply(
     message = None
     if send:
         body = body_override if body_override is not None else macro_render(macro=macro, ticket=ticket, actor=actor)
-        message = ticket_reply(ticket=ticket, actor=actor, body=body, status=actions.get("status"))
-    elif "status" in actions:
-        ticket = ticket_update(ticket=ticket, actor=actor, status=actions["status"])
+        message = ticket_reply(ticket=ticket, actor=actor, body=body, status=status)
+    elif status:
+        ticket = ticket_update(ticket=ticket, actor=actor, status=status)
     MacroApplication.objects.create(macro=macro, ticket=ticket, message=message, actor=actor)
     Macro.objects.filter(pk=macro.pk).update(usage_count=F("usage_count") + 1)
     event_record(actor=actor, verb="macro.applied", target=ticket, changes={"macro": [None, macro.pk]})

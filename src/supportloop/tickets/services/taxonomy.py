@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from supportloop.core.errors import Conflict, ValidationFailed
-from supportloop.core.services import change_seq_next, event_record, field_changes
+from supportloop.core.services import change_seq_next, event_record, model_update
 from supportloop.core.validation import clean_text
 from supportloop.tickets.models import ContactReason, ProductArea, ProductFeature
 
@@ -29,6 +29,9 @@ def _clean_name(values: dict) -> dict:
     return values
 
 
+TAXONOMY_FIELDS = ("name", "slug", "is_active", "position")  # what an area, a feature and a reason share
+
+
 @transaction.atomic
 def product_area_create(*, name: str, slug: str | None = None, position: int = 0, actor=None) -> ProductArea:
     name = clean_text(name, field="name", required=True, max_length=100).strip()
@@ -42,9 +45,8 @@ def product_area_update(*, area: ProductArea, actor=None, **values) -> ProductAr
     _clean_name(values)
     if "slug" in values:
         values["slug"] = _slug(ProductArea, values.get("name", area.name), values["slug"], exclude_pk=area.pk)
-    changes = field_changes(area, values)
+    changes = model_update(area, values, allowed_fields=TAXONOMY_FIELDS)
     if changes:
-        area.save()
         event_record(actor=actor, verb="taxonomy.area_updated", target=area, changes=changes)
     return area
 
@@ -73,9 +75,8 @@ def product_feature_update(*, feature: ProductFeature, actor=None, **values) -> 
     seq = change_seq_next() if moves_area else None  # its tickets change area and enter the changes feed
     if "slug" in values:
         values["slug"] = _slug(ProductFeature, values.get("name", feature.name), values["slug"], exclude_pk=feature.pk)
-    changes = field_changes(feature, values)
+    changes = model_update(feature, values, allowed_fields=(*TAXONOMY_FIELDS, "area"))
     if changes:
-        feature.save()
         if "area" in changes:
             # Tickets keep their area in step with their feature.
             feature.tickets.update(product_area=feature.area, change_seq=seq)
@@ -100,8 +101,7 @@ def contact_reason_update(*, reason: ContactReason, actor=None, **values) -> Con
     _clean_name(values)
     if "slug" in values:
         values["slug"] = _slug(ContactReason, values.get("name", reason.name), values["slug"], exclude_pk=reason.pk)
-    changes = field_changes(reason, values)
+    changes = model_update(reason, values, allowed_fields=(*TAXONOMY_FIELDS, "is_catch_all"))
     if changes:
-        reason.save()
         event_record(actor=actor, verb="taxonomy.reason_updated", target=reason, changes=changes)
     return reason

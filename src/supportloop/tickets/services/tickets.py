@@ -23,7 +23,7 @@ from supportloop.core.services import (
     event_build,
     event_record,
     events_record_many,
-    field_changes,
+    model_update,
     transaction_required,
 )
 from supportloop.core.validation import clean_text
@@ -437,27 +437,46 @@ def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | N
         feature = values["product_feature"]
         values["product_area"] = feature.area if feature else None
     old_status = ticket.status
-    changes = field_changes(ticket, values)
+    tag_changes: dict[str, list[Any]] = {}
     if tags is not None:
         new_tags = tags_normalize(tags)
         old_tags = sorted(ticket.tags.values_list("name", flat=True))
         if new_tags != old_tags:
             _tags_set(ticket, new_tags)
-            changes["tags"] = [old_tags, new_tags]
+            tag_changes["tags"] = [old_tags, new_tags]
+    now = timezone.now()
+    touch: dict[str, Any] = {"updated_at": now, "change_seq": seq}
+    new_status = values.get("status", old_status)
+    if new_status != old_status:
+        if new_status == Status.SOLVED and ticket.solved_at is None:
+            touch["solved_at"] = now
+        elif new_status in ACTIVE_STATUSES:
+            touch["solved_at"] = None
+    changes = model_update(
+        ticket, values, allowed_fields=UPDATABLE | {"product_area"}, touch=touch, force=bool(tag_changes)
+    )
+    changes.update(tag_changes)
     if not changes:
         return ticket
-    now = timezone.now()
     if "status" in changes:
         _status_count_adjust(old=old_status, new=ticket.status)
-        if ticket.status == Status.SOLVED and ticket.solved_at is None:
-            ticket.solved_at = now
-        elif ticket.status in ACTIVE_STATUSES:
-            ticket.solved_at = None
-    ticket.updated_at = now
-    ticket.change_seq = seq
-    ticket.save()
     event_record(actor=actor, verb="ticket.updated", target=ticket, changes=changes)
     return ticket
+
+
+@transaction.atomic
+def tickets_bulk_update(
+    *, tickets: Iterable[Ticket], actor: User | None, add_tag: str | None = None, **values: Any
+) -> list[Ticket]:
+    """The inbox's bulk action: one change to many tickets, all or none, one audit event per changed ticket.
+    `values` are ticket_update's fields; `add_tag` adds one tag and keeps the others."""
+    changed = []
+    for ticket in tickets:
+        tags = None
+        if add_tag is not None:
+            tags = [t.name for t in ticket.tags.all()] + [add_tag]  # prefetched by the caller, or one query
+        changed.append(ticket_update(ticket=ticket, actor=actor, tags=tags, **values))
+    return changed
 
 
 @transaction.atomic

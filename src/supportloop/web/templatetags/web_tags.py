@@ -3,6 +3,7 @@
 from django import template
 
 from supportloop.customers.choices import Plan
+from supportloop.feedback.choices import Severity
 from supportloop.tickets.choices import Status
 
 register = template.Library()
@@ -20,8 +21,6 @@ def plan_label(code: str) -> str:
 
 @register.filter
 def severity_label(code: str) -> str:
-    from supportloop.feedback.choices import Severity
-
     return dict(Severity.choices).get(code, code)
 
 

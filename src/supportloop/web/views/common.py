@@ -62,12 +62,3 @@ def int_or_none(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def feedback_ready() -> bool:
-    """The feedback app's services exist (its migrations may land after this app's pages)."""
-    try:
-        from supportloop.feedback import selectors, services  # noqa: F401
-    except ImportError:
-        return False
-    return True

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Q
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from supportloop.core.errors import DomainError
-from supportloop.customers.models import Company, Contact, CustomerNote
-from supportloop.customers.selectors import company_list, contact_list
+from supportloop.core.lookup import object_or_404
+from supportloop.customers.selectors import (
+    company_contacts,
+    company_list,
+    company_or_contact,
+    contact_list,
+    customer_notes,
+    customers_search,
+)
 from supportloop.customers.services import customer_note_add
+from supportloop.feedback.selectors import evidence_for_customer
 from supportloop.tickets.selectors import TicketFilters
 from supportloop.web import selectors
 from supportloop.web.forms import NoteForm
-from supportloop.web.views.common import feedback_ready, page
+from supportloop.web.views.common import page
 
 LIST_LIMIT = 50
 
@@ -25,37 +31,22 @@ LIST_LIMIT = 50
 @page("customer.view")
 def customers(request):
     q = (request.GET.get("q") or "").strip()[:200]
-    companies = company_list().order_by("name", "id")
-    contacts = contact_list().order_by("name", "id")
-    if q:
-        companies = companies.filter(Q(name__icontains=q) | Q(domains__domain__icontains=q)).distinct()
-        contacts = contacts.filter(Q(name__icontains=q) | Q(emails__email__icontains=q)).distinct()
+    companies, contacts = customers_search(q=q, limit=LIST_LIMIT)
     return render(
         request,
         "web/customers/list.html",
         {
             "section": "customers",
             "q": q,
-            "companies": list(companies[:LIST_LIMIT]),
-            "contacts": list(contacts[:LIST_LIMIT]),
+            "companies": companies,
+            "contacts": contacts,
         },
-    )
-
-
-def _evidence(**where) -> list:
-    """Feedback evidence for a company or contact, newest first, with its item: one query."""
-    if not feedback_ready():
-        return []
-    from supportloop.feedback.models import Evidence
-
-    return list(
-        Evidence.objects.filter(**where).select_related("item", "contact", "ticket").order_by("-created_at")[:30]
     )
 
 
 @page("customer.view")
 def company(request, pk: int):
-    obj = get_object_or_404(company_list(), pk=pk)
+    obj = object_or_404(company_list(), pk=pk)
     page_ = selectors.inbox_page(filters=TicketFilters(company=obj.pk), limit=25)
     return render(
         request,
@@ -64,9 +55,9 @@ def company(request, pk: int):
             "section": "customers",
             "company": obj,
             "tickets": page_.rows,
-            "contacts": list(contact_list().filter(company=obj).order_by("name", "id")[:LIST_LIMIT]),
-            "notes": list(CustomerNote.objects.filter(company=obj).select_related("author")[:30]),
-            "evidence": _evidence(company_id=obj.pk),
+            "contacts": company_contacts(company=obj, limit=LIST_LIMIT),
+            "notes": list(customer_notes(company=obj)[:30]),
+            "evidence": evidence_for_customer(company_id=obj.pk),
             "note_form": NoteForm(),
         },
     )
@@ -74,7 +65,7 @@ def company(request, pk: int):
 
 @page("customer.view")
 def contact(request, pk: int):
-    obj = get_object_or_404(contact_list(), pk=pk)
+    obj = object_or_404(contact_list(), pk=pk)
     page_ = selectors.inbox_page(filters=TicketFilters(requester=obj.pk), limit=25)
     return render(
         request,
@@ -83,8 +74,8 @@ def contact(request, pk: int):
             "section": "customers",
             "contact": obj,
             "tickets": page_.rows,
-            "notes": list(CustomerNote.objects.filter(contact=obj).select_related("author")[:30]),
-            "evidence": _evidence(contact_id=obj.pk),
+            "notes": list(customer_notes(contact=obj)[:30]),
+            "evidence": evidence_for_customer(contact_id=obj.pk),
             "note_form": NoteForm(),
             "now": timezone.now(),
         },
@@ -94,9 +85,7 @@ def contact(request, pk: int):
 @require_POST
 @page("customer.write")
 def note_add(request, kind: str, pk: int):
-    if kind not in ("company", "contact"):
-        raise Http404(kind)
-    target = get_object_or_404(Company if kind == "company" else Contact, pk=pk)
+    target = company_or_contact(kind=kind, pk=pk)
     form = NoteForm(request.POST)
     if form.is_valid():
         try:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -16,16 +15,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from supportloop.accounts.models import Team, User
 from supportloop.accounts.permissions import SUPPORT, can
-from supportloop.core.errors import DomainError
+from supportloop.accounts.selectors import people as people_list
+from supportloop.accounts.selectors import team_names, user_names
+from supportloop.accounts.selectors import teams as team_list_plain
+from supportloop.core.errors import DomainError, ValidationFailed
+from supportloop.core.lookup import object_or_404, reference_or_422
 from supportloop.tickets.choices import Priority, Status
 from supportloop.tickets.filters import TicketFilters, TicketListParams
-from supportloop.tickets.models import ContactReason, ProductArea, Ticket
-from supportloop.tickets.services import ticket_update
+from supportloop.tickets.selectors import contact_reasons, product_area_list, tickets_by_number
+from supportloop.tickets.services import tickets_bulk_update
 from supportloop.web import selectors
 from supportloop.web.forms import SavedViewForm, staff_users
-from supportloop.web.models import SavedView
 from supportloop.web.services import saved_view_create, saved_view_delete, saved_view_query
 from supportloop.web.views.common import int_or_none, page, render_page, safe_next
 
@@ -87,9 +88,9 @@ def _rows_html(
 ) -> str:
     """Render the rows with Jinja2: labels, names and URLs prepared once, not per row."""
     if agents is None:
-        agents = {u.pk: u.display_name for u in User.objects.filter(pk__in={r["assignee_id"] for r in page_rows})}
+        agents = user_names(ids={r["assignee_id"] for r in page_rows})
     if teams is None:
-        teams = dict(Team.objects.filter(pk__in={r["team_id"] for r in page_rows}).values_list("pk", "name"))
+        teams = team_names(ids={r["team_id"] for r in page_rows})
     status_labels = dict(Status.choices)
     priority_labels = dict(Priority.choices)
     ticket_url = reverse("web:ticket", args=[0])[:-2]  # "/t/" — numbers are appended per row
@@ -118,9 +119,9 @@ def inbox(request):
     query = urlencode([(k, v) for k, v in params.items() if k != "cursor" and v])
     if request.htmx and params.get("cursor"):
         return HttpResponse(_rows_html(request, result.rows, query, result.next_cursor))
-    people = list(User.objects.order_by("username"))  # the staff: tens or hundreds of rows
+    people = list(people_list())  # the staff: tens or hundreds of rows
     agents = [u for u in people if u.is_active and u.role in SUPPORT]
-    teams = list(Team.objects.all())
+    teams = list(team_list_plain())
     rows_html = mark_safe(  # noqa: S308 - rendered by the autoescaping Jinja2 environment (web/jinja2.py)
         _rows_html(
             request,
@@ -134,10 +135,10 @@ def inbox(request):
     counts = selectors.inbox_counts(user=request.user)
     view = params.get("view") or "all"
     current_query = saved_view_query(query)
-    saved = list(SavedView.objects.filter(user=request.user))
+    saved = list(selectors.saved_views_of(user=request.user))
     for s in saved:
         s.current = s.query == current_query
-    areas = list(ProductArea.objects.filter(is_active=True))
+    areas = list(product_area_list(active=True))
     for t in teams:
         t.open_count = counts["team"].get(t.pk, 0)
     for a in areas:
@@ -158,7 +159,7 @@ def inbox(request):
         "statuses": Status.choices,
         "priorities": Priority.choices,
         "agents": agents,
-        "reasons": list(ContactReason.objects.filter(is_active=True)),
+        "reasons": list(contact_reasons(active=True)),
         "sorts": list(SORT_LABELS.items()),
         "sort": sort,
         "can_bulk": can(request.user, "ticket.update"),
@@ -172,6 +173,14 @@ def inbox(request):
     return render_page(request, "web/inbox.html", context)
 
 
+def _agent(value: str):
+    """The staff user a bulk assignment names; one that is not (or no longer) staff is refused."""
+    try:
+        return reference_or_422(staff_users(), "assignee", int_or_none(value))
+    except ValidationFailed:
+        raise DomainError(_("That agent does not exist."), errors={"assignee": "not found"}) from None
+
+
 @require_POST
 @page("ticket.update")
 def inbox_bulk(request):
@@ -183,26 +192,22 @@ def inbox_bulk(request):
     if not numbers:
         messages.error(request, _("Select at least one ticket."))
         return redirect(safe_next(request, fallback))
-    tickets = list(Ticket.objects.filter(number__in=numbers).prefetch_related("tags"))
+    tickets = tickets_by_number(numbers=numbers)
     try:
-        with transaction.atomic():
-            for ticket in tickets:
-                if action == "assign":
-                    assignee = None if value in ("", "none") else staff_users().get(pk=int_or_none(value))
-                    ticket_update(ticket=ticket, actor=request.user, assignee=assignee)
-                elif action == "status":
-                    ticket_update(ticket=ticket, actor=request.user, status=value)
-                elif action == "tag":
-                    if not value:
-                        raise DomainError(_("Type a tag to add."), errors={"tag": "required"})
-                    names = [t.name for t in ticket.tags.all()] + [value]
-                    ticket_update(ticket=ticket, actor=request.user, tags=names)
-                else:
-                    raise DomainError(_("Choose an action."), errors={"action": "unknown"})
+        if action == "assign":
+            assignee = None if value in ("", "none") else _agent(value)
+            change = {"assignee": assignee}
+        elif action == "status":
+            change = {"status": value}
+        elif action == "tag":
+            if not value:
+                raise DomainError(_("Type a tag to add."), errors={"tag": "required"})
+            change = {"add_tag": value}
+        else:
+            raise DomainError(_("Choose an action."), errors={"action": "unknown"})
+        tickets_bulk_update(tickets=tickets, actor=request.user, **change)
     except DomainError as exc:
         messages.error(request, exc.detail)
-    except User.DoesNotExist:  # an agent id that is not (or no longer) a staff user
-        messages.error(request, _("That agent does not exist."))
     else:
         selectors.inbox_counts_forget(request.user)
         messages.success(
@@ -235,7 +240,7 @@ def saved_view_add(request):
 @require_POST
 @page("ticket.view")
 def saved_view_remove(request, pk: int):
-    view = get_object_or_404(SavedView, pk=pk, user=request.user)
+    view = object_or_404(selectors.saved_views_of(user=request.user), pk=pk)
     saved_view_delete(view=view, actor=request.user)
     messages.success(request, _("View removed."))
     return redirect("web:inbox")

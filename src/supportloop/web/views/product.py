@@ -14,7 +14,28 @@ from django.views.decorators.http import require_POST
 from supportloop.accounts.permissions import can
 from supportloop.core.errors import DomainError
 from supportloop.customers.choices import Plan
-from supportloop.tickets.models import ProductArea
+from supportloop.feedback.choices import ItemStatus, Kind, NoticeStatus
+from supportloop.feedback.rollups import week_bounds_dt, week_starts
+from supportloop.feedback.selectors import (
+    evidence_for_item,
+    feedback_item_get,
+    feedback_item_stats,
+    feedback_ranking,
+    feedback_ranking_count,
+    items_merged_into,
+    notices_for_item,
+    status_history,
+    weekly_digest,
+)
+from supportloop.feedback.selectors import roadmap as board
+from supportloop.feedback.services import (
+    close_the_loop_preview,
+    closing_notices_retry,
+    feedback_item_merge,
+    feedback_item_set_status,
+)
+from supportloop.feedback.services.loop import MAX_ATTEMPTS
+from supportloop.tickets.selectors import product_area_list
 from supportloop.web.forms import ItemStatusForm, MergeForm, add_domain_error
 from supportloop.web.views.common import int_or_none, page
 
@@ -33,18 +54,8 @@ def sparkline_points(weekly: list[int], width: int = SPARK_W, height: int = SPAR
     return " ".join(f"{i * step:.1f},{height - 1 - (v / top) * (height - 2):.1f}" for i, v in enumerate(weekly))
 
 
-def _choices():
-    from supportloop.feedback.choices import ItemStatus, Kind
-
-    return Kind, ItemStatus
-
-
 @page("feedback.view")
 def ranking(request):
-    from supportloop.feedback.rollups import week_bounds_dt, week_starts
-    from supportloop.feedback.selectors import feedback_ranking, feedback_ranking_count
-
-    Kind, ItemStatus = _choices()
     params = request.GET
     kind = params.get("kind") if params.get("kind") in Kind.values else None
     status = params.get("status") if params.get("status") in ItemStatus.values else None
@@ -77,7 +88,7 @@ def ranking(request):
             "kinds": Kind.choices,
             "statuses": [c for c in ItemStatus.choices if c[0] != "merged"],
             "plans": Plan.choices,
-            "areas": list(ProductArea.objects.all()),
+            "areas": list(product_area_list()),
             "sorts": [(s, _SORT_LABELS()[s]) for s in RANKING_SORTS],
             "spark_w": SPARK_W,
             "spark_h": SPARK_H,
@@ -101,17 +112,6 @@ def _SORT_LABELS():
 
 
 def _item_context(request, item, *, status_form=None, merge_form=None) -> dict:
-    from supportloop.feedback.choices import NoticeStatus
-    from supportloop.feedback.models import FeedbackItem
-    from supportloop.feedback.selectors import (
-        evidence_for_item,
-        feedback_item_stats,
-        notices_for_item,
-        status_history,
-    )
-    from supportloop.feedback.services import close_the_loop_preview
-    from supportloop.feedback.services.loop import MAX_ATTEMPTS
-
     stats = feedback_item_stats(item=item)
     shipped_preview = close_the_loop_preview(item=item, kind="shipped")
     notices = list(notices_for_item(item=item)[:200])
@@ -122,7 +122,7 @@ def _item_context(request, item, *, status_form=None, merge_form=None) -> dict:
         "points": sparkline_points(stats["weekly"], 240, 48),
         "evidence": list(evidence_for_item(item=item)[:EVIDENCE_LIMIT]),
         "history": status_history(item=item),
-        "merged_items": list(FeedbackItem.objects.filter(merged_into=item).order_by("id")[:50]),
+        "merged_items": items_merged_into(item=item, limit=50),
         "preview": shipped_preview,
         "will_tell": sum(1 for r in shipped_preview if r["will_be_told"]),
         "notices": notices,
@@ -137,8 +137,6 @@ def _item_context(request, item, *, status_form=None, merge_form=None) -> dict:
 
 @page("feedback.view")
 def item(request, pk: int):
-    from supportloop.feedback.selectors import feedback_item_get
-
     obj = feedback_item_get(item_id=pk)
     if obj.merged_into_id:
         messages.info(request, _("%(ref)s was merged into this item.") % {"ref": obj.reference})
@@ -149,9 +147,6 @@ def item(request, pk: int):
 @require_POST
 @page("feedback.manage")
 def item_status(request, pk: int):
-    from supportloop.feedback.selectors import feedback_item_get
-    from supportloop.feedback.services import feedback_item_set_status
-
     obj = feedback_item_get(item_id=pk)
     form = ItemStatusForm(request.POST)
     if form.is_valid():
@@ -179,9 +174,6 @@ def item_status(request, pk: int):
 @page("feedback.manage")
 def item_merge(request, pk: int):
     """Merge this item (a duplicate) into the target; the page then shows the target."""
-    from supportloop.feedback.selectors import feedback_item_get
-    from supportloop.feedback.services import feedback_item_merge
-
     source = feedback_item_get(item_id=pk)
     form = MergeForm(request.POST)
     if form.is_valid():
@@ -201,9 +193,6 @@ def item_merge(request, pk: int):
 @page("feedback.manage")
 def notices_retry(request, pk: int):
     """Queue again the closing-the-loop notices that gave up; they go out in the background."""
-    from supportloop.feedback.selectors import feedback_item_get
-    from supportloop.feedback.services import closing_notices_retry
-
     obj = feedback_item_get(item_id=pk)
     try:
         retried = closing_notices_retry(item=obj, actor=request.user)
@@ -220,9 +209,6 @@ def notices_retry(request, pk: int):
 @page("feedback.view")
 def loop_preview(request, pk: int):
     """Who a status change would tell (htmx fragment for the status form)."""
-    from supportloop.feedback.selectors import feedback_item_get
-    from supportloop.feedback.services import close_the_loop_preview
-
     obj = feedback_item_get(item_id=pk)
     status = request.GET.get("status")
     rows = close_the_loop_preview(item=obj, kind=status) if status in ("shipped", "declined") else []
@@ -235,8 +221,6 @@ def loop_preview(request, pk: int):
 
 @page("feedback.view")
 def roadmap(request):
-    from supportloop.feedback.selectors import roadmap as board
-
     columns = board()
     return render(
         request,
@@ -254,8 +238,6 @@ def roadmap(request):
 
 @page("feedback.view")
 def digest(request):
-    from supportloop.feedback.selectors import weekly_digest
-
     week = None
     raw = request.GET.get("week")
     if raw:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from supportloop.accounts.models import ApiToken, Team, User
 from supportloop.accounts.permissions import can
+from supportloop.accounts.selectors import api_tokens_of, teams_with_members
+from supportloop.accounts.selectors import people as people_list
+from supportloop.accounts.selectors import teams as team_list_plain
 from supportloop.accounts.services import api_token_create, api_token_revoke, team_create, user_create, user_update
-from supportloop.core.errors import DomainError
-from supportloop.tickets.models import ContactReason, Macro, ProductArea, ProductFeature
+from supportloop.core.errors import DomainError, NotFound
+from supportloop.core.lookup import object_or_404
+from supportloop.tickets.selectors import contact_reasons, macro_list, product_area_list, product_feature_list
 from supportloop.tickets.services import (
     contact_reason_create,
     contact_reason_update,
@@ -62,7 +65,7 @@ def users(request):
         else:
             messages.success(request, _("User %(name)s created.") % {"name": user.username})
             return redirect("web:users")
-    people = list(User.objects.order_by("username")[:500])
+    people = list(people_list()[:500])
     return render(
         request,
         "web/settings/users.html",
@@ -73,7 +76,7 @@ def users(request):
 @require_POST
 @page("user.write")
 def user_role(request, pk: int):
-    person = get_object_or_404(User, pk=pk)
+    person = object_or_404(people_list(), pk=pk)
     form = UserRoleForm(request.POST)
     if form.is_valid():
         if person.pk == request.user.pk and (
@@ -98,7 +101,7 @@ def teams(request):
         try:
             team_create(
                 name=name,
-                slug=slugify(name) or f"team-{Team.objects.count() + 1}",
+                slug=slugify(name) or f"team-{team_list_plain().count() + 1}",
                 members=list(form.cleaned_data["members"]),
                 actor=request.user,
             )
@@ -110,7 +113,7 @@ def teams(request):
     return render(
         request,
         "web/settings/teams.html",
-        {"section": "settings", "form": form, "teams": list(Team.objects.prefetch_related("members"))},
+        {"section": "settings", "form": form, "teams": list(teams_with_members())},
     )
 
 
@@ -124,9 +127,13 @@ def macros(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                macro = macro_create(name=data["name"], body=data["body"], actions=form.actions(), actor=request.user)
-                if not data["is_active"]:
-                    macro_update(macro=macro, actor=request.user, is_active=False)
+                macro_create(
+                    name=data["name"],
+                    body=data["body"],
+                    actions=form.actions(),
+                    is_active=data["is_active"],
+                    actor=request.user,
+                )
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:
@@ -138,7 +145,7 @@ def macros(request):
         {
             "section": "settings",
             "form": form,
-            "macros": list(Macro.objects.order_by("name")[:500]),
+            "macros": list(macro_list()[:500]),
             "can_write": can(request.user, "macro.write"),
         },
     )
@@ -146,7 +153,7 @@ def macros(request):
 
 @page("macro.write")
 def macro_edit(request, pk: int):
-    macro = get_object_or_404(Macro, pk=pk)
+    macro = object_or_404(macro_list(), pk=pk)
     actions = macro.actions or {}
     initial = {
         "name": macro.name,
@@ -210,20 +217,22 @@ def taxonomy(request):
             elif kind == "toggle":
                 _toggle(request)
                 return _saved(request)
+        except NotFound:
+            raise  # an unknown or malformed id in the toggle form: the page's 404, not a message
         except DomainError as exc:
             target = forms_.get(kind)
             if target is not None:
                 add_domain_error(target, exc)
             else:
                 messages.error(request, exc.detail)
-    areas = list(ProductArea.objects.prefetch_related("features"))
+    areas = list(product_area_list().prefetch_related("features"))
     return render(
         request,
         "web/settings/taxonomy.html",
         {
             "section": "settings",
             "areas": areas,
-            "reasons": list(ContactReason.objects.all()),
+            "reasons": list(contact_reasons()),
             "can_write": can_write,
             **{f"{k}_form": v for k, v in forms_.items()},
         },
@@ -239,13 +248,13 @@ def _toggle(request) -> None:
     model = request.POST.get("model")
     pk = request.POST.get("pk")
     if model == "area":
-        area = get_object_or_404(ProductArea, pk=pk)
+        area = object_or_404(product_area_list(), pk=pk)
         product_area_update(area=area, actor=request.user, is_active=not area.is_active)
     elif model == "feature":
-        feature = get_object_or_404(ProductFeature, pk=pk)
+        feature = object_or_404(product_feature_list(), pk=pk)
         product_feature_update(feature=feature, actor=request.user, is_active=not feature.is_active)
     elif model == "reason":
-        reason = get_object_or_404(ContactReason, pk=pk)
+        reason = object_or_404(contact_reasons(), pk=pk)
         contact_reason_update(reason=reason, actor=request.user, is_active=not reason.is_active)
 
 
@@ -270,7 +279,7 @@ def tokens(request):
             "section": "account",
             "form": form,
             "secret": secret,
-            "tokens": list(ApiToken.objects.filter(user=request.user).order_by("-created_at")[:100]),
+            "tokens": list(api_tokens_of(user=request.user)[:100]),
         },
     )
     response["Cache-Control"] = "no-store"
@@ -280,7 +289,7 @@ def tokens(request):
 @require_POST
 @page("token.manage_own")
 def token_revoke(request, pk: int):
-    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    token = object_or_404(api_tokens_of(user=request.user), pk=pk)
     api_token_revoke(token=token, actor=request.user)
     messages.success(request, _("Token revoked."))
     return redirect("web:tokens")

@@ -4,27 +4,27 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from supportloop.accounts.permissions import can
-from supportloop.core.errors import DomainError
-from supportloop.customers.models import CustomerNote
-from supportloop.customers.selectors import addresses_bounced, contact_emails_with_bounces
+from supportloop.core.errors import DomainError, ValidationFailed
+from supportloop.core.lookup import object_or_404, reference_or_422
+from supportloop.feedback.selectors import feedback_items
+from supportloop.feedback.selectors import feedback_search as search
+from supportloop.feedback.services import bug_report_file, ticket_feedback_link
+from supportloop.mail.selectors import follower_proposal_get
+from supportloop.mail.services.followers import (
+    follower_proposal_accept,
+    follower_proposal_dismiss,
+    ticket_follower_remove,
+)
 from supportloop.tickets import selectors as ticket_selectors
+from supportloop.tickets import services as ticket_services
 from supportloop.tickets.choices import MessageKind
 from supportloop.tickets.filenames import content_disposition
-from supportloop.tickets.models import Attachment, Macro, Message
-from supportloop.tickets.services import (
-    macro_apply,
-    macro_render,
-    ticket_add_note,
-    ticket_reply,
-    ticket_update,
-)
+from supportloop.tickets.services import macro_render, ticket_update
 from supportloop.web import selectors
 from supportloop.web.forms import (
     BugReportForm,
@@ -33,7 +33,7 @@ from supportloop.web.forms import (
     TicketControlsForm,
     add_domain_error,
 )
-from supportloop.web.views.common import feedback_ready, int_or_none, page, require_page
+from supportloop.web.views.common import int_or_none, page, require_page
 
 
 def _controls_initial(ticket) -> dict:
@@ -48,87 +48,39 @@ def _controls_initial(ticket) -> dict:
     }
 
 
-def _customer_panel(ticket) -> dict:
-    contact = ticket.requester
-    company = ticket.company
-    notes = list(CustomerNote.objects.filter(contact_id=contact.pk).select_related("author")[:5])
-    company_notes = (
-        list(CustomerNote.objects.filter(company_id=company.pk).select_related("author")[:5]) if company else []
-    )
-    rows = list(contact_emails_with_bounces().filter(contact_id=contact.pk)[:5])
-    emails = [e.email for e in rows]
-    # Replies to these still go out; the agent should know they probably will not arrive. The requester's
-    # addresses come with their bounce in the query above; followers cost a query only when there are some.
-    now = timezone.now()
-    bounced = [
-        {"email": e.email, "status": e.bounce_status, "bounced_at": e.bounced_at}
-        for e in rows
-        if e.suppressed_until is not None and e.suppressed_until > now
-    ]
-    if ticket.followers:
-        bounced += [
-            {"email": b.email, "status": b.status, "bounced_at": b.bounced_at}
-            for b in addresses_bounced(list(ticket.followers))
-        ]
-    linked = []
-    if feedback_ready():
-        from supportloop.feedback.selectors import feedback_items_for_contact
-
-        linked = list(feedback_items_for_contact(contact=contact))[:20]
-    return {
-        "contact": contact,
-        "company": company,
-        "emails": emails,
-        "bounced": bounced,
-        "contact_notes": notes,
-        "company_notes": company_notes,
-        "other_tickets": selectors.contact_recent_tickets(contact_id=contact.pk, exclude_id=ticket.pk),
-        "contact_feedback": linked,
-    }
-
-
-def _follower_proposals(ticket) -> list:
-    from supportloop.mail.selectors import follower_proposals_open
-
-    return follower_proposals_open(ticket_id=ticket.pk)
-
-
-def _workspace_context(request, ticket, *, composer=None, controls=None, link_form=None) -> dict:
-    ticket_feedback = []
-    if feedback_ready():
-        from supportloop.feedback.selectors import feedback_items_for_ticket
-
-        ticket_feedback = list(feedback_items_for_ticket(ticket=ticket))
-    can_reply = can(request.user, "ticket.reply")
+def _page_context(request, workspace: dict, *, composer=None, controls=None, link_form=None) -> dict:
+    """The ticket_workspace selector's reads plus the page's forms (bound ones when a post was refused)."""
     if composer is None:
-        composer = ComposerForm(initial={"kind": MessageKind.REPLY if can_reply else MessageKind.NOTE})
-    if not can_reply:  # product managers write internal notes only
+        composer = ComposerForm(initial={"kind": MessageKind.REPLY if workspace["can_reply"] else MessageKind.NOTE})
+    if not workspace["can_reply"]:  # product managers write internal notes only
         composer.fields["kind"].choices = [(MessageKind.NOTE, MessageKind.NOTE.label)]
     return {
+        **workspace,
         "section": "inbox",
-        "ticket": ticket,
-        "thread": selectors.ticket_thread(ticket=ticket),
-        "body_display_limit": selectors.BODY_DISPLAY_LIMIT,
         "composer": composer,
-        "controls": controls or TicketControlsForm(initial=_controls_initial(ticket)),
+        "controls": controls or TicketControlsForm(initial=_controls_initial(workspace["ticket"])),
         "link_form": link_form or LinkFeedbackForm(),
-        "timeline": selectors.ticket_timeline(ticket=ticket),
-        "follower_proposals": _follower_proposals(ticket),
-        "ticket_feedback": ticket_feedback,
-        "feedback_ready": feedback_ready(),
-        "can_reply": can_reply,
-        "can_update": can(request.user, "ticket.update"),
-        "can_note": can(request.user, "ticket.note"),
-        "can_link": can(request.user, "feedback.evidence"),
-        "can_file_bug": can(request.user, "feedback.file_bug"),
-        **_customer_panel(ticket),
     }
+
+
+def _refused(request, number: int, **forms_) -> HttpResponse:
+    """The ticket page again, with the refused form bound and its errors shown (422)."""
+    workspace = selectors.ticket_workspace(number=number, user=request.user)
+    return render(request, "web/ticket.html", _page_context(request, workspace, **forms_), status=422)
+
+
+def _refusal(form, exc: DomainError, *, hidden: tuple[str, ...] = ()) -> None:
+    """A refusal on a hidden field (an id the page filled in) is shown above the form, where it can be seen."""
+    if hidden and any(field in hidden for field in exc.errors or {}):
+        form.add_error(None, exc.detail)
+    else:
+        add_domain_error(form, exc)
 
 
 @page("ticket.view")
 def ticket(request, number: int):
-    t = selectors.ticket_for_page(number=number)
-    return render(request, "web/ticket.html", _workspace_context(request, t))
+    workspace = selectors.ticket_workspace(number=number, user=request.user)
+    return render(request, "web/ticket.html", _page_context(request, workspace))
 
 
 @page("ticket.view")
@@ -149,31 +101,32 @@ def ticket_compose(request, number: int):
     form = ComposerForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
+        is_note = data["kind"] == MessageKind.NOTE
+        if not is_note:
+            require_page(request.user, "ticket.reply")
         try:
-            if data["kind"] == MessageKind.NOTE:
-                ticket_add_note(ticket=t, actor=request.user, body=data["body"])
-                messages.success(request, _("Note added."))
-            else:
-                require_page(request.user, "ticket.reply")
-                macro = Macro.objects.filter(pk=data["macro"], is_active=True).first() if data["macro"] else None
-                if macro is not None:
-                    macro_apply(macro=macro, ticket=t, actor=request.user, body_override=data["body"])
-                    if data["after_status"]:
-                        ticket_update(ticket=t, actor=request.user, status=data["after_status"])
-                else:
-                    ticket_reply(ticket=t, actor=request.user, body=data["body"], status=data["after_status"] or None)
-                messages.success(request, _("Reply sent."))
+            macro = None
+            if data["macro"] and not is_note:  # only an active macro may be applied
+                macro = reference_or_422(ticket_selectors.macro_list(active=True), "macro", data["macro"])
+            ticket_services.ticket_compose(
+                ticket=t,
+                actor=request.user,
+                kind=data["kind"],
+                body=data["body"],
+                macro=macro,
+                status=data["after_status"] or None,
+            )
+            messages.success(request, _("Note added.") if is_note else _("Reply sent."))
             return redirect("web:ticket", number=number)
         except DomainError as exc:
-            add_domain_error(form, exc)
-    t = selectors.ticket_for_page(number=number)
-    return render(request, "web/ticket.html", _workspace_context(request, t, composer=form), status=422)
+            _refusal(form, exc, hidden=("macro",))
+    return _refused(request, number, composer=form)
 
 
 @require_POST
 @page("ticket.update")
 def ticket_controls(request, number: int):
-    t = selectors.ticket_for_page(number=number)
+    t = ticket_selectors.ticket_get(number=number)
     form = TicketControlsForm(request.POST)
     if form.is_valid():
         data = dict(form.cleaned_data)
@@ -186,16 +139,13 @@ def ticket_controls(request, number: int):
             selectors.inbox_counts_forget(request.user)
             messages.success(request, _("Ticket updated."))
             return redirect("web:ticket", number=number)
-    return render(request, "web/ticket.html", _workspace_context(request, t, controls=form), status=422)
+    return _refused(request, number, controls=form)
 
 
 @require_POST
 @page("ticket.update")
 def follower_decide(request, number: int, proposal_id: int, decision: str):
     """Accept or dismiss a follower that a customer's unauthenticated mail proposed (one click each)."""
-    from supportloop.mail.selectors import follower_proposal_get
-    from supportloop.mail.services.followers import follower_proposal_accept, follower_proposal_dismiss
-
     t = ticket_selectors.ticket_get(number=number)
     proposal = follower_proposal_get(ticket_id=t.pk, proposal_id=proposal_id)
     service = follower_proposal_accept if decision == "accept" else follower_proposal_dismiss
@@ -217,8 +167,6 @@ def follower_decide(request, number: int, proposal_id: int, decision: str):
 @page("ticket.update")
 def follower_remove(request, number: int):
     """Stop copying a follower on this ticket's replies."""
-    from supportloop.mail.services.followers import ticket_follower_remove
-
     t = ticket_selectors.ticket_get(number=number)
     try:
         ticket_follower_remove(ticket=t, email=request.POST.get("email", ""), actor=request.user)
@@ -233,13 +181,10 @@ def follower_remove(request, number: int):
 def macro_search(request, number: int):
     """Type-to-search over active macros (htmx fragment)."""
     q = (request.GET.get("q") or "").strip()
-    macros = Macro.objects.filter(is_active=True)
-    if q:
-        macros = macros.filter(name__icontains=q)
     return render(
         request,
         "web/partials/macro_results.html",
-        {"macros": list(macros.order_by("-usage_count", "name")[:8]), "number": number, "q": q},
+        {"macros": ticket_selectors.macro_search(q=q, limit=8), "number": number, "q": q},
     )
 
 
@@ -247,7 +192,7 @@ def macro_search(request, number: int):
 def macro_fill(request, number: int, macro_id: int):
     """The composer body with the macro's placeholders filled for this ticket (htmx fragment)."""
     t = ticket_selectors.ticket_get(number=number)
-    macro = get_object_or_404(Macro, pk=macro_id, is_active=True)
+    macro = object_or_404(ticket_selectors.macro_list(active=True), pk=macro_id)
     form = ComposerForm(
         initial={
             "kind": MessageKind.REPLY,
@@ -264,9 +209,7 @@ def feedback_search(request):
     """Type-ahead over feedback items (htmx fragment): radio choices for the link form."""
     q = (request.GET.get("q") or "").strip()
     items = []
-    if q and feedback_ready():
-        from supportloop.feedback.selectors import feedback_search as search
-
+    if q:
         exclude = int_or_none(request.GET.get("exclude"))
         items = [i for i in search(q=q, limit=11) if i.pk != exclude][:10]
     field = "target" if request.GET.get("field") == "target" else "item"
@@ -277,52 +220,45 @@ def feedback_search(request):
 @page("feedback.evidence")
 def ticket_link_feedback(request, number: int):
     """Link the ticket to an existing feedback item, or create one in place, quoting the selected text."""
-    from supportloop.feedback.models import FeedbackItem
-    from supportloop.feedback.services import evidence_add, feedback_item_create
-
     t = ticket_selectors.ticket_get(number=number)
     form = LinkFeedbackForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        message = Message.objects.filter(pk=data["message"], ticket=t).first() if data["message"] else None
         try:
+            message = None
+            if data["message"]:  # a message of this ticket only
+                message = reference_or_422(ticket_selectors.ticket_messages(ticket=t), "message", data["message"])
+            item = None
             if data["item"]:
-                item = FeedbackItem.objects.filter(pk=data["item"]).first()
-                if item is None:
-                    raise DomainError(_("That feedback item does not exist."), errors={"item": "not found"})
+                try:
+                    item = reference_or_422(feedback_items(), "item", data["item"])
+                except ValidationFailed:
+                    raise DomainError(_("That feedback item does not exist."), errors={"item": "not found"}) from None
             else:
                 require_page(request.user, "feedback.create")
-                item = feedback_item_create(
-                    kind=data["new_kind"],
-                    title=data["new_title"].strip(),
-                    problem=data["quote"],
-                    product_feature=t.product_feature,
-                    product_area=t.product_area,
-                    actor=request.user,
-                )
-            evidence_add(
-                item=item,
-                actor=request.user,
+            item, _evidence = ticket_feedback_link(
                 ticket=t,
+                actor=request.user,
+                item=item,
+                new_kind=data["new_kind"],
+                new_title=data["new_title"],
                 message=message,
                 quote=data["quote"],
                 importance=data["importance"],
-                source="ticket",
             )
         except DomainError as exc:
             if "existing_evidence_id" in exc.extra:  # a repeat link: say so above the form, not on a hidden field
                 form.add_error(None, exc.detail)
             else:
-                add_domain_error(form, exc)
+                _refusal(form, exc, hidden=("message",))
         else:
             messages.success(request, _("Linked to “%(title)s”.") % {"title": item.title})
             return redirect("web:ticket", number=number)
-    t = selectors.ticket_for_page(number=number)
-    return render(request, "web/ticket.html", _workspace_context(request, t, link_form=form), status=422)
+    return _refused(request, number, link_form=form)
 
 
 def _bug_initial(ticket) -> dict:
-    first = ticket.messages.filter(kind=MessageKind.REPLY).order_by("created_at", "id").first()
+    first = ticket_selectors.ticket_first_reply(ticket=ticket)
     company = ticket.company
     return {
         "title": ticket.subject,
@@ -337,12 +273,10 @@ def _bug_initial(ticket) -> dict:
 def ticket_file_bug(request, number: int):
     """The structured bug form, pre-filled from the ticket; filing links the ticket as evidence."""
     t = ticket_selectors.ticket_get(number=number)
-    attachments = list(Attachment.objects.filter(message__ticket=t).order_by("id")[:50])
+    attachments = ticket_selectors.ticket_attachments(ticket=t, limit=50)
     if request.method == "POST":
         form = BugReportForm(request.POST, attachments=attachments)
         if form.is_valid():
-            from supportloop.feedback.services import bug_report_file
-
             data = form.cleaned_data
             try:
                 item = bug_report_file(actor=request.user, ticket=t, **data)
