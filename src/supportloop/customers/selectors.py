@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from typing import TypeVar
+
+from django.db.models import Model, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from supportloop.customers.models import BouncedAddress, Company, CompanyDomain, Contact, ContactEmail
@@ -72,7 +74,10 @@ def decode_id_cursor(cursor: str) -> int:
     return int(cursor[1:])
 
 
-def _id_page(qs: QuerySet, *, cursor: str | None, limit: int) -> tuple[list, str | None]:
+_M = TypeVar("_M", bound=Model)
+
+
+def _id_page(qs: QuerySet[_M], *, cursor: str | None, limit: int) -> tuple[list[_M], str | None]:
     if cursor:
         qs = qs.filter(pk__lt=decode_id_cursor(cursor))
     rows = list(qs.order_by("-id")[: limit + 1])

@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import (
     change_seq_next,
@@ -91,7 +92,7 @@ def company_create(
     plan: str = Plan.FREE,
     mrr: Decimal | int | str = 0,
     attributes: dict[str, Any] | None = None,
-    actor=None,
+    actor: User | None = None,
 ) -> Company:
     seq = change_seq_next()
     name = clean_text(name, field="name", max_length=200)
@@ -126,7 +127,9 @@ def company_create(
 
 
 @transaction.atomic
-def company_update(*, company: Company, actor=None, domains: list[str] | None = None, **values) -> Company:
+def company_update(
+    *, company: Company, actor: User | None = None, domains: list[str] | None = None, **values: Any
+) -> Company:
     seq = change_seq_next()
     if "name" in values:
         values["name"] = clean_text(values["name"], field="name", required=True, max_length=200).strip()
@@ -177,7 +180,7 @@ def contact_create(
     company: Company | None = None,
     language: str = "",
     attributes: dict[str, Any] | None = None,
-    actor=None,
+    actor: User | None = None,
 ) -> Contact:
     seq = change_seq_next()
     name = clean_text(name, field="name", max_length=200)
@@ -207,7 +210,9 @@ def contact_create(
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, actor=None, emails: list[str] | None = None, **values) -> Contact:
+def contact_update(
+    *, contact: Contact, actor: User | None = None, emails: list[str] | None = None, **values: Any
+) -> Contact:
     seq = change_seq_next()
     if "name" in values:
         values["name"] = clean_text(values["name"], field="name", max_length=200).strip()
@@ -241,7 +246,7 @@ def contact_update(*, contact: Contact, actor=None, emails: list[str] | None = N
 
 
 def contact_get_or_create_by_email(
-    *, email: str, name: str = "", language: str = "", actor=None
+    *, email: str, name: str = "", language: str = "", actor: User | None = None
 ) -> tuple[Contact, bool]:
     """Match a contact by any of its addresses, or create one (with its company matched by domain)."""
     clean = normalize_email(email)
@@ -251,7 +256,9 @@ def contact_get_or_create_by_email(
     try:
         with transaction.atomic():
             # contact_create's body without its own atomic: this block is already its savepoint (one, not two).
-            return contact_create.__wrapped__(
+            # atomic() keeps the undecorated function as __wrapped__ (functools.wraps); the stubs type the result
+            # as the bare function. Issue 11 item 8 replaces these calls with a named inner function.
+            return contact_create.__wrapped__(  # type: ignore[attr-defined]
                 name=name or clean.split("@")[0], emails=[clean], language=language, actor=actor
             ), True
     except (Conflict, IntegrityError):
@@ -260,7 +267,9 @@ def contact_get_or_create_by_email(
 
 
 @transaction.atomic
-def contacts_get_or_create_many(entries: list[tuple[str, str, str]], *, actor=None) -> dict[str, tuple[Contact, bool]]:
+def contacts_get_or_create_many(
+    entries: list[tuple[str, str, str]], *, actor: User | None = None
+) -> dict[str, tuple[Contact, bool]]:
     """contact_get_or_create_by_email for many (email, name, language) entries at once, in a fixed number of
     statements: {normalised email: (contact, created)}. An address repeated in `entries` makes one contact
     (the first entry's name and language). A concurrent creator of the same address makes this raise
@@ -310,7 +319,7 @@ def contacts_get_or_create_many(entries: list[tuple[str, str, str]], *, actor=No
 
 @transaction.atomic
 def customer_note_add(
-    *, body: str, author, company: Company | None = None, contact: Contact | None = None
+    *, body: str, author: User, company: Company | None = None, contact: Contact | None = None
 ) -> CustomerNote:
     body = clean_text(body, field="body")
     if not body.strip():
@@ -387,7 +396,7 @@ def address_bounce_record(
         row.bounced_at = at
     if permanent:
         until = at + timedelta(days=settings.SUPPORTLOOP_BOUNCE_SUPPRESSION_DAYS)
-        row.suppressed_until = max(until, row.suppressed_until) if in_force else until
+        row.suppressed_until = max(until, row.suppressed_until) if in_force and row.suppressed_until else until
     row.save()
     Contact.objects.filter(emails__email=email).update(change_seq=seq, updated_at=at)
     event_record(
@@ -409,7 +418,7 @@ def address_bounce_record(
 
 
 @transaction.atomic
-def address_suppression_lift(*, bounced: BouncedAddress, actor) -> BouncedAddress:
+def address_suppression_lift(*, bounced: BouncedAddress, actor: User | None) -> BouncedAddress:
     """An admin knows the address works again (the mailbox was fixed): automatic mail may go to it."""
     before = bounced.suppressed_until
     if before is not None:

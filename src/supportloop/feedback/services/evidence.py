@@ -6,10 +6,12 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record, field_changes
 from supportloop.core.validation import clean_text
@@ -75,7 +77,7 @@ def _duplicate(item: FeedbackItem, existing: Evidence) -> Conflict:
 def evidence_add(
     *,
     item: FeedbackItem,
-    actor,
+    actor: User | None,
     ticket: Ticket | None = None,
     message: Message | None = None,
     quote: str = "",
@@ -167,7 +169,9 @@ def evidence_add(
 
 
 @transaction.atomic
-def evidence_update(*, evidence: Evidence, actor, importance: str | None = None, quote: str | None = None) -> Evidence:
+def evidence_update(
+    *, evidence: Evidence, actor: User | None, importance: str | None = None, quote: str | None = None
+) -> Evidence:
     values = {}
     if importance is not None:
         _check_importance(importance)
@@ -199,7 +203,7 @@ def evidence_update(*, evidence: Evidence, actor, importance: str | None = None,
 
 
 @transaction.atomic
-def evidence_remove(*, evidence: Evidence, actor) -> None:
+def evidence_remove(*, evidence: Evidence, actor: User | None) -> None:
     """Unlink one piece of evidence; the item's counts are recomputed in the same transaction."""
     item = evidence.item
     event_record(
@@ -265,7 +269,7 @@ def _bug_fields_check(values: dict, *, partial: bool = False) -> dict:
 @transaction.atomic
 def bug_report_file(
     *,
-    actor,
+    actor: User | None,
     ticket: Ticket | None = None,
     title: str,
     product_feature,
@@ -368,7 +372,7 @@ def bug_report_file(
 
 @transaction.atomic
 def bug_report_update(
-    *, item: FeedbackItem, actor, carry_attachment_ids: Iterable[int] | None = None, **values
+    *, item: FeedbackItem, actor: User | None, carry_attachment_ids: Iterable[int] | None = None, **values: Any
 ) -> BugReport:
     """Change fields of a bug report; the same validation as filing, for the fields given."""
     report = BugReport.objects.select_for_update().get(item=item)

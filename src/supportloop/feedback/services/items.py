@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from supportloop.accounts.choices import Role
+from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record, field_changes
 from supportloop.core.validation import clean_text
@@ -84,7 +85,7 @@ def feedback_item_create(
     product_area=None,
     owner=None,
     is_public: bool = False,
-    actor,
+    actor: User | None,
     created_at=None,
 ) -> FeedbackItem:
     """Open a feedback item in status `new`, with an empty rollup row and the first status-history step."""
@@ -127,7 +128,7 @@ def feedback_item_create(
 
 
 @transaction.atomic
-def feedback_item_update(*, item: FeedbackItem, actor, **fields: Any) -> FeedbackItem:
+def feedback_item_update(*, item: FeedbackItem, actor: User | None, **fields: Any) -> FeedbackItem:
     """Change an item's descriptive fields. Status goes through feedback_item_set_status, merging through merge."""
     if "status" in fields:
         raise ValidationFailed(
@@ -168,7 +169,7 @@ def feedback_item_update(*, item: FeedbackItem, actor, **fields: Any) -> Feedbac
 
 
 @transaction.atomic
-def feedback_item_delete(*, item: FeedbackItem, actor) -> None:
+def feedback_item_delete(*, item: FeedbackItem, actor: User | None) -> None:
     """Delete an item and its evidence (the counts of other items are unaffected). Refused while items redirect here."""
     item = FeedbackItem.objects.select_for_update().get(pk=item.pk)
     redirected = list(FeedbackItem.objects.filter(merged_into=item).values_list("pk", flat=True))
@@ -195,7 +196,7 @@ def feedback_item_set_status(
     *,
     item: FeedbackItem,
     status: str,
-    actor,
+    actor: User | None,
     note: str = "",
     notify: bool | None = None,
     release_note: str | None = None,
@@ -280,7 +281,9 @@ def _merge_chain(item: FeedbackItem) -> list[int]:
 
 
 @transaction.atomic
-def feedback_item_merge(*, source: FeedbackItem, target: FeedbackItem, actor, note: str = "") -> FeedbackItem:
+def feedback_item_merge(
+    *, source: FeedbackItem, target: FeedbackItem, actor: User | None, note: str = ""
+) -> FeedbackItem:
     """Merge duplicate `source` into `target`: evidence moves, source stays as a redirecting `merged` record.
 
     Unique counts stay exact because they are COUNT(DISTINCT) over the moved rows; evidence of the same ticket
@@ -381,7 +384,7 @@ def _tracker_for(url: str) -> str:
 
 @transaction.atomic
 def engineering_link_add(
-    *, item: FeedbackItem, url: str, key: str = "", tracker: str | None = None, actor
+    *, item: FeedbackItem, url: str, key: str = "", tracker: str | None = None, actor: User | None
 ) -> EngineeringLink:
     from django.core.exceptions import ValidationError
     from django.core.validators import URLValidator
@@ -404,7 +407,7 @@ def engineering_link_add(
 
 
 @transaction.atomic
-def engineering_link_remove(*, link: EngineeringLink, actor) -> None:
+def engineering_link_remove(*, link: EngineeringLink, actor: User | None) -> None:
     event_record(actor=actor, verb="feedback_item.link_removed", target=link.item, changes={"link": [link.url, None]})
     link.delete()
 
@@ -413,7 +416,7 @@ WEIGHTS = ("w_contacts", "w_companies", "w_mrr", "w_blockers", "w_trend")
 
 
 @transaction.atomic
-def feedback_settings_update(*, actor, **values: Any) -> FeedbackSettings:
+def feedback_settings_update(*, actor: User | None, **values: Any) -> FeedbackSettings:
     """Change the workspace's score weights, sender or name."""
     allowed = set(WEIGHTS) | {"workspace_name", "notice_from_email"}
     unknown = set(values) - allowed

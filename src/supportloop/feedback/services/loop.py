@@ -402,7 +402,7 @@ def closing_notices_send_due() -> dict:
 
 
 @transaction.atomic
-def closing_notices_retry(*, item: FeedbackItem, actor, kind: str | None = None) -> list[int]:
+def closing_notices_retry(*, item: FeedbackItem, actor: User | None, kind: str | None = None) -> list[int]:
     """Queue again the item's notices that gave up (a product manager's decision, e.g. after the mail server
     or an address was fixed): each gets a new round of attempts under its Message-ID. Returns their ids."""
     notices = ClosingNotice.objects.select_for_update().filter(item=item, status=NoticeStatus.FAILED)

@@ -40,6 +40,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import escape
 
+from supportloop.accounts.models import User
 from supportloop.core.errors import DomainError, ValidationFailed
 from supportloop.core.services import event_record, events_record_many
 from supportloop.customers.models import ContactEmail
@@ -696,7 +697,7 @@ def reused_note(ticket: Ticket, parsed: ParsedMail) -> None:
 
 
 @transaction.atomic
-def quarantine_release(*, quarantine: Quarantine, actor, contact=None) -> IngestResult:
+def quarantine_release(*, quarantine: Quarantine, actor: User | None, contact=None) -> IngestResult:
     """An admin decides a quarantined message is real mail: ingest it, skipping the safety checks; with a
     contact, as that contact's message (for mail without a usable sender)."""
     if quarantine.released_at is not None:

@@ -66,7 +66,7 @@ def macro_create(*, name: str, body: str, actions: dict[str, Any] | None = None,
 
 
 @transaction.atomic
-def macro_update(*, macro: Macro, actor: User | None = None, **values) -> Macro:
+def macro_update(*, macro: Macro, actor: User | None = None, **values: Any) -> Macro:
     if "body" in values:
         values["body"] = clean_text(values["body"], field="body", required=True)
     if "name" in values:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils.text import slugify
 
+from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import change_seq_next, event_record, field_changes
 from supportloop.tickets.models import ContactReason, ProductArea, ProductFeature
@@ -30,7 +33,9 @@ def _clean_name(values: dict) -> dict:
 
 
 @transaction.atomic
-def product_area_create(*, name: str, slug: str | None = None, position: int = 0, actor=None) -> ProductArea:
+def product_area_create(
+    *, name: str, slug: str | None = None, position: int = 0, actor: User | None = None
+) -> ProductArea:
     name = clean_text(name, field="name", required=True, max_length=100).strip()
     area = ProductArea.objects.create(name=name, slug=_slug(ProductArea, name, slug), position=position)
     event_record(actor=actor, verb="taxonomy.area_created", target=area, changes={"name": [None, name]})
@@ -38,7 +43,7 @@ def product_area_create(*, name: str, slug: str | None = None, position: int = 0
 
 
 @transaction.atomic
-def product_area_update(*, area: ProductArea, actor=None, **values) -> ProductArea:
+def product_area_update(*, area: ProductArea, actor: User | None = None, **values: Any) -> ProductArea:
     _clean_name(values)
     if "slug" in values:
         values["slug"] = _slug(ProductArea, values.get("name", area.name), values["slug"], exclude_pk=area.pk)
@@ -51,7 +56,7 @@ def product_area_update(*, area: ProductArea, actor=None, **values) -> ProductAr
 
 @transaction.atomic
 def product_feature_create(
-    *, area: ProductArea, name: str, slug: str | None = None, position: int = 0, actor=None
+    *, area: ProductArea, name: str, slug: str | None = None, position: int = 0, actor: User | None = None
 ) -> ProductFeature:
     name = clean_text(name, field="name", required=True, max_length=100).strip()
     feature = ProductFeature.objects.create(
@@ -67,7 +72,7 @@ def product_feature_create(
 
 
 @transaction.atomic
-def product_feature_update(*, feature: ProductFeature, actor=None, **values) -> ProductFeature:
+def product_feature_update(*, feature: ProductFeature, actor: User | None = None, **values: Any) -> ProductFeature:
     _clean_name(values)
     moves_area = "area" in values and values["area"] != feature.area
     seq = change_seq_next() if moves_area else None  # its tickets change area and enter the changes feed
@@ -85,7 +90,7 @@ def product_feature_update(*, feature: ProductFeature, actor=None, **values) -> 
 
 @transaction.atomic
 def contact_reason_create(
-    *, name: str, slug: str | None = None, is_catch_all: bool = False, position: int = 0, actor=None
+    *, name: str, slug: str | None = None, is_catch_all: bool = False, position: int = 0, actor: User | None = None
 ) -> ContactReason:
     name = clean_text(name, field="name", required=True, max_length=100).strip()
     reason = ContactReason.objects.create(
@@ -96,7 +101,7 @@ def contact_reason_create(
 
 
 @transaction.atomic
-def contact_reason_update(*, reason: ContactReason, actor=None, **values) -> ContactReason:
+def contact_reason_update(*, reason: ContactReason, actor: User | None = None, **values: Any) -> ContactReason:
     _clean_name(values)
     if "slug" in values:
         values["slug"] = _slug(ContactReason, values.get("name", reason.name), values["slug"], exclude_pk=reason.pk)
