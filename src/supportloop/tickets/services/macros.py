@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -16,11 +17,11 @@ from supportloop.tickets.models import Macro, MacroApplication, Message, Ticket
 from supportloop.tickets.validation import clean_text
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")
-PLACEHOLDERS = {
+PLACEHOLDERS: dict[str, Callable[[Ticket, User | None], str]] = {
     "contact.name": lambda t, a: t.requester.name,
     "contact.first_name": lambda t, a: t.requester.first_name,
     "contact.email": lambda t, a: t.requester.primary_email,
-    "company.name": lambda t, a: t.company.name if t.company_id else "",
+    "company.name": lambda t, a: t.company.name if t.company else "",
     "ticket.number": lambda t, a: str(t.number),
     "ticket.subject": lambda t, a: t.subject,
     "ticket.status": lambda t, a: t.get_status_display(),

@@ -14,7 +14,12 @@ from supportloop.tickets.models import ContactReason, ProductArea, ProductFeatur
 from supportloop.tickets.validation import clean_text
 
 
-def _slug(model, name: str, slug: str | None, exclude_pk=None) -> str:
+def _slug(
+    model: type[ProductArea | ProductFeature | ContactReason],
+    name: str,
+    slug: str | None,
+    exclude_pk: int | None = None,
+) -> str:
     value = slugify(slug or name, allow_unicode=False)
     if not value:
         raise ValidationFailed("A slug is needed (letters, digits, hyphens).", errors={"slug": "required"})
@@ -26,7 +31,7 @@ def _slug(model, name: str, slug: str | None, exclude_pk=None) -> str:
     return value
 
 
-def _clean_name(values: dict) -> dict:
+def _clean_name(values: dict[str, Any]) -> dict[str, Any]:
     if "name" in values:
         values["name"] = clean_text(values["name"], field="name", required=True, max_length=100).strip()
     return values
