@@ -21,7 +21,7 @@ from supportloop.feedback.choices import Frequency, Importance, ItemStatus, Kind
 from supportloop.feedback.models import BugReport, Evidence, FeedbackItem, PickListOption
 from supportloop.feedback.rollups import stats_recompute
 from supportloop.feedback.services.items import feedback_item_create
-from supportloop.tickets.models import Attachment, Message, Ticket
+from supportloop.tickets.models import Attachment, Message, ProductFeature, Ticket
 
 QUOTE_MAX = 2000
 SOURCE_MAX = 100
@@ -55,7 +55,8 @@ def evidence_duplicate_find(
         found = Evidence.objects.filter(item=item, link_key=link_key)
     else:
         return None
-    return found.exclude(pk=exclude_id).select_related("ticket").order_by("pk").first()
+    # exclude(pk=None) excludes nothing (Django compares with IS NULL); django-stubs refuses None for `pk`.
+    return found.exclude(pk=exclude_id).select_related("ticket").order_by("pk").first()  # type: ignore[misc]
 
 
 def _duplicate(item: FeedbackItem, existing: Evidence) -> Conflict:
@@ -63,7 +64,7 @@ def _duplicate(item: FeedbackItem, existing: Evidence) -> Conflict:
         field, what = "message", "That message"
         hint = "Pick another message to count another mention."
     else:
-        field, what = "ticket", f"Ticket #{existing.ticket.number}" if existing.ticket_id else "That ticket"
+        field, what = "ticket", f"Ticket #{existing.ticket.number}" if existing.ticket else "That ticket"
         hint = "Pick a message or quote something else the customer said to count another mention."
     return Conflict(
         f"{what} is already evidence for {item.reference} (evidence {existing.pk}, linked "
@@ -172,14 +173,14 @@ def evidence_add(
 def evidence_update(
     *, evidence: Evidence, actor: User | None, importance: str | None = None, quote: str | None = None
 ) -> Evidence:
-    values = {}
+    values: dict[str, str | None] = {}
     if importance is not None:
         _check_importance(importance)
         values["importance"] = importance
     if quote is not None:
-        values["quote"] = clean_text(quote, field="quote").strip()[:QUOTE_MAX]
+        values["quote"] = quote = clean_text(quote, field="quote").strip()[:QUOTE_MAX]
         values["link_key"] = (
-            evidence_link_key(ticket_id=evidence.ticket_id, message_id=evidence.message_id, quote=values["quote"])
+            evidence_link_key(ticket_id=evidence.ticket_id, message_id=evidence.message_id, quote=quote)
             if evidence.link_key
             else None
         )
@@ -228,19 +229,19 @@ def picklist_values(field: str) -> list[str]:
 BUG_TEXT_FIELDS = {"steps": "steps to reproduce", "expected": "expected result", "actual": "actual result"}
 
 
-def _bug_fields_check(values: dict, *, partial: bool = False) -> dict:
+def _bug_fields_check(values: dict[str, Any], *, partial: bool = False) -> dict[str, str]:
     """Check every structured field and collect all errors at once, each naming its field."""
     errors: dict[str, str] = {}
-    options = {f: set() for f in PickListField.values}
+    options: dict[str, set[str]] = {f: set() for f in PickListField.values}
     for field, value in PickListOption.objects.filter(is_active=True).values_list("field", "value"):
         options[field].add(value)
     fixed = {"environment_plan": Plan.values, "severity": Severity.values, "frequency": Frequency.values}
-    clean = {}
+    clean: dict[str, str] = {}
     for field in [*PickListField.values, *fixed]:
         if partial and field not in values:
             continue
         value = (values.get(field) or "").strip()
-        allowed = options.get(field) if field in options else fixed[field]
+        allowed = options[field] if field in options else fixed[field]
         if not value:
             errors[field] = "required"
         elif value not in allowed:
@@ -272,7 +273,7 @@ def bug_report_file(
     actor: User | None,
     ticket: Ticket | None = None,
     title: str,
-    product_feature,
+    product_feature: ProductFeature | None,
     version: str,
     environment_browser: str,
     environment_os: str,
@@ -285,7 +286,7 @@ def bug_report_file(
     actual: str,
     carry_attachment_ids: Iterable[int] = (),
     problem: str = "",
-    owner=None,
+    owner: User | None = None,
     importance: str = Importance.IMPORTANT,
     message: Message | None = None,
 ) -> FeedbackItem:
@@ -385,7 +386,9 @@ def bug_report_update(
     changes = field_changes(report, clean)
     if carry_attachment_ids is not None:
         ids = sorted({int(i) for i in carry_attachment_ids})
-        attachments = list(Attachment.objects.filter(pk__in=ids, message__ticket_id=report.ticket_id))
+        # A report without a ticket matches no attachment (Django compares None with IS NULL); django-stubs
+        # refuses None for this lookup.
+        attachments = list(Attachment.objects.filter(pk__in=ids, message__ticket_id=report.ticket_id))  # type: ignore[misc]
         if len(attachments) != len(ids):
             raise ValidationFailed(
                 "Some attachments are not on the bug's ticket.", errors={"carry_attachment_ids": "not on the ticket"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -23,6 +24,7 @@ from supportloop.feedback.models import (
     StatusChange,
 )
 from supportloop.feedback.rollups import feedback_settings, stats_recompute
+from supportloop.tickets.models import ProductArea, ProductFeature
 
 TITLE_MAX = 300
 OWNER_ROLES = (Role.PRODUCT, Role.ADMIN)
@@ -45,14 +47,14 @@ def _check_kind(kind: str) -> None:
         raise ValidationFailed(f"Unknown kind {kind!r}.", errors={"kind": f"must be one of {', '.join(Kind.values)}"})
 
 
-def _check_owner(owner) -> None:
+def _check_owner(owner: User | None) -> None:
     if owner is not None and (owner.role not in OWNER_ROLES or not owner.is_active):
         raise ValidationFailed(
             "The owner must be an active product manager (or admin).", errors={"owner": "not a product user"}
         )
 
 
-def _area_for(product_area, product_feature):
+def _area_for(product_area: ProductArea | None, product_feature: ProductFeature | None) -> ProductArea | None:
     """The area follows the feature; an explicit area that contradicts the feature is refused."""
     if product_feature is None:
         return product_area
@@ -81,12 +83,12 @@ def feedback_item_create(
     title: str,
     problem: str = "",
     proposed_solution: str = "",
-    product_feature=None,
-    product_area=None,
-    owner=None,
+    product_feature: ProductFeature | None = None,
+    product_area: ProductArea | None = None,
+    owner: User | None = None,
     is_public: bool = False,
     actor: User | None,
-    created_at=None,
+    created_at: datetime | None = None,
 ) -> FeedbackItem:
     """Open a feedback item in status `new`, with an empty rollup row and the first status-history step."""
     _check_kind(kind)
@@ -187,8 +189,11 @@ def feedback_item_delete(*, item: FeedbackItem, actor: User | None) -> None:
     item.delete()
 
 
+_NOTICE_KIND_FOR: dict[str, str] = {ItemStatus.SHIPPED: NoticeKind.SHIPPED, ItemStatus.DECLINED: NoticeKind.DECLINED}
+
+
 def _notice_kind_for(status: str) -> str | None:
-    return {ItemStatus.SHIPPED: NoticeKind.SHIPPED, ItemStatus.DECLINED: NoticeKind.DECLINED}.get(status)
+    return _NOTICE_KIND_FOR.get(status)
 
 
 @transaction.atomic
@@ -272,7 +277,9 @@ def feedback_item_set_status(
 
 
 def _merge_chain(item: FeedbackItem) -> list[int]:
-    chain, seen, current = [], set(), item
+    chain: list[int] = []
+    seen: set[int] = set()
+    current: FeedbackItem | None = item
     while current is not None and current.pk not in seen:
         seen.add(current.pk)
         chain.append(current.pk)
