@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from supportloop.accounts.models import User
 from supportloop.core.errors import ValidationFailed
+from supportloop.core.models import Event
 from supportloop.core.services import change_seq_next, event_build, event_record, events_record_many
 from supportloop.mail.authresults import PASS
 from supportloop.mail.choices import ProposalStatus
@@ -64,7 +65,7 @@ def may_add_directly(parsed: ParsedMail) -> bool:
 
 def added_event(
     ticket: Ticket, before: list[str], after: list[str], *, actor: User | None = None, actor_label: str = "mail"
-):
+) -> Event:
     return event_build(
         actor=actor,
         actor_label=actor_label,
@@ -74,7 +75,9 @@ def added_event(
     )
 
 
-def proposals_build(ticket: Ticket, emails: list[str], message_id: int | None) -> tuple[list, list]:
+def proposals_build(
+    ticket: Ticket, emails: list[str], message_id: int | None
+) -> tuple[list[FollowerProposal], list[Event]]:
     """Unsaved proposal rows and their events, for a ticket that has no proposals for these addresses."""
     rows = [FollowerProposal(ticket=ticket, email=e, message_id=message_id) for e in emails]
     events = [

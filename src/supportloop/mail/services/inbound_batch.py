@@ -26,6 +26,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -34,7 +35,7 @@ from django.utils import timezone
 
 from supportloop.core.errors import DomainError
 from supportloop.core.services import events_record_many
-from supportloop.customers.models import ContactEmail
+from supportloop.customers.models import Contact, ContactEmail
 from supportloop.customers.services import contacts_get_or_create_many, normalize_email
 from supportloop.mail.choices import InboundOutcome, QuarantineReason
 from supportloop.mail.models import AutoResponse, InboundMail, Mailbox, TicketMailbox
@@ -119,7 +120,10 @@ def inbound_ingest_batch(
         run.append(candidate)
         run_ids.add(parsed.message_key)
     flush()
-    return results  # type: ignore[return-value] - every index was filled
+    done = [r for r in results if r is not None]
+    if len(done) != len(results):  # ingest_one or a written run fills every index
+        raise RuntimeError("a message of the batch was left without an outcome")
+    return done
 
 
 class _CutBefore(Exception):
@@ -130,7 +134,9 @@ class _CutBefore(Exception):
         self.candidate = candidate
 
 
-def _flush(run: list[_Candidate], results: list, *, mailbox: Mailbox, source: str, ours: set[str]) -> None:
+def _flush(
+    run: list[_Candidate], results: list[IngestResult | None], *, mailbox: Mailbox, source: str, ours: set[str]
+) -> None:
     """Write a run; a message the batch path cannot take is ingested one by one where it stands, and the
     messages after it form a new run, so everything is stored in arrival order."""
     while run:
@@ -216,7 +222,7 @@ def _threads(run: list[_Candidate]) -> dict[int, Ticket]:
 
 
 def _write_run(
-    run: list[_Candidate], results: list, *, mailbox: Mailbox, source: str, ours: set[str]
+    run: list[_Candidate], results: list[IngestResult | None], *, mailbox: Mailbox, source: str, ours: set[str]
 ) -> list[_Candidate]:
     """Write the run's messages up to the first one the batch path cannot take (rate limited, a closed
     ticket, a reply naming new people, a reused Message-ID, a draft that fails validation); returns that one
@@ -261,7 +267,9 @@ def _write_run(
     InboundMail.objects.bulk_create(skips)
     if not head:
         return rest
-    contacts = contacts_get_or_create_many.__wrapped__(
+    # atomic() keeps the undecorated functions as __wrapped__ (functools.wraps); the stubs type the result as the
+    # bare function. Issue 11 item 8 replaces these calls with named inner functions.
+    contacts: dict[str, tuple[Contact, bool]] = contacts_get_or_create_many.__wrapped__(  # type: ignore[attr-defined]
         [(c.sender, c.parsed.from_name, c.parsed.language) for c in head]
     )
     contact_of = {c.index: contacts[normalize_email(c.sender)] for c in head}
@@ -296,13 +304,17 @@ def _write_run(
             raise _CutBefore(c) from None
 
     # _known looked the Message-IDs up in this transaction; the unique index catches a concurrent poller.
-    tickets = tickets_insert.__wrapped__([draft for _c, draft in new_tickets], message_ids_checked=True)
+    tickets: list[Ticket] = tickets_insert.__wrapped__(  # type: ignore[attr-defined]
+        [draft for _c, draft in new_tickets], message_ids_checked=True
+    )
     TicketMailbox.objects.bulk_create([TicketMailbox(ticket=t, mailbox=mailbox) for t in tickets])
     events_record_many([added_event(t, [], t.followers) for t in tickets if t.followers])
     proposals_insert_many(
         [(t, emails, t.first_message.pk) for t, emails in zip(tickets, proposed, strict=True) if emails]
     )
-    messages = customer_messages_add.__wrapped__([draft for _c, draft in replies], message_ids_checked=True)
+    messages: list[Message] = customer_messages_add.__wrapped__(  # type: ignore[attr-defined]
+        [draft for _c, draft in replies], message_ids_checked=True
+    )
     written = [(c, InboundOutcome.TICKET, t, t.first_message) for (c, _d), t in zip(new_tickets, tickets, strict=True)]
     written += [(c, InboundOutcome.THREADED, m.ticket, m) for (c, _d), m in zip(replies, messages, strict=True)]
     written.sort(key=lambda row: row[0].index)
@@ -329,7 +341,7 @@ def _write_run(
     for c, outcome, ticket, message in written:
         results[c.index] = IngestResult(outcome, c.parsed.message_key, ticket_id=ticket.pk, message_id=message.pk)
         if outcome == InboundOutcome.TICKET and _autoresponse_wanted(c.parsed, mailbox):
-            transaction.on_commit(lambda ticket_id=ticket.pk: _autoresponse_committed(ticket_id))
+            transaction.on_commit(partial(_autoresponse_committed, ticket.pk))
     return rest
 
 
