@@ -22,7 +22,7 @@ def saved_view_query(raw: str) -> str:
 
 
 @transaction.atomic
-def saved_view_create(*, user, name: str, query: str) -> SavedView:
+def saved_view_create(*, user: User, name: str, query: str) -> SavedView:
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("A saved view needs a name.", errors={"name": "required"})
@@ -40,7 +40,7 @@ def saved_view_create(*, user, name: str, query: str) -> SavedView:
 
 
 @transaction.atomic
-def saved_view_delete(*, view: SavedView, actor: User | None) -> None:
+def saved_view_delete(*, view: SavedView, actor: User) -> None:
     if view.user_id != actor.pk:
         raise ValidationFailed("That view belongs to someone else.", errors={"view": "not yours"})
     event_record(actor=actor, verb="saved_view.deleted", target=view, changes={"name": [view.name, None]})
