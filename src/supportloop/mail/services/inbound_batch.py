@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -95,7 +96,7 @@ def _candidate(index: int, uid: int | None, raw: bytes, ours: set[str]) -> _Cand
 
 
 def inbound_ingest_batch(
-    items: list[tuple[int | None, bytes]], *, mailbox: Mailbox, source: str, ours: set[str]
+    items: Sequence[tuple[int | None, bytes]], *, mailbox: Mailbox, source: str, ours: set[str]
 ) -> list[IngestResult]:
     """Ingest (IMAP UID, raw bytes) pairs in order, inside the caller's transaction; one result each,
     the same ones `inbound_ingest` would give message by message."""
