@@ -72,7 +72,7 @@ def _unexpected(operation, request) -> list[dict]:
 
 def strict_operation(view_func: Callable) -> Callable:
     """Ninja operation decorator (mode "operation"): refuse what the operation does not declare."""
-    operation = view_func._ninja_operation  # set by Ninja on every function it routes
+    operation = vars(view_func)["_ninja_operation"]  # set by Ninja on every function it routes
 
     @functools.wraps(view_func)
     def checked(request, *args, **kwargs):

@@ -27,7 +27,7 @@ class AccountRateThrottle(BaseThrottle):
             return True
         rate = ratelimit.Rate.parse(settings.SUPPORTLOOP_API_RATE)
         user = getattr(request, "auth", None)
-        if getattr(user, "pk", None):
+        if user is not None and getattr(user, "pk", None):
             key = f"api:account:{user.pk}"
         else:
             key = f"api:address:{address_bucket(client_address(request))}"

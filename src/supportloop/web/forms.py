@@ -3,6 +3,8 @@ becomes field errors here through `add_domain_error`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +37,22 @@ class FeatureChoiceField(forms.ModelChoiceField):
         return f"{obj.area.name} › {obj.name}"
 
 
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """One of a form's model choice fields, to set its queryset (`form.fields` types them as plain Field)."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{name} is not a model choice field")
+    return field
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """One of a form's choice fields, to set its choices (`form.fields` types them as plain Field)."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{name} is not a choice field")
+    return field
+
+
 def staff_users():
     return User.objects.filter(is_active=True, role__in=[Role.ADMIN, Role.LEAD, Role.AGENT]).order_by("username")
 
@@ -62,10 +80,10 @@ class TicketControlsForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = staff_users()
-        self.fields["team"].queryset = Team.objects.all()
-        self.fields["product_feature"].queryset = active_features()
-        self.fields["contact_reason"].queryset = ContactReason.objects.filter(is_active=True)
+        model_choice_field(self, "assignee").queryset = staff_users()
+        model_choice_field(self, "team").queryset = Team.objects.all()
+        model_choice_field(self, "product_feature").queryset = active_features()
+        model_choice_field(self, "contact_reason").queryset = ContactReason.objects.filter(is_active=True)
 
     def clean_tags(self):
         return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
@@ -108,7 +126,7 @@ class LinkFeedbackForm(forms.Form):
     new_kind = forms.ChoiceField(label=_("Kind"), choices=KIND_CHOICES, initial="feature_request")
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}  # Form.clean returns cleaned_data (the stubs allow None)
         if not data.get("item") and not (data.get("new_title") or "").strip():
             raise forms.ValidationError(_("Pick an existing item or give a title for a new one."))
         return data
@@ -140,14 +158,14 @@ class BugReportForm(forms.Form):
         from supportloop.feedback.services import picklist_values
 
         super().__init__(*args, **kwargs)
-        self.fields["product_feature"].queryset = active_features()
+        model_choice_field(self, "product_feature").queryset = active_features()
         for name in ("version", "environment_browser", "environment_os", "environment_device"):
-            self.fields[name].choices = [("", "—")] + [(v, v) for v in picklist_values(name)]
-        self.fields["severity"].choices = Severity.choices
-        self.fields["carry_attachment_ids"].choices = [(a.pk, f"{a.filename} ({a.size} B)") for a in attachments]
+            choice_field(self, name).choices = [("", "—")] + [(v, v) for v in picklist_values(name)]
+        choice_field(self, "severity").choices = Severity.choices
+        choice_field(self, "carry_attachment_ids").choices = [(a.pk, f"{a.filename} ({a.size} B)") for a in attachments]
         if not attachments:
             del self.fields["carry_attachment_ids"]
-        self.fields["frequency"].choices = Frequency.choices
+        choice_field(self, "frequency").choices = Frequency.choices
 
 
 class NoteForm(forms.Form):
@@ -169,7 +187,7 @@ class AccountForm(forms.Form):
         from django.conf import settings
 
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("Browser default")), *settings.LANGUAGES]
+        choice_field(self, "language").choices = [("", _("Browser default")), *settings.LANGUAGES]
 
 
 class UserCreateForm(forms.Form):
@@ -190,7 +208,7 @@ class TeamForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["members"].queryset = User.objects.filter(is_active=True).order_by("username")
+        model_choice_field(self, "members").queryset = User.objects.filter(is_active=True).order_by("username")
 
 
 class MacroForm(forms.Form):
@@ -224,7 +242,7 @@ class FeatureForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["area"].queryset = ProductArea.objects.all()
+        model_choice_field(self, "area").queryset = ProductArea.objects.all()
 
 
 class ReasonForm(forms.Form):
