@@ -428,7 +428,7 @@ def autoresponses_batched() -> Iterator[None]:
 class _Abort(Exception):
     """The writes for a message failed: roll them back, then quarantine it with this reason."""
 
-    def __init__(self, reason: str, detail: str):
+    def __init__(self, reason: str, detail: str) -> None:
         super().__init__(reason, detail)
         self.reason, self.detail = reason, detail
 

@@ -130,7 +130,7 @@ def inbound_ingest_batch(
 class _CutBefore(Exception):
     """A message of the run failed validation: roll the run back and write what came before it alone."""
 
-    def __init__(self, candidate: _Candidate):
+    def __init__(self, candidate: _Candidate) -> None:
         super().__init__(candidate.index)
         self.candidate = candidate
 
