@@ -1,4 +1,5 @@
-"""Project-wide test toolkit: users per role, API clients, and problem assertions."""
+"""Project-wide test toolkit: users per role, API clients, and problem assertions here; make_company,
+make_contact, make_ticket and make_item in tests/supportloop_testing/fixtures.py."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from django.test import Client
 
 from supportloop.accounts.choices import Role
 from supportloop.accounts.services import api_token_create, user_create
+
+pytest_plugins = ["supportloop_testing.fixtures"]
 
 
 @pytest.fixture(autouse=True)

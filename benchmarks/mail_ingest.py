@@ -65,6 +65,7 @@ def setup_django(url: str) -> None:
     os.environ.pop("SUPPORTLOOP_DEBUG", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "supportloop.settings"
     sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, str(ROOT / "tests"))  # supportloop_testing: the tests' Dovecot harness
     if url.startswith("postgres"):
         import psycopg
 
@@ -155,8 +156,8 @@ def main() -> None:
     from supportloop.mail.imap import mailbox_poll
     from supportloop.mail.models import InboundMail, Mailbox, Quarantine
     from supportloop.mail.services import mailbox_create
-    from supportloop.mail.testing import IMAP_PASSWORD, start_dovecot
     from supportloop.tickets.models import Message, Ticket
+    from supportloop_testing.dovecot import IMAP_PASSWORD, start_dovecot
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("flush", interactive=False, verbosity=0)

@@ -17,6 +17,9 @@ class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENT)
     language = models.CharField(_("interface language"), max_length=10, blank=True, choices=settings.LANGUAGES)
     signature = models.TextField(_("signature"), blank=True)
+    # WCAG 2.1.4: people who use speech input or who type by accident can turn off the single-key shortcuts
+    # (j, k, r, ?, ...); arrows, Enter and Ctrl/Cmd+Enter keep working.
+    keyboard_shortcuts = models.BooleanField(_("single-key shortcuts"), default=True)
 
     class Meta:
         ordering = ["username"]

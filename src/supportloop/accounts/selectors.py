@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 
 from supportloop.accounts.models import ApiToken, Team, User
-from supportloop.core.errors import NotFound
+from supportloop.core.lookup import object_or_404, reference_or_422, references_or_422
 
 
 def user_list(*, role: str | None = None, active: bool | None = None) -> QuerySet[User]:
@@ -18,10 +18,7 @@ def user_list(*, role: str | None = None, active: bool | None = None) -> QuerySe
 
 
 def user_get(*, user_id: int) -> User:
-    try:
-        return user_list().get(pk=user_id)
-    except User.DoesNotExist:
-        raise NotFound(f"User {user_id} does not exist.") from None
+    return object_or_404(user_list(), pk=user_id)
 
 
 def team_list() -> QuerySet[Team]:
@@ -29,10 +26,7 @@ def team_list() -> QuerySet[Team]:
 
 
 def team_get(*, team_id: int) -> Team:
-    try:
-        return team_list().get(pk=team_id)
-    except Team.DoesNotExist:
-        raise NotFound(f"Team {team_id} does not exist.") from None
+    return object_or_404(team_list(), pk=team_id)
 
 
 def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
@@ -42,7 +36,14 @@ def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
 
 def api_token_get_own(*, user: User, token_id: int) -> ApiToken:
     """Scoped by owner: another user's token is reported as missing, not forbidden."""
-    try:
-        return api_tokens_of(user=user).get(pk=token_id)
-    except ApiToken.DoesNotExist:
-        raise NotFound(f"Token {token_id} does not exist.") from None
+    return object_or_404(api_tokens_of(user=user), pk=token_id)
+
+
+def user_ref(*, user_id: int | None, field: str) -> User | None:
+    """A user named in a request body (None stays None): unknown is a 422 on `field`."""
+    return None if user_id is None else reference_or_422(User.objects.all(), field, user_id)
+
+
+def users_ref(*, user_ids: list[int], field: str) -> list[User]:
+    """Users named in a request body's list: any unknown id is a 422 on `field`."""
+    return references_or_422(User.objects.all(), field, user_ids)

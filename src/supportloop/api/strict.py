@@ -1,6 +1,6 @@
 """Strict edges for every API operation: a query parameter, form field or file the operation does not declare
 is a 422 naming it, and an operation that declares no body refuses one (an empty JSON object aside) rather than
-ignore it. JSON bodies are already strict through their schemas (api/schemas.StrictIn, extra="forbid").
+ignore it. JSON bodies are already strict through their schemas (api/schemas/common.StrictIn, extra="forbid").
 
 Installed once for the whole API (`api.add_decorator(strict_operation)` in api/urls.py). Ninja runs operation
 decorators after authentication, throttling and schema validation, so an anonymous caller still gets 401 and a

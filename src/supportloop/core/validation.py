@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field
 
 from supportloop.core.errors import ValidationFailed
+
+# Ids the database can hold (64-bit signed); anything larger is a 422, never an overflow inside the database.
+DB_INT_MAX = 2**63 - 1
+DbId = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive means UTC. Offsets are folded into UTC here because PostgreSQL refuses offsets beyond ±15:59,
+    which Python (and ISO 8601 parsers) accept."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValueError("date out of range once converted to UTC") from exc
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 def clean_text(value: str | None, *, field: str, required: bool = False, max_length: int | None = None) -> str:

@@ -60,7 +60,8 @@ def addresses_bounced(emails: list[str]) -> list[BouncedAddress]:
 from dataclasses import dataclass  # noqa: E402
 from datetime import datetime  # noqa: E402
 
-from supportloop.core.errors import NotFound, ValidationFailed  # noqa: E402
+from supportloop.core.errors import ValidationFailed  # noqa: E402
+from supportloop.core.lookup import object_or_404, reference_or_422  # noqa: E402
 from supportloop.customers.models import CustomerNote  # noqa: E402
 
 
@@ -112,10 +113,7 @@ def contact_page(
 
 
 def contact_get(*, contact_id: int) -> Contact:
-    try:
-        return contact_list().get(pk=contact_id)
-    except Contact.DoesNotExist:
-        raise NotFound(f"Contact {contact_id} does not exist.") from None
+    return object_or_404(contact_list(), pk=contact_id)
 
 
 @dataclass
@@ -145,10 +143,7 @@ def company_page(
 
 
 def company_get(*, company_id: int) -> Company:
-    try:
-        return company_list().get(pk=company_id)
-    except Company.DoesNotExist:
-        raise NotFound(f"Company {company_id} does not exist.") from None
+    return object_or_404(company_list(), pk=company_id)
 
 
 def customer_notes(*, company: Company | None = None, contact: Contact | None = None) -> QuerySet[CustomerNote]:
@@ -160,7 +155,11 @@ def customer_notes(*, company: Company | None = None, contact: Contact | None = 
 
 def company_get_ref(*, company_id: int, field: str = "company_id") -> Company:
     """A company named in a request body: an unknown id is a 422 on that field, not a 404 of the URL."""
-    company = Company.objects.filter(pk=company_id).first()
-    if company is None:
-        raise ValidationFailed(f"Unknown company {company_id}.", errors={field: f"no company with id {company_id}"})
-    return company
+    return reference_or_422(Company.objects.all(), field, company_id)
+
+
+def contact_ref(*, contact_id: int | None, field: str = "contact_id") -> Contact | None:
+    """A contact named in a request body (None stays None), with its company: unknown is a 422 on `field`."""
+    return (
+        None if contact_id is None else reference_or_422(Contact.objects.select_related("company"), field, contact_id)
+    )

@@ -46,6 +46,11 @@ class Frequency(models.TextChoices):
     ONCE = "once", _("Happened once")
 
 
+# Always accepted by the version and environment pick-lists, and the bug form's default for them: a bug filed from a
+# ticket rarely knows them, and a report that says so beats one that cannot be filed (issue 12, defect 4).
+PICKLIST_UNKNOWN = "Unknown"
+
+
 class PickListField(models.TextChoices):
     """Which bug-report field an admin-editable pick-list option belongs to."""
 

@@ -8,6 +8,7 @@ from typing import TypedDict
 from django.db.models import QuerySet
 
 from supportloop.core.errors import NotFound
+from supportloop.core.lookup import object_or_404
 from supportloop.mail.choices import ProposalStatus
 from supportloop.mail.models import FollowerProposal, InboundMail, Mailbox, Quarantine
 
@@ -58,17 +59,13 @@ def inbound_list(
     return qs.order_by("-received_at", "-id")
 
 
-def quarantine_get(*, quarantine_id: int) -> Quarantine | None:
-    """One quarantined message with its bytes (or, for oversize mail, its headers and stored file)."""
-    return Quarantine.objects.filter(pk=quarantine_id).first()
+def quarantine_get(*, quarantine_id: int) -> Quarantine:
+    """One quarantined message with its bytes (or, for oversize mail, its headers and stored file); 404 if none."""
+    return object_or_404(Quarantine.objects.all(), label="quarantined message", pk=quarantine_id)
 
 
 def mailbox_list() -> QuerySet[Mailbox]:
     return Mailbox.objects.order_by("name", "id")
-
-
-def inbound_for_ticket(*, ticket_id: int) -> QuerySet[InboundMail]:
-    return InboundMail.objects.filter(ticket_id=ticket_id).order_by("received_at", "id")
 
 
 def follower_proposals_open(*, ticket_id: int) -> list[FollowerProposal]:

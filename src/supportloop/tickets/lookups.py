@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from supportloop.accounts.models import Team, User
-from supportloop.core.errors import ValidationFailed
+from supportloop.core.lookup import reference_or_422
 from supportloop.tickets.models import ContactReason, Macro, ProductArea, ProductFeature
 
 _REFS: dict[str, tuple[str, type[User | Team | ProductArea | ProductFeature | ContactReason | Macro], str]] = {
@@ -26,8 +26,5 @@ def resolve_ticket_refs(**refs: Any) -> dict[str, Any]:
         if value is None:
             resolved[name] = None
             continue
-        obj = model.objects.filter(**{lookup: value}).first()
-        if obj is None:
-            raise ValidationFailed(f"Unknown {name} {value!r}.", errors={key: f"no {name} with {lookup} {value!r}"})
-        resolved[name] = obj
+        resolved[name] = reference_or_422(model.objects.all(), key, value, key=lookup)
     return resolved

@@ -4,57 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Prefetch, Q, QuerySet
 
 from supportloop.core.errors import NotFound, ValidationFailed
-from supportloop.tickets.choices import ACTIVE_STATUSES, Status
+from supportloop.core.lookup import object_or_404, reference_or_422
+from supportloop.tickets.choices import Status
+from supportloop.tickets.filters import TicketFilters
 from supportloop.tickets.models import Message, Ticket, TicketStatusCount
 from supportloop.tickets.taxonomy_index import TaxonomyIterable
 
-
-@dataclass
-class TicketFilters:
-    """One filter definition shared by the inbox page and the API."""
-
-    status: list[str] = field(default_factory=list)
-    active: bool | None = None
-    assignee: int | None = None
-    unassigned: bool = False
-    team: int | None = None
-    requester: int | None = None
-    company: int | None = None
-    product_area: int | None = None
-    contact_reason: int | None = None
-    priority: list[str] = field(default_factory=list)
-    tag: str | None = None
-    updated_since: datetime | None = None
-
-    def apply(self, qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
-        if self.status:
-            unknown = set(self.status) - set(Status.values)
-            if unknown:
-                raise ValidationFailed("Unknown status filter.", errors={"status": ", ".join(sorted(unknown))})
-            qs = qs.filter(status__in=self.status) if len(self.status) > 1 else qs.filter(status=self.status[0])
-        elif self.active:
-            qs = qs.filter(status__in=ACTIVE_STATUSES)
-        if self.unassigned:
-            qs = qs.filter(assignee__isnull=True)
-        elif self.assignee is not None:
-            qs = qs.filter(assignee_id=self.assignee)
-        for name in ("team", "requester", "company", "product_area", "contact_reason"):
-            value = getattr(self, name)
-            if value is not None:
-                qs = qs.filter(**{f"{name}_id": value})
-        if self.priority:
-            qs = qs.filter(priority__in=self.priority)
-        if self.tag:
-            qs = qs.filter(tags__name=self.tag.lower())
-        if self.updated_since is not None:
-            qs = qs.filter(updated_at__gte=self.updated_since)
-        return qs
+# The ticket-list filters live in tickets/filters.py (one definition for the inbox page and the API).
 
 
 def encode_cursor(updated_at: datetime, pk: int) -> str:
@@ -140,23 +101,23 @@ def ticket_page(
 
 
 def ticket_get(*, number: int) -> Ticket:
-    try:
-        return ticket_queryset().get(number=number)
-    except Ticket.DoesNotExist:
-        raise NotFound(f"Ticket #{number} does not exist.") from None
+    return object_or_404(ticket_queryset(), number=number)
+
+
+def ticket_ref(*, number: int | None, field: str = "ticket_number") -> Ticket | None:
+    """A ticket named by number in a request body (None stays None): unknown is a 422 on `field`."""
+    if number is None:
+        return None
+    return reference_or_422(Ticket.objects.select_related("requester__company"), field, number, key="number")
 
 
 def ticket_detail(*, number: int) -> Ticket:
     """A ticket with its messages (and their authors and attachments) and tags: four queries."""
     messages = Message.objects.select_related("author_user", "author_contact").prefetch_related("attachments")
-    try:
-        return (
-            ticket_queryset()
-            .prefetch_related("tags", Prefetch("messages", queryset=messages.order_by("created_at", "id")))
-            .get(number=number)
-        )
-    except Ticket.DoesNotExist:
-        raise NotFound(f"Ticket #{number} does not exist.") from None
+    qs = ticket_queryset().prefetch_related(
+        "tags", Prefetch("messages", queryset=messages.order_by("created_at", "id"))
+    )
+    return object_or_404(qs, number=number)
 
 
 def ticket_status_counts() -> dict[str, int]:
@@ -185,17 +146,11 @@ def product_areas_with_features() -> QuerySet[ProductArea]:
 
 
 def product_area_get(*, area_id: int) -> ProductArea:
-    try:
-        return product_areas_with_features().get(pk=area_id)
-    except ProductArea.DoesNotExist:
-        raise NotFound(f"Product area {area_id} does not exist.") from None
+    return object_or_404(product_areas_with_features(), pk=area_id)
 
 
 def product_feature_get(*, feature_id: int) -> ProductFeature:
-    try:
-        return ProductFeature.objects.select_related("area").get(pk=feature_id)
-    except ProductFeature.DoesNotExist:
-        raise NotFound(f"Product feature {feature_id} does not exist.") from None
+    return object_or_404(ProductFeature.objects.select_related("area"), pk=feature_id)
 
 
 def contact_reason_list() -> QuerySet[ContactReason]:
@@ -203,10 +158,7 @@ def contact_reason_list() -> QuerySet[ContactReason]:
 
 
 def contact_reason_get(*, reason_id: int) -> ContactReason:
-    try:
-        return ContactReason.objects.get(pk=reason_id)
-    except ContactReason.DoesNotExist:
-        raise NotFound(f"Contact reason {reason_id} does not exist.") from None
+    return object_or_404(contact_reason_list(), pk=reason_id)
 
 
 def macro_list(*, active: bool | None = None) -> QuerySet[Macro]:
@@ -215,32 +167,44 @@ def macro_list(*, active: bool | None = None) -> QuerySet[Macro]:
 
 
 def macro_get(*, macro_id: int) -> Macro:
-    try:
-        return Macro.objects.get(pk=macro_id)
-    except Macro.DoesNotExist:
-        raise NotFound(f"Macro {macro_id} does not exist.") from None
+    return object_or_404(Macro.objects.all(), pk=macro_id)
 
 
 def attachment_get(*, number: int, attachment_id: int) -> Attachment:
     """An attachment, scoped by its ticket's number so ids cannot be probed across tickets."""
-    try:
-        return Attachment.objects.select_related("message").get(pk=attachment_id, message__ticket__number=number)
-    except Attachment.DoesNotExist:
-        raise NotFound(f"Attachment {attachment_id} of ticket #{number} does not exist.") from None
+    return object_or_404(
+        Attachment.objects.select_related("message").filter(message__ticket__number=number), pk=attachment_id
+    )
+
+
+def messages_of(*, ticket: Ticket) -> QuerySet[Message]:
+    """The ticket's messages, latest first: the scope in which a message id sent with this ticket is looked up."""
+    return (
+        Message.objects.filter(ticket=ticket).select_related("ticket", "author_contact").order_by("-created_at", "-id")
+    )
 
 
 def message_get(*, ticket: Ticket, message_id: int | None) -> Message:
     """One message of a ticket; None means the ticket's latest message."""
-    qs = Message.objects.filter(ticket=ticket).select_related("ticket")
-    message = qs.filter(pk=message_id).first() if message_id is not None else qs.order_by("-created_at", "-id").first()
-    if message is None:
-        raise NotFound(f"Message {message_id} of ticket #{ticket.number} does not exist.")
-    return message
+    if message_id is None:
+        latest = messages_of(ticket=ticket).first()
+        if latest is None:
+            raise NotFound("This ticket has no message.")
+        return latest
+    return object_or_404(messages_of(ticket=ticket), pk=message_id)
+
+
+def message_ref(*, ticket: Ticket | None, message_id: int | None, field: str = "message_id") -> Message | None:
+    """A message named in a request body (None stays None), of *this* ticket when there is one: another
+    ticket's message is a 422 on `field`, exactly like a message that does not exist."""
+    if message_id is None:
+        return None
+    qs = (
+        messages_of(ticket=ticket) if ticket is not None else Message.objects.select_related("ticket", "author_contact")
+    )
+    return reference_or_422(qs, field, message_id)
 
 
 def product_area_ref(*, area_id: int, field: str = "area_id") -> ProductArea:
     """An area named in a request body: unknown is a 422 on that field."""
-    area = ProductArea.objects.filter(pk=area_id).first()
-    if area is None:
-        raise ValidationFailed(f"Unknown product area {area_id}.", errors={field: f"no area with id {area_id}"})
-    return area
+    return reference_or_422(ProductArea.objects.all(), field, area_id)

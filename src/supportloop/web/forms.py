@@ -3,6 +3,7 @@ becomes field errors here through `add_domain_error`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -12,6 +13,7 @@ from supportloop.accounts.choices import Role
 from supportloop.accounts.models import Team, User
 from supportloop.core.errors import DomainError
 from supportloop.customers.choices import Plan
+from supportloop.feedback.choices import PICKLIST_UNKNOWN
 from supportloop.tickets.choices import MessageKind, Priority, Status
 from supportloop.tickets.models import ContactReason, ProductArea, ProductFeature
 
@@ -132,6 +134,19 @@ class LinkFeedbackForm(forms.Form):
         return data
 
 
+def _picklist_guess(field: str, values: list[str], text: str) -> str:
+    """The first pick-list option the text names as a whole word ("Firefox", "iOS"); a version only when written
+    as "version 2.6" or "v2.6"; generic options ("Other") never. Otherwise "Unknown"."""
+    for value in values:
+        if value.lower() in ("other", "unknown") or "(" in value:
+            continue
+        word = re.escape(value)
+        pattern = rf"\b(?:version|v)\s*{word}(?![\w.])" if field == "version" else rf"(?<![\w.]){word}(?![\w])"
+        if re.search(pattern, text, flags=re.IGNORECASE):
+            return value
+    return PICKLIST_UNKNOWN
+
+
 class BugReportForm(forms.Form):
     """The structured bug form; version and environment come from the admin-edited pick-lists."""
 
@@ -147,7 +162,12 @@ class BugReportForm(forms.Form):
     severity = forms.ChoiceField(label=_("Severity"))
     frequency = forms.ChoiceField(label=_("Frequency"))
     steps = forms.CharField(label=_("Steps to reproduce"), widget=forms.Textarea(attrs={"rows": 4}))
-    expected = forms.CharField(label=_("Expected result"), widget=forms.Textarea(attrs={"rows": 2}))
+    expected = forms.CharField(
+        label=_("Expected result"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional: what the customer expected, if they said."),
+    )
     actual = forms.CharField(label=_("Actual result"), widget=forms.Textarea(attrs={"rows": 2}))
     carry_attachment_ids = forms.TypedMultipleChoiceField(
         label=_("Attachments to carry over"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
@@ -159,8 +179,14 @@ class BugReportForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         model_choice_field(self, "product_feature").queryset = active_features()
+        # Version and environment start at "Unknown", or at the option the ticket's own words name ("does nothing
+        # in Firefox"), so the pre-filled form can be filed as it is (issue 12, defect 4).
+        text = " ".join(str(self.initial.get(k) or "") for k in ("title", "steps", "actual"))
         for name in ("version", "environment_browser", "environment_os", "environment_device"):
-            choice_field(self, name).choices = [("", "—")] + [(v, v) for v in picklist_values(name)]
+            values = [v for v in picklist_values(name) if v != PICKLIST_UNKNOWN]
+            choice_field(self, name).choices = [(PICKLIST_UNKNOWN, _("Unknown")), *((v, v) for v in values)]
+            if not self.is_bound and not self.initial.get(name):
+                self.initial[name] = _picklist_guess(name, values, text)
         choice_field(self, "severity").choices = Severity.choices
         choice_field(self, "carry_attachment_ids").choices = [(a.pk, f"{a.filename} ({a.size} B)") for a in attachments]
         if not attachments:
@@ -182,6 +208,14 @@ class AccountForm(forms.Form):
     last_name = forms.CharField(label=_("Last name"), required=False, max_length=150)
     language = forms.ChoiceField(label=_("Interface language"), required=False)
     signature = forms.CharField(label=_("Signature"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    keyboard_shortcuts = forms.BooleanField(
+        label=_("Single-key shortcuts"),
+        required=False,
+        help_text=_(
+            "Keys such as j, k, r and ? act at once. Turn them off if you use speech input or press keys by accident; "
+            "arrows, Enter and Ctrl+Enter keep working."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         from django.conf import settings

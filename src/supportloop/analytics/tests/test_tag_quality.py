@@ -10,16 +10,14 @@ from django.utils import timezone
 from supportloop.accounts.choices import Role
 from supportloop.analytics.selectors import tag_quality_report
 from supportloop.core.errors import ValidationFailed
-from supportloop.tickets.models import Ticket
 from supportloop.tickets.services import (
     contact_reason_create,
     product_area_create,
     product_feature_create,
-    ticket_create,
 )
 
 
-def test_shares_per_agent_over_the_period(db, make_user):
+def test_shares_per_agent_over_the_period(make_user, make_ticket):
     ann, bob = make_user(Role.AGENT, first_name="Ann", last_name="Lee"), make_user(Role.AGENT, username="bob")
     feature = product_feature_create(area=product_area_create(name="Billing"), name="Invoices")
     howto = contact_reason_create(name="How-to")
@@ -30,15 +28,7 @@ def test_shares_per_agent_over_the_period(db, make_user):
     now = timezone.now()
 
     def t(assignee, feature_=None, reason=None, days_ago=1):
-        return ticket_create(
-            subject="s",
-            body="b",
-            requester_email=f"c{Ticket.objects.count()}@x.example",
-            assignee=assignee,
-            product_feature=feature_,
-            contact_reason=reason,
-            created_at=now - timedelta(days=days_ago),
-        )
+        return make_ticket(assignee=assignee, product_feature=feature_, contact_reason=reason, days_ago=days_ago)
 
     # Ann: 4 tickets in the period.
     t(ann, feature, howto)  # well tagged

@@ -2,6 +2,7 @@
 
 from supportloop.api.routers import (
     accounts,
+    analytics,
     attachments,
     changes,
     companies,
@@ -25,5 +26,6 @@ ROUTERS = [
     ("/tokens", accounts.tokens),
     ("/changes", changes.router),
     ("/feedback", feedback.router),
+    ("/feedback", analytics.router),
     ("/mail", mail.router),
 ]

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
+from django.conf import settings
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts import selectors, services
+from supportloop.accounts.choices import Role
 from supportloop.accounts.models import User
 from supportloop.accounts.permissions import require
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
-from supportloop.core.errors import ValidationFailed
+from supportloop.api.schemas.common import choices_of
 
 users = Router(tags=["users"])
 teams = Router(tags=["teams"])
 tokens = Router(tags=["tokens"])
 
-RoleT = Literal["admin", "lead", "agent", "product", "viewer"]
-LanguageT = Literal["", "en", "zh-hans", "ru"]
+RoleT = choices_of(Role)
+LanguageT = choices_of(["", *(code for code, _name in settings.LANGUAGES)])  # "" follows the browser
 
 
 class UserOut(Schema):
@@ -121,55 +122,53 @@ class TokenCreateIn(StrictIn):
 
 
 def _members(ids: list[int]) -> list[User]:
-    found = list(User.objects.filter(pk__in=set(ids)))
-    missing = sorted(set(ids) - {u.pk for u in found})
-    if missing:
-        raise ValidationFailed("Unknown member id(s).", errors={"member_ids": f"no user with id {missing}"})
-    return found
+    return selectors.users_ref(user_ids=ids, field="member_ids")
 
 
 def _set(payload) -> dict:
     return {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
 
 
-@users.get("", response={200: list[UserOut], **PROBLEMS}, summary="List users")
+@users.get("", response={200: list[UserOut], **PROBLEMS}, summary="List users", operation_id="users_list")
 def user_list(request, query: Query[UserListQuery]):
     require(request.auth, "user.view")
     return [UserOut.from_user(u) for u in selectors.user_list(role=query.role, active=query.active)]
 
 
-@users.get("/me", response={200: UserOut, **PROBLEMS}, summary="The signed-in user")
+@users.get("/me", response={200: UserOut, **PROBLEMS}, summary="The signed-in user", operation_id="user_me")
 def user_me(request):
     return UserOut.from_user(selectors.user_get(user_id=request.auth.pk))
 
 
-@users.post("", response={201: UserOut, **PROBLEMS}, summary="Create a user (admins)")
+@users.post("", response={201: UserOut, **PROBLEMS}, summary="Create a user (admins)", operation_id="user_create")
 def user_create(request, payload: UserCreateIn):
     require(request.auth, "user.write")
     user = services.user_create(actor=request.auth, **payload.model_dump())
     return Respond(201, UserOut.from_user(selectors.user_get(user_id=user.pk)))
 
 
-@users.get("/{int:user_id}", response={200: UserOut, **PROBLEMS}, summary="Read a user")
+@users.get("/{int:user_id}", response={200: UserOut, **PROBLEMS}, summary="Read a user", operation_id="user_get")
 def user_read(request, user_id: PathId):
     require(request.auth, "user.view")
     return UserOut.from_user(selectors.user_get(user_id=user_id))
 
 
-@users.patch("/{int:user_id}", response={200: UserOut, **PROBLEMS}, summary="Update a user (admins)")
+@users.patch(
+    "/{int:user_id}", response={200: UserOut, **PROBLEMS}, summary="Update a user (admins)", operation_id="user_update"
+)
 def user_update(request, user_id: PathId, payload: UserUpdateIn):
     require(request.auth, "user.write")
     services.user_update(user=selectors.user_get(user_id=user_id), actor=request.auth, **_set(payload))
     return UserOut.from_user(selectors.user_get(user_id=user_id))
 
 
-@teams.get("", response={200: list[TeamOut], **PROBLEMS}, summary="List teams")
+@teams.get("", response={200: list[TeamOut], **PROBLEMS}, summary="List teams", operation_id="teams_list")
 def team_list(request):
     require(request.auth, "user.view")
     return [TeamOut.from_team(t) for t in selectors.team_list()]
 
 
-@teams.post("", response={201: TeamOut, **PROBLEMS}, summary="Create a team (admins)")
+@teams.post("", response={201: TeamOut, **PROBLEMS}, summary="Create a team (admins)", operation_id="team_create")
 def team_create(request, payload: TeamCreateIn):
     require(request.auth, "team.write")
     team = services.team_create(
@@ -178,7 +177,9 @@ def team_create(request, payload: TeamCreateIn):
     return Respond(201, TeamOut.from_team(selectors.team_get(team_id=team.pk)))
 
 
-@teams.patch("/{int:team_id}", response={200: TeamOut, **PROBLEMS}, summary="Update a team (admins)")
+@teams.patch(
+    "/{int:team_id}", response={200: TeamOut, **PROBLEMS}, summary="Update a team (admins)", operation_id="team_update"
+)
 def team_update(request, team_id: PathId, payload: TeamUpdateIn):
     require(request.auth, "team.write")
     values = _set(payload)
@@ -188,7 +189,7 @@ def team_update(request, team_id: PathId, payload: TeamUpdateIn):
     return TeamOut.from_team(selectors.team_get(team_id=team_id))
 
 
-@tokens.get("", response={200: list[TokenOut], **PROBLEMS}, summary="Your API tokens")
+@tokens.get("", response={200: list[TokenOut], **PROBLEMS}, summary="Your API tokens", operation_id="tokens_list")
 def token_list(request):
     require(request.auth, "token.manage_own")
     return list(selectors.api_tokens_of(user=request.auth))
@@ -198,6 +199,7 @@ def token_list(request):
     "",
     response={201: TokenCreatedOut, **PROBLEMS},
     summary="Create an API token for yourself; the secret is in this response only",
+    operation_id="token_create",
 )
 def token_create(request, payload: TokenCreateIn):
     require(request.auth, "token.manage_own")
@@ -207,7 +209,12 @@ def token_create(request, payload: TokenCreateIn):
     return Respond(201, {**TokenOut.from_orm(token).model_dump(), "secret": secret})
 
 
-@tokens.delete("/{int:token_id}", response={200: TokenOut, **PROBLEMS}, summary="Revoke one of your tokens")
+@tokens.delete(
+    "/{int:token_id}",
+    response={200: TokenOut, **PROBLEMS},
+    summary="Revoke one of your tokens",
+    operation_id="token_revoke",
+)
 def token_revoke(request, token_id: PathId):
     require(request.auth, "token.manage_own")
     token = selectors.api_token_get_own(user=request.auth, token_id=token_id)

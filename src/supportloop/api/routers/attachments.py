@@ -8,8 +8,8 @@ from ninja import Status as Respond
 from ninja.files import UploadedFile
 
 from supportloop.accounts.permissions import require
-from supportloop.api.routers.tickets import AttachmentOut
 from supportloop.api.schemas import PROBLEMS, Id, PathId
+from supportloop.api.schemas.tickets import AttachmentOut
 from supportloop.tickets import selectors, services
 from supportloop.tickets.filenames import content_disposition
 from supportloop.tickets.services.tickets import IncomingFile
@@ -21,19 +21,21 @@ router = Router(tags=["tickets"])
     "/{int:number}/attachments",
     response={201: list[AttachmentOut], **PROBLEMS},
     summary="Attach files to a message of the ticket (default: its latest message)",
+    operation_id="attachment_upload",
 )
 def attachment_upload(request, number: PathId, files: File[list[UploadedFile]], message_id: Form[Id | None] = None):
     require(request.auth, "ticket.update")
     ticket = selectors.ticket_get(number=number)
-    message = selectors.message_get(ticket=ticket, message_id=message_id)
+    if message_id is None:
+        message = selectors.message_get(ticket=ticket, message_id=None)
+    else:  # a reference in the body, scoped to this ticket: another ticket's message is a 422 naming message_id
+        message = selectors.message_ref(ticket=ticket, message_id=message_id)
     incoming = [
         IncomingFile(filename=f.name or "", content=f.read(), content_type=f.content_type or "application/octet-stream")
         for f in files
     ]
     saved = services.attachment_add(message=message, files=incoming, actor=request.auth)
-    return Respond(
-        201, [{"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size} for a in saved]
-    )
+    return Respond(201, [AttachmentOut.from_attachment(a) for a in saved])
 
 
 @router.get(
@@ -43,11 +45,13 @@ def attachment_upload(request, number: PathId, files: File[list[UploadedFile]], 
     openapi_extra={
         "responses": {
             "200": {
-                "description": "The file, with its own content type, as a download",
-                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                "description": "The file's bytes, as a download. Declared as application/octet-stream, the "
+                "type every client can save; the response's Content-Type header carries the file's own type.",
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
             }
         }
     },
+    operation_id="attachment_download",
 )
 def attachment_download(request, number: PathId, attachment_id: PathId):
     require(request.auth, "ticket.view")

@@ -7,9 +7,9 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema
 
 from supportloop.accounts.permissions import require
-from supportloop.api.customer_schemas import CompanyOut, ContactOut
-from supportloop.api.routers.tickets import MessageOut, TicketDetailOut, TicketOut
 from supportloop.api.schemas import PROBLEMS
+from supportloop.api.schemas.customers import CompanyOut, ContactOut
+from supportloop.api.schemas.tickets import MessageOut, TicketDetailOut, TicketOut
 from supportloop.tickets.changes import changes_page
 
 router = Router(tags=["changes"])
@@ -50,6 +50,7 @@ def _item(change) -> dict:
     "",
     response={200: ChangesPageOut, **PROBLEMS},
     summary="Changed tickets, contacts and companies since a cursor, oldest change first",
+    operation_id="changes_list",
 )
 def changes(request, query: Query[ChangesQuery]):
     require(request.auth, "changes.view")

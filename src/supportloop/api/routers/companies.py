@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
-from supportloop.api.customer_schemas import CompanyOut, CustomerNoteIn, CustomerNoteOut, PageQuery
-from supportloop.api.routers.tickets import TicketOut, TicketPageOut
 from supportloop.api.schemas import PROBLEMS, PathId, StrictIn, UtcDatetime
+from supportloop.api.schemas.common import choices_of
+from supportloop.api.schemas.customers import CompanyOut, CustomerNoteIn, CustomerNoteOut, PageQuery
+from supportloop.api.schemas.tickets import TicketOut, TicketPageOut
 from supportloop.customers import selectors, services
+from supportloop.customers.choices import Plan
 from supportloop.tickets import selectors as ticket_selectors
 
 router = Router(tags=["companies"])
 
-PlanT = Literal["free", "starter", "pro", "enterprise"]
+PlanT = choices_of(Plan)
 
 
 class CompanyListQuery(PageQuery):
@@ -48,7 +50,12 @@ class CompanyUpdateIn(StrictIn):
     attributes: dict[str, Any] | None = None
 
 
-@router.get("", response={200: CompanyPageOut, **PROBLEMS}, summary="List companies (newest first)")
+@router.get(
+    "",
+    response={200: CompanyPageOut, **PROBLEMS},
+    summary="List companies (newest first)",
+    operation_id="companies_list",
+)
 def company_list(request, query: Query[CompanyListQuery]):
     require(request.auth, "customer.view")
     filters = selectors.CompanyFilters(
@@ -58,7 +65,12 @@ def company_list(request, query: Query[CompanyListQuery]):
     return {"items": [CompanyOut.from_company(c) for c in rows], "next_cursor": next_cursor}
 
 
-@router.post("", response={201: CompanyOut, **PROBLEMS}, summary="Create a company (409 if a domain is taken)")
+@router.post(
+    "",
+    response={201: CompanyOut, **PROBLEMS},
+    summary="Create a company (409 if a domain is taken)",
+    operation_id="company_create",
+)
 def company_create(request, payload: CompanyCreateIn):
     require(request.auth, "customer.write")
     company = services.company_create(
@@ -72,13 +84,20 @@ def company_create(request, payload: CompanyCreateIn):
     return Respond(201, CompanyOut.from_company(selectors.company_get(company_id=company.pk)))
 
 
-@router.get("/{int:company_id}", response={200: CompanyOut, **PROBLEMS}, summary="Read a company")
+@router.get(
+    "/{int:company_id}", response={200: CompanyOut, **PROBLEMS}, summary="Read a company", operation_id="company_get"
+)
 def company_read(request, company_id: PathId):
     require(request.auth, "customer.view")
     return CompanyOut.from_company(selectors.company_get(company_id=company_id))
 
 
-@router.patch("/{int:company_id}", response={200: CompanyOut, **PROBLEMS}, summary="Update a company")
+@router.patch(
+    "/{int:company_id}",
+    response={200: CompanyOut, **PROBLEMS},
+    summary="Update a company",
+    operation_id="company_update",
+)
 def company_update(request, company_id: PathId, payload: CompanyUpdateIn):
     require(request.auth, "customer.write")
     data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None or k == "domains"}
@@ -86,14 +105,24 @@ def company_update(request, company_id: PathId, payload: CompanyUpdateIn):
     return CompanyOut.from_company(selectors.company_get(company_id=company_id))
 
 
-@router.get("/{int:company_id}/notes", response={200: list[CustomerNoteOut], **PROBLEMS}, summary="Internal notes")
+@router.get(
+    "/{int:company_id}/notes",
+    response={200: list[CustomerNoteOut], **PROBLEMS},
+    summary="Internal notes",
+    operation_id="company_notes_list",
+)
 def company_notes(request, company_id: PathId):
     require(request.auth, "customer.view")
     company = selectors.company_get(company_id=company_id)
     return [CustomerNoteOut.from_note(n) for n in selectors.customer_notes(company=company)]
 
 
-@router.post("/{int:company_id}/notes", response={201: CustomerNoteOut, **PROBLEMS}, summary="Add an internal note")
+@router.post(
+    "/{int:company_id}/notes",
+    response={201: CustomerNoteOut, **PROBLEMS},
+    summary="Add an internal note",
+    operation_id="company_note_add",
+)
 def company_note_add(request, company_id: PathId, payload: CustomerNoteIn):
     require(request.auth, "customer.write")
     note = services.customer_note_add(
@@ -106,6 +135,7 @@ def company_note_add(request, company_id: PathId, payload: CustomerNoteIn):
     "/{int:company_id}/tickets",
     response={200: TicketPageOut, **PROBLEMS},
     summary="The company's tickets (newest activity first)",
+    operation_id="company_tickets_list",
 )
 def company_tickets(request, company_id: PathId, query: Query[PageQuery]):
     require(request.auth, "ticket.view")

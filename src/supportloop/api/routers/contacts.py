@@ -8,9 +8,9 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
-from supportloop.api.customer_schemas import ContactOut, CustomerNoteIn, CustomerNoteOut, PageQuery
-from supportloop.api.routers.tickets import TicketOut, TicketPageOut
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn, UtcDatetime
+from supportloop.api.schemas.customers import ContactOut, CustomerNoteIn, CustomerNoteOut, PageQuery
+from supportloop.api.schemas.tickets import TicketOut, TicketPageOut
 from supportloop.customers import selectors, services
 from supportloop.tickets import selectors as ticket_selectors
 
@@ -51,7 +51,9 @@ def _company(company_id: int | None):
     return selectors.company_get_ref(company_id=company_id)
 
 
-@router.get("", response={200: ContactPageOut, **PROBLEMS}, summary="List contacts (newest first)")
+@router.get(
+    "", response={200: ContactPageOut, **PROBLEMS}, summary="List contacts (newest first)", operation_id="contacts_list"
+)
 def contact_list(request, query: Query[ContactListQuery]):
     require(request.auth, "customer.view")
     filters = selectors.ContactFilters(
@@ -61,7 +63,12 @@ def contact_list(request, query: Query[ContactListQuery]):
     return {"items": [ContactOut.from_contact(c) for c in rows], "next_cursor": next_cursor}
 
 
-@router.post("", response={201: ContactOut, **PROBLEMS}, summary="Create a contact (409 if an email is taken)")
+@router.post(
+    "",
+    response={201: ContactOut, **PROBLEMS},
+    summary="Create a contact (409 if an email is taken)",
+    operation_id="contact_create",
+)
 def contact_create(request, payload: ContactCreateIn):
     require(request.auth, "customer.write")
     contact = services.contact_create(
@@ -75,13 +82,20 @@ def contact_create(request, payload: ContactCreateIn):
     return Respond(201, ContactOut.from_contact(selectors.contact_get(contact_id=contact.pk)))
 
 
-@router.get("/{int:contact_id}", response={200: ContactOut, **PROBLEMS}, summary="Read a contact")
+@router.get(
+    "/{int:contact_id}", response={200: ContactOut, **PROBLEMS}, summary="Read a contact", operation_id="contact_get"
+)
 def contact_read(request, contact_id: PathId):
     require(request.auth, "customer.view")
     return ContactOut.from_contact(selectors.contact_get(contact_id=contact_id))
 
 
-@router.patch("/{int:contact_id}", response={200: ContactOut, **PROBLEMS}, summary="Update a contact")
+@router.patch(
+    "/{int:contact_id}",
+    response={200: ContactOut, **PROBLEMS},
+    summary="Update a contact",
+    operation_id="contact_update",
+)
 def contact_update(request, contact_id: PathId, payload: ContactUpdateIn):
     require(request.auth, "customer.write")
     data = payload.model_dump(exclude_unset=True)
@@ -91,14 +105,24 @@ def contact_update(request, contact_id: PathId, payload: ContactUpdateIn):
     return ContactOut.from_contact(selectors.contact_get(contact_id=contact_id))
 
 
-@router.get("/{int:contact_id}/notes", response={200: list[CustomerNoteOut], **PROBLEMS}, summary="Internal notes")
+@router.get(
+    "/{int:contact_id}/notes",
+    response={200: list[CustomerNoteOut], **PROBLEMS},
+    summary="Internal notes",
+    operation_id="contact_notes_list",
+)
 def contact_notes(request, contact_id: PathId):
     require(request.auth, "customer.view")
     contact = selectors.contact_get(contact_id=contact_id)
     return [CustomerNoteOut.from_note(n) for n in selectors.customer_notes(contact=contact)]
 
 
-@router.post("/{int:contact_id}/notes", response={201: CustomerNoteOut, **PROBLEMS}, summary="Add an internal note")
+@router.post(
+    "/{int:contact_id}/notes",
+    response={201: CustomerNoteOut, **PROBLEMS},
+    summary="Add an internal note",
+    operation_id="contact_note_add",
+)
 def contact_note_add(request, contact_id: PathId, payload: CustomerNoteIn):
     require(request.auth, "customer.write")
     note = services.customer_note_add(
@@ -111,6 +135,7 @@ def contact_note_add(request, contact_id: PathId, payload: CustomerNoteIn):
     "/{int:contact_id}/tickets",
     response={200: TicketPageOut, **PROBLEMS},
     summary="The contact's tickets (newest activity first)",
+    operation_id="contact_tickets_list",
 )
 def contact_tickets(request, contact_id: PathId, query: Query[PageQuery]):
     require(request.auth, "ticket.view")

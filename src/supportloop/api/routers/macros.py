@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
+from supportloop.api.schemas.tickets import PriorityT, StatusT
 from supportloop.tickets import selectors, services
 
 router = Router(tags=["macros"])
@@ -18,8 +18,8 @@ router = Router(tags=["macros"])
 class MacroActions(StrictIn):
     """What applying the macro does besides replying; every key is optional."""
 
-    status: Literal["new", "open", "pending", "on_hold", "solved", "closed"] | None = None
-    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    status: StatusT | None = None
+    priority: PriorityT | None = None
     tags: list[str] | None = Field(None, max_length=50, description="replace the ticket's tags")
     add_tags: list[str] | None = Field(None, max_length=50, description="add to the ticket's tags")
     team: str | None = Field(None, max_length=100, description="team slug")
@@ -67,13 +67,13 @@ def _actions(actions: MacroActions | None) -> dict:
     return actions.model_dump(exclude_none=True) if actions is not None else {}
 
 
-@router.get("", response={200: list[MacroOut], **PROBLEMS}, summary="List macros")
+@router.get("", response={200: list[MacroOut], **PROBLEMS}, summary="List macros", operation_id="macros_list")
 def macro_list(request, query: Query[MacroListQuery]):
     require(request.auth, "macro.view")
     return list(selectors.macro_list(active=query.active))
 
 
-@router.post("", response={201: MacroOut, **PROBLEMS}, summary="Create a macro")
+@router.post("", response={201: MacroOut, **PROBLEMS}, summary="Create a macro", operation_id="macro_create")
 def macro_create(request, payload: MacroCreateIn):
     require(request.auth, "macro.write")
     macro = services.macro_create(
@@ -82,13 +82,15 @@ def macro_create(request, payload: MacroCreateIn):
     return Respond(201, macro)
 
 
-@router.get("/{int:macro_id}", response={200: MacroOut, **PROBLEMS}, summary="Read a macro")
+@router.get("/{int:macro_id}", response={200: MacroOut, **PROBLEMS}, summary="Read a macro", operation_id="macro_get")
 def macro_read(request, macro_id: PathId):
     require(request.auth, "macro.view")
     return selectors.macro_get(macro_id=macro_id)
 
 
-@router.patch("/{int:macro_id}", response={200: MacroOut, **PROBLEMS}, summary="Update a macro")
+@router.patch(
+    "/{int:macro_id}", response={200: MacroOut, **PROBLEMS}, summary="Update a macro", operation_id="macro_update"
+)
 def macro_update(request, macro_id: PathId, payload: MacroUpdateIn):
     require(request.auth, "macro.write")
     values = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
@@ -101,6 +103,7 @@ def macro_update(request, macro_id: PathId, payload: MacroUpdateIn):
     "/{int:macro_id}/preview",
     response={200: MacroPreviewOut, **PROBLEMS},
     summary="Render a macro for a ticket without applying it",
+    operation_id="macro_preview",
 )
 def macro_preview(request, macro_id: PathId, query: Query[MacroPreviewQuery]):
     require(request.auth, "macro.view")

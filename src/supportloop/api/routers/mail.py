@@ -10,7 +10,8 @@ from ninja import Field, Query, Router, Schema
 
 from supportloop.accounts.permissions import require
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
-from supportloop.core.errors import NotFound, ValidationFailed
+from supportloop.core.lookup import object_or_404
+from supportloop.customers import selectors as customer_selectors
 from supportloop.mail import selectors, services
 
 router = Router(tags=["mail"])
@@ -111,7 +112,12 @@ class MailboxOut(Schema):
     autoresponder_enabled: bool
 
 
-@router.get("/quarantine", response={200: QuarantinePageOut, **PROBLEMS}, summary="Quarantined mail, newest first")
+@router.get(
+    "/quarantine",
+    response={200: QuarantinePageOut, **PROBLEMS},
+    summary="Quarantined mail, newest first",
+    operation_id="quarantine_list",
+)
 def quarantine_list(request, query: Query[QuarantineQuery]):
     require(request.auth, "quarantine.view")
     qs = selectors.quarantine_list(reason=query.reason, released=query.released)
@@ -130,12 +136,11 @@ def quarantine_list(request, query: Query[QuarantineQuery]):
             }
         }
     },
+    operation_id="quarantine_raw_download",
 )
 def quarantine_raw(request, quarantine_id: PathId):
     require(request.auth, "quarantine.view")
     item = selectors.quarantine_get(quarantine_id=quarantine_id)
-    if item is None:
-        raise NotFound("No such quarantined message.")
     if item.raw_file:
         response = FileResponse(item.raw_file.open("rb"), content_type="message/rfc822")
     else:
@@ -149,19 +154,12 @@ def quarantine_raw(request, quarantine_id: PathId):
     "/quarantine/{int:quarantine_id}/release",
     response={200: ReleaseOut, **PROBLEMS},
     summary="Ingest a quarantined message as a ticket anyway, optionally as a chosen contact's",
+    operation_id="quarantine_release",
 )
 def quarantine_release(request, quarantine_id: PathId, payload: ReleaseIn | None = None):
     require(request.auth, "mailbox.manage")
-    item = selectors.quarantine_list().filter(pk=quarantine_id).first()
-    if item is None:
-        raise NotFound("No such quarantined message.")
-    contact = None
-    if payload is not None and payload.contact_id is not None:
-        from supportloop.customers.models import Contact
-
-        contact = Contact.objects.filter(pk=payload.contact_id).first()
-        if contact is None:
-            raise ValidationFailed("No contact has this id.", errors={"contact_id": "not found"})
+    item = object_or_404(selectors.quarantine_list(), label="quarantined message", pk=quarantine_id)
+    contact = customer_selectors.contact_ref(contact_id=payload.contact_id if payload is not None else None)
     result = services.quarantine_release(quarantine=item, actor=request.auth, contact=contact)
     return {"outcome": result.outcome, "ticket_id": result.ticket_id}
 
@@ -170,6 +168,7 @@ def quarantine_release(request, quarantine_id: PathId, payload: ReleaseIn | None
     "/inbound",
     response={200: InboundMailPageOut, **PROBLEMS},
     summary="The ingest ledger, newest first: every message received, and every copy skipped and why",
+    operation_id="inbound_list",
 )
 def inbound_list(request, query: Query[InboundMailQuery]):
     require(request.auth, "quarantine.view")
@@ -177,7 +176,12 @@ def inbound_list(request, query: Query[InboundMailQuery]):
     return {"items": list(qs[query.offset : query.offset + query.limit]), "count": qs.count()}
 
 
-@router.get("/mailboxes", response={200: list[MailboxOut], **PROBLEMS}, summary="Configured mailboxes")
+@router.get(
+    "/mailboxes",
+    response={200: list[MailboxOut], **PROBLEMS},
+    summary="Configured mailboxes",
+    operation_id="mailboxes_list",
+)
 def mailbox_list(request):
     require(request.auth, "mailbox.manage")
     return list(selectors.mailbox_list())

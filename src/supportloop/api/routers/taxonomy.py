@@ -97,13 +97,18 @@ def _set(payload) -> dict:
     return {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
 
 
-@router.get("/areas", response={200: list[AreaOut], **PROBLEMS}, summary="Product areas with their features")
+@router.get(
+    "/areas",
+    response={200: list[AreaOut], **PROBLEMS},
+    summary="Product areas with their features",
+    operation_id="areas_list",
+)
 def area_list(request):
     require(request.auth, "taxonomy.view")
     return [_area(a) for a in selectors.product_areas_with_features()]
 
 
-@router.post("/areas", response={201: AreaOut, **PROBLEMS}, summary="Create a product area")
+@router.post("/areas", response={201: AreaOut, **PROBLEMS}, summary="Create a product area", operation_id="area_create")
 def area_create(request, payload: AreaCreateIn):
     require(request.auth, "taxonomy.write")
     area = services.product_area_create(
@@ -112,7 +117,12 @@ def area_create(request, payload: AreaCreateIn):
     return Respond(201, _area(selectors.product_area_get(area_id=area.pk)))
 
 
-@router.patch("/areas/{int:area_id}", response={200: AreaOut, **PROBLEMS}, summary="Update a product area")
+@router.patch(
+    "/areas/{int:area_id}",
+    response={200: AreaOut, **PROBLEMS},
+    summary="Update a product area",
+    operation_id="area_update",
+)
 def area_update(request, area_id: PathId, payload: AreaUpdateIn):
     require(request.auth, "taxonomy.write")
     services.product_area_update(area=selectors.product_area_get(area_id=area_id), actor=request.auth, **_set(payload))
@@ -120,7 +130,10 @@ def area_update(request, area_id: PathId, payload: AreaUpdateIn):
 
 
 @router.post(
-    "/areas/{int:area_id}/features", response={201: FeatureOut, **PROBLEMS}, summary="Create a feature in an area"
+    "/areas/{int:area_id}/features",
+    response={201: FeatureOut, **PROBLEMS},
+    summary="Create a feature in an area",
+    operation_id="feature_create",
 )
 def feature_create(request, area_id: PathId, payload: FeatureCreateIn):
     require(request.auth, "taxonomy.write")
@@ -138,6 +151,7 @@ def feature_create(request, area_id: PathId, payload: FeatureCreateIn):
     "/features/{int:feature_id}",
     response={200: FeatureOut, **PROBLEMS},
     summary="Update a feature (moving it moves its tickets' area)",
+    operation_id="feature_update",
 )
 def feature_update(request, feature_id: PathId, payload: FeatureUpdateIn):
     require(request.auth, "taxonomy.write")
@@ -150,13 +164,17 @@ def feature_update(request, feature_id: PathId, payload: FeatureUpdateIn):
     return _feature(feature)
 
 
-@router.get("/reasons", response={200: list[ReasonOut], **PROBLEMS}, summary="Contact reasons")
+@router.get(
+    "/reasons", response={200: list[ReasonOut], **PROBLEMS}, summary="Contact reasons", operation_id="reasons_list"
+)
 def reason_list(request):
     require(request.auth, "taxonomy.view")
     return list(selectors.contact_reason_list())
 
 
-@router.post("/reasons", response={201: ReasonOut, **PROBLEMS}, summary="Create a contact reason")
+@router.post(
+    "/reasons", response={201: ReasonOut, **PROBLEMS}, summary="Create a contact reason", operation_id="reason_create"
+)
 def reason_create(request, payload: ReasonCreateIn):
     require(request.auth, "taxonomy.write")
     reason = services.contact_reason_create(
@@ -169,7 +187,12 @@ def reason_create(request, payload: ReasonCreateIn):
     return Respond(201, reason)
 
 
-@router.patch("/reasons/{int:reason_id}", response={200: ReasonOut, **PROBLEMS}, summary="Update a contact reason")
+@router.patch(
+    "/reasons/{int:reason_id}",
+    response={200: ReasonOut, **PROBLEMS},
+    summary="Update a contact reason",
+    operation_id="reason_update",
+)
 def reason_update(request, reason_id: PathId, payload: ReasonUpdateIn):
     require(request.auth, "taxonomy.write")
     return services.contact_reason_update(

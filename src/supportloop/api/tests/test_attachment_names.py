@@ -19,7 +19,6 @@ from supportloop.accounts.choices import Role
 from supportloop.api.uploads import KeepEveryFileParser
 from supportloop.tickets.filenames import content_disposition, display_name
 from supportloop.tickets.models import Attachment
-from supportloop.tickets.services import ticket_create
 
 BOUNDARY = "----supportloopBoundary7MA4YWxkTrZu0gW"
 
@@ -69,9 +68,9 @@ def header_filename(header: str) -> str:
 
 
 @pytest.fixture
-def agent_client(api_client, make_user):
+def agent_client(api_client, make_user, make_ticket):
     client = api_client(user=make_user(Role.AGENT))
-    client.ticket = ticket_create(subject="s", body="b", requester_email="a@b.example", actor=client.user)
+    client.ticket = make_ticket(actor=client.user)
     return client
 
 

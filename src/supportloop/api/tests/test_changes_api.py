@@ -12,7 +12,6 @@ from supportloop.tickets.services import (
     product_area_create,
     product_feature_create,
     product_feature_update,
-    ticket_create,
     ticket_reply,
     ticket_update,
 )
@@ -36,11 +35,11 @@ def keys(items):
     return [(i["kind"], i["id"]) for i in items]
 
 
-def test_feed_returns_every_change_once_in_commit_order_and_resumes(api_client, make_user):
+def test_feed_returns_every_change_once_in_commit_order_and_resumes(api_client, make_user, make_ticket):
     lead = make_user(Role.LEAD)
     client = api_client(user=lead)
     acme = company_create(name="Acme", domains=["acme.example"], actor=lead)
-    t1 = ticket_create(subject="One", body="b", requester_email="li@acme.example", actor=lead)
+    t1 = make_ticket(body="b", requester_email="li@acme.example", actor=lead)
     li = Contact.objects.get()
     items, cursor = walk(client)
     assert keys(items) == [("company", acme.pk), ("contact", li.pk), ("ticket", t1.number)]
@@ -54,7 +53,7 @@ def test_feed_returns_every_change_once_in_commit_order_and_resumes(api_client, 
     assert again == [] and same == cursor
 
     # Changes after the cursor, and only those; a ticket changed twice comes once, in its latest place.
-    t2 = ticket_create(subject="Two", body="b", requester=li, actor=lead)
+    t2 = make_ticket(requester=li, actor=lead)
     ticket_update(ticket=t1, actor=lead, priority="high")
     company_update(company=acme, actor=lead, mrr=100)
     ticket_reply(ticket=t1, actor=lead, body="Answer")
@@ -64,11 +63,11 @@ def test_feed_returns_every_change_once_in_commit_order_and_resumes(api_client, 
     assert items[1]["company"]["mrr"] == "100.00"
 
 
-def test_small_pages_walk_the_same_sequence_as_one_big_page(api_client, make_user):
+def test_small_pages_walk_the_same_sequence_as_one_big_page(api_client, make_user, make_ticket):
     admin = make_user(Role.ADMIN)
     client = api_client(user=admin)
-    for i in range(4):
-        ticket_create(subject=f"T{i}", body="b", requester_email=f"p{i}@x{i}.example", actor=admin)
+    for _ in range(4):
+        make_ticket(actor=admin)  # each from a new contact
     contact_update(contact=Contact.objects.order_by("id").first(), actor=admin, name="Renamed")
     big, _ = walk(client, limit=500)
     small, _ = walk(client, limit=1)
@@ -76,24 +75,22 @@ def test_small_pages_walk_the_same_sequence_as_one_big_page(api_client, make_use
     assert len(big) == 8 and len(set(keys(big))) == 8  # 4 contacts + 4 tickets, each once
 
 
-def test_rows_written_in_bulk_without_a_sequence_come_first(api_client, make_user):
+def test_rows_written_in_bulk_without_a_sequence_come_first(api_client, make_user, make_ticket):
     admin = make_user(Role.ADMIN)
     client = api_client(user=admin)
-    ticket_create(subject="Live", body="b", requester_email="a@b.example", actor=admin)
+    make_ticket(actor=admin)
     bulk = Company.objects.create(name="Bulk loaded")  # change_seq 0, as the seeder leaves it
     items, _ = walk(client)
     assert items[0] == {**items[0], "kind": "company", "id": bulk.pk, "seq": 0}
 
 
-def test_moving_a_feature_puts_its_tickets_in_the_feed(api_client, make_user):
+def test_moving_a_feature_puts_its_tickets_in_the_feed(api_client, make_user, make_ticket):
     admin = make_user(Role.ADMIN)
     client = api_client(user=admin)
     billing = product_area_create(name="Billing", actor=admin)
     account = product_area_create(name="Account", actor=admin)
     invoices = product_feature_create(area=billing, name="Invoices", actor=admin)
-    ticket = ticket_create(
-        subject="Inv", body="b", requester_email="a@b.example", actor=admin, product_feature=invoices
-    )
+    ticket = make_ticket(actor=admin, product_feature=invoices)
     _, cursor = walk(client)
     product_feature_update(feature=invoices, actor=admin, area=account)
     items, _ = walk(client, cursor)

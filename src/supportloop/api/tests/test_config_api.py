@@ -6,7 +6,6 @@ from supportloop.accounts.choices import Role
 from supportloop.accounts.models import ApiToken
 from supportloop.accounts.services import hash_token
 from supportloop.tickets.models import Macro, MacroApplication, Ticket
-from supportloop.tickets.services import ticket_create
 
 
 def test_taxonomy_tree_and_moving_a_feature_moves_its_tickets(api_client, make_user):
@@ -34,7 +33,7 @@ def test_taxonomy_tree_and_moving_a_feature_moves_its_tickets(api_client, make_u
     assert_problem(agent.post("taxonomy/reasons", {"name": "x"}), 403)
 
 
-def test_macro_preview_renders_placeholders_without_applying(api_client, make_user):
+def test_macro_preview_renders_placeholders_without_applying(api_client, make_user, make_ticket):
     lead = api_client(role=Role.LEAD)
     agent_user = make_user(Role.AGENT, first_name="Ana")
     agent = api_client(user=agent_user)
@@ -49,9 +48,7 @@ def test_macro_preview_renders_placeholders_without_applying(api_client, make_us
     assert macro.status_code == 201, macro.content
     macro = macro.json()
     assert macro["actions"] == {"status": "pending", "add_tags": ["vip"]}
-    ticket = ticket_create(
-        subject="s", body="b", requester_email="li.wei@x.example", requester_name="Li Wei", actor=agent_user
-    )
+    ticket = make_ticket(requester_email="li.wei@x.example", requester_name="Li Wei", actor=agent_user)
     r = agent.get(f"macros/{macro['id']}/preview", {"ticket": ticket.number})
     assert r.json()["body"] == f"Hi Li, re #{ticket.number}. Ana"
     assert MacroApplication.objects.count() == 0 and Macro.objects.get().usage_count == 0

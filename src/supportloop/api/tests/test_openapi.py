@@ -46,3 +46,32 @@ def test_every_operation_documents_problems_as_problem_json():
                 if code.isdigit() and int(code) >= 400:
                     assert list(response["content"]) == ["application/problem+json"], (method, path, code)
     assert len(operation_ids) == len(set(operation_ids))
+
+
+def test_operation_ids_are_short_stable_snake_case_without_module_paths():
+    """Generated clients name their functions after operationId: `tickets_list`, not
+    `supportloop_api_routers_tickets_ticket_list`. Each is given explicitly, so renaming a view changes nothing."""
+    import re
+
+    doc = api.get_openapi_schema(path_prefix="/api/v1/")
+    ids = {
+        (method.upper(), path): operation["operationId"]
+        for path, operations in doc["paths"].items()
+        for method, operation in operations.items()
+    }
+    assert len(ids) > 70
+    bad = {key: oid for key, oid in ids.items() if not re.fullmatch(r"[a-z]+(_[a-z]+){0,3}", oid) or len(oid) > 30}
+    assert bad == {}
+    assert not [oid for oid in ids.values() if "supportloop" in oid or "routers" in oid or "api" in oid.split("_")]
+    assert len(set(ids.values())) == len(ids)
+    assert ids[("GET", "/api/v1/tickets")] == "tickets_list"
+    assert ids[("GET", "/api/v1/tickets/{number}")] == "ticket_get"
+    assert ids[("POST", "/api/v1/tickets/{number}/replies")] == "ticket_reply"
+    assert ids[("GET", "/api/v1/feedback/items")] == "items_list"
+    assert ids[("GET", "/api/v1/feedback/ranking")] == "ranking_list"
+
+
+def test_attachment_download_declares_a_binary_body():
+    doc = api.get_openapi_schema(path_prefix="/api/v1/")
+    ok = doc["paths"]["/api/v1/tickets/{number}/attachments/{attachment_id}"]["get"]["responses"]["200"]
+    assert ok["content"] == {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}

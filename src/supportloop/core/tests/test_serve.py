@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from supportloop.mail.testing import free_port
+from supportloop_testing.net import free_port
 
 
 def _answers(port: int) -> bool:

@@ -9,11 +9,19 @@ from typing import Any, TypedDict
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
-from supportloop.core.errors import NotFound
+from supportloop.core.lookup import object_or_404, reference_or_422
 from supportloop.customers.choices import Plan
 from supportloop.customers.models import Company, Contact
 from supportloop.feedback.choices import ItemStatus
-from supportloop.feedback.models import ClosingNotice, Evidence, FeedbackItem, StatusChange
+from supportloop.feedback.models import (
+    BugReport,
+    ClosingNotice,
+    EngineeringLink,
+    Evidence,
+    FeedbackItem,
+    PickListOption,
+    StatusChange,
+)
 from supportloop.feedback.rollups import figure_aggregates
 from supportloop.feedback.selectors.ranking import _weekly_for, growth_pct, score_of
 from supportloop.tickets.models import Ticket
@@ -68,10 +76,12 @@ def _item_queryset() -> QuerySet[FeedbackItem]:
 
 def feedback_item_get(*, item_id: int) -> FeedbackItem:
     """The item row, merged or not (pages and the API redirect a merged item to `merged_into`)."""
-    try:
-        return _item_queryset().get(pk=item_id)
-    except (FeedbackItem.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"Feedback item FB-{item_id} does not exist.") from None
+    return object_or_404(_item_queryset(), pk=item_id)
+
+
+def feedback_item_ref(*, item_id: int, field: str) -> FeedbackItem:
+    """An item named in a request body (a merge target): unknown is a 422 on `field`."""
+    return reference_or_422(_item_queryset(), field, item_id)
 
 
 def feedback_item_resolve(*, item_id: int) -> FeedbackItem:
@@ -87,22 +97,22 @@ def feedback_item_resolve(*, item_id: int) -> FeedbackItem:
 def feedback_item_detail(*, item_id: int) -> FeedbackItem:
     """The item with its evidence (contact, company, ticket, linker), history, links and merged items."""
     evidence = Evidence.objects.select_related("contact", "company", "ticket", "linked_by", "merged_from")
+    qs = _item_queryset().prefetch_related(
+        Prefetch("evidence", queryset=evidence.order_by("-created_at", "-id")),
+        Prefetch("status_changes", queryset=StatusChange.objects.select_related("actor").order_by("created_at", "id")),
+        "links",
+        "merged_items",
+        "bug_report__attachments",
+    )
+    return object_or_404(qs, pk=item_id)
+
+
+def bug_report_of(item: FeedbackItem) -> BugReport | None:
+    """The item's bug report, if it was filed as a bug (read from the join the item queryset made)."""
     try:
-        return (
-            _item_queryset()
-            .prefetch_related(
-                Prefetch("evidence", queryset=evidence.order_by("-created_at", "-id")),
-                Prefetch(
-                    "status_changes", queryset=StatusChange.objects.select_related("actor").order_by("created_at", "id")
-                ),
-                "links",
-                "merged_items",
-                "bug_report__attachments",
-            )
-            .get(pk=item_id)
-        )
-    except FeedbackItem.DoesNotExist:
-        raise NotFound(f"Feedback item FB-{item_id} does not exist.") from None
+        return item.bug_report
+    except BugReport.DoesNotExist:
+        return None
 
 
 def evidence_for_item(*, item: FeedbackItem) -> QuerySet[Evidence]:
@@ -115,10 +125,21 @@ def evidence_for_item(*, item: FeedbackItem) -> QuerySet[Evidence]:
 
 
 def evidence_get(*, evidence_id: int) -> Evidence:
-    try:
-        return Evidence.objects.select_related("item").get(pk=evidence_id)
-    except (Evidence.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"Evidence {evidence_id} does not exist.") from None
+    return object_or_404(Evidence.objects.select_related("item"), pk=evidence_id)
+
+
+def evidence_of_item(*, item: FeedbackItem, evidence_id: int) -> Evidence:
+    """One evidence row of the item, with what its API row shows."""
+    return object_or_404(evidence_for_item(item=item), pk=evidence_id)
+
+
+def engineering_link_get(*, link_id: int) -> EngineeringLink:
+    return object_or_404(EngineeringLink.objects.select_related("item"), label="link", pk=link_id)
+
+
+def bug_picklist_values() -> list[tuple[str, str]]:
+    """(field, value) of every active pick-list option of the bug form, in their order."""
+    return list(PickListOption.objects.filter(is_active=True).values_list("field", "value"))
 
 
 def status_history(*, item: FeedbackItem) -> list[StatusChange]:

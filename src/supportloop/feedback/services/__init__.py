@@ -6,7 +6,6 @@ from supportloop.feedback.services.evidence import (
     bug_report_update,
     evidence_add,
     evidence_remove,
-    evidence_update,
     picklist_values,
 )
 from supportloop.feedback.services.items import (
@@ -28,6 +27,7 @@ from supportloop.feedback.services.loop import (
     closing_notices_send_due,
     notice_mail_refusal,
     notice_render,
+    weekly_digest_queue,
     weekly_digest_send,
 )
 
@@ -45,7 +45,6 @@ __all__ = [
     "engineering_link_remove",
     "evidence_add",
     "evidence_remove",
-    "evidence_update",
     "feedback_item_create",
     "feedback_item_delete",
     "feedback_item_merge",
@@ -55,5 +54,6 @@ __all__ = [
     "notice_mail_refusal",
     "notice_render",
     "picklist_values",
+    "weekly_digest_queue",
     "weekly_digest_send",
 ]

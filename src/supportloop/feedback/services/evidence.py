@@ -17,7 +17,15 @@ from supportloop.core.services import event_record, field_changes
 from supportloop.core.validation import clean_text
 from supportloop.customers.choices import Plan
 from supportloop.customers.models import Contact
-from supportloop.feedback.choices import Frequency, Importance, ItemStatus, Kind, PickListField, Severity
+from supportloop.feedback.choices import (
+    PICKLIST_UNKNOWN,
+    Frequency,
+    Importance,
+    ItemStatus,
+    Kind,
+    PickListField,
+    Severity,
+)
 from supportloop.feedback.models import BugReport, Evidence, FeedbackItem, PickListOption
 from supportloop.feedback.rollups import stats_recompute
 from supportloop.feedback.services.items import feedback_item_create
@@ -45,18 +53,15 @@ def evidence_link_key(*, ticket_id: int | None, message_id: int | None, quote: s
     return hashlib.sha256(f"{ticket_id}\n{' '.join(quote.split())}".encode()).hexdigest()
 
 
-def evidence_duplicate_find(
-    *, item: FeedbackItem, message_id: int | None, link_key: str | None, exclude_id: int | None = None
-) -> Evidence | None:
-    """The item's evidence that a new link (or an edit) would repeat, if any."""
+def evidence_duplicate_find(*, item: FeedbackItem, message_id: int | None, link_key: str | None) -> Evidence | None:
+    """The item's evidence that a new link would repeat, if any."""
     if message_id is not None:
         found = Evidence.objects.filter(item=item, message_id=message_id)
     elif link_key is not None:
         found = Evidence.objects.filter(item=item, link_key=link_key)
     else:
         return None
-    # exclude(pk=None) excludes nothing (Django compares with IS NULL); django-stubs refuses None for `pk`.
-    return found.exclude(pk=exclude_id).select_related("ticket").order_by("pk").first()  # type: ignore[misc]
+    return found.select_related("ticket").order_by("pk").first()
 
 
 def _duplicate(item: FeedbackItem, existing: Evidence) -> Conflict:
@@ -170,40 +175,6 @@ def evidence_add(
 
 
 @transaction.atomic
-def evidence_update(
-    *, evidence: Evidence, actor: User | None, importance: str | None = None, quote: str | None = None
-) -> Evidence:
-    values: dict[str, str | None] = {}
-    if importance is not None:
-        _check_importance(importance)
-        values["importance"] = importance
-    if quote is not None:
-        values["quote"] = quote = clean_text(quote, field="quote").strip()[:QUOTE_MAX]
-        values["link_key"] = (
-            evidence_link_key(ticket_id=evidence.ticket_id, message_id=evidence.message_id, quote=quote)
-            if evidence.link_key
-            else None
-        )
-        existing = evidence_duplicate_find(
-            item=evidence.item, message_id=None, link_key=values["link_key"], exclude_id=evidence.pk
-        )
-        if existing is not None:
-            raise _duplicate(evidence.item, existing)
-    changes = field_changes(evidence, values)
-    changes.pop("link_key", None)
-    if changes:
-        evidence.save()
-        stats_recompute(item_ids=[evidence.item_id])
-        event_record(
-            actor=actor,
-            verb="feedback_item.evidence_updated",
-            target=evidence.item,
-            changes={**changes, "evidence": [evidence.pk, evidence.pk]},
-        )
-    return evidence
-
-
-@transaction.atomic
 def evidence_remove(*, evidence: Evidence, actor: User | None) -> None:
     """Unlink one piece of evidence; the item's counts are recomputed in the same transaction."""
     item = evidence.item
@@ -227,6 +198,8 @@ def picklist_values(field: str) -> list[str]:
 
 
 BUG_TEXT_FIELDS = {"steps": "steps to reproduce", "expected": "expected result", "actual": "actual result"}
+# The customer's message states what happened, seldom what should have: the expected result may stay empty.
+BUG_TEXT_OPTIONAL = {"expected"}
 
 
 def _bug_fields_check(values: dict[str, Any], *, partial: bool = False) -> dict[str, str]:
@@ -235,6 +208,8 @@ def _bug_fields_check(values: dict[str, Any], *, partial: bool = False) -> dict[
     options: dict[str, set[str]] = {f: set() for f in PickListField.values}
     for field, value in PickListOption.objects.filter(is_active=True).values_list("field", "value"):
         options[field].add(value)
+    for values_of_field in options.values():
+        values_of_field.add(PICKLIST_UNKNOWN)
     fixed = {"environment_plan": Plan.values, "severity": Severity.values, "frequency": Frequency.values}
     clean: dict[str, str] = {}
     for field in [*PickListField.values, *fixed]:
@@ -255,7 +230,7 @@ def _bug_fields_check(values: dict[str, Any], *, partial: bool = False) -> dict[
         except ValidationFailed as exc:
             errors.update(exc.errors)
             continue
-        if not value:
+        if not value and field not in BUG_TEXT_OPTIONAL:
             errors[field] = f"required: the {label}"
         clean[field] = value
     if errors:

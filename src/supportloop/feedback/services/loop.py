@@ -448,6 +448,15 @@ def closing_notices_retry(*, item: FeedbackItem, actor: User | None, kind: str |
 DIGEST_ATTEMPT_LOST_AFTER = timedelta(minutes=10)
 
 
+def weekly_digest_queue(*, week_start: date | None = None) -> None:
+    """Queue the weekly digest mail (weekly_digest_send in the background) once the caller's transaction commits;
+    None means last full week. Sending is idempotent per week and person, so queuing twice mails nobody twice."""
+    from supportloop.feedback.tasks import send_weekly_digest
+
+    week = week_start.isoformat() if week_start else None
+    transaction.on_commit(lambda: send_weekly_digest.enqueue(week_start=week))
+
+
 def weekly_digest_send(*, week_start: date | None = None) -> int:
     """Mail the weekly digest to every active product manager with an email address; returns mails sent.
 

@@ -47,7 +47,7 @@ class HeldSmtp:
 def slow_smtp(settings):
     from aiosmtpd.controller import Controller
 
-    from supportloop.mail.testing import free_port
+    from supportloop_testing.net import free_port
 
     handler = HeldSmtp()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())

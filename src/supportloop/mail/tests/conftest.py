@@ -14,7 +14,8 @@ import pytest
 
 from supportloop.mail.choices import ImapSecurity
 from supportloop.mail.services import mailbox_create
-from supportloop.mail.testing import IMAP_PASSWORD, DovecotMissing, free_port, start_dovecot
+from supportloop_testing.dovecot import IMAP_PASSWORD, DovecotMissing, start_dovecot
+from supportloop_testing.net import free_port
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ from supportloop.mail.services.inbound_batch import inbound_ingest_batch
 from supportloop.tickets.choices import AuthorType, MessageKind, Status
 from supportloop.tickets.models import Message, Ticket
 from supportloop.tickets.services import ticket_reply, ticket_update
+from supportloop_testing.mail import raw_mail
 
 BOUNCES = Path(__file__).resolve().parent / "corpus" / "bounces"
 FIXTURES = sorted(p for p in BOUNCES.glob("*.eml") if not p.name.startswith("not-bounce"))
@@ -105,11 +106,8 @@ def test_reading_any_bytes_as_a_bounce_never_raises_and_yields_storable_addresse
         assert r.status == "" or r.status[0] in "45"
 
 
-def customer_mail(*, mid: str, frm: str, subject: str = "Help", extra: str = "") -> bytes:
-    return (
-        f"From: {frm}\r\nTo: support@example.test\r\nSubject: {subject}\r\nMessage-ID: <{mid}>\r\n{extra}"
-        f"Content-Type: text/plain; charset=utf-8\r\n\r\nPlease help.\r\n"
-    ).encode()
+def customer_mail(*, mid: str, frm: str, subject: str = "Help") -> bytes:
+    return raw_mail(mid, frm=frm, subject=subject, body="Please help.")
 
 
 @pytest.fixture
@@ -376,7 +374,7 @@ def test_both_ingest_paths_record_a_bounce_the_same_way(sent_reply, mailbox, mai
 
 @pytest.mark.django_db
 def test_the_contact_api_and_page_show_the_bounce(sent_reply, mailbox, client, make_user):
-    from supportloop.api.customer_schemas import ContactOut
+    from supportloop.api.schemas.customers import ContactOut
 
     ticket, reply = sent_reply("anna@customer.test")
     inbound_ingest(

@@ -12,7 +12,6 @@ from supportloop.mail.models import InboundMail, Quarantine
 from supportloop.mail.services import inbound_ingest
 from supportloop.tickets.choices import Channel
 from supportloop.tickets.models import Attachment, Message, Ticket
-from supportloop.tickets.services import ticket_create
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 FILES = sorted(CORPUS.glob("*.eml"))
@@ -28,10 +27,10 @@ def counts():
 
 
 @pytest.fixture
-def root_ticket(mailbox, settings):
+def root_ticket(mailbox, settings, make_ticket):
     settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES = 200_000  # so the corpus's 300 kB attachment is "huge"
-    ticket = ticket_create(
-        subject="Printer on fire",
+    ticket = make_ticket(
+        "Printer on fire",
         body="It smokes",
         requester_email="anna@acme.test",
         channel=Channel.EMAIL,

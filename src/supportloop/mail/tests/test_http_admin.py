@@ -144,7 +144,7 @@ def test_mail_poll_command_reports_unknown_mailbox_and_connection_errors(mailbox
     settings.SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = True  # a local port nobody listens on
     with pytest.raises(CommandError, match="No mailbox with id 999"):
         call_command("mail_poll", "--mailbox", "999", "--once")
-    from supportloop.mail.testing import free_port
+    from supportloop_testing.net import free_port
 
     mailbox_update(mailbox=mailbox, imap_host="127.0.0.1", imap_port=free_port(), imap_security="none", password="x")
     with pytest.raises(CommandError, match="could not be polled"):

@@ -11,6 +11,7 @@ from supportloop.mail.models import InboundMail, Mailbox
 from supportloop.tickets.choices import Channel, DeliveryStatus
 from supportloop.tickets.models import Message, Ticket
 from supportloop.tickets.services import ticket_reply
+from supportloop_testing.mail import raw_mail
 
 pytestmark = [pytest.mark.mailserver, pytest.mark.django_db]
 
@@ -25,29 +26,23 @@ def customer_mail(
     sender: str = "anna@acme.test",
     authenticated_by: str = "",
 ) -> bytes:
-    lines = [
-        *(
-            [
-                f"Authentication-Results: {authenticated_by}; dkim=pass header.d=acme.test; dmarc=pass "
-                "header.from=acme.test"
-            ]
-            if authenticated_by
-            else []
-        ),
-        f"From: Anna Customer <{sender}>",
-        "To: Example Support <support@example.test>",
-        *([f"Cc: {cc}"] if cc else []),
-        f"Subject: {subject}",
-        f"Message-ID: <{message_id}>",
-        *([f"In-Reply-To: <{in_reply_to}>", f"References: <{in_reply_to}>"] if in_reply_to else []),
-        "Date: Mon, 23 Nov 2026 10:00:00 +0000",
-        "MIME-Version: 1.0",
-        "Content-Type: text/plain; charset=utf-8",
-        "",
-        body,
-        "",
-    ]
-    return "\r\n".join(lines).encode()
+    trace = (
+        f"Authentication-Results: {authenticated_by}; dkim=pass header.d=acme.test; dmarc=pass "
+        "header.from=acme.test\r\n"
+        if authenticated_by
+        else ""
+    )
+    return raw_mail(
+        message_id,
+        frm=f"Anna Customer <{sender}>",
+        to="Example Support <support@example.test>",
+        cc=cc,
+        subject=subject,
+        body=body,
+        extra=trace,
+        in_reply_to=in_reply_to,
+        date="Mon, 23 Nov 2026 10:00:00 +0000",
+    )
 
 
 def test_customer_mail_agent_reply_and_customer_reply_thread_into_one_ticket(
@@ -180,14 +175,13 @@ def test_repoll_after_lost_seen_flags_is_idempotent(imap_mailbox, dovecot, djang
 
 
 def test_agent_reply_send_failure_is_retried_then_visible(
-    imap_mailbox, make_user, settings, django_capture_on_commit_callbacks
+    imap_mailbox, make_user, make_ticket, settings, django_capture_on_commit_callbacks
 ):
-    from supportloop.mail.testing import free_port
-    from supportloop.tickets.services import ticket_create
+    from supportloop_testing.net import free_port
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2  # nobody listens
-    ticket = ticket_create(subject="Hi", body="x", requester_email="anna@acme.test", channel=Channel.EMAIL)
+    ticket = make_ticket(requester_email="anna@acme.test", channel=Channel.EMAIL)
     with django_capture_on_commit_callbacks(execute=True):
         reply = ticket_reply(ticket=ticket, actor=make_user("agent"), body="Answer")
     reply.refresh_from_db()
@@ -196,17 +190,16 @@ def test_agent_reply_send_failure_is_retried_then_visible(
     assert reply.mail_delivery.attempts == 5
 
 
-def test_whole_corpus_through_imap_loses_nothing(imap_mailbox, dovecot, settings):
+def test_whole_corpus_through_imap_loses_nothing(imap_mailbox, dovecot, settings, make_ticket):
     from pathlib import Path
 
     from supportloop.mail.models import Quarantine
     from supportloop.mail.services import mailbox_update
-    from supportloop.tickets.services import ticket_create
 
     settings.SUPPORTLOOP_MAX_ATTACHMENT_BYTES = 200_000
     mailbox_update(mailbox=imap_mailbox, rate_limit_messages=0)  # the corpus is mostly one sender
-    ticket_create(
-        subject="Printer on fire",
+    make_ticket(
+        "Printer on fire",
         body="It smokes",
         requester_email="anna@acme.test",
         channel=Channel.EMAIL,

@@ -22,32 +22,14 @@ from supportloop.mail.threader import our_addresses
 from supportloop.tickets.choices import Status
 from supportloop.tickets.models import Message, Ticket, TicketStatusCount
 from supportloop.tickets.services import ticket_update
+from supportloop_testing.mail import raw_mail
 
 pytestmark = pytest.mark.django_db
 
 
-def mail(
-    mid: str | None,
-    *,
-    frm: str = "anna@acme.test",
-    to: str = "support@example.test",
-    subject: str = "Hello",
-    body: str = "Body",
-    extra: str = "",
-    ctype: str = "text/plain; charset=utf-8",
-) -> bytes:
-    mid_header = f"Message-ID: <{mid}>\r\n" if mid else ""
-    return (
-        f"From: {frm}\r\nTo: {to}\r\nSubject: {subject}\r\n{mid_header}{extra}Content-Type: {ctype}\r\n\r\n{body}\r\n"
-    ).encode()
-
-
 def reply(mid: str, parent: str, **kw) -> bytes:
-    return mail(
-        mid,
-        extra=f"In-Reply-To: <{parent}>\r\nReferences: <{parent}>\r\n" + kw.pop("extra", ""),
-        body="Thanks, still broken.\r\n\r\nOn Mon, Support wrote:\r\n> try again",
-        **kw,
+    return raw_mail(
+        mid, in_reply_to=parent, body="Thanks, still broken.\r\n\r\nOn Mon, Support wrote:\r\n> try again", **kw
     )
 
 
@@ -65,62 +47,62 @@ def mixed_batch(existing: Ticket) -> list[bytes]:
     """Every path at once: new tickets, replies to earlier and same-batch messages, duplicates, automatic
     mail, tokens, followers, a closed ticket, a rate-limited sender, broken and hash-keyed mail."""
     return [
-        mail("n1@acme.test", frm="Anna A <anna@acme.test>", subject="Printer on fire"),
-        mail("n2@globex.test", frm="bob@globex.test", subject="Кириллица", body="Здравствуйте"),
+        raw_mail("n1@acme.test", frm="Anna A <anna@acme.test>", subject="Printer on fire"),
+        raw_mail("n2@globex.test", frm="bob@globex.test", subject="Кириллица", body="Здравствуйте"),
         reply("r1@acme.test", "n1@acme.test"),  # answers a message of this batch
-        mail("n2@globex.test", frm="bob@globex.test", subject="Кириллица", body="Здравствуйте"),  # the same again
-        mail("root@acme.test", subject="Root"),  # already ingested before the batch
+        raw_mail("n2@globex.test", frm="bob@globex.test", subject="Кириллица", body="Здравствуйте"),  # the same again
+        raw_mail("root@acme.test", subject="Root"),  # already ingested before the batch
         reply("r2@acme.test", "root@acme.test", frm="anna@acme.test"),  # answers an earlier ticket
-        mail(
+        raw_mail(
             "cc@acme.test",
             frm="frank@acme.test",
             to="support@example.test, Dan <dan@acme.test>",
             extra="Cc: eve@x.test, support+9@example.test\r\n",
         ),  # followers; a plus-address
-        mail("tok@acme.test", frm="frank@acme.test", subject=f"Re: help [#{existing.number}]"),
-        mail("ooo@acme.test", frm="gina@acme.test", extra="Auto-Submitted: auto-replied\r\n"),
-        mail("bounce@x.test", frm="MAILER-DAEMON@x.test", ctype="multipart/report; report-type=delivery-status"),
-        mail("own@example.test", frm="support@example.test"),
-        mail(None, frm="nomid@globex.test", subject="No Message-ID"),
+        raw_mail("tok@acme.test", frm="frank@acme.test", subject=f"Re: help [#{existing.number}]"),
+        raw_mail("ooo@acme.test", frm="gina@acme.test", extra="Auto-Submitted: auto-replied\r\n"),
+        raw_mail("bounce@x.test", frm="MAILER-DAEMON@x.test", ctype="multipart/report; report-type=delivery-status"),
+        raw_mail("own@example.test", frm="support@example.test"),
+        raw_mail(None, frm="nomid@globex.test", subject="No Message-ID"),
         b"\x00\x01 not a mail at all",
         with_attachment("att@globex.test"),
-        mail(
+        raw_mail(
             "html@globex.test", frm="carl@globex.test", ctype="text/html; charset=utf-8", body="<p>Only <b>HTML</b></p>"
         ),
-        mail("gbk@globex.test", frm="li@globex.test", ctype="text/plain; charset=gbk", subject="发票").replace(
+        raw_mail("gbk@globex.test", frm="li@globex.test", ctype="text/plain; charset=gbk", subject="发票").replace(
             b"Body", "您好".encode("gbk")
         ),
-        *[mail(f"loop{i}@spam.test", frm="loop@spam.test", subject=f"n{i}") for i in range(12)],  # rate limit 9
+        *[raw_mail(f"loop{i}@spam.test", frm="loop@spam.test", subject=f"n{i}") for i in range(12)],  # rate limit 9
         reply("cold@acme.test", "closed@acme.test"),  # a closed ticket: new linked ticket
         reply("colleague@acme.test", "root@acme.test", frm="dan@acme.test"),  # a new follower
         reply("after@acme.test", "root@acme.test"),  # ...then a plain reply: stays after it
-        mail("nul@acme.test", frm="hal@acme.test", subject="bad\x00subject"),
-        *[mail(f"bulk{i}@initech.test", frm=f"user{i % 3}@initech.test", subject=f"Bulk {i}") for i in range(8)],
+        raw_mail("nul@acme.test", frm="hal@acme.test", subject="bad\x00subject"),
+        *[raw_mail(f"bulk{i}@initech.test", frm=f"user{i % 3}@initech.test", subject=f"Bulk {i}") for i in range(8)],
         *[
             reply(f"bulkr{i}@initech.test", f"bulk{i}@initech.test", frm=f"user{i % 3}@initech.test")
             for i in range(0, 8, 2)
         ],
         # issue 10: a reused Message-ID, followers from unauthenticated and authenticated mail, machines
-        mail("n2@globex.test", frm="bob@globex.test", subject="Another order", body="reused id"),
-        mail("ccnew@initech.test", frm="ivy@initech.test", extra="Cc: partner@else.test\r\n"),
-        mail(
+        raw_mail("n2@globex.test", frm="bob@globex.test", subject="Another order", body="reused id"),
+        raw_mail("ccnew@initech.test", frm="ivy@initech.test", extra="Cc: partner@else.test\r\n"),
+        raw_mail(
             "auth@initech.test",
             frm="jo@initech.test",
             extra="Cc: boss@initech.test\r\n"
             "Authentication-Results: mx.example.test; dmarc=pass header.from=initech.test\r\n",
         ),
         reply("rcc@acme.test", "n1@acme.test", extra="Cc: outsider@else.test\r\n"),
-        mail("tokcc@acme.test", subject=f"Re: help [#{existing.number}]", extra="Cc: attacker@evil.test\r\n"),
-        mail("nr@shop.test", frm="noreply@shop.test", subject="Your receipt"),
-        mail("ooo2@acme.test", frm="kim@acme.test", subject="Automatic reply: Hello"),
-        mail(
+        raw_mail("tokcc@acme.test", subject=f"Re: help [#{existing.number}]", extra="Cc: attacker@evil.test\r\n"),
+        raw_mail("nr@shop.test", frm="noreply@shop.test", subject="Your receipt"),
+        raw_mail("ooo2@acme.test", frm="kim@acme.test", subject="Automatic reply: Hello"),
+        raw_mail(
             "arf@isp.test",
             frm="fbl@isp.test",
             ctype='multipart/report; report-type=feedback-report; boundary="b"',
             body="--b\r\nContent-Type: text/plain\r\n\r\nabuse\r\n--b--",
         ),
-        mail("loop2@vendor.test", frm="desk@vendor.test", extra="X-Loop: desk@vendor.test\r\n"),
-        mail("ccnew@initech.test", frm="ivy@initech.test", extra="Cc: partner@else.test\r\n"),  # redelivered
+        raw_mail("loop2@vendor.test", frm="desk@vendor.test", extra="X-Loop: desk@vendor.test\r\n"),
+        raw_mail("ccnew@initech.test", frm="ivy@initech.test", extra="Cc: partner@else.test\r\n"),  # redelivered
     ]
 
 
@@ -134,8 +116,10 @@ def _prepare(mailbox, settings) -> Ticket:
         rate_limit_window_minutes=60,
         closed_ticket_rule=ClosedTicketRule.NEW_TICKET,
     )
-    root = Ticket.objects.get(pk=inbound_ingest(raw=mail("root@acme.test", subject="Root"), mailbox=mailbox).ticket_id)
-    closed = inbound_ingest(raw=mail("closed@acme.test", subject="Old"), mailbox=mailbox)
+    root = Ticket.objects.get(
+        pk=inbound_ingest(raw=raw_mail("root@acme.test", subject="Root"), mailbox=mailbox).ticket_id
+    )
+    closed = inbound_ingest(raw=raw_mail("closed@acme.test", subject="Old"), mailbox=mailbox)
     ticket_update(ticket=Ticket.objects.get(pk=closed.ticket_id), actor=None, status=Status.CLOSED)
     return root
 
@@ -262,13 +246,11 @@ def test_a_failed_batch_write_falls_back_to_one_by_one_and_loses_nothing(mailbox
     )
     calls = []
 
-    class RacedInsert:  # the batch module calls tickets_insert.__wrapped__; the one-by-one path is untouched
-        @staticmethod
-        def __wrapped__(drafts, **kwargs):
-            calls.append(len(drafts))
-            raise IntegrityError("duplicate key value violates unique constraint (simulated race)")
+    def raced_insert(drafts, **kwargs):  # patched in the batch module only; the one-by-one path is untouched
+        calls.append(len(drafts))
+        raise IntegrityError("duplicate key value violates unique constraint (simulated race)")
 
-    monkeypatch.setattr(inbound_batch, "tickets_insert", RacedInsert)
+    monkeypatch.setattr(inbound_batch, "tickets_insert_in_transaction", raced_insert)
     fallen_back = _run(
         lambda: inbound_ingest_batch(list(enumerate(raws)), mailbox=mailbox, source=InboundSource.IMAP, ours=ours)
     )
@@ -278,7 +260,7 @@ def test_a_failed_batch_write_falls_back_to_one_by_one_and_loses_nothing(mailbox
 
 def _new_senders(count: int, start: int) -> list[tuple[int, bytes]]:
     return [
-        (i, mail(f"m{i}@q{i}.test", frm=f"someone{i}@q{i % 7}.test", subject=f"Question {i}"))
+        (i, raw_mail(f"m{i}@q{i}.test", frm=f"someone{i}@q{i % 7}.test", subject=f"Question {i}"))
         for i in range(start, start + count)
     ]
 
@@ -323,9 +305,9 @@ def test_a_message_whose_draft_fails_validation_leaves_nothing_behind_either_way
     monkeypatch.setattr(inbound, "new_ticket_draft", picky_draft)  # used one by one
     monkeypatch.setattr(inbound_batch, "new_ticket_draft", picky_draft)  # used by the batch path
     raws = [
-        mail("v1@a.test", frm="first@a.test"),
-        mail("v2@b.test", frm="newcomer@b.test", subject="BAD"),
-        mail("v3@c.test", frm="third@c.test"),
+        raw_mail("v1@a.test", frm="first@a.test"),
+        raw_mail("v2@b.test", frm="newcomer@b.test", subject="BAD"),
+        raw_mail("v3@c.test", frm="third@c.test"),
     ]
     ours = our_addresses()
     one_by_one = _run(

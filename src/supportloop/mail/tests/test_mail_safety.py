@@ -28,26 +28,11 @@ from supportloop.mail.services.guard import automatic_mail_blocked, automatic_ma
 from supportloop.tickets.choices import Status
 from supportloop.tickets.models import Message, Ticket
 from supportloop.tickets.services import ticket_reply, ticket_update
+from supportloop_testing.mail import raw_mail
 
 pytestmark = pytest.mark.django_db
 
 OURS = "mx.support.test"
-
-
-def mail(
-    *,
-    mid: str,
-    frm: str = "anna@acme.test",
-    to: str = "support@example.test",
-    subject: str = "Hello",
-    body: str = "Body",
-    extra: str = "",
-    ctype: str = "text/plain; charset=utf-8",
-) -> bytes:
-    return (
-        f"{extra}From: {frm}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{mid}>\r\n"
-        f"Content-Type: {ctype}\r\n\r\n{body}\r\n"
-    ).encode()
 
 
 def acks(outbox) -> list:
@@ -71,7 +56,7 @@ def test_300_forged_webhook_posts_without_a_secret_create_no_ticket_and_no_ackno
     client = Client()
     statuses = set()
     for i in range(300):
-        raw = mail(mid=f"spam{i}@evil.test", frm=f"victim{i}@x.test", subject="BUY CHEAP PILLS http://evil.test")
+        raw = raw_mail(mid=f"spam{i}@evil.test", frm=f"victim{i}@x.test", subject="BUY CHEAP PILLS http://evil.test")
         statuses.add(
             client.post(
                 "/mail/inbound/sendgrid/",
@@ -87,7 +72,7 @@ def test_300_forged_webhook_posts_without_a_secret_create_no_ticket_and_no_ackno
 @pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning")
 def test_webhook_with_a_secret_still_works(mailbox, settings):
     settings.ANYMAIL = {"WEBHOOK_SECRET": "hook:s3cret"}
-    raw = mail(mid="ok@acme.test")
+    raw = raw_mail(mid="ok@acme.test")
     auth = "Basic " + base64.b64encode(b"hook:s3cret").decode()
     response = Client().post("/mail/inbound/sendgrid/", {"email": raw.decode()}, HTTP_AUTHORIZATION=auth)
     assert response.status_code == 200 and Ticket.objects.count() == 1
@@ -109,7 +94,7 @@ def test_one_acknowledgement_per_recipient_per_hour_and_the_skips_are_recorded(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         results = [
-            inbound_ingest(raw=mail(mid=f"n{i}@x.test", frm="chatty@x.test", subject=f"s{i}"), mailbox=mailbox)
+            inbound_ingest(raw=raw_mail(mid=f"n{i}@x.test", frm="chatty@x.test", subject=f"s{i}"), mailbox=mailbox)
             for i in range(4)
         ]
     assert len(acks(mailoutbox)) == 1
@@ -131,7 +116,9 @@ def test_the_mailbox_ceiling_pauses_acknowledgements_and_tells_the_admins_once(
     mailbox_update(mailbox=mailbox, autoresponder_max_per_hour=3)
     with django_capture_on_commit_callbacks(execute=True):
         for i in range(7):
-            inbound_ingest(raw=mail(mid=f"f{i}@x.test", frm=f"sender{i}@x{i}.test", subject=f"s{i}"), mailbox=mailbox)
+            inbound_ingest(
+                raw=raw_mail(mid=f"f{i}@x.test", frm=f"sender{i}@x{i}.test", subject=f"s{i}"), mailbox=mailbox
+            )
     assert len(acks(mailoutbox)) == 3
     alerts = [m for m in mailoutbox if m not in acks(mailoutbox)]
     assert len(alerts) == 1 and alerts[0].to == [admin.email] and "paused" in alerts[0].subject
@@ -141,20 +128,17 @@ def test_the_mailbox_ceiling_pauses_acknowledgements_and_tells_the_admins_once(
     assert AutoResponse.objects.filter(skipped_reason__contains="ceiling").count() == 4
 
 
-def test_the_guard_keeps_zammads_ladder_for_any_automatic_mail(mailbox):
-    from supportloop.customers.services import contact_get_or_create_by_email
-    from supportloop.tickets.services import ticket_create
-
-    contact, _ = contact_get_or_create_by_email(email="busy@x.test")
-    one = ticket_create(subject="a", body="b", requester=contact)
+def test_the_guard_keeps_zammads_ladder_for_any_automatic_mail(mailbox, make_contact, make_ticket):
+    contact = make_contact(email="busy@x.test")
+    one = make_ticket(requester=contact)
     assert automatic_mail_blocked(recipient="busy@x.test", ticket_id=one.pk, kind=AutomaticMailKind.NOTICE) == ""
     for _ in range(10):
         assert automatic_mail_claim(recipient="busy@x.test", ticket_id=one.pk, kind=AutomaticMailKind.NOTICE) == ""
     assert "per ticket" in automatic_mail_blocked(
         recipient="busy@x.test", ticket_id=one.pk, kind=AutomaticMailKind.NOTICE
     )
-    for n in range(20):
-        other = ticket_create(subject=f"t{n}", body="b", requester=contact)
+    for _ in range(20):
+        other = make_ticket(requester=contact)
         assert automatic_mail_claim(recipient="busy@x.test", ticket_id=other.pk, kind=AutomaticMailKind.NOTICE) == ""
     assert "30 automatic mails" in automatic_mail_blocked(recipient="busy@x.test", kind=AutomaticMailKind.NOTICE)
     assert automatic_mail_blocked(recipient="noreply@x.test", kind=AutomaticMailKind.NOTICE) != ""
@@ -194,7 +178,9 @@ def test_an_acknowledgement_for_a_sender_who_failed_authentication_carries_no_at
     forged = f"Authentication-Results: {OURS}; dmarc=pass header.from=bank.test\r\n"  # below ours: ignored
     with django_capture_on_commit_callbacks(execute=True):
         result = inbound_ingest(
-            raw=mail(mid="forged@bank.test", frm=f'"{spam}" <victim@bank.test>', subject=spam, extra=header + forged),
+            raw=raw_mail(
+                mid="forged@bank.test", frm=f'"{spam}" <victim@bank.test>', subject=spam, extra=header + forged
+            ),
             mailbox=mailbox,
         )
     [ack] = acks(mailoutbox)
@@ -207,7 +193,8 @@ def test_an_acknowledgement_for_a_sender_who_failed_authentication_carries_no_at
     ok = f"Authentication-Results: {OURS}; dkim=pass header.d=acme.test; dmarc=pass header.from=acme.test\r\n"
     with django_capture_on_commit_callbacks(execute=True):
         inbound_ingest(
-            raw=mail(mid="real@acme.test", frm="Anna <anna@acme.test>", subject="Printer", extra=ok), mailbox=mailbox
+            raw=raw_mail(mid="real@acme.test", frm="Anna <anna@acme.test>", subject="Printer", extra=ok),
+            mailbox=mailbox,
         )
     assert acks(mailoutbox)[-1].subject.endswith("We received your request: Printer")
     assert InboundMail.objects.get(message_key="real@acme.test").auth_verdict == "pass"
@@ -222,7 +209,7 @@ def test_a_webhook_providers_failed_verdict_leaves_the_subject_out(
     from supportloop.mail.signals import handle_inbound
 
     message = AnymailInboundMessage.parse_raw_mime_bytes(
-        mail(mid="ses@bank.test", frm="victim@bank.test", subject="FREE MONEY")
+        raw_mail(mid="ses@bank.test", frm="victim@bank.test", subject="FREE MONEY")
     )
     receipt = {
         "receipt": {
@@ -248,14 +235,16 @@ def test_a_webhook_providers_failed_verdict_leaves_the_subject_out(
 @pytest.fixture
 def ticket(mailbox):
     return Ticket.objects.get(
-        pk=inbound_ingest(raw=mail(mid="root@acme.test", subject="Invoice"), mailbox=mailbox).ticket_id
+        pk=inbound_ingest(raw=raw_mail(mid="root@acme.test", subject="Invoice"), mailbox=mailbox).ticket_id
     )
 
 
 def test_a_forged_cc_by_subject_token_adds_no_follower_and_the_next_reply_is_not_copied(
     ticket, mailbox, make_user, mailoutbox, django_capture_on_commit_callbacks
 ):
-    forged = mail(mid="forged@evil.test", subject=f"Re: Invoice [#{ticket.number}]", extra="Cc: attacker@evil.test\r\n")
+    forged = raw_mail(
+        mid="forged@evil.test", subject=f"Re: Invoice [#{ticket.number}]", extra="Cc: attacker@evil.test\r\n"
+    )
     result = inbound_ingest(raw=forged, mailbox=mailbox)
     ticket.refresh_from_db()
     assert result.outcome == "threaded" and ticket.followers == []
@@ -268,7 +257,9 @@ def test_a_forged_cc_by_subject_token_adds_no_follower_and_the_next_reply_is_not
 
 def test_a_plus_address_reply_adds_no_follower(ticket, mailbox):
     inbound_ingest(
-        raw=mail(mid="plus@acme.test", to=f"support+{ticket.number}@example.test", extra="Cc: attacker@evil.test\r\n"),
+        raw=raw_mail(
+            mid="plus@acme.test", to=f"support+{ticket.number}@example.test", extra="Cc: attacker@evil.test\r\n"
+        ),
         mailbox=mailbox,
     )
     ticket.refresh_from_db()
@@ -279,7 +270,7 @@ def test_cc_on_a_reply_by_message_id_is_proposed_and_an_agent_accepts_or_dismiss
     ticket, mailbox, make_user, mailoutbox
 ):
     inbound_ingest(
-        raw=mail(
+        raw=raw_mail(
             mid="r1@acme.test",
             extra="In-Reply-To: <root@acme.test>\r\n",
             to="support@example.test, Dan <dan@acme.test>",
@@ -310,7 +301,7 @@ def test_cc_on_a_reply_by_message_id_is_proposed_and_an_agent_accepts_or_dismiss
     ]
     # A dismissed address is not proposed again by the next mail.
     inbound_ingest(
-        raw=mail(mid="r2@acme.test", extra="In-Reply-To: <r1@acme.test>\r\nCc: eve@other.test\r\n"), mailbox=mailbox
+        raw=raw_mail(mid="r2@acme.test", extra="In-Reply-To: <r1@acme.test>\r\nCc: eve@other.test\r\n"), mailbox=mailbox
     )
     assert FollowerProposal.objects.filter(email="eve@other.test").count() == 1
 
@@ -318,7 +309,7 @@ def test_cc_on_a_reply_by_message_id_is_proposed_and_an_agent_accepts_or_dismiss
 def test_cc_from_a_sender_whose_domain_authenticated_is_added_at_once(trusted, ticket, mailbox):
     ok = f"Authentication-Results: {OURS}; dkim=pass header.d=acme.test; dmarc=pass header.from=acme.test\r\n"
     inbound_ingest(
-        raw=mail(mid="r3@acme.test", extra=ok + "In-Reply-To: <root@acme.test>\r\nCc: dan@acme.test\r\n"),
+        raw=raw_mail(mid="r3@acme.test", extra=ok + "In-Reply-To: <root@acme.test>\r\nCc: dan@acme.test\r\n"),
         mailbox=mailbox,
     )
     ticket.refresh_from_db()
@@ -327,14 +318,15 @@ def test_cc_from_a_sender_whose_domain_authenticated_is_added_at_once(trusted, t
 
 
 def test_cc_on_a_new_unauthenticated_ticket_is_proposed_not_added(mailbox):
-    result = inbound_ingest(raw=mail(mid="new@acme.test", extra="Cc: attacker@evil.test\r\n"), mailbox=mailbox)
+    result = inbound_ingest(raw=raw_mail(mid="new@acme.test", extra="Cc: attacker@evil.test\r\n"), mailbox=mailbox)
     assert Ticket.objects.get(pk=result.ticket_id).followers == []
     assert list(FollowerProposal.objects.values_list("email", flat=True)) == ["attacker@evil.test"]
 
 
 def test_the_ticket_page_shows_a_proposal_that_one_click_accepts(ticket, mailbox, make_user, client):
     inbound_ingest(
-        raw=mail(mid="r4@acme.test", extra="In-Reply-To: <root@acme.test>\r\nCc: dan@acme.test\r\n"), mailbox=mailbox
+        raw=raw_mail(mid="r4@acme.test", extra="In-Reply-To: <root@acme.test>\r\nCc: dan@acme.test\r\n"),
+        mailbox=mailbox,
     )
     proposal = FollowerProposal.objects.get()
     client.force_login(make_user("agent"))
@@ -421,7 +413,7 @@ def test_machine_mail_never_gets_an_acknowledgement(
 ):
     extras, outcome, reason = MACHINES[kind]
     with django_capture_on_commit_callbacks(execute=True):
-        result = inbound_ingest(raw=mail(mid=f"{kind}@m.test", **extras), mailbox=mailbox)
+        result = inbound_ingest(raw=raw_mail(mid=f"{kind}@m.test", **extras), mailbox=mailbox)
     assert (result.outcome, result.reason) == (outcome, reason)
     assert acks(mailoutbox) == [] and not AutoResponse.objects.filter(sent_at__isnull=False).exists()
     row = InboundMail.objects.get(message_key=f"{kind}@m.test")
@@ -442,7 +434,7 @@ def test_machine_mail_never_gets_an_acknowledgement(
 def test_an_out_of_office_never_reopens_a_solved_or_closed_ticket(subject, status, ticket, mailbox):
     ticket_update(ticket=ticket, actor=None, status=status)
     result = inbound_ingest(
-        raw=mail(mid="ooo@acme.test", subject=subject, extra="In-Reply-To: <root@acme.test>\r\n"), mailbox=mailbox
+        raw=raw_mail(mid="ooo@acme.test", subject=subject, extra="In-Reply-To: <root@acme.test>\r\n"), mailbox=mailbox
     )
     ticket.refresh_from_db()
     assert result.outcome == "threaded" and result.ticket_id == ticket.pk and ticket.status == status
@@ -451,7 +443,7 @@ def test_an_out_of_office_never_reopens_a_solved_or_closed_ticket(subject, statu
 def test_a_noreply_notice_on_a_solved_ticket_does_not_reopen_it(ticket, mailbox):
     ticket_update(ticket=ticket, actor=None, status=Status.SOLVED)
     inbound_ingest(
-        raw=mail(mid="nr@shop.test", frm="noreply@shop.test", extra="In-Reply-To: <root@acme.test>\r\n"),
+        raw=raw_mail(mid="nr@shop.test", frm="noreply@shop.test", extra="In-Reply-To: <root@acme.test>\r\n"),
         mailbox=mailbox,
     )
     ticket.refresh_from_db()
@@ -460,16 +452,18 @@ def test_a_noreply_notice_on_a_solved_ticket_does_not_reopen_it(ticket, mailbox)
 
 def test_a_customer_subject_that_merely_mentions_absence_is_a_ticket(mailbox):
     for i, subject in enumerate(["Absence management question", "Out of office hours support?", "Urlaub buchen"]):
-        assert inbound_ingest(raw=mail(mid=f"h{i}@acme.test", subject=subject), mailbox=mailbox).outcome == "ticket"
+        assert inbound_ingest(raw=raw_mail(mid=f"h{i}@acme.test", subject=subject), mailbox=mailbox).outcome == "ticket"
 
 
 # 5: one Message-ID, two messages ------------------------------------------------------------------------------
 
 
 def test_a_different_message_reusing_a_message_id_is_stored_with_a_note(mailbox):
-    first = inbound_ingest(raw=mail(mid="reused@mailer.test", frm="a@shop.test", subject="Order 1"), mailbox=mailbox)
+    first = inbound_ingest(
+        raw=raw_mail(mid="reused@mailer.test", frm="a@shop.test", subject="Order 1"), mailbox=mailbox
+    )
     second = inbound_ingest(
-        raw=mail(mid="reused@mailer.test", frm="a@shop.test", subject="Order 2", body="Other"), mailbox=mailbox
+        raw=raw_mail(mid="reused@mailer.test", frm="a@shop.test", subject="Order 2", body="Other"), mailbox=mailbox
     )
     assert (first.outcome, second.outcome) == ("ticket", "ticket") and first.ticket_id != second.ticket_id
     row = InboundMail.objects.get(ticket_id=second.ticket_id)
@@ -479,7 +473,7 @@ def test_a_different_message_reusing_a_message_id_is_stored_with_a_note(mailbox)
 
 
 def test_a_redelivery_with_other_trace_headers_is_skipped_with_a_ledger_row(mailbox):
-    raw = mail(mid="again@acme.test", subject="Once")
+    raw = raw_mail(mid="again@acme.test", subject="Once")
     inbound_ingest(raw=b"Received: from a by b; Mon, 1 Jan 2026\r\n" + raw, mailbox=mailbox)
     again = inbound_ingest(
         raw=b"Received: from c by d; Tue, 2 Jan 2026\r\nDelivered-To: x@y.test\r\n" + raw,
@@ -496,12 +490,12 @@ def test_the_batch_path_stores_a_reused_id_and_records_a_skip_like_one_by_one(ma
     from supportloop.mail.services.inbound_batch import inbound_ingest_batch
     from supportloop.mail.threader import our_addresses
 
-    inbound_ingest(raw=mail(mid="b1@acme.test", subject="One"), mailbox=mailbox)
+    inbound_ingest(raw=raw_mail(mid="b1@acme.test", subject="One"), mailbox=mailbox)
     results = inbound_ingest_batch(
         [
-            (1, mail(mid="b1@acme.test", subject="One")),
-            (2, mail(mid="b1@acme.test", subject="Two", body="different")),
-            (3, mail(mid="b3@acme.test", subject="Three")),
+            (1, raw_mail(mid="b1@acme.test", subject="One")),
+            (2, raw_mail(mid="b1@acme.test", subject="Two", body="different")),
+            (3, raw_mail(mid="b3@acme.test", subject="Three")),
         ],
         mailbox=mailbox,
         source=InboundSource.IMAP,
@@ -513,8 +507,8 @@ def test_the_batch_path_stores_a_reused_id_and_records_a_skip_like_one_by_one(ma
 
 
 def test_the_mail_api_lists_the_ledger_with_skips_for_admins(api_client, mailbox):
-    inbound_ingest(raw=mail(mid="api@acme.test"), mailbox=mailbox)
-    inbound_ingest(raw=mail(mid="api@acme.test"), mailbox=mailbox)
+    inbound_ingest(raw=raw_mail(mid="api@acme.test"), mailbox=mailbox)
+    inbound_ingest(raw=raw_mail(mid="api@acme.test"), mailbox=mailbox)
     assert api_client(role="agent").get("mail/inbound").status_code == 403
     body = api_client(role="admin").get("mail/inbound", {"outcome": "duplicate"}).json()
     assert body["count"] == 1 and body["items"][0]["message_key"] == "api@acme.test"

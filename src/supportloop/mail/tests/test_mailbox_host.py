@@ -11,7 +11,7 @@ from supportloop.mail.choices import ImapSecurity
 from supportloop.mail.imap import mailbox_poll
 from supportloop.mail.models import Mailbox
 from supportloop.mail.services import mailbox_create, mailbox_update
-from supportloop.mail.testing import IMAP_PASSWORD
+from supportloop_testing.dovecot import IMAP_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

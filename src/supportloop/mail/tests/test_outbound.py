@@ -11,15 +11,13 @@ from supportloop.tickets.choices import DeliveryStatus
 from supportloop.tickets.models import Message, Ticket
 from supportloop.tickets.services import ticket_reply
 from supportloop.tickets.services.tickets import IncomingFile
+from supportloop_testing.mail import raw_mail
 
 pytestmark = pytest.mark.django_db
 
 
-def mail(mid: str, *, extra: str = "", frm: str = "anna@acme.test", cc: str = "") -> bytes:
-    return (
-        f"From: {frm}\r\nTo: support@example.test\r\n{f'Cc: {cc}' + chr(13) + chr(10) if cc else ''}"
-        f"Subject: Invoice\r\nMessage-ID: <{mid}>\r\n{extra}\r\nBody of {mid}\r\n"
-    ).encode()
+def mail(mid: str, **kw) -> bytes:
+    return raw_mail(mid, subject="Invoice", body=f"Body of {mid}", ctype=None, **kw)
 
 
 def test_references_list_every_earlier_id_and_in_reply_to_the_latest_customer_message(
@@ -98,7 +96,7 @@ def test_a_failed_attempt_is_rescheduled_with_backoff_on_a_scheduling_backend(ma
     from django_tasks import default_task_backend
 
     from supportloop.mail.tasks import message_send_task
-    from supportloop.mail.testing import free_port
+    from supportloop_testing.net import free_port
 
     ticket = Ticket.objects.get(pk=inbound_ingest(raw=mail("c1@acme.test"), mailbox=mailbox).ticket_id)
     reply = ticket_reply(ticket=ticket, actor=make_user("agent"), body="Hi")  # on_commit not run: nothing sent
@@ -116,7 +114,7 @@ def test_a_failed_attempt_is_rescheduled_with_backoff_on_a_scheduling_backend(ma
 
 
 def _unreachable_smtp(settings):
-    from supportloop.mail.testing import free_port
+    from supportloop_testing.net import free_port
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

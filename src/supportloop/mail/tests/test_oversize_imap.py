@@ -13,19 +13,13 @@ from supportloop.mail import imap
 from supportloop.mail.imap import mailbox_poll
 from supportloop.mail.models import InboundMail, Quarantine
 from supportloop.tickets.models import Ticket
+from supportloop_testing.mail import raw_mail
 
 pytestmark = [pytest.mark.mailserver, pytest.mark.django_db]
 
 
 def mail(mid: str, body: bytes, sender: str = "anna@acme.test") -> bytes:
-    return (
-        (
-            f"From: Anna <{sender}>\r\nTo: support@example.test\r\nSubject: {mid}\r\nMessage-ID: <{mid}@acme.test>\r\n"
-            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-        ).encode()
-        + body
-        + b"\r\n"
-    )
+    return raw_mail(f"{mid}@acme.test", frm=f"Anna <{sender}>", subject=mid, body=body)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from supportloop.tickets.services.tickets import (
     TicketDraft,
     attachment_add,
     customer_message_draft,
-    customer_messages_add,
+    customer_messages_add_in_transaction,
     message_add_from_contact,
     ticket_add_note,
     ticket_add_system_note,
@@ -22,7 +22,7 @@ from supportloop.tickets.services.tickets import (
     ticket_draft,
     ticket_reply,
     ticket_update,
-    tickets_insert,
+    tickets_insert_in_transaction,
 )
 
 # The names this package re-exports (mypy's no-implicit-reexport, ruff's F401 read it).
@@ -33,7 +33,7 @@ __all__ = [
     "contact_reason_create",
     "contact_reason_update",
     "customer_message_draft",
-    "customer_messages_add",
+    "customer_messages_add_in_transaction",
     "macro_apply",
     "macro_create",
     "macro_render",
@@ -49,5 +49,5 @@ __all__ = [
     "ticket_draft",
     "ticket_reply",
     "ticket_update",
-    "tickets_insert",
+    "tickets_insert_in_transaction",
 ]

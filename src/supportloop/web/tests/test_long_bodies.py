@@ -7,18 +7,18 @@ import pytest
 from django.test import Client
 
 from supportloop.tickets.models import Message
-from supportloop.tickets.services import message_add_from_contact, ticket_create
+from supportloop.tickets.services import message_add_from_contact
 from supportloop.web.selectors import BODY_DISPLAY_LIMIT
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_ten_megabyte_body_is_clipped_on_the_page_and_downloadable_whole(
-    ws, client_for, django_assert_max_num_queries
+    ws, client_for, make_ticket, django_assert_max_num_queries
 ):
     head = "Start of a very long log <b>not markup</b>\n"
     body = head + ("0123456789abcdef\n" * 620_000) + "THE END"  # 10.5 million characters
-    ticket = ticket_create(subject="Huge log", body=body, requester=ws.alice)
+    ticket = make_ticket("Huge log", body=body, requester=ws.alice)
     message_add_from_contact(ticket=ticket, contact=ws.alice, body="A short follow-up.")
     message = ticket.messages.order_by("id").first()
     assert Message.objects.get(pk=message.pk).body_text == body  # stored whole
@@ -40,9 +40,9 @@ def test_a_ten_megabyte_body_is_clipped_on_the_page_and_downloadable_whole(
     assert whole.content.decode() == body
 
 
-def test_the_text_link_needs_the_ticket_permission_and_the_right_ticket(ws, client_for):
-    ticket = ticket_create(subject="a", body="secret text", requester=ws.alice)
-    other = ticket_create(subject="b", body="other", requester=ws.bob)
+def test_the_text_link_needs_the_ticket_permission_and_the_right_ticket(ws, client_for, make_ticket):
+    ticket = make_ticket(body="secret text", requester=ws.alice)
+    other = make_ticket(body="other", requester=ws.bob)
     message = ticket.messages.get()
     assert client_for(ws.agent).get(f"/t/{other.number}/messages/{message.pk}/text/").status_code == 404
     assert Client().get(f"/t/{ticket.number}/messages/{message.pk}/text/").status_code == 302  # to sign-in

@@ -58,6 +58,7 @@ def account(request):
                 "last_name": user.last_name,
                 "language": user.language,
                 "signature": user.signature,
+                "keyboard_shortcuts": user.keyboard_shortcuts,
             }
         )
     return render(request, "web/account.html", {"form": form})

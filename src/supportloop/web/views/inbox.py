@@ -20,8 +20,8 @@ from supportloop.accounts.models import Team, User
 from supportloop.accounts.permissions import SUPPORT, can
 from supportloop.core.errors import DomainError
 from supportloop.tickets.choices import Priority, Status
+from supportloop.tickets.filters import TicketFilters, TicketListParams
 from supportloop.tickets.models import ContactReason, ProductArea, Ticket
-from supportloop.tickets.selectors import TicketFilters
 from supportloop.tickets.services import ticket_update
 from supportloop.web import selectors
 from supportloop.web.forms import SavedViewForm, staff_users
@@ -45,39 +45,36 @@ SORT_LABELS = {
 }
 
 
+# What each built-in view adds to the query string before the page's own parameters (which win).
+VIEW_PRESETS = {
+    "mine": lambda user: {"assignee": str(user.pk)},
+    "unassigned": lambda user: {"unassigned": "true"},
+    "urgent": lambda user: {"priority": [Priority.URGENT]},
+    "pending": lambda user: {"status": [Status.PENDING]},
+    "solved": lambda user: {"status": [Status.SOLVED]},
+}
+# The inbox's older spellings, still in its links, bookmarks and saved views; the shared definition names the
+# parameters as the API does (an id is accepted where the API takes a slug).
+INBOX_SPELLINGS = {"area": "product_area", "reason": "contact_reason"}
+
+
 def inbox_filters(params, user) -> TicketFilters:
-    """Turn the inbox's query string into the shared TicketFilters (unknown values are ignored)."""
-    view = params.get("view") or "all"
-    f = TicketFilters(active=True)
-    if view == "mine":
-        f.assignee = user.pk
-    elif view == "unassigned":
-        f.unassigned = True
-    elif view == "urgent":
-        f.priority = [Priority.URGENT]
-    elif view == "pending":
-        f.status = [Status.PENDING]
-    elif view == "solved":
-        f.status = [Status.SOLVED]
-    status = params.get("status")
-    if status in Status.values:
-        f.status = [status]
-    priority = params.get("priority")
-    if priority in Priority.values:
-        f.priority = [priority]
-    assignee = params.get("assignee")
-    if assignee == "none":
-        f.unassigned, f.assignee = True, None
-    elif int_or_none(assignee) is not None:
-        f.assignee, f.unassigned = int(assignee), False
-    for param, attr in (("team", "team"), ("area", "product_area"), ("reason", "contact_reason")):
-        value = int_or_none(params.get(param))
-        if value is not None:
-            setattr(f, attr, value)
-    tag = (params.get("tag") or "").strip()
-    if tag:
-        f.tag = tag[:60]
-    return f
+    """Turn the inbox's query string into TicketFilters through the definition the API uses too
+    (tickets/filters.py), leniently: a value that does not fit is ignored."""
+    query: dict[str, object] = {"active": "true"}
+    preset = VIEW_PRESETS.get(params.get("view") or "all")
+    if preset is not None:
+        query.update(preset(user))
+    given = {INBOX_SPELLINGS.get(k, k): [v for v in params.getlist(k) if v] for k in params}
+    given = {k: v for k, v in given.items() if v and k in TicketListParams.model_fields}
+    if given.get("assignee") == ["none"]:
+        del given["assignee"]
+        given["unassigned"] = ["true"]
+    given = TicketListParams.parse(given, strict=False).model_dump(exclude_unset=True)  # what fits, typed
+    if "assignee" in given:
+        query.pop("unassigned", None)
+    query.update(given)
+    return TicketListParams.parse(query, strict=False).filters(strict=False)
 
 
 def _rows_html(

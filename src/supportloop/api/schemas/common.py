@@ -1,31 +1,27 @@
-"""Schemas shared across routers."""
+"""Schemas shared by every domain: ids, dates, the strict base of request bodies, problem documents."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from collections.abc import Iterable
+from typing import Annotated, Any, Literal
 
+from django.db.models import Choices
 from ninja import Field, Path, Schema
-from pydantic import AfterValidator, ConfigDict, field_validator
+from pydantic import ConfigDict, field_validator
 
-# Ids the database can hold (64-bit signed); anything larger is a 422, never an overflow inside the database.
-DB_INT_MAX = 2**63 - 1
+from supportloop.core.validation import DB_INT_MAX, UtcDatetime  # noqa: F401  (UtcDatetime: re-exported)
+
 Id = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
 PathId = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
 
 
-def _as_utc(value: datetime) -> datetime:
-    """Naive means UTC. Offsets are folded into UTC here because PostgreSQL refuses offsets beyond ±15:59,
-    which Python (and ISO 8601 parsers) accept."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except (OverflowError, ValueError) as exc:
-        raise ValueError("date out of range once converted to UTC") from exc
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+def choices_of(choices: type[Choices] | Iterable[str], *, exclude: Iterable[str] = ()) -> Any:
+    """A Literal of a model's choices (TextChoices, or the values of another definition such as a selector's
+    sort keys), in their order: API enums are taken from the model, never copied by hand, so a value added to
+    the model is accepted by the API the same day (a test compares every API enum with its source)."""
+    values = choices.values if isinstance(choices, type) and issubclass(choices, Choices) else list(choices)
+    skip = set(exclude)
+    return Literal[tuple(str(v) for v in values if v not in skip)]
 
 
 def _has_nul(value: Any) -> bool:

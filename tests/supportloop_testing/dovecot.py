@@ -1,4 +1,4 @@
-"""A private Dovecot IMAP server for tests and the benchmark (never used by the running app).
+"""A private Dovecot IMAP server for the mailserver tests and the mail benchmark; test code, not shipped.
 
 start_dovecot() writes a config of its own under a fresh /tmp directory, listens on 127.0.0.1 on a free
 high port, accepts any user name with one password (each test gets its own empty account) and stores
@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 from imapclient import IMAPClient
+
+from supportloop_testing.net import free_port
 
 IMAP_PASSWORD = "secret-imap-pw"
 
@@ -61,12 +63,6 @@ userdb {{
 
 class DovecotMissing(RuntimeError):
     pass
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_port(port: int, timeout: float = 10.0) -> bool:

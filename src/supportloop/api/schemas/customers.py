@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 from ninja import Field, Schema
 
-from supportloop.api.schemas import StrictIn
+from supportloop.api.schemas.common import StrictIn
 
 
 class CompanyOut(Schema):
@@ -22,8 +22,8 @@ class CompanyOut(Schema):
     created_at: datetime
     updated_at: datetime
 
-    @staticmethod
-    def from_company(c) -> dict:
+    @classmethod
+    def from_company(cls, c) -> dict:
         return {
             "id": c.pk,
             "name": c.name,
@@ -59,8 +59,8 @@ class ContactOut(Schema):
     created_at: datetime
     updated_at: datetime
 
-    @staticmethod
-    def from_contact(c) -> dict:
+    @classmethod
+    def from_contact(cls, c) -> dict:
         """`c` comes from customers.selectors.contact_list (its emails carry their bounce)."""
         emails, now = list(c.emails.all()), timezone.now()
         bounced = [
@@ -100,8 +100,8 @@ class CustomerNoteOut(Schema):
     author_name: str | None
     created_at: datetime
 
-    @staticmethod
-    def from_note(n) -> dict:
+    @classmethod
+    def from_note(cls, n) -> dict:
         return {
             "id": n.pk,
             "body": n.body,
