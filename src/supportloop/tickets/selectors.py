@@ -11,7 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from supportloop.core.errors import NotFound, ValidationFailed
 from supportloop.core.lookup import object_or_404, reference_or_422
 from supportloop.tickets.choices import Status
-from supportloop.tickets.filters import TicketFilters
+from supportloop.tickets.filters import TicketFilters as TicketFilters  # re-exported: pages and routers import it here
 from supportloop.tickets.models import Message, Ticket, TicketStatusCount
 from supportloop.tickets.taxonomy_index import TaxonomyIterable
 
