@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, TypeVar
 
 from django.db.models import Model, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from supportloop.customers.models import BouncedAddress, Company, CompanyDomain, Contact, ContactEmail
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations  # ships with django-stubs (a dev dependency)
+
 
 def company_list() -> QuerySet[Company]:
     return Company.objects.prefetch_related(Prefetch("domains", queryset=CompanyDomain.objects.order_by("domain")))
 
 
-def contact_emails_with_bounces() -> QuerySet[ContactEmail]:
+class LatestBounce(TypedDict):
+    bounce_status: str | None
+    bounce_diagnostic: str | None
+    bounce_permanent: bool | None
+    bounced_at: datetime | None
+    suppressed_until: datetime | None
+
+
+ContactEmailWithBounce: TypeAlias = "WithAnnotations[ContactEmail, LatestBounce]"
+
+
+def contact_emails_with_bounces() -> QuerySet[ContactEmailWithBounce]:
     """A contact's addresses, each with its latest bounce (bounce_status, bounce_diagnostic, bounced_at,
     bounce_permanent, suppressed_until; None when it never bounced), in the one query that loads them."""
     bounce = BouncedAddress.objects.filter(email=OuterRef("email"))
