@@ -26,6 +26,7 @@ class ProductArea(models.Model):
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveIntegerField(_("position"), default=0)
+    open_count: int  # not a column: the inbox sidebar's count of the area's active tickets
 
     class Meta:
         ordering = ["position", "name"]
