@@ -18,7 +18,7 @@ from supportloop.core.clients import address_bucket, client_address
 
 
 class AccountRateThrottle(BaseThrottle):
-    def __init__(self):
+    def __init__(self) -> None:
         self._last = threading.local()  # one instance serves every request (and thread)
 
     def allow_request(self, request) -> bool:
