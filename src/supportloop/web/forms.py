@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from supportloop.accounts.choices import Role
@@ -30,12 +31,12 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
 
 
 class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj) -> Any:
         return obj.display_name
 
 
 class FeatureChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj) -> str:
         return f"{obj.area.name} › {obj.name}"
 
 
@@ -55,11 +56,11 @@ def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
     return field
 
 
-def staff_users():
+def staff_users() -> QuerySet[User]:
     return User.objects.filter(is_active=True, role__in=[Role.ADMIN, Role.LEAD, Role.AGENT]).order_by("username")
 
 
-def active_features():
+def active_features() -> QuerySet[ProductFeature]:
     return ProductFeature.objects.filter(is_active=True).select_related("area")
 
 
@@ -80,14 +81,14 @@ class TicketControlsForm(forms.Form):
     )
     tags = forms.CharField(label=_("Tags"), required=False, max_length=500, help_text=_("Comma-separated."))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         model_choice_field(self, "assignee").queryset = staff_users()
         model_choice_field(self, "team").queryset = Team.objects.all()
         model_choice_field(self, "product_feature").queryset = active_features()
         model_choice_field(self, "contact_reason").queryset = ContactReason.objects.filter(is_active=True)
 
-    def clean_tags(self):
+    def clean_tags(self) -> list[Any]:
         return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
 
 
@@ -127,7 +128,7 @@ class LinkFeedbackForm(forms.Form):
     new_title = forms.CharField(label=_("Or create a new item titled"), required=False, max_length=300)
     new_kind = forms.ChoiceField(label=_("Kind"), choices=KIND_CHOICES, initial="feature_request")
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean() or {}  # Form.clean returns cleaned_data (the stubs allow None)
         if not data.get("item") and not (data.get("new_title") or "").strip():
             raise forms.ValidationError(_("Pick an existing item or give a title for a new one."))
@@ -173,7 +174,7 @@ class BugReportForm(forms.Form):
         label=_("Attachments to carry over"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, attachments=(), **kwargs):
+    def __init__(self, *args: Any, attachments=(), **kwargs: Any) -> None:
         from supportloop.feedback.choices import Frequency, Severity
         from supportloop.feedback.services import picklist_values
 
@@ -217,7 +218,7 @@ class AccountForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         from django.conf import settings
 
         super().__init__(*args, **kwargs)
@@ -240,7 +241,7 @@ class TeamForm(forms.Form):
     name = forms.CharField(label=_("Team name"), max_length=100)
     members = forms.ModelMultipleChoiceField(label=_("Members"), queryset=User.objects.none(), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         model_choice_field(self, "members").queryset = User.objects.filter(is_active=True).order_by("username")
 
@@ -274,7 +275,7 @@ class FeatureForm(forms.Form):
     area = forms.ModelChoiceField(label=_("Area"), queryset=ProductArea.objects.none())
     name = forms.CharField(label=_("Feature name"), max_length=100)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         model_choice_field(self, "area").queryset = ProductArea.objects.all()
 
@@ -288,7 +289,7 @@ class TokenForm(forms.Form):
     name = forms.CharField(label=_("Token name"), max_length=100)
     read_only = forms.BooleanField(label=_("Read-only (may only read)"), required=False)
 
-    def __init__(self, *args, may_write: bool = True, **kwargs):
+    def __init__(self, *args: Any, may_write: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not may_write:  # a viewer's tokens are always read-only (ROLE_MATRIX token.read_write)
             self.fields["read_only"].initial = True

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,13 +20,13 @@ from supportloop.customers.services import customer_note_add
 from supportloop.tickets.selectors import TicketFilters
 from supportloop.web import selectors
 from supportloop.web.forms import NoteForm
-from supportloop.web.views.common import feedback_ready, page
+from supportloop.web.views.common import PageRequest, feedback_ready, page
 
 LIST_LIMIT = 50
 
 
 @page("customer.view")
-def customers(request):
+def customers(request: PageRequest) -> HttpResponseBase:
     q = (request.GET.get("q") or "").strip()[:200]
     companies = company_list().order_by("name", "id")
     contacts = contact_list().order_by("name", "id")
@@ -42,7 +45,7 @@ def customers(request):
     )
 
 
-def _evidence(**where) -> list:
+def _evidence(**where: Any) -> list:
     """Feedback evidence for a company or contact, newest first, with its item: one query."""
     if not feedback_ready():
         return []
@@ -54,7 +57,7 @@ def _evidence(**where) -> list:
 
 
 @page("customer.view")
-def company(request, pk: int):
+def company(request: PageRequest, pk: int) -> HttpResponseBase:
     obj = get_object_or_404(company_list(), pk=pk)
     page_ = selectors.inbox_page(filters=TicketFilters(company=obj.pk), limit=25)
     return render(
@@ -73,7 +76,7 @@ def company(request, pk: int):
 
 
 @page("customer.view")
-def contact(request, pk: int):
+def contact(request: PageRequest, pk: int) -> HttpResponseBase:
     obj = get_object_or_404(contact_list(), pk=pk)
     page_ = selectors.inbox_page(filters=TicketFilters(requester=obj.pk), limit=25)
     return render(
@@ -93,7 +96,7 @@ def contact(request, pk: int):
 
 @require_POST
 @page("customer.write")
-def note_add(request, kind: str, pk: int):
+def note_add(request: PageRequest, kind: str, pk: int) -> HttpResponseBase:
     if kind not in ("company", "contact"):
         raise Http404(kind)
     target = get_object_or_404(Company if kind == "company" else Contact, pk=pk)
@@ -103,7 +106,8 @@ def note_add(request, kind: str, pk: int):
             customer_note_add(
                 body=form.cleaned_data["body"],
                 author=request.user,
-                **({"company": target} if kind == "company" else {"contact": target}),
+                company=target if isinstance(target, Company) else None,
+                contact=target if isinstance(target, Contact) else None,
             )
         except DomainError as exc:
             messages.error(request, exc.detail)

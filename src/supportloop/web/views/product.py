@@ -4,8 +4,10 @@ close-the-loop preview), roadmap board and the weekly digest."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib import messages
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -16,7 +18,7 @@ from supportloop.core.errors import DomainError
 from supportloop.customers.choices import Plan
 from supportloop.tickets.models import ProductArea
 from supportloop.web.forms import ItemStatusForm, MergeForm, add_domain_error
-from supportloop.web.views.common import int_or_none, page
+from supportloop.web.views.common import PageRequest, int_or_none, page
 
 PAGE_SIZE = 50
 EVIDENCE_LIMIT = 100
@@ -40,7 +42,7 @@ def _choices():
 
 
 @page("feedback.view")
-def ranking(request):
+def ranking(request: PageRequest) -> HttpResponseBase:
     from supportloop.feedback.rollups import week_bounds_dt, week_starts
     from supportloop.feedback.selectors import feedback_ranking, feedback_ranking_count
 
@@ -50,12 +52,14 @@ def ranking(request):
     status = params.get("status") if params.get("status") in ItemStatus.values else None
     plan = params.get("plan") if params.get("plan") in Plan.values else None
     area = int_or_none(params.get("area"))
-    sort = params.get("sort") if params.get("sort") in RANKING_SORTS else "score"
+    sort = params.get("sort", "")
+    if sort not in RANKING_SORTS:
+        sort = "score"
     weeks = int_or_none(params.get("weeks"))
     # "Last N weeks" is this week and the N-1 before, from a Monday: the week rollups answer it (fast, exact).
     since = week_bounds_dt(week_starts(weeks=weeks)[0]) if weeks in (4, 12, 26, 52) else None
     offset = max(0, int_or_none(params.get("offset")) or 0)
-    filters = {"kind": kind, "status": status, "plan": plan, "product_area": area, "since": since}
+    filters: dict[str, Any] = {"kind": kind, "status": status, "plan": plan, "product_area": area, "since": since}
     rows = feedback_ranking(sort=sort, limit=PAGE_SIZE, offset=offset, **filters)
     total = feedback_ranking_count(**filters)
     kinds, statuses = dict(Kind.choices), dict(ItemStatus.choices)
@@ -88,7 +92,7 @@ def ranking(request):
     )
 
 
-def _SORT_LABELS():
+def _SORT_LABELS() -> dict[str, Any]:
     return {
         "score": _("Score"),
         "unique_contacts": _("Unique customers"),
@@ -100,7 +104,7 @@ def _SORT_LABELS():
     }
 
 
-def _item_context(request, item, *, status_form=None, merge_form=None) -> dict:
+def _item_context(request: PageRequest, item, *, status_form=None, merge_form=None) -> dict:
     from supportloop.feedback.choices import NoticeStatus
     from supportloop.feedback.models import FeedbackItem
     from supportloop.feedback.selectors import (
@@ -136,7 +140,7 @@ def _item_context(request, item, *, status_form=None, merge_form=None) -> dict:
 
 
 @page("feedback.view")
-def item(request, pk: int):
+def item(request: PageRequest, pk: int) -> HttpResponseBase:
     from supportloop.feedback.selectors import feedback_item_get
 
     obj = feedback_item_get(item_id=pk)
@@ -148,7 +152,7 @@ def item(request, pk: int):
 
 @require_POST
 @page("feedback.manage")
-def item_status(request, pk: int):
+def item_status(request: PageRequest, pk: int) -> HttpResponseBase:
     from supportloop.feedback.selectors import feedback_item_get
     from supportloop.feedback.services import feedback_item_set_status
 
@@ -177,7 +181,7 @@ def item_status(request, pk: int):
 
 @require_POST
 @page("feedback.manage")
-def item_merge(request, pk: int):
+def item_merge(request: PageRequest, pk: int) -> HttpResponseBase:
     """Merge this item (a duplicate) into the target; the page then shows the target."""
     from supportloop.feedback.selectors import feedback_item_get
     from supportloop.feedback.services import feedback_item_merge
@@ -199,7 +203,7 @@ def item_merge(request, pk: int):
 
 @require_POST
 @page("feedback.manage")
-def notices_retry(request, pk: int):
+def notices_retry(request: PageRequest, pk: int) -> HttpResponseBase:
     """Queue again the closing-the-loop notices that gave up; they go out in the background."""
     from supportloop.feedback.selectors import feedback_item_get
     from supportloop.feedback.services import closing_notices_retry
@@ -218,7 +222,7 @@ def notices_retry(request, pk: int):
 
 
 @page("feedback.view")
-def loop_preview(request, pk: int):
+def loop_preview(request: PageRequest, pk: int) -> HttpResponseBase:
     """Who a status change would tell (htmx fragment for the status form)."""
     from supportloop.feedback.selectors import feedback_item_get
     from supportloop.feedback.services import close_the_loop_preview
@@ -234,7 +238,7 @@ def loop_preview(request, pk: int):
 
 
 @page("feedback.view")
-def roadmap(request):
+def roadmap(request: PageRequest) -> HttpResponseBase:
     from supportloop.feedback.selectors import roadmap as board
 
     columns = board()
@@ -253,7 +257,7 @@ def roadmap(request):
 
 
 @page("feedback.view")
-def digest(request):
+def digest(request: PageRequest) -> HttpResponseBase:
     from supportloop.feedback.selectors import weekly_digest
 
     week = None

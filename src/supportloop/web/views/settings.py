@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.forms import Form
+from django.http import HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -34,11 +37,11 @@ from supportloop.web.forms import (
     UserRoleForm,
     add_domain_error,
 )
-from supportloop.web.views.common import page
+from supportloop.web.views.common import PageRequest, page
 
 
 @page("macro.view")
-def settings_home(request):
+def settings_home(request: PageRequest) -> HttpResponseBase:
     return render(
         request,
         "web/settings/home.html",
@@ -52,7 +55,7 @@ def settings_home(request):
 
 
 @page("user.write")
-def users(request):
+def users(request: PageRequest) -> HttpResponseBase:
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -72,7 +75,7 @@ def users(request):
 
 @require_POST
 @page("user.write")
-def user_role(request, pk: int):
+def user_role(request: PageRequest, pk: int) -> HttpResponseBase:
     person = get_object_or_404(User, pk=pk)
     form = UserRoleForm(request.POST)
     if form.is_valid():
@@ -91,7 +94,7 @@ def user_role(request, pk: int):
 
 
 @page("team.write")
-def teams(request):
+def teams(request: PageRequest) -> HttpResponseBase:
     form = TeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["name"].strip()
@@ -115,7 +118,7 @@ def teams(request):
 
 
 @page("macro.view")
-def macros(request):
+def macros(request: PageRequest) -> HttpResponseBase:
     form = MacroForm(request.POST or None)
     if request.method == "POST":
         if not can(request.user, "macro.write"):
@@ -145,7 +148,7 @@ def macros(request):
 
 
 @page("macro.write")
-def macro_edit(request, pk: int):
+def macro_edit(request: PageRequest, pk: int) -> HttpResponseBase:
     macro = get_object_or_404(Macro, pk=pk)
     actions = macro.actions or {}
     initial = {
@@ -176,7 +179,7 @@ def macro_edit(request, pk: int):
 
 
 @page("taxonomy.view")
-def taxonomy(request):
+def taxonomy(request: PageRequest) -> HttpResponseBase:
     """Product areas, their features and contact reasons; admins add and retire them."""
     can_write = can(request.user, "taxonomy.write")
     forms_ = {
@@ -189,6 +192,7 @@ def taxonomy(request):
             messages.error(request, _("Only admins change the taxonomy."))
             return redirect("web:taxonomy")
         kind = request.POST.get("kind")
+        form: Form
         try:
             if kind == "area":
                 form = forms_["area"] = AreaForm(request.POST, prefix="area")
@@ -211,7 +215,7 @@ def taxonomy(request):
                 _toggle(request)
                 return _saved(request)
         except DomainError as exc:
-            target = forms_.get(kind)
+            target = forms_.get(kind or "")
             if target is not None:
                 add_domain_error(target, exc)
             else:
@@ -230,12 +234,12 @@ def taxonomy(request):
     )
 
 
-def _saved(request):
+def _saved(request: PageRequest) -> HttpResponseRedirect:
     messages.success(request, _("Saved."))
     return redirect("web:taxonomy")
 
 
-def _toggle(request) -> None:
+def _toggle(request: PageRequest) -> None:
     model = request.POST.get("model")
     pk = request.POST.get("pk")
     if model == "area":
@@ -250,7 +254,7 @@ def _toggle(request) -> None:
 
 
 @page("token.manage_own")
-def tokens(request):
+def tokens(request: PageRequest) -> HttpResponseBase:
     """The user's own API tokens. A new secret is shown once, on the response to its creation."""
     may_write = can(request.user, "token.read_write")
     form = TokenForm(request.POST or None, may_write=may_write)
@@ -279,7 +283,7 @@ def tokens(request):
 
 @require_POST
 @page("token.manage_own")
-def token_revoke(request, pk: int):
+def token_revoke(request: PageRequest, pk: int) -> HttpResponseBase:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     api_token_revoke(token=token, actor=request.user)
     messages.success(request, _("Token revoked."))

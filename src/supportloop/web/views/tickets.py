@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +18,7 @@ from supportloop.customers.selectors import addresses_bounced, contact_emails_wi
 from supportloop.tickets import selectors as ticket_selectors
 from supportloop.tickets.choices import MessageKind
 from supportloop.tickets.filenames import content_disposition
-from supportloop.tickets.models import Attachment, Macro, Message
+from supportloop.tickets.models import Attachment, Macro, Message, Ticket
 from supportloop.tickets.services import (
     macro_apply,
     macro_render,
@@ -33,10 +34,10 @@ from supportloop.web.forms import (
     TicketControlsForm,
     add_domain_error,
 )
-from supportloop.web.views.common import feedback_ready, int_or_none, page, require_page
+from supportloop.web.views.common import PageRequest, feedback_ready, int_or_none, page, require_page
 
 
-def _controls_initial(ticket) -> dict:
+def _controls_initial(ticket: Ticket) -> dict:
     return {
         "status": ticket.status,
         "priority": ticket.priority,
@@ -48,7 +49,7 @@ def _controls_initial(ticket) -> dict:
     }
 
 
-def _customer_panel(ticket) -> dict:
+def _customer_panel(ticket: Ticket) -> dict:
     contact = ticket.requester
     company = ticket.company
     notes = list(CustomerNote.objects.filter(contact_id=contact.pk).select_related("author")[:5])
@@ -87,13 +88,13 @@ def _customer_panel(ticket) -> dict:
     }
 
 
-def _follower_proposals(ticket) -> list:
+def _follower_proposals(ticket: Ticket) -> list:
     from supportloop.mail.selectors import follower_proposals_open
 
     return follower_proposals_open(ticket_id=ticket.pk)
 
 
-def _workspace_context(request, ticket, *, composer=None, controls=None, link_form=None) -> dict:
+def _workspace_context(request: PageRequest, ticket: Ticket, *, composer=None, controls=None, link_form=None) -> dict:
     ticket_feedback = []
     if feedback_ready():
         from supportloop.feedback.selectors import feedback_items_for_ticket
@@ -126,13 +127,13 @@ def _workspace_context(request, ticket, *, composer=None, controls=None, link_fo
 
 
 @page("ticket.view")
-def ticket(request, number: int):
+def ticket(request: PageRequest, number: int) -> HttpResponseBase:
     t = selectors.ticket_for_page(number=number)
     return render(request, "web/ticket.html", _workspace_context(request, t))
 
 
 @page("ticket.view")
-def message_text(request, number: int, message_id: int):
+def message_text(request: PageRequest, number: int, message_id: int) -> HttpResponseBase:
     """The whole text of a message, as text/plain (the page clips bodies over BODY_DISPLAY_LIMIT)."""
     text = selectors.message_text(number=number, message_id=message_id)
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")
@@ -143,7 +144,7 @@ def message_text(request, number: int, message_id: int):
 
 @require_POST
 @page("ticket.note")
-def ticket_compose(request, number: int):
+def ticket_compose(request: PageRequest, number: int) -> HttpResponseBase:
     """Post a reply (optionally from a macro, whose placeholders were filled into the body) or a note."""
     t = ticket_selectors.ticket_get(number=number)
     form = ComposerForm(request.POST)
@@ -172,7 +173,7 @@ def ticket_compose(request, number: int):
 
 @require_POST
 @page("ticket.update")
-def ticket_controls(request, number: int):
+def ticket_controls(request: PageRequest, number: int) -> HttpResponseBase:
     t = selectors.ticket_for_page(number=number)
     form = TicketControlsForm(request.POST)
     if form.is_valid():
@@ -191,7 +192,7 @@ def ticket_controls(request, number: int):
 
 @require_POST
 @page("ticket.update")
-def follower_decide(request, number: int, proposal_id: int, decision: str):
+def follower_decide(request: PageRequest, number: int, proposal_id: int, decision: str) -> HttpResponseBase:
     """Accept or dismiss a follower that a customer's unauthenticated mail proposed (one click each)."""
     from supportloop.mail.selectors import follower_proposal_get
     from supportloop.mail.services.followers import follower_proposal_accept, follower_proposal_dismiss
@@ -215,7 +216,7 @@ def follower_decide(request, number: int, proposal_id: int, decision: str):
 
 @require_POST
 @page("ticket.update")
-def follower_remove(request, number: int):
+def follower_remove(request: PageRequest, number: int) -> HttpResponseBase:
     """Stop copying a follower on this ticket's replies."""
     from supportloop.mail.services.followers import ticket_follower_remove
 
@@ -230,7 +231,7 @@ def follower_remove(request, number: int):
 
 
 @page("ticket.view")
-def macro_search(request, number: int):
+def macro_search(request: PageRequest, number: int) -> HttpResponseBase:
     """Type-to-search over active macros (htmx fragment)."""
     q = (request.GET.get("q") or "").strip()
     macros = Macro.objects.filter(is_active=True)
@@ -244,7 +245,7 @@ def macro_search(request, number: int):
 
 
 @page("ticket.view")
-def macro_fill(request, number: int, macro_id: int):
+def macro_fill(request: PageRequest, number: int, macro_id: int) -> HttpResponseBase:
     """The composer body with the macro's placeholders filled for this ticket (htmx fragment)."""
     t = ticket_selectors.ticket_get(number=number)
     macro = get_object_or_404(Macro, pk=macro_id, is_active=True)
@@ -260,7 +261,7 @@ def macro_fill(request, number: int, macro_id: int):
 
 
 @page("feedback.view")
-def feedback_search(request):
+def feedback_search(request: PageRequest) -> HttpResponseBase:
     """Type-ahead over feedback items (htmx fragment): radio choices for the link form."""
     q = (request.GET.get("q") or "").strip()
     items = []
@@ -275,7 +276,7 @@ def feedback_search(request):
 
 @require_POST
 @page("feedback.evidence")
-def ticket_link_feedback(request, number: int):
+def ticket_link_feedback(request: PageRequest, number: int) -> HttpResponseBase:
     """Link the ticket to an existing feedback item, or create one in place, quoting the selected text."""
     from supportloop.feedback.models import FeedbackItem
     from supportloop.feedback.services import evidence_add, feedback_item_create
@@ -321,7 +322,7 @@ def ticket_link_feedback(request, number: int):
     return render(request, "web/ticket.html", _workspace_context(request, t, link_form=form), status=422)
 
 
-def _bug_initial(ticket) -> dict:
+def _bug_initial(ticket: Ticket) -> dict:
     first = ticket.messages.filter(kind=MessageKind.REPLY).order_by("created_at", "id").first()
     company = ticket.company
     return {
@@ -334,7 +335,7 @@ def _bug_initial(ticket) -> dict:
 
 
 @page("feedback.file_bug")
-def ticket_file_bug(request, number: int):
+def ticket_file_bug(request: PageRequest, number: int) -> HttpResponseBase:
     """The structured bug form, pre-filled from the ticket; filing links the ticket as evidence."""
     t = ticket_selectors.ticket_get(number=number)
     attachments = list(Attachment.objects.filter(message__ticket=t).order_by("id")[:50])
@@ -365,7 +366,7 @@ def ticket_file_bug(request, number: int):
 
 
 @page("ticket.view")
-def ticket_by_number(request):
+def ticket_by_number(request: PageRequest) -> HttpResponseBase:
     """Jump to a ticket by its number (the header search box)."""
     number = int_or_none((request.GET.get("number") or "").lstrip("#"))
     if number is None:
