@@ -1,4 +1,4 @@
-# supportloop: `make demo` to try it, `make test` to test it, `make lint` to lint it.
+# supportloop: `make demo` to try it, `make test` to test it, `make lint` to lint and type-check it.
 PYTHON ?= python3
 VENV := .venv
 PG_URL ?= postgres://postgres@127.0.0.1:5432/supportloop
@@ -34,6 +34,7 @@ system-deps:
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 migrations-check: install-dev
 	SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop makemigrations --check --dry-run

@@ -17,7 +17,7 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
     list_filter = ("role", "is_active")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("supportloop", {"fields": ("role", "language", "signature")}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("supportloop", {"fields": ("role", "language", "signature")}))
 
 
 @admin.register(Team)

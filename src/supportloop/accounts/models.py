@@ -40,6 +40,7 @@ class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     members = models.ManyToManyField(User, related_name="teams", blank=True, verbose_name=_("members"))
+    open_count: int  # not a column: the inbox sidebar's count of the team's active tickets
 
     class Meta:
         ordering = ["name"]

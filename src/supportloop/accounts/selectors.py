@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Prefetch, QuerySet
 
 from supportloop.accounts.models import ApiToken, Team, User
@@ -64,11 +66,11 @@ def teams_with_members() -> QuerySet[Team]:
     return Team.objects.prefetch_related("members")
 
 
-def user_names(*, ids) -> dict[int, str]:
+def user_names(*, ids: Iterable[int]) -> dict[int, str]:
     """{user id: display name} for these ids: one query."""
     return {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
 
 
-def team_names(*, ids) -> dict[int, str]:
+def team_names(*, ids: Iterable[int]) -> dict[int, str]:
     """{team id: name} for these ids: one query."""
     return dict(Team.objects.filter(pk__in=ids).values_list("pk", "name"))

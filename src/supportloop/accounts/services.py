@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -87,7 +88,7 @@ USER_FIELDS = (
 
 
 @transaction.atomic
-def user_update(*, user: User, actor: User | None, **values) -> User:
+def user_update(*, user: User, actor: User | None, **values: Any) -> User:
     if "email" in values:
         values["email"] = _email(values["email"])
     for name in ("first_name", "last_name", "signature"):
@@ -120,7 +121,7 @@ def team_create(*, name: str, slug: str, members: list[User] | None = None, acto
 
 
 @transaction.atomic
-def team_update(*, team: Team, actor: User | None, members: list[User] | None = None, **values) -> Team:
+def team_update(*, team: Team, actor: User | None, members: list[User] | None = None, **values: Any) -> Team:
     """Rename a team, change its slug or replace its members."""
     if "slug" in values and Team.objects.filter(slug=values["slug"]).exclude(pk=team.pk).exists():
         raise Conflict(f"A team with slug {values['slug']!r} already exists.", errors={"slug": "already taken"})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -106,10 +107,18 @@ def attempt_abandoned(attempt: Attempt) -> None:
     ratelimit.undo(address_key(attempt.address))
 
 
-class ThrottledAuthenticationMixin:
+if TYPE_CHECKING:
+    from django.contrib.auth.forms import AuthenticationForm
+
+    _FormBase = AuthenticationForm
+else:
+    _FormBase = object
+
+
+class ThrottledAuthenticationMixin(_FormBase):
     """For Django's AuthenticationForm and its subclasses (the sign-in page, the admin's login)."""
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         username = self.data.get("username", "") or ""
         if not username or not self.data.get("password"):
             return super().clean()  # the missing field's own error; nothing was guessed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Q
 
@@ -17,7 +18,7 @@ def _share(part: int, whole: int) -> float:
     return round(part * 100.0 / whole, 1) if whole else 0.0
 
 
-def tag_quality_report(*, since: datetime, until: datetime) -> list[dict]:
+def tag_quality_report(*, since: datetime, until: datetime) -> list[dict[str, Any]]:
     """Per agent (the ticket's assignee), how well their tickets created in [since, until) are tagged.
 
     Each row: agent_id, agent (name; "Unassigned" for tickets without an assignee), tickets, without_area,

@@ -11,11 +11,15 @@ right token included, so guessing gains nothing. Each wrong token and each such 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.http import HttpRequest
 from ninja.errors import Throttled
 from ninja.security import HttpBearer, SessionAuth
 
 from supportloop.accounts.choices import SignInChannel, SignInOutcome
+from supportloop.accounts.models import User
 from supportloop.accounts.services import api_token_is_read_only, api_token_resolve
 from supportloop.accounts.signin import failure_record
 from supportloop.core import ratelimit
@@ -25,7 +29,13 @@ from supportloop.core.errors import PermissionDenied
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _bad_token_guard(request, *, wrong: bool) -> None:
+class ApiRequest(HttpRequest):
+    """For annotations: a request Ninja authenticated with TokenAuth or ActiveSessionAuth; `auth` is its user."""
+
+    auth: User
+
+
+def _bad_token_guard(request: HttpRequest, *, wrong: bool) -> None:
     """Count a wrong token (wrong=True) or look at the count (a right one); raise Throttled past the limit."""
     if not settings.SUPPORTLOOP_API_BAD_TOKEN_RATE:
         return
@@ -59,7 +69,7 @@ def _bad_token_guard(request, *, wrong: bool) -> None:
 
 
 class TokenAuth(HttpBearer):
-    def authenticate(self, request, token):
+    def authenticate(self, request, token) -> User | None:
         api_token = api_token_resolve(token)
         _bad_token_guard(request, wrong=api_token is None)
         if api_token is None:
@@ -75,12 +85,12 @@ class TokenAuth(HttpBearer):
 
 
 class ActiveSessionAuth(SessionAuth):
-    def _get_key(self, request):
+    def _get_key(self, request) -> str | None:
         if not request.user.is_authenticated:
             return None  # no session: nothing for a CSRF check to protect; the caller gets 401
         return super()._get_key(request)
 
-    def authenticate(self, request, key):
+    def authenticate(self, request, key) -> Any:
         user = super().authenticate(request, key)
         return user if user is not None and user.is_active else None
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 
 from supportloop.api.problems import problem_response
@@ -8,10 +10,10 @@ class ApiBodyLimitMiddleware:
     is read (uploads to .../attachments may add SUPPORTLOOP_MAX_ATTACHMENT_BYTES), a NUL in a query string is a
     422 (no database column can hold it); afterwards the framework's HTML 404/405 pages become problems."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request) -> Any:
         if request.path.startswith("/api/"):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -8,7 +8,7 @@ import math
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
@@ -79,19 +79,19 @@ def validation_errors(errors: list[dict]) -> dict[str, str]:
 
 def install(api) -> None:
     @api.exception_handler(DomainError)
-    def domain_error(request, exc: DomainError):
+    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         return problem_response(
             exc.status, exc.detail, errors=exc.errors, type_slug=exc.type_slug, title=exc.title, extra=exc.extra
         )
 
     @api.exception_handler(ValidationError)
-    def validation_error(request, exc: ValidationError):
+    def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         fields = validation_errors(exc.errors)
         detail = "; ".join(f"{k}: {v}" for k, v in fields.items())
         return problem_response(422, f"The request does not match the schema ({detail}).", errors=fields)
 
     @api.exception_handler(AuthenticationError)
-    def authentication_error(request, exc):
+    def authentication_error(request: HttpRequest, exc) -> HttpResponse:
         return problem_response(
             401,
             "Authentication required: send 'Authorization: Bearer <token>' or sign in.",
@@ -99,41 +99,41 @@ def install(api) -> None:
         )
 
     @api.exception_handler(AuthorizationError)
-    def authorization_error(request, exc):
+    def authorization_error(request: HttpRequest, exc) -> HttpResponse:
         return problem_response(403, str(exc.message))
 
     @api.exception_handler(Throttled)
-    def throttled(request, exc: Throttled):
+    def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
         # Retry-After takes whole seconds (RFC 9110 §10.2.3).
         headers = {"Retry-After": str(max(1, math.ceil(exc.wait)))} if exc.wait else {}
         return problem_response(429, "Too many requests; slow down.", headers=headers)
 
     @api.exception_handler(HttpError)
-    def http_error(request, exc: HttpError):
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         detail = str(exc.message)
         if exc.status_code == 400:
             detail = f"The request body is not valid JSON ({detail})."
         return problem_response(exc.status_code, detail)
 
     @api.exception_handler(Http404)
-    def not_found(request, exc):
+    def not_found(request: HttpRequest, exc) -> HttpResponse:
         return problem_response(404, str(exc) or "Not found.")
 
     @api.exception_handler(RequestDataTooBig)
-    def too_big(request, exc):
+    def too_big(request: HttpRequest, exc) -> HttpResponse:
         return problem_response(413, f"The request body is over the limit ({exc}).")
 
     @api.exception_handler(MultiPartParserError)
-    def multipart_error(request, exc):
+    def multipart_error(request: HttpRequest, exc) -> HttpResponse:
         return problem_response(400, f"The multipart body could not be read ({exc}).")
 
     @api.exception_handler(IntegrityError)
-    def integrity_error(request, exc):
+    def integrity_error(request: HttpRequest, exc) -> HttpResponse:
         # The services check uniqueness first; this is the race where two requests passed the check together.
         logger.info("integrity error turned into 409: %s", exc)
         return problem_response(409, "The change conflicts with data written at the same moment; retry it.")
 
     @api.exception_handler(Exception)
-    def unexpected(request, exc):
+    def unexpected(request: HttpRequest, exc) -> HttpResponse:
         logger.exception("unhandled API error", exc_info=exc)
         return problem_response(500, "An unexpected error occurred; it has been logged.")

@@ -13,7 +13,9 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
+from typing import Any
 
+from django.http import HttpRequest
 from ninja.errors import ValidationError
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -30,7 +32,7 @@ def _declared(operation, sources: set[str]) -> set[str]:
     return names
 
 
-def _body_fields(request) -> list[str]:
+def _body_fields(request: HttpRequest) -> list[str]:
     """The names a client sent in a body, for an operation that takes none; [] when the body is empty."""
     if request.content_type in FORM_TYPES:
         return [*request.POST.keys(), *request.FILES.keys()]
@@ -72,10 +74,10 @@ def _unexpected(operation, request) -> list[dict]:
 
 def strict_operation(view_func: Callable) -> Callable:
     """Ninja operation decorator (mode "operation"): refuse what the operation does not declare."""
-    operation = view_func._ninja_operation  # set by Ninja on every function it routes
+    operation = vars(view_func)["_ninja_operation"]  # set by Ninja on every function it routes
 
     @functools.wraps(view_func)
-    def checked(request, *args, **kwargs):
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         errors = _unexpected(operation, request)
         if errors:
             raise ValidationError(errors)

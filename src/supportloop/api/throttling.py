@@ -18,7 +18,7 @@ from supportloop.core.clients import address_bucket, client_address
 
 
 class AccountRateThrottle(BaseThrottle):
-    def __init__(self):
+    def __init__(self) -> None:
         self._last = threading.local()  # one instance serves every request (and thread)
 
     def allow_request(self, request) -> bool:
@@ -27,7 +27,7 @@ class AccountRateThrottle(BaseThrottle):
             return True
         rate = ratelimit.Rate.parse(settings.SUPPORTLOOP_API_RATE)
         user = getattr(request, "auth", None)
-        if getattr(user, "pk", None):
+        if user is not None and getattr(user, "pk", None):
             key = f"api:account:{user.pk}"
         else:
             key = f"api:address:{address_bucket(client_address(request))}"

@@ -9,6 +9,8 @@ skipped, as browsers mean it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http.multipartparser import MultiPartParser
 from django.utils.datastructures import ImmutableList
 
@@ -16,7 +18,7 @@ from supportloop.tickets.filenames import FALLBACK_NAME
 
 
 class KeepEveryFileParser(MultiPartParser):
-    def sanitize_file_name(self, file_name):
+    def sanitize_file_name(self, file_name) -> str:
         return super().sanitize_file_name(file_name) or FALLBACK_NAME
 
 
@@ -24,10 +26,10 @@ class KeepEveryFileMiddleware:
     """Parses /api/ multipart bodies with KeepEveryFileParser (Django's HttpRequest.parse_file_upload, with
     our parser class: the request offers no other hook, and it must be set before anything reads POST)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request) -> Any:
         if request.path.startswith("/api/") and request.content_type == "multipart/form-data":
 
             def parse_file_upload(meta, post_data):

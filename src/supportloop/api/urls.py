@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
 
 from supportloop.api import problems
@@ -14,7 +16,7 @@ from supportloop.api.throttling import AccountRateThrottle
 class SupportloopAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI document says that every error response is application/problem+json."""
 
-    def get_openapi_schema(self, *args, **kwargs):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any):
         schema = super().get_openapi_schema(*args, **kwargs)
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():

@@ -1,13 +1,17 @@
 """System checks so `supportloop check --deploy` tells an operator what is misconfigured."""
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 
 @register(deploy=True)
-def check_supportloop_deploy(app_configs, **kwargs):
-    problems = []
+def check_supportloop_deploy(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    problems: list[CheckMessage] = []
     if settings.DEBUG:
         problems.append(
             Error("SUPPORTLOOP_DEBUG is on in a deployment.", id="supportloop.E001", hint="Unset SUPPORTLOOP_DEBUG.")
@@ -33,9 +37,9 @@ def check_supportloop_deploy(app_configs, **kwargs):
 
 
 @register(deploy=True)
-def check_rate_limits_are_shared(app_configs, **kwargs):
+def check_rate_limits_are_shared(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """Rate limits and the sign-in throttle must count where every process sees them (core/ratelimit.py)."""
-    problems = []
+    problems: list[CheckMessage] = []
     backend = settings.CACHES["default"]["BACKEND"]
     if settings.SUPPORTLOOP_RATE_LIMIT_STORE == "cache" and backend.endswith(("LocMemCache", "DummyCache")):
         problems.append(
@@ -81,9 +85,11 @@ def postgres_durability_settings(connection) -> dict[str, str]:
 
 
 @register(deploy=True)
-def check_postgres_durability(app_configs, databases=None, **kwargs):
+def check_postgres_durability(
+    app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
     """Warn when PostgreSQL runs without durable commits. Only PostgreSQL is asked; SQLite stays silent."""
-    problems = []
+    problems: list[CheckMessage] = []
     for alias in databases or [DEFAULT_DB_ALIAS]:
         connection = connections[alias]
         if connection.vendor != "postgresql":

@@ -135,7 +135,7 @@ def address_category(ip: IPAddress) -> str:
 def resolve(host: str, port: int) -> list[str]:
     """Every address getaddrinfo gives for the host, in its order (what socket.create_connection would try)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))  # the address (a str for IPv4 and IPv6)
 
 
 def _refusal(host: str, address: str, category: str) -> str:

@@ -136,7 +136,8 @@ def counter_take(*, name: str, count: int = 1) -> int:
         cursor.execute(f"UPDATE {table} SET value = value + %s WHERE name = %s RETURNING value", [count, name])  # noqa: S608 - the model's table name, quoted; values are parameters
         row = cursor.fetchone()
     if row is not None:
-        return row[0] - count + 1
+        value: int = row[0]
+        return value - count + 1
     Counter.objects.get_or_create(name=name, defaults={"value": 0})  # first use; a racing creator is fine
     return counter_take(name=name, count=count)
 

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, TypeVar
+
+from django.db.models import Model, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from supportloop.core.lookup import object_or_404
 from supportloop.customers.models import BouncedAddress, Company, CompanyDomain, Contact, ContactEmail
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations  # ships with django-stubs (a dev dependency)
 
 
 def company_list() -> QuerySet[Company]:
     return Company.objects.prefetch_related(Prefetch("domains", queryset=CompanyDomain.objects.order_by("domain")))
 
 
-def contact_emails_with_bounces() -> QuerySet[ContactEmail]:
+class LatestBounce(TypedDict):
+    bounce_status: str | None
+    bounce_diagnostic: str | None
+    bounce_permanent: bool | None
+    bounced_at: datetime | None
+    suppressed_until: datetime | None
+
+
+ContactEmailWithBounce: TypeAlias = "WithAnnotations[ContactEmail, LatestBounce]"
+
+
+def contact_emails_with_bounces() -> QuerySet[ContactEmailWithBounce]:
     """A contact's addresses, each with its latest bounce (bounce_status, bounce_diagnostic, bounced_at,
     bounce_permanent, suppressed_until; None when it never bounced), in the one query that loads them."""
     bounce = BouncedAddress.objects.filter(email=OuterRef("email"))
@@ -74,7 +90,10 @@ def decode_id_cursor(cursor: str) -> int:
     return int(cursor[1:])
 
 
-def _id_page(qs: QuerySet, *, cursor: str | None, limit: int) -> tuple[list, str | None]:
+_M = TypeVar("_M", bound=Model)
+
+
+def _id_page(qs: QuerySet[_M], *, cursor: str | None, limit: int) -> tuple[list[_M], str | None]:
     if cursor:
         qs = qs.filter(pk__lt=decode_id_cursor(cursor))
     rows = list(qs.order_by("-id")[: limit + 1])
@@ -175,7 +194,7 @@ def company_contacts(*, company: Company, limit: int = 50) -> list[Contact]:
     return list(contact_list().filter(company=company).order_by("name", "id")[:limit])
 
 
-def contact_emails_of(*, contact_id: int, limit: int = 5) -> list[ContactEmail]:
+def contact_emails_of(*, contact_id: int, limit: int = 5) -> list[ContactEmailWithBounce]:
     """A contact's addresses, each with its bounce (contact_emails_with_bounces): one query."""
     return list(contact_emails_with_bounces().filter(contact_id=contact_id)[:limit])
 
@@ -184,4 +203,6 @@ def company_or_contact(*, kind: str, pk: int | str) -> Company | Contact:
     """The company or contact a page URL names (kind "company" or "contact"); NotFound otherwise."""
     if kind not in ("company", "contact"):
         raise NotFound("No such customer.")
-    return object_or_404(Company.objects.all() if kind == "company" else Contact.objects.all(), pk=pk)
+    if kind == "company":
+        return object_or_404(Company.objects.all(), pk=pk)
+    return object_or_404(Contact.objects.all(), pk=pk)

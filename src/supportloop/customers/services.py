@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import (
     change_seq_next,
@@ -92,7 +93,7 @@ def company_create(
     plan: str = Plan.FREE,
     mrr: Decimal | int | str = 0,
     attributes: dict[str, Any] | None = None,
-    actor=None,
+    actor: User | None = None,
 ) -> Company:
     seq = change_seq_next()
     name = clean_text(name, field="name", max_length=200)
@@ -131,7 +132,9 @@ CONTACT_FIELDS = ("name", "company", "language", "attributes")
 
 
 @transaction.atomic
-def company_update(*, company: Company, actor=None, domains: list[str] | None = None, **values) -> Company:
+def company_update(
+    *, company: Company, actor: User | None = None, domains: list[str] | None = None, **values: Any
+) -> Company:
     seq = change_seq_next()
     if "name" in values:
         values["name"] = clean_text(values["name"], field="name", required=True, max_length=200).strip()
@@ -183,7 +186,7 @@ def contact_create_in_transaction(
     company: Company | None = None,
     language: str = "",
     attributes: dict[str, Any] | None = None,
-    actor=None,
+    actor: User | None = None,
 ) -> Contact:
     """contact_create inside the caller's transaction (contact_get_or_create_by_email's savepoint)."""
     transaction_required("contact_create_in_transaction")
@@ -222,7 +225,7 @@ def contact_create(
     company: Company | None = None,
     language: str = "",
     attributes: dict[str, Any] | None = None,
-    actor=None,
+    actor: User | None = None,
 ) -> Contact:
     return contact_create_in_transaction(
         name=name, emails=emails, company=company, language=language, attributes=attributes, actor=actor
@@ -230,7 +233,9 @@ def contact_create(
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, actor=None, emails: list[str] | None = None, **values) -> Contact:
+def contact_update(
+    *, contact: Contact, actor: User | None = None, emails: list[str] | None = None, **values: Any
+) -> Contact:
     seq = change_seq_next()
     if "name" in values:
         values["name"] = clean_text(values["name"], field="name", max_length=200).strip()
@@ -266,7 +271,7 @@ def contact_update(*, contact: Contact, actor=None, emails: list[str] | None = N
 
 
 def contact_get_or_create_by_email(
-    *, email: str, name: str = "", language: str = "", actor=None
+    *, email: str, name: str = "", language: str = "", actor: User | None = None
 ) -> tuple[Contact, bool]:
     """Match a contact by any of its addresses, or create one (with its company matched by domain)."""
     clean = normalize_email(email)
@@ -285,7 +290,7 @@ def contact_get_or_create_by_email(
 
 
 def contacts_get_or_create_many_in_transaction(
-    entries: list[tuple[str, str, str]], *, actor=None
+    entries: list[tuple[str, str, str]], *, actor: User | None = None
 ) -> dict[str, tuple[Contact, bool]]:
     """contact_get_or_create_by_email for many (email, name, language) entries at once, in a fixed number of
     statements, inside the caller's transaction: {normalised email: (contact, created)}. An address repeated
@@ -337,7 +342,7 @@ def contacts_get_or_create_many_in_transaction(
 
 @transaction.atomic
 def customer_note_add(
-    *, body: str, author, company: Company | None = None, contact: Contact | None = None
+    *, body: str, author: User, company: Company | None = None, contact: Contact | None = None
 ) -> CustomerNote:
     body = clean_text(body, field="body")
     if not body.strip():
@@ -414,7 +419,7 @@ def address_bounce_record(
         row.bounced_at = at
     if permanent:
         until = at + timedelta(days=settings.SUPPORTLOOP_BOUNCE_SUPPRESSION_DAYS)
-        row.suppressed_until = max(until, row.suppressed_until) if in_force else until
+        row.suppressed_until = max(until, row.suppressed_until) if in_force and row.suppressed_until else until
     row.save()
     Contact.objects.filter(emails__email=email).update(change_seq=seq, updated_at=at)
     event_record(
@@ -436,7 +441,7 @@ def address_bounce_record(
 
 
 @transaction.atomic
-def address_suppression_lift(*, bounced: BouncedAddress, actor) -> BouncedAddress:
+def address_suppression_lift(*, bounced: BouncedAddress, actor: User | None) -> BouncedAddress:
     """An admin knows the address works again (the mailbox was fixed): automatic mail may go to it."""
     before = bounced.suppressed_until
     if before is not None:

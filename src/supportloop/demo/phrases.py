@@ -7,6 +7,8 @@ name), {agent} (agent's first name), {company}, {n} (a small number), {inv} (an 
 
 from __future__ import annotations
 
+from typing import Any
+
 # language -> share of contacts; English dominates, then Chinese and Russian, then a long tail.
 LANGUAGE_WEIGHTS = {"en": 58, "zh": 13, "ru": 10, "de": 6, "es": 6, "ja": 4, "ar": 3}
 
@@ -316,7 +318,7 @@ CONTACT_REASONS = [
     ("Other", True),
 ]
 
-MACROS = [
+MACROS: list[tuple[str, str, dict[str, Any]]] = [
     (
         "Password reset steps",
         'Hi {{ contact.first_name }},\n\nYou can reset your password from the sign-in page: choose "Forgot password" '
@@ -362,7 +364,7 @@ MACROS = [
 
 # Conversation topics. Each: product feature (area name, feature name), contact reason, tags, priority weights
 # (low, normal, high, urgent), team slug, and texts per language: list of (subject, body) variants.
-TOPICS = [
+TOPICS: list[dict[str, Any]] = [
     {
         "key": "login-sso",
         "feature": ("Account & access", "Login & SSO"),

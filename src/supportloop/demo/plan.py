@@ -141,11 +141,9 @@ class TicketPlanner:
         self.channel_cum = _cum(CHANNEL_WEIGHTS.values())
         # Day weights over the window, oldest first: weekday pattern times a gentle growth trend.
         today = datetime.fromtimestamp(self.now, tz=UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        self.day_starts = [(today - timedelta(days=days - 1 - i)) for i in range(days)]
-        self.day_cum = _cum(
-            WEEKDAY_WEIGHTS[d.weekday()] * (0.8 + 0.4 * i / days) for i, d in enumerate(self.day_starts)
-        )
-        self.day_starts = [d.timestamp() for d in self.day_starts]
+        day_starts = [(today - timedelta(days=days - 1 - i)) for i in range(days)]
+        self.day_cum = _cum(WEEKDAY_WEIGHTS[d.weekday()] * (0.8 + 0.4 * i / days) for i, d in enumerate(day_starts))
+        self.day_starts = [d.timestamp() for d in day_starts]
 
     # -- small helpers -------------------------------------------------------------------------------------
     def _pick(self, items, cum):
@@ -166,7 +164,7 @@ class TicketPlanner:
 
     def arrival_times(self, count: int) -> list[tuple[float, str]]:
         """Sorted (epoch, language) pairs: weekday and local hour-of-day patterns, none in the future."""
-        out = []
+        out: list[tuple[float, str]] = []
         rng = self.rng
         while len(out) < count:
             lang = self._pick(self.languages, self.language_cum)

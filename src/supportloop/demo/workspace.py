@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -137,7 +138,9 @@ def build_macros(ws: Workspace) -> None:
 
 
 def _company_specs(rng: random.Random, count: int) -> list[dict]:
-    specs, used_names, used_domains = [], set(), set()
+    specs: list[dict[str, Any]] = []
+    used_names: set[str] = set()
+    used_domains: set[str] = set()
     languages, weights = list(P.LANGUAGE_WEIGHTS), list(P.LANGUAGE_WEIGHTS.values())
     while len(specs) < count:
         word, noun = rng.choice(P.COMPANY_WORDS), rng.choice(P.COMPANY_NOUNS)
@@ -270,7 +273,7 @@ def build_customers(
         CompanyDomain.objects.bulk_create(
             [CompanyDomain(company=s["obj"], domain=s["domain"]) for s in company_specs], batch_size=2000
         )
-        made = Contact.objects.bulk_create(
+        contacts_made = Contact.objects.bulk_create(
             [
                 Contact(
                     name=s["name"],
@@ -285,10 +288,10 @@ def build_customers(
             batch_size=5000,
         )
         ContactEmail.objects.bulk_create(
-            [ContactEmail(contact=c, email=s["email"]) for s, c in zip(contact_specs, made, strict=True)],
+            [ContactEmail(contact=c, email=s["email"]) for s, c in zip(contact_specs, contacts_made, strict=True)],
             batch_size=5000,
         )
-        ids = {s["key"]: (c.pk, c.company_id) for s, c in zip(contact_specs, made, strict=True)}
+        ids = {s["key"]: (c.pk, c.company_id) for s, c in zip(contact_specs, contacts_made, strict=True)}
     for spec in contact_specs:
         company = spec["company"]
         pk, company_id = ids[spec["key"]]
@@ -331,13 +334,15 @@ class _Clock:
 
     def stamp(self, when: datetime, message: Message | None = None) -> None:
         if message is not None:
-            fields = {"created_at": when}
+            fields: dict[str, Any] = {"created_at": when}
             if message.delivery_status == "pending":
                 fields["delivery_status"] = "sent"
             Message.objects.filter(pk=message.pk).update(**fields)
 
 
 def replay_ticket(ws: Workspace, plan: TicketPlan, clock: _Clock) -> Ticket:
+    if plan.contact.pk is None:
+        raise ValueError(f"{plan.contact.name}: the contact of a planned ticket is created before it is replayed")
     contact = Contact.objects.get(pk=plan.contact.pk)
     topic = plan.topic
     feature = ws.features[topic["feature"]] if topic["feature"] else None

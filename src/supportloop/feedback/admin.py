@@ -1,5 +1,9 @@
 """Admin for every feedback model. Admins edit the pick-lists, templates and score weights here."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
 from django.db import models
 
@@ -19,7 +23,7 @@ from supportloop.feedback.models import (
     StatusChange,
 )
 
-URL_FIELD = {models.URLField: {"assume_scheme": "https"}}
+URL_FIELD: dict[type[models.Field[Any, Any]], dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
 class EvidenceInline(admin.TabularInline):

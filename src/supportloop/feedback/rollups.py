@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, DecimalField, F, Func, Max, Min, OuterRef, Q, Subquery, Sum, Value
@@ -93,7 +94,10 @@ def _last_weeks(pairs, *, with_mrr: bool = False) -> dict[tuple[int, date], tupl
     contact or company), each counted in the week of its last evidence. Two levels in SQL: a hot item has
     tens of thousands of contacts, too many to bring into Python one by one."""
     inner, params = pairs.annotate(last=Max("created_at")).query.sql_with_params()
-    week, week_params = connection.ops.datetime_trunc_sql("week", "p.last", (), timezone.get_current_timezone_name())
+    week: str
+    week_params: tuple[Any, ...]
+    # Django (4.1+) returns (sql, params); django-stubs still declares a str.
+    week, week_params = connection.ops.datetime_trunc_sql("week", "p.last", (), timezone.get_current_timezone_name())  # type: ignore[misc]
     mrr_sql, join = (
         ("SUM(c.mrr)", f" JOIN {connection.ops.quote_name(Company._meta.db_table)} c ON c.id = p.company_id")
         if with_mrr
@@ -103,11 +107,13 @@ def _last_weeks(pairs, *, with_mrr: bool = False) -> dict[tuple[int, date], tupl
     with connection.cursor() as cursor:
         cursor.execute(sql, (*week_params, *params))
         rows = cursor.fetchall()
-    out = {}
+    out: dict[tuple[int, date], tuple[int, Decimal | None]] = {}
     for item_id, truncated, n, mrr in rows:
         # The truncation is a local time without a zone (a string on SQLite): its date is the Monday.
-        day = (parse_datetime(truncated) if isinstance(truncated, str) else truncated).date()
-        out[(item_id, day)] = (n, mrr)
+        moment = parse_datetime(truncated) if isinstance(truncated, str) else truncated
+        if moment is None:
+            raise ValueError(f"unreadable week truncation {truncated!r}")
+        out[(item_id, moment.date())] = (n, mrr)
     return out
 
 

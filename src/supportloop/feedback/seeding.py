@@ -429,7 +429,7 @@ def seed(*, rng: random.Random, size: int) -> None:
         return
     pm = User.objects.filter(role=Role.PRODUCT, is_active=True).order_by("pk").first()
     admin = User.objects.filter(role=Role.ADMIN).order_by("pk").first()
-    agents = list(User.objects.filter(role=Role.AGENT, is_active=True).order_by("pk")) or [admin or pm]
+    agents: list[User | None] = [*User.objects.filter(role=Role.AGENT, is_active=True).order_by("pk")] or [admin or pm]
     owner_actor = pm or admin
     if owner_actor is None:
         return
@@ -473,7 +473,7 @@ def seed(*, rng: random.Random, size: int) -> None:
                 PickListOption.objects.filter(field="version", is_active=True).values_list("value", flat=True)
             ) or [""]
             version = rng.choice(versions)
-            plan = ticket.company.plan if ticket is not None and ticket.company_id else "pro"
+            plan = ticket.company.plan if ticket is not None and ticket.company else "pro"
             bug = bug_report_file(
                 actor=rng.choice(agents),
                 ticket=ticket,
@@ -498,7 +498,7 @@ def seed(*, rng: random.Random, size: int) -> None:
             engineering_link_add(item=items[title], url=url, key=key, actor=owner_actor)
         for title, item in items.items():
             status = next((c[5] for c in CATALOGUE if c[0] == title), None)
-            if status in (None, "new"):
+            if status is None or status == "new":
                 continue
             if status in ("planned", "in_progress", "shipped"):
                 feedback_item_set_status(item=item, status="under_review", actor=owner_actor, note="Triage")

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -41,7 +42,7 @@ class MailboxForm(forms.ModelForm):
         fields = "__all__"  # noqa: DJ007 - MailboxAdmin.fieldsets choose the fields (they override Meta.fields)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}  # ModelForm.clean returns cleaned_data (the stubs allow None)
         if {"imap_host", "imap_security"} & set(self.changed_data) and "imap_host" in data:
             try:
                 mailbox_host_check(host=data["imap_host"].strip(), security=data.get("imap_security", ""))
@@ -266,6 +267,7 @@ class QuarantineAdmin(admin.ModelAdmin):
         obj = Quarantine.objects.get(pk=pk)
         if not self.has_view_permission(request, obj):
             return HttpResponse(status=403)
+        response: HttpResponseBase
         if obj.raw_file:  # oversize mail: the whole message is in file storage, streamed from there
             response = FileResponse(obj.raw_file.open("rb"), content_type="message/rfc822")
         else:

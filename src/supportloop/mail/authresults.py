@@ -145,11 +145,11 @@ def auth_verdict(values: list[str], *, from_domain: str, trusted: Iterable[str])
                 dmarc_fail |= outcome == "fail"
         elif method == "dkim":
             signer = props.get("d") or props.get("i")
-            aligned_pass |= outcome == "pass" and _aligned(signer, from_domain)
+            aligned_pass |= outcome == "pass" and _aligned(signer or "", from_domain)
             other_fail |= outcome == "fail"
         elif method == "spf":
             envelope = props.get("mailfrom") or props.get("helo")
-            aligned_pass |= outcome == "pass" and _aligned(envelope, from_domain)
+            aligned_pass |= outcome == "pass" and _aligned(envelope or "", from_domain)
             other_fail |= outcome in _FAILED
     summary = f"{server}: " + " ".join(f"{m}={','.join(r)}" for m, r in seen.items() if m in ("spf", "dkim", "dmarc"))
     if dmarc_fail:

@@ -346,7 +346,7 @@ def _decode_part(part: Message) -> str:
         data = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001
         data = None
-    if data is None:
+    if not isinstance(data, bytes):  # None: a multipart part, or the decoding failed
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
     charset = part.get_content_charset() or "utf-8"

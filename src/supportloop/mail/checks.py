@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
-def mail_checks(app_configs=None, **kwargs):
-    issues = []
+def mail_checks(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    issues: list[CheckMessage] = []
     if not (getattr(settings, "ANYMAIL", {}) or {}).get("WEBHOOK_SECRET"):
         issues.append(
             Error(

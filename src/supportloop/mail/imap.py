@@ -128,7 +128,7 @@ def _ingest_batch(
     """Ingest one fetched batch in one transaction; returns the UIDs that are now safely stored.
     `oversize` maps UIDs of messages over the inbound limit to what was downloaded of them (None: already
     stored, skipped without downloading)."""
-    items = []
+    items: list[tuple[int, bytes]] = []
     for uid in uids:
         raw = (bodies.get(uid) or {}).get(b"BODY[]")
         if raw is not None:  # None: expunged by someone else between SEARCH and FETCH
@@ -242,7 +242,7 @@ def mailbox_poll(
     stats = PollStats()
     own_client = client is None
     try:
-        if own_client:
+        if client is None:  # own_client
             client = imap_connect(mailbox)
         info = client.select_folder(mailbox.imap_folder)
         uidvalidity = int(info.get(b"UIDVALIDITY", 0))

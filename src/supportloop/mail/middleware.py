@@ -18,7 +18,7 @@ from functools import lru_cache
 from anymail.utils import get_anymail_setting, get_request_basic_auth
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.http import JsonResponse, QueryDict
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
@@ -91,12 +91,14 @@ def _form_data(content_type: str, body: bytes) -> tuple[QueryDict, MultiValueDic
     form = BytesParser(policy=email_policy.HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n" + body
     )
-    post, files = QueryDict(mutable=True), MultiValueDict()
+    post = QueryDict(mutable=True)
+    files: MultiValueDict[str, UploadedFile] = MultiValueDict()
     for part in form.iter_parts() if form.is_multipart() else []:
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):
             continue
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""  # None for a part that is itself multipart
         filename = part.get_filename()
         if filename is not None:
             try:

@@ -365,7 +365,7 @@ def _payload_bytes(part: Message, ctype: str) -> bytes:
         data = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001
         data = None
-    if data is None:
+    if not isinstance(data, bytes):  # None: not decodable as a leaf part, or the decoding failed
         payload = part.get_payload()
         data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
     return data
@@ -571,7 +571,8 @@ def parse_message(raw: bytes) -> ParsedMail:
     if not raw or not raw.strip():
         raise UnparseableMail("empty message")
     try:
-        msg: EmailMessage = BytesParser(policy=_POLICY).parsebytes(raw)
+        # _POLICY (an EmailPolicy) makes EmailMessage objects; typeshed types the result by the _class argument.
+        msg: EmailMessage = BytesParser(policy=_POLICY).parsebytes(raw)  # type: ignore[assignment]
     except Exception as exc:
         raise UnparseableMail(f"MIME parser failed: {exc!r}"[:500]) from exc
     headers = _header_index(msg)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict
 
 from django.db.models import QuerySet
 
@@ -26,7 +27,15 @@ def quarantine_count_since(*, since: datetime) -> int:
     return Quarantine.objects.filter(created_at__gte=since).count()
 
 
-def mailbox_poll_states() -> list[dict]:
+class MailboxPollState(TypedDict):
+    id: int
+    created_at: datetime
+    last_polled_at: datetime | None
+    last_poll_ok_at: datetime | None
+    last_poll_error: str
+
+
+def mailbox_poll_states() -> list[MailboxPollState]:
     """Active IMAP mailboxes with what the health check needs (no credentials)."""
     return list(
         Mailbox.objects.filter(is_active=True)

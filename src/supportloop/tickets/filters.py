@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, get_origin
+from typing import TYPE_CHECKING, Any, Literal, get_origin
 
 from django.db.models import QuerySet
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -26,8 +26,12 @@ from supportloop.core.validation import DbId, UtcDatetime
 from supportloop.tickets.choices import ACTIVE_STATUSES, Priority, Status
 from supportloop.tickets.models import ContactReason, ProductArea, Ticket
 
-StatusValue = Literal[tuple(Status.values)]  # type: ignore[valid-type]  # from the model choices
-PriorityValue = Literal[tuple(Priority.values)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # mypy cannot build a Literal at run time: for it, a value is a str
+    StatusValue = str
+    PriorityValue = str
+else:  # pydantic and the OpenAPI document get the Literal of the model choices
+    StatusValue = Literal[tuple(Status.values)]
+    PriorityValue = Literal[tuple(Priority.values)]
 
 
 @dataclass

@@ -8,7 +8,7 @@ from supportloop.accounts.models import Team, User
 from supportloop.core.lookup import reference_or_422
 from supportloop.tickets.models import ContactReason, Macro, ProductArea, ProductFeature
 
-_REFS = {
+_REFS: dict[str, tuple[str, type[User | Team | ProductArea | ProductFeature | ContactReason | Macro], str]] = {
     "assignee_id": ("assignee", User, "pk"),
     "team_id": ("team", Team, "pk"),
     "product_area": ("product_area", ProductArea, "slug"),

@@ -26,6 +26,7 @@ class ProductArea(models.Model):
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveIntegerField(_("position"), default=0)
+    open_count: int  # not a column: the inbox sidebar's count of the area's active tickets
 
     class Meta:
         ordering = ["position", "name"]
@@ -132,6 +133,10 @@ class Ticket(models.Model):
     message_count = models.PositiveIntegerField(_("messages"), default=0)
     # Position in the /changes feed, set by every service that changes the ticket or its messages.
     change_seq = models.BigIntegerField(_("change sequence"), default=0)
+    # Not columns: tickets_insert sets them on the tickets it returns, for callers (the API, the mail ingest)
+    # that answer with the new ticket without reading it back.
+    tag_names: list[str]
+    first_message: Message
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -202,6 +207,8 @@ class Message(models.Model):
     )
     delivery_error = models.TextField(_("delivery error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # Not a column: tickets_insert sets it on the first message of each ticket it writes (see Ticket.tag_names).
+    saved_attachments: list[Attachment]
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
+from typing import overload
 
 from django.db.models import Prefetch, Q, QuerySet
 
 from supportloop.core.errors import NotFound, ValidationFailed
 from supportloop.core.lookup import object_or_404, reference_or_422
 from supportloop.tickets.choices import Status
-from supportloop.tickets.filters import TicketFilters
+from supportloop.tickets.filters import TicketFilters as TicketFilters  # re-exported: pages and routers import it here
 from supportloop.tickets.models import Message, Ticket, TicketStatusCount
 from supportloop.tickets.taxonomy_index import TaxonomyIterable
 
@@ -194,6 +195,12 @@ def message_get(*, ticket: Ticket, message_id: int | None) -> Message:
     return object_or_404(messages_of(ticket=ticket), pk=message_id)
 
 
+@overload
+def message_ref(*, ticket: Ticket | None, message_id: int, field: str = "message_id") -> Message: ...
+@overload
+def message_ref(*, ticket: Ticket | None, message_id: None, field: str = "message_id") -> None: ...
+@overload
+def message_ref(*, ticket: Ticket | None, message_id: int | None, field: str = "message_id") -> Message | None: ...
 def message_ref(*, ticket: Ticket | None, message_id: int | None, field: str = "message_id") -> Message | None:
     """A message named in a request body (None stays None), of *this* ticket when there is one: another
     ticket's message is a 422 on `field`, exactly like a message that does not exist."""

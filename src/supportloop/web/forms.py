@@ -4,8 +4,10 @@ becomes field errors here through `add_domain_error`)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from supportloop.accounts.choices import Role
@@ -30,20 +32,36 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
 
 
 class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj) -> Any:
         return obj.display_name
 
 
 class FeatureChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj) -> str:
         return f"{obj.area.name} › {obj.name}"
 
 
-def staff_users():
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """One of a form's model choice fields, to set its queryset (`form.fields` types them as plain Field)."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{name} is not a model choice field")
+    return field
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """One of a form's choice fields, to set its choices (`form.fields` types them as plain Field)."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{name} is not a choice field")
+    return field
+
+
+def staff_users() -> QuerySet[User]:
     return User.objects.filter(is_active=True, role__in=[Role.ADMIN, Role.LEAD, Role.AGENT]).order_by("username")
 
 
-def active_features():
+def active_features() -> QuerySet[ProductFeature]:
     return ProductFeature.objects.filter(is_active=True).select_related("area")
 
 
@@ -64,14 +82,14 @@ class TicketControlsForm(forms.Form):
     )
     tags = forms.CharField(label=_("Tags"), required=False, max_length=500, help_text=_("Comma-separated."))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = staff_users()
-        self.fields["team"].queryset = Team.objects.all()
-        self.fields["product_feature"].queryset = active_features()
-        self.fields["contact_reason"].queryset = ContactReason.objects.filter(is_active=True)
+        model_choice_field(self, "assignee").queryset = staff_users()
+        model_choice_field(self, "team").queryset = Team.objects.all()
+        model_choice_field(self, "product_feature").queryset = active_features()
+        model_choice_field(self, "contact_reason").queryset = ContactReason.objects.filter(is_active=True)
 
-    def clean_tags(self):
+    def clean_tags(self) -> list[Any]:
         return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
 
 
@@ -111,8 +129,8 @@ class LinkFeedbackForm(forms.Form):
     new_title = forms.CharField(label=_("Or create a new item titled"), required=False, max_length=300)
     new_kind = forms.ChoiceField(label=_("Kind"), choices=KIND_CHOICES, initial="feature_request")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}  # Form.clean returns cleaned_data (the stubs allow None)
         if not data.get("item") and not (data.get("new_title") or "").strip():
             raise forms.ValidationError(_("Pick an existing item or give a title for a new one."))
         return data
@@ -159,20 +177,20 @@ class BugReportForm(forms.Form):
 
     def __init__(self, *args, attachments=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product_feature"].queryset = active_features()
+        model_choice_field(self, "product_feature").queryset = active_features()
         # Version and environment start at "Unknown", or at the option the ticket's own words name ("does nothing
         # in Firefox"), so the pre-filled form can be filed as it is (issue 12, defect 4).
         text = " ".join(str(self.initial.get(k) or "") for k in ("title", "steps", "actual"))
         for name in ("version", "environment_browser", "environment_os", "environment_device"):
             values = [v for v in picklist_values(name) if v != PICKLIST_UNKNOWN]
-            self.fields[name].choices = [(PICKLIST_UNKNOWN, _("Unknown")), *((v, v) for v in values)]
+            choice_field(self, name).choices = [(PICKLIST_UNKNOWN, _("Unknown")), *((v, v) for v in values)]
             if not self.is_bound and not self.initial.get(name):
                 self.initial[name] = _picklist_guess(name, values, text)
-        self.fields["severity"].choices = Severity.choices
-        self.fields["carry_attachment_ids"].choices = [(a.pk, f"{a.filename} ({a.size} B)") for a in attachments]
+        choice_field(self, "severity").choices = Severity.choices
+        choice_field(self, "carry_attachment_ids").choices = [(a.pk, f"{a.filename} ({a.size} B)") for a in attachments]
         if not attachments:
             del self.fields["carry_attachment_ids"]
-        self.fields["frequency"].choices = Frequency.choices
+        choice_field(self, "frequency").choices = Frequency.choices
 
 
 class NoteForm(forms.Form):
@@ -198,11 +216,11 @@ class AccountForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         from django.conf import settings
 
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("Browser default")), *settings.LANGUAGES]
+        choice_field(self, "language").choices = [("", _("Browser default")), *settings.LANGUAGES]
 
 
 class UserCreateForm(forms.Form):
@@ -221,9 +239,9 @@ class TeamForm(forms.Form):
     name = forms.CharField(label=_("Team name"), max_length=100)
     members = forms.ModelMultipleChoiceField(label=_("Members"), queryset=User.objects.none(), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["members"].queryset = User.objects.filter(is_active=True).order_by("username")
+        model_choice_field(self, "members").queryset = User.objects.filter(is_active=True).order_by("username")
 
 
 class MacroForm(forms.Form):
@@ -255,9 +273,9 @@ class FeatureForm(forms.Form):
     area = forms.ModelChoiceField(label=_("Area"), queryset=ProductArea.objects.none())
     name = forms.CharField(label=_("Feature name"), max_length=100)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["area"].queryset = ProductArea.objects.all()
+        model_choice_field(self, "area").queryset = ProductArea.objects.all()
 
 
 class ReasonForm(forms.Form):
@@ -269,7 +287,7 @@ class TokenForm(forms.Form):
     name = forms.CharField(label=_("Token name"), max_length=100)
     read_only = forms.BooleanField(label=_("Read-only (may only read)"), required=False)
 
-    def __init__(self, *args, may_write: bool = True, **kwargs):
+    def __init__(self, *args: Any, may_write: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not may_write:  # a viewer's tokens are always read-only (ROLE_MATRIX token.read_write)
             self.fields["read_only"].initial = True

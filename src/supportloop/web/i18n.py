@@ -16,7 +16,7 @@ from django.conf import settings
 
 
 def catalogues_compile() -> list[Path]:
-    compiled = []
+    compiled: list[Path] = []
     msgfmt = shutil.which("msgfmt")
     if msgfmt is None:
         return compiled

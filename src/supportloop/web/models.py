@@ -16,6 +16,7 @@ class SavedView(models.Model):
     query = models.CharField(_("filters"), max_length=500)
     position = models.PositiveIntegerField(_("position"), default=0)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    current: bool  # not a column: the inbox marks the view its page shows now
 
     class Meta:
         ordering = ["position", "name", "id"]

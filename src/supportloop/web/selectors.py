@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypedDict
 
 from django.core.cache import cache
 from django.db.models import Case, Count, F, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
+from supportloop.accounts.models import User
 from supportloop.accounts.permissions import can
 from supportloop.core.errors import NotFound
 from supportloop.core.lookup import object_or_404
@@ -57,7 +60,7 @@ ROW_FIELDS = (
 
 @dataclass
 class InboxPage:
-    rows: list[dict]
+    rows: list[dict[str, Any]]  # ROW_FIELDS, sort_value and tags
     next_cursor: str | None
 
 
@@ -97,10 +100,24 @@ def inbox_page(
 COUNTS_TTL = 30  # seconds; the sidebar may lag this much behind, the rows never do
 
 
-def _workspace_counts() -> dict:
+class WorkspaceCounts(TypedDict):
+    all: int
+    pending: int
+    solved: int
+    unassigned: int
+    urgent: int
+    team: dict[int, int]  # team id: active tickets
+    area: dict[int, int]  # product area id: active tickets
+
+
+class InboxCounts(WorkspaceCounts):
+    mine: int
+
+
+def _workspace_counts() -> WorkspaceCounts:
     """Counts that are the same for everyone: one grouped scan of the active tickets (partial index) plus the
     exact per-status rollup; cached for COUNTS_TTL seconds and shared by all users (2 queries per 30 s)."""
-    counts = cache.get("web:inbox-counts")
+    counts: WorkspaceCounts | None = cache.get("web:inbox-counts")
     if counts is not None:
         return counts
     from supportloop.tickets.selectors import ticket_status_counts
@@ -133,26 +150,26 @@ def _workspace_counts() -> dict:
     return counts
 
 
-def inbox_counts_forget(user=None) -> None:
+def inbox_counts_forget(user: User | None = None) -> None:
     """Drop the cached counts after a change made from these pages, so its author sees it at once."""
     cache.delete_many(["web:inbox-counts"] + ([f"web:inbox-mine:{user.pk}"] if user is not None else []))
 
 
-def inbox_counts(*, user) -> dict:
+def inbox_counts(*, user: User) -> InboxCounts:
     """Counts per built-in view, per team and per product area over active tickets.
 
     The shared figures come from `_workspace_counts`; "mine" is one index count on (assignee, status), cached
     per user for the same few seconds. Changes made from these pages drop both (`inbox_counts_forget`).
     """
     key = f"web:inbox-mine:{user.pk}"
-    mine = cache.get(key)
+    mine: int | None = cache.get(key)
     if mine is None:
         mine = Ticket.objects.filter(assignee_id=user.pk, status__in=ACTIVE_STATUSES).count()
         cache.set(key, mine, COUNTS_TTL)
     return {**_workspace_counts(), "mine": mine}
 
 
-def ticket_timeline(*, ticket, limit: int = 40) -> list[Event]:
+def ticket_timeline(*, ticket: Ticket, limit: int = 40) -> list[Event]:
     """The newest audit events of a ticket, newest first: one query."""
     return list(
         Event.objects.filter(target_type="tickets.ticket", target_id=str(ticket.pk))
@@ -161,7 +178,14 @@ def ticket_timeline(*, ticket, limit: int = 40) -> list[Event]:
     )
 
 
-def contact_recent_tickets(*, contact_id: int, exclude_id: int | None = None, limit: int = 5) -> list[dict]:
+class RecentTicket(TypedDict):
+    number: int
+    subject: str
+    status: str
+    updated_at: datetime
+
+
+def contact_recent_tickets(*, contact_id: int, exclude_id: int | None = None, limit: int = 5) -> list[RecentTicket]:
     qs = Ticket.objects.filter(requester_id=contact_id)
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
@@ -202,12 +226,12 @@ def message_text(*, number: int, message_id: int) -> str:
     return text
 
 
-def saved_views_of(*, user) -> QuerySet[SavedView]:
+def saved_views_of(*, user: User) -> QuerySet[SavedView]:
     """A user's saved inbox views, in their order: also the scope for a saved-view id in a URL."""
     return SavedView.objects.filter(user=user)
 
 
-def _customer_panel(ticket: Ticket) -> dict:
+def _customer_panel(ticket: Ticket) -> dict[str, Any]:
     """The requester and company beside the thread: addresses (and which of them bounce), notes, other tickets and
     the feedback the requester gave."""
     contact = ticket.requester
@@ -238,7 +262,7 @@ def _customer_panel(ticket: Ticket) -> dict:
     }
 
 
-def ticket_workspace(*, number: int, user) -> dict:
+def ticket_workspace(*, number: int, user: User) -> dict[str, Any]:
     """Everything the ticket page shows but its forms: the ticket, its thread and audit timeline, follower
     proposals, linked feedback, the customer panel and what `user` may do. NotFound for an unknown number.
     Bounded whatever the length of the thread (web/tests/test_ticket_workspace.py counts the queries)."""

@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from django.db import transaction
 
+from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record
 from supportloop.web.models import SavedView
@@ -21,7 +22,7 @@ def saved_view_query(raw: str) -> str:
 
 
 @transaction.atomic
-def saved_view_create(*, user, name: str, query: str) -> SavedView:
+def saved_view_create(*, user: User, name: str, query: str) -> SavedView:
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("A saved view needs a name.", errors={"name": "required"})
@@ -39,7 +40,7 @@ def saved_view_create(*, user, name: str, query: str) -> SavedView:
 
 
 @transaction.atomic
-def saved_view_delete(*, view: SavedView, actor) -> None:
+def saved_view_delete(*, view: SavedView, actor: User) -> None:
     if view.user_id != actor.pk:
         raise ValidationFailed("That view belongs to someone else.", errors={"view": "not yours"})
     event_record(actor=actor, verb="saved_view.deleted", target=view, changes={"name": [view.name, None]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from ninja import Field, Query, Router, Schema
@@ -10,8 +11,9 @@ from ninja import Status as Respond
 
 from supportloop.accounts import selectors, services
 from supportloop.accounts.choices import Role
-from supportloop.accounts.models import User
+from supportloop.accounts.models import ApiToken, Team, User
 from supportloop.accounts.permissions import require
+from supportloop.api.auth import ApiRequest
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
 from supportloop.api.schemas.common import choices_of
 
@@ -19,8 +21,12 @@ users = Router(tags=["users"])
 teams = Router(tags=["teams"])
 tokens = Router(tags=["tokens"])
 
-RoleT = choices_of(Role)
-LanguageT = choices_of(["", *(code for code, _name in settings.LANGUAGES)])  # "" follows the browser
+if TYPE_CHECKING:  # mypy cannot build a Literal at run time: for it, a value is a str
+    RoleT = str
+    LanguageT = str
+else:  # pydantic and the OpenAPI document get the Literal of the choices
+    RoleT = choices_of(Role)
+    LanguageT = choices_of(["", *(code for code, _name in settings.LANGUAGES)])  # "" follows the browser
 
 
 class UserOut(Schema):
@@ -36,7 +42,7 @@ class UserOut(Schema):
     teams: list[str]
 
     @staticmethod
-    def from_user(u) -> dict:
+    def from_user(u: User) -> dict:
         return {
             "id": u.pk,
             "username": u.username,
@@ -82,7 +88,7 @@ class TeamOut(Schema):
     member_ids: list[Id]
 
     @staticmethod
-    def from_team(t) -> dict:
+    def from_team(t: Team) -> dict:
         return {"id": t.pk, "name": t.name, "slug": t.slug, "member_ids": sorted(m.pk for m in t.members.all())}
 
 
@@ -130,25 +136,25 @@ def _set(payload) -> dict:
 
 
 @users.get("", response={200: list[UserOut], **PROBLEMS}, summary="List users", operation_id="users_list")
-def user_list(request, query: Query[UserListQuery]):
+def user_list(request: ApiRequest, query: Query[UserListQuery]) -> list[Any]:
     require(request.auth, "user.view")
     return [UserOut.from_user(u) for u in selectors.user_list(role=query.role, active=query.active)]
 
 
 @users.get("/me", response={200: UserOut, **PROBLEMS}, summary="The signed-in user", operation_id="user_me")
-def user_me(request):
+def user_me(request: ApiRequest) -> dict[str, Any]:
     return UserOut.from_user(selectors.user_get(user_id=request.auth.pk))
 
 
 @users.post("", response={201: UserOut, **PROBLEMS}, summary="Create a user (admins)", operation_id="user_create")
-def user_create(request, payload: UserCreateIn):
+def user_create(request: ApiRequest, payload: UserCreateIn) -> Respond[Any]:
     require(request.auth, "user.write")
     user = services.user_create(actor=request.auth, **payload.model_dump())
     return Respond(201, UserOut.from_user(selectors.user_get(user_id=user.pk)))
 
 
 @users.get("/{int:user_id}", response={200: UserOut, **PROBLEMS}, summary="Read a user", operation_id="user_get")
-def user_read(request, user_id: PathId):
+def user_read(request: ApiRequest, user_id: PathId) -> dict[str, Any]:
     require(request.auth, "user.view")
     return UserOut.from_user(selectors.user_get(user_id=user_id))
 
@@ -156,20 +162,20 @@ def user_read(request, user_id: PathId):
 @users.patch(
     "/{int:user_id}", response={200: UserOut, **PROBLEMS}, summary="Update a user (admins)", operation_id="user_update"
 )
-def user_update(request, user_id: PathId, payload: UserUpdateIn):
+def user_update(request: ApiRequest, user_id: PathId, payload: UserUpdateIn) -> dict[str, Any]:
     require(request.auth, "user.write")
     services.user_update(user=selectors.user_get(user_id=user_id), actor=request.auth, **_set(payload))
     return UserOut.from_user(selectors.user_get(user_id=user_id))
 
 
 @teams.get("", response={200: list[TeamOut], **PROBLEMS}, summary="List teams", operation_id="teams_list")
-def team_list(request):
+def team_list(request: ApiRequest) -> list[Any]:
     require(request.auth, "user.view")
     return [TeamOut.from_team(t) for t in selectors.team_list()]
 
 
 @teams.post("", response={201: TeamOut, **PROBLEMS}, summary="Create a team (admins)", operation_id="team_create")
-def team_create(request, payload: TeamCreateIn):
+def team_create(request: ApiRequest, payload: TeamCreateIn) -> Respond[Any]:
     require(request.auth, "team.write")
     team = services.team_create(
         name=payload.name, slug=payload.slug, members=_members(payload.member_ids), actor=request.auth
@@ -180,7 +186,7 @@ def team_create(request, payload: TeamCreateIn):
 @teams.patch(
     "/{int:team_id}", response={200: TeamOut, **PROBLEMS}, summary="Update a team (admins)", operation_id="team_update"
 )
-def team_update(request, team_id: PathId, payload: TeamUpdateIn):
+def team_update(request: ApiRequest, team_id: PathId, payload: TeamUpdateIn) -> dict[str, Any]:
     require(request.auth, "team.write")
     values = _set(payload)
     if "member_ids" in values:
@@ -190,7 +196,7 @@ def team_update(request, team_id: PathId, payload: TeamUpdateIn):
 
 
 @tokens.get("", response={200: list[TokenOut], **PROBLEMS}, summary="Your API tokens", operation_id="tokens_list")
-def token_list(request):
+def token_list(request: ApiRequest) -> list[Any]:
     require(request.auth, "token.manage_own")
     return list(selectors.api_tokens_of(user=request.auth))
 
@@ -201,7 +207,7 @@ def token_list(request):
     summary="Create an API token for yourself; the secret is in this response only",
     operation_id="token_create",
 )
-def token_create(request, payload: TokenCreateIn):
+def token_create(request: ApiRequest, payload: TokenCreateIn) -> Respond[Any]:
     require(request.auth, "token.manage_own")
     token, secret = services.api_token_create(
         user=request.auth, name=payload.name, read_only=payload.read_only, actor=request.auth
@@ -215,7 +221,7 @@ def token_create(request, payload: TokenCreateIn):
     summary="Revoke one of your tokens",
     operation_id="token_revoke",
 )
-def token_revoke(request, token_id: PathId):
+def token_revoke(request: ApiRequest, token_id: PathId) -> ApiToken:
     require(request.auth, "token.manage_own")
     token = selectors.api_token_get_own(user=request.auth, token_id=token_id)
     return services.api_token_revoke(token=token, actor=request.auth)

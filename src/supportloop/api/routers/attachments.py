@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import FileResponse
 from ninja import File, Form, Router
 from ninja import Status as Respond
 from ninja.files import UploadedFile
 
 from supportloop.accounts.permissions import require
+from supportloop.api.auth import ApiRequest
 from supportloop.api.schemas import PROBLEMS, Id, PathId
 from supportloop.api.schemas.tickets import AttachmentOut
 from supportloop.tickets import selectors, services
@@ -23,7 +26,9 @@ router = Router(tags=["tickets"])
     summary="Attach files to a message of the ticket (default: its latest message)",
     operation_id="attachment_upload",
 )
-def attachment_upload(request, number: PathId, files: File[list[UploadedFile]], message_id: Form[Id | None] = None):
+def attachment_upload(
+    request: ApiRequest, number: PathId, files: File[list[UploadedFile]], message_id: Form[Id | None] = None
+) -> Respond[Any]:
     require(request.auth, "ticket.update")
     ticket = selectors.ticket_get(number=number)
     if message_id is None:
@@ -53,7 +58,7 @@ def attachment_upload(request, number: PathId, files: File[list[UploadedFile]], 
     },
     operation_id="attachment_download",
 )
-def attachment_download(request, number: PathId, attachment_id: PathId):
+def attachment_download(request: ApiRequest, number: PathId, attachment_id: PathId) -> FileResponse:
     require(request.auth, "ticket.view")
     attachment = selectors.attachment_get(number=number, attachment_id=attachment_id)
     response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Field, Query, Router, Schema
 
 from supportloop.accounts.permissions import require
+from supportloop.api.auth import ApiRequest
 from supportloop.api.schemas import PROBLEMS
 from supportloop.api.schemas.customers import CompanyOut, ContactOut
 from supportloop.api.schemas.tickets import MessageOut, TicketDetailOut, TicketOut
@@ -52,7 +53,7 @@ def _item(change) -> dict:
     summary="Changed tickets, contacts and companies since a cursor, oldest change first",
     operation_id="changes_list",
 )
-def changes(request, query: Query[ChangesQuery]):
+def changes(request: ApiRequest, query: Query[ChangesQuery]) -> dict[str, Any]:
     require(request.auth, "changes.view")
     page, next_cursor, has_more = changes_page(cursor=query.cursor, limit=query.limit)
     return {"items": [_item(c) for c in page], "next_cursor": next_cursor, "has_more": has_more}

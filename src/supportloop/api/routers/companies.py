@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
+from supportloop.api.auth import ApiRequest
 from supportloop.api.schemas import PROBLEMS, PathId, StrictIn, UtcDatetime
 from supportloop.api.schemas.common import choices_of
 from supportloop.api.schemas.customers import CompanyOut, CustomerNoteIn, CustomerNoteOut, PageQuery
@@ -19,7 +20,10 @@ from supportloop.tickets import selectors as ticket_selectors
 
 router = Router(tags=["companies"])
 
-PlanT = choices_of(Plan)
+if TYPE_CHECKING:  # mypy cannot build a Literal at run time: for it, a value is a str
+    PlanT = str
+else:  # pydantic and the OpenAPI document get the Literal of the choices
+    PlanT = choices_of(Plan)
 
 
 class CompanyListQuery(PageQuery):
@@ -56,7 +60,7 @@ class CompanyUpdateIn(StrictIn):
     summary="List companies (newest first)",
     operation_id="companies_list",
 )
-def company_list(request, query: Query[CompanyListQuery]):
+def company_list(request: ApiRequest, query: Query[CompanyListQuery]) -> dict[str, Any]:
     require(request.auth, "customer.view")
     filters = selectors.CompanyFilters(
         q=query.q, domain=query.domain, plan=query.plan, updated_since=query.updated_since
@@ -71,7 +75,7 @@ def company_list(request, query: Query[CompanyListQuery]):
     summary="Create a company (409 if a domain is taken)",
     operation_id="company_create",
 )
-def company_create(request, payload: CompanyCreateIn):
+def company_create(request: ApiRequest, payload: CompanyCreateIn) -> Respond[Any]:
     require(request.auth, "customer.write")
     company = services.company_create(
         name=payload.name,
@@ -87,7 +91,7 @@ def company_create(request, payload: CompanyCreateIn):
 @router.get(
     "/{int:company_id}", response={200: CompanyOut, **PROBLEMS}, summary="Read a company", operation_id="company_get"
 )
-def company_read(request, company_id: PathId):
+def company_read(request: ApiRequest, company_id: PathId) -> dict[str, Any]:
     require(request.auth, "customer.view")
     return CompanyOut.from_company(selectors.company_get(company_id=company_id))
 
@@ -98,7 +102,7 @@ def company_read(request, company_id: PathId):
     summary="Update a company",
     operation_id="company_update",
 )
-def company_update(request, company_id: PathId, payload: CompanyUpdateIn):
+def company_update(request: ApiRequest, company_id: PathId, payload: CompanyUpdateIn) -> dict[str, Any]:
     require(request.auth, "customer.write")
     data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None or k == "domains"}
     services.company_update(company=selectors.company_get(company_id=company_id), actor=request.auth, **data)
@@ -111,7 +115,7 @@ def company_update(request, company_id: PathId, payload: CompanyUpdateIn):
     summary="Internal notes",
     operation_id="company_notes_list",
 )
-def company_notes(request, company_id: PathId):
+def company_notes(request: ApiRequest, company_id: PathId) -> list[Any]:
     require(request.auth, "customer.view")
     company = selectors.company_get(company_id=company_id)
     return [CustomerNoteOut.from_note(n) for n in selectors.customer_notes(company=company)]
@@ -123,7 +127,7 @@ def company_notes(request, company_id: PathId):
     summary="Add an internal note",
     operation_id="company_note_add",
 )
-def company_note_add(request, company_id: PathId, payload: CustomerNoteIn):
+def company_note_add(request: ApiRequest, company_id: PathId, payload: CustomerNoteIn) -> Respond[Any]:
     require(request.auth, "customer.write")
     note = services.customer_note_add(
         body=payload.body, author=request.auth, company=selectors.company_get(company_id=company_id)
@@ -137,7 +141,7 @@ def company_note_add(request, company_id: PathId, payload: CustomerNoteIn):
     summary="The company's tickets (newest activity first)",
     operation_id="company_tickets_list",
 )
-def company_tickets(request, company_id: PathId, query: Query[PageQuery]):
+def company_tickets(request: ApiRequest, company_id: PathId, query: Query[PageQuery]) -> dict[str, Any]:
     require(request.auth, "ticket.view")
     company = selectors.company_get(company_id=company_id)
     rows, next_cursor = ticket_selectors.ticket_page(

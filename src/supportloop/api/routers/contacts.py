@@ -8,10 +8,12 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
+from supportloop.api.auth import ApiRequest
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn, UtcDatetime
 from supportloop.api.schemas.customers import ContactOut, CustomerNoteIn, CustomerNoteOut, PageQuery
 from supportloop.api.schemas.tickets import TicketOut, TicketPageOut
 from supportloop.customers import selectors, services
+from supportloop.customers.models import Company
 from supportloop.tickets import selectors as ticket_selectors
 
 router = Router(tags=["contacts"])
@@ -45,7 +47,7 @@ class ContactUpdateIn(StrictIn):
     attributes: dict[str, Any] | None = None
 
 
-def _company(company_id: int | None):
+def _company(company_id: int | None) -> Company | None:
     if company_id is None:
         return None
     return selectors.company_get_ref(company_id=company_id)
@@ -54,7 +56,7 @@ def _company(company_id: int | None):
 @router.get(
     "", response={200: ContactPageOut, **PROBLEMS}, summary="List contacts (newest first)", operation_id="contacts_list"
 )
-def contact_list(request, query: Query[ContactListQuery]):
+def contact_list(request: ApiRequest, query: Query[ContactListQuery]) -> dict[str, Any]:
     require(request.auth, "customer.view")
     filters = selectors.ContactFilters(
         company=query.company, email=query.email, q=query.q, updated_since=query.updated_since
@@ -69,7 +71,7 @@ def contact_list(request, query: Query[ContactListQuery]):
     summary="Create a contact (409 if an email is taken)",
     operation_id="contact_create",
 )
-def contact_create(request, payload: ContactCreateIn):
+def contact_create(request: ApiRequest, payload: ContactCreateIn) -> Respond[Any]:
     require(request.auth, "customer.write")
     contact = services.contact_create(
         name=payload.name,
@@ -85,7 +87,7 @@ def contact_create(request, payload: ContactCreateIn):
 @router.get(
     "/{int:contact_id}", response={200: ContactOut, **PROBLEMS}, summary="Read a contact", operation_id="contact_get"
 )
-def contact_read(request, contact_id: PathId):
+def contact_read(request: ApiRequest, contact_id: PathId) -> dict[str, Any]:
     require(request.auth, "customer.view")
     return ContactOut.from_contact(selectors.contact_get(contact_id=contact_id))
 
@@ -96,7 +98,7 @@ def contact_read(request, contact_id: PathId):
     summary="Update a contact",
     operation_id="contact_update",
 )
-def contact_update(request, contact_id: PathId, payload: ContactUpdateIn):
+def contact_update(request: ApiRequest, contact_id: PathId, payload: ContactUpdateIn) -> dict[str, Any]:
     require(request.auth, "customer.write")
     data = payload.model_dump(exclude_unset=True)
     if "company_id" in data:
@@ -111,7 +113,7 @@ def contact_update(request, contact_id: PathId, payload: ContactUpdateIn):
     summary="Internal notes",
     operation_id="contact_notes_list",
 )
-def contact_notes(request, contact_id: PathId):
+def contact_notes(request: ApiRequest, contact_id: PathId) -> list[Any]:
     require(request.auth, "customer.view")
     contact = selectors.contact_get(contact_id=contact_id)
     return [CustomerNoteOut.from_note(n) for n in selectors.customer_notes(contact=contact)]
@@ -123,7 +125,7 @@ def contact_notes(request, contact_id: PathId):
     summary="Add an internal note",
     operation_id="contact_note_add",
 )
-def contact_note_add(request, contact_id: PathId, payload: CustomerNoteIn):
+def contact_note_add(request: ApiRequest, contact_id: PathId, payload: CustomerNoteIn) -> Respond[Any]:
     require(request.auth, "customer.write")
     note = services.customer_note_add(
         body=payload.body, author=request.auth, contact=selectors.contact_get(contact_id=contact_id)
@@ -137,7 +139,7 @@ def contact_note_add(request, contact_id: PathId, payload: CustomerNoteIn):
     summary="The contact's tickets (newest activity first)",
     operation_id="contact_tickets_list",
 )
-def contact_tickets(request, contact_id: PathId, query: Query[PageQuery]):
+def contact_tickets(request: ApiRequest, contact_id: PathId, query: Query[PageQuery]) -> dict[str, Any]:
     require(request.auth, "ticket.view")
     contact = selectors.contact_get(contact_id=contact_id)
     rows, next_cursor = ticket_selectors.ticket_page(

@@ -7,6 +7,9 @@ and carries no customer data. Schemas: api/schemas/feedback.py.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import transaction
 from django.http import HttpResponse
 from ninja import Query, Router
@@ -15,6 +18,7 @@ from ninja import Status as Respond
 from supportloop.accounts import selectors as account_selectors
 from supportloop.accounts.models import User
 from supportloop.accounts.permissions import require
+from supportloop.api.auth import ApiRequest
 from supportloop.api.schemas import PROBLEMS
 from supportloop.api.schemas.feedback import (
     BugPickListsOut,
@@ -46,6 +50,7 @@ from supportloop.core.errors import ValidationFailed
 from supportloop.customers import selectors as customer_selectors
 from supportloop.feedback import selectors, services
 from supportloop.feedback.rollups import feedback_settings
+from supportloop.feedback.selectors.reports import WeeklyDigest
 from supportloop.tickets import selectors as ticket_selectors
 from supportloop.tickets.lookups import resolve_ticket_refs
 from supportloop.tickets.models import Ticket
@@ -83,7 +88,7 @@ def _ticket(number: int | None) -> Ticket | None:
     summary="List items with their figures (same filters and sorts as the ranking)",
     operation_id="items_list",
 )
-def feedback_ranking(request, query: Query[FeedbackRankingQuery]):
+def feedback_ranking(request: ApiRequest, query: Query[FeedbackRankingQuery]) -> dict[str, Any]:
     require(request.auth, "feedback.view")
     refs = resolve_ticket_refs(product_area=query.product_area, product_feature=query.product_feature)
     filters = {
@@ -112,7 +117,7 @@ def feedback_ranking(request, query: Query[FeedbackRankingQuery]):
 @router.post(
     "/items", response={201: FeedbackItemOut, **PROBLEMS}, summary="Create a feedback item", operation_id="item_create"
 )
-def feedback_item_create(request, payload: FeedbackItemCreateIn):
+def feedback_item_create(request: ApiRequest, payload: FeedbackItemCreateIn) -> Respond[Any]:
     require(request.auth, "feedback.create")
     with transaction.atomic():
         refs = resolve_ticket_refs(product_area=payload.product_area, product_feature=payload.product_feature)
@@ -135,7 +140,7 @@ def feedback_item_create(request, payload: FeedbackItemCreateIn):
     summary="Read an item with its figures, history and links (a merged item names merged_into_id)",
     operation_id="item_get",
 )
-def feedback_item_read(request, item_id: int):
+def feedback_item_read(request: ApiRequest, item_id: int) -> dict[str, Any]:
     require(request.auth, "feedback.view")
     return _item_out(item_id)
 
@@ -146,7 +151,7 @@ def feedback_item_read(request, item_id: int):
     summary="Update an item",
     operation_id="item_update",
 )
-def feedback_item_update(request, item_id: int, payload: FeedbackItemUpdateIn):
+def feedback_item_update(request: ApiRequest, item_id: int, payload: FeedbackItemUpdateIn) -> dict[str, Any]:
     require(request.auth, "feedback.manage")
     data = payload.model_dump(exclude_unset=True)
     with transaction.atomic():
@@ -167,7 +172,7 @@ def feedback_item_update(request, item_id: int, payload: FeedbackItemUpdateIn):
     summary="Delete an item and its evidence",
     operation_id="item_delete",
 )
-def feedback_item_delete(request, item_id: int):
+def feedback_item_delete(request: ApiRequest, item_id: int) -> Respond[Any]:
     require(request.auth, "feedback.manage")
     services.feedback_item_delete(item=selectors.feedback_item_get(item_id=item_id), actor=request.auth)
     return Respond(204, None)
@@ -179,7 +184,7 @@ def feedback_item_delete(request, item_id: int):
     summary="Change an item's status (shipped/declined may tell the requesters)",
     operation_id="item_status_set",
 )
-def feedback_item_status(request, item_id: int, payload: FeedbackStatusIn):
+def feedback_item_status(request: ApiRequest, item_id: int, payload: FeedbackStatusIn) -> dict[str, Any]:
     require(request.auth, "feedback.manage")
     item = selectors.feedback_item_get(item_id=item_id)
     services.feedback_item_set_status(
@@ -200,12 +205,12 @@ def feedback_item_status(request, item_id: int, payload: FeedbackStatusIn):
     summary="Who would be told, and a sample message, before shipping or declining",
     operation_id="item_notify_preview",
 )
-def feedback_item_notify_preview(request, item_id: int, query: Query[NotifyPreviewQuery]):
+def feedback_item_notify_preview(request: ApiRequest, item_id: int, query: Query[NotifyPreviewQuery]) -> dict[str, Any]:
     require(request.auth, "feedback.manage")
     item = selectors.feedback_item_get(item_id=item_id)
     kind = query.kind or ("declined" if item.status == "declined" else "shipped")
     rows = services.close_the_loop_preview(item=item, kind=kind)
-    sample = {"subject": "", "body": ""}
+    sample: Mapping[str, object] = {"subject": "", "body": ""}
     first = next((r for r in rows if r["will_be_told"]), None)
     if first is not None:
         sample = services.notice_render(
@@ -226,7 +231,7 @@ def feedback_item_notify_preview(request, item_id: int, query: Query[NotifyPrevi
     summary="Closing-the-loop notices per contact: told, queued, failed, with attempts and the last error",
     operation_id="item_notices_list",
 )
-def feedback_item_notices(request, item_id: int):
+def feedback_item_notices(request: ApiRequest, item_id: int) -> list[Any]:
     require(request.auth, "feedback.view")
     item = selectors.feedback_item_get(item_id=item_id)
     return [ClosingNoticeOut.from_notice(n) for n in selectors.notices_for_item(item=item)]
@@ -238,7 +243,7 @@ def feedback_item_notices(request, item_id: int):
     summary="Queue again the notices that gave up (409 when none did); they are sent in the background",
     operation_id="item_notices_retry",
 )
-def feedback_item_notices_retry(request, item_id: int, payload: ClosingNoticeRetryIn):
+def feedback_item_notices_retry(request: ApiRequest, item_id: int, payload: ClosingNoticeRetryIn) -> Respond[Any]:
     require(request.auth, "feedback.manage")
     item = selectors.feedback_item_get(item_id=item_id)
     return Respond(202, {"retried": services.closing_notices_retry(item=item, actor=request.auth, kind=payload.kind)})
@@ -250,7 +255,7 @@ def feedback_item_notices_retry(request, item_id: int, payload: ClosingNoticeRet
     summary="Merge this item (a duplicate) into target_id; returns the target",
     operation_id="item_merge",
 )
-def feedback_item_merge(request, item_id: int, payload: FeedbackMergeIn):
+def feedback_item_merge(request: ApiRequest, item_id: int, payload: FeedbackMergeIn) -> dict[str, Any]:
     require(request.auth, "feedback.manage")
     source = selectors.feedback_item_get(item_id=item_id)
     target = selectors.feedback_item_ref(item_id=payload.target_id, field="target_id")
@@ -264,7 +269,7 @@ def feedback_item_merge(request, item_id: int, payload: FeedbackMergeIn):
     summary="Link an engineering tracker issue",
     operation_id="item_link_add",
 )
-def feedback_link_add(request, item_id: int, payload: EngineeringLinkIn):
+def feedback_link_add(request: ApiRequest, item_id: int, payload: EngineeringLinkIn) -> Respond[Any]:
     require(request.auth, "feedback.manage")
     link = services.engineering_link_add(
         item=selectors.feedback_item_get(item_id=item_id),
@@ -282,7 +287,7 @@ def feedback_link_add(request, item_id: int, payload: EngineeringLinkIn):
     summary="Remove an engineering link",
     operation_id="link_remove",
 )
-def feedback_link_remove(request, link_id: int):
+def feedback_link_remove(request: ApiRequest, link_id: int) -> Respond[Any]:
     require(request.auth, "feedback.manage")
     link = selectors.engineering_link_get(link_id=link_id)
     services.engineering_link_remove(link=link, actor=request.auth)
@@ -295,7 +300,7 @@ def feedback_link_remove(request, link_id: int):
     summary="CSV of requesters (contact, company, plan, MRR, quote) for research recruiting",
     operation_id="item_requesters_csv",
 )
-def feedback_requesters_csv(request, item_id: int):
+def feedback_requesters_csv(request: ApiRequest, item_id: int) -> HttpResponse:
     require(request.auth, "feedback.export")
     item = selectors.feedback_item_get(item_id=item_id)
     response = HttpResponse(selectors.requesters_csv(item=item), content_type="text/csv; charset=utf-8")
@@ -310,7 +315,7 @@ def feedback_requesters_csv(request, item_id: int):
     summary="The item's evidence, most recent first",
     operation_id="item_evidence_list",
 )
-def feedback_evidence_list(request, item_id: int):
+def feedback_evidence_list(request: ApiRequest, item_id: int) -> list[Any]:
     require(request.auth, "feedback.view")
     item = selectors.feedback_item_get(item_id=item_id)
     return [FeedbackEvidenceOut.from_evidence(ev) for ev in selectors.evidence_for_item(item=item)]
@@ -322,7 +327,7 @@ def feedback_evidence_list(request, item_id: int):
     summary="Add evidence: a ticket (and message), or a source label such as 'Sales call'",
     operation_id="item_evidence_add",
 )
-def feedback_evidence_add(request, item_id: int, payload: FeedbackEvidenceIn):
+def feedback_evidence_add(request: ApiRequest, item_id: int, payload: FeedbackEvidenceIn) -> Respond[Any]:
     require(request.auth, "feedback.evidence")
     with transaction.atomic():
         item = selectors.feedback_item_get(item_id=item_id)
@@ -350,7 +355,7 @@ def feedback_evidence_add(request, item_id: int, payload: FeedbackEvidenceIn):
     summary="Remove evidence",
     operation_id="evidence_remove",
 )
-def feedback_evidence_remove(request, evidence_id: int):
+def feedback_evidence_remove(request: ApiRequest, evidence_id: int) -> Respond[Any]:
     require(request.auth, "feedback.evidence")
     services.evidence_remove(evidence=selectors.evidence_get(evidence_id=evidence_id), actor=request.auth)
     return Respond(204, None)
@@ -363,12 +368,14 @@ def feedback_evidence_remove(request, evidence_id: int):
     summary="The bug form's pick-lists",
     operation_id="bug_picklists_get",
 )
-def feedback_bug_picklists(request):
+def feedback_bug_picklists(request: ApiRequest) -> dict[str, Any]:
     require(request.auth, "feedback.view")
     from supportloop.customers.choices import Plan
     from supportloop.feedback.choices import Frequency, Severity
 
-    out = {f: [] for f in ("version", "environment_browser", "environment_os", "environment_device")}
+    out: dict[str, list[str]] = {
+        f: [] for f in ("version", "environment_browser", "environment_os", "environment_device")
+    }
     for field, value in selectors.bug_picklist_values():
         out[field].append(value)
     return {**out, "environment_plan": Plan.values, "severity": Severity.values, "frequency": Frequency.values}
@@ -380,7 +387,7 @@ def feedback_bug_picklists(request):
     summary="File a bug from the structured form (errors name each missing field)",
     operation_id="bug_file",
 )
-def feedback_bug_file(request, payload: FeedbackBugIn):
+def feedback_bug_file(request: ApiRequest, payload: FeedbackBugIn) -> Respond[Any]:
     require(request.auth, "feedback.file_bug")
     with transaction.atomic():
         refs = resolve_ticket_refs(product_feature=payload.product_feature)
@@ -398,7 +405,7 @@ def feedback_bug_file(request, payload: FeedbackBugIn):
     summary="Team roadmap with customer counts",
     operation_id="roadmap_get",
 )
-def feedback_roadmap(request):
+def feedback_roadmap(request: ApiRequest) -> dict[str, list[dict[str, Any]]]:
     require(request.auth, "feedback.view")
     return selectors.roadmap(public=False)
 
@@ -410,7 +417,7 @@ def feedback_roadmap(request):
     summary="Public roadmap: public items only, no customer data; no authentication",
     operation_id="public_roadmap_get",
 )
-def feedback_public_roadmap(request):
+def feedback_public_roadmap(request: ApiRequest) -> dict[str, list[dict[str, Any]]]:
     return selectors.roadmap(public=True)
 
 
@@ -420,7 +427,7 @@ def feedback_public_roadmap(request):
     summary="Weekly digest for product managers",
     operation_id="digest_get",
 )
-def feedback_digest(request, query: Query[FeedbackDigestQuery]):
+def feedback_digest(request: ApiRequest, query: Query[FeedbackDigestQuery]) -> WeeklyDigest:
     require(request.auth, "feedback.view")
     return selectors.weekly_digest(week_start=query.week_start)
 
@@ -431,7 +438,7 @@ def feedback_digest(request, query: Query[FeedbackDigestQuery]):
     summary="Mail the weekly digest to product managers",
     operation_id="digest_send",
 )
-def feedback_digest_send(request, query: Query[FeedbackDigestQuery]):
+def feedback_digest_send(request: ApiRequest, query: Query[FeedbackDigestQuery]) -> Respond[Any]:
     require(request.auth, "feedback.manage")
     services.weekly_digest_queue(week_start=query.week_start)
     return Respond(202, {"queued": True})
@@ -448,7 +455,7 @@ def _settings_out() -> dict:
     summary="Score weights and sender",
     operation_id="feedback_settings_get",
 )
-def feedback_settings_read(request):
+def feedback_settings_read(request: ApiRequest) -> dict[str, Any]:
     require(request.auth, "feedback.view")
     return _settings_out()
 
@@ -459,7 +466,7 @@ def feedback_settings_read(request):
     summary="Change score weights (admins)",
     operation_id="feedback_settings_update",
 )
-def feedback_settings_update(request, payload: FeedbackSettingsIn):
+def feedback_settings_update(request: ApiRequest, payload: FeedbackSettingsIn) -> dict[str, Any]:
     require(request.auth, "feedback.configure")
     data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     services.feedback_settings_update(actor=request.auth, **data)

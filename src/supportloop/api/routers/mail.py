@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from ninja import Field, Query, Router, Schema
 
 from supportloop.accounts.permissions import require
+from supportloop.api.auth import ApiRequest
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
 from supportloop.core.lookup import object_or_404
 from supportloop.customers import selectors as customer_selectors
@@ -118,7 +121,7 @@ class MailboxOut(Schema):
     summary="Quarantined mail, newest first",
     operation_id="quarantine_list",
 )
-def quarantine_list(request, query: Query[QuarantineQuery]):
+def quarantine_list(request: ApiRequest, query: Query[QuarantineQuery]) -> dict[str, Any]:
     require(request.auth, "quarantine.view")
     qs = selectors.quarantine_list(reason=query.reason, released=query.released)
     return {"items": list(qs[query.offset : query.offset + query.limit]), "count": qs.count()}
@@ -138,9 +141,10 @@ def quarantine_list(request, query: Query[QuarantineQuery]):
     },
     operation_id="quarantine_raw_download",
 )
-def quarantine_raw(request, quarantine_id: PathId):
+def quarantine_raw(request: ApiRequest, quarantine_id: PathId) -> HttpResponseBase:
     require(request.auth, "quarantine.view")
     item = selectors.quarantine_get(quarantine_id=quarantine_id)
+    response: HttpResponseBase
     if item.raw_file:
         response = FileResponse(item.raw_file.open("rb"), content_type="message/rfc822")
     else:
@@ -156,7 +160,7 @@ def quarantine_raw(request, quarantine_id: PathId):
     summary="Ingest a quarantined message as a ticket anyway, optionally as a chosen contact's",
     operation_id="quarantine_release",
 )
-def quarantine_release(request, quarantine_id: PathId, payload: ReleaseIn | None = None):
+def quarantine_release(request: ApiRequest, quarantine_id: PathId, payload: ReleaseIn | None = None) -> dict[str, Any]:
     require(request.auth, "mailbox.manage")
     item = object_or_404(selectors.quarantine_list(), label="quarantined message", pk=quarantine_id)
     contact = customer_selectors.contact_ref(contact_id=payload.contact_id if payload is not None else None)
@@ -170,7 +174,7 @@ def quarantine_release(request, quarantine_id: PathId, payload: ReleaseIn | None
     summary="The ingest ledger, newest first: every message received, and every copy skipped and why",
     operation_id="inbound_list",
 )
-def inbound_list(request, query: Query[InboundMailQuery]):
+def inbound_list(request: ApiRequest, query: Query[InboundMailQuery]) -> dict[str, Any]:
     require(request.auth, "quarantine.view")
     qs = selectors.inbound_list(outcome=query.outcome, sender=query.sender, message_key=query.message_key)
     return {"items": list(qs[query.offset : query.offset + query.limit]), "count": qs.count()}
@@ -182,6 +186,6 @@ def inbound_list(request, query: Query[InboundMailQuery]):
     summary="Configured mailboxes",
     operation_id="mailboxes_list",
 )
-def mailbox_list(request):
+def mailbox_list(request: ApiRequest) -> list[Any]:
     require(request.auth, "mailbox.manage")
     return list(selectors.mailbox_list())

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import Field, Router, Schema
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
+from supportloop.api.auth import ApiRequest
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
 from supportloop.tickets import selectors, services
+from supportloop.tickets.models import ContactReason
 
 router = Router(tags=["taxonomy"])
 
@@ -103,13 +107,13 @@ def _set(payload) -> dict:
     summary="Product areas with their features",
     operation_id="areas_list",
 )
-def area_list(request):
+def area_list(request: ApiRequest) -> list[Any]:
     require(request.auth, "taxonomy.view")
     return [_area(a) for a in selectors.product_areas_with_features()]
 
 
 @router.post("/areas", response={201: AreaOut, **PROBLEMS}, summary="Create a product area", operation_id="area_create")
-def area_create(request, payload: AreaCreateIn):
+def area_create(request: ApiRequest, payload: AreaCreateIn) -> Respond[Any]:
     require(request.auth, "taxonomy.write")
     area = services.product_area_create(
         name=payload.name, slug=payload.slug, position=payload.position, actor=request.auth
@@ -123,7 +127,7 @@ def area_create(request, payload: AreaCreateIn):
     summary="Update a product area",
     operation_id="area_update",
 )
-def area_update(request, area_id: PathId, payload: AreaUpdateIn):
+def area_update(request: ApiRequest, area_id: PathId, payload: AreaUpdateIn) -> dict[str, Any]:
     require(request.auth, "taxonomy.write")
     services.product_area_update(area=selectors.product_area_get(area_id=area_id), actor=request.auth, **_set(payload))
     return _area(selectors.product_area_get(area_id=area_id))
@@ -135,7 +139,7 @@ def area_update(request, area_id: PathId, payload: AreaUpdateIn):
     summary="Create a feature in an area",
     operation_id="feature_create",
 )
-def feature_create(request, area_id: PathId, payload: FeatureCreateIn):
+def feature_create(request: ApiRequest, area_id: PathId, payload: FeatureCreateIn) -> Respond[Any]:
     require(request.auth, "taxonomy.write")
     feature = services.product_feature_create(
         area=selectors.product_area_get(area_id=area_id),
@@ -153,7 +157,7 @@ def feature_create(request, area_id: PathId, payload: FeatureCreateIn):
     summary="Update a feature (moving it moves its tickets' area)",
     operation_id="feature_update",
 )
-def feature_update(request, feature_id: PathId, payload: FeatureUpdateIn):
+def feature_update(request: ApiRequest, feature_id: PathId, payload: FeatureUpdateIn) -> dict[str, Any]:
     require(request.auth, "taxonomy.write")
     values = _set(payload)
     if "area_id" in values:
@@ -167,7 +171,7 @@ def feature_update(request, feature_id: PathId, payload: FeatureUpdateIn):
 @router.get(
     "/reasons", response={200: list[ReasonOut], **PROBLEMS}, summary="Contact reasons", operation_id="reasons_list"
 )
-def reason_list(request):
+def reason_list(request: ApiRequest) -> list[Any]:
     require(request.auth, "taxonomy.view")
     return list(selectors.contact_reason_list())
 
@@ -175,7 +179,7 @@ def reason_list(request):
 @router.post(
     "/reasons", response={201: ReasonOut, **PROBLEMS}, summary="Create a contact reason", operation_id="reason_create"
 )
-def reason_create(request, payload: ReasonCreateIn):
+def reason_create(request: ApiRequest, payload: ReasonCreateIn) -> Respond[Any]:
     require(request.auth, "taxonomy.write")
     reason = services.contact_reason_create(
         name=payload.name,
@@ -193,7 +197,7 @@ def reason_create(request, payload: ReasonCreateIn):
     summary="Update a contact reason",
     operation_id="reason_update",
 )
-def reason_update(request, reason_id: PathId, payload: ReasonUpdateIn):
+def reason_update(request: ApiRequest, reason_id: PathId, payload: ReasonUpdateIn) -> ContactReason:
     require(request.auth, "taxonomy.write")
     return services.contact_reason_update(
         reason=selectors.contact_reason_get(reason_id=reason_id), actor=request.auth, **_set(payload)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import transaction
 from ninja import Query, Router
 from ninja import Status as Respond
 
 from supportloop.accounts.permissions import require
+from supportloop.api.auth import ApiRequest
 from supportloop.api.schemas import PROBLEMS, PathId
 from supportloop.api.schemas.tickets import (
     EventOut,
@@ -72,7 +74,7 @@ def _created_detail(ticket) -> dict:
     summary="List tickets (newest activity first)",
     operation_id="tickets_list",
 )
-def ticket_list(request, query: Query[TicketListQuery]):
+def ticket_list(request: ApiRequest, query: Query[TicketListQuery]) -> dict[str, Any]:
     require(request.auth, "ticket.view")
     filters = query.filters(strict=True)  # the definition the inbox page reads too
     rows, next_cursor = selectors.ticket_page(filters=filters, cursor=query.cursor, limit=query.limit, summary=True)
@@ -85,7 +87,7 @@ def ticket_list(request, query: Query[TicketListQuery]):
     summary="Create a ticket with its first message",
     operation_id="ticket_create",
 )
-def ticket_create(request, payload: TicketCreateIn):
+def ticket_create(request: ApiRequest, payload: TicketCreateIn) -> Respond[Any]:
     require(request.auth, "ticket.create")
     refs = resolve_ticket_refs(
         assignee_id=payload.assignee_id,
@@ -120,7 +122,7 @@ def ticket_create(request, payload: TicketCreateIn):
     summary="Read a ticket with its messages",
     operation_id="ticket_get",
 )
-def ticket_read(request, number: PathId):
+def ticket_read(request: ApiRequest, number: PathId) -> dict[str, Any]:
     require(request.auth, "ticket.view")
     return _detail(number)
 
@@ -131,7 +133,7 @@ def ticket_read(request, number: PathId):
     summary="Update a ticket",
     operation_id="ticket_update",
 )
-def ticket_update(request, number: PathId, payload: TicketUpdateIn):
+def ticket_update(request: ApiRequest, number: PathId, payload: TicketUpdateIn) -> dict[str, Any]:
     require(request.auth, "ticket.update")
     data = payload.model_dump(exclude_unset=True)
     # null clears the references (assignee, team, feature, reason); for the other fields it means "leave it".
@@ -152,7 +154,7 @@ def ticket_update(request, number: PathId, payload: TicketUpdateIn):
     summary="Post a public reply",
     operation_id="ticket_reply",
 )
-def ticket_reply(request, number: PathId, payload: ReplyIn):
+def ticket_reply(request: ApiRequest, number: PathId, payload: ReplyIn) -> Respond[Any]:
     require(request.auth, "ticket.reply")
     ticket = selectors.ticket_get(number=number)
     message = services.ticket_reply(
@@ -172,7 +174,7 @@ def ticket_reply(request, number: PathId, payload: ReplyIn):
     summary="Add an internal note",
     operation_id="ticket_note_add",
 )
-def ticket_note(request, number: PathId, payload: NoteIn):
+def ticket_note(request: ApiRequest, number: PathId, payload: NoteIn) -> Respond[Any]:
     require(request.auth, "ticket.note")
     ticket = selectors.ticket_get(number=number)
     message = services.ticket_add_note(
@@ -187,7 +189,7 @@ def ticket_note(request, number: PathId, payload: NoteIn):
     summary="Apply a macro",
     operation_id="ticket_macro_apply",
 )
-def ticket_apply_macro(request, number: PathId, payload: MacroApplyIn):
+def ticket_apply_macro(request: ApiRequest, number: PathId, payload: MacroApplyIn) -> dict[str, Any]:
     require(request.auth, "ticket.apply_macro")
     with transaction.atomic():
         ticket = selectors.ticket_get(number=number)
@@ -202,7 +204,7 @@ def ticket_apply_macro(request, number: PathId, payload: MacroApplyIn):
     summary="The ticket's audit trail",
     operation_id="ticket_events_list",
 )
-def ticket_events(request, number: PathId):
+def ticket_events(request: ApiRequest, number: PathId) -> list[Any]:
     require(request.auth, "event.view")
     ticket = selectors.ticket_get(number=number)
     return [EventOut.from_event(e) for e in events_for(ticket)]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import Field, Schema
 
 from supportloop.api.schemas.common import StrictIn
+from supportloop.customers.models import Company, CustomerNote
 
 
 class CompanyOut(Schema):
@@ -23,7 +24,7 @@ class CompanyOut(Schema):
     updated_at: datetime
 
     @classmethod
-    def from_company(cls, c) -> dict:
+    def from_company(cls, c: Company) -> dict:
         return {
             "id": c.pk,
             "name": c.name,
@@ -81,7 +82,7 @@ class ContactOut(Schema):
             "emails": [e.email for e in emails],
             "bounced_emails": bounced,
             "company_id": c.company_id,
-            "company_name": c.company.name if c.company_id else None,
+            "company_name": c.company.name if c.company else None,
             "language": c.language,
             "attributes": c.attributes,
             "created_at": c.created_at,
@@ -101,12 +102,12 @@ class CustomerNoteOut(Schema):
     created_at: datetime
 
     @classmethod
-    def from_note(cls, n) -> dict:
+    def from_note(cls, n: CustomerNote) -> dict:
         return {
             "id": n.pk,
             "body": n.body,
             "author_id": n.author_id,
-            "author_name": n.author.display_name if n.author_id else None,
+            "author_name": n.author.display_name if n.author else None,
             "created_at": n.created_at,
         }
 

@@ -4,25 +4,45 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ninja import Field, Schema
 
 from supportloop.api.schemas.common import StrictIn, UtcDatetime, choices_of
 from supportloop.customers.choices import Plan
 from supportloop.feedback.choices import Importance, ItemStatus, Kind, NoticeKind, NoticeStatus, Tracker
+from supportloop.feedback.models import (
+    BugReport,
+    ClosingNotice,
+    EngineeringLink,
+    Evidence,
+    FeedbackItem,
+    FeedbackSettings,
+    StatusChange,
+)
 from supportloop.feedback.selectors.ranking import SORTS
 from supportloop.feedback.services.loop import MAX_ATTEMPTS as NOTICE_MAX_ATTEMPTS
 
-KindT = choices_of(Kind)
-StatusT = choices_of(ItemStatus)
-SettableStatusT = choices_of(ItemStatus, exclude=[ItemStatus.MERGED])  # merged is set by a merge, not by hand
-PlanT = choices_of(Plan)
-ImportanceT = choices_of(Importance)
-SortT = choices_of(SORTS)  # the ranking selector's sort keys
-NoticeKindT = choices_of(NoticeKind)
-NoticeStatusT = choices_of(NoticeStatus)
-TrackerT = choices_of(Tracker)
+if TYPE_CHECKING:  # mypy cannot build a Literal at run time: for it, a value is a str
+    KindT = str
+    StatusT = str
+    SettableStatusT = str
+    PlanT = str
+    ImportanceT = str
+    SortT = str
+    NoticeKindT = str
+    NoticeStatusT = str
+    TrackerT = str
+else:  # pydantic and the OpenAPI document get the Literal of the choices
+    KindT = choices_of(Kind)
+    StatusT = choices_of(ItemStatus)
+    SettableStatusT = choices_of(ItemStatus, exclude=[ItemStatus.MERGED])  # merged is set by a merge, not by hand
+    PlanT = choices_of(Plan)
+    ImportanceT = choices_of(Importance)
+    SortT = choices_of(SORTS)  # the ranking selector's sort keys
+    NoticeKindT = choices_of(NoticeKind)
+    NoticeStatusT = choices_of(NoticeStatus)
+    TrackerT = choices_of(Tracker)
 
 
 class FeedbackRankingRowOut(Schema):
@@ -111,7 +131,7 @@ class FeedbackStatusChangeOut(Schema):
     created_at: datetime
 
     @classmethod
-    def from_change(cls, s) -> dict:
+    def from_change(cls, s: StatusChange) -> dict:
         return {
             "from_status": s.from_status,
             "to_status": s.to_status,
@@ -129,7 +149,7 @@ class EngineeringLinkOut(Schema):
     key: str
 
     @classmethod
-    def from_link(cls, link) -> dict:
+    def from_link(cls, link: EngineeringLink) -> dict:
         return {"id": link.pk, "tracker": link.tracker, "url": link.url, "key": link.key}
 
 
@@ -148,9 +168,9 @@ class FeedbackBugReportOut(Schema):
     attachment_ids: list[int]
 
     @classmethod
-    def from_bug(cls, bug) -> dict:
+    def from_bug(cls, bug: BugReport) -> dict:
         return {
-            "ticket_number": bug.ticket.number if bug.ticket_id else None,
+            "ticket_number": bug.ticket.number if bug.ticket else None,
             "version": bug.version,
             "environment_browser": bug.environment_browser,
             "environment_os": bug.environment_os,
@@ -190,7 +210,7 @@ class FeedbackItemOut(Schema):
     bug_report: FeedbackBugReportOut | None
 
     @classmethod
-    def from_item(cls, item, *, stats: dict, bug) -> dict:
+    def from_item(cls, item: FeedbackItem, *, stats: dict, bug: BugReport | None) -> dict:
         """`item` as feedback_item_detail reads it (history, links, merged items prefetched); `stats` its figures
         (feedback_item_stats); `bug` its bug report or None (bug_report_of)."""
         return {
@@ -200,8 +220,8 @@ class FeedbackItemOut(Schema):
             "title": item.title,
             "problem": item.problem,
             "proposed_solution": item.proposed_solution,
-            "product_area": item.product_area.slug if item.product_area_id else None,
-            "product_feature": item.product_feature.slug if item.product_feature_id else None,
+            "product_area": item.product_area.slug if item.product_area else None,
+            "product_feature": item.product_feature.slug if item.product_feature else None,
             "status": item.status,
             "owner_id": item.owner_id,
             "is_public": item.is_public,
@@ -239,17 +259,17 @@ class FeedbackEvidenceOut(Schema):
     linked_at: datetime
 
     @classmethod
-    def from_evidence(cls, ev) -> dict:
+    def from_evidence(cls, ev: Evidence) -> dict:
         return {
             "id": ev.pk,
             "item_id": ev.item_id,
-            "ticket_number": ev.ticket.number if ev.ticket_id else None,
+            "ticket_number": ev.ticket.number if ev.ticket else None,
             "message_id": ev.message_id,
             "quote": ev.quote,
             "contact_id": ev.contact_id,
-            "contact_name": ev.contact.name if ev.contact_id else "",
+            "contact_name": ev.contact.name if ev.contact else "",
             "company_id": ev.company_id,
-            "company_name": ev.company.name if ev.company_id else "",
+            "company_name": ev.company.name if ev.company else "",
             "company_plan": ev.company_plan,
             "company_mrr": ev.company_mrr,
             "importance": ev.importance,
@@ -366,7 +386,7 @@ class ClosingNoticeOut(Schema):
     ticket_number: int | None
 
     @classmethod
-    def from_notice(cls, notice) -> dict:
+    def from_notice(cls, notice: ClosingNotice) -> dict:
         return {
             "id": notice.pk,
             "contact_id": notice.contact_id,
@@ -381,7 +401,7 @@ class ClosingNoticeOut(Schema):
             "sent_at": notice.sent_at,
             "error": notice.error,
             "message_id": notice.message_id,
-            "ticket_number": notice.ticket.number if notice.ticket_id else None,
+            "ticket_number": notice.ticket.number if notice.ticket else None,
         }
 
 
@@ -464,7 +484,7 @@ class FeedbackSettingsOut(Schema):
     notice_from_email: str
 
     @classmethod
-    def from_settings(cls, row) -> dict:
+    def from_settings(cls, row: FeedbackSettings) -> dict:
         return {
             "workspace_name": row.workspace_name,
             "w_contacts": row.w_contacts,

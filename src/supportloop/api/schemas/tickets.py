@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ninja import Field, Schema
 from pydantic import BaseModel
 
 from supportloop.api.schemas.common import Id, StrictIn, choices_of
+from supportloop.core.models import Event
 from supportloop.tickets.choices import AuthorType, Channel, Priority, Status
 from supportloop.tickets.filters import TicketListParams
+from supportloop.tickets.models import Attachment, Message, Ticket
 
-StatusT = choices_of(Status)
-PriorityT = choices_of(Priority)
-ChannelT = choices_of(Channel)
-CreateAuthorT = choices_of(AuthorType, exclude=[AuthorType.SYSTEM])  # the API speaks for a contact or an agent
+if TYPE_CHECKING:  # mypy cannot build a Literal at run time: for it, a value is a str
+    StatusT = str
+    PriorityT = str
+    ChannelT = str
+    CreateAuthorT = str
+else:  # pydantic and the OpenAPI document get the Literal of the choices
+    StatusT = choices_of(Status)
+    PriorityT = choices_of(Priority)
+    ChannelT = choices_of(Channel)
+    CreateAuthorT = choices_of(AuthorType, exclude=[AuthorType.SYSTEM])  # the API speaks for a contact or an agent
 
 
 # A plain pydantic model, not a ninja Schema: rows are built as dicts by from_ticket, and Schema's validator
@@ -45,7 +54,7 @@ class TicketOut(BaseModel):
     message_count: int
 
     @classmethod
-    def from_ticket(cls, t, *, tags: list[str] | None = None) -> dict:
+    def from_ticket(cls, t: Ticket, *, tags: list[str] | None = None) -> dict:
         """`tags`: the tag names when the caller has them (a ticket just created), instead of a query."""
         return {
             "number": t.number,
@@ -58,9 +67,9 @@ class TicketOut(BaseModel):
             "company_id": t.company_id,
             "assignee_id": t.assignee_id,
             "team_id": t.team_id,
-            "product_area": t.product_area.slug if t.product_area_id else None,
-            "product_feature": t.product_feature.slug if t.product_feature_id else None,
-            "contact_reason": t.contact_reason.slug if t.contact_reason_id else None,
+            "product_area": t.product_area.slug if t.product_area else None,
+            "product_feature": t.product_feature.slug if t.product_feature else None,
+            "contact_reason": t.contact_reason.slug if t.contact_reason else None,
             "tags": sorted(tags if tags is not None else (tag.name for tag in t.tags.all())),
             "language": t.language,
             "followers": t.followers,
@@ -80,7 +89,7 @@ class AttachmentOut(Schema):
     size: int
 
     @classmethod
-    def from_attachment(cls, a) -> dict:
+    def from_attachment(cls, a: Attachment) -> dict:
         return {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
 
 
@@ -99,7 +108,7 @@ class MessageOut(Schema):
     attachments: list[AttachmentOut]
 
     @classmethod
-    def from_message(cls, m, *, attachments=None) -> dict:
+    def from_message(cls, m: Message, *, attachments: list[Attachment] | None = None) -> dict:
         """`attachments`: the message's attachments when the caller has them, instead of a query."""
         return {
             "id": m.pk,
@@ -197,7 +206,7 @@ class EventOut(Schema):
     changes: dict
 
     @classmethod
-    def from_event(cls, e) -> dict:
+    def from_event(cls, e: Event) -> dict:
         return {
             "id": e.pk,
             "created_at": e.created_at,

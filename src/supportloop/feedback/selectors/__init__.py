@@ -5,7 +5,7 @@ The ranking reads the rollups (ItemStats) when no period or plan filter is given
 matching evidence in SQL (exact, slower). Counting rules live in feedback/rollups.py.
 """
 
-from supportloop.feedback.selectors.items import (  # noqa: F401
+from supportloop.feedback.selectors.items import (
     REQUESTER_COLUMNS,
     bug_picklist_values,
     bug_report_of,
@@ -30,7 +30,7 @@ from supportloop.feedback.selectors.items import (  # noqa: F401
     requesters_rows,
     status_history,
 )
-from supportloop.feedback.selectors.ranking import (  # noqa: F401
+from supportloop.feedback.selectors.ranking import (
     ROW_FIELDS,
     SORTS,
     _order,
@@ -41,10 +41,51 @@ from supportloop.feedback.selectors.ranking import (  # noqa: F401
     score_expression,
     score_of,
 )
-from supportloop.feedback.selectors.reports import (  # noqa: F401
+from supportloop.feedback.selectors.reports import (
     PUBLIC_FIELDS,
     SHIPPED_RECENT_DAYS,
     roadmap,
     weekly_digest,
     weekly_digest_text,
 )
+
+# The names this package re-exports (mypy's no-implicit-reexport, ruff's F401 read it).
+__all__ = [
+    "PUBLIC_FIELDS",
+    "REQUESTER_COLUMNS",
+    "ROW_FIELDS",
+    "SHIPPED_RECENT_DAYS",
+    "SORTS",
+    "_order",
+    "_rollup_queryset",
+    "bug_picklist_values",
+    "bug_report_of",
+    "engineering_link_get",
+    "evidence_for_customer",
+    "evidence_for_item",
+    "evidence_get",
+    "evidence_of_item",
+    "feedback_item_detail",
+    "feedback_item_get",
+    "feedback_item_ref",
+    "feedback_item_resolve",
+    "feedback_item_stats",
+    "feedback_items",
+    "feedback_items_for_contact",
+    "feedback_items_for_ticket",
+    "feedback_ranking",
+    "feedback_ranking_count",
+    "feedback_search",
+    "growth_pct",
+    "items_merged_into",
+    "notices_for_item",
+    "notices_for_ticket",
+    "requesters_csv",
+    "requesters_rows",
+    "roadmap",
+    "score_expression",
+    "score_of",
+    "status_history",
+    "weekly_digest",
+    "weekly_digest_text",
+]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
 from supportloop.core.lookup import object_or_404, reference_or_422
 from supportloop.customers.choices import Plan
-from supportloop.customers.models import Company
+from supportloop.customers.models import Company, Contact
 from supportloop.feedback.choices import ItemStatus
 from supportloop.feedback.models import (
     BugReport,
@@ -24,9 +24,10 @@ from supportloop.feedback.models import (
 )
 from supportloop.feedback.rollups import figure_aggregates
 from supportloop.feedback.selectors.ranking import _weekly_for, growth_pct, score_of
+from supportloop.tickets.models import Ticket
 
 
-def feedback_item_stats(*, item: FeedbackItem) -> dict:
+def feedback_item_stats(*, item: FeedbackItem) -> dict[str, Any]:
     """An item's figures computed live from its evidence (exact), plus the breakdown by current plan."""
     ev = Evidence.objects.filter(item=item)
     figures = ev.aggregate(**figure_aggregates())
@@ -158,7 +159,7 @@ def feedback_search(*, q: str, limit: int = 10) -> list[FeedbackItem]:
     return list(qs.filter(cond).order_by("-stats__unique_contacts", "-updated_at", "-id")[:limit])
 
 
-def feedback_items_for_contact(*, contact) -> list[FeedbackItem]:
+def feedback_items_for_contact(*, contact: Contact) -> list[FeedbackItem]:
     """Items this contact asked for (their evidence follows merges), most recently heard first."""
     return list(
         FeedbackItem.objects.filter(evidence__contact=contact)
@@ -168,7 +169,7 @@ def feedback_items_for_contact(*, contact) -> list[FeedbackItem]:
     )
 
 
-def feedback_items_for_ticket(*, ticket) -> list[FeedbackItem]:
+def feedback_items_for_ticket(*, ticket: Ticket) -> list[FeedbackItem]:
     """Items linked from this ticket (by evidence, or as the ticket a bug was filed from)."""
     return list(
         FeedbackItem.objects.filter(Q(evidence__ticket=ticket) | Q(bug_report__ticket=ticket))
@@ -178,7 +179,7 @@ def feedback_items_for_ticket(*, ticket) -> list[FeedbackItem]:
     )
 
 
-def notices_for_ticket(*, ticket) -> list[ClosingNotice]:
+def notices_for_ticket(*, ticket: Ticket) -> list[ClosingNotice]:
     """Closing-the-loop messages recorded on this ticket."""
     return list(ClosingNotice.objects.filter(ticket=ticket).select_related("item", "contact").order_by("created_at"))
 
@@ -204,15 +205,32 @@ REQUESTER_COLUMNS = [
 ]
 
 
-def requesters_rows(*, item: FeedbackItem) -> list[dict]:
+class RequesterRow(TypedDict):
+    """One line of the requester export; the keys are REQUESTER_COLUMNS."""
+
+    contact: str
+    email: str
+    company: str
+    plan: str
+    mrr: str
+    plan_when_asked: str
+    mrr_when_asked: str
+    importance: str
+    quote: str
+    heard_at: str
+    ticket: int | str  # the ticket number, "" when the evidence has no ticket
+    source: str
+
+
+def requesters_rows(*, item: FeedbackItem) -> list[RequesterRow]:
     """One row per piece of evidence (a contact may appear more than once, with each quote)."""
-    rows = []
+    rows: list[RequesterRow] = []
     for ev in evidence_for_item(item=item):
         company = ev.company
         rows.append(
             {
-                "contact": ev.contact.name if ev.contact_id else "",
-                "email": ev.contact.primary_email if ev.contact_id else "",
+                "contact": ev.contact.name if ev.contact else "",
+                "email": ev.contact.primary_email if ev.contact else "",
                 "company": company.name if company else "",
                 "plan": company.plan if company else "",
                 "mrr": str(company.mrr) if company else "",
@@ -221,7 +239,7 @@ def requesters_rows(*, item: FeedbackItem) -> list[dict]:
                 "importance": ev.importance,
                 "quote": ev.quote,
                 "heard_at": ev.created_at.isoformat(),
-                "ticket": ev.ticket.number if ev.ticket_id else "",
+                "ticket": ev.ticket.number if ev.ticket else "",
                 "source": ev.source,
             }
         )
@@ -254,9 +272,11 @@ def items_merged_into(*, item: FeedbackItem, limit: int = 50) -> list[FeedbackIt
     return list(FeedbackItem.objects.filter(merged_into=item).order_by("id")[:limit])
 
 
-def evidence_for_customer(*, company_id: int | None = None, contact_id: int | None = None, limit: int = 30) -> list:
+def evidence_for_customer(
+    *, company_id: int | None = None, contact_id: int | None = None, limit: int = 30
+) -> list[Evidence]:
     """Feedback evidence given by a company or a contact, newest first, with its item: one query."""
-    where = {"company_id": company_id} if company_id is not None else {"contact_id": contact_id}
+    where: dict[str, int | None] = {"company_id": company_id} if company_id is not None else {"contact_id": contact_id}
     return list(
         Evidence.objects.filter(**where).select_related("item", "contact", "ticket").order_by("-created_at")[:limit]
     )

@@ -5,9 +5,11 @@ Counting rules live in rollups.py; the score formula in docs/feedback-scoring.md
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any, TypeAlias, cast
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -26,10 +28,12 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.expressions import Combinable, OrderBy
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from supportloop.accounts.models import User
 from supportloop.core.errors import ValidationFailed
 from supportloop.customers.choices import Plan
 from supportloop.customers.models import Company
@@ -49,6 +53,14 @@ from supportloop.feedback.rollups import (
 )
 from supportloop.tickets.models import ProductArea, ProductFeature
 
+# Filters as the pages and the API pass them: one choice or several; a product area or feature as an object, an
+# id or a slug; an owner as a user or an id; a moment as a date (its midnight) or a datetime.
+Choices: TypeAlias = str | list[str] | tuple[str, ...] | set[str] | None
+TaxonomyRef: TypeAlias = ProductArea | ProductFeature | int | str | None
+OwnerRef: TypeAlias = User | int | str | None
+Moment: TypeAlias = date | datetime | None
+# One ranking row: the ROW_FIELDS, then weekly and growth_pct (see feedback_ranking's docstring).
+Row: TypeAlias = dict[str, Any]
 SORTS = {
     # name: (expression alias, descending by default)
     "score": ("score", True),
@@ -88,10 +100,19 @@ ROW_FIELDS = (
 
 
 # ---------------------------------------------------------------------------------------------- score
-def score_expression(weights: FeedbackSettings, *, contacts, companies, mrr, blockers, recent, previous):
+def score_expression(
+    weights: FeedbackSettings,
+    *,
+    contacts: Combinable,
+    companies: Combinable,
+    mrr: Combinable,
+    blockers: Combinable,
+    recent: Combinable,
+    previous: Combinable,
+) -> ExpressionWrapper[Combinable]:
     """The score in SQL; the same formula as `score_of` (docs/feedback-scoring.md)."""
 
-    def fl(expr):
+    def fl(expr: Combinable) -> Cast:
         return Cast(expr, FloatField())
 
     return ExpressionWrapper(
@@ -104,9 +125,9 @@ def score_expression(weights: FeedbackSettings, *, contacts, companies, mrr, blo
     )
 
 
-def score_of(figures: dict, weights: FeedbackSettings | None = None) -> float:
+def score_of(figures: Mapping[str, Any], weights: FeedbackSettings | None = None) -> float:
     w = weights or feedback_settings()
-    return round(
+    score: float = round(
         w.w_contacts * figures["unique_contacts"]
         + w.w_companies * figures["unique_companies"]
         + w.w_mrr * float(figures["mrr"]) / 1000.0
@@ -114,6 +135,7 @@ def score_of(figures: dict, weights: FeedbackSettings | None = None) -> float:
         + w.w_trend * (figures["recent_4w"] - figures["previous_4w"]),
         4,
     )
+    return score
 
 
 def growth_pct(recent: int, previous: int) -> float | None:
@@ -124,19 +146,19 @@ def growth_pct(recent: int, previous: int) -> float | None:
 
 
 # ---------------------------------------------------------------------------------------------- filters
-def _as_list(value) -> list:
+def _as_list(value: Choices) -> list[str]:
     if value is None or value == "" or value == []:
         return []
     return list(value) if isinstance(value, (list, tuple, set)) else [value]
 
 
-def _pk(value) -> int | None:
+def _pk(value: OwnerRef) -> int | None:
     if value is None or value == "":
         return None
     return value.pk if hasattr(value, "pk") else int(value)
 
 
-def _taxonomy_pk(value, model) -> int | None:
+def _taxonomy_pk(value: TaxonomyRef, model: type[ProductArea] | type[ProductFeature]) -> int | None:
     """An area or feature given as an object, an id or a slug."""
     if value is None or value == "":
         return None
@@ -152,8 +174,15 @@ def _taxonomy_pk(value, model) -> int | None:
 
 
 def _item_filters(
-    qs: QuerySet, *, kind, product_area, status, product_feature=None, owner=None, q: str | None = None
-) -> QuerySet:
+    qs: QuerySet[FeedbackItem],
+    *,
+    kind: Choices,
+    product_area: TaxonomyRef,
+    status: Choices,
+    product_feature: TaxonomyRef = None,
+    owner: OwnerRef = None,
+    q: str | None = None,
+) -> QuerySet[FeedbackItem]:
     kinds = _as_list(kind)
     if set(kinds) - set(Kind.values):
         raise ValidationFailed(
@@ -179,7 +208,7 @@ def _item_filters(
     return qs
 
 
-def _aware(value):
+def _aware(value: Moment) -> datetime | None:
     """Accept a date (midnight in the workspace time zone), a naive or an aware datetime."""
     if value is None:
         return None
@@ -190,14 +219,14 @@ def _aware(value):
     return value
 
 
-def _evidence_q(*, plan, since, until, prefix: str = "") -> Q | None:
+def _evidence_q(*, plan: Choices, since: Moment, until: Moment, prefix: str = "") -> Q | None:
     plans = _as_list(plan)
     if set(plans) - set(Plan.values):
         raise ValidationFailed(
             "Unknown plan filter.", errors={"plan": ", ".join(sorted(set(plans) - set(Plan.values)))}
         )
     since, until = _aware(since), _aware(until)
-    parts = []
+    parts: list[Q] = []
     if since is not None:
         parts.append(Q(**{f"{prefix}created_at__gte": since}))
     if until is not None:
@@ -212,7 +241,7 @@ def _evidence_q(*, plan, since, until, prefix: str = "") -> Q | None:
     return combined
 
 
-def _order(sort: str, order: str | None) -> list:
+def _order(sort: str, order: str | None) -> list[OrderBy]:
     name = sort or "score"
     descending = None
     if name.startswith("-"):
@@ -235,14 +264,14 @@ def _order(sort: str, order: str | None) -> list:
 # ---------------------------------------------------------------------------------------------- ranking
 def _rollup_queryset(
     *,
-    kind=None,
-    product_area=None,
-    status=None,
-    product_feature=None,
-    owner=None,
-    q=None,
+    kind: Choices = None,
+    product_area: TaxonomyRef = None,
+    status: Choices = None,
+    product_feature: TaxonomyRef = None,
+    owner: OwnerRef = None,
+    q: str | None = None,
     weights: FeedbackSettings | None = None,
-) -> QuerySet:
+) -> QuerySet[FeedbackItem]:
     """Ranking from the rollups: items joined to ItemStats, no aggregation (one sort over ≤ N items)."""
     weights = weights or feedback_settings()
     items = _item_filters(
@@ -281,14 +310,14 @@ def _rollup_queryset(
 def _plan_rollup_queryset(
     plans: list[str],
     *,
-    kind=None,
-    product_area=None,
-    status=None,
-    product_feature=None,
-    owner=None,
-    q=None,
+    kind: Choices = None,
+    product_area: TaxonomyRef = None,
+    status: Choices = None,
+    product_feature: TaxonomyRef = None,
+    owner: OwnerRef = None,
+    q: str | None = None,
     weights: FeedbackSettings | None = None,
-) -> QuerySet:
+) -> QuerySet[FeedbackItem]:
     """Ranking with a plan filter (no period) from the per-plan rollups: items joined to their ItemPlanStats rows
     of the chosen plans, summed per item (one row per plan at most, so ≤ 4 rows per item).
 
@@ -333,13 +362,14 @@ def _plan_rollup_queryset(
     )
 
 
-def _fetch(sql: str, params) -> list[tuple]:
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
-def _as_datetime(value):
+def _as_datetime(value: str | datetime | None) -> datetime | None:
     """Raw cursors give SQLite timestamps as text; PostgreSQL gives aware datetimes."""
     if isinstance(value, str):
         value = parse_datetime(value)
@@ -364,7 +394,9 @@ def _company_figures_by_item(evidence: QuerySet[Evidence]) -> dict[int, tuple[in
     return {item_id: (n, Decimal(str(total or 0))) for item_id, n, total in _fetch(sql, params)}
 
 
-def _contact_figures_by_item(evidence: QuerySet[Evidence], recent_from, previous_from) -> dict[int, dict]:
+def _contact_figures_by_item(
+    evidence: QuerySet[Evidence], recent_from: datetime, previous_from: datetime
+) -> dict[int, dict[str, Any]]:
     """Mentions, distinct contacts, blocker contacts, first/last heard and the trend per item, in two levels:
     GROUP BY (item, contact) then GROUP BY item. The inner level is a hash aggregate fed by an index-only scan;
     it replaces COUNT(DISTINCT), which sorts every item's rows. A NULL contact forms one inner group that
@@ -389,7 +421,7 @@ def _contact_figures_by_item(evidence: QuerySet[Evidence], recent_from, previous
         "SUM(CASE WHEN s.b > 0 AND s.contact_id IS NOT NULL THEN 1 ELSE 0 END), MIN(s.f), MAX(s.l), "
         f"SUM(s.r), SUM(s.p) FROM ({inner}) s GROUP BY s.item_id"
     )
-    out = {}
+    out: dict[int, dict[str, Any]] = {}
     for item_id, n, contacts, blockers, first, last, recent, previous in _fetch(sql, params):
         out[item_id] = {
             "mentions": int(n),
@@ -404,7 +436,7 @@ def _contact_figures_by_item(evidence: QuerySet[Evidence], recent_from, previous
 
 
 @contextmanager
-def _more_sort_memory():
+def _more_sort_memory() -> Iterator[None]:
     """On PostgreSQL, let this transaction's DISTINCT aggregates sort in memory (SET LOCAL ends with it)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -414,17 +446,17 @@ def _more_sort_memory():
 
 def _live_rows(
     *,
-    kind=None,
-    product_area=None,
-    status=None,
-    plan=None,
-    since=None,
-    until=None,
-    product_feature=None,
-    owner=None,
-    q=None,
-    item_ids=None,
-) -> list[dict]:
+    kind: Choices = None,
+    product_area: TaxonomyRef = None,
+    status: Choices = None,
+    plan: Choices = None,
+    since: Moment = None,
+    until: Moment = None,
+    product_feature: TaxonomyRef = None,
+    owner: OwnerRef = None,
+    q: str | None = None,
+    item_ids: Iterable[int] | None = None,
+) -> list[Row]:
     """Ranking rows aggregated live from the evidence matching a plan or period filter (exact, no rollup)."""
     weights = feedback_settings()
     weeks = week_starts()
@@ -447,8 +479,8 @@ def _live_rows(
     with transaction.atomic(), _more_sort_memory():
         figures = _contact_figures_by_item(evidence, recent_from, previous_from)
         companies = _company_figures_by_item(evidence)
-    rows = [
-        row
+    rows: list[Row] = [
+        dict(row)  # a plain dict: the figures are added below
         for row in items.values(
             "id",
             "title",
@@ -470,7 +502,7 @@ def _live_rows(
     return rows
 
 
-def week_aligned(since) -> date | None:
+def week_aligned(since: Moment) -> date | None:
     """The Monday `since` is the midnight of (workspace time zone), or None when it is another moment."""
     local = timezone.localtime(_aware(since))
     return local.date() if local.weekday() == 0 and local.time() == time.min else None
@@ -488,7 +520,7 @@ _WINDOW_FIGURES = (
 )
 
 
-def _window_figures(day: date, *, first_at: bool = False) -> dict[int, tuple]:
+def _window_figures(day: date, *, first_at: bool = False) -> dict[int, tuple[Any, ...]]:
     """{item id: figures (_WINDOW_FIGURES)} of the items heard since the Monday `day`: each item's first ItemWeek
     row at or after `day` (one index probe per item). The 4-week trend within the window comes from the item's
     trend (ItemStats) and its "since" mentions: the window either holds both trend windows, cuts the earlier
@@ -496,6 +528,7 @@ def _window_figures(day: date, *, first_at: bool = False) -> dict[int, tuple]:
     `first_at`: also the first evidence since `day` (an eighth value), for a sort by first heard."""
     since = week_bounds_dt(day)
     table, stats = ItemWeek._meta.db_table, ItemStats._meta.db_table
+    rows: Iterable[tuple[Any, ...]]
     if connection.vendor == "postgresql":
         rows = _fetch(
             f"SELECT s.item_id, w.since_mentions, w.since_contacts, w.since_companies, w.since_blocker_contacts, "  # noqa: S608 - the models' table names and a fixed column; the dates are parameters
@@ -530,7 +563,7 @@ def _window_figures(day: date, *, first_at: bool = False) -> dict[int, tuple]:
             )
         )
     weeks = week_starts()
-    out = {}
+    out: dict[int, tuple[Any, ...]] = {}
     for item_id, mentions, contacts, companies, blockers, mrr, recent, previous, *first in rows:
         if day > weeks[-4]:
             recent, previous = mentions, 0
@@ -547,13 +580,13 @@ def _window_page(
     order: str | None,
     offset: int,
     limit: int,
-    kind=None,
-    product_area=None,
-    status=None,
-    product_feature=None,
-    owner=None,
-    q=None,
-) -> list[dict]:
+    kind: Choices = None,
+    product_area: TaxonomyRef = None,
+    status: Choices = None,
+    product_feature: TaxonomyRef = None,
+    owner: OwnerRef = None,
+    q: str | None = None,
+) -> list[Row]:
     """A page of the ranking of evidence heard since the Monday `day`, from the ItemWeek "since" figures.
     Exact: the same figures as _live_rows computes from the evidence (docs/feedback-scoring.md).
     Only the sort value is built for every item and whole rows for the page: building 10,000 rows (and
@@ -562,7 +595,7 @@ def _window_page(
     window_stats_fill_missing()
     stats_refresh_stale_mrr(settings_row=weights)
     stats_refresh_stale_trend()
-    alias = _order(sort, order)[0].expression.name
+    alias = cast(F, _order(sort, order)[0].expression).name  # _order orders by F(alias)
     figures = _window_figures(day, first_at=alias == "first_heard")
     items = _item_filters(
         FeedbackItem.objects.order_by(),
@@ -573,7 +606,7 @@ def _window_page(
         owner=owner,
         q=q,
     )
-    keyed = []
+    keyed: list[Row] = []
     if alias in ("title", "created_at", "last_heard"):
         column = {"title": "title", "created_at": "created_at", "last_heard": "stats__last_heard"}[alias]
         keyed = [
@@ -596,14 +629,14 @@ def _window_page(
     return rows
 
 
-def _window_row(row: dict, figures: tuple, weights: FeedbackSettings) -> dict:
+def _window_row(row: Row, figures: tuple[Any, ...], weights: FeedbackSettings) -> Row:
     row.update(zip(_WINDOW_FIGURES, figures, strict=True))
     row["growth"] = row["recent_4w"] - row["previous_4w"]
     row["score"] = score_of(row, weights)
     return row
 
 
-def _add_times(rows: list[dict], day: date) -> None:
+def _add_times(rows: list[Row], day: date) -> None:
     """created_at, first heard (the first week's earliest evidence) and last heard since the Monday `day`."""
     ids = [row["id"] for row in rows]
     created = dict(FeedbackItem.objects.filter(pk__in=ids).values_list("pk", "created_at"))
@@ -617,9 +650,9 @@ def _add_times(rows: list[dict], day: date) -> None:
         row["created_at"], row["last_heard"], row["first_heard"] = created[row["id"]], last[row["id"]], first[row["id"]]
 
 
-def _python_sort(rows: list[dict], sort: str, order: str | None) -> list[dict]:
+def _python_sort(rows: list[Row], sort: str, order: str | None) -> list[Row]:
     [primary, _tiebreak] = _order(sort, order)
-    alias, descending = primary.expression.name, primary.descending
+    alias, descending = cast(F, primary.expression).name, primary.descending  # _order orders by F(alias)
     present = [r for r in rows if r[alias] is not None]
     missing = [r for r in rows if r[alias] is None]
     present.sort(key=lambda r: r["id"], reverse=True)  # tie-break: newest id first (stable sorts keep it)
@@ -659,7 +692,7 @@ def _weekly_for(ids: list[int], evidence_filter: Q | None, from_week: date | Non
     return out
 
 
-def _plan_rollups_exact(plans: list[str], filters: dict) -> bool:
+def _plan_rollups_exact(plans: list[str], filters: dict[str, Any]) -> bool:
     """Bring the per-plan rollups up to date; False when they cannot answer exactly (then aggregate live).
 
     Several plans: a contact heard through companies now on different plans would be counted once per plan,
@@ -676,20 +709,20 @@ def _plan_rollups_exact(plans: list[str], filters: dict) -> bool:
 
 def feedback_ranking(
     *,
-    kind=None,
-    product_area=None,
-    status=None,
-    plan=None,
-    since=None,
-    until=None,
+    kind: Choices = None,
+    product_area: TaxonomyRef = None,
+    status: Choices = None,
+    plan: Choices = None,
+    since: Moment = None,
+    until: Moment = None,
     sort: str = "score",
     limit: int = 50,
     offset: int = 0,
     order: str | None = None,
-    product_feature=None,
-    owner=None,
+    product_feature: TaxonomyRef = None,
+    owner: OwnerRef = None,
     q: str | None = None,
-) -> list[dict]:
+) -> list[Row]:
     """Ranked items with their figures. Merged items are left out unless `status` asks for them.
 
     Filters: kind(s), product area, status(es), plan(s) of the requesting companies (current plan), period of
@@ -707,7 +740,7 @@ def feedback_ranking(
     limit = max(1, min(int(limit), 500))
     offset = max(0, int(offset))
     evq = _evidence_q(plan=plan, since=since, until=until)
-    filters = dict(
+    filters: dict[str, Any] = dict(
         kind=kind, product_area=product_area, status=status, product_feature=product_feature, owner=owner, q=q
     )
     plans = _as_list(plan)
@@ -746,14 +779,14 @@ def feedback_ranking(
 
 def feedback_ranking_count(
     *,
-    kind=None,
-    product_area=None,
-    status=None,
-    plan=None,
-    since=None,
-    until=None,
-    product_feature=None,
-    owner=None,
+    kind: Choices = None,
+    product_area: TaxonomyRef = None,
+    status: Choices = None,
+    plan: Choices = None,
+    since: Moment = None,
+    until: Moment = None,
+    product_feature: TaxonomyRef = None,
+    owner: OwnerRef = None,
     q: str | None = None,
 ) -> int:
     """How many rows feedback_ranking would return without a limit."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any, TypedDict
 
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
@@ -18,7 +19,7 @@ SHIPPED_RECENT_DAYS = 90
 PUBLIC_FIELDS = ("id", "title", "kind", "status", "product_area__name", "shipped_at", "release_note")
 
 
-def roadmap(*, public: bool = False) -> dict[str, list]:
+def roadmap(*, public: bool = False) -> dict[str, list[dict[str, Any]]]:
     """Planned, in progress and recently shipped (90 days) items.
 
     public=True: only items marked public, and only title, kind, area, status, ship date and release note —
@@ -58,7 +59,7 @@ def roadmap(*, public: bool = False) -> dict[str, list]:
             row["product_area"] = row.pop("product_area__name") or ""
             row["owner"] = row.pop("owner__username") or ""
             row["mrr"] = Decimal(row["mrr"] or 0).quantize(Decimal("0.01"))
-    board: dict[str, list] = {"planned": [], "in_progress": [], "shipped": []}
+    board: dict[str, list[dict[str, Any]]] = {"planned": [], "in_progress": [], "shipped": []}
     for row in rows:
         board[row["status"]].append(row)
     board["shipped"].sort(key=lambda r: r["shipped_at"], reverse=True)
@@ -66,7 +67,28 @@ def roadmap(*, public: bool = False) -> dict[str, list]:
 
 
 # ---------------------------------------------------------------------------------------------- digest
-def weekly_digest(*, week_start: date | None = None) -> dict:
+class DigestTotals(TypedDict):
+    new_items: int
+    mentions: int
+    contacts_heard: int
+    new_bugs: int
+    shipped: int
+
+
+class WeeklyDigest(TypedDict):
+    """What weekly_digest returns; each item row has at least id and title."""
+
+    week_start: date
+    week_end: date
+    new_by_area: dict[str, list[dict[str, Any]]]  # id, title, kind, unique_contacts
+    growing_by_area: dict[str, list[dict[str, Any]]]  # id, title, kind, recent_4w, previous_4w, growth
+    bugs_by_severity: dict[str, list[dict[str, Any]]]  # id, title
+    shipped: list[dict[str, Any]]  # id, title, kind, told
+    customers_told: int
+    totals: DigestTotals
+
+
+def weekly_digest(*, week_start: date | None = None) -> WeeklyDigest:
     """The product digest of one week (Monday to Sunday, workspace time zone); default: the last full week.
 
     new items and fastest growing items per product area, new bugs by severity, items shipped and how many
@@ -85,7 +107,7 @@ def weekly_digest(*, week_start: date | None = None) -> dict:
         .order_by("product_area__position", "product_area__name", "-unique_contacts", "id")
         .values("id", "title", "kind", "product_area__name", "unique_contacts")
     )
-    new_by_area: dict[str, list] = defaultdict(list)
+    new_by_area: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in new_items:
         new_by_area[row.pop("product_area__name") or "—"].append(row)
 
@@ -102,7 +124,7 @@ def weekly_digest(*, week_start: date | None = None) -> dict:
         .filter(growth__gt=0)
         .order_by("-growth", "item_id")
     )
-    growing_by_area: dict[str, list] = defaultdict(list)
+    growing_by_area: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in growing:
         area = row["item__product_area__name"] or "—"
         if len(growing_by_area[area]) < 5:
@@ -123,9 +145,9 @@ def weekly_digest(*, week_start: date | None = None) -> dict:
         .values("item_id", "item__title", "severity")
         .order_by("item_id")
     )
-    bugs_by_severity: dict[str, list] = {s: [] for s in Severity.values}
-    for row in bugs:
-        bugs_by_severity[row["severity"]].append({"id": row["item_id"], "title": row["item__title"]})
+    bugs_by_severity: dict[str, list[dict[str, Any]]] = {s: [] for s in Severity.values}
+    for bug in bugs:
+        bugs_by_severity[bug["severity"]].append({"id": bug["item_id"], "title": bug["item__title"]})
 
     shipped = list(
         FeedbackItem.objects.filter(status=ItemStatus.SHIPPED, shipped_at__gte=start_dt, shipped_at__lt=end_dt)
@@ -153,7 +175,7 @@ def weekly_digest(*, week_start: date | None = None) -> dict:
     }
 
 
-def weekly_digest_text(digest: dict) -> str:
+def weekly_digest_text(digest: WeeklyDigest) -> str:
     """The digest as plain text for the email."""
     lines = [f"Feedback digest — week of {digest['week_start']:%d %b %Y}", ""]
     t = digest["totals"]

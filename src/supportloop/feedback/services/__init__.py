@@ -1,7 +1,7 @@
 """Every write to feedback: items and statuses (items.py), evidence and bug reports (evidence.py),
 closing the loop and the digest mail (loop.py). Import from here."""
 
-from supportloop.feedback.services.evidence import (  # noqa: F401
+from supportloop.feedback.services.evidence import (
     bug_report_file,
     bug_report_update,
     evidence_add,
@@ -9,7 +9,7 @@ from supportloop.feedback.services.evidence import (  # noqa: F401
     picklist_values,
     ticket_feedback_link,
 )
-from supportloop.feedback.services.items import (  # noqa: F401
+from supportloop.feedback.services.items import (
     engineering_link_add,
     engineering_link_remove,
     feedback_item_create,
@@ -19,7 +19,7 @@ from supportloop.feedback.services.items import (  # noqa: F401
     feedback_item_update,
     feedback_settings_update,
 )
-from supportloop.feedback.services.loop import (  # noqa: F401
+from supportloop.feedback.services.loop import (
     close_the_loop_preview,
     close_the_loop_send,
     closing_notices_due_exist,
@@ -31,3 +31,31 @@ from supportloop.feedback.services.loop import (  # noqa: F401
     weekly_digest_queue,
     weekly_digest_send,
 )
+
+# The names this package re-exports (mypy's no-implicit-reexport, ruff's F401 read it).
+__all__ = [
+    "bug_report_file",
+    "bug_report_update",
+    "close_the_loop_preview",
+    "close_the_loop_send",
+    "closing_notices_due_exist",
+    "closing_notices_next_attempt",
+    "closing_notices_retry",
+    "closing_notices_send_due",
+    "engineering_link_add",
+    "engineering_link_remove",
+    "evidence_add",
+    "evidence_remove",
+    "feedback_item_create",
+    "feedback_item_delete",
+    "feedback_item_merge",
+    "feedback_item_set_status",
+    "feedback_item_update",
+    "feedback_settings_update",
+    "notice_mail_refusal",
+    "notice_render",
+    "picklist_values",
+    "ticket_feedback_link",
+    "weekly_digest_queue",
+    "weekly_digest_send",
+]

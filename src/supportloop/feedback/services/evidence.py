@@ -6,10 +6,12 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record, model_update
 from supportloop.core.validation import clean_text
@@ -27,7 +29,7 @@ from supportloop.feedback.choices import (
 from supportloop.feedback.models import BugReport, Evidence, FeedbackItem, PickListOption
 from supportloop.feedback.rollups import stats_recompute
 from supportloop.feedback.services.items import feedback_item_create
-from supportloop.tickets.models import Attachment, Message, Ticket
+from supportloop.tickets.models import Attachment, Message, ProductFeature, Ticket
 
 QUOTE_MAX = 2000
 SOURCE_MAX = 100
@@ -67,7 +69,7 @@ def _duplicate(item: FeedbackItem, existing: Evidence) -> Conflict:
         field, what = "message", "That message"
         hint = "Pick another message to count another mention."
     else:
-        field, what = "ticket", f"Ticket #{existing.ticket.number}" if existing.ticket_id else "That ticket"
+        field, what = "ticket", f"Ticket #{existing.ticket.number}" if existing.ticket else "That ticket"
         hint = "Pick a message or quote something else the customer said to count another mention."
     return Conflict(
         f"{what} is already evidence for {item.reference} (evidence {existing.pk}, linked "
@@ -81,7 +83,7 @@ def _duplicate(item: FeedbackItem, existing: Evidence) -> Conflict:
 def evidence_add(
     *,
     item: FeedbackItem,
-    actor,
+    actor: User | None,
     ticket: Ticket | None = None,
     message: Message | None = None,
     quote: str = "",
@@ -176,7 +178,7 @@ def evidence_add(
 def ticket_feedback_link(
     *,
     ticket: Ticket,
-    actor,
+    actor: User | None,
     item: FeedbackItem | None = None,
     new_kind: str = "",
     new_title: str = "",
@@ -203,7 +205,7 @@ def ticket_feedback_link(
 
 
 @transaction.atomic
-def evidence_remove(*, evidence: Evidence, actor) -> None:
+def evidence_remove(*, evidence: Evidence, actor: User | None) -> None:
     """Unlink one piece of evidence; the item's counts are recomputed in the same transaction."""
     item = evidence.item
     event_record(
@@ -230,21 +232,21 @@ BUG_TEXT_FIELDS = {"steps": "steps to reproduce", "expected": "expected result",
 BUG_TEXT_OPTIONAL = {"expected"}
 
 
-def _bug_fields_check(values: dict, *, partial: bool = False) -> dict:
+def _bug_fields_check(values: dict[str, Any], *, partial: bool = False) -> dict[str, str]:
     """Check every structured field and collect all errors at once, each naming its field."""
     errors: dict[str, str] = {}
-    options = {f: set() for f in PickListField.values}
+    options: dict[str, set[str]] = {f: set() for f in PickListField.values}
     for field, value in PickListOption.objects.filter(is_active=True).values_list("field", "value"):
         options[field].add(value)
     for values_of_field in options.values():
         values_of_field.add(PICKLIST_UNKNOWN)
     fixed = {"environment_plan": Plan.values, "severity": Severity.values, "frequency": Frequency.values}
-    clean = {}
+    clean: dict[str, str] = {}
     for field in [*PickListField.values, *fixed]:
         if partial and field not in values:
             continue
         value = (values.get(field) or "").strip()
-        allowed = options.get(field) if field in options else fixed[field]
+        allowed = options[field] if field in options else fixed[field]
         if not value:
             errors[field] = "required"
         elif value not in allowed:
@@ -273,10 +275,10 @@ def _bug_fields_check(values: dict, *, partial: bool = False) -> dict:
 @transaction.atomic
 def bug_report_file(
     *,
-    actor,
+    actor: User | None,
     ticket: Ticket | None = None,
     title: str,
-    product_feature,
+    product_feature: ProductFeature | None,
     version: str,
     environment_browser: str,
     environment_os: str,
@@ -289,7 +291,7 @@ def bug_report_file(
     actual: str,
     carry_attachment_ids: Iterable[int] = (),
     problem: str = "",
-    owner=None,
+    owner: User | None = None,
     importance: str = Importance.IMPORTANT,
     message: Message | None = None,
 ) -> FeedbackItem:
@@ -376,7 +378,7 @@ def bug_report_file(
 
 @transaction.atomic
 def bug_report_update(
-    *, item: FeedbackItem, actor, carry_attachment_ids: Iterable[int] | None = None, **values
+    *, item: FeedbackItem, actor: User | None, carry_attachment_ids: Iterable[int] | None = None, **values: Any
 ) -> BugReport:
     """Change fields of a bug report; the same validation as filing, for the fields given."""
     report = BugReport.objects.select_for_update().get(item=item)
@@ -389,7 +391,9 @@ def bug_report_update(
     changes = model_update(report, clean, allowed_fields=clean)  # _bug_fields_check returns only known fields
     if carry_attachment_ids is not None:
         ids = sorted({int(i) for i in carry_attachment_ids})
-        attachments = list(Attachment.objects.filter(pk__in=ids, message__ticket_id=report.ticket_id))
+        # A report without a ticket matches no attachment (Django compares None with IS NULL); django-stubs
+        # refuses None for this lookup.
+        attachments = list(Attachment.objects.filter(pk__in=ids, message__ticket_id=report.ticket_id))  # type: ignore[misc]
         if len(attachments) != len(ids):
             raise ValidationFailed(
                 "Some attachments are not on the bug's ticket.", errors={"carry_attachment_ids": "not on the ticket"}

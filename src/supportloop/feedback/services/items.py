@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -9,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from supportloop.accounts.choices import Role
+from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record, model_update
 from supportloop.core.validation import clean_text
@@ -22,6 +24,7 @@ from supportloop.feedback.models import (
     StatusChange,
 )
 from supportloop.feedback.rollups import feedback_settings, stats_recompute
+from supportloop.tickets.models import ProductArea, ProductFeature
 
 TITLE_MAX = 300
 OWNER_ROLES = (Role.PRODUCT, Role.ADMIN)
@@ -44,14 +47,14 @@ def _check_kind(kind: str) -> None:
         raise ValidationFailed(f"Unknown kind {kind!r}.", errors={"kind": f"must be one of {', '.join(Kind.values)}"})
 
 
-def _check_owner(owner) -> None:
+def _check_owner(owner: User | None) -> None:
     if owner is not None and (owner.role not in OWNER_ROLES or not owner.is_active):
         raise ValidationFailed(
             "The owner must be an active product manager (or admin).", errors={"owner": "not a product user"}
         )
 
 
-def _area_for(product_area, product_feature):
+def _area_for(product_area: ProductArea | None, product_feature: ProductFeature | None) -> ProductArea | None:
     """The area follows the feature; an explicit area that contradicts the feature is refused."""
     if product_feature is None:
         return product_area
@@ -80,12 +83,12 @@ def feedback_item_create(
     title: str,
     problem: str = "",
     proposed_solution: str = "",
-    product_feature=None,
-    product_area=None,
-    owner=None,
+    product_feature: ProductFeature | None = None,
+    product_area: ProductArea | None = None,
+    owner: User | None = None,
     is_public: bool = False,
-    actor,
-    created_at=None,
+    actor: User | None,
+    created_at: datetime | None = None,
 ) -> FeedbackItem:
     """Open a feedback item in status `new`, with an empty rollup row and the first status-history step."""
     _check_kind(kind)
@@ -127,7 +130,7 @@ def feedback_item_create(
 
 
 @transaction.atomic
-def feedback_item_update(*, item: FeedbackItem, actor, **fields: Any) -> FeedbackItem:
+def feedback_item_update(*, item: FeedbackItem, actor: User | None, **fields: Any) -> FeedbackItem:
     """Change an item's descriptive fields. Status goes through feedback_item_set_status, merging through merge."""
     if "status" in fields:
         raise ValidationFailed(
@@ -166,7 +169,7 @@ def feedback_item_update(*, item: FeedbackItem, actor, **fields: Any) -> Feedbac
 
 
 @transaction.atomic
-def feedback_item_delete(*, item: FeedbackItem, actor) -> None:
+def feedback_item_delete(*, item: FeedbackItem, actor: User | None) -> None:
     """Delete an item and its evidence (the counts of other items are unaffected). Refused while items redirect here."""
     item = FeedbackItem.objects.select_for_update().get(pk=item.pk)
     redirected = list(FeedbackItem.objects.filter(merged_into=item).values_list("pk", flat=True))
@@ -184,8 +187,11 @@ def feedback_item_delete(*, item: FeedbackItem, actor) -> None:
     item.delete()
 
 
+_NOTICE_KIND_FOR: dict[str, str] = {ItemStatus.SHIPPED: NoticeKind.SHIPPED, ItemStatus.DECLINED: NoticeKind.DECLINED}
+
+
 def _notice_kind_for(status: str) -> str | None:
-    return {ItemStatus.SHIPPED: NoticeKind.SHIPPED, ItemStatus.DECLINED: NoticeKind.DECLINED}.get(status)
+    return _NOTICE_KIND_FOR.get(status)
 
 
 @transaction.atomic
@@ -193,7 +199,7 @@ def feedback_item_set_status(
     *,
     item: FeedbackItem,
     status: str,
-    actor,
+    actor: User | None,
     note: str = "",
     notify: bool | None = None,
     release_note: str | None = None,
@@ -271,7 +277,9 @@ def feedback_item_set_status(
 
 
 def _merge_chain(item: FeedbackItem) -> list[int]:
-    chain, seen, current = [], set(), item
+    chain: list[int] = []
+    seen: set[int] = set()
+    current: FeedbackItem | None = item
     while current is not None and current.pk not in seen:
         seen.add(current.pk)
         chain.append(current.pk)
@@ -280,7 +288,9 @@ def _merge_chain(item: FeedbackItem) -> list[int]:
 
 
 @transaction.atomic
-def feedback_item_merge(*, source: FeedbackItem, target: FeedbackItem, actor, note: str = "") -> FeedbackItem:
+def feedback_item_merge(
+    *, source: FeedbackItem, target: FeedbackItem, actor: User | None, note: str = ""
+) -> FeedbackItem:
     """Merge duplicate `source` into `target`: evidence moves, source stays as a redirecting `merged` record.
 
     Unique counts stay exact because they are COUNT(DISTINCT) over the moved rows; evidence of the same ticket
@@ -381,7 +391,7 @@ def _tracker_for(url: str) -> str:
 
 @transaction.atomic
 def engineering_link_add(
-    *, item: FeedbackItem, url: str, key: str = "", tracker: str | None = None, actor
+    *, item: FeedbackItem, url: str, key: str = "", tracker: str | None = None, actor: User | None
 ) -> EngineeringLink:
     from django.core.exceptions import ValidationError
     from django.core.validators import URLValidator
@@ -404,7 +414,7 @@ def engineering_link_add(
 
 
 @transaction.atomic
-def engineering_link_remove(*, link: EngineeringLink, actor) -> None:
+def engineering_link_remove(*, link: EngineeringLink, actor: User | None) -> None:
     event_record(actor=actor, verb="feedback_item.link_removed", target=link.item, changes={"link": [link.url, None]})
     link.delete()
 
@@ -413,7 +423,7 @@ WEIGHTS = ("w_contacts", "w_companies", "w_mrr", "w_blockers", "w_trend")
 
 
 @transaction.atomic
-def feedback_settings_update(*, actor, **values: Any) -> FeedbackSettings:
+def feedback_settings_update(*, actor: User | None, **values: Any) -> FeedbackSettings:
     """Change the workspace's score weights, sender or name."""
     allowed = set(WEIGHTS) | {"workspace_name", "notice_from_email"}
     unknown = set(values) - allowed

@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 from email.utils import make_msgid
+from functools import partial
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -42,7 +44,7 @@ logger = logging.getLogger("supportloop.feedback")
 # without the project's template libraries.
 _ENGINE = Engine(autoescape=False)
 
-FALLBACK = {
+FALLBACK: dict[str, tuple[str, str]] = {
     NoticeKind.SHIPPED: (
         "{{ item_title }} is live",
         'Hello {{ name }},\n\nYou asked us for "{{ item_title }}". It is now available.\n\n'
@@ -89,7 +91,13 @@ def _check_kind(kind: str) -> None:
         )
 
 
-def notice_render(*, item: FeedbackItem, contact: Contact, kind: str) -> dict:
+class RenderedNotice(TypedDict):
+    subject: str
+    body: str
+    language: str
+
+
+def notice_render(*, item: FeedbackItem, contact: Contact, kind: str) -> RenderedNotice:
     """Subject, body and language of the message one contact would receive."""
     _check_kind(kind)
     subject_src, body_src, language = _template(kind, contact.language)
@@ -136,7 +144,7 @@ BACKOFF_SECONDS = (30, 120, 600, 1800)  # before attempts 2, 3, 4, 5
 ATTEMPT_LOST_AFTER = timedelta(minutes=10)
 # Notices that will go out without anyone acting: queued, or being sent now.
 UNDER_WAY = (NoticeStatus.PENDING, NoticeStatus.SENDING)
-OUTCOME_STATUS = {NoticeKind.SHIPPED: ItemStatus.SHIPPED, NoticeKind.DECLINED: ItemStatus.DECLINED}
+OUTCOME_STATUS: dict[str, str] = {NoticeKind.SHIPPED: ItemStatus.SHIPPED, NoticeKind.DECLINED: ItemStatus.DECLINED}
 
 
 def notice_mail_refusal(*, contact: Contact, email: str, ticket_id: int | None = None) -> str:
@@ -164,7 +172,7 @@ def _new_message_id(sender: str) -> str:
     return make_msgid(domain=sender.rpartition("@")[2] or "localhost").strip("<>")
 
 
-def close_the_loop_preview(*, item: FeedbackItem, kind: str | None = None) -> list[dict]:
+def close_the_loop_preview(*, item: FeedbackItem, kind: str | None = None) -> list[dict[str, Any]]:
     """Who will be told, before the change is confirmed: one row per distinct contact in the evidence.
 
     `will_be_told` is what a run would actually send: not to a contact already told, nor one whose notice gave
@@ -172,21 +180,23 @@ def close_the_loop_preview(*, item: FeedbackItem, kind: str | None = None) -> li
     """
     kind = kind or _default_kind(item)
     notices = {n.contact_id: n for n in ClosingNotice.objects.filter(item=item, kind=kind)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for contact, ticket_id in _recipients(item):
         notice = notices.get(contact.pk)
         status = notice.status if notice is not None else None
         email = contact.primary_email
         refusal = notice_mail_refusal(contact=contact, email=email, ticket_id=ticket_id)
         later = refusal_is_temporary(refusal)  # a limit: told once it passes
-        error = notice.error if status in (NoticeStatus.FAILED, NoticeStatus.PENDING) else refusal
+        error = (
+            notice.error if notice is not None and status in (NoticeStatus.FAILED, NoticeStatus.PENDING) else refusal
+        )
         rows.append(
             {
                 "contact_id": contact.pk,
                 "name": contact.name,
                 "email": email,
                 "language": template_language(contact.language),
-                "company": contact.company.name if contact.company_id else "",
+                "company": contact.company.name if contact.company else "",
                 "ticket_id": ticket_id,
                 "already_told": status == NoticeStatus.SENT,
                 "will_be_told": (not refusal or later) and status not in (NoticeStatus.SENT, NoticeStatus.FAILED),
@@ -332,7 +342,7 @@ def _notice_attempt(*, notice_id: int, item: FeedbackItem, kind: str, sender: st
     return "sent"
 
 
-def close_the_loop_send(*, item_id: int, kind: str) -> dict:
+def close_the_loop_send(*, item_id: int, kind: str) -> dict[str, int]:
     """Queue a notice for every contact not yet told and make the attempts that are due; record each one sent
     on its originating ticket's audit trail. Must run outside a transaction (it sends mail).
 
@@ -399,7 +409,7 @@ def closing_notices_due_exist(*, now: datetime) -> bool:
     return ClosingNotice.objects.filter(_due(now)).exists()
 
 
-def closing_notices_send_due() -> dict:
+def closing_notices_send_due() -> dict[str, int]:
     """Make every attempt that is due, item by item (the scheduler's safety net: notices whose task was lost,
     attempts whose worker died, backoffs on a task backend that cannot wait). Returns the summed counts."""
     totals: dict[str, int] = {}
@@ -421,7 +431,7 @@ def closing_notices_send_due() -> dict:
 
 
 @transaction.atomic
-def closing_notices_retry(*, item: FeedbackItem, actor, kind: str | None = None) -> list[int]:
+def closing_notices_retry(*, item: FeedbackItem, actor: User | None, kind: str | None = None) -> list[int]:
     """Queue again the item's notices that gave up (a product manager's decision, e.g. after the mail server
     or an address was fixed): each gets a new round of attempts under its Message-ID. Returns their ids."""
     notices = ClosingNotice.objects.select_for_update().filter(item=item, status=NoticeStatus.FAILED)
@@ -449,7 +459,7 @@ def closing_notices_retry(*, item: FeedbackItem, actor, kind: str | None = None)
 
     item_id = item.pk
     for notice_kind in sorted({r["kind"] for r in rows}):
-        transaction.on_commit(lambda k=notice_kind: close_the_loop.enqueue(item_id=item_id, kind=k))
+        transaction.on_commit(partial(close_the_loop.enqueue, item_id=item_id, kind=notice_kind))
     return ids
 
 

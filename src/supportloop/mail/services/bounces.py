@@ -177,7 +177,7 @@ def bounce_record(
         if row is not None and row.suppressed_until is not None:
             until[r.address] = f"{row.suppressed_until:%Y-%m-%d}"
     if ticket is None:
-        row = quarantine_store(
+        quarantined = quarantine_store(
             raw=raw,
             reason=QuarantineReason.BOUNCE,
             detail=_quarantine_detail(report, failed),
@@ -187,7 +187,7 @@ def bounce_record(
             sender=sender,
             subject=subject,
         )
-        return BounceOutcome(report=report, quarantine=row)
+        return BounceOutcome(report=report, quarantine=quarantined)
     quarantine = None
     files = [IncomingFile("delivery-report.eml", raw, "message/rfc822")]
     kept = "The full report is attached."

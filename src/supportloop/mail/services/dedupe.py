@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.db.models import CharField, Value
 
 from supportloop.mail.choices import InboundOutcome
-from supportloop.mail.models import InboundMail
+from supportloop.mail.models import InboundMail, Mailbox
 from supportloop.mail.parsing import ParsedMail
 from supportloop.tickets.models import Message
 
@@ -115,7 +115,14 @@ def prior_of(parsed: ParsedMail) -> Prior:
 
 
 def skip_row(
-    prior: Prior, *, mailbox, source: str, imap_uid, sender: str, subject: str, parsed: ParsedMail | None
+    prior: Prior,
+    *,
+    mailbox: Mailbox | None,
+    source: str,
+    imap_uid: int | None,
+    sender: str,
+    subject: str,
+    parsed: ParsedMail | None,
 ) -> InboundMail:
     """The ledger row of a skipped copy (unsaved, for bulk_create or save)."""
     return InboundMail(

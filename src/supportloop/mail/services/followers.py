@@ -16,7 +16,9 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from supportloop.accounts.models import User
 from supportloop.core.errors import ValidationFailed
+from supportloop.core.models import Event
 from supportloop.core.services import change_seq_next, event_build, event_record, events_record_many
 from supportloop.mail.authresults import PASS
 from supportloop.mail.choices import ProposalStatus
@@ -61,7 +63,9 @@ def may_add_directly(parsed: ParsedMail) -> bool:
     return parsed.auth_verdict == PASS
 
 
-def added_event(ticket: Ticket, before: list[str], after: list[str], *, actor=None, actor_label: str = "mail"):
+def added_event(
+    ticket: Ticket, before: list[str], after: list[str], *, actor: User | None = None, actor_label: str = "mail"
+) -> Event:
     return event_build(
         actor=actor,
         actor_label=actor_label,
@@ -71,7 +75,9 @@ def added_event(ticket: Ticket, before: list[str], after: list[str], *, actor=No
     )
 
 
-def proposals_build(ticket: Ticket, emails: list[str], message_id: int | None) -> tuple[list, list]:
+def proposals_build(
+    ticket: Ticket, emails: list[str], message_id: int | None
+) -> tuple[list[FollowerProposal], list[Event]]:
     """Unsaved proposal rows and their events, for a ticket that has no proposals for these addresses."""
     rows = [FollowerProposal(ticket=ticket, email=e, message_id=message_id) for e in emails]
     events = [
@@ -109,7 +115,7 @@ def followers_save(ticket: Ticket, followers: list[str]) -> tuple[Ticket, list[s
     return ticket, before
 
 
-def _decide(proposal: FollowerProposal, status: str, actor) -> FollowerProposal:
+def _decide(proposal: FollowerProposal, status: str, actor: User | None) -> FollowerProposal:
     proposal = FollowerProposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.status != ProposalStatus.PROPOSED:
         raise ValidationFailed("This proposal was already decided.", errors={"proposal": proposal.status})
@@ -119,7 +125,7 @@ def _decide(proposal: FollowerProposal, status: str, actor) -> FollowerProposal:
 
 
 @transaction.atomic
-def follower_proposal_accept(*, proposal: FollowerProposal, actor) -> FollowerProposal:
+def follower_proposal_accept(*, proposal: FollowerProposal, actor: User | None) -> FollowerProposal:
     """An agent accepts a proposed follower: from now on they are copied on replies."""
     proposal = _decide(proposal, ProposalStatus.ACCEPTED, actor)
     ticket = Ticket.objects.get(pk=proposal.ticket_id)
@@ -132,7 +138,7 @@ def follower_proposal_accept(*, proposal: FollowerProposal, actor) -> FollowerPr
 
 
 @transaction.atomic
-def follower_proposal_dismiss(*, proposal: FollowerProposal, actor) -> FollowerProposal:
+def follower_proposal_dismiss(*, proposal: FollowerProposal, actor: User | None) -> FollowerProposal:
     """An agent dismisses a proposed follower; later mail naming the address does not propose it again."""
     proposal = _decide(proposal, ProposalStatus.DISMISSED, actor)
     event_record(
@@ -145,7 +151,7 @@ def follower_proposal_dismiss(*, proposal: FollowerProposal, actor) -> FollowerP
 
 
 @transaction.atomic
-def ticket_follower_remove(*, ticket: Ticket, email: str, actor) -> Ticket:
+def ticket_follower_remove(*, ticket: Ticket, email: str, actor: User | None) -> Ticket:
     """Stop copying an address on a ticket's replies."""
     email = (email or "").strip().lower()
     if email not in ticket.followers:

@@ -84,7 +84,8 @@ def automatic_mail_blocked(
     if ack and counts["acks"] >= acks_per_hour:
         return f"{LIMIT} recipient: {acks_per_hour} acknowledgement(s) an hour"
     if ceiling and counts["mailbox"] >= ceiling:
-        return f"{CEILING}: {ceiling} acknowledgements an hour from {mailbox.address}; acknowledgements are paused"
+        address = mailbox.address if mailbox is not None else ""
+        return f"{CEILING}: {ceiling} acknowledgements an hour from {address}; acknowledgements are paused"
     return ""
 
 
@@ -112,7 +113,7 @@ def automatic_mail_claim(
             changes={"recipient": [None, row.recipient], "reason": [None, reason]},
         )
         logger.info("automatic mail (%s) to %s held back: %s", kind, row.recipient, reason)
-        if reason.startswith(CEILING):
+        if reason.startswith(CEILING) and mailbox is not None:
             _pause(mailbox)
     elif mailbox is not None and kind == AutomaticMailKind.ACKNOWLEDGEMENT and mailbox.autoresponder_paused_at:
         resumed = Mailbox.objects.filter(pk=mailbox.pk, autoresponder_paused_at__isnull=False).update(

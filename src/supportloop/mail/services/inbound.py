@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NotRequired, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -42,9 +43,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import escape
 
+from supportloop.accounts.models import User
 from supportloop.core.errors import DomainError, ValidationFailed
 from supportloop.core.services import event_record, events_record_many
-from supportloop.customers.models import ContactEmail
+from supportloop.customers.models import Contact, ContactEmail
 from supportloop.customers.services import contact_get_or_create_by_email
 from supportloop.mail.choices import ClosedTicketRule, InboundOutcome, InboundSource, QuarantineReason
 from supportloop.mail.models import InboundMail, Mailbox, Quarantine, TicketMailbox
@@ -110,7 +112,7 @@ def quarantine_store(
     message_key: str = "",
     sender: str = "",
     subject: str = "",
-    raw_file: File | None = None,
+    raw_file: File[bytes] | None = None,
     size: int | None = None,
 ) -> Quarantine:
     """Keep a message whole with the reason it did not become a ticket message. An oversize message keeps
@@ -171,20 +173,52 @@ def _released_before(key: str) -> bool:
     )
 
 
+class _Origin(TypedDict):
+    """Where a message came from: the ledger columns every outcome shares."""
+
+    mailbox: Mailbox | None
+    source: str
+    imap_uid: int | None
+    sender: str
+    subject: str
+    release: NotRequired[bool]
+
+
+class IngestContext(_Origin):
+    """What _ingest passes to the writers of its outcomes (quarantine, bounce, skip, ticket message)."""
+
+    key: NotRequired[str]
+    note: NotRequired[str]
+
+
+def _origin(ctx: IngestContext) -> _Origin:
+    """The context without its key and note."""
+    origin: _Origin = {
+        "mailbox": ctx["mailbox"],
+        "source": ctx["source"],
+        "imap_uid": ctx["imap_uid"],
+        "sender": ctx["sender"],
+        "subject": ctx["subject"],
+    }
+    if "release" in ctx:
+        origin["release"] = ctx["release"]
+    return origin
+
+
 def _ledger(
     key: str,
     *,
-    mailbox,
-    source,
-    imap_uid,
-    sender,
-    subject,
-    outcome,
+    mailbox: Mailbox | None,
+    source: str,
+    imap_uid: int | None,
+    sender: str,
+    subject: str,
+    outcome: str,
     parsed: ParsedMail | None = None,
     note: str = "",
-    ticket=None,
-    message=None,
-    quarantine=None,
+    ticket: Ticket | None = None,
+    message: Message | None = None,
+    quarantine: Quarantine | None = None,
     release: bool = False,
 ) -> None:
     """Write the ledger row. Its unique key is the final guard: a concurrent ingest of the same message
@@ -231,7 +265,7 @@ def new_ticket_followers(
     return (named, []) if may_add_directly(parsed) else ([], named)
 
 
-def new_ticket_draft(parsed: ParsedMail, *, contact, external_id: str, followers: list[str]) -> TicketDraft:
+def new_ticket_draft(parsed: ParsedMail, *, contact: Contact, external_id: str, followers: list[str]) -> TicketDraft:
     """The ticket a message opens, validated but not written (the batch ingest writes many at once)."""
     notes = _notes(parsed)
     text = "\n\n".join(p for p in (parsed.text.strip(), notes) if p) or NO_TEXT
@@ -259,7 +293,7 @@ def has_follower_candidates(parsed: ParsedMail, ours: set[str], sender: str) -> 
 def _new_ticket(
     parsed: ParsedMail,
     *,
-    contact,
+    contact: Contact,
     mailbox: Mailbox | None,
     ours: set[str],
     sender: str,
@@ -301,7 +335,7 @@ def new_ticket_follower_events(ticket: Ticket, followers: list[str], proposed: l
         proposals_insert_many([(ticket, proposed, ticket.first_message.pk)])
 
 
-def reply_draft(parsed: ParsedMail, *, ticket: Ticket, contact, external_id: str) -> CustomerMessageDraft:
+def reply_draft(parsed: ParsedMail, *, ticket: Ticket, contact: Contact, external_id: str) -> CustomerMessageDraft:
     """The customer message a threaded reply adds, validated but not written; quoted history is stripped."""
     original = parsed.text.strip()
     stripped = strip_reply(original) if original else ""
@@ -322,7 +356,7 @@ def reply_draft(parsed: ParsedMail, *, ticket: Ticket, contact, external_id: str
 
 
 def _threaded(
-    parsed: ParsedMail, *, ticket: Ticket, via: str, contact, ours: set[str], sender: str, external_id: str
+    parsed: ParsedMail, *, ticket: Ticket, via: str, contact: Contact, ours: set[str], sender: str, external_id: str
 ) -> Message:
     if ticket.status == Status.CLOSED and not parsed.no_reopen:
         ticket = ticket_update(ticket=ticket, actor=None, status=Status.OPEN)
@@ -393,13 +427,13 @@ def autoresponses_batched() -> Iterator[None]:
 class _Abort(Exception):
     """The writes for a message failed: roll them back, then quarantine it with this reason."""
 
-    def __init__(self, reason: str, detail: str):
+    def __init__(self, reason: str, detail: str) -> None:
         super().__init__(reason, detail)
         self.reason, self.detail = reason, detail
 
 
 @transaction.atomic
-def _quarantine(raw, ctx: dict, reason: str, detail: str, *, parsed: ParsedMail | None) -> IngestResult:
+def _quarantine(raw: bytes, ctx: IngestContext, reason: str, detail: str, *, parsed: ParsedMail | None) -> IngestResult:
     key = ctx["key"]
     row = quarantine_store(
         raw=raw,
@@ -417,14 +451,14 @@ def _quarantine(raw, ctx: dict, reason: str, detail: str, *, parsed: ParsedMail 
         quarantine=row,
         parsed=parsed,
         note=ctx.get("note", ""),
-        **{k: v for k, v in ctx.items() if k not in ("key", "note")},
+        **_origin(ctx),
     )
     logger.info("mail %s quarantined: %s %s", key, reason, detail[:200])
     return IngestResult("quarantined", key, quarantine_id=row.pk, reason=reason)
 
 
 @transaction.atomic
-def _bounce(raw: bytes, ctx: dict, parsed: ParsedMail, ours: set[str]) -> IngestResult:
+def _bounce(raw: bytes, ctx: IngestContext, parsed: ParsedMail, ours: set[str]) -> IngestResult:
     """A delivery failure report: a system note on the ticket it reports, or a quarantine row; never mail."""
     key = ctx["key"]
     try:
@@ -452,7 +486,7 @@ def _bounce(raw: bytes, ctx: dict, parsed: ParsedMail, ours: set[str]) -> Ingest
         quarantine=done.quarantine,
         parsed=parsed,
         note=ctx.get("note", ""),
-        **{k: v for k, v in ctx.items() if k not in ("key", "note")},
+        **_origin(ctx),
     )
     return IngestResult(
         str(outcome),
@@ -474,7 +508,7 @@ def inbound_ingest(
     mailbox_addresses: set[str] | None = None,
     provider_verdict: tuple[str, str] | None = None,
     release_key: str = "",
-    release_contact=None,
+    release_contact: Contact | None = None,
     received_size: int | None = None,
 ) -> IngestResult:
     """Ingest one raw message in one transaction. Idempotent by Message-ID and content (services/dedupe.py).
@@ -529,7 +563,7 @@ def inbound_ingest(
         raise
 
 
-def _skip(prior: Prior, ctx: dict, parsed: ParsedMail) -> IngestResult:
+def _skip(prior: Prior, ctx: IngestContext, parsed: ParsedMail | None) -> IngestResult:
     """A copy of a message received before: not stored again, but the skip is on the ledger with its reason."""
     skip_row(
         prior,
@@ -554,11 +588,11 @@ def _ingest(
     ours: set[str] | None,
     provider_verdict: tuple[str, str] | None,
     release_key: str,
-    release_contact,
+    release_contact: Contact | None,
 ) -> IngestResult:
     try:
         parsed: ParsedMail | None = parse_message(raw)
-        problem = None
+        problem = ("", "")  # (reason, detail) of a message that could not be parsed; read only then
     except UnparseableMail as exc:
         parsed, problem = None, (QuarantineReason.UNPARSEABLE, str(exc))
     except Exception as exc:  # a parser bug must not stop the poller
@@ -568,7 +602,7 @@ def _ingest(
         parsed.auth_verdict, parsed.auth_summary = provider_verdict[0], clean_str(provider_verdict[1], limit=200)
     key = parsed.message_key if parsed is not None else "sha256:" + hashlib.sha256(raw or b"").hexdigest()
     sender = parsed.from_email if parsed else ""
-    ctx = {
+    ctx: IngestContext = {
         "key": key,
         "mailbox": mailbox,
         "source": source,
@@ -617,7 +651,7 @@ def _ingest(
             reason = (QuarantineReason.BOUNCE, parsed.automatic)
         elif parsed.is_machine_notice:
             reason = (QuarantineReason.MACHINE, parsed.automatic)
-        elif _rate_limited(mailbox, sender):
+        elif mailbox is not None and _rate_limited(mailbox, sender):
             reason = (
                 QuarantineReason.RATE_LIMITED,
                 f"{mailbox.rate_limit_messages} or more messages in {mailbox.rate_limit_window_minutes} min",
@@ -683,7 +717,7 @@ def _ingest(
                 message=message,
                 parsed=parsed,
                 note=ctx.get("note", ""),
-                **{k: v for k, v in ctx.items() if k not in ("key", "note")},
+                **_origin(ctx),
             )
             if outcome == InboundOutcome.TICKET and _autoresponse_wanted(parsed, mailbox):
                 transaction.on_commit(lambda: _autoresponse_committed(ticket.pk))
@@ -704,7 +738,7 @@ def reused_note(ticket: Ticket, parsed: ParsedMail) -> None:
 
 
 @transaction.atomic
-def quarantine_release(*, quarantine: Quarantine, actor, contact=None) -> IngestResult:
+def quarantine_release(*, quarantine: Quarantine, actor: User | None, contact: Contact | None = None) -> IngestResult:
     """An admin decides a quarantined message is real mail: ingest it, skipping the safety checks; with a
     contact, as that contact's message (for mail without a usable sender)."""
     if quarantine.released_at is not None:

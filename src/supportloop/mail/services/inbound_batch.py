@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -94,7 +96,7 @@ def _candidate(index: int, uid: int | None, raw: bytes, ours: set[str]) -> _Cand
 
 
 def inbound_ingest_batch(
-    items: list[tuple[int | None, bytes]], *, mailbox: Mailbox, source: str, ours: set[str]
+    items: Sequence[tuple[int | None, bytes]], *, mailbox: Mailbox, source: str, ours: set[str]
 ) -> list[IngestResult]:
     """Ingest (IMAP UID, raw bytes) pairs in order, inside the caller's transaction; one result each,
     the same ones `inbound_ingest` would give message by message."""
@@ -119,18 +121,23 @@ def inbound_ingest_batch(
         run.append(candidate)
         run_ids.add(parsed.message_key)
     flush()
-    return results  # type: ignore[return-value] - every index was filled
+    done = [r for r in results if r is not None]
+    if len(done) != len(results):  # ingest_one or a written run fills every index
+        raise RuntimeError("a message of the batch was left without an outcome")
+    return done
 
 
 class _CutBefore(Exception):
     """A message of the run failed validation: roll the run back and write what came before it alone."""
 
-    def __init__(self, candidate: _Candidate):
+    def __init__(self, candidate: _Candidate) -> None:
         super().__init__(candidate.index)
         self.candidate = candidate
 
 
-def _flush(run: list[_Candidate], results: list, *, mailbox: Mailbox, source: str, ours: set[str]) -> None:
+def _flush(
+    run: list[_Candidate], results: list[IngestResult | None], *, mailbox: Mailbox, source: str, ours: set[str]
+) -> None:
     """Write a run; a message the batch path cannot take is ingested one by one where it stands, and the
     messages after it form a new run, so everything is stored in arrival order."""
     while run:
@@ -216,7 +223,7 @@ def _threads(run: list[_Candidate]) -> dict[int, Ticket]:
 
 
 def _write_run(
-    run: list[_Candidate], results: list, *, mailbox: Mailbox, source: str, ours: set[str]
+    run: list[_Candidate], results: list[IngestResult | None], *, mailbox: Mailbox, source: str, ours: set[str]
 ) -> list[_Candidate]:
     """Write the run's messages up to the first one the batch path cannot take (rate limited, a closed
     ticket, a reply naming new people, a reused Message-ID, a draft that fails validation); returns that one
@@ -329,7 +336,7 @@ def _write_run(
     for c, outcome, ticket, message in written:
         results[c.index] = IngestResult(outcome, c.parsed.message_key, ticket_id=ticket.pk, message_id=message.pk)
         if outcome == InboundOutcome.TICKET and _autoresponse_wanted(c.parsed, mailbox):
-            transaction.on_commit(lambda ticket_id=ticket.pk: _autoresponse_committed(ticket_id))
+            transaction.on_commit(partial(_autoresponse_committed, ticket.pk))
     return rest
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.netguard import HostRefused, host_check, host_normalize
 from supportloop.core.services import event_record, model_update
@@ -78,7 +79,9 @@ def mailbox_host_check(*, host: str, security: str) -> None:
 
 
 @transaction.atomic
-def mailbox_create(*, address: str, name: str = "", password: str = "", actor=None, **values: Any) -> Mailbox:
+def mailbox_create(
+    *, address: str, name: str = "", password: str = "", actor: User | None = None, **values: Any
+) -> Mailbox:
     _check(values)
     if "imap_host" in values:
         values["imap_host"] = host_normalize(values["imap_host"])
@@ -100,7 +103,9 @@ def mailbox_create(*, address: str, name: str = "", password: str = "", actor=No
 
 
 @transaction.atomic
-def mailbox_update(*, mailbox: Mailbox, actor=None, password: str | None = None, **values: Any) -> Mailbox:
+def mailbox_update(
+    *, mailbox: Mailbox, actor: User | None = None, password: str | None = None, **values: Any
+) -> Mailbox:
     _check(values)
     if "imap_host" in values:
         values["imap_host"] = host_normalize(values["imap_host"])
@@ -130,7 +135,7 @@ def token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def mailbox_rotate_inbound_token(*, mailbox: Mailbox, actor=None) -> str:
+def mailbox_rotate_inbound_token(*, mailbox: Mailbox, actor: User | None = None) -> str:
     """A new secret for the raw-MIME endpoint; returned once, only its hash is stored."""
     token = secrets.token_urlsafe(32)
     mailbox.inbound_token_hash = token_hash(token)

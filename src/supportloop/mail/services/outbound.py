@@ -100,14 +100,14 @@ def _requester_address(ticket: Ticket) -> str:
 
 def thread_headers(message: Message) -> tuple[str, list[str]]:
     """(In-Reply-To, References) for a reply: every earlier message id of the ticket, oldest first."""
-    ids = list(
+    rows = (
         Message.objects.filter(ticket_id=message.ticket_id, created_at__lte=message.created_at)
         .exclude(pk=message.pk)
         .exclude(external_message_id=None)
         .order_by("created_at", "id")
         .values_list("external_message_id", "author_type")
     )
-    ids = [(mid, author) for mid, author in ids if not mid.startswith("sha256:")]
+    ids = [(mid, author) for mid, author in rows if mid is not None and not mid.startswith("sha256:")]
     if not ids:
         return "", []
     customer = [mid for mid, author in ids if author == "contact"]

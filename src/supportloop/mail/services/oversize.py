@@ -29,7 +29,14 @@ from supportloop.mail.choices import InboundOutcome, InboundSource, QuarantineRe
 from supportloop.mail.models import InboundMail, Mailbox, Quarantine
 from supportloop.mail.parsing import parse_message
 from supportloop.mail.services.dedupe import Prior, prior_of
-from supportloop.mail.services.inbound import IngestResult, _ledger, _mailbox_for, _skip, quarantine_store
+from supportloop.mail.services.inbound import (
+    IngestContext,
+    IngestResult,
+    _ledger,
+    _mailbox_for,
+    _skip,
+    quarantine_store,
+)
 
 logger = logging.getLogger("supportloop.mail")
 
@@ -61,7 +68,7 @@ class OversizeMail:
     headers: bytes  # its header block
     size: int  # the whole message, in bytes
     sha256: str  # hex digest of the whole message ("" when it could not be read whole)
-    content: File | None  # the whole message, to keep; None when it could not be downloaded
+    content: File[bytes] | None  # the whole message, to keep; None when it could not be downloaded
     error: str = ""  # why it could not be downloaded (IMAP), else ""
 
 
@@ -100,7 +107,13 @@ def inbound_oversize(
             if seen
             else Prior(key)
         )
-    ctx = {"mailbox": mailbox, "source": source, "imap_uid": imap_uid, "sender": sender, "subject": subject}
+    ctx: IngestContext = {
+        "mailbox": mailbox,
+        "source": source,
+        "imap_uid": imap_uid,
+        "sender": sender,
+        "subject": subject,
+    }
     if prior.skip:
         return _skip(prior, ctx, parsed)
     key = prior.key
@@ -172,5 +185,6 @@ def quarantine_raw(quarantine: Quarantine) -> bytes:
     """The whole message of a quarantine row: from file storage for oversize mail, else the row itself."""
     if quarantine.raw_file:
         with quarantine.raw_file.open("rb") as fh:
-            return fh.read()
+            raw: bytes = fh.read()
+            return raw
     return bytes(quarantine.raw)

@@ -50,6 +50,14 @@ def test_a_header_the_tokenizer_leaves_alone_still_gives_its_verdict():
     assert results_of(REAL[5]) == _authres_results(REAL[5])
 
 
+def test_a_pass_without_the_signing_domain_is_not_aligned():
+    """dkim=pass without header.d/i and spf=pass without smtp.mailfrom/helo name no domain: not aligned, no
+    verdict from them (they used to raise AttributeError on None, found by mypy)."""
+    for header in ("mx.example; dkim=pass header.b=abc", "mx.example; spf=pass"):
+        verdict = auth_verdict([header], from_domain="example.com", trusted=["mx.example"])
+        assert verdict.verdict == "none", header
+
+
 _NAME = st.text(string.ascii_lowercase + string.digits + "-", min_size=1, max_size=10)
 _DOMAIN = st.builds(lambda a, b: f"{a}.{b}", _NAME, st.sampled_from(["test", "example", "org"]))
 _VALUE = st.one_of(

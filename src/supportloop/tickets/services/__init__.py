@@ -1,8 +1,8 @@
 """Every write to tickets, messages, taxonomy and macros. See tickets.py, taxonomy.py and macros.py."""
 
-from supportloop.tickets.services.compose import ticket_compose  # noqa: F401
-from supportloop.tickets.services.macros import macro_apply, macro_create, macro_render, macro_update  # noqa: F401
-from supportloop.tickets.services.taxonomy import (  # noqa: F401
+from supportloop.tickets.services.compose import ticket_compose
+from supportloop.tickets.services.macros import macro_apply, macro_create, macro_render, macro_update
+from supportloop.tickets.services.taxonomy import (
     contact_reason_create,
     contact_reason_update,
     product_area_create,
@@ -10,7 +10,7 @@ from supportloop.tickets.services.taxonomy import (  # noqa: F401
     product_feature_create,
     product_feature_update,
 )
-from supportloop.tickets.services.tickets import (  # noqa: F401
+from supportloop.tickets.services.tickets import (
     CustomerMessageDraft,
     TicketDraft,
     attachment_add,
@@ -26,3 +26,32 @@ from supportloop.tickets.services.tickets import (  # noqa: F401
     tickets_bulk_update,
     tickets_insert_in_transaction,
 )
+
+# The names this package re-exports (mypy's no-implicit-reexport, ruff's F401 read it).
+__all__ = [
+    "CustomerMessageDraft",
+    "TicketDraft",
+    "attachment_add",
+    "contact_reason_create",
+    "contact_reason_update",
+    "customer_message_draft",
+    "customer_messages_add_in_transaction",
+    "macro_apply",
+    "macro_create",
+    "macro_render",
+    "macro_update",
+    "message_add_from_contact",
+    "product_area_create",
+    "product_area_update",
+    "product_feature_create",
+    "product_feature_update",
+    "ticket_add_note",
+    "ticket_add_system_note",
+    "ticket_compose",
+    "ticket_create",
+    "ticket_draft",
+    "ticket_reply",
+    "ticket_update",
+    "tickets_bulk_update",
+    "tickets_insert_in_transaction",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -16,11 +17,11 @@ from supportloop.tickets.choices import Priority, Status
 from supportloop.tickets.models import Macro, MacroApplication, Message, Ticket
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")
-PLACEHOLDERS = {
+PLACEHOLDERS: dict[str, Callable[[Ticket, User | None], str]] = {
     "contact.name": lambda t, a: t.requester.name,
     "contact.first_name": lambda t, a: t.requester.first_name,
     "contact.email": lambda t, a: t.requester.primary_email,
-    "company.name": lambda t, a: t.company.name if t.company_id else "",
+    "company.name": lambda t, a: t.company.name if t.company else "",
     "ticket.number": lambda t, a: str(t.number),
     "ticket.subject": lambda t, a: t.subject,
     "ticket.status": lambda t, a: t.get_status_display(),
@@ -74,7 +75,7 @@ MACRO_FIELDS = ("name", "body", "actions", "is_active")
 
 
 @transaction.atomic
-def macro_update(*, macro: Macro, actor: User | None = None, **values) -> Macro:
+def macro_update(*, macro: Macro, actor: User | None = None, **values: Any) -> Macro:
     if "body" in values:
         values["body"] = clean_text(values["body"], field="body", required=True)
     if "name" in values:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils.text import slugify
 
+from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import change_seq_next, event_record, model_update
 from supportloop.core.validation import clean_text
 from supportloop.tickets.models import ContactReason, ProductArea, ProductFeature
 
 
-def _slug(model, name: str, slug: str | None, exclude_pk=None) -> str:
+def _slug(
+    model: type[ProductArea | ProductFeature | ContactReason],
+    name: str,
+    slug: str | None,
+    exclude_pk: int | None = None,
+) -> str:
     value = slugify(slug or name, allow_unicode=False)
     if not value:
         raise ValidationFailed("A slug is needed (letters, digits, hyphens).", errors={"slug": "required"})
@@ -23,7 +31,7 @@ def _slug(model, name: str, slug: str | None, exclude_pk=None) -> str:
     return value
 
 
-def _clean_name(values: dict) -> dict:
+def _clean_name(values: dict[str, Any]) -> dict[str, Any]:
     if "name" in values:
         values["name"] = clean_text(values["name"], field="name", required=True, max_length=100).strip()
     return values
@@ -33,7 +41,9 @@ TAXONOMY_FIELDS = ("name", "slug", "is_active", "position")  # what an area, a f
 
 
 @transaction.atomic
-def product_area_create(*, name: str, slug: str | None = None, position: int = 0, actor=None) -> ProductArea:
+def product_area_create(
+    *, name: str, slug: str | None = None, position: int = 0, actor: User | None = None
+) -> ProductArea:
     name = clean_text(name, field="name", required=True, max_length=100).strip()
     area = ProductArea.objects.create(name=name, slug=_slug(ProductArea, name, slug), position=position)
     event_record(actor=actor, verb="taxonomy.area_created", target=area, changes={"name": [None, name]})
@@ -41,7 +51,7 @@ def product_area_create(*, name: str, slug: str | None = None, position: int = 0
 
 
 @transaction.atomic
-def product_area_update(*, area: ProductArea, actor=None, **values) -> ProductArea:
+def product_area_update(*, area: ProductArea, actor: User | None = None, **values: Any) -> ProductArea:
     _clean_name(values)
     if "slug" in values:
         values["slug"] = _slug(ProductArea, values.get("name", area.name), values["slug"], exclude_pk=area.pk)
@@ -53,7 +63,7 @@ def product_area_update(*, area: ProductArea, actor=None, **values) -> ProductAr
 
 @transaction.atomic
 def product_feature_create(
-    *, area: ProductArea, name: str, slug: str | None = None, position: int = 0, actor=None
+    *, area: ProductArea, name: str, slug: str | None = None, position: int = 0, actor: User | None = None
 ) -> ProductFeature:
     name = clean_text(name, field="name", required=True, max_length=100).strip()
     feature = ProductFeature.objects.create(
@@ -69,7 +79,7 @@ def product_feature_create(
 
 
 @transaction.atomic
-def product_feature_update(*, feature: ProductFeature, actor=None, **values) -> ProductFeature:
+def product_feature_update(*, feature: ProductFeature, actor: User | None = None, **values: Any) -> ProductFeature:
     _clean_name(values)
     moves_area = "area" in values and values["area"] != feature.area
     seq = change_seq_next() if moves_area else None  # its tickets change area and enter the changes feed
@@ -86,7 +96,7 @@ def product_feature_update(*, feature: ProductFeature, actor=None, **values) -> 
 
 @transaction.atomic
 def contact_reason_create(
-    *, name: str, slug: str | None = None, is_catch_all: bool = False, position: int = 0, actor=None
+    *, name: str, slug: str | None = None, is_catch_all: bool = False, position: int = 0, actor: User | None = None
 ) -> ContactReason:
     name = clean_text(name, field="name", required=True, max_length=100).strip()
     reason = ContactReason.objects.create(
@@ -97,7 +107,7 @@ def contact_reason_create(
 
 
 @transaction.atomic
-def contact_reason_update(*, reason: ContactReason, actor=None, **values) -> ContactReason:
+def contact_reason_update(*, reason: ContactReason, actor: User | None = None, **values: Any) -> ContactReason:
     _clean_name(values)
     if "slug" in values:
         values["slug"] = _slug(ContactReason, values.get("name", reason.name), values["slug"], exclude_pk=reason.pk)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -81,7 +82,7 @@ def _status_count_adjust(*, old: str | None, new: str | None) -> None:
         _status_count_add(new, 1)
 
 
-def _choice(value: str | None, choices, field: str) -> str | None:
+def _choice(value: str | None, choices: type[models.TextChoices], field: str) -> str | None:
     if value is None:
         return None
     if value not in choices.values:
@@ -177,9 +178,9 @@ def attachment_add(*, message: Message, files: Iterable[IncomingFile], actor: Us
     return saved
 
 
-def _on_commit_call(listeners, object_id: int) -> None:
+def _on_commit_call(listeners: Iterable[Callable[[int], None]], object_id: int) -> None:
     for listener in list(listeners):
-        transaction.on_commit(lambda listener=listener: listener(object_id))
+        transaction.on_commit(partial(listener, object_id))
 
 
 @dataclass
@@ -206,6 +207,13 @@ class TicketDraft:
     attachments: list[IncomingFile]
     created_at: datetime | None
     requester: Contact | None = None
+
+    @property
+    def contact(self) -> Contact:
+        """The requester, which tickets_insert needs (ticket_create matches or creates it first)."""
+        if self.requester is None:
+            raise ValueError("The ticket draft has no requester yet.")
+        return self.requester
 
 
 def ticket_draft(
@@ -298,13 +306,13 @@ def tickets_insert_in_transaction(drafts: list[TicketDraft], *, message_ids_chec
                 priority=d.priority,
                 channel=d.channel,
                 requester=d.requester,
-                company_id=d.requester.company_id,
+                company_id=d.contact.company_id,
                 assignee=d.assignee,
                 team=d.team,
                 product_area_id=d.product_feature.area_id if d.product_feature else None,
                 product_feature=d.product_feature,
                 contact_reason=d.contact_reason,
-                language=d.language or d.requester.language,
+                language=d.language or d.contact.language,
                 followers=d.followers,
                 created_at=d.created_at or now,
                 updated_at=d.created_at or now,
@@ -358,7 +366,7 @@ def tickets_insert_in_transaction(drafts: list[TicketDraft], *, message_ids_chec
                     "status": [None, d.status],
                     "priority": [None, d.priority],
                     "channel": [None, d.channel],
-                    "requester": [None, d.requester.pk],
+                    "requester": [None, d.contact.pk],
                     "tags": [[], d.tag_names],
                 },
             )

@@ -11,17 +11,17 @@ register = template.Library()
 
 @register.filter
 def ticket_status(code: str) -> str:
-    return dict(Status.choices).get(code, code)
+    return str(dict(Status.choices).get(code, code))
 
 
 @register.filter
 def plan_label(code: str) -> str:
-    return dict(Plan.choices).get(code, "—")  # "none": evidence without a company
+    return str(dict(Plan.choices).get(code, "—"))  # "none": evidence without a company
 
 
 @register.filter
 def severity_label(code: str) -> str:
-    return dict(Severity.choices).get(code, code)
+    return str(dict(Severity.choices).get(code, code))
 
 
 @register.filter

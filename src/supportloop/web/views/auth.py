@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -12,7 +14,7 @@ from supportloop.accounts.services import user_update
 from supportloop.accounts.signin import ThrottledAuthenticationMixin
 from supportloop.core.errors import DomainError
 from supportloop.web.forms import AccountForm, add_domain_error
-from supportloop.web.views.common import page
+from supportloop.web.views.common import PageRequest, page
 
 
 class ThrottledAuthenticationForm(ThrottledAuthenticationMixin, AuthenticationForm):
@@ -32,14 +34,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def get_success_url(self):
         return "/account/"
 
-    def form_valid(self, form):
+    def form_valid(self, form) -> HttpResponse:
         response = super().form_valid(form)
         messages.success(self.request, _("Your password was changed."))
         return response
 
 
 @page()
-def account(request):
+def account(request: PageRequest) -> HttpResponseBase:
     user = request.user
     if request.method == "POST":
         form = AccountForm(request.POST)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from supportloop.core.errors import DomainError
 from supportloop.core.lookup import object_or_404
+from supportloop.customers.models import Company, Contact
 from supportloop.customers.selectors import (
     company_contacts,
     company_list,
@@ -23,13 +25,13 @@ from supportloop.feedback.selectors import evidence_for_customer
 from supportloop.tickets.selectors import TicketFilters
 from supportloop.web import selectors
 from supportloop.web.forms import NoteForm
-from supportloop.web.views.common import page
+from supportloop.web.views.common import PageRequest, page
 
 LIST_LIMIT = 50
 
 
 @page("customer.view")
-def customers(request):
+def customers(request: PageRequest) -> HttpResponseBase:
     q = (request.GET.get("q") or "").strip()[:200]
     companies, contacts = customers_search(q=q, limit=LIST_LIMIT)
     return render(
@@ -92,7 +94,8 @@ def note_add(request, kind: str, pk: int):
             customer_note_add(
                 body=form.cleaned_data["body"],
                 author=request.user,
-                **({"company": target} if kind == "company" else {"contact": target}),
+                company=target if isinstance(target, Company) else None,
+                contact=target if isinstance(target, Contact) else None,
             )
         except DomainError as exc:
             messages.error(request, exc.detail)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from supportloop.accounts.models import User
 from supportloop.accounts.permissions import SUPPORT, can
 from supportloop.accounts.selectors import people as people_list
 from supportloop.accounts.selectors import team_names, user_names
@@ -28,7 +32,7 @@ from supportloop.tickets.services import tickets_bulk_update
 from supportloop.web import selectors
 from supportloop.web.forms import SavedViewForm, staff_users
 from supportloop.web.services import saved_view_create, saved_view_delete, saved_view_query
-from supportloop.web.views.common import int_or_none, page, render_page, safe_next
+from supportloop.web.views.common import PageRequest, int_or_none, page, render_page, safe_next
 
 BUILT_IN_VIEWS = {
     "all": gettext_lazy("All open"),
@@ -47,7 +51,7 @@ SORT_LABELS = {
 
 
 # What each built-in view adds to the query string before the page's own parameters (which win).
-VIEW_PRESETS = {
+VIEW_PRESETS: dict[str, Callable[[User], dict[str, object]]] = {
     "mine": lambda user: {"assignee": str(user.pk)},
     "unassigned": lambda user: {"unassigned": "true"},
     "urgent": lambda user: {"priority": [Priority.URGENT]},
@@ -59,7 +63,7 @@ VIEW_PRESETS = {
 INBOX_SPELLINGS = {"area": "product_area", "reason": "contact_reason"}
 
 
-def inbox_filters(params, user) -> TicketFilters:
+def inbox_filters(params: QueryDict, user: User) -> TicketFilters:
     """Turn the inbox's query string into TicketFilters through the definition the API uses too
     (tickets/filters.py), leniently: a value that does not fit is ignored."""
     query: dict[str, object] = {"active": "true"}
@@ -79,8 +83,8 @@ def inbox_filters(params, user) -> TicketFilters:
 
 
 def _rows_html(
-    request,
-    page_rows,
+    request: HttpRequest | None,  # None: the benchmark renders without a request
+    page_rows: list[dict[str, Any]],
     query_without_cursor: str,
     next_cursor: str | None,
     agents: dict[int, str] | None = None,
@@ -111,10 +115,12 @@ def _rows_html(
 
 
 @page("ticket.view")
-def inbox(request):
+def inbox(request: PageRequest) -> HttpResponseBase:
     params = request.GET
     filters = inbox_filters(params, request.user)
-    sort = params.get("sort") if params.get("sort") in selectors.SORTS else "-updated"
+    sort = params.get("sort", "")
+    if sort not in selectors.SORTS:
+        sort = "-updated"
     result = selectors.inbox_page(filters=filters, sort=sort, cursor=params.get("cursor") or None)
     query = urlencode([(k, v) for k, v in params.items() if k != "cursor" and v])
     if request.htmx and params.get("cursor"):
@@ -183,7 +189,7 @@ def _agent(value: str):
 
 @require_POST
 @page("ticket.update")
-def inbox_bulk(request):
+def inbox_bulk(request: PageRequest) -> HttpResponseBase:
     """Apply one change to the checked tickets, each through ticket_update (one audit event per ticket)."""
     numbers = [n for n in (int_or_none(v) for v in request.POST.getlist("t")) if n is not None][:200]
     action = request.POST.get("action")
@@ -219,7 +225,7 @@ def inbox_bulk(request):
 
 @require_POST
 @page("ticket.view")
-def saved_view_add(request):
+def saved_view_add(request: PageRequest) -> HttpResponseBase:
     form = SavedViewForm(request.POST)
     fallback = reverse("web:inbox")
     if form.is_valid():

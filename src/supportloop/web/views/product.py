@@ -4,8 +4,10 @@ close-the-loop preview), roadmap board and the weekly digest."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib import messages
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -37,7 +39,7 @@ from supportloop.feedback.services import (
 from supportloop.feedback.services.loop import MAX_ATTEMPTS
 from supportloop.tickets.selectors import product_area_list
 from supportloop.web.forms import ItemStatusForm, MergeForm, add_domain_error
-from supportloop.web.views.common import int_or_none, page
+from supportloop.web.views.common import PageRequest, int_or_none, page
 
 PAGE_SIZE = 50
 EVIDENCE_LIMIT = 100
@@ -61,12 +63,14 @@ def ranking(request):
     status = params.get("status") if params.get("status") in ItemStatus.values else None
     plan = params.get("plan") if params.get("plan") in Plan.values else None
     area = int_or_none(params.get("area"))
-    sort = params.get("sort") if params.get("sort") in RANKING_SORTS else "score"
+    sort = params.get("sort", "")
+    if sort not in RANKING_SORTS:
+        sort = "score"
     weeks = int_or_none(params.get("weeks"))
     # "Last N weeks" is this week and the N-1 before, from a Monday: the week rollups answer it (fast, exact).
     since = week_bounds_dt(week_starts(weeks=weeks)[0]) if weeks in (4, 12, 26, 52) else None
     offset = max(0, int_or_none(params.get("offset")) or 0)
-    filters = {"kind": kind, "status": status, "plan": plan, "product_area": area, "since": since}
+    filters: dict[str, Any] = {"kind": kind, "status": status, "plan": plan, "product_area": area, "since": since}
     rows = feedback_ranking(sort=sort, limit=PAGE_SIZE, offset=offset, **filters)
     total = feedback_ranking_count(**filters)
     kinds, statuses = dict(Kind.choices), dict(ItemStatus.choices)
@@ -99,7 +103,7 @@ def ranking(request):
     )
 
 
-def _SORT_LABELS():
+def _SORT_LABELS() -> dict[str, Any]:
     return {
         "score": _("Score"),
         "unique_contacts": _("Unique customers"),
@@ -172,7 +176,7 @@ def item_status(request, pk: int):
 
 @require_POST
 @page("feedback.manage")
-def item_merge(request, pk: int):
+def item_merge(request: PageRequest, pk: int) -> HttpResponseBase:
     """Merge this item (a duplicate) into the target; the page then shows the target."""
     source = feedback_item_get(item_id=pk)
     form = MergeForm(request.POST)
@@ -191,7 +195,7 @@ def item_merge(request, pk: int):
 
 @require_POST
 @page("feedback.manage")
-def notices_retry(request, pk: int):
+def notices_retry(request: PageRequest, pk: int) -> HttpResponseBase:
     """Queue again the closing-the-loop notices that gave up; they go out in the background."""
     obj = feedback_item_get(item_id=pk)
     try:
@@ -207,7 +211,7 @@ def notices_retry(request, pk: int):
 
 
 @page("feedback.view")
-def loop_preview(request, pk: int):
+def loop_preview(request: PageRequest, pk: int) -> HttpResponseBase:
     """Who a status change would tell (htmx fragment for the status form)."""
     obj = feedback_item_get(item_id=pk)
     status = request.GET.get("status")

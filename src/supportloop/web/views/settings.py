@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.forms import Form
+from django.http import HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -37,11 +40,11 @@ from supportloop.web.forms import (
     UserRoleForm,
     add_domain_error,
 )
-from supportloop.web.views.common import page
+from supportloop.web.views.common import PageRequest, page
 
 
 @page("macro.view")
-def settings_home(request):
+def settings_home(request: PageRequest) -> HttpResponseBase:
     return render(
         request,
         "web/settings/home.html",
@@ -55,7 +58,7 @@ def settings_home(request):
 
 
 @page("user.write")
-def users(request):
+def users(request: PageRequest) -> HttpResponseBase:
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -94,7 +97,7 @@ def user_role(request, pk: int):
 
 
 @page("team.write")
-def teams(request):
+def teams(request: PageRequest) -> HttpResponseBase:
     form = TeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["name"].strip()
@@ -118,7 +121,7 @@ def teams(request):
 
 
 @page("macro.view")
-def macros(request):
+def macros(request: PageRequest) -> HttpResponseBase:
     form = MacroForm(request.POST or None)
     if request.method == "POST":
         if not can(request.user, "macro.write"):
@@ -183,7 +186,7 @@ def macro_edit(request, pk: int):
 
 
 @page("taxonomy.view")
-def taxonomy(request):
+def taxonomy(request: PageRequest) -> HttpResponseBase:
     """Product areas, their features and contact reasons; admins add and retire them."""
     can_write = can(request.user, "taxonomy.write")
     forms_ = {
@@ -196,6 +199,7 @@ def taxonomy(request):
             messages.error(request, _("Only admins change the taxonomy."))
             return redirect("web:taxonomy")
         kind = request.POST.get("kind")
+        form: Form
         try:
             if kind == "area":
                 form = forms_["area"] = AreaForm(request.POST, prefix="area")
@@ -220,7 +224,7 @@ def taxonomy(request):
         except NotFound:
             raise  # an unknown or malformed id in the toggle form: the page's 404, not a message
         except DomainError as exc:
-            target = forms_.get(kind)
+            target = forms_.get(kind or "")
             if target is not None:
                 add_domain_error(target, exc)
             else:
@@ -239,12 +243,12 @@ def taxonomy(request):
     )
 
 
-def _saved(request):
+def _saved(request: PageRequest) -> HttpResponseRedirect:
     messages.success(request, _("Saved."))
     return redirect("web:taxonomy")
 
 
-def _toggle(request) -> None:
+def _toggle(request: PageRequest) -> None:
     model = request.POST.get("model")
     pk = request.POST.get("pk")
     if model == "area":
@@ -259,7 +263,7 @@ def _toggle(request) -> None:
 
 
 @page("token.manage_own")
-def tokens(request):
+def tokens(request: PageRequest) -> HttpResponseBase:
     """The user's own API tokens. A new secret is shown once, on the response to its creation."""
     may_write = can(request.user, "token.read_write")
     form = TokenForm(request.POST or None, may_write=may_write)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from supportloop.tickets import selectors as ticket_selectors
 from supportloop.tickets import services as ticket_services
 from supportloop.tickets.choices import MessageKind
 from supportloop.tickets.filenames import content_disposition
+from supportloop.tickets.models import Ticket
 from supportloop.tickets.services import macro_render, ticket_update
 from supportloop.web import selectors
 from supportloop.web.forms import (
@@ -33,10 +35,10 @@ from supportloop.web.forms import (
     TicketControlsForm,
     add_domain_error,
 )
-from supportloop.web.views.common import int_or_none, page, require_page
+from supportloop.web.views.common import PageRequest, int_or_none, page, require_page
 
 
-def _controls_initial(ticket) -> dict:
+def _controls_initial(ticket: Ticket) -> dict:
     return {
         "status": ticket.status,
         "priority": ticket.priority,
@@ -84,7 +86,7 @@ def ticket(request, number: int):
 
 
 @page("ticket.view")
-def message_text(request, number: int, message_id: int):
+def message_text(request: PageRequest, number: int, message_id: int) -> HttpResponseBase:
     """The whole text of a message, as text/plain (the page clips bodies over BODY_DISPLAY_LIMIT)."""
     text = selectors.message_text(number=number, message_id=message_id)
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")
@@ -95,7 +97,7 @@ def message_text(request, number: int, message_id: int):
 
 @require_POST
 @page("ticket.note")
-def ticket_compose(request, number: int):
+def ticket_compose(request: PageRequest, number: int) -> HttpResponseBase:
     """Post a reply (optionally from a macro, whose placeholders were filled into the body) or a note."""
     t = ticket_selectors.ticket_get(number=number)
     form = ComposerForm(request.POST)
@@ -144,7 +146,7 @@ def ticket_controls(request, number: int):
 
 @require_POST
 @page("ticket.update")
-def follower_decide(request, number: int, proposal_id: int, decision: str):
+def follower_decide(request: PageRequest, number: int, proposal_id: int, decision: str) -> HttpResponseBase:
     """Accept or dismiss a follower that a customer's unauthenticated mail proposed (one click each)."""
     t = ticket_selectors.ticket_get(number=number)
     proposal = follower_proposal_get(ticket_id=t.pk, proposal_id=proposal_id)
@@ -165,7 +167,7 @@ def follower_decide(request, number: int, proposal_id: int, decision: str):
 
 @require_POST
 @page("ticket.update")
-def follower_remove(request, number: int):
+def follower_remove(request: PageRequest, number: int) -> HttpResponseBase:
     """Stop copying a follower on this ticket's replies."""
     t = ticket_selectors.ticket_get(number=number)
     try:
@@ -178,7 +180,7 @@ def follower_remove(request, number: int):
 
 
 @page("ticket.view")
-def macro_search(request, number: int):
+def macro_search(request: PageRequest, number: int) -> HttpResponseBase:
     """Type-to-search over active macros (htmx fragment)."""
     q = (request.GET.get("q") or "").strip()
     return render(
@@ -189,7 +191,7 @@ def macro_search(request, number: int):
 
 
 @page("ticket.view")
-def macro_fill(request, number: int, macro_id: int):
+def macro_fill(request: PageRequest, number: int, macro_id: int) -> HttpResponseBase:
     """The composer body with the macro's placeholders filled for this ticket (htmx fragment)."""
     t = ticket_selectors.ticket_get(number=number)
     macro = object_or_404(ticket_selectors.macro_list(active=True), pk=macro_id)
@@ -205,7 +207,7 @@ def macro_fill(request, number: int, macro_id: int):
 
 
 @page("feedback.view")
-def feedback_search(request):
+def feedback_search(request: PageRequest) -> HttpResponseBase:
     """Type-ahead over feedback items (htmx fragment): radio choices for the link form."""
     q = (request.GET.get("q") or "").strip()
     items = []
@@ -218,7 +220,7 @@ def feedback_search(request):
 
 @require_POST
 @page("feedback.evidence")
-def ticket_link_feedback(request, number: int):
+def ticket_link_feedback(request: PageRequest, number: int) -> HttpResponseBase:
     """Link the ticket to an existing feedback item, or create one in place, quoting the selected text."""
     t = ticket_selectors.ticket_get(number=number)
     form = LinkFeedbackForm(request.POST)
@@ -270,7 +272,7 @@ def _bug_initial(ticket) -> dict:
 
 
 @page("feedback.file_bug")
-def ticket_file_bug(request, number: int):
+def ticket_file_bug(request: PageRequest, number: int) -> HttpResponseBase:
     """The structured bug form, pre-filled from the ticket; filing links the ticket as evidence."""
     t = ticket_selectors.ticket_get(number=number)
     attachments = ticket_selectors.ticket_attachments(ticket=t, limit=50)
@@ -299,7 +301,7 @@ def ticket_file_bug(request, number: int):
 
 
 @page("ticket.view")
-def ticket_by_number(request):
+def ticket_by_number(request: PageRequest) -> HttpResponseBase:
     """Jump to a ticket by its number (the header search box)."""
     number = int_or_none((request.GET.get("number") or "").lstrip("#"))
     if number is None:

@@ -119,7 +119,7 @@ class Command(BaseCommand):
         planner = planner_for(ws, rng, now)
         if bulk:
 
-            def progress(done, messages):
+            def progress(done: int, messages: int) -> None:
                 if self.verbosity >= 1 and (done % 100_000 == 0 or done == count):
                     self.stdout.write(f"  {done} tickets, {messages} messages ({time.monotonic() - started:.0f}s)")
 
@@ -130,11 +130,11 @@ class Command(BaseCommand):
             )
         else:
 
-            def progress(done):  # called every 500 tickets: the demo's first run takes a minute
+            def progress_every_500(done: int) -> None:  # the demo's first run takes a minute
                 if self.verbosity >= 1:
                     self.stdout.write(f"  {done}/{count} tickets ({time.monotonic() - started:.0f}s)")
 
-            seed_tickets_normal(ws, planner, count, progress=progress)
+            seed_tickets_normal(ws, planner, count, progress=progress_every_500)
             self.stdout.write(f"Seeded {count} tickets through the services")
         if not opts["no_hooks"]:
             run_hooks(seed=opts["seed"], size=count, stdout=self.stdout)

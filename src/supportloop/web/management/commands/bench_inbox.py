@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.template.loader import render_to_string
@@ -41,11 +42,11 @@ def timed(fn, iterations: int, warmup: int = 10) -> dict:
 class Command(BaseCommand):
     help = "Benchmark the inbox page (rows rendering with Jinja2 vs Django templates, whole page warm and cold)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--iterations", type=int, default=200)
         parser.add_argument("--user", default="agent")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         n = opts["iterations"]
         user = User.objects.get(username=opts["user"])
         tickets = Ticket.objects.count()
@@ -56,10 +57,10 @@ class Command(BaseCommand):
             "teams": dict(Team.objects.values_list("pk", "name")),
         }
 
-        def jinja():
+        def jinja() -> None:
             _rows_html(None, [dict(r) for r in rows], "", page.next_cursor, **names)
 
-        def django_templates():
+        def django_templates() -> None:
             prepared = [dict(r) for r in rows]
             _rows_html(None, prepared, "", None, **names)  # the same preparation, then the same markup in DTL
             render_to_string("web/bench/inbox_rows.html", {"rows": prepared})
@@ -67,19 +68,19 @@ class Command(BaseCommand):
         client = Client()
         client.force_login(user)
 
-        def page_warm():
+        def page_warm() -> None:
             response = client.get("/")
             assert response.status_code == 200
 
-        def page_cold():
+        def page_cold() -> None:
             selectors.inbox_counts_forget(user)
             response = client.get("/")
             assert response.status_code == 200
 
-        def query_only():
+        def query_only() -> None:
             selectors.inbox_page(filters=TicketFilters(active=True), limit=50)
 
-        def counts_cold():
+        def counts_cold() -> None:
             selectors.inbox_counts_forget(user)
             selectors.inbox_counts(user=user)
 
