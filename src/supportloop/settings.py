@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "supportloop.analytics",
     "supportloop.api",
     "supportloop.web",
+    "supportloop.demo",
 ]
 
 MIDDLEWARE = [

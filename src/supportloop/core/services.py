@@ -109,6 +109,13 @@ def counter_take(*, name: str, count: int = 1) -> int:
     return counter_take(name=name, count=count)
 
 
+def transaction_required(writer: str) -> None:
+    """Refuse to run a `*_in_transaction` writer outside a transaction: it relies on its caller's (its atomic
+    wrapper's, or a batch's) for its locks and for all-or-nothing. Costs no query."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{writer} must run inside a transaction; call its atomic wrapper instead.")
+
+
 def counter_next(*, name: str) -> int:
     """Return the next value of a named counter (see counter_take)."""
     return counter_take(name=name)

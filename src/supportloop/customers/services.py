@@ -20,6 +20,7 @@ from supportloop.core.services import (
     event_record,
     events_record_many,
     field_changes,
+    transaction_required,
 )
 from supportloop.core.validation import clean_json, clean_text
 from supportloop.customers.choices import Plan
@@ -169,8 +170,7 @@ def company_for_email(email: str) -> Company | None:
     return match.company if match else None
 
 
-@transaction.atomic
-def contact_create(
+def contact_create_in_transaction(
     *,
     name: str = "",
     emails: list[str],
@@ -179,6 +179,8 @@ def contact_create(
     attributes: dict[str, Any] | None = None,
     actor=None,
 ) -> Contact:
+    """contact_create inside the caller's transaction (contact_get_or_create_by_email's savepoint)."""
+    transaction_required("contact_create_in_transaction")
     seq = change_seq_next()
     name = clean_text(name, field="name", max_length=200)
     clean = list(dict.fromkeys(normalize_email(e, field="emails") for e in emails))
@@ -204,6 +206,21 @@ def contact_create(
         changes={"emails": [[], clean], "company": [None, company.pk if company else None]},
     )
     return contact
+
+
+@transaction.atomic
+def contact_create(
+    *,
+    name: str = "",
+    emails: list[str],
+    company: Company | None = None,
+    language: str = "",
+    attributes: dict[str, Any] | None = None,
+    actor=None,
+) -> Contact:
+    return contact_create_in_transaction(
+        name=name, emails=emails, company=company, language=language, attributes=attributes, actor=actor
+    )
 
 
 @transaction.atomic
@@ -250,8 +267,8 @@ def contact_get_or_create_by_email(
         return existing.contact, False
     try:
         with transaction.atomic():
-            # contact_create's body without its own atomic: this block is already its savepoint (one, not two).
-            return contact_create.__wrapped__(
+            # This block is contact_create's savepoint (one, not two), so the body runs without its own atomic.
+            return contact_create_in_transaction(
                 name=name or clean.split("@")[0], emails=[clean], language=language, actor=actor
             ), True
     except (Conflict, IntegrityError):
@@ -259,12 +276,14 @@ def contact_get_or_create_by_email(
         return ContactEmail.objects.select_related("contact__company").get(email=clean).contact, False
 
 
-@transaction.atomic
-def contacts_get_or_create_many(entries: list[tuple[str, str, str]], *, actor=None) -> dict[str, tuple[Contact, bool]]:
+def contacts_get_or_create_many_in_transaction(
+    entries: list[tuple[str, str, str]], *, actor=None
+) -> dict[str, tuple[Contact, bool]]:
     """contact_get_or_create_by_email for many (email, name, language) entries at once, in a fixed number of
-    statements: {normalised email: (contact, created)}. An address repeated in `entries` makes one contact
-    (the first entry's name and language). A concurrent creator of the same address makes this raise
-    IntegrityError; the caller retries one by one (the mail ingest does)."""
+    statements, inside the caller's transaction: {normalised email: (contact, created)}. An address repeated
+    in `entries` makes one contact (the first entry's name and language). A concurrent creator of the same
+    address makes this raise IntegrityError; the caller retries one by one (the mail ingest does)."""
+    transaction_required("contacts_get_or_create_many_in_transaction")
     wanted: dict[str, tuple[str, str]] = {}
     for email, name, language in entries:
         wanted.setdefault(normalize_email(email), (name, language))

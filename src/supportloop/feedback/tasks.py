@@ -69,14 +69,6 @@ def send_weekly_digest(week_start: str | None = None) -> int:
     return weekly_digest_send(week_start=date.fromisoformat(week_start) if week_start else None)
 
 
-@task()
-def refresh_ranking_stats() -> int:
-    """Bring rollup MRR up to date with company changes (also done lazily before each ranking)."""
-    from supportloop.feedback.rollups import stats_refresh_stale_mrr
-
-    return stats_refresh_stale_mrr()
-
-
 # How long after Monday's digest hour the scheduler keeps running the week's digest (hourly), so mails that
 # failed go out later and a scheduler that was down catches up; outside it nothing is due.
 DIGEST_WINDOW = timedelta(days=3)

@@ -58,10 +58,6 @@ def mailbox_list() -> QuerySet[Mailbox]:
     return Mailbox.objects.order_by("name", "id")
 
 
-def inbound_for_ticket(*, ticket_id: int) -> QuerySet[InboundMail]:
-    return InboundMail.objects.filter(ticket_id=ticket_id).order_by("received_at", "id")
-
-
 def follower_proposals_open(*, ticket_id: int) -> list[FollowerProposal]:
     """Addresses a customer's mail named that wait for an agent's decision, oldest first."""
     return list(

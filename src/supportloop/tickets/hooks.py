@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 public_reply_listeners: list[Callable[[int], None]] = []
-ticket_created_listeners: list[Callable[[int], None]] = []
 # Addresses other apps send customers mail from (the close-the-loop sender): the mail app treats mail from
 # them as our own coming back, never as a customer's.
 own_sender_providers: list[Callable[[], Iterable[str]]] = []
@@ -18,11 +17,6 @@ own_sender_providers: list[Callable[[], Iterable[str]]] = []
 def register_public_reply_listener(listener: Callable[[int], None]) -> None:
     if listener not in public_reply_listeners:
         public_reply_listeners.append(listener)
-
-
-def register_ticket_created_listener(listener: Callable[[int], None]) -> None:
-    if listener not in ticket_created_listeners:
-        ticket_created_listeners.append(listener)
 
 
 def register_own_sender_provider(provider: Callable[[], Iterable[str]]) -> None:

@@ -6,7 +6,6 @@ from supportloop.feedback.services.evidence import (  # noqa: F401
     bug_report_update,
     evidence_add,
     evidence_remove,
-    evidence_update,
     picklist_values,
 )
 from supportloop.feedback.services.items import (  # noqa: F401

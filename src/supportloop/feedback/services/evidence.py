@@ -51,17 +51,15 @@ def evidence_link_key(*, ticket_id: int | None, message_id: int | None, quote: s
     return hashlib.sha256(f"{ticket_id}\n{' '.join(quote.split())}".encode()).hexdigest()
 
 
-def evidence_duplicate_find(
-    *, item: FeedbackItem, message_id: int | None, link_key: str | None, exclude_id: int | None = None
-) -> Evidence | None:
-    """The item's evidence that a new link (or an edit) would repeat, if any."""
+def evidence_duplicate_find(*, item: FeedbackItem, message_id: int | None, link_key: str | None) -> Evidence | None:
+    """The item's evidence that a new link would repeat, if any."""
     if message_id is not None:
         found = Evidence.objects.filter(item=item, message_id=message_id)
     elif link_key is not None:
         found = Evidence.objects.filter(item=item, link_key=link_key)
     else:
         return None
-    return found.exclude(pk=exclude_id).select_related("ticket").order_by("pk").first()
+    return found.select_related("ticket").order_by("pk").first()
 
 
 def _duplicate(item: FeedbackItem, existing: Evidence) -> Conflict:
@@ -171,38 +169,6 @@ def evidence_add(
             "source": [None, source or None],
         },
     )
-    return evidence
-
-
-@transaction.atomic
-def evidence_update(*, evidence: Evidence, actor, importance: str | None = None, quote: str | None = None) -> Evidence:
-    values = {}
-    if importance is not None:
-        _check_importance(importance)
-        values["importance"] = importance
-    if quote is not None:
-        values["quote"] = clean_text(quote, field="quote").strip()[:QUOTE_MAX]
-        values["link_key"] = (
-            evidence_link_key(ticket_id=evidence.ticket_id, message_id=evidence.message_id, quote=values["quote"])
-            if evidence.link_key
-            else None
-        )
-        existing = evidence_duplicate_find(
-            item=evidence.item, message_id=None, link_key=values["link_key"], exclude_id=evidence.pk
-        )
-        if existing is not None:
-            raise _duplicate(evidence.item, existing)
-    changes = field_changes(evidence, values)
-    changes.pop("link_key", None)
-    if changes:
-        evidence.save()
-        stats_recompute(item_ids=[evidence.item_id])
-        event_record(
-            actor=actor,
-            verb="feedback_item.evidence_updated",
-            target=evidence.item,
-            changes={**changes, "evidence": [evidence.pk, evidence.pk]},
-        )
     return evidence
 
 

@@ -20,12 +20,12 @@ import logging
 import re
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 
 from supportloop.customers.models import ContactEmail
 from supportloop.customers.services import address_bounce_record
+from supportloop.feedback.models import ClosingNotice
 from supportloop.mail.bounces import BounceReport, FailedRecipient, bounce_read
 from supportloop.mail.choices import QuarantineReason
 from supportloop.mail.models import AutoResponse, Mailbox, Quarantine
@@ -92,14 +92,12 @@ def _by_ticket_header(numbers: tuple[int, ...], addresses: set[str]) -> Ticket |
 
 
 def _by_feedback_notice(refs: tuple[str, ...], addresses: set[str]) -> Ticket | None:
-    """The originating ticket of a close-the-loop notice ("FB-12") to one of the addresses. The feedback app is
-    beside mail, not below it, so its model is looked up by name."""
+    """The originating ticket of a close-the-loop notice ("FB-12") to one of the addresses."""
     item_ids = [int(m.group(1)) for ref in refs[:10] if (m := re.fullmatch(r"FB-(\d{1,15})", ref.strip()))]
-    if not item_ids or not addresses or not apps.is_installed("supportloop.feedback"):
+    if not item_ids or not addresses:
         return None
-    notice_model = apps.get_model("feedback", "ClosingNotice")
     ticket_id = (
-        notice_model.objects.filter(item_id__in=item_ids, email__in=addresses, ticket__isnull=False)
+        ClosingNotice.objects.filter(item_id__in=item_ids, email__in=addresses, ticket__isnull=False)
         .order_by("-created_at")
         .values_list("ticket_id", flat=True)
         .first()

@@ -67,10 +67,10 @@ from supportloop.tickets.services import (
     CustomerMessageDraft,
     TicketDraft,
     customer_message_draft,
-    customer_messages_add,
+    customer_messages_add_in_transaction,
     ticket_draft,
     ticket_update,
-    tickets_insert,
+    tickets_insert_in_transaction,
 )
 
 logger = logging.getLogger("supportloop.mail")
@@ -274,7 +274,7 @@ def _new_ticket(
     followers, proposed = new_ticket_followers(parsed, ours=ours, sender=sender, requester_emails=requester_emails)
     draft = new_ticket_draft(parsed, contact=contact, external_id=external_id, followers=followers)
     # Without a savepoint of its own: the caller's (_ingest) is the one that rolls back.
-    ticket = tickets_insert.__wrapped__([draft])[0]
+    ticket = tickets_insert_in_transaction([draft])[0]
     new_ticket_follower_events(ticket, followers, proposed)
     if follow_up_of is not None:
         Ticket.objects.filter(pk=ticket.pk).update(follow_up_of=follow_up_of)
@@ -325,7 +325,7 @@ def _threaded(
     if ticket.status == Status.CLOSED and not parsed.no_reopen:
         ticket = ticket_update(ticket=ticket, actor=None, status=Status.OPEN)
     draft = reply_draft(parsed, ticket=ticket, contact=contact, external_id=external_id)
-    message = customer_messages_add.__wrapped__([draft])[0]  # without a savepoint, as in _new_ticket
+    message = customer_messages_add_in_transaction([draft])[0]  # without a savepoint, as in _new_ticket
     if via != "message-id":
         return message  # a guessable token or plus-address: never new people on the conversation
     requester_emails = set(ContactEmail.objects.filter(contact_id=ticket.requester_id).values_list("email", flat=True))

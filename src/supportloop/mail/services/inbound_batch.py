@@ -35,7 +35,7 @@ from django.utils import timezone
 from supportloop.core.errors import DomainError
 from supportloop.core.services import events_record_many
 from supportloop.customers.models import ContactEmail
-from supportloop.customers.services import contacts_get_or_create_many, normalize_email
+from supportloop.customers.services import contacts_get_or_create_many_in_transaction, normalize_email
 from supportloop.mail.choices import InboundOutcome, QuarantineReason
 from supportloop.mail.models import AutoResponse, InboundMail, Mailbox, TicketMailbox
 from supportloop.mail.parsing import ParsedMail, parse_message
@@ -56,7 +56,7 @@ from supportloop.mail.services.inbound import (
 from supportloop.mail.threader import TOKEN, base_address, plus_numbers
 from supportloop.tickets.choices import Status
 from supportloop.tickets.models import Message, Ticket
-from supportloop.tickets.services import customer_messages_add, tickets_insert
+from supportloop.tickets.services import customer_messages_add_in_transaction, tickets_insert_in_transaction
 
 logger = logging.getLogger("supportloop.mail")
 
@@ -261,7 +261,7 @@ def _write_run(
     InboundMail.objects.bulk_create(skips)
     if not head:
         return rest
-    contacts = contacts_get_or_create_many.__wrapped__(
+    contacts = contacts_get_or_create_many_in_transaction(
         [(c.sender, c.parsed.from_name, c.parsed.language) for c in head]
     )
     contact_of = {c.index: contacts[normalize_email(c.sender)] for c in head}
@@ -296,13 +296,13 @@ def _write_run(
             raise _CutBefore(c) from None
 
     # _known looked the Message-IDs up in this transaction; the unique index catches a concurrent poller.
-    tickets = tickets_insert.__wrapped__([draft for _c, draft in new_tickets], message_ids_checked=True)
+    tickets = tickets_insert_in_transaction([draft for _c, draft in new_tickets], message_ids_checked=True)
     TicketMailbox.objects.bulk_create([TicketMailbox(ticket=t, mailbox=mailbox) for t in tickets])
     events_record_many([added_event(t, [], t.followers) for t in tickets if t.followers])
     proposals_insert_many(
         [(t, emails, t.first_message.pk) for t, emails in zip(tickets, proposed, strict=True) if emails]
     )
-    messages = customer_messages_add.__wrapped__([draft for _c, draft in replies], message_ids_checked=True)
+    messages = customer_messages_add_in_transaction([draft for _c, draft in replies], message_ids_checked=True)
     written = [(c, InboundOutcome.TICKET, t, t.first_message) for (c, _d), t in zip(new_tickets, tickets, strict=True)]
     written += [(c, InboundOutcome.THREADED, m.ticket, m) for (c, _d), m in zip(replies, messages, strict=True)]
     written.sort(key=lambda row: row[0].index)

@@ -262,13 +262,11 @@ def test_a_failed_batch_write_falls_back_to_one_by_one_and_loses_nothing(mailbox
     )
     calls = []
 
-    class RacedInsert:  # the batch module calls tickets_insert.__wrapped__; the one-by-one path is untouched
-        @staticmethod
-        def __wrapped__(drafts, **kwargs):
-            calls.append(len(drafts))
-            raise IntegrityError("duplicate key value violates unique constraint (simulated race)")
+    def raced_insert(drafts, **kwargs):  # patched in the batch module only; the one-by-one path is untouched
+        calls.append(len(drafts))
+        raise IntegrityError("duplicate key value violates unique constraint (simulated race)")
 
-    monkeypatch.setattr(inbound_batch, "tickets_insert", RacedInsert)
+    monkeypatch.setattr(inbound_batch, "tickets_insert_in_transaction", raced_insert)
     fallen_back = _run(
         lambda: inbound_ingest_batch(list(enumerate(raws)), mailbox=mailbox, source=InboundSource.IMAP, ours=ours)
     )

@@ -14,7 +14,7 @@ from supportloop.tickets.services.tickets import (  # noqa: F401
     TicketDraft,
     attachment_add,
     customer_message_draft,
-    customer_messages_add,
+    customer_messages_add_in_transaction,
     message_add_from_contact,
     ticket_add_note,
     ticket_add_system_note,
@@ -22,5 +22,5 @@ from supportloop.tickets.services.tickets import (  # noqa: F401
     ticket_draft,
     ticket_reply,
     ticket_update,
-    tickets_insert,
+    tickets_insert_in_transaction,
 )

@@ -11,9 +11,9 @@ from django.db.models import F
 from supportloop.accounts.models import Team, User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record, field_changes
+from supportloop.core.validation import clean_text
 from supportloop.tickets.choices import Priority, Status
 from supportloop.tickets.models import Macro, MacroApplication, Message, Ticket
-from supportloop.tickets.validation import clean_text
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")
 PLACEHOLDERS = {

@@ -7,8 +7,8 @@ from django.utils.text import slugify
 
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import change_seq_next, event_record, field_changes
+from supportloop.core.validation import clean_text
 from supportloop.tickets.models import ContactReason, ProductArea, ProductFeature
-from supportloop.tickets.validation import clean_text
 
 
 def _slug(model, name: str, slug: str | None, exclude_pk=None) -> str:

@@ -24,7 +24,9 @@ from supportloop.core.services import (
     event_record,
     events_record_many,
     field_changes,
+    transaction_required,
 )
+from supportloop.core.validation import clean_text
 from supportloop.customers.models import Contact
 from supportloop.customers.services import contact_get_or_create_by_email, normalize_email
 from supportloop.tickets import hooks
@@ -48,7 +50,6 @@ from supportloop.tickets.models import (
     TicketStatusCount,
 )
 from supportloop.tickets.sanitize import html_to_text, sanitize_html, text_to_html
-from supportloop.tickets.validation import clean_text
 
 SUBJECT_MAX = 500
 
@@ -183,7 +184,8 @@ def _on_commit_call(listeners, object_id: int) -> None:
 
 @dataclass
 class TicketDraft:
-    """A validated new ticket and its first message, not yet written: see ticket_draft and tickets_insert."""
+    """A validated new ticket and its first message, not yet written: see ticket_draft and
+    tickets_insert_in_transaction."""
 
     subject: str
     text: str
@@ -273,12 +275,13 @@ def _refuse_known_message_ids(ids: list[str | None]) -> None:
         )
 
 
-@transaction.atomic
-def tickets_insert(drafts: list[TicketDraft], *, message_ids_checked: bool = False) -> list[Ticket]:
-    """Write validated drafts (each with its requester) as tickets with their first messages, in one
-    transaction and a fixed number of statements whatever their count (ingest writes a batch at once).
-    Ticket numbers and change-feed positions follow the drafts' order. `message_ids_checked`: the caller
-    has looked the external message ids up in this transaction (the unique index still guards a race)."""
+def tickets_insert_in_transaction(drafts: list[TicketDraft], *, message_ids_checked: bool = False) -> list[Ticket]:
+    """Write validated drafts (each with its requester) as tickets with their first messages, inside the
+    caller's transaction and in a fixed number of statements whatever their count (ingest writes a batch at
+    once). Ticket numbers and change-feed positions follow the drafts' order. `message_ids_checked`: the
+    caller has looked the external message ids up in this transaction (the unique index still guards a race).
+    Its atomic callers: ticket_create, the mail ingest."""
+    transaction_required("tickets_insert_in_transaction")
     if not drafts:
         return []
     first_seq = change_seq_take(len(drafts))  # the first lock of the transaction (see change_seq_next)
@@ -364,7 +367,6 @@ def tickets_insert(drafts: list[TicketDraft], *, message_ids_checked: bool = Fal
     )
     for ticket, message in zip(tickets, messages, strict=True):
         ticket.first_message = message  # for callers that need the message (the mail ingest) without a query
-        _on_commit_call(hooks.ticket_created_listeners, ticket.pk)
     return tickets
 
 
@@ -394,7 +396,7 @@ def ticket_create(
         draft.requester, _created = contact_get_or_create_by_email(
             email=requester_email, name=requester_name, language=language, actor=actor
         )
-    return tickets_insert.__wrapped__([draft])[0]
+    return tickets_insert_in_transaction([draft])[0]
 
 
 UPDATABLE = {
@@ -599,7 +601,8 @@ def _activity_save(tickets: Iterable[Ticket]) -> None:
 
 @dataclass
 class CustomerMessageDraft:
-    """A validated customer message for an existing ticket: see customer_message_draft and customer_messages_add."""
+    """A validated customer message for an existing ticket: see customer_message_draft and
+    customer_messages_add_in_transaction."""
 
     ticket_id: int
     contact: Contact
@@ -642,11 +645,14 @@ def customer_message_draft(
     )
 
 
-@transaction.atomic
-def customer_messages_add(drafts: list[CustomerMessageDraft], *, message_ids_checked: bool = False) -> list[Message]:
-    """Record customers' messages on existing tickets, in draft order, with a fixed number of statements.
-    A message reopens a pending, solved or on-hold ticket (unless its draft says not to).
-    `message_ids_checked` as for tickets_insert."""
+def customer_messages_add_in_transaction(
+    drafts: list[CustomerMessageDraft], *, message_ids_checked: bool = False
+) -> list[Message]:
+    """Record customers' messages on existing tickets, in draft order, with a fixed number of statements,
+    inside the caller's transaction (message_add_from_contact's, the mail ingest's). A message reopens a
+    pending, solved or on-hold ticket (unless its draft says not to). `message_ids_checked` as for
+    tickets_insert_in_transaction."""
+    transaction_required("customer_messages_add_in_transaction")
     if not drafts:
         return []
     first_seq = change_seq_take(len(drafts))
@@ -712,4 +718,4 @@ def customer_messages_add(drafts: list[CustomerMessageDraft], *, message_ids_che
 def message_add_from_contact(*, ticket: Ticket, **fields: Any) -> Message:
     """Record a customer's message on an existing ticket; it reopens a pending or solved ticket.
     `fields` are customer_message_draft's."""
-    return customer_messages_add.__wrapped__([customer_message_draft(ticket=ticket, **fields)])[0]
+    return customer_messages_add_in_transaction([customer_message_draft(ticket=ticket, **fields)])[0]

@@ -22,10 +22,10 @@ from functools import lru_cache
 from django.db import connection, transaction
 from django.db.models import F, Max
 
-from supportloop.core.seeding import phrases as P
-from supportloop.core.seeding.plan import TicketPlanner, epoch_to_dt
-from supportloop.core.seeding.workspace import Workspace
 from supportloop.core.services import CHANGES_COUNTER, counter_reserve
+from supportloop.demo import phrases as P
+from supportloop.demo.plan import TicketPlanner, epoch_to_dt
+from supportloop.demo.workspace import Workspace
 from supportloop.tickets.models import Message, Tag, Ticket, TicketStatusCount
 
 CHUNK = 20_000

@@ -14,9 +14,9 @@ from django.core.management.base import CommandError
 from django.db.models import Count, F, Q
 
 from supportloop.accounts.models import Team, User
-from supportloop.core.management.commands import seed as seed_command
 from supportloop.core.models import Counter, Event
 from supportloop.customers.models import Company, Contact
+from supportloop.demo.management.commands import seed as seed_command
 from supportloop.tickets.models import ContactReason, Macro, Message, ProductArea, Ticket, TicketStatusCount
 from supportloop.tickets.services import ticket_create
 

@@ -33,8 +33,8 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from supportloop.accounts.models import User
-from supportloop.core.seeding.bulk import seed_tickets_bulk
-from supportloop.core.seeding.workspace import (
+from supportloop.demo.bulk import seed_tickets_bulk
+from supportloop.demo.workspace import (
     build_workspace,
     planner_for,
     random_password,
@@ -48,7 +48,7 @@ def run_hooks(*, seed: int, size: int, stdout=None) -> list[str]:
     """Call `seed(rng=..., size=...)` in every installed supportloop app that has a `seeding` module."""
     called = []
     for config in apps.get_app_configs():
-        if not config.name.startswith("supportloop.") or config.name == "supportloop.core":
+        if not config.name.startswith("supportloop.") or config.name in {"supportloop.core", "supportloop.demo"}:
             continue
         module_name = f"{config.name}.seeding"
         if importlib.util.find_spec(module_name) is None:

@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from supportloop.core.seeding import phrases as P
+from supportloop.demo import phrases as P
 
 HOUR = 3600.0
 DAY = 86400.0

@@ -22,11 +22,11 @@ from django.utils.text import slugify
 
 from supportloop.accounts.models import Team, User
 from supportloop.accounts.services import team_create, user_create
-from supportloop.core.seeding import phrases as P
-from supportloop.core.seeding.plan import ContactRef, TicketPlan, TicketPlanner, epoch_to_dt
 from supportloop.core.services import CHANGES_COUNTER, counter_reserve, events_dated
 from supportloop.customers.models import Company, CompanyDomain, Contact, ContactEmail
 from supportloop.customers.services import company_create, contact_create
+from supportloop.demo import phrases as P
+from supportloop.demo.plan import ContactRef, TicketPlan, TicketPlanner, epoch_to_dt
 from supportloop.tickets import hooks
 from supportloop.tickets.models import (
     ContactReason,
@@ -85,14 +85,12 @@ def sizes(tickets: int) -> tuple[int, int]:
 @contextlib.contextmanager
 def listeners_off():
     """Silence ticket listeners (mail delivery, automations) while seeding history."""
-    saved = (list(hooks.public_reply_listeners), list(hooks.ticket_created_listeners))
+    saved = list(hooks.public_reply_listeners)
     hooks.public_reply_listeners.clear()
-    hooks.ticket_created_listeners.clear()
     try:
         yield
     finally:
-        hooks.public_reply_listeners[:] = saved[0]
-        hooks.ticket_created_listeners[:] = saved[1]
+        hooks.public_reply_listeners[:] = saved
 
 
 def build_staff(ws: Workspace, password: str) -> None:
