@@ -182,7 +182,13 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# Development and demo mode (SUPPORTLOOP_DEBUG): mail goes to the Outbox, a table admins read at /outbox/, unless
+# EMAIL_BACKEND says otherwise; the Outbox page exists only in this mode. Production mails through SMTP by default.
+SUPPORTLOOP_OUTBOX = DEBUG
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "supportloop.mail.outbox.OutboxBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")

@@ -72,3 +72,10 @@ def follower_proposal_get(*, ticket_id: int, proposal_id: int) -> FollowerPropos
     if proposal is None:
         raise NotFound("No such follower proposal on this ticket.")
     return proposal
+
+
+def outbox_messages(*, limit: int = 200) -> list:
+    """The newest mail kept by the Outbox backend (development and demo mode), newest first."""
+    from supportloop.mail.models import OutboxMessage
+
+    return list(OutboxMessage.objects.order_by("-sent_at", "-id")[:limit])

@@ -15,6 +15,7 @@ from supportloop.feedback.services.items import (  # noqa: F401
     feedback_item_delete,
     feedback_item_merge,
     feedback_item_set_status,
+    feedback_item_status_check,
     feedback_item_update,
     feedback_settings_update,
 )
@@ -23,6 +24,7 @@ from supportloop.feedback.services.loop import (  # noqa: F401
     close_the_loop_send,
     closing_notices_due_exist,
     closing_notices_next_attempt,
+    closing_notices_queue,
     closing_notices_retry,
     closing_notices_send_due,
     notice_mail_refusal,

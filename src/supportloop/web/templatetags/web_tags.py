@@ -31,3 +31,11 @@ def grouped(number: int) -> str:
     from django.utils.formats import number_format
 
     return number_format(number, force_grouping=True)
+
+
+@register.simple_tag
+def outbox_on() -> bool:
+    """Development and demo mode keep sent mail in the Outbox (settings.SUPPORTLOOP_OUTBOX)."""
+    from django.conf import settings
+
+    return bool(getattr(settings, "SUPPORTLOOP_OUTBOX", False))
