@@ -154,6 +154,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("ru", "Русский")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", "UTC")
+# The workspace's currency (ISO 4217): MRR and other money show in it, written the reader's way (1,234.50 $ in
+# English, 1 234,50 $ in Russian). A code Babel does not know fails the system check supportloop.E030.
+SUPPORTLOOP_CURRENCY = (env("SUPPORTLOOP_CURRENCY", "USD") or "USD").upper()
 USE_I18N = True
 USE_TZ = True
 

@@ -60,4 +60,10 @@ def test_the_demo_prints_all_five_logins_and_keeps_mail_in_the_outbox(monkeypatc
     for login in ("admin", "lead", "agent", "pm", "viewer"):
         assert f"    {login:<8} supportloop-demo" in out
     assert "/outbox/" in out
+    # The five logins keep the browser's language ("Browser default"), so a Chinese browser stays Chinese.
+    from supportloop.accounts.models import User
+
+    assert dict(
+        User.objects.filter(username__in=["admin", "lead", "agent", "pm", "viewer"]).values_list("username", "language")
+    ) == dict.fromkeys(["admin", "lead", "agent", "pm", "viewer"], "")
     assert live.EMAIL_BACKEND == OUTBOX_BACKEND and live.SUPPORTLOOP_OUTBOX

@@ -39,3 +39,21 @@ def outbox_on() -> bool:
     from django.conf import settings
 
     return bool(getattr(settings, "SUPPORTLOOP_OUTBOX", False))
+
+
+@register.filter
+def money(amount) -> str:
+    """An amount in the workspace's currency (settings.SUPPORTLOOP_CURRENCY), written the way the active
+    language writes money: $1,234.50 (en), 1 234,50 $ (ru), US$1,234.50 (zh-hans). Empty for no amount."""
+    return money_format(amount)
+
+
+def money_format(amount, currency: str | None = None) -> str:
+    from babel.numbers import format_currency
+    from django.conf import settings
+    from django.utils.translation import get_language, to_locale
+
+    if amount is None or amount == "":
+        return ""
+    locale = to_locale(get_language() or settings.LANGUAGE_CODE)
+    return format_currency(amount, currency or settings.SUPPORTLOOP_CURRENCY, locale=locale)
