@@ -159,6 +159,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("ru", "Русский")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", "UTC")
+# The workspace's currency (ISO 4217): MRR and other money show in it, written the reader's way (1,234.50 $ in
+# English, 1 234,50 $ in Russian). A code Babel does not know fails the system check supportloop.E030.
+SUPPORTLOOP_CURRENCY = (env("SUPPORTLOOP_CURRENCY", "USD") or "USD").upper()
 USE_I18N = True
 USE_TZ = True
 
@@ -187,7 +190,13 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# Development and demo mode (SUPPORTLOOP_DEBUG): mail goes to the Outbox, a table admins read at /outbox/, unless
+# EMAIL_BACKEND says otherwise; the Outbox page exists only in this mode. Production mails through SMTP by default.
+SUPPORTLOOP_OUTBOX = DEBUG
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "supportloop.mail.outbox.OutboxBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")

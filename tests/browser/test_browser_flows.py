@@ -124,15 +124,16 @@ def test_product_manager_sees_demand_rise_merges_a_duplicate_and_ships_telling_c
     expect(page.locator("[data-unique-contacts]")).to_have_text("3")
     expect(page.locator("#evidence")).to_contain_text("download every PDF")
 
-    # Ship it: the preview names who will be told, then the page lists who was told.
+    # Ship it: with the box ticked the preview names who will be told; a confirm step; then who was told.
     page.select_option("#id_status", "shipped")
+    page.check("#id_notify")
     preview = page.locator("#loop-preview")
     expect(preview).to_contain_text("3 customers will be told")
     for email in ("alice@acme.example", "bob@globex.example", "carol@initech.example"):
         expect(preview).to_contain_text(email)
     page.fill("#id_release_note", "Invoices › Export all now downloads every invoice as one PDF.")
-    page.check("#id_notify")
     page.get_by_role("button", name="Change status").click()
+    page.get_by_role("button", name="Ship and email 3 customers").click()
     expect(page.locator("[data-item-status]")).to_have_text("Shipped")
     told = page.locator("#told")
     for name in ("Alice Able", "Bob Brown", "Carol Chen"):

@@ -50,6 +50,7 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     # mail
     "mailbox.manage": ADMINS,
     "quarantine.view": ADMINS,
+    "outbox.view": ADMINS,  # development and demo mode only (settings.SUPPORTLOOP_OUTBOX)
 }
 
 

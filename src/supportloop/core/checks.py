@@ -116,3 +116,21 @@ def check_postgres_durability(
                     )
                 )
     return problems
+
+
+@register()
+def check_currency(app_configs, **kwargs):
+    """SUPPORTLOOP_CURRENCY must be an ISO 4217 code that Babel can format (USD, EUR, CNY, RUB ...)."""
+    from babel.numbers import get_currency_name
+    from django.conf import settings
+
+    code = getattr(settings, "SUPPORTLOOP_CURRENCY", "USD")
+    if get_currency_name(code, locale="en") == code:  # Babel answers an unknown code with the code itself
+        return [
+            Error(
+                f"SUPPORTLOOP_CURRENCY={code!r} is not a known ISO 4217 currency code.",
+                id="supportloop.E030",
+                hint="Set SUPPORTLOOP_CURRENCY to a code such as USD, EUR, GBP, CNY or RUB.",
+            )
+        ]
+    return []

@@ -272,21 +272,22 @@ COMPANY_TLDS = {
 }
 INDUSTRIES = ["logistics", "retail", "healthcare", "education", "finance", "media", "manufacturing", "travel"]
 
-# Staff of the demo workspace: username, first, last, role, interface language, team slugs.
+# Staff of the demo workspace: username, first, last, role, interface language ("": the browser's, so a Chinese or
+# Russian browser stays in its language after sign-in), team slugs.
 STAFF = [
-    ("admin", "Alex", "Morgan", "admin", "en", []),
-    ("lead", "Jordan", "Reyes", "lead", "en", ["tier-1", "technical"]),
-    ("agent", "Sam", "Carter", "agent", "en", ["tier-1", "billing"]),
-    ("pm", "Riley", "Kaplan", "product", "en", []),
-    ("viewer", "Casey", "Doyle", "viewer", "en", []),
+    ("admin", "Alex", "Morgan", "admin", "", []),
+    ("lead", "Jordan", "Reyes", "lead", "", ["tier-1", "technical"]),
+    ("agent", "Sam", "Carter", "agent", "", ["tier-1", "billing"]),
+    ("pm", "Riley", "Kaplan", "product", "", []),
+    ("viewer", "Casey", "Doyle", "viewer", "", []),
     ("mei", "Mei", "Chen", "agent", "zh-hans", ["apac"]),
-    ("haruto", "Haruto", "Sato", "agent", "en", ["apac", "technical"]),
+    ("haruto", "Haruto", "Sato", "agent", "", ["apac", "technical"]),
     ("olga", "Olga", "Smirnova", "agent", "ru", ["languages"]),
-    ("lukas", "Lukas", "Becker", "agent", "en", ["languages", "billing"]),
-    ("sofia", "Sofía", "Navarro", "agent", "en", ["languages", "tier-1"]),
-    ("omar", "Omar", "Haddad", "agent", "en", ["languages", "technical"]),
-    ("priya", "Priya", "Nair", "agent", "en", ["technical"]),
-    ("tom", "Tom", "Walker", "agent", "en", ["tier-1", "billing"]),
+    ("lukas", "Lukas", "Becker", "agent", "", ["languages", "billing"]),
+    ("sofia", "Sofía", "Navarro", "agent", "", ["languages", "tier-1"]),
+    ("omar", "Omar", "Haddad", "agent", "", ["languages", "technical"]),
+    ("priya", "Priya", "Nair", "agent", "", ["technical"]),
+    ("tom", "Tom", "Walker", "agent", "", ["tier-1", "billing"]),
 ]
 TEAMS = [
     ("tier-1", "Tier 1"),

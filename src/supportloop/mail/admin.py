@@ -21,6 +21,7 @@ from supportloop.mail.models import (
     InboundMail,
     Mailbox,
     OutboundDelivery,
+    OutboxMessage,
     Quarantine,
     TicketMailbox,
 )
@@ -389,3 +390,17 @@ class TicketMailboxAdmin(admin.ModelAdmin):
     list_filter = ("mailbox",)
     raw_id_fields = ("ticket",)
     list_select_related = ("ticket", "mailbox")
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Mail kept by the Outbox backend in development and demo mode (read-only, as it was sent)."""
+
+    list_display = ("sent_at", "subject", "to", "from_email")
+    search_fields = ("subject", "to")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

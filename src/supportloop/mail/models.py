@@ -315,3 +315,23 @@ class FollowerProposal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} on #{self.ticket_id}: {self.status}"
+
+
+class OutboxMessage(models.Model):
+    """A mail "sent" in development and demo mode: the Outbox email backend (mail.outbox) keeps it here instead
+    of handing it to a mail server, so nobody outside is ever mailed and admins can read what went out."""
+
+    from_email = models.CharField(_("from"), max_length=320)
+    to = models.TextField(_("to"), help_text=_("Recipients, comma-separated (To, Cc and Bcc)."))
+    subject = models.CharField(_("subject"), max_length=998, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
+    headers = models.JSONField(_("extra headers"), default=dict, blank=True)
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = _("outbox message")
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from supportloop.core.errors import NotFound
 from supportloop.core.lookup import object_or_404
 from supportloop.mail.choices import ProposalStatus
-from supportloop.mail.models import FollowerProposal, InboundMail, Mailbox, Quarantine
+from supportloop.mail.models import FollowerProposal, InboundMail, Mailbox, OutboxMessage, Quarantine
 
 
 def quarantine_list(*, reason: str | None = None, released: bool | None = None) -> QuerySet[Quarantine]:
@@ -82,3 +82,9 @@ def follower_proposal_get(*, ticket_id: int, proposal_id: int) -> FollowerPropos
     if proposal is None:
         raise NotFound("No such follower proposal on this ticket.")
     return proposal
+
+
+def outbox_messages(*, limit: int = 200) -> list[OutboxMessage]:
+    """The newest mail kept by the Outbox backend (development and demo mode), newest first."""
+
+    return list(OutboxMessage.objects.order_by("-sent_at", "-id")[:limit])

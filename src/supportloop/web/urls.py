@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from supportloop.web.views import auth, customers, inbox, product, settings, tickets
+from supportloop.web.views import auth, customers, inbox, outbox, product, settings, tickets
 
 app_name = "web"
 
@@ -47,8 +47,10 @@ urlpatterns = [
     path("feedback/<int:pk>/merge/", product.item_merge, name="item_merge"),
     path("feedback/<int:pk>/preview/", product.loop_preview, name="loop_preview"),
     path("feedback/<int:pk>/notices/retry/", product.notices_retry, name="notices_retry"),
+    path("feedback/<int:pk>/notices/", product.item_notices, name="item_notices"),
     path("roadmap/", product.roadmap, name="roadmap"),
     path("digest/", product.digest, name="digest"),
+    path("outbox/", outbox.outbox, name="outbox"),
     path("settings/", settings.settings_home, name="settings"),
     path("settings/users/", settings.users, name="users"),
     path("settings/users/<int:pk>/", settings.user_role, name="user_role"),

@@ -194,6 +194,47 @@ def _notice_kind_for(status: str) -> str | None:
     return _NOTICE_KIND_FOR.get(status)
 
 
+def feedback_item_status_check(
+    *,
+    item: FeedbackItem,
+    status: str,
+    notify: bool | None = None,
+    release_note: str | None = None,
+    decline_reason: str | None = None,
+) -> bool:
+    """The business rules of a status change, checked without writing (a page asks before its confirm step):
+    raises ValidationFailed or Conflict, else returns whether customers will be notified (notify resolved: by
+    default yes when the item ships, no when it is declined)."""
+    if status not in ItemStatus.values:
+        raise ValidationFailed(
+            f"Unknown status {status!r}.", errors={"status": f"must be one of {', '.join(SETTABLE_STATUSES)}"}
+        )
+    if status == ItemStatus.MERGED:
+        raise ValidationFailed(
+            "An item becomes merged only by merging it into another item.", errors={"status": "use merge"}
+        )
+    _refuse_if_merged(item)
+    if notify is None:
+        notify = status == ItemStatus.SHIPPED
+    if notify and _notice_kind_for(status) is None:
+        raise ValidationFailed(
+            "Only shipping or declining an item tells customers.", errors={"notify": "only for shipped or declined"}
+        )
+    reason = decline_reason if decline_reason is not None else item.decline_reason
+    if status == ItemStatus.DECLINED and not (reason or "").strip():
+        raise ValidationFailed(
+            "Say why the item is declined; customers deserve an honest reason.",
+            errors={"decline_reason": "required when declining"},
+        )
+    note = release_note if release_note is not None else item.release_note
+    if notify and status == ItemStatus.SHIPPED and not (note or "").strip():
+        raise ValidationFailed(
+            "Write the release note the customers will receive.",
+            errors={"release_note": "required to notify on shipping"},
+        )
+    return bool(notify)
+
+
 @transaction.atomic
 def feedback_item_set_status(
     *,
@@ -207,43 +248,26 @@ def feedback_item_set_status(
 ) -> FeedbackItem:
     """Move an item to a status, keeping history (who, when, from, to, note).
 
-    notify: tell every contact in the evidence (after commit, in a background task). Default: yes when the item
-    ships, no when it is declined (the product manager chooses). Telling is idempotent per (item, contact, kind),
-    so repeating a status change never mails a contact twice.
+    notify: tell every contact in the evidence. Default: yes when the item ships, no when it is declined (the
+    product manager chooses). The notices are queued in this transaction (the item page shows them queued at
+    once) and sent after commit by a background task. Telling is idempotent per (item, contact, kind), so
+    repeating a status change never mails a contact twice.
     """
-    if status not in ItemStatus.values:
-        raise ValidationFailed(
-            f"Unknown status {status!r}.", errors={"status": f"must be one of {', '.join(SETTABLE_STATUSES)}"}
-        )
-    if status == ItemStatus.MERGED:
-        raise ValidationFailed(
-            "An item becomes merged only by merging it into another item.", errors={"status": "use merge"}
-        )
     item = FeedbackItem.objects.select_for_update().get(pk=item.pk)
-    _refuse_if_merged(item)
     note = clean_text(note, field="note")
     values: dict[str, Any] = {}
     if release_note is not None:
         values["release_note"] = clean_text(release_note, field="release_note")
     if decline_reason is not None:
         values["decline_reason"] = clean_text(decline_reason, field="decline_reason")
+    notify = feedback_item_status_check(
+        item=item,
+        status=status,
+        notify=notify,
+        release_note=values.get("release_note"),
+        decline_reason=values.get("decline_reason"),
+    )
     kind = _notice_kind_for(status)
-    if notify is None:
-        notify = status == ItemStatus.SHIPPED
-    if notify and kind is None:
-        raise ValidationFailed(
-            "Only shipping or declining an item tells customers.", errors={"notify": "only for shipped or declined"}
-        )
-    if status == ItemStatus.DECLINED and not values.get("decline_reason", item.decline_reason).strip():
-        raise ValidationFailed(
-            "Say why the item is declined; customers deserve an honest reason.",
-            errors={"decline_reason": "required when declining"},
-        )
-    if notify and status == ItemStatus.SHIPPED and not values.get("release_note", item.release_note).strip():
-        raise ValidationFailed(
-            "Write the release note the customers will receive.",
-            errors={"release_note": "required to notify on shipping"},
-        )
     old = item.status
     now = timezone.now()
     if status != old:
@@ -269,8 +293,10 @@ def feedback_item_set_status(
             changes={**changes, "note": [None, note] if note else None, "notify": [None, bool(notify)]},
         )
     if notify:
+        from supportloop.feedback.services.loop import closing_notices_queue
         from supportloop.feedback.tasks import close_the_loop
 
+        closing_notices_queue(item=item, kind=str(kind))
         item_id = item.pk
         transaction.on_commit(lambda: close_the_loop.enqueue(item_id=item_id, kind=str(kind)))
     return item

@@ -247,6 +247,13 @@ def _notices_queue(item: FeedbackItem, kind: str, sender: str) -> int:
     return queued
 
 
+def closing_notices_queue(*, item: FeedbackItem, kind: str) -> int:
+    """Queue the item's notices now, inside the caller's transaction (the status change that decides to tell):
+    the item page then shows every customer queued at once, before the worker sends. Returns how many."""
+    _check_kind(kind)
+    return _notices_queue(item, kind, _sender())
+
+
 def _attempt_claim(notice_id: int, now: datetime) -> bool:
     """Claim the next attempt of a notice (one UPDATE, its own transaction): only a queued notice that is due,
     or one claimed so long ago that its worker must have died, matches; of two runs at once one wins."""

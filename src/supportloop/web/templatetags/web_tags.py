@@ -30,3 +30,29 @@ def grouped(number: int) -> str:
     from django.utils.formats import number_format
 
     return number_format(number, force_grouping=True)
+
+
+@register.simple_tag
+def outbox_on() -> bool:
+    """Development and demo mode keep sent mail in the Outbox (settings.SUPPORTLOOP_OUTBOX)."""
+    from django.conf import settings
+
+    return bool(getattr(settings, "SUPPORTLOOP_OUTBOX", False))
+
+
+@register.filter
+def money(amount) -> str:
+    """An amount in the workspace's currency (settings.SUPPORTLOOP_CURRENCY), written the way the active
+    language writes money: $1,234.50 (en), 1 234,50 $ (ru), US$1,234.50 (zh-hans). Empty for no amount."""
+    return money_format(amount)
+
+
+def money_format(amount, currency: str | None = None) -> str:
+    from babel.numbers import format_currency
+    from django.conf import settings
+    from django.utils.translation import get_language, to_locale
+
+    if amount is None or amount == "":
+        return ""
+    locale = to_locale(get_language() or settings.LANGUAGE_CODE)
+    return format_currency(amount, currency or settings.SUPPORTLOOP_CURRENCY, locale=locale)

@@ -197,21 +197,59 @@ def test_shipping_previews_then_tells_each_customer_once(ws, client_for, item, d
     for t in ws.tickets_make(3):  # Alice, Bob, Alice
         evidence_add(item=item, actor=ws.agent, ticket=t)
     client = client_for(ws.pm)
-    preview = client.get(f"/feedback/{item.pk}/preview/", {"status": "shipped"}).content.decode()
+    # The preview follows the box: unticked, nobody is told (the old page said "2 customers will be told").
+    unticked = client.get(f"/feedback/{item.pk}/preview/", {"status": "shipped"}).content.decode()
+    assert "Nobody will be told" in unticked and "will be told</h3>" in unticked
+    assert "2 customers will be told" not in unticked and "alice@acme.example" not in unticked
+    preview = client.get(f"/feedback/{item.pk}/preview/", {"status": "shipped", "notify": "on"}).content.decode()
     assert "2 customers will be told" in preview and "alice@acme.example" in preview and "bob@globex.example" in preview
+    page = client.get(f"/feedback/{item.pk}/").content.decode()
+    assert 'hx-include="#id_status, #id_notify"' in page
     missing = client.post(f"/feedback/{item.pk}/status/", {"status": "shipped", "notify": "on"})
     assert missing.status_code == 422 and 'id="id_release_note_error"' in missing.content.decode()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            f"/feedback/{item.pk}/status/", {"status": "shipped", "notify": "on", "release_note": "PDF export is live."}
-        )
+    data = {"status": "shipped", "notify": "on", "release_note": "PDF export is live."}
+    # Ticked: a confirm step first, and nothing changes until it is confirmed.
+    ask = client.post(f"/feedback/{item.pk}/status/", data)
+    html = ask.content.decode()
+    assert ask.status_code == 200 and '<h1 id="confirm-title">Ship and email 2 customers?</h1>' in html
+    assert 'name="confirmed" value="yes"' in html and "alice@acme.example" in html and "PDF export is live." in html
+    item.refresh_from_db()
+    assert item.status == "new" and not ClosingNotice.objects.exists()
+    back = client.post(f"/feedback/{item.pk}/status/", {**data, "confirmed": "back"}).content.decode()
+    assert "PDF export is live.</textarea>" in back and "2 customers will be told" in back
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(f"/feedback/{item.pk}/status/", {**data, "confirmed": "yes"})
     assert response.status_code == 302
+    # Right after: every customer is listed as queued, and the panel polls until they are sent.
+    html = client.get(f"/feedback/{item.pk}/").content.decode()
+    told = html.split('id="notices-panel"')[1].split("</section>")[0]
+    assert told.count('data-notice-status="pending"') == 2 and 'hx-trigger="every 2s"' in told
+    for callback in callbacks:
+        callback()
     told = ClosingNotice.objects.filter(item=item, status="sent")
     assert sorted(told.values_list("email", flat=True)) == ["alice@acme.example", "bob@globex.example"]
+    panel = client.get(f"/feedback/{item.pk}/notices/").content.decode()
+    assert panel.count('data-notice-status="sent"') == 2 and "every 2s" not in panel
     html = client.get(f"/feedback/{item.pk}/").content.decode()
     assert re.search(r'id="told".*alice@acme\.example.*bob@globex\.example', html, re.S) or re.search(
         r'id="told".*bob@globex\.example.*alice@acme\.example', html, re.S
     )
+
+
+def test_declining_with_the_box_ticked_asks_before_emailing_and_unticked_tells_nobody(ws, client_for, item):
+    for t in ws.tickets_make(2):  # Alice, Bob
+        evidence_add(item=item, actor=ws.agent, ticket=t)
+    client = client_for(ws.pm)
+    data = {"status": "declined", "decline_reason": "Out of scope for this year."}
+    ask = client.post(f"/feedback/{item.pk}/status/", {**data, "notify": "on"}).content.decode()
+    assert "Decline and email 2 customers?" in ask
+    item.refresh_from_db()
+    assert item.status == "new"
+    # Unticked: no question, nobody told.
+    response = client.post(f"/feedback/{item.pk}/status/", data)
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == "declined" and not ClosingNotice.objects.exists()
 
 
 def test_roadmap_and_digest_show_planned_and_shipped_items(ws, client_for, item):
@@ -339,7 +377,7 @@ def test_the_item_page_shows_each_notice_and_a_product_manager_retries_the_faile
     )
     assert re.search(r"bob@globex\.example.*Failed.*5/5.*gave up", rows["failed"], re.S)
     assert "Retry 1 failed notice" in told
-    preview = pm.get(f"/feedback/{item.pk}/preview/", {"status": "shipped"}).content.decode()
+    preview = pm.get(f"/feedback/{item.pk}/preview/", {"status": "shipped", "notify": "on"}).content.decode()
     assert "1 customer will be told" in preview and "failed: retry" in preview and "queued" in preview
     assert "Retry 1 failed notice" not in client_for(ws.agent).get(f"/feedback/{item.pk}/").content.decode()
     assert client_for(ws.agent).post(f"/feedback/{item.pk}/notices/retry/").status_code == 403

@@ -35,6 +35,7 @@ from supportloop.feedback.services import (
     closing_notices_retry,
     feedback_item_merge,
     feedback_item_set_status,
+    feedback_item_status_check,
 )
 from supportloop.feedback.services.loop import MAX_ATTEMPTS
 from supportloop.tickets.selectors import product_area_list
@@ -117,7 +118,10 @@ def _SORT_LABELS() -> dict[str, Any]:
 
 def _item_context(request, item, *, status_form=None, merge_form=None) -> dict:
     stats = feedback_item_stats(item=item)
-    shipped_preview = close_the_loop_preview(item=item, kind="shipped")
+    preview_status = (status_form.data.get("status") if status_form is not None else None) or item.status
+    preview = (
+        close_the_loop_preview(item=item, kind=preview_status) if preview_status in ("shipped", "declined") else []
+    )
     notices = list(notices_for_item(item=item)[:200])
     return {
         "section": "product",
@@ -127,9 +131,12 @@ def _item_context(request, item, *, status_form=None, merge_form=None) -> dict:
         "evidence": list(evidence_for_item(item=item)[:EVIDENCE_LIMIT]),
         "history": status_history(item=item),
         "merged_items": items_merged_into(item=item, limit=50),
-        "preview": shipped_preview,
-        "will_tell": sum(1 for r in shipped_preview if r["will_be_told"]),
+        "preview": preview,
+        "will_tell": sum(1 for r in preview if r["will_be_told"]),
+        "notify": bool(status_form is not None and status_form.data.get("notify")),
+        "preview_status": preview_status,
         "notices": notices,
+        "notices_under_way": any(n.status in (NoticeStatus.PENDING, NoticeStatus.SENDING) for n in notices),
         "max_attempts": MAX_ATTEMPTS,
         "failed_notices": sum(1 for n in notices if n.status == NoticeStatus.FAILED),
         "status_form": status_form
@@ -153,6 +160,13 @@ def item(request, pk: int):
 def item_status(request, pk: int):
     obj = feedback_item_get(item_id=pk)
     form = ItemStatusForm(request.POST)
+    step = request.POST.get("confirmed", "")
+    if form.is_valid() and step == "back":  # from the confirm step: the form again, as it was filled in
+        return render(request, "web/product/item.html", _item_context(request, obj, status_form=form))
+    if form.is_valid() and step != "yes":
+        confirm = _status_confirm(request, obj, form)
+        if confirm is not None:
+            return confirm
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -172,6 +186,60 @@ def item_status(request, pk: int):
             return redirect("web:item", pk=pk)
     obj = feedback_item_get(item_id=pk)
     return render(request, "web/product/item.html", _item_context(request, obj, status_form=form), status=422)
+
+
+def _status_confirm(request, obj, form):
+    """Shipping or declining with the box ticked asks first: "Ship and email N customers?" (a page of its own,
+    so it works without JavaScript). None when there is nothing to confirm; the form carries the service's
+    errors when the change would be refused."""
+    data = form.cleaned_data
+    if data["status"] not in ("shipped", "declined") or not data["notify"]:
+        return None
+    try:
+        feedback_item_status_check(
+            item=obj,
+            status=data["status"],
+            notify=True,
+            release_note=data["release_note"] or None,
+            decline_reason=data["decline_reason"] or None,
+        )
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return render(request, "web/product/item.html", _item_context(request, obj, status_form=form), status=422)
+    rows = [r for r in close_the_loop_preview(item=obj, kind=data["status"]) if r["will_be_told"]]
+    if not rows:
+        return None
+    n = len(rows)
+    if data["status"] == "shipped":
+        question = ngettext("Ship and email %(n)s customer?", "Ship and email %(n)s customers?", n) % {"n": n}
+        action = ngettext("Ship and email %(n)s customer", "Ship and email %(n)s customers", n) % {"n": n}
+    else:
+        question = ngettext("Decline and email %(n)s customer?", "Decline and email %(n)s customers?", n) % {"n": n}
+        action = ngettext("Decline and email %(n)s customer", "Decline and email %(n)s customers", n) % {"n": n}
+    return render(
+        request,
+        "web/product/confirm_status.html",
+        {"section": "product", "item": obj, "data": data, "rows": rows, "question": question, "action": action},
+    )
+
+
+@page("feedback.view")
+def item_notices(request, pk: int):
+    """The item's "Customers told" panel alone: the page polls it (htmx) while notices are queued or sending."""
+    obj = feedback_item_get(item_id=pk)
+    notices = list(notices_for_item(item=obj)[:200])
+    return render(
+        request,
+        "web/product/_notices.html",
+        {
+            "item": obj,
+            "notices": notices,
+            "max_attempts": MAX_ATTEMPTS,
+            "failed_notices": sum(1 for n in notices if n.status == NoticeStatus.FAILED),
+            "notices_under_way": any(n.status in (NoticeStatus.PENDING, NoticeStatus.SENDING) for n in notices),
+            "can_manage": can(request.user, "feedback.manage"),
+        },
+    )
 
 
 @require_POST
@@ -212,14 +280,19 @@ def notices_retry(request: PageRequest, pk: int) -> HttpResponseBase:
 
 @page("feedback.view")
 def loop_preview(request: PageRequest, pk: int) -> HttpResponseBase:
-    """Who a status change would tell (htmx fragment for the status form)."""
+    """Who a status change would tell (htmx fragment for the status form): nobody while the box is unticked."""
     obj = feedback_item_get(item_id=pk)
     status = request.GET.get("status")
     rows = close_the_loop_preview(item=obj, kind=status) if status in ("shipped", "declined") else []
     return render(
         request,
         "web/product/_preview.html",
-        {"preview": rows, "status": status, "will_tell": sum(1 for r in rows if r["will_be_told"])},
+        {
+            "preview": rows,
+            "status": status,
+            "notify": bool(request.GET.get("notify")),
+            "will_tell": sum(1 for r in rows if r["will_be_told"]),
+        },
     )
 
 
