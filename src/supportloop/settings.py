@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "supportloop.feedback",
     "supportloop.mail",
     "supportloop.analytics",
+    "supportloop.search",
     "supportloop.api",
     "supportloop.web",
 ]
