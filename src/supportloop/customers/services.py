@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.indexing import COMPANY, CONTACT, index_changed
 from supportloop.core.services import (
     change_seq_next,
     change_seq_take,
@@ -122,6 +123,7 @@ def company_create(
             "domains": [[], clean],
         },
     )
+    index_changed(COMPANY, [company.pk])
     return company
 
 
@@ -158,6 +160,7 @@ def company_update(*, company: Company, actor=None, domains: list[str] | None = 
         company.change_seq = seq
         company.save()
         event_record(actor=actor, verb="company.updated", target=company, changes=changes)
+        index_changed(COMPANY, [company.pk])
     return company
 
 
@@ -203,6 +206,7 @@ def contact_create(
         target=contact,
         changes={"emails": [[], clean], "company": [None, company.pk if company else None]},
     )
+    index_changed(CONTACT, [contact.pk])
     return contact
 
 
@@ -237,6 +241,7 @@ def contact_update(*, contact: Contact, actor=None, emails: list[str] | None = N
         contact.change_seq = seq
         contact.save()
         event_record(actor=actor, verb="contact.updated", target=contact, changes=changes)
+        index_changed(CONTACT, [contact.pk])
     return contact
 
 
@@ -305,6 +310,7 @@ def contacts_get_or_create_many(entries: list[tuple[str, str, str]], *, actor=No
         ]
     )
     found.update((e, (c, True)) for c, e in zip(contacts, missing, strict=True))
+    index_changed(CONTACT, [c.pk for c in contacts])
     return found
 
 

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.indexing import FEEDBACK, index_changed
 from supportloop.core.services import event_record, field_changes
 from supportloop.core.validation import clean_text
 from supportloop.customers.choices import Plan
@@ -171,6 +172,7 @@ def evidence_add(
             "source": [None, source or None],
         },
     )
+    index_changed(FEEDBACK, [item.pk])
     return evidence
 
 
@@ -203,6 +205,7 @@ def evidence_update(*, evidence: Evidence, actor, importance: str | None = None,
             target=evidence.item,
             changes={**changes, "evidence": [evidence.pk, evidence.pk]},
         )
+        index_changed(FEEDBACK, [evidence.item_id])
     return evidence
 
 
@@ -222,6 +225,7 @@ def evidence_remove(*, evidence: Evidence, actor) -> None:
     )
     evidence.delete()
     stats_recompute(item_ids=[item.pk])
+    index_changed(FEEDBACK, [item.pk])
 
 
 def picklist_values(field: str) -> list[str]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from supportloop.accounts.choices import Role
 from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.indexing import FEEDBACK, index_changed
 from supportloop.core.services import event_record, field_changes
 from supportloop.core.validation import clean_text
 from supportloop.feedback.choices import SETTABLE_STATUSES, ItemStatus, Kind, NoticeKind, Tracker
@@ -123,6 +124,7 @@ def feedback_item_create(
             "is_public": [None, is_public],
         },
     )
+    index_changed(FEEDBACK, [item.pk])
     return item
 
 
@@ -164,6 +166,7 @@ def feedback_item_update(*, item: FeedbackItem, actor, **fields: Any) -> Feedbac
         item.updated_at = timezone.now()
         item.save()
         event_record(actor=actor, verb="feedback_item.updated", target=item, changes=changes)
+        index_changed(FEEDBACK, [item.pk])
     return item
 
 
@@ -183,7 +186,9 @@ def feedback_item_delete(*, item: FeedbackItem, actor) -> None:
         target=item,
         changes={"title": [item.title, None], "evidence": [item.evidence.count(), 0]},
     )
+    item_id = item.pk
     item.delete()
+    index_changed(FEEDBACK, [item_id])
 
 
 def _notice_kind_for(status: str) -> str | None:
@@ -267,6 +272,8 @@ def feedback_item_set_status(
 
         item_id = item.pk
         transaction.on_commit(lambda: close_the_loop.enqueue(item_id=item_id, kind=str(kind)))
+    if changes:
+        index_changed(FEEDBACK, [item.pk])
     return item
 
 
@@ -363,6 +370,7 @@ def feedback_item_merge(*, source: FeedbackItem, target: FeedbackItem, actor, no
         target=target,
         changes={"merged_from": [None, source.pk], "evidence_moved": [[], moved_ids], "redirects_moved": [[], earlier]},
     )
+    index_changed(FEEDBACK, [source.pk, target.pk])
     return target
 
 
