@@ -2,13 +2,12 @@
 
 Plain ORM reads, a fixed number of queries per batch of ids. No SQL of its own; `search.engine` writes the rows.
 A ticket's text is every message body (internal notes included: only staff ever search) and its requester's name
-and addresses; a feedback item's is its problem, proposed solution and every evidence quote.
+(the `from:` filter finds addresses); a feedback item's is its problem, proposed solution and every evidence quote.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,48 +27,58 @@ class Doc:
     sort_at: datetime
 
 
-def _emails_by_contact(contact_ids: Iterable[int]) -> dict[int, list[str]]:
-    emails: dict[int, list[str]] = defaultdict(list)
-    for contact_id, email in (
-        ContactEmail.objects.filter(contact_id__in=list(contact_ids)).order_by("id").values_list("contact_id", "email")
-    ):
-        emails[contact_id].append(email)
-    return emails
-
-
 def ticket_docs(ids: list[int]) -> list[Doc]:
-    tickets = list(
-        Ticket.objects.filter(pk__in=ids).values_list(
-            "id", "subject", "language", "updated_at", "requester_id", "requester__name"
-        )
-    )
-    texts: dict[int, list[str]] = defaultdict(list)
-    for ticket_id, text in (
+    """One query: every message with its ticket's fields (a ticket always has its first message; one without
+    any, which no service makes, is read in a second query)."""
+    rows = (
         Message.objects.filter(ticket_id__in=ids)
         .order_by("ticket_id", "created_at", "id")
-        .values_list("ticket_id", "body_text")
-    ):
-        texts[ticket_id].append(text)
-    emails = _emails_by_contact({t[4] for t in tickets})
-    return [
-        Doc(
-            kind=TICKET,
-            object_id=pk,
-            language=language or "",
-            title=subject,
-            body="\n".join([*texts[pk], " ".join([requester_name or "", *emails[requester_id]])]),
-            sort_at=updated_at,
+        .values_list(
+            "ticket_id",
+            "body_text",
+            "ticket__subject",
+            "ticket__language",
+            "ticket__updated_at",
+            "ticket__requester__name",
         )
-        for pk, subject, language, updated_at, requester_id, requester_name in tickets
+    )
+    heads: dict[int, tuple] = {}
+    texts: dict[int, list[str]] = defaultdict(list)
+    for ticket_id, text, subject, language, updated_at, requester_name in rows:
+        heads.setdefault(ticket_id, (subject, language, updated_at, requester_name))
+        texts[ticket_id].append(text)
+    missing = [i for i in ids if i not in heads]
+    if missing:
+        for pk, subject, language, updated_at, requester_name in Ticket.objects.filter(pk__in=missing).values_list(
+            "id", "subject", "language", "updated_at", "requester__name"
+        ):
+            heads[pk] = (subject, language, updated_at, requester_name)
+    return [
+        Doc(TICKET, pk, language or "", subject, "\n".join([*texts[pk], requester_name or ""]), updated_at)
+        for pk, (subject, language, updated_at, requester_name) in heads.items()
     ]
 
 
 def contact_docs(ids: list[int]) -> list[Doc]:
-    contacts = list(Contact.objects.filter(pk__in=ids).values_list("id", "name", "language", "updated_at"))
-    emails = _emails_by_contact(ids)
+    """One query: the addresses with their contact (a contact always has an address; see ticket_docs)."""
+    heads: dict[int, tuple] = {}
+    emails: dict[int, list[str]] = defaultdict(list)
+    for contact_id, email, name, language, updated_at in (
+        ContactEmail.objects.filter(contact_id__in=ids)
+        .order_by("contact_id", "id")
+        .values_list("contact_id", "email", "contact__name", "contact__language", "contact__updated_at")
+    ):
+        heads.setdefault(contact_id, (name, language, updated_at))
+        emails[contact_id].append(email)
+    missing = [i for i in ids if i not in heads]
+    if missing:
+        for pk, name, language, updated_at in Contact.objects.filter(pk__in=missing).values_list(
+            "id", "name", "language", "updated_at"
+        ):
+            heads[pk] = (name, language, updated_at)
     return [
         Doc(CONTACT, pk, language or "", name or "", " ".join(emails[pk]), updated_at)
-        for pk, name, language, updated_at in contacts
+        for pk, (name, language, updated_at) in heads.items()
     ]
 
 

@@ -81,55 +81,45 @@ def _delete(kind: str, ids: list[int]) -> None:
     rows.delete()
 
 
+WRITE_CHUNK = 500  # rows per statement: 7 parameters each stays under SQLite's 32,766 (and PostgreSQL's 65,535)
+
+
 def _write(kind: str, docs: list[Doc]) -> None:
-    existing = dict(
-        SearchDocument.objects.filter(kind=kind, object_id__in=[d.object_id for d in docs]).values_list(
-            "object_id", "id"
-        )
+    """Upsert the rows, one multi-row INSERT ... ON CONFLICT per chunk (the vector computed in it on PostgreSQL),
+    then on SQLite replace their FTS5 rows: a fixed number of statements whatever the batch size (mail ingest)."""
+    postgres = _postgres()
+    vector = (
+        "setweight(to_tsvector(%s::regconfig, %s), 'A') || setweight(to_tsvector(%s::regconfig, %s), 'B')"
+        if postgres
+        else "NULL"
     )
-    rows = [
-        SearchDocument(
-            id=existing.get(d.object_id),
-            kind=kind,
-            object_id=d.object_id,
-            language=d.language[:10],
-            title=d.title,
-            body=d.body[: T.MAX_INDEXED_CHARS],
-            sort_at=d.sort_at,
+    for start in range(0, len(docs), WRITE_CHUNK):
+        chunk = docs[start : start + WRITE_CHUNK]
+        values, params = [], []
+        for d in chunk:
+            language, body = d.language[:10], d.body[: T.MAX_INDEXED_CHARS]
+            values.append(f"(%s, %s, %s, %s, %s, %s, {vector})")
+            params += [kind, d.object_id, language, d.title, body, d.sort_at]
+            if postgres:
+                config = pg_config(language)
+                params += [config, T.segment(d.title), config, T.segment(body)]
+        sql = (
+            "INSERT INTO search_searchdocument (kind, object_id, language, title, body, sort_at, vector) "  # noqa: S608 - placeholders only
+            f"VALUES {', '.join(values)} "
+            "ON CONFLICT (kind, object_id) DO UPDATE SET language = EXCLUDED.language, title = EXCLUDED.title, "
+            "body = EXCLUDED.body, sort_at = EXCLUDED.sort_at, vector = EXCLUDED.vector RETURNING id, object_id"
         )
-        for d in docs
-    ]
-    new = [r for r in rows if r.id is None]
-    old = [r for r in rows if r.id is not None]
-    if old:
-        SearchDocument.objects.bulk_update(old, ["language", "title", "body", "sort_at"])
-    if new:
-        SearchDocument.objects.bulk_create(new)
-        if not all(r.id for r in new):  # SQLite before RETURNING support: read the ids back
-            ids = dict(
-                SearchDocument.objects.filter(kind=kind, object_id__in=[r.object_id for r in new]).values_list(
-                    "object_id", "id"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row_ids = {object_id: pk for pk, object_id in cursor.fetchall()}
+            if not postgres:
+                cursor.executemany(
+                    "INSERT OR REPLACE INTO search_fts (rowid, title, body) VALUES (%s, %s, %s)",
+                    [
+                        (row_ids[d.object_id], " ".join(T.stemmed_words(d.title)), " ".join(T.stemmed_words(d.body)))
+                        for d in chunk
+                    ],
                 )
-            )
-            for r in new:
-                r.id = ids[r.object_id]
-    with connection.cursor() as cursor:
-        if _postgres():
-            cursor.executemany(
-                "UPDATE search_searchdocument SET vector = "
-                "setweight(to_tsvector(%s::regconfig, %s), 'A') || setweight(to_tsvector(%s::regconfig, %s), 'B') "
-                "WHERE id = %s",
-                [
-                    (pg_config(r.language), T.segment(r.title), pg_config(r.language), T.segment(r.body), r.id)
-                    for r in rows
-                ],
-            )
-        else:
-            cursor.executemany("DELETE FROM search_fts WHERE rowid = %s", [(r.id,) for r in rows])
-            cursor.executemany(
-                "INSERT INTO search_fts (rowid, title, body) VALUES (%s, %s, %s)",
-                [(r.id, " ".join(T.stemmed_words(r.title)), " ".join(T.stemmed_words(r.body))) for r in rows],
-            )
 
 
 def on_index_changed(kind: str, ids: list[int]) -> None:
