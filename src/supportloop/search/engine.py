@@ -370,35 +370,72 @@ class Page:
     next_cursor: str | None = None
 
 
+INFIX_KINDS = (CONTACT, COMPANY)
+INFIX_MIN_CHARS = 3  # trigrams: shorter fragments cannot use the index
+
+
+def _infix_pattern(kind: str, query: Query) -> str | None:
+    """For names, addresses and domains: the typed words as a LIKE pattern matching anywhere in them ("arenin",
+    "acme.exa"), served by the trigram index on PostgreSQL. Only for plain words without exclusions."""
+    if kind not in INFIX_KINDS or query.excluded or any(t.phrase for t in query.words):
+        return None
+    text = " ".join(t.text for t in query.words).lower()
+    if len(text) < INFIX_MIN_CHARS:
+        return None
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _ranked_ids(kind: str, query: Query, rows: QuerySet | None, *, offset: int, limit: int, prefix: bool):
-    """[(object_id, rank)] for the text part of the query, limited to `rows` (the filters), best first."""
+    """[(object_id, rank)] for the text part of the query, limited to `rows` (the filters), best first. Contacts
+    and companies also match a fragment of a name, address or domain (rank 0: after every word match)."""
     where, params = "", []
     if rows is not None:
         sub_sql, sub_params = rows.values("pk").query.sql_with_params()
         where, params = f" AND d.object_id IN ({sub_sql})", list(sub_params)
+    infix = _infix_pattern(kind, query)
     if _postgres():
         built = _pg_tsquery(query, prefix=prefix)
         if built is None:
             return []
         expr, expr_params = built
+        match_sql, match_params = "d.vector @@ q.q", []
+        if infix:
+            match_sql = "(d.vector @@ q.q OR (d.title || ' ' || d.body) ILIKE %s)"
+            match_params = [infix]
         sql = (
             "SELECT d.object_id, ts_rank_cd(d.vector, q.q) AS rank "  # noqa: S608 - expr and where are built here from constants; values are parameters
             f"FROM search_searchdocument d CROSS JOIN (SELECT {expr} AS q) q "
-            f"WHERE d.kind = %s AND d.vector @@ q.q{where} "
+            f"WHERE d.kind = %s AND {match_sql}{where} "
             "ORDER BY rank DESC, d.sort_at DESC, d.object_id DESC LIMIT %s OFFSET %s"
         )
-        all_params = [*expr_params, kind, *params, limit, offset]
+        all_params = [*expr_params, kind, *match_params, *params, limit, offset]
     else:
         match = _fts_match(query, prefix=prefix)
-        if match is None:
-            return []
-        sql = (
-            f"SELECT d.object_id, bm25(search_fts, {FTS_TITLE_WEIGHT}, 1.0) AS rank "  # noqa: S608 - constants only
+        order = " ORDER BY rank, sort_at DESC, object_id DESC LIMIT %s OFFSET %s"
+        words_sql = (
+            f"SELECT d.object_id, bm25(search_fts, {FTS_TITLE_WEIGHT}, 1.0) AS rank, d.sort_at "  # noqa: S608 - constants only
             "FROM search_fts JOIN search_searchdocument d ON d.id = search_fts.rowid "
-            f"WHERE search_fts MATCH %s AND d.kind = %s{where} "
-            "ORDER BY rank, d.sort_at DESC, d.object_id DESC LIMIT %s OFFSET %s"
+            f"WHERE search_fts MATCH %s AND d.kind = %s{where}"
         )
-        all_params = [match, kind, *params, limit, offset]
+        fragment_sql = (
+            "SELECT d.object_id, 0.0 AS rank, d.sort_at FROM search_searchdocument d "  # noqa: S608 - constants only
+            f"WHERE d.kind = %s AND lower(d.title || ' ' || d.body) LIKE %s ESCAPE '\\'{where}"
+        )
+        if match is not None and not infix:
+            sql, all_params = words_sql + order, [match, kind, *params, limit, offset]
+        elif match is None and infix:
+            sql, all_params = fragment_sql + order, [kind, infix, *params, limit, offset]
+        elif match is not None:
+            # bm25 may not run inside an aggregate: materialise the word matches first. bm25 is negative and
+            # better when lower, so a fragment-only match (0.0) comes after every word match.
+            sql = (
+                f"WITH w AS MATERIALIZED ({words_sql}) "  # noqa: S608 - constants only
+                f"SELECT object_id, MIN(rank) AS rank, sort_at FROM (SELECT * FROM w UNION ALL {fragment_sql}) AS m "
+                "GROUP BY object_id, sort_at" + order
+            )
+            all_params = [match, kind, *params, kind, infix, *params, limit, offset]
+        else:
+            return []
     with connection.cursor() as cursor:
         cursor.execute(sql, all_params)
         return [(row[0], float(row[1])) for row in cursor.fetchall()]

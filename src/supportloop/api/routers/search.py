@@ -5,16 +5,17 @@ offending token in `token` and `errors.q`."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from ninja import Field, Query, Router, Schema
 
 from supportloop.api.schemas import PROBLEMS
+from supportloop.api.schemas.common import choices_of
+from supportloop.core.indexing import KINDS
 from supportloop.search import engine
 
 router = Router(tags=["search"])
 
-Kind = Literal["ticket", "contact", "company", "feedback"]
+Kind = choices_of(KINDS)  # from core.indexing: the kinds the engine indexes
 
 
 class SearchParams(Schema):

@@ -14,10 +14,12 @@ POSTGRES_FORWARD = [
         f"CREATE INDEX search_doc_{kind}_vector_idx ON search_searchdocument USING gin (vector) WHERE kind = '{kind}'"
         for kind in KINDS
     ),
-    "CREATE INDEX search_doc_title_trgm_idx ON search_searchdocument USING gin (title gin_trgm_ops)",
+    # Fragments of names, addresses and domains (engine._infix_pattern): contacts and companies only.
+    "CREATE INDEX search_doc_names_trgm_idx ON search_searchdocument USING gin ((title || ' ' || body) gin_trgm_ops) "
+    "WHERE kind IN ('contact', 'company')",
 ]
 POSTGRES_BACKWARD = [
-    "DROP INDEX IF EXISTS search_doc_title_trgm_idx",
+    "DROP INDEX IF EXISTS search_doc_names_trgm_idx",
     *(f"DROP INDEX IF EXISTS search_doc_{kind}_vector_idx" for kind in KINDS),
 ]
 SQLITE_FORWARD = [

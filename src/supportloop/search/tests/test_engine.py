@@ -260,3 +260,21 @@ def test_postgres_plan_uses_the_gin_index(agent):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "search_doc_ticket_vector_idx" in plan, plan
     assert "Seq Scan" not in plan, plan
+
+
+def test_fragments_of_names_addresses_and_domains_find_contacts_and_companies(agent):
+    acme = company_create(name="Acme Rockets", domains=["acmerockets.example"])
+    anna = contact_create(name="Anna Karenina", emails=["anna.k@acmerockets.example"])
+    contact_create(name="Boris Godunov", emails=["boris@tsar.example"])
+    assert [h.object_id for h in search(user=agent, q="arenin", kind="contact").hits] == [anna.pk]
+    assert [h.object_id for h in search(user=agent, q="na.k@acme", kind="contact").hits] == [anna.pk]
+    assert [h.object_id for h in search(user=agent, q="rockets.exa", kind="company").hits] == [acme.pk]
+    # LIKE metacharacters in the query are literal: "%" and "_" match only themselves
+    assert search(user=agent, q="a%a", kind="contact").hits == []
+    assert search(user=agent, q="n_k", kind="contact").hits == []
+    # a whole word still ranks before a fragment
+    karen = contact_create(name="Karenina Fan Club", emails=["club@fans.example"])
+    assert [h.object_id for h in search(user=agent, q="karenina", kind="contact").hits][:2] in (
+        [anna.pk, karen.pk],
+        [karen.pk, anna.pk],
+    )
