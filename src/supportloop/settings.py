@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "supportloop.feedback",
     "supportloop.mail",
     "supportloop.analytics",
+    "supportloop.search",
     "supportloop.api",
     "supportloop.web",
     "supportloop.demo",

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.indexing import COMPANY, CONTACT, index_changed
 from supportloop.core.services import (
     change_seq_next,
     change_seq_take,
@@ -124,6 +125,7 @@ def company_create(
             "domains": [[], clean],
         },
     )
+    index_changed(COMPANY, [company.pk])
     return company
 
 
@@ -168,6 +170,7 @@ def company_update(
     )
     if changes:
         event_record(actor=actor, verb="company.updated", target=company, changes=changes)
+        index_changed(COMPANY, [company.pk])
     return company
 
 
@@ -214,6 +217,7 @@ def contact_create_in_transaction(
         target=contact,
         changes={"emails": [[], clean], "company": [None, company.pk if company else None]},
     )
+    index_changed(CONTACT, [contact.pk])
     return contact
 
 
@@ -267,6 +271,7 @@ def contact_update(
     )
     if changes:
         event_record(actor=actor, verb="contact.updated", target=contact, changes=changes)
+        index_changed(CONTACT, [contact.pk])
     return contact
 
 
@@ -337,6 +342,7 @@ def contacts_get_or_create_many_in_transaction(
         ]
     )
     found.update((e, (c, True)) for c, e in zip(contacts, missing, strict=True))
+    index_changed(CONTACT, [c.pk for c in contacts])
     return found
 
 

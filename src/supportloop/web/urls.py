@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from supportloop.web.views import auth, customers, inbox, outbox, product, settings, tickets
+from supportloop.web.views import auth, customers, inbox, outbox, product, search, settings, tickets
 
 app_name = "web"
 
@@ -36,6 +36,8 @@ urlpatterns = [
     path("t/<int:number>/macros/<int:macro_id>/", tickets.macro_fill, name="macro_fill"),
     path("t/<int:number>/link/", tickets.ticket_link_feedback, name="ticket_link"),
     path("t/<int:number>/bug/", tickets.ticket_file_bug, name="ticket_bug"),
+    path("search/", search.search_page, name="search"),
+    path("search/suggest/", search.search_suggest, name="search_suggest"),
     path("customers/", customers.customers, name="customers"),
     path("customers/companies/<int:pk>/", customers.company, name="company"),
     path("customers/contacts/<int:pk>/", customers.contact, name="contact"),

@@ -10,6 +10,7 @@ from supportloop.api.routers import (
     feedback,
     macros,
     mail,
+    search,
     taxonomy,
     tickets,
 )
@@ -28,4 +29,5 @@ ROUTERS = [
     ("/feedback", feedback.router),
     ("/feedback", analytics.router),
     ("/mail", mail.router),
+    ("/search", search.router),
 ]

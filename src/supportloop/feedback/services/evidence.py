@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.indexing import FEEDBACK, index_changed
 from supportloop.core.services import event_record, model_update
 from supportloop.core.validation import clean_text
 from supportloop.customers.choices import Plan
@@ -171,6 +172,7 @@ def evidence_add(
             "source": [None, source or None],
         },
     )
+    index_changed(FEEDBACK, [item.pk])
     return evidence
 
 
@@ -220,6 +222,7 @@ def evidence_remove(*, evidence: Evidence, actor: User | None) -> None:
     )
     evidence.delete()
     stats_recompute(item_ids=[item.pk])
+    index_changed(FEEDBACK, [item.pk])
 
 
 def picklist_values(field: str) -> list[str]:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from supportloop.accounts.choices import Role
 from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.indexing import FEEDBACK, index_changed
 from supportloop.core.services import event_record, model_update
 from supportloop.core.validation import clean_text
 from supportloop.feedback.choices import SETTABLE_STATUSES, ItemStatus, Kind, NoticeKind, Tracker
@@ -126,6 +127,7 @@ def feedback_item_create(
             "is_public": [None, is_public],
         },
     )
+    index_changed(FEEDBACK, [item.pk])
     return item
 
 
@@ -165,6 +167,7 @@ def feedback_item_update(*, item: FeedbackItem, actor: User | None, **fields: An
     changes = model_update(item, fields, allowed_fields=UPDATABLE, touch={"updated_at": timezone.now()})
     if changes:
         event_record(actor=actor, verb="feedback_item.updated", target=item, changes=changes)
+        index_changed(FEEDBACK, [item.pk])
     return item
 
 
@@ -184,7 +187,9 @@ def feedback_item_delete(*, item: FeedbackItem, actor: User | None) -> None:
         target=item,
         changes={"title": [item.title, None], "evidence": [item.evidence.count(), 0]},
     )
+    item_id = item.pk
     item.delete()
+    index_changed(FEEDBACK, [item_id])
 
 
 _NOTICE_KIND_FOR: dict[str, str] = {ItemStatus.SHIPPED: NoticeKind.SHIPPED, ItemStatus.DECLINED: NoticeKind.DECLINED}
@@ -299,6 +304,8 @@ def feedback_item_set_status(
         closing_notices_queue(item=item, kind=str(kind))
         item_id = item.pk
         transaction.on_commit(lambda: close_the_loop.enqueue(item_id=item_id, kind=str(kind)))
+    if changes:
+        index_changed(FEEDBACK, [item.pk])
     return item
 
 
@@ -399,6 +406,7 @@ def feedback_item_merge(
         target=target,
         changes={"merged_from": [None, source.pk], "evidence_moved": [[], moved_ids], "redirects_moved": [[], earlier]},
     )
+    index_changed(FEEDBACK, [source.pk, target.pk])
     return target
 
 

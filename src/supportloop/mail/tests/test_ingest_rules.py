@@ -211,5 +211,7 @@ def test_release_from_quarantine_creates_ticket_once(mailbox, make_user):
 
 def test_ingest_of_one_message_costs_a_bounded_number_of_queries(mailbox, django_assert_max_num_queries):
     inbound_ingest(raw=raw_mail(mid="warm@x.test", frm="w@x.test"), mailbox=mailbox)
-    with django_assert_max_num_queries(24):  # 23 today (47 before one savepoint per message, 16 then)
+    # 30 on SQLite: 23 plus the search index of the new contact and ticket in the same transaction (a read and an
+    # upsert each, and the FTS5 replace); 47 before one savepoint per message, 16 then.
+    with django_assert_max_num_queries(30):
         inbound_ingest(raw=raw_mail(mid="q@x.test", frm="q@x.test"), mailbox=mailbox)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from supportloop.accounts.models import Team, User
 from supportloop.core.errors import Conflict, TooLarge, ValidationFailed
+from supportloop.core.indexing import TICKET, index_changed
 from supportloop.core.services import (
     change_seq_next,
     change_seq_take,
@@ -375,6 +376,7 @@ def tickets_insert_in_transaction(drafts: list[TicketDraft], *, message_ids_chec
     )
     for ticket, message in zip(tickets, messages, strict=True):
         ticket.first_message = message  # for callers that need the message (the mail ingest) without a query
+    index_changed(TICKET, [t.pk for t in tickets])
     return tickets
 
 
@@ -469,6 +471,7 @@ def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | N
     if "status" in changes:
         _status_count_adjust(old=old_status, new=ticket.status)
     event_record(actor=actor, verb="ticket.updated", target=ticket, changes=changes)
+    index_changed(TICKET, [ticket.pk])
     return ticket
 
 
@@ -540,6 +543,7 @@ def ticket_reply(
     event_record(actor=actor, verb="ticket.replied", target=ticket, changes={**changes, "message": [None, message.pk]})
     if channel == Channel.EMAIL:
         _on_commit_call(hooks.public_reply_listeners, message.pk)
+    index_changed(TICKET, [ticket.pk])
     return message
 
 
@@ -566,6 +570,7 @@ def ticket_add_note(*, ticket: Ticket, actor: User, body: str = "", body_html: s
     ticket.change_seq = seq
     ticket.save(update_fields=["message_count", "updated_at", "change_seq"])
     event_record(actor=actor, verb="ticket.noted", target=ticket, changes={"message": [None, message.pk]})
+    index_changed(TICKET, [ticket.pk])
     return message
 
 
@@ -601,6 +606,7 @@ def ticket_add_system_note(
         target=ticket,
         changes={"message": [None, message.pk]},
     )
+    index_changed(TICKET, [ticket.pk])
     return message
 
 
@@ -738,6 +744,7 @@ def customer_messages_add_in_transaction(
             for d, message, changes in zip(drafts, messages, changes_list, strict=True)
         ]
     )
+    index_changed(TICKET, tickets.keys())
     return messages
 
 

@@ -51,7 +51,6 @@
     if (!dialog || dialog.open) { return; }
     var scopes = {
       inbox: !!document.querySelector("table.inbox"),
-      filter: !!document.querySelector("[data-search]"),
       ticket: !!document.querySelector("[data-workspace]"),
       search: !!document.querySelector("[data-search-field]"),
       global: true
@@ -135,7 +134,7 @@
       if (key === "u") { window.location.href = workspace.getAttribute("data-inbox"); return; }
     }
     if (key === "/") {
-      var search = document.querySelector("[data-search]");
+      var search = document.querySelector("[data-global-search]") || document.querySelector("[data-search]");
       if (search) { search.focus(); event.preventDefault(); }
     } else if (key === "g") {
       window.__g = Date.now();
@@ -271,5 +270,38 @@
     var button = event.submitter;
     var question = (button && button.getAttribute("data-confirm")) || event.target.getAttribute("data-confirm");
     if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+  /* The header search box: type-ahead results (htmx) below it; Down/Up move through them, Enter opens the
+     highlighted one or, with none highlighted, submits the box (the results page, or the ticket/contact it names),
+     Esc closes the list. */
+  function suggestOptions() {
+    return Array.prototype.slice.call(document.querySelectorAll("#site-search-results [data-search-option]"));
+  }
+  function suggestSelect(index) {
+    var list = suggestOptions(), box = document.getElementById("site-search");
+    list.forEach(function (o) { o.classList.remove("sel"); o.removeAttribute("aria-selected"); });
+    if (index < 0 || !list.length) { box.removeAttribute("aria-activedescendant"); return; }
+    var option = list[Math.min(index, list.length - 1)];
+    option.classList.add("sel");
+    option.setAttribute("aria-selected", "true");
+    if (!option.id) { option.id = "search-option-" + Math.min(index, list.length - 1); }
+    box.setAttribute("aria-activedescendant", option.id);
+  }
+  function suggestIndex() {
+    return suggestOptions().findIndex(function (o) { return o.classList.contains("sel"); });
+  }
+  document.addEventListener("keydown", function (event) {
+    if (!event.target.matches || !event.target.matches("[data-global-search]") || composing(event)) { return; }
+    var list = suggestOptions(), i = suggestIndex();
+    if (event.key === "ArrowDown" && list.length) { suggestSelect(i + 1); event.preventDefault(); }
+    else if (event.key === "ArrowUp" && list.length) { suggestSelect(i - 1); event.preventDefault(); }
+    else if (event.key === "Enter" && i >= 0) { window.location.href = list[i].getAttribute("href"); event.preventDefault(); }
+    else if (event.key === "Escape") { document.getElementById("site-search-results").innerHTML = ""; }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target.id !== "site-search-results") { return; }
+    var box = document.getElementById("site-search");
+    box.setAttribute("aria-expanded", suggestOptions().length ? "true" : "false");
+    box.removeAttribute("aria-activedescendant");
   });
 })();

@@ -1,0 +1,35 @@
+"""The hook that keeps derived indexes (the search index) current with the rows services write.
+
+A service that changes what a ticket, contact, company or feedback item reads like calls
+`index_changed(kind, ids)` inside its transaction, after its writes. The search app registers its indexer from
+`AppConfig.ready()`, so the lower apps never import it; with nothing registered the call does nothing.
+Indexers run in the caller's transaction: the index commits or rolls back with the change itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+TICKET = "ticket"
+CONTACT = "contact"
+COMPANY = "company"
+FEEDBACK = "feedback"
+KINDS = (TICKET, CONTACT, COMPANY, FEEDBACK)
+
+indexers: list[Callable[[str, list[int]], None]] = []
+
+
+def register_indexer(indexer: Callable[[str, list[int]], None]) -> None:
+    if indexer not in indexers:
+        indexers.append(indexer)
+
+
+def index_changed(kind: str, ids: Iterable[int]) -> None:
+    """Rows of `kind` with these ids were created, changed or deleted: bring their index entries up to date."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown index kind {kind!r}")
+    wanted = sorted({int(i) for i in ids if i is not None})
+    if not wanted:
+        return
+    for indexer in indexers:
+        indexer(kind, wanted)

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class SearchConfig(AppConfig):
+    name = "supportloop.search"
+    label = "search"
+    verbose_name = "Search"
+
+    def ready(self) -> None:
+        from supportloop.core.indexing import register_indexer
+        from supportloop.search.engine import on_index_changed
+
+        # The services of tickets, customers and feedback call core.indexing.index_changed in their transaction.
+        register_indexer(on_index_changed)

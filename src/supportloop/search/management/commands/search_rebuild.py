@@ -1,0 +1,59 @@
+"""Rebuild the search index in batches, resumably: `supportloop search_rebuild [--kind ticket] [--restart]`."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from supportloop.core.indexing import KINDS
+from supportloop.search.documents import MODELS
+from supportloop.search.engine import index_objects
+from supportloop.search.models import RebuildProgress
+
+
+class Command(BaseCommand):
+    help = "Rebuild the search index in batches. Resumes after the last finished batch unless --restart."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--kind", choices=KINDS, action="append", help="only this kind (repeatable)")
+        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--restart", action="store_true", help="start again from the first object")
+
+    def handle(self, *args, kind=None, batch_size=500, restart=False, **options):
+        for name in kind or KINDS:
+            self._rebuild(name, max(1, batch_size), restart)
+
+    def _rebuild(self, kind: str, batch_size: int, restart: bool) -> None:
+        model = MODELS[kind]
+        progress, _created = RebuildProgress.objects.get_or_create(kind=kind)
+        if restart or progress.finished_at is not None:
+            progress.last_id, progress.started_at, progress.finished_at = 0, timezone.now(), None
+        progress.total = model.objects.count()
+        progress.save()
+        done = model.objects.filter(pk__lte=progress.last_id).count()
+        started = time.monotonic()
+        while True:
+            ids = list(
+                model.objects.filter(pk__gt=progress.last_id).order_by("pk").values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                break
+            with transaction.atomic():  # a batch and its progress mark commit together: a restart redoes no batch
+                index_objects(kind, ids)
+                progress.last_id = ids[-1]
+                progress.save(update_fields=["last_id"])
+            done += len(ids)
+            self._bar(kind, done, progress.total, started)
+        progress.finished_at = timezone.now()
+        progress.save(update_fields=["finished_at"])
+        self.stdout.write(f"\r{kind}: {done} indexed in {time.monotonic() - started:.1f} s".ljust(72))
+
+    def _bar(self, kind: str, done: int, total: int, started: float) -> None:
+        share = done / total if total else 1.0
+        filled = int(share * 30)
+        rate = done / max(time.monotonic() - started, 1e-6)
+        self.stdout.write(f"\r{kind:<9}[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {rate:.0f}/s", ending="")
+        self.stdout.flush()
