@@ -23,6 +23,7 @@ import binascii
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -95,7 +96,8 @@ def _write(kind: str, docs: list[Doc]) -> None:
     )
     for start in range(0, len(docs), WRITE_CHUNK):
         chunk = docs[start : start + WRITE_CHUNK]
-        values, params = [], []
+        values: list[str] = []
+        params: list[Any] = []
         for d in chunk:
             language, body = d.language[:10], d.body[: T.MAX_INDEXED_CHARS]
             values.append(f"(%s, %s, %s, %s, %s, %s, {vector})")
@@ -284,7 +286,7 @@ def filtered(kind: str, query: Query, user) -> QuerySet | None:
     for f in query.filters:
         q = FILTER_BUILDERS[kind](f, user)
         conditions &= ~q if f.negated else q
-    return MODELS[kind].objects.filter(conditions)
+    return MODELS[kind]._default_manager.filter(conditions)
 
 
 # -- text match ---------------------------------------------------------------------------------------------------
@@ -360,7 +362,7 @@ class Hit:
     rank: float
     title: str = ""
     excerpt: SafeString | str = ""
-    obj: object = None
+    obj: Any = None  # the Ticket, Contact, Company or FeedbackItem the hit is about
 
 
 @dataclass
@@ -443,7 +445,10 @@ def _ranked_ids(kind: str, query: Query, rows: QuerySet | None, *, offset: int, 
 
 def ranked_sql_for_explain(kind: str, query: Query) -> tuple[str, list]:
     """The PostgreSQL statement `search` runs for `query` without filters (for the EXPLAIN test)."""
-    expr, params = _pg_tsquery(query, prefix=False)
+    built = _pg_tsquery(query, prefix=False)
+    if built is None:
+        raise ValueError("The query has no words to match.")
+    expr, params = built
     return (
         "SELECT d.object_id, ts_rank_cd(d.vector, q.q) AS rank "  # noqa: S608 - built from constants
         f"FROM search_searchdocument d CROSS JOIN (SELECT {expr} AS q) q "
@@ -494,7 +499,9 @@ def search(
     offset = cursor_decode(cursor)
     rows = filtered(kind, query, user)
     if query.words:
-        ranked = _ranked_ids(kind, query, rows, offset=offset, limit=limit + 1, prefix=prefix)
+        ranked: list[tuple[int, float]] = _ranked_ids(kind, query, rows, offset=offset, limit=limit + 1, prefix=prefix)
+    elif rows is None:  # neither words nor filters: nothing to look for
+        ranked = []
     else:
         # Filters alone: the most recently changed first, straight from the table's own indexes.
         ranked = [
@@ -531,7 +538,8 @@ def _hydrate(kind: str, ranked: list[tuple[int, float]], query: Query) -> list[H
     return hits
 
 
-def _objects(kind: str, ids: list[int]) -> dict[int, object]:
+def _objects(kind: str, ids: list[int]) -> dict[int, Any]:
+    qs: QuerySet[Any]
     if kind == TICKET:
         qs = Ticket.objects.select_related("requester", "assignee", "company", "team")
     elif kind == CONTACT:

@@ -23,7 +23,7 @@ def index_missing(kind: str, *, batch: int = BATCH) -> int:
     done, last = 0, 0
     while True:
         ids = list(
-            model.objects.filter(pk__gt=last)
+            model._default_manager.filter(pk__gt=last)
             .exclude(pk__in=SearchDocument.objects.filter(kind=kind).values("object_id"))
             .order_by("pk")
             .values_list("pk", flat=True)[:batch]

@@ -31,13 +31,15 @@ class Command(BaseCommand):
         progress, _created = RebuildProgress.objects.get_or_create(kind=kind)
         if restart or progress.finished_at is not None:
             progress.last_id, progress.started_at, progress.finished_at = 0, timezone.now(), None
-        progress.total = model.objects.count()
+        progress.total = model._default_manager.count()
         progress.save()
-        done = model.objects.filter(pk__lte=progress.last_id).count()
+        done = model._default_manager.filter(pk__lte=progress.last_id).count()
         started = time.monotonic()
         while True:
             ids = list(
-                model.objects.filter(pk__gt=progress.last_id).order_by("pk").values_list("pk", flat=True)[:batch_size]
+                model._default_manager.filter(pk__gt=progress.last_id)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
             )
             if not ids:
                 break
