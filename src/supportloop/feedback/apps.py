@@ -17,11 +17,14 @@ class FeedbackConfig(AppConfig):
     def ready(self) -> None:
         from datetime import timedelta
 
+        from supportloop.core.jobs import job_register
         from supportloop.core.schedule import Job, register
-        from supportloop.feedback import signals
+        from supportloop.feedback import signals, tasks
         from supportloop.feedback.tasks import digest_due, digest_enqueue, notices_due, notices_enqueue
         from supportloop.tickets.hooks import register_own_sender_provider
 
+        job_register("feedback.close_the_loop", tasks.close_the_loop)
+        job_register("feedback.send_weekly_digest", tasks.send_weekly_digest)
         signals.connect()
         register_own_sender_provider(notice_sender_addresses)
         register(

@@ -6,6 +6,14 @@ from datetime import UTC, date, timedelta
 
 from django_tasks import task
 
+from supportloop.feedback.services import (
+    close_the_loop_send,
+    closing_notices_due_exist,
+    closing_notices_next_attempt,
+    closing_notices_send_due,
+    weekly_digest_send,
+)
+
 
 @task()
 def close_the_loop(item_id: int, kind: str) -> dict:
@@ -14,8 +22,6 @@ def close_the_loop(item_id: int, kind: str) -> dict:
     When attempts failed, the task comes back when the first of them is due (backends that can wait, such as
     the database one); otherwise, and when a worker dies, the scheduler's `feedback.closing_notices` job does.
     """
-    from supportloop.feedback.services import close_the_loop_send, closing_notices_next_attempt
-
     counts = close_the_loop_send(item_id=item_id, kind=kind)
     due = closing_notices_next_attempt(item_id=item_id, kind=kind)
     if due is not None and close_the_loop.get_backend().supports_defer:
@@ -26,16 +32,12 @@ def close_the_loop(item_id: int, kind: str) -> dict:
 @task()
 def close_the_loop_due() -> dict:
     """Make every closing-the-loop attempt that is due (backoff passed, or the last attempt lost)."""
-    from supportloop.feedback.services import closing_notices_send_due
-
     return closing_notices_send_due()
 
 
 def notices_due(now) -> str | None:
     """Scheduler: the current minute when some closing-the-loop notice waits for an attempt (and no run of
     close_the_loop_due already waits for the worker), else None."""
-    from supportloop.feedback.services import closing_notices_due_exist
-
     if not closing_notices_due_exist(now=now) or _due_run_waiting(now):
         return None
     return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
@@ -64,8 +66,6 @@ def notices_enqueue(period: str) -> None:
 @task()
 def send_weekly_digest(week_start: str | None = None) -> int:
     """Mail the weekly digest to product managers. `week_start` is an ISO date (a Monday) or None for last week."""
-    from supportloop.feedback.services import weekly_digest_send
-
     return weekly_digest_send(week_start=date.fromisoformat(week_start) if week_start else None)
 
 

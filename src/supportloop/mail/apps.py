@@ -10,11 +10,21 @@ class MailConfig(AppConfig):
         from datetime import timedelta
 
         from supportloop.core import automail, health
+        from supportloop.core.jobs import job_register
         from supportloop.core.schedule import Job, register
         from supportloop.mail import checks, signals  # noqa: F401 - registers checks and the anymail receiver
         from supportloop.mail.health import check_mail_poll, check_quarantine
         from supportloop.mail.services.guard import notice_blocked, notice_claim, refusal_is_temporary
-        from supportloop.mail.tasks import on_public_reply, poll_due, poll_enqueue
+        from supportloop.mail.tasks import (
+            autoresponse_send_task,
+            autoresponses_send_task,
+            on_public_reply,
+            poll_due,
+            poll_enqueue,
+        )
+
+        job_register("mail.autoresponse_send", autoresponse_send_task)
+        job_register("mail.autoresponses_send", autoresponses_send_task)
         from supportloop.tickets.hooks import register_public_reply_listener
 
         register_public_reply_listener(on_public_reply)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -13,6 +14,7 @@ from supportloop.accounts.choices import Role
 from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.indexing import FEEDBACK, index_changed
+from supportloop.core.jobs import job_enqueue
 from supportloop.core.services import event_record, model_update
 from supportloop.core.validation import clean_text
 from supportloop.feedback.choices import SETTABLE_STATUSES, ItemStatus, Kind, NoticeKind, Tracker
@@ -299,11 +301,9 @@ def feedback_item_set_status(
         )
     if notify:
         from supportloop.feedback.services.loop import closing_notices_queue
-        from supportloop.feedback.tasks import close_the_loop
 
         closing_notices_queue(item=item, kind=str(kind))
-        item_id = item.pk
-        transaction.on_commit(lambda: close_the_loop.enqueue(item_id=item_id, kind=str(kind)))
+        transaction.on_commit(partial(job_enqueue, "feedback.close_the_loop", item_id=item.pk, kind=str(kind)))
     if changes:
         index_changed(FEEDBACK, [item.pk])
     return item

@@ -32,6 +32,7 @@ from supportloop.accounts.choices import Role
 from supportloop.accounts.models import User
 from supportloop.core.automail import automatic_mail_blocked, automatic_mail_claim, refusal_is_temporary
 from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.jobs import job_enqueue
 from supportloop.core.services import event_record
 from supportloop.customers.models import Contact
 from supportloop.feedback.choices import ItemStatus, NoticeKind, NoticeStatus
@@ -462,11 +463,9 @@ def closing_notices_retry(*, item: FeedbackItem, actor: User | None, kind: str |
             "error": [{str(r["pk"]): r["error"] for r in rows}, None],
         },
     )
-    from supportloop.feedback.tasks import close_the_loop
-
     item_id = item.pk
     for notice_kind in sorted({r["kind"] for r in rows}):
-        transaction.on_commit(partial(close_the_loop.enqueue, item_id=item_id, kind=notice_kind))
+        transaction.on_commit(partial(job_enqueue, "feedback.close_the_loop", item_id=item_id, kind=notice_kind))
     return ids
 
 
@@ -477,10 +476,8 @@ DIGEST_ATTEMPT_LOST_AFTER = timedelta(minutes=10)
 def weekly_digest_queue(*, week_start: date | None = None) -> None:
     """Queue the weekly digest mail (weekly_digest_send in the background) once the caller's transaction commits;
     None means last full week. Sending is idempotent per week and person, so queuing twice mails nobody twice."""
-    from supportloop.feedback.tasks import send_weekly_digest
-
     week = week_start.isoformat() if week_start else None
-    transaction.on_commit(lambda: send_weekly_digest.enqueue(week_start=week))
+    transaction.on_commit(partial(job_enqueue, "feedback.send_weekly_digest", week_start=week))
 
 
 def weekly_digest_send(*, week_start: date | None = None) -> int:

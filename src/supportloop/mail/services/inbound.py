@@ -45,6 +45,7 @@ from django.utils.html import escape
 
 from supportloop.accounts.models import User
 from supportloop.core.errors import DomainError, ValidationFailed
+from supportloop.core.jobs import job_enqueue
 from supportloop.core.services import event_record, events_record_many
 from supportloop.customers.models import Contact, ContactEmail
 from supportloop.customers.services import contact_get_or_create_by_email
@@ -387,9 +388,7 @@ def _autoresponse_wanted(parsed: ParsedMail, mailbox: Mailbox | None) -> bool:
 
 
 def _enqueue_autoresponse(ticket_id: int) -> None:
-    from supportloop.mail.tasks import autoresponse_send_task
-
-    autoresponse_send_task.enqueue(ticket_id=ticket_id)
+    job_enqueue("mail.autoresponse_send", ticket_id=ticket_id)
 
 
 # Ticket ids whose acknowledgement waits for the end of an autoresponses_batched() block (None: no block).
@@ -419,9 +418,7 @@ def autoresponses_batched() -> Iterator[None]:
         if len(pending) == 1:
             _enqueue_autoresponse(pending[0])
         elif pending:
-            from supportloop.mail.tasks import autoresponses_send_task
-
-            autoresponses_send_task.enqueue(ticket_ids=pending)
+            job_enqueue("mail.autoresponses_send", ticket_ids=pending)
 
 
 class _Abort(Exception):
