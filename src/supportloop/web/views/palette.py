@@ -73,14 +73,14 @@ def _actions(user, number: int | None, q: str, words: list[str]) -> list[dict[st
     if can(user, "ticket.reply"):
         macro_q = " ".join(w for w in q.split() if w.lower() not in MACRO_WORDS)
         if not words or macro_q or any(w in MACRO_WORDS for w in words):
-            for macro in macro_search(q=macro_q, limit=5):
-                rows.append(
-                    {
-                        "label": _("Apply macro %(name)s") % {"name": macro.name},
-                        "action": "macro",
-                        "value": reverse("web:macro_fill", args=[number, macro.pk]),
-                    }
-                )
+            rows.extend(
+                {
+                    "label": _("Apply macro %(name)s") % {"name": macro.name},
+                    "action": "macro",
+                    "value": reverse("web:macro_fill", args=[number, macro.pk]),
+                }
+                for macro in macro_search(q=macro_q, limit=5)
+            )
     return rows
 
 
@@ -93,4 +93,5 @@ def palette(request: PageRequest):
     actions = _actions(user, int_or_none(request.GET.get("ticket")), q, words)
     found = _found(user, q) if q.strip() else []
     views = _views(user, words) if can(user, "ticket.view") else []
-    return render(request, "web/partials/palette_results.html", {"q": q, "actions": actions, "found": found, "views": views})
+    context = {"q": q, "actions": actions, "found": found, "views": views}
+    return render(request, "web/partials/palette_results.html", context)
