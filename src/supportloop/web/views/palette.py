@@ -20,7 +20,7 @@ from supportloop.web.views.inbox import BUILT_IN_VIEWS
 from supportloop.web.views.search import KIND_URL
 
 PER_KIND = 3
-MACRO_WORDS = {"apply", "macro"}  # "apply macro refund" searches the macros for "refund"
+MACRO_WORDS = ("apply", "macro")  # "apply macro refund" searches the macros for "refund"
 
 
 def _matches(label: str, words: list[str]) -> bool:
@@ -71,8 +71,11 @@ def _actions(user, number: int | None, q: str, words: list[str]) -> list[dict[st
         if _matches(label, words):
             rows.append({"label": label, "action": "assign", "value": user.pk})
     if can(user, "ticket.reply"):
-        macro_q = " ".join(w for w in q.split() if w.lower() not in MACRO_WORDS)
-        if not words or macro_q or any(w in MACRO_WORDS for w in words):
+        # The words of "Apply macro" (English or the user's language: "макрос", "快捷回复") only ask for macros.
+        phrase = " ".join((*MACRO_WORDS, (_("Apply macro %(name)s") % {"name": ""}).lower()))
+        asks = [w for w in words if w in phrase]
+        macro_q = " ".join(w for w in q.split() if w.lower() not in asks)
+        if not words or macro_q or asks:
             rows.extend(
                 {
                     "label": _("Apply macro %(name)s") % {"name": macro.name},
