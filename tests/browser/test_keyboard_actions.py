@@ -163,6 +163,7 @@ def test_a_s_t_open_a_type_ahead_that_saves_in_place(browse, demo, make_user, tm
     page.keyboard.press("Shift+Slash")
     dialog = page.locator("#shortcuts-dialog")
     expect(dialog).to_contain_text("Change the assignee")
+    page.screenshot(path=str(tmp_path / "shortcuts-ticket.png"))
     page.keyboard.press("Escape")
 
 
