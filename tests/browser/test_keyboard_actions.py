@@ -111,6 +111,8 @@ def test_a_s_t_open_a_type_ahead_that_saves_in_place(browse, demo, make_user, tm
     badges = page.locator("#ticket-badges")
     inbox_link = page.get_by_role("link", name="← Inbox")
     inbox_link.focus()
+    for key, name in (("A", "assignee"), ("S", "status"), ("T", "team")):
+        expect(page.locator(f"form[data-properties] select[name={name}]")).to_have_attribute("aria-keyshortcuts", key)
 
     # a on a Russian layout types "ф": the assignee picker opens, filters as you type, Enter saves in place.
     russian_key(page, "ф", "KeyA")
@@ -156,6 +158,7 @@ def test_a_s_t_open_a_type_ahead_that_saves_in_place(browse, demo, make_user, tm
     page.keyboard.press("Enter")
     expect(badges.locator("[data-badge=team]")).to_have_text("Billing desk")
     assert not_reloaded(page)
+    expect(page.locator("form[data-properties] select[name=team]")).to_have_attribute("aria-keyshortcuts", "T")
     saved = Ticket.objects.get(pk=ticket.pk)
     assert (saved.assignee.username, saved.status, saved.team_id) == ("sam", "pending", billing.pk)
 
@@ -183,6 +186,9 @@ def test_single_key_pickers_and_c_respect_the_switch(browse, demo):
     assert posts == []
     assert Ticket.objects.get(pk=demo.refund_ticket.pk).status == "new"
     expect(page.get_by_role("button", name="Solve and open the next ticket")).not_to_have_attribute(
+        "aria-keyshortcuts", re.compile(".*")
+    )
+    expect(page.locator("form[data-properties] select[name=status]")).not_to_have_attribute(
         "aria-keyshortcuts", re.compile(".*")
     )
     # Ctrl+K is not a single key: it still works.
@@ -230,10 +236,12 @@ def test_c_solves_and_opens_the_next_ticket_of_the_view(browse, demo, tmp_path):
 
 
 def test_the_command_palette_goes_places_and_runs_ticket_actions(browse, demo, tmp_path):
+    from supportloop.feedback.services import feedback_item_create
     from supportloop.tickets.models import Ticket
     from supportloop.web.services import saved_view_create
 
     saved_view_create(user=demo.agent, name="High priority billing", query="priority=high")
+    wanted = feedback_item_create(kind="feature_request", title="Export all invoices as PDF", actor=demo.pm)
     page = browse(demo.agent)
     expect(page.get_by_role("button", name="Commands")).to_have_attribute("aria-keyshortcuts", "Control+K Meta+K")
     page.locator("#f-tag").focus()
@@ -263,6 +271,12 @@ def test_the_command_palette_goes_places_and_runs_ticket_actions(browse, demo, t
     expect(palette).to_be_visible()
     page.keyboard.type("Carol")
     expect(options.filter(has_text="Carol Chen").first).to_be_visible()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("Initech")
+    expect(options.filter(has_text="Initech").first).to_be_visible()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("export invoices")
+    expect(options.filter(has_text=f"FB-{wanted.pk} Export all invoices as PDF")).to_have_count(1)
     page.keyboard.press("Control+a")
     page.keyboard.type(f"#{demo.refund_ticket.number}")
     option = options.filter(has_text=f"#{demo.refund_ticket.number}").first

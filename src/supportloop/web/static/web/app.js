@@ -356,6 +356,15 @@
      Typing filters, Up/Down move (aria-activedescendant), Enter sets the choice and saves the form in place, Esc
      closes; either way focus returns where it was. */
   var PICKER_FIELDS = {a: "assignee", s: "status", t: "team"};
+  function pickerKeysMark() {  /* the fields say which key opens their picker (again after an in-place save) */
+    if (!singleKeysOn()) { return; }
+    Object.keys(PICKER_FIELDS).forEach(function (key) {
+      var select = document.querySelector("form[data-properties] select[name=" + PICKER_FIELDS[key] + "]");
+      if (select) { select.setAttribute("aria-keyshortcuts", key.toUpperCase()); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", pickerKeysMark);
+  document.addEventListener("htmx:afterSettle", pickerKeysMark);
   var picker = null, pickerSelect = null, pickerReturn = null, pickerAt = -1;
   function pickerBuild() {
     if (picker) { return picker; }
