@@ -259,6 +259,11 @@ def test_the_command_palette_goes_places_and_runs_ticket_actions(browse, demo, t
     expect(palette).to_be_hidden()
     expect(page.locator("#f-tag")).to_be_focused()
 
+    page.keyboard.press("Meta+k")  # ⌘+K on a Mac
+    expect(palette).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(palette).to_be_hidden()
+
     # A view by words.
     page.keyboard.press("Control+k")
     page.keyboard.type("high prio")
