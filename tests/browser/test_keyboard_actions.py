@@ -61,6 +61,7 @@ def test_properties_save_in_place_and_the_header_shows_the_change(browse, demo, 
     assert not_reloaded(page)
     assert posts == [f"{page.url}controls/"]
     expect(page.get_by_label("Status", exact=True)).to_have_value("pending")  # the panel shows the saved values
+    expect(page.get_by_role("button", name="Save properties")).to_be_focused()  # focus survives the swap
     saved = Ticket.objects.get(pk=ticket.pk)
     assert (saved.status, saved.assignee_id) == ("pending", demo.agent.pk)
 
