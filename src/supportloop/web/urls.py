@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from supportloop.web.views import auth, customers, inbox, outbox, product, search, settings, tickets
+from supportloop.web.views import auth, customers, inbox, outbox, palette, product, search, settings, tickets
 
 app_name = "web"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("t/<int:number>/compose/", tickets.ticket_compose, name="ticket_compose"),
     path("t/<int:number>/messages/<int:message_id>/text/", tickets.message_text, name="message_text"),
     path("t/<int:number>/controls/", tickets.ticket_controls, name="ticket_controls"),
+    path("t/<int:number>/solve/", tickets.ticket_solve, name="ticket_solve"),
     path(
         "t/<int:number>/followers/<int:proposal_id>/accept/",
         tickets.follower_decide,
@@ -38,6 +39,7 @@ urlpatterns = [
     path("t/<int:number>/bug/", tickets.ticket_file_bug, name="ticket_bug"),
     path("search/", search.search_page, name="search"),
     path("search/suggest/", search.search_suggest, name="search_suggest"),
+    path("palette/", palette.palette, name="palette"),
     path("customers/", customers.customers, name="customers"),
     path("customers/companies/<int:pk>/", customers.company, name="company"),
     path("customers/contacts/<int:pk>/", customers.contact, name="contact"),

@@ -23,7 +23,7 @@ from supportloop.mail.services.followers import (
 )
 from supportloop.tickets import selectors as ticket_selectors
 from supportloop.tickets import services as ticket_services
-from supportloop.tickets.choices import MessageKind
+from supportloop.tickets.choices import MessageKind, Status
 from supportloop.tickets.filenames import content_disposition
 from supportloop.tickets.models import Ticket
 from supportloop.tickets.services import macro_render, ticket_update
@@ -35,7 +35,7 @@ from supportloop.web.forms import (
     TicketControlsForm,
     add_domain_error,
 )
-from supportloop.web.views.common import PageRequest, int_or_none, page, require_page
+from supportloop.web.views.common import PageRequest, int_or_none, page, require_page, safe_next
 
 
 def _controls_initial(ticket: Ticket) -> dict:
@@ -127,7 +127,7 @@ def ticket_compose(request: PageRequest, number: int) -> HttpResponseBase:
 
 @require_POST
 @page("ticket.update")
-def ticket_controls(request, number: int):
+def ticket_controls(request: PageRequest, number: int) -> HttpResponseBase:
     t = ticket_selectors.ticket_get(number=number)
     form = TicketControlsForm(request.POST)
     if form.is_valid():
@@ -139,9 +139,46 @@ def ticket_controls(request, number: int):
             add_domain_error(form, exc)
         else:
             selectors.inbox_counts_forget(request.user)
+            if request.htmx:  # saved in place: the panel, the header badges and an announcement
+                return _controls_saved(request, number)
             messages.success(request, _("Ticket updated."))
             return redirect("web:ticket", number=number)
+    if request.htmx:  # the panel again with the errors beside their fields (app.js swaps a 422 here)
+        t = selectors.ticket_for_page(number=number)
+        return render(request, "web/partials/ticket_controls.html", {"ticket": t, "controls": form}, status=422)
     return _refused(request, number, controls=form)
+
+
+def _controls_saved(request: PageRequest, number: int) -> HttpResponse:
+    """The Properties panel after an in-place save, with the header badges out of band and what changed said in
+    the role=status region."""
+    t = selectors.ticket_for_page(number=number)
+    assignee = t.assignee.display_name if t.assignee else _("Unassigned")
+    announcement = _("Ticket updated: %(status)s, %(assignee)s.") % {
+        "status": t.get_status_display(),
+        "assignee": assignee,
+    }
+    return render(
+        request,
+        "web/partials/ticket_controls_saved.html",
+        {"ticket": t, "controls": TicketControlsForm(initial=_controls_initial(t)), "announcement": announcement},
+    )
+
+
+@require_POST
+@page("ticket.update")
+def ticket_solve(request: PageRequest, number: int) -> HttpResponseBase:
+    """Set the ticket solved (key c) and open `next`: the following ticket of the inbox view the agent came from,
+    or that view; app.js fills it in. Without a `next`, back to the ticket."""
+    t = ticket_selectors.ticket_get(number=number)
+    try:
+        ticket_update(ticket=t, actor=request.user, status=Status.SOLVED)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return redirect("web:ticket", number=number)
+    selectors.inbox_counts_forget(request.user)
+    messages.success(request, _("Ticket #%(number)d solved.") % {"number": number})
+    return redirect(safe_next(request, reverse("web:ticket", args=[number])))
 
 
 @require_POST

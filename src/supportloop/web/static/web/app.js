@@ -11,7 +11,7 @@
   /* Keys are bound by physical position (event.code), so j on a Russian (о) or Chinese layout is still j.
      Shifted letters are not shortcuts; "?" is Shift+Slash or whatever key types "?" on the layout. */
   var CODES = {KeyJ: "j", KeyK: "k", KeyO: "o", KeyX: "x", KeyR: "r", KeyN: "n", KeyU: "u", KeyG: "g", KeyI: "i",
-    Slash: "/"};
+    Slash: "/", KeyA: "a", KeyS: "s", KeyT: "t", KeyC: "c"};
   function shortcutKey(event) {
     if (event.key === "?" || (event.code === "Slash" && event.shiftKey)) { return "?"; }
     if (event.code && CODES[event.code]) { return event.shiftKey ? null : CODES[event.code]; }
@@ -99,6 +99,7 @@
     if (event.isComposing || event.keyCode === 229 || typing(event.target)) { return; }
     var dialog = document.getElementById("shortcuts-dialog");
     if (dialog && dialog.open) { return; }  /* the dialog handles its own keys (Esc closes it) */
+    if (document.querySelector("dialog[open]")) { return; }  /* so do the palette and the property pickers */
     var key = shortcutKey(event);
     if (singleKey(key) && !singleKeysOn()) { return; }  /* WCAG 2.1.4: the user turned them off */
     if (key === "?") { shortcutsOpen(); event.preventDefault(); return; }
@@ -132,6 +133,8 @@
         return;
       }
       if (key === "u") { window.location.href = workspace.getAttribute("data-inbox"); return; }
+      if (PICKER_FIELDS[key]) { if (pickerOpen(PICKER_FIELDS[key])) { event.preventDefault(); } return; }
+      if (key === "c") { if (solveAndNext()) { event.preventDefault(); } return; }
     }
     if (key === "/") {
       var search = document.querySelector("[data-global-search]") || document.querySelector("[data-search]");
@@ -303,5 +306,239 @@
     var box = document.getElementById("site-search");
     box.setAttribute("aria-expanded", suggestOptions().length ? "true" : "false");
     box.removeAttribute("aria-activedescendant");
+  });
+
+  /* Properties saved in place (htmx): a refused change comes back as 422 with the errors beside their fields; swap
+     it in like a success (htmx leaves 4xx unswapped by default). */
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (event.detail.xhr.status === 422 && target && target.id === "ticket-controls") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  /* Where "solve and next" (c) goes: the inbox page remembers its view (URL) and the tickets it lists, in order,
+     per tab (sessionStorage); the next ticket is the row after this one, else the view itself. */
+  var VIEW_KEY = "supportloop.view";
+  function viewRemember() {
+    if (!document.querySelector("table.inbox")) { return; }
+    var tickets = rows().map(function (row) { return row.getAttribute("data-href"); });
+    try {
+      window.sessionStorage.setItem(VIEW_KEY, JSON.stringify(
+        {url: window.location.pathname + window.location.search, tickets: tickets}));
+    } catch (e) { /* storage off: c then goes back to the inbox */ }
+  }
+  document.addEventListener("DOMContentLoaded", viewRemember);
+  document.addEventListener("htmx:afterSettle", viewRemember);  /* "more" rows appended */
+  function viewNext() {
+    var workspace = document.querySelector("[data-workspace]");
+    var fallback = workspace ? workspace.getAttribute("data-inbox") : "/";
+    var view = null;
+    try { view = JSON.parse(window.sessionStorage.getItem(VIEW_KEY) || "null"); } catch (e) { view = null; }
+    if (!view || !view.url) { return fallback; }
+    var at = (view.tickets || []).indexOf(window.location.pathname);
+    return (at >= 0 && at + 1 < view.tickets.length) ? view.tickets[at + 1] : view.url;
+  }
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches && event.target.matches("form[data-solve-next]")) {
+      event.target.querySelector("input[name=next]").value = viewNext();
+    }
+  }, true);
+  function solveAndNext() {
+    var form = document.querySelector("form[data-solve-next]");
+    if (!form) { return false; }
+    form.requestSubmit();
+    return true;
+  }
+
+  /* a / s / t on the ticket page: a small combobox over the Properties form's assignee, status or team choices.
+     Typing filters, Up/Down move (aria-activedescendant), Enter sets the choice and saves the form in place, Esc
+     closes; either way focus returns where it was. */
+  var PICKER_FIELDS = {a: "assignee", s: "status", t: "team"};
+  function pickerKeysMark() {  /* the fields say which key opens their picker (again after an in-place save) */
+    if (!singleKeysOn()) { return; }
+    Object.keys(PICKER_FIELDS).forEach(function (key) {
+      var select = document.querySelector("form[data-properties] select[name=" + PICKER_FIELDS[key] + "]");
+      if (select) { select.setAttribute("aria-keyshortcuts", key.toUpperCase()); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", pickerKeysMark);
+  document.addEventListener("htmx:afterSettle", pickerKeysMark);
+  var picker = null, pickerSelect = null, pickerReturn = null, pickerAt = -1;
+  function pickerBuild() {
+    if (picker) { return picker; }
+    picker = document.createElement("dialog");
+    picker.id = "picker";
+    picker.className = "picker";
+    picker.setAttribute("aria-labelledby", "picker-label");
+    picker.innerHTML = '<label id="picker-label" for="picker-q"></label>' +
+      '<input id="picker-q" type="text" autocomplete="off" spellcheck="false" role="combobox" aria-expanded="true"' +
+      ' aria-controls="picker-list" aria-autocomplete="list">' +
+      '<ul id="picker-list" role="listbox" aria-labelledby="picker-label"></ul>';
+    document.body.appendChild(picker);
+    var input = picker.querySelector("input");
+    input.addEventListener("input", function () { pickerFill(); });
+    input.addEventListener("keydown", function (event) {
+      if (composing(event)) { return; }
+      var count = picker.querySelectorAll("[role=option]").length;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        if (count) { pickerHighlight((pickerAt + (event.key === "ArrowDown" ? 1 : -1) + count) % count); }
+      } else if (event.key === "Enter") {
+        event.preventDefault();
+        if (pickerAt >= 0) { pickerApply(picker.querySelectorAll("[role=option]")[pickerAt]); }
+      }
+    });
+    picker.addEventListener("click", function (event) {
+      var option = event.target.closest && event.target.closest("[role=option]");
+      if (option) { pickerApply(option); } else if (event.target === picker) { picker.close(); }
+    });
+    picker.addEventListener("close", function () {
+      if (pickerReturn && pickerReturn.focus && document.contains(pickerReturn)) { pickerReturn.focus(); }
+      pickerReturn = null;
+    });
+    return picker;
+  }
+  function pickerFill() {
+    var input = picker.querySelector("input"), list = picker.querySelector("ul");
+    var words = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    list.innerHTML = "";
+    var current = -1;
+    Array.prototype.forEach.call(pickerSelect.options, function (option) {
+      var text = option.textContent.trim();
+      var low = text.toLowerCase();
+      if (!words.every(function (w) { return low.indexOf(w) >= 0; })) { return; }
+      var item = document.createElement("li");
+      item.setAttribute("role", "option");
+      item.id = "picker-opt-" + list.children.length;
+      item.setAttribute("data-value", option.value);
+      item.textContent = text;
+      if (option.value === pickerSelect.value) { current = list.children.length; item.classList.add("current"); }
+      list.appendChild(item);
+    });
+    pickerHighlight(words.length ? 0 : Math.max(current, 0));
+  }
+  function pickerHighlight(index) {
+    var options = picker.querySelectorAll("[role=option]"), input = picker.querySelector("input");
+    pickerAt = options.length ? index : -1;
+    Array.prototype.forEach.call(options, function (o, i) { o.setAttribute("aria-selected", i === pickerAt ? "true" : "false"); });
+    if (pickerAt < 0) { input.removeAttribute("aria-activedescendant"); return; }
+    input.setAttribute("aria-activedescendant", options[pickerAt].id);
+    options[pickerAt].scrollIntoView({block: "nearest"});
+  }
+  function pickerApply(option) {
+    var select = pickerSelect;
+    picker.close();
+    if (select.value === option.getAttribute("data-value")) { return; }
+    select.value = option.getAttribute("data-value");
+    select.form.requestSubmit();  /* htmx posts it and swaps the panel; the header and the announcer follow */
+  }
+  function pickerOpen(name) {
+    var select = document.querySelector("form[data-properties] select[name=" + name + "]");
+    if (!select) { return false; }
+    pickerBuild();
+    pickerSelect = select;
+    var label = document.querySelector("label[for='" + select.id + "']");
+    picker.querySelector("label").textContent = label ? label.textContent.trim() : name;
+    picker.querySelector("input").value = "";
+    pickerFill();
+    pickerReturn = document.activeElement;
+    picker.showModal();
+    picker.querySelector("input").focus();
+    return true;
+  }
+
+  /* Ctrl/Cmd+K: the command palette (partials/palette.html) on every page, even while typing. The physical K key,
+     so it works on any layout. Its options come from the server (htmx); the first is highlighted. */
+  var paletteReturn = null;
+  function paletteOptions() {
+    return Array.prototype.slice.call(document.querySelectorAll("#palette-results [role=option]"));
+  }
+  function paletteIndex() {
+    return paletteOptions().findIndex(function (o) { return o.getAttribute("aria-selected") === "true"; });
+  }
+  function paletteHighlight(index) {
+    var list = paletteOptions(), input = document.getElementById("palette-q");
+    list.forEach(function (o, i) { o.setAttribute("aria-selected", i === index ? "true" : "false"); });
+    if (index < 0 || !list.length) { input.removeAttribute("aria-activedescendant"); return; }
+    input.setAttribute("aria-activedescendant", list[index].id);
+    list[index].scrollIntoView({block: "nearest"});
+  }
+  function paletteOpen() {
+    var dialog = document.getElementById("palette");
+    if (!dialog || dialog.open) { return; }
+    var workspace = document.querySelector("[data-workspace]");
+    document.getElementById("palette-ticket").value = workspace ? workspace.getAttribute("data-number") || "" : "";
+    var input = document.getElementById("palette-q");
+    input.value = "";
+    document.getElementById("palette-results").innerHTML = "";
+    paletteReturn = document.activeElement;
+    dialog.showModal();
+    input.focus();
+    if (window.htmx) { window.htmx.trigger(input, "palette-open"); }
+  }
+  function paletteRun(option) {
+    var dialog = document.getElementById("palette");
+    var action = option.getAttribute("data-action"), value = option.getAttribute("data-value");
+    var label = option.textContent.trim();
+    if (option.getAttribute("data-href")) { window.location.href = option.getAttribute("data-href"); return; }
+    if (action === "assign") {
+      var select = document.querySelector("form[data-properties] select[name=assignee]");
+      dialog.close();
+      if (select) { select.value = value; select.form.requestSubmit(); }
+    } else if (action === "macro") {
+      var body = document.getElementById("composer-body");
+      paletteReturn = null;  /* focus goes to the filled message instead */
+      dialog.close();
+      if (body && window.htmx) {
+        var reply = document.querySelector("input[name=kind][value=reply]");
+        if (reply && !reply.checked) { reply.checked = true; reply.dispatchEvent(new Event("change", {bubbles: true})); }
+        window.htmx.ajax("GET", value, {target: "#composer-body"}).then(function () {
+          var field = document.getElementById("id_body");
+          if (field) { field.focus(); }
+          announce(label);
+        });
+      }
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var dialog = document.getElementById("palette");
+    if (!dialog) { return; }
+    dialog.addEventListener("close", function () {
+      if (paletteReturn && paletteReturn.focus && document.contains(paletteReturn)) { paletteReturn.focus(); }
+      paletteReturn = null;
+    });
+    dialog.addEventListener("click", function (event) {
+      var option = event.target.closest && event.target.closest("#palette-results [role=option]");
+      if (option) { paletteRun(option); } else if (event.target === dialog) { dialog.close(); }
+    });
+    document.getElementById("palette-q").addEventListener("keydown", function (event) {
+      if (composing(event)) { return; }
+      var list = paletteOptions(), i = paletteIndex();
+      if ((event.key === "ArrowDown" || event.key === "ArrowUp") && list.length) {
+        event.preventDefault();
+        paletteHighlight((i + (event.key === "ArrowDown" ? 1 : -1) + list.length) % list.length);
+      } else if (event.key === "Enter" && i >= 0) {  /* with nothing highlighted, Enter opens the results page */
+        event.preventDefault();
+        paletteRun(list[i]);
+      }
+    });
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target.id === "palette-results") { paletteHighlight(paletteOptions().length ? 0 : -1); }
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-palette-open]")) { paletteOpen(); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey || composing(event)) { return; }
+    if (event.code ? event.code !== "KeyK" : (event.key || "").toLowerCase() !== "k") { return; }
+    var help = document.getElementById("shortcuts-dialog");
+    if (help && help.open) { return; }
+    var dialog = document.getElementById("palette");
+    if (!dialog) { return; }
+    event.preventDefault();
+    if (dialog.open) { dialog.close(); } else { paletteOpen(); }
   });
 })();
