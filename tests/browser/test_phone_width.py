@@ -4,10 +4,11 @@ and the ticket keep their two columns. The screenshots land in test-artifacts/ f
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
-
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
 OVERFLOW = "() => document.scrollingElement.scrollWidth - window.innerWidth"
 
