@@ -28,6 +28,7 @@ from supportloop.tickets.choices import ACTIVE_STATUSES, Priority, Status
 from supportloop.tickets.models import Message, Ticket
 from supportloop.tickets.selectors import TicketFilters, decode_cursor, encode_cursor, ticket_queryset
 from supportloop.web.models import SavedView
+from supportloop.web.timeline import timeline_entries
 
 # Characters of one message body the ticket page shows; a longer body is clipped there, with a link to the
 # whole text. Gmail clips messages at about 102 kB for the same reason: a person's message, quoted thread
@@ -271,7 +272,7 @@ def ticket_workspace(*, number: int, user: User) -> dict[str, Any]:
         "ticket": ticket,
         "thread": ticket_thread(ticket=ticket),
         "body_display_limit": BODY_DISPLAY_LIMIT,
-        "timeline": ticket_timeline(ticket=ticket),
+        "timeline": timeline_entries(ticket_timeline(ticket=ticket)),
         "follower_proposals": follower_proposals_open(ticket_id=ticket.pk),
         "ticket_feedback": list(feedback_items_for_ticket(ticket=ticket)),
         "can_reply": can(user, "ticket.reply"),
