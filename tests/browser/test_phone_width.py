@@ -90,3 +90,12 @@ def test_at_1280_px_the_inbox_and_the_ticket_keep_two_columns(browse, demo, path
     assert abs(main["y"] - side["y"]) < 40, "side by side, not stacked"
     assert main["x"] + main["width"] <= side["x"] or side["x"] + side["width"] <= main["x"]
     assert page.evaluate(OVERFLOW) <= 0
+
+
+def test_at_800_px_a_tablet_gets_one_column_too(browse, demo):
+    page = browse(demo.agent, width=800)
+    page.goto(f"/t/{demo.refund_ticket.number}/")
+    thread, details = _box(page, ".workspace > section"), _box(page, ".workspace > aside")
+    assert details["y"] >= thread["y"] + thread["height"], "the side panels come after the thread"
+    assert thread["width"] >= 700, thread
+    assert page.evaluate(OVERFLOW) <= 0

@@ -71,7 +71,9 @@ def directory_forget() -> None:
 
 
 def forget_after_commit(sender, **kwargs) -> None:
-    """Signal receiver (cache invalidation only)."""
+    """Signal receiver (cache invalidation only): now, so the writing transaction reads its own change, and after
+    commit, so another process that reloaded the old rows in between does not keep them."""
+    directory_forget()
     transaction.on_commit(directory_forget)
 
 

@@ -172,3 +172,13 @@ def test_names_cost_no_query_when_cached_and_one_per_kind_when_cold(ws, django_a
     with django_assert_num_queries(0):
         texts = [e.text for e in timeline_entries(events)]
     assert "Lee Li moved the ticket to team Support" in texts
+
+
+def test_a_renamed_user_is_named_anew(ws):
+    from supportloop.accounts.services import user_update
+
+    (t,) = ws.tickets_make(1)
+    ticket_update(ticket=t, actor=ws.agent, status="pending")
+    assert "Alex Agent changed status from New to Pending" in _texts(t)
+    user_update(user=ws.agent, first_name="Alexandra", actor=ws.admin)
+    assert "Alexandra Agent changed status from New to Pending" in _texts(t)
