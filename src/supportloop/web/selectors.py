@@ -28,7 +28,7 @@ from supportloop.feedback.selectors import feedback_items_asked_by, feedback_ite
 from supportloop.mail.models import FollowerProposal
 from supportloop.mail.selectors import follower_proposals_of
 from supportloop.tickets.choices import ACTIVE_STATUSES, Priority, Status
-from supportloop.tickets.models import Message, Tag, Ticket
+from supportloop.tickets.models import MacroApplication, Message, Tag, Ticket
 from supportloop.tickets.selectors import TicketFilters, decode_cursor, encode_cursor, ticket_queryset
 from supportloop.web.jsonrows import JSONRows, nested, rows, stamp, when
 from supportloop.web.models import SavedView
@@ -286,6 +286,7 @@ def _panel_columns(ticket: Ticket) -> dict[str, JSONRows]:
         "proposals": JSONRows(
             follower_proposals_of(ticket_id=ticket.pk), id="id", email="email", created_at="created_at"
         ),
+        "macros": JSONRows(MacroApplication.objects.filter(ticket_id=ticket.pk), id="macro_id", name="macro__name"),
         "events": JSONRows(
             Event.objects.filter(target_type="tickets.ticket", target_id=str(ticket.pk)).order_by("-created_at", "-id")[
                 :TIMELINE_EVENTS
@@ -389,7 +390,7 @@ def _customer_panel(ticket: Ticket) -> dict[str, Any]:
             FollowerProposal(pk=r["id"], ticket_id=ticket.pk, email=r["email"], created_at=stamp(r["created_at"]))
             for r in sorted(rows(panel["proposals"]), key=lambda r: (r["created_at"], r["id"]))
         ],
-        "timeline": timeline_entries(events),
+        "timeline": timeline_entries(events, macros={r["id"]: r["name"] for r in rows(panel["macros"])}),
     }
 
 

@@ -4,8 +4,8 @@ the ticket to Lee", "Customer Alice replied", "Sam added tag billing".
 Events store codes and ids (core.Event: verb, {field: [before, after]}); this turns them into translated text with
 the choices' labels and the names of people, teams and the taxonomy. Names come from caches (accounts.directory,
 tickets.taxonomy_index), so a page of events costs no query when they are warm and one per kind when cold; a
-macro's name costs one query, only when the events name macros. A verb this module does not know (one added
-later) still reads as a sentence: "<actor>: <verb in words>".
+macro's name costs one query, only when the events name macros the caller did not pass. A verb this module does
+not know (one added later) still reads as a sentence: "<actor>: <verb in words>".
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ CHOICES: dict[str, Any] = {"status": Status, "priority": Priority, "channel": Ch
 class _Names:
     """Labels for the ids events hold, read once for the whole list."""
 
-    def __init__(self, events: list[Event]) -> None:
+    def __init__(self, events: list[Event], macros: dict[int, str] | None = None) -> None:
         user_ids: set[int] = set()
         team_ids: set[int] = set()
         macro_ids: set[int] = set()
@@ -54,9 +54,9 @@ class _Names:
                         ids.add(value)
         self.directory: Directory = directory(users=user_ids, teams=team_ids)
         self._taxonomy: TaxonomyIndex | None = None
-        self.macros: dict[int, str] = {}
-        if macro_ids:
-            self.macros = dict(Macro.objects.filter(pk__in=macro_ids).values_list("pk", "name"))
+        self.macros: dict[int, str] = dict(macros or {})
+        if macro_ids - set(self.macros):
+            self.macros.update(Macro.objects.filter(pk__in=macro_ids).values_list("pk", "name"))
 
     def user(self, pk: Any) -> str:
         person = self.directory.people.get(pk) if isinstance(pk, int) else None
@@ -289,9 +289,10 @@ def _generic(event: Event, actor: str, names: _Names) -> list[str]:
     return [_("%(actor)s: %(action)s") % {"actor": actor, "action": words}]
 
 
-def timeline_entries(events: list[Event]) -> list[TimelineEntry]:
-    """One entry per sentence, in the events' order (an update of status and assignee reads as two lines)."""
-    names = _Names(events)
+def timeline_entries(events: list[Event], *, macros: dict[int, str] | None = None) -> list[TimelineEntry]:
+    """One entry per sentence, in the events' order (an update of status and assignee reads as two lines).
+    `macros` are names the caller has read already ({id: name}); only the others cost a query."""
+    names = _Names(events, macros)
     entries: list[TimelineEntry] = []
     for event in events:
         actor = names.actor(event)

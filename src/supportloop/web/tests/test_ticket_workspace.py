@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from supportloop.feedback.models import Evidence, FeedbackItem
-from supportloop.tickets.services import ticket_add_note, ticket_reply
+from supportloop.tickets.services import macro_apply, ticket_add_note, ticket_reply
 from supportloop.web.selectors import ticket_workspace
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +77,7 @@ def _busy_ticket(ws):
         message=reply, files=[IncomingFile(filename="invoice.pdf", content=b"%PDF", content_type="application/pdf")]
     )
     ticket_add_note(ticket=t, actor=ws.agent, body="Finance is on it.")
+    macro_apply(macro=ws.macro, ticket=t, actor=ws.agent)
     for i in range(7):
         customer_note_add(body=f"contact note {i}", author=ws.agent, contact=ws.alice)
         customer_note_add(body=f"company note {i}", author=ws.agent, company=ws.acme)
@@ -99,6 +100,7 @@ def test_a_busy_ticket_page_reads_in_seven_queries(ws, client_for, django_assert
     html = response.content.decode()
     assert "invoice.pdf" in html and "Finance is on it." in html and "Dark mode" in html
     assert "boss@acme.example" in html and "alice@acme.example bounced" in html
+    assert "Alex Agent applied the macro Refund issued" in html
 
 
 def test_the_panel_shows_what_the_single_selectors_read(ws):
@@ -120,7 +122,7 @@ def test_the_panel_shows_what_the_single_selectors_read(ws):
         i.title for i in feedback_items_for_contact(contact=ws.alice)
     }
     assert workspace["contact_feedback"][0].get_status_display() == "New"
-    assert sorted(tag.name for tag in workspace["ticket"].tags.all()) == ["billing", "t0"]
+    assert sorted(tag.name for tag in workspace["ticket"].tags.all()) == ["billing", "refund", "t0"]  # +macro
     assert [p.email for p in workspace["follower_proposals"]] == ["boss@acme.example"]
     assert workspace["emails"] == ["alice@acme.example"]
     assert [b["email"] for b in workspace["bounced"]] == ["alice@acme.example"]
