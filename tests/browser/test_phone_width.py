@@ -72,6 +72,9 @@ def test_at_390_px_every_page_is_one_column_and_fits(browse, demo, make_user):
         ("settings-users", "/settings/users/"),
         ("settings-taxonomy", "/settings/taxonomy/"),
         ("search", "/search/?q=refund"),
+        ("roadmap", "/roadmap/"),
+        ("digest", "/digest/"),
+        ("account", "/account/"),
     ):
         page.goto(path)
         assert page.evaluate(OVERFLOW) <= 0, path
