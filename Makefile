@@ -9,7 +9,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # web/tests/test_translations.py runs makemessages with these very options: it reads them from this line.
 MESSAGES_OPTIONS := -l zh_Hans -l ru -l en -e html,txt,jinja,py --ignore='*/tests/*' --ignore='*/migrations/*' --no-obsolete --add-location=file
 
-.PHONY: demo lint test test-sqlite test-postgres install install-dev system-deps migrations-check messages bench clean
+.PHONY: demo lint test test-sqlite test-postgres install install-dev system-deps migrations-check messages bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ test-postgres: install-dev system-deps
 messages: install
 	cd src/supportloop && SUPPORTLOOP_DEBUG=1 $(abspath $(VENV))/bin/supportloop makemessages $(MESSAGES_OPTIONS)
 	SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop compilemessages --ignore='.venv/*' -v 0
+
+# docs/screenshots/*.png from a freshly seeded demo (SQLite in a temporary directory) with Playwright; look at them.
+screenshots: install-dev
+	SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop compilemessages --ignore='.venv/*' -v 0 || true
+	$(VENV)/bin/python scripts/screenshots.py
 
 bench: install-dev
 	$(VENV)/bin/python benchmarks/run.py --help

@@ -168,6 +168,12 @@ def customer_notes(*, company: Company | None = None, contact: Contact | None = 
     return qs.order_by("-created_at", "-id")
 
 
+def customer_notes_of(*, company_id: int | None = None, contact_id: int | None = None) -> QuerySet[CustomerNote]:
+    """Internal notes on one company or contact by id, newest first, without joins (for a larger query)."""
+    owner: dict[str, int | None] = {"company_id": company_id} if company_id is not None else {"contact_id": contact_id}
+    return CustomerNote.objects.filter(**owner).order_by("-created_at", "-id")
+
+
 def company_get_ref(*, company_id: int, field: str = "company_id") -> Company:
     """A company named in a request body: an unknown id is a 422 on that field, not a 404 of the URL."""
     return reference_or_422(Company.objects.all(), field, company_id)

@@ -68,13 +68,16 @@ def mailbox_list() -> QuerySet[Mailbox]:
     return Mailbox.objects.order_by("name", "id")
 
 
-def follower_proposals_open(*, ticket_id: int) -> list[FollowerProposal]:
+def follower_proposals_of(*, ticket_id: int) -> QuerySet[FollowerProposal]:
     """Addresses a customer's mail named that wait for an agent's decision, oldest first."""
-    return list(
-        FollowerProposal.objects.filter(ticket_id=ticket_id, status=ProposalStatus.PROPOSED).order_by(
-            "created_at", "id"
-        )
+    return FollowerProposal.objects.filter(ticket_id=ticket_id, status=ProposalStatus.PROPOSED).order_by(
+        "created_at", "id"
     )
+
+
+def follower_proposals_open(*, ticket_id: int) -> list[FollowerProposal]:
+    """follower_proposals_of, read."""
+    return list(follower_proposals_of(ticket_id=ticket_id))
 
 
 def follower_proposal_get(*, ticket_id: int, proposal_id: int) -> FollowerProposal:

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from supportloop.accounts.choices import Role
+from supportloop.accounts.directory import directory
 from supportloop.accounts.models import Team, User
 from supportloop.core.errors import DomainError
 from supportloop.customers.choices import Plan
@@ -18,6 +19,7 @@ from supportloop.feedback.choices import PICKLIST_UNKNOWN, Frequency, Severity
 from supportloop.feedback.services import picklist_values
 from supportloop.tickets.choices import MessageKind, Priority, Status
 from supportloop.tickets.models import ContactReason, ProductArea, ProductFeature
+from supportloop.tickets.taxonomy_index import taxonomy_index
 
 
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:
@@ -88,9 +90,35 @@ class TicketControlsForm(forms.Form):
         model_choice_field(self, "team").queryset = Team.objects.all()
         model_choice_field(self, "product_feature").queryset = active_features()
         model_choice_field(self, "contact_reason").queryset = ContactReason.objects.filter(is_active=True)
+        _cached_picker_choices(self)
 
     def clean_tags(self) -> list[Any]:
         return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
+
+
+def _cached_picker_choices(form: forms.Form) -> None:
+    """The options the pickers show, from the caches of people and teams (accounts.directory) and of the
+    taxonomy (tickets.taxonomy_index) rather than four queries per page; the querysets above still check what is
+    posted, so an option changed since the cache was filled is refused, not trusted."""
+    people, index = directory(), taxonomy_index()
+    options: dict[str, list[tuple[Any, str]]] = {
+        "assignee": [(p.pk, p.name) for p in people.assignable()],
+        "team": list(people.teams.items()),
+        "product_feature": [
+            (f.pk, f"{f.area.name} › {f.name}")
+            for f in sorted(
+                (f for f in index.features.values() if f.is_active),
+                key=lambda f: (f.area.position, f.area.name, f.position, f.name),
+            )
+        ],
+        "contact_reason": [
+            (r.pk, r.name)
+            for r in sorted((r for r in index.reasons.values() if r.is_active), key=lambda r: (r.position, r.name))
+        ],
+    }
+    for name, choices in options.items():
+        field = model_choice_field(form, name)
+        field.choices = [("", field.empty_label), *choices]
 
 
 class ComposerForm(forms.Form):

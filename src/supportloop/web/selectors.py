@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from django.core.cache import cache
@@ -21,13 +21,18 @@ from supportloop.accounts.permissions import can
 from supportloop.core.errors import NotFound
 from supportloop.core.lookup import object_or_404
 from supportloop.core.models import Event
-from supportloop.customers.selectors import addresses_bounced, contact_emails_of, customer_notes
-from supportloop.feedback.selectors import feedback_items_for_contact, feedback_items_for_ticket
-from supportloop.mail.selectors import follower_proposals_open
+from supportloop.customers.models import Contact, CustomerNote
+from supportloop.customers.selectors import addresses_bounced, contact_emails_with_bounces, customer_notes_of
+from supportloop.feedback.models import FeedbackItem
+from supportloop.feedback.selectors import feedback_items_asked_by, feedback_items_for_ticket
+from supportloop.mail.models import FollowerProposal
+from supportloop.mail.selectors import follower_proposals_of
 from supportloop.tickets.choices import ACTIVE_STATUSES, Priority, Status
-from supportloop.tickets.models import Message, Ticket
+from supportloop.tickets.models import MacroApplication, Message, Tag, Ticket
 from supportloop.tickets.selectors import TicketFilters, decode_cursor, encode_cursor, ticket_queryset
+from supportloop.web.jsonrows import JSONRows, nested, rows, stamp, when
 from supportloop.web.models import SavedView
+from supportloop.web.timeline import timeline_entries
 
 # Characters of one message body the ticket page shows; a longer body is clipped there, with a link to the
 # whole text. Gmail clips messages at about 102 kB for the same reason: a person's message, quoted thread
@@ -231,48 +236,174 @@ def saved_views_of(*, user: User) -> QuerySet[SavedView]:
     return SavedView.objects.filter(user=user)
 
 
+PANEL_NOTES = 5  # per contact and per company
+PANEL_OTHER_TICKETS = 5
+PANEL_FEEDBACK = 20
+TIMELINE_EVENTS = 40
+
+
+def _panel_columns(ticket: Ticket) -> dict[str, JSONRows]:
+    """The lists beside the thread, each one JSON column of the panel query (see web/jsonrows.py)."""
+    contact_id, company_id = ticket.requester_id, ticket.company_id
+    note_fields = {
+        "id": "id",
+        "body": "body",
+        "created_at": "created_at",
+        "author_id": "author_id",
+        "author_username": "author__username",
+        "author_first": "author__first_name",
+        "author_last": "author__last_name",
+    }
+    columns = {
+        "tags": JSONRows(Ticket.tags.through.objects.filter(ticket_id=ticket.pk), id="tag_id", name="tag__name"),
+        "emails": JSONRows(
+            contact_emails_with_bounces().filter(contact_id=contact_id)[:5],
+            id="id",
+            email="email",
+            bounce_status="bounce_status",
+            bounced_at="bounced_at",
+            suppressed_until="suppressed_until",
+        ),
+        "contact_notes": JSONRows(customer_notes_of(contact_id=contact_id)[:PANEL_NOTES], **note_fields),
+        "other_tickets": JSONRows(
+            Ticket.objects.filter(requester_id=contact_id)
+            .exclude(pk=ticket.pk)
+            .order_by("-updated_at", "-id")[:PANEL_OTHER_TICKETS],
+            id="id",
+            number="number",
+            subject="subject",
+            status="status",
+            updated_at="updated_at",
+        ),
+        "contact_feedback": JSONRows(
+            feedback_items_asked_by(contact_id=contact_id)[:PANEL_FEEDBACK],
+            id="id",
+            title="title",
+            kind="kind",
+            status="status",
+            last_heard="stats__last_heard",
+        ),
+        "proposals": JSONRows(
+            follower_proposals_of(ticket_id=ticket.pk), id="id", email="email", created_at="created_at"
+        ),
+        "macros": JSONRows(MacroApplication.objects.filter(ticket_id=ticket.pk), id="macro_id", name="macro__name"),
+        "events": JSONRows(
+            Event.objects.filter(target_type="tickets.ticket", target_id=str(ticket.pk)).order_by("-created_at", "-id")[
+                :TIMELINE_EVENTS
+            ],
+            id="id",
+            created_at="created_at",
+            actor_id="actor_id",
+            actor_label="actor_label",
+            verb="verb",
+            changes="changes",
+        ),
+    }
+    if company_id is not None:
+        columns["company_notes"] = JSONRows(customer_notes_of(company_id=company_id)[:PANEL_NOTES], **note_fields)
+    return columns
+
+
+def _note(row: dict[str, Any]) -> CustomerNote:
+    author = None
+    if row["author_id"] is not None:
+        author = User(
+            pk=row["author_id"],
+            username=row["author_username"],
+            first_name=row["author_first"],
+            last_name=row["author_last"],
+        )
+    return CustomerNote(pk=row["id"], body=row["body"], created_at=stamp(row["created_at"]), author=author)
+
+
+def _newest_first(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return sorted(items, key=lambda r: (when(r[key]) or oldest, r["id"]), reverse=True)
+
+
+def _tags_attach(ticket: Ticket, tags: list[Tag]) -> None:
+    """Fill `ticket.tags.all()` as prefetch_related would, so the page and its forms read it without a query."""
+    cached = ticket.tags.all()
+    cached._result_cache = tags
+    setattr(cached, "_prefetch_done", True)  # noqa: B010 - Django's private flag, absent from the type stubs
+    setattr(ticket, "_prefetched_objects_cache", {**getattr(ticket, "_prefetched_objects_cache", {}), "tags": cached})  # noqa: B010
+
+
 def _customer_panel(ticket: Ticket) -> dict[str, Any]:
-    """The requester and company beside the thread: addresses (and which of them bounce), notes, other tickets and
-    the feedback the requester gave."""
+    """The ticket's tags and timeline, follower proposals, and the requester and company beside the thread:
+    addresses (and which of them bounce), notes, other tickets and the feedback the requester gave. One query
+    (two when the ticket has followers, whose bounces are looked up too)."""
     contact = ticket.requester
     company = ticket.company
-    rows = contact_emails_of(contact_id=contact.pk, limit=5)
+    # Prefixed so no list's name clashes with a field of Contact (its emails, notes ...).
+    columns = {f"list_{name}": column for name, column in _panel_columns(ticket).items()}
+    read = Contact.objects.filter(pk=contact.pk).values(**columns).get()
+    panel: dict[str, Any] = {name.removeprefix("list_"): value for name, value in read.items()}
+    _tags_attach(ticket, sorted((Tag(pk=r["id"], name=r["name"]) for r in rows(panel["tags"])), key=lambda t: t.name))
+    emails = sorted(rows(panel["emails"]), key=lambda r: r["id"])
     # Replies to these still go out; the agent should know they probably will not arrive. The requester's
     # addresses come with their bounce in the query above; followers cost a query only when there are some.
     now = timezone.now()
     bounced = [
-        {"email": e.email, "status": e.bounce_status, "bounced_at": e.bounced_at}
-        for e in rows
-        if e.suppressed_until is not None and e.suppressed_until > now
+        {"email": e["email"], "status": e["bounce_status"], "bounced_at": when(e["bounced_at"])}
+        for e in emails
+        if (until := when(e["suppressed_until"])) is not None and until > now
     ]
     if ticket.followers:
         bounced += [
             {"email": b.email, "status": b.status, "bounced_at": b.bounced_at}
             for b in addresses_bounced(list(ticket.followers))
         ]
+    events = [
+        Event(
+            pk=r["id"],
+            created_at=stamp(r["created_at"]),
+            actor_id=r["actor_id"],
+            actor_label=r["actor_label"],
+            verb=r["verb"],
+            target_type="tickets.ticket",
+            target_id=str(ticket.pk),
+            changes=nested(r["changes"]) or {},
+        )
+        for r in _newest_first(rows(panel["events"]), "created_at")
+    ]
+    feedback = sorted(
+        rows(panel["contact_feedback"]),
+        key=lambda r: (when(r["last_heard"]) is not None, when(r["last_heard"]) or now, r["id"]),
+        reverse=True,
+    )
     return {
         "contact": contact,
         "company": company,
-        "emails": [e.email for e in rows],
+        "emails": [e["email"] for e in emails],
         "bounced": bounced,
-        "contact_notes": list(customer_notes(contact=contact)[:5]),
-        "company_notes": list(customer_notes(company=company)[:5]) if company else [],
-        "other_tickets": contact_recent_tickets(contact_id=contact.pk, exclude_id=ticket.pk),
-        "contact_feedback": list(feedback_items_for_contact(contact=contact))[:20],
+        "contact_notes": [_note(r) for r in _newest_first(rows(panel["contact_notes"]), "created_at")],
+        "company_notes": [_note(r) for r in _newest_first(rows(panel.get("company_notes")), "created_at")],
+        "other_tickets": [
+            {"number": r["number"], "subject": r["subject"], "status": r["status"], "updated_at": when(r["updated_at"])}
+            for r in _newest_first(rows(panel["other_tickets"]), "updated_at")
+        ],
+        "contact_feedback": [
+            FeedbackItem(pk=r["id"], title=r["title"], kind=r["kind"], status=r["status"]) for r in feedback
+        ],
+        "follower_proposals": [
+            FollowerProposal(pk=r["id"], ticket_id=ticket.pk, email=r["email"], created_at=stamp(r["created_at"]))
+            for r in sorted(rows(panel["proposals"]), key=lambda r: (r["created_at"], r["id"]))
+        ],
+        "timeline": timeline_entries(events, macros={r["id"]: r["name"] for r in rows(panel["macros"])}),
     }
 
 
 def ticket_workspace(*, number: int, user: User) -> dict[str, Any]:
     """Everything the ticket page shows but its forms: the ticket, its thread and audit timeline, follower
     proposals, linked feedback, the customer panel and what `user` may do. NotFound for an unknown number.
-    Bounded whatever the length of the thread (web/tests/test_ticket_workspace.py counts the queries)."""
-    ticket = ticket_for_page(number=number)
+    Five queries whatever the length of the thread: the ticket, the panel (web/jsonrows.py), the messages, their
+    attachments and the ticket's feedback (web/tests/test_ticket_workspace.py counts them)."""
+    ticket = object_or_404(ticket_queryset(), number=number)
     return {
         "ticket": ticket,
         "thread": ticket_thread(ticket=ticket),
         "body_display_limit": BODY_DISPLAY_LIMIT,
-        "timeline": ticket_timeline(ticket=ticket),
-        "follower_proposals": follower_proposals_open(ticket_id=ticket.pk),
         "ticket_feedback": list(feedback_items_for_ticket(ticket=ticket)),
         "can_reply": can(user, "ticket.reply"),
         "can_update": can(user, "ticket.update"),

@@ -169,6 +169,14 @@ def feedback_items_for_contact(*, contact: Contact) -> list[FeedbackItem]:
     )
 
 
+def feedback_items_asked_by(*, contact_id: int) -> QuerySet[FeedbackItem]:
+    """Items this contact asked for (their evidence follows merges), most recently heard first: one row each,
+    without joins beyond the stats, for a page that reads them inside a larger query (web/jsonrows.py)."""
+    return FeedbackItem.objects.filter(
+        pk__in=Evidence.objects.filter(contact_id=contact_id).values("item_id")
+    ).order_by("-stats__last_heard", "-id")
+
+
 def feedback_items_for_ticket(*, ticket: Ticket) -> list[FeedbackItem]:
     """Items linked from this ticket (by evidence, or as the ticket a bug was filed from)."""
     return list(

@@ -254,7 +254,7 @@ def test_workspace_shows_the_customer_panel_and_the_audit_timeline(ws, client_fo
     assert "Pro" in html and "Prefers email over phone" in html
     assert f"#{third.number}" in html  # Alice's other ticket (first and third are hers)
     assert f"/t/{second.number}/" not in html  # Bob's ticket is not in Alice's panel
-    assert "ticket.created" in html
+    assert "The customer opened the ticket (" in html  # the timeline in words, not "ticket.created"
 
 
 def test_the_sidebar_counts_follow_a_bulk_change_at_once(ws, client_for):
