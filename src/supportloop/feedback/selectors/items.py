@@ -12,7 +12,6 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from supportloop.core.lookup import object_or_404, reference_or_422
 from supportloop.customers.choices import Plan
 from supportloop.customers.models import Company, Contact
-from supportloop.feedback.choices import ItemStatus
 from supportloop.feedback.models import (
     BugReport,
     ClosingNotice,
@@ -144,19 +143,6 @@ def bug_picklist_values() -> list[tuple[str, str]]:
 
 def status_history(*, item: FeedbackItem) -> list[StatusChange]:
     return list(StatusChange.objects.filter(item=item).select_related("actor").order_by("created_at", "id"))
-
-
-def feedback_search(*, q: str, limit: int = 10) -> list[FeedbackItem]:
-    """Type-ahead for linking: title contains `q`, or a reference like FB-12 / 12; merged items left out."""
-    q = (q or "").strip()
-    if not q:
-        return []
-    qs = FeedbackItem.objects.exclude(status=ItemStatus.MERGED).select_related("product_area", "stats")
-    ref = q.upper().removeprefix("FB-").strip()
-    cond = Q(title__icontains=q)
-    if ref.isdigit():
-        cond |= Q(pk=int(ref))
-    return list(qs.filter(cond).order_by("-stats__unique_contacts", "-updated_at", "-id")[:limit])
 
 
 def feedback_items_for_contact(*, contact: Contact) -> list[FeedbackItem]:
