@@ -156,10 +156,12 @@ def feedback_items_for_contact(*, contact: Contact) -> list[FeedbackItem]:
 
 
 def feedback_items_for_ticket(*, ticket: Ticket) -> list[FeedbackItem]:
-    """Items linked from this ticket (by evidence, or as the ticket a bug was filed from)."""
+    """Items linked from this ticket (by evidence, or as the ticket a bug was filed from), each with its
+    engineering links (one more query, and only when the ticket has linked items)."""
     return list(
         FeedbackItem.objects.filter(Q(evidence__ticket=ticket) | Q(bug_report__ticket=ticket))
         .select_related("product_area", "stats")
+        .prefetch_related("links")
         .distinct()
         .order_by("-updated_at", "-id")
     )

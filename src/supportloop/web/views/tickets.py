@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from supportloop.accounts.permissions import can
 from supportloop.core.errors import DomainError, ValidationFailed
 from supportloop.core.lookup import object_or_404, reference_or_422
 from supportloop.feedback.selectors import feedback_items
@@ -63,6 +64,7 @@ def _page_context(request, workspace: dict, *, composer=None, controls=None, lin
         "composer": composer,
         "controls": controls or TicketControlsForm(initial=_controls_initial(workspace["ticket"])),
         "link_form": link_form or LinkFeedbackForm(),
+        "can_create_feedback": can(request.user, "feedback.create"),
     }
 
 
