@@ -26,7 +26,8 @@ SELECT_IN_CUSTOMER_MESSAGE = """(phrase) => {
                 range.setStart(node, at); range.setEnd(node, at + phrase.length);
                 const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
                 const rect = range.getBoundingClientRect();
-                body.dispatchEvent(new MouseEvent('mouseup', {bubbles: true, clientX: rect.right, clientY: rect.bottom}));
+                const at = {bubbles: true, clientX: rect.right, clientY: rect.bottom};
+                body.dispatchEvent(new MouseEvent('mouseup', at));
                 return;
             }
         }
@@ -269,9 +270,7 @@ def test_selected_text_links_to_feedback_in_three_actions_with_its_quote(browse,
     expect(page.locator(".flash")).to_contain_text("Linked to “Monthly accountant report”")
     created = FeedbackItem.objects.get(title="Monthly accountant report")
     assert Evidence.objects.get(item=created).quote == "save her a day"
-    expect(page.locator(f"#ticket-feedback [data-feedback-item='{created.pk}'] [data-item-status]")).to_have_text(
-        "New"
-    )
+    expect(page.locator(f"#ticket-feedback [data-feedback-item='{created.pk}'] [data-item-status]")).to_have_text("New")
 
 
 def test_escape_closes_the_link_combobox_and_nothing_is_linked(browse, demo):
