@@ -26,8 +26,8 @@ SELECT_IN_CUSTOMER_MESSAGE = """(phrase) => {
                 range.setStart(node, at); range.setEnd(node, at + phrase.length);
                 const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
                 const rect = range.getBoundingClientRect();
-                const at = {bubbles: true, clientX: rect.right, clientY: rect.bottom};
-                body.dispatchEvent(new MouseEvent('mouseup', at));
+                const point = {bubbles: true, clientX: rect.right, clientY: rect.bottom};
+                body.dispatchEvent(new MouseEvent('mouseup', point));
                 return;
             }
         }
