@@ -599,22 +599,27 @@
     button.hidden = false;
     placeAt(button, found.rect);
   }
+  /* A mouse selection shows the button when the button is released; a touch or keyboard selection (no mouseup)
+     once it has stopped changing for a moment. */
+  var linkMouseDown = false, linkSettle = 0;
   document.addEventListener("mouseup", function (event) {
+    linkMouseDown = false;
     if (event.target.closest && event.target.closest("[data-link-float], [data-link-pop]")) { return; }
     window.setTimeout(linkFloatShow, 0);  /* after the browser has settled the selection */
   });
-  document.addEventListener("keyup", function (event) {
-    if (event.key === "Shift" || event.shiftKey) { linkFloatShow(); }
-  });
   document.addEventListener("selectionchange", function () {
     var button = linkFloat();
-    if (button && !button.hidden && !selectionInCustomerMessage()) { button.hidden = true; }
+    if (!button) { return; }
+    if (!button.hidden && !selectionInCustomerMessage()) { button.hidden = true; }
+    window.clearTimeout(linkSettle);
+    if (!linkMouseDown) { linkSettle = window.setTimeout(linkFloatShow, 400); }
   });
   document.addEventListener("mousedown", function (event) {
     if (event.target.closest && event.target.closest("[data-link-float]")) {
       event.preventDefault();  /* keep the selection while the button is pressed */
       return;
     }
+    linkMouseDown = event.button === 0;
     var pop = linkPop();
     if (pop && !pop.hidden && !pop.contains(event.target)) { linkClose(); }
   });
