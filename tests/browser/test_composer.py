@@ -275,18 +275,25 @@ def test_selected_text_links_to_feedback_in_three_actions_with_its_quote(browse,
 
 def test_escape_closes_the_link_combobox_and_nothing_is_linked(browse, demo):
     from supportloop.feedback.models import Evidence
+    from supportloop.tickets.services import ticket_create
 
+    ticket = ticket_create(
+        subject="Export", body='It says Error: "export failed" -again.', requester=demo.alice, team=demo.team
+    )
     page = browse(demo.agent)
-    page.goto(f"/t/{demo.refund_ticket.number}/")
+    page.goto(f"/t/{ticket.number}/")
     posts: list[str] = []
     page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
     # a selection made without a mouse (touch handles, Shift+arrows with caret browsing) shows the button too
-    page.evaluate(SELECT_IN_CUSTOMER_MESSAGE, ["charged twice", False])
+    page.evaluate(SELECT_IN_CUSTOMER_MESSAGE, ['Error: "export failed" -again', False])
     page.get_by_role("button", name="Link to feedback").click()
     combobox = page.get_by_role("combobox", name="Link the quote to a feedback item")
-    expect(page.get_by_role("listbox", name="Feedback items").get_by_role("option").last).to_have_text(
-        "Create “charged twice”"
-    )
+    # the customer's words are searched as words, not as a filter, a phrase and an exclusion
+    expect(combobox).to_have_value("Error export failed again")
+    listbox = page.get_by_role("listbox", name="Feedback items")
+    expect(listbox.get_by_role("option").last).to_have_text("Create “Error export failed again”")
+    expect(listbox).to_contain_text("No item matches.")  # not "Unknown filter error:"
+    expect(page.locator(".link-pop .quote")).to_have_text('Error: "export failed" -again')
     combobox.press("Escape")
     expect(combobox).to_be_hidden()
     page.wait_for_timeout(300)

@@ -637,8 +637,10 @@
     var rect = button.getBoundingClientRect();
     button.hidden = true;
     placeAt(pop, rect);
-    /* The selection is the first guess at what to search for; typing replaces it. */
-    input.value = link.quote.slice(0, 120);
+    /* The selection is the first guess at what to search for; typing replaces it. Customer words are not query
+       syntax: "Error: ..." is no filter, a quote mark or a leading dash excludes nothing. */
+    input.value = link.quote.slice(0, 120).replace(/"/g, " ").replace(/([^\s:]):/g, "$1 ")
+      .replace(/(^|\s)-+/g, "$1").replace(/\s+/g, " ").trim();
     input.focus();
     input.select();
     linkSearch();
