@@ -63,6 +63,12 @@ def test_internal_note_takes_the_note_colours_and_label_and_reply_restores_them(
         " a.remove(); return c; }"
     )
     screenshot(page, "composer-note")
+    # macros are for replies: "::" in a note opens nothing, and the hint is gone with the signature preview
+    page.locator("#id_body").press_sequentially("::")
+    page.wait_for_timeout(400)
+    expect(page.locator("#macro-popup")).to_be_hidden()
+    expect(page.locator("#macro-trigger-help")).to_be_hidden()
+    page.locator("#id_body").fill("")
 
     page.get_by_role("radio", name="Public reply").check()
     expect(label).to_be_hidden()

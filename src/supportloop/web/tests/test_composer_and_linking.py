@@ -33,7 +33,7 @@ def test_a_reply_is_composed_in_the_reply_look_with_the_signature_previewed(ws, 
     assert 'class="panel composer"' in composer
     assert re.search(r'<p class="note-label"[^>]* hidden>Internal note — only your team sees this</p>', composer)
     signature = '<span class="signature-text">Alex &lt;Support&gt;\nAcme</span>'
-    assert f"data-signature-preview>Signature: {signature}" in composer
+    assert f"data-signature-preview data-reply-only>Signature: {signature}" in composer
     assert f'data-macro-popup data-search-url="/t/{t.number}/macros/"' in composer
 
 

@@ -308,8 +308,8 @@
 
 /* ==== Composer and feedback linking (issue 12) ================================================================
    1. The composer takes the internal-note look and label when "Internal note" is chosen; the signature preview
-      shows for replies only.
-   2. "::" typed in the message opens the macro type-ahead at the caret (web:macro_search); Up/Down choose, Enter
+      and the "::" hint show for replies only.
+   2. "::" typed in a reply opens the macro type-ahead at the caret (web:macro_search); Up/Down choose, Enter
       inserts the macro's text (filled for this ticket by web:macro_fill) in place of "::query", Esc closes. Text
       an input method (IME) composes never opens it.
    3. Selecting text in a customer message floats "Link to feedback": a combobox over web:feedback_search whose
@@ -340,8 +340,8 @@
     form.classList.toggle("is-note", note);
     var label = form.querySelector("[data-note-label]");
     if (label) { label.hidden = !note; }
-    var signature = form.querySelector("[data-signature-preview]");
-    if (signature) { signature.hidden = note; }
+    /* the signature preview and the "::" hint: macros and signatures belong to replies */
+    form.querySelectorAll("[data-reply-only]").forEach(function (el) { el.hidden = note; });
     if (note) { macroClose(); }
   }
   document.addEventListener("change", function (event) {
