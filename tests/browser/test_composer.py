@@ -132,7 +132,7 @@ def test_double_colon_opens_the_macro_type_ahead_at_the_caret_and_enter_inserts_
 
     body.press_sequentially("Hello,\n::refu")
     expect(popup.get_by_role("option", name="Refund issued")).to_be_visible()
-    expect(body).to_have_attribute("aria-expanded", "true")
+    expect(body).to_have_attribute("aria-activedescendant", "macro-option-0")
     # the list opens at the caret: below the second line of the message, not below the whole field
     box, field = popup.bounding_box(), body.bounding_box()
     assert field["y"] < box["y"] < field["y"] + field["height"]

@@ -424,10 +424,7 @@
     window.clearTimeout(macro.timer);
     if (popup) { popup.hidden = true; popup.innerHTML = ""; }
     var textarea = document.querySelector("form[data-composer] textarea[name=body]");
-    if (textarea) {
-      textarea.setAttribute("aria-expanded", "false");
-      textarea.removeAttribute("aria-activedescendant");
-    }
+    if (textarea) { textarea.removeAttribute("aria-activedescendant"); }
   }
   function macroSearch(textarea, found) {
     var popup = macroPopup();
@@ -463,7 +460,7 @@
         var width = Math.min(320, document.documentElement.clientWidth - 16);
         popup.style.left = Math.max(8, Math.min(point.left, window.scrollX + document.documentElement.clientWidth - width - 8)) + "px";
         popup.style.top = point.top + 2 + "px";
-        textarea.setAttribute("aria-expanded", "true");
+        /* a textarea is a textbox, which takes aria-activedescendant but not aria-expanded */
         textarea.setAttribute("aria-controls", popup.id);
         if (buttons.length) { macroHighlight(textarea, 0); } else { textarea.removeAttribute("aria-activedescendant"); }
       }).catch(function () { if (seq === macro.seq) { macroClose(); } });
