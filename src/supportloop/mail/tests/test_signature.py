@@ -47,3 +47,14 @@ def test_no_signature_adds_no_separator_and_a_note_sends_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         ticket_add_note(ticket=ticket, actor=agent, body="Customer is on the Pro plan.")
     assert mailoutbox == []
+
+
+def test_a_reply_already_signed_by_a_macro_is_not_signed_twice(
+    ticket, make_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    agent = make_user("agent")
+    user_update(user=agent, actor=agent, signature="Sam\r\nAcme Help Desk")  # as the account page's textarea posts it
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_reply(ticket=ticket, actor=agent, body="Refunded.\n\nSam\nAcme Help Desk")  # {{ agent.signature }}
+    assert mailoutbox[-1].body == "Refunded.\n\nSam\nAcme Help Desk\n"
+    assert 'class="signature"' not in mailoutbox[-1].alternatives[0][0]
