@@ -146,6 +146,18 @@ def test_double_colon_opens_the_macro_type_ahead_at_the_caret_and_enter_inserts_
     assert page.locator("input[name=macro]").input_value() == str(demo.macro.pk)
     assert Message.objects.filter(ticket=demo.refund_ticket).count() == before
 
+    # moving the caret away from "::name" closes the list
+    body.press_sequentially(" ::re")
+    expect(popup.get_by_role("option").first).to_be_visible()
+    body.press("Home")
+    expect(popup).to_be_hidden()
+    body.press("End")
+    body.press("Backspace")
+    body.press("Backspace")
+    body.press("Backspace")
+    body.press("Backspace")
+    body.press("Backspace")
+    expect(body).to_have_value(expected)
     # ↓ moves to the next macro; Esc closes the list and leaves the text as typed
     body.press_sequentially(" ::")
     expect(popup.get_by_role("option")).to_have_count(2)

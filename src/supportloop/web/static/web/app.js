@@ -551,6 +551,17 @@
       macroClose();
     }
   });
+  /* The caret moved away from "::name" (arrows, Home/End, a click): the list follows or closes. */
+  document.addEventListener("keyup", function (event) {
+    var textarea = macroBody(event.target);
+    if (textarea && macro.open && /^(ArrowLeft|ArrowRight|Home|End|PageUp|PageDown)$/.test(event.key)) {
+      macroUpdate(textarea);
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var textarea = macroBody(event.target);
+    if (textarea && macro.open) { macroUpdate(textarea); }
+  });
   document.addEventListener("focusout", function (event) {
     if (macroBody(event.target) && macro.open) { window.setTimeout(function () {
       if (!macroBody(document.activeElement)) { macroClose(); }
