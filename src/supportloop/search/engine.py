@@ -306,9 +306,14 @@ def _pg_tsquery(query: Query, *, prefix: bool) -> tuple[str, list] | None:
         if prefix and n == len(words) - 1 and not term.phrase:
             last = T.plain_words(term.text)
             if last:
-                # What is being typed: the last word as a prefix too ("expo" finds "export").
-                sql = f"({sql} || to_tsquery('simple', quote_literal(%s) || ':*'))"
-                p = [*p, last[-1]]
+                # What is being typed: the last word as a prefix too ("expo" finds "export"); not when both
+                # configurations drop it as a stop word ("Export all"), as no stemmed vector holds those.
+                stop = " + ".join(f"numnode(plainto_tsquery('{c}', %s))" for c in PG_CONFIGS)
+                sql = (
+                    f"({sql} || CASE WHEN {stop} = 0 THEN ''::tsquery "
+                    "ELSE to_tsquery('simple', quote_literal(%s) || ':*') END)"
+                )
+                p = [*p, *[last[-1]] * len(PG_CONFIGS), last[-1]]
         positives.append(sql)
         params += p
     if not positives:
@@ -561,6 +566,32 @@ def typeahead(*, user, q: str, per_kind: int = 5) -> dict[str, list[Hit]]:
         for kind in KINDS
         if can(user, VIEW_ACTION[kind])
     }
+
+
+FEEDBACK_REFERENCE_RE = re.compile(r"^(?:FB-?)?(\d{1,9})$", re.IGNORECASE)
+
+
+def feedback_typeahead(*, user, q: str, limit: int = 10, exclude_id: int | None = None) -> list[FeedbackItem]:
+    """Feedback items for a picker (link a ticket's quote, merge a duplicate): the engine's ranked match over the
+    title, problem, solution and evidence quotes, the last word a prefix, so "CSV export" finds "Exporting to CSV"
+    and "expo" finds it too. A reference (FB-12 or 12) puts that item first. Merged items are left out: evidence
+    must land on the item they were merged into. Raises QueryError for a query it cannot read."""
+    text = (q or "").strip()
+    if not text:
+        return []
+    from supportloop.feedback.choices import ItemStatus
+
+    require(user, VIEW_ACTION[FEEDBACK])
+    query = parse(text, lenient=True)
+    not_merged = Filter(key="status", value=ItemStatus.MERGED, negated=True)
+    query = Query(terms=query.terms, filters=(*query.filters, not_merged), raw=query.raw)
+    items: list[FeedbackItem] = []
+    reference = FEEDBACK_REFERENCE_RE.match(text)
+    if reference:
+        items += FeedbackItem.objects.exclude(status=ItemStatus.MERGED).filter(pk=int(reference.group(1)))
+    hits = search(user=user, q=query, kind=FEEDBACK, limit=limit + 2, prefix=True).hits
+    items += [h.obj for h in hits if not items or h.object_id != items[0].pk]
+    return [i for i in items if i.pk != exclude_id][:limit]
 
 
 _NUMBER_RE = re.compile(r"^#?(\d{1,15})$")

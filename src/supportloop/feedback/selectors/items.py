@@ -12,7 +12,6 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from supportloop.core.lookup import object_or_404, reference_or_422
 from supportloop.customers.choices import Plan
 from supportloop.customers.models import Company, Contact
-from supportloop.feedback.choices import ItemStatus
 from supportloop.feedback.models import (
     BugReport,
     ClosingNotice,
@@ -146,19 +145,6 @@ def status_history(*, item: FeedbackItem) -> list[StatusChange]:
     return list(StatusChange.objects.filter(item=item).select_related("actor").order_by("created_at", "id"))
 
 
-def feedback_search(*, q: str, limit: int = 10) -> list[FeedbackItem]:
-    """Type-ahead for linking: title contains `q`, or a reference like FB-12 / 12; merged items left out."""
-    q = (q or "").strip()
-    if not q:
-        return []
-    qs = FeedbackItem.objects.exclude(status=ItemStatus.MERGED).select_related("product_area", "stats")
-    ref = q.upper().removeprefix("FB-").strip()
-    cond = Q(title__icontains=q)
-    if ref.isdigit():
-        cond |= Q(pk=int(ref))
-    return list(qs.filter(cond).order_by("-stats__unique_contacts", "-updated_at", "-id")[:limit])
-
-
 def feedback_items_for_contact(*, contact: Contact) -> list[FeedbackItem]:
     """Items this contact asked for (their evidence follows merges), most recently heard first."""
     return list(
@@ -178,10 +164,12 @@ def feedback_items_asked_by(*, contact_id: int) -> QuerySet[FeedbackItem]:
 
 
 def feedback_items_for_ticket(*, ticket: Ticket) -> list[FeedbackItem]:
-    """Items linked from this ticket (by evidence, or as the ticket a bug was filed from)."""
+    """Items linked from this ticket (by evidence, or as the ticket a bug was filed from), each with its
+    engineering links (one more query, and only when the ticket has linked items)."""
     return list(
         FeedbackItem.objects.filter(Q(evidence__ticket=ticket) | Q(bug_report__ticket=ticket))
         .select_related("product_area", "stats")
+        .prefetch_related("links")
         .distinct()
         .order_by("-updated_at", "-id")
     )

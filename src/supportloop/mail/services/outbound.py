@@ -127,6 +127,11 @@ def _send(email: EmailMultiAlternatives) -> None:
     email.send()
 
 
+def _unix_lines(text: str) -> str:
+    """Text typed in a browser's textarea arrives with CRLF line ends; compare it line by line."""
+    return text.replace("\r\n", "\n")
+
+
 def message_deliver(*, message_id: int) -> bool:
     """Send one agent reply. Returns True when another attempt should be scheduled.
 
@@ -157,6 +162,8 @@ def message_deliver(*, message_id: int) -> bool:
     in_reply_to, refs = thread_headers(message)
     agent = message.author_user
     signature = (agent.signature or "").strip() if agent else ""
+    if signature and _unix_lines(message.body_text).rstrip().endswith(_unix_lines(signature)):
+        signature = ""  # already signed: a macro's {{ agent.signature }}, or the agent typed it
     text = message.body_text + (f"\n\n-- \n{signature}\n" if signature else "\n")
     html = message.body_html + (
         f'<p class="signature">-- <br>{escape(signature).replace(chr(10), "<br>")}</p>' if signature else ""

@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from supportloop.accounts.permissions import can
 from supportloop.core.errors import DomainError, ValidationFailed
 from supportloop.core.lookup import object_or_404, reference_or_422
 from supportloop.feedback.selectors import feedback_items
-from supportloop.feedback.selectors import feedback_search as search
 from supportloop.feedback.services import bug_report_file, ticket_feedback_link
 from supportloop.mail.selectors import follower_proposal_get
 from supportloop.mail.services.followers import (
@@ -21,6 +21,8 @@ from supportloop.mail.services.followers import (
     follower_proposal_dismiss,
     ticket_follower_remove,
 )
+from supportloop.search.engine import feedback_typeahead
+from supportloop.search.query import QueryError
 from supportloop.tickets import selectors as ticket_selectors
 from supportloop.tickets import services as ticket_services
 from supportloop.tickets.choices import MessageKind, Status
@@ -62,6 +64,7 @@ def _page_context(request, workspace: dict, *, composer=None, controls=None, lin
         "composer": composer,
         "controls": controls or TicketControlsForm(initial=_controls_initial(workspace["ticket"])),
         "link_form": link_form or LinkFeedbackForm(),
+        "can_create_feedback": can(request.user, "feedback.create"),
     }
 
 
@@ -245,14 +248,22 @@ def macro_fill(request: PageRequest, number: int, macro_id: int) -> HttpResponse
 
 @page("feedback.view")
 def feedback_search(request: PageRequest) -> HttpResponseBase:
-    """Type-ahead over feedback items (htmx fragment): radio choices for the link form."""
+    """Type-ahead over feedback items (htmx fragment): radio choices for the link and merge forms, which the
+    selection's "Link to feedback" combobox reads too. Ranked by the search engine (issue 13: one engine)."""
     q = (request.GET.get("q") or "").strip()
-    items = []
+    items: list = []
+    error = ""
     if q:
-        exclude = int_or_none(request.GET.get("exclude"))
-        items = [i for i in search(q=q, limit=11) if i.pk != exclude][:10]
+        try:
+            items = feedback_typeahead(
+                user=request.user, q=q, limit=10, exclude_id=int_or_none(request.GET.get("exclude"))
+            )
+        except QueryError as exc:
+            error = exc.detail
     field = "target" if request.GET.get("field") == "target" else "item"
-    return render(request, "web/partials/feedback_results.html", {"items": items, "q": q, "field": field})
+    return render(
+        request, "web/partials/feedback_results.html", {"items": items, "q": q, "field": field, "error": error}
+    )
 
 
 @require_POST

@@ -542,3 +542,478 @@
     if (dialog.open) { dialog.close(); } else { paletteOpen(); }
   });
 })();
+
+/* ==== Composer and feedback linking (issue 12) ================================================================
+   1. The composer takes the internal-note look and label when "Internal note" is chosen; the signature preview
+      and the "::" hint show for replies only.
+   2. "::" typed in a reply opens the macro type-ahead at the caret (web:macro_search); Up/Down choose, Enter
+      inserts the macro's text (filled for this ticket by web:macro_fill) in place of "::query", Esc closes. Text
+      an input method (IME) composes never opens it.
+   3. Selecting text in a customer message floats "Link to feedback": a combobox over web:feedback_search whose
+      last option is "Create ...". Enter links the highlighted item with the selection as the quote, so select,
+      click, Enter is the whole path. The form it posts is the feedback panel's link endpoint. */
+(function () {
+  "use strict";
+
+  function say(text) {
+    var region = document.getElementById("announcer");
+    if (!region) { return; }
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 30);
+  }
+  function composing(event) { return event.isComposing || event.keyCode === 229; }
+  function parseHTML(html) { return new DOMParser().parseFromString(html, "text/html"); }
+  function fetchHTML(url) {
+    return fetch(url, {headers: {"HX-Request": "true"}, credentials: "same-origin"}).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.text();
+    });
+  }
+
+  /* -- 1. reply / internal note look ------------------------------------------------------------------------- */
+  function composerMode(form) {
+    var checked = form.querySelector("input[name=kind]:checked");
+    var note = !!checked && checked.value === "note";
+    form.classList.toggle("is-note", note);
+    var label = form.querySelector("[data-note-label]");
+    if (label) { label.hidden = !note; }
+    /* the signature preview and the "::" hint: macros and signatures belong to replies */
+    form.querySelectorAll("[data-reply-only]").forEach(function (el) { el.hidden = note; });
+    if (note) { macroClose(); }
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.matches && event.target.matches("input[name=kind]") && event.target.closest("form[data-composer]");
+    if (form) { composerMode(form); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("form[data-composer]");
+    if (form) { composerMode(form); }
+  });
+
+  /* -- 2. "::" macro type-ahead ------------------------------------------------------------------------------ */
+  var TRIGGER = /(^|\s)::([^\s:][^\n:]{0,39}|)$/;
+  var macro = {open: false, start: -1, query: null, seq: 0, dismissed: -1, composing: false, timer: 0};
+
+  function macroPopup() { return document.querySelector("[data-macro-popup]"); }
+  function macroBody(target) {
+    return target && target.matches && target.matches("form[data-composer] textarea[name=body]") ? target : null;
+  }
+  function isReply(textarea) {
+    var checked = textarea.form && textarea.form.querySelector("input[name=kind]:checked");
+    return !checked || checked.value !== "note";
+  }
+  /* Where "::" starts before the caret and what follows it, or null. */
+  function macroTriggerAt(textarea) {
+    if (textarea.selectionStart !== textarea.selectionEnd) { return null; }
+    var before = textarea.value.slice(0, textarea.selectionStart);
+    var match = TRIGGER.exec(before);
+    if (!match) { return null; }
+    return {start: before.length - match[2].length - 2, query: match[2]};
+  }
+  /* The caret's position in the page: a hidden copy of the textarea with the same text and style up to it. */
+  function caretPoint(textarea) {
+    var style = window.getComputedStyle(textarea);
+    var mirror = document.createElement("div");
+    ["boxSizing", "width", "fontFamily", "fontSize", "fontWeight", "lineHeight", "letterSpacing", "paddingTop",
+      "paddingRight", "paddingBottom", "paddingLeft", "borderTopWidth", "borderRightWidth", "borderBottomWidth",
+      "borderLeftWidth", "whiteSpace", "wordWrap", "overflowWrap", "tabSize", "textIndent"].forEach(function (p) {
+      mirror.style[p] = style[p];
+    });
+    mirror.style.position = "absolute";
+    mirror.style.visibility = "hidden";
+    mirror.style.whiteSpace = "pre-wrap";
+    mirror.style.overflowWrap = "break-word";
+    mirror.textContent = textarea.value.slice(0, textarea.selectionStart);
+    var mark = document.createElement("span");
+    mark.textContent = "\u200b";
+    mirror.appendChild(mark);
+    document.body.appendChild(mirror);
+    var line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.4;
+    var rect = textarea.getBoundingClientRect();
+    var point = {
+      left: rect.left + window.scrollX + mark.offsetLeft - textarea.scrollLeft,
+      top: rect.top + window.scrollY + mark.offsetTop - textarea.scrollTop + line
+    };
+    document.body.removeChild(mirror);
+    point.top = Math.min(point.top, rect.bottom + window.scrollY);
+    return point;
+  }
+  function macroOptions() {
+    var popup = macroPopup();
+    return popup ? Array.prototype.slice.call(popup.querySelectorAll("[role=option]")) : [];
+  }
+  function macroHighlighted() {
+    return macroOptions().findIndex(function (o) { return o.getAttribute("aria-selected") === "true"; });
+  }
+  function macroHighlight(textarea, index) {
+    var options = macroOptions();
+    if (!options.length) { return; }
+    index = (index + options.length) % options.length;
+    options.forEach(function (o, i) { o.setAttribute("aria-selected", i === index ? "true" : "false"); });
+    textarea.setAttribute("aria-activedescendant", options[index].id);
+    options[index].scrollIntoView({block: "nearest"});
+    say(options[index].textContent.trim() + " (" + (index + 1) + "/" + options.length + ")");
+  }
+  function macroClose() {
+    var popup = macroPopup();
+    macro.open = false;
+    macro.seq += 1;  /* answers still on their way are dropped */
+    window.clearTimeout(macro.timer);
+    if (popup) { popup.hidden = true; popup.innerHTML = ""; }
+    var textarea = document.querySelector("form[data-composer] textarea[name=body]");
+    if (textarea) { textarea.removeAttribute("aria-activedescendant"); }
+  }
+  function macroSearch(textarea, found) {
+    var popup = macroPopup();
+    if (!popup) { return; }
+    macro.start = found.start;
+    macro.query = found.query;
+    var seq = ++macro.seq;
+    window.clearTimeout(macro.timer);
+    macro.timer = window.setTimeout(function () {
+      fetchHTML(popup.getAttribute("data-search-url") + "?q=" + encodeURIComponent(found.query)).then(function (html) {
+        if (seq !== macro.seq) { return; }
+        var buttons = parseHTML(html).querySelectorAll("button[data-macro]");
+        if (!buttons.length && /\s/.test(found.query)) { macroClose(); return; }  /* prose after "::", not a macro */
+        popup.innerHTML = "";
+        buttons.forEach(function (button, i) {
+          var option = document.createElement("li");
+          option.id = "macro-option-" + i;
+          option.setAttribute("role", "option");
+          option.setAttribute("aria-selected", i === 0 ? "true" : "false");
+          option.setAttribute("data-fill-url", button.getAttribute("hx-get"));
+          option.textContent = button.getAttribute("data-macro");
+          popup.appendChild(option);
+        });
+        if (!buttons.length) {
+          var empty = document.createElement("li");
+          empty.className = "muted small";
+          empty.textContent = (parseHTML(html).querySelector(".muted") || {}).textContent || "";
+          popup.appendChild(empty);
+        }
+        var point = caretPoint(textarea);
+        popup.hidden = false;
+        macro.open = true;
+        var width = Math.min(320, document.documentElement.clientWidth - 16);
+        popup.style.left = Math.max(8, Math.min(point.left, window.scrollX + document.documentElement.clientWidth - width - 8)) + "px";
+        popup.style.top = point.top + 2 + "px";
+        /* a textarea is a textbox, which takes aria-activedescendant but not aria-expanded */
+        textarea.setAttribute("aria-controls", popup.id);
+        if (buttons.length) { macroHighlight(textarea, 0); } else { textarea.removeAttribute("aria-activedescendant"); }
+      }).catch(function () { if (seq === macro.seq) { macroClose(); } });
+    }, 120);
+  }
+  function macroUpdate(textarea) {
+    if (!isReply(textarea) || !macroPopup()) { macroClose(); return; }
+    var found = macroTriggerAt(textarea);
+    if (!found || found.start !== macro.dismissed) { macro.dismissed = -1; }  /* that "::" is gone */
+    if (!found || found.start === macro.dismissed) { macroClose(); return; }
+    if (macro.open && found.start === macro.start && found.query === macro.query) { return; }
+    macroSearch(textarea, found);
+  }
+  /* Insert the macro's text, filled for this ticket, in place of "::query"; the macro's id and status go with the
+     reply, as when it is picked from the macro search above. */
+  function macroApply(textarea, option) {
+    var start = macro.start, end = textarea.selectionStart;
+    var name = option.textContent.trim();
+    macroClose();
+    fetchHTML(option.getAttribute("data-fill-url")).then(function (html) {
+      var filled = parseHTML(html);
+      var body = filled.querySelector("textarea[name=body]");
+      var text = body ? body.value : "";
+      if (textarea.value.slice(start, start + 2) !== "::") { return; }  /* the text moved meanwhile: leave it */
+      textarea.setRangeText(text, start, end, "end");
+      var form = textarea.form;
+      var macroId = filled.querySelector("input[name=macro]");
+      var status = filled.querySelector("select[name=after_status] option[selected]");
+      if (macroId && form.elements.macro) { form.elements.macro.value = macroId.value; }
+      if (status && status.value && form.elements.after_status) { form.elements.after_status.value = status.value; }
+      textarea.dispatchEvent(new Event("input", {bubbles: true}));
+      textarea.focus();
+      say(name);
+    });
+  }
+
+  document.addEventListener("input", function (event) {
+    var textarea = macroBody(event.target);
+    if (!textarea || macro.composing || event.isComposing) { return; }
+    macroUpdate(textarea);
+  });
+  document.addEventListener("compositionstart", function (event) {
+    if (macroBody(event.target)) { macro.composing = true; }
+  });
+  document.addEventListener("compositionend", function (event) {
+    var textarea = macroBody(event.target);
+    if (!textarea) { return; }
+    macro.composing = false;
+    var found = macroTriggerAt(textarea);
+    if (macro.open && found && found.start === macro.start) {
+      macroSearch(textarea, found);  /* "::" typed first, then the macro's name composed (退款): search it */
+    } else if (found) {
+      macro.dismissed = found.start;  /* the input method produced the "::" itself: it never opens the list */
+      macroClose();
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    var textarea = macroBody(event.target);
+    if (!textarea || !macro.open || composing(event)) { return; }
+    var options = macroOptions();
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!options.length) { return; }
+      event.preventDefault();
+      var at = macroHighlighted();
+      macroHighlight(textarea, event.key === "ArrowDown" ? at + 1 : at - 1);
+    } else if (event.key === "Enter" && !(event.ctrlKey || event.metaKey || event.shiftKey || event.altKey)) {
+      var i = macroHighlighted();
+      if (i < 0) { return; }
+      event.preventDefault();
+      event.stopPropagation();
+      macroApply(textarea, options[i]);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      macro.dismissed = macro.start;
+      macroClose();
+    } else if (event.key === "Tab") {
+      macroClose();
+    }
+  }, true);
+  document.addEventListener("mousedown", function (event) {
+    var option = event.target.closest && event.target.closest("[data-macro-popup] [role=option]");
+    if (option) {
+      event.preventDefault();  /* keep the caret in the message */
+      var textarea = document.querySelector("form[data-composer] textarea[name=body]");
+      if (textarea) { macroApply(textarea, option); }
+    } else if (macro.open && !(event.target.closest && event.target.closest("[data-macro-popup]"))) {
+      macroClose();
+    }
+  });
+  /* The caret moved away from "::name" (arrows, Home/End, a click): the list follows or closes. */
+  document.addEventListener("keyup", function (event) {
+    var textarea = macroBody(event.target);
+    if (textarea && macro.open && /^(ArrowLeft|ArrowRight|Home|End|PageUp|PageDown)$/.test(event.key)) {
+      macroUpdate(textarea);
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var textarea = macroBody(event.target);
+    if (textarea && macro.open) { macroUpdate(textarea); }
+  });
+  document.addEventListener("focusout", function (event) {
+    if (macroBody(event.target) && macro.open) { window.setTimeout(function () {
+      if (!macroBody(document.activeElement)) { macroClose(); }
+    }, 0); }
+  });
+
+  /* -- 3. Link to feedback from a selection ----------------------------------------------------------------- */
+  var link = {quote: "", message: "", seq: 0, pending: false, loading: false, submitting: false};
+  function linkFloat() { return document.querySelector("[data-link-float]"); }
+  function linkPop() { return document.querySelector("[data-link-pop]"); }
+  function linkInput() { return document.getElementById("link-pop-q"); }
+  function linkList() { return document.getElementById("link-pop-list"); }
+  document.addEventListener("DOMContentLoaded", function () {
+    /* Placed next to the selection, so they live at the top of the page rather than inside the side panel. */
+    [linkFloat(), linkPop()].forEach(function (el) { if (el) { document.body.appendChild(el); } });
+  });
+  function placeAt(el, rect) {
+    var width = el.offsetWidth || 200;
+    var viewport = document.documentElement.clientWidth;
+    el.style.left = Math.max(8, Math.min(rect.right + window.scrollX - width, window.scrollX + viewport - width - 8)) + "px";
+    el.style.top = rect.bottom + window.scrollY + 6 + "px";
+  }
+  function selectionInCustomerMessage() {
+    var selection = window.getSelection();
+    if (!selection || selection.isCollapsed || !selection.rangeCount) { return null; }
+    var node = selection.anchorNode, focus = selection.focusNode;
+    var element = node && (node.nodeType === 1 ? node : node.parentElement);
+    var message = element && element.closest(".msg.customer[data-message-id]");
+    var focusElement = focus && (focus.nodeType === 1 ? focus : focus.parentElement);
+    if (!message || !focusElement || !message.contains(focusElement)) { return null; }
+    var text = selection.toString().replace(/\s+/g, " ").trim();
+    if (!text) { return null; }
+    return {text: text.slice(0, 5000), message: message.getAttribute("data-message-id"),
+      rect: selection.getRangeAt(0).getBoundingClientRect()};
+  }
+  function linkFloatShow() {
+    var button = linkFloat(), pop = linkPop();
+    if (!button || (pop && !pop.hidden)) { return; }
+    var found = selectionInCustomerMessage();
+    if (!found) { button.hidden = true; return; }
+    link.quote = found.text;
+    link.message = found.message;
+    button.hidden = false;
+    placeAt(button, found.rect);
+  }
+  /* A mouse selection shows the button when the button is released; a touch or keyboard selection (no mouseup)
+     once it has stopped changing for a moment. */
+  var linkMouseDown = false, linkSettle = 0;
+  document.addEventListener("mouseup", function (event) {
+    linkMouseDown = false;
+    if (event.target.closest && event.target.closest("[data-link-float], [data-link-pop]")) { return; }
+    window.setTimeout(linkFloatShow, 0);  /* after the browser has settled the selection */
+  });
+  document.addEventListener("selectionchange", function () {
+    var button = linkFloat();
+    if (!button) { return; }
+    if (!button.hidden && !selectionInCustomerMessage()) { button.hidden = true; }
+    window.clearTimeout(linkSettle);
+    if (!linkMouseDown) { linkSettle = window.setTimeout(linkFloatShow, 400); }
+  });
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.closest && event.target.closest("[data-link-float]")) {
+      event.preventDefault();  /* keep the selection while the button is pressed */
+      return;
+    }
+    linkMouseDown = event.button === 0;
+    var pop = linkPop();
+    if (pop && !pop.hidden && !pop.contains(event.target)) { linkClose(); }
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-link-float]")) { linkOpen(); }
+  });
+
+  function linkOpen() {
+    var button = linkFloat(), pop = linkPop(), input = linkInput();
+    if (!pop || !input || !link.quote) { return; }
+    pop.querySelector("[data-pop-quote]").value = link.quote;
+    pop.querySelector("[data-pop-message]").value = link.message;
+    pop.querySelector("[data-pop-quote-shown]").textContent = link.quote;
+    pop.hidden = false;
+    var rect = button.getBoundingClientRect();
+    button.hidden = true;
+    placeAt(pop, rect);
+    /* The selection is the first guess at what to search for; typing replaces it. Customer words are not query
+       syntax: "Error: ..." is no filter, a quote mark or a leading dash excludes nothing. */
+    input.value = link.quote.slice(0, 120).replace(/"/g, " ").replace(/([^\s:]):/g, "$1 ")
+      .replace(/(^|\s)-+/g, "$1").replace(/\s+/g, " ").trim();
+    input.focus();
+    input.select();
+    linkSearch();
+  }
+  function linkClose() {
+    var pop = linkPop(), input = linkInput();
+    if (!pop) { return; }
+    pop.hidden = true;
+    link.seq += 1;
+    link.pending = false;
+    linkList().innerHTML = "";
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+  }
+  function linkOptions() { return Array.prototype.slice.call(linkList().querySelectorAll("[role=option]")); }
+  function linkHighlighted() {
+    return linkOptions().findIndex(function (o) { return o.getAttribute("aria-selected") === "true"; });
+  }
+  function linkHighlight(index) {
+    var options = linkOptions(), input = linkInput();
+    if (!options.length) { return; }
+    index = (index + options.length) % options.length;
+    options.forEach(function (o, i) { o.setAttribute("aria-selected", i === index ? "true" : "false"); });
+    input.setAttribute("aria-activedescendant", options[index].id);
+    options[index].scrollIntoView({block: "nearest"});
+    say(options[index].textContent.trim() + " (" + (index + 1) + "/" + options.length + ")");
+  }
+  function linkOption(id, text, status) {
+    var option = document.createElement("li");
+    option.id = id;
+    option.setAttribute("role", "option");
+    option.setAttribute("aria-selected", "false");
+    var title = document.createElement("span");
+    title.textContent = text;
+    option.appendChild(title);
+    if (status) {
+      var badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = status;
+      option.appendChild(document.createTextNode(" "));
+      option.appendChild(badge);
+    }
+    return option;
+  }
+  function linkRender(html, typed) {
+    var pop = linkPop(), list = linkList(), input = linkInput();
+    list.innerHTML = "";
+    var doc = parseHTML(html);
+    doc.querySelectorAll("input[type=radio][name=item]").forEach(function (radio, i) {
+      var option = linkOption("link-option-" + i, radio.getAttribute("data-item-title"), radio.getAttribute("data-item-status"));
+      option.setAttribute("data-item", radio.value);
+      list.appendChild(option);
+    });
+    var error = doc.querySelector(".errorlist");
+    if (error || !list.children.length) {
+      var note = document.createElement("li");
+      note.className = "muted small";
+      note.textContent = error ? error.textContent : pop.getAttribute("data-empty-label");
+      list.appendChild(note);
+    }
+    if (pop.getAttribute("data-can-create") && typed) {
+      var create = linkOption("link-option-create", pop.getAttribute("data-create-label").replace("{title}", typed), "");
+      create.setAttribute("data-create", typed);
+      create.className = "create";
+      list.appendChild(create);
+    }
+    input.setAttribute("aria-expanded", linkOptions().length ? "true" : "false");
+    if (linkOptions().length) { linkHighlight(0); } else { input.removeAttribute("aria-activedescendant"); }
+  }
+  function linkSearch() {
+    var pop = linkPop(), typed = linkInput().value.replace(/\s+/g, " ").trim().slice(0, 300);
+    var seq = ++link.seq;
+    link.loading = true;
+    if (!typed) { linkRender("", ""); link.loading = false; return; }
+    fetchHTML(pop.getAttribute("data-search-url") + "?q=" + encodeURIComponent(typed)).then(function (html) {
+      if (seq !== link.seq) { return; }
+      link.loading = false;
+      linkRender(html, typed);
+      if (link.pending) { link.pending = false; linkChoose(); }
+    }).catch(function () {
+      if (seq !== link.seq) { return; }
+      link.loading = false;
+      linkRender("", typed);
+    });
+  }
+  /* Enter: link the highlighted item, or create the typed one; both with the selection as the quote. */
+  function linkChoose() {
+    var pop = linkPop(), options = linkOptions(), i = linkHighlighted();
+    if (i < 0) { return; }
+    var option = options[i];
+    /* not form.elements.item: that name is the collection's item() method */
+    pop.querySelector("[data-pop-item]").value = option.getAttribute("data-item") || "";
+    pop.querySelector("[data-pop-title]").value = option.getAttribute("data-create") || "";
+    link.submitting = true;
+    pop.requestSubmit();
+  }
+  var linkTimer = 0;
+  document.addEventListener("input", function (event) {
+    if (event.target !== linkInput() || event.isComposing) { return; }
+    window.clearTimeout(linkTimer);
+    link.seq += 1;  /* what was on its way answers an older text */
+    link.loading = true;
+    linkTimer = window.setTimeout(linkSearch, 150);
+  });
+  document.addEventListener("compositionend", function (event) {
+    if (event.target === linkInput()) { window.clearTimeout(linkTimer); linkTimer = window.setTimeout(linkSearch, 150); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.target !== linkInput() || composing(event)) { return; }
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      var at = linkHighlighted();
+      linkHighlight(event.key === "ArrowDown" ? at + 1 : at - 1);
+    } else if (event.key === "Enter") {
+      event.preventDefault();  /* never the browser's implicit submission */
+      if (link.loading) { link.pending = true; } else { linkChoose(); }
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      linkClose();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest && event.target.closest("#link-pop-list [role=option]");
+    if (!option) { return; }
+    linkHighlight(linkOptions().indexOf(option));
+    linkChoose();
+  });
+  document.addEventListener("submit", function (event) {
+    if (event.target === linkPop() && !link.submitting) { event.preventDefault(); }
+  }, true);
+})();
