@@ -40,6 +40,7 @@ UPDATABLE = {
     "product_feature",
     "owner",
     "is_public",
+    "public_description",
     "release_note",
     "decline_reason",
 }
@@ -152,7 +153,7 @@ def feedback_item_update(*, item: FeedbackItem, actor: User | None, **fields: An
         _check_kind(fields["kind"])
     if "title" in fields:
         fields["title"] = clean_text(fields["title"], field="title", required=True, max_length=TITLE_MAX).strip()
-    for name in ("problem", "proposed_solution", "release_note", "decline_reason"):
+    for name in ("problem", "proposed_solution", "public_description", "release_note", "decline_reason"):
         if name in fields:
             fields[name] = clean_text(fields[name], field=name)
     if "owner" in fields:
