@@ -104,6 +104,12 @@ class FeedbackItem(models.Model):
             models.Index(
                 fields=["status", "-created_at", "-id"], name="feedback_item_public_idx", condition=Q(is_public=True)
             ),
+            # status last: the "recent" sort of every status reads its page, even the last one, from the index alone.
+            models.Index(
+                fields=["-created_at", "-id", "status"],
+                name="feedback_item_public_new_idx",
+                condition=Q(is_public=True),
+            ),
             models.Index(fields=["updated_at"], name="feedback_item_updated_idx"),
         ]
         constraints = [
