@@ -285,6 +285,6 @@ def test_ranking_page_links_the_public_board(make_user):
 
 def test_board_in_russian_and_chinese(board):
     ru = Client().get("/feedback/public/", headers={"Accept-Language": "ru"}).content.decode()
-    assert 'lang="ru"' in ru and "Запланировано" in ru
+    assert 'lang="ru"' in ru and "Запланировано" in ru and "Над чем мы работаем" in ru
     zh = Client().get("/feedback/public/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).content.decode()
-    assert 'lang="zh-hans"' in zh and "已计划" in zh
+    assert 'lang="zh-hans"' in zh and "已计划" in zh and "我们正在做什么" in zh
