@@ -288,3 +288,12 @@ def test_board_in_russian_and_chinese(board):
     assert 'lang="ru"' in ru and "Запланировано" in ru and "Над чем мы работаем" in ru
     zh = Client().get("/feedback/public/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).content.decode()
     assert 'lang="zh-hans"' in zh and "已计划" in zh and "我们正在做什么" in zh
+
+
+def test_item_page_links_its_public_page_when_public(board, make_user):
+    client = Client()
+    client.force_login(make_user(Role.PRODUCT))
+    public = client.get(f"/feedback/{board['planned'].pk}/").content.decode()
+    assert f'href="/feedback/public/{board["planned"].pk}/" data-public-link' in public
+    private = client.get(f"/feedback/{board['private'].pk}/").content.decode()
+    assert "data-public-link" not in private
