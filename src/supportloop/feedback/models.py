@@ -352,6 +352,8 @@ class ItemStats(models.Model):
                 models.F("item").desc(),
                 name="feedback_stats_growth_idx",
             ),
+            # The public board's ETag: the latest recount of any item (a removed evidence, a deleted contact).
+            models.Index(fields=["computed_at"], name="feedback_stats_computed_idx"),
         ]
 
     def __str__(self) -> str:

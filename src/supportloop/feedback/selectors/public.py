@@ -7,7 +7,7 @@ queries select named columns (`.values(...)`), so a field added to the model lat
 
 Speed (10,000 public items, see benchmarks/public_board.py): the sorts read the rollups (ItemStats) through
 indexes on their sort keys, the counts per status and the "recent" sort a partial index of public items,
-and the page's version (its ETag) is max(updated_at) over an index plus those counts.
+and the page's version (its ETag) is the latest item and rollup change (index probes) plus those counts.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, F, Max, QuerySet
+from django.db.models import Count, F, QuerySet, Subquery
 from django.db.models.functions import Substr
 
 from supportloop.core.errors import NotFound
 from supportloop.feedback.choices import ItemStatus
-from supportloop.feedback.models import FeedbackItem, StatusChange
+from supportloop.feedback.models import FeedbackItem, FeedbackSettings, ItemStats, StatusChange
 from supportloop.feedback.rollups import current_week, feedback_settings, stats_refresh_stale_trend
 
 PUBLIC_PAGE_SIZE = 30
@@ -90,9 +90,21 @@ class PublicBoardState:
 
 
 def public_board_state() -> PublicBoardState:
-    """The workspace name, public items per status, and the time of the latest change to any item (an item
-    made private or deleted changes the time or the counts). Three cheap reads, no rows."""
-    settings_row = feedback_settings()
+    """The workspace name, public items per status, and the time of the latest change: to any item (an item
+    made private changes the time, one deleted the counts) or to any item's rollup (a recount after evidence
+    was removed or a contact deleted moves the sorts without touching the item). Two cheap reads, no rows:
+    the settings row with the two latest times (index probes), and the counts from the partial index."""
+    latest_item = FeedbackItem.objects.order_by("-updated_at").values("updated_at")[:1]
+    latest_count = ItemStats.objects.order_by("-computed_at").values("computed_at")[:1]
+    head = (
+        FeedbackSettings.objects.order_by("pk")
+        .annotate(item_changed=Subquery(latest_item), stats_changed=Subquery(latest_count))
+        .values("workspace_name", "item_changed", "stats_changed")
+        .first()
+    )
+    if head is None:  # a new workspace: the row is made with its defaults
+        head = {"workspace_name": feedback_settings().workspace_name, "item_changed": None, "stats_changed": None}
+    changes = [t for t in (head["item_changed"], head["stats_changed"]) if t is not None]
     counts = dict.fromkeys(PUBLIC_STATUSES, 0)
     for row in (
         FeedbackItem.objects.filter(is_public=True, status__in=PUBLIC_STATUSES)
@@ -101,9 +113,11 @@ def public_board_state() -> PublicBoardState:
         .annotate(n=Count("*"))
     ):
         counts[row["status"]] = row["n"]
-    last_change = FeedbackItem.objects.order_by().aggregate(m=Max("updated_at"))["m"]
     return PublicBoardState(
-        workspace_name=settings_row.workspace_name, counts=counts, last_change=last_change, week=current_week()
+        workspace_name=head["workspace_name"],
+        counts=counts,
+        last_change=max(changes) if changes else None,
+        week=current_week(),
     )
 
 
