@@ -128,6 +128,7 @@ def feedback_item_create(request: ApiRequest, payload: FeedbackItemCreateIn) -> 
             proposed_solution=payload.proposed_solution,
             owner=_user(payload.owner_id),
             is_public=payload.is_public,
+            public_description=payload.public_description,
             actor=request.auth,
             **refs,
         )

@@ -292,6 +292,7 @@ class FeedbackItemCreateIn(StrictIn):
     product_feature: str | None = Field(None, description="slug")
     owner_id: int | None = None
     is_public: bool = False
+    public_description: str = Field("", description="shown on the public feedback board; never customer data")
 
 
 class FeedbackItemUpdateIn(StrictIn):

@@ -79,3 +79,10 @@ def test_public_description_set_through_the_api(api_client, make_item):
     assert r.status_code == 200, r.content
     assert r.json()["public_description"] == "Export any report."
     assert public_item(item_id=item.pk).public_description == "Export any report."
+
+
+def test_public_description_given_at_creation_through_the_api(api_client):
+    pm = api_client(role=Role.PRODUCT)
+    r = pm.post("feedback/items", {"title": "Calendar sync", "is_public": True, "public_description": "Two-way."})
+    assert r.status_code == 201, r.content
+    assert public_item(item_id=r.json()["id"]).public_description == "Two-way."
