@@ -309,3 +309,12 @@ def test_item_page_links_its_public_page_when_public(board, make_user):
     assert f'href="/feedback/public/{board["planned"].pk}/" data-public-link' in public
     private = client.get(f"/feedback/{board['private'].pk}/").content.decode()
     assert "data-public-link" not in private
+
+
+def test_signed_in_visitor_gets_no_cookie_either(board, make_user):
+    """A shared cache must never store a response that sets someone's cookie."""
+    client = Client()
+    client.force_login(make_user(Role.AGENT))
+    response = client.get("/feedback/public/")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert "Cookie" in response["Vary"]  # a cache keeps signed-in visitors' copies apart
