@@ -318,3 +318,17 @@ def test_signed_in_visitor_gets_no_cookie_either(board, make_user):
     response = client.get("/feedback/public/")
     assert response.status_code == 200 and "Set-Cookie" not in response.headers
     assert "Cookie" in response["Vary"]  # a cache keeps signed-in visitors' copies apart
+
+
+def test_etag_follows_the_templates(board, monkeypatch):
+    """A deploy that changes the HTML must not be answered with 304 from the old one."""
+    from supportloop.web.views import public_board
+
+    assert public_board.render_version.__wrapped__() == public_board.render_version()  # the same in every process
+    client = Client()
+    first = client.get("/feedback/public/")
+    item = client.get(f"/feedback/public/{board['shipped'].pk}-export-reports-to-excel/")
+    monkeypatch.setattr(public_board, "render_version", lambda: "another deploy")
+    assert client.get("/feedback/public/", headers={"If-None-Match": first["ETag"]}).status_code == 200
+    again = client.get(item.wsgi_request.path, headers={"If-None-Match": item["ETag"]})
+    assert again.status_code == 200

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,6 +36,21 @@ from supportloop.feedback.selectors import (
 )
 
 MAX_AGE_SECONDS = 60
+_PACKAGE = Path(__file__).resolve().parents[2]  # src/supportloop
+
+
+@cache
+def render_version() -> str:
+    """A digest of what renders the pages besides the data: their templates and the compiled translations.
+    It is part of every ETag, so a deploy that changes the HTML is not answered with 304 from the old one;
+    a content digest (not a start time) keeps the ETags equal across processes and hosts."""
+    digest = hashlib.sha256()
+    files = sorted((_PACKAGE / "web" / "templates" / "web" / "public").glob("*.html"))
+    files += sorted((_PACKAGE / "locale").glob("*/LC_MESSAGES/django.mo"))
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _validators(version: str, last_change: datetime | None) -> tuple[str, int | None]:
@@ -63,9 +80,8 @@ def board(request: HttpRequest) -> HttpResponse:
         status=request.GET.get("status", ""), sort=request.GET.get("sort", ""), page=request.GET.get("page", "")
     )
     state = public_board_state()
-    etag, last_modified = _validators(
-        state.version("board", query.status, query.sort, query.page, get_language()), state.last_change
-    )
+    version = state.version("board", render_version(), query.status, query.sort, query.page, get_language())
+    etag, last_modified = _validators(version, state.last_change)
     not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if not_modified is not None:
         return _cacheable(not_modified, etag, last_modified)
@@ -100,7 +116,9 @@ def item(request: HttpRequest, item_id: int, slug: str = "") -> HttpResponse:
     if request.path != uri_to_iri(canonical):  # reverse() percent-encodes a Chinese or Russian slug
         return redirect(canonical, permanent=True)
     workspace = public_workspace_name()
-    raw = "|".join(["item", str(found.id), found.updated_at.isoformat(), workspace, get_language() or ""])
+    raw = "|".join(
+        ["item", render_version(), str(found.id), found.updated_at.isoformat(), workspace, get_language() or ""]
+    )
     etag, last_modified = _validators(hashlib.sha256(raw.encode()).hexdigest()[:32], found.updated_at)
     not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if not_modified is not None:
