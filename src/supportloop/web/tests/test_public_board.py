@@ -332,3 +332,24 @@ def test_etag_follows_the_templates(board, monkeypatch):
     assert client.get("/feedback/public/", headers={"If-None-Match": first["ETag"]}).status_code == 200
     again = client.get(item.wsgi_request.path, headers={"If-None-Match": item["ETag"]})
     assert again.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/feedback/public/0/",
+        "/feedback/public/99999999999999999999999999/",
+        "/feedback/public/99999999999999999999999999-x/",
+        "/feedback/public/-1/",
+        "/feedback/public/abc/",
+    ],
+)
+def test_hostile_item_addresses_are_404(board, path):
+    assert Client().get(path).status_code == 404
+
+
+def test_a_wrong_or_long_slug_redirects_to_the_canonical_address(board):
+    pk = board["shipped"].pk
+    response = Client().get(f"/feedback/public/{pk}-{'x' * 3000}/")
+    assert response.status_code == 301
+    assert response["Location"] == f"/feedback/public/{pk}-export-reports-to-excel/"
