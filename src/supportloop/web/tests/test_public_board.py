@@ -353,3 +353,11 @@ def test_a_wrong_or_long_slug_redirects_to_the_canonical_address(board):
     response = Client().get(f"/feedback/public/{pk}-{'x' * 3000}/")
     assert response.status_code == 301
     assert response["Location"] == f"/feedback/public/{pk}-export-reports-to-excel/"
+
+
+@pytest.mark.parametrize("title", ["导出报表到 Excel", "Экспорт отчётов", "!!!"])
+def test_unicode_and_empty_slugs_resolve_without_a_loop(make_user, make_item, title):
+    item = make_item(title, actor=make_user(Role.PRODUCT), is_public=True)
+    response = Client().get(f"/feedback/public/{item.pk}/", follow=True)
+    assert response.status_code == 200 and len(response.redirect_chain) <= 1
+    assert title in response.content.decode()
