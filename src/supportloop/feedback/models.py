@@ -68,6 +68,11 @@ class FeedbackItem(models.Model):
     is_public = models.BooleanField(
         _("public"), default=False, help_text=_("Shown on the public roadmap (title, area and status only).")
     )
+    # What the public feedback board shows under the title: written for the public, never the problem statement
+    # (which may name customers).
+    public_description = models.TextField(
+        _("public description"), blank=True, help_text=_("Shown on the public feedback board under the title.")
+    )
     release_note = models.TextField(_("release note"), blank=True)
     decline_reason = models.TextField(_("decline reason"), blank=True)
     merged_into = models.ForeignKey(
@@ -94,6 +99,18 @@ class FeedbackItem(models.Model):
             models.Index("status", "kind", name="feedback_item_status_kind_idx"),
             models.Index("product_area", "status", name="feedback_item_area_idx"),
             models.Index("created_at", name="feedback_item_created_idx"),
+            # The public board: counts per status and the "recent" sort of public items read this index alone,
+            # and its ETag is max(updated_at), one probe of the last one.
+            models.Index(
+                fields=["status", "-created_at", "-id"], name="feedback_item_public_idx", condition=Q(is_public=True)
+            ),
+            # status last: the "recent" sort of every status reads its page, even the last one, from the index alone.
+            models.Index(
+                fields=["-created_at", "-id", "status"],
+                name="feedback_item_public_new_idx",
+                condition=Q(is_public=True),
+            ),
+            models.Index(fields=["updated_at"], name="feedback_item_updated_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -327,6 +344,17 @@ class ItemStats(models.Model):
         ordering = ["-unique_contacts"]
         verbose_name = _("item statistics")
         verbose_name_plural = _("item statistics")
+        indexes = [
+            # The public board's "most wanted" and "trending" sorts walk these instead of sorting every item.
+            models.Index(models.F("unique_contacts").desc(), models.F("item").desc(), name="feedback_stats_wanted_idx"),
+            models.Index(
+                (models.F("recent_4w") - models.F("previous_4w")).desc(),
+                models.F("item").desc(),
+                name="feedback_stats_growth_idx",
+            ),
+            # The public board's ETag: the latest recount of any item (a removed evidence, a deleted contact).
+            models.Index(fields=["computed_at"], name="feedback_stats_computed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"FB-{self.item_id}: {self.mentions} mentions, {self.unique_contacts} contacts"

@@ -450,6 +450,8 @@ def seed(*, rng: random.Random, size: int) -> None:
                 product_feature=feature,
                 owner=pm,
                 is_public=public,
+                # The catalogue's problem statements name no customer, so the demo's public board can show them.
+                public_description=problem if public else "",
                 actor=owner_actor,
             )
             items[title] = item

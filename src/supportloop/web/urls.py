@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from supportloop.web.views import auth, customers, inbox, outbox, palette, product, search, settings, tickets
+from supportloop.web.views import auth, customers, inbox, outbox, palette, product, public_board, search, settings, tickets
 
 app_name = "web"
 
@@ -45,6 +45,9 @@ urlpatterns = [
     path("customers/contacts/<int:pk>/", customers.contact, name="contact"),
     path("customers/<str:kind>/<int:pk>/notes/", customers.note_add, name="note_add"),
     path("feedback/", product.ranking, name="ranking"),
+    path("feedback/public/", public_board.board, name="public_board"),
+    path("feedback/public/<int:item_id>/", public_board.item, name="public_item"),
+    path("feedback/public/<int:item_id>-<str:slug>/", public_board.item, name="public_item_slug"),
     path("feedback/search/", tickets.feedback_search, name="feedback_search"),
     path("feedback/<int:pk>/", product.item, name="item"),
     path("feedback/<int:pk>/status/", product.item_status, name="item_status"),

@@ -128,6 +128,7 @@ def feedback_item_create(request: ApiRequest, payload: FeedbackItemCreateIn) -> 
             proposed_solution=payload.proposed_solution,
             owner=_user(payload.owner_id),
             is_public=payload.is_public,
+            public_description=payload.public_description,
             actor=request.auth,
             **refs,
         )
@@ -159,7 +160,16 @@ def feedback_item_update(request: ApiRequest, item_id: int, payload: FeedbackIte
         refs = resolve_ticket_refs(**{k: data.pop(k) for k in ("product_area", "product_feature") if k in data})
         if "owner_id" in data:
             data["owner"] = _user(data.pop("owner_id"))
-        for key in ("kind", "title", "problem", "proposed_solution", "is_public", "release_note", "decline_reason"):
+        for key in (
+            "kind",
+            "title",
+            "problem",
+            "proposed_solution",
+            "is_public",
+            "public_description",
+            "release_note",
+            "decline_reason",
+        ):
             if key in data and data[key] is None:
                 raise ValidationFailed(f"{key} cannot be null.", errors={key: "cannot be null"})
         services.feedback_item_update(item=item, actor=request.auth, **data, **refs)

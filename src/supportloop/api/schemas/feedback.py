@@ -197,6 +197,7 @@ class FeedbackItemOut(Schema):
     status: str
     owner_id: int | None
     is_public: bool
+    public_description: str
     release_note: str
     decline_reason: str
     merged_into_id: int | None
@@ -225,6 +226,7 @@ class FeedbackItemOut(Schema):
             "status": item.status,
             "owner_id": item.owner_id,
             "is_public": item.is_public,
+            "public_description": item.public_description,
             "release_note": item.release_note,
             "decline_reason": item.decline_reason,
             "merged_into_id": item.merged_into_id,
@@ -290,6 +292,7 @@ class FeedbackItemCreateIn(StrictIn):
     product_feature: str | None = Field(None, description="slug")
     owner_id: int | None = None
     is_public: bool = False
+    public_description: str = Field("", description="shown on the public feedback board; never customer data")
 
 
 class FeedbackItemUpdateIn(StrictIn):
@@ -301,6 +304,7 @@ class FeedbackItemUpdateIn(StrictIn):
     product_feature: str | None = None
     owner_id: int | None = None
     is_public: bool | None = None
+    public_description: str | None = Field(None, description="shown on the public feedback board; never customer data")
     release_note: str | None = None
     decline_reason: str | None = None
 

@@ -1,5 +1,6 @@
 """Reads of feedback shared by the pages and the API: ranking.py (figures of every item, filtered and sorted),
-items.py (one item, its evidence, look-ups, the requester export), reports.py (roadmap, weekly digest).
+items.py (one item, its evidence, look-ups, the requester export), reports.py (roadmap, weekly digest),
+public.py (the anonymous public feedback board).
 
 The ranking reads the rollups (ItemStats) when no period or plan filter is given; with one, it aggregates the
 matching evidence in SQL (exact, slower). Counting rules live in feedback/rollups.py.
@@ -30,6 +31,21 @@ from supportloop.feedback.selectors.items import (
     requesters_rows,
     status_history,
 )
+from supportloop.feedback.selectors.public import (
+    PUBLIC_PAGE_SIZE,
+    PUBLIC_SORTS,
+    PUBLIC_STATUSES,
+    PublicBoardPage,
+    PublicBoardQuery,
+    PublicBoardState,
+    PublicItem,
+    public_board_items,
+    public_board_query,
+    public_board_state,
+    public_item,
+    public_item_history,
+    public_workspace_name,
+)
 from supportloop.feedback.selectors.ranking import (
     ROW_FIELDS,
     SORTS,
@@ -52,10 +68,17 @@ from supportloop.feedback.selectors.reports import (
 # The names this package re-exports (mypy's no-implicit-reexport, ruff's F401 read it).
 __all__ = [
     "PUBLIC_FIELDS",
+    "PUBLIC_PAGE_SIZE",
+    "PUBLIC_SORTS",
+    "PUBLIC_STATUSES",
     "REQUESTER_COLUMNS",
     "ROW_FIELDS",
     "SHIPPED_RECENT_DAYS",
     "SORTS",
+    "PublicBoardPage",
+    "PublicBoardQuery",
+    "PublicBoardState",
+    "PublicItem",
     "_order",
     "_rollup_queryset",
     "bug_picklist_values",
@@ -80,6 +103,12 @@ __all__ = [
     "items_merged_into",
     "notices_for_item",
     "notices_for_ticket",
+    "public_board_items",
+    "public_board_query",
+    "public_board_state",
+    "public_item",
+    "public_item_history",
+    "public_workspace_name",
     "requesters_csv",
     "requesters_rows",
     "roadmap",

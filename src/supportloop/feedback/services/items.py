@@ -40,6 +40,7 @@ UPDATABLE = {
     "product_feature",
     "owner",
     "is_public",
+    "public_description",
     "release_note",
     "decline_reason",
 }
@@ -90,6 +91,7 @@ def feedback_item_create(
     product_area: ProductArea | None = None,
     owner: User | None = None,
     is_public: bool = False,
+    public_description: str = "",
     actor: User | None,
     created_at: datetime | None = None,
 ) -> FeedbackItem:
@@ -98,6 +100,7 @@ def feedback_item_create(
     title = clean_text(title, field="title", required=True, max_length=TITLE_MAX).strip()
     problem = clean_text(problem, field="problem")
     proposed_solution = clean_text(proposed_solution, field="proposed_solution")
+    public_description = clean_text(public_description, field="public_description")
     _check_owner(owner)
     area = _area_for(product_area, product_feature)
     now = created_at or timezone.now()
@@ -110,6 +113,7 @@ def feedback_item_create(
         product_feature=product_feature,
         owner=owner,
         is_public=is_public,
+        public_description=public_description,
         created_by=actor,
         created_at=now,
         updated_at=now,
@@ -127,6 +131,7 @@ def feedback_item_create(
             "product_area": [None, area.pk if area else None],
             "owner": [None, owner.pk if owner else None],
             "is_public": [None, is_public],
+            **({"public_description": [None, public_description]} if public_description else {}),
         },
     )
     index_changed(FEEDBACK, [item.pk])
@@ -152,7 +157,7 @@ def feedback_item_update(*, item: FeedbackItem, actor: User | None, **fields: An
         _check_kind(fields["kind"])
     if "title" in fields:
         fields["title"] = clean_text(fields["title"], field="title", required=True, max_length=TITLE_MAX).strip()
-    for name in ("problem", "proposed_solution", "release_note", "decline_reason"):
+    for name in ("problem", "proposed_solution", "public_description", "release_note", "decline_reason"):
         if name in fields:
             fields[name] = clean_text(fields[name], field=name)
     if "owner" in fields:
