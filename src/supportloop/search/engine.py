@@ -595,6 +595,12 @@ def matching_ids(*, kind: str, q: str | Query, user=None, limit: int = MATCH_LIM
     return list(rows.order_by("-updated_at", "-pk").values_list("pk", flat=True)[:limit])
 
 
+def text_match_ids(kind: str, text: str) -> list[int]:
+    """The core.indexing matcher: `matching_ids` for a lower app's search box, parsed leniently (an unclosed
+    quote is closed). A query the language refuses raises QueryError, a core ValidationFailed naming `q`."""
+    return matching_ids(kind=kind, q=text, lenient=True)
+
+
 def _hydrate(kind: str, ranked: list[tuple[int, float]], query: Query) -> list[Hit]:
     ids = [pk for pk, _rank in ranked]
     if not ids:
