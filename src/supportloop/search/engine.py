@@ -151,6 +151,14 @@ def orphans_delete(kind: str, *, batch: int = ORPHAN_BATCH, progress: Callable[[
             progress(seen, deleted)
 
 
+def analyze_index() -> None:
+    """Refresh the planner's statistics of the index table after a bulk (re)build. Without them PostgreSQL may
+    believe the table nearly empty and scan every row of a kind instead of using the GIN index."""
+    if _postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE search_searchdocument")
+
+
 def on_index_changed(kind: str, ids: list[int]) -> None:
     """The core.indexing listener (registered in SearchConfig.ready())."""
     index_objects(kind, ids)
@@ -444,7 +452,7 @@ def _ranked_ids(
     word match)."""
     where, params = "", []
     if rows is not None:
-        sub_sql, sub_params = rows.values("pk").query.sql_with_params()
+        sub_sql, sub_params = rows.order_by().values("pk").query.sql_with_params()  # no ORDER BY: it can be flattened
         where, params = f" AND d.object_id IN ({sub_sql})", list(sub_params)
     infix = _infix_pattern(kind, query)
     if _postgres():

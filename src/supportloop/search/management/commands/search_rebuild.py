@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from supportloop.core.indexing import KINDS
 from supportloop.search.documents import MODELS
-from supportloop.search.engine import ORPHAN_BATCH, index_objects, orphans_delete
+from supportloop.search.engine import ORPHAN_BATCH, analyze_index, index_objects, orphans_delete
 from supportloop.search.models import RebuildProgress
 
 
@@ -31,6 +31,7 @@ class Command(BaseCommand):
         for name in kind or KINDS:
             self._rebuild(name, max(1, batch_size), restart)
             self._sweep(name, max(1, orphan_batch_size))
+        analyze_index()
 
     def _sweep(self, kind: str, batch_size: int) -> None:
         def report(seen: int, deleted: int) -> None:
