@@ -78,3 +78,20 @@ def test_health_fails_on_a_missing_index_row_and_recovers_after_rebuild(make_use
 
     call_command("search_rebuild", stdout=io.StringIO())
     assert Client().get("/health/ready").status_code == 200
+
+
+def test_the_settings_page_shows_the_lag_to_admins_only(make_user):
+    ticket = ticket_create(subject="Refund", body="Refund please", requester_email="b@x.example")
+    admin, agent = Client(), Client()
+    admin.force_login(make_user(Role.ADMIN))
+    agent.force_login(make_user(Role.AGENT))
+    assert 'id="index-lag"' not in agent.get("/settings/").content.decode()
+    body = admin.get("/settings/").content.decode()
+    assert 'id="index-lag"' in body
+    assert "not indexed" not in body[body.index("<tbody>") :]
+    SearchDocument.objects.filter(kind="ticket", object_id=ticket.pk).delete()
+    html = admin.get("/settings/").content.decode()
+    ticket_row = html[html.index("<tbody>") :]
+    ticket_row = ticket_row[: ticket_row.index("</tr>")]
+    assert "not indexed" in ticket_row  # the only ticket lost its row: nothing of that kind is indexed
+    assert "<td>1</td>" in ticket_row
