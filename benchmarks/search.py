@@ -32,7 +32,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run as bench  # noqa: E402 - the sibling benchmark: Django setup, timing and machine helpers
+import run as bench
 
 ROOT = bench.ROOT
 FIXTURE_SUBJECT = "[search benchmark]"

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-
-import pytest
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

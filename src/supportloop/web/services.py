@@ -23,9 +23,7 @@ def saved_view_query(raw: str) -> str:
 
 
 @transaction.atomic
-def saved_view_create(
-    *, user: User, name: str, query: str = "", q: str = "", team: Team | None = None
-) -> SavedView:
+def saved_view_create(*, user: User, name: str, query: str = "", q: str = "", team: Team | None = None) -> SavedView:
     """Save the inbox's filters (`query`) and/or a search (`q`, in the query language) under a name; shared with
     `team` if given, which must be one of the user's teams. The search must parse (QueryError names what does not)."""
     name = (name or "").strip()

@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('search', '0001_search_index'),
+        ("search", "0001_search_index"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='searchdocument',
-            index=models.Index(models.F('kind'), models.F('sort_at'), name='search_doc_kind_sort_idx'),
+            model_name="searchdocument",
+            index=models.Index(models.F("kind"), models.F("sort_at"), name="search_doc_kind_sort_idx"),
         ),
     ]

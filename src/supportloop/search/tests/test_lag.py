@@ -37,7 +37,9 @@ def test_the_services_leave_no_lag(make_user):
 def test_an_index_row_deleted_behind_the_services_shows_as_lag_and_unindexed():
     older = ticket_create(subject="Invoice", body="Where is my invoice?", requester_email="a@x.example")
     Ticket.objects.filter(pk=older.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
-    SearchDocument.objects.filter(kind="ticket", object_id=older.pk).update(sort_at=timezone.now() - timedelta(minutes=5))
+    SearchDocument.objects.filter(kind="ticket", object_id=older.pk).update(
+        sort_at=timezone.now() - timedelta(minutes=5)
+    )
     newest = ticket_create(subject="Refund", body="Refund please", requester_email="b@x.example")
     SearchDocument.objects.filter(kind="ticket", object_id=newest.pk).delete()  # no service involved
 

@@ -68,7 +68,10 @@ def _delete_behind_the_services(ticket) -> None:
 
     Ticket.tags.through.objects.filter(ticket_id=ticket.pk).delete()
     with connection.cursor() as cursor:  # a raw DELETE: no service, no index hook
-        cursor.execute("DELETE FROM tickets_attachment WHERE message_id IN (SELECT id FROM tickets_message WHERE ticket_id = %s)", [ticket.pk])
+        cursor.execute(
+            "DELETE FROM tickets_attachment WHERE message_id IN (SELECT id FROM tickets_message WHERE ticket_id = %s)",
+            [ticket.pk],
+        )
     Message.objects.filter(ticket_id=ticket.pk)._raw_delete(Message.objects.db)
     Ticket.objects.filter(pk=ticket.pk)._raw_delete(Ticket.objects.db)
 

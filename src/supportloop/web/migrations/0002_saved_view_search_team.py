@@ -5,26 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_user_keyboard_shortcuts'),
-        ('web', '0001_saved_view'),
+        ("accounts", "0003_user_keyboard_shortcuts"),
+        ("web", "0001_saved_view"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='savedview',
-            name='q',
-            field=models.CharField(blank=True, default='', max_length=500, verbose_name='search'),
+            model_name="savedview",
+            name="q",
+            field=models.CharField(blank=True, default="", max_length=500, verbose_name="search"),
         ),
         migrations.AddField(
-            model_name='savedview',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='saved_views', to='accounts.team', verbose_name='shared with'),
+            model_name="savedview",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="saved_views",
+                to="accounts.team",
+                verbose_name="shared with",
+            ),
         ),
         migrations.AlterField(
-            model_name='savedview',
-            name='query',
-            field=models.CharField(blank=True, max_length=500, verbose_name='filters'),
+            model_name="savedview",
+            name="query",
+            field=models.CharField(blank=True, max_length=500, verbose_name="filters"),
         ),
     ]

@@ -87,8 +87,8 @@ def search_page(request: PageRequest) -> HttpResponseBase:
     bulk actions and a choice of order; with htmx and a cursor, only the next rows."""
     params = request.GET
     q = (params.get("q") or "")[:20_000]
-    kind = params.get("type") if params.get("type") in KINDS else "ticket"
-    sort = params.get("sort") if params.get("sort") in TICKET_SORTS else "relevance"
+    kind = str(params.get("type")) if params.get("type") in KINDS else "ticket"
+    sort = str(params.get("sort")) if params.get("sort") in TICKET_SORTS else "relevance"
     tabs = [k for k in KINDS if can(request.user, engine.VIEW_ACTION[k])]
     context: dict[str, Any] = {
         "section": "search",
