@@ -251,6 +251,8 @@ SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = env_bool("SUPPORTLOOP_ALLOW_PRIVATE_HOSTS", DE
 SUPPORTLOOP_HEALTH_QUEUE_MAX_AGE_SECONDS = env_int("SUPPORTLOOP_HEALTH_QUEUE_MAX_AGE_SECONDS", 300)
 SUPPORTLOOP_HEALTH_POLL_MAX_AGE_SECONDS = env_int("SUPPORTLOOP_HEALTH_POLL_MAX_AGE_SECONDS", 900)
 SUPPORTLOOP_HEALTH_QUARANTINE_MAX_24H = env_int("SUPPORTLOOP_HEALTH_QUARANTINE_MAX_24H", 500)
+# The search index is written in the services' transactions; a lag above this means writes go around them.
+SUPPORTLOOP_HEALTH_SEARCH_LAG_SECONDS = env_int("SUPPORTLOOP_HEALTH_SEARCH_LAG_SECONDS", 60)
 
 # mail
 # Mail larger than this (IMAP, provider webhooks, the raw endpoint) is quarantined with its headers only and kept

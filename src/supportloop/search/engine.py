@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.safestring import SafeString
 
@@ -122,6 +122,41 @@ def _write(kind: str, docs: list[Doc]) -> None:
                         for d in chunk
                     ],
                 )
+
+
+ORPHAN_BATCH = 5000
+
+
+def orphans_delete(kind: str, *, batch: int = ORPHAN_BATCH, progress: Callable[[int, int], None] | None = None) -> int:
+    """Delete the index rows of `kind` whose object no longer exists (deleted outside the services, e.g. by hand
+    or by a restore), walking the rows by object id in batches of `batch`, each batch its own transaction.
+    Returns how many were deleted; `progress(rows seen, deleted)` after every batch."""
+    model = MODELS[kind]
+    last, seen, deleted = -1, 0, 0
+    while True:
+        ids = list(
+            SearchDocument.objects.filter(kind=kind, object_id__gt=last)
+            .order_by("object_id")
+            .values_list("object_id", flat=True)[:batch]
+        )
+        if not ids:
+            return deleted
+        existing = set(model._default_manager.filter(pk__in=ids).values_list("pk", flat=True))
+        gone = [i for i in ids if i not in existing]
+        if gone:
+            with transaction.atomic():
+                _delete(kind, gone)
+        seen, deleted, last = seen + len(ids), deleted + len(gone), ids[-1]
+        if progress is not None:
+            progress(seen, deleted)
+
+
+def analyze_index() -> None:
+    """Refresh the planner's statistics of the index table after a bulk (re)build. Without them PostgreSQL may
+    believe the table nearly empty and scan every row of a kind instead of using the GIN index."""
+    if _postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE search_searchdocument")
 
 
 def on_index_changed(kind: str, ids: list[int]) -> None:
@@ -392,12 +427,37 @@ def _infix_pattern(kind: str, query: Query) -> str | None:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _ranked_ids(kind: str, query: Query, rows: QuerySet | None, *, offset: int, limit: int, prefix: bool):
-    """[(object_id, rank)] for the text part of the query, limited to `rows` (the filters), best first. Contacts
-    and companies also match a fragment of a name, address or domain (rank 0: after every word match)."""
+ORDERS = ("relevance", "updated", "created")
+
+
+def _order_sql(kind: str, order: str, rank_order: str) -> str:
+    """ORDER BY of the ranked statements: relevance (then the last change, then the id: a total order), the last
+    change (the index row's sort_at is the object's updated_at), or creation (read from the object's own table
+    by primary key, for the matches only)."""
+    if order == "updated":
+        return "ORDER BY d.sort_at DESC, d.object_id DESC"
+    if order == "created":
+        table = connection.ops.quote_name(MODELS[kind]._meta.db_table)
+        return f"ORDER BY (SELECT o.created_at FROM {table} o WHERE o.id = d.object_id) DESC, d.object_id DESC"  # noqa: S608 - a table name from our models
+    return f"ORDER BY {rank_order}, d.sort_at DESC, d.object_id DESC"
+
+
+def _ranked_ids(
+    kind: str,
+    query: Query,
+    rows: QuerySet | None,
+    *,
+    offset: int,
+    limit: int,
+    prefix: bool,
+    order: str = "relevance",
+):
+    """[(object_id, rank)] for the text part of the query, limited to `rows` (the filters), best first (or in
+    `order`). Contacts and companies also match a fragment of a name, address or domain (rank 0: after every
+    word match)."""
     where, params = "", []
     if rows is not None:
-        sub_sql, sub_params = rows.values("pk").query.sql_with_params()
+        sub_sql, sub_params = rows.order_by().values("pk").query.sql_with_params()  # no ORDER BY: it can be flattened
         where, params = f" AND d.object_id IN ({sub_sql})", list(sub_params)
     infix = _infix_pattern(kind, query)
     if _postgres():
@@ -413,12 +473,12 @@ def _ranked_ids(kind: str, query: Query, rows: QuerySet | None, *, offset: int, 
             "SELECT d.object_id, ts_rank_cd(d.vector, q.q) AS rank "  # noqa: S608 - expr and where are built here from constants; values are parameters
             f"FROM search_searchdocument d CROSS JOIN (SELECT {expr} AS q) q "
             f"WHERE d.kind = %s AND {match_sql}{where} "
-            "ORDER BY rank DESC, d.sort_at DESC, d.object_id DESC LIMIT %s OFFSET %s"
+            f"{_order_sql(kind, order, 'rank DESC')} LIMIT %s OFFSET %s"
         )
         all_params = [*expr_params, kind, *match_params, *params, limit, offset]
     else:
         match = _fts_match(query, prefix=prefix)
-        order = " ORDER BY rank, sort_at DESC, object_id DESC LIMIT %s OFFSET %s"
+        order_by = " " + _order_sql(kind, order, "rank").replace("d.", "") + " LIMIT %s OFFSET %s"
         words_sql = (
             f"SELECT d.object_id, bm25(search_fts, {FTS_TITLE_WEIGHT}, 1.0) AS rank, d.sort_at "  # noqa: S608 - constants only
             "FROM search_fts JOIN search_searchdocument d ON d.id = search_fts.rowid "
@@ -429,16 +489,16 @@ def _ranked_ids(kind: str, query: Query, rows: QuerySet | None, *, offset: int, 
             f"WHERE d.kind = %s AND lower(d.title || ' ' || d.body) LIKE %s ESCAPE '\\'{where}"
         )
         if match is not None and not infix:
-            sql, all_params = words_sql + order, [match, kind, *params, limit, offset]
+            sql, all_params = words_sql + order_by, [match, kind, *params, limit, offset]
         elif match is None and infix:
-            sql, all_params = fragment_sql + order, [kind, infix, *params, limit, offset]
+            sql, all_params = fragment_sql + order_by, [kind, infix, *params, limit, offset]
         elif match is not None:
             # bm25 may not run inside an aggregate: materialise the word matches first. bm25 is negative and
             # better when lower, so a fragment-only match (0.0) comes after every word match.
             sql = (
                 f"WITH w AS MATERIALIZED ({words_sql}) "  # noqa: S608 - constants only
                 f"SELECT object_id, MIN(rank) AS rank, sort_at FROM (SELECT * FROM w UNION ALL {fragment_sql}) AS m "
-                "GROUP BY object_id, sort_at" + order
+                "GROUP BY object_id, sort_at" + order_by
             )
             all_params = [match, kind, *params, kind, infix, *params, limit, offset]
         else:
@@ -495,23 +555,31 @@ def search(
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
     prefix: bool = False,
+    order: str = "relevance",
 ) -> Page:
-    """One page of `kind` results for the query, best first, with excerpts. Checks the user's role may see them.
-    Raises QueryError (a bad query, filter, name or cursor) or PermissionDenied."""
+    """One page of `kind` results for the query, best first (or `order`: "updated", the last change first;
+    "created", the newest first), with excerpts. Checks the user's role may see them.
+    Raises QueryError (a bad query, filter, name, order or cursor) or PermissionDenied."""
     _check_kind(kind)
+    if order not in ORDERS:
+        raise QueryError(f"Unknown order {order!r}: one of {', '.join(ORDERS)}.", token=str(order)[:40])
     require(user, VIEW_ACTION[kind])
     query = q if isinstance(q, Query) else parse(q, lenient=prefix)
     offset = cursor_decode(cursor)
     rows = filtered(kind, query, user)
     if query.words:
-        ranked: list[tuple[int, float]] = _ranked_ids(kind, query, rows, offset=offset, limit=limit + 1, prefix=prefix)
+        ranked: list[tuple[int, float]] = _ranked_ids(
+            kind, query, rows, offset=offset, limit=limit + 1, prefix=prefix, order=order
+        )
     elif rows is None:  # neither words nor filters: nothing to look for
         ranked = []
     else:
         # Filters alone: the most recently changed first, straight from the table's own indexes.
         ranked = [
             (pk, 0.0)
-            for pk in rows.order_by("-updated_at", "-pk").values_list("pk", flat=True)[offset : offset + limit + 1]
+            for pk in rows.order_by("-created_at" if order == "created" else "-updated_at", "-pk").values_list(
+                "pk", flat=True
+            )[offset : offset + limit + 1]
         ]
     more = len(ranked) > limit
     ranked = ranked[:limit]
@@ -520,6 +588,30 @@ def search(
     return Page(
         kind=kind, hits=hits, next_cursor=cursor_encode(next_offset) if more and next_offset <= MAX_OFFSET else None
     )
+
+
+MATCH_LIMIT = 1000  # ids a saved search or a ranking filter narrows to: the best matches, bounded
+
+
+def matching_ids(*, kind: str, q: str | Query, user=None, limit: int = MATCH_LIMIT, lenient: bool = False) -> list[int]:
+    """The ids of the best `limit` matches of `kind` for the query (its filters applied), best first, without
+    excerpts: for pages that filter and sort the matches themselves (a saved search in the inbox, the feedback
+    ranking). The caller checks the user may see `kind`; `user` is needed only for `assignee:me`.
+    Raises QueryError."""
+    _check_kind(kind)
+    query = q if isinstance(q, Query) else parse(q, lenient=lenient)
+    rows = filtered(kind, query, user)
+    if query.words:
+        return [pk for pk, _rank in _ranked_ids(kind, query, rows, offset=0, limit=limit, prefix=False)]
+    if rows is None:
+        return []
+    return list(rows.order_by("-updated_at", "-pk").values_list("pk", flat=True)[:limit])
+
+
+def text_match_ids(kind: str, text: str) -> list[int]:
+    """The core.indexing matcher: `matching_ids` for a lower app's search box, parsed leniently (an unclosed
+    quote is closed). A query the language refuses raises QueryError, a core ValidationFailed naming `q`."""
+    return matching_ids(kind=kind, q=text, lenient=True)
 
 
 def _hydrate(kind: str, ranked: list[tuple[int, float]], query: Query) -> list[Hit]:

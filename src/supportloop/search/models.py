@@ -31,6 +31,8 @@ class SearchDocument(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "object_id"], name="%(app_label)s_%(class)s_unique_object")
         ]
+        # The newest indexed change per kind (the index lag, search.selectors.index_lag).
+        indexes = [models.Index("kind", "sort_at", name="search_doc_kind_sort_idx")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id}"

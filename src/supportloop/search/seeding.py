@@ -11,7 +11,7 @@ from django.db import transaction
 
 from supportloop.core.indexing import KINDS
 from supportloop.search.documents import MODELS
-from supportloop.search.engine import index_objects
+from supportloop.search.engine import analyze_index, index_objects
 from supportloop.search.models import SearchDocument
 
 BATCH = 1000
@@ -39,3 +39,4 @@ def index_missing(kind: str, *, batch: int = BATCH) -> int:
 def seed(*, rng, size: int) -> None:
     for kind in KINDS:
         index_missing(kind)
+    analyze_index()

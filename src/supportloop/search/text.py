@@ -59,6 +59,7 @@ def segment(text: str) -> str:
     return _CJK_RUN_RE.sub(cut, text)
 
 
+@functools.lru_cache(maxsize=100_000)  # excerpts stem the same few thousand words of the phrase of every ticket
 def stem(word: str) -> str:
     word = word.lower()
     if has_cjk(word) or word.isdigit():
@@ -84,6 +85,8 @@ def highlight(text: str, terms: list[str], *, width: int = 200) -> SafeString:
     cjk_terms = [w for term in terms for w in plain_words(term) if has_cjk(w)]
     spans: list[tuple[int, int]] = []
     for match in _WORD_RE.finditer(text):
+        if spans and match.start() > spans[0][0] + width:
+            break  # past the excerpt around the first match: the rest of the text is not shown
         word = match.group(0)
         if has_cjk(word):
             for term in cjk_terms:

@@ -54,8 +54,12 @@ class TicketFilters:
     created_before: datetime | None = None
     updated_since: datetime | None = None
     updated_before: datetime | None = None
+    # Only these tickets (ids a search matched, at most search.engine.MATCH_LIMIT): set by the pages, never parsed.
+    ids: list[int] | None = None
 
     def apply(self, qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        if self.ids is not None:
+            qs = qs.filter(pk__in=self.ids)
         if self.status:
             unknown = set(self.status) - set(Status.values)
             if unknown:

@@ -228,6 +228,8 @@ class NoteForm(forms.Form):
 class SavedViewForm(forms.Form):
     name = forms.CharField(label=_("Name this view"), max_length=80)
     query = forms.CharField(widget=forms.HiddenInput, required=False)
+    q = forms.CharField(widget=forms.HiddenInput, required=False, max_length=500)  # a search, run by the engine
+    team = forms.IntegerField(required=False, min_value=1)  # share with this team (the page lists the user's teams)
 
 
 class AccountForm(forms.Form):

@@ -9,14 +9,26 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SavedView(models.Model):
-    """An inbox filter a user saved under a name; `query` is the inbox's own query string."""
+    """An inbox filter a user saved under a name; `query` is the inbox's own query string, `q` a search in the
+    query language (run by the search engine, the inbox then filters and sorts its matches). Shared with `team`,
+    its members see it in their sidebar too; only its owner removes it."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
     name = models.CharField(_("name"), max_length=80)
-    query = models.CharField(_("filters"), max_length=500)
+    query = models.CharField(_("filters"), max_length=500, blank=True)
+    q = models.CharField(_("search"), max_length=500, blank=True, default="")
+    team = models.ForeignKey(
+        "accounts.Team",
+        on_delete=models.SET_NULL,  # the team goes, the owner keeps the view
+        null=True,
+        blank=True,
+        related_name="saved_views",
+        verbose_name=_("shared with"),
+    )
     position = models.PositiveIntegerField(_("position"), default=0)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     current: bool  # not a column: the inbox marks the view its page shows now
+    link: str  # not a column: the inbox's query string for this view (filters and search)
 
     class Meta:
         ordering = ["position", "name", "id"]

@@ -16,7 +16,7 @@ from django.db.models import Case, Count, F, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
-from supportloop.accounts.models import User
+from supportloop.accounts.models import Team, User
 from supportloop.accounts.permissions import can
 from supportloop.core.errors import NotFound
 from supportloop.core.lookup import object_or_404
@@ -232,7 +232,7 @@ def message_text(*, number: int, message_id: int) -> str:
 
 
 def saved_views_of(*, user: User) -> QuerySet[SavedView]:
-    """A user's saved inbox views, in their order: also the scope for a saved-view id in a URL."""
+    """A user's saved inbox views, in their order: also the scope for a saved-view id in a URL (removal)."""
     return SavedView.objects.filter(user=user)
 
 
@@ -327,6 +327,17 @@ def _tags_attach(ticket: Ticket, tags: list[Tag]) -> None:
     cached._result_cache = tags
     setattr(cached, "_prefetch_done", True)  # noqa: B010 - Django's private flag, absent from the type stubs
     setattr(ticket, "_prefetched_objects_cache", {**getattr(ticket, "_prefetched_objects_cache", {}), "tags": cached})  # noqa: B010
+
+
+def saved_views_visible(*, user: User) -> QuerySet[SavedView]:
+    """The views in a user's inbox sidebar: their own, then those shared with one of their teams (with the
+    owner's name and the team's). A subquery, not a join through the members, so no view comes twice."""
+    my_teams = Team.members.through.objects.filter(user_id=user.pk).values("team_id")
+    return (
+        SavedView.objects.filter(Q(user=user) | Q(team_id__in=my_teams))
+        .select_related("user", "team")
+        .order_by(Case(When(user=user, then=Value(0)), default=Value(1)), "position", "name", "id")
+    )
 
 
 def _customer_panel(ticket: Ticket) -> dict[str, Any]:

@@ -6,9 +6,10 @@ from urllib.parse import parse_qsl, urlencode
 
 from django.db import transaction
 
-from supportloop.accounts.models import User
+from supportloop.accounts.models import Team, User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record
+from supportloop.search.query import parse as search_parse
 from supportloop.web.models import SavedView
 
 # Only these inbox parameters are kept in a saved view (never a cursor or a page).
@@ -22,20 +23,32 @@ def saved_view_query(raw: str) -> str:
 
 
 @transaction.atomic
-def saved_view_create(*, user: User, name: str, query: str) -> SavedView:
+def saved_view_create(*, user: User, name: str, query: str = "", q: str = "", team: Team | None = None) -> SavedView:
+    """Save the inbox's filters (`query`) and/or a search (`q`, in the query language) under a name; shared with
+    `team` if given, which must be one of the user's teams. The search must parse (QueryError names what does not)."""
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("A saved view needs a name.", errors={"name": "required"})
     if len(name) > 80:
         raise ValidationFailed("A name is at most 80 characters.", errors={"name": "at most 80 characters"})
     clean = saved_view_query(query)
-    if not clean:
-        raise ValidationFailed("Choose at least one filter to save.", errors={"query": "no filters"})
+    q = " ".join((q or "").split())
+    if q:
+        search_parse(q)  # refuse now what the inbox could not run later
+    if not clean and not q:
+        raise ValidationFailed("Choose at least one filter or search to save.", errors={"query": "no filters"})
+    if team is not None and not team.members.filter(pk=user.pk).exists():
+        raise ValidationFailed("You can share a view only with a team you belong to.", errors={"team": "not a member"})
     if SavedView.objects.filter(user=user, name=name).exists():
         raise Conflict(f"You already have a view named {name!r}.", errors={"name": "already used"})
     position = SavedView.objects.filter(user=user).count()
-    view = SavedView.objects.create(user=user, name=name, query=clean, position=position)
-    event_record(actor=user, verb="saved_view.created", target=view, changes={"query": [None, clean]})
+    view = SavedView.objects.create(user=user, name=name, query=clean, q=q, team=team, position=position)
+    event_record(
+        actor=user,
+        verb="saved_view.created",
+        target=view,
+        changes={"query": [None, clean], "q": [None, q], "team": [None, team.pk if team else None]},
+    )
     return view
 
 

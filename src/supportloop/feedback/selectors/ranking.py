@@ -35,6 +35,7 @@ from django.utils.dateparse import parse_datetime
 
 from supportloop.accounts.models import User
 from supportloop.core.errors import ValidationFailed
+from supportloop.core.indexing import FEEDBACK, text_matches
 from supportloop.customers.choices import Plan
 from supportloop.customers.models import Company
 from supportloop.feedback.choices import Importance, ItemStatus, Kind
@@ -203,8 +204,10 @@ def _item_filters(
         qs = qs.filter(product_feature_id=feature_pk)
     if _pk(owner) is not None:
         qs = qs.filter(owner_id=_pk(owner))
-    if q:
-        qs = qs.filter(title__icontains=q.strip())
+    if q and q.strip():
+        # The search engine's matches (stemmed, segmented, best MATCH_LIMIT), when it is installed.
+        ids = text_matches(FEEDBACK, q.strip())
+        qs = qs.filter(pk__in=ids) if ids is not None else qs.filter(title__icontains=q.strip())
     return qs
 
 

@@ -18,13 +18,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from supportloop.accounts.models import User
+from supportloop.accounts.models import Team, User
 from supportloop.accounts.permissions import SUPPORT, can
 from supportloop.accounts.selectors import people as people_list
 from supportloop.accounts.selectors import team_names, user_names
 from supportloop.accounts.selectors import teams as team_list_plain
 from supportloop.core.errors import DomainError, ValidationFailed
+from supportloop.core.indexing import TICKET
 from supportloop.core.lookup import object_or_404, reference_or_422
+from supportloop.search import engine
+from supportloop.search.query import QueryError
 from supportloop.tickets.choices import Priority, Status
 from supportloop.tickets.filters import TicketFilters, TicketListParams
 from supportloop.tickets.selectors import contact_reasons, product_area_list, tickets_by_number
@@ -121,6 +124,10 @@ def inbox(request: PageRequest) -> HttpResponseBase:
     sort = params.get("sort", "")
     if sort not in selectors.SORTS:
         sort = "-updated"
+    search_q = " ".join((params.get("q") or "").split())[:500]
+    filters.q = None  # the inbox's q is a search in the query language, not the API's "subject contains"
+    if search_q:
+        filters.ids = _search_ids(request, search_q)
     result = selectors.inbox_page(filters=filters, sort=sort, cursor=params.get("cursor") or None)
     query = urlencode([(k, v) for k, v in params.items() if k != "cursor" and v])
     if request.htmx and params.get("cursor"):
@@ -141,9 +148,10 @@ def inbox(request: PageRequest) -> HttpResponseBase:
     counts = selectors.inbox_counts(user=request.user)
     view = params.get("view") or "all"
     current_query = saved_view_query(query)
-    saved = list(selectors.saved_views_of(user=request.user))
+    saved = list(selectors.saved_views_visible(user=request.user))
     for s in saved:
-        s.current = s.query == current_query
+        s.current = s.query == current_query and s.q == search_q
+        s.link = "&".join(part for part in (s.query, urlencode({"q": s.q}) if s.q else "") if part)
     areas = list(product_area_list(active=True))
     for t in teams:
         t.open_count = counts["team"].get(t.pk, 0)
@@ -169,14 +177,25 @@ def inbox(request: PageRequest) -> HttpResponseBase:
         "sorts": list(SORT_LABELS.items()),
         "sort": sort,
         "can_bulk": can(request.user, "ticket.update"),
-        "saved_view_form": SavedViewForm(initial={"query": current_query}),
-        "has_filters": bool(current_query),
+        "saved_view_form": SavedViewForm(initial={"query": current_query, "q": search_q}),
+        "has_filters": bool(current_query or search_q),
+        "search_q": search_q,
         "plain_view": not any(
             params.get(k) for k in ("status", "priority", "assignee", "tag", "team", "area", "reason")
         ),
         "full_path": request.get_full_path(),
     }
     return render_page(request, "web/inbox.html", context)
+
+
+def _search_ids(request: PageRequest, q: str) -> list[int]:
+    """The tickets a saved search matches: the engine's best MATCH_LIMIT ids (its GIN index), which the inbox then
+    filters and sorts like any other view. A query the engine refuses shows its message and matches nothing."""
+    try:
+        return engine.matching_ids(kind=TICKET, q=q, user=request.user)
+    except QueryError as error:
+        messages.error(request, error.detail)
+        return []
 
 
 def _agent(value: str):
@@ -223,6 +242,16 @@ def inbox_bulk(request: PageRequest) -> HttpResponseBase:
     return redirect(safe_next(request, fallback))
 
 
+def _team(team_id: int | None) -> Team | None:
+    """The team a view is to be shared with (the service checks the user belongs to it)."""
+    if team_id is None:
+        return None
+    team = team_list_plain().filter(pk=team_id).first()
+    if team is None:
+        raise DomainError(_("That team does not exist."), errors={"team": "not found"})
+    return team
+
+
 @require_POST
 @page("ticket.view")
 def saved_view_add(request: PageRequest) -> HttpResponseBase:
@@ -231,13 +260,18 @@ def saved_view_add(request: PageRequest) -> HttpResponseBase:
     if form.is_valid():
         try:
             view = saved_view_create(
-                user=request.user, name=form.cleaned_data["name"], query=form.cleaned_data["query"]
+                user=request.user,
+                name=form.cleaned_data["name"],
+                query=form.cleaned_data["query"],
+                q=form.cleaned_data["q"],
+                team=_team(form.cleaned_data["team"]),
             )
         except DomainError as exc:
             messages.error(request, exc.detail)
         else:
             messages.success(request, _("View saved."))
-            return redirect(f"{fallback}?{view.query}")
+            link = "&".join(part for part in (view.query, urlencode({"q": view.q}) if view.q else "") if part)
+            return redirect(f"{fallback}?{link}")
     else:
         messages.error(request, _("Give the view a name."))
     return redirect(safe_next(request, fallback))

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from supportloop.accounts.permissions import can
-from supportloop.core.errors import DomainError
+from supportloop.core.errors import DomainError, ValidationFailed
 from supportloop.customers.choices import Plan
 from supportloop.feedback.choices import ItemStatus, Kind, NoticeStatus
 from supportloop.feedback.rollups import week_bounds_dt, week_starts
@@ -71,9 +71,21 @@ def ranking(request):
     # "Last N weeks" is this week and the N-1 before, from a Monday: the week rollups answer it (fast, exact).
     since = week_bounds_dt(week_starts(weeks=weeks)[0]) if weeks in (4, 12, 26, 52) else None
     offset = max(0, int_or_none(params.get("offset")) or 0)
-    filters: dict[str, Any] = {"kind": kind, "status": status, "plan": plan, "product_area": area, "since": since}
-    rows = feedback_ranking(sort=sort, limit=PAGE_SIZE, offset=offset, **filters)
-    total = feedback_ranking_count(**filters)
+    q = " ".join((params.get("q") or "").split())[:500]
+    filters: dict[str, Any] = {
+        "kind": kind,
+        "status": status,
+        "plan": plan,
+        "product_area": area,
+        "since": since,
+        "q": q or None,
+    }
+    search_error = None
+    try:
+        rows = feedback_ranking(sort=sort, limit=PAGE_SIZE, offset=offset, **filters)
+        total = feedback_ranking_count(**filters)
+    except ValidationFailed as error:  # the search box's text is a query the search language refuses
+        search_error, rows, total = error.detail, [], 0
     kinds, statuses = dict(Kind.choices), dict(ItemStatus.choices)
     for rank, row in enumerate(rows, start=offset + 1):
         row["rank"] = rank
@@ -100,6 +112,8 @@ def ranking(request):
             "prev_offset": max(offset - PAGE_SIZE, 0) if offset else None,
             "next_offset": offset + PAGE_SIZE if offset + PAGE_SIZE < total else None,
             "query": query,
+            "q": q,
+            "search_error": search_error,
         },
     )
 

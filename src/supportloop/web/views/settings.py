@@ -18,6 +18,7 @@ from supportloop.accounts.selectors import teams as team_list_plain
 from supportloop.accounts.services import api_token_create, api_token_revoke, team_create, user_create, user_update
 from supportloop.core.errors import DomainError, NotFound
 from supportloop.core.lookup import object_or_404
+from supportloop.search.selectors import index_lag
 from supportloop.tickets.selectors import contact_reasons, macro_list, product_area_list, product_feature_list
 from supportloop.tickets.services import (
     contact_reason_create,
@@ -53,6 +54,8 @@ def settings_home(request: PageRequest) -> HttpResponseBase:
             "can_users": can(request.user, "user.write"),
             "can_macros": can(request.user, "macro.write"),
             "can_taxonomy": can(request.user, "taxonomy.write"),
+            # how far the search index lags behind its rows (search.selectors): for admins, who can rebuild it
+            "index_lag": index_lag() if can(request.user, "user.write") else None,
         },
     )
 

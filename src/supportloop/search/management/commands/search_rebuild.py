@@ -1,4 +1,8 @@
-"""Rebuild the search index in batches, resumably: `supportloop search_rebuild [--kind ticket] [--restart]`."""
+"""Rebuild the search index in batches, resumably: `supportloop search_rebuild [--kind ticket] [--restart]`.
+
+After (re)indexing a kind it removes that kind's orphans, the index rows of objects deleted outside the services
+(by hand in SQL, by a partial restore), also in batches: the services delete index rows with their objects, so
+orphans only come from outside them, and a rebuild is the moment to sweep them."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from django.utils import timezone
 
 from supportloop.core.indexing import KINDS
 from supportloop.search.documents import MODELS
-from supportloop.search.engine import index_objects
+from supportloop.search.engine import ORPHAN_BATCH, analyze_index, index_objects, orphans_delete
 from supportloop.search.models import RebuildProgress
 
 
@@ -21,10 +25,21 @@ class Command(BaseCommand):
         parser.add_argument("--kind", choices=KINDS, action="append", help="only this kind (repeatable)")
         parser.add_argument("--batch-size", type=int, default=500)
         parser.add_argument("--restart", action="store_true", help="start again from the first object")
+        parser.add_argument("--orphan-batch-size", type=int, default=ORPHAN_BATCH)
 
-    def handle(self, *args, kind=None, batch_size=500, restart=False, **options):
+    def handle(self, *args, kind=None, batch_size=500, restart=False, orphan_batch_size=ORPHAN_BATCH, **options):
         for name in kind or KINDS:
             self._rebuild(name, max(1, batch_size), restart)
+            self._sweep(name, max(1, orphan_batch_size))
+        analyze_index()
+
+    def _sweep(self, kind: str, batch_size: int) -> None:
+        def report(seen: int, deleted: int) -> None:
+            self.stdout.write(f"\r{kind:<9}orphans: {seen} index rows checked, {deleted} removed", ending="")
+            self.stdout.flush()
+
+        deleted = orphans_delete(kind, batch=batch_size, progress=report)
+        self.stdout.write(f"\r{kind}: {deleted} orphaned index rows removed".ljust(72))
 
     def _rebuild(self, kind: str, batch_size: int, restart: bool) -> None:
         model = MODELS[kind]
