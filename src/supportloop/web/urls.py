@@ -1,7 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from supportloop.web.views import auth, customers, inbox, outbox, palette, product, public_board, search, settings, tickets
+from supportloop.web.views import (
+    auth,
+    customers,
+    inbox,
+    outbox,
+    palette,
+    product,
+    public_board,
+    search,
+    settings,
+    tickets,
+)
 
 app_name = "web"
 
