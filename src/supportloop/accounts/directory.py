@@ -66,6 +66,10 @@ def directory(*, users: Iterable[int] = (), teams: Iterable[int] = ()) -> Direct
     return found
 
 
+# The columns the directory reads (a save naming only other fields leaves it valid).
+DIRECTORY_FIELDS = {"username", "first_name", "last_name", "role", "is_active", "name"}
+
+
 def directory_forget() -> None:
     cache.delete(CACHE_KEY)
 
@@ -73,6 +77,9 @@ def directory_forget() -> None:
 def forget_after_commit(sender, **kwargs) -> None:
     """Signal receiver (cache invalidation only): now, so the writing transaction reads its own change, and after
     commit, so another process that reloaded the old rows in between does not keep them."""
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and not set(update_fields) & DIRECTORY_FIELDS:
+        return  # e.g. last_login on sign-in: nothing the directory holds changed
     directory_forget()
     transaction.on_commit(directory_forget)
 

@@ -195,6 +195,7 @@ def stats_recompute(*, item_ids: Iterable[int]) -> None:
         rows = (
             FeedbackItem.objects.filter(pk__in=chunk)
             .order_by()
+            .values("pk")  # group by the key alone: also runnable from a migration, whatever columns come later
             .annotate(**figure_aggregates("evidence__"))
             .values("pk", *figure_aggregates().keys())
         )

@@ -172,6 +172,8 @@ def test_the_migration_removes_repeats_linked_before_and_recomputes_the_counts()
 
     executor = MigrationExecutor(connection)
     executor.migrate([after])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())  # later migrations keep what this one did
     # By hand: the three repeats go, the ticket link, the message link and the other quote stay: 3 mentions.
     assert sorted(Evidence.objects.filter(item=item).values_list("pk", flat=True)) == sorted(
         [by_ticket.pk, by_message.pk, other_quote.pk]
