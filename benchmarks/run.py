@@ -264,6 +264,12 @@ def cases(args):
     def inbox(i):
         return web.get("/")
 
+    def ticket_page(i):
+        return web.get(f"/t/{active[i % len(active)]}/")
+
+    def ticket_page_long(i):
+        return web.get(f"/t/{long_threads[i % len(long_threads)]}/")
+
     return [
         ("list_first_page", list_first, 200, {}),
         ("list_active_first_page", list_active, 200, {}),
@@ -273,6 +279,8 @@ def cases(args):
         ("create", create, 201, {}),
         ("reply", reply, 201, {}),
         ("html_inbox", inbox, 200, {"note": "GET / logged in (web app as it is at run time)"}),
+        ("html_ticket", ticket_page, 200, {"note": "GET /t/<number>/ of random active tickets, logged in"}),
+        ("html_ticket_20_messages", ticket_page_long, 200, {"tickets": len(long_threads)}),
     ]
 
 

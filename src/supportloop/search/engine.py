@@ -44,6 +44,8 @@ from supportloop.tickets.models import Attachment, ContactReason, ProductArea, P
 
 PAGE_SIZE = 25
 MAX_OFFSET = 1000  # deep pages of a ranked list are not useful; refine the query instead
+# Type-ahead ranks the matches among this many most recently changed objects of a kind first (see _window_start).
+TYPEAHEAD_WINDOW = 5000
 VIEW_ACTION = {TICKET: "ticket.view", CONTACT: "customer.view", COMPANY: "customer.view", FEEDBACK: "feedback.view"}
 PG_CONFIGS = ("english", "russian")
 FTS_TITLE_WEIGHT = 4.0
@@ -451,14 +453,27 @@ def _ranked_ids(
     limit: int,
     prefix: bool,
     order: str = "relevance",
+    changed_since=None,
+    changed_before=None,
 ):
-    """[(object_id, rank)] for the text part of the query, limited to `rows` (the filters), best first (or in
-    `order`). Contacts and companies also match a fragment of a name, address or domain (rank 0: after every
-    word match)."""
+    """[(object_id, rank)] for the text part of the query, limited to `rows` (the filters) and to objects last
+    changed in [changed_since, changed_before) when given, best first (or in `order`). Contacts and companies also
+    match a fragment of a name, address or domain (rank 0: after every word match)."""
     where, params = "", []
     if rows is not None:
         sub_sql, sub_params = rows.order_by().values("pk").query.sql_with_params()  # no ORDER BY: it can be flattened
         where, params = f" AND d.object_id IN ({sub_sql})", list(sub_params)
+    # Adapted as the ORM stores them (SQLite keeps naive UTC text: a raw aware datetime would compare as other text).
+    if changed_since is not None:
+        where, params = (
+            f"{where} AND d.sort_at >= %s",
+            [*params, connection.ops.adapt_datetimefield_value(changed_since)],
+        )
+    if changed_before is not None:
+        where, params = (
+            f"{where} AND d.sort_at < %s",
+            [*params, connection.ops.adapt_datetimefield_value(changed_before)],
+        )
     infix = _infix_pattern(kind, query)
     if _postgres():
         built = _pg_tsquery(query, prefix=prefix)
@@ -567,10 +582,19 @@ def search(
     query = q if isinstance(q, Query) else parse(q, lenient=prefix)
     offset = cursor_decode(cursor)
     rows = filtered(kind, query, user)
-    if query.words:
+    window_start = _window_start(kind) if prefix and order == "relevance" and offset == 0 else None
+    if query.words and window_start is not None:
+        # A short prefix ("ques", 6% of a million tickets) matches too much to rank whole: rank the recent
+        # window, and look further back only when the window has too few matches (then there are few anyway).
         ranked: list[tuple[int, float]] = _ranked_ids(
-            kind, query, rows, offset=offset, limit=limit + 1, prefix=prefix, order=order
+            kind, query, rows, offset=0, limit=limit + 1, prefix=True, changed_since=window_start
         )
+        if len(ranked) <= limit:
+            ranked += _ranked_ids(
+                kind, query, rows, offset=0, limit=limit + 1 - len(ranked), prefix=True, changed_before=window_start
+            )
+    elif query.words:
+        ranked = _ranked_ids(kind, query, rows, offset=offset, limit=limit + 1, prefix=prefix, order=order)
     elif rows is None:  # neither words nor filters: nothing to look for
         ranked = []
     else:
@@ -588,6 +612,18 @@ def search(
     return Page(
         kind=kind, hits=hits, next_cursor=cursor_encode(next_offset) if more and next_offset <= MAX_OFFSET else None
     )
+
+
+def _window_start(kind: str):
+    """When `kind` has more than TYPEAHEAD_WINDOW index rows, the last-change time of the TYPEAHEAD_WINDOW-th most
+    recent (an index-only scan of the window), else None. Read each time rather than cached, so it is never stale;
+    passed as a value, not a subquery, so the planner estimates the window's size and scans it by its index."""
+    starts = list(
+        SearchDocument.objects.filter(kind=kind)
+        .order_by("-sort_at")
+        .values_list("sort_at", flat=True)[TYPEAHEAD_WINDOW - 1 : TYPEAHEAD_WINDOW + 1]
+    )
+    return starts[0] if len(starts) == 2 else None
 
 
 MATCH_LIMIT = 1000  # ids a saved search or a ranking filter narrows to: the best matches, bounded

@@ -173,6 +173,28 @@ def test_contacts_and_companies_by_name_email_and_prefix(agent):
     assert set(groups) == {"ticket", "contact", "company", "feedback"}
 
 
+def test_type_ahead_ranks_the_recent_window_first_and_looks_further_back_only_when_it_is_short(agent, monkeypatch):
+    monkeypatch.setattr("supportloop.search.engine.TYPEAHEAD_WINDOW", 2)
+    old_best = make("Questionnaire", "The questionnaire questions are questionable")
+    old_other = make("Billing", "A question about the invoice")
+    recent_weak = make("Login", "One question")
+    recent_strong = make("Question", "A question about the question")
+    now = timezone.now()
+    for age_days, ticket in enumerate([recent_strong, recent_weak, old_other, old_best]):
+        SearchDocument.objects.filter(kind="ticket", object_id=ticket.pk).update(sort_at=now - timedelta(days=age_days))
+    # The two most recently changed are ranked first, although the oldest holds the most matches...
+    assert [h.obj.number for h in typeahead(user=agent, q="ques")["ticket"]][:2] == [
+        recent_strong.number,
+        recent_weak.number,
+    ]
+    # ...then the older ones fill the list, best first.
+    assert [h.obj.number for h in typeahead(user=agent, q="ques")["ticket"]][2:] == [old_best.number, old_other.number]
+    # A prefix the window does not hold at all is found further back.
+    assert [h.obj.number for h in typeahead(user=agent, q="invo")["ticket"]] == [old_other.number]
+    # The results page is not windowed: relevance over every match.
+    assert numbers(search(user=agent, q="questionnaire")) == [old_best.number]
+
+
 def test_ticket_filters_on_contacts_are_refused(agent):
     with pytest.raises(QueryError) as caught:
         search(user=agent, q="anna priority:high", kind="contact")
