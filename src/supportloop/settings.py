@@ -131,6 +131,9 @@ TEMPLATES = [
         "OPTIONS": {"environment": "supportloop.web.jinja2.environment", "extensions": ["jinja2.ext.i18n"]},
     },
 ]
+# Widgets render with Django's own Jinja2 widget templates where they exist (core/form_renderer.py: the speed of
+# the ticket page's pickers), the admin's widgets with the Django template engine.
+FORM_RENDERER = "supportloop.core.form_renderer.JinjaFirstRenderer"
 
 DEFAULT_SQLITE_URL = f"sqlite:///{VAR_DIR / 'supportloop.sqlite3'}"
 DATABASE_URL = env("DATABASE_URL", DEFAULT_SQLITE_URL)
@@ -283,6 +286,9 @@ ANYMAIL = {
     if value
 }
 
+# Sessions are read from the cache (Redis in production) and written through to the database: a page costs no
+# session query while the cache holds it, and a cache flush signs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True

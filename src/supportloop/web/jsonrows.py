@@ -10,10 +10,11 @@ column back into dicts. The aggregate's order is not guaranteed, so callers sort
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
@@ -66,3 +67,43 @@ def when(value: Any) -> datetime | None:
     if parsed is None:
         return None
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+
+
+# Stand-in ids are negative, so no real row has one and no other parameter equals one by chance.
+_STAND_IN_BASE = -(10**15)
+_compiled: dict[tuple[Any, ...], tuple[str, list[Any], list[str | None]]] = {}
+
+
+def one_row(
+    shape: tuple[Any, ...], build: Callable[[dict[str, int]], models.QuerySet], ids: dict[str, int]
+) -> dict[str, Any]:
+    """The single row of the query `build(ids)` as {column: raw value}, compiling its SQL once per process and
+    `shape` rather than on every call: the ticket page's panel query has a dozen subqueries, and turning them into
+    SQL cost the ORM more than PostgreSQL spends running it. `build` is called once with stand-in ids; the later
+    calls put the real ids where the stand-ins were (as numbers, or as text where the query compares text), so
+    `build` must give the same SQL for every value of `ids` within one `shape`. Values come raw, as the driver
+    hands them over (read JSON columns with `rows`). Raises LookupError when there is no row."""
+    key = (connection.alias, connection.vendor, *shape)
+    compiled = _compiled.get(key)
+    if compiled is None:
+        stand_ins = {name: _STAND_IN_BASE - n for n, name in enumerate(sorted(ids))}
+        built_sql, built_params = build(stand_ins).query.sql_with_params()
+        names: dict[int | str, str] = {value: name for name, value in stand_ins.items()}
+        names.update({str(value): f"str:{name}" for name, value in stand_ins.items()})
+        compiled = (
+            built_sql,
+            list(built_params),
+            [names.get(p) if isinstance(p, (int, str)) else None for p in built_params],
+        )
+        _compiled[key] = compiled
+    sql, params, slots = compiled
+    values = [
+        p if slot is None else (str(ids[slot[4:]]) if slot.startswith("str:") else ids[slot])
+        for p, slot in zip(params, slots, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+        if row is None:
+            raise LookupError("no row")
+        return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}

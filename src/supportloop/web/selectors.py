@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from django.core.cache import cache
-from django.db.models import Case, Count, F, Q, QuerySet, TextField, Value, When
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
@@ -23,14 +23,14 @@ from supportloop.core.lookup import object_or_404
 from supportloop.core.models import Event
 from supportloop.customers.models import Contact, CustomerNote
 from supportloop.customers.selectors import addresses_bounced, contact_emails_with_bounces, customer_notes_of
-from supportloop.feedback.models import FeedbackItem
-from supportloop.feedback.selectors import feedback_items_asked_by, feedback_items_for_ticket
+from supportloop.feedback.models import EngineeringLink, FeedbackItem
+from supportloop.feedback.selectors import feedback_items_asked_by, feedback_items_linked_to
 from supportloop.mail.models import FollowerProposal
 from supportloop.mail.selectors import follower_proposals_of
 from supportloop.tickets.choices import ACTIVE_STATUSES, Priority, Status
 from supportloop.tickets.models import MacroApplication, Message, Tag, Ticket
 from supportloop.tickets.selectors import TicketFilters, decode_cursor, encode_cursor, ticket_queryset
-from supportloop.web.jsonrows import JSONRows, nested, rows, stamp, when
+from supportloop.web.jsonrows import JSONRows, nested, one_row, rows, stamp, when
 from supportloop.web.models import SavedView
 from supportloop.web.timeline import timeline_entries
 
@@ -242,9 +242,8 @@ PANEL_FEEDBACK = 20
 TIMELINE_EVENTS = 40
 
 
-def _panel_columns(ticket: Ticket) -> dict[str, JSONRows]:
+def _panel_columns(*, ticket_id: int, contact_id: int, company_id: int | None) -> dict[str, JSONRows]:
     """The lists beside the thread, each one JSON column of the panel query (see web/jsonrows.py)."""
-    contact_id, company_id = ticket.requester_id, ticket.company_id
     note_fields = {
         "id": "id",
         "body": "body",
@@ -255,7 +254,7 @@ def _panel_columns(ticket: Ticket) -> dict[str, JSONRows]:
         "author_last": "author__last_name",
     }
     columns = {
-        "tags": JSONRows(Ticket.tags.through.objects.filter(ticket_id=ticket.pk), id="tag_id", name="tag__name"),
+        "tags": JSONRows(Ticket.tags.through.objects.filter(ticket_id=ticket_id), id="tag_id", name="tag__name"),
         "emails": JSONRows(
             contact_emails_with_bounces().filter(contact_id=contact_id)[:5],
             id="id",
@@ -267,7 +266,7 @@ def _panel_columns(ticket: Ticket) -> dict[str, JSONRows]:
         "contact_notes": JSONRows(customer_notes_of(contact_id=contact_id)[:PANEL_NOTES], **note_fields),
         "other_tickets": JSONRows(
             Ticket.objects.filter(requester_id=contact_id)
-            .exclude(pk=ticket.pk)
+            .exclude(pk=ticket_id)
             .order_by("-updated_at", "-id")[:PANEL_OTHER_TICKETS],
             id="id",
             number="number",
@@ -284,11 +283,27 @@ def _panel_columns(ticket: Ticket) -> dict[str, JSONRows]:
             last_heard="stats__last_heard",
         ),
         "proposals": JSONRows(
-            follower_proposals_of(ticket_id=ticket.pk), id="id", email="email", created_at="created_at"
+            follower_proposals_of(ticket_id=ticket_id), id="id", email="email", created_at="created_at"
         ),
-        "macros": JSONRows(MacroApplication.objects.filter(ticket_id=ticket.pk), id="macro_id", name="macro__name"),
+        "macros": JSONRows(MacroApplication.objects.filter(ticket_id=ticket_id), id="macro_id", name="macro__name"),
+        "ticket_feedback": JSONRows(
+            feedback_items_linked_to(ticket_id=ticket_id),
+            id="id",
+            title="title",
+            kind="kind",
+            status="status",
+            updated_at="updated_at",
+            links=JSONRows(
+                EngineeringLink.objects.filter(item_id=OuterRef("id")).order_by("created_at", "id"),
+                id="id",
+                tracker="tracker",
+                url="url",
+                key="key",
+                created_at="created_at",
+            ),
+        ),
         "events": JSONRows(
-            Event.objects.filter(target_type="tickets.ticket", target_id=str(ticket.pk)).order_by("-created_at", "-id")[
+            Event.objects.filter(target_type="tickets.ticket", target_id=str(ticket_id)).order_by("-created_at", "-id")[
                 :TIMELINE_EVENTS
             ],
             id="id",
@@ -321,12 +336,31 @@ def _newest_first(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]
     return sorted(items, key=lambda r: (when(r[key]) or oldest, r["id"]), reverse=True)
 
 
-def _tags_attach(ticket: Ticket, tags: list[Tag]) -> None:
-    """Fill `ticket.tags.all()` as prefetch_related would, so the page and its forms read it without a query."""
-    cached = ticket.tags.all()
-    cached._result_cache = tags
+def _prefetched(obj: Any, relation: str, related: list[Any]) -> None:
+    """Fill `obj.<relation>.all()` as prefetch_related would, so the page and its forms read it without a query."""
+    cached = getattr(obj, relation).all()
+    cached._result_cache = related
     setattr(cached, "_prefetch_done", True)  # noqa: B010 - Django's private flag, absent from the type stubs
-    setattr(ticket, "_prefetched_objects_cache", {**getattr(ticket, "_prefetched_objects_cache", {}), "tags": cached})  # noqa: B010
+    setattr(obj, "_prefetched_objects_cache", {**getattr(obj, "_prefetched_objects_cache", {}), relation: cached})  # noqa: B010
+
+
+def _linked_feedback(panel_rows: list[dict[str, Any]]) -> list[FeedbackItem]:
+    """The ticket's feedback items (newest change first, as the panel query does not promise an order) with their
+    engineering links attached."""
+    items = []
+    for r in _newest_first(panel_rows, "updated_at"):
+        item = FeedbackItem(pk=r["id"], title=r["title"], kind=r["kind"], status=r["status"])
+        links = sorted(rows(nested(r["links"])), key=lambda link: (when(link["created_at"]), link["id"]))
+        _prefetched(
+            item,
+            "links",
+            [
+                EngineeringLink(pk=link["id"], item=item, tracker=link["tracker"], url=link["url"], key=link["key"])
+                for link in links
+            ],
+        )
+        items.append(item)
+    return items
 
 
 def saved_views_visible(*, user: User) -> QuerySet[SavedView]:
@@ -346,11 +380,20 @@ def _customer_panel(ticket: Ticket) -> dict[str, Any]:
     (two when the ticket has followers, whose bounces are looked up too)."""
     contact = ticket.requester
     company = ticket.company
-    # Prefixed so no list's name clashes with a field of Contact (its emails, notes ...).
-    columns = {f"list_{name}": column for name, column in _panel_columns(ticket).items()}
-    read = Contact.objects.filter(pk=contact.pk).values(**columns).get()
+    ids = {"ticket": ticket.pk, "contact": contact.pk}
+    if company is not None:
+        ids["company"] = company.pk
+
+    def panel_query(ids: dict[str, int]) -> QuerySet[Contact, Any]:
+        columns = _panel_columns(ticket_id=ids["ticket"], contact_id=ids["contact"], company_id=ids.get("company"))
+        # Prefixed so no list's name clashes with a field of Contact (its emails, notes ...).
+        return Contact.objects.filter(pk=ids["contact"]).values(**{f"list_{n}": c for n, c in columns.items()})
+
+    read = one_row(("ticket panel", company is not None), panel_query, ids)
     panel: dict[str, Any] = {name.removeprefix("list_"): value for name, value in read.items()}
-    _tags_attach(ticket, sorted((Tag(pk=r["id"], name=r["name"]) for r in rows(panel["tags"])), key=lambda t: t.name))
+    _prefetched(
+        ticket, "tags", sorted((Tag(pk=r["id"], name=r["name"]) for r in rows(panel["tags"])), key=lambda t: t.name)
+    )
     emails = sorted(rows(panel["emails"]), key=lambda r: r["id"])
     # Replies to these still go out; the agent should know they probably will not arrive. The requester's
     # addresses come with their bounce in the query above; followers cost a query only when there are some.
@@ -402,20 +445,21 @@ def _customer_panel(ticket: Ticket) -> dict[str, Any]:
             for r in sorted(rows(panel["proposals"]), key=lambda r: (r["created_at"], r["id"]))
         ],
         "timeline": timeline_entries(events, macros={r["id"]: r["name"] for r in rows(panel["macros"])}),
+        "ticket_feedback": _linked_feedback(rows(panel["ticket_feedback"])),
     }
 
 
 def ticket_workspace(*, number: int, user: User) -> dict[str, Any]:
     """Everything the ticket page shows but its forms: the ticket, its thread and audit timeline, follower
     proposals, linked feedback, the customer panel and what `user` may do. NotFound for an unknown number.
-    Five queries whatever the length of the thread: the ticket, the panel (web/jsonrows.py), the messages, their
-    attachments and the ticket's feedback (web/tests/test_ticket_workspace.py counts them)."""
+    Four queries whatever the length of the thread: the ticket, the panel (web/jsonrows.py, with the ticket's
+    feedback and its engineering links), the messages and their attachments (web/tests/test_ticket_workspace.py
+    counts them)."""
     ticket = object_or_404(ticket_queryset(), number=number)
     return {
         "ticket": ticket,
         "thread": ticket_thread(ticket=ticket),
         "body_display_limit": BODY_DISPLAY_LIMIT,
-        "ticket_feedback": list(feedback_items_for_ticket(ticket=ticket)),
         "can_reply": can(user, "ticket.reply"),
         "can_update": can(user, "ticket.update"),
         "can_note": can(user, "ticket.note"),

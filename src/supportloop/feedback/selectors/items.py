@@ -163,6 +163,15 @@ def feedback_items_asked_by(*, contact_id: int) -> QuerySet[FeedbackItem]:
     ).order_by("-stats__last_heard", "-id")
 
 
+def feedback_items_linked_to(*, ticket_id: int) -> QuerySet[FeedbackItem]:
+    """Items linked from the ticket (by evidence, or as the ticket a bug was filed from), newest change first,
+    without joins or DISTINCT, for a page that reads them inside a larger query (web/jsonrows.py)."""
+    return FeedbackItem.objects.filter(
+        Q(pk__in=Evidence.objects.filter(ticket_id=ticket_id).values("item_id"))
+        | Q(pk__in=BugReport.objects.filter(ticket_id=ticket_id).values("item_id"))
+    ).order_by("-updated_at", "-id")
+
+
 def feedback_items_for_ticket(*, ticket: Ticket) -> list[FeedbackItem]:
     """Items linked from this ticket (by evidence, or as the ticket a bug was filed from), each with its
     engineering links (one more query, and only when the ticket has linked items)."""

@@ -17,10 +17,10 @@ pytestmark = pytest.mark.django_db
 # Warm caches: the ticket, the panel (tags, timeline, follower proposals, the requester's addresses, notes, other
 # tickets and feedback: web/jsonrows.py), the thread, its attachments and the ticket's feedback. Cold, the taxonomy
 # index (areas, features, reasons) and the directory of people and teams add theirs.
-SELECTOR_QUERIES = 5
+SELECTOR_QUERIES = 4
 TAXONOMY_INDEX = 3
 DIRECTORY = 2
-PAGE_QUERIES = 8  # warm: the selector's, the session, the user and the engineering links; pickers from caches
+PAGE_QUERIES = 5  # warm: the selector's and the user (the session comes from the cache); pickers from caches
 PAGE_QUERIES_COLD = PAGE_QUERIES + TAXONOMY_INDEX + DIRECTORY
 
 
@@ -67,7 +67,7 @@ def _busy_ticket(ws):
     bounced address, notes on the contact and the company, and other tickets of the same contact."""
     from supportloop.customers.models import BouncedAddress
     from supportloop.customers.services import customer_note_add
-    from supportloop.feedback.services import evidence_add, feedback_item_create
+    from supportloop.feedback.services import engineering_link_add, evidence_add, feedback_item_create
     from supportloop.mail.models import FollowerProposal
     from supportloop.tickets.services.tickets import IncomingFile, attachment_add
 
@@ -84,6 +84,8 @@ def _busy_ticket(ws):
     for title in ("Export all invoices as PDF", "Dark mode"):
         item = feedback_item_create(kind="feature_request", title=title, actor=ws.pm)
         evidence_add(item=item, actor=ws.agent, ticket=t, quote="invoice as PDF")
+    engineering_link_add(item=item, url="https://github.com/acme/app/issues/7", key="acme/app#7", actor=ws.pm)
+    engineering_link_add(item=item, url="https://acme.atlassian.net/browse/UI-3", key="UI-3", actor=ws.pm)
     FollowerProposal.objects.create(ticket=t, email="boss@acme.example")
     BouncedAddress.objects.create(
         email="alice@acme.example", status="5.1.1", permanent=True, suppressed_until=timezone.now() + timedelta(days=1)
@@ -91,14 +93,14 @@ def _busy_ticket(ws):
     return t, others
 
 
-def test_a_busy_ticket_page_reads_in_seven_queries(ws, client_for, django_assert_max_num_queries):
+def test_a_busy_ticket_page_reads_in_five_queries(ws, client_for, django_assert_max_num_queries):
     t, _others = _busy_ticket(ws)
     client = client_for(ws.agent)
     client.get(f"/t/{t.number}/")  # fills the caches of the taxonomy and of people and teams
     with django_assert_max_num_queries(PAGE_QUERIES):
         response = client.get(f"/t/{t.number}/")
     html = response.content.decode()
-    assert "invoice.pdf" in html and "Finance is on it." in html and "Dark mode" in html
+    assert "invoice.pdf" in html and "Finance is on it." in html and "Dark mode" in html and "acme/app#7" in html
     assert "boss@acme.example" in html and "alice@acme.example bounced" in html
     assert "Alex Agent applied the macro Refund issued" in html
 
@@ -106,7 +108,7 @@ def test_a_busy_ticket_page_reads_in_seven_queries(ws, client_for, django_assert
 def test_the_panel_shows_what_the_single_selectors_read(ws):
     """The one-query panel lists the same rows, in the same order, as the selectors it replaces."""
     from supportloop.customers.selectors import customer_notes
-    from supportloop.feedback.selectors import feedback_items_for_contact
+    from supportloop.feedback.selectors import feedback_items_for_contact, feedback_items_for_ticket
     from supportloop.web.selectors import contact_recent_tickets, ticket_timeline
     from supportloop.web.timeline import timeline_entries
 
@@ -128,6 +130,10 @@ def test_the_panel_shows_what_the_single_selectors_read(ws):
     assert [b["email"] for b in workspace["bounced"]] == ["alice@acme.example"]
     assert [e.text for e in workspace["timeline"]] == [e.text for e in timeline_entries(ticket_timeline(ticket=t))]
     assert workspace["timeline"][0].created_at >= workspace["timeline"][-1].created_at
+    # the ticket's own feedback, newest change first, each with its engineering links in the order they were added
+    linked = feedback_items_for_ticket(ticket=t)
+    assert [(i.pk, i.status) for i in workspace["ticket_feedback"]] == [(i.pk, i.status) for i in linked]
+    assert [[link.key for link in i.links.all()] for i in workspace["ticket_feedback"]] == [["acme/app#7", "UI-3"], []]
 
 
 def test_unknown_ids_in_page_urls_are_404_pages(ws, client_for):
@@ -166,3 +172,28 @@ def test_a_message_of_another_ticket_cannot_be_quoted(ws, client_for):
     assert response.status_code == 422
     assert not FeedbackItem.objects.filter(title="Idea").exists()
     assert not Evidence.objects.filter(ticket=first).exists()
+
+
+def test_the_panel_statement_compiled_once_reads_each_tickets_own_lists(ws):
+    """The panel's SQL is compiled for the first ticket and reused (web.jsonrows.one_row): every later ticket must
+    still see its own tags, requester, addresses and other tickets, with or without a company."""
+    from supportloop.customers.services import contact_create
+    from supportloop.tickets.services import ticket_create
+
+    alice_first, bob_ticket, alice_second = ws.tickets_make(3)
+    loner = contact_create(name="Lone Wolf", emails=["wolf@nowhere.example"])  # no company: the other shape
+    loner_ticket = ticket_create(subject="No company here", body="hi", requester=loner, tags=["solo"])
+    first = ticket_workspace(number=alice_first.number, user=ws.agent)
+    second = ticket_workspace(number=bob_ticket.number, user=ws.agent)
+    third = ticket_workspace(number=loner_ticket.number, user=ws.agent)
+    assert [t.name for t in first["ticket"].tags.all()] == ["billing", "t0"]
+    assert [t.name for t in second["ticket"].tags.all()] == ["billing", "t1"]
+    assert [t.name for t in third["ticket"].tags.all()] == ["solo"]
+    assert (first["emails"], second["emails"], third["emails"]) == (
+        ["alice@acme.example"],
+        ["bob@globex.example"],
+        ["wolf@nowhere.example"],
+    )
+    assert [r["number"] for r in first["other_tickets"]] == [alice_second.number]
+    assert second["other_tickets"] == [] and third["other_tickets"] == []
+    assert (first["company"], second["company"], third["company"]) == (ws.acme, ws.globex, None)
