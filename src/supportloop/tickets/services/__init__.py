@@ -24,7 +24,6 @@ from supportloop.tickets.services.tickets import (
     ticket_draft,
     ticket_reply,
     ticket_update,
-    tickets_bulk_update,
     tickets_insert_in_transaction,
 )
 
@@ -56,6 +55,5 @@ __all__ = [
     "ticket_reply",
     "ticket_update",
     "tickets_bulk_change",
-    "tickets_bulk_update",
     "tickets_insert_in_transaction",
 ]
