@@ -39,7 +39,8 @@
     all.hidden = true;
     over.hidden = true;
     if (n > 0 && !asked) { askMatching(form); }
-    if (n > 0 && matching && !allMatching(form) && matching.count > n) {
+    /* Offered only when the query holds more than the rows loaded here: else the header box does the same. */
+    if (n > 0 && matching && !allMatching(form) && matching.count > boxes().length) {
       if (matching.over) {
         over.textContent = label(form, "over", matching.max);
         over.hidden = false;
