@@ -9,6 +9,7 @@ from typing import overload
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from supportloop.accounts.models import User
 from supportloop.core.errors import NotFound, ValidationFailed
 from supportloop.core.lookup import object_or_404, reference_or_422
 from supportloop.tickets.choices import Status
@@ -257,6 +258,6 @@ def contact_reasons(*, active: bool | None = None) -> QuerySet[ContactReason]:
     return qs if active is None else qs.filter(is_active=active)
 
 
-def bulk_changes_by(*, actor) -> QuerySet[BulkChange]:
+def bulk_changes_by(*, actor: User) -> QuerySet[BulkChange]:
     """The bulk changes a user made: the scope in which an undo looks one up (only its author may undo it)."""
     return BulkChange.objects.filter(actor=actor)

@@ -30,7 +30,7 @@ BULK_MAX = 500
 CONFIRM_OVER = 10
 # The fields a bulk change sets, as ticket_update names them; relations are stored by id.
 FIELDS = ("status", "priority", "assignee", "team")
-RELATIONS = {"assignee": User, "team": Team}
+RELATIONS: dict[str, type[User] | type[Team]] = {"assignee": User, "team": Team}
 
 
 @dataclass(frozen=True)
@@ -126,8 +126,10 @@ def bulk_change_undo(*, bulk_change: BulkChange, actor: User) -> BulkUndoResult:
         raise Conflict("This bulk change was already undone.", errors={"bulk_change": "already undone"})
     applied = bulk_change.applied
     tag = applied.get("add_tag")
-    related = {
-        field: model.objects.in_bulk({p[field] for p in bulk_change.previous.values() if p.get(field) is not None})
+    related: dict[str, dict[Any, Any]] = {
+        field: model._default_manager.in_bulk(
+            {p[field] for p in bulk_change.previous.values() if p.get(field) is not None}
+        )
         for field, model in RELATIONS.items()
         if field in applied
     }

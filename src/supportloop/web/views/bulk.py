@@ -91,7 +91,7 @@ def _agent(value: str) -> User:
 
 
 def _team(value: str) -> Team:
-    team = team_list().filter(pk=int_or_none(value)).first()
+    team = team_list().filter(pk=int_or_none(value) or 0).first()
     if team is None:
         raise DomainError(_("That team does not exist."), errors={"team": "not found"})
     return team
