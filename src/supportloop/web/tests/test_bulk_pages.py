@@ -134,3 +134,13 @@ def test_nobody_else_can_undo_a_bulk_change(ws, client_for, make_user):
     assert client_for(make_user("viewer")).post(f"/inbox/bulk/{change.pk}/undo/").status_code == 403
     a.refresh_from_db()
     assert a.status == "pending"
+
+
+def test_an_undo_toast_left_behind_is_not_shown_minutes_later(ws, client_for):
+    (a,) = ws.tickets_make(1)
+    client = client_for(ws.agent)
+    client.post("/inbox/bulk/", {"t": [a.number], "action": "status", "value_status": "pending", "next": "/t/1/"})
+    session = client.session
+    session["web:bulk-toast"]["at"] -= 120  # the agent went to a ticket and comes back to the inbox later
+    session.save()
+    assert "bulk-toast" not in client.get("/").content.decode()

@@ -7,6 +7,7 @@ tickets.services.bulk's. The bar itself is web/views/bulk_bar.py and partials/bu
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -150,7 +151,7 @@ def bulk_apply(request: PageRequest) -> HttpResponseBase:
     text = ngettext("Updated %(count)d ticket.", "Updated %(count)d tickets.", change.ticket_count) % {
         "count": change.ticket_count
     }
-    request.session[TOAST_SESSION_KEY] = {"id": change.pk, "text": text}
+    request.session[TOAST_SESSION_KEY] = {"id": change.pk, "text": text, "at": time.time()}
     return redirect(back)
 
 

@@ -6,6 +6,7 @@ agent picks "select all matching". Kept apart from that module so the pages can 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,16 @@ from supportloop.web.views.common import PageRequest
 
 # The session key under which web.views.bulk leaves the last change for the Undo toast of the next page.
 TOAST_SESSION_KEY = "web:bulk-toast"
+TOAST_FRESH_SECONDS = 60
+
+
+def _toast(request: PageRequest) -> dict[str, Any] | None:
+    """The change to offer Undo for, once, on the page the change returned to; one left behind by a change that
+    returned elsewhere is dropped rather than shown minutes later on another page."""
+    toast: dict[str, Any] | None = request.session.pop(TOAST_SESSION_KEY, None)
+    if toast is None or time.time() - toast.get("at", 0) > TOAST_FRESH_SECONDS:
+        return None
+    return toast
 
 
 def bulk_bar_context(
@@ -41,6 +52,6 @@ def bulk_bar_context(
             "teams": list(teams),
             "max": BULK_MAX,
             "confirm_over": CONFIRM_OVER,
-            "toast": request.session.pop(TOAST_SESSION_KEY, None),  # shown once, after the change
+            "toast": _toast(request),
         }
     }
