@@ -207,15 +207,19 @@ def test_more_tickets_appends_the_next_page_in_place_and_bulk_actions_apply(brow
     expect(rows).to_have_count(55)
     expect(page.get_by_role("link", name="More tickets")).to_have_count(0)
     assert "cursor" not in page.url  # htmx appended the rows; the page did not navigate
-    # Select the two newest with the keyboard and set them pending in bulk.
+    # Select the two newest with the keyboard: the bulk bar shows, counts them, and sets them pending.
+    bar = page.get_by_role("form", name="Bulk actions")
+    expect(bar).to_be_hidden()
     page.keyboard.press("j")
     page.keyboard.press("x")
     page.keyboard.press("j")
     page.keyboard.press("x")
+    expect(bar).to_be_visible()
+    expect(bar.locator("[data-bulk-count]")).to_have_text("2 selected")
     page.select_option("#b-action", "status")
     page.select_option("#b-status", "pending")
     page.get_by_role("button", name="Apply to selected").click()
-    expect(page.locator(".flash")).to_contain_text("Updated 2 tickets.")
+    expect(page.get_by_role("status").filter(has_text="Updated 2 tickets.")).to_be_visible()
     newest = list(Ticket.objects.order_by("-id").values_list("subject", "status")[:3])
     assert newest[0] == ("Question 51", "pending") and newest[1] == ("Question 50", "pending")
     assert newest[2][1] == "new"

@@ -60,13 +60,15 @@ def test_an_agent_sorts_results_selects_two_and_sets_their_status(browse, demo):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "search-results-sorted.png"), full_page=True)
 
+    expect(page.locator("#bulk")).to_be_hidden()  # the shared bulk bar shows once a row is ticked
     rows.nth(0).locator("input[type=checkbox]").check()
     rows.nth(1).locator("input[type=checkbox]").check()
+    expect(page.locator("#bulk [data-bulk-count]")).to_have_text("2 selected")
     page.select_option("#b-action", "status")
     page.select_option("#b-status", "pending")
     page.click("#bulk button[type=submit]")
     page.wait_for_url(re.compile(r"/search/\?q=invoice.*sort=created"))
-    expect(page.locator(".flash", has_text="Updated 2 tickets")).to_be_visible()
+    expect(page.locator(".bulk-toast", has_text="Updated 2 tickets")).to_be_visible()
     expect(rows.locator(".badge.st-pending")).to_have_count(2)
     page.screenshot(path=str(ARTIFACTS / "search-results-bulk-done.png"), full_page=True)
     assert set(Ticket.objects.filter(status="pending").values_list("number", flat=True)) == {

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from supportloop.tickets.models import (
     Attachment,
+    BulkChange,
     ContactReason,
     Macro,
     MacroApplication,
@@ -88,3 +89,11 @@ class MacroApplicationAdmin(admin.ModelAdmin):
 @admin.register(TicketStatusCount)
 class TicketStatusCountAdmin(admin.ModelAdmin):
     list_display = ("status", "count")
+
+
+@admin.register(BulkChange)
+class BulkChangeAdmin(admin.ModelAdmin):
+    list_display = ("id", "source", "applied", "ticket_count", "actor", "created_at", "undone_at")
+    list_filter = ("source",)
+    raw_id_fields = ("actor",)
+    show_full_result_count = False

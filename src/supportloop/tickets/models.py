@@ -282,3 +282,27 @@ class MacroApplication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.macro} on #{self.ticket_id}"
+
+
+class BulkChange(models.Model):
+    """One bulk action from the inbox or the search results: the change applied to many tickets at once and each
+    ticket's values before it, so the change can be undone (tickets/services/bulk.py)."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    source = models.CharField(_("source"), max_length=20)  # the page it came from: "inbox", "search"
+    # The values written: {"status": "pending"}, {"assignee": 3}, {"add_tag": "vip"} (ids for relations).
+    applied = models.JSONField(_("applied"), default=dict)
+    # {ticket id (str): {field: value before}}, for the tickets the change touched; "add_tag": whether the
+    # ticket had the tag already (then undo keeps it).
+    previous = models.JSONField(_("previous values"), default=dict)
+    ticket_count = models.PositiveIntegerField(_("tickets"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("bulk change")
+        verbose_name_plural = _("bulk changes")
+
+    def __str__(self) -> str:
+        return f"bulk change {self.pk} ({self.ticket_count} tickets)"

@@ -9,11 +9,12 @@ from typing import overload
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from supportloop.accounts.models import User
 from supportloop.core.errors import NotFound, ValidationFailed
 from supportloop.core.lookup import object_or_404, reference_or_422
 from supportloop.tickets.choices import Status
 from supportloop.tickets.filters import TicketFilters as TicketFilters  # re-exported: pages and routers import it here
-from supportloop.tickets.models import Message, Ticket, TicketStatusCount
+from supportloop.tickets.models import BulkChange, Message, Ticket, TicketStatusCount
 from supportloop.tickets.taxonomy_index import TaxonomyIterable
 
 # The ticket-list filters live in tickets/filters.py (one definition for the inbox page and the API).
@@ -220,11 +221,6 @@ def product_area_ref(*, area_id: int, field: str = "area_id") -> ProductArea:
 # --- reads of the pages ------------------------------------------------------------------------------------
 
 
-def tickets_by_number(*, numbers: list[int]) -> list[Ticket]:
-    """The tickets with these numbers, with their tags (for a bulk change): two queries."""
-    return list(Ticket.objects.filter(number__in=numbers).prefetch_related("tags"))
-
-
 def ticket_messages(*, ticket: Ticket) -> QuerySet[Message]:
     """The messages of one ticket: the scope in which a message id from a form is looked up."""
     return Message.objects.filter(ticket=ticket)
@@ -260,3 +256,8 @@ def product_feature_list() -> QuerySet[ProductFeature]:
 def contact_reasons(*, active: bool | None = None) -> QuerySet[ContactReason]:
     qs = ContactReason.objects.all()
     return qs if active is None else qs.filter(is_active=active)
+
+
+def bulk_changes_by(*, actor: User) -> QuerySet[BulkChange]:
+    """The bulk changes a user made: the scope in which an undo looks one up (only its author may undo it)."""
+    return BulkChange.objects.filter(actor=actor)

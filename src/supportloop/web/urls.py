@@ -3,6 +3,7 @@ from django.urls import path
 
 from supportloop.web.views import (
     auth,
+    bulk,
     customers,
     inbox,
     outbox,
@@ -22,7 +23,9 @@ urlpatterns = [
     path("account/", auth.account, name="account"),
     path("account/password/", auth.PasswordChangeView.as_view(), name="password_change"),
     path("", inbox.inbox, name="inbox"),
-    path("inbox/bulk/", inbox.inbox_bulk, name="inbox_bulk"),
+    path("inbox/bulk/", bulk.bulk_apply, name="inbox_bulk"),
+    path("inbox/bulk/count/", bulk.bulk_count, name="bulk_count"),
+    path("inbox/bulk/<int:pk>/undo/", bulk.bulk_undo, name="bulk_undo"),
     path("inbox/views/", inbox.saved_view_add, name="saved_view_add"),
     path("inbox/views/<int:pk>/delete/", inbox.saved_view_remove, name="saved_view_remove"),
     path("t/", tickets.ticket_by_number, name="ticket_jump"),

@@ -1,5 +1,6 @@
-"""Every write to tickets, messages, taxonomy and macros. See tickets.py, taxonomy.py and macros.py."""
+"""Every write to tickets, messages, taxonomy and macros. See tickets.py, bulk.py, taxonomy.py and macros.py."""
 
+from supportloop.tickets.services.bulk import BulkUndoResult, bulk_change_undo, tickets_bulk_change
 from supportloop.tickets.services.compose import ticket_compose
 from supportloop.tickets.services.macros import macro_apply, macro_create, macro_render, macro_update
 from supportloop.tickets.services.taxonomy import (
@@ -23,15 +24,16 @@ from supportloop.tickets.services.tickets import (
     ticket_draft,
     ticket_reply,
     ticket_update,
-    tickets_bulk_update,
     tickets_insert_in_transaction,
 )
 
 # The names this package re-exports (mypy's no-implicit-reexport, ruff's F401 read it).
 __all__ = [
+    "BulkUndoResult",
     "CustomerMessageDraft",
     "TicketDraft",
     "attachment_add",
+    "bulk_change_undo",
     "contact_reason_create",
     "contact_reason_update",
     "customer_message_draft",
@@ -52,6 +54,6 @@ __all__ = [
     "ticket_draft",
     "ticket_reply",
     "ticket_update",
-    "tickets_bulk_update",
+    "tickets_bulk_change",
     "tickets_insert_in_transaction",
 ]

@@ -476,21 +476,6 @@ def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | N
 
 
 @transaction.atomic
-def tickets_bulk_update(
-    *, tickets: Iterable[Ticket], actor: User | None, add_tag: str | None = None, **values: Any
-) -> list[Ticket]:
-    """The inbox's bulk action: one change to many tickets, all or none, one audit event per changed ticket.
-    `values` are ticket_update's fields; `add_tag` adds one tag and keeps the others."""
-    changed = []
-    for ticket in tickets:
-        tags = None
-        if add_tag is not None:
-            tags = [t.name for t in ticket.tags.all()] + [add_tag]  # prefetched by the caller, or one query
-        changed.append(ticket_update(ticket=ticket, actor=actor, tags=tags, **values))
-    return changed
-
-
-@transaction.atomic
 def ticket_reply(
     *,
     ticket: Ticket,

@@ -1,4 +1,4 @@
-"""The inbox: built-in and saved views with counts, filters, sorting, keyset pages and bulk actions."""
+"""The inbox: built-in and saved views with counts, filters, sorting and keyset pages. Bulk actions: views/bulk.py."""
 
 from __future__ import annotations
 
@@ -15,26 +15,26 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from supportloop.accounts.models import Team, User
-from supportloop.accounts.permissions import SUPPORT, can
+from supportloop.accounts.permissions import SUPPORT
 from supportloop.accounts.selectors import people as people_list
 from supportloop.accounts.selectors import team_names, user_names
 from supportloop.accounts.selectors import teams as team_list_plain
-from supportloop.core.errors import DomainError, ValidationFailed
+from supportloop.core.errors import DomainError
 from supportloop.core.indexing import TICKET
-from supportloop.core.lookup import object_or_404, reference_or_422
+from supportloop.core.lookup import object_or_404
 from supportloop.search import engine
 from supportloop.search.query import QueryError
 from supportloop.tickets.choices import Priority, Status
 from supportloop.tickets.filters import TicketFilters, TicketListParams
-from supportloop.tickets.selectors import contact_reasons, product_area_list, tickets_by_number
-from supportloop.tickets.services import tickets_bulk_update
+from supportloop.tickets.selectors import contact_reasons, product_area_list
 from supportloop.web import selectors
-from supportloop.web.forms import SavedViewForm, staff_users
+from supportloop.web.forms import SavedViewForm
 from supportloop.web.services import saved_view_create, saved_view_delete, saved_view_query
+from supportloop.web.views.bulk_bar import bulk_bar_context
 from supportloop.web.views.common import PageRequest, int_or_none, page, render_page, safe_next
 
 BUILT_IN_VIEWS = {
@@ -176,7 +176,6 @@ def inbox(request: PageRequest) -> HttpResponseBase:
         "reasons": list(contact_reasons(active=True)),
         "sorts": list(SORT_LABELS.items()),
         "sort": sort,
-        "can_bulk": can(request.user, "ticket.update"),
         "saved_view_form": SavedViewForm(initial={"query": current_query, "q": search_q}),
         "has_filters": bool(current_query or search_q),
         "search_q": search_q,
@@ -185,6 +184,7 @@ def inbox(request: PageRequest) -> HttpResponseBase:
         ),
         "full_path": request.get_full_path(),
     }
+    context.update(bulk_bar_context(request, source="inbox", query=query, agents=agents, teams=teams))
     return render_page(request, "web/inbox.html", context)
 
 
@@ -196,50 +196,6 @@ def _search_ids(request: PageRequest, q: str) -> list[int]:
     except QueryError as error:
         messages.error(request, error.detail)
         return []
-
-
-def _agent(value: str):
-    """The staff user a bulk assignment names; one that is not (or no longer) staff is refused."""
-    try:
-        return reference_or_422(staff_users(), "assignee", int_or_none(value))
-    except ValidationFailed:
-        raise DomainError(_("That agent does not exist."), errors={"assignee": "not found"}) from None
-
-
-@require_POST
-@page("ticket.update")
-def inbox_bulk(request: PageRequest) -> HttpResponseBase:
-    """Apply one change to the checked tickets, each through ticket_update (one audit event per ticket)."""
-    numbers = [n for n in (int_or_none(v) for v in request.POST.getlist("t")) if n is not None][:200]
-    action = request.POST.get("action")
-    value = request.POST.get(f"value_{action}", "").strip()
-    fallback = reverse("web:inbox")
-    if not numbers:
-        messages.error(request, _("Select at least one ticket."))
-        return redirect(safe_next(request, fallback))
-    tickets = tickets_by_number(numbers=numbers)
-    try:
-        if action == "assign":
-            assignee = None if value in ("", "none") else _agent(value)
-            change = {"assignee": assignee}
-        elif action == "status":
-            change = {"status": value}
-        elif action == "tag":
-            if not value:
-                raise DomainError(_("Type a tag to add."), errors={"tag": "required"})
-            change = {"add_tag": value}
-        else:
-            raise DomainError(_("Choose an action."), errors={"action": "unknown"})
-        tickets_bulk_update(tickets=tickets, actor=request.user, **change)
-    except DomainError as exc:
-        messages.error(request, exc.detail)
-    else:
-        selectors.inbox_counts_forget(request.user)
-        messages.success(
-            request,
-            ngettext("Updated %(count)d ticket.", "Updated %(count)d tickets.", len(tickets)) % {"count": len(tickets)},
-        )
-    return redirect(safe_next(request, fallback))
 
 
 def _team(team_id: int | None) -> Team | None:

@@ -19,10 +19,10 @@ from supportloop.core.indexing import KINDS
 from supportloop.search import engine
 from supportloop.search.query import QueryError
 from supportloop.search.selectors import index_lag
-from supportloop.tickets.choices import Status
 from supportloop.tickets.filters import TicketFilters
 from supportloop.web import selectors
 from supportloop.web.forms import SavedViewForm
+from supportloop.web.views.bulk_bar import bulk_bar_context
 from supportloop.web.views.common import PageRequest, page
 from supportloop.web.views.inbox import _rows_html as inbox_rows_html
 
@@ -133,12 +133,16 @@ def _ticket_results(request: PageRequest, context: dict[str, Any], result: engin
             inbox_rows_html(request, rows, query, result.next_cursor, agents={u.pk: u.display_name for u in people})
         ),
         count_on_page=len(rows),
-        can_bulk=can(request.user, "ticket.update"),
-        agents=[u for u in people if u.is_active and u.role in SUPPORT],
-        statuses=Status.choices,
         full_path=request.get_full_path(),
         save_form=SavedViewForm(initial={"q": context["q"]}),
         save_teams=list(team_list().filter(members=request.user)),
+        **bulk_bar_context(
+            request,
+            source="search",
+            query=urlencode({"q": context["q"]}),
+            agents=[u for u in people if u.is_active and u.role in SUPPORT],
+            teams=team_list(),
+        ),
     )
     return _render_results(request, context)
 

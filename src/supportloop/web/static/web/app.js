@@ -116,6 +116,7 @@
         if (r) {
           var box = r.querySelector("input[type=checkbox]");
           box.checked = !box.checked;
+          box.dispatchEvent(new Event("change", {bubbles: true}));  /* the bulk bar (bulk.js) counts it */
           announce(box.checked ? announcerText("selected") : announcerText("unselected"));
           event.preventDefault();
         }
