@@ -27,6 +27,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchsetup import ensure_postgres_database, setup_django
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/sl_bench_feedback"
 
@@ -43,32 +46,6 @@ def parse_args():
     parser.add_argument("--reload", action="store_true", help="drop and load the database again")
     parser.add_argument("--seed", type=int, default=42)
     return parser.parse_args()
-
-
-def ensure_database(url: str, reload: bool) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and reload:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret")
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
-    os.environ.pop("SUPPORTLOOP_DEBUG", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportloop.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
 
 
 def _copy(cursor, model, columns: list[str], rows) -> None:
@@ -268,7 +245,7 @@ def measure(fn, iterations: int, warmup: int) -> tuple[float, float, int]:
 
 def main():
     args = parse_args()
-    ensure_database(args.database_url, args.reload)
+    ensure_postgres_database(args.database_url, reload=args.reload)
     setup_django(args.database_url)
     load(args)
 

@@ -28,6 +28,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchsetup import ensure_postgres_database, setup_django
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = "postgres://postgres@127.0.0.1:5432/sl_board_bench"
 SQLITE_PATH = ROOT / "var" / "bench_public_board.sqlite3"
@@ -43,32 +46,6 @@ def parse_args():
     parser.add_argument("--reload", action="store_true", help="drop the data and load it again")
     parser.add_argument("--seed", type=int, default=42)
     return parser.parse_args()
-
-
-def ensure_postgres(url: str, reload: bool) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and reload:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret")
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
-    os.environ.pop("SUPPORTLOOP_DEBUG", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportloop.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
 
 
 STATUS_MIX = [("planned", 20), ("in_progress", 10), ("shipped", 30), ("under_review", 20), ("new", 15), ("declined", 5)]
@@ -248,7 +225,7 @@ def main() -> None:
     args = parse_args()
     if args.db == "postgres":
         url = args.database_url or PG_URL
-        ensure_postgres(url, args.reload)
+        ensure_postgres_database(url, reload=args.reload)
     else:
         SQLITE_PATH.parent.mkdir(exist_ok=True)
         url = args.database_url or f"sqlite:///{SQLITE_PATH}"
