@@ -20,6 +20,7 @@ from supportloop.feedback.services import picklist_values
 from supportloop.tickets.choices import MessageKind, Priority, Status
 from supportloop.tickets.models import ContactReason, ProductArea, ProductFeature
 from supportloop.tickets.taxonomy_index import taxonomy_index
+from supportloop.web.widgets import QuickSelect
 
 
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:
@@ -68,19 +69,31 @@ def active_features() -> QuerySet[ProductFeature]:
 
 
 class TicketControlsForm(forms.Form):
-    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
-    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices, widget=QuickSelect)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, widget=QuickSelect)
     assignee = UserChoiceField(
-        label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label=_("Unassigned")
+        label=_("Assignee"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Unassigned"),
+        widget=QuickSelect,
     )
     team = forms.ModelChoiceField(
-        label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=_("No team")
+        label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=_("No team"), widget=QuickSelect
     )
     product_feature = FeatureChoiceField(
-        label=_("Product feature"), queryset=ProductFeature.objects.none(), required=False, empty_label=_("None")
+        label=_("Product feature"),
+        queryset=ProductFeature.objects.none(),
+        required=False,
+        empty_label=_("None"),
+        widget=QuickSelect,
     )
     contact_reason = forms.ModelChoiceField(
-        label=_("Contact reason"), queryset=ContactReason.objects.none(), required=False, empty_label=_("None")
+        label=_("Contact reason"),
+        queryset=ContactReason.objects.none(),
+        required=False,
+        empty_label=_("None"),
+        widget=QuickSelect,
     )
     tags = forms.CharField(label=_("Tags"), required=False, max_length=500, help_text=_("Comma-separated."))
 
@@ -128,7 +141,10 @@ class ComposerForm(forms.Form):
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000)
     macro = forms.IntegerField(required=False, widget=forms.HiddenInput)
     after_status = forms.ChoiceField(
-        label=_("Then set status"), required=False, choices=[("", _("Keep status")), *Status.choices]
+        label=_("Then set status"),
+        required=False,
+        choices=[("", _("Keep status")), *Status.choices],
+        widget=QuickSelect,
     )
 
 
@@ -152,10 +168,12 @@ class LinkFeedbackForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "data-quote-target": "1"}),
     )
     message = forms.IntegerField(required=False, widget=forms.HiddenInput(attrs={"data-quote-message": "1"}))
-    importance = forms.ChoiceField(label=_("Importance"), choices=IMPORTANCE_CHOICES, initial="important")
+    importance = forms.ChoiceField(
+        label=_("Importance"), choices=IMPORTANCE_CHOICES, initial="important", widget=QuickSelect
+    )
     item = forms.IntegerField(label=_("Feedback item"), required=False)
     new_title = forms.CharField(label=_("Or create a new item titled"), required=False, max_length=300)
-    new_kind = forms.ChoiceField(label=_("Kind"), choices=KIND_CHOICES, initial="feature_request")
+    new_kind = forms.ChoiceField(label=_("Kind"), choices=KIND_CHOICES, initial="feature_request", widget=QuickSelect)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}  # Form.clean returns cleaned_data (the stubs allow None)
