@@ -28,7 +28,7 @@ from supportloop.feedback.selectors import feedback_items_asked_by, feedback_ite
 from supportloop.mail.models import FollowerProposal
 from supportloop.mail.selectors import follower_proposals_of
 from supportloop.tickets.choices import ACTIVE_STATUSES, Priority, Status
-from supportloop.tickets.models import MacroApplication, Message, Tag, Ticket
+from supportloop.tickets.models import Attachment, MacroApplication, Message, Tag, Ticket
 from supportloop.tickets.selectors import TicketFilters, decode_cursor, encode_cursor, ticket_queryset
 from supportloop.web.jsonrows import JSONRows, nested, one_row, rows, stamp, when
 from supportloop.web.models import SavedView
@@ -203,14 +203,22 @@ def ticket_for_page(*, number: int) -> Ticket:
 
 
 def ticket_thread(*, ticket: Ticket, clip_at: int = BODY_DISPLAY_LIMIT) -> list[Message]:
-    """The ticket's messages for the page, oldest first, with authors and attachments: two queries. A body over
-    `clip_at` characters comes as `clipped_text` (its first `clip_at` characters; `shown_html` is then empty)
-    and `body_length`; the database never sends the rest of it."""
+    """The ticket's messages for the page, oldest first, with authors and attachments: one query (the attachments
+    of each message come as a JSON column, web/jsonrows.py). A body over `clip_at` characters comes as
+    `clipped_text` (its first `clip_at` characters; `shown_html` is then empty) and `body_length`; the database
+    never sends the rest of it."""
     long = Q(body_length__gt=clip_at)
-    return list(
+    messages: list[Any] = list(
         Message.objects.filter(ticket=ticket)
         .select_related("author_user", "author_contact")
-        .prefetch_related("attachments")
+        .annotate(
+            attachment_rows=JSONRows(
+                Attachment.objects.filter(message_id=OuterRef("pk")).order_by("id"),
+                id="id",
+                filename="filename",
+                size="size",
+            )
+        )
         .annotate(body_length=Length("body_text"))
         .annotate(
             shown_html=Case(When(long, then=Value("")), default=F("body_html"), output_field=TextField()),
@@ -221,6 +229,14 @@ def ticket_thread(*, ticket: Ticket, clip_at: int = BODY_DISPLAY_LIMIT) -> list[
         .defer("body_text", "body_html", "body_original")
         .order_by("created_at", "id")
     )
+    for message in messages:
+        attachments = sorted(rows(message.attachment_rows), key=lambda r: r["id"])
+        _prefetched(
+            message,
+            "attachments",
+            [Attachment(pk=r["id"], message=message, filename=r["filename"], size=r["size"]) for r in attachments],
+        )
+    return messages
 
 
 def message_text(*, number: int, message_id: int) -> str:
@@ -452,8 +468,8 @@ def _customer_panel(ticket: Ticket) -> dict[str, Any]:
 def ticket_workspace(*, number: int, user: User) -> dict[str, Any]:
     """Everything the ticket page shows but its forms: the ticket, its thread and audit timeline, follower
     proposals, linked feedback, the customer panel and what `user` may do. NotFound for an unknown number.
-    Four queries whatever the length of the thread: the ticket, the panel (web/jsonrows.py, with the ticket's
-    feedback and its engineering links), the messages and their attachments (web/tests/test_ticket_workspace.py
+    Three queries whatever the length of the thread: the ticket, the panel (web/jsonrows.py, with the ticket's
+    feedback and its engineering links), the messages with their attachments (web/tests/test_ticket_workspace.py
     counts them)."""
     ticket = object_or_404(ticket_queryset(), number=number)
     return {

@@ -17,10 +17,10 @@ pytestmark = pytest.mark.django_db
 # Warm caches: the ticket, the panel (tags, timeline, follower proposals, the requester's addresses, notes, other
 # tickets and feedback: web/jsonrows.py), the thread, its attachments and the ticket's feedback. Cold, the taxonomy
 # index (areas, features, reasons) and the directory of people and teams add theirs.
-SELECTOR_QUERIES = 4
+SELECTOR_QUERIES = 3
 TAXONOMY_INDEX = 3
 DIRECTORY = 2
-PAGE_QUERIES = 5  # warm: the selector's and the user (the session comes from the cache); pickers from caches
+PAGE_QUERIES = 4  # warm: the selector's and the user (the session comes from the cache); pickers from caches
 PAGE_QUERIES_COLD = PAGE_QUERIES + TAXONOMY_INDEX + DIRECTORY
 
 
@@ -93,7 +93,7 @@ def _busy_ticket(ws):
     return t, others
 
 
-def test_a_busy_ticket_page_reads_in_five_queries(ws, client_for, django_assert_max_num_queries):
+def test_a_busy_ticket_page_reads_in_four_queries(ws, client_for, django_assert_max_num_queries):
     t, _others = _busy_ticket(ws)
     client = client_for(ws.agent)
     client.get(f"/t/{t.number}/")  # fills the caches of the taxonomy and of people and teams
