@@ -3,6 +3,7 @@ from django.contrib import admin
 from supportloop.tickets.models import (
     Attachment,
     ContactReason,
+    Draft,
     Macro,
     MacroApplication,
     Message,
@@ -88,3 +89,9 @@ class MacroApplicationAdmin(admin.ModelAdmin):
 @admin.register(TicketStatusCount)
 class TicketStatusCountAdmin(admin.ModelAdmin):
     list_display = ("status", "count")
+
+
+@admin.register(Draft)
+class DraftAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "user", "kind", "updated_at")
+    raw_id_fields = ("ticket", "user")

@@ -13,7 +13,7 @@ from supportloop.core.errors import NotFound, ValidationFailed
 from supportloop.core.lookup import object_or_404, reference_or_422
 from supportloop.tickets.choices import Status
 from supportloop.tickets.filters import TicketFilters as TicketFilters  # re-exported: pages and routers import it here
-from supportloop.tickets.models import Message, Ticket, TicketStatusCount
+from supportloop.tickets.models import Draft, Message, Ticket, TicketStatusCount
 from supportloop.tickets.taxonomy_index import TaxonomyIterable
 
 # The ticket-list filters live in tickets/filters.py (one definition for the inbox page and the API).
@@ -260,3 +260,15 @@ def product_feature_list() -> QuerySet[ProductFeature]:
 def contact_reasons(*, active: bool | None = None) -> QuerySet[ContactReason]:
     qs = ContactReason.objects.all()
     return qs if active is None else qs.filter(is_active=active)
+
+
+def ticket_drafts(*, ticket_id: int) -> list[Draft]:
+    """Every agent's draft on a ticket, with its author: one query (the ticket page's own and others')."""
+    return list(Draft.objects.filter(ticket_id=ticket_id).select_related("user").order_by("-updated_at"))
+
+
+def draft_ticket_numbers(*, user_id: int, numbers: list[int]) -> set[int]:
+    """Which of these tickets hold a draft of the user (the inbox rows' "Draft" mark)."""
+    return set(
+        Draft.objects.filter(user_id=user_id, ticket__number__in=numbers).values_list("ticket__number", flat=True)
+    )

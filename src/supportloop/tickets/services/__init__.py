@@ -1,5 +1,13 @@
 """Every write to tickets, messages, taxonomy and macros. See tickets.py, taxonomy.py and macros.py."""
 
+from supportloop.tickets.services.collab import (
+    ReplyCollision,
+    draft_discard,
+    draft_save,
+    reply_collision_check,
+    reply_withdraw,
+    undo_send_seconds,
+)
 from supportloop.tickets.services.compose import ticket_compose
 from supportloop.tickets.services.macros import macro_apply, macro_create, macro_render, macro_update
 from supportloop.tickets.services.taxonomy import (
@@ -30,6 +38,12 @@ from supportloop.tickets.services.tickets import (
 # The names this package re-exports (mypy's no-implicit-reexport, ruff's F401 read it).
 __all__ = [
     "CustomerMessageDraft",
+    "ReplyCollision",
+    "draft_discard",
+    "draft_save",
+    "reply_collision_check",
+    "reply_withdraw",
+    "undo_send_seconds",
     "TicketDraft",
     "attachment_add",
     "contact_reason_create",
