@@ -30,11 +30,12 @@
   var composer = document.querySelector("form[data-composer][data-draft-url]");
   var lastTyped = 0;
   if (composer) {
-    var body = composer.querySelector("textarea[name=body]");
+    /* The body is looked up each time: applying a macro swaps it (htmx). */
+    var bodyOf = function () { return composer.querySelector("textarea[name=body]"); };
     var status = composer.querySelector("[data-draft-status]");
     var discard = composer.querySelector("[data-discard]");
     var timer = null;
-    var saved = body ? body.value : "";
+    var saved = bodyOf() ? bodyOf().value : "";
     var submitting = false;
     var kindOf = function () {
       var checked = composer.querySelector("input[name=kind]:checked");
@@ -42,30 +43,32 @@
     };
     var save = function () {
       timer = null;
-      if (!body || body.value === saved) { return Promise.resolve(); }
+      var body = bodyOf();
+      if (!body || body.value === saved) { return; }
       var text = body.value;
-      return post(composer.getAttribute("data-draft-url"), {body: text, kind: kindOf()}, csrf(composer))
+      post(composer.getAttribute("data-draft-url"), {body: text, kind: kindOf()}, csrf(composer))
         .then(function (response) {
-          if (response.ok) {
-            saved = text;
-            if (status) { status.textContent = text.trim() ? (savedLabel() || "Draft saved.") : ""; }
-            composer.setAttribute("data-draft-saved", text.trim() ? "1" : "0");
-          }
-        });
+          if (!response.ok) { return; }
+          saved = text;
+          if (status) { status.textContent = text.trim() ? (savedLabel() || "Draft saved.") : ""; }
+        }).catch(function () {});
     };
-    if (body) {
-      body.addEventListener("input", function () {
-        lastTyped = Date.now();
-        if (discard) { discard.hidden = !body.value.trim(); }
-        if (timer) { clearTimeout(timer); }
-        timer = setTimeout(save, AUTOSAVE_DELAY_MS);
-      });
-      composer.addEventListener("change", function (event) {
-        if (event.target.name === "kind" && body.value.trim()) { saved = null; save(); }
-      });
-    }
-    composer.addEventListener("submit", function () { submitting = true; });
+    var later = function () {
+      if (timer) { clearTimeout(timer); }
+      timer = setTimeout(save, AUTOSAVE_DELAY_MS);
+    };
+    composer.addEventListener("input", function (event) {
+      if (event.target.name !== "body") { return; }
+      lastTyped = Date.now();
+      if (discard) { discard.hidden = !event.target.value.trim(); }
+      later();
+    });
+    composer.addEventListener("change", function (event) {
+      if (event.target.name === "kind") { saved = null; later(); }
+    });
+    composer.addEventListener("submit", function () { submitting = true; if (timer) { clearTimeout(timer); } });
     window.addEventListener("beforeunload", function (event) {
+      var body = bodyOf();
       if (submitting || !body || !body.value.trim()) { return; }
       if (timer) { clearTimeout(timer); save(); }
       event.preventDefault();
