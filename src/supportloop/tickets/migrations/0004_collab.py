@@ -7,34 +7,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0003_change_seq'),
+        ("tickets", "0003_change_seq"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='held_until',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='held until'),
+            model_name="message",
+            name="held_until",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="held until"),
         ),
         migrations.CreateModel(
-            name='Draft',
+            name="Draft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reply', 'Public reply'), ('note', 'Internal note')], default='reply', max_length=10, verbose_name='kind')),
-                ('body', models.TextField(verbose_name='text')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drafts', to='tickets.ticket')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drafts', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("reply", "Public reply"), ("note", "Internal note")],
+                        default="reply",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("body", models.TextField(verbose_name="text")),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="updated")),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="drafts", to="tickets.ticket"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="drafts", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'draft',
-                'verbose_name_plural': 'drafts',
-                'ordering': ['-updated_at'],
-                'indexes': [models.Index(models.F('user'), models.F('ticket'), name='tickets_draft_user_idx')],
-                'constraints': [models.UniqueConstraint(models.F('ticket'), models.F('user'), name='tickets_draft_unique_ticket_user')],
+                "verbose_name": "draft",
+                "verbose_name_plural": "drafts",
+                "ordering": ["-updated_at"],
+                "indexes": [models.Index(models.F("user"), models.F("ticket"), name="tickets_draft_user_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        models.F("ticket"), models.F("user"), name="tickets_draft_unique_ticket_user"
+                    )
+                ],
             },
         ),
     ]

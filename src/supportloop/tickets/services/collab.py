@@ -107,9 +107,7 @@ def reply_withdraw(*, message: Message, actor: User) -> Draft | None:
         ticket.first_response_at = None
     ticket.updated_at = timezone.now()
     ticket.change_seq = seq
-    ticket.save(
-        update_fields=["public_reply_count", "message_count", "first_response_at", "updated_at", "change_seq"]
-    )
+    ticket.save(update_fields=["public_reply_count", "message_count", "first_response_at", "updated_at", "change_seq"])
     body = locked.body_text
     locked.delete()
     event_record(actor=actor, verb="ticket.reply_withdrawn", target=ticket, changes=changes)

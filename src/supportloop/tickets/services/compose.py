@@ -31,6 +31,7 @@ def ticket_compose(
     public message (`seen_public_message_id`, see collab.reply_collision_check) is refused with ReplyCollision;
     `hold_seconds` keeps a reply withdrawable (undo send). Posting deletes the actor's draft.
     """
+    message: Message | None
     if kind == MessageKind.NOTE:
         message = ticket_add_note(ticket=ticket, actor=actor, body=body)
     else:

@@ -85,7 +85,9 @@ def test_a_new_customer_message_also_holds_the_reply_but_a_note_does_not(ticket,
     sam, lee = make_user("agent"), make_user("agent")
     seen = Message.objects.filter(ticket=ticket).latest("pk").pk
     ticket_compose(ticket=ticket, actor=lee, kind="note", body="internal", seen_public_message_id=seen)
-    ticket_compose(ticket=ticket, actor=sam, kind="reply", body="fine: a note is not public", seen_public_message_id=seen)
+    ticket_compose(
+        ticket=ticket, actor=sam, kind="reply", body="fine: a note is not public", seen_public_message_id=seen
+    )
     seen = Message.objects.filter(ticket=ticket, kind="reply").latest("pk").pk
     message_add_from_contact(ticket=ticket, contact=ticket.requester, body="Any news?")
     with pytest.raises(ReplyCollision):

@@ -103,7 +103,7 @@ def test_inbox_marks_say_who_is_there_and_where_the_user_has_a_draft(
     draft_save(ticket=b, user=ws.agent, body="half an answer")
     draft_save(ticket=c, user=sam, body="Sam's, not mine")
     client = client_for(ws.agent)
-    assert 'data-collab="%d"' % a.number in client.get("/").content.decode()
+    assert f'data-collab="{a.number}"' in client.get("/").content.decode()
     with django_assert_max_num_queries(3):  # session, user, drafts
         marks = client.get(f"/inbox/marks/?n={a.number}&n={b.number}&n={c.number}&n=x").json()["marks"]
     assert marks == {

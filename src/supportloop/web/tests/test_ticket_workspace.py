@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 SELECTOR_QUERIES = 5
 TAXONOMY_INDEX = 3
 DIRECTORY = 2
-PAGE_QUERIES = 9  # warm: the selector's, the session, the user, the engineering links and the drafts (web/collab.py); pickers from caches
+# warm: the selector's, the session, the user, the engineering links and the drafts (web/collab.py); pickers
+# from caches
+PAGE_QUERIES = 9
 PAGE_QUERIES_COLD = PAGE_QUERIES + TAXONOMY_INDEX + DIRECTORY
 
 

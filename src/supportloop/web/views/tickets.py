@@ -53,9 +53,7 @@ def _controls_initial(ticket: Ticket) -> dict:
     }
 
 
-def _page_context(
-    request, workspace: dict, *, composer=None, controls=None, link_form=None, collision=None
-) -> dict:
+def _page_context(request, workspace: dict, *, composer=None, controls=None, link_form=None, collision=None) -> dict:
     """The ticket_workspace selector's reads plus the page's forms (bound ones when a post was refused), and who
     else works on the ticket (web/collab.py: one query for the drafts)."""
     collab = ticket_collab(workspace=workspace, user=request.user)
