@@ -59,3 +59,16 @@ def test_without_a_hold_the_reply_leaves_at_once(mailbox, make_user, mailoutbox,
     with django_capture_on_commit_callbacks(execute=True):
         ticket_reply(ticket=ticket, actor=make_user("agent"), body="Right away.")
     assert len(mailoutbox) == 1
+
+
+def test_with_a_backend_that_can_wait_the_send_task_comes_back_at_the_end_of_the_hold(mailbox, make_user, settings):
+    from django_tasks import default_task_backend
+
+    from supportloop.mail.tasks import message_send_task
+
+    ticket = _email_ticket(mailbox)
+    reply = ticket_reply(ticket=ticket, actor=make_user("agent"), body="Later.", hold_seconds=10)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    assert message_send_task.call(message_id=reply.pk) is False
+    (again,) = default_task_backend.results
+    assert again.task.run_after == reply.held_until and again.args == [] and again.kwargs["message_id"] == reply.pk
