@@ -218,6 +218,9 @@ SUPPORTLOOP_API_PAGE_SIZE_MAX = 200
 # IMAP mailboxes are polled every this many seconds.
 SUPPORTLOOP_DIGEST_HOUR = env_int("SUPPORTLOOP_DIGEST_HOUR", 8)
 SUPPORTLOOP_MAIL_POLL_SECONDS = env_int("SUPPORTLOOP_MAIL_POLL_SECONDS", 60)
+# Undo send: a reply from the ticket page can be pulled back for this many seconds; its mail leaves only after
+# them. 0 sends at once (no Undo).
+SUPPORTLOOP_UNDO_SEND_SECONDS = env_int("SUPPORTLOOP_UNDO_SEND_SECONDS", 10)
 # Client addresses and rate limits (docs/api.md "Rate limits"). X-Forwarded-For is believed only from these
 # proxies (addresses or CIDR networks, comma-separated); without any, REMOTE_ADDR is the client.
 SUPPORTLOOP_TRUSTED_PROXIES = env_list("SUPPORTLOOP_TRUSTED_PROXIES")

@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from supportloop_testing.browser import is_submission
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = "test-artifacts"
@@ -313,7 +315,7 @@ def test_escape_closes_the_link_combobox_and_nothing_is_linked(browse, demo):
     page = browse(demo.agent)
     page.goto(f"/t/{ticket.number}/")
     posts: list[str] = []
-    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.on("request", lambda request: posts.append(request.url) if is_submission(request) else None)
     # a selection made without a mouse (touch handles, Shift+arrows with caret browsing) shows the button too
     page.evaluate(SELECT_IN_CUSTOMER_MESSAGE, ['Error: "export failed" -again', False])
     page.get_by_role("button", name="Link to feedback").click()

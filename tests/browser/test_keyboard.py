@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from supportloop_testing.browser import is_submission
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Synthetic key events: what an input method (IME) sends while composing, and keys typed on a non-Latin layout.
@@ -22,7 +24,7 @@ DISPATCH = """([selector, init]) => {
 def posts_of(page):
     """Every POST the page sends from now on (form submissions and htmx requests alike)."""
     seen: list[str] = []
-    page.on("request", lambda request: seen.append(request.url) if request.method == "POST" else None)
+    page.on("request", lambda request: seen.append(request.url) if is_submission(request) else None)
     return seen
 
 

@@ -9,6 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from supportloop_testing.browser import is_submission
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DISPATCH = """([init]) => {
@@ -26,7 +28,7 @@ def russian_key(page, key: str, code: str, **extra):
 
 def posts_of(page):
     seen: list[str] = []
-    page.on("request", lambda request: seen.append(request.url) if request.method == "POST" else None)
+    page.on("request", lambda request: seen.append(request.url) if is_submission(request) else None)
     return seen
 
 

@@ -18,6 +18,8 @@ class MailConfig(AppConfig):
         from supportloop.mail.tasks import (
             autoresponse_send_task,
             autoresponses_send_task,
+            held_replies_due_period,
+            held_replies_enqueue,
             on_public_reply,
             poll_due,
             poll_enqueue,
@@ -32,5 +34,13 @@ class MailConfig(AppConfig):
             automail.Gate(blocked=notice_blocked, claim=notice_claim, temporary=refusal_is_temporary)
         )
         register(Job(name="mail.poll", due=poll_due, enqueue=poll_enqueue, keep_claims_for=timedelta(days=1)))
+        register(
+            Job(
+                name="mail.held_replies",
+                due=held_replies_due_period,
+                enqueue=held_replies_enqueue,
+                keep_claims_for=timedelta(days=1),
+            )
+        )
         health.register("mail_poll", check_mail_poll)
         health.register("quarantine", check_quarantine)

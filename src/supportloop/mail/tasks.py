@@ -12,7 +12,9 @@ from django_tasks import TaskResultStatus, default_task_backend, task
 from supportloop.mail.services.outbound import (
     autoresponse_send,
     autoresponse_wants_retry,
+    held_replies_due,
     message_deliver,
+    message_held_until,
     retry_delay,
 )
 
@@ -21,7 +23,14 @@ logger = logging.getLogger("supportloop.mail")
 
 @task()
 def message_send_task(message_id: int, attempt: int = 1) -> bool:
-    """Send an agent reply; on failure re-enqueue itself with backoff until MAX_ATTEMPTS."""
+    """Send an agent reply; on failure re-enqueue itself with backoff until MAX_ATTEMPTS. A reply held for undo
+    send waits: the task comes back at the end of the hold (backends that cannot schedule leave it to the
+    scheduler's mail.held_replies job); a reply withdrawn meanwhile is gone and nothing is sent."""
+    held_until = message_held_until(message_id=message_id)
+    if held_until is not None:
+        if default_task_backend.supports_defer:
+            message_send_task.using(run_after=held_until).enqueue(message_id=message_id, attempt=attempt)
+        return False
     again = message_deliver(message_id=message_id)
     if again:
         _later(message_send_task, attempt, message_id=message_id, attempt=attempt + 1)
@@ -111,3 +120,16 @@ def poll_enqueue(period: str) -> None:
 def on_public_reply(message_id: int) -> None:
     """Listener registered with tickets.hooks: called after commit for every email-channel agent reply."""
     message_send_task.enqueue(message_id=message_id)
+
+
+def held_replies_due_period(now) -> str | None:
+    """Scheduler: only for task backends that cannot run a task later (the immediate one), send the replies
+    whose undo-send hold has ended, once a minute. With the database backend the send task waits by itself."""
+    if default_task_backend.supports_defer or not held_replies_due(now=now):
+        return None
+    return now.strftime("%Y-%m-%dT%H:%M")
+
+
+def held_replies_enqueue(period: str) -> None:
+    for message_id in held_replies_due(now=timezone.now()):
+        message_send_task.enqueue(message_id=message_id)

@@ -4,6 +4,7 @@ from supportloop.tickets.models import (
     Attachment,
     BulkChange,
     ContactReason,
+    Draft,
     Macro,
     MacroApplication,
     Message,
@@ -97,3 +98,9 @@ class BulkChangeAdmin(admin.ModelAdmin):
     list_filter = ("source",)
     raw_id_fields = ("actor",)
     show_full_result_count = False
+
+
+@admin.register(Draft)
+class DraftAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "user", "kind", "updated_at")
+    raw_id_fields = ("ticket", "user")

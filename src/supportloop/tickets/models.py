@@ -207,6 +207,9 @@ class Message(models.Model):
     )
     delivery_error = models.TextField(_("delivery error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # Undo send: an agent reply stays withdrawable until this moment and its mail leaves only after it (null: no
+    # hold; see tickets/services/collab.py and SUPPORTLOOP_UNDO_SEND_SECONDS).
+    held_until = models.DateTimeField(_("held until"), null=True, blank=True)
     # Not a column: tickets_insert sets it on the first message of each ticket it writes (see Ticket.tag_names).
     saved_attachments: list[Attachment]
 
@@ -222,6 +225,27 @@ class Message(models.Model):
     @property
     def is_public(self) -> bool:
         return self.kind == MessageKind.REPLY
+
+
+class Draft(models.Model):
+    """One agent's unsent composer text on one ticket, autosaved so it survives a reload, a crash or a move to
+    another ticket; other agents see that it exists. Sending or discarding deletes it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="drafts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts")
+    kind = models.CharField(_("kind"), max_length=10, choices=MessageKind.choices, default=MessageKind.REPLY)
+    body = models.TextField(_("text"))
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = _("draft")
+        verbose_name_plural = _("drafts")
+        constraints = [models.UniqueConstraint("ticket", "user", name="%(app_label)s_%(class)s_unique_ticket_user")]
+        indexes = [models.Index("user", "ticket", name="tickets_draft_user_idx")]
+
+    def __str__(self) -> str:
+        return f"Draft by {self.user_id} on #{self.ticket_id}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

@@ -14,7 +14,7 @@ from supportloop.core.errors import NotFound, ValidationFailed
 from supportloop.core.lookup import object_or_404, reference_or_422
 from supportloop.tickets.choices import Status
 from supportloop.tickets.filters import TicketFilters as TicketFilters  # re-exported: pages and routers import it here
-from supportloop.tickets.models import BulkChange, Message, Ticket, TicketStatusCount
+from supportloop.tickets.models import BulkChange, Draft, Message, Ticket, TicketStatusCount
 from supportloop.tickets.taxonomy_index import TaxonomyIterable
 
 # The ticket-list filters live in tickets/filters.py (one definition for the inbox page and the API).
@@ -261,3 +261,15 @@ def contact_reasons(*, active: bool | None = None) -> QuerySet[ContactReason]:
 def bulk_changes_by(*, actor: User) -> QuerySet[BulkChange]:
     """The bulk changes a user made: the scope in which an undo looks one up (only its author may undo it)."""
     return BulkChange.objects.filter(actor=actor)
+
+
+def ticket_drafts(*, ticket_id: int) -> list[Draft]:
+    """Every agent's draft on a ticket, with its author: one query (the ticket page's own and others')."""
+    return list(Draft.objects.filter(ticket_id=ticket_id).select_related("user").order_by("-updated_at"))
+
+
+def draft_ticket_numbers(*, user_id: int, numbers: list[int]) -> set[int]:
+    """Which of these tickets hold a draft of the user (the inbox rows' "Draft" mark)."""
+    return set(
+        Draft.objects.filter(user_id=user_id, ticket__number__in=numbers).values_list("ticket__number", flat=True)
+    )

@@ -146,6 +146,9 @@ class ComposerForm(forms.Form):
         choices=[("", _("Keep status")), *Status.choices],
         widget=QuickSelect,
     )
+    # The newest public message the page showed when the composer rendered: a newer one holds the reply.
+    seen_public_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    send_anyway = forms.BooleanField(required=False, widget=forms.HiddenInput)  # the collision notice's button
 
 
 IMPORTANCE_CHOICES = [("nice_to_have", _("Nice to have")), ("important", _("Important")), ("blocker", _("Blocker"))]

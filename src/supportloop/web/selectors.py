@@ -28,7 +28,7 @@ from supportloop.feedback.selectors import feedback_items_asked_by, feedback_ite
 from supportloop.mail.models import FollowerProposal
 from supportloop.mail.selectors import follower_proposals_of
 from supportloop.tickets.choices import ACTIVE_STATUSES, Priority, Status
-from supportloop.tickets.models import Attachment, MacroApplication, Message, Tag, Ticket
+from supportloop.tickets.models import Attachment, Draft, MacroApplication, Message, Tag, Ticket
 from supportloop.tickets.selectors import TicketFilters, decode_cursor, encode_cursor, ticket_queryset
 from supportloop.web.jsonrows import JSONRows, nested, one_row, rows, stamp, when
 from supportloop.web.models import SavedView
@@ -302,6 +302,17 @@ def _panel_columns(*, ticket_id: int, contact_id: int, company_id: int | None) -
             follower_proposals_of(ticket_id=ticket_id), id="id", email="email", created_at="created_at"
         ),
         "macros": JSONRows(MacroApplication.objects.filter(ticket_id=ticket_id), id="macro_id", name="macro__name"),
+        "drafts": JSONRows(
+            Draft.objects.filter(ticket_id=ticket_id),
+            id="id",
+            user_id="user_id",
+            username="user__username",
+            first_name="user__first_name",
+            last_name="user__last_name",
+            kind="kind",
+            body="body",
+            updated_at="updated_at",
+        ),
         "ticket_feedback": JSONRows(
             feedback_items_linked_to(ticket_id=ticket_id),
             id="id",
@@ -462,6 +473,19 @@ def _customer_panel(ticket: Ticket) -> dict[str, Any]:
         ],
         "timeline": timeline_entries(events, macros={r["id"]: r["name"] for r in rows(panel["macros"])}),
         "ticket_feedback": _linked_feedback(rows(panel["ticket_feedback"])),
+        "drafts": [
+            Draft(
+                pk=r["id"],
+                ticket_id=ticket.pk,
+                user=User(
+                    pk=r["user_id"], username=r["username"], first_name=r["first_name"], last_name=r["last_name"]
+                ),
+                kind=r["kind"],
+                body=r["body"],
+                updated_at=stamp(r["updated_at"]),
+            )
+            for r in _newest_first(rows(panel["drafts"]), "updated_at")
+        ],
     }
 
 

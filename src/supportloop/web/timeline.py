@@ -257,6 +257,7 @@ SENTENCES: dict[str, Callable[[Event, str, _Names], list[str]]] = {
     "ticket.created": _created,
     "ticket.updated": lambda e, actor, names: _changes(e, actor, names),
     "ticket.replied": _replied,
+    "ticket.reply_withdrawn": _simple(lambda: _("%(actor)s took back a reply before it was sent (undo send)")),
     "ticket.noted": _simple(lambda: _("%(actor)s added an internal note")),
     "ticket.system_noted": _simple(lambda: _("%(actor)s added an internal note")),
     "ticket.customer_replied": _customer_replied,

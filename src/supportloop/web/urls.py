@@ -4,6 +4,7 @@ from django.urls import path
 from supportloop.web.views import (
     auth,
     bulk,
+    collab,
     customers,
     inbox,
     outbox,
@@ -31,6 +32,12 @@ urlpatterns = [
     path("t/", tickets.ticket_by_number, name="ticket_jump"),
     path("t/<int:number>/", tickets.ticket, name="ticket"),
     path("t/<int:number>/compose/", tickets.ticket_compose, name="ticket_compose"),
+    # Working together (issue 12): drafts, presence, undo send, the inbox rows' marks.
+    path("t/<int:number>/draft/", collab.draft_autosave, name="draft_save"),
+    path("t/<int:number>/draft/discard/", collab.draft_throw_away, name="draft_discard"),
+    path("t/<int:number>/presence/", collab.presence_beat, name="presence"),
+    path("t/<int:number>/undo/<int:message_id>/", collab.reply_undo, name="reply_undo"),
+    path("inbox/marks/", collab.inbox_marks, name="inbox_marks"),
     path("t/<int:number>/messages/<int:message_id>/text/", tickets.message_text, name="message_text"),
     path("t/<int:number>/controls/", tickets.ticket_controls, name="ticket_controls"),
     path("t/<int:number>/solve/", tickets.ticket_solve, name="ticket_solve"),

@@ -7,7 +7,7 @@ commit, which enqueues `message_send_task`; that task calls `message_deliver` an
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import formataddr, make_msgid
 
 from django.conf import settings
@@ -132,6 +132,24 @@ def _unix_lines(text: str) -> str:
     return text.replace("\r\n", "\n")
 
 
+def message_held_until(*, message_id: int) -> datetime | None:
+    """The end of a reply's undo-send hold while it lasts (None once it is over, or without one)."""
+    return (
+        Message.objects.filter(pk=message_id, held_until__gt=timezone.now())
+        .values_list("held_until", flat=True)
+        .first()
+    )
+
+
+def held_replies_due(*, now: datetime, within: timedelta = timedelta(days=1)) -> list[int]:
+    """Replies whose hold ended in the last `within` and whose mail has not left yet."""
+    return list(
+        Message.objects.filter(
+            held_until__lte=now, held_until__gt=now - within, delivery_status=DeliveryStatus.PENDING
+        ).values_list("pk", flat=True)
+    )
+
+
 def message_deliver(*, message_id: int) -> bool:
     """Send one agent reply. Returns True when another attempt should be scheduled.
 
@@ -141,6 +159,8 @@ def message_deliver(*, message_id: int) -> bool:
     message = Message.objects.select_related("ticket", "author_user").filter(pk=message_id).first()
     if message is None or message.delivery_status in (DeliveryStatus.SENT, DeliveryStatus.NONE):
         return False
+    if message.held_until is not None and message.held_until > timezone.now():
+        return False  # still withdrawable (undo send): message_send_task comes back when the hold ends
     ticket = message.ticket
     mailbox = _mailbox_for_ticket(ticket.pk)
     from_address = mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL

@@ -1,6 +1,14 @@
 """Every write to tickets, messages, taxonomy and macros. See tickets.py, bulk.py, taxonomy.py and macros.py."""
 
 from supportloop.tickets.services.bulk import BulkUndoResult, bulk_change_undo, tickets_bulk_change
+from supportloop.tickets.services.collab import (
+    ReplyCollision,
+    draft_discard,
+    draft_save,
+    reply_collision_check,
+    reply_withdraw,
+    undo_send_seconds,
+)
 from supportloop.tickets.services.compose import ticket_compose
 from supportloop.tickets.services.macros import macro_apply, macro_create, macro_render, macro_update
 from supportloop.tickets.services.taxonomy import (
@@ -31,6 +39,7 @@ from supportloop.tickets.services.tickets import (
 __all__ = [
     "BulkUndoResult",
     "CustomerMessageDraft",
+    "ReplyCollision",
     "TicketDraft",
     "attachment_add",
     "bulk_change_undo",
@@ -38,6 +47,8 @@ __all__ = [
     "contact_reason_update",
     "customer_message_draft",
     "customer_messages_add_in_transaction",
+    "draft_discard",
+    "draft_save",
     "macro_apply",
     "macro_create",
     "macro_render",
@@ -47,6 +58,8 @@ __all__ = [
     "product_area_update",
     "product_feature_create",
     "product_feature_update",
+    "reply_collision_check",
+    "reply_withdraw",
     "ticket_add_note",
     "ticket_add_system_note",
     "ticket_compose",
@@ -56,4 +69,5 @@ __all__ = [
     "ticket_update",
     "tickets_bulk_change",
     "tickets_insert_in_transaction",
+    "undo_send_seconds",
 ]

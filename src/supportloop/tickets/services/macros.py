@@ -105,6 +105,7 @@ def macro_apply(
     send: bool = True,
     body_override: str | None = None,
     status: str | None = None,
+    hold_seconds: int = 0,
 ) -> Message | None:
     """Apply a macro: post its reply (unless send=False) and run its actions; counts one use. `status` (the
     composer's "then set status") replaces the macro's own status action."""
@@ -128,7 +129,7 @@ def macro_apply(
     message = None
     if send:
         body = body_override if body_override is not None else macro_render(macro=macro, ticket=ticket, actor=actor)
-        message = ticket_reply(ticket=ticket, actor=actor, body=body, status=status)
+        message = ticket_reply(ticket=ticket, actor=actor, body=body, status=status, hold_seconds=hold_seconds)
     elif status:
         ticket = ticket_update(ticket=ticket, actor=actor, status=status)
     MacroApplication.objects.create(macro=macro, ticket=ticket, message=message, actor=actor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -486,8 +486,10 @@ def ticket_reply(
     cc: Iterable[str] | None = None,
     attachments: Iterable[IncomingFile] = (),
     channel: str | None = None,
+    hold_seconds: int = 0,
 ) -> Message:
-    """Post a public agent reply; the first one sets first_response_at. Channels deliver it after commit."""
+    """Post a public agent reply; the first one sets first_response_at. Channels deliver it after commit.
+    With `hold_seconds` (undo send) the reply can be withdrawn for that long and its mail waits for it."""
     text, html = _body_pair(body, body_html)
     seq = change_seq_next()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -506,6 +508,7 @@ def ticket_reply(
         cc=cc_list,
         created_at=now,
         delivery_status=DeliveryStatus.PENDING if channel == Channel.EMAIL else DeliveryStatus.NONE,
+        held_until=now + timedelta(seconds=hold_seconds) if hold_seconds > 0 else None,
     )
     _attachments_save(message, attachments)
     changes: dict[str, list[Any]] = {"public_reply_count": [ticket.public_reply_count, ticket.public_reply_count + 1]}

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 SELECTOR_QUERIES = 3
 TAXONOMY_INDEX = 3
 DIRECTORY = 2
-PAGE_QUERIES = 4  # warm: the selector's and the user (the session comes from the cache); pickers from caches
+PAGE_QUERIES = 4  # warm: the selector's (drafts in its panel) and the user; session and pickers from caches
 PAGE_QUERIES_COLD = PAGE_QUERIES + TAXONOMY_INDEX + DIRECTORY
 
 

@@ -30,6 +30,7 @@ from supportloop.tickets.filenames import content_disposition
 from supportloop.tickets.models import Ticket
 from supportloop.tickets.services import macro_render, ticket_update
 from supportloop.web import selectors
+from supportloop.web.collab import ticket_collab
 from supportloop.web.forms import (
     BugReportForm,
     ComposerForm,
@@ -52,14 +53,26 @@ def _controls_initial(ticket: Ticket) -> dict:
     }
 
 
-def _page_context(request, workspace: dict, *, composer=None, controls=None, link_form=None) -> dict:
-    """The ticket_workspace selector's reads plus the page's forms (bound ones when a post was refused)."""
-    if composer is None:
-        composer = ComposerForm(initial={"kind": MessageKind.REPLY if workspace["can_reply"] else MessageKind.NOTE})
+def _page_context(request, workspace: dict, *, composer=None, controls=None, link_form=None, collision=None) -> dict:
+    """The ticket_workspace selector's reads plus the page's forms (bound ones when a post was refused), and who
+    else works on the ticket (web/collab.py: the drafts come with the workspace)."""
+    collab = ticket_collab(workspace=workspace, user=request.user)
+    if composer is None:  # the agent's draft comes back into the composer
+        draft = collab["my_draft"]
+        kind = MessageKind.REPLY if workspace["can_reply"] else MessageKind.NOTE
+        composer = ComposerForm(
+            initial={
+                "kind": draft.kind if draft and workspace["can_reply"] else kind,
+                "body": draft.body if draft else "",
+                "seen_public_id": collab["seen_public_id"],
+            }
+        )
     if not workspace["can_reply"]:  # product managers write internal notes only
         composer.fields["kind"].choices = [(MessageKind.NOTE, MessageKind.NOTE.label)]
     return {
         **workspace,
+        **collab,
+        "collision": collision,
         "section": "inbox",
         "composer": composer,
         "controls": controls or TicketControlsForm(initial=_controls_initial(workspace["ticket"])),
@@ -68,10 +81,10 @@ def _page_context(request, workspace: dict, *, composer=None, controls=None, lin
     }
 
 
-def _refused(request, number: int, **forms_) -> HttpResponse:
+def _refused(request, number: int, status: int = 422, **forms_) -> HttpResponse:
     """The ticket page again, with the refused form bound and its errors shown (422)."""
     workspace = selectors.ticket_workspace(number=number, user=request.user)
-    return render(request, "web/ticket.html", _page_context(request, workspace, **forms_), status=422)
+    return render(request, "web/ticket.html", _page_context(request, workspace, **forms_), status=status)
 
 
 def _refusal(form, exc: DomainError, *, hidden: tuple[str, ...] = ()) -> None:
@@ -113,6 +126,7 @@ def ticket_compose(request: PageRequest, number: int) -> HttpResponseBase:
             macro = None
             if data["macro"] and not is_note:  # only an active macro may be applied
                 macro = reference_or_422(ticket_selectors.macro_list(active=True), "macro", data["macro"])
+            hold = 0 if is_note else ticket_services.undo_send_seconds()
             ticket_services.ticket_compose(
                 ticket=t,
                 actor=request.user,
@@ -120,9 +134,16 @@ def ticket_compose(request: PageRequest, number: int) -> HttpResponseBase:
                 body=data["body"],
                 macro=macro,
                 status=data["after_status"] or None,
+                seen_public_message_id=None if data["send_anyway"] else data["seen_public_id"],
+                hold_seconds=hold,
             )
-            messages.success(request, _("Note added.") if is_note else _("Reply sent."))
+            if not hold:  # a held reply is announced by the "Sent. Undo" toast instead
+                messages.success(request, _("Note added.") if is_note else _("Reply sent."))
             return redirect("web:ticket", number=number)
+        except ticket_services.ReplyCollision as exc:
+            # Held, not sent: the text stays in the composer and in the draft (Review reloads the page).
+            ticket_services.draft_save(ticket=t, user=request.user, body=data["body"], kind=data["kind"])
+            return _refused(request, number, status=409, composer=form, collision=exc)
         except DomainError as exc:
             _refusal(form, exc, hidden=("macro",))
     return _refused(request, number, composer=form)
