@@ -10,6 +10,8 @@ from supportloop.tickets.models import (
     ProductFeature,
     Tag,
     Ticket,
+    TicketRead,
+    TicketRollup,
     TicketStatusCount,
 )
 
@@ -88,3 +90,17 @@ class MacroApplicationAdmin(admin.ModelAdmin):
 @admin.register(TicketStatusCount)
 class TicketStatusCountAdmin(admin.ModelAdmin):
     list_display = ("status", "count")
+
+
+@admin.register(TicketRollup)
+class TicketRollupAdmin(admin.ModelAdmin):
+    """Read it to check a count; tickets/rollups.py rollup_rebuild() repairs it."""
+
+    list_display = ("status", "team_key", "assignee_key", "priority", "snoozed", "count")
+    list_filter = ("status", "snoozed")
+
+
+@admin.register(TicketRead)
+class TicketReadAdmin(admin.ModelAdmin):
+    list_display = ("user", "ticket", "read_at")
+    raw_id_fields = ("user", "ticket")
