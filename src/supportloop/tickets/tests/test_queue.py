@@ -32,7 +32,7 @@ def agent(db):
 
 def new(agent, **kw):
     return ticket_create(
-        **{"subject": "s", "body": "My invoice is wrong", "requester_email": "li.wei@acme.example", "actor": agent, **kw}
+        **{"subject": "s", "body": "My invoice is wrong", "requester_email": "li@acme.example", "actor": agent, **kw}
     )
 
 
@@ -180,3 +180,18 @@ def test_unread_means_a_customer_message_after_the_agents_last_visit(agent):
     assert list(unread.apply(Ticket.objects.all())) == []
     message_add_from_contact(ticket=t, contact=t.requester, body="still there?")
     assert list(unread.apply(Ticket.objects.all())) == [t]
+
+
+def test_the_scheduler_enqueues_the_wake_job_only_when_a_snooze_is_due(agent):
+    from supportloop.core.schedule import jobs
+    from supportloop.tickets.tasks import wake_due, wake_snoozed
+
+    assert "tickets.wake_snoozed" in jobs
+    t = new(agent)
+    now = timezone.now()
+    assert wake_due(now) is None
+    ticket_snooze(ticket=t, until=now + timedelta(minutes=1), actor=agent)
+    assert wake_due(now) is None
+    assert wake_due(now + timedelta(minutes=2)) is not None
+    Ticket.objects.filter(pk=t.pk).update(snoozed_until=now - timedelta(seconds=1))
+    assert wake_snoozed.call() == 1
