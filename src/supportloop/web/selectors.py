@@ -172,7 +172,7 @@ class InboxCounts(WorkspaceCounts):
     mine: int
 
 
-def _workspace_counts() -> WorkspaceCounts:
+def workspace_counts() -> WorkspaceCounts:
     """Counts that are the same for everyone: one grouped scan of the active tickets (partial index) plus the
     exact per-status rollup; cached for COUNTS_TTL seconds and shared by all users (2 queries per 30 s)."""
     counts: WorkspaceCounts | None = cache.get("web:inbox-counts")
@@ -216,7 +216,7 @@ def inbox_counts_forget(user: User | None = None) -> None:
 def inbox_counts(*, user: User) -> InboxCounts:
     """Counts per built-in view, per team and per product area over active tickets.
 
-    The shared figures come from `_workspace_counts`; "mine" is one index count on (assignee, status), cached
+    The shared figures come from `workspace_counts`; "mine" is one index count on (assignee, status), cached
     per user for the same few seconds. Changes made from these pages drop both (`inbox_counts_forget`).
     """
     key = f"web:inbox-mine:{user.pk}"
@@ -224,7 +224,7 @@ def inbox_counts(*, user: User) -> InboxCounts:
     if mine is None:
         mine = Ticket.objects.filter(assignee_id=user.pk, status__in=ACTIVE_STATUSES).count()
         cache.set(key, mine, COUNTS_TTL)
-    return {**_workspace_counts(), "mine": mine}
+    return {**workspace_counts(), "mine": mine}
 
 
 def ticket_timeline(*, ticket: Ticket, limit: int = 40) -> list[Event]:

@@ -207,19 +207,20 @@ def inbox(request: PageRequest) -> HttpResponseBase:
             teams={t.pk: t.name for t in teams},
         )
     )
-    counts = selectors.inbox_counts(user=request.user)
+    # Views and teams count from the rollup (_view_counts); product areas, not one of its keys, from the cached scan.
+    counts = selectors.workspace_counts()
     view = params.get("view") or "all"
     current_query = saved_view_query(query)
     saved = list(selectors.saved_views_visible(user=request.user))
     for s in saved:
         s.current = s.query == current_query and s.q == search_q
         s.link = "&".join(part for part in (s.query, urlencode({"q": s.q}) if s.q else "") if part)
-    view_counts = _view_counts(request.user, saved)
+    view_counts = _view_counts(request.user, saved, teams)
     for s in saved:
         s.count = view_counts.get(f"saved-{s.pk}")
     areas = list(product_area_list(active=True))
     for t in teams:
-        t.open_count = counts["team"].get(t.pk, 0)
+        t.open_count = view_counts.get(f"team-{t.pk}", 0)
     for a in areas:
         a.open_count = counts["area"].get(a.pk, 0)
     context = {
@@ -259,11 +260,11 @@ def inbox(request: PageRequest) -> HttpResponseBase:
 ROLLUP_PARAMS = {"view", "status", "priority", "assignee", "team", "unassigned", "sort"}
 
 
-def _view_counts(user: User, saved: list[Any]) -> dict[str, int]:
-    """Counts of the built-in views and of the saved views expressible on the rollup's keys: one query."""
+def _view_counts(user: User, saved: list[Any], teams: list[Team]) -> dict[str, int]:
+    """Counts of the built-in views, the teams and the saved views expressible on the rollup's keys: one query."""
     conditions = {}
-    for key in BUILT_IN_VIEWS:
-        condition = rollup_condition(inbox_filters(QueryDict(f"view={key}"), user))
+    for key, query in [(k, f"view={k}") for k in BUILT_IN_VIEWS] + [(f"team-{t.pk}", f"team={t.pk}") for t in teams]:
+        condition = rollup_condition(inbox_filters(QueryDict(query), user))
         if condition is not None:
             conditions[key] = condition
     for s in saved:
