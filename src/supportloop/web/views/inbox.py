@@ -263,15 +263,16 @@ ROLLUP_PARAMS = {"view", "status", "priority", "assignee", "team", "unassigned",
 def _view_counts(user: User, saved: list[Any], teams: list[Team]) -> dict[str, int]:
     """Counts of the built-in views, the teams and the saved views expressible on the rollup's keys: one query."""
     conditions = {}
-    for key, query in [(k, f"view={k}") for k in BUILT_IN_VIEWS] + [(f"team-{t.pk}", f"team={t.pk}") for t in teams]:
-        condition = rollup_condition(inbox_filters(QueryDict(query), user))
+    sidebar = [(k, f"view={k}") for k in BUILT_IN_VIEWS] + [(f"team-{t.pk}", f"team={t.pk}") for t in teams]
+    for key, raw in sidebar:
+        condition = rollup_condition(inbox_filters(QueryDict(raw), user))
         if condition is not None:
             conditions[key] = condition
     for s in saved:
-        query = QueryDict(s.query)
-        if s.q or not set(query) <= ROLLUP_PARAMS:
+        params = QueryDict(s.query)
+        if s.q or not set(params) <= ROLLUP_PARAMS:
             continue
-        condition = rollup_condition(inbox_filters(query, user))
+        condition = rollup_condition(inbox_filters(params, user))
         if condition is not None:
             conditions[f"saved-{s.pk}"] = condition
     return rollup_counts(conditions)
