@@ -260,9 +260,18 @@ def cases(args):
 
     web = Client()
     web.force_login(admin)
+    from supportloop.web.models import InboxPreference
+
+    # The inbox remembers the last sort (the sorted cases below set it): "/" measures the default sort every run.
+    InboxPreference.objects.filter(user=admin).delete()
 
     def inbox(i):
         return web.get("/")
+
+    def inbox_sorted(sort):
+        # The queue-shaping sorts (docs/web.md), each on its partial index. They run after html_inbox: the sort
+        # is remembered per user, so the bare "/" above keeps measuring the default one.
+        return lambda i: web.get(f"/?view=all&sort={sort}")
 
     def ticket_page(i):
         return web.get(f"/t/{active[i % len(active)]}/")
@@ -279,6 +288,9 @@ def cases(args):
         ("create", create, 201, {}),
         ("reply", reply, 201, {}),
         ("html_inbox", inbox, 200, {"note": "GET / logged in (web app as it is at run time)"}),
+        ("html_inbox_longest_waiting", inbox_sorted("waiting"), 200, {"note": "GET /?sort=waiting"}),
+        ("html_inbox_priority", inbox_sorted("priority"), 200, {"note": "GET /?sort=priority"}),
+        ("html_inbox_newest", inbox_sorted("-created"), 200, {"note": "GET /?sort=-created"}),
         ("html_ticket", ticket_page, 200, {"note": "GET /t/<number>/ of random active tickets, logged in"}),
         ("html_ticket_20_messages", ticket_page_long, 200, {"tickets": len(long_threads)}),
     ]

@@ -2,7 +2,8 @@
 
 It bypasses the services on purpose (they cost ~5 ms a ticket; a million would take hours) and keeps their
 invariants by hand: ticket numbers come from `counter_reserve`, `company_id` is copied from the requester,
-the TicketStatusCount rollup is incremented by the exact number of rows loaded per status, message and reply
+the TicketStatusCount and TicketRollup counts are incremented by the exact number of rows loaded per key, the
+queue columns (waiting_since, last message preview ...) are computed from the plan's steps, message and reply
 counts match the messages written, and the product area follows the feature. It writes no audit events for
 the loaded history (the workspace setup before it does go through services).
 
@@ -20,13 +21,16 @@ from collections import Counter as Tally
 from functools import lru_cache
 
 from django.db import connection, transaction
-from django.db.models import F, Max
+from django.db.models import Max
 
 from supportloop.core.services import CHANGES_COUNTER, counter_reserve
 from supportloop.demo import phrases as P
 from supportloop.demo.plan import TicketPlanner, epoch_to_dt
 from supportloop.demo.workspace import Workspace
-from supportloop.tickets.models import Message, Tag, Ticket, TicketStatusCount
+from supportloop.tickets.choices import PRIORITY_RANK
+from supportloop.tickets.models import Message, Tag, Ticket
+from supportloop.tickets.rollups import NONE_KEY, RollupKey, rollup_apply
+from supportloop.tickets.services.tickets import message_preview
 
 CHUNK = 20_000
 
@@ -137,6 +141,12 @@ def seed_tickets_bulk(ws: Workspace, planner: TicketPlanner, count: int, progres
             "public_reply_count",
             "message_count",
             "change_seq",
+            "priority_rank",
+            "waiting_since",
+            "last_customer_message_at",
+            "last_message_preview",
+            "last_message_direction",
+            "last_message_author_id",
         },
     )
     message_t = _Table(
@@ -165,7 +175,7 @@ def seed_tickets_bulk(ws: Workspace, planner: TicketPlanner, count: int, progres
     next_ticket = (Ticket.objects.aggregate(m=Max("id"))["m"] or 0) + 1
     next_message = (Message.objects.aggregate(m=Max("id"))["m"] or 0) + 1
     next_tag = (through.objects.aggregate(m=Max("id"))["m"] or 0) + 1
-    statuses: Tally[str] = Tally()
+    rollup: Tally[RollupKey] = Tally()
     tables = [ticket_t.name, message_t.name, tag_t.name]
     pg = connection.vendor == "postgresql"
 
@@ -187,6 +197,16 @@ def seed_tickets_bulk(ws: Workspace, planner: TicketPlanner, count: int, progres
                 next_ticket += 1
                 assignee = user_ids[plan.assignee] if plan.assignee else None
                 replies = sum(1 for s in plan.steps if s.kind == "reply")
+                # The queue columns the message services would have kept (tickets/services/tickets.py).
+                waiting: float | None = plan.created
+                last_customer, last_public = plan.created, None
+                for step in plan.steps:
+                    if step.kind == "customer":
+                        waiting, last_customer, last_public = waiting or step.at, step.at, step
+                    elif step.kind == "reply":
+                        waiting, last_public = None, step
+                agent_last = last_public is not None and last_public.kind == "reply"
+                rollup[RollupKey(plan.status, team_ids[plan.team], assignee or NONE_KEY, plan.priority, False)] += 1
                 bodies = sum(1 for s in plan.steps if s.kind != "close") + 1
                 tickets.append(
                     ticket_t.row(
@@ -212,10 +232,15 @@ def seed_tickets_bulk(ws: Workspace, planner: TicketPlanner, count: int, progres
                             "public_reply_count": replies,
                             "message_count": bodies,
                             "change_seq": first_change + i,
+                            "priority_rank": PRIORITY_RANK[plan.priority],
+                            "waiting_since": _stamp(waiting),
+                            "last_customer_message_at": _stamp(last_customer),
+                            "last_message_preview": message_preview(last_public.body if last_public else plan.body),
+                            "last_message_direction": "out" if agent_last else "in",
+                            "last_message_author_id": (assignee or user_ids["agent"]) if agent_last else None,
                         }
                     )
                 )
-                statuses[plan.status] += 1
                 messages.append(
                     message_t.row(
                         {
@@ -292,9 +317,7 @@ def seed_tickets_bulk(ws: Workspace, planner: TicketPlanner, count: int, progres
             )
         timings["indexes_and_analyze"] = time.monotonic() - index_started
     with transaction.atomic():
-        for status, n in statuses.items():
-            if not TicketStatusCount.objects.filter(status=status).update(count=F("count") + n):
-                TicketStatusCount.objects.create(status=status, count=n)
+        rollup_apply(rollup)  # TicketStatusCount is a view over it
     timings["total"] = time.monotonic() - started
     timings["messages"] = messages_written
     return timings

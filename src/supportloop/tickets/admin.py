@@ -12,6 +12,8 @@ from supportloop.tickets.models import (
     ProductFeature,
     Tag,
     Ticket,
+    TicketRead,
+    TicketRollup,
     TicketStatusCount,
 )
 
@@ -104,3 +106,17 @@ class BulkChangeAdmin(admin.ModelAdmin):
 class DraftAdmin(admin.ModelAdmin):
     list_display = ("ticket", "user", "kind", "updated_at")
     raw_id_fields = ("ticket", "user")
+
+
+@admin.register(TicketRollup)
+class TicketRollupAdmin(admin.ModelAdmin):
+    """Read it to check a count; tickets/rollups.py rollup_rebuild() repairs it."""
+
+    list_display = ("status", "team_key", "assignee_key", "priority", "snoozed", "count")
+    list_filter = ("status", "snoozed")
+
+
+@admin.register(TicketRead)
+class TicketReadAdmin(admin.ModelAdmin):
+    list_display = ("user", "ticket", "read_at")
+    raw_id_fields = ("user", "ticket")

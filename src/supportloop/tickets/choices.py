@@ -21,6 +21,18 @@ class Priority(models.TextChoices):
     URGENT = "urgent", _("Urgent")
 
 
+# Ticket.priority_rank: the inbox's "priority" sort is an index scan on this small number, urgent first.
+PRIORITY_RANK: dict[str, int] = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+
+
+class Direction(models.TextChoices):
+    """Who wrote a ticket's latest public message: the customer (in) or an agent (out)."""
+
+    NONE = "", _("None")
+    IN = "in", _("From the customer")
+    OUT = "out", _("From an agent")
+
+
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     WEB = "web", _("Web form")

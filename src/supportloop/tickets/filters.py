@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, get_origin
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from supportloop.core.errors import ValidationFailed
 from supportloop.core.validation import DbId, UtcDatetime
 from supportloop.tickets.choices import ACTIVE_STATUSES, Priority, Status
-from supportloop.tickets.models import ContactReason, ProductArea, Ticket
+from supportloop.tickets.models import ContactReason, ProductArea, Ticket, TicketRead
 
 if TYPE_CHECKING:  # mypy cannot build a Literal at run time: for it, a value is a str
     StatusValue = str
@@ -56,6 +56,10 @@ class TicketFilters:
     updated_before: datetime | None = None
     # Only these tickets (ids a search matched, at most search.engine.MATCH_LIMIT): set by the pages, never parsed.
     ids: list[int] | None = None
+    # Set by the inbox, never parsed: True only snoozed tickets, False only awake ones (None: both, as the API).
+    snoozed: bool | None = None
+    # Set by the inbox, never parsed: only tickets with a customer message this user (id) has not seen.
+    unread_for: int | None = None
 
     def apply(self, qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
         if self.ids is not None:
@@ -81,6 +85,13 @@ class TicketFilters:
             qs = qs.filter(tags__name=self.tag.lower())
         if self.q:
             qs = qs.filter(subject__icontains=self.q)
+        if self.snoozed is not None:
+            qs = qs.filter(snoozed_until__isnull=not self.snoozed)
+        if self.unread_for is not None:
+            seen = TicketRead.objects.filter(
+                user_id=self.unread_for, ticket_id=OuterRef("pk"), read_at__gte=OuterRef("last_customer_message_at")
+            )
+            qs = qs.filter(~Exists(seen), last_customer_message_at__isnull=False)
         for name, lookup in (
             ("created_since", "created_at__gte"),
             ("created_before", "created_at__lt"),

@@ -10,9 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from supportloop.tickets.choices import (
     ACTIVE_STATUSES,
+    PRIORITY_RANK,
     AuthorType,
     Channel,
     DeliveryStatus,
+    Direction,
     MessageKind,
     Priority,
     Status,
@@ -133,6 +135,31 @@ class Ticket(models.Model):
     message_count = models.PositiveIntegerField(_("messages"), default=0)
     # Position in the /changes feed, set by every service that changes the ticket or its messages.
     change_seq = models.BigIntegerField(_("change sequence"), default=0)
+    # Queue shaping (docs/web.md), kept by the ticket and message services so each inbox sort is an index scan
+    # and a row needs no query of its own.
+    priority_rank = models.PositiveSmallIntegerField(
+        _("priority rank"), default=PRIORITY_RANK[Priority.NORMAL], editable=False
+    )
+    # The oldest customer message that no public agent reply has followed yet; None when nobody is waiting.
+    waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True, editable=False)
+    last_customer_message_at = models.DateTimeField(_("last customer message"), null=True, blank=True, editable=False)
+    snoozed_until = models.DateTimeField(_("snoozed until"), null=True, blank=True)
+    last_message_preview = models.CharField(_("last message"), max_length=120, blank=True, editable=False)
+    last_message_direction = models.CharField(
+        _("last message from"), max_length=3, choices=Direction.choices, blank=True, default="", editable=False
+    )
+    # No constraint and no index: a display hint that the inbox maps through its list of agents (a removed
+    # agent shows as "Agent"), and an index would only serve the rare user deletion.
+    last_message_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        editable=False,
+    )
     # Not columns: tickets_insert sets them on the tickets it returns, for callers (the API, the mail ingest)
     # that answer with the new ticket without reading it back.
     tag_names: list[str]
@@ -160,6 +187,27 @@ class Ticket(models.Model):
             models.Index("contact_reason", models.F("updated_at").desc(), name="tickets_reason_idx"),
             models.Index("created_at", name="tickets_created_idx"),
             models.Index("change_seq", "id", name="tickets_changes_idx"),
+            # One partial index per inbox sort over the awake active tickets (web/selectors.py SORTS).
+            models.Index(
+                "waiting_since",
+                "id",
+                condition=Q(status__in=ACTIVE_STATUSES, snoozed_until__isnull=True, waiting_since__isnull=False),
+                name="tickets_waiting_idx",
+            ),
+            models.Index(
+                "priority_rank",
+                models.F("updated_at").desc(),
+                models.F("id").desc(),
+                condition=Q(status__in=ACTIVE_STATUSES, snoozed_until__isnull=True),
+                name="tickets_priority_idx",
+            ),
+            models.Index(
+                models.F("created_at").desc(),
+                models.F("id").desc(),
+                condition=Q(status__in=ACTIVE_STATUSES, snoozed_until__isnull=True),
+                name="tickets_active_created_idx",
+            ),
+            models.Index("snoozed_until", "id", condition=Q(snoozed_until__isnull=False), name="tickets_snoozed_idx"),
         ]
 
     def __str__(self) -> str:
@@ -171,16 +219,63 @@ class Ticket(models.Model):
 
 
 class TicketStatusCount(models.Model):
-    """Exact number of tickets per status, kept by the ticket services so counts never scan the table."""
+    """Exact number of tickets per status: a database view summing TicketRollup by status (migration 0004), so
+    the services keep one rollup in one statement and this never drifts from it. Read-only."""
 
     status = models.CharField(max_length=10, choices=Status.choices, primary_key=True)
     count = models.BigIntegerField(default=0)
 
     class Meta:
+        managed = False  # a view: tickets/migrations/0006_queue.py creates it
         ordering = ["status"]
 
     def __str__(self) -> str:
         return f"{self.status}: {self.count}"
+
+
+class TicketRollup(models.Model):
+    """Exact number of tickets per (status, team, assignee, priority, snoozed), kept by the ticket services in
+    their transaction (tickets/rollups.py), so a saved view's count is a sum over a few hundred rows instead of
+    a COUNT(*) over the tickets. No team / no assignee is key 0 (a NULL would defeat the unique constraint)."""
+
+    status = models.CharField(max_length=10, choices=Status.choices)
+    team_key = models.BigIntegerField(default=0)
+    assignee_key = models.BigIntegerField(default=0)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    snoozed = models.BooleanField(default=False)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["status", "team_key", "assignee_key", "priority", "snoozed"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status", "team_key", "assignee_key", "priority", "snoozed"],
+                name="%(app_label)s_%(class)s_unique_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status}/{self.team_key}/{self.assignee_key}/{self.priority}/{self.snoozed}: {self.count}"
+
+
+class TicketRead(models.Model):
+    """When an agent last opened a ticket's page: the ticket is unread for them while a customer message is
+    newer (Ticket.last_customer_message_at > read_at). Bookkeeping like a session, so no audit event."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey("Ticket", on_delete=models.CASCADE, related_name="reads")
+    read_at = models.DateTimeField(_("read"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-read_at"]
+        verbose_name = _("ticket read marker")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "ticket"], name="%(app_label)s_%(class)s_unique_user_ticket")
+        ]
+        indexes = [models.Index("ticket", name="tickets_read_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read #{self.ticket_id} at {self.read_at:%Y-%m-%d %H:%M}"
 
 
 class Message(models.Model):

@@ -29,6 +29,7 @@ class SavedView(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     current: bool  # not a column: the inbox marks the view its page shows now
     link: str  # not a column: the inbox's query string for this view (filters and search)
+    count: int | None  # not a column: its tickets from TicketRollup, None when its filters are not countable there
 
     class Meta:
         ordering = ["position", "name", "id"]
@@ -40,3 +41,21 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class InboxPreference(models.Model):
+    """The inbox sort and view a user chose last, so the inbox opens the way they left it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="inbox_preference"
+    )
+    sort = models.CharField(_("sort"), max_length=20, blank=True)
+    view = models.CharField(_("view"), max_length=20, blank=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        ordering = ["user"]
+        verbose_name = _("inbox preference")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.view or 'all'} / {self.sort or 'default'}"

@@ -6,6 +6,8 @@ query for their tags, and a Jinja2 loop (see docs/decisions/0003-inbox-rendering
 
 from __future__ import annotations
 
+import base64
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,9 +31,9 @@ from supportloop.mail.models import FollowerProposal
 from supportloop.mail.selectors import follower_proposals_of
 from supportloop.tickets.choices import ACTIVE_STATUSES, Priority, Status
 from supportloop.tickets.models import Attachment, Draft, MacroApplication, Message, Tag, Ticket
-from supportloop.tickets.selectors import TicketFilters, decode_cursor, encode_cursor, ticket_queryset
+from supportloop.tickets.selectors import TicketFilters, ticket_queryset
 from supportloop.web.jsonrows import JSONRows, nested, one_row, rows, stamp, when
-from supportloop.web.models import SavedView
+from supportloop.web.models import InboxPreference, SavedView
 from supportloop.web.timeline import timeline_entries
 
 # Characters of one message body the ticket page shows; a longer body is clipped there, with a link to the
@@ -40,13 +42,20 @@ from supportloop.web.timeline import timeline_entries
 # the browser chokes on. 100,000 characters render in a few milliseconds.
 BODY_DISPLAY_LIMIT = 100_000
 
-# sort key -> (field, descending)
-SORTS = {
-    "-updated": ("updated_at", True),
-    "updated": ("updated_at", False),
-    "-created": ("created_at", True),
-    "created": ("created_at", False),
+# sort key -> its columns, each (field, descending); the id breaks ties in the last column's direction. Each sort of
+# the awake active tickets is one index scan: tickets_active_recent_idx, tickets_active_created_idx,
+# tickets_waiting_idx, tickets_priority_idx (tickets/models.py; EXPLAIN plans in docs/web.md).
+SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "-updated": (("updated_at", True),),
+    "updated": (("updated_at", False),),
+    "-created": (("created_at", True),),
+    "created": (("created_at", False),),
+    "waiting": (("waiting_since", False),),
+    "priority": (("priority_rank", False), ("updated_at", True)),
 }
+# "Longest waiting" lists the tickets somebody waits on (waiting_since is set), oldest first: a ticket the agents
+# answered last has no place in that queue, and leaving it out keeps the sort on its partial index.
+SORT_FILTERS = {"waiting": {"waiting_since__isnull": False}}
 # Assignee and team names are not joined here: the page already holds the (small) lists of agents and teams
 # for its filters, so the view maps the ids; two joins fewer keeps planning and execution lean at 1M rows.
 ROW_FIELDS = (
@@ -60,33 +69,77 @@ ROW_FIELDS = (
     "company__name",
     "assignee_id",
     "team_id",
+    "waiting_since",
+    "snoozed_until",
+    "last_message_preview",
+    "last_message_direction",
+    "last_message_author_id",
 )
 
 
 @dataclass
 class InboxPage:
-    rows: list[dict[str, Any]]  # ROW_FIELDS, sort_value and tags
+    rows: list[dict[str, Any]]  # ROW_FIELDS and tags
     next_cursor: str | None
+
+
+def _cursor_encode(values: list[Any]) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str, columns: tuple[tuple[str, bool], ...]) -> list[Any] | None:
+    """The sort values and id a cursor carries, typed by the sort's columns; None when it does not fit (a page
+    of an older URL or another sort starts from the top rather than failing)."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(raw, list) or len(raw) != len(columns) + 1:
+            return None
+        values: list[Any] = []
+        for (field, _desc), value in zip(columns, raw, strict=False):
+            if field.endswith(("_at", "_since")):
+                stamp = datetime.fromisoformat(value)
+                if stamp.tzinfo is None:
+                    return None
+                values.append(stamp)
+            else:
+                values.append(int(value))
+        pk = int(raw[-1])
+        if not 0 <= pk < 2**63:
+            return None
+        return [*values, pk]
+    except Exception:  # noqa: BLE001 - whatever a hostile cursor breaks is a first page
+        return None
+
+
+def _after(columns: list[tuple[str, bool]], values: list[Any]) -> Q:
+    """Rows after `values` in the order of `columns` (keyset): a < x OR (a = x AND (b < y OR ...))."""
+    (field, desc), value = columns[0], values[0]
+    beyond = Q(**{f"{field}__{'lt' if desc else 'gt'}": value})
+    if len(columns) == 1:
+        return beyond
+    return beyond | (Q(**{field: value}) & _after(columns[1:], values[1:]))
 
 
 def inbox_page(
     *, filters: TicketFilters, sort: str = "-updated", cursor: str | None = None, limit: int = 50
 ) -> InboxPage:
-    """One page of inbox rows as dicts, keyset-paginated on (sort field, id): two queries."""
-    field, desc = SORTS.get(sort, SORTS["-updated"])
-    qs = filters.apply(Ticket.objects.all())
+    """One page of inbox rows as dicts, keyset-paginated on (the sort's columns, id): two queries."""
+    sort_columns = SORTS.get(sort, SORTS["-updated"])
+    columns = [*sort_columns, ("id", sort_columns[-1][1])]
+    qs = filters.apply(Ticket.objects.all()).filter(**SORT_FILTERS.get(sort, {}))
     if cursor:
-        stamp, pk = decode_cursor(cursor)
-        if desc:
-            qs = qs.filter(Q(**{f"{field}__lt": stamp}) | Q(**{field: stamp, "id__lt": pk}))
-        else:
-            qs = qs.filter(Q(**{f"{field}__gt": stamp}) | Q(**{field: stamp, "id__gt": pk}))
-    order = (f"-{field}", "-id") if desc else (field, "id")
-    rows = list(qs.order_by(*order).values(*ROW_FIELDS, sort_value=F(field))[: limit + 1])
+        after = _cursor_decode(cursor, sort_columns)
+        if after is not None:
+            qs = qs.filter(_after(columns, after))
+    order = [f"-{field}" if desc else field for field, desc in columns]
+    extra = [f for f, _desc in sort_columns if f not in ROW_FIELDS]
+    rows = list(qs.order_by(*order).values(*ROW_FIELDS, *extra)[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = encode_cursor(last["sort_value"], last["id"])
+        next_cursor = _cursor_encode([last[f] for f, _desc in columns])
         rows = rows[:limit]
     tags: dict[int, list[str]] = defaultdict(list)
     if rows:
@@ -119,7 +172,7 @@ class InboxCounts(WorkspaceCounts):
     mine: int
 
 
-def _workspace_counts() -> WorkspaceCounts:
+def workspace_counts() -> WorkspaceCounts:
     """Counts that are the same for everyone: one grouped scan of the active tickets (partial index) plus the
     exact per-status rollup; cached for COUNTS_TTL seconds and shared by all users (2 queries per 30 s)."""
     counts: WorkspaceCounts | None = cache.get("web:inbox-counts")
@@ -163,7 +216,7 @@ def inbox_counts_forget(user: User | None = None) -> None:
 def inbox_counts(*, user: User) -> InboxCounts:
     """Counts per built-in view, per team and per product area over active tickets.
 
-    The shared figures come from `_workspace_counts`; "mine" is one index count on (assignee, status), cached
+    The shared figures come from `workspace_counts`; "mine" is one index count on (assignee, status), cached
     per user for the same few seconds. Changes made from these pages drop both (`inbox_counts_forget`).
     """
     key = f"web:inbox-mine:{user.pk}"
@@ -171,7 +224,7 @@ def inbox_counts(*, user: User) -> InboxCounts:
     if mine is None:
         mine = Ticket.objects.filter(assignee_id=user.pk, status__in=ACTIVE_STATUSES).count()
         cache.set(key, mine, COUNTS_TTL)
-    return {**_workspace_counts(), "mine": mine}
+    return {**workspace_counts(), "mine": mine}
 
 
 def ticket_timeline(*, ticket: Ticket, limit: int = 40) -> list[Event]:
@@ -245,6 +298,12 @@ def message_text(*, number: int, message_id: int) -> str:
     if text is None:
         raise NotFound(f"Ticket #{number} has no message {message_id}.")
     return text
+
+
+def inbox_preference_of(*, user: User) -> InboxPreference:
+    """The user's remembered inbox sort and view (an unsaved blank one when they never chose): one query."""
+    found = InboxPreference.objects.filter(user_id=user.pk).first()
+    return found if found is not None else InboxPreference(user_id=user.pk)
 
 
 def saved_views_of(*, user: User) -> QuerySet[SavedView]:

@@ -1,19 +1,20 @@
-"""Writes owned by the web app: saved inbox views."""
+"""Writes owned by the web app: saved inbox views, the remembered inbox sort and view."""
 
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
 from django.db import transaction
+from django.utils import timezone
 
 from supportloop.accounts.models import Team, User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record
 from supportloop.search.query import parse as search_parse
-from supportloop.web.models import SavedView
+from supportloop.web.models import InboxPreference, SavedView
 
 # Only these inbox parameters are kept in a saved view (never a cursor or a page).
-SAVED_VIEW_KEYS = ("status", "priority", "assignee", "team", "area", "reason", "tag", "sort", "view")
+SAVED_VIEW_KEYS = ("status", "priority", "assignee", "team", "area", "reason", "tag", "sort", "view", "unread")
 
 
 def saved_view_query(raw: str) -> str:
@@ -58,3 +59,15 @@ def saved_view_delete(*, view: SavedView, actor: User) -> None:
         raise ValidationFailed("That view belongs to someone else.", errors={"view": "not yours"})
     event_record(actor=actor, verb="saved_view.deleted", target=view, changes={"name": [view.name, None]})
     view.delete()
+
+
+def inbox_preference_remember(*, preference: InboxPreference, sort: str, view: str) -> None:
+    """Remember the inbox sort and view a user chose (one upsert, only when they changed). A display preference
+    of the user's own, like a session, so no audit event."""
+    if (preference.sort, preference.view) == (sort, view) and not preference._state.adding:
+        return
+    preference.sort, preference.view, preference.updated_at = sort, view, timezone.now()
+    InboxPreference.objects.bulk_create(
+        [preference], update_conflicts=True, unique_fields=["user"], update_fields=["sort", "view", "updated_at"]
+    )
+    preference._state.adding = False

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -218,6 +219,21 @@ def _customer_replied(event: Event, actor: str, names: _Names) -> list[str]:
     return out
 
 
+def _snoozed(event: Event, actor: str, names: _Names) -> list[str]:
+    until = _after(event, "snoozed_until")
+    try:
+        shown = timezone.localtime(datetime.fromisoformat(until)).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        shown = "—"
+    return [_("%(actor)s snoozed the ticket until %(until)s") % {"actor": actor, "until": shown}]
+
+
+def _woken(event: Event, actor: str, names: _Names) -> list[str]:
+    if _after(event, "reason") == "reply":
+        return [_("The customer's reply woke the snoozed ticket")]
+    return [_("The snooze ended: the ticket is back in the inbox")]
+
+
 def _attachments(event: Event, actor: str, names: _Names) -> list[str]:
     added, _removed = _added_removed((event.changes or {}).get("attachments"))
     return [
@@ -261,6 +277,9 @@ SENTENCES: dict[str, Callable[[Event, str, _Names], list[str]]] = {
     "ticket.noted": _simple(lambda: _("%(actor)s added an internal note")),
     "ticket.system_noted": _simple(lambda: _("%(actor)s added an internal note")),
     "ticket.customer_replied": _customer_replied,
+    "ticket.snoozed": _snoozed,
+    "ticket.unsnoozed": _simple(lambda: _("%(actor)s woke the snoozed ticket")),
+    "ticket.woken": _woken,
     "attachment.added": _attachments,
     "macro.applied": lambda e, actor, names: [
         _("%(actor)s applied the macro %(macro)s") % {"actor": actor, "macro": names.macro(_after(e, "macro"))}

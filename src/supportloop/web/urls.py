@@ -41,6 +41,7 @@ urlpatterns = [
     path("t/<int:number>/messages/<int:message_id>/text/", tickets.message_text, name="message_text"),
     path("t/<int:number>/controls/", tickets.ticket_controls, name="ticket_controls"),
     path("t/<int:number>/solve/", tickets.ticket_solve, name="ticket_solve"),
+    path("t/<int:number>/snooze/", tickets.ticket_snooze_set, name="ticket_snooze"),
     path(
         "t/<int:number>/followers/<int:proposal_id>/accept/",
         tickets.follower_decide,

@@ -12,7 +12,6 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from supportloop.accounts.models import Team, User
@@ -34,9 +33,11 @@ from supportloop.customers.services import contact_get_or_create_by_email, norma
 from supportloop.tickets import hooks
 from supportloop.tickets.choices import (
     ACTIVE_STATUSES,
+    PRIORITY_RANK,
     AuthorType,
     Channel,
     DeliveryStatus,
+    Direction,
     MessageKind,
     Priority,
     Status,
@@ -49,11 +50,18 @@ from supportloop.tickets.models import (
     ProductFeature,
     Tag,
     Ticket,
-    TicketStatusCount,
 )
+from supportloop.tickets.rollups import RollupKey, rollup_apply, rollup_key, rollup_move
 from supportloop.tickets.sanitize import html_to_text, sanitize_html, text_to_html
 
 SUBJECT_MAX = 500
+PREVIEW_LENGTH = 100  # characters of the latest public message that an inbox row shows
+
+
+def message_preview(text: str) -> str:
+    """The start of a message as one line, for Ticket.last_message_preview."""
+    line = " ".join(text.split())
+    return line if len(line) <= PREVIEW_LENGTH else line[: PREVIEW_LENGTH - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -65,22 +73,6 @@ class IncomingFile:
     content_type: str = "application/octet-stream"
     content_id: str = ""
     is_inline: bool = False
-
-
-def _status_count_add(status: str, delta: int) -> None:
-    if delta == 0:
-        return
-    if not TicketStatusCount.objects.filter(status=status).update(count=F("count") + delta):
-        TicketStatusCount.objects.create(status=status, count=delta)
-
-
-def _status_count_adjust(*, old: str | None, new: str | None) -> None:
-    if old == new:
-        return
-    if old:
-        _status_count_add(old, -1)
-    if new:
-        _status_count_add(new, 1)
 
 
 def _choice(value: str | None, choices: type[models.TextChoices], field: str) -> str | None:
@@ -301,6 +293,12 @@ def tickets_insert_in_transaction(drafts: list[TicketDraft], *, message_ids_chec
     tickets = Ticket.objects.bulk_create(
         [
             Ticket(
+                priority_rank=PRIORITY_RANK[d.priority],
+                waiting_since=None if d.author == AuthorType.AGENT else d.created_at or now,
+                last_customer_message_at=None if d.author == AuthorType.AGENT else d.created_at or now,
+                last_message_preview=message_preview(d.text),
+                last_message_direction=Direction.OUT if d.author == AuthorType.AGENT else Direction.IN,
+                last_message_author=d.actor if d.author == AuthorType.AGENT else None,
                 number=first_number + i,
                 subject=d.subject,
                 status=d.status,
@@ -324,8 +322,8 @@ def tickets_insert_in_transaction(drafts: list[TicketDraft], *, message_ids_chec
             for i, d in enumerate(drafts)
         ]
     )
-    for status, added in Counter(d.status for d in drafts).items():
-        _status_count_add(status, added)
+    # TicketStatusCount is a view over the rollup (migration 0004): one statement keeps both.
+    rollup_apply(Counter(rollup_key(t) for t in tickets))
     if any(d.tag_names for d in drafts):  # new tickets have no tags yet: no need to read what set() replaces
         tags = _tags_named(name for d in drafts for name in d.tag_names)
         Ticket.tags.through.objects.bulk_create(
@@ -447,6 +445,7 @@ def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | N
         feature = values["product_feature"]
         values["product_area"] = feature.area if feature else None
     old_status = ticket.status
+    old_key = rollup_key(ticket)
     tag_changes: dict[str, list[Any]] = {}
     if tags is not None:
         new_tags = tags_normalize(tags)
@@ -456,6 +455,8 @@ def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | N
             tag_changes["tags"] = [old_tags, new_tags]
     now = timezone.now()
     touch: dict[str, Any] = {"updated_at": now, "change_seq": seq}
+    if "priority" in values:
+        touch["priority_rank"] = PRIORITY_RANK[values["priority"]]
     new_status = values.get("status", old_status)
     if new_status != old_status:
         if new_status == Status.SOLVED and ticket.solved_at is None:
@@ -468,8 +469,9 @@ def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | N
     changes.update(tag_changes)
     if not changes:
         return ticket
-    if "status" in changes:
-        _status_count_adjust(old=old_status, new=ticket.status)
+    rollup_deltas: Counter[RollupKey] = Counter()
+    rollup_move(rollup_deltas, old_key, rollup_key(ticket))
+    rollup_apply(rollup_deltas)
     event_record(actor=actor, verb="ticket.updated", target=ticket, changes=changes)
     index_changed(TICKET, [ticket.pk])
     return ticket
@@ -511,6 +513,7 @@ def ticket_reply(
         held_until=now + timedelta(seconds=hold_seconds) if hold_seconds > 0 else None,
     )
     _attachments_save(message, attachments)
+    old_key = rollup_key(ticket)
     changes: dict[str, list[Any]] = {"public_reply_count": [ticket.public_reply_count, ticket.public_reply_count + 1]}
     ticket.public_reply_count += 1
     ticket.message_count += 1
@@ -520,14 +523,21 @@ def ticket_reply(
     new_status = status or (Status.OPEN if ticket.status == Status.NEW else None)
     if new_status and new_status != ticket.status:
         _choice(new_status, Status, "status")
-        _status_count_adjust(old=ticket.status, new=new_status)
         changes["status"] = [ticket.status, new_status]
         ticket.status = new_status
         if new_status == Status.SOLVED:
             ticket.solved_at = now
     ticket.updated_at = now
     ticket.change_seq = seq
+    # A public reply answers whoever was waiting; the row now previews it as outgoing.
+    ticket.waiting_since = None
+    ticket.last_message_preview = message_preview(text)
+    ticket.last_message_direction = Direction.OUT
+    ticket.last_message_author = actor
     ticket.save()
+    rollup_deltas: Counter[RollupKey] = Counter()
+    rollup_move(rollup_deltas, old_key, rollup_key(ticket))
+    rollup_apply(rollup_deltas)
     event_record(actor=actor, verb="ticket.replied", target=ticket, changes={**changes, "message": [None, message.pk]})
     if channel == Channel.EMAIL:
         _on_commit_call(hooks.public_reply_listeners, message.pk)
@@ -603,7 +613,19 @@ def _activity_save(tickets: Iterable[Ticket]) -> None:
     builds a CASE per field and row, which cost ~25 ms of Python for a poller's batch."""
     ops = connection.ops
     table = ops.quote_name(Ticket._meta.db_table)
-    columns = ("status", "solved_at", "message_count", "updated_at", "change_seq")
+    columns = (
+        "status",
+        "solved_at",
+        "message_count",
+        "updated_at",
+        "change_seq",
+        "waiting_since",
+        "last_customer_message_at",
+        "snoozed_until",
+        "last_message_preview",
+        "last_message_direction",
+        "last_message_author_id",
+    )
     assignments = ", ".join(f"{ops.quote_name(c)} = %s" for c in columns)
     rows = [
         (
@@ -612,6 +634,12 @@ def _activity_save(tickets: Iterable[Ticket]) -> None:
             t.message_count,
             ops.adapt_datetimefield_value(t.updated_at),
             t.change_seq,
+            ops.adapt_datetimefield_value(t.waiting_since),
+            ops.adapt_datetimefield_value(t.last_customer_message_at),
+            ops.adapt_datetimefield_value(t.snoozed_until),
+            t.last_message_preview,
+            t.last_message_direction,
+            t.last_message_author_id,
             t.pk,
         )
         for t in tickets
@@ -681,20 +709,28 @@ def customer_messages_add_in_transaction(
         _refuse_known_message_ids([d.external_message_id for d in drafts])
     tickets = Ticket.objects.select_for_update().order_by("pk").in_bulk({d.ticket_id for d in drafts})
     now = timezone.now()
-    status_deltas: Counter[str] = Counter()
+    rollup_deltas: Counter[RollupKey] = Counter()
+    old_keys = {pk: rollup_key(t) for pk, t in tickets.items()}
     changes_list = []
+    woken: list[tuple[Ticket, datetime]] = []
     for i, d in enumerate(drafts):
         ticket = tickets[d.ticket_id]
         changes: dict[str, list[Any]] = {}
+        if ticket.snoozed_until is not None:  # a customer's reply wakes a snoozed ticket (tickets/services/snooze.py)
+            woken.append((ticket, ticket.snoozed_until))
+            ticket.snoozed_until = None
         if d.reopen and ticket.status in (Status.PENDING, Status.SOLVED, Status.ON_HOLD):
-            status_deltas[ticket.status] -= 1
-            status_deltas[Status.OPEN] += 1
             changes["status"] = [ticket.status, Status.OPEN]
             ticket.status = Status.OPEN
             ticket.solved_at = None
         ticket.message_count += 1
         ticket.updated_at = now
         ticket.change_seq = first_seq + i
+        ticket.waiting_since = ticket.waiting_since or now
+        ticket.last_customer_message_at = now
+        ticket.last_message_preview = message_preview(d.text)
+        ticket.last_message_direction = Direction.IN
+        ticket.last_message_author_id = None
         changes_list.append(changes)
     messages = Message.objects.bulk_create(
         [
@@ -718,8 +754,9 @@ def customer_messages_add_in_transaction(
         message.ticket = tickets[d.ticket_id]
         _attachments_save(message, d.attachments)
     _activity_save(tickets.values())
-    for status, delta in status_deltas.items():
-        _status_count_add(status, delta)
+    for pk, ticket in tickets.items():
+        rollup_move(rollup_deltas, old_keys[pk], rollup_key(ticket))
+    rollup_apply(rollup_deltas)
     events_record_many(
         [
             event_build(
@@ -730,6 +767,16 @@ def customer_messages_add_in_transaction(
                 changes={"message": [None, message.pk], **changes},
             )
             for d, message, changes in zip(drafts, messages, changes_list, strict=True)
+        ]
+        + [
+            event_build(
+                actor=None,
+                actor_label="system",
+                verb="ticket.woken",
+                target=t,
+                changes={"snoozed_until": [until, None], "reason": [None, "reply"]},
+            )
+            for t, until in woken
         ]
     )
     index_changed(TICKET, tickets.keys())

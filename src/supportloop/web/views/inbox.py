@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,10 +31,11 @@ from supportloop.search import engine
 from supportloop.search.query import QueryError
 from supportloop.tickets.choices import Priority, Status
 from supportloop.tickets.filters import TicketFilters, TicketListParams
+from supportloop.tickets.rollups import rollup_condition, rollup_counts
 from supportloop.tickets.selectors import contact_reasons, product_area_list
 from supportloop.web import selectors
 from supportloop.web.forms import SavedViewForm
-from supportloop.web.services import saved_view_create, saved_view_delete, saved_view_query
+from supportloop.web.services import inbox_preference_remember, saved_view_create, saved_view_delete, saved_view_query
 from supportloop.web.views.bulk_bar import bulk_bar_context
 from supportloop.web.views.common import PageRequest, int_or_none, page, render_page, safe_next
 
@@ -44,11 +46,14 @@ BUILT_IN_VIEWS = {
     "urgent": gettext_lazy("Urgent"),
     "pending": gettext_lazy("Pending"),
     "solved": gettext_lazy("Solved"),
+    "snoozed": gettext_lazy("Snoozed"),
 }
 SORT_LABELS = {
-    "-updated": gettext_lazy("Newest activity"),
+    "-updated": gettext_lazy("Last updated"),
+    "waiting": gettext_lazy("Longest waiting"),
+    "priority": gettext_lazy("Priority"),
+    "-created": gettext_lazy("Newest"),
     "updated": gettext_lazy("Oldest activity"),
-    "-created": gettext_lazy("Newest created"),
     "created": gettext_lazy("Oldest created"),
 }
 
@@ -82,7 +87,29 @@ def inbox_filters(params: QueryDict, user: User) -> TicketFilters:
     if "assignee" in given:
         query.pop("unassigned", None)
     query.update(given)
-    return TicketListParams.parse(query, strict=False).filters(strict=False)
+    filters = TicketListParams.parse(query, strict=False).filters(strict=False)
+    # A snoozed ticket leaves every view but "Snoozed" until it wakes (tickets/services/snooze.py).
+    filters.snoozed = params.get("view") == "snoozed"
+    if params.get("unread"):
+        filters.unread_for = user.pk
+    return filters
+
+
+def _initials(name: str) -> str:
+    words = [w for w in name.replace(".", " ").split() if w]
+    return "".join(w[0] for w in words[:2]).upper() or "?"
+
+
+def _waiting(since: datetime | None, now: datetime) -> str:
+    """ "waiting 3 h": how long the customer has waited since their unanswered message."""
+    if since is None:
+        return ""
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes < 60:
+        return _("waiting %(count)d min") % {"count": minutes}
+    if minutes < 48 * 60:
+        return _("waiting %(count)d h") % {"count": minutes // 60}
+    return _("waiting %(count)d d") % {"count": minutes // (24 * 60)}
 
 
 def _rows_html(
@@ -102,7 +129,20 @@ def _rows_html(
     priority_labels = dict(Priority.choices)
     ticket_url = reverse("web:ticket", args=[0])[:-2]  # "/t/" — numbers are appended per row
     unassigned = _("Unassigned")
+    you, an_agent = _("You"), _("Agent")
+    me = request.user.pk if request is not None else None
+    now = timezone.now()
+    initials = {pk: _initials(name) for pk, name in agents.items()}
     for row in page_rows:
+        if row["last_message_direction"] == "out":
+            author = row["last_message_author_id"]
+            row["preview_by"] = you if author == me else agents.get(author, an_agent)
+        else:
+            row["preview_by"] = ""
+        row["waiting"] = _waiting(row["waiting_since"], now)
+        row["initials"] = initials.get(row["assignee_id"], "") if row["assignee_id"] else ""
+        if row["snoozed_until"] is not None:
+            row["snoozed"] = timezone.localtime(row["snoozed_until"]).strftime("%Y-%m-%d %H:%M")
         row["url"] = f"{ticket_url}{row['number']}/"
         row["status_label"] = status_labels.get(row["status"], row["status"])
         row["priority_label"] = priority_labels.get(row["priority"], row["priority"])
@@ -117,9 +157,31 @@ def _rows_html(
     )
 
 
+def _with_preference(request: PageRequest) -> QueryDict:
+    """The query string with the user's remembered sort (and, on a bare inbox URL, view) filled in; an explicit
+    sort or view is remembered for next time (not from "more" pages, which repeat the first page's)."""
+    params = request.GET.copy()
+    preference = selectors.inbox_preference_of(user=request.user)
+    if params.get("cursor"):
+        return params
+    if not params and preference.view in BUILT_IN_VIEWS and preference.view != "all":
+        params["view"] = preference.view
+    if not params.get("sort") and preference.sort in selectors.SORTS:
+        params["sort"] = preference.sort
+    sort = params.get("sort") or ""
+    sort = sort if sort in selectors.SORTS else ""
+    view = params.get("view") or ""
+    view = view if view in BUILT_IN_VIEWS else ""
+    if "sort" in request.GET or "view" in request.GET:
+        inbox_preference_remember(
+            preference=preference, sort=sort or preference.sort, view=view if "view" in request.GET else preference.view
+        )
+    return params
+
+
 @page("ticket.view")
 def inbox(request: PageRequest) -> HttpResponseBase:
-    params = request.GET
+    params = _with_preference(request)
     filters = inbox_filters(params, request.user)
     sort = params.get("sort", "")
     if sort not in selectors.SORTS:
@@ -145,16 +207,20 @@ def inbox(request: PageRequest) -> HttpResponseBase:
             teams={t.pk: t.name for t in teams},
         )
     )
-    counts = selectors.inbox_counts(user=request.user)
+    # Views and teams count from the rollup (_view_counts); product areas, not one of its keys, from the cached scan.
+    counts = selectors.workspace_counts()
     view = params.get("view") or "all"
     current_query = saved_view_query(query)
     saved = list(selectors.saved_views_visible(user=request.user))
     for s in saved:
         s.current = s.query == current_query and s.q == search_q
         s.link = "&".join(part for part in (s.query, urlencode({"q": s.q}) if s.q else "") if part)
+    view_counts = _view_counts(request.user, saved, teams)
+    for s in saved:
+        s.count = view_counts.get(f"saved-{s.pk}")
     areas = list(product_area_list(active=True))
     for t in teams:
-        t.open_count = counts["team"].get(t.pk, 0)
+        t.open_count = view_counts.get(f"team-{t.pk}", 0)
     for a in areas:
         a.open_count = counts["area"].get(a.pk, 0)
     context = {
@@ -163,7 +229,7 @@ def inbox(request: PageRequest) -> HttpResponseBase:
         "next_cursor": result.next_cursor,
         "query": query,
         "view": view,
-        "views": [(key, label, counts.get(key, 0)) for key, label in BUILT_IN_VIEWS.items()],
+        "views": [(key, label, view_counts.get(key, 0)) for key, label in BUILT_IN_VIEWS.items()],
         "saved_views": saved,
         "teams": teams,
         "areas": areas,
@@ -180,12 +246,36 @@ def inbox(request: PageRequest) -> HttpResponseBase:
         "has_filters": bool(current_query or search_q),
         "search_q": search_q,
         "plain_view": not any(
-            params.get(k) for k in ("status", "priority", "assignee", "tag", "team", "area", "reason")
+            params.get(k) for k in ("status", "priority", "assignee", "tag", "team", "area", "reason", "unread")
         ),
+        "unread": bool(params.get("unread")),
         "full_path": request.get_full_path(),
     }
     context.update(bulk_bar_context(request, source="inbox", query=query, agents=agents, teams=teams))
     return render_page(request, "web/inbox.html", context)
+
+
+# Filters a saved view may use and still be counted from TicketRollup (tickets/rollups.py); the others (tags,
+# taxonomy, dates, unread, a search) would need a scan, so such a view shows no count.
+ROLLUP_PARAMS = {"view", "status", "priority", "assignee", "team", "unassigned", "sort"}
+
+
+def _view_counts(user: User, saved: list[Any], teams: list[Team]) -> dict[str, int]:
+    """Counts of the built-in views, the teams and the saved views expressible on the rollup's keys: one query."""
+    conditions = {}
+    sidebar = [(k, f"view={k}") for k in BUILT_IN_VIEWS] + [(f"team-{t.pk}", f"team={t.pk}") for t in teams]
+    for key, raw in sidebar:
+        condition = rollup_condition(inbox_filters(QueryDict(raw), user))
+        if condition is not None:
+            conditions[key] = condition
+    for s in saved:
+        params = QueryDict(s.query)
+        if s.q or not set(params) <= ROLLUP_PARAMS:
+            continue
+        condition = rollup_condition(inbox_filters(params, user))
+        if condition is not None:
+            conditions[f"saved-{s.pk}"] = condition
+    return rollup_counts(conditions)
 
 
 def _search_ids(request: PageRequest, q: str) -> list[int]:

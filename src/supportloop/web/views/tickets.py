@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -29,6 +32,8 @@ from supportloop.tickets.choices import MessageKind, Status
 from supportloop.tickets.filenames import content_disposition
 from supportloop.tickets.models import Ticket
 from supportloop.tickets.services import macro_render, ticket_update
+from supportloop.tickets.services.reading import ticket_mark_read
+from supportloop.tickets.services.snooze import SNOOZE_CHOICES, snooze_until_for, ticket_snooze, ticket_unsnooze
 from supportloop.web import selectors
 from supportloop.web.collab import ticket_collab
 from supportloop.web.forms import (
@@ -98,6 +103,7 @@ def _refusal(form, exc: DomainError, *, hidden: tuple[str, ...] = ()) -> None:
 @page("ticket.view")
 def ticket(request, number: int):
     workspace = selectors.ticket_workspace(number=number, user=request.user)
+    ticket_mark_read(ticket=workspace["ticket"], user=request.user)  # the inbox's Unread filter: one upsert
     return render(request, "web/ticket.html", _page_context(request, workspace))
 
 
@@ -203,6 +209,39 @@ def ticket_solve(request: PageRequest, number: int) -> HttpResponseBase:
     selectors.inbox_counts_forget(request.user)
     messages.success(request, _("Ticket #%(number)d solved.") % {"number": number})
     return redirect(safe_next(request, reverse("web:ticket", args=[number])))
+
+
+def _snooze_until(choice: str, custom: str) -> datetime:
+    """The end of a snooze from the page's choice, or its custom date and time (the agent's time zone)."""
+    if choice in SNOOZE_CHOICES:
+        return snooze_until_for(choice)
+    try:
+        chosen = datetime.fromisoformat(custom)
+    except ValueError:
+        raise ValidationFailed(_("Choose when the ticket should come back."), errors={"until": "invalid"}) from None
+    return timezone.make_aware(chosen) if timezone.is_naive(chosen) else chosen
+
+
+@require_POST
+@page("ticket.update")
+def ticket_snooze_set(request: PageRequest, number: int) -> HttpResponseBase:
+    """Snooze the ticket (later today, tomorrow, next week, or a chosen moment), or wake it now."""
+    t = ticket_selectors.ticket_get(number=number)
+    try:
+        if request.POST.get("until") == "wake":
+            ticket_unsnooze(ticket=t, actor=request.user)
+            messages.success(request, _("Ticket #%(number)d is back in the inbox.") % {"number": number})
+        else:
+            until = _snooze_until(request.POST.get("until", ""), request.POST.get("at", ""))
+            ticket_snooze(ticket=t, until=until, actor=request.user)
+            local = timezone.localtime(until).strftime("%Y-%m-%d %H:%M")
+            messages.success(
+                request, _("Ticket #%(number)d snoozed until %(until)s.") % {"number": number, "until": local}
+            )
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    selectors.inbox_counts_forget(request.user)
+    return redirect("web:ticket", number=number)
 
 
 @require_POST
