@@ -273,6 +273,29 @@ def cases(args):
         # is remembered per user, so the bare "/" above keeps measuring the default one.
         return lambda i: web.get(f"/?view=all&sort={sort}")
 
+    from supportloop.web.models import SavedView
+    from supportloop.web.views.inbox import _view_counts
+
+    saved = [
+        SavedView.objects.get_or_create(user=admin, name=name, defaults={"query": query})[0]
+        for name, query in [
+            ("Urgent, technical", f"priority=urgent&team={team.pk}"),
+            ("Pending and mine", "status=pending&assignee=me"),
+            ("Unassigned high", "unassigned=1&priority=high"),
+        ]
+    ]
+    teams = list(Team.objects.order_by("name"))
+
+    class Counted:
+        status_code = 200
+        content = b""
+
+    def view_counts(i):
+        # What the sidebar shows: every built-in view, every team and the saved views, from the rollup.
+        counts = _view_counts(admin, saved, teams)
+        assert len(counts) >= len(teams) + len(saved), counts
+        return Counted()
+
     def ticket_page(i):
         return web.get(f"/t/{active[i % len(active)]}/")
 
@@ -291,6 +314,7 @@ def cases(args):
         ("html_inbox_longest_waiting", inbox_sorted("waiting"), 200, {"note": "GET /?sort=waiting"}),
         ("html_inbox_priority", inbox_sorted("priority"), 200, {"note": "GET /?sort=priority"}),
         ("html_inbox_newest", inbox_sorted("-created"), 200, {"note": "GET /?sort=-created"}),
+        ("inbox_view_counts", view_counts, 200, {"note": "the sidebar's counts (views, teams, 3 saved views)"}),
         ("html_ticket", ticket_page, 200, {"note": "GET /t/<number>/ of random active tickets, logged in"}),
         ("html_ticket_20_messages", ticket_page_long, 200, {"tickets": len(long_threads)}),
     ]

@@ -12,7 +12,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models.signals import post_delete
 from django.db.models import Q, Sum
 
 from supportloop.tickets.choices import ACTIVE_STATUSES
@@ -134,3 +135,17 @@ def rollup_rebuild() -> None:
         counts[key] += g["n"]
     TicketRollup.objects.all().delete()
     TicketRollup.objects.bulk_create([TicketRollup(**k._asdict(), count=n) for k, n in counts.items()])
+
+
+def rebuild_after_commit(sender: Any, **kwargs: Any) -> None:
+    """Signal receiver (derived counts only): deleting a team or a user un-assigns their tickets without the ticket
+    services (the ORM's SET NULL), so the rollup is recounted once the deletion commits. Deletions are rare (people
+    leave; teams are reorganised), and a recount is one GROUP BY."""
+    transaction.on_commit(rollup_rebuild)
+
+
+def connect_rebuild_on_delete() -> None:
+    from supportloop.accounts.models import Team, User
+
+    for model in (Team, User):
+        post_delete.connect(rebuild_after_commit, sender=model, dispatch_uid=f"ticket-rollup-{model.__name__}")

@@ -117,6 +117,21 @@ def test_the_rollup_follows_every_change_and_status_counts_read_it(agent):
     assert rollup_kept() == rollup_from_tickets()
 
 
+def test_deleting_a_team_or_a_user_recounts_the_rollup(agent, django_capture_on_commit_callbacks):
+    team = team_create(name="Night shift", slug="night")
+    leaver = user_create(username="leo", role="agent", first_name="Leo")
+    new(agent, team=team)
+    ticket = new(agent, team=team)
+    ticket_update(ticket=ticket, actor=agent, assignee=leaver)
+    assert rollup_kept() == rollup_from_tickets()
+    with django_capture_on_commit_callbacks(execute=True):
+        team.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        leaver.delete()
+    assert Ticket.objects.filter(team__isnull=True, assignee__isnull=True).count() == 2
+    assert rollup_kept() == rollup_from_tickets()
+
+
 def test_priority_rank_follows_the_priority(agent):
     t = new(agent, priority="low")
     assert Ticket.objects.get(pk=t.pk).priority_rank == 3
