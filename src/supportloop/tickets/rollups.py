@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models.signals import post_delete
 from django.db.models import Q, Sum
+from django.db.models.signals import post_delete
 
 from supportloop.tickets.choices import ACTIVE_STATUSES
 from supportloop.tickets.models import TicketRollup
