@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -43,6 +45,32 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "pw-123456-x"
 
 
+class _RequestsInFlight:
+    """Requests the live server is still answering. Pages post in the background (draft autosave, the presence
+    heartbeat): one that arrives as a test ends must finish before pytest-django flushes the database, or SQLite
+    finds its tables locked and the request finds database access gone."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def started(self, **kwargs) -> None:
+        with self.lock:
+            self.count += 1
+
+    def finished(self, **kwargs) -> None:
+        with self.lock:
+            self.count -= 1
+
+    def wait_until_none(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.count > 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+IN_FLIGHT = _RequestsInFlight()
+
+
 @pytest.fixture(scope="session")
 def chromium():
     from playwright.sync_api import sync_playwright
@@ -69,6 +97,10 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def browse(request, chromium, live_server):
     """Open pages as a user: browse(user=None, locale="en-US", width=1280) -> a Playwright page, signed in."""
+    from django.core.signals import request_finished, request_started
+
+    request_started.connect(IN_FLIGHT.started, dispatch_uid="browser-requests-started")
+    request_finished.connect(IN_FLIGHT.finished, dispatch_uid="browser-requests-finished")
     contexts = []
 
     def _open(user=None, *, locale: str = "en-US", width: int = 1280):
@@ -100,6 +132,7 @@ def browse(request, chromium, live_server):
                     logging.getLogger(__name__).warning("no screenshot of %s page %s-%s: %r", name, i, j, exc)
     for context in contexts:
         context.close()
+    IN_FLIGHT.wait_until_none()
 
 
 class Demo:
