@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "supportloop.tickets",
     "supportloop.feedback",
     "supportloop.mail",
+    "supportloop.automation",
     "supportloop.analytics",
     "supportloop.search",
     "supportloop.api",

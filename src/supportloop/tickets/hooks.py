@@ -2,16 +2,65 @@
 
 The mail app registers a listener for public replies so it can send them; tickets itself never imports mail.
 Listeners are called after the transaction commits, with ids only.
+
+Ticket events (created, updated, replied, noted, customer replied, and events other apps raise such as
+an SLA breach) go to every registered ticket-event listener after the writing transaction commits: the
+automation app's triggers are one. A listener that writes runs its own transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.db import transaction
 
 public_reply_listeners: list[Callable[[int], None]] = []
 # Addresses other apps send customers mail from (the close-the-loop sender): the mail app treats mail from
 # them as our own coming back, never as a customer's.
 own_sender_providers: list[Callable[[], Iterable[str]]] = []
+
+
+class TicketEventKind:
+    CREATED = "created"
+    UPDATED = "updated"
+    REPLIED = "replied"  # a public agent reply
+    NOTED = "noted"  # an internal note by an agent
+    CUSTOMER_REPLIED = "customer_replied"
+    # Raised by higher apps through ticket_event_emit:
+    RATED = "rated"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACH = "sla_breach"
+
+
+@dataclass(frozen=True)
+class TicketEvent:
+    """What happened to one ticket. `changes` maps a field to [before, after], as the audit event does;
+    `actor_id` is None for the customer, the system or an automation (then `source` names it, e.g.
+    "trigger:12", so a rule can tell its own changes from a person's)."""
+
+    kind: str
+    ticket_id: int
+    actor_id: int | None = None
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+    message_id: int | None = None
+    source: str = ""
+
+
+ticket_event_listeners: list[Callable[[TicketEvent], None]] = []
+
+
+def register_ticket_event_listener(listener: Callable[[TicketEvent], None]) -> None:
+    if listener not in ticket_event_listeners:
+        ticket_event_listeners.append(listener)
+
+
+def ticket_event_emit(event: TicketEvent) -> None:
+    """Hand `event` to every listener once the current transaction commits (at once outside one)."""
+    for listener in ticket_event_listeners:
+        transaction.on_commit(partial(listener, event))
 
 
 def register_public_reply_listener(listener: Callable[[int], None]) -> None:

@@ -43,6 +43,7 @@ from supportloop.tickets.choices import (
     Status,
 )
 from supportloop.tickets.filenames import display_name, storage_name
+from supportloop.tickets.hooks import TicketEvent, TicketEventKind, ticket_event_emit
 from supportloop.tickets.models import (
     Attachment,
     ContactReason,
@@ -372,8 +373,17 @@ def tickets_insert_in_transaction(drafts: list[TicketDraft], *, message_ids_chec
             for ticket, d in zip(tickets, drafts, strict=True)
         ]
     )
-    for ticket, message in zip(tickets, messages, strict=True):
+    for ticket, message, d in zip(tickets, messages, drafts, strict=True):
         ticket.first_message = message  # for callers that need the message (the mail ingest) without a query
+        ticket_event_emit(
+            TicketEvent(
+                kind=TicketEventKind.CREATED,
+                ticket_id=ticket.pk,
+                actor_id=d.actor.pk if d.actor else None,
+                changes={"status": [None, d.status], "priority": [None, d.priority], "channel": [None, d.channel]},
+                message_id=message.pk,
+            )
+        )
     index_changed(TICKET, [t.pk for t in tickets])
     return tickets
 
@@ -473,6 +483,11 @@ def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | N
     rollup_move(rollup_deltas, old_key, rollup_key(ticket))
     rollup_apply(rollup_deltas)
     event_record(actor=actor, verb="ticket.updated", target=ticket, changes=changes)
+    ticket_event_emit(
+        TicketEvent(
+            kind=TicketEventKind.UPDATED, ticket_id=ticket.pk, actor_id=actor.pk if actor else None, changes=changes
+        )
+    )
     index_changed(TICKET, [ticket.pk])
     return ticket
 
@@ -541,6 +556,11 @@ def ticket_reply(
     event_record(actor=actor, verb="ticket.replied", target=ticket, changes={**changes, "message": [None, message.pk]})
     if channel == Channel.EMAIL:
         _on_commit_call(hooks.public_reply_listeners, message.pk)
+    ticket_event_emit(
+        TicketEvent(
+            kind=TicketEventKind.REPLIED, ticket_id=ticket.pk, actor_id=actor.pk, changes=changes, message_id=message.pk
+        )
+    )
     index_changed(TICKET, [ticket.pk])
     return message
 
@@ -568,6 +588,9 @@ def ticket_add_note(*, ticket: Ticket, actor: User, body: str = "", body_html: s
     ticket.change_seq = seq
     ticket.save(update_fields=["message_count", "updated_at", "change_seq"])
     event_record(actor=actor, verb="ticket.noted", target=ticket, changes={"message": [None, message.pk]})
+    ticket_event_emit(
+        TicketEvent(kind=TicketEventKind.NOTED, ticket_id=ticket.pk, actor_id=actor.pk, message_id=message.pk)
+    )
     index_changed(TICKET, [ticket.pk])
     return message
 
@@ -779,6 +802,12 @@ def customer_messages_add_in_transaction(
             for t, until in woken
         ]
     )
+    for d, message, changes in zip(drafts, messages, changes_list, strict=True):
+        ticket_event_emit(
+            TicketEvent(
+                kind=TicketEventKind.CUSTOMER_REPLIED, ticket_id=d.ticket_id, changes=changes, message_id=message.pk
+            )
+        )
     index_changed(TICKET, tickets.keys())
     return messages
 

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class AutomationConfig(AppConfig):
+    name = "supportloop.automation"
+    label = "automation"
+    verbose_name = "Automation"
+
+    def ready(self) -> None:
+        # Each part of automation (triggers, time rules, SLAs, routing, webhooks) registers its ticket-event
+        # listeners, actions and scheduled jobs from its own `connect()` here.
+        pass

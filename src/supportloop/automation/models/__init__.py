@@ -1,0 +1,2 @@
+"""Automation's models, one module per part (triggers, time rules, SLAs and business hours, routing and
+assignment, webhooks and integrations), all re-exported here for Django."""

@@ -1,0 +1,1 @@
+"""Every state change of automation: one module per part, each function one transaction with its audit event."""
