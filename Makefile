@@ -57,6 +57,7 @@ messages: install
 
 # docs/screenshots/*.png from a freshly seeded demo (SQLite in a temporary directory) with Playwright; look at them.
 screenshots: install-dev
+	bash scripts/setup-system.sh screenshots
 	SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop compilemessages --ignore='.venv/*' -v 0 || true
 	$(VENV)/bin/python scripts/screenshots.py
 

@@ -95,6 +95,29 @@ def test_at_1280_px_the_inbox_and_the_ticket_keep_two_columns(browse, demo, path
     assert page.evaluate(OVERFLOW) <= 0
 
 
+@pytest.mark.parametrize("width", [1280, 1180])
+def test_on_a_laptop_the_inbox_table_fits_its_column_with_long_previews_and_team_names(browse, demo, width):
+    """The seeded demo's rows (a long last-message preview, tags, a two-word team, a full timestamp) once pushed
+    the "Updated" column past the window's edge while the page itself did not scroll."""
+    from supportloop.accounts.models import Team
+    from supportloop.tickets.services import message_add_from_contact, ticket_update
+
+    team = Team.objects.create(name="EMEA languages and enterprise escalations")
+    ticket_update(ticket=demo.refund_ticket, actor=demo.agent, team=team, tags=["churn-risk", "refund", "vip"])
+    message_add_from_contact(
+        ticket=demo.refund_ticket,
+        contact=demo.alice,
+        body="Добрый день. Годовая подписка продлилась автоматически, хотя мы отключили продление " * 3,
+    )
+    page = browse(demo.agent, width=width)
+    page.goto("/")
+    section, table = _box(page, "section[aria-labelledby=inbox-title]"), _box(page, "table.inbox")
+    updated = _box(page, "table.inbox tbody tr:first-child td:last-child")
+    assert table["x"] + table["width"] <= section["x"] + section["width"] + 1, (table, section)
+    assert updated["x"] + updated["width"] <= width, updated
+    assert page.evaluate(OVERFLOW) <= 0
+
+
 def test_at_800_px_a_tablet_gets_one_column_too(browse, demo):
     page = browse(demo.agent, width=800)
     page.goto(f"/t/{demo.refund_ticket.number}/")
