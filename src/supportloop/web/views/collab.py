@@ -57,7 +57,8 @@ def presence_beat(request: PageRequest, number: int) -> HttpResponseBase:
     ticket = ticket_selectors.ticket_get(number=number)
     presence_touch(number=number, user_id=request.user.pk, name=request.user.display_name, state=state)
     drafts = ticket_selectors.ticket_drafts(ticket_id=ticket.pk)
-    return render(request, "web/partials/presence.html", collab_others(number=number, user=request.user, drafts=drafts))
+    others = collab_others(number=number, user=request.user, drafts=drafts)
+    return render(request, "web/partials/presence.jinja", others, using="jinja2")
 
 
 @require_GET

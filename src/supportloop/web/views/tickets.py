@@ -8,8 +8,10 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -86,10 +88,25 @@ def _page_context(request, workspace: dict, *, composer=None, controls=None, lin
     }
 
 
+def jinja(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+    """A fragment rendered with Jinja2 (the ticket workspace and its htmx panels: docs/decisions/0005). Jinja2
+    runs no context processors: the user comes in explicitly, the CSRF field from the request."""
+    return render(request, template, {**context, "user": request.user}, status=status, using="jinja2")
+
+
+def _ticket_page(request, context: dict, status: int = 200) -> HttpResponse:
+    """The workspace rendered with Jinja2 (autoescaped, so marked safe here) inside the Django-template layout."""
+    workspace_html = render_to_string(
+        "web/ticket_workspace.jinja", {**context, "user": request.user}, request=request, using="jinja2"
+    )
+    page_context = {"ticket": context["ticket"], "section": "inbox", "workspace_html": mark_safe(workspace_html)}  # noqa: S308 - Jinja2 escaped every value in it
+    return render(request, "web/ticket.html", page_context, status=status)
+
+
 def _refused(request, number: int, status: int = 422, **forms_) -> HttpResponse:
     """The ticket page again, with the refused form bound and its errors shown (422)."""
     workspace = selectors.ticket_workspace(number=number, user=request.user)
-    return render(request, "web/ticket.html", _page_context(request, workspace, **forms_), status=status)
+    return _ticket_page(request, _page_context(request, workspace, **forms_), status=status)
 
 
 def _refusal(form, exc: DomainError, *, hidden: tuple[str, ...] = ()) -> None:
@@ -104,7 +121,7 @@ def _refusal(form, exc: DomainError, *, hidden: tuple[str, ...] = ()) -> None:
 def ticket(request, number: int):
     workspace = selectors.ticket_workspace(number=number, user=request.user)
     ticket_mark_read(ticket=workspace["ticket"], user=request.user)  # the inbox's Unread filter: one upsert
-    return render(request, "web/ticket.html", _page_context(request, workspace))
+    return _ticket_page(request, _page_context(request, workspace))
 
 
 @page("ticket.view")
@@ -175,7 +192,7 @@ def ticket_controls(request: PageRequest, number: int) -> HttpResponseBase:
             return redirect("web:ticket", number=number)
     if request.htmx:  # the panel again with the errors beside their fields (app.js swaps a 422 here)
         t = selectors.ticket_for_page(number=number)
-        return render(request, "web/partials/ticket_controls.html", {"ticket": t, "controls": form}, status=422)
+        return jinja(request, "web/partials/ticket_controls.jinja", {"ticket": t, "controls": form}, status=422)
     return _refused(request, number, controls=form)
 
 
@@ -188,9 +205,9 @@ def _controls_saved(request: PageRequest, number: int) -> HttpResponse:
         "status": t.get_status_display(),
         "assignee": assignee,
     }
-    return render(
+    return jinja(
         request,
-        "web/partials/ticket_controls_saved.html",
+        "web/partials/ticket_controls_saved.jinja",
         {"ticket": t, "controls": TicketControlsForm(initial=_controls_initial(t)), "announcement": announcement},
     )
 
@@ -303,7 +320,7 @@ def macro_fill(request: PageRequest, number: int, macro_id: int) -> HttpResponse
             "after_status": (macro.actions or {}).get("status", ""),
         }
     )
-    return render(request, "web/partials/composer_body.html", {"composer": form, "macro": macro})
+    return jinja(request, "web/partials/composer_body.jinja", {"composer": form, "macro": macro})
 
 
 @page("feedback.view")
