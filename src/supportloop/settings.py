@@ -147,6 +147,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": env("SQLITE_TEST_NAME", ":memory:")}
+elif env("DB_PREPARED_STATEMENTS", "1") != "0":
+    # Server-side parameters let psycopg prepare a statement the fifth time it runs: the pages' statements are
+    # compiled once (web/jsonrows.py), so PostgreSQL stops planning them on every request (the ticket page's
+    # reads went from 5.6 to 3.2 ms at 1,000,000 tickets: docs/decisions/0005-ticket-page-rendering.md).
+    # Set DB_PREPARED_STATEMENTS=0 behind a pooler that cannot keep prepared statements (pgbouncer < 1.21 in
+    # transaction mode).
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -18,7 +18,20 @@ from django.conf import settings
 
 import supportloop
 
-ORDER = ["core", "accounts", "customers", "tickets", "feedback", "mail", "analytics", "search", "api", "web", "demo"]
+ORDER = [
+    "core",
+    "accounts",
+    "customers",
+    "tickets",
+    "feedback",
+    "mail",
+    "automation",
+    "analytics",
+    "search",
+    "api",
+    "web",
+    "demo",
+]
 
 # Known upward imports still to be removed: (importing module, imported app) -> why it is allowed for now. Keep
 # this empty; an entry needs a reason and the issue that removes it.

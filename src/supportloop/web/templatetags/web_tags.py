@@ -56,3 +56,27 @@ def money_format(amount, currency: str | None = None) -> str:
         return ""
     locale = to_locale(get_language() or settings.LANGUAGE_CODE)
     return format_currency(amount, currency or settings.SUPPORTLOOP_CURRENCY, locale=locale)
+
+
+_dialogs: dict[tuple[str, bool], str] = {}
+
+
+@register.simple_tag(takes_context=True)
+def layout_dialogs(context) -> str:
+    """The "?" shortcuts dialog and the command palette of every staff page. Their HTML depends only on the
+    language and on the user's single-key setting, so each variant is rendered once per process (about 1 ms of
+    template work a page otherwise); in DEBUG they render every time, so template edits show at once."""
+    from django.conf import settings
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import get_language
+
+    user = context.get("user")
+    key = (get_language() or "", bool(getattr(user, "keyboard_shortcuts", True)))
+    html = None if settings.DEBUG else _dialogs.get(key)
+    if html is None:
+        html = render_to_string("web/partials/shortcuts.html", {"user": user}) + render_to_string(
+            "web/partials/palette.html"
+        )
+        _dialogs[key] = html
+    return mark_safe(html)  # noqa: S308 - rendered by Django's autoescaping templates above

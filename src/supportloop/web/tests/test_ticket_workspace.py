@@ -199,3 +199,50 @@ def test_the_panel_statement_compiled_once_reads_each_tickets_own_lists(ws):
     assert [r["number"] for r in first["other_tickets"]] == [alice_second.number]
     assert second["other_tickets"] == [] and third["other_tickets"] == []
     assert (first["company"], second["company"], third["company"]) == (ws.acme, ws.globex, None)
+
+
+def test_the_ticket_and_thread_statements_compiled_once_read_each_tickets_own_rows(ws):
+    """The ticket's and the thread's SQL are compiled for the first ticket and replayed with the next one's id
+    (web.jsonrows.compiled_once): each ticket must get its own row, its joined requester and assignee, its own
+    messages with their authors, and an unknown or absurd number is NotFound, not a database error."""
+    from supportloop.core.errors import NotFound
+
+    first, second = ws.tickets_make(2)
+    ticket_reply(ticket=second, actor=ws.agent, body="Refund sent.")
+    ticket_add_note(ticket=second, actor=ws.agent, body="Checked Stripe.")
+    a = ticket_workspace(number=first.number, user=ws.agent)
+    b = ticket_workspace(number=second.number, user=ws.agent)
+    assert (a["ticket"].pk, b["ticket"].pk) == (first.pk, second.pk)
+    assert (a["ticket"].requester, b["ticket"].requester) == (first.requester, second.requester)
+    assert [m.kind for m in a["thread"]] == ["reply"]
+    assert [(m.kind, m.author_user) for m in b["thread"][1:]] == [("reply", ws.agent), ("note", ws.agent)]
+    assert b["thread"][1].shown_html.startswith("<p>Refund sent.")
+    for number in (999_999, 2**63, 0):
+        with pytest.raises(NotFound):
+            ticket_workspace(number=number, user=ws.agent)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_compiled_in_one_thread_runs_on_another_threads_connection(ws):
+    """Web servers run requests on several threads, each with its own connection: a replayed statement must use
+    the calling thread's connection, not the one of the thread that compiled it."""
+    from threading import Thread
+
+    from django.db import connection
+
+    first, second = ws.tickets_make(2)
+    ticket_workspace(number=first.number, user=ws.agent)  # compiled here, on this thread's connection
+    seen: dict[str, object] = {}
+
+    def other_thread() -> None:
+        try:
+            seen["ticket"] = ticket_workspace(number=second.number, user=ws.agent)["ticket"].pk
+            seen["connection"] = connection.connection
+        finally:
+            connection.close()
+
+    worker = Thread(target=other_thread)
+    worker.start()
+    worker.join()
+    assert seen["ticket"] == second.pk
+    assert seen["connection"] is not connection.connection
