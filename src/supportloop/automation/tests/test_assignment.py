@@ -118,7 +118,7 @@ def test_without_required_skills_anyone_takes_it(crew, make_ticket):
 
 @pytest.mark.parametrize("option", ["leave", "unassign", "reassign"])
 def test_going_away_hands_open_tickets_on_as_the_team_says(crew, make_ticket, option):
-    team, (ann, ben, cat) = crew
+    team, (ann, ben, _cat) = crew
     team_assignment_update(team=team, actor=None, method="round_robin", on_agent_away=option)
     open_ticket = make_ticket(team=team, assignee=ann, status="open")
     solved = make_ticket(team=team, assignee=ann, status="solved")
@@ -147,7 +147,7 @@ def test_setting_the_same_state_twice_records_once(crew):
 
 
 def test_reassign_with_nobody_available_returns_the_ticket_to_the_team(crew, make_ticket):
-    team, (ann, ben, cat) = crew
+    team, (ann, _ben, _cat) = crew
     team.members.set([ann])
     team_assignment_update(team=team, actor=None, method="round_robin", on_agent_away="reassign")
     ticket = make_ticket(team=team, assignee=ann, status="open")
