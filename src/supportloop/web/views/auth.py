@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from supportloop.accounts.permissions import can
 from supportloop.accounts.services import user_update
-from supportloop.automation.selectors.routing import agent_is_away
 from supportloop.accounts.signin import ThrottledAuthenticationMixin
+from supportloop.automation.selectors.routing import agent_is_away
 from supportloop.core.errors import DomainError
 from supportloop.web.forms import AccountForm, add_domain_error
 from supportloop.web.views.common import PageRequest, page
