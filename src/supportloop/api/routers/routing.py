@@ -26,8 +26,12 @@ from supportloop.tickets.selectors import ticket_get
 
 router = Router(tags=["routing"])
 
-if TYPE_CHECKING:
-    ChannelT = PlanT = PriorityOrEmptyT = MethodT = AwayT = str
+if TYPE_CHECKING:  # mypy cannot build a Literal at run time: for it, a value is a str
+    ChannelT = str
+    PlanT = str
+    PriorityOrEmptyT = str
+    MethodT = str
+    AwayT = str
 else:
     ChannelT = choices_of(Channel)
     PlanT = choices_of(Plan)

@@ -180,7 +180,7 @@ def _capacity(value: Any, field: str) -> int | None:
             f"{field} must be a whole number from 0 to {CAPACITY_MAX}, or empty for no limit.",
             errors={field: f"0 to {CAPACITY_MAX}, or empty"},
         )
-    return value
+    return int(value)
 
 
 @transaction.atomic
@@ -284,13 +284,14 @@ def agent_set_away(*, user: User, away: bool, actor: User | None) -> AwayResult:
     )
     counts = {"unassigned": 0, "reassigned": 0, "left": 0}
     for ticket in tickets:
-        option = options.get(ticket.team_id, AwayReassignment.LEAVE)
-        if option == AwayReassignment.LEAVE:
+        team_id = ticket.team_id
+        option = options.get(team_id, AwayReassignment.LEAVE) if team_id is not None else AwayReassignment.LEAVE
+        if team_id is None or option == AwayReassignment.LEAVE:
             counts["left"] += 1
             continue
         new_assignee = None
         if option == AwayReassignment.REASSIGN:
-            team = Team.objects.get(pk=ticket.team_id)
+            team = Team.objects.get(pk=team_id)
             new_assignee = assignment_pick_in_transaction(team=team, ticket=ticket, exclude=[user.pk]).user
         ticket_update(ticket=ticket, actor=None, assignee=new_assignee)
         counts["reassigned" if new_assignee else "unassigned"] += 1
