@@ -163,12 +163,19 @@ def assign_by_team_method_in_transaction(
         return choice
     before = ticket.assignee_id
     ticket_update(ticket=ticket, actor=actor, assignee=choice.user)
+    auto_assigned_record(ticket=ticket, choice=choice, before=before, actor=actor, reason=reason)
+    return choice
+
+
+def auto_assigned_record(
+    *, ticket: Ticket, choice: Choice, before: int | None, actor: User | None, reason: str
+) -> None:
+    """The ticket.auto_assigned event: who the method picked, by which method, at what load (the timeline's line)."""
     changes = choice.as_changes()
-    changes["assignee"] = [before, choice.user.pk]
+    changes["assignee"] = [before, choice.user.pk if choice.user else None]
     if reason:
         changes["reason"] = [None, reason]
     event_record(actor=actor, verb="ticket.auto_assigned", target=ticket, changes=changes)
-    return choice
 
 
 # -- settings -------------------------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ from supportloop.accounts.models import Team, User
 from supportloop.automation.models import RoutingRule, TeamAssignment
 from supportloop.automation.services.assignment import (
     Choice,
-    assign_by_team_method_in_transaction,
+    assignment_pick_in_transaction,
+    auto_assigned_record,
     language_primary,
     product_area_ids_checked,
 )
@@ -217,11 +218,8 @@ class RoutingOutcome:
     assignment: Choice | None
 
 
-def _ticket_for_routing(ticket_id: int, *, lock: bool = False) -> Ticket | None:
-    qs = Ticket.objects.select_related("requester", "company")
-    if lock:
-        qs = qs.select_for_update(of=("self",))
-    return qs.filter(pk=ticket_id).first()
+def _ticket_for_routing(ticket_id: int) -> Ticket | None:
+    return Ticket.objects.select_related("requester", "company", "team").filter(pk=ticket_id).first()
 
 
 def _team_assigns(team_id: int | None) -> bool:
@@ -233,7 +231,8 @@ def _team_assigns(team_id: int | None) -> bool:
 
 def ticket_route(*, ticket_id: int, message_id: int | None = None) -> RoutingOutcome | None:
     """Route a newly created ticket: the first matching rule (when it has no team yet), then an agent by its
-    team's method (when it has no assignee). Own transaction; None when nothing applied."""
+    team's method (when it has no assignee). One transaction and one ticket_update for both; None when nothing
+    applied."""
     rules = active_rules()
     ticket = _ticket_for_routing(ticket_id)
     if ticket is None:
@@ -243,45 +242,48 @@ def ticket_route(*, ticket_id: int, message_id: int | None = None) -> RoutingOut
     if rule is None and (ticket.assignee_id is not None or not _team_assigns(team_id)):
         return None  # the common case on a busy desk: no transaction, no lock
     with transaction.atomic():
-        change_seq_next()  # the lock every ticket write takes first (tickets' change_seq_next)
-        ticket = _ticket_for_routing(ticket_id, lock=True)
+        # The lock every ticket write takes first (tickets' change_seq_next), before the team's pointer: it also
+        # serialises ticket writers, so the ticket read next cannot change before this transaction ends.
+        change_seq_next()
+        ticket = _ticket_for_routing(ticket_id)
         if ticket is None:
             return None
+        values: dict[str, Any] = {}
+        tags: list[str] | None = None
         if rule is not None and ticket.team_id is None:
-            ticket = _apply_rule(ticket, rule)
+            team = Team.objects.filter(pk=rule.team_id).first() if rule.team_id else None
+            if team is not None:
+                values["team"] = team
+            if rule.priority:
+                values["priority"] = rule.priority
+            if rule.add_tags:
+                current = list(ticket.tags.values_list("name", flat=True))
+                tags = [*current, *(t for t in rule.add_tags if t not in current)]
         else:
             rule = None
+        target_team = values.get("team") or ticket.team
         choice = None
-        if ticket.assignee_id is None and ticket.team_id is not None:
-            reason = f"routing rule: {rule.name}" if rule else ""
-            choice = assign_by_team_method_in_transaction(ticket=ticket, actor=None, reason=reason)
-        if rule is None and (choice is None or choice.user is None):
+        if ticket.assignee_id is None and target_team is not None:
+            choice = assignment_pick_in_transaction(team=target_team, ticket=ticket)
+            if choice.user is not None:
+                values["assignee"] = choice.user
+        if rule is None and "assignee" not in values:
             return None
+        before = {"team": ticket.team_id, "priority": ticket.priority}
+        ticket = ticket_update(ticket=ticket, actor=None, tags=tags, **values)
+        if rule is not None:
+            changes: dict[str, Any] = {"rule": [None, rule.name], "rule_id": [None, rule.id]}
+            if "team" in values:
+                changes["team"] = [before["team"], values["team"].pk]
+            if rule.priority:
+                changes["priority"] = [before["priority"], rule.priority]
+            if rule.add_tags:
+                changes["added_tags"] = [None, list(rule.add_tags)]
+            event_record(actor=None, actor_label="routing", verb="ticket.routed", target=ticket, changes=changes)
+        if choice is not None and choice.user is not None:
+            reason = f"routing rule: {rule.name}" if rule else ""
+            auto_assigned_record(ticket=ticket, choice=choice, before=None, actor=None, reason=reason)
         return RoutingOutcome(rule=rule, assignment=choice)
-
-
-def _apply_rule(ticket: Ticket, rule: CompiledRule) -> Ticket:
-    values: dict[str, Any] = {}
-    team = Team.objects.filter(pk=rule.team_id).first() if rule.team_id else None
-    if team is not None:
-        values["team"] = team
-    if rule.priority:
-        values["priority"] = rule.priority
-    tags = None
-    if rule.add_tags:
-        current = list(ticket.tags.values_list("name", flat=True))
-        tags = [*current, *(t for t in rule.add_tags if t not in current)]
-    before = {"team": ticket.team_id, "priority": ticket.priority}
-    ticket = ticket_update(ticket=ticket, actor=None, tags=tags, **values)
-    changes: dict[str, Any] = {"rule": [None, rule.name], "rule_id": [None, rule.id]}
-    if team is not None:
-        changes["team"] = [before["team"], team.pk]
-    if rule.priority:
-        changes["priority"] = [before["priority"], rule.priority]
-    if rule.add_tags:
-        changes["added_tags"] = [None, list(rule.add_tags)]
-    event_record(actor=None, actor_label="routing", verb="ticket.routed", target=ticket, changes=changes)
-    return ticket
 
 
 def routing_on_ticket_event(event: TicketEvent) -> None:
