@@ -27,6 +27,7 @@ from supportloop.accounts.models import Team, User
 from supportloop.automation.models import RoutingRule, TeamAssignment
 from supportloop.automation.services.assignment import (
     Choice,
+    assignment_choose,
     assignment_pick_in_transaction,
     auto_assigned_record,
     language_primary,
@@ -300,8 +301,6 @@ def routing_on_ticket_event(event: TicketEvent) -> None:
 
 def routing_dry_run(*, ticket: Ticket) -> dict[str, Any]:
     """What routing would do to `ticket` as it is now, writing nothing (the settings page's and the API's test)."""
-    from supportloop.automation.services.assignment import assignment_choose
-
     rules = active_rules()
     ticket = _ticket_for_routing(ticket.pk) or ticket
     rule = rule_first_match(ticket, rules=rules)
