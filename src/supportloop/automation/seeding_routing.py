@@ -82,14 +82,14 @@ def seed_routing(*, rng: random.Random, size: int) -> None:
                 agent_profile_update(
                     user=users[username], actor=admin, languages=languages, capacity=capacity, product_area_ids=area_ids
                 )
-        for slug, (method, skills, capacity, away) in TEAMS.items():
+        for slug, (method, skills, team_capacity, away) in TEAMS.items():
             if slug in teams:
                 team_assignment_update(
                     team=teams[slug],
                     actor=admin,
                     method=method,
                     require_skills=skills,
-                    default_capacity=capacity,
+                    default_capacity=team_capacity,
                     on_agent_away=away,
                 )
         billing = ProductArea.objects.filter(name="Billing").first()

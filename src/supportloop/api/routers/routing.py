@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
-from supportloop.accounts.models import Team
 from supportloop.accounts.permissions import require
+from supportloop.accounts.selectors import teams
 from supportloop.api.auth import ApiRequest
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
 from supportloop.api.schemas.common import choices_of
@@ -157,9 +157,7 @@ def _rule_values(payload: RoutingRuleFields) -> dict[str, Any]:
     values = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     if "team_id" in payload.model_fields_set:
         values.pop("team_id", None)
-        values["team"] = (
-            reference_or_422(Team.objects.all(), "team_id", payload.team_id) if payload.team_id is not None else None
-        )
+        values["team"] = reference_or_422(teams(), "team_id", payload.team_id) if payload.team_id is not None else None
     return values
 
 
