@@ -38,6 +38,9 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "token.read_write": STAFF,  # ... but only these may hold tokens that write (a viewer's are read-only)
     "event.view": ALL,
     "changes.view": frozenset({Role.ADMIN, Role.LEAD, Role.PRODUCT, Role.VIEWER}),
+    # automation: routing and assignment
+    "routing.manage": LEADS,  # rules, team assignment settings, agents' capacity and skills
+    "routing.away_own": SUPPORT,  # an agent sets themselves away (or back)
     # feedback
     "feedback.view": ALL,
     "feedback.evidence": STAFF,

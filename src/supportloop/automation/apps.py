@@ -9,4 +9,8 @@ class AutomationConfig(AppConfig):
     def ready(self) -> None:
         # Each part of automation (triggers, time rules, SLAs, routing, webhooks) registers its ticket-event
         # listeners, actions and scheduled jobs from its own `connect()` here.
-        pass
+        from supportloop.automation import routing
+
+        # Routing first: listeners run in registration order, so triggers registered after it see the ticket
+        # already routed and assigned (their conditions on team and assignee depend on it).
+        routing.connect()

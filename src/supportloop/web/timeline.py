@@ -87,7 +87,12 @@ class _Names:
         if event.actor_id is not None and event.actor_id in self.directory.people:
             return self.directory.people[event.actor_id].name
         label = event.actor_label or "system"
-        return {"system": _("System"), "mail": _("Mail"), "closing the loop": _("Closing the loop")}.get(label, label)
+        return {
+            "system": _("System"),
+            "mail": _("Mail"),
+            "closing the loop": _("Closing the loop"),
+            "routing": _("Routing"),
+        }.get(label, label)
 
 
 def _pair(change: Any) -> tuple[Any, Any]:
@@ -242,6 +247,42 @@ def _attachments(event: Event, actor: str, names: _Names) -> list[str]:
     ]
 
 
+def _routed(event: Event, actor: str, names: _Names) -> list[str]:
+    rule = _after(event, "rule") or "—"
+    team = _after(event, "team")
+    if team is not None:
+        return [
+            _("Routing rule “%(rule)s” sent the ticket to team %(team)s") % {"rule": rule, "team": names.team(team)}
+        ]
+    return [_("Routing rule “%(rule)s” matched the ticket") % {"rule": rule}]
+
+
+def _auto_assigned(event: Event, actor: str, names: _Names) -> list[str]:
+    values = {"user": names.user(_after(event, "assignee")), "team": names.team(_after(event, "team"))}
+    method = _after(event, "method")
+    if method == "least_loaded":
+        load, capacity = _after(event, "load"), _after(event, "capacity")
+        if capacity is None:
+            text = _("Team %(team)s assigned the ticket to %(user)s, the least loaded agent (%(load)s open tickets)")
+        else:
+            text = _(
+                "Team %(team)s assigned the ticket to %(user)s, the least loaded agent "
+                "(%(load)s of %(capacity)s open tickets)"
+            )
+        return [text % {**values, "load": load, "capacity": capacity}]
+    return [_("Team %(team)s assigned the ticket to %(user)s by round-robin") % values]
+
+
+def _away_reassigned(event: Event, actor: str, names: _Names) -> list[str]:
+    before, after = _pair((event.changes or {}).get("assignee"))
+    if after is None:
+        return [_("The ticket went back to the team, unassigned: %(user)s went away") % {"user": names.user(before)}]
+    return [
+        _("The ticket was reassigned to %(new)s: %(user)s went away")
+        % {"user": names.user(before), "new": names.user(after)}
+    ]
+
+
 def _skipped(kind: str) -> Callable[[Event, str, _Names], list[str]]:
     def sentence(event: Event, actor: str, names: _Names) -> list[str]:
         what = _("The acknowledgement") if kind == "acknowledgement" else _("The notice")
@@ -297,6 +338,9 @@ SENTENCES: dict[str, Callable[[Event, str, _Names], list[str]]] = {
     "ticket.follow_up_linked": lambda e, actor, names: [
         _("Opened as a follow-up of ticket #%(number)s") % {"number": _after(e, "follow_up_of")}
     ],
+    "ticket.routed": _routed,
+    "ticket.auto_assigned": _auto_assigned,
+    "ticket.away_reassigned": _away_reassigned,
     "mail.acknowledgement_skipped": _skipped("acknowledgement"),
     "mail.notice_skipped": _skipped("notice"),
     "mail.message_id_reused": _simple(lambda: _("A mail reused the Message-ID of an earlier message")),

@@ -3,6 +3,7 @@ from django.urls import path
 
 from supportloop.web.views import (
     auth,
+    automation_routing,
     bulk,
     collab,
     customers,
@@ -88,5 +89,12 @@ urlpatterns = [
     path("settings/macros/<int:pk>/", settings.macro_edit, name="macro_edit"),
     path("settings/taxonomy/", settings.taxonomy, name="taxonomy"),
     path("settings/tokens/", settings.tokens, name="tokens"),
+    # Routing and assignment (issue 14).
+    path("settings/routing/", automation_routing.routing_rules, name="routing_rules"),
+    path("settings/routing/new/", automation_routing.routing_rule_edit, name="routing_rule_new"),
+    path("settings/routing/<int:pk>/", automation_routing.routing_rule_edit, name="routing_rule"),
+    path("settings/routing/<int:pk>/action/", automation_routing.routing_rule_action, name="routing_rule_action"),
+    path("settings/assignment/", automation_routing.assignment, name="assignment"),
+    path("account/away/", automation_routing.away_toggle, name="away_toggle"),
     path("settings/tokens/<int:pk>/revoke/", settings.token_revoke, name="token_revoke"),
 ]

@@ -10,6 +10,7 @@ from supportloop.api.routers import (
     feedback,
     macros,
     mail,
+    routing,
     search,
     taxonomy,
     tickets,
@@ -30,4 +31,5 @@ ROUTERS = [
     ("/feedback", analytics.router),
     ("/mail", mail.router),
     ("/search", search.router),
+    ("/routing", routing.router),
 ]

@@ -186,4 +186,8 @@ def test_hooks_of_installed_apps_are_called_with_a_seeded_rng_and_the_size(monke
     module.seed = seed
     monkeypatch.setitem(sys.modules, "supportloop.analytics.seeding", module)
     call_command("seed", seed=9, tickets=12, admin_password="pw-demo-1", now=NOW)
-    assert (random.Random("9:analytics").random(), 12, 12) in calls
+    (rng_value, size, tickets_seen) = calls[0]
+    assert (rng_value, size) == (random.Random("9:analytics").random(), 12)
+    # It runs after the 12 seeded tickets; an earlier app's hook may add its own (automation's routing demo
+    # creates a few through ticket_create so that the routing listener routes them).
+    assert tickets_seen >= 12

@@ -20,7 +20,9 @@ PAGES = {
     "/settings/macros/": 4,
     "/settings/taxonomy/": 6,
     "/settings/tokens/": 4,
-    "/account/": 3,
+    "/account/": 4,  # + the agent's away status (automation's routing)
+    "/settings/routing/": 5,
+    "/settings/assignment/": 8,
     "/customers/": 6,
     "/customers/?q=a": 6,
     "/feedback/?kind=feature_request&weeks=12&plan=pro": 12,

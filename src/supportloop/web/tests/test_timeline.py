@@ -112,6 +112,9 @@ EVERY_VERB = {
     "mail.acknowledgement_skipped": {"recipient": [None, "a@acme.example"], "reason": [None, "limit reached"]},
     "mail.notice_skipped": {"recipient": [None, "a@acme.example"], "reason": [None, "bounced"]},
     "mail.message_id_reused": {"message_id": [None, "<x@acme.example>"]},
+    "ticket.routed": {"rule": [None, "Password resets"], "rule_id": [None, 1], "team": [None, 999999]},
+    "ticket.auto_assigned": {"assignee": [None, 999998], "team": [None, 999999], "method": [None, "round_robin"]},
+    "ticket.away_reassigned": {"assignee": [999998, None], "option": [None, "unassign"], "team": [None, 999999]},
 }
 EXPECTED = {
     "ticket.created": ["The customer opened the ticket (Email)", "Tagged vip"],
@@ -136,6 +139,9 @@ EXPECTED = {
     "mail.acknowledgement_skipped": ["The acknowledgement to a@acme.example was held back: limit reached"],
     "mail.notice_skipped": ["The notice to a@acme.example was held back: bounced"],
     "mail.message_id_reused": ["A mail reused the Message-ID of an earlier message"],
+    "ticket.routed": ["Routing rule “Password resets” sent the ticket to team a deleted team"],
+    "ticket.auto_assigned": ["Team a deleted team assigned the ticket to a former user by round-robin"],
+    "ticket.away_reassigned": ["The ticket went back to the team, unassigned: a former user went away"],
 }
 
 

@@ -10,8 +10,10 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from supportloop.accounts.permissions import can
 from supportloop.accounts.services import user_update
 from supportloop.accounts.signin import ThrottledAuthenticationMixin
+from supportloop.automation.selectors.routing import agent_is_away
 from supportloop.core.errors import DomainError
 from supportloop.web.forms import AccountForm, add_domain_error
 from supportloop.web.views.common import PageRequest, page
@@ -63,4 +65,6 @@ def account(request: PageRequest) -> HttpResponseBase:
                 "keyboard_shortcuts": user.keyboard_shortcuts,
             }
         )
-    return render(request, "web/account.html", {"form": form})
+    # Agents set themselves away here (automation's routing: new tickets skip them, open ones move as teams say).
+    away = agent_is_away(user=user) if can(user, "routing.away_own") else None
+    return render(request, "web/account.html", {"form": form, "away": away})

@@ -1,0 +1,11 @@
+"""The demo's automation (called by `supportloop seed` after the tickets): one function per part."""
+
+from __future__ import annotations
+
+import random
+
+from supportloop.automation.seeding_routing import seed_routing
+
+
+def seed(*, rng: random.Random, size: int) -> None:
+    seed_routing(rng=rng, size=size)

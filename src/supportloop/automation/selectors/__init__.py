@@ -1,0 +1,1 @@
+"""Automation's reads that pages and the API share, one module per part."""
