@@ -9,4 +9,6 @@ class AutomationConfig(AppConfig):
     def ready(self) -> None:
         # Each part of automation (triggers, time rules, SLAs, routing, webhooks) registers its ticket-event
         # listeners, actions and scheduled jobs from its own `connect()` here.
-        pass
+        from supportloop.automation import sla_tasks
+
+        sla_tasks.connect()  # SLA clocks from ticket events; the every-minute warning/breach check

@@ -1,2 +1,20 @@
 """Automation's models, one module per part (triggers, time rules, SLAs and business hours, routing and
 assignment, webhooks and integrations), all re-exported here for Django."""
+
+from supportloop.automation.models.sla import (
+    BusinessCalendar,
+    BusinessCalendarTeam,
+    SlaPolicy,
+    SlaTarget,
+    TicketSla,
+    TicketSlaPause,
+)
+
+__all__ = [
+    "BusinessCalendar",
+    "BusinessCalendarTeam",
+    "SlaPolicy",
+    "SlaTarget",
+    "TicketSla",
+    "TicketSlaPause",
+]
