@@ -11,6 +11,7 @@ from supportloop.api.routers import (
     macros,
     mail,
     search,
+    sla,
     taxonomy,
     tickets,
 )
@@ -30,4 +31,6 @@ ROUTERS = [
     ("/feedback", analytics.router),
     ("/mail", mail.router),
     ("/search", search.router),
+    ("/sla", sla.router),
+    ("/tickets", sla.ticket_router),
 ]
