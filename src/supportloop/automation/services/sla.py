@@ -266,9 +266,31 @@ def _emit(kind: str, sla: TicketSla, target: str, due: datetime | None) -> None:
     )
 
 
+def advance(
+    sla: TicketSla, clock: Clock, applied: Applied, *, kind: str, changes: dict[str, list[Any]], at: datetime
+) -> list[tuple[str, datetime]]:
+    """Apply one event to a ticket's clock and row in memory (no query): the listener's and the seeder's one
+    path. Returns the breaches the event revealed (a target fulfilled after its due time)."""
+    cycle_before = clock.next_response_started_at
+    had_running_cycle = cycle_before is not None and clock.next_response_fulfilled_at is None
+    fulfilled = apply_event(clock, kind=kind, changes=changes, at=at)
+    if clock.next_response_started_at != cycle_before:
+        _new_cycle(sla)
+    derive(sla, clock, applied)
+    breaches = _record_fulfilment(sla, fulfilled, had_running_cycle)
+    sla.next_check_at = next_check(sla)
+    return breaches
+
+
 @transaction.atomic
-def ticket_sla_apply(*, ticket_id: int, kind: str, changes: dict[str, list[Any]], at: datetime | None = None,
-                     message_id: int | None = None) -> TicketSla | None:
+def ticket_sla_apply(
+    *,
+    ticket_id: int,
+    kind: str,
+    changes: dict[str, list[Any]],
+    at: datetime | None = None,
+    message_id: int | None = None,
+) -> TicketSla | None:
     """Bring one ticket's SLA state up to date after a ticket event (`at`: when it happened; by default the
     stored time of the event's message or of the ticket's last change)."""
     ticket = Ticket.objects.select_related("company").filter(pk=ticket_id).first()
@@ -279,21 +301,16 @@ def ticket_sla_apply(*, ticket_id: int, kind: str, changes: dict[str, list[Any]]
     clock = _clock_of(sla, rows)
     if created and kind != TicketEventKind.CREATED and ticket.status in PAUSING_STATUSES and "status" not in changes:
         clock.pauses.append(Pause(started_at=ticket.updated_at, status=ticket.status))
-    cycle_before = clock.next_response_started_at
-    had_running_cycle = cycle_before is not None and clock.next_response_fulfilled_at is None
     before = {f: getattr(sla, f) for f in ("policy_id", "paused_since", *(f"{t}_due_at" for t in TARGETS))}
-    fulfilled = apply_event(clock, kind=kind, changes=changes, at=moment)
-    if clock.next_response_started_at != cycle_before:
-        _new_cycle(sla)
     applied = applied_to(ticket)
-    derive(sla, clock, applied)
-    breaches = _record_fulfilment(sla, fulfilled, had_running_cycle)
-    sla.next_check_at = next_check(sla)
+    fulfilled_before = {t: clock.fulfilled_at(t) for t in TARGETS}
+    breaches = advance(sla, clock, applied, kind=kind, changes=changes, at=moment)
     sla.updated_at = timezone.now()
     sla.save(force_insert=created)
     _store_pauses(sla, rows, clock, applied.hours)
     after = {f: getattr(sla, f) for f in before}
     diff = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    fulfilled = [t for t in TARGETS if fulfilled_before[t] is None and clock.fulfilled_at(t) is not None]
     if fulfilled:
         diff["fulfilled"] = [None, fulfilled]
     events = []
