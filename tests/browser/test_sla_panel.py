@@ -27,11 +27,16 @@ def test_the_ticket_page_shows_due_times_breaches_and_pauses(browse, demo):
         actor=None,
     )
     sla_policy_create(
-        name="Standard", targets={"normal": {"first_response": 60, "resolution": 6000}}, warn_before_minutes=0, actor=None
+        name="Standard",
+        targets={"normal": {"first_response": 60, "resolution": 6000}},
+        warn_before_minutes=0,
+        actor=None,
     )
     # Written outside a test transaction: the services' events reach the SLA listener as in production.
     ticket = ticket_create(
-        subject="Export stuck", body="The export never finishes.", requester=demo.alice,
+        subject="Export stuck",
+        body="The export never finishes.",
+        requester=demo.alice,
         created_at=timezone.now() - timedelta(hours=3),
     )
     ticket_update(ticket=ticket, actor=demo.agent, status="pending")
@@ -47,5 +52,7 @@ def test_the_ticket_page_shows_due_times_breaches_and_pauses(browse, demo):
     expect(breached).to_contain_text("breached at")
     assert breached.evaluate("e => getComputedStyle(e).color") == "rgb(179, 38, 30)"  # --danger
     # 6,000 minutes (100 h) from three hours ago, the seconds-long pause aside: 4 days 0-1 hours left
-    expect(panel.locator("[data-sla-state=running]")).to_contain_text(re.compile(r"Resolution due in 4d [01]h \(business hours\)"))
+    expect(panel.locator("[data-sla-state=running]")).to_contain_text(
+        re.compile(r"Resolution due in 4d [01]h \(business hours\)")
+    )
     expect(panel.locator("[data-sla-pauses]")).to_contain_text("pending:")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 # A schedule with no open hour in this many days (every day a holiday, say) cannot answer "when": refuse it
@@ -162,7 +163,7 @@ def parse_weekly(spec: list[dict]) -> tuple[tuple[tuple[time, time], ...], ...]:
         days[day].append((start, end))
     for day, intervals in enumerate(days):
         intervals.sort()
-        for (_s1, e1), (s2, _e2) in zip(intervals, intervals[1:], strict=False):
+        for (_s1, e1), (s2, _e2) in pairwise(intervals):
             if e1 == END_OF_DAY or s2 < e1:
                 raise ValueError(f"day {day}: opening hours overlap")
     return tuple(tuple(d) for d in days)

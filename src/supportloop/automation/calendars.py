@@ -40,7 +40,9 @@ def custom_dates(entries: list[dict]) -> frozenset[date]:
 
 
 @lru_cache(maxsize=256)
-def _built(pk: int, updated_at: object, tz: str, hours: str, country: str, subdivision: str, custom: str) -> BusinessHours:
+def _built(
+    pk: int, updated_at: object, tz: str, hours: str, country: str, subdivision: str, custom: str
+) -> BusinessHours:
     import json
 
     zone = time_zone_or_none(tz) or ZoneInfo("UTC")
@@ -67,12 +69,13 @@ def holiday_names(calendar: BusinessCalendar, year: int) -> list[tuple[date, str
     days: dict[date, str] = {}
     if calendar.holidays_country:
         try:
-            found = holidays.country_holidays(
-                calendar.holidays_country, subdiv=calendar.holidays_subdivision or None, years=year
+            days.update(
+                holidays.country_holidays(
+                    calendar.holidays_country, subdiv=calendar.holidays_subdivision or None, years=year
+                ).items()
             )
         except NotImplementedError:
-            found = {}
-        days.update(found.items())
+            pass  # a country the installed library no longer knows: only the custom dates
     for entry in calendar.custom_closed_dates:
         day = date.fromisoformat(str(entry["date"]))
         if day.year == year:

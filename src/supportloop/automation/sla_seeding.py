@@ -55,7 +55,10 @@ def build_configuration() -> None:
         hours=WEEKDAYS_8_TO_18,
         holidays_country="DE",
         holidays_subdivision="BE",
-        custom_closed_dates=[{"date": "2026-12-24", "name": "Christmas Eve"}, {"date": "2026-12-31", "name": "New Year's Eve"}],
+        custom_closed_dates=[
+            {"date": "2026-12-24", "name": "Christmas Eve"},
+            {"date": "2026-12-31", "name": "New Year's Eve"},
+        ],
         is_default=True,
         actor=None,
     )
@@ -145,7 +148,9 @@ def replay(tickets: list[Ticket], policies: list[SlaPolicy], now: datetime) -> i
                 status=p.status,
                 started_at=p.started_at,
                 ended_at=p.ended_at,
-                business_seconds=round(business_seconds_or_zero(applied.hours, p.started_at, p.ended_at)) if p.ended_at else 0,
+                business_seconds=round(business_seconds_or_zero(applied.hours, p.started_at, p.ended_at))
+                if p.ended_at
+                else 0,
             )
             for p in clock.pauses
         ]
@@ -166,9 +171,7 @@ def seed(*, rng: random.Random, size: int) -> dict[str, int]:
     while True:
         with transaction.atomic():
             batch = list(
-                Ticket.objects.select_related("company")
-                .filter(pk__gt=last, sla__isnull=True)
-                .order_by("pk")[:BATCH]
+                Ticket.objects.select_related("company").filter(pk__gt=last, sla__isnull=True).order_by("pk")[:BATCH]
             )
             if not batch:
                 break

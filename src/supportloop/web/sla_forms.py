@@ -19,10 +19,14 @@ from supportloop.customers.choices import Plan
 from supportloop.tickets.choices import Channel, Priority
 
 DAYS = [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
-TARGET_NAMES = [("first_response", _("First response")), ("next_response", _("Next response")), ("resolution", _("Resolution"))]
+TARGET_NAMES = [
+    ("first_response", _("First response")),
+    ("next_response", _("Next response")),
+    ("resolution", _("Resolution")),
+]
 
 
-def _country_choices() -> list[tuple[str, str]]:
+def _country_choices() -> list[tuple[str, Any]]:
     return [("", _("No public holidays"))] + [(code, code) for code in sorted(holidays.list_supported_countries())]
 
 
@@ -31,7 +35,10 @@ class CalendarForm(forms.Form):
     time_zone = forms.CharField(label=_("Time zone"), max_length=64, initial="UTC", help_text=_("e.g. Europe/Berlin"))
     holidays_country = forms.ChoiceField(label=_("Public holidays of"), required=False, choices=())
     holidays_subdivision = forms.CharField(
-        label=_("Subdivision"), max_length=10, required=False, help_text=_("e.g. BE (Berlin) for DE; empty for national holidays")
+        label=_("Subdivision"),
+        max_length=10,
+        required=False,
+        help_text=_("e.g. BE (Berlin) for DE; empty for national holidays"),
     )
     custom_closed_dates = forms.CharField(
         label=_("Other closed dates"),
@@ -51,7 +58,10 @@ class CalendarForm(forms.Form):
         self.fields["teams"].queryset = Team.objects.order_by("name")  # type: ignore[attr-defined]
         for day, label in enumerate(DAYS):
             self.fields[f"day_{day}"] = forms.CharField(
-                label=label, required=False, max_length=200, help_text=_("09:00-17:00; several: 09:00-12:00, 13:00-17:00")
+                label=label,
+                required=False,
+                max_length=200,
+                help_text=_("09:00-17:00; several: 09:00-12:00, 13:00-17:00"),
             )
         self.order_fields(["name", "time_zone", *(f"day_{d}" for d in range(7))])
 
@@ -65,7 +75,9 @@ class CalendarForm(forms.Form):
             "time_zone": calendar.time_zone,
             "holidays_country": calendar.holidays_country,
             "holidays_subdivision": calendar.holidays_subdivision,
-            "custom_closed_dates": "\n".join(f"{e['date']} {e.get('name', '')}".strip() for e in calendar.custom_closed_dates),
+            "custom_closed_dates": "\n".join(
+                f"{e['date']} {e.get('name', '')}".strip() for e in calendar.custom_closed_dates
+            ),
             "is_default": calendar.is_default,
             "teams": list(calendar.teams.all()),
             **{f"day_{d}": ", ".join(v) for d, v in days.items()},
@@ -114,11 +126,17 @@ class CalendarForm(forms.Form):
 class PolicyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=150)
     plans = forms.MultipleChoiceField(
-        label=_("Plans"), choices=Plan.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Plans"),
+        choices=Plan.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: every plan"),
     )
     channels = forms.MultipleChoiceField(
-        label=_("Channels"), choices=Channel.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Channels"),
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: every channel"),
     )
     business_hours = forms.BooleanField(label=_("Count business hours only"), required=False, initial=True)
@@ -145,15 +163,21 @@ class PolicyForm(forms.Form):
         for priority in Priority.values:
             for target, _label in TARGET_NAMES:
                 self.fields[f"{priority}_{target}"] = forms.IntegerField(
-                    label=f"{Priority(priority).label} · {_label}", required=False, min_value=1, max_value=MAX_TARGET_MINUTES
+                    label=f"{Priority(priority).label} · {_label}",
+                    required=False,
+                    min_value=1,
+                    max_value=MAX_TARGET_MINUTES,
                 )
 
-    def grid(self) -> list[tuple[str, list[forms.BoundField]]]:
+    def grid(self) -> list[tuple[Any, list[forms.BoundField]]]:
         """The targets as rows per priority for the template."""
         return [(Priority(p).label, [self[f"{p}_{t}"] for t, _l in TARGET_NAMES]) for p in Priority.values]
 
     def plain_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in ("name", "plans", "channels", "business_hours", "warn_before_minutes", "is_active", "position")]
+        return [
+            self[name]
+            for name in ("name", "plans", "channels", "business_hours", "warn_before_minutes", "is_active", "position")
+        ]
 
     def targets(self) -> dict[str, dict[str, int | None]]:
         data = self.cleaned_data

@@ -192,7 +192,9 @@ def _targets(targets: PolicyTargets) -> dict[str, dict[str, Any]]:
 
 
 @router.get(
-    "/calendars", response={200: list[CalendarOut], **PROBLEMS}, summary="List business-hours calendars",
+    "/calendars",
+    response={200: list[CalendarOut], **PROBLEMS},
+    summary="List business-hours calendars",
     operation_id="sla_calendars_list",
 )
 def calendar_list(request: ApiRequest) -> list[Any]:
@@ -201,7 +203,9 @@ def calendar_list(request: ApiRequest) -> list[Any]:
 
 
 @router.post(
-    "/calendars", response={201: CalendarOut, **PROBLEMS}, summary="Create a business-hours calendar",
+    "/calendars",
+    response={201: CalendarOut, **PROBLEMS},
+    summary="Create a business-hours calendar",
     operation_id="sla_calendar_create",
 )
 def calendar_create(request: ApiRequest, payload: CalendarCreateIn) -> Respond[Any]:
@@ -213,7 +217,9 @@ def calendar_create(request: ApiRequest, payload: CalendarCreateIn) -> Respond[A
 
 
 @router.get(
-    "/calendars/{int:calendar_id}", response={200: CalendarOut, **PROBLEMS}, summary="Read a calendar",
+    "/calendars/{int:calendar_id}",
+    response={200: CalendarOut, **PROBLEMS},
+    summary="Read a calendar",
     operation_id="sla_calendar_get",
 )
 def calendar_read(request: ApiRequest, calendar_id: PathId) -> BusinessCalendar:
@@ -222,7 +228,9 @@ def calendar_read(request: ApiRequest, calendar_id: PathId) -> BusinessCalendar:
 
 
 @router.patch(
-    "/calendars/{int:calendar_id}", response={200: CalendarOut, **PROBLEMS}, summary="Update a calendar",
+    "/calendars/{int:calendar_id}",
+    response={200: CalendarOut, **PROBLEMS},
+    summary="Update a calendar",
     operation_id="sla_calendar_update",
 )
 def calendar_update(request: ApiRequest, calendar_id: PathId, payload: CalendarUpdateIn) -> BusinessCalendar:
@@ -235,7 +243,9 @@ def calendar_update(request: ApiRequest, calendar_id: PathId, payload: CalendarU
 
 
 @router.get(
-    "/policies", response={200: list[PolicyOut], **PROBLEMS}, summary="List SLA policies in the order they are tried",
+    "/policies",
+    response={200: list[PolicyOut], **PROBLEMS},
+    summary="List SLA policies in the order they are tried",
     operation_id="sla_policies_list",
 )
 def policy_list(request: ApiRequest) -> list[Any]:
@@ -254,7 +264,9 @@ def policy_create(request: ApiRequest, payload: PolicyCreateIn) -> Respond[Any]:
 
 
 @router.get(
-    "/policies/{int:policy_id}", response={200: PolicyOut, **PROBLEMS}, summary="Read an SLA policy",
+    "/policies/{int:policy_id}",
+    response={200: PolicyOut, **PROBLEMS},
+    summary="Read an SLA policy",
     operation_id="sla_policy_get",
 )
 def policy_read(request: ApiRequest, policy_id: PathId) -> SlaPolicy:
@@ -263,7 +275,9 @@ def policy_read(request: ApiRequest, policy_id: PathId) -> SlaPolicy:
 
 
 @router.patch(
-    "/policies/{int:policy_id}", response={200: PolicyOut, **PROBLEMS}, summary="Update or move an SLA policy",
+    "/policies/{int:policy_id}",
+    response={200: PolicyOut, **PROBLEMS},
+    summary="Update or move an SLA policy",
     operation_id="sla_policy_update",
 )
 def policy_update(request: ApiRequest, policy_id: PathId, payload: PolicyUpdateIn) -> SlaPolicy:
@@ -276,8 +290,10 @@ def policy_update(request: ApiRequest, policy_id: PathId, payload: PolicyUpdateI
 
 
 @router.get(
-    "/report", response={200: list[AttainmentRow], **PROBLEMS},
-    summary="SLA attainment per policy, team or agent", operation_id="sla_report",
+    "/report",
+    response={200: list[AttainmentRow], **PROBLEMS},
+    summary="SLA attainment per policy, team or agent",
+    operation_id="sla_report",
 )
 def report(request: ApiRequest, query: Query[ReportQuery]) -> list[dict[str, Any]]:
     require(request.auth, "sla.report")
@@ -285,8 +301,10 @@ def report(request: ApiRequest, query: Query[ReportQuery]) -> list[dict[str, Any
 
 
 @ticket_router.get(
-    "/{int:number}/sla", response={200: TicketSlaOut, **PROBLEMS},
-    summary="A ticket's SLA: due times, breaches and pause history", operation_id="ticket_sla_get",
+    "/{int:number}/sla",
+    response={200: TicketSlaOut, **PROBLEMS},
+    summary="A ticket's SLA: due times, breaches and pause history",
+    operation_id="ticket_sla_get",
 )
 def ticket_sla(request: ApiRequest, number: Id) -> dict[str, Any]:
     require(request.auth, "ticket.view")
@@ -294,8 +312,14 @@ def ticket_sla(request: ApiRequest, number: Id) -> dict[str, Any]:
     panel = selectors.ticket_sla_panel(ticket_id=ticket.pk)
     if panel is None:
         return {
-            "ticket": ticket.number, "policy": None, "calendar": None, "business_hours": False,
-            "paused_since": None, "paused_business_seconds": 0, "targets": [], "pauses": [],
+            "ticket": ticket.number,
+            "policy": None,
+            "calendar": None,
+            "business_hours": False,
+            "paused_since": None,
+            "paused_business_seconds": 0,
+            "targets": [],
+            "pauses": [],
         }
     return {
         "ticket": ticket.number,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from supportloop.accounts.models import Team
 
 
 class BusinessCalendar(models.Model):
@@ -22,7 +27,7 @@ class BusinessCalendar(models.Model):
     # [{"date": "2026-12-24", "name": "Office closed"}, ...]: closed days beyond the country's holidays.
     custom_closed_dates = models.JSONField(_("custom closed dates"), default=list, blank=True)
     is_default = models.BooleanField(_("default"), default=False)
-    teams = models.ManyToManyField(
+    teams: models.ManyToManyField[Team, BusinessCalendarTeam] = models.ManyToManyField(
         "accounts.Team", through="BusinessCalendarTeam", related_name="business_calendars", blank=True
     )
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)

@@ -35,7 +35,7 @@ def sla_policy_get(*, policy_id: int) -> SlaPolicy:
     return object_or_404(sla_policy_list(), pk=policy_id)
 
 
-# -- one ticket ----------------------------------------------------------------------------------------------------------
+# -- one ticket -----------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TargetState:
     target: str  # first_response, next_response, resolution
@@ -104,7 +104,7 @@ def ticket_sla_panel(*, ticket_id: int, now: datetime | None = None) -> SlaPanel
     )
 
 
-# -- attainment ------------------------------------------------------------------------------------------------------------
+# -- attainment -----------------------------------------------------------------------------------------------------
 GROUPS = {
     "policy": ("policy_id", "policy__name"),
     "team": ("ticket__team_id", "ticket__team__name"),

@@ -61,7 +61,7 @@ CLOCK_FIELDS = [
 ]
 
 
-# -- policy and calendar of a ticket ----------------------------------------------------------------------------------
+# -- policy and calendar of a ticket --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Applied:
     policy: SlaPolicy | None
@@ -115,7 +115,7 @@ def applied_to(ticket: Ticket, policies: list[SlaPolicy] | None = None) -> Appli
     return Applied(policy, calendar, hours, targets)
 
 
-# -- loading and storing clocks ----------------------------------------------------------------------------------------
+# -- loading and storing clocks -------------------------------------------------------------------------------------
 def _clock_of(sla: TicketSla, pauses: list[TicketSlaPause]) -> Clock:
     return Clock(
         started_at=sla.started_at,
@@ -345,7 +345,7 @@ def sla_on_ticket_event(event: TicketEvent) -> None:
     ticket_sla_apply(ticket_id=event.ticket_id, kind=event.kind, changes=event.changes, message_id=event.message_id)
 
 
-# -- the periodic check ---------------------------------------------------------------------------------------------------
+# -- the periodic check ---------------------------------------------------------------------------------------------
 @dataclass
 class CheckResult:
     warnings: int = 0

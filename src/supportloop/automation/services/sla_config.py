@@ -41,7 +41,9 @@ def _clean_name(value: Any, *, field: str, max_length: int) -> str:
 
 def _clean_hours(hours: Any) -> list[dict[str, Any]]:
     if not isinstance(hours, list) or len(hours) > MAX_HOURS_ENTRIES:
-        raise ValidationFailed("Opening hours must be a list.", errors={"hours": f"a list of at most {MAX_HOURS_ENTRIES}"})
+        raise ValidationFailed(
+            "Opening hours must be a list.", errors={"hours": f"a list of at most {MAX_HOURS_ENTRIES}"}
+        )
     try:
         weekly = parse_weekly(hours)
     except ValueError as exc:
@@ -49,7 +51,11 @@ def _clean_hours(hours: Any) -> list[dict[str, Any]]:
     if not any(weekly):
         raise ValidationFailed("A calendar needs at least one open interval.", errors={"hours": "no open hours"})
     return [
-        {"day": day, "start": start.strftime("%H:%M"), "end": "24:00" if end.hour == end.minute == 0 else end.strftime("%H:%M")}
+        {
+            "day": day,
+            "start": start.strftime("%H:%M"),
+            "end": "24:00" if end.hour == end.minute == 0 else end.strftime("%H:%M"),
+        }
         for day, intervals in enumerate(weekly)
         for start, end in intervals
     ]
@@ -58,7 +64,8 @@ def _clean_hours(hours: Any) -> list[dict[str, Any]]:
 def _clean_custom_dates(entries: Any) -> list[dict[str, str]]:
     if not isinstance(entries, list) or len(entries) > MAX_CUSTOM_DATES:
         raise ValidationFailed(
-            "Custom closed dates must be a list.", errors={"custom_closed_dates": f"a list of at most {MAX_CUSTOM_DATES}"}
+            "Custom closed dates must be a list.",
+            errors={"custom_closed_dates": f"a list of at most {MAX_CUSTOM_DATES}"},
         )
     cleaned: dict[str, str] = {}
     for i, entry in enumerate(entries):
@@ -123,7 +130,10 @@ def _set_teams(calendar: BusinessCalendar, teams: list[Team]) -> list[int]:
 
 
 def _unique_name(model: type[BusinessCalendar] | type[SlaPolicy], name: str, pk: int | None) -> None:
-    if model.objects.filter(name__iexact=name).exclude(pk=pk).exists():
+    same = model.objects.filter(name__iexact=name)
+    if pk is not None:
+        same = same.exclude(pk=pk)
+    if same.exists():
         raise ValidationFailed("That name is taken.", errors={"name": "already used"})
 
 
@@ -161,7 +171,11 @@ def business_calendar_create(
         actor=actor,
         verb="business_calendar.created",
         target=calendar,
-        changes={**{k: [None, v] for k, v in cleaned.items()}, "holidays": [None, f"{country} {subdivision}".strip()], "teams": [None, team_ids]},
+        changes={
+            **{k: [None, v] for k, v in cleaned.items()},
+            "holidays": [None, f"{country} {subdivision}".strip()],
+            "teams": [None, team_ids],
+        },
     )
     return calendar
 
@@ -170,7 +184,15 @@ def business_calendar_create(
 def business_calendar_update(
     *, calendar: BusinessCalendar, actor: User | None, teams: list[Team] | None = None, **values: Any
 ) -> BusinessCalendar:
-    allowed = {"name", "time_zone", "hours", "custom_closed_dates", "is_default", "holidays_country", "holidays_subdivision"}
+    allowed = {
+        "name",
+        "time_zone",
+        "hours",
+        "custom_closed_dates",
+        "is_default",
+        "holidays_country",
+        "holidays_subdivision",
+    }
     unknown = set(values) - allowed
     if unknown:
         raise ValidationFailed(
@@ -215,7 +237,9 @@ def _clean_list(values: Any, *, allowed: list[str], field: str) -> list[str]:
         raise ValidationFailed(f"{field} must be a list.", errors={field: f"a list of: {', '.join(allowed)}"})
     bad = [v for v in values if v not in allowed]
     if bad:
-        raise ValidationFailed(f"Unknown {field}: {', '.join(map(str, bad))}.", errors={field: f"one of {', '.join(allowed)}"})
+        raise ValidationFailed(
+            f"Unknown {field}: {', '.join(map(str, bad))}.", errors={field: f"one of {', '.join(allowed)}"}
+        )
     return [v for v in allowed if v in set(values)]
 
 
@@ -226,7 +250,7 @@ def _minutes(value: Any, field: str) -> int | None:
         raise ValidationFailed(
             "A target is a whole number of minutes.", errors={field: f"1 to {MAX_TARGET_MINUTES} minutes, or empty"}
         )
-    return value
+    return int(value)
 
 
 def _clean_targets(targets: Any) -> dict[str, dict[str, int | None]]:
@@ -237,13 +261,18 @@ def _clean_targets(targets: Any) -> dict[str, dict[str, int | None]]:
     cleaned: dict[str, dict[str, int | None]] = {}
     for priority, row in targets.items():
         if priority not in Priority.values:
-            raise ValidationFailed(f"Unknown priority {priority!r}.", errors={"targets": f"one of {', '.join(Priority.values)}"})
+            raise ValidationFailed(
+                f"Unknown priority {priority!r}.", errors={"targets": f"one of {', '.join(Priority.values)}"}
+            )
         if not isinstance(row, dict) or set(row) - {"first_response", "next_response", "resolution"}:
             raise ValidationFailed(
                 "A priority's targets are first_response, next_response and resolution.",
                 errors={f"targets.{priority}": "first_response, next_response, resolution (minutes)"},
             )
-        values = {k: _minutes(row.get(k), f"targets.{priority}.{k}") for k in ("first_response", "next_response", "resolution")}
+        values = {
+            k: _minutes(row.get(k), f"targets.{priority}.{k}")
+            for k in ("first_response", "next_response", "resolution")
+        }
         if any(v is not None for v in values.values()):
             cleaned[priority] = values
     if not cleaned:
@@ -292,7 +321,9 @@ def _clean_policy_fields(values: dict[str, Any]) -> dict[str, Any]:
     if "warn_before_minutes" in values:
         lead = values["warn_before_minutes"]
         if isinstance(lead, bool) or not isinstance(lead, int) or not 0 <= lead <= MAX_TARGET_MINUTES:
-            raise ValidationFailed("The warning lead time is minutes.", errors={"warn_before_minutes": "0 or more minutes"})
+            raise ValidationFailed(
+                "The warning lead time is minutes.", errors={"warn_before_minutes": "0 or more minutes"}
+            )
         cleaned["warn_before_minutes"] = lead
     return cleaned
 
@@ -331,7 +362,11 @@ def sla_policy_create(
         actor=actor,
         verb="sla_policy.created",
         target=policy,
-        changes={**{k: [None, v] for k, v in cleaned.items()}, "targets": [None, clean_targets], "position": [None, policy.position]},
+        changes={
+            **{k: [None, v] for k, v in cleaned.items()},
+            "targets": [None, clean_targets],
+            "position": [None, policy.position],
+        },
     )
     return policy
 
@@ -348,7 +383,12 @@ def _place(policy: SlaPolicy, position: int | None) -> None:
 
 @transaction.atomic
 def sla_policy_update(
-    *, policy: SlaPolicy, actor: User | None, targets: dict[str, dict[str, Any]] | None = None, position: int | None = None, **values: Any
+    *,
+    policy: SlaPolicy,
+    actor: User | None,
+    targets: dict[str, dict[str, Any]] | None = None,
+    position: int | None = None,
+    **values: Any,
 ) -> SlaPolicy:
     allowed = {"name", "plans", "channels", "business_hours", "warn_before_minutes", "is_active"}
     unknown = set(values) - allowed

@@ -133,5 +133,5 @@ def test_bad_schedules_are_refused():
     with pytest.raises(NoBusinessHours):
         business_add(closed_forever, utc(2026, 2, 7, 11), 60)
     with pytest.raises(ValueError, match="aware"):
-        business_add(berlin(), datetime(2026, 2, 7, 11), 60)  # noqa: DTZ001 - the naive input under test
+        business_add(berlin(), datetime(2026, 2, 7, 11), 60)
     assert parse_weekly([{"day": 0, "start": "22:00", "end": "24:00"}])[0] == ((time(22), time(0)),)

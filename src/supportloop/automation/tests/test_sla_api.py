@@ -58,14 +58,18 @@ def test_agents_may_not_manage_slas(api_client):
 
 def test_bad_input_names_the_field(api_client):
     admin = api_client(role="admin")
-    assert_problem(admin.post("sla/calendars", {"name": "X", "time_zone": "Mars/Base", "hours": HOURS}), 422, "time_zone")
+    assert_problem(
+        admin.post("sla/calendars", {"name": "X", "time_zone": "Mars/Base", "hours": HOURS}), 422, "time_zone"
+    )
     assert_problem(
         admin.post("sla/calendars", {"name": "X", "time_zone": "UTC", "hours": HOURS, "holidays_country": "QQ"}),
         422,
         "holidays_country",
     )
     assert_problem(
-        admin.post("sla/calendars", {"name": "X", "time_zone": "UTC", "hours": HOURS, "teams": ["nobody"]}), 422, "teams"
+        admin.post("sla/calendars", {"name": "X", "time_zone": "UTC", "hours": HOURS, "teams": ["nobody"]}),
+        422,
+        "teams",
     )
     assert_problem(admin.post("sla/policies", {"name": "Empty", "targets": {}}), 422, "targets")
 
@@ -85,5 +89,10 @@ def test_the_report_and_a_tickets_sla(api_client, make_ticket):
     assert row["first_response"] == {"met": 1, "breached": 1, "attainment": 50.0}
     sla = api_client(role="viewer").get(f"tickets/{late.number}/sla").json()
     first = sla["targets"][0]
-    assert (sla["policy"], sla["calendar"], first["target"], first["state"]) == ("Standard", "Berlin", "first_response", "breached")
+    assert (sla["policy"], sla["calendar"], first["target"], first["state"]) == (
+        "Standard",
+        "Berlin",
+        "first_response",
+        "breached",
+    )
     assert first["breached_at"] == "2026-02-10T10:00:00Z"

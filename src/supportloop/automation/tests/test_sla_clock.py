@@ -52,9 +52,7 @@ def test_first_response_due_and_warning_from_creation():
 def test_pending_pauses_every_clock_and_the_customers_reply_resumes_it():
     clock = Clock(started_at=utc(2026, 2, 9, 14))  # Mon 15:00 CET
     # The agent answers Mon 16:00 CET (15:00 UTC) and sets the ticket pending.
-    fulfilled = apply_event(
-        clock, kind="replied", changes={"status": ["open", "pending"]}, at=utc(2026, 2, 9, 15)
-    )
+    fulfilled = apply_event(clock, kind="replied", changes={"status": ["open", "pending"]}, at=utc(2026, 2, 9, 15))
     assert fulfilled == [FIRST_RESPONSE]
     assert clock.paused_since == utc(2026, 2, 9, 15)
     # While pending the resolution clock has no due time at all.
@@ -62,9 +60,7 @@ def test_pending_pauses_every_clock_and_the_customers_reply_resumes_it():
     # The first response was met before the pause: its due time stays Tue 11:00 CET.
     assert clock_due(HOURS, clock, TARGETS, FIRST_RESPONSE).due_at == utc(2026, 2, 10, 10)
     # The customer replies Tue 10 Feb 10:30 CET (09:30 UTC): the ticket reopens, the pause ends.
-    apply_event(
-        clock, kind="customer_replied", changes={"status": ["pending", "open"]}, at=utc(2026, 2, 10, 9, 30)
-    )
+    apply_event(clock, kind="customer_replied", changes={"status": ["pending", "open"]}, at=utc(2026, 2, 10, 9, 30))
     assert clock.paused_since is None
     # Paused business time: Mon 16:00-17:00 (1 h) + Tue 09:00-10:30 (1.5 h) = 2.5 h
     assert paused_seconds(HOURS, clock) == 2.5 * 3600

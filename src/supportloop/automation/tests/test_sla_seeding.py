@@ -24,7 +24,10 @@ def test_the_demo_has_sla_policies_pauses_and_breaches():
     breached = TicketSla.objects.filter(first_response_breached_at__isnull=False)
     assert breached.exists()
     assert not breached.exclude(first_response_breached_at=F("first_response_due_at")).exists()
-    assert TicketSlaPause.objects.filter(ended_at__isnull=True).count() == TicketSla.objects.filter(paused_since__isnull=False).count()
+    assert (
+        TicketSlaPause.objects.filter(ended_at__isnull=True).count()
+        == TicketSla.objects.filter(paused_since__isnull=False).count()
+    )
     # breaches found by the seeding's check are on the audit trail
     assert Event.objects.filter(verb="ticket.sla_breached").exists()
     assert sla_on_ticket_event in hooks.ticket_event_listeners

@@ -72,7 +72,7 @@ def _created(make_ticket, **fields):
 
 
 def test_a_new_ticket_gets_its_policys_due_times_from_its_creation_time(everyone, make_ticket):
-    ticket, sla = _created(make_ticket)
+    _ticket, sla = _created(make_ticket)
     assert sla.policy == everyone
     # Mon 15:00 CET + 4 h: 2 h Monday, Tue 09:00 + 2 h = Tue 11:00 CET = 10:00 UTC; warning 1 h earlier
     assert sla.first_response_due_at == utc(2026, 2, 10, 10)
@@ -93,7 +93,9 @@ def test_the_first_matching_policy_in_order_applies(everyone, make_ticket, make_
     ticket, sla = _created(make_ticket, requester=make_contact("Eve", company=big))
     assert sla.policy == everyone  # "Everyone" comes first and matches too
     sla_policy_update(policy=enterprise, position=1, actor=None)
-    sla = ticket_sla_apply(ticket_id=ticket.pk, kind="updated", changes={"priority": ["normal", "normal"]}, at=MON_15_CET)
+    sla = ticket_sla_apply(
+        ticket_id=ticket.pk, kind="updated", changes={"priority": ["normal", "normal"]}, at=MON_15_CET
+    )
     assert sla.policy == enterprise
     assert sla.first_response_due_at == utc(2026, 2, 9, 15)  # one business hour: Mon 16:00 CET
     # A pro customer's ticket does not match the enterprise plan; a low-priority one matches no target at all.
@@ -124,7 +126,9 @@ def test_the_check_warns_then_breaches_once_each_and_raises_ticket_events(
         (TicketEventKind.SLA_WARNING, "first_response"),
         (TicketEventKind.SLA_BREACH, "first_response"),
     ]
-    verbs = list(Event.objects.filter(target_id=str(ticket.pk), verb__startswith="ticket.sla").values_list("verb", flat=True))
+    verbs = list(
+        Event.objects.filter(target_id=str(ticket.pk), verb__startswith="ticket.sla").values_list("verb", flat=True)
+    )
     assert sorted(verbs) == ["ticket.sla_breached", "ticket.sla_warning"]
 
 
@@ -145,11 +149,18 @@ def test_an_answer_after_the_due_time_records_the_breach_at_the_due_time(
 def test_pending_pauses_the_clocks_and_the_history_is_kept(everyone, make_ticket):
     ticket, _sla = _created(make_ticket)
     # answered Mon 16:00 CET and set pending; the customer answers Tue 10:30 CET
-    ticket_sla_apply(ticket_id=ticket.pk, kind="replied", changes={"status": ["new", "pending"]}, at=utc(2026, 2, 9, 15))
+    ticket_sla_apply(
+        ticket_id=ticket.pk, kind="replied", changes={"status": ["new", "pending"]}, at=utc(2026, 2, 9, 15)
+    )
     paused = TicketSla.objects.get(ticket=ticket)
-    assert paused.paused_since == utc(2026, 2, 9, 15) and paused.resolution_due_at is None and paused.next_check_at is None
+    assert (
+        paused.paused_since == utc(2026, 2, 9, 15) and paused.resolution_due_at is None and paused.next_check_at is None
+    )
     sla = ticket_sla_apply(
-        ticket_id=ticket.pk, kind="customer_replied", changes={"status": ["pending", "open"]}, at=utc(2026, 2, 10, 9, 30)
+        ticket_id=ticket.pk,
+        kind="customer_replied",
+        changes={"status": ["pending", "open"]},
+        at=utc(2026, 2, 10, 9, 30),
     )
     assert sla.paused_since is None and sla.paused_seconds == 9000  # Mon 1 h + Tue 1.5 h
     # resolution 16 h + 2.5 h from Mon 15:00 CET: Mon 2, Tue 8, Wed 8 (18), Thu 0.5 -> Thu 09:30 CET = 08:30 UTC
@@ -206,13 +217,32 @@ def test_bad_calendars_and_policies_are_refused_with_field_errors(calendar):
     cases = [
         (lambda: business_calendar_update(calendar=calendar, time_zone="Mars/Olympus", actor=None), "time_zone"),
         (lambda: business_calendar_update(calendar=calendar, holidays_country="XX", actor=None), "holidays_country"),
-        (lambda: business_calendar_update(calendar=calendar, holidays_subdivision="ZZ", actor=None), "holidays_subdivision"),
-        (lambda: business_calendar_update(calendar=calendar, hours=[{"day": 9, "start": "09:00", "end": "10:00"}], actor=None), "hours"),
-        (lambda: business_calendar_update(calendar=calendar, custom_closed_dates=[{"date": "2026-13-01"}], actor=None), "custom_closed_dates"),
-        (lambda: sla_policy_create(name="P", targets={"normal": {"first_response": 0}}, actor=None), "targets.normal.first_response"),
+        (
+            lambda: business_calendar_update(calendar=calendar, holidays_subdivision="ZZ", actor=None),
+            "holidays_subdivision",
+        ),
+        (
+            lambda: business_calendar_update(
+                calendar=calendar, hours=[{"day": 9, "start": "09:00", "end": "10:00"}], actor=None
+            ),
+            "hours",
+        ),
+        (
+            lambda: business_calendar_update(
+                calendar=calendar, custom_closed_dates=[{"date": "2026-13-01"}], actor=None
+            ),
+            "custom_closed_dates",
+        ),
+        (
+            lambda: sla_policy_create(name="P", targets={"normal": {"first_response": 0}}, actor=None),
+            "targets.normal.first_response",
+        ),
         (lambda: sla_policy_create(name="P", targets={"someday": {"first_response": 5}}, actor=None), "targets"),
         (lambda: sla_policy_create(name="P", targets={}, actor=None), "targets"),
-        (lambda: sla_policy_create(name="P", plans=["gold"], targets={"normal": {"resolution": 5}}, actor=None), "plans"),
+        (
+            lambda: sla_policy_create(name="P", plans=["gold"], targets={"normal": {"resolution": 5}}, actor=None),
+            "plans",
+        ),
     ]
     for call, field in cases:
         with pytest.raises(ValidationFailed) as caught:

@@ -22,7 +22,10 @@ ALWAYS = [{"day": d, "start": "00:00", "end": "24:00"} for d in range(7)]
 def policy():
     business_calendar_create(name="Always open", time_zone="UTC", hours=ALWAYS, is_default=True, actor=None)
     return sla_policy_create(
-        name="Standard", targets={"normal": {"first_response": 130, "resolution": 600}}, warn_before_minutes=0, actor=None
+        name="Standard",
+        targets={"normal": {"first_response": 130, "resolution": 600}},
+        warn_before_minutes=0,
+        actor=None,
     )
 
 
@@ -45,8 +48,12 @@ def test_the_ticket_page_loads_the_sla_panel_from_its_own_view(ws, client_for, p
 def test_the_panel_shows_a_breach_in_red_with_its_time_and_the_pause_history(ws, client_for, policy):
     created = timezone.now() - timedelta(hours=5)
     ticket = _ticket(ws, created)
-    ticket_sla_apply(ticket_id=ticket.pk, kind="updated", changes={"status": ["new", "pending"]}, at=created + timedelta(hours=3))
-    ticket_sla_apply(ticket_id=ticket.pk, kind="updated", changes={"status": ["pending", "open"]}, at=created + timedelta(hours=4))
+    ticket_sla_apply(
+        ticket_id=ticket.pk, kind="updated", changes={"status": ["new", "pending"]}, at=created + timedelta(hours=3)
+    )
+    ticket_sla_apply(
+        ticket_id=ticket.pk, kind="updated", changes={"status": ["pending", "open"]}, at=created + timedelta(hours=4)
+    )
     sla_check_due(emit=False)
     panel = client_for(ws.agent).get(f"/t/{ticket.number}/sla/").content.decode()
     breached_at = timezone.localtime(created + timedelta(minutes=130)).strftime("%Y-%m-%d %H:%M")
@@ -79,8 +86,14 @@ def test_a_lead_creates_a_calendar_and_policies_through_the_forms(ws, client_for
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     calendar = BusinessCalendar.objects.get(name="Berlin")
-    assert calendar.hours[:2] == [{"day": 0, "start": "09:00", "end": "12:00"}, {"day": 0, "start": "13:00", "end": "17:00"}]
-    assert calendar.custom_closed_dates == [{"date": "2026-12-24", "name": "Christmas Eve"}, {"date": "2026-12-31", "name": ""}]
+    assert calendar.hours[:2] == [
+        {"day": 0, "start": "09:00", "end": "12:00"},
+        {"day": 0, "start": "13:00", "end": "17:00"},
+    ]
+    assert calendar.custom_closed_dates == [
+        {"date": "2026-12-24", "name": "Christmas Eve"},
+        {"date": "2026-12-31", "name": ""},
+    ]
     assert list(calendar.teams.all()) == [ws.team]
     edit = lead.get(f"/settings/sla/calendars/{calendar.pk}/").content.decode()
     assert "Zweiter Weihnachtstag" in edit or "Second Day of Christmas" in edit  # a holiday from the library, 26 Dec
@@ -89,8 +102,15 @@ def test_a_lead_creates_a_calendar_and_policies_through_the_forms(ws, client_for
     for name in ("Standard", "VIP"):
         response = lead.post(
             "/settings/sla/",
-            {"name": name, "warn_before_minutes": "15", "business_hours": "on", "is_active": "on",
-             "normal_first_response": "60", "urgent_resolution": "480", **({"plans": ["enterprise"], "position": "1"} if name == "VIP" else {})},
+            {
+                "name": name,
+                "warn_before_minutes": "15",
+                "business_hours": "on",
+                "is_active": "on",
+                "normal_first_response": "60",
+                "urgent_resolution": "480",
+                **({"plans": ["enterprise"], "position": "1"} if name == "VIP" else {}),
+            },
         )
         assert response.status_code == 302, response.content.decode()[:2000]
     assert list(SlaPolicy.objects.values_list("name", "position")) == [("VIP", 1), ("Standard", 2)]

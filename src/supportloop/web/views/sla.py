@@ -31,8 +31,8 @@ from supportloop.automation.services.sla_config import (
 )
 from supportloop.core.errors import DomainError
 from supportloop.tickets.selectors import ticket_get
-from supportloop.web.sla_forms import TARGET_NAMES, CalendarForm, PolicyForm
 from supportloop.web.forms import add_domain_error
+from supportloop.web.sla_forms import TARGET_NAMES, CalendarForm, PolicyForm
 from supportloop.web.views.common import PageRequest, page
 
 TARGET_LABELS = dict(TARGET_NAMES)
@@ -62,21 +62,27 @@ def ticket_sla(request: PageRequest, number: int) -> HttpResponseBase:
                 continue
             label = TARGET_LABELS[t.target]
             if t.state == "running":
-                assert t.remaining_seconds is not None
+                left = duration_text(t.remaining_seconds or 0)
                 if panel.business_hours:
-                    text = _("%(target)s due in %(left)s (business hours)") % {
-                        "target": label, "left": duration_text(t.remaining_seconds)
-                    }
+                    text = _("%(target)s due in %(left)s (business hours)") % {"target": label, "left": left}
                 else:
-                    text = _("%(target)s due in %(left)s") % {"target": label, "left": duration_text(t.remaining_seconds)}
+                    text = _("%(target)s due in %(left)s") % {"target": label, "left": left}
             elif t.state == "paused":
                 text = _("%(target)s: clock paused") % {"target": label}
             elif t.state == "met":
                 text = _("%(target)s met") % {"target": label}
             else:
                 text = _("%(target)s breached") % {"target": label}
-            rows.append({"state": t.state, "text": text, "due_at": t.due_at, "breached_at": t.breached_at,
-                         "fulfilled_at": t.fulfilled_at, "warned": t.warned_at is not None and t.state == "running"})
+            rows.append(
+                {
+                    "state": t.state,
+                    "text": text,
+                    "due_at": t.due_at,
+                    "breached_at": t.breached_at,
+                    "fulfilled_at": t.fulfilled_at,
+                    "warned": t.warned_at is not None and t.state == "running",
+                }
+            )
     pauses = [
         {
             "status": p.status,
@@ -89,19 +95,27 @@ def ticket_sla(request: PageRequest, number: int) -> HttpResponseBase:
     return render(
         request,
         "web/partials/ticket_sla.html",
-        {"ticket": ticket, "panel": panel, "rows": rows, "pauses": pauses,
-         "paused_total": duration_text(panel.paused_seconds) if panel and panel.paused_seconds else None},
+        {
+            "ticket": ticket,
+            "panel": panel,
+            "rows": rows,
+            "pauses": pauses,
+            "paused_total": duration_text(panel.paused_seconds) if panel and panel.paused_seconds else None,
+        },
     )
 
 
-# -- settings --------------------------------------------------------------------------------------------------------------
+# -- settings -------------------------------------------------------------------------------------------------------
 @page("sla.manage")
 def sla_policies(request: PageRequest) -> HttpResponseBase:
     form = PolicyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             sla_policy_create(
-                actor=request.user, targets=form.targets(), position=form.cleaned_data["position"], **form.service_values()
+                actor=request.user,
+                targets=form.targets(),
+                position=form.cleaned_data["position"],
+                **form.service_values(),
             )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -123,7 +137,10 @@ def sla_policy_edit(request: PageRequest, pk: int) -> HttpResponseBase:
     if request.method == "POST" and form.is_valid():
         try:
             sla_policy_update(
-                policy=policy, actor=request.user, targets=form.targets(), position=form.cleaned_data["position"],
+                policy=policy,
+                actor=request.user,
+                targets=form.targets(),
+                position=form.cleaned_data["position"],
                 **form.service_values(),
             )
         except DomainError as exc:
@@ -186,8 +203,13 @@ def sla_calendar_edit(request: PageRequest, pk: int) -> HttpResponseBase:
     return render(
         request,
         "web/settings/sla_calendar_edit.html",
-        {"section": "settings", "form": form, "calendar": calendar, "year": year,
-         "closed_days": holiday_names(calendar, year)},
+        {
+            "section": "settings",
+            "form": form,
+            "calendar": calendar,
+            "year": year,
+            "closed_days": holiday_names(calendar, year),
+        },
     )
 
 
