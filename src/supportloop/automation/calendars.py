@@ -5,6 +5,7 @@ computation after the first."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -68,14 +69,13 @@ def holiday_names(calendar: BusinessCalendar, year: int) -> list[tuple[date, str
     """The closed days of a year with their names, for the settings page."""
     days: dict[date, str] = {}
     if calendar.holidays_country:
-        try:
+        # A country the installed library no longer knows: only the custom dates.
+        with contextlib.suppress(NotImplementedError):
             days.update(
                 holidays.country_holidays(
                     calendar.holidays_country, subdiv=calendar.holidays_subdivision or None, years=year
                 ).items()
             )
-        except NotImplementedError:
-            pass  # a country the installed library no longer knows: only the custom dates
     for entry in calendar.custom_closed_dates:
         day = date.fromisoformat(str(entry["date"]))
         if day.year == year:
