@@ -342,7 +342,10 @@ def sla_on_ticket_event(event: TicketEvent) -> None:
         return
     if event.kind == TicketEventKind.UPDATED and not {"status", "priority", "team"} & set(event.changes):
         return  # tags, subject, taxonomy: nothing an SLA depends on
-    ticket_sla_apply(ticket_id=event.ticket_id, kind=event.kind, changes=event.changes, message_id=event.message_id)
+    try:
+        ticket_sla_apply(ticket_id=event.ticket_id, kind=event.kind, changes=event.changes, message_id=event.message_id)
+    except Exception:  # logged: the ticket write has committed; a failed clock update must not fail it
+        logger.exception("SLA state of ticket %s not updated after %s", event.ticket_id, event.kind)
 
 
 # -- the periodic check ---------------------------------------------------------------------------------------------
