@@ -54,6 +54,9 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "mailbox.manage": ADMINS,
     "quarantine.view": ADMINS,
     "outbox.view": ADMINS,  # development and demo mode only (settings.SUPPORTLOOP_OUTBOX)
+    # automation: SLA policies and business-hours calendars, and their attainment report
+    "sla.manage": LEADS,
+    "sla.report": LEADS,
 }
 
 

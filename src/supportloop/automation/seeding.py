@@ -8,4 +8,7 @@ from supportloop.automation.seeding_routing import seed_routing
 
 
 def seed(*, rng: random.Random, size: int) -> None:
-    seed_routing(rng=rng, size=size)
+    seed_routing(rng=rng, size=size)  # first: the SLA replay below reads the teams routing chose
+    from supportloop.automation.sla_seeding import seed as seed_sla
+
+    seed_sla(rng=rng, size=size)

@@ -87,11 +87,16 @@ def sizes(tickets: int) -> tuple[int, int]:
 def listeners_off():
     """Silence ticket listeners (mail delivery, automations) while seeding history."""
     saved = list(hooks.public_reply_listeners)
+    saved_events = list(
+        hooks.ticket_event_listeners
+    )  # automations (SLAs, triggers) rebuild from history in their hooks
     hooks.public_reply_listeners.clear()
+    hooks.ticket_event_listeners.clear()
     try:
         yield
     finally:
         hooks.public_reply_listeners[:] = saved
+        hooks.ticket_event_listeners[:] = saved_events
 
 
 def build_staff(ws: Workspace, password: str) -> None:

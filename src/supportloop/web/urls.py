@@ -14,6 +14,7 @@ from supportloop.web.views import (
     public_board,
     search,
     settings,
+    sla,
     tickets,
 )
 
@@ -43,6 +44,7 @@ urlpatterns = [
     path("t/<int:number>/controls/", tickets.ticket_controls, name="ticket_controls"),
     path("t/<int:number>/solve/", tickets.ticket_solve, name="ticket_solve"),
     path("t/<int:number>/snooze/", tickets.ticket_snooze_set, name="ticket_snooze"),
+    path("t/<int:number>/sla/", sla.ticket_sla, name="ticket_sla"),
     path(
         "t/<int:number>/followers/<int:proposal_id>/accept/",
         tickets.follower_decide,
@@ -96,5 +98,11 @@ urlpatterns = [
     path("settings/routing/<int:pk>/action/", automation_routing.routing_rule_action, name="routing_rule_action"),
     path("settings/assignment/", automation_routing.assignment, name="assignment"),
     path("account/away/", automation_routing.away_toggle, name="away_toggle"),
+    path("settings/sla/", sla.sla_policies, name="sla_policies"),
+    path("settings/sla/policies/<int:pk>/", sla.sla_policy_edit, name="sla_policy_edit"),
+    path("settings/sla/policies/<int:pk>/move/", sla.sla_policy_move, name="sla_policy_move"),
+    path("settings/sla/calendars/", sla.sla_calendars, name="sla_calendars"),
+    path("settings/sla/calendars/<int:pk>/", sla.sla_calendar_edit, name="sla_calendar_edit"),
+    path("settings/sla/report/", sla.sla_report, name="sla_report"),
     path("settings/tokens/<int:pk>/revoke/", settings.token_revoke, name="token_revoke"),
 ]

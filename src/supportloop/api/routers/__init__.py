@@ -12,6 +12,7 @@ from supportloop.api.routers import (
     mail,
     routing,
     search,
+    sla,
     taxonomy,
     tickets,
 )
@@ -32,4 +33,6 @@ ROUTERS = [
     ("/mail", mail.router),
     ("/search", search.router),
     ("/routing", routing.router),
+    ("/sla", sla.router),
+    ("/tickets", sla.ticket_router),
 ]

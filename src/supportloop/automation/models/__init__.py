@@ -2,5 +2,23 @@
 assignment, webhooks and integrations), all re-exported here for Django."""
 
 from supportloop.automation.models.routing import AgentProfile, RoutingRule, TeamAssignment
+from supportloop.automation.models.sla import (
+    BusinessCalendar,
+    BusinessCalendarTeam,
+    SlaPolicy,
+    SlaTarget,
+    TicketSla,
+    TicketSlaPause,
+)
 
-__all__ = ["AgentProfile", "RoutingRule", "TeamAssignment"]
+__all__ = [
+    "AgentProfile",
+    "BusinessCalendar",
+    "BusinessCalendarTeam",
+    "RoutingRule",
+    "SlaPolicy",
+    "SlaTarget",
+    "TeamAssignment",
+    "TicketSla",
+    "TicketSlaPause",
+]
