@@ -257,6 +257,19 @@ def _routed(event: Event, actor: str, names: _Names) -> list[str]:
     return [_("Routing rule “%(rule)s” matched the ticket") % {"rule": rule}]
 
 
+def _sla_missed(text: Callable[[], str]) -> Callable[[Event, str, _Names], list[str]]:
+    def sentence(event: Event, actor: str, names: _Names) -> list[str]:
+        target = _after(event, "target")
+        label = {
+            "first_response": _("first response"),
+            "next_response": _("next response"),
+            "resolution": _("resolution"),
+        }.get(target, target or "—")
+        return [text() % {"target": label}]
+
+    return sentence
+
+
 def _auto_assigned(event: Event, actor: str, names: _Names) -> list[str]:
     values = {"user": names.user(_after(event, "assignee")), "team": names.team(_after(event, "team"))}
     method = _after(event, "method")
@@ -341,6 +354,8 @@ SENTENCES: dict[str, Callable[[Event, str, _Names], list[str]]] = {
     "ticket.routed": _routed,
     "ticket.auto_assigned": _auto_assigned,
     "ticket.away_reassigned": _away_reassigned,
+    "ticket.sla_breached": _sla_missed(lambda: _("The SLA target for %(target)s was breached")),
+    "ticket.sla_warning": _sla_missed(lambda: _("The SLA target for %(target)s is close to its due time")),
     "mail.acknowledgement_skipped": _skipped("acknowledgement"),
     "mail.notice_skipped": _skipped("notice"),
     "mail.message_id_reused": _simple(lambda: _("A mail reused the Message-ID of an earlier message")),

@@ -115,6 +115,8 @@ EVERY_VERB = {
     "ticket.routed": {"rule": [None, "Password resets"], "rule_id": [None, 1], "team": [None, 999999]},
     "ticket.auto_assigned": {"assignee": [None, 999998], "team": [None, 999999], "method": [None, "round_robin"]},
     "ticket.away_reassigned": {"assignee": [999998, None], "option": [None, "unassign"], "team": [None, 999999]},
+    "ticket.sla_breached": {"target": [None, "first_response"], "breached_at": [None, "2026-12-07T09:00:00+00:00"]},
+    "ticket.sla_warning": {"target": [None, "resolution"], "warned_at": [None, "2026-12-07T09:00:00+00:00"]},
 }
 EXPECTED = {
     "ticket.created": ["The customer opened the ticket (Email)", "Tagged vip"],
@@ -142,6 +144,8 @@ EXPECTED = {
     "ticket.routed": ["Routing rule “Password resets” sent the ticket to team a deleted team"],
     "ticket.auto_assigned": ["Team a deleted team assigned the ticket to a former user by round-robin"],
     "ticket.away_reassigned": ["The ticket went back to the team, unassigned: a former user went away"],
+    "ticket.sla_breached": ["The SLA target for first response was breached"],
+    "ticket.sla_warning": ["The SLA target for resolution is close to its due time"],
 }
 
 

@@ -1,0 +1,77 @@
+"""Read-only admin views of automation: rules, policies and calendars are edited in Settings (or the API), whose
+services validate them and write the audit event; the SLA clocks and assignment state are written by the engine."""
+
+from django.contrib import admin
+
+from supportloop.automation.models import (
+    AgentProfile,
+    BusinessCalendar,
+    BusinessCalendarTeam,
+    RoutingRule,
+    SlaPolicy,
+    SlaTarget,
+    TeamAssignment,
+    TicketSla,
+    TicketSlaPause,
+)
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(ReadOnly):
+    list_display = ["name", "position", "is_active", "team", "priority", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+
+
+@admin.register(TeamAssignment)
+class TeamAssignmentAdmin(ReadOnly):
+    list_display = ["team", "method", "require_skills", "default_capacity", "on_agent_away"]
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(ReadOnly):
+    list_display = ["user", "is_away", "away_since", "capacity"]
+    list_filter = ["is_away"]
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(ReadOnly):
+    list_display = ["name", "time_zone", "holidays_country", "holidays_subdivision", "is_default"]
+
+
+@admin.register(BusinessCalendarTeam)
+class BusinessCalendarTeamAdmin(ReadOnly):
+    list_display = ["calendar", "team"]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(ReadOnly):
+    list_display = ["name", "position", "is_active", "business_hours", "warn_before_minutes"]
+    list_filter = ["is_active"]
+
+
+@admin.register(SlaTarget)
+class SlaTargetAdmin(ReadOnly):
+    list_display = ["policy", "priority", "first_response_minutes", "next_response_minutes", "resolution_minutes"]
+
+
+@admin.register(TicketSla)
+class TicketSlaAdmin(ReadOnly):
+    list_display = ["ticket", "policy", "first_response_due_at", "resolution_due_at", "next_check_at"]
+    raw_id_fields = ["ticket"]
+
+
+@admin.register(TicketSlaPause)
+class TicketSlaPauseAdmin(ReadOnly):
+    list_display = ["ticket_sla", "status", "started_at", "ended_at", "business_seconds"]
