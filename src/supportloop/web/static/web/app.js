@@ -428,13 +428,25 @@
     input.setAttribute("aria-activedescendant", options[pickerAt].id);
     options[pickerAt].scrollIntoView({block: "nearest"});
   }
+  var pickerSaveReturn = null;
   function pickerApply(option) {
     var select = pickerSelect;
+    pickerSaveReturn = pickerReturn;
     picker.close();
-    if (select.value === option.getAttribute("data-value")) { return; }
+    if (select.value === option.getAttribute("data-value")) { pickerSaveReturn = null; return; }
     select.value = option.getAttribute("data-value");
     select.form.requestSubmit();  /* htmx posts it and swaps the panel; the header and the announcer follow */
   }
+  /* The swap of the saved panel can land after the dialog gave focus back; if focus fell to the page meanwhile,
+     it goes back to where the agent was, so the next key still works. */
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var from = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!from || !from.matches || !from.matches("form[data-properties]")) { return; }
+    var back = pickerSaveReturn;
+    pickerSaveReturn = null;
+    var lost = !document.activeElement || document.activeElement === document.body;
+    if (back && lost && back.focus && document.contains(back)) { back.focus(); }
+  });
   function pickerOpen(name) {
     var select = document.querySelector("form[data-properties] select[name=" + name + "]");
     if (!select) { return false; }
