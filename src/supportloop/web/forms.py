@@ -20,7 +20,7 @@ from supportloop.feedback.services import picklist_values
 from supportloop.tickets.choices import MessageKind, Priority, Status
 from supportloop.tickets.models import ContactReason, ProductArea, ProductFeature
 from supportloop.tickets.taxonomy_index import taxonomy_index
-from supportloop.web.widgets import QuickSelect
+from supportloop.web.widgets import QuickHiddenInput, QuickNumberInput, QuickSelect, QuickTextarea, QuickTextInput
 
 
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:
@@ -95,7 +95,9 @@ class TicketControlsForm(forms.Form):
         empty_label=_("None"),
         widget=QuickSelect,
     )
-    tags = forms.CharField(label=_("Tags"), required=False, max_length=500, help_text=_("Comma-separated."))
+    tags = forms.CharField(
+        label=_("Tags"), required=False, max_length=500, help_text=_("Comma-separated."), widget=QuickTextInput
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -138,8 +140,8 @@ class ComposerForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), choices=MessageKind.choices, initial=MessageKind.REPLY, widget=forms.RadioSelect
     )
-    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000)
-    macro = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    body = forms.CharField(label=_("Message"), widget=QuickTextarea(attrs={"rows": 6}), max_length=100_000)
+    macro = forms.IntegerField(required=False, widget=QuickHiddenInput)
     after_status = forms.ChoiceField(
         label=_("Then set status"),
         required=False,
@@ -147,8 +149,8 @@ class ComposerForm(forms.Form):
         widget=QuickSelect,
     )
     # The newest public message the page showed when the composer rendered: a newer one holds the reply.
-    seen_public_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    send_anyway = forms.BooleanField(required=False, widget=forms.HiddenInput)  # the collision notice's button
+    seen_public_id = forms.IntegerField(required=False, widget=QuickHiddenInput)
+    send_anyway = forms.BooleanField(required=False, widget=QuickHiddenInput)  # the collision notice's button
 
 
 IMPORTANCE_CHOICES = [("nice_to_have", _("Nice to have")), ("important", _("Important")), ("blocker", _("Blocker"))]
@@ -168,14 +170,16 @@ class LinkFeedbackForm(forms.Form):
         label=_("Quote from the conversation"),
         required=False,
         max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3, "data-quote-target": "1"}),
+        widget=QuickTextarea(attrs={"rows": 3, "data-quote-target": "1"}),
     )
-    message = forms.IntegerField(required=False, widget=forms.HiddenInput(attrs={"data-quote-message": "1"}))
+    message = forms.IntegerField(required=False, widget=QuickHiddenInput(attrs={"data-quote-message": "1"}))
     importance = forms.ChoiceField(
         label=_("Importance"), choices=IMPORTANCE_CHOICES, initial="important", widget=QuickSelect
     )
-    item = forms.IntegerField(label=_("Feedback item"), required=False)
-    new_title = forms.CharField(label=_("Or create a new item titled"), required=False, max_length=300)
+    item = forms.IntegerField(label=_("Feedback item"), required=False, widget=QuickNumberInput)
+    new_title = forms.CharField(
+        label=_("Or create a new item titled"), required=False, max_length=300, widget=QuickTextInput
+    )
     new_kind = forms.ChoiceField(label=_("Kind"), choices=KIND_CHOICES, initial="feature_request", widget=QuickSelect)
 
     def clean(self) -> dict[str, Any]:
@@ -201,7 +205,7 @@ def _picklist_guess(field: str, values: list[str], text: str) -> str:
 class BugReportForm(forms.Form):
     """The structured bug form; version and environment come from the admin-edited pick-lists."""
 
-    title = forms.CharField(label=_("Title"), max_length=300)
+    title = forms.CharField(label=_("Title"), max_length=300, widget=QuickTextInput)
     product_feature = FeatureChoiceField(
         label=_("Product feature"), queryset=ProductFeature.objects.none(), empty_label="—"
     )
@@ -212,14 +216,14 @@ class BugReportForm(forms.Form):
     environment_plan = forms.ChoiceField(label=_("Plan"), choices=Plan.choices)
     severity = forms.ChoiceField(label=_("Severity"))
     frequency = forms.ChoiceField(label=_("Frequency"))
-    steps = forms.CharField(label=_("Steps to reproduce"), widget=forms.Textarea(attrs={"rows": 4}))
+    steps = forms.CharField(label=_("Steps to reproduce"), widget=QuickTextarea(attrs={"rows": 4}))
     expected = forms.CharField(
         label=_("Expected result"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=QuickTextarea(attrs={"rows": 2}),
         help_text=_("Optional: what the customer expected, if they said."),
     )
-    actual = forms.CharField(label=_("Actual result"), widget=forms.Textarea(attrs={"rows": 2}))
+    actual = forms.CharField(label=_("Actual result"), widget=QuickTextarea(attrs={"rows": 2}))
     carry_attachment_ids = forms.TypedMultipleChoiceField(
         label=_("Attachments to carry over"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
     )
@@ -243,7 +247,7 @@ class BugReportForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    body = forms.CharField(label=_("Add a note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=20_000)
+    body = forms.CharField(label=_("Add a note"), widget=QuickTextarea(attrs={"rows": 3}), max_length=20_000)
 
 
 class SavedViewForm(forms.Form):

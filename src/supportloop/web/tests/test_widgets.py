@@ -6,7 +6,13 @@ from html.parser import HTMLParser
 
 from django import forms
 
-from supportloop.web.widgets import QuickSelect
+from supportloop.web.widgets import (
+    QuickHiddenInput,
+    QuickNumberInput,
+    QuickSelect,
+    QuickTextarea,
+    QuickTextInput,
+)
 
 CHOICES = [
     ("", "None"),
@@ -55,3 +61,19 @@ def test_quick_select_marks_the_bound_value_selected_in_a_form():
     html = str(Pick(initial={"pick": "g1"})["pick"])
     assert '<option value="g1" selected>In a group</option>' in html
     assert html.count(" selected") == 1
+
+
+def test_quick_inputs_and_textarea_write_what_the_templates_write():
+    attrs = {"id": "id_f", "required": True, "disabled": False, "data-x": 'a"b <c>', "rows": 3, "maxlength": None}
+    pairs = [
+        (forms.TextInput(), QuickTextInput()),
+        (forms.NumberInput(), QuickNumberInput()),
+        (forms.HiddenInput(attrs={"data-quote-message": "1"}), QuickHiddenInput(attrs={"data-quote-message": "1"})),
+        (forms.Textarea(attrs={"rows": 6}), QuickTextarea(attrs={"rows": 6})),
+    ]
+    for slow, quick in pairs:
+        for value in ("", None, 0, 42, 'Quotes " & <b>bold</b>', "Другой 选项\nline two"):
+            quick_html, slow_html = quick.render("f", value, attrs=attrs), slow.render("f", value, attrs=attrs)
+            assert _normalised(quick_html) == _normalised(slow_html), (slow, value)
+            assert quick_html.count("\n") == slow_html.count("\n")  # a textarea's leading newline too
+    assert "&lt;b&gt;" in QuickTextarea().render("f", "<b>x</b>") and "<b>" not in QuickTextarea().render("f", "<b>")
