@@ -59,6 +59,7 @@ RETRY_CAP_SECONDS = 6 * 3600
 # An attempt that started this long ago without recording its outcome (the worker died) is tried again.
 ATTEMPT_LEASE = timedelta(minutes=5)
 RETRY_BATCH = 500
+_jitter = random.Random()  # noqa: S311 (spreads retries in time; nothing secret)
 MAX_ENDPOINTS = 100
 MAX_DESCRIPTION = 200
 
@@ -455,7 +456,7 @@ def retry_delay(attempt: int, *, rng: random.Random | None = None) -> timedelta:
     capped at 6 hours, then "equal jitter" (a random point in the upper half), so endpoints that failed together
     are not retried together."""
     base = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1))
-    return timedelta(seconds=base / 2 + (rng or random).uniform(0, base / 2))
+    return timedelta(seconds=base / 2 + (rng or _jitter).uniform(0, base / 2))
 
 
 @dataclass(frozen=True)
