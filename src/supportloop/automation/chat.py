@@ -34,10 +34,10 @@ PLACEHOLDERS: dict[str, Callable[[Ticket], Any]] = {
     "ticket.priority": lambda t: t.get_priority_display(),
     "ticket.channel": lambda t: t.get_channel_display(),
     "ticket.url": lambda t: _url(t),
-    "ticket.team": lambda t: t.team.name if t.team_id else "",
-    "ticket.assignee": lambda t: str(t.assignee) if t.assignee_id else "",
+    "ticket.team": lambda t: t.team.name if t.team is not None else "",
+    "ticket.assignee": lambda t: str(t.assignee) if t.assignee is not None else "",
     "requester.name": lambda t: str(t.requester),
-    "company.name": lambda t: t.company.name if t.company_id else "",
+    "company.name": lambda t: t.company.name if t.company is not None else "",
 }
 
 

@@ -78,7 +78,7 @@ def _webhook_run(ticket: Ticket, params: dict[str, Any], context: ActionContext)
 def _webhook_preview(ticket: Ticket, params: dict[str, Any]) -> str:
     from supportloop.automation.models import WebhookEndpoint
 
-    endpoint = WebhookEndpoint.objects.filter(pk=params.get("endpoint")).first()
+    endpoint = WebhookEndpoint.objects.filter(pk=int(params.get("endpoint") or 0)).first()
     if endpoint is None:
         return "Would not call a webhook: the endpoint was deleted."
     if not endpoint.enabled:
@@ -110,7 +110,7 @@ def _chat_message(kind: str, ticket: Ticket, params: dict[str, Any]) -> tuple[An
     from supportloop.automation.chat import slack_payload, teams_payload
     from supportloop.automation.models import ChatIntegration
 
-    integration = ChatIntegration.objects.filter(pk=params.get("integration"), kind=kind).first()
+    integration = ChatIntegration.objects.filter(pk=int(params.get("integration") or 0), kind=kind).first()
     if integration is None:
         return None, None
     template = params.get("template") or integration.message_template

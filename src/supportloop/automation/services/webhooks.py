@@ -283,10 +283,10 @@ def ticket_data(ticket: Ticket) -> dict[str, Any]:
         "priority": ticket.priority,
         "channel": ticket.channel,
         "language": ticket.language,
-        "team": ticket.team.slug if ticket.team_id else None,
-        "assignee": ticket.assignee.username if ticket.assignee_id else None,
+        "team": ticket.team.slug if ticket.team is not None else None,
+        "assignee": ticket.assignee.username if ticket.assignee is not None else None,
         "requester": {"id": requester.pk, "name": requester.name, "email": requester.primary_email},
-        "company": {"id": ticket.company_id, "name": ticket.company.name} if ticket.company_id else None,
+        "company": {"id": ticket.company.pk, "name": ticket.company.name} if ticket.company is not None else None,
         "tags": sorted(t.name for t in ticket.tags.all()),
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
@@ -305,7 +305,8 @@ def _ticket_for_payload(ticket_id: int) -> Ticket | None:
 
 def event_payload(*, event_id: str, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     envelope = {"id": event_id, "type": event_type, "created_at": timezone.now(), "data": data}
-    return json.loads(payload_body(envelope))  # JSON types only, as stored and as sent
+    stored: dict[str, Any] = json.loads(payload_body(envelope))  # JSON types only, as stored and as sent
+    return stored
 
 
 # -- creating deliveries --------------------------------------------------------------------------------------------
