@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections import defaultdict
+
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from supportloop.automation.models import ChatIntegration, WebhookDelivery, WebhookEndpoint
 from supportloop.core.errors import NotFound
@@ -58,3 +61,23 @@ def webhook_delivery_get(*, delivery_id: int) -> WebhookDelivery:
     if delivery is None:
         raise NotFound("No such delivery.")
     return delivery
+
+
+DeliveriesByTarget = dict[int, list[WebhookDelivery]]
+
+
+def webhook_recent_deliveries(*, per_target: int) -> tuple[DeliveriesByTarget, DeliveriesByTarget]:
+    """The newest `per_target` deliveries of every endpoint and of every chat integration, in one query (a row
+    number per target, newest first): the settings page's logs without a query per endpoint."""
+    ranked = WebhookDelivery.objects.annotate(
+        rank=Window(RowNumber(), partition_by=[F("endpoint_id"), F("chat_integration_id")], order_by=F("pk").desc())
+    )
+    rows = WebhookDelivery.objects.filter(pk__in=ranked.filter(rank__lte=per_target).values("pk")).order_by("-pk")
+    by_endpoint: DeliveriesByTarget = defaultdict(list)
+    by_integration: DeliveriesByTarget = defaultdict(list)
+    for delivery in rows:
+        if delivery.endpoint_id is not None:
+            by_endpoint[delivery.endpoint_id].append(delivery)
+        elif delivery.chat_integration_id is not None:
+            by_integration[delivery.chat_integration_id].append(delivery)
+    return by_endpoint, by_integration

@@ -144,3 +144,34 @@ def test_the_settings_page_lists_endpoints_with_their_delivery_log(make_user):
     lead = make_user(Role.LEAD)
     client.force_login(lead)
     assert client.get("/settings/webhooks/").status_code == 403
+
+
+def test_the_settings_page_costs_the_same_queries_for_one_endpoint_or_many(make_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from supportloop.automation.services.webhooks import chat_integration_create, webhook_endpoint_create, webhook_ping
+
+    admin = make_user(Role.ADMIN)
+    client = Client()
+    client.force_login(admin)
+
+    def add_endpoint(pings: int) -> WebhookEndpoint:
+        endpoint = webhook_endpoint_create(url=URL, event_types=["ticket.created"], actor=admin)
+        for _ in range(pings):
+            webhook_ping(endpoint=endpoint, actor=admin)
+        return endpoint
+
+    add_endpoint(3)
+    client.get("/settings/webhooks/")  # warm caches (session, translations)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/settings/webhooks/").status_code == 200
+    busy = add_endpoint(14)
+    add_endpoint(0)
+    chat_integration_create(name="Chat", kind="slack", webhook_url=URL, message_template="{ticket.url}", actor=admin)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/settings/webhooks/")
+    assert len(many) == len(one), [q["sql"] for q in many.captured_queries]
+    html = page.content.decode()
+    section = html.split(f'id="endpoint-{busy.pk}"')[1].split("</article>")[0]
+    assert section.count("Re-send") == 10  # the newest ten of its fourteen

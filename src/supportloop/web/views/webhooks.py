@@ -13,9 +13,9 @@ from supportloop.automation.selectors.webhooks import (
     chat_integration_get,
     chat_integration_list,
     webhook_delivery_get,
-    webhook_delivery_list,
     webhook_endpoint_get,
     webhook_endpoint_list,
+    webhook_recent_deliveries,
 )
 from supportloop.automation.services.webhooks import (
     chat_integration_create,
@@ -51,8 +51,9 @@ def webhooks(request: PageRequest) -> HttpResponseBase:
                 return redirect("web:webhooks")
         except DomainError as exc:
             add_domain_error(endpoint_form if request.POST.get("form") == "endpoint" else chat_form, exc)
-    endpoints = [(e, webhook_delivery_list(endpoint_id=e.pk, limit=LOG_ROWS)) for e in webhook_endpoint_list()]
-    integrations = [(c, webhook_delivery_list(integration_id=c.pk, limit=LOG_ROWS)) for c in chat_integration_list()]
+    by_endpoint, by_integration = webhook_recent_deliveries(per_target=LOG_ROWS)
+    endpoints = [(e, by_endpoint.get(e.pk, [])) for e in webhook_endpoint_list()]
+    integrations = [(c, by_integration.get(c.pk, [])) for c in chat_integration_list()]
     return render(
         request,
         "web/settings/webhooks.html",
