@@ -426,3 +426,67 @@ def test_call_webhook_action_sends_a_signed_rule_event(
     body = json.loads(request["body"])
     assert body["type"] == "automation.rule" and body["data"]["rule"] == "Rule: escalate"
     assert body["data"]["ticket"]["number"] == ticket.number
+
+
+# -- https with the address pinned: SNI and the certificate check use the name -------------------------------------
+def _certificate(tmp_path, name: str):
+    """A self-signed certificate for `name` (its own CA), as files for ssl."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = timezone.now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+@pytest.mark.parametrize(("cert_name", "delivered"), [("hooks.test", True), ("other.test", False)])
+def test_https_goes_to_the_checked_address_with_the_name_for_sni_and_certificate(
+    receiver, settings, fake_dns, monkeypatch, tmp_path, admin, cert_name, delivered
+):
+    import ssl
+
+    import httpx
+
+    from supportloop.automation import webhook_http
+
+    cert_file, key_file = _certificate(tmp_path, cert_name)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert_file, key_file)
+    seen_sni: list[str | None] = []
+    server_context.sni_callback = lambda sock, server_name, ctx: seen_sni.append(server_name)
+    receiver.server.socket = server_context.wrap_socket(receiver.server.socket, server_side=True)
+
+    client_context = ssl.create_default_context(cafile=str(cert_file))  # trust this test's certificate only
+    real_client = httpx.Client
+    monkeypatch.setattr(webhook_http.httpx, "Client", lambda **kw: real_client(verify=client_context, **kw))
+    settings.SUPPORTLOOP_WEBHOOK_ALLOWED_HOSTS = ["hooks.test"]
+    fake_dns.table["hooks.test"] = ["127.0.0.1"]
+
+    result = webhook_http.webhook_post(f"https://hooks.test:{receiver.port}/tls", body=b"{}", headers={})
+    assert seen_sni == ["hooks.test"]  # the name, though the connection went to 127.0.0.1
+    if delivered:
+        assert result.status_code == 200, result
+        assert receiver.requests[0]["headers"]["Host"] == f"hooks.test:{receiver.port}"
+    else:  # a certificate for another name is refused: the check is against the name, not the address
+        assert result.status_code is None and receiver.requests == []
+        assert "CERTIFICATE_VERIFY_FAILED" in result.error or "certificate" in result.error.lower(), result.error
