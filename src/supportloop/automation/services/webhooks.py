@@ -506,7 +506,8 @@ def webhook_delivery_attempt(*, delivery_id: int, attempt: int) -> AttemptOutcom
         return None
     delivery = WebhookDelivery.objects.select_related("endpoint", "chat_integration").get(pk=delivery_id)
     target = delivery.endpoint or delivery.chat_integration
-    if target is None or not target.enabled:
+    # A disabled target gets nothing, except the first attempt of a ping: an admin asking whether it is back.
+    if target is None or (not target.enabled and (delivery.event_type != PING or attempt > 1)):
         return _skip(delivery, "The target was disabled before this attempt.")
     url, body, headers = _request(delivery, now)
     result = webhook_post(url, body=body, headers=headers)

@@ -222,6 +222,13 @@ def test_an_endpoint_failing_n_times_in_a_row_is_disabled_and_the_admins_are_tol
     with pytest.raises(ValidationFailed):
         webhook_delivery_resend(delivery=pending, actor=admin)
 
+    # an admin may still ping it (to see whether the receiver is back); the failure sends no second notice
+    with django_capture_on_commit_callbacks(execute=True):
+        ping = webhook_ping(endpoint=endpoint, actor=admin)
+    ping.refresh_from_db()
+    assert ping.attempts == 1 and ping.last_response_code == 500 and len(receiver.requests) == sent + 1
+    assert len(mail.outbox) == 1
+
     # enabling it again clears the count
     webhook_endpoint_update(endpoint=endpoint, actor=admin, enabled=True)
     endpoint.refresh_from_db()
