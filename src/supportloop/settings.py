@@ -259,6 +259,16 @@ SUPPORTLOOP_CREDENTIALS_KEY = env("SUPPORTLOOP_CREDENTIALS_KEY")
 # Hosts an admin types in (IMAP servers) may be private (10/8, 192.168/16, ...) or loopback only when this is on
 # (on by default with SUPPORTLOOP_DEBUG); metadata, link-local, multicast and reserved addresses never are.
 SUPPORTLOOP_ALLOW_PRIVATE_HOSTS = env_bool("SUPPORTLOOP_ALLOW_PRIVATE_HOSTS", DEBUG)
+# Outbound webhooks and chat integrations (docs/automation-webhooks.md). Their URLs must use https (http only with
+# ALLOW_HTTP) and may not resolve to private or loopback addresses unless the host is in ALLOWED_HOSTS (host names,
+# comma-separated; SUPPORTLOOP_ALLOW_PRIVATE_HOSTS does not apply to webhooks). An endpoint is switched off after
+# DISABLE_AFTER failed attempts in a row; a delivery is tried at most MAX_ATTEMPTS times; each attempt waits at most
+# TIMEOUT_SECONDS for the connection and for each read.
+SUPPORTLOOP_WEBHOOK_ALLOWED_HOSTS = env_list("SUPPORTLOOP_WEBHOOK_ALLOWED_HOSTS")
+SUPPORTLOOP_WEBHOOK_ALLOW_HTTP = env_bool("SUPPORTLOOP_WEBHOOK_ALLOW_HTTP", False)
+SUPPORTLOOP_WEBHOOK_DISABLE_AFTER = env_int("SUPPORTLOOP_WEBHOOK_DISABLE_AFTER", 10)
+SUPPORTLOOP_WEBHOOK_MAX_ATTEMPTS = env_int("SUPPORTLOOP_WEBHOOK_MAX_ATTEMPTS", 10)
+SUPPORTLOOP_WEBHOOK_TIMEOUT_SECONDS = env_int("SUPPORTLOOP_WEBHOOK_TIMEOUT_SECONDS", 10)
 
 # /health/ready thresholds: the oldest ready task not picked up by a worker; the last successful poll of each
 # active IMAP mailbox; quarantined messages in the last 24 hours (0 = no limit).

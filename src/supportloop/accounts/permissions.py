@@ -57,6 +57,8 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     # automation: SLA policies and business-hours calendars, and their attainment report
     "sla.manage": LEADS,
     "sla.report": LEADS,
+    # automation: outbound webhooks and chat integrations (their URLs and secrets are credentials; admins only)
+    "webhook.manage": ADMINS,
 }
 
 

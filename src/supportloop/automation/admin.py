@@ -7,12 +7,15 @@ from supportloop.automation.models import (
     AgentProfile,
     BusinessCalendar,
     BusinessCalendarTeam,
+    ChatIntegration,
     RoutingRule,
     SlaPolicy,
     SlaTarget,
     TeamAssignment,
     TicketSla,
     TicketSlaPause,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 
 
@@ -75,3 +78,23 @@ class TicketSlaAdmin(ReadOnly):
 @admin.register(TicketSlaPause)
 class TicketSlaPauseAdmin(ReadOnly):
     list_display = ["ticket_sla", "status", "started_at", "ended_at", "business_seconds"]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnly):
+    list_display = ["url", "enabled", "consecutive_failures", "disabled_at", "created_at"]
+    list_filter = ["enabled"]
+    exclude = ["secret"]
+
+
+@admin.register(ChatIntegration)
+class ChatIntegrationAdmin(ReadOnly):
+    list_display = ["name", "kind", "enabled", "updated_at"]
+    exclude = ["webhook_url"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnly):
+    list_display = ["uid", "event_type", "endpoint", "chat_integration", "status", "attempts", "last_response_code"]
+    list_filter = ["status", "event_type"]
+    list_select_related = ["endpoint", "chat_integration"]

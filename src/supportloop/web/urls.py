@@ -16,6 +16,7 @@ from supportloop.web.views import (
     settings,
     sla,
     tickets,
+    webhooks,
 )
 
 app_name = "web"
@@ -104,5 +105,13 @@ urlpatterns = [
     path("settings/sla/calendars/", sla.sla_calendars, name="sla_calendars"),
     path("settings/sla/calendars/<int:pk>/", sla.sla_calendar_edit, name="sla_calendar_edit"),
     path("settings/sla/report/", sla.sla_report, name="sla_report"),
+    path("settings/webhooks/", webhooks.webhooks, name="webhooks"),
+    path("settings/webhooks/<int:pk>/action/", webhooks.webhook_action, name="webhook_action"),
+    path("settings/webhooks/chat/<int:pk>/action/", webhooks.chat_integration_action, name="chat_integration_action"),
+    path(
+        "settings/webhooks/deliveries/<int:pk>/resend/",
+        webhooks.webhook_delivery_resend_view,
+        name="webhook_delivery_resend",
+    ),
     path("settings/tokens/<int:pk>/revoke/", settings.token_revoke, name="token_revoke"),
 ]

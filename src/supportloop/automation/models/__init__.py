@@ -10,15 +10,19 @@ from supportloop.automation.models.sla import (
     TicketSla,
     TicketSlaPause,
 )
+from supportloop.automation.models.webhooks import ChatIntegration, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AgentProfile",
     "BusinessCalendar",
     "BusinessCalendarTeam",
+    "ChatIntegration",
     "RoutingRule",
     "SlaPolicy",
     "SlaTarget",
     "TeamAssignment",
     "TicketSla",
     "TicketSlaPause",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
