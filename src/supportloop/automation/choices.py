@@ -16,3 +16,9 @@ class AwayReassignment(models.TextChoices):
     LEAVE = "leave", _("Leave them with the agent")
     UNASSIGN = "unassign", _("Return them to the team, unassigned")
     REASSIGN = "reassign", _("Reassign them by the team's method")
+
+
+class FiringOutcome(models.TextChoices):
+    FIRED = "fired", _("Fired")
+    CAPPED = "capped", _("Stopped by the loop cap")
+    FAILED = "failed", _("Failed")

@@ -10,15 +10,27 @@ from supportloop.automation.models.sla import (
     TicketSla,
     TicketSlaPause,
 )
+from supportloop.automation.models.triggers import (
+    FiringOutcome,
+    Notification,
+    TimeRuleMark,
+    Trigger,
+    TriggerFiring,
+)
 
 __all__ = [
     "AgentProfile",
     "BusinessCalendar",
     "BusinessCalendarTeam",
+    "FiringOutcome",
+    "Notification",
     "RoutingRule",
     "SlaPolicy",
     "SlaTarget",
     "TeamAssignment",
     "TicketSla",
     "TicketSlaPause",
+    "TimeRuleMark",
+    "Trigger",
+    "TriggerFiring",
 ]
