@@ -15,6 +15,7 @@ from supportloop.api.routers import (
     sla,
     taxonomy,
     tickets,
+    triggers,
 )
 
 ROUTERS = [
@@ -35,4 +36,5 @@ ROUTERS = [
     ("/routing", routing.router),
     ("/sla", sla.router),
     ("/tickets", sla.ticket_router),
+    ("/triggers", triggers.router),
 ]
