@@ -9,6 +9,7 @@ mail leaves after commit (a slow mail server never holds the ticket's lock, a ro
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from functools import partial
 from typing import Any
 
@@ -33,13 +34,13 @@ MAX_RECIPIENTS = 50
 PRIORITY_UP = {Priority.LOW: Priority.NORMAL, Priority.NORMAL: Priority.HIGH, Priority.HIGH: Priority.URGENT}
 
 
-def _params(params: dict[str, Any], allowed: set[str], required: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+def _params(params: dict[str, Any], allowed: set[str], required: Collection[str] = ()) -> None:
     unknown = set(params) - allowed
     if unknown:
         raise ValidationFailed(
             f"Unknown parameter(s): {', '.join(sorted(unknown))}.", errors=dict.fromkeys(sorted(unknown), "unknown")
         )
-    missing = required - set(params)
+    missing = set(required) - set(params)
     if missing:
         raise ValidationFailed(
             f"Missing parameter(s): {', '.join(sorted(missing))}.", errors=dict.fromkeys(sorted(missing), "required")

@@ -201,11 +201,12 @@ def _clean_one(raw: Any, where: str) -> dict[str, Any]:
     unknown = set(raw) - {"field", "op", "value"}
     if unknown:
         raise _fail(where, f"Unknown key(s) in a condition: {', '.join(sorted(unknown))}.", "unknown key")
-    spec = FIELDS.get(raw.get("field"))  # type: ignore[arg-type]
+    name = raw.get("field")
+    spec = FIELDS.get(name) if isinstance(name, str) else None
     if spec is None:
         raise _fail(f"{where}.field", f"Unknown condition field: {raw.get('field')!r}.", "one of " + ", ".join(FIELDS))
     op = raw.get("op")
-    if op not in spec.ops:
+    if not isinstance(op, str) or op not in spec.ops:
         raise _fail(f"{where}.op", f"{spec.name} cannot be compared with {op!r}.", "one of " + ", ".join(spec.ops))
     value = raw.get("value")
     vwhere = f"{where}.value"
