@@ -19,8 +19,6 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Model
-
 from supportloop.automation.services.assignment import language_primary
 from supportloop.core.errors import ValidationFailed
 from supportloop.tickets.choices import ACTIVE_STATUSES, Channel, Priority, Status
@@ -172,10 +170,11 @@ def _fail(where: str, message: str, error: str) -> ValidationFailed:
     return ValidationFailed(message, errors={where: error})
 
 
-def _model(label: str) -> type[Model]:
+def _known_ids(label: str, ids: list[int]) -> set[int]:
     from django.apps import apps
 
-    return apps.get_model(label)
+    model: Any = apps.get_model(label)
+    return set(model._default_manager.filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def _one_value(spec: FieldSpec, value: Any, where: str) -> Any:
@@ -221,7 +220,7 @@ def _clean_one(raw: Any, where: str) -> dict[str, Any]:
             cleaned = _one_value(spec, value, vwhere)
         if spec.kind == "ref":
             ids = cleaned if isinstance(cleaned, list) else [cleaned]
-            found = set(_model(spec.model).objects.filter(pk__in=ids).values_list("pk", flat=True))
+            found = _known_ids(spec.model, ids)
             missing = [i for i in ids if i not in found]
             if missing:
                 raise _fail(
@@ -298,7 +297,8 @@ def _compare(op: str, left: Any, right: Any) -> bool:
 
 def _predicate(condition: dict[str, Any]) -> Predicate:
     spec = FIELDS[condition["field"]]
-    op, value, read = condition["op"], condition.get("value"), spec.read
+    op, read = condition["op"], spec.read
+    value: Any = condition.get("value")
     if op == "is" and spec.kind == "bool":
         return lambda f: bool(read(f)) is value
     if op == "is":

@@ -48,7 +48,7 @@ def test_each_rule_acts_on_due_tickets_only_and_once(make_ticket, make_user):
 
     result = time_rules_check()
     assert result.acted == {PENDING_REMINDER: 1, SOLVED_CLOSE: 1, UNASSIGNED_NOTICE: 1}
-    reminder = Message.objects.filter(ticket=pending, kind="reply").get()
+    reminder = Message.objects.filter(ticket=pending, kind="reply", author_type="system").get()
     assert "Ann" in reminder.body_text and f"#{pending.number}" in reminder.body_text
     pending.refresh_from_db()
     assert pending.status == "pending"  # a reminder does not change the status
@@ -80,7 +80,7 @@ def test_a_ticket_that_changed_since_is_not_due(make_ticket):
 def test_two_passes_at_once_close_each_ticket_once(make_ticket, tmp_path):
     tickets = [make_ticket(status="solved") for _ in range(3)]
     for t in tickets:
-        aged(t, days=5)
+        aged(t, days=4, hours=1)
     with separate_connections(tmp_path) as connect_here:
         start = threading.Barrier(2)
 

@@ -338,10 +338,11 @@ def test_the_seeds_rule_raises_priority_and_tells_the_lead_on_the_sixth_public_r
     agent = make_user("agent")
     team = team_create(name="Tier 1", slug="tier-1", members=[lead, agent])
     ticket = make_ticket(team=team, assignee=agent)
-    with django_capture_on_commit_callbacks(execute=True):
-        for i in range(7):
+    for i in range(8):
+        with django_capture_on_commit_callbacks(execute=True):  # each reply commits, then the listeners run
             ticket_reply(ticket=ticket, actor=agent, body=f"reply {i}")
-    ticket.refresh_from_db()
-    assert ticket.priority == "high"  # raised once, on the 6th, not again on the 7th
+        ticket.refresh_from_db()
+        assert ticket.priority == ("high" if i >= 5 else "normal")  # raised once, on the 6th, not on the 7th or 8th
+    assert "long-conversation" in ticket.tags.values_list("name", flat=True)
     assert Notification.objects.filter(user=lead, ticket=ticket).count() == 1
     assert TriggerFiring.objects.filter(ticket=ticket, outcome=FiringOutcome.FIRED).count() == 1
