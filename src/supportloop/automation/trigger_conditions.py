@@ -12,6 +12,7 @@ when a condition asks for them, once per ticket event (TicketFacts caches them).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -281,18 +282,25 @@ def conditions_clean(raw: Any) -> dict[str, list[dict[str, Any]]]:
 Predicate = Callable[[TicketFacts], bool]
 
 
-def _compare(op: str, left: Any, right: Any) -> bool:
-    if left is None:
-        return False
-    left, right = Decimal(str(left)), Decimal(str(right))
-    return {
-        "eq": left == right,
-        "ne": left != right,
-        "gt": left > right,
-        "gte": left >= right,
-        "lt": left < right,
-        "lte": left <= right,
-    }[op]
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+
+def _number(op: str, read: Callable[[TicketFacts], Any], value: Any) -> Predicate:
+    """The bound is a Decimal made once; the ticket's side (an int or a Decimal) compares with it exactly."""
+    compare, bound = COMPARE[op], Decimal(str(value))
+
+    def holds(f: TicketFacts) -> bool:
+        left = read(f)
+        return left is not None and compare(left, bound)
+
+    return holds
 
 
 def _predicate(condition: dict[str, Any]) -> Predicate:
@@ -313,7 +321,7 @@ def _predicate(condition: dict[str, Any]) -> Predicate:
     if op == "is_set":
         return lambda f: read(f) is not None
     if op in NUMBER_OPS:
-        return lambda f: _compare(op, read(f), value)
+        return _number(op, read, value)
     if op == "contains":
         return lambda f: value in read(f)
     if op == "not_contains":
