@@ -63,7 +63,7 @@ class TriggerUpdateIn(TriggerFields):
     name: str | None = Field(None, min_length=1, max_length=150)
 
 
-class ReorderIn(StrictIn):
+class TriggersReorderIn(StrictIn):
     trigger_ids: list[Id] = Field(..., max_length=500, description="every trigger's id once, in the new order")
 
 
@@ -108,7 +108,7 @@ def trigger_create(request: ApiRequest, payload: TriggerCreateIn) -> Respond[Any
     summary="Put the triggers in a new order",
     operation_id="triggers_reorder",
 )
-def trigger_reorder(request: ApiRequest, payload: ReorderIn) -> list[Trigger]:
+def trigger_reorder(request: ApiRequest, payload: TriggersReorderIn) -> list[Trigger]:
     require(request.auth, "triggers.manage")
     return services.triggers_reorder(trigger_ids=payload.trigger_ids, actor=request.auth)
 
