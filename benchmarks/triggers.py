@@ -149,7 +149,7 @@ def bench_time_rules(args) -> None:
     ids = list(Ticket.objects.filter(status="solved").order_by("-id").values_list("pk", flat=True)[: args.due])
     Ticket.objects.filter(pk__in=ids).update(updated_at=now - timedelta(days=4, hours=1))
     solved_rule = next(r for r in RULES if r.name == SOLVED_CLOSE)
-    sql, params = _due(solved_rule, now).values("pk").query.sql_with_params()
+    sql, params = _due(solved_rule, now).order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         explain = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
         cursor.execute(explain + sql, params)
