@@ -13,10 +13,10 @@ tickets through ticket_create (slow: for SQLite checks; use run.py's bulk seedin
    company plan and MRR, tags, text in the latest message, counts) that do not hold for the ticket, so a run
    evaluates all of them and writes nothing; timed per event (triggers_run, the listener's own path), p50/p95,
    and the queries of one event. The issue's budget: under 5 ms p95.
-2. Time rules: --due solved tickets are dated 4 days and an hour back, then one pass (time_rules_check) is
-   timed: it must close exactly those through the partial index tickets_solved_since_idx; a second pass must
-   act on none. The EXPLAIN of the listing query is printed. The budget: the hourly pass over 1,000,000 tickets
-   under 30 s.
+2. Time rules: --due solved (or closed) tickets are made solved 4 days and an hour ago, then one pass
+   (time_rules_check) is timed: it must close exactly those through the partial index tickets_solved_since_idx;
+   a second pass must act on none. The EXPLAIN of the listing query is printed. The budget: the hourly pass
+   over 1,000,000 tickets under 30 s.
 """
 
 from __future__ import annotations
@@ -146,8 +146,12 @@ def bench_time_rules(args) -> None:
     from supportloop.tickets.models import Ticket
 
     now = timezone.now()
-    ids = list(Ticket.objects.filter(status="solved").order_by("-id").values_list("pk", flat=True)[: args.due])
-    Ticket.objects.filter(pk__in=ids).update(updated_at=now - timedelta(days=4, hours=1))
+    # Solved or closed tickets (an earlier run closed its own) made solved 4 days and an hour ago. A plain UPDATE:
+    # the status rollups of a benchmark database may drift, a real one is never touched by this script.
+    ids = list(
+        Ticket.objects.filter(status__in=("solved", "closed")).order_by("-id").values_list("pk", flat=True)[: args.due]
+    )
+    Ticket.objects.filter(pk__in=ids).update(status="solved", updated_at=now - timedelta(days=4, hours=1))
     solved_rule = next(r for r in RULES if r.name == SOLVED_CLOSE)
     sql, params = _due(solved_rule, now).order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
