@@ -56,10 +56,10 @@ def _id_or_none(params: dict[str, Any], key: str, queryset: Any, noun: str) -> i
     return int(value)
 
 
-def _ticket_update(ticket: Ticket, **values: Any) -> Ticket:
+def _ticket_update(ticket: Ticket, context: ActionContext, **values: Any) -> Ticket:
     from supportloop.tickets.services import ticket_update
 
-    return ticket_update(ticket=ticket, actor=None, **values)
+    return ticket_update(ticket=ticket, actor=None, actor_label=context.rule_label, **values)
 
 
 def _label(choices: Any, value: str) -> str:
@@ -101,7 +101,7 @@ def _raise_line(new: str | None) -> str:
 def _raise_run(ticket: Ticket, params: dict[str, Any], context: ActionContext) -> str:
     new = _raised(ticket)
     if new is not None:
-        _ticket_update(ticket, priority=new)
+        _ticket_update(ticket, context, priority=new)
     return _raise_line(new)
 
 
@@ -125,7 +125,7 @@ def _team_line(params: dict[str, Any]) -> str:
 
 def _team_run(ticket: Ticket, params: dict[str, Any], context: ActionContext) -> str:
     team = Team.objects.filter(pk=params["team_id"]).first() if params["team_id"] else None
-    _ticket_update(ticket, team=team)
+    _ticket_update(ticket, context, team=team)
     return _team_line(params)
 
 
@@ -146,7 +146,7 @@ def _assignee_run(ticket: Ticket, params: dict[str, Any], context: ActionContext
     user = User.objects.filter(pk=params["user_id"], is_active=True).first() if params["user_id"] else None
     if params["user_id"] and user is None:
         return _("Not assigned: the agent is no longer active")
-    _ticket_update(ticket, assignee=user)
+    _ticket_update(ticket, context, assignee=user)
     return _assignee_line(params)
 
 
@@ -162,7 +162,7 @@ def _feature_line(params: dict[str, Any]) -> str:
 
 def _feature_run(ticket: Ticket, params: dict[str, Any], context: ActionContext) -> str:
     feature = ProductFeature.objects.filter(pk=params["feature_id"]).first() if params["feature_id"] else None
-    _ticket_update(ticket, product_feature=feature)
+    _ticket_update(ticket, context, product_feature=feature)
     return _feature_line(params)
 
 
@@ -178,7 +178,7 @@ def _reason_line(params: dict[str, Any]) -> str:
 
 def _reason_run(ticket: Ticket, params: dict[str, Any], context: ActionContext) -> str:
     reason = ContactReason.objects.filter(pk=params["reason_id"]).first() if params["reason_id"] else None
-    _ticket_update(ticket, contact_reason=reason)
+    _ticket_update(ticket, context, contact_reason=reason)
     return _reason_line(params)
 
 
@@ -206,7 +206,7 @@ def _add_tags_preview(ticket: Ticket, params: dict[str, Any]) -> str:
 
 def _add_tags_run(ticket: Ticket, params: dict[str, Any], context: ActionContext) -> str:
     current = _tags_now(ticket)
-    _ticket_update(ticket, tags=[*current, *(t for t in params["tags"] if t not in current)])
+    _ticket_update(ticket, context, tags=[*current, *(t for t in params["tags"] if t not in current)])
     return _add_tags_preview(ticket, params)
 
 
@@ -215,7 +215,7 @@ def _remove_tags_preview(ticket: Ticket, params: dict[str, Any]) -> str:
 
 
 def _remove_tags_run(ticket: Ticket, params: dict[str, Any], context: ActionContext) -> str:
-    _ticket_update(ticket, tags=[t for t in _tags_now(ticket) if t not in params["tags"]])
+    _ticket_update(ticket, context, tags=[t for t in _tags_now(ticket) if t not in params["tags"]])
     return _remove_tags_preview(ticket, params)
 
 
@@ -359,7 +359,7 @@ def _fixed(line: Any) -> Any:
 
 def _setter(line: Any, field: str) -> Any:
     def run(ticket: Ticket, params: dict[str, Any], context: ActionContext) -> str:
-        _ticket_update(ticket, **{field: params[field]})
+        _ticket_update(ticket, context, **{field: params[field]})
         return str(line(params))
 
     return run

@@ -70,7 +70,7 @@ def _remind(ticket: Ticket, source: str) -> str:
 def _close(ticket: Ticket, source: str) -> str:
     from supportloop.tickets.services import ticket_update
 
-    ticket_update(ticket=ticket, actor=None, status=Status.CLOSED)
+    ticket_update(ticket=ticket, actor=None, actor_label="time rule", status=Status.CLOSED)
     return _("Closed after 4 days solved")
 
 

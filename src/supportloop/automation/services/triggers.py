@@ -309,7 +309,8 @@ def _ticket(ticket_id: int) -> Ticket | None:
 
 
 def rule_label(trigger: CompiledTrigger) -> str:
-    return f"trigger: {trigger.name}"[:200]
+    """How the trigger's changes name their actor on the timeline: "Trigger “VIP” changed priority ..."."""
+    return _("Trigger “%(name)s”") % {"name": trigger.name[:180]}
 
 
 @dataclass(frozen=True)

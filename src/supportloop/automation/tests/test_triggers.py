@@ -240,7 +240,10 @@ def test_each_action_writes_through_the_ticket_services(
     assert notice.user_id == lead.pk and notice.text == f"Look at #{ticket.number}"
     assert [m.to for m in mail.outbox] == [[lead.email]]
     # every change has its audit event, and every ticket event says the trigger made it
-    assert events_of(ticket, "ticket.updated") and events_of(ticket, "ticket.replied")
+    changed = events_of(ticket, "ticket.updated")
+    assert changed and {e.actor_label for e in changed} == {"Trigger “Everything”"}
+    assert [e.actor_label for e in events_of(ticket, "ticket.replied")] == ["Trigger “Everything”"]
+    assert "Trigger “Everything” changed status from New to Pending" in [e.text for e in timeline_entries(changed)]
     assert heard and {e.source for e in heard} == {f"trigger:{everything.pk}"}
     [fired] = events_of(ticket, "ticket.trigger_fired")
     assert fired.changes["trigger"] == [None, "Everything"]

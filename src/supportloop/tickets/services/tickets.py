@@ -431,8 +431,11 @@ UPDATABLE = {
 
 
 @transaction.atomic
-def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | None = None, **values: Any) -> Ticket:
-    """Change a ticket's fields. Unknown fields are refused; the product area follows the feature."""
+def ticket_update(
+    *, ticket: Ticket, actor: User | None, tags: Iterable[str] | None = None, actor_label: str = "", **values: Any
+) -> Ticket:
+    """Change a ticket's fields. Unknown fields are refused; the product area follows the feature. An automation
+    (actor None) names itself in `actor_label` for the audit event ("Trigger “VIP”")."""
     unknown = set(values) - UPDATABLE
     if unknown:
         raise ValidationFailed(
@@ -482,7 +485,7 @@ def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | N
     rollup_deltas: Counter[RollupKey] = Counter()
     rollup_move(rollup_deltas, old_key, rollup_key(ticket))
     rollup_apply(rollup_deltas)
-    event_record(actor=actor, verb="ticket.updated", target=ticket, changes=changes)
+    event_record(actor=actor, actor_label=actor_label, verb="ticket.updated", target=ticket, changes=changes)
     ticket_event_emit(
         TicketEvent(
             kind=TicketEventKind.UPDATED, ticket_id=ticket.pk, actor_id=actor.pk if actor else None, changes=changes
