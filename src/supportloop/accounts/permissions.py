@@ -59,6 +59,8 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "sla.report": LEADS,
     # automation: outbound webhooks and chat integrations (their URLs and secrets are credentials; admins only)
     "webhook.manage": ADMINS,
+    # automation: triggers (event rules) and their dry run
+    "triggers.manage": LEADS,
 }
 
 

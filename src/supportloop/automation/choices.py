@@ -42,3 +42,9 @@ class DeliveryStatus(models.TextChoices):
 class ChatKind(models.TextChoices):
     SLACK = "slack", _("Slack")
     TEAMS = "teams", _("Microsoft Teams")
+
+
+class FiringOutcome(models.TextChoices):
+    FIRED = "fired", _("Fired")
+    CAPPED = "capped", _("Stopped by the loop cap")
+    FAILED = "failed", _("Failed")

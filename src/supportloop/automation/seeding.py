@@ -12,3 +12,6 @@ def seed(*, rng: random.Random, size: int) -> None:
     from supportloop.automation.sla_seeding import seed as seed_sla
 
     seed_sla(rng=rng, size=size)
+    from supportloop.automation.seeding_triggers import seed_triggers
+
+    seed_triggers(rng=rng, size=size)

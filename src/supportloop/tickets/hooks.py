@@ -10,8 +10,10 @@ automation app's triggers are one. A listener that writes runs its own transacti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -57,8 +59,25 @@ def register_ticket_event_listener(listener: Callable[[TicketEvent], None]) -> N
         ticket_event_listeners.append(listener)
 
 
+_event_source: ContextVar[str] = ContextVar("ticket_event_source", default="")
+
+
+@contextmanager
+def ticket_event_source(source: str) -> Iterator[None]:
+    """Ticket events emitted inside carry `source` (e.g. "trigger:12") unless they name one themselves, so an
+    automation can write through the ordinary ticket services and its listeners still tell its changes apart."""
+    token = _event_source.set(source)
+    try:
+        yield
+    finally:
+        _event_source.reset(token)
+
+
 def ticket_event_emit(event: TicketEvent) -> None:
     """Hand `event` to every listener once the current transaction commits (at once outside one)."""
+    source = _event_source.get()
+    if source and not event.source:
+        event = replace(event, source=source)
     for listener in ticket_event_listeners:
         transaction.on_commit(partial(listener, event))
 

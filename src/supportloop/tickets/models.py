@@ -208,6 +208,14 @@ class Ticket(models.Model):
                 name="tickets_active_created_idx",
             ),
             models.Index("snoozed_until", "id", condition=Q(snoozed_until__isnull=False), name="tickets_snoozed_idx"),
+            # The hourly time rules (automation/services/time_rules.py) read one window of updated_at per state.
+            models.Index("updated_at", condition=Q(status=Status.PENDING), name="tickets_pending_since_idx"),
+            models.Index("updated_at", condition=Q(status=Status.SOLVED), name="tickets_solved_since_idx"),
+            models.Index(
+                "updated_at",
+                condition=Q(status__in=(Status.NEW, Status.OPEN), assignee__isnull=True),
+                name="tickets_unassigned_idx",
+            ),
         ]
 
     def __str__(self) -> str:

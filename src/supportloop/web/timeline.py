@@ -92,6 +92,8 @@ class _Names:
             "mail": _("Mail"),
             "closing the loop": _("Closing the loop"),
             "routing": _("Routing"),
+            "trigger": _("Trigger"),
+            "time rule": _("Time rule"),
         }.get(label, label)
 
 
@@ -257,6 +259,23 @@ def _routed(event: Event, actor: str, names: _Names) -> list[str]:
     return [_("Routing rule “%(rule)s” matched the ticket") % {"rule": rule}]
 
 
+def _trigger_fired(event: Event, actor: str, names: _Names) -> list[str]:
+    lines = _after(event, "actions") or []
+    values = {"rule": _after(event, "trigger") or "—", "actions": "; ".join(str(line) for line in lines) or "—"}
+    return [_("Trigger “%(rule)s” fired: %(actions)s") % values]
+
+
+def _trigger_capped(event: Event, actor: str, names: _Names) -> list[str]:
+    return [
+        _("Trigger “%(rule)s” was stopped: it fired %(cap)s times on this ticket within %(minutes)s minutes")
+        % {
+            "rule": _after(event, "trigger") or "—",
+            "cap": _after(event, "cap") or "—",
+            "minutes": _after(event, "window_minutes") or "—",
+        }
+    ]
+
+
 def _sla_missed(text: Callable[[], str]) -> Callable[[Event, str, _Names], list[str]]:
     def sentence(event: Event, actor: str, names: _Names) -> list[str]:
         target = _after(event, "target")
@@ -354,6 +373,11 @@ SENTENCES: dict[str, Callable[[Event, str, _Names], list[str]]] = {
     "ticket.routed": _routed,
     "ticket.auto_assigned": _auto_assigned,
     "ticket.away_reassigned": _away_reassigned,
+    "ticket.trigger_fired": _trigger_fired,
+    "ticket.trigger_capped": _trigger_capped,
+    "ticket.time_rule_applied": lambda e, actor, names: [
+        _("Time rule: %(action)s") % {"action": _after(e, "action") or "—"}
+    ],
     "ticket.sla_breached": _sla_missed(lambda: _("The SLA target for %(target)s was breached")),
     "ticket.sla_warning": _sla_missed(lambda: _("The SLA target for %(target)s is close to its due time")),
     "mail.acknowledgement_skipped": _skipped("acknowledgement"),

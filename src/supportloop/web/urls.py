@@ -4,6 +4,7 @@ from django.urls import path
 from supportloop.web.views import (
     auth,
     automation_routing,
+    automation_triggers,
     bulk,
     collab,
     customers,
@@ -99,6 +100,10 @@ urlpatterns = [
     path("settings/routing/<int:pk>/action/", automation_routing.routing_rule_action, name="routing_rule_action"),
     path("settings/assignment/", automation_routing.assignment, name="assignment"),
     path("account/away/", automation_routing.away_toggle, name="away_toggle"),
+    path("settings/triggers/", automation_triggers.triggers, name="triggers"),
+    path("settings/triggers/new/", automation_triggers.trigger_edit, name="trigger_new"),
+    path("settings/triggers/<int:pk>/", automation_triggers.trigger_edit, name="trigger"),
+    path("settings/triggers/<int:pk>/action/", automation_triggers.trigger_action, name="trigger_action"),
     path("settings/sla/", sla.sla_policies, name="sla_policies"),
     path("settings/sla/policies/<int:pk>/", sla.sla_policy_edit, name="sla_policy_edit"),
     path("settings/sla/policies/<int:pk>/move/", sla.sla_policy_move, name="sla_policy_move"),

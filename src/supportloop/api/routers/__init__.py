@@ -15,6 +15,7 @@ from supportloop.api.routers import (
     sla,
     taxonomy,
     tickets,
+    triggers,
     webhooks,
 )
 
@@ -37,4 +38,5 @@ ROUTERS = [
     ("/sla", sla.router),
     ("/tickets", sla.ticket_router),
     ("/webhooks", webhooks.router),
+    ("/triggers", triggers.router),
 ]

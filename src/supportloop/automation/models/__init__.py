@@ -10,6 +10,13 @@ from supportloop.automation.models.sla import (
     TicketSla,
     TicketSlaPause,
 )
+from supportloop.automation.models.triggers import (
+    FiringOutcome,
+    Notification,
+    TimeRuleMark,
+    Trigger,
+    TriggerFiring,
+)
 from supportloop.automation.models.webhooks import ChatIntegration, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -17,12 +24,17 @@ __all__ = [
     "BusinessCalendar",
     "BusinessCalendarTeam",
     "ChatIntegration",
+    "FiringOutcome",
+    "Notification",
     "RoutingRule",
     "SlaPolicy",
     "SlaTarget",
     "TeamAssignment",
     "TicketSla",
     "TicketSlaPause",
+    "TimeRuleMark",
+    "Trigger",
+    "TriggerFiring",
     "WebhookDelivery",
     "WebhookEndpoint",
 ]

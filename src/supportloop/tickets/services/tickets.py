@@ -431,8 +431,11 @@ UPDATABLE = {
 
 
 @transaction.atomic
-def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | None = None, **values: Any) -> Ticket:
-    """Change a ticket's fields. Unknown fields are refused; the product area follows the feature."""
+def ticket_update(
+    *, ticket: Ticket, actor: User | None, tags: Iterable[str] | None = None, actor_label: str = "", **values: Any
+) -> Ticket:
+    """Change a ticket's fields. Unknown fields are refused; the product area follows the feature. An automation
+    (actor None) names itself in `actor_label` for the audit event ("Trigger “VIP”")."""
     unknown = set(values) - UPDATABLE
     if unknown:
         raise ValidationFailed(
@@ -482,7 +485,7 @@ def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | N
     rollup_deltas: Counter[RollupKey] = Counter()
     rollup_move(rollup_deltas, old_key, rollup_key(ticket))
     rollup_apply(rollup_deltas)
-    event_record(actor=actor, verb="ticket.updated", target=ticket, changes=changes)
+    event_record(actor=actor, actor_label=actor_label, verb="ticket.updated", target=ticket, changes=changes)
     ticket_event_emit(
         TicketEvent(
             kind=TicketEventKind.UPDATED, ticket_id=ticket.pk, actor_id=actor.pk if actor else None, changes=changes
@@ -496,7 +499,7 @@ def ticket_update(*, ticket: Ticket, actor: User | None, tags: Iterable[str] | N
 def ticket_reply(
     *,
     ticket: Ticket,
-    actor: User,
+    actor: User | None,
     body: str = "",
     body_html: str = "",
     status: str | None = None,
@@ -504,9 +507,12 @@ def ticket_reply(
     attachments: Iterable[IncomingFile] = (),
     channel: str | None = None,
     hold_seconds: int = 0,
+    actor_label: str = "",
 ) -> Message:
     """Post a public agent reply; the first one sets first_response_at. Channels deliver it after commit.
-    With `hold_seconds` (undo send) the reply can be withdrawn for that long and its mail waits for it."""
+    With `hold_seconds` (undo send) the reply can be withdrawn for that long and its mail waits for it.
+    An automation (a trigger's templated reply, a time rule's reminder) replies with `actor=None` and names
+    itself in `actor_label`: the message is then the system's."""
     text, html = _body_pair(body, body_html)
     seq = change_seq_next()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -516,7 +522,7 @@ def ticket_reply(
     message = Message.objects.create(
         ticket=ticket,
         kind=MessageKind.REPLY,
-        author_type=AuthorType.AGENT,
+        author_type=AuthorType.AGENT if actor is not None else AuthorType.SYSTEM,
         author_user=actor,
         channel=channel,
         body_text=text,
@@ -553,12 +559,22 @@ def ticket_reply(
     rollup_deltas: Counter[RollupKey] = Counter()
     rollup_move(rollup_deltas, old_key, rollup_key(ticket))
     rollup_apply(rollup_deltas)
-    event_record(actor=actor, verb="ticket.replied", target=ticket, changes={**changes, "message": [None, message.pk]})
+    event_record(
+        actor=actor,
+        actor_label=actor_label,
+        verb="ticket.replied",
+        target=ticket,
+        changes={**changes, "message": [None, message.pk]},
+    )
     if channel == Channel.EMAIL:
         _on_commit_call(hooks.public_reply_listeners, message.pk)
     ticket_event_emit(
         TicketEvent(
-            kind=TicketEventKind.REPLIED, ticket_id=ticket.pk, actor_id=actor.pk, changes=changes, message_id=message.pk
+            kind=TicketEventKind.REPLIED,
+            ticket_id=ticket.pk,
+            actor_id=actor.pk if actor is not None else None,
+            changes=changes,
+            message_id=message.pk,
         )
     )
     index_changed(TICKET, [ticket.pk])

@@ -117,6 +117,19 @@ EVERY_VERB = {
     "ticket.away_reassigned": {"assignee": [999998, None], "option": [None, "unassign"], "team": [None, 999999]},
     "ticket.sla_breached": {"target": [None, "first_response"], "breached_at": [None, "2026-12-07T09:00:00+00:00"]},
     "ticket.sla_warning": {"target": [None, "resolution"], "warned_at": [None, "2026-12-07T09:00:00+00:00"]},
+    "ticket.trigger_fired": {
+        "trigger": [None, "VIP"],
+        "trigger_id": [None, 3],
+        "event": [None, "created"],
+        "actions": [None, ["Priority set to Urgent", "Notified Lee"]],
+    },
+    "ticket.trigger_capped": {
+        "trigger": [None, "VIP"],
+        "trigger_id": [None, 3],
+        "cap": [None, 3],
+        "window_minutes": [None, 60],
+    },
+    "ticket.time_rule_applied": {"rule": [None, "solved_close"], "action": [None, "Closed after 4 days solved"]},
 }
 EXPECTED = {
     "ticket.created": ["The customer opened the ticket (Email)", "Tagged vip"],
@@ -146,6 +159,9 @@ EXPECTED = {
     "ticket.away_reassigned": ["The ticket went back to the team, unassigned: a former user went away"],
     "ticket.sla_breached": ["The SLA target for first response was breached"],
     "ticket.sla_warning": ["The SLA target for resolution is close to its due time"],
+    "ticket.trigger_fired": ["Trigger “VIP” fired: Priority set to Urgent; Notified Lee"],
+    "ticket.trigger_capped": ["Trigger “VIP” was stopped: it fired 3 times on this ticket within 60 minutes"],
+    "ticket.time_rule_applied": ["Time rule: Closed after 4 days solved"],
 }
 
 
