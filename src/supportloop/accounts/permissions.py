@@ -57,6 +57,8 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     # automation: SLA policies and business-hours calendars, and their attainment report
     "sla.manage": LEADS,
     "sla.report": LEADS,
+    # automation: incidents (declare, link tickets, resolve with the bulk reply)
+    "incident.manage": LEADS,
 }
 
 

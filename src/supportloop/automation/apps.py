@@ -9,9 +9,10 @@ class AutomationConfig(AppConfig):
     def ready(self) -> None:
         # Each part of automation (triggers, time rules, SLAs, routing, webhooks) registers its ticket-event
         # listeners, actions and scheduled jobs from its own `connect()` here.
-        from supportloop.automation import routing, sla_tasks
+        from supportloop.automation import incident_tasks, routing, sla_tasks
 
         # Routing first: listeners run in registration order, so triggers registered after it see the ticket
         # already routed and assigned (their conditions on team and assignee depend on it).
         routing.connect()
         sla_tasks.connect()  # SLA clocks from ticket events; the every-minute warning/breach check
+        incident_tasks.connect()  # incidents: new tickets matched to open incidents; the bulk reply job

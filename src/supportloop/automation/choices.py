@@ -16,3 +16,15 @@ class AwayReassignment(models.TextChoices):
     LEAVE = "leave", _("Leave them with the agent")
     UNASSIGN = "unassign", _("Return them to the team, unassigned")
     REASSIGN = "reassign", _("Reassign them by the team's method")
+
+
+class IncidentStatus(models.TextChoices):
+    DECLARED = "declared", _("Declared")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class IncidentLinkSource(models.TextChoices):
+    """How a ticket came to be linked to an incident."""
+
+    MATCHED = "matched", _("Matched on arrival")
+    MANUAL = "manual", _("Linked by hand")

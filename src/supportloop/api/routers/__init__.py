@@ -8,6 +8,7 @@ from supportloop.api.routers import (
     companies,
     contacts,
     feedback,
+    incidents,
     macros,
     mail,
     routing,
@@ -35,4 +36,5 @@ ROUTERS = [
     ("/routing", routing.router),
     ("/sla", sla.router),
     ("/tickets", sla.ticket_router),
+    ("/incidents", incidents.router),
 ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from supportloop.automation.tests.incident_role_cases import CASES as INCIDENT_CASES
 from supportloop.automation.tests.routing_role_cases import CASES as ROUTING_CASES
 from supportloop.automation.tests.sla_role_cases import CASES as SLA_CASES
 
-CASES = {**ROUTING_CASES, **SLA_CASES}
+CASES = {**ROUTING_CASES, **SLA_CASES, **INCIDENT_CASES}
