@@ -22,9 +22,11 @@ def incident_reply(incident_id: int) -> dict[str, int]:
     # A batch that sent nothing (every ticket in it failed) stops here rather than looping: those tickets stay
     # "waiting" on the incident page, and resolving does not re-run; an operator enqueues the job again.
     if batch.sent and batch.remaining:
-        incident_reply.using(run_after=timezone.now() + timedelta(seconds=REPLY_PAUSE_SECONDS)).enqueue(
-            incident_id=incident_id
-        )
+        if incident_reply.get_backend().supports_defer:
+            pause = timedelta(seconds=REPLY_PAUSE_SECONDS)
+            incident_reply.using(run_after=timezone.now() + pause).enqueue(incident_id=incident_id)
+        else:  # the immediate backend (tests, a laptop without a worker): the next batch at once
+            incident_reply.enqueue(incident_id=incident_id)
     return {"sent": batch.sent, "remaining": batch.remaining}
 
 

@@ -364,8 +364,10 @@ class ReplyBatch:
     remaining: int
 
 
-def incident_reply_batch(*, incident_id: int, batch_size: int = REPLY_BATCH) -> ReplyBatch:
-    """Reply to up to `batch_size` linked tickets still waiting for it; how many went and how many are left."""
+def incident_reply_batch(*, incident_id: int, batch_size: int | None = None) -> ReplyBatch:
+    """Reply to up to `batch_size` (REPLY_BATCH) linked tickets still waiting for it; how many went and how many
+    are left."""
+    batch_size = batch_size or REPLY_BATCH
     ids = list(
         IncidentTicket.objects.filter(incident_id=incident_id, reply_sent_at__isnull=True)
         .order_by("id")
