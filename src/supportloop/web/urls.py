@@ -17,6 +17,7 @@ from supportloop.web.views import (
     settings,
     sla,
     tickets,
+    trackers,
 )
 
 app_name = "web"
@@ -78,6 +79,11 @@ urlpatterns = [
     path("feedback/search/", tickets.feedback_search, name="feedback_search"),
     path("feedback/<int:pk>/", product.item, name="item"),
     path("feedback/<int:pk>/status/", product.item_status, name="item_status"),
+    path(
+        "feedback/<int:pk>/proposals/<int:proposal_id>/dismiss/",
+        trackers.ship_proposal_dismiss_view,
+        name="ship_proposal_dismiss",
+    ),
     path("feedback/<int:pk>/merge/", product.item_merge, name="item_merge"),
     path("feedback/<int:pk>/preview/", product.loop_preview, name="loop_preview"),
     path("feedback/<int:pk>/notices/retry/", product.notices_retry, name="notices_retry"),

@@ -16,6 +16,7 @@ from supportloop.api.routers import (
     sla,
     taxonomy,
     tickets,
+    trackers,
 )
 
 ROUTERS = [
@@ -37,4 +38,5 @@ ROUTERS = [
     ("/sla", sla.router),
     ("/tickets", sla.ticket_router),
     ("/incidents", incidents.router),
+    ("/trackers", trackers.router),
 ]

@@ -5,5 +5,6 @@ from __future__ import annotations
 from supportloop.automation.tests.incident_role_cases import CASES as INCIDENT_CASES
 from supportloop.automation.tests.routing_role_cases import CASES as ROUTING_CASES
 from supportloop.automation.tests.sla_role_cases import CASES as SLA_CASES
+from supportloop.automation.tests.tracker_role_cases import CASES as TRACKER_CASES
 
-CASES = {**ROUTING_CASES, **SLA_CASES, **INCIDENT_CASES}
+CASES = {**ROUTING_CASES, **SLA_CASES, **INCIDENT_CASES, **TRACKER_CASES}
