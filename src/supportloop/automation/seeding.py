@@ -12,3 +12,6 @@ def seed(*, rng: random.Random, size: int) -> None:
     from supportloop.automation.sla_seeding import seed as seed_sla
 
     seed_sla(rng=rng, size=size)
+    from supportloop.automation.seeding_incidents import seed_incidents
+
+    seed_incidents(rng=rng, size=size)  # last: its new tickets are routed and get SLA clocks like any other
