@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ninja import Body, Router, Schema
+from ninja import Router, Schema
+from pydantic import ConfigDict
 
 from supportloop.api.auth import ApiRequest
 from supportloop.api.schemas import PROBLEMS, Problem
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
     KindT = str
 else:
     KindT = choices_of(list(trackers.KINDS))
+
+
+class DeliveryIn(Schema):
+    """Whatever JSON object the provider sends: the signature covers the raw bytes, which the service reads."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 class DeliveryOut(Schema):
@@ -42,7 +49,7 @@ class DeliveryOut(Schema):
     ),
     operation_id="tracker_webhook",
 )
-def tracker_webhook(request: ApiRequest, kind: KindT, payload: Body[dict[str, Any]]) -> dict[str, Any]:
+def tracker_webhook(request: ApiRequest, kind: KindT, payload: DeliveryIn) -> dict[str, Any]:
     address = client_address(request)
     received = trackers.tracker_webhook_receive(
         kind=kind, headers=request.headers, body=request.body, address=None if address == "unknown" else address
