@@ -143,7 +143,9 @@ def test_link_and_unlink_by_hand(lead, make_ticket, make_user):
     assert _linked_numbers(incident) == []
     with pytest.raises(Conflict):
         incident_ticket_unlink(incident=incident, ticket=ticket, actor=lead)
-    verbs = list(Event.objects.filter(verb__startswith="incident.ticket_").values_list("verb", flat=True))
+    verbs = list(
+        Event.objects.filter(verb__startswith="incident.ticket_").order_by("pk").values_list("verb", flat=True)
+    )
     assert verbs == ["incident.ticket_linked", "incident.ticket_unlinked"]
 
 
@@ -168,15 +170,14 @@ def test_resolving_replies_once_to_every_linked_ticket_through_the_normal_reply_
     with django_capture_on_commit_callbacks(execute=True):
         incident_resolve(incident=incident, actor=lead, reply_text="Fixed at 10:00 UTC. Sorry for the trouble.")
     for t in tickets:
-        replies = Message.objects.filter(ticket=t, kind="reply")
+        replies = Message.objects.filter(ticket=t, kind="reply", author_user=lead)
         assert [m.body_text for m in replies] == ["Fixed at 10:00 UTC. Sorry for the trouble."]
-        assert replies[0].author_user_id == lead.pk
     assert IncidentTicket.objects.filter(incident=incident, reply_sent_at__isnull=True).count() == 0
     assert Event.objects.filter(verb="incident.reply_sent").count() == 3
-    assert Event.objects.filter(verb="ticket.replied").count() == 3  # ticket_reply's own audit events
+    assert Event.objects.filter(verb="ticket.replied", actor=lead).count() == 3  # ticket_reply's own events
     # Running the task again replies to nobody; resolving again is refused.
     incident_tasks.incident_reply.call(incident_id=incident.pk)
-    assert Message.objects.filter(kind="reply").count() == 3
+    assert Message.objects.filter(kind="reply", body_text__startswith="Fixed at 10:00").count() == 3
     with pytest.raises(Conflict):
         incident_resolve(incident=incident, actor=lead)
 
@@ -190,7 +191,7 @@ def test_the_reply_goes_in_batches(lead, make_ticket, monkeypatch):
     assert (first.sent, first.remaining) == (2, 3)
     second = incident_reply_batch(incident_id=incident.pk, batch_size=2)
     assert (second.sent, second.remaining) == (2, 1)
-    assert Message.objects.filter(kind="reply").count() == 4
+    assert Message.objects.filter(kind="reply", body_text="Fixed.").count() == 4
 
 
 def test_the_task_queues_its_next_batch_after_a_pause_on_a_backend_that_can_wait(
@@ -208,7 +209,7 @@ def test_the_task_queues_its_next_batch_after_a_pause_on_a_backend_that_can_wait
     queued = DBTaskResult.objects.get(task_path=incident_tasks.incident_reply.module_path)
     assert queued.args_kwargs["kwargs"] == {"incident_id": incident.pk}
     assert queued.run_after is not None
-    assert Message.objects.filter(kind="reply").count() == 2
+    assert Message.objects.filter(kind="reply", body_text="Fixed.").count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -233,5 +234,5 @@ def test_two_workers_at_once_reply_once_to_each_ticket(tmp_path, make_user, make
         results = [t.result for t in threads]
         assert [a or b for a, b in zip(*results, strict=True)] == [True] * 4
         assert [a and b for a, b in zip(*results, strict=True)] == [False] * 4  # never both
-        assert Message.objects.filter(kind="reply").count() == 4
+        assert Message.objects.filter(kind="reply", body_text="Fixed.").count() == 4
         assert IncidentTicket.objects.filter(reply_sent_at__isnull=True).count() == 0
