@@ -117,6 +117,8 @@ EVERY_VERB = {
     "ticket.away_reassigned": {"assignee": [999998, None], "option": [None, "unassign"], "team": [None, 999999]},
     "ticket.sla_breached": {"target": [None, "first_response"], "breached_at": [None, "2026-12-07T09:00:00+00:00"]},
     "ticket.sla_warning": {"target": [None, "resolution"], "warned_at": [None, "2026-12-07T09:00:00+00:00"]},
+    "ticket.incident_linked": {"incident": [None, 3], "title": [None, "Exports down"], "source": [None, "matched"]},
+    "ticket.incident_unlinked": {"incident": [3, None]},
 }
 EXPECTED = {
     "ticket.created": ["The customer opened the ticket (Email)", "Tagged vip"],
@@ -146,6 +148,8 @@ EXPECTED = {
     "ticket.away_reassigned": ["The ticket went back to the team, unassigned: a former user went away"],
     "ticket.sla_breached": ["The SLA target for first response was breached"],
     "ticket.sla_warning": ["The SLA target for resolution is close to its due time"],
+    "ticket.incident_linked": ["Linked to incident “Exports down” (it matched on arrival)"],
+    "ticket.incident_unlinked": ["Mail took the ticket off an incident"],
 }
 
 
