@@ -269,7 +269,7 @@ SUPPORTLOOP_HEALTH_QUARANTINE_MAX_24H = env_int("SUPPORTLOOP_HEALTH_QUARANTINE_M
 SUPPORTLOOP_HEALTH_SEARCH_LAG_SECONDS = env_int("SUPPORTLOOP_HEALTH_SEARCH_LAG_SECONDS", 60)
 
 # Engineering trackers' inbound webhooks (POST /api/v1/trackers/<kind>/webhook, automation/trackers.py): each
-# provider's secret (empty: that provider's endpoint answers 503 and accepts nothing); requests per client address;
+# provider's secret (empty: that provider's endpoint answers 404 and accepts nothing); requests per client address;
 # the largest body read (413 beyond); how old a Linear delivery's webhookTimestamp may be (replay window).
 TRACKER_GITHUB_SECRET = env("TRACKER_GITHUB_SECRET", "")
 TRACKER_GITLAB_SECRET = env("TRACKER_GITLAB_SECRET", "")

@@ -72,8 +72,10 @@ class Unauthorized(DomainError):
 
 
 class NotConfigured(DomainError):
-    status = 503
-    title = "Service unavailable"
+    """A provider whose secret is not set has no webhook here (404, not a 5xx: nothing is wrong with the server)."""
+
+    status = 404
+    title = "Not found"
     type_slug = "not-configured"
 
 
@@ -211,7 +213,7 @@ def tracker_webhook_receive(
     *, kind: str, headers: Mapping[str, str], body: bytes, address: str | None = None
 ) -> Received:
     """Verify one delivery and act on it: propose shipping the items linked to a closed issue. Raises
-    Unauthorized (401, recorded), NotConfigured (503), TooLarge (413), RateLimited (429) or ValidationFailed."""
+    Unauthorized (401, recorded), NotConfigured (404), TooLarge (413), RateLimited (429) or ValidationFailed."""
     if kind not in KINDS:
         raise ValidationFailed(f"Unknown tracker {kind!r}.", errors={"kind": f"one of {', '.join(KINDS)}"})
     if settings.TRACKER_WEBHOOK_RATE:

@@ -17,9 +17,8 @@ from supportloop.automation.choices import IncidentStatus
 from supportloop.automation.models import Incident
 from supportloop.automation.selectors import incidents as selectors
 from supportloop.automation.services import incidents as services
-from supportloop.core.lookup import reference_or_422
-from supportloop.tickets.models import ProductArea, Ticket
-from supportloop.tickets.selectors import ticket_get
+from supportloop.core.errors import NotFound
+from supportloop.tickets.selectors import ticket_get, ticket_ref
 
 router = Router(tags=["incidents"])
 
@@ -127,11 +126,7 @@ def incident_list(request: ApiRequest, query: Query[IncidentListQuery]) -> list[
 )
 def incident_declare(request: ApiRequest, payload: IncidentDeclareIn) -> Respond[Any]:
     require(request.auth, "incident.manage")
-    area = (
-        reference_or_422(ProductArea.objects.all(), "product_area_id", payload.product_area_id)
-        if payload.product_area_id is not None
-        else None
-    )
+    area = selectors.product_area_ref(area_id=payload.product_area_id)
     incident = services.incident_declare(
         actor=request.auth,
         title=payload.title,
@@ -162,7 +157,9 @@ def incident_read(request: ApiRequest, incident_id: PathId) -> dict[str, Any]:
 def incident_link(request: ApiRequest, incident_id: PathId, payload: LinkIn) -> Respond[Any]:
     require(request.auth, "incident.manage")
     incident = selectors.incident_get(incident_id=incident_id)
-    ticket = reference_or_422(Ticket.objects.all(), "ticket", payload.ticket, key="number")
+    ticket = ticket_ref(number=payload.ticket, field="ticket")
+    if ticket is None:  # the schema requires the number; for the type checker
+        raise NotFound("No such ticket.")
     services.incident_ticket_link(incident=incident, ticket=ticket, actor=request.auth)
     return Respond(201, _detail(incident_id))
 

@@ -10,7 +10,7 @@ from ninja import Router, Schema
 from pydantic import ConfigDict
 
 from supportloop.api.auth import ApiRequest
-from supportloop.api.schemas import PROBLEMS, Problem
+from supportloop.api.schemas import PROBLEMS
 from supportloop.api.schemas.common import choices_of
 from supportloop.automation import trackers
 from supportloop.core.clients import client_address
@@ -39,13 +39,13 @@ class DeliveryOut(Schema):
 @router.post(
     "/{kind}/webhook",
     auth=None,
-    response={200: DeliveryOut, 503: Problem, **PROBLEMS},
+    response={200: DeliveryOut, **PROBLEMS},
     summary="A tracker's webhook delivery (signed by the provider; no authentication)",
     description=(
         "GitHub: X-Hub-Signature-256 (HMAC-SHA256). GitLab: X-Gitlab-Token (the secret token). Jira: X-Hub-Signature "
         "(HMAC-SHA256). Linear: Linear-Signature (HMAC-SHA256) and a recent webhookTimestamp. A closed (done) issue "
         "proposes shipping the linked feedback items to their product manager; a redelivery (same delivery id) "
-        "acts once. 401 for a bad signature (recorded for an operator), 503 when the provider's secret is not set."
+        "acts once. 401 for a bad signature (recorded for an operator), 404 when the provider's secret is not set."
     ),
     operation_id="tracker_webhook",
 )

@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from supportloop.automation.models import Incident, IncidentTicket
-from supportloop.core.lookup import object_or_404
+from supportloop.core.lookup import object_or_404, reference_or_422
+from supportloop.tickets.models import ProductArea
 
 
 def incident_list(*, status: str | None = None) -> QuerySet[Incident]:
@@ -39,3 +40,10 @@ def ticket_incident_links(*, ticket_id: int) -> list[IncidentTicket]:
         .select_related("incident__macro")
         .order_by("incident__status", "-incident__declared_at")
     )
+
+
+def product_area_ref(*, area_id: int | None, field: str = "product_area_id") -> ProductArea | None:
+    """The product area a request names by id (None stays None); unknown is a 422 on `field`."""
+    if area_id is None:
+        return None
+    return reference_or_422(ProductArea.objects.all(), field, area_id)

@@ -216,7 +216,7 @@ def test_other_events_and_unlinked_issues_are_ignored(item, pm):
 def test_an_unset_secret_accepts_nothing(settings, item, pm):
     settings.TRACKER_GITHUB_SECRET = ""
     response, _ = signed("github", github())
-    assert response.status_code == 503 and not TrackerDelivery.objects.exists()
+    assert response.status_code == 404 and not TrackerDelivery.objects.exists()
 
 
 def test_oversize_bodies_are_refused(settings, item, pm):

@@ -1,5 +1,5 @@
 """Role matrix row of the trackers' webhook: public (the provider's signature is its credential); without a
-secret configured (as in the tests) every caller gets 503 and nothing is accepted."""
+secret configured (as in the tests) every caller gets 404 and nothing is accepted."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ CASES = {
         None,
         lambda w: "trackers/github/webhook",
         body=lambda w: {"action": "closed"},
-        status=503,
+        status=404,
         public=True,
     ),
 }
