@@ -120,6 +120,13 @@ def test_an_incident_with_only_keywords_matches_any_area_and_one_with_neither_ma
     assert _linked_numbers(by_hand) == []
 
 
+def test_matching_costs_no_query_while_no_incident_is_open(make_ticket, django_assert_num_queries):
+    ticket = make_ticket("Anything")
+    open_incidents()  # the cache, warm (a cold one costs one query, the first ticket after 15 seconds)
+    with django_assert_num_queries(0):
+        assert services.incidents_match_ticket(ticket_id=ticket.pk) == []
+
+
 def test_a_resolved_incident_no_longer_matches(lead, make_ticket, django_capture_on_commit_callbacks):
     incident = incident_declare(actor=lead, title="Login", customer_text="x", keywords=["login"])
     with django_capture_on_commit_callbacks(execute=True):
