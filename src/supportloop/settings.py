@@ -278,6 +278,17 @@ SUPPORTLOOP_HEALTH_QUARANTINE_MAX_24H = env_int("SUPPORTLOOP_HEALTH_QUARANTINE_M
 # The search index is written in the services' transactions; a lag above this means writes go around them.
 SUPPORTLOOP_HEALTH_SEARCH_LAG_SECONDS = env_int("SUPPORTLOOP_HEALTH_SEARCH_LAG_SECONDS", 60)
 
+# Engineering trackers' inbound webhooks (POST /api/v1/trackers/<kind>/webhook, automation/trackers.py): each
+# provider's secret (empty: that provider's endpoint answers 404 and accepts nothing); requests per client address;
+# the largest body read (413 beyond); how old a Linear delivery's webhookTimestamp may be (replay window).
+TRACKER_GITHUB_SECRET = env("TRACKER_GITHUB_SECRET", "")
+TRACKER_GITLAB_SECRET = env("TRACKER_GITLAB_SECRET", "")
+TRACKER_JIRA_SECRET = env("TRACKER_JIRA_SECRET", "")
+TRACKER_LINEAR_SECRET = env("TRACKER_LINEAR_SECRET", "")
+TRACKER_WEBHOOK_RATE = env("TRACKER_WEBHOOK_RATE", "120/m")
+TRACKER_WEBHOOK_MAX_BYTES = env_int("TRACKER_WEBHOOK_MAX_BYTES", 512 * 1024)
+TRACKER_LINEAR_MAX_AGE_SECONDS = env_int("TRACKER_LINEAR_MAX_AGE_SECONDS", 300)
+
 # mail
 # Mail larger than this (IMAP, provider webhooks, the raw endpoint) is quarantined with its headers only and kept
 # whole in file storage; 25 MiB is what the common providers accept (Gmail, Microsoft 365, Mailgun, Postmark ...).

@@ -61,6 +61,8 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "webhook.manage": ADMINS,
     # automation: triggers (event rules) and their dry run
     "triggers.manage": LEADS,
+    # automation: incidents (declare, link tickets, resolve with the bulk reply)
+    "incident.manage": LEADS,
 }
 
 

@@ -8,6 +8,8 @@ from supportloop.automation.models import (
     BusinessCalendar,
     BusinessCalendarTeam,
     ChatIntegration,
+    Incident,
+    IncidentTicket,
     RoutingRule,
     SlaPolicy,
     SlaTarget,
@@ -17,6 +19,7 @@ from supportloop.automation.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from supportloop.feedback.models import ShipProposal, TrackerDelivery
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -98,3 +101,32 @@ class WebhookDeliveryAdmin(ReadOnly):
     list_display = ["uid", "event_type", "endpoint", "chat_integration", "status", "attempts", "last_response_code"]
     list_filter = ["status", "event_type"]
     list_select_related = ["endpoint", "chat_integration"]
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnly):
+    list_display = ["title", "status", "product_area", "declared_by", "declared_at", "resolved_at"]
+    list_filter = ["status"]
+    search_fields = ["title"]
+
+
+@admin.register(IncidentTicket)
+class IncidentTicketAdmin(ReadOnly):
+    list_display = ["incident", "ticket", "source", "linked_at", "reply_sent_at"]
+    list_filter = ["source"]
+
+
+@admin.register(TrackerDelivery)
+class TrackerDeliveryAdmin(ReadOnly):
+    """Every tracker webhook delivery, refused ones (bad signature) included: where an operator looks when a
+    tracker's closes do not arrive, or someone is knocking with forged ones."""
+
+    list_display = ["received_at", "tracker", "outcome", "event", "delivery_id", "address", "detail"]
+    list_filter = ["tracker", "outcome"]
+    search_fields = ["delivery_id", "detail"]
+
+
+@admin.register(ShipProposal)
+class ShipProposalAdmin(ReadOnly):
+    list_display = ["item", "tracker", "issue", "status", "created_at", "decided_by", "decided_at"]
+    list_filter = ["status", "tracker"]

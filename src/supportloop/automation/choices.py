@@ -48,3 +48,15 @@ class FiringOutcome(models.TextChoices):
     FIRED = "fired", _("Fired")
     CAPPED = "capped", _("Stopped by the loop cap")
     FAILED = "failed", _("Failed")
+
+
+class IncidentStatus(models.TextChoices):
+    DECLARED = "declared", _("Declared")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class IncidentLinkSource(models.TextChoices):
+    """How a ticket came to be linked to an incident."""
+
+    MATCHED = "matched", _("Matched on arrival")
+    MANUAL = "manual", _("Linked by hand")

@@ -15,3 +15,6 @@ def seed(*, rng: random.Random, size: int) -> None:
     from supportloop.automation.seeding_triggers import seed_triggers
 
     seed_triggers(rng=rng, size=size)
+    from supportloop.automation.seeding_incidents import seed_incidents
+
+    seed_incidents(rng=rng, size=size)  # last: its new tickets are routed and get SLA clocks like any other

@@ -79,3 +79,17 @@ class Tracker(models.TextChoices):
     LINEAR = "linear", "Linear"
     GITLAB = "gitlab", "GitLab"
     OTHER = "other", _("Other")
+
+
+class DeliveryOutcome(models.TextChoices):
+    """What became of one inbound tracker webhook delivery."""
+
+    PROPOSED = "proposed", _("Ship proposed")
+    IGNORED = "ignored", _("Ignored")  # verified, but not an issue closing, or no linked item
+    REJECTED = "rejected", _("Bad signature")
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a product manager")
+    ACCEPTED = "accepted", _("Shipped")
+    DISMISSED = "dismissed", _("Dismissed")

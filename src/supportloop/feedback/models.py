@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from supportloop.customers.choices import Plan
 from supportloop.feedback.choices import (
+    DeliveryOutcome,
     Frequency,
     Importance,
     ItemStatus,
@@ -22,6 +23,7 @@ from supportloop.feedback.choices import (
     NoticeKind,
     NoticeStatus,
     PickListField,
+    ProposalStatus,
     Severity,
     Tracker,
 )
@@ -290,7 +292,8 @@ class StatusChange(models.Model):
 
 
 class EngineeringLink(models.Model):
-    """A link to the engineering tracker's issue for an item (Jira, GitHub, Linear...)."""
+    """A link to the engineering tracker's issue for an item: GitHub, GitLab, Jira, Linear (whose webhooks propose
+    shipping the item when the issue closes, automation/trackers.py) or another tracker."""
 
     item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="links")
     tracker = models.CharField(_("tracker"), max_length=20, choices=Tracker.choices, default=Tracker.OTHER)
@@ -303,6 +306,11 @@ class EngineeringLink(models.Model):
         verbose_name = _("engineering link")
         verbose_name_plural = _("engineering links")
         constraints = [models.UniqueConstraint(fields=["item", "url"], name="%(app_label)s_%(class)s_unique_url")]
+        # Tracker webhooks find the links of an issue by its key (org/repo#45, PROJ-123, ENG-7) or URL.
+        indexes = [
+            models.Index("tracker", "key", name="feedback_link_tracker_key_idx"),
+            models.Index("url", name="feedback_link_url_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.key or self.url
@@ -536,3 +544,75 @@ class DigestDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"digest {self.week_start} to {self.user_id}"
+
+
+class TrackerDelivery(models.Model):
+    """One inbound webhook delivery from an engineering tracker (GitHub, GitLab, Jira, Linear), verified or not.
+
+    Verified deliveries are unique per (tracker, delivery id), the provider's own id of the delivery, so a
+    redelivery is recognised and acts once; deliveries whose signature failed are kept (without their body) for an
+    operator to see who is knocking, and never block the real delivery of the same id."""
+
+    tracker = models.CharField(_("tracker"), max_length=20, choices=Tracker.choices)
+    delivery_id = models.CharField(_("delivery id"), max_length=200)
+    event = models.CharField(_("event"), max_length=100, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=DeliveryOutcome.choices)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    body_sha256 = models.CharField(_("body SHA-256"), max_length=64, blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("tracker delivery")
+        verbose_name_plural = _("tracker deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tracker", "delivery_id"],
+                condition=~Q(outcome="rejected"),
+                name="%(app_label)s_%(class)s_once",
+            ),
+        ]
+        indexes = [models.Index("outcome", "received_at", name="feedback_delivery_outcome_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.tracker} {self.delivery_id}: {self.outcome}"
+
+
+class ShipProposal(models.Model):
+    """The tracker says a linked issue is closed (done): a proposal, shown to the product manager on the item
+    page, to mark the item shipped. It never ships the item by itself; accepting goes through the normal
+    status change (with its confirmation and the customers told), dismissing leaves the item as it is."""
+
+    item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="ship_proposals")
+    link = models.ForeignKey(
+        EngineeringLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="ship_proposals"
+    )
+    tracker = models.CharField(_("tracker"), max_length=20, choices=Tracker.choices)
+    issue = models.CharField(_("issue"), max_length=200)
+    issue_url = models.URLField(_("issue URL"), max_length=500, blank=True)
+    delivery = models.ForeignKey(TrackerDelivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
+    )
+    created_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("ship proposal")
+        verbose_name_plural = _("ship proposals")
+        constraints = [
+            # One open proposal per item and issue: a second "closed" of the same issue adds nothing.
+            models.UniqueConstraint(
+                fields=["item", "tracker", "issue"],
+                condition=Q(status="pending"),
+                name="%(app_label)s_%(class)s_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"FB-{self.item_id}: {self.tracker} {self.issue} ({self.status})"

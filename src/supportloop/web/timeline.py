@@ -380,6 +380,15 @@ SENTENCES: dict[str, Callable[[Event, str, _Names], list[str]]] = {
     ],
     "ticket.sla_breached": _sla_missed(lambda: _("The SLA target for %(target)s was breached")),
     "ticket.sla_warning": _sla_missed(lambda: _("The SLA target for %(target)s is close to its due time")),
+    "ticket.incident_linked": lambda e, actor, names: [
+        (
+            _("Linked to incident “%(title)s” (it matched on arrival)")
+            if _after(e, "source") == "matched"
+            else _("%(actor)s linked the ticket to incident “%(title)s”")
+        )
+        % {"actor": actor, "title": _after(e, "title") or "—"}
+    ],
+    "ticket.incident_unlinked": _simple(lambda: _("%(actor)s took the ticket off an incident")),
     "mail.acknowledgement_skipped": _skipped("acknowledgement"),
     "mail.notice_skipped": _skipped("notice"),
     "mail.message_id_reused": _simple(lambda: _("A mail reused the Message-ID of an earlier message")),

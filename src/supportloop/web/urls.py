@@ -9,6 +9,7 @@ from supportloop.web.views import (
     collab,
     customers,
     inbox,
+    incidents,
     outbox,
     palette,
     product,
@@ -17,6 +18,7 @@ from supportloop.web.views import (
     settings,
     sla,
     tickets,
+    trackers,
     webhooks,
 )
 
@@ -47,6 +49,7 @@ urlpatterns = [
     path("t/<int:number>/solve/", tickets.ticket_solve, name="ticket_solve"),
     path("t/<int:number>/snooze/", tickets.ticket_snooze_set, name="ticket_snooze"),
     path("t/<int:number>/sla/", sla.ticket_sla, name="ticket_sla"),
+    path("t/<int:number>/incident/", incidents.ticket_incident, name="ticket_incident"),
     path(
         "t/<int:number>/followers/<int:proposal_id>/accept/",
         tickets.follower_decide,
@@ -78,6 +81,11 @@ urlpatterns = [
     path("feedback/search/", tickets.feedback_search, name="feedback_search"),
     path("feedback/<int:pk>/", product.item, name="item"),
     path("feedback/<int:pk>/status/", product.item_status, name="item_status"),
+    path(
+        "feedback/<int:pk>/proposals/<int:proposal_id>/dismiss/",
+        trackers.ship_proposal_dismiss_view,
+        name="ship_proposal_dismiss",
+    ),
     path("feedback/<int:pk>/merge/", product.item_merge, name="item_merge"),
     path("feedback/<int:pk>/preview/", product.loop_preview, name="loop_preview"),
     path("feedback/<int:pk>/notices/retry/", product.notices_retry, name="notices_retry"),
@@ -104,6 +112,9 @@ urlpatterns = [
     path("settings/triggers/new/", automation_triggers.trigger_edit, name="trigger_new"),
     path("settings/triggers/<int:pk>/", automation_triggers.trigger_edit, name="trigger"),
     path("settings/triggers/<int:pk>/action/", automation_triggers.trigger_action, name="trigger_action"),
+    path("settings/incidents/", incidents.incidents, name="incidents"),
+    path("settings/incidents/<int:pk>/", incidents.incident, name="incident"),
+    path("settings/incidents/<int:pk>/tickets/", incidents.incident_link, name="incident_link"),
     path("settings/sla/", sla.sla_policies, name="sla_policies"),
     path("settings/sla/policies/<int:pk>/", sla.sla_policy_edit, name="sla_policy_edit"),
     path("settings/sla/policies/<int:pk>/move/", sla.sla_policy_move, name="sla_policy_move"),

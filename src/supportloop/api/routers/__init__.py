@@ -8,6 +8,7 @@ from supportloop.api.routers import (
     companies,
     contacts,
     feedback,
+    incidents,
     macros,
     mail,
     routing,
@@ -15,6 +16,7 @@ from supportloop.api.routers import (
     sla,
     taxonomy,
     tickets,
+    trackers,
     triggers,
     webhooks,
 )
@@ -39,4 +41,6 @@ ROUTERS = [
     ("/tickets", sla.ticket_router),
     ("/webhooks", webhooks.router),
     ("/triggers", triggers.router),
+    ("/incidents", incidents.router),
+    ("/trackers", trackers.router),
 ]

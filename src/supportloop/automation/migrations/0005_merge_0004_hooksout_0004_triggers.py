@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('automation', '0004_hooksout'),
-        ('automation', '0004_triggers'),
+        ("automation", "0004_hooksout"),
+        ("automation", "0004_triggers"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -1,6 +1,7 @@
 """Automation's models, one module per part (triggers, time rules, SLAs and business hours, routing and
 assignment, webhooks and integrations), all re-exported here for Django."""
 
+from supportloop.automation.models.incidents import Incident, IncidentTicket
 from supportloop.automation.models.routing import AgentProfile, RoutingRule, TeamAssignment
 from supportloop.automation.models.sla import (
     BusinessCalendar,
@@ -25,6 +26,8 @@ __all__ = [
     "BusinessCalendarTeam",
     "ChatIntegration",
     "FiringOutcome",
+    "Incident",
+    "IncidentTicket",
     "Notification",
     "RoutingRule",
     "SlaPolicy",

@@ -17,7 +17,7 @@ from supportloop.core.indexing import FEEDBACK, index_changed
 from supportloop.core.jobs import job_enqueue
 from supportloop.core.services import event_record, model_update
 from supportloop.core.validation import clean_text
-from supportloop.feedback.choices import SETTABLE_STATUSES, ItemStatus, Kind, NoticeKind, Tracker
+from supportloop.feedback.choices import SETTABLE_STATUSES, ItemStatus, Kind, NoticeKind, ProposalStatus, Tracker
 from supportloop.feedback.models import (
     EngineeringLink,
     Evidence,
@@ -297,6 +297,12 @@ def feedback_item_set_status(
         StatusChange.objects.create(
             item=item, from_status=old, to_status=status, actor=actor, note=note, created_at=now
         )
+        if status == ItemStatus.SHIPPED:
+            from supportloop.feedback.services.proposals import ship_proposals_settle
+
+            # A tracker's ship proposals are accepted by shipping the item, whichever way it was shipped.
+            if ship_proposals_settle(item=item, actor=actor):
+                changes["ship_proposals"] = [ProposalStatus.PENDING, ProposalStatus.ACCEPTED]
     if changes or notify:
         event_record(
             actor=actor,

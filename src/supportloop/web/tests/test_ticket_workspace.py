@@ -23,7 +23,10 @@ DIRECTORY = 2
 # Warm: the selector's (drafts in its panel), the user and the agent's read marker (one upsert, for the inbox's
 # Unread filter); session and pickers from caches. The ceiling is 10.
 PAGE_QUERIES = 5
-PAGE_QUERIES_COLD = PAGE_QUERIES + TAXONOMY_INDEX + DIRECTORY
+# Cold, the layout's incident banner reads the open incidents once; then they come from the cache for 15 seconds
+# (automation/services/incidents.py, open_incidents).
+OPEN_INCIDENTS = 1
+PAGE_QUERIES_COLD = PAGE_QUERIES + TAXONOMY_INDEX + DIRECTORY + OPEN_INCIDENTS
 
 
 def _thread(ws, extra_messages: int):

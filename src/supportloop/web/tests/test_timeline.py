@@ -130,6 +130,8 @@ EVERY_VERB = {
         "window_minutes": [None, 60],
     },
     "ticket.time_rule_applied": {"rule": [None, "solved_close"], "action": [None, "Closed after 4 days solved"]},
+    "ticket.incident_linked": {"incident": [None, 3], "title": [None, "Exports down"], "source": [None, "matched"]},
+    "ticket.incident_unlinked": {"incident": [3, None]},
 }
 EXPECTED = {
     "ticket.created": ["The customer opened the ticket (Email)", "Tagged vip"],
@@ -162,6 +164,8 @@ EXPECTED = {
     "ticket.trigger_fired": ["Trigger “VIP” fired: Priority set to Urgent; Notified Lee"],
     "ticket.trigger_capped": ["Trigger “VIP” was stopped: it fired 3 times on this ticket within 60 minutes"],
     "ticket.time_rule_applied": ["Time rule: Closed after 4 days solved"],
+    "ticket.incident_linked": ["Linked to incident “Exports down” (it matched on arrival)"],
+    "ticket.incident_unlinked": ["Mail took the ticket off an incident"],
 }
 
 

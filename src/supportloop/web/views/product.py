@@ -38,6 +38,7 @@ from supportloop.feedback.services import (
     feedback_item_status_check,
 )
 from supportloop.feedback.services.loop import MAX_ATTEMPTS
+from supportloop.feedback.services.proposals import SETTLED_STATUSES, ship_proposals_pending
 from supportloop.tickets.selectors import product_area_list
 from supportloop.web.forms import ItemStatusForm, MergeForm, add_domain_error
 from supportloop.web.views.common import PageRequest, int_or_none, page
@@ -157,6 +158,8 @@ def _item_context(request, item, *, status_form=None, merge_form=None) -> dict:
         or ItemStatusForm(initial={"status": item.status, "release_note": item.release_note}),
         "merge_form": merge_form or MergeForm(),
         "can_manage": can(request.user, "feedback.manage"),
+        # A tracker closed a linked issue: the product manager accepts (the status change below) or dismisses.
+        "ship_proposals": ship_proposals_pending(item=item) if item.status not in SETTLED_STATUSES else [],
     }
 
 
