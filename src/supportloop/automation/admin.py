@@ -10,12 +10,16 @@ from supportloop.automation.models import (
     ChatIntegration,
     Incident,
     IncidentTicket,
+    Notification,
     RoutingRule,
     SlaPolicy,
     SlaTarget,
     TeamAssignment,
     TicketSla,
     TicketSlaPause,
+    TimeRuleMark,
+    Trigger,
+    TriggerFiring,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -130,3 +134,27 @@ class TrackerDeliveryAdmin(ReadOnly):
 class ShipProposalAdmin(ReadOnly):
     list_display = ["item", "tracker", "issue", "status", "created_at", "decided_by", "decided_at"]
     list_filter = ["status", "tracker"]
+
+
+@admin.register(Trigger)
+class TriggerAdmin(ReadOnly):
+    list_display = ["position", "name", "is_active", "created_by"]
+    list_filter = ["is_active"]
+
+
+@admin.register(TriggerFiring)
+class TriggerFiringAdmin(ReadOnly):
+    list_display = ["at", "trigger", "ticket", "outcome", "event_kind"]
+    list_filter = ["outcome"]
+    list_select_related = ["trigger"]
+
+
+@admin.register(TimeRuleMark)
+class TimeRuleMarkAdmin(ReadOnly):
+    list_display = ["created_at", "rule", "ticket", "occurrence"]
+    list_filter = ["rule"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnly):
+    list_display = ["created_at", "user", "ticket", "source", "read_at"]

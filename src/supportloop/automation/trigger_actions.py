@@ -340,6 +340,7 @@ def notify(ticket: Ticket, params: dict[str, Any], *, source: str) -> list[User]
 
     users = notify_recipients(ticket, params)
     text = _notice_text(ticket, params)[:NOTIFY_TEXT_MAX]
+    source = source[: Notification._meta.get_field("source").max_length]  # a rule's label can be longer
     Notification.objects.bulk_create([Notification(user=u, ticket=ticket, text=text, source=source) for u in users])
     addresses = [u.email for u in users if u.email]
     if addresses:

@@ -29,7 +29,7 @@ class DeliveryIn(Schema):
     model_config = ConfigDict(extra="allow")
 
 
-class DeliveryOut(Schema):
+class TrackerDeliveryOut(Schema):
     outcome: str  # proposed, ignored, duplicate
     delivery_id: str
     proposals: int
@@ -39,7 +39,7 @@ class DeliveryOut(Schema):
 @router.post(
     "/{kind}/webhook",
     auth=None,
-    response={200: DeliveryOut, **PROBLEMS},
+    response={200: TrackerDeliveryOut, **PROBLEMS},
     summary="A tracker's webhook delivery (signed by the provider; no authentication)",
     description=(
         "GitHub: X-Hub-Signature-256 (HMAC-SHA256). GitLab: X-Gitlab-Token (the secret token). Jira: X-Hub-Signature "
