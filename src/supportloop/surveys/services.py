@@ -483,11 +483,18 @@ def _ticket_snapshot(ticket: Ticket | None) -> dict[str, Any]:
 
 
 def survey_answer(
-    *, raw: str, score: Any, comment: str | None = None, close: bool = False, now: datetime | None = None
+    *,
+    raw: str,
+    score: Any,
+    comment: str | None = None,
+    close: bool = False,
+    now: datetime | None = None,
+    alert: bool = True,
 ) -> Recorded:
     """Record a customer's answer through their link: the first answer makes the response, a later one changes
     it (audited, never a second response). `close` (the page's form was sent) uses the link up. A bad CSAT or
-    NPS detractor opens a bad rating for the lead; a score changed to a good one withdraws it."""
+    NPS detractor opens a bad rating for the lead; a score changed to a good one withdraws it. `alert=False` (the
+    demo's seeded history only) opens it without mailing the leads."""
     now = now or timezone.now()
     with transaction.atomic():
         send = survey_send_for_token(raw=raw, now=now)
@@ -535,7 +542,7 @@ def survey_answer(
                 )
         if close:
             SurveySend.objects.filter(pk=send.pk).update(closed_at=now)
-        _bad_rating_follow(response, now=now)
+        _bad_rating_follow(response, now=now, alert=alert)
         return Recorded(response=response, created=created, changed=not created and bool(changes))
 
 
@@ -544,7 +551,7 @@ def _is_alerting(response: SurveyResponse) -> bool:
     return response.kind in (SurveyKind.CSAT, SurveyKind.NPS) and response.sentiment == Sentiment.BAD
 
 
-def _bad_rating_follow(response: SurveyResponse, *, now: datetime) -> None:
+def _bad_rating_follow(response: SurveyResponse, *, now: datetime, alert: bool = True) -> None:
     existing = BadRating.objects.filter(response=response).first()
     if _is_alerting(response):
         if existing is None:
@@ -559,7 +566,8 @@ def _bad_rating_follow(response: SurveyResponse, *, now: datetime) -> None:
                 target=bad,
                 changes={"response": [None, response.pk], "score": [None, response.score], "leads": [None, leads]},
             )
-            transaction.on_commit(partial(job_enqueue, "surveys.bad_rating_alert", bad_rating_id=bad.pk))
+            if alert:
+                transaction.on_commit(partial(job_enqueue, "surveys.bad_rating_alert", bad_rating_id=bad.pk))
         elif existing.status == BadRatingStatus.WITHDRAWN:
             BadRating.objects.filter(pk=existing.pk).update(status=BadRatingStatus.OPEN)
             event_record(
