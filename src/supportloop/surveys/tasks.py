@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from django_tasks import task
 
 from supportloop.surveys import services
+from supportloop.surveys.services.sending import due_sends_q
 
 
 @task()
@@ -38,7 +39,7 @@ def sends_due_period(now: datetime) -> str | None:
     """Scheduler: the current minute when some survey is due to go out, else None."""
     from supportloop.surveys.models import SurveySend
 
-    if not SurveySend.objects.filter(services._due_q(now)).exists():
+    if not SurveySend.objects.filter(due_sends_q(now)).exists():
         return None
     return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
 

@@ -22,8 +22,8 @@ from supportloop.surveys.models import BadRating, SurveySend
 from supportloop.surveys.selectors import bad_rating_list
 from supportloop.surveys.services import (
     SurveyLinkRefused,
-    _score_label,
     bad_rating_handle,
+    score_label,
     survey_answer,
     survey_question,
     survey_send_for_token,
@@ -74,12 +74,12 @@ def answer(request: HttpRequest, token: str) -> HttpResponseBase:
             error = _("Please choose a score from the list.") if "score" in exc.errors else exc.detail
             status = 422
         low, high = score_range(send.kind, send.scale)
-        scores = [{"score": n, "label": _score_label(send.kind, send.scale, n)} for n in range(low, high + 1)]
+        scores = [{"score": n, "label": score_label(send.kind, send.scale, n)} for n in range(low, high + 1)]
         context = {
             "question": survey_question(send.kind, ticket=send.ticket),
             "scores": scores,
             "response": response,
-            "response_label": _score_label(send.kind, send.scale, response.score) if response else "",
+            "response_label": score_label(send.kind, send.scale, response.score) if response else "",
             "error": error,
         }
         result = render(request, "surveys/answer.html", context, status=status)

@@ -284,3 +284,44 @@ def test_settings_refuse_values_out_of_range(db):
     with pytest.raises(ValidationFailed) as err:
         survey_settings_update(actor=None, csat_scale="stars", throttle_days=-1, ces_contact_reasons=["nope"])
     assert set(err.value.errors) == {"csat_scale", "throttle_days", "ces_contact_reasons"}
+
+
+def test_a_machine_address_is_never_surveyed(make_ticket):
+    ticket = make_ticket(requester_email="no-reply@vendor.example")
+    _solve(ticket)
+    assert _deliver() == {"skipped": 1}
+    send = SurveySend.objects.get(ticket=ticket)
+    assert send.status == SendStatus.SKIPPED and send.error and send.token_hash is None
+    assert not mail.outbox
+
+
+def test_a_failed_send_is_tried_again_later_with_a_new_link(solved, monkeypatch):
+    def broken(self, fail_silently=False):
+        raise OSError("SMTP down")
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", broken)
+    assert _deliver() == {"retrying": 1}
+    send = SurveySend.objects.get(ticket=solved)
+    assert (send.status, send.attempts, send.token_hash) == (SendStatus.SCHEDULED, 1, None)
+    assert "SMTP down" in send.error
+    monkeypatch.undo()
+    assert _deliver(send.scheduled_for) == {"sent": 1}
+    send.refresh_from_db()
+    assert send.status == SendStatus.SENT and send.attempts == 2 and send.token_hash
+
+
+def test_a_survey_not_sent_before_its_link_would_expire_is_dropped(solved):
+    assert _deliver(timezone.now() + timedelta(days=30)) == {"skipped": 1}
+    assert "expired" in SurveySend.objects.get(ticket=solved).error
+
+
+def test_the_page_without_a_score_records_nothing_and_a_bad_form_score_is_refused(solved):
+    _deliver()
+    token = _links(mail.outbox[0])[1]
+    client = Client()
+    page = client.get(f"/surveys/r/{token}/")
+    assert page.status_code == 200 and page["Cache-Control"] == "no-store"
+    refused = client.post(f"/surveys/r/{token}/", {"score": "9", "comment": "x"})
+    assert refused.status_code == 422
+    assert not SurveyResponse.objects.exists()
+    assert SurveySend.objects.get(ticket=solved).closed_at is None
