@@ -12,7 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("mail/", include("supportloop.mail.urls")),
-    path("surveys/", include("supportloop.surveys.urls")),
     path("", include("supportloop.web.urls")),
 ]
 

@@ -13,10 +13,10 @@ from supportloop.api.routers import (
     routing,
     search,
     sla,
+    surveys,
     taxonomy,
     tickets,
 )
-from supportloop.surveys.api import router as surveys_router
 
 ROUTERS = [
     ("/tickets", tickets.router),
@@ -36,5 +36,5 @@ ROUTERS = [
     ("/routing", routing.router),
     ("/sla", sla.router),
     ("/tickets", sla.ticket_router),
-    ("/surveys", surveys_router),
+    ("/surveys", surveys.router),
 ]

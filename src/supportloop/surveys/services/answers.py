@@ -239,7 +239,7 @@ def bad_rating_alert_send(*, bad_rating_id: int) -> int:
     recipients = [u.email for u in bad_rating_leads(team_id=bad.team_id) if u.email]
     if not recipients:
         return 0
-    link = settings.SITE_URL.rstrip("/") + reverse("surveys:bad_ratings")
+    link = settings.SITE_URL.rstrip("/") + reverse("web:bad_ratings")
     what = f"#{response.ticket.number} {response.ticket.subject}" if response.ticket else str(response.contact)
     subject = f"Bad {response.get_kind_display()} rating ({response.score}): {what}"[:300]
     body = (

@@ -53,7 +53,7 @@ def token_digest(raw: str) -> str:
 
 
 def survey_link(raw: str, score: int | None = None) -> str:
-    url = settings.SITE_URL.rstrip("/") + reverse("surveys:answer", args=[raw])
+    url = settings.SITE_URL.rstrip("/") + reverse("web:survey_answer", args=[raw])
     return url if score is None else f"{url}?s={score}"
 
 

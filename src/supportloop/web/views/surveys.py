@@ -39,7 +39,7 @@ REFUSALS = {
 
 def _refused(request: HttpRequest, reason: str) -> HttpResponse:
     status, heading, detail = REFUSALS[reason]
-    return render(request, "surveys/refused.html", {"heading": _(heading), "detail": _(detail)}, status=status)
+    return render(request, "web/surveys/refused.html", {"heading": _(heading), "detail": _(detail)}, status=status)
 
 
 def _language(send: SurveySend) -> str:
@@ -65,7 +65,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponseBase:
                 survey_answer(
                     raw=token, score=request.POST.get("score", ""), comment=request.POST.get("comment", ""), close=True
                 )
-                return render(request, "surveys/done.html", {})
+                return render(request, "web/surveys/done.html", {})
             if request.method == "GET" and "s" in request.GET and response is None:
                 response = survey_answer(raw=token, score=request.GET["s"]).response
         except SurveyLinkRefused as exc:
@@ -82,7 +82,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponseBase:
             "response_label": score_label(send.kind, send.scale, response.score) if response else "",
             "error": error,
         }
-        result = render(request, "surveys/answer.html", context, status=status)
+        result = render(request, "web/surveys/answer.html", context, status=status)
         result["Referrer-Policy"] = "no-referrer"  # the token must not leak to other sites
         result["Cache-Control"] = "no-store"
         return result
@@ -99,7 +99,7 @@ def bad_ratings(request: PageRequest) -> HttpResponseBase:
     rows = list(bad_rating_list(status=None if status == "all" else status, team_ids=team_ids)[:200])
     return render(
         request,
-        "surveys/bad_ratings.html",
+        "web/surveys/bad_ratings.html",
         {
             "rows": rows,
             "status": status,
@@ -141,4 +141,4 @@ def bad_rating_review(request: PageRequest, pk: int) -> HttpResponseBase:
         messages.error(request, _("No feedback item with that number."))
     except DomainError as exc:
         messages.error(request, exc.detail)
-    return redirect("surveys:bad_ratings")
+    return redirect("web:bad_ratings")
