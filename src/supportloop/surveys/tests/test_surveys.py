@@ -325,3 +325,13 @@ def test_the_page_without_a_score_records_nothing_and_a_bad_form_score_is_refuse
     assert refused.status_code == 422
     assert not SurveyResponse.objects.exists()
     assert SurveySend.objects.get(ticket=solved).closed_at is None
+
+
+def test_the_ticket_page_reads_the_survey_events(client, make_user, solved):
+    _deliver()
+    client.force_login(make_user(Role.AGENT))
+    page = client.get(f"/t/{solved.number}/")
+    assert page.status_code == 200
+    assert Event.objects.filter(verb="survey.sent", target_id=str(solved.pk)).exists()
+    # A verb the timeline does not know yet reads as "<actor>: <verb in words>" (web/timeline.py).
+    assert "surveys: sent" in page.content.decode()
