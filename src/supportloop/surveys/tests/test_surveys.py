@@ -166,7 +166,7 @@ def test_nps_goes_to_contacts_on_the_schedule(make_ticket):
 def test_clicking_a_score_records_it_without_login_then_the_form_closes_the_link(solved):
     _deliver()
     links = _links(mail.outbox[0])
-    client = Client()
+    client = Client(enforce_csrf_checks=True)  # no cookie, no CSRF token: the link's token is the credential
     page = client.get(f"/surveys/r/{links[1]}/?s=1")
     assert page.status_code == 200
     response = SurveyResponse.objects.get()
@@ -174,7 +174,7 @@ def test_clicking_a_score_records_it_without_login_then_the_form_closes_the_link
     assert (response.score, response.sentiment, response.ticket_id) == (1, "good", solved.pk)
     assert response.solved_at == solved.solved_at
     # The form: a comment; the link is then used up.
-    done = client.post(f"/surveys/r/{links[1]}/", {"score": "1", "comment": "Quick and kind"})
+    done = Client(enforce_csrf_checks=True).post(f"/surveys/r/{links[1]}/", {"score": "1", "comment": "Quick and kind"})
     assert done.status_code == 200
     response.refresh_from_db()
     assert response.comment == "Quick and kind"

@@ -13,6 +13,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from supportloop.core.errors import DomainError, NotFound
@@ -48,6 +49,9 @@ def _language(send: SurveySend) -> str:
     return send.language or template_language(send.contact.language)
 
 
+# No CSRF check: there is no session to ride on. The unguessable token in the URL is the only credential, and a
+# page that does not know it cannot post to it; customers whose browsers refuse cookies can still answer.
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponseBase:
     """GET ?s=N records score N (first answer) and offers the comment form; POST sends the form (a changed score
