@@ -264,7 +264,7 @@ def test_a_bad_score_changed_to_good_withdraws_the_bad_rating(solved):
     assert BadRating.objects.count() == 1
 
 
-def test_bad_ratings_page_is_for_leads_and_records_the_reason(client, make_user, solved):
+def test_bad_ratings_page_is_for_leads_and_records_the_reason(client, make_user, solved, django_assert_max_num_queries):
     _deliver()
     answer(raw=_links(mail.outbox[0])[0], score=0, comment="Slow")
     bad = BadRating.objects.get()
@@ -273,8 +273,10 @@ def test_bad_ratings_page_is_for_leads_and_records_the_reason(client, make_user,
     assert client.get("/surveys/bad-ratings/").status_code == 403
     lead = make_user(Role.LEAD)
     client.force_login(lead)
-    page = client.get("/surveys/bad-ratings/")
+    with django_assert_max_num_queries(12):  # session, user, teams, the list in one query, the layout's own
+        page = client.get("/surveys/bad-ratings/")
     assert page.status_code == 200 and b"Slow" in page.content
+    assert b'href="/surveys/bad-ratings/" aria-current="page"' in page.content  # the leads' menu entry
     client.post(f"/surveys/bad-ratings/{bad.pk}/", {"reason": "support", "note": "Coaching"})
     bad.refresh_from_db()
     assert (bad.status, bad.reason, bad.note) == ("handled", "support", "Coaching")

@@ -105,6 +105,7 @@ def bad_ratings(request: PageRequest) -> HttpResponseBase:
         request,
         "web/surveys/bad_ratings.html",
         {
+            "section": "bad_ratings",
             "rows": rows,
             "status": status,
             "mine": mine and bool(team_ids),
