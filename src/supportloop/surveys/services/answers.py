@@ -170,7 +170,11 @@ def survey_answer(
                     actor=None, actor_label=label, verb="survey.answer_changed", target=response, changes=changes
                 )
         if close:
+            # The customer sent the page's form: the link is used up from now on (audited on the survey).
             SurveySend.objects.filter(pk=send.pk).update(closed_at=now)
+            event_record(
+                actor=None, actor_label=label, verb="survey.link_used", target=send, changes={"closed_at": [None, now]}
+            )
         _bad_rating_follow(response, now=now, alert=alert)
         return Recorded(response=response, created=created, changed=not created and bool(changes))
 

@@ -178,6 +178,7 @@ def test_clicking_a_score_records_it_without_login_then_the_form_closes_the_link
     assert done.status_code == 200
     response.refresh_from_db()
     assert response.comment == "Quick and kind"
+    assert Event.objects.filter(verb="survey.link_used", target_id=str(response.send_id)).count() == 1
     again = client.get(f"/surveys/r/{links[0]}/?s=0")
     assert again.status_code == 410 and b"Nothing was recorded" in again.content
     response.refresh_from_db()
