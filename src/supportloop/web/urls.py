@@ -37,6 +37,7 @@ urlpatterns = [
     path("surveys/r/<str:token>/", surveys.answer, name="survey_answer"),
     path("surveys/bad-ratings/", surveys.bad_ratings, name="bad_ratings"),
     path("surveys/bad-ratings/<int:pk>/", surveys.bad_rating_review, name="bad_rating_review"),
+    path("settings/surveys/", surveys.survey_settings_page, name="survey_settings"),
     path("t/<int:number>/", tickets.ticket, name="ticket"),
     path("t/<int:number>/compose/", tickets.ticket_compose, name="ticket_compose"),
     # Working together (issue 12): drafts, presence, undo send, the inbox rows' marks.

@@ -17,7 +17,7 @@ from supportloop.core.errors import ValidationFailed
 from supportloop.core.models import Event
 from supportloop.feedback.models import Evidence
 from supportloop.surveys.choices import BadRatingStatus, SendStatus, SurveyKind
-from supportloop.surveys.models import BadRating, SurveyResponse, SurveySend
+from supportloop.surveys.models import BadRating, SurveyResponse, SurveySend, SurveySettings
 from supportloop.surveys.services import (
     SurveyLinkRefused,
     bad_rating_handle,
@@ -338,3 +338,28 @@ def test_the_ticket_page_reads_the_survey_events(client, make_user, solved):
     assert Event.objects.filter(verb="survey.sent", target_id=str(solved.pk)).exists()
     # A verb the timeline does not know yet reads as "<actor>: <verb in words>" (web/timeline.py).
     assert "surveys: sent" in page.content.decode()
+
+
+def test_admins_change_survey_settings_on_their_page_and_leads_may_not(client, make_user):
+    ContactReason.objects.create(name="How do I", slug="how-do-i")
+    client.force_login(make_user(Role.LEAD))
+    assert client.get("/settings/surveys/").status_code == 403
+    client.force_login(make_user(Role.ADMIN))
+    assert b"how-do-i" in client.get("/settings/surveys/").content
+    form = {
+        "csat_enabled": "on",
+        "csat_delay_minutes": "15",
+        "csat_scale": "five",
+        "ces_enabled": "on",
+        "ces_contact_reasons": ["how-do-i"],
+        "nps_interval_days": "60",
+        "throttle_days": "21",
+        "link_valid_days": "7",
+    }
+    assert client.post("/settings/surveys/", form).status_code == 302
+    cfg = SurveySettings.objects.get()
+    assert (cfg.csat_delay_minutes, cfg.csat_scale, cfg.nps_enabled, cfg.throttle_days) == (15, "five", False, 21)
+    assert list(cfg.ces_contact_reasons.values_list("slug", flat=True)) == ["how-do-i"]
+    assert Event.objects.filter(verb="surveys.settings_updated").exists()
+    refused = client.post("/settings/surveys/", {**form, "throttle_days": "-3"})
+    assert refused.status_code == 200 and SurveySettings.objects.get().throttle_days == 21

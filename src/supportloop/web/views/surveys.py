@@ -28,7 +28,11 @@ from supportloop.surveys.services import (
     survey_answer,
     survey_question,
     survey_send_for_token,
+    survey_settings,
+    survey_settings_update,
 )
+from supportloop.web.forms import add_domain_error
+from supportloop.web.survey_forms import SurveySettingsForm
 from supportloop.web.views.common import PageRequest, page
 
 REFUSALS = {
@@ -147,3 +151,26 @@ def bad_rating_review(request: PageRequest, pk: int) -> HttpResponseBase:
     except DomainError as exc:
         messages.error(request, exc.detail)
     return redirect("web:bad_ratings")
+
+
+@page("survey.configure")
+def survey_settings_page(request: PageRequest) -> HttpResponseBase:
+    """Settings → Surveys (admins): when surveys go out, the CSAT scale, CES reasons, NPS schedule, throttle."""
+    current = survey_settings()
+    if request.method == "POST":
+        form = SurveySettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                survey_settings_update(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, _("Survey settings saved."))
+                return redirect("web:survey_settings")
+    else:
+        initial = {
+            name: getattr(current, name) for name in SurveySettingsForm.base_fields if name != "ces_contact_reasons"
+        }
+        initial["ces_contact_reasons"] = list(current.ces_contact_reasons.values_list("slug", flat=True))
+        form = SurveySettingsForm(initial=initial)
+    return render(request, "web/surveys/settings.html", {"form": form, "section": "settings"})
