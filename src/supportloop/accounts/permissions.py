@@ -50,6 +50,10 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "feedback.export": PRODUCT | LEADS,
     "feedback.configure": ADMINS,
     "report.view": ALL,
+    # surveys
+    "survey.view": STAFF,  # survey responses and their figures
+    "survey.bad_ratings": LEADS,  # review bad ratings, pick the reason
+    "survey.configure": ADMINS,
     # mail
     "mailbox.manage": ADMINS,
     "quarantine.view": ADMINS,

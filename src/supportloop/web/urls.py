@@ -17,6 +17,7 @@ from supportloop.web.views import (
     search,
     settings,
     sla,
+    surveys,
     tickets,
     trackers,
     webhooks,
@@ -36,6 +37,11 @@ urlpatterns = [
     path("inbox/views/", inbox.saved_view_add, name="saved_view_add"),
     path("inbox/views/<int:pk>/delete/", inbox.saved_view_remove, name="saved_view_remove"),
     path("t/", tickets.ticket_by_number, name="ticket_jump"),
+    # Surveys (issue 15): the customer's answer page behind a survey link (no sign-in), the leads' bad ratings.
+    path("surveys/r/<str:token>/", surveys.answer, name="survey_answer"),
+    path("surveys/bad-ratings/", surveys.bad_ratings, name="bad_ratings"),
+    path("surveys/bad-ratings/<int:pk>/", surveys.bad_rating_review, name="bad_rating_review"),
+    path("settings/surveys/", surveys.survey_settings_page, name="survey_settings"),
     path("t/<int:number>/", tickets.ticket, name="ticket"),
     path("t/<int:number>/compose/", tickets.ticket_compose, name="ticket_compose"),
     # Working together (issue 12): drafts, presence, undo send, the inbox rows' marks.

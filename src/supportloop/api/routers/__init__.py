@@ -14,6 +14,7 @@ from supportloop.api.routers import (
     routing,
     search,
     sla,
+    surveys,
     taxonomy,
     tickets,
     trackers,
@@ -43,4 +44,5 @@ ROUTERS = [
     ("/triggers", triggers.router),
     ("/incidents", incidents.router),
     ("/trackers", trackers.router),
+    ("/surveys", surveys.router),
 ]

@@ -26,6 +26,7 @@ ORDER = [
     "feedback",
     "mail",
     "automation",
+    "surveys",
     "analytics",
     "search",
     "api",
