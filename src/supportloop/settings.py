@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "supportloop.feedback",
     "supportloop.mail",
     "supportloop.automation",
+    "supportloop.team",
     "supportloop.analytics",
     "supportloop.search",
     "supportloop.api",

@@ -16,6 +16,7 @@ from supportloop.api.routers import (
     taxonomy,
     tickets,
 )
+from supportloop.team.api import router as team_router
 
 ROUTERS = [
     ("/tickets", tickets.router),
@@ -35,4 +36,5 @@ ROUTERS = [
     ("/routing", routing.router),
     ("/sla", sla.router),
     ("/tickets", sla.ticket_router),
+    ("/team", team_router),
 ]

@@ -1,0 +1,272 @@
+"""Rotation, duty, calendar-feed and forecast pages. Thin: parse, call one service or selector, render."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from supportloop.accounts.models import User
+from supportloop.accounts.permissions import can
+from supportloop.core.errors import DomainError, NotFound, ValidationFailed
+from supportloop.team import selectors, services
+from supportloop.team.ics import shifts_to_ics
+from supportloop.team.models import PlannedEvent
+from supportloop.web.views.common import PageRequest, page, require_page
+
+DAYS_SHOWN = 35
+
+
+def _date(value: str | None, field: str) -> date:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        raise ValidationFailed(_("Give a date as YYYY-MM-DD."), errors={field: _("not a date")}) from None
+
+
+def _user(value: str | None, field: str = "user") -> User:
+    user = User.objects.filter(pk=int(value), is_active=True).first() if (value or "").isdigit() else None
+    if user is None:
+        raise ValidationFailed(_("No such person."), errors={field: _("unknown")})
+    return user
+
+
+def _feed_url(request: HttpRequest, token: str) -> str:
+    return request.build_absolute_uri(reverse("team:calendar_feed", args=[token]))
+
+
+@page("rotation.view")
+def rotation(request: PageRequest) -> HttpResponseBase:
+    """The schedule for the next five weeks, the fairness table, the person's feed and the lead's tools."""
+    today = timezone.localdate()
+    start = _date(request.GET["start"], "start") if request.GET.get("start") else today
+    end = start + timedelta(days=DAYS_SHOWN - 1)
+    lead = can(request.user, "rotation.manage")
+    my_feed = services.calendar_feed_get_or_create(user=request.user, actor=request.user)
+    context = {
+        "section": "rotation",
+        "start": start,
+        "end": end,
+        "shifts": selectors.shift_list(start=start, end=end),
+        "counts": selectors.shift_counts(start=start, end=end),
+        "members": selectors.rotation_members(),
+        "my_time_off": selectors.time_off_list(user=request.user).filter(end__gte=today),
+        "swaps": selectors.swap_list(),
+        "duty": selectors.duty_now(),
+        "lead": lead,
+        "me": request.user,
+        "my_feed_url": _feed_url(request, my_feed.token),
+        "team_feed_url": _feed_url(request, services.calendar_feed_get_or_create(user=None, actor=request.user).token)
+        if lead
+        else "",
+        "people": User.objects.filter(is_active=True).order_by("username") if lead else [],
+        "next_start": end + timedelta(days=1),
+    }
+    return render(request, "team/rotation.html", context)
+
+
+def _post(request: PageRequest, action: str | None, run) -> HttpResponseBase:  # type: ignore[no-untyped-def]
+    if action:
+        require_page(request.user, action)
+    try:
+        text = run()
+        if text:
+            messages.success(request, text)
+    except DomainError as exc:
+        messages.error(request, " ".join([exc.detail, *[f"{k}: {v}" for k, v in exc.errors.items()]]))
+    return redirect("team:rotation")
+
+
+@require_POST
+@page("rotation.manage")
+def generate(request: PageRequest) -> HttpResponseBase:
+    def run() -> str:
+        start, end = _date(request.POST.get("start"), "start"), _date(request.POST.get("end"), "end")
+        seed = int(request.POST.get("seed") or 0) if (request.POST.get("seed") or "0").isdigit() else 0
+        plan = services.schedule_generate(
+            start=start, end=end, seed=seed, actor=request.user, replace=request.POST.get("replace") == "1"
+        )
+        return _("%(n)s days planned, %(g)s left without anyone.") % {"n": len(plan.assignments), "g": len(plan.gaps)}
+
+    return _post(request, None, run)
+
+
+@require_POST
+@page("rotation.manage")
+def member_set(request: PageRequest) -> HttpResponseBase:
+    def run() -> str:
+        weekdays = [int(d) for d in request.POST.getlist("weekdays") if d.isdigit()]
+        max_raw = request.POST.get("max_per_month") or "4"
+        services.rotation_member_set(
+            user=_user(request.POST.get("user")),
+            actor=request.user,
+            weekdays=weekdays,
+            max_per_month=int(max_raw) if max_raw.isdigit() else -1,
+            active=request.POST.get("active", "1") == "1",
+        )
+        return _("Rotation member saved.")
+
+    return _post(request, None, run)
+
+
+@require_POST
+@page("rotation.manage")
+def shift_set(request: PageRequest) -> HttpResponseBase:
+    def run() -> str:
+        services.shift_set(
+            day=_date(request.POST.get("date"), "date"), user=_user(request.POST.get("user")), actor=request.user
+        )
+        return _("Shift saved.")
+
+    return _post(request, None, run)
+
+
+@require_POST
+@page("rotation.view")
+def shift_swap(request: PageRequest, pk: int) -> HttpResponseBase:
+    def run() -> str:
+        shift = selectors.shift_get(pk=pk)
+        services.shift_swap(shift=shift, to_user=_user(request.POST.get("to_user"), "to_user"), actor=request.user)
+        return _("Shift handed over; both of you get a mail.")
+
+    return _post(request, None, run)
+
+
+@require_POST
+@page("rotation.view")
+def time_off_add(request: PageRequest) -> HttpResponseBase:
+    def run() -> str:
+        user = request.user
+        if request.POST.get("user") and request.POST.get("user") != str(request.user.pk):
+            require_page(request.user, "rotation.manage")
+            user = _user(request.POST.get("user"))
+        services.time_off_add(
+            user=user,
+            start=_date(request.POST.get("start"), "start"),
+            end=_date(request.POST.get("end"), "end"),
+            note=request.POST.get("note", ""),
+            actor=request.user,
+        )
+        return _("Time off saved.")
+
+    return _post(request, None, run)
+
+
+@require_POST
+@page("rotation.view")
+def feed_rotate(request: PageRequest) -> HttpResponseBase:
+    def run() -> str:
+        team = request.POST.get("scope") == "team"
+        if team:
+            require_page(request.user, "rotation.manage")
+        services.calendar_feed_rotate(user=None if team else request.user, actor=request.user)
+        return _("New calendar address made; the old one no longer works.")
+
+    return _post(request, None, run)
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The iCalendar feed at its secret address (no sign-in: calendar apps cannot sign in)."""
+    try:
+        feed = selectors.calendar_feed_by_token(token=token)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    today = timezone.localdate()
+    shifts = selectors.shift_list(
+        start=today - timedelta(days=60), end=today + timedelta(days=366), user=feed.user
+    ).annotate(swap_count=Count("swaps"))
+    name = _("Support duty") if feed.user is None else _("My support duty")
+    body = shifts_to_ics(shifts, name=name, link=services.duty_link())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@page("rotation.view")
+def duty(request: PageRequest) -> HttpResponseBase:
+    """The duty view: the inbox filtered to new tickets, for first-line triage."""
+    return redirect(reverse("web:inbox") + "?status=new")
+
+
+def _forecast_params(request: HttpRequest) -> dict:  # type: ignore[type-arg]
+    def number(name: str, default: float, low: float, high: float) -> float:
+        try:
+            value = float(request.GET.get(name, default))
+        except ValueError:
+            return default
+        return min(high, max(low, value))
+
+    return {
+        "target_level": number("level", 80, 1, 99.9) / 100,
+        "target_seconds": int(number("within_minutes", 60, 1, 7 * 24 * 60) * 60),
+        "history_weeks": int(number("weeks", selectors.DEFAULT_HISTORY_WEEKS, 2, 104)),
+        "capacity_weeks": int(number("capacity_weeks", selectors.DEFAULT_CAPACITY_WEEKS, 1, 52)),
+    }
+
+
+@page("forecast.view")
+def forecast(request: PageRequest) -> HttpResponseBase:
+    params = _forecast_params(request)
+    result = selectors.staffing_forecast(**params)
+    peak = max((r.volume for r in result.rows), default=0) or 1
+    bars = [  # 168 hourly bars, 4 units apart, up to 60 units high in a 672 x 70 box
+        {
+            "x": i * 4,
+            "y": round(70 - 60 * r.volume / peak, 1),
+            "h": round(60 * r.volume / peak, 1),
+            "label": f"{r.starts_at:%a %H:%M}: {r.volume:.1f}",
+        }
+        for i, r in enumerate(result.rows)
+    ]
+    context = {
+        "section": "forecast",
+        "f": result,
+        "params": params,
+        "level_pct": round(params["target_level"] * 100, 1),
+        "within_minutes": params["target_seconds"] // 60,
+        "bars": bars,
+        "events": PlannedEvent.objects.filter(end__gte=timezone.localdate()),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "team/forecast.html", context)
+
+
+@page("forecast.view")
+def forecast_csv(request: PageRequest) -> HttpResponseBase:
+    result = selectors.staffing_forecast(**_forecast_params(request), with_backtest=False)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="staffing-forecast.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["hour_start", "expected_tickets", "event_multiplier", "agent_hours_needed", "agents_erlang_c"])
+    for r in result.rows:
+        writer.writerow(
+            [r.starts_at.isoformat(), r.volume, r.multiplier, "" if r.agent_hours is None else r.agent_hours, r.agents]
+        )
+    return response
+
+
+@require_POST
+@page("forecast.view")
+def planned_event_add(request: PageRequest) -> HttpResponseBase:
+    try:
+        services.planned_event_create(
+            name=request.POST.get("name", ""),
+            start=_date(request.POST.get("start"), "start"),
+            end=_date(request.POST.get("end"), "end"),
+            multiplier=request.POST.get("multiplier", ""),
+            actor=request.user,
+        )
+        messages.success(request, _("Planned event saved."))
+    except DomainError as exc:
+        messages.error(request, " ".join([exc.detail, *[f"{k}: {v}" for k, v in exc.errors.items()]]))
+    return redirect("team:forecast")
