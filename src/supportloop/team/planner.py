@@ -1,9 +1,9 @@
 """The fair schedule generator as a pure function (no database): who takes which day.
 
-For each day in order, the candidates are the people who can take that weekday, are not on time off, and are
-under their monthly maximum. Among them the pick is, in order: fewest weekend shifts (on a Saturday or Sunday
-only), fewest shifts overall, longest since their last shift, then a tie-break drawn from a seeded random
-generator, so the same inputs and seed always give the same schedule. A day nobody can take is left as a gap.
+For each day, the candidates are the people who can take that weekday, are not on time off, and are under
+their monthly maximum. Weekend days are handed out first (fewest weekend shifts wins), then weekdays (fewest
+shifts wins); ties go to whoever's nearest shift is farthest away, then to a draw from a random generator seeded
+by the caller, so the same inputs and seed always give the same schedule. A day nobody can take is a gap.
 """
 
 from __future__ import annotations
@@ -44,16 +44,21 @@ def plan_schedule(
     month_counts: dict[tuple[int, int, int], int] | None = None,
 ) -> Plan:
     """Fill every day from `start` to `end` (inclusive). `month_counts[(user_id, year, month)]` counts shifts the
-    person already has in that month outside the period (they count towards the maximum)."""
+    person already has in that month outside the period (they count towards the maximum).
+
+    Two passes: the weekend days first, each to whoever has the fewest weekend shifts (then fewest shifts), so
+    the burden of weekends is spread before anything else; then the weekdays, each to whoever has the fewest
+    shifts overall. Ties go to the person whose nearest shift is farthest away, then to a seeded draw."""
     rng = random.Random(seed)  # noqa: S311 - a reproducible tie-break, not a secret
     order = sorted(people, key=lambda p: p.user_id)
     tiebreak = {p.user_id: rng.random() for p in order}
     months: dict[tuple[int, int, int], int] = defaultdict(int, month_counts or {})
     total: dict[int, int] = defaultdict(int)
     weekends: dict[int, int] = defaultdict(int)
-    last: dict[int, date] = {}
+    taken: dict[int, list[date]] = defaultdict(list)
     plan = Plan()
-    for day in days_between(start, end):
+    days = days_between(start, end)
+    for day in [d for d in days if d.weekday() >= 5] + [d for d in days if d.weekday() < 5]:
         weekend = day.weekday() >= 5
         candidates = [
             p
@@ -67,8 +72,10 @@ def plan_schedule(
             continue
 
         def key(p: Person, day: date = day, weekend: bool = weekend) -> tuple[int, int, int, float]:
-            since = (day - last[p.user_id]).days if p.user_id in last else 10**6
-            return (weekends[p.user_id] if weekend else 0, total[p.user_id], -since, tiebreak[p.user_id])
+            nearest = min((abs((day - d).days) for d in taken[p.user_id]), default=10**6)
+            # A day next to one of their own counts like one shift more: back-to-back duty only when unavoidable.
+            load = total[p.user_id] + (1 if nearest == 1 else 0)
+            return (weekends[p.user_id] if weekend else 0, load, -nearest, tiebreak[p.user_id])
 
         chosen = min(candidates, key=key)
         plan.assignments[day] = chosen.user_id
@@ -76,7 +83,9 @@ def plan_schedule(
         months[(chosen.user_id, day.year, day.month)] += 1
         if weekend:
             weekends[chosen.user_id] += 1
-        last[chosen.user_id] = day
-        # Re-draw the tie-breaks now and then so equal people do not always fall in the same order.
+        taken[chosen.user_id].append(day)
+        # Re-draw the chosen person's tie-break so equal people do not always fall in the same order.
         tiebreak[chosen.user_id] = rng.random()
+    plan.assignments = dict(sorted(plan.assignments.items()))
+    plan.gaps.sort()
     return plan

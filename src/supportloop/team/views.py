@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.db.models import Count
@@ -34,7 +36,7 @@ def _date(value: str | None, field: str) -> date:
 
 
 def _user(value: str | None, field: str = "user") -> User:
-    user = User.objects.filter(pk=int(value), is_active=True).first() if (value or "").isdigit() else None
+    user = User.objects.filter(pk=int(value), is_active=True).first() if value and value.isdigit() else None
     if user is None:
         raise ValidationFailed(_("No such person."), errors={field: _("unknown")})
     return user
@@ -74,7 +76,7 @@ def rotation(request: PageRequest) -> HttpResponseBase:
     return render(request, "team/rotation.html", context)
 
 
-def _post(request: PageRequest, action: str | None, run) -> HttpResponseBase:  # type: ignore[no-untyped-def]
+def _post(request: PageRequest, action: str | None, run: Callable[[], str]) -> HttpResponseBase:
     if action:
         require_page(request.user, action)
     try:
@@ -198,7 +200,7 @@ def duty(request: PageRequest) -> HttpResponseBase:
     return redirect(reverse("web:inbox") + "?status=new")
 
 
-def _forecast_params(request: HttpRequest) -> dict:  # type: ignore[type-arg]
+def _forecast_params(request: HttpRequest) -> dict[str, Any]:
     def number(name: str, default: float, low: float, high: float) -> float:
         try:
             value = float(request.GET.get(name, default))
