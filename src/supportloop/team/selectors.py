@@ -74,7 +74,7 @@ def duty_role(user: Any) -> str | None:
     cached = getattr(user, "_duty_role_cache", None)
     if cached is not None and cached[0] == minute:
         return cached[1]  # type: ignore[no-any-return]
-    role = Role.AGENT if user.pk is not None and on_duty(user=user) else None
+    role = Role.AGENT if getattr(user, "pk", None) is not None and on_duty(user=user) else None
     user._duty_role_cache = (minute, role)
     return role
 

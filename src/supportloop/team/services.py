@@ -229,7 +229,7 @@ def shift_swap(*, shift: Shift, to_user: User, actor: User, other_shift: Shift |
     shift = Shift.objects.select_for_update().get(pk=shift.pk)
     giver = shift.user
     if actor.pk != giver.pk and not can(actor, "rotation.manage"):
-        raise PermissionDenied(_("Only the person on this shift or a lead may swap it."))
+        raise PermissionDenied(_("Only the person on this shift or a lead may swap it (rotation.manage)."))
     if to_user.pk == giver.pk:
         raise ValidationFailed(_("This shift is already theirs."), errors={"to_user": _("same person")})
     if not to_user.is_active or not RotationMember.objects.filter(user=to_user, active=True).exists():
