@@ -170,3 +170,63 @@ class PlannedEvent(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ShadowSlot(models.Model):
+    """An agent's offer: someone may sit beside them (in person or on a call) for this time."""
+
+    host = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shadow_slots")
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    seats = models.PositiveSmallIntegerField(_("seats"), default=1)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        verbose_name = _("shadowing slot")
+        verbose_name_plural = _("shadowing slots")
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="%(app_label)s_%(class)s_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.host} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class ShadowSignup(models.Model):
+    """A visitor (anyone) signed up for a slot; the debrief afterwards says what they saw."""
+
+    slot = models.ForeignKey(ShadowSlot, on_delete=models.CASCADE, related_name="signups")
+    visitor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shadow_signups")
+    created_at = models.DateTimeField(_("signed up"), default=timezone.now)
+    debrief = models.TextField(_("what I saw"), blank=True)
+    debriefed_at = models.DateTimeField(_("debriefed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("shadowing sign-up")
+        verbose_name_plural = _("shadowing sign-ups")
+        constraints = [models.UniqueConstraint(fields=["slot", "visitor"], name="%(app_label)s_%(class)s_once")]
+
+    def __str__(self) -> str:
+        return f"{self.visitor} @ {self.slot}"
+
+
+class ShadowFinding(models.Model):
+    """One thing a visitor noticed, which can become feedback evidence (on a new or an existing item)."""
+
+    signup = models.ForeignKey(ShadowSignup, on_delete=models.CASCADE, related_name="findings")
+    text = models.TextField(_("finding"))
+    feedback_item = models.ForeignKey(
+        "feedback.FeedbackItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("shadowing finding")
+        verbose_name_plural = _("shadowing findings")
+
+    def __str__(self) -> str:
+        return self.text[:60]

@@ -17,4 +17,9 @@ urlpatterns = [
     path("forecast/", views.forecast, name="forecast"),
     path("forecast.csv", views.forecast_csv, name="forecast_csv"),
     path("forecast/events/", views.planned_event_add, name="planned_event_add"),
+    path("shadowing/", views.shadowing, name="shadowing"),
+    path("shadowing/slots/", views.shadow_slot_offer, name="shadow_slot_offer"),
+    path("shadowing/slots/<int:pk>/signup/", views.shadow_signup, name="shadow_signup"),
+    path("shadowing/signups/<int:pk>/debrief/", views.shadow_debrief, name="shadow_debrief"),
+    path("shadowing/findings/<int:pk>/file/", views.shadow_finding_file, name="shadow_finding_file"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +21,7 @@ from supportloop.accounts.models import User
 from supportloop.accounts.permissions import can
 from supportloop.core.errors import DomainError, NotFound, ValidationFailed
 from supportloop.team import selectors, services
+from supportloop.team import shadowing as shadowing_services
 from supportloop.team.ics import shifts_to_ics
 from supportloop.team.models import PlannedEvent
 from supportloop.web.views.common import PageRequest, page, require_page
@@ -272,3 +273,124 @@ def planned_event_add(request: PageRequest) -> HttpResponseBase:
     except DomainError as exc:
         messages.error(request, " ".join([exc.detail, *[f"{k}: {v}" for k, v in exc.errors.items()]]))
     return redirect("team:forecast")
+
+
+# --- shadowing ---------------------------------------------------------------------------------------------------
+
+
+@page("rotation.view")
+def shadowing(request: PageRequest) -> HttpResponseBase:
+    """Upcoming slots (offer one if you host), sign up, your sessions with their debrief form and findings."""
+    from supportloop.team.models import ShadowFinding, ShadowSignup, ShadowSlot
+
+    now = timezone.now()
+    context = {
+        "section": "rotation",
+        "slots": ShadowSlot.objects.filter(ends_at__gte=now)
+        .select_related("host")
+        .annotate(taken=Count("signups"))
+        .order_by("starts_at")[:50],
+        "mine": ShadowSignup.objects.filter(visitor=request.user)
+        .select_related("slot__host")
+        .order_by("-created_at")[:20],
+        "findings": ShadowFinding.objects.filter(feedback_item__isnull=True)
+        .select_related("signup__visitor")
+        .order_by("-id")[:50]
+        if can(request.user, "feedback.create")
+        else [],
+        "can_host": can(request.user, "ticket.reply") and request.user.role in ("admin", "lead", "agent"),
+        "report": shadowing_services.shadow_report(),
+        "me": request.user,
+    }
+    return render(request, "team/shadowing.html", context)
+
+
+def _shadow_post(request: PageRequest, run: Callable[[], str]) -> HttpResponseBase:
+    try:
+        messages.success(request, run())
+    except DomainError as exc:
+        messages.error(request, " ".join([exc.detail, *[f"{k}: {v}" for k, v in exc.errors.items()]]))
+    return redirect("team:shadowing")
+
+
+def _datetime(value: str | None, field: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value or "")
+    except ValueError:
+        raise ValidationFailed(_("Give a date and time."), errors={field: _("not a date and time")}) from None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+@require_POST
+@page("ticket.reply")
+def shadow_slot_offer(request: PageRequest) -> HttpResponseBase:
+    def run() -> str:
+        seats = request.POST.get("seats") or "1"
+        shadowing_services.shadow_slot_create(
+            host=request.user,
+            starts_at=_datetime(request.POST.get("starts_at"), "starts_at"),
+            ends_at=_datetime(request.POST.get("ends_at"), "ends_at"),
+            seats=int(seats) if seats.isdigit() else 0,
+            note=request.POST.get("note", ""),
+            actor=request.user,
+        )
+        return _("Shadowing slot offered.")
+
+    return _shadow_post(request, run)
+
+
+@require_POST
+@page("rotation.view")
+def shadow_signup(request: PageRequest, pk: int) -> HttpResponseBase:
+    from supportloop.team.models import ShadowSlot
+
+    def run() -> str:
+        slot = ShadowSlot.objects.filter(pk=pk).first()
+        if slot is None:
+            raise NotFound(_("No such slot."))
+        shadowing_services.shadow_signup(slot=slot, visitor=request.user)
+        return _("Signed up.")
+
+    return _shadow_post(request, run)
+
+
+@require_POST
+@page("rotation.view")
+def shadow_debrief(request: PageRequest, pk: int) -> HttpResponseBase:
+    from supportloop.team.models import ShadowSignup
+
+    def run() -> str:
+        signup = ShadowSignup.objects.filter(pk=pk, visitor=request.user).first()
+        if signup is None:
+            raise NotFound(_("No such session of yours."))
+        made = shadowing_services.shadow_debrief(
+            signup=signup,
+            actor=request.user,
+            saw=request.POST.get("saw", ""),
+            findings=request.POST.get("findings", "").splitlines(),
+        )
+        return _("Debrief saved with %(n)s findings.") % {"n": len(made)}
+
+    return _shadow_post(request, run)
+
+
+@require_POST
+@page("feedback.create")
+def shadow_finding_file(request: PageRequest, pk: int) -> HttpResponseBase:
+    from supportloop.feedback.models import FeedbackItem
+    from supportloop.team.models import ShadowFinding
+
+    def run() -> str:
+        finding = ShadowFinding.objects.filter(pk=pk).first()
+        if finding is None:
+            raise NotFound(_("No such finding."))
+        item = None
+        raw = (request.POST.get("item") or "").removeprefix("FB-")
+        if raw:
+            item = FeedbackItem.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+            if item is None:
+                raise ValidationFailed(_("No such feedback item."), errors={"item": _("unknown")})
+        made = shadowing_services.shadow_finding_to_feedback(finding=finding, actor=request.user, item=item)
+        return _("Finding filed as evidence on %(ref)s.") % {"ref": made.reference}
+
+    return _shadow_post(request, run)
