@@ -131,7 +131,7 @@ def swap(request: ApiRequest, shift_id: int, payload: SwapIn) -> Any:
 )
 def forecast(request: ApiRequest, query: Query[ForecastQuery]) -> dict[str, Any]:
     require(request.auth, "forecast.view")
-    f = selectors.staffing_forecast(
+    f = selectors.staffing_forecast_cached(
         target_level=query.level / 100,
         target_seconds=query.within_minutes * 60,
         history_weeks=query.weeks,

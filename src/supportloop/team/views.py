@@ -220,7 +220,7 @@ def _forecast_params(request: HttpRequest) -> dict[str, Any]:
 @page("forecast.view")
 def forecast(request: PageRequest) -> HttpResponseBase:
     params = _forecast_params(request)
-    result = selectors.staffing_forecast(**params)
+    result = selectors.staffing_forecast_cached(**params)
     peak = max((r.volume for r in result.rows), default=0) or 1
     bars = [  # 168 hourly bars, 4 units apart, up to 60 units high in a 672 x 70 box
         {
@@ -246,7 +246,7 @@ def forecast(request: PageRequest) -> HttpResponseBase:
 
 @page("forecast.view")
 def forecast_csv(request: PageRequest) -> HttpResponseBase:
-    result = selectors.staffing_forecast(**_forecast_params(request), with_backtest=False)
+    result = selectors.staffing_forecast_cached(**_forecast_params(request))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="staffing-forecast.csv"'
     writer = csv.writer(response)

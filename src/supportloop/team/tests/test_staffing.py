@@ -121,3 +121,22 @@ def test_planned_event_input_is_checked(make_user):
         kwargs = dict(name="Promo", start=date(2027, 1, 2), end=date(2027, 1, 3), multiplier="1.5", actor=lead) | bad
         with pytest.raises(ValidationFailed):
             services.planned_event_create(**kwargs)
+
+
+def test_cached_forecast_is_reused_until_a_planned_event_changes(monkeypatch, make_user):
+    lead = make_user(Role.LEAD)
+    history = seeded_history(8, scale=5.0)
+    calls = []
+
+    def volume(*, start, hours):
+        calls.append(hours)
+        return history[-hours:]
+
+    monkeypatch.setattr(selectors, "hourly_volume", volume)
+    first = selectors.staffing_forecast_cached(history_weeks=8)
+    again = selectors.staffing_forecast_cached(history_weeks=8)
+    assert len(calls) == 1 and again.total_volume == first.total_volume
+    today = selectors.forecast_start().date()
+    services.planned_event_create(name="Promo", start=today, end=today + timedelta(days=6), multiplier="2", actor=lead)
+    doubled = selectors.staffing_forecast_cached(history_weeks=8)
+    assert len(calls) == 2 and doubled.total_volume == pytest.approx(2 * first.total_volume, rel=0.01)
