@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "supportloop.mail",
     "supportloop.automation",
     "supportloop.surveys",
+    "supportloop.team",
     "supportloop.analytics",
     "supportloop.search",
     "supportloop.api",

@@ -5,6 +5,9 @@ Every API endpoint and page names an action from this table; nothing else decide
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from supportloop.accounts.choices import Role
 from supportloop.core.errors import PermissionDenied
 
@@ -67,14 +70,30 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "triggers.manage": LEADS,
     # automation: incidents (declare, link tickets, resolve with the bulk reply)
     "incident.manage": LEADS,
+    # team: the support rotation, calendar feeds and the staffing forecast
+    "rotation.view": ALL,  # everyone takes a turn: sees the schedule, their feed, their time off, swaps their own
+    "rotation.manage": LEADS,  # members, generating and editing the schedule, anyone's swaps and time off
+    "forecast.view": LEADS,
 }
+
+# Roles a user holds for a while on top of their own (the team app's "duty": agent rights during a shift).
+# Apps register a provider from AppConfig.ready(); it returns the extra role the user holds now, or None. It is
+# asked only when the user's own role does not allow the action.
+_temporary_role_providers: list[Callable[[Any], str | None]] = []
+
+
+def register_temporary_role(provider: Callable[[Any], str | None]) -> None:
+    if provider not in _temporary_role_providers:
+        _temporary_role_providers.append(provider)
 
 
 def can(user, action: str) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     allowed = ROLE_MATRIX[action]
-    return user.role in allowed
+    if user.role in allowed:
+        return True
+    return any((role := provider(user)) is not None and role in allowed for provider in _temporary_role_providers)
 
 
 def require(user, action: str) -> None:

@@ -21,6 +21,7 @@ from supportloop.api.routers import (
     triggers,
     webhooks,
 )
+from supportloop.team.api import router as team_router
 
 ROUTERS = [
     ("/tickets", tickets.router),
@@ -45,4 +46,5 @@ ROUTERS = [
     ("/incidents", incidents.router),
     ("/trackers", trackers.router),
     ("/surveys", surveys.router),
+    ("/team", team_router),
 ]
