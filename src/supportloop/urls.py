@@ -12,7 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("mail/", include("supportloop.mail.urls")),
-    path("team/", include("supportloop.team.urls")),
+    path("team/", include("supportloop.web.team_urls")),
     path("", include("supportloop.web.urls")),
 ]
 

@@ -23,18 +23,10 @@ from supportloop.automation.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from supportloop.core.admin_readonly import ReadOnlyAdmin
 from supportloop.feedback.models import ShipProposal, TrackerDelivery
 
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+ReadOnly = ReadOnlyAdmin
 
 
 @admin.register(RoutingRule)

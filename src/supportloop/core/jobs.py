@@ -31,3 +31,12 @@ def job_enqueue(name: str, **kwargs: Any) -> None:
     except KeyError:
         raise LookupError(f"No background job named {name!r} is registered.") from None
     task.enqueue(**kwargs)
+
+
+def job_task(name: str) -> Any:
+    """The task registered as `name` itself, for a service that needs more than `enqueue` (a deferred run with
+    `using(run_after=...)`, the backend's abilities). LookupError as job_enqueue."""
+    try:
+        return _registry[name]
+    except KeyError:
+        raise LookupError(f"No background job named {name!r} is registered.") from None

@@ -68,6 +68,7 @@ def connect() -> None:
 
     register_ticket_event_listener(services.survey_on_ticket_event)
     job_register("surveys.bad_rating_alert", bad_rating_alert)
+    job_register("surveys.send", survey_send)
     register(
         Job(
             name="surveys.sends_due",

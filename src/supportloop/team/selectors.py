@@ -13,6 +13,7 @@ from django.utils import timezone
 from supportloop.accounts.choices import Role
 from supportloop.accounts.models import User
 from supportloop.core.errors import NotFound
+from supportloop.core.lookup import reference_or_422
 from supportloop.core.models import Event
 from supportloop.team import forecast as fc
 from supportloop.team.models import CalendarFeed, PlannedEvent, RotationMember, Shift, ShiftSwap, TimeOff
@@ -27,6 +28,11 @@ def rotation_members() -> QuerySet[RotationMember]:
 def shift_list(*, start: date, end: date, user: User | None = None) -> QuerySet[Shift]:
     qs = Shift.objects.filter(date__gte=start, date__lte=end).select_related("user", "swapped_from")
     return qs.filter(user=user) if user is not None else qs
+
+
+def active_person_ref(*, user_id: int, field: str) -> User:
+    """An active user named in a request body (a swap's taker): unknown or deactivated is a 422 on `field`."""
+    return reference_or_422(User.objects.filter(is_active=True), field, user_id)
 
 
 def shift_get(*, pk: int) -> Shift:

@@ -21,7 +21,7 @@ from supportloop.api.routers import (
     triggers,
     webhooks,
 )
-from supportloop.team.api import router as team_router
+from supportloop.api.routers.team import router as team_router
 
 ROUTERS = [
     ("/tickets", tickets.router),

@@ -27,6 +27,7 @@ ORDER = [
     "mail",
     "automation",
     "surveys",
+    "team",
     "analytics",
     "search",
     "api",

@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from supportloop.core.automail import automatic_mail_claim, refusal_is_temporary
+from supportloop.core.jobs import job_task
 from supportloop.core.services import event_record
 from supportloop.customers.models import Contact
 from supportloop.surveys.choices import (
@@ -70,8 +71,7 @@ def survey_on_ticket_event(event: TicketEvent) -> None:
 
 
 def _enqueue_send(send_id: int, when: datetime) -> None:
-    from supportloop.surveys.tasks import survey_send
-
+    survey_send = job_task("surveys.send")
     backend = survey_send.get_backend()
     if when > timezone.now() and not backend.supports_defer:
         return  # the scheduler's `surveys.sends_due` job sends it when it is due

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from supportloop.team import views
+from supportloop.web.views import team as views
 
 app_name = "team"
 

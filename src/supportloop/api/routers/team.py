@@ -8,7 +8,6 @@ from typing import Any
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from supportloop.accounts.models import User
 from supportloop.accounts.permissions import require
 from supportloop.api.auth import ApiRequest
 from supportloop.api.schemas import PROBLEMS
@@ -115,9 +114,7 @@ def generate(request: ApiRequest, payload: GenerateIn) -> dict[str, Any]:
 def swap(request: ApiRequest, shift_id: int, payload: SwapIn) -> Any:
     require(request.auth, "rotation.view")
     shift = selectors.shift_get(pk=shift_id)
-    to_user = User.objects.filter(pk=payload.to_user, is_active=True).first()
-    if to_user is None:
-        raise ValidationFailed("No such person.", errors={"to_user": "unknown"})
+    to_user = selectors.active_person_ref(user_id=payload.to_user, field="to_user")
     other = selectors.shift_get(pk=payload.other_shift) if payload.other_shift else None
     services.shift_swap(shift=shift, to_user=to_user, other_shift=other, actor=request.auth)
     return selectors.shift_get(pk=shift_id)
