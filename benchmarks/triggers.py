@@ -14,7 +14,8 @@ tickets through ticket_create (slow: for SQLite checks; use run.py's bulk seedin
    evaluates all of them and writes nothing; timed per event (triggers_run, the listener's own path), p50/p95,
    and the queries of one event. The issue's budget: under 5 ms p95.
 2. Time rules: --due solved (or closed) tickets are made solved 4 days and an hour ago, then one pass
-   (time_rules_check) is timed: it must close exactly those through the partial index tickets_solved_since_idx;
+   (time_rules_check) is timed: it must close at least those (a seeded database has others due in the window)
+   through the partial index tickets_solved_since_idx;
    a second pass must act on none. The EXPLAIN of the listing query is printed. The budget: the hourly pass
    over 1,000,000 tickets under 30 s.
 """
@@ -164,11 +165,13 @@ def bench_time_rules(args) -> None:
     started = time.perf_counter()
     second = time_rules_check(now=now)
     second_s = time.perf_counter() - started
-    assert first.acted[SOLVED_CLOSE] == len(ids), (first.acted, len(ids))
+    # A seeded database also holds tickets that fell due by themselves within the rules' window: at least ours.
+    assert first.acted[SOLVED_CLOSE] >= len(ids), (first.acted, len(ids))
     assert second.acted[SOLVED_CLOSE] == 0, second.acted
     print(
-        f"time-rule pass: {len(ids)} solved tickets due, acted {first.acted} in {first_s:.2f} s "
-        f"({first_s / max(len(ids), 1) * 1000:.2f} ms a ticket); second pass {second_s:.3f} s, acted {second.acted}"
+        f"time-rule pass: {len(ids)} solved tickets made due, acted {first.acted} in {first_s:.2f} s "
+        f"({first_s / max(sum(first.acted.values()), 1) * 1000:.2f} ms an action); "
+        f"second pass {second_s:.3f} s, acted {second.acted}"
     )
     print(f"listing query plan:\n  {plan}")
 
@@ -177,7 +180,8 @@ def main() -> None:
     args = parse_args()
     if args.database_url.startswith("postgres"):
         ensure_postgres_database(args.database_url)
-    setup_django(args.database_url)
+    # Mail is kept in memory: the benchmark times the rules, not an SMTP server (none listens here).
+    setup_django(args.database_url, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
