@@ -62,9 +62,18 @@ class _RequestsInFlight:
         with self.lock:
             self.count -= 1
 
-    def wait_until_none(self, timeout: float = 10.0) -> None:
+    def wait_until_none(self, timeout: float = 10.0, quiet: float = 0.2) -> None:
+        """Until no request has been in flight for `quiet` seconds: the live server may start answering a request
+        (a poll, a lazy panel) that the page sent just before its context closed a moment after the count read 0."""
         deadline = time.monotonic() + timeout
-        while self.count > 0 and time.monotonic() < deadline:
+        idle_since = None
+        while time.monotonic() < deadline:
+            if self.count > 0:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= quiet:
+                return
             time.sleep(0.02)
 
 
