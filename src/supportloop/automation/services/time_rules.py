@@ -372,5 +372,5 @@ def time_rule_update(
     )
     if changes:
         _time_rules_changed()
-        event_record(actor=actor, verb="time_rule.updated", target=setting, changes={"rule": [rule, rule], **changes})
+        event_record(actor=actor, verb="time_rule.updated", target=setting, changes=changes)
     return next(c for c in time_rule_configs() if c.rule == rule)
