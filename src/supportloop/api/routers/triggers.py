@@ -105,7 +105,7 @@ class TimeRuleUpdateIn(StrictIn):
         None,
         max_length=REMINDER_MAX,
         description="pending_reminder only; placeholders: "
-        + ", ".join("{{ %s }}" % p for p in time_rule_services.REMINDER_PLACEHOLDERS)
+        + ", ".join("{{ " + p + " }}" for p in time_rule_services.REMINDER_PLACEHOLDERS)
         + "; '' goes back to the built-in text",
     )
 

@@ -5,26 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('automation', '0006_merge_0005_0004_incidents'),
+        ("automation", "0006_merge_0005_0004_incidents"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TimeRuleSetting',
+            name="TimeRuleSetting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(max_length=40, unique=True, verbose_name='time rule')),
-                ('is_enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('after_minutes', models.PositiveIntegerField(verbose_name='wait (minutes)')),
-                ('reminder_text', models.TextField(blank=True, verbose_name='reminder text')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("rule", models.CharField(max_length=40, unique=True, verbose_name="time rule")),
+                ("is_enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                ("after_minutes", models.PositiveIntegerField(verbose_name="wait (minutes)")),
+                ("reminder_text", models.TextField(blank=True, verbose_name="reminder text")),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'time rule setting',
-                'verbose_name_plural': 'time rule settings',
-                'ordering': ['rule'],
+                "verbose_name": "time rule setting",
+                "verbose_name_plural": "time rule settings",
+                "ordering": ["rule"],
             },
         ),
     ]

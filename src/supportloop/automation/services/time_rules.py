@@ -86,7 +86,7 @@ class TimeRule:
 
 
 def wait_text(minutes: int) -> str:
-    """"3 days", "30 minutes", "1 day 2 hours": a wait as people say it."""
+    """ "3 days", "30 minutes", "1 day 2 hours": a wait as people say it."""
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     parts = []
