@@ -312,7 +312,7 @@ def _clean_minutes(value: Any) -> int:
             f"The wait can be at most {MAX_MINUTES} minutes (a year).",
             errors={"after_minutes": f"at most {MAX_MINUTES}"},
         )
-    return value
+    return int(value)
 
 
 def _clean_reminder(rule: str, value: Any) -> str:
