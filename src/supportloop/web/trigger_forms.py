@@ -134,7 +134,8 @@ class TimeRuleForm(forms.Form):
     )
 
     def __init__(self, *args: Any, rule: str, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=rule, **kwargs)
+        kwargs["prefix"] = rule
+        super().__init__(*args, **kwargs)
         self.rule = rule
         self.label = TIME_RULE_LABELS.get(rule, rule)
         if rule == PENDING_REMINDER:
