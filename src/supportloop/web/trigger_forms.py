@@ -161,7 +161,7 @@ class TimeRuleForm(forms.Form):
         data = self.cleaned_data
         values = {"enabled": data["enabled"], "after_minutes": data["after_minutes"]}
         if "reminder_text" in self.fields:
-            text = data.get("reminder_text") or ""
+            text = (data.get("reminder_text") or "").replace("\r\n", "\n")
             # the built-in text shown as it is stays the built-in one (its translation may change later)
             values["reminder_text"] = "" if text.strip() == REMINDER_BODY else text
         return values

@@ -122,6 +122,21 @@ def test_a_lead_changes_a_time_rule_on_the_page_and_errors_show_on_the_field(ws,
     assert Event.objects.filter(verb="time_rule.updated").count() == 1
     assert client.post("/settings/triggers/time-rules/nope/", {}).status_code == 404
 
+    # the built-in text as the page shows it (a browser sends CRLF) stays the built-in one, not an override
+    from supportloop.automation.services.time_rules import REMINDER_BODY
+
+    kept = client.post(
+        "/settings/triggers/time-rules/pending_reminder/",
+        {
+            "pending_reminder-enabled": "on",
+            "pending_reminder-after_minutes": "4320",
+            "pending_reminder-reminder_text": REMINDER_BODY.replace("\n", "\r\n"),
+        },
+    )
+    assert kept.status_code == 302
+    row.refresh_from_db()
+    assert (row.is_enabled, row.after_minutes, row.reminder_text) == (True, 4320, "")
+
 
 def test_agents_cannot_save_time_rules(ws, client_for):
     from supportloop.automation.models import TimeRuleSetting
