@@ -18,6 +18,7 @@ from supportloop.automation.models import (
     TicketSla,
     TicketSlaPause,
     TimeRuleMark,
+    TimeRuleSetting,
     Trigger,
     TriggerFiring,
     WebhookDelivery,
@@ -145,6 +146,11 @@ class TriggerFiringAdmin(ReadOnly):
 class TimeRuleMarkAdmin(ReadOnly):
     list_display = ["created_at", "rule", "ticket", "occurrence"]
     list_filter = ["rule"]
+
+
+@admin.register(TimeRuleSetting)
+class TimeRuleSettingAdmin(ReadOnly):
+    list_display = ["rule", "is_enabled", "after_minutes", "updated_at"]
 
 
 @admin.register(Notification)

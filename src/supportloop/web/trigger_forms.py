@@ -11,6 +11,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from supportloop.automation.models import Trigger
+from supportloop.automation.services.time_rules import (
+    MAX_MINUTES,
+    PENDING_REMINDER,
+    REMINDER_BODY,
+    REMINDER_MAX,
+    REMINDER_PLACEHOLDERS,
+    TimeRuleConfig,
+)
 from supportloop.automation.services.triggers import EVENT_KINDS
 from supportloop.core.errors import DomainError
 
@@ -102,5 +110,65 @@ class TriggerForm(forms.Form):
             root = str(key).split(".", 1)[0].split("[", 1)[0]
             if root in self.fields:
                 self.add_error(root, exc.detail if key == root else f"{exc.detail} ({key}: {message})")
+                return
+        self.add_error(None, exc.detail)
+
+
+TIME_RULE_LABELS = {
+    "pending_reminder": _("Remind the customer of a pending ticket"),
+    "solved_close": _("Close a solved ticket"),
+    "unassigned_notice": _("Notify the leads of an unassigned ticket"),
+}
+
+
+class TimeRuleForm(forms.Form):
+    """One built-in time rule on the triggers page (prefixed with the rule's name, several on one page). The
+    service checks the values; its errors land on the field they name."""
+
+    enabled = forms.BooleanField(label=_("Enabled"), required=False)
+    after_minutes = forms.IntegerField(
+        label=_("Wait (minutes)"),
+        min_value=1,
+        max_value=MAX_MINUTES,
+        help_text=_("How long the ticket stays in its state, unchanged, before the rule acts."),
+    )
+
+    def __init__(self, *args: Any, rule: str, **kwargs: Any) -> None:
+        kwargs["prefix"] = rule
+        super().__init__(*args, **kwargs)
+        self.rule = rule
+        self.label = TIME_RULE_LABELS.get(rule, rule)
+        if rule == PENDING_REMINDER:
+            self.fields["reminder_text"] = forms.CharField(
+                label=_("Reminder text"),
+                required=False,
+                max_length=REMINDER_MAX,
+                strip=False,
+                widget=forms.Textarea(attrs={"rows": 5}),
+                help_text=_("Empty: the built-in text. Placeholders: %(names)s.")
+                % {"names": ", ".join("{{ " + p + " }}" for p in REMINDER_PLACEHOLDERS)},
+            )
+
+    @staticmethod
+    def initial_of(config: TimeRuleConfig) -> dict[str, Any]:
+        return {
+            "enabled": config.enabled,
+            "after_minutes": config.after_minutes,
+            "reminder_text": config.reminder_text or (REMINDER_BODY if config.has_text else ""),
+        }
+
+    def service_values(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        values = {"enabled": data["enabled"], "after_minutes": data["after_minutes"]}
+        if "reminder_text" in self.fields:
+            text = (data.get("reminder_text") or "").replace("\r\n", "\n")
+            # the built-in text shown as it is stays the built-in one (its translation may change later)
+            values["reminder_text"] = "" if text.strip() == REMINDER_BODY else text
+        return values
+
+    def add_service_error(self, exc: DomainError) -> None:
+        for key in exc.errors or {}:
+            if key in self.fields:
+                self.add_error(key, exc.detail)
                 return
         self.add_error(None, exc.detail)

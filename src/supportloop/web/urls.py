@@ -116,6 +116,7 @@ urlpatterns = [
     path("account/away/", automation_routing.away_toggle, name="away_toggle"),
     path("settings/triggers/", automation_triggers.triggers, name="triggers"),
     path("settings/triggers/new/", automation_triggers.trigger_edit, name="trigger_new"),
+    path("settings/triggers/time-rules/<slug:rule>/", automation_triggers.time_rule_save, name="time_rule"),
     path("settings/triggers/<int:pk>/", automation_triggers.trigger_edit, name="trigger"),
     path("settings/triggers/<int:pk>/action/", automation_triggers.trigger_action, name="trigger_action"),
     path("settings/incidents/", incidents.incidents, name="incidents"),

@@ -15,8 +15,11 @@ from supportloop.api.auth import ApiRequest
 from supportloop.api.schemas import PROBLEMS, Id, PathId, StrictIn
 from supportloop.api.schemas.common import choices_of
 from supportloop.automation.models import Trigger
+from supportloop.automation.selectors import time_rules as time_rule_selectors
 from supportloop.automation.selectors import triggers as selectors
+from supportloop.automation.services import time_rules as time_rule_services
 from supportloop.automation.services import triggers as services
+from supportloop.automation.services.time_rules import MAX_MINUTES, REMINDER_MAX, TimeRuleConfig
 from supportloop.tickets.selectors import ticket_get
 
 router = Router(tags=["triggers"])
@@ -82,6 +85,64 @@ class DryRunOut(Schema):
     would_fire: bool
     actions: list[str] = Field(..., description="what each action would do (nothing is written)")
     summary: str
+
+
+class TimeRuleOut(Schema):
+    rule: str = Field(..., description="pending_reminder, solved_close or unassigned_notice")
+    enabled: bool
+    after_minutes: int = Field(..., description="how long the ticket waits in its state before the rule acts")
+    reminder_text: str | None = Field(
+        None, description="pending_reminder only: the lead's text ('' = the built-in text); null for other rules"
+    )
+    default_after_minutes: int
+    updated_at: datetime | None
+
+
+class TimeRuleUpdateIn(StrictIn):
+    enabled: bool | None = None
+    after_minutes: int | None = Field(None, ge=1, le=MAX_MINUTES)
+    reminder_text: str | None = Field(
+        None,
+        max_length=REMINDER_MAX,
+        description="pending_reminder only; placeholders: "
+        + ", ".join("{{ " + p + " }}" for p in time_rule_services.REMINDER_PLACEHOLDERS)
+        + "; '' goes back to the built-in text",
+    )
+
+
+def _time_rule_out(config: TimeRuleConfig) -> dict[str, Any]:
+    return {
+        "rule": config.rule,
+        "enabled": config.enabled,
+        "after_minutes": config.after_minutes,
+        "reminder_text": config.reminder_text if config.has_text else None,
+        "default_after_minutes": time_rule_services.DEFAULT_MINUTES[config.rule],
+        "updated_at": config.updated_at,
+    }
+
+
+@router.get(
+    "/time-rules",
+    response={200: list[TimeRuleOut], **PROBLEMS},
+    summary="List the built-in time rules with their settings",
+    operation_id="time_rules_list",
+)
+def time_rule_list(request: ApiRequest) -> list[dict[str, Any]]:
+    require(request.auth, "triggers.manage")
+    return [_time_rule_out(c) for c in time_rule_selectors.time_rule_list()]
+
+
+@router.patch(
+    "/time-rules/{rule}",
+    response={200: TimeRuleOut, **PROBLEMS},
+    summary="Change a time rule: on or off, its wait, the reminder's text",
+    operation_id="time_rule_update",
+)
+def time_rule_update(request: ApiRequest, rule: str, payload: TimeRuleUpdateIn) -> dict[str, Any]:
+    require(request.auth, "triggers.manage")
+    config = time_rule_selectors.time_rule_get(rule=rule)
+    values = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
+    return _time_rule_out(time_rule_services.time_rule_update(rule=config.rule, actor=request.auth, **values))
 
 
 @router.get(

@@ -15,6 +15,7 @@ from supportloop.automation.models.triggers import (
     FiringOutcome,
     Notification,
     TimeRuleMark,
+    TimeRuleSetting,
     Trigger,
     TriggerFiring,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "TicketSla",
     "TicketSlaPause",
     "TimeRuleMark",
+    "TimeRuleSetting",
     "Trigger",
     "TriggerFiring",
     "WebhookDelivery",

@@ -107,3 +107,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"to {self.user_id}: {self.text[:40]}"
+
+
+class TimeRuleSetting(models.Model):
+    """A lead's settings of one built-in time rule (automation/services/time_rules.py): on or off, the wait, and
+    for the pending reminder an optional text replacing the built-in one. A rule without a row runs with the
+    built-in defaults; the row is written the first time someone changes the rule."""
+
+    rule = models.CharField(_("time rule"), max_length=40, unique=True)
+    is_enabled = models.BooleanField(_("enabled"), default=True)
+    after_minutes = models.PositiveIntegerField(_("wait (minutes)"))
+    reminder_text = models.TextField(_("reminder text"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        ordering = ["rule"]
+        verbose_name = _("time rule setting")
+        verbose_name_plural = _("time rule settings")
+
+    def __str__(self) -> str:
+        return self.rule

@@ -52,4 +52,10 @@ CASES = {
         lambda w: f"triggers/{w.extra['trigger'].pk}/dry-run?ticket={w.ticket.number}",
         setup=_setup,
     ),
+    ("GET", f"{T}/time-rules"): Case("triggers.manage", lambda w: "triggers/time-rules"),
+    ("PATCH", f"{T}/time-rules/{{rule}}"): Case(
+        "triggers.manage",
+        lambda w: "triggers/time-rules/solved_close",
+        body=lambda w: {"after_minutes": 4 * 24 * 60 + w.n()},
+    ),
 }

@@ -79,3 +79,70 @@ def test_toggling_and_the_dry_run_on_the_page(ws, client_for):
     client.post(f"/settings/triggers/{trigger.pk}/action/", {"action": "toggle"})
     trigger.refresh_from_db()
     assert trigger.is_active is False
+
+
+def test_a_lead_changes_a_time_rule_on_the_page_and_errors_show_on_the_field(ws, client_for, make_user):
+    from supportloop.automation.models import TimeRuleSetting
+    from supportloop.automation.services.time_rules import active_time_rules
+
+    client = client_for(make_user("lead"))
+    page = client.get("/settings/triggers/").content.decode()
+    assert "Time rules" in page and 'data-time-rule="pending_reminder"' in page and "contact.first_name" in page
+
+    bad = client.post(
+        "/settings/triggers/time-rules/pending_reminder/",
+        {
+            "pending_reminder-enabled": "on",
+            "pending_reminder-after_minutes": "60",
+            "pending_reminder-reminder_text": "Hi {{ agent.name }}",
+        },
+    )
+    assert bad.status_code == 200
+    body = bad.content.decode()
+    assert "agent.name" in body and 'id="id_pending_reminder-reminder_text_error"' in body
+    assert not TimeRuleSetting.objects.exists()
+    zero = client.post(
+        "/settings/triggers/time-rules/solved_close/",
+        {"solved_close-enabled": "on", "solved_close-after_minutes": "0"},
+    )
+    assert zero.status_code == 200 and 'id="id_solved_close-after_minutes_error"' in zero.content.decode()
+    assert not TimeRuleSetting.objects.exists()
+
+    saved = client.post(
+        "/settings/triggers/time-rules/pending_reminder/",
+        {
+            "pending_reminder-after_minutes": "1440",
+            "pending_reminder-reminder_text": "Still there, {{ contact.name }}?",
+        },
+    )
+    assert saved.status_code == 302
+    row = TimeRuleSetting.objects.get(rule="pending_reminder")
+    assert (row.is_enabled, row.after_minutes, row.reminder_text) == (False, 1440, "Still there, {{ contact.name }}?")
+    assert [r.name for r in active_time_rules().rules] == ["solved_close", "unassigned_notice"]
+    assert Event.objects.filter(verb="time_rule.updated").count() == 1
+    assert client.post("/settings/triggers/time-rules/nope/", {}).status_code == 404
+
+    # the built-in text as the page shows it (a browser sends CRLF) stays the built-in one, not an override
+    from supportloop.automation.services.time_rules import REMINDER_BODY
+
+    kept = client.post(
+        "/settings/triggers/time-rules/pending_reminder/",
+        {
+            "pending_reminder-enabled": "on",
+            "pending_reminder-after_minutes": "4320",
+            "pending_reminder-reminder_text": REMINDER_BODY.replace("\n", "\r\n"),
+        },
+    )
+    assert kept.status_code == 302
+    row.refresh_from_db()
+    assert (row.is_enabled, row.after_minutes, row.reminder_text) == (True, 4320, "")
+
+
+def test_agents_cannot_save_time_rules(ws, client_for):
+    from supportloop.automation.models import TimeRuleSetting
+
+    response = client_for(ws.agent).post(
+        "/settings/triggers/time-rules/solved_close/", {"solved_close-after_minutes": "60"}
+    )
+    assert response.status_code == 403
+    assert not TimeRuleSetting.objects.exists()

@@ -9,7 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from supportloop.automation.selectors import time_rules as time_rule_selectors
 from supportloop.automation.selectors import triggers as selectors
+from supportloop.automation.services.time_rules import time_rule_update
 from supportloop.automation.services.triggers import (
     dry_run_summary,
     trigger_create,
@@ -19,15 +21,47 @@ from supportloop.automation.services.triggers import (
 )
 from supportloop.core.errors import DomainError
 from supportloop.tickets.selectors import ticket_get
-from supportloop.web.trigger_forms import EVENT_LABELS, TriggerForm
+from supportloop.web.trigger_forms import EVENT_LABELS, TimeRuleForm, TriggerForm
 from supportloop.web.views.common import PageRequest, int_or_none, page
+
+
+def _triggers_page(request: PageRequest, bound: TimeRuleForm | None = None, status: int = 200) -> HttpResponseBase:
+    rows = [(t, [str(EVENT_LABELS.get(e, e)) for e in t.events]) for t in selectors.trigger_list()]
+    time_rules = [
+        bound
+        if bound is not None and bound.rule == c.rule
+        else TimeRuleForm(rule=c.rule, initial=TimeRuleForm.initial_of(c))
+        for c in time_rule_selectors.time_rule_list()
+    ]
+    return render(
+        request,
+        "web/settings/triggers.html",
+        {"section": "settings", "rows": rows, "time_rules": time_rules},
+        status=status,
+    )
 
 
 @page("triggers.manage")
 def triggers(request: PageRequest) -> HttpResponseBase:
-    """The triggers in the order they run."""
-    rows = [(t, [str(EVENT_LABELS.get(e, e)) for e in t.events]) for t in selectors.trigger_list()]
-    return render(request, "web/settings/triggers.html", {"section": "settings", "rows": rows})
+    """The triggers in the order they run, and the built-in time rules."""
+    return _triggers_page(request)
+
+
+@require_POST
+@page("triggers.manage")
+def time_rule_save(request: PageRequest, rule: str) -> HttpResponseBase:
+    """Save one time rule's form; errors are shown on its field, on the same page."""
+    config = time_rule_selectors.time_rule_get(rule=rule)
+    form = TimeRuleForm(request.POST, rule=config.rule)
+    if form.is_valid():
+        try:
+            time_rule_update(rule=config.rule, actor=request.user, **form.service_values())
+        except DomainError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Time rule saved."))
+            return redirect("web:triggers")
+    return _triggers_page(request, bound=form)
 
 
 @page("triggers.manage")
