@@ -342,6 +342,9 @@ def notify(ticket: Ticket, params: dict[str, Any], *, source: str) -> list[User]
     text = _notice_text(ticket, params)[:NOTIFY_TEXT_MAX]
     source = source[: Notification._meta.get_field("source").max_length]  # a rule's label can be longer
     Notification.objects.bulk_create([Notification(user=u, ticket=ticket, text=text, source=source) for u in users])
+    from supportloop.automation.services.notifications import notifications_changed_on_commit
+
+    notifications_changed_on_commit(u.pk for u in users)  # the header's cached unread counts
     addresses = [u.email for u in users if u.email]
     if addresses:
         transaction.on_commit(partial(_mail, addresses, f"[#{ticket.number}] {ticket.subject}"[:200], text))
