@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from supportloop.accounts.models import User
 from supportloop.automation.models import Notification
 from supportloop.automation.selectors.notifications import notification_unread_count
 from supportloop.core.services import event_record
@@ -59,7 +60,7 @@ def notifications_changed_on_commit(user_ids: Iterable[int]) -> None:
 
 
 @transaction.atomic
-def notification_mark_read(*, notification: Notification, actor) -> bool:
+def notification_mark_read(*, notification: Notification, actor: User | None) -> bool:
     """Mark one notification read (the caller has checked it is the actor's). False if it already was read."""
     now = timezone.now()
     updated = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
@@ -72,7 +73,7 @@ def notification_mark_read(*, notification: Notification, actor) -> bool:
 
 
 @transaction.atomic
-def notifications_mark_all_read(*, user) -> int:
+def notifications_mark_all_read(*, user: User) -> int:
     """Mark every unread notification of `user` read: one update and one audit event with the count."""
     now = timezone.now()
     count = Notification.objects.filter(user_id=user.pk, read_at__isnull=True).update(read_at=now)
