@@ -3,7 +3,8 @@
 Every action writes through the ticket services (ticket_update, ticket_reply, ticket_add_system_note), so each
 change has its audit event and its ticket event; the firing wraps them in `ticket_event_source("trigger:<id>")`
 so those events say who made them. Notifications are in-app rows written in the firing's transaction; their
-mail leaves after commit (a slow mail server never holds the ticket's lock, a rolled-back firing sends nothing).
+mail leaves after commit (a slow mail server never holds the ticket's lock, a rolled-back firing sends nothing),
+and so does the bump of the recipients' cached unread counts (services/notifications.py, the header's link).
 """
 
 from __future__ import annotations
