@@ -70,6 +70,13 @@ def test_the_page_lists_own_notifications_newest_first_and_marks_one_read(
     theirs.refresh_from_db()
     assert mine.read_at is not None and theirs.read_at is None
     assert _link(client.get("/").content.decode()) == "Notifications (1)"
+    other = Notification.objects.get(user=ws.agent, read_at__isnull=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = client.post(f"/notifications/{other.pk}/read/", {"open": "1"})
+    assert opened.status_code == 302 and opened["Location"] == f"/t/{older.number}/"
+    other.refresh_from_db()
+    assert other.read_at is not None
+    assert _link(client.get("/").content.decode()) == "Notifications"
 
 
 def test_viewers_get_no_link_and_no_page(client_for, make_user):

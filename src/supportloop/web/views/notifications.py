@@ -30,9 +30,12 @@ def notifications(request: PageRequest) -> HttpResponseBase:
 @require_POST
 @page("notification.own")
 def notification_read(request: PageRequest, pk: int) -> HttpResponseBase:
-    """Mark one of the user's notifications read: htmx gets the row back, a plain form goes back to `next`."""
+    """Mark one of the user's notifications read: with `open`, then go to its ticket; htmx gets the row back; a
+    plain form goes back to `next`."""
     item = selectors.notification_get(user_id=request.user.pk, notification_id=pk)
     services.notification_mark_read(notification=item, actor=request.user)
+    if request.POST.get("open") and item.ticket is not None:
+        return redirect("web:ticket", item.ticket.number)
     if getattr(request, "htmx", False):
         return render(request, "web/partials/notification_row.html", {"n": item})
     return redirect(safe_next(request, "/notifications/"))
