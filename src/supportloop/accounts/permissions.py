@@ -70,6 +70,8 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "triggers.manage": LEADS,
     # automation: incidents (declare, link tickets, resolve with the bulk reply)
     "incident.manage": LEADS,
+    # automation: one's own in-app notifications (a trigger's or time rule's "notify"): read them, mark them read
+    "notification.own": STAFF,
     # team: the support rotation, calendar feeds and the staffing forecast
     "rotation.view": ALL,  # everyone takes a turn: sees the schedule, their feed, their time off, swaps their own
     "rotation.manage": LEADS,  # members, generating and editing the schedule, anyone's swaps and time off

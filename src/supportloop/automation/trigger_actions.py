@@ -3,7 +3,8 @@
 Every action writes through the ticket services (ticket_update, ticket_reply, ticket_add_system_note), so each
 change has its audit event and its ticket event; the firing wraps them in `ticket_event_source("trigger:<id>")`
 so those events say who made them. Notifications are in-app rows written in the firing's transaction; their
-mail leaves after commit (a slow mail server never holds the ticket's lock, a rolled-back firing sends nothing).
+mail leaves after commit (a slow mail server never holds the ticket's lock, a rolled-back firing sends nothing),
+and so does the bump of the recipients' cached unread counts (services/notifications.py, the header's link).
 """
 
 from __future__ import annotations
@@ -342,6 +343,9 @@ def notify(ticket: Ticket, params: dict[str, Any], *, source: str) -> list[User]
     text = _notice_text(ticket, params)[:NOTIFY_TEXT_MAX]
     source = source[: Notification._meta.get_field("source").max_length]  # a rule's label can be longer
     Notification.objects.bulk_create([Notification(user=u, ticket=ticket, text=text, source=source) for u in users])
+    from supportloop.automation.services.notifications import notifications_changed_on_commit
+
+    notifications_changed_on_commit(u.pk for u in users)  # the header's cached unread counts
     addresses = [u.email for u in users if u.email]
     if addresses:
         transaction.on_commit(partial(_mail, addresses, f"[#{ticket.number}] {ticket.subject}"[:200], text))

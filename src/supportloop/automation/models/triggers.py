@@ -91,7 +91,7 @@ class TimeRuleMark(models.Model):
 
 class Notification(models.Model):
     """An in-app notice to one user (a trigger's or a time rule's "notify"), unread until `read_at`. The
-    project had no notification table before triggers; the page that lists them is not built yet."""
+    project had no notification table before triggers; /notifications/ and /api/v1/notifications list them."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+")

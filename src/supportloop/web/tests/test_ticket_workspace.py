@@ -26,7 +26,10 @@ PAGE_QUERIES = 5
 # Cold, the layout's incident banner reads the open incidents once; then they come from the cache for 15 seconds
 # (automation/services/incidents.py, open_incidents).
 OPEN_INCIDENTS = 1
-PAGE_QUERIES_COLD = PAGE_QUERIES + TAXONOMY_INDEX + DIRECTORY + OPEN_INCIDENTS
+# Cold, the header's "Notifications (N)" link counts the user's unread notifications once; then the count comes
+# from a per-user cache whose version a new or read notification bumps (automation/services/notifications.py).
+UNREAD_NOTIFICATIONS = 1
+PAGE_QUERIES_COLD = PAGE_QUERIES + TAXONOMY_INDEX + DIRECTORY + OPEN_INCIDENTS + UNREAD_NOTIFICATIONS
 
 
 def _thread(ws, extra_messages: int):
