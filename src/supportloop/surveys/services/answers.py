@@ -39,6 +39,7 @@ from supportloop.surveys.choices import (
 )
 from supportloop.surveys.models import BadRating, SurveyResponse, SurveySend
 from supportloop.surveys.services.sending import token_digest
+from supportloop.tickets.hooks import TicketEvent, TicketEventKind, ticket_event_emit
 from supportloop.tickets.models import MacroApplication, Ticket
 
 COMMENT_MAX = 5000
@@ -176,6 +177,17 @@ def survey_answer(
                 actor=None, actor_label=label, verb="survey.link_used", target=send, changes={"closed_at": [None, now]}
             )
         _bad_rating_follow(response, now=now, alert=alert)
+        rated = {k: v for k, v in changes.items() if k in ("score", "sentiment")}
+        if response.ticket_id and rated and alert:
+            # Triggers and webhooks hear "rated" for the ticket (the seeded history stays quiet).
+            ticket_event_emit(
+                TicketEvent(
+                    kind=TicketEventKind.RATED,
+                    ticket_id=response.ticket_id,
+                    changes={**rated, "survey": [None, response.kind]},
+                    source="survey",
+                )
+            )
         return Recorded(response=response, created=created, changed=not created and bool(changes))
 
 

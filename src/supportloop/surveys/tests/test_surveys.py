@@ -26,6 +26,7 @@ from supportloop.surveys.services import (
     survey_sends_deliver_due,
     survey_settings_update,
 )
+from supportloop.tickets import hooks
 from supportloop.tickets.models import ContactReason
 from supportloop.tickets.services import ticket_update
 
@@ -206,6 +207,22 @@ def test_answering_again_changes_the_answer_audited_never_a_second_response(solv
     changed = Event.objects.get(verb="survey.answer_changed")
     assert changed.changes["score"] == [1, 0]
     assert changed.target_id == str(response.pk)
+
+
+def test_an_answer_and_a_changed_score_are_rated_events_for_the_ticket(solved, monkeypatch):
+    heard = []
+    monkeypatch.setattr(hooks, "ticket_event_listeners", [heard.append])
+    _deliver()
+    token = _links(mail.outbox[0])[1]
+    answer(raw=token, score=1)
+    answer(raw=token, score=1, comment="Same score, a comment")  # no new rating
+    answer(raw=token, score=0)
+    rated = [e for e in heard if e.kind == hooks.TicketEventKind.RATED]
+    assert [(e.ticket_id, e.changes["score"], e.source) for e in rated] == [
+        (solved.pk, [None, 1], "survey"),
+        (solved.pk, [1, 0], "survey"),
+    ]
+    assert rated[0].changes["survey"] == [None, "csat"]
 
 
 def test_forged_expired_and_out_of_range_links_record_nothing(solved):
