@@ -134,6 +134,8 @@ urlpatterns = [
     path("settings/sla/report/", sla.sla_report, name="sla_report"),
     path("settings/webhooks/", webhooks.webhooks, name="webhooks"),
     path("settings/webhooks/<int:pk>/action/", webhooks.webhook_action, name="webhook_action"),
+    path("settings/webhooks/<int:pk>/edit/", webhooks.webhook_edit, name="webhook_edit"),
+    path("settings/webhooks/chat/<int:pk>/edit/", webhooks.chat_integration_edit, name="chat_integration_edit"),
     path("settings/webhooks/chat/<int:pk>/action/", webhooks.chat_integration_action, name="chat_integration_action"),
     path(
         "settings/webhooks/deliveries/<int:pk>/resend/",

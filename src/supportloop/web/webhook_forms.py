@@ -31,3 +31,11 @@ class ChatIntegrationForm(forms.Form):
             "{ticket.url}, {ticket.team}, {ticket.assignee}, {requester.name}, {company.name}"
         ),
     )
+
+
+class ChatIntegrationEditForm(ChatIntegrationForm):
+    """An existing integration: its kind stays what it was made as (Slack and Teams payloads differ)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["kind"]

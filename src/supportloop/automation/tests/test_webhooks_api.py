@@ -4,6 +4,8 @@ delivery can be re-sent and an endpoint pinged."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import assert_problem
 from django.test import Client
@@ -175,3 +177,47 @@ def test_the_settings_page_costs_the_same_queries_for_one_endpoint_or_many(make_
     html = page.content.decode()
     section = html.split(f'id="endpoint-{busy.pk}"')[1].split("</article>")[0]
     assert section.count("Re-send") == 10  # the newest ten of its fourteen
+
+
+def test_the_settings_page_edits_an_endpoint_and_an_integration_through_the_services(make_user):
+    from supportloop.automation.models import ChatIntegration
+    from supportloop.automation.services.webhooks import chat_integration_create, webhook_endpoint_create
+
+    admin = make_user(Role.ADMIN)
+    endpoint = webhook_endpoint_create(url=URL, event_types=["ticket.created"], actor=admin)
+    chat = chat_integration_create(
+        name="Support", kind="slack", webhook_url=URL, message_template="{ticket.url}", actor=admin
+    )
+    client = Client()
+    client.force_login(admin)
+    form = client.get(f"/settings/webhooks/{endpoint.pk}/edit/").content.decode()
+    assert URL in form
+    assert re.search(r'<input[^>]*value="ticket\.created"[^>]*checked', form)
+    assert not re.search(r'<input[^>]*value="ticket\.rated"[^>]*checked', form)
+
+    moved = "https://93.184.216.35/hooks/v2"
+    edit = {"url": moved, "description": "CRM", "event_types": ["ticket.created", "ticket.rated"]}
+    assert client.post(f"/settings/webhooks/{endpoint.pk}/edit/", edit).status_code == 302
+    endpoint.refresh_from_db()
+    assert (endpoint.url, endpoint.description, endpoint.event_types) == (
+        moved,
+        "CRM",
+        ["ticket.created", "ticket.rated"],
+    )
+    assert Event.objects.filter(verb="webhook.endpoint_updated", target_id=str(endpoint.pk)).exists()
+
+    private = client.post(f"/settings/webhooks/{endpoint.pk}/edit/", {**edit, "url": "https://127.0.0.1/x"})
+    assert private.status_code == 200 and "private" in private.content.decode()
+    endpoint.refresh_from_db()
+    assert endpoint.url == moved  # refused, nothing changed
+
+    changed = {"name": "Support desk", "webhook_url": URL, "message_template": "{ticket.number} {ticket.url}"}
+    assert client.post(f"/settings/webhooks/chat/{chat.pk}/edit/", changed).status_code == 302
+    chat = ChatIntegration.objects.get(pk=chat.pk)
+    assert (chat.name, chat.kind, chat.message_template) == ("Support desk", "slack", "{ticket.number} {ticket.url}")
+    unknown = client.post(f"/settings/webhooks/chat/{chat.pk}/edit/", {**changed, "message_template": "{ticket.x}"})
+    assert unknown.status_code == 200
+    assert ChatIntegration.objects.get(pk=chat.pk).message_template == "{ticket.number} {ticket.url}"
+
+    client.force_login(make_user(Role.LEAD))
+    assert client.get(f"/settings/webhooks/{endpoint.pk}/edit/").status_code == 403

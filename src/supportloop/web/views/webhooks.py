@@ -30,7 +30,7 @@ from supportloop.automation.services.webhooks import (
 from supportloop.core.errors import DomainError
 from supportloop.web.forms import add_domain_error
 from supportloop.web.views.common import PageRequest, page
-from supportloop.web.webhook_forms import ChatIntegrationForm, EndpointForm
+from supportloop.web.webhook_forms import ChatIntegrationEditForm, ChatIntegrationForm, EndpointForm
 
 LOG_ROWS = 10  # recent deliveries shown per endpoint; the API pages through the rest
 
@@ -64,6 +64,48 @@ def webhooks(request: PageRequest) -> HttpResponseBase:
             "endpoints": endpoints,
             "integrations": integrations,
         },
+    )
+
+
+@page("webhook.manage")
+def webhook_edit(request: PageRequest, pk: int) -> HttpResponseBase:
+    """An endpoint's URL, description and events, changed through the service (checked and audited)."""
+    endpoint = webhook_endpoint_get(endpoint_id=pk)
+    initial = {"url": endpoint.url, "description": endpoint.description, "event_types": endpoint.event_types}
+    form = EndpointForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            webhook_endpoint_update(endpoint=endpoint, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("web:webhooks")
+    return render(
+        request, "web/settings/webhook_edit.html", {"section": "settings", "form": form, "title": endpoint.url}
+    )
+
+
+@page("webhook.manage")
+def chat_integration_edit(request: PageRequest, pk: int) -> HttpResponseBase:
+    """A Slack or Teams integration's name, incoming webhook URL and message template (checked and audited)."""
+    integration = chat_integration_get(integration_id=pk)
+    initial = {
+        "name": integration.name,
+        "webhook_url": integration.webhook_url,
+        "message_template": integration.message_template,
+    }
+    form = ChatIntegrationEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            chat_integration_update(integration=integration, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("web:webhooks")
+    return render(
+        request, "web/settings/webhook_edit.html", {"section": "settings", "form": form, "title": integration.name}
     )
 
 
