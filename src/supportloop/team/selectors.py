@@ -283,3 +283,8 @@ def staffing_forecast_cached(**params: Any) -> Forecast:
     result = staffing_forecast(**params)
     cache.set(key, result, FORECAST_CACHE_SECONDS)
     return result
+
+
+def planned_events_upcoming() -> QuerySet[PlannedEvent]:
+    """Planned events that have not ended yet, soonest first (the forecast page lists them)."""
+    return PlannedEvent.objects.filter(end__gte=timezone.localdate()).order_by("start", "pk")

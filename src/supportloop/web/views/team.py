@@ -14,6 +14,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,7 +24,7 @@ from supportloop.core.errors import DomainError, NotFound, ValidationFailed
 from supportloop.team import selectors, services
 from supportloop.team import shadowing as shadowing_services
 from supportloop.team.ics import shifts_to_ics
-from supportloop.team.models import PlannedEvent
+from supportloop.web.charts import bar_chart_svg
 from supportloop.web.views.common import PageRequest, page, require_page
 
 DAYS_SHOWN = 35
@@ -221,24 +222,21 @@ def _forecast_params(request: HttpRequest) -> dict[str, Any]:
 def forecast(request: PageRequest) -> HttpResponseBase:
     params = _forecast_params(request)
     result = selectors.staffing_forecast_cached(**params)
-    peak = max((r.volume for r in result.rows), default=0) or 1
-    bars = [  # 168 hourly bars, 4 units apart, up to 60 units high in a 672 x 70 box
-        {
-            "x": i * 4,
-            "y": round(70 - 60 * r.volume / peak, 1),
-            "h": round(60 * r.volume / peak, 1),
-            "label": f"{r.starts_at:%a %H:%M}: {r.volume:.1f}",
-        }
-        for i, r in enumerate(result.rows)
-    ]
+    chart = bar_chart_svg(
+        title=_("Expected tickets per hour over the next 7 days"),
+        labels=[date_format(timezone.localtime(r.starts_at), "D H:i") for r in result.rows],
+        values=[r.volume for r in result.rows],
+        series=_("Expected tickets"),
+        label_every=24,
+    )
     context = {
         "section": "forecast",
         "f": result,
         "params": params,
         "level_pct": round(params["target_level"] * 100, 1),
         "within_minutes": params["target_seconds"] // 60,
-        "bars": bars,
-        "events": PlannedEvent.objects.filter(end__gte=timezone.localdate()),
+        "chart": chart,
+        "events": selectors.planned_events_upcoming(),
         "query": request.GET.urlencode(),
     }
     return render(request, "team/forecast.html", context)
