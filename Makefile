@@ -9,7 +9,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # web/tests/test_translations.py runs makemessages with these very options: it reads them from this line.
 MESSAGES_OPTIONS := -l zh_Hans -l ru -l en -e html,txt,jinja,py --ignore='*/tests/*' --ignore='*/migrations/*' --no-obsolete --add-location=file
 
-.PHONY: demo lint test test-sqlite test-postgres install install-dev system-deps migrations-check messages bench screenshots clean
+.PHONY: demo lint audit test test-cluster test-sqlite test-postgres install install-dev system-deps migrations-check messages bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -31,10 +31,16 @@ demo: install
 system-deps:
 	bash scripts/setup-system.sh
 
+# ruff's "S" rules are bandit's checks (every accepted finding is a `# noqa: S... - reason` or a per-file ignore with
+# its reason in pyproject.toml); `audit` runs pip-audit (docs/decisions/0007-dependency-audit.md).
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/python scripts/audit.py
+
+audit: install-dev
+	$(VENV)/bin/python scripts/audit.py
 
 migrations-check: install-dev
 	SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop makemigrations --check --dry-run
@@ -43,6 +49,12 @@ test: install-dev system-deps migrations-check
 	SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop compilemessages --ignore='.venv/*' -v 0 || true
 	DATABASE_URL=sqlite:// SECRET_KEY=test bash scripts/pytest-on.sh SQLite $(PYTEST_ARGS)
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} SECRET_KEY=test bash scripts/pytest-on.sh PostgreSQL $(PYTEST_ARGS)
+
+# The scale-out test (docs/deploy.md): PostgreSQL + streaming replica, Redis, Dovecot, aiosmtpd, 2 web hosts, 2 workers
+# and 2 schedulers in network namespaces; once with the database task backend, once with RQ. About a minute each.
+test-cluster: install-dev system-deps
+	$(VENV)/bin/python scripts/cluster_test.py --tasks-backend database
+	$(VENV)/bin/python scripts/cluster_test.py --tasks-backend rq
 
 test-sqlite: install-dev
 	DATABASE_URL=sqlite:// SECRET_KEY=test bash scripts/pytest-on.sh SQLite $(PYTEST_ARGS)

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "anymail",
     "django_tasks_db",
@@ -84,8 +86,10 @@ INSTALLED_APPS = [
     "supportloop.automation",
     "supportloop.surveys",
     "supportloop.team",
+    "supportloop.quality",
     "supportloop.analytics",
     "supportloop.search",
+    "supportloop.privacy",
     "supportloop.api",
     "supportloop.web",
     "supportloop.demo",
@@ -102,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "supportloop.accounts.middleware.SignInStepsMiddleware",
     "supportloop.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -123,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "supportloop.core.db.report_source",
             ],
         },
     },
@@ -156,6 +162,23 @@ elif env("DB_PREPARED_STATEMENTS", "1") != "0":
     # Set DB_PREPARED_STATEMENTS=0 behind a pooler that cannot keep prepared statements (pgbouncer < 1.21 in
     # transaction mode).
     DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+
+# A PostgreSQL streaming replica for reports (core/db.py, docs/deploy.md): reads inside reading_reports() go there
+# while its staleness is within SUPPORTLOOP_REPLICA_MAX_LAG_SECONDS, else to the primary. Tests mirror it onto the
+# primary (nothing is created on a read-only standby). SUPPORTLOOP_REPLICA_CHECK_SECONDS: how long a process trusts
+# one staleness measurement.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
+SUPPORTLOOP_REPLICA_DATABASE = "replica"
+SUPPORTLOOP_REPLICA_MAX_LAG_SECONDS = env_int("SUPPORTLOOP_REPLICA_MAX_LAG_SECONDS", 30)
+SUPPORTLOOP_REPLICA_CHECK_SECONDS = float(env("SUPPORTLOOP_REPLICA_CHECK_SECONDS", "1"))
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["supportloop.core.db.ReplicaRouter"]
+# PostgreSQL work_mem for the reads of a report (core/db.py reading_reports): its sorts stay in memory; the
+# server's default when set to "off".
+SUPPORTLOOP_REPORT_WORK_MEM = env("SUPPORTLOOP_REPORT_WORK_MEM", "64MB").replace("off", "")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -198,11 +221,21 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-TASKS = {
-    "default": {
-        "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-    }
-}
+# Background work (docs/deploy.md "Background work"): "database" (django-tasks-db: the queue is a table, workers
+# claim rows with SELECT ... FOR UPDATE SKIP LOCKED; nothing more to run) or "rq" (django-tasks-rq: the queue
+# lives in Redis at REDIS_URL, workers are `supportloop worker` running RQ). TASKS_BACKEND (a dotted class)
+# still overrides both.
+SUPPORTLOOP_TASKS_BACKEND = env("SUPPORTLOOP_TASKS_BACKEND", "database")
+if SUPPORTLOOP_TASKS_BACKEND not in ("database", "rq"):
+    raise ImproperlyConfigured("SUPPORTLOOP_TASKS_BACKEND must be 'database' or 'rq'.")
+if SUPPORTLOOP_TASKS_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("SUPPORTLOOP_TASKS_BACKEND=rq needs REDIS_URL (the queue lives in Redis).")
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("django_tasks_db") + 1, "django_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": env_int("RQ_DEFAULT_TIMEOUT", 600)}}
+    TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", "django_tasks_rq.RQBackend"), "QUEUES": ["default"]}}
+else:
+    TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 # Development and demo mode (SUPPORTLOOP_DEBUG): mail goes to the Outbox, a table admins read at /outbox/, unless
 # EMAIL_BACKEND says otherwise; the Outbox page exists only in this mode. Production mails through SMTP by default.
@@ -227,6 +260,7 @@ SUPPORTLOOP_API_PAGE_SIZE_MAX = 200
 # `supportloop scheduler`: the weekly feedback digest goes out on Mondays from this hour (workspace time zone);
 # IMAP mailboxes are polled every this many seconds.
 SUPPORTLOOP_DIGEST_HOUR = env_int("SUPPORTLOOP_DIGEST_HOUR", 8)
+SUPPORTLOOP_LEAD_REPORT_HOUR = env_int("SUPPORTLOOP_LEAD_REPORT_HOUR", 7)  # weekly lead mail, Monday, local time
 SUPPORTLOOP_MAIL_POLL_SECONDS = env_int("SUPPORTLOOP_MAIL_POLL_SECONDS", 60)
 # Undo send: a reply from the ticket page can be pulled back for this many seconds; its mail leaves only after
 # them. 0 sends at once (no Undo).
@@ -252,6 +286,19 @@ if SUPPORTLOOP_RATE_LIMIT_STORE not in ("database", "cache"):
 SUPPORTLOOP_SIGN_IN_ACCOUNT_LIMIT = env_int("SUPPORTLOOP_SIGN_IN_ACCOUNT_LIMIT", 5)
 SUPPORTLOOP_SIGN_IN_ADDRESS_LIMIT = env_int("SUPPORTLOOP_SIGN_IN_ADDRESS_LIMIT", 20)
 SUPPORTLOOP_SIGN_IN_WINDOW = env_int("SUPPORTLOOP_SIGN_IN_WINDOW", 15 * 60)  # seconds
+# Two-factor sign-in (docs/security.md): wrong second-factor codes per account per sign-in window (then the account
+# is locked like a wrong password's); the name authenticator apps show.
+SUPPORTLOOP_TWO_FACTOR_LIMIT = env_int("SUPPORTLOOP_TWO_FACTOR_LIMIT", 5)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "supportloop")
+# django-otp's own per-device throttle (a growing delay after each wrong code, during which even the right code is
+# refused as "wrong") is off: the counter above limits wrong codes in the shared store and says when to retry.
+OTP_TOTP_THROTTLE_FACTOR = 0
+# Password reset by email: links are valid this many seconds and die once used; requests per client address and
+# per email address ("N/h" ...), past which no mail goes out.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
+SUPPORTLOOP_PASSWORD_RESET_RATE = env("SUPPORTLOOP_PASSWORD_RESET_RATE", "5/h")
+# A browser session's "last seen" (its row in the user's list of sessions) is written at most this often.
+SUPPORTLOOP_SESSION_TOUCH_SECONDS = env_int("SUPPORTLOOP_SESSION_TOUCH_SECONDS", 5 * 60)
 # Requests per signed-in account to /api/v1 (per client address for the few public operations),
 # "N/s", "N/m", "N/h", "N/d"; empty turns the limit off.
 SUPPORTLOOP_API_RATE = env("SUPPORTLOOP_API_RATE", "1200/m")

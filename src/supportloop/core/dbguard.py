@@ -18,7 +18,9 @@ table:
 - SQLite's `flush` is DELETE FROM, which the trigger refuses. `audit_guard_lifted` drops the triggers and
   creates them again from their own stored SQL, all in one transaction with the flush.
 
-It offers no way to rewrite single events: there is none, by design. The table's owner can still drop the
+It offers no way to rewrite single events. The one rewrite the triggers allow (migration core 0006) is a legal
+erasure's: `changes` and `target_label` of an event that has a core_eventredaction row, written first by
+core.services.events_redact (the privacy app's contact erasure, docs/privacy.md). The table's owner can still drop the
 triggers; the guard stops mistakes and every client without DDL rights, not the database's owner.
 """
 

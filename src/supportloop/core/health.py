@@ -22,6 +22,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from django.conf import settings
@@ -73,6 +74,8 @@ def check_task_queue() -> Health:
 
     aliases = [alias for alias in settings.TASKS if isinstance(task_backends[alias], DatabaseBackend)]
     if not aliases:
+        if any(type(task_backends[alias]).__name__ == "RQBackend" for alias in settings.TASKS):
+            return _check_rq_queue()
         return Health("skipped", {"reason": "no database task backend"})
     ready_since = Case(When(run_after=get_date_max(), then=F("enqueued_at")), default=F("run_after"))
     row = (
@@ -85,6 +88,23 @@ def check_task_queue() -> Health:
     return Health(
         "fail" if age > limit else "ok",
         {"ready_tasks": row["count"], "oldest_ready_seconds": round(age), "limit_seconds": limit},
+    )
+
+
+def _check_rq_queue() -> Health:
+    """SUPPORTLOOP_TASKS_BACKEND=rq: the oldest job waiting in RQ's queue (its head), against the same limit."""
+    import django_rq
+
+    queue = django_rq.get_queue("default")
+    head = queue.get_jobs(0, 1)
+    oldest = head[0].enqueued_at if head else None
+    if oldest is not None and timezone.is_naive(oldest):  # RQ before 2 stored naive UTC
+        oldest = oldest.replace(tzinfo=UTC)
+    age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
+    limit = settings.SUPPORTLOOP_HEALTH_QUEUE_MAX_AGE_SECONDS
+    return Health(
+        "fail" if age > limit else "ok",
+        {"ready_tasks": len(queue), "oldest_ready_seconds": round(age), "limit_seconds": limit, "queue": "rq"},
     )
 
 

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from supportloop.accounts.models import User
+from supportloop.core.db import report_memory_raised
 from supportloop.core.errors import ValidationFailed
 from supportloop.core.indexing import FEEDBACK, text_matches
 from supportloop.customers.choices import Plan
@@ -440,8 +441,9 @@ def _contact_figures_by_item(
 
 @contextmanager
 def _more_sort_memory() -> Iterator[None]:
-    """On PostgreSQL, let this transaction's DISTINCT aggregates sort in memory (SET LOCAL ends with it)."""
-    if connection.vendor == "postgresql":
+    """On PostgreSQL, let this transaction's DISTINCT aggregates sort in memory (SET LOCAL ends with it), unless
+    a report block (core/db.py reading_reports) already raised work_mem on this connection."""
+    if connection.vendor == "postgresql" and not report_memory_raised(connection.alias):
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")
     yield
