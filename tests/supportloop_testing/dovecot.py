@@ -24,7 +24,7 @@ IMAP_PASSWORD = "secret-imap-pw"
 
 DOVECOT_CONF = """\
 protocols = imap
-listen = 127.0.0.1
+listen = {address}
 base_dir = {base}/run
 state_dir = {base}/state
 log_path = {base}/dovecot.log
@@ -37,7 +37,7 @@ mail_location = maildir:{base}/mail/%u
 mail_fsync = never
 service imap-login {{
   inet_listener imap {{
-    address = 127.0.0.1
+    address = {address}
     port = {port}
   }}
   inet_listener imaps {{
@@ -65,11 +65,11 @@ class DovecotMissing(RuntimeError):
     pass
 
 
-def _wait_port(port: int, timeout: float = 10.0) -> bool:
+def _wait_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with socket.create_connection((host, port), timeout=0.5):
                 return True
         except OSError:
             time.sleep(0.05)
@@ -109,8 +109,9 @@ class Dovecot:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-def start_dovecot(*, label: str = "main") -> Dovecot:
-    """Start a private Dovecot; raises DovecotMissing (with what to do) when it is not installed."""
+def start_dovecot(*, label: str = "main", address: str = "127.0.0.1") -> Dovecot:
+    """Start a private Dovecot listening on `address` (the cluster test gives its hosts' address); raises
+    DovecotMissing (with what to do) when it is not installed."""
     binary = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
     if binary is None:
         raise DovecotMissing(
@@ -132,15 +133,17 @@ def start_dovecot(*, label: str = "main") -> Dovecot:
     for _attempt in range(3):
         port = free_port()
         (base / "dovecot.conf").write_text(
-            DOVECOT_CONF.format(base=base, port=port, password=IMAP_PASSWORD, uid=uid, gid=gid)
+            DOVECOT_CONF.format(base=base, port=port, password=IMAP_PASSWORD, uid=uid, gid=gid, address=address)
         )
         # The daemon inherits stdout/stderr: a pipe would never reach EOF, so write to a file.
         with open(base / "start.log", "w") as out:
             code = subprocess.run(
                 [binary, "-c", str(base / "dovecot.conf")], stdout=out, stderr=subprocess.STDOUT
             ).returncode
-        if code == 0 and _wait_port(port):
-            return Dovecot(base, port)
+        if code == 0 and _wait_port(port, host=address):
+            server = Dovecot(base, port)
+            server.host = address
+            return server
         log = base / "dovecot.log"
         error = (base / "start.log").read_text() + (log.read_text() if log.exists() else "")
         Dovecot(base, port).stop()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from supportloop.core.models import ScheduledRun
 
@@ -65,7 +66,10 @@ def scheduler_tick(now: datetime) -> list[str]:
                 ScheduledRun.objects.filter(job=job.name, period=period).delete()
                 raise
             if job.keep_claims_for is not None:
-                ScheduledRun.objects.filter(job=job.name, created_at__lt=now - job.keep_claims_for).delete()
+                # Measured from the real clock: a tick as of a later moment (`scheduler --once --at`) must not
+                # forget the claims that running schedulers still rely on.
+                horizon = min(now, timezone.now()) - job.keep_claims_for
+                ScheduledRun.objects.filter(job=job.name, created_at__lt=horizon).delete()
             enqueued.append(f"{job.name} {period}")
         except Exception:  # logged; the other jobs still run
             logger.exception("scheduled job %s failed", job.name)

@@ -3,7 +3,9 @@
 Per mailbox we keep UIDVALIDITY and the last UID ingested. Messages are fetched with BODY.PEEK[] (which
 does not set \\Seen) in batches; each batch is ingested in one database transaction (one savepoint per
 message) that also advances the last UID. Only after that commits are the messages flagged \\Seen (or
-moved). A crash in between re-fetches nothing (the UID moved on) and loses nothing (the rows committed).
+moved). A crash in between re-fetches nothing (the UID moved on) and loses nothing (the rows committed);
+the mailbox also keeps the last UID the server was told about (imap_done_uid), and the next poll flags or moves
+what a crash left between the two before it reads anything new.
 A UIDVALIDITY change resets the UID; re-fetched mail is then skipped by Message-ID.
 One bad message is quarantined; the poller goes on.
 
@@ -29,11 +31,16 @@ from django.utils import timezone
 from imapclient import IMAPClient, imap4, tls
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
+from supportloop.core.crashpoints import crash_point
 from supportloop.core.netguard import checked_connection
-from supportloop.mail.choices import ImapSecurity, InboundSource
+from supportloop.mail.choices import ImapSecurity, InboundSource, QuarantineReason
 from supportloop.mail.crypto import mailbox_password
-from supportloop.mail.models import Mailbox
-from supportloop.mail.services.inbound import IngestResult, autoresponses_batched
+from supportloop.mail.models import InboundMail, Mailbox
+from supportloop.mail.services.inbound import (
+    IngestResult,
+    autoresponses_batched,
+    autoresponses_queue_in_transaction,
+)
 from supportloop.mail.services.inbound_batch import inbound_ingest_batch
 from supportloop.mail.services.oversize import (
     OversizeMail,
@@ -144,6 +151,9 @@ def _ingest_batch(
             )
         if uids:
             Mailbox.objects.filter(pk=mailbox.pk, imap_last_uid__lt=max(uids)).update(imap_last_uid=max(uids))
+        autoresponses_queue_in_transaction()  # with the database queue: commits with the tickets
+        crash_point("imap.in_write")
+    crash_point("imap.after_commit")
     for result in results:
         if result.outcome == "ticket":
             stats.tickets += 1
@@ -221,18 +231,40 @@ def _download_oversize(client: IMAPClient, uid: int, size: int) -> OversizeMail 
     return OversizeMail(headers=headers, size=offset, sha256=digest.hexdigest(), content=File(spool))
 
 
-def _after_commit(client: IMAPClient, mailbox: Mailbox, uids: list[int]) -> None:
-    if not uids:
-        return
-    if mailbox.imap_processed_folder:
-        if client.has_capability("MOVE"):
-            client.move(uids, mailbox.imap_processed_folder)
+def _after_commit(client: IMAPClient, mailbox: Mailbox, uids: list[int], *, through: int | None = None) -> None:
+    """Tell the server: flag the stored messages \\Seen or move them; then record that it was told up to
+    `through` (the batch's last UID), so a crash before this point is finished by the next poll."""
+    crash_point("imap.before_flag")
+    if uids:
+        if mailbox.imap_processed_folder:
+            if client.has_capability("MOVE"):
+                client.move(uids, mailbox.imap_processed_folder)
+            else:
+                client.copy(uids, mailbox.imap_processed_folder)
+                client.delete_messages(uids)
+                crash_point("imap.before_expunge")
+                client.uid_expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
         else:
-            client.copy(uids, mailbox.imap_processed_folder)
-            client.delete_messages(uids)
-            client.uid_expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
-    else:
-        client.add_flags(uids, [SEEN])
+            client.add_flags(uids, [SEEN])
+    if through is not None:
+        Mailbox.objects.filter(pk=mailbox.pk, imap_done_uid__lt=through).update(imap_done_uid=through)
+
+
+def _finish_after_crash(client: IMAPClient, mailbox: Mailbox) -> None:
+    """A poll killed after its batch committed and before the server was told left messages stored but unflagged
+    (or unmoved), below imap_last_uid: they would never be fetched again, so flag or move them now. An oversize
+    message that could not be downloaded stays unread on purpose (its quarantine row says so)."""
+    done, last = mailbox.imap_done_uid, mailbox.imap_last_uid
+    if done >= last:
+        return
+    present = [u for u in client.search(["UID", f"{done + 1}:{last}"]) if done < u <= last]
+    left_unread = set(
+        InboundMail.objects.filter(
+            mailbox=mailbox, imap_uid__in=present, quarantine__reason=QuarantineReason.OVERSIZE, quarantine__raw_file=""
+        ).values_list("imap_uid", flat=True)
+    )
+    logger.warning("mailbox %s: finishing UIDs %s:%s after an interrupted poll", mailbox.pk, done + 1, last)
+    _after_commit(client, mailbox, [u for u in present if u not in left_unread], through=last)
 
 
 def mailbox_poll(
@@ -250,8 +282,9 @@ def mailbox_poll(
             if mailbox.imap_uidvalidity is not None:
                 logger.warning("mailbox %s: UIDVALIDITY changed, re-reading the folder", mailbox.pk)
             mailbox.imap_uidvalidity = uidvalidity
-            mailbox.imap_last_uid = 0
-            mailbox.save(update_fields=["imap_uidvalidity", "imap_last_uid"])
+            mailbox.imap_last_uid = mailbox.imap_done_uid = 0
+            mailbox.save(update_fields=["imap_uidvalidity", "imap_last_uid", "imap_done_uid"])
+        _finish_after_crash(client, mailbox)
         last = mailbox.imap_last_uid
         # "N:*" always matches the newest message, even when its UID is below N: filter again.
         uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
@@ -266,6 +299,7 @@ def mailbox_poll(
                 uid: _download_oversize(client, uid, sizes[uid]) for uid in chunk if sizes.get(uid, 0) > size_limit
             }
             stats.fetched += len(bodies) + len(oversize)
+            crash_point("imap.after_fetch")
             try:
                 with autoresponses_batched():  # the batch's acknowledgements: one transaction after its commit
                     done = _ingest_batch(mailbox, chunk, bodies, stats, oversize)
@@ -274,7 +308,7 @@ def mailbox_poll(
                     if mail is not None and mail.content is not None:
                         mail.content.close()
             # Committed: now the server may be told.
-            _after_commit(client, mailbox, done)
+            _after_commit(client, mailbox, done, through=max(chunk))
         now = timezone.now()
         Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=now, last_poll_ok_at=now, last_poll_error="")
     except Exception as exc:

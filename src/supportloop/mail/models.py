@@ -97,6 +97,9 @@ class Mailbox(models.Model):
 
     imap_uidvalidity = models.BigIntegerField(_("IMAP UIDVALIDITY"), null=True, blank=True, editable=False)
     imap_last_uid = models.BigIntegerField(_("last IMAP UID ingested"), default=0, editable=False)
+    # The server was told (flagged \Seen or moved) up to here; a poll killed between its commit and the flag
+    # leaves it below imap_last_uid, and the next poll finishes the job (imap.py, docs/crash-safety.md).
+    imap_done_uid = models.BigIntegerField(_("last IMAP UID flagged or moved"), default=0, editable=False)
     last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True, editable=False)
     last_poll_error = models.TextField(_("last poll error"), blank=True, editable=False)
     last_poll_ok_at = models.DateTimeField(_("last successful poll"), null=True, blank=True, editable=False)

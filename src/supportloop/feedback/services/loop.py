@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 from functools import partial
 from typing import Any, TypedDict
 
@@ -31,6 +31,7 @@ from django.utils import timezone
 from supportloop.accounts.choices import Role
 from supportloop.accounts.models import User
 from supportloop.core.automail import automatic_mail_blocked, automatic_mail_claim, refusal_is_temporary
+from supportloop.core.crashpoints import crash_point
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.jobs import job_enqueue
 from supportloop.core.services import event_record
@@ -167,6 +168,10 @@ LIMIT_RETRY = timedelta(minutes=10)
 
 def _sender() -> str:
     return feedback_settings().notice_from_email or settings.DEFAULT_FROM_EMAIL
+
+
+def _domain_of(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
 
 
 def _new_message_id(sender: str) -> str:
@@ -311,9 +316,11 @@ def _notice_attempt(*, notice_id: int, item: FeedbackItem, kind: str, sender: st
     try:
         rendered = notice_render(item=item, contact=contact, kind=kind)  # an admin's template may be broken
         mine.update(language=rendered["language"], subject=rendered["subject"])
+        crash_point("mail.before_smtp")
         EmailMessage(
             subject=rendered["subject"], body=rendered["body"], from_email=sender, to=[email], headers=headers
         ).send()
+        crash_point("mail.after_smtp")
     except Exception as exc:  # noqa: BLE001 - the row records the failure; a later attempt sends again
         error = f"{type(exc).__name__}: {exc}"[:2000]
         logger.warning(
@@ -504,8 +511,17 @@ def weekly_digest_send(*, week_start: date | None = None) -> int:
         if not claimed:
             continue  # sent already, or another run is sending it
         delivery = DigestDelivery.objects.filter(week_start=digest["week_start"], user=user)
+        # The same Message-ID on every attempt: if a worker dies after the server took the mail and before the
+        # row says so, the repeat made after DIGEST_ATTEMPT_LOST_AFTER is the same message to mail clients.
+        headers = {
+            "Message-ID": f"<digest-{digest['week_start']:%Y%m%d}-{user.pk}@{_domain_of(settings.DEFAULT_FROM_EMAIL)}>"
+        }
         try:
-            EmailMessage(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email]).send()
+            crash_point("mail.before_smtp")
+            EmailMessage(
+                subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email], headers=headers
+            ).send()
+            crash_point("mail.after_smtp")
         except Exception as exc:  # noqa: BLE001 - recorded on the row; the next run tries again
             logger.warning("digest to %s failed: %s", user.email, exc)
             delivery.update(error=f"{type(exc).__name__}: {exc}"[:2000] or "failed")

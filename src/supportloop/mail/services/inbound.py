@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import NotRequired, TypedDict
 
 from django.conf import settings
@@ -404,6 +405,43 @@ def _autoresponse_committed(ticket_id: int) -> None:
         pending.append(ticket_id)
 
 
+def _queue_is_this_database() -> bool:
+    """The task queue is a table of this database (django-tasks' database backend): a task queued inside a
+    transaction commits, or vanishes, with it."""
+    from django_tasks_db import DatabaseBackend
+
+    from supportloop.core.jobs import job_task
+
+    return isinstance(job_task("mail.autoresponses_send").get_backend(), DatabaseBackend)
+
+
+def autoresponses_queue_in_transaction() -> None:
+    """Called inside a poller batch's transaction, just before it commits: with the database task queue, queue
+    the batch's acknowledgements now, in that transaction, instead of after the commit. A poller killed between
+    its commit and the queueing would otherwise leave new tickets that are never acknowledged
+    (docs/crash-safety.md, point imap.after_commit). The on-commit hooks of tickets whose savepoint rolled back
+    are already gone, so only tickets being stored are queued. Other backends (the immediate one in tests) keep
+    the after-commit path, since they would run the task before the tickets exist for anyone else."""
+    if not _queue_is_this_database():
+        return
+    connection = transaction.get_connection()
+    ids: list[int] = []
+    keep = []
+    for entry in connection.run_on_commit:
+        func = entry[1]
+        if isinstance(func, partial) and func.func is _autoresponse_committed:
+            ids.append(func.args[0])
+        else:
+            keep.append(entry)
+    if not ids:
+        return
+    connection.run_on_commit[:] = keep
+    if len(ids) == 1:
+        _enqueue_autoresponse(ids[0])
+    else:
+        job_enqueue("mail.autoresponses_send", ticket_ids=ids)
+
+
 @contextmanager
 def autoresponses_batched() -> Iterator[None]:
     """Acknowledgements of tickets committed inside the block are enqueued when it ends as one task:
@@ -717,7 +755,7 @@ def _ingest(
                 **_origin(ctx),
             )
             if outcome == InboundOutcome.TICKET and _autoresponse_wanted(parsed, mailbox):
-                transaction.on_commit(lambda: _autoresponse_committed(ticket.pk))
+                transaction.on_commit(partial(_autoresponse_committed, ticket.pk))
     except _Abort as abort:  # the savepoint rolled the partial writes back
         return _quarantine(raw, ctx, abort.reason, abort.detail, parsed=parsed)
     return IngestResult(outcome, key, ticket_id=ticket.pk, message_id=message.pk)

@@ -18,6 +18,7 @@ from django.template import Context, Template
 from django.utils import timezone
 from django.utils.html import escape
 
+from supportloop.core.crashpoints import crash_point
 from supportloop.customers.models import ContactEmail
 from supportloop.mail.authresults import FAIL
 from supportloop.mail.choices import AutomaticMailKind, InboundOutcome
@@ -213,7 +214,9 @@ def message_deliver(*, message_id: int) -> bool:
     try:
         if not to:
             raise ValueError("the requester has no email address")
+        crash_point("mail.before_smtp")
         _send(email)
+        crash_point("mail.after_smtp")
     except Exception as exc:  # noqa: BLE001 - every failure becomes a visible state, never a lost reply
         error = f"{type(exc).__name__}: {exc}"[:2000]
         logger.warning("sending message %s failed (attempt %s): %s", message_id, delivery.attempts, error)
@@ -343,7 +346,9 @@ def autoresponse_send(*, ticket_id: int) -> AutoResponse | None:
     ):
         return None
     try:
+        crash_point("mail.before_smtp")
         _send(email)
+        crash_point("mail.after_smtp")
     except Exception as exc:  # noqa: BLE001
         error = f"{type(exc).__name__}: {exc}"
         if attempt < MAX_ATTEMPTS:
