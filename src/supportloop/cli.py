@@ -5,7 +5,7 @@ supportloop serve       serve the app (gunicorn when not in debug, runserver oth
 supportloop migrate     apply database migrations
 supportloop createadmin create an admin user
 supportloop seed        seed demo or scale data (see --help)
-supportloop worker      run the background task worker
+supportloop worker      run the background task worker (db_worker, or RQ's rqworker with SUPPORTLOOP_TASKS_BACKEND=rq)
 supportloop scheduler   enqueue periodic jobs for the worker (mail polling, the weekly digest)
 supportloop check       Django system checks (add --deploy for production checks)
 supportloop <anything>  any other manage.py command
@@ -27,6 +27,16 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     mapping = {"worker": "db_worker", "serve": "serve", "demo": "demo", "createadmin": "createadmin"}
+    if verb == "worker":
+        from django.conf import settings
+
+        if settings.SUPPORTLOOP_TASKS_BACKEND == "rq":
+            # RQ's worker with django-tasks-rq's job class (it runs Task objects); --with-scheduler moves deferred
+            # tasks (run_after) to the queue when due: one worker at a time holds RQ's scheduler lock.
+            execute_from_command_line(
+                ["supportloop", "rqworker", "--job-class", "django_tasks_rq.Job", "--with-scheduler", *rest]
+            )
+            return
     execute_from_command_line(["supportloop", mapping.get(verb, verb), *rest])
 
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from supportloop.core.models import Counter, Event, RateCounter, ScheduledRun
+from supportloop.core.admin_readonly import ReadOnlyAdmin
+from supportloop.core.models import Counter, Event, EventRedaction, RateCounter, ScheduledRun
 
 
 @admin.register(Event)
@@ -55,3 +56,10 @@ class RateCounterAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(EventRedaction)
+class EventRedactionAdmin(ReadOnlyAdmin):
+    """Which audit events a legal erasure rewrote, and by which erasure (the privacy app writes these)."""
+
+    list_display = ("event_id", "reason", "created_at")

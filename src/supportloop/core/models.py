@@ -115,3 +115,22 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.hits}"
+
+
+class EventRedaction(models.Model):
+    """Leave to rewrite one audit event's `changes` and `target_label`, for an erasure the law requires (GDPR art.
+    17). The append-only triggers (migration core 0006) let an UPDATE of an event through only when such a row
+    exists for it and nothing but those two columns changes; the row stays as the trace that the event was
+    redacted, and by which erasure (`reason` names the erasure's own audit event, never the erased data)."""
+
+    event_id = models.BigIntegerField(_("event"), unique=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    created_at = models.DateTimeField(_("redacted"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("event redaction")
+        verbose_name_plural = _("event redactions")
+
+    def __str__(self) -> str:
+        return f"event {self.event_id}: {self.reason}"

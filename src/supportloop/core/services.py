@@ -68,6 +68,22 @@ def event_build(
     )
 
 
+def events_redact(*, rewrites: dict[int, tuple[dict[str, Any], str]], reason: str) -> int:
+    """Rewrite the `changes` and `target_label` of audit events for a legal erasure: {event id: (changes, label)}.
+
+    Only for the privacy app's erasure, inside its transaction. Each event gets an EventRedaction row first
+    (`reason` names the erasure, never the erased data); the database's append-only triggers let exactly this
+    UPDATE through for a redacted event and refuse every other (migration core 0006). Returns events rewritten.
+    """
+    from supportloop.core.models import EventRedaction
+
+    for event_id, (changes, label) in rewrites.items():
+        EventRedaction.objects.get_or_create(event_id=event_id, defaults={"reason": reason[:200]})
+        # The plain QuerySet: EventQuerySet.update refuses every update by design.
+        models.QuerySet(model=Event).filter(pk=event_id).update(changes=_jsonable(changes), target_label=label[:300])
+    return len(rewrites)
+
+
 def event_record(**fields: Any) -> Event:
     """Append one audit event (the keyword arguments of event_build). Call inside the transaction of the change
     it describes."""

@@ -126,6 +126,15 @@ def _write(kind: str, docs: list[Doc]) -> None:
                 )
 
 
+def purge_deleted_text() -> None:
+    """Make replaced and deleted index text unreadable at once (an erasure needs it): SQLite's FTS5 keeps old
+    terms in its segment table until a merge, so merge everything now ('optimize'). PostgreSQL rewrites the
+    row's vector in place (the old tuple is gone from reads; VACUUM reclaims it)."""
+    if not _postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES('optimize')")
+
+
 ORPHAN_BATCH = 5000
 
 

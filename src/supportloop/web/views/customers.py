@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from supportloop.accounts.permissions import can
 from supportloop.core.errors import DomainError
 from supportloop.core.lookup import object_or_404
 from supportloop.customers.models import Company, Contact
@@ -22,10 +23,12 @@ from supportloop.customers.selectors import (
 )
 from supportloop.customers.services import customer_note_add
 from supportloop.feedback.selectors import evidence_for_customer
+from supportloop.privacy.selectors import contact_hold
 from supportloop.tickets.selectors import TicketFilters
 from supportloop.web import selectors
 from supportloop.web.forms import NoteForm
 from supportloop.web.views.common import PageRequest, page
+from supportloop.web.views.privacy import ERASE_WORD
 
 LIST_LIMIT = 50
 
@@ -68,6 +71,7 @@ def company(request, pk: int):
 @page("customer.view")
 def contact(request, pk: int):
     obj = object_or_404(contact_list(), pk=pk)
+    can_privacy = can(request.user, "privacy.manage")
     page_ = selectors.inbox_page(filters=TicketFilters(requester=obj.pk), limit=25)
     return render(
         request,
@@ -80,6 +84,9 @@ def contact(request, pk: int):
             "evidence": evidence_for_customer(contact_id=obj.pk),
             "note_form": NoteForm(),
             "now": timezone.now(),
+            "can_privacy": can_privacy,
+            "legal_hold": contact_hold(contact=obj) if can_privacy else None,
+            "erase_word": ERASE_WORD,
         },
     )
 
