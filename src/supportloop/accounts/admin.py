@@ -2,8 +2,18 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from supportloop.accounts.models import ApiToken, SignInFailure, Team, User
+from supportloop.accounts.models import (
+    ApiToken,
+    RecoveryCode,
+    RecoveryDevice,
+    SecuritySettings,
+    SignInFailure,
+    Team,
+    User,
+    UserSession,
+)
 from supportloop.accounts.signin import ThrottledAuthenticationMixin
+from supportloop.core.admin_readonly import ReadOnlyAdmin
 
 
 class ThrottledAdminAuthenticationForm(ThrottledAuthenticationMixin, AdminAuthenticationForm):
@@ -48,3 +58,32 @@ class SignInFailureAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SecuritySettings)
+class SecuritySettingsAdmin(ReadOnlyAdmin):
+    """Changed on Settings → Security (through the service, audited)."""
+
+    list_display = ("two_factor_roles", "updated_at")
+
+
+@admin.register(RecoveryDevice)
+class RecoveryDeviceAdmin(ReadOnlyAdmin):
+    """A user's recovery codes (hashes only). Deleting the user's TOTP device (Admin → TOTP devices) turns
+    two-factor sign-in off for them; setting it up again replaces these."""
+
+    list_display = ("user", "name", "confirmed")
+
+
+@admin.register(RecoveryCode)
+class RecoveryCodeAdmin(ReadOnlyAdmin):
+    list_display = ("device", "used_at")
+    exclude = ("code_hash",)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(ReadOnlyAdmin):
+    """Signed-in browser sessions (each user revokes their own on Account → Security)."""
+
+    list_display = ("user", "address", "user_agent", "created_at", "last_seen_at")
+    search_fields = ("user__username", "address")

@@ -13,6 +13,7 @@ class Role(models.TextChoices):
 class SignInOutcome(models.TextChoices):
     FAILED = "failed", _("Wrong name or password")
     LOCKED_OUT = "locked_out", _("Refused: too many failures")
+    SECOND_FACTOR = "second_factor", _("Wrong two-factor code")
 
 
 class SignInChannel(models.TextChoices):

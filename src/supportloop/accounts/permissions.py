@@ -39,6 +39,8 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "team.write": ADMINS,
     "token.manage_own": ALL,  # every role may hold tokens of its own ...
     "token.read_write": STAFF,  # ... but only these may hold tokens that write (a viewer's are read-only)
+    "security.manage": ADMINS,  # the workspace's sign-in rules (which roles must use two-factor sign-in)
+    "account.security_own": ALL,  # one's own two-factor sign-in and browser sessions
     "event.view": ALL,
     "changes.view": frozenset({Role.ADMIN, Role.LEAD, Role.PRODUCT, Role.VIEWER}),
     # automation: routing and assignment
@@ -53,6 +55,9 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "feedback.export": PRODUCT | LEADS,
     "feedback.configure": ADMINS,
     "report.view": ALL,
+    # analytics dashboards (Reports pages, their JSON series and CSV) and the TV links leads hand out
+    "report.dashboards": frozenset({Role.ADMIN, Role.LEAD, Role.PRODUCT}),
+    "report.tv_links": LEADS,
     # surveys
     "survey.view": STAFF,  # survey responses and their figures
     "survey.bad_ratings": LEADS,  # review bad ratings, pick the reason
@@ -76,6 +81,15 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "rotation.view": ALL,  # everyone takes a turn: sees the schedule, their feed, their time off, swaps their own
     "rotation.manage": LEADS,  # members, generating and editing the schedule, anyone's swaps and time off
     "forecast.view": LEADS,
+    # quality: conversation reviews (scorecards). Leads define scorecards, pick reviewers and read the report
+    # (per-agent quality is personnel data: product managers and viewers see none of it, not even aggregates);
+    # reviewers (leads, admins, or agents a lead chose) score the reviews assigned to them (the service checks the
+    # assignment); an agent sees the done reviews of their own conversations.
+    "quality.manage": LEADS,
+    "quality.review": SUPPORT,
+    "quality.report": LEADS,
+    # privacy: one contact's export, erasure, legal holds, retention settings (docs/privacy.md)
+    "privacy.manage": ADMINS,
 }
 
 # Roles a user holds for a while on top of their own (the team app's "duty": agent rights during a shift).

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from supportloop.accounts.models import ApiToken, Team, User
+from supportloop.accounts.models import ApiToken, RecoveryCode, SecuritySettings, Team, User, UserSession
 from supportloop.core.lookup import object_or_404, reference_or_422, references_or_422
 
 
@@ -74,3 +79,23 @@ def user_names(*, ids: Iterable[int]) -> dict[int, str]:
 def team_names(*, ids: Iterable[int]) -> dict[int, str]:
     """{team id: name} for these ids: one query."""
     return dict(Team.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def two_factor_roles() -> list[str]:
+    """The roles that must sign in with a second factor (security settings; none until an admin says so)."""
+    row = SecuritySettings.objects.filter(pk=1).values_list("two_factor_roles", flat=True).first()
+    return list(row or [])
+
+
+def two_factor_status(*, user: User) -> dict[str, Any]:
+    """For the account's security page: is two-factor sign-in on, must it be, how many recovery codes are left."""
+    enabled = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    left = RecoveryCode.objects.filter(device__user=user, used_at__isnull=True).count() if enabled else 0
+    return {"enabled": enabled, "required": user.role in two_factor_roles(), "recovery_codes_left": left}
+
+
+def user_sessions_of(*, user: User) -> QuerySet[UserSession]:
+    """A user's signed-in browser sessions, most recently seen first (rows older than the session lifetime are
+    sessions that expired on their own and are left out)."""
+    oldest = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    return UserSession.objects.filter(user=user, last_seen_at__gte=oldest).order_by("-last_seen_at", "-id")

@@ -96,8 +96,9 @@ def test_the_role_matrix_keeps_its_promises():
 
     viewer, agent, lead, product = U("viewer"), U("agent"), U("lead"), U("product")
     writes = [a for a in ROLE_MATRIX if not a.endswith((".view",)) and a not in ("report.view",)]
-    # Viewers never write, except their own API tokens, which for them are read-only.
-    assert [a for a in writes if can(viewer, a)] == ["token.manage_own"] and not can(viewer, "token.read_write")
+    # Viewers never write, except their own API tokens, which for them are read-only, and their own sign-in security.
+    assert [a for a in writes if can(viewer, a)] == ["token.manage_own", "account.security_own"]
+    assert not can(viewer, "token.read_write") and not can(viewer, "security.manage")
     assert not can(agent, "taxonomy.write") and not can(agent, "user.write") and not can(agent, "team.write")
     assert not can(agent, "macro.write") and can(lead, "macro.write")
     assert can(product, "feedback.manage") and not can(agent, "feedback.manage")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from supportloop.accounts.permissions import can
 from supportloop.accounts.services import user_update
+from supportloop.accounts.services.security import user_session_password_changed
 from supportloop.accounts.signin import ThrottledAuthenticationMixin
 from supportloop.automation.selectors.routing import agent_is_away
 from supportloop.core.errors import DomainError
@@ -37,8 +38,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return "/account/"
 
     def form_valid(self, form) -> HttpResponse:
-        response = super().form_valid(form)
-        messages.success(self.request, _("Your password was changed."))
+        old_key = self.request.session.session_key
+        response = super().form_valid(form)  # saves the password and cycles this session's key
+        user_session_password_changed(user=form.user, old_key=old_key, new_key=self.request.session.session_key)
+        messages.success(self.request, _("Your password was changed. Every other session is signed out."))
         return response
 
 
