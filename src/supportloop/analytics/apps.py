@@ -5,3 +5,8 @@ class AnalyticsConfig(AppConfig):
     name = "supportloop.analytics"
     label = "analytics"
     verbose_name = "Analytics"
+
+    def ready(self) -> None:
+        from supportloop.analytics import tasks
+
+        tasks.connect()

@@ -1,14 +1,16 @@
-"""Reports over tickets and feedback. Read-only; every figure is one SQL aggregate."""
+"""Reports over tickets and feedback. Read-only; every figure comes from an SQL aggregate."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
+from supportloop.accounts.models import User
+from supportloop.analytics.models import TvLink
 from supportloop.core.errors import ValidationFailed
-from supportloop.tickets.models import Ticket
+from supportloop.tickets.models import ContactReason, ProductArea, Ticket
 
 # Contact reasons and product areas that say nothing: flagged `is_catch_all`, or named like these.
 CATCH_ALL_SLUGS = ("general", "other", "misc", "miscellaneous", "uncategorized", "uncategorised")
@@ -27,43 +29,50 @@ def tag_quality_report(*, since: datetime, until: datetime) -> list[dict[str, An
     """
     if since is None or until is None or since >= until:
         raise ValidationFailed("Choose a period: since must be before until.", errors={"since": "must be before until"})
-    catch_all = (
-        Q(contact_reason__is_catch_all=True)
-        | Q(contact_reason__slug__in=CATCH_ALL_SLUGS)
-        | Q(product_area__slug__in=CATCH_ALL_SLUGS)
+    # Grouped by the ticket's own columns (no join per ticket); the few catch-all areas and reasons are read apart.
+    catch_all_reasons = set(
+        ContactReason.objects.filter(Q(is_catch_all=True) | Q(slug__in=CATCH_ALL_SLUGS)).values_list("pk", flat=True)
     )
-    no_area, no_reason = Q(product_area__isnull=True), Q(contact_reason__isnull=True)
-    rows = (
+    catch_all_areas = set(ProductArea.objects.filter(slug__in=CATCH_ALL_SLUGS).values_list("pk", flat=True))
+    per_agent: dict[int | None, dict[str, int]] = {}
+    for assignee_id, area_id, reason_id, count in (
         Ticket.objects.filter(created_at__gte=since, created_at__lt=until)
-        .values("assignee_id", "assignee__username", "assignee__first_name", "assignee__last_name")
-        .annotate(
-            tickets=Count("id"),
-            without_area=Count("id", filter=no_area),
-            without_reason=Count("id", filter=no_reason),
-            catch_all=Count("id", filter=catch_all),
-            poorly_tagged=Count("id", filter=no_area | no_reason | catch_all),
-        )
+        .values_list("assignee_id", "product_area_id", "contact_reason_id")
+        .annotate(n=Count("id"))
         .order_by()
-    )
-    report = []
-    for row in rows:
-        full = f"{row['assignee__first_name'] or ''} {row['assignee__last_name'] or ''}".strip()
-        name = "Unassigned" if row["assignee_id"] is None else (full or row["assignee__username"])
+    ):
+        counts = per_agent.setdefault(
+            assignee_id, {"tickets": 0, "without_area": 0, "without_reason": 0, "catch_all": 0, "poorly_tagged": 0}
+        )
+        vague = reason_id in catch_all_reasons or area_id in catch_all_areas
+        counts["tickets"] += count
+        counts["without_area"] += count if area_id is None else 0
+        counts["without_reason"] += count if reason_id is None else 0
+        counts["catch_all"] += count if vague else 0
+        counts["poorly_tagged"] += count if (area_id is None or reason_id is None or vague) else 0
+    users = {u.pk: u for u in User.objects.filter(pk__in=[pk for pk in per_agent if pk is not None])}
+    report: list[dict[str, Any]] = []
+    worst_first: list[tuple[float, int, str]] = []
+    for assignee_id, row in per_agent.items():
+        user = users.get(assignee_id) if assignee_id is not None else None
+        full = f"{user.first_name or ''} {user.last_name or ''}".strip() if user else ""
+        name = "Unassigned" if assignee_id is None else (full or (user.username if user else str(assignee_id)))
         total = row["tickets"]
+        worst_first.append((-_share(row["poorly_tagged"], total), -total, name))
         report.append(
             {
-                "agent_id": row["assignee_id"],
+                "agent_id": assignee_id,
                 "agent": name,
-                "tickets": total,
-                "without_area": row["without_area"],
-                "without_reason": row["without_reason"],
-                "catch_all": row["catch_all"],
-                "poorly_tagged": row["poorly_tagged"],
+                **row,
                 "without_area_share": _share(row["without_area"], total),
                 "without_reason_share": _share(row["without_reason"], total),
                 "catch_all_share": _share(row["catch_all"], total),
                 "poorly_tagged_share": _share(row["poorly_tagged"], total),
             }
         )
-    report.sort(key=lambda r: (-r["poorly_tagged_share"], -r["tickets"], r["agent"]))
-    return report
+    return [row for _key, row in sorted(zip(worst_first, report, strict=True), key=lambda pair: pair[0])]
+
+
+def tv_link_list() -> QuerySet[TvLink]:
+    """TV links for the leads' page, newest first, with who made them."""
+    return TvLink.objects.select_related("created_by").order_by("-created_at", "-id")

@@ -13,6 +13,7 @@ from supportloop.accounts.permissions import require
 from supportloop.api.auth import ApiRequest
 from supportloop.api.schemas import PROBLEMS, StrictIn
 from supportloop.api.schemas.common import UtcDatetime, choices_of
+from supportloop.core.db import reading_reports
 from supportloop.core.errors import ValidationFailed
 from supportloop.surveys import selectors, services
 from supportloop.surveys.choices import CsatScale, Sentiment, SurveyKind, Window
@@ -170,7 +171,8 @@ def figures(request: ApiRequest, query: Query[FiguresQuery]) -> dict[str, Any]:
     since = query.since or until - timedelta(days=30)
     if since >= until:
         raise ValidationFailed("The period ends before it starts.", errors={"until": "must be after since"})
-    result = selectors.survey_figures(kind=query.kind, start=since, end=until, window=query.window)
+    with reading_reports():  # figures may come from the replica (core/db.py)
+        result = selectors.survey_figures(kind=query.kind, start=since, end=until, window=query.window)
     return {**result.__dict__, "since": since, "until": until}
 
 

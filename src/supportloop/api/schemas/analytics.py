@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from ninja import Schema
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-from supportloop.api.schemas.common import UtcDatetime
+from ninja import Field, Schema
+
+from supportloop.analytics.models import Dashboard
+from supportloop.api.schemas.common import UtcDatetime, choices_of
+from supportloop.surveys.choices import Window
+from supportloop.tickets.choices import Channel
 
 
 class TagQualityQuery(Schema):
@@ -24,3 +30,38 @@ class TagQualityRowOut(Schema):
     without_reason_share: float
     catch_all_share: float
     poorly_tagged_share: float
+
+
+if TYPE_CHECKING:
+    WindowT = str
+    DashboardT = str
+    ChannelT = str
+else:
+    WindowT = choices_of(Window)
+    DashboardT = choices_of(Dashboard)
+    ChannelT = choices_of(Channel)
+
+
+class DashboardQuery(Schema):
+    window: WindowT = Field(..., description="rated or solved: the satisfaction calculation window, always chosen")
+    since: UtcDatetime | None = Field(None, description="default: 30 days before `until`")
+    until: UtcDatetime | None = Field(None, description="default: now")
+    channel: ChannelT | None = None
+    product_area: int | None = Field(None, ge=1, le=2**62)
+    contact_reason: int | None = Field(None, ge=1, le=2**62)
+
+
+class DashboardTableOut(Schema):
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[int | float | str | None]]
+    note: str
+
+
+class DashboardOut(Schema):
+    dashboard: str
+    window: str
+    since: datetime
+    until: datetime
+    tables: list[DashboardTableOut]

@@ -294,7 +294,7 @@ def test_bad_ratings_page_is_for_leads_and_records_the_reason(client, make_user,
     with django_assert_max_num_queries(12):  # session, user, teams, the list in one query, the layout's own
         page = client.get("/surveys/bad-ratings/")
     assert page.status_code == 200 and b"Slow" in page.content
-    assert b'href="/surveys/bad-ratings/" aria-current="page"' in page.content  # the leads' menu entry
+    assert b'href="/reports/" aria-current="page"' in page.content  # under the leads' Reports menu entry
     client.post(f"/surveys/bad-ratings/{bad.pk}/", {"reason": "support", "note": "Coaching"})
     bad.refresh_from_db()
     assert (bad.status, bad.reason, bad.note) == ("handled", "support", "Coaching")

@@ -1,0 +1,196 @@
+"""Analytics rollups and the dashboards' own records.
+
+- `TicketFact`: one row per ticket with what the reports read (dimensions, first response and resolution times in
+  calendar and business seconds, reopens), kept current from ticket events (`rollups.ticket_fact_refresh`) and
+  rebuilt by `supportloop analytics_rebuild`.
+- `DailyDuration`: first response and resolution times counted per local day, team and log-spaced bucket, so the
+  Times dashboard's medians come from a few thousand counts instead of sorting a month of tickets.
+- `HourlyVolume`: tickets created and solved per UTC hour x channel x product area x contact reason x team, so a
+  volume chart sums a few hundred rows instead of scanning tickets.
+- `TvLink`: a signed read-only address showing one dashboard on a wall screen; revocable and rotatable by a lead.
+- `LeadReportDelivery`: the weekly headline mail of one week to one lead, at most once (a database fact).
+
+No business logic here: writes go through analytics.services / analytics.rollups.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# The columns reports filter and break down by.
+DIMENSIONS = ("channel", "product_area_id_key", "contact_reason_id_key", "team_id_key")
+
+
+class TicketFact(models.Model):
+    """What the reports need of one ticket. Keys are 0 for "none" so rollup rows stay unique."""
+
+    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    created_at = models.DateTimeField(_("created"))
+    channel = models.CharField(_("channel"), max_length=10)
+    product_area_id_key = models.BigIntegerField(_("product area"), default=0)
+    contact_reason_id_key = models.BigIntegerField(_("contact reason"), default=0)
+    team_id_key = models.BigIntegerField(_("team"), default=0)
+    requester_id_key = models.BigIntegerField(_("requester"), default=0)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
+    first_response_seconds = models.BigIntegerField(_("first response (s)"), null=True, blank=True)
+    first_response_business_seconds = models.BigIntegerField(_("first response, business (s)"), null=True, blank=True)
+    resolution_seconds = models.BigIntegerField(_("resolution (s)"), null=True, blank=True)
+    resolution_business_seconds = models.BigIntegerField(_("resolution, business (s)"), null=True, blank=True)
+    reopens = models.PositiveIntegerField(_("reopens"), default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("ticket fact")
+        verbose_name_plural = _("ticket facts")
+        # The period's facts are read from the index alone on PostgreSQL (an index-only scan, no visit to the
+        # rows): a month is about 370,000 facts at 11,000 tickets a day (benchmarks/RESULTS.md, dashboards).
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="analytics_fact_created_idx",
+                include=[*DIMENSIONS, "requester_id_key", "first_response_seconds", "first_response_business_seconds"],
+            ),
+            models.Index(
+                fields=["solved_at"],
+                name="analytics_fact_solved_idx",
+                include=[*DIMENSIONS, "reopens", "resolution_seconds", "resolution_business_seconds"],
+            ),
+            models.Index("created_at", condition=Q(solved_at__isnull=True), name="analytics_fact_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"facts of ticket {self.ticket_id}"
+
+
+class HourlyVolume(models.Model):
+    """Tickets created and solved (by their current solve time) in one UTC hour, per dimension combination."""
+
+    hour = models.DateTimeField(_("hour (UTC)"))
+    channel = models.CharField(_("channel"), max_length=10)
+    product_area_key = models.BigIntegerField(_("product area"), default=0)
+    contact_reason_key = models.BigIntegerField(_("contact reason"), default=0)
+    team_key = models.BigIntegerField(_("team"), default=0)
+    created = models.IntegerField(_("created"), default=0)
+    solved = models.IntegerField(_("solved"), default=0)
+
+    class Meta:
+        ordering = ["hour"]
+        verbose_name = _("hourly volume")
+        verbose_name_plural = _("hourly volumes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hour", "channel", "product_area_key", "contact_reason_key", "team_key"],
+                name="%(app_label)s_%(class)s_unique_bucket",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.channel}: +{self.created} / -{self.solved}"
+
+
+class HourlyDimensionVolume(models.Model):
+    """HourlyVolume summed over every dimension but one, per UTC hour: `dimension` "all" (key "") sums everything,
+    "channel", "product_area" and "contact_reason" keep that one (key: the channel, or the id as text, "0" for
+    none). Volume charts with no filter or one filter read these few rows per hour instead of one per
+    combination; two filters or more read HourlyVolume."""
+
+    hour = models.DateTimeField(_("hour (UTC)"))
+    dimension = models.CharField(_("dimension"), max_length=16)
+    key = models.CharField(_("key"), max_length=32, blank=True)
+    created = models.IntegerField(_("created"), default=0)
+    solved = models.IntegerField(_("solved"), default=0)
+
+    class Meta:
+        ordering = ["hour"]
+        verbose_name = _("hourly volume per dimension")
+        verbose_name_plural = _("hourly volumes per dimension")
+        constraints = [
+            models.UniqueConstraint(fields=["dimension", "key", "hour"], name="%(app_label)s_%(class)s_unique_bucket")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.dimension}={self.key}: +{self.created} / -{self.solved}"
+
+
+class DailyDuration(models.Model):
+    """How many tickets' first response (by the local day they were created) or resolution (by the local day they
+    were solved) took a duration in one bucket (analytics.durations), per team. `ordering` says which duration:
+    "working" (business time where the ticket has it, else calendar), "calendar", or "business" (bucket 0:
+    how many had business time at all). Kept current with TicketFact by rollups.ticket_fact_refresh; the Times
+    dashboard reads it for whole days when it holds exactly the period's facts, else it reads the facts."""
+
+    day = models.DateField(_("day (workspace time zone)"))
+    measure = models.CharField(_("measure"), max_length=16)
+    team_key = models.BigIntegerField(_("team"), default=0)
+    ordering = models.CharField(_("ordering"), max_length=10)
+    bucket = models.IntegerField(_("bucket"))
+    count = models.IntegerField(_("tickets"), default=0)
+
+    class Meta:
+        ordering = ["day", "measure", "team_key", "ordering", "bucket"]
+        verbose_name = _("daily duration count")
+        verbose_name_plural = _("daily duration counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "day", "team_key", "ordering", "bucket"], name="%(app_label)s_%(class)s_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.measure} team {self.team_key} {self.ordering}[{self.bucket}]: {self.count}"
+
+
+class Dashboard(models.TextChoices):
+    VOLUME = "volume", _("Volume")
+    TIMES = "times", _("Times")
+    SATISFACTION = "satisfaction", _("Satisfaction")
+    MACROS = "macros", _("Macros")
+    TAG_QUALITY = "tag_quality", _("Tag quality")
+
+
+class TvLink(models.Model):
+    """A read-only signed address that shows one dashboard without signing in. The URL carries the row's id and
+    a random nonce, signed with the secret key (django.core.signing); rotating replaces the nonce (old URLs stop
+    working), revoking ends it, and it expires."""
+
+    name = models.CharField(_("name"), max_length=100)
+    dashboard = models.CharField(_("dashboard"), max_length=20, choices=Dashboard.choices)
+    nonce = models.CharField(_("nonce"), max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("TV link")
+        verbose_name_plural = _("TV links")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadReportDelivery(models.Model):
+    """The weekly headline figures of one week mailed to one lead: at most once (a database fact)."""
+
+    week_start = models.DateField(_("week"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    attempted_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-week_start", "user_id"]
+        verbose_name = _("lead report delivery")
+        verbose_name_plural = _("lead report deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["week_start", "user"], name="%(app_label)s_%(class)s_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"lead report {self.week_start} to {self.user_id}"

@@ -1,0 +1,74 @@
+"""Background work of the analytics app: the ticket-event listener that keeps the rollups current, and the
+weekly lead mail's scheduler job. Tasks take ids or periods and call a service; each is safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django_tasks import task
+
+from supportloop.analytics.rollups import ticket_fact_refresh
+from supportloop.analytics.services import lead_report_send, week_start_of
+from supportloop.tickets.hooks import TicketEvent, TicketEventKind
+
+logger = logging.getLogger("supportloop.analytics")
+
+# Monday at this local hour (SUPPORTLOOP_LEAD_REPORT_HOUR, default 7) the previous week's figures go out; the
+# scheduler keeps offering the week for this long so a failed mail is retried and a stopped scheduler catches up.
+LEAD_REPORT_WINDOW = timedelta(days=3)
+
+
+# Events that never change what a fact holds (dimensions, first response, solve, status): no refresh.
+UNCHANGING = {TicketEventKind.NOTED, TicketEventKind.RATED, TicketEventKind.SLA_WARNING, TicketEventKind.SLA_BREACH}
+
+
+def analytics_on_ticket_event(event: TicketEvent) -> None:
+    """Refresh the ticket's fact row and hourly buckets after its change committed (idempotent)."""
+    if event.kind in UNCHANGING:
+        return
+    try:
+        ticket_fact_refresh(ticket_id=event.ticket_id)
+    except Exception:  # a report must never break a ticket write; `analytics_rebuild` repairs
+        logger.exception("analytics refresh of ticket %s failed", event.ticket_id)
+
+
+@task()
+def send_lead_report(week_start: str | None = None) -> int:
+    return lead_report_send(week_start=date.fromisoformat(week_start) if week_start else None)
+
+
+def lead_report_due(now: datetime) -> str | None:
+    """The reported week's Monday, with the hour of this run ("2026-11-23@2026-11-30T07"), from Monday's report
+    hour for LEAD_REPORT_WINDOW; None outside it. Deliveries are once per lead and week whatever runs."""
+    from supportloop.analytics.dashboards import local_midnight
+
+    local = timezone.localtime(now)
+    monday = week_start_of(local.date())
+    opens = local_midnight(monday) + timedelta(hours=settings.SUPPORTLOOP_LEAD_REPORT_HOUR)
+    if not opens <= now < opens + LEAD_REPORT_WINDOW:
+        return None
+    return f"{(monday - timedelta(weeks=1)).isoformat()}@{local:%Y-%m-%dT%H}"
+
+
+def lead_report_enqueue(period: str) -> None:
+    send_lead_report.enqueue(week_start=period.split("@")[0])
+
+
+def connect() -> None:
+    from supportloop.core.jobs import job_register
+    from supportloop.core.schedule import Job, register
+    from supportloop.tickets.hooks import register_ticket_event_listener
+
+    register_ticket_event_listener(analytics_on_ticket_event)
+    job_register("analytics.send_lead_report", send_lead_report)
+    register(
+        Job(
+            name="analytics.lead_report",
+            due=lead_report_due,
+            enqueue=lead_report_enqueue,
+            keep_claims_for=timedelta(days=30),
+        )
+    )

@@ -1,0 +1,161 @@
+"""The rollups follow the ticket services (through the ticket-event listener) and equal a rebuild; business-hours
+times over a weekend and overnight."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from supportloop.accounts.choices import Role
+from supportloop.accounts.services import team_create
+from supportloop.analytics.models import HourlyDimensionVolume, HourlyVolume, TicketFact
+from supportloop.analytics.rollups import analytics_rebuild, ticket_fact_refresh
+from supportloop.automation.services.sla_config import business_calendar_create
+from supportloop.tickets.models import Ticket
+from supportloop.tickets.services import ticket_reply, ticket_update
+
+pytestmark = pytest.mark.django_db
+
+
+def _buckets() -> set[tuple]:
+    full = {
+        (b.hour, b.channel, b.product_area_key, b.contact_reason_key, b.team_key, b.created, b.solved)
+        for b in HourlyVolume.objects.all()
+        if b.created or b.solved
+    }
+    sums = {
+        (d.hour, d.dimension, d.key, d.created, d.solved)
+        for d in HourlyDimensionVolume.objects.all()
+        if d.created or d.solved
+    }
+    return full | sums
+
+
+def _facts() -> list[tuple]:
+    return list(
+        TicketFact.objects.order_by("ticket_id").values_list(
+            "ticket_id",
+            "channel",
+            "product_area_id_key",
+            "team_id_key",
+            "first_response_seconds",
+            "resolution_seconds",
+            "reopens",
+            "solved_at",
+        )
+    )
+
+
+def test_services_keep_the_rollups_current_and_equal_to_a_rebuild(committed, make_ticket, make_user):
+    agent = make_user(Role.AGENT)
+    ticket = committed(make_ticket, channel="email")
+    fact = TicketFact.objects.get(ticket=ticket)
+    assert fact.first_response_seconds is None and fact.solved_at is None
+    assert HourlyVolume.objects.get().created == 1
+
+    committed(ticket_reply, ticket=ticket, actor=agent, body="On it.")
+    assert TicketFact.objects.get(ticket=ticket).first_response_seconds is not None
+
+    committed(ticket_update, ticket=ticket, actor=agent, status="solved")
+    assert TicketFact.objects.get(ticket=ticket).resolution_seconds is not None
+    assert sum(HourlyVolume.objects.values_list("solved", flat=True)) == 1
+
+    committed(ticket_update, ticket=ticket, actor=None, status="open")  # the customer came back
+    fact = TicketFact.objects.get(ticket=ticket)
+    assert fact.reopens == 1 and fact.solved_at is None
+    assert sum(HourlyVolume.objects.values_list("solved", flat=True)) == 0
+
+    team = team_create(name="Billing", slug="billing")
+    committed(ticket_update, ticket=ticket, actor=agent, team=team)
+    assert TicketFact.objects.get(ticket=ticket).team_id_key == team.pk
+    # the created count moved to the team's bucket; the old bucket is empty
+    assert [(b.channel, b.team_key, b.created) for b in HourlyVolume.objects.filter(created__gt=0)] == [
+        ("email", team.pk, 1)
+    ]
+    other = committed(make_ticket)
+    committed(ticket_update, ticket=other, actor=agent, status="solved")
+
+    # the per-dimension sums agree with the combinations they sum
+    assert sum(HourlyDimensionVolume.objects.filter(dimension="all").values_list("created", flat=True)) == 2
+    assert (
+        sum(HourlyDimensionVolume.objects.filter(dimension="channel", key="email").values_list("created", flat=True))
+        == 1
+    )
+    kept_buckets, kept_facts = _buckets(), _facts()
+    analytics_rebuild()
+    assert _buckets() == kept_buckets
+    assert _facts() == kept_facts
+
+
+def test_refresh_is_idempotent(committed, make_ticket):
+    ticket = committed(make_ticket)
+    ticket_fact_refresh(ticket_id=ticket.pk)
+    ticket_fact_refresh(ticket_id=ticket.pk)
+    assert TicketFact.objects.count() == 1
+    assert sum(HourlyVolume.objects.values_list("created", flat=True)) == 1
+
+
+def _at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def test_business_hours_skip_the_weekend_and_the_night(make_ticket):
+    team = team_create(name="Tier 1", slug="tier-1")
+    business_calendar_create(
+        name="Office",
+        time_zone="UTC",
+        hours=[{"day": d, "start": "09:00", "end": "17:00"} for d in range(5)],
+        actor=None,
+        teams=[team],
+    )
+    weekend = make_ticket(team=team)
+    overnight = make_ticket(team=team)
+    # Friday 2026-11-27 16:00 -> first reply Monday 11-30 10:00: 1 h on Friday + 1 h on Monday = 2 h business,
+    # 66 h calendar. Solved Monday 12:30: 1 h + 3.5 h = 4.5 h business.
+    Ticket.objects.filter(pk=weekend.pk).update(
+        created_at=_at(2026, 11, 27, 16), first_response_at=_at(2026, 11, 30, 10), solved_at=_at(2026, 11, 30, 12, 30)
+    )
+    # Tuesday 16:30 -> Wednesday 09:30: half an hour each side of the night = 1 h business, 17 h calendar.
+    Ticket.objects.filter(pk=overnight.pk).update(
+        created_at=_at(2026, 12, 1, 16, 30), first_response_at=_at(2026, 12, 2, 9, 30)
+    )
+    for t in (weekend, overnight):
+        ticket_fact_refresh(ticket_id=t.pk)
+    fact = TicketFact.objects.get(ticket=weekend)
+    assert fact.first_response_seconds == 66 * 3600
+    assert fact.first_response_business_seconds == 2 * 3600
+    assert fact.resolution_business_seconds == 4.5 * 3600
+    night = TicketFact.objects.get(ticket=overnight)
+    assert (night.first_response_seconds, night.first_response_business_seconds) == (17 * 3600, 3600)
+    assert night.resolution_seconds is None and night.resolution_business_seconds is None
+
+    kept = (
+        _facts(),
+        list(
+            TicketFact.objects.order_by("pk").values_list(
+                "first_response_business_seconds", "resolution_business_seconds"
+            )
+        ),
+    )
+    analytics_rebuild()
+    assert (
+        _facts(),
+        list(
+            TicketFact.objects.order_by("pk").values_list(
+                "first_response_business_seconds", "resolution_business_seconds"
+            )
+        ),
+    ) == kept
+
+
+def test_without_any_calendar_business_times_stay_empty(make_ticket):
+    ticket = make_ticket()
+    Ticket.objects.filter(pk=ticket.pk).update(first_response_at=ticket.created_at.replace(microsecond=0))
+    fact = ticket_fact_refresh(ticket_id=ticket.pk)
+    assert fact is not None and fact.first_response_business_seconds is None
+
+
+def test_a_refresh_for_a_missing_ticket_writes_nothing(db):
+    assert ticket_fact_refresh(ticket_id=987654) is None
+    assert not TicketFact.objects.exists() and not HourlyVolume.objects.exists()
