@@ -11,8 +11,10 @@ from supportloop.team.models import (
     ShadowSignup,
     ShadowSlot,
     Shift,
+    ShiftPattern,
     ShiftReminder,
     ShiftSwap,
+    SwapRequest,
     TimeOff,
 )
 
@@ -20,7 +22,9 @@ for model in (
     RotationMember,
     TimeOff,
     Shift,
+    ShiftPattern,
     ShiftSwap,
+    SwapRequest,
     ShiftReminder,
     PlannedEvent,
     ShadowSlot,

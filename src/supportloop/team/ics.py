@@ -32,7 +32,7 @@ def shifts_to_ics(shifts: Iterable[Shift], *, name: str, link: str) -> bytes:
         event.add("dtstamp", stamp)
         event.add("dtstart", shift.starts_at)
         event.add("dtend", shift.ends_at)
-        event.add("summary", f"Support duty: {shift.user}")
+        event.add("summary", f"Support duty ({shift.pattern.name}): {shift.user}")
         event.add("description", f"First-line support duty. New tickets: {link}")
         event.add("url", link)
         event.add("sequence", getattr(shift, "swap_count", 0))

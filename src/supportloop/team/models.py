@@ -59,11 +59,37 @@ class TimeOff(models.Model):
         return f"{self.user} {self.start}..{self.end}"
 
 
-class Shift(models.Model):
-    """One day of first-line duty: the person on duty between `starts_at` and `ends_at` (UTC; the day's local
-    hours in the workspace's time zone). One shift per day."""
+class ShiftPattern(models.Model):
+    """A kind of duty shift the team runs each day (e.g. "Early" 06:00-14:00, "Late" 14:00-22:00): local start and
+    end times in the team's time zone (`time_zone`, empty: the workspace's); an end at or before the start runs
+    past midnight. The generator fills one shift per active pattern on each of its weekdays."""
 
-    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    start_time = models.TimeField(_("starts (local)"))
+    end_time = models.TimeField(_("ends (local)"))
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    weekdays = models.JSONField(_("weekdays it runs"), default=all_weekdays)  # 0 Monday ... 6 Sunday
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "start_time", "id"]
+        verbose_name = _("shift pattern")
+        verbose_name_plural = _("shift patterns")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class Shift(models.Model):
+    """One shift of first-line duty: the person on duty between `starts_at` and `ends_at` (UTC; the pattern's
+    local hours on `date` in its time zone). One shift per pattern and day."""
+
+    date = models.DateField(_("date"))
+    pattern = models.ForeignKey(
+        ShiftPattern, on_delete=models.PROTECT, related_name="shifts", verbose_name=_("shift pattern")
+    )
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
     user = models.ForeignKey(
@@ -80,12 +106,13 @@ class Shift(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
-        ordering = ["date"]
+        ordering = ["date", "starts_at"]
         verbose_name = _("shift")
         verbose_name_plural = _("shifts")
         indexes = [models.Index("user", "starts_at", name="team_shift_user_start_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="%(app_label)s_%(class)s_order")
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="%(app_label)s_%(class)s_order"),
+            models.UniqueConstraint(fields=["date", "pattern"], name="%(app_label)s_%(class)s_one_per_pattern"),
         ]
 
     def __str__(self) -> str:
@@ -108,6 +135,40 @@ class ShiftSwap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shift.date}: {self.from_user} -> {self.to_user}"
+
+
+class SwapRequest(models.Model):
+    """A proposed swap: `from_user` (on `shift`) asks `to_user` to take it over, or, with `other_shift` (one of
+    `to_user`'s), to exchange the two. Nothing changes until `to_user` accepts; they may decline, the proposer may
+    withdraw. At most one open request per shift."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="swap_requests")
+    other_shift = models.ForeignKey(Shift, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="swap_requests")
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PROPOSED)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("swap request")
+        verbose_name_plural = _("swap requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shift"], condition=Q(status="proposed"), name="%(app_label)s_%(class)s_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shift}: {self.from_user} -> {self.to_user} ({self.status})"
 
 
 class CalendarFeed(models.Model):

@@ -1,13 +1,14 @@
 """Demo rotation (`supportloop seed`): everyone takes a turn, so every active user is in the rotation (a few with
-fewer weekdays or a monthly maximum), one person has time off, the schedule is generated fairly from two weeks
-ago to four weeks ahead, one shift is swapped, shadowing sessions have debriefs (one finding filed as feedback),
-and a planned launch next week lifts the forecast. The forecast itself needs no seeding: it reads the seeded
-ticket history (90 days, with weekday and hour-of-day patterns)."""
+fewer weekdays or a monthly maximum), one person has time off, the team runs an early and a late shift on
+weekdays and one on weekends, generated fairly from two weeks ago to four weeks ahead, one swap is accepted and
+one waits for an answer, shadowing sessions have debriefs (one finding filed as feedback), and a planned launch
+next week lifts the forecast. The forecast itself needs no seeding: it reads the seeded ticket history (90 days,
+with weekday and hour-of-day patterns)."""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from supportloop.team import services, shadowing
 from supportloop.team.models import RotationMember, Shift
 
 MAX_MEMBERS = 12
+WEEKDAYS = [0, 1, 2, 3, 4]
 FINDINGS = [
     "Agents copy invoice numbers from the billing screen by hand",
     "Customers ask for a CSV export of their usage every week",
@@ -37,9 +39,17 @@ def seed(*, rng: random.Random, size: int) -> None:
             user=person,
             actor=lead,
             weekdays=weekdays,
-            max_per_month=rng.choice([4, 6, 8]),
+            max_per_month=rng.choice([8, 10, 12]),
             morning_reminder=i % 3 == 0,
         )
+    # Two shifts on weekdays (early and late, local hours), one on weekend days.
+    services.shift_pattern_save(actor=lead, name="Early", start_time=time(8), end_time=time(14), weekdays=WEEKDAYS)
+    services.shift_pattern_save(
+        actor=lead, name="Late", start_time=time(14), end_time=time(20), weekdays=WEEKDAYS, position=1
+    )
+    services.shift_pattern_save(
+        actor=lead, name="Weekend", start_time=time(10), end_time=time(16), weekdays=[5, 6], position=2
+    )
     today = timezone.localdate()
     away = people[rng.randrange(len(people))]
     services.time_off_add(
@@ -48,10 +58,16 @@ def seed(*, rng: random.Random, size: int) -> None:
     services.schedule_generate(
         start=today - timedelta(days=14), end=today + timedelta(days=28), seed=rng.randrange(10**6), actor=lead
     )
-    upcoming = Shift.objects.filter(date__gt=today).select_related("user").order_by("date").first()
-    if upcoming is not None:
-        other = next(p for p in people if p.pk != upcoming.user_id)
-        services.shift_swap(shift=upcoming, to_user=other, actor=upcoming.user)
+    # One swap proposed and accepted, one still waiting for an answer.
+    upcoming = list(Shift.objects.filter(date__gt=today).select_related("user").order_by("date", "starts_at")[:12])
+    for shift, accept in zip(upcoming[:1] + upcoming[6:7], (True, False), strict=False):
+        busy = set(Shift.objects.filter(date=shift.date).values_list("user_id", flat=True))
+        other = next((p for p in people if p.pk not in busy), None)
+        if other is None:
+            continue
+        proposal = services.swap_propose(shift=shift, to_user=other, actor=shift.user, note="Dentist that day")
+        if accept:
+            services.swap_accept(request=proposal, actor=other)
     _seed_shadowing(rng=rng, people=people, lead=lead)
     services.planned_event_create(
         name="Spring launch",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -16,9 +16,19 @@ from supportloop.core.errors import NotFound
 from supportloop.core.lookup import reference_or_422
 from supportloop.core.models import Event
 from supportloop.team import forecast as fc
-from supportloop.team.models import CalendarFeed, PlannedEvent, RotationMember, Shift, ShiftSwap, TimeOff
+from supportloop.team.models import (
+    CalendarFeed,
+    PlannedEvent,
+    RotationMember,
+    Shift,
+    ShiftPattern,
+    ShiftSwap,
+    SwapRequest,
+    TimeOff,
+)
 from supportloop.team.services import workspace_tz
-from supportloop.tickets.models import Ticket
+from supportloop.tickets.choices import AuthorType, MessageKind
+from supportloop.tickets.models import Message, Ticket
 
 
 def rotation_members() -> QuerySet[RotationMember]:
@@ -26,7 +36,7 @@ def rotation_members() -> QuerySet[RotationMember]:
 
 
 def shift_list(*, start: date, end: date, user: User | None = None) -> QuerySet[Shift]:
-    qs = Shift.objects.filter(date__gte=start, date__lte=end).select_related("user", "swapped_from")
+    qs = Shift.objects.filter(date__gte=start, date__lte=end).select_related("user", "swapped_from", "pattern")
     return qs.filter(user=user) if user is not None else qs
 
 
@@ -35,11 +45,62 @@ def active_person_ref(*, user_id: int, field: str) -> User:
     return reference_or_422(User.objects.filter(is_active=True), field, user_id)
 
 
+def shift_ref(*, pk: int, field: str) -> Shift:
+    """A shift named in a request body: unknown is a 422 on `field`."""
+    return reference_or_422(Shift.objects.select_related("user"), field, pk)
+
+
+def pattern_ref(*, pk: int, field: str) -> ShiftPattern:
+    return reference_or_422(ShiftPattern.objects.all(), field, pk)
+
+
 def shift_get(*, pk: int) -> Shift:
     shift = Shift.objects.select_related("user").filter(pk=pk).first()
     if shift is None:
         raise NotFound("No such shift.")
     return shift
+
+
+def shift_patterns(*, active_only: bool = False) -> QuerySet[ShiftPattern]:
+    qs = ShiftPattern.objects.all()
+    return qs.filter(active=True) if active_only else qs
+
+
+def shift_pattern_get(*, pk: int) -> ShiftPattern:
+    pattern = ShiftPattern.objects.filter(pk=pk).first()
+    if pattern is None:
+        raise NotFound("No such shift pattern.")
+    return pattern
+
+
+def rotation_member_get(*, user_id: int) -> RotationMember:
+    member = RotationMember.objects.select_related("user").filter(user_id=user_id).first()
+    if member is None:
+        raise NotFound("This person is not in the rotation.")
+    return member
+
+
+def swap_requests(*, user: User | None = None, open_only: bool = False) -> QuerySet[SwapRequest]:
+    """Swap requests, newest first; with `user`, those they proposed or were asked."""
+    qs = SwapRequest.objects.select_related("shift__pattern", "other_shift__pattern", "from_user", "to_user").order_by(
+        "-created_at", "-id"
+    )
+    if user is not None:
+        qs = qs.filter(Q(from_user=user) | Q(to_user=user))
+    return qs.filter(status=SwapRequest.Status.PROPOSED) if open_only else qs
+
+
+def swap_request_get(*, pk: int) -> SwapRequest:
+    request = SwapRequest.objects.select_related("from_user", "to_user").filter(pk=pk).first()
+    if request is None:
+        raise NotFound("No such swap request.")
+    return request
+
+
+def calendar_feed_of(*, user: User | None) -> CalendarFeed | None:
+    """The feed of `user` (None: the team's) if one was made; reading never makes one."""
+    scope = "team" if user is None else f"user:{user.pk}"
+    return CalendarFeed.objects.filter(scope=scope).first()
 
 
 def time_off_list(*, user: User | None = None) -> QuerySet[TimeOff]:
@@ -66,9 +127,10 @@ def on_duty(*, user: User, at: datetime | None = None) -> bool:
     return Shift.objects.filter(user=user, starts_at__lte=at, ends_at__gt=at).exists()
 
 
-def duty_now(*, at: datetime | None = None) -> Shift | None:
+def duty_now(*, at: datetime | None = None) -> list[Shift]:
+    """The shifts running now (several when shifts overlap)."""
     at = at or timezone.now()
-    return Shift.objects.select_related("user").filter(starts_at__lte=at, ends_at__gt=at).first()
+    return list(Shift.objects.select_related("user", "pattern").filter(starts_at__lte=at, ends_at__gt=at))
 
 
 def duty_role(user: Any) -> str | None:
@@ -123,36 +185,94 @@ def hourly_volume(*, start: datetime, hours: int) -> list[float]:
 
 @dataclass(frozen=True)
 class Capacity:
-    """Handling capacity measured over the last weeks.
+    """Handling capacity measured over the last `weeks`.
 
-    A logged agent-hour is a distinct (person, clock hour) in which that person wrote at least one ticket
-    event (reply, note, update, ...) in the audit trail: time with nothing recorded does not count. A case is
-    a ticket solved in the period; replies per agent-hour are shown beside it."""
+    A **case** is a unit of handling work: a ticket solved, or a public reply written by staff (so a ticket
+    solved after two replies is three cases). A **logged agent-hour** is a distinct (person, clock hour) in
+    which the person either (a) did recorded ticket work (a `ticket.*` audit event by them, or a public reply
+    they wrote) or (b) was on a duty shift (every clock hour a shift of theirs covered, up to the period's end).
+    The union is counted once: an hour on duty with replies in it is one hour. Time with nothing recorded and no
+    shift does not count.
+
+        cases per agent-hour = (solved + replies) / logged agent-hours
+        cases per ticket     = (solved + replies) / tickets created in the same weeks
+        agent-hours needed   = expected tickets x cases per ticket / cases per agent-hour
+        handling time (AHT) = 3600 s x cases per ticket / cases per agent-hour   (per incoming ticket)
+    """
 
     weeks: int
     solved: int
     replies: int
     agent_hours: int
+    active_hours: int = 0  # hours with recorded ticket work
+    duty_hours: int = 0  # hours on duty shifts
+    created: int = 0  # tickets created in the period
+
+    @property
+    def cases(self) -> int:
+        return self.solved + self.replies
 
     @property
     def cases_per_agent_hour(self) -> float | None:
-        return self.solved / self.agent_hours if self.agent_hours and self.solved else None
+        return self.cases / self.agent_hours if self.agent_hours and self.cases else None
 
     @property
     def replies_per_agent_hour(self) -> float | None:
         return self.replies / self.agent_hours if self.agent_hours else None
 
+    @property
+    def cases_per_ticket(self) -> float | None:
+        return self.cases / self.created if self.created and self.cases else None
+
+    @property
+    def agent_hours_per_ticket(self) -> float | None:
+        cph, cpt = self.cases_per_agent_hour, self.cases_per_ticket
+        return cpt / cph if cph and cpt else None
+
+
+def _hours_covered(starts_at: datetime, ends_at: datetime) -> list[datetime]:
+    """The clock hours (UTC, truncated) a time span touches."""
+    hour = starts_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    hours = []
+    while hour < ends_at:
+        hours.append(hour)
+        hour += timedelta(hours=1)
+    return hours
+
 
 def capacity_measured(*, end: datetime, weeks: int = DEFAULT_CAPACITY_WEEKS) -> Capacity:
     start = end - timedelta(weeks=weeks)
-    events = Event.objects.filter(created_at__gte=start, created_at__lt=end, actor__isnull=False)
-    ticket_events = events.filter(verb__startswith="ticket.")
-    agent_hours = ticket_events.annotate(h=TruncHour("created_at")).values("actor_id", "h").distinct().count()
+    ticket_events = Event.objects.filter(
+        created_at__gte=start, created_at__lt=end, actor__isnull=False, verb__startswith="ticket."
+    )
+    replies = Message.objects.filter(
+        created_at__gte=start,
+        created_at__lt=end,
+        kind=MessageKind.REPLY,
+        author_type=AuthorType.AGENT,
+        author_user__isnull=False,
+    )
+    active: set[tuple[int, datetime]] = {
+        (actor, hour.astimezone(UTC))
+        for actor, hour in ticket_events.annotate(h=TruncHour("created_at")).values_list("actor_id", "h").distinct()
+    }
+    active |= {
+        (author, hour.astimezone(UTC))
+        for author, hour in replies.annotate(h=TruncHour("created_at")).values_list("author_user_id", "h").distinct()
+    }
+    duty: set[tuple[int, datetime]] = set()
+    for user_id, starts_at, ends_at in Shift.objects.filter(starts_at__lt=end, ends_at__gt=start).values_list(
+        "user_id", "starts_at", "ends_at"
+    ):
+        duty |= {(user_id, h) for h in _hours_covered(max(starts_at, start), min(ends_at, end))}
     return Capacity(
         weeks=weeks,
         solved=Ticket.objects.filter(solved_at__gte=start, solved_at__lt=end).count(),
-        replies=ticket_events.filter(verb="ticket.replied").count(),
-        agent_hours=agent_hours,
+        replies=replies.count(),
+        agent_hours=len(active | duty),
+        active_hours=len(active),
+        duty_hours=len(duty),
+        created=Ticket.objects.filter(created_at__gte=start, created_at__lt=end).count(),
     )
 
 
@@ -232,8 +352,8 @@ def staffing_forecast(
     ]
     predicted = fc.holt_winters(history_used, fc.WEEK_HOURS)
     events = list(PlannedEvent.objects.filter(end__gte=start.date(), start__lte=(start + timedelta(days=7)).date()))
-    cph = capacity.cases_per_agent_hour
-    aht_seconds = 3600 / cph if cph else None
+    hours_per_ticket = capacity.agent_hours_per_ticket
+    aht_seconds = 3600 * hours_per_ticket if hours_per_ticket else None
     for i, base in enumerate(predicted):
         at = start + timedelta(hours=i)
         multiplier = 1.0
@@ -246,7 +366,7 @@ def staffing_forecast(
                 starts_at=at,
                 volume=round(volume, 2),
                 multiplier=multiplier,
-                agent_hours=round(volume / cph, 2) if cph else None,
+                agent_hours=round(volume * hours_per_ticket, 2) if hours_per_ticket else None,
                 agents=fc.agents_needed(
                     arrivals=volume,
                     interval_seconds=3600,

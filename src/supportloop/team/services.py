@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -32,15 +32,17 @@ from supportloop.team.models import (
     PlannedEvent,
     RotationMember,
     Shift,
+    ShiftPattern,
     ShiftReminder,
     ShiftSwap,
+    SwapRequest,
     TimeOff,
 )
-from supportloop.team.planner import Person, Plan, plan_schedule
+from supportloop.team.planner import Person, Slot, SlotPlan, days_between, plan_slots
 
 logger = logging.getLogger("supportloop.team")
 
-SHIFT_START = time(9, 0)  # local hours of a duty day, in the workspace's time zone
+SHIFT_START = time(9, 0)  # local hours of the default shift pattern ("Day"), made when a team has none
 SHIFT_END = time(17, 0)
 MAX_PERIOD_DAYS = 366
 MORNING_REMINDER_HOUR = 7  # local hour from which the morning-of reminder goes
@@ -50,9 +52,100 @@ def workspace_tz() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def shift_bounds(day: date) -> tuple[datetime, datetime]:
-    tz = workspace_tz()
-    return datetime.combine(day, SHIFT_START, tzinfo=tz), datetime.combine(day, SHIFT_END, tzinfo=tz)
+def pattern_tz(pattern: ShiftPattern) -> ZoneInfo:
+    return ZoneInfo(pattern.time_zone) if pattern.time_zone else workspace_tz()
+
+
+def shift_bounds(day: date, pattern: ShiftPattern) -> tuple[datetime, datetime]:
+    """The shift's UTC start and end: the pattern's local times on `day` in its time zone (an end at or before
+    the start is on the next day). Daylight-saving days get their real length."""
+    tz = pattern_tz(pattern)
+    starts = datetime.combine(day, pattern.start_time, tzinfo=tz)
+    end_day = day if pattern.end_time > pattern.start_time else day + timedelta(days=1)
+    ends = datetime.combine(end_day, pattern.end_time, tzinfo=tz)
+    return starts.astimezone(UTC), ends.astimezone(UTC)
+
+
+def pattern_hours(pattern: ShiftPattern) -> float:
+    start = datetime.combine(date(2000, 1, 3), pattern.start_time)
+    end = datetime.combine(date(2000, 1, 3), pattern.end_time)
+    if end <= start:
+        end += timedelta(days=1)
+    return (end - start).total_seconds() / 3600
+
+
+# --- shift patterns (the team's shifts of a day) -------------------------------------------------------------
+
+
+@transaction.atomic
+def shift_pattern_save(
+    *,
+    actor: User | None,
+    name: str,
+    start_time: time,
+    end_time: time,
+    pattern: ShiftPattern | None = None,
+    time_zone: str = "",
+    weekdays: list[int] | None = None,
+    position: int = 0,
+    active: bool = True,
+) -> ShiftPattern:
+    """Add a shift pattern (`pattern` None) or change one. Existing shifts keep their times; shifts planned
+    afterwards use the new ones."""
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise ValidationFailed(_("Give the shift a name (at most 60 characters)."), errors={"name": _("required")})
+    if start_time.tzinfo is not None or end_time.tzinfo is not None:
+        raise ValidationFailed(
+            _("Give the shift's times without a UTC offset: the time zone field says where they are."),
+            errors={"start_time" if start_time.tzinfo is not None else "end_time": _("a local time, HH:MM")},
+        )
+    if start_time == end_time:
+        raise ValidationFailed(_("A shift cannot start and end at the same time."), errors={"end_time": _("same")})
+    if time_zone:
+        try:
+            ZoneInfo(time_zone)
+        except (ValueError, KeyError, ZoneInfoNotFoundError):
+            raise ValidationFailed(_("Unknown time zone."), errors={"time_zone": _("unknown")}) from None
+    clash = ShiftPattern.objects.filter(name__iexact=name)
+    if pattern is not None:
+        clash = clash.exclude(pk=pattern.pk)
+    if clash.exists():
+        raise ValidationFailed(_("A shift with this name exists."), errors={"name": _("taken")})
+    values: dict[str, object] = {
+        "name": name,
+        "start_time": start_time,
+        "end_time": end_time,
+        "time_zone": time_zone,
+        "weekdays": _clean_weekdays(weekdays if weekdays is not None else list(range(7))),
+        "position": max(0, min(int(position), 1000)),
+        "active": active,
+    }
+    if pattern is None:
+        pattern = ShiftPattern.objects.create(**values)
+        event_record(
+            actor=actor,
+            verb="team.shift_pattern_added",
+            target=pattern,
+            changes={k: [None, _clock(v)] for k, v in values.items()},
+        )
+        return pattern
+    changes = {k: [_clock(v) for v in pair] for k, pair in field_changes(pattern, values).items()}
+    pattern.save()
+    event_record(actor=actor, verb="team.shift_pattern_updated", target=pattern, changes=changes)
+    return pattern
+
+
+def _clock(value: object) -> object:
+    return value.strftime("%H:%M") if isinstance(value, time) else value  # JSON for the audit trail
+
+
+def _patterns_active(*, actor: User | None) -> list[ShiftPattern]:
+    """The active patterns; a team that never set any gets the default "Day" shift (09:00-17:00 local)."""
+    patterns = list(ShiftPattern.objects.filter(active=True))
+    if patterns or ShiftPattern.objects.exists():
+        return patterns
+    return [shift_pattern_save(actor=actor, name="Day", start_time=SHIFT_START, end_time=SHIFT_END)]
 
 
 # --- rotation members and time off ---------------------------------------------------------------------------
@@ -135,20 +228,32 @@ def _people() -> list[Person]:
 
 
 @transaction.atomic
-def schedule_generate(*, start: date, end: date, seed: int, actor: User | None, replace: bool = False) -> Plan:
-    """Fill the days from `start` to `end` that have no shift yet, fairly (team.planner). With `replace`, the
-    period's shifts are removed first and every day is planned again. Shifts elsewhere in the months touched
-    count towards each person's monthly maximum. Returns the plan (assignments made, days left as gaps)."""
+def schedule_generate(*, start: date, end: date, seed: int, actor: User | None, replace: bool = False) -> SlotPlan:
+    """Fill the shifts from `start` to `end` that nobody holds yet, fairly (team.planner): one per active shift
+    pattern on each day it runs. With `replace`, the period's shifts are removed first and every one is planned
+    again. Shifts elsewhere in the months touched count towards each person's monthly maximum; a person never
+    gets two shifts on one day. Returns the plan (assignments made, shifts left as gaps)."""
     if end < start:
         raise ValidationFailed(_("The last day is before the first."), errors={"end": _("before the first day")})
     if (end - start).days >= MAX_PERIOD_DAYS:
         raise ValidationFailed(_("Plan at most a year at once."), errors={"end": _("too far")})
+    patterns = {p.pk: p for p in _patterns_active(actor=actor)}
     period = Shift.objects.select_for_update().filter(date__gte=start, date__lte=end)
     removed: list[Shift] = []
     if replace:
         removed = list(period)
         period.delete()
-    taken = set(Shift.objects.filter(date__gte=start, date__lte=end).values_list("date", flat=True))
+    kept = list(Shift.objects.filter(date__gte=start, date__lte=end).values_list("date", "pattern_id", "user_id"))
+    taken = {(d, p) for d, p, _u in kept}
+    busy: dict[int, set[date]] = {}
+    for d, _p, u in kept:
+        busy.setdefault(u, set()).add(d)
+    slots = [
+        Slot(day=day, pattern_id=p.pk, hours=pattern_hours(p))
+        for day in days_between(start, end)
+        for p in patterns.values()
+        if day.weekday() in p.weekdays and (day, p.pk) not in taken
+    ]
     month_start = start.replace(day=1)
     month_end = (end.replace(day=28) + timedelta(days=4)).replace(day=1)
     counts = (
@@ -158,16 +263,20 @@ def schedule_generate(*, start: date, end: date, seed: int, actor: User | None, 
         .annotate(n=Count("id"))
     )
     month_counts = {(row["user_id"], row["y"], row["m"]): row["n"] for row in counts}
-    plan = plan_schedule(people=_people(), start=start, end=end, seed=seed, month_counts=month_counts)
-    for day in taken:
-        plan.assignments.pop(day, None)
-    plan.gaps = [d for d in plan.gaps if d not in taken]
+    plan = plan_slots(people=_people(), slots=slots, seed=seed, month_counts=month_counts, busy=busy)
     shifts = []
-    for day, user_id in sorted(plan.assignments.items()):
-        starts_at, ends_at = shift_bounds(day)
-        shifts.append(Shift(date=day, user_id=user_id, starts_at=starts_at, ends_at=ends_at))
+    for slot, user_id in plan.assignments.items():
+        starts_at, ends_at = shift_bounds(slot.day, patterns[slot.pattern_id])
+        shifts.append(
+            Shift(date=slot.day, pattern_id=slot.pattern_id, user_id=user_id, starts_at=starts_at, ends_at=ends_at)
+        )
     Shift.objects.bulk_create(shifts)
-    created = list(Shift.objects.filter(date__in=list(plan.assignments)).select_related("user"))
+    made = {(slot.day, slot.pattern_id) for slot in plan.assignments}
+    created = [
+        s
+        for s in Shift.objects.filter(date__gte=start, date__lte=end).select_related("user")
+        if (s.date, s.pattern_id) in made
+    ]
     events = [
         event_build(actor=actor, verb="team.shift_removed", target=s, changes={"user": [s.user_id, None]})
         for s in removed
@@ -177,7 +286,12 @@ def schedule_generate(*, start: date, end: date, seed: int, actor: User | None, 
             actor=actor,
             verb="team.shift_planned",
             target=s,
-            changes={"user": [None, s.user_id], "date": [None, s.date], "seed": [None, seed]},
+            changes={
+                "user": [None, s.user_id],
+                "date": [None, s.date],
+                "pattern": [None, s.pattern_id],
+                "seed": [None, seed],
+            },
         )
         for s in created
     ]
@@ -185,16 +299,36 @@ def schedule_generate(*, start: date, end: date, seed: int, actor: User | None, 
     return plan
 
 
+def _no_second_shift(*, user: User, day: date, allowed: set[int]) -> None:
+    if Shift.objects.filter(user=user, date=day).exclude(pk__in=allowed).exists():
+        raise ValidationFailed(
+            _("%(name)s already has a shift on %(date)s.") % {"name": user, "date": day},
+            errors={"user": _("already on duty that day")},
+        )
+
+
 @transaction.atomic
-def shift_set(*, day: date, user: User, actor: User | None) -> Shift:
-    """The lead's edit: put `user` on duty on `day` (a new shift, or the day's shift given to someone else)."""
+def shift_set(*, day: date, user: User, actor: User | None, pattern: ShiftPattern | None = None) -> Shift:
+    """The lead's edit: put `user` on duty on `day` in `pattern` (default: the first active one), as a new
+    shift or the shift given to someone else."""
     if not RotationMember.objects.filter(user=user, active=True).exists():
         raise ValidationFailed(_("This person is not in the rotation."), errors={"user": _("not in the rotation")})
-    shift = Shift.objects.select_for_update().filter(date=day).first()
+    if pattern is None:
+        patterns = _patterns_active(actor=actor)
+        if not patterns:
+            raise ValidationFailed(_("No active shift pattern."), errors={"pattern": _("required")})
+        pattern = patterns[0]
+    shift = Shift.objects.select_for_update().filter(date=day, pattern=pattern).first()
+    _no_second_shift(user=user, day=day, allowed={shift.pk} if shift else set())
     if shift is None:
-        starts_at, ends_at = shift_bounds(day)
-        shift = Shift.objects.create(date=day, user=user, starts_at=starts_at, ends_at=ends_at)
-        event_record(actor=actor, verb="team.shift_planned", target=shift, changes={"user": [None, user.pk]})
+        starts_at, ends_at = shift_bounds(day, pattern)
+        shift = Shift.objects.create(date=day, pattern=pattern, user=user, starts_at=starts_at, ends_at=ends_at)
+        event_record(
+            actor=actor,
+            verb="team.shift_planned",
+            target=shift,
+            changes={"user": [None, user.pk], "pattern": [None, pattern.pk]},
+        )
         return shift
     before = shift.user_id
     if before == user.pk:
@@ -220,29 +354,12 @@ class SwapResult:
     other_shift: Shift | None
 
 
-@transaction.atomic
-def shift_swap(*, shift: Shift, to_user: User, actor: User, other_shift: Shift | None = None) -> SwapResult:
-    """Hand `shift` to `to_user`; with `other_shift` (one of `to_user`'s), the two people exchange days.
-
-    The person on the shift or a lead may do it. Each hand-over is a ShiftSwap row and an audit event; both
-    people are told by mail after commit."""
-    shift = Shift.objects.select_for_update().get(pk=shift.pk)
-    giver = shift.user
-    if actor.pk != giver.pk and not can(actor, "rotation.manage"):
-        raise PermissionDenied(_("Only the person on this shift or a lead may swap it (rotation.manage)."))
-    if to_user.pk == giver.pk:
-        raise ValidationFailed(_("This shift is already theirs."), errors={"to_user": _("same person")})
-    if not to_user.is_active or not RotationMember.objects.filter(user=to_user, active=True).exists():
-        raise ValidationFailed(_("This person is not in the rotation."), errors={"to_user": _("not in the rotation")})
-    other = None
-    if other_shift is not None:
-        other = Shift.objects.select_for_update().get(pk=other_shift.pk)
-        if other.user_id != to_user.pk:
-            raise ValidationFailed(
-                _("The other shift is not theirs."), errors={"other_shift": _("belongs to someone else")}
-            )
+def _hand_over(*, shift: Shift, giver: User, to_user: User, other: Shift | None, actor: User) -> None:
+    """Move `shift` from `giver` to `to_user` (and `other` back): a ShiftSwap row and an event per hand-over,
+    both people told by mail after commit. Callers hold the row locks."""
     pairs = [(shift, giver, to_user)] + ([(other, to_user, giver)] if other is not None else [])
     for s, frm, to in pairs:
+        _no_second_shift(user=to, day=s.date, allowed={p.pk for p, _f, _t in pairs})
         s.swapped_from = frm
         s.user = to
         s.save(update_fields=["user", "swapped_from"])
@@ -251,7 +368,186 @@ def shift_swap(*, shift: Shift, to_user: User, actor: User, other_shift: Shift |
             actor=actor, verb="team.shift_swapped", target=s, changes={"user": [frm.pk, to.pk], "date": [None, s.date]}
         )
         transaction.on_commit(partial(job_enqueue, "team.shift_change_notice", shift_id=s.pk, user_ids=[frm.pk, to.pk]))
+
+
+def _check_taker(to_user: User, giver: User) -> None:
+    if to_user.pk == giver.pk:
+        raise ValidationFailed(_("This shift is already theirs."), errors={"to_user": _("same person")})
+    if not to_user.is_active or not RotationMember.objects.filter(user=to_user, active=True).exists():
+        raise ValidationFailed(_("This person is not in the rotation."), errors={"to_user": _("not in the rotation")})
+
+
+@transaction.atomic
+def shift_swap(*, shift: Shift, to_user: User, actor: User, other_shift: Shift | None = None) -> SwapResult:
+    """The lead's edit of a swap: hand `shift` to `to_user` at once; with `other_shift` (one of `to_user`'s), the
+    two people exchange days. Only leads (rotation.manage): a person on the shift proposes (`swap_propose`) and
+    the other accepts. Each hand-over is a ShiftSwap row and an audit event; both people are told by mail."""
+    if not can(actor, "rotation.manage"):
+        raise PermissionDenied(
+            _("Only a lead may move a shift directly (rotation.manage); propose a swap to the other person.")
+        )
+    shift = Shift.objects.select_for_update().get(pk=shift.pk)
+    giver = shift.user
+    _check_taker(to_user, giver)
+    other = None
+    if other_shift is not None:
+        other = Shift.objects.select_for_update().get(pk=other_shift.pk)
+        if other.user_id != to_user.pk:
+            raise ValidationFailed(
+                _("The other shift is not theirs."), errors={"other_shift": _("belongs to someone else")}
+            )
+    _hand_over(shift=shift, giver=giver, to_user=to_user, other=other, actor=actor)
+    SwapRequest.objects.filter(shift__in=[x for x in (shift, other) if x], status=SwapRequest.Status.PROPOSED).update(
+        status=SwapRequest.Status.WITHDRAWN, decided_at=timezone.now()
+    )
     return SwapResult(shift=shift, other_shift=other)
+
+
+@transaction.atomic
+def swap_propose(
+    *, shift: Shift, to_user: User, actor: User, other_shift: Shift | None = None, note: str = ""
+) -> SwapRequest:
+    """The person on `shift` asks `to_user` to take it over (or, with `other_shift`, one of `to_user`'s, to
+    exchange). Nothing moves until `to_user` accepts. One open request per shift; past shifts cannot be swapped.
+    `to_user` is told by mail."""
+    shift = Shift.objects.select_for_update().select_related("user").get(pk=shift.pk)
+    if actor.pk != shift.user_id:
+        raise PermissionDenied(_("Only the person on this shift may propose a swap."))
+    if shift.ends_at <= timezone.now():
+        raise ValidationFailed(_("This shift is over."), errors={"shift": _("in the past")})
+    _check_taker(to_user, shift.user)
+    other = None
+    if other_shift is not None:
+        other = Shift.objects.select_for_update().get(pk=other_shift.pk)
+        if other.user_id != to_user.pk:
+            raise ValidationFailed(
+                _("The other shift is not theirs."), errors={"other_shift": _("belongs to someone else")}
+            )
+        if other.ends_at <= timezone.now():
+            raise ValidationFailed(_("The other shift is over."), errors={"other_shift": _("in the past")})
+    allowed = {shift.pk} | ({other.pk} if other else set())
+    _no_second_shift(user=to_user, day=shift.date, allowed=allowed)
+    if other is not None:
+        _no_second_shift(user=actor, day=other.date, allowed=allowed)
+    if SwapRequest.objects.filter(shift=shift, status=SwapRequest.Status.PROPOSED).exists():
+        raise ValidationFailed(
+            _("A swap of this shift is already waiting for an answer."), errors={"shift": _("already proposed")}
+        )
+    request = SwapRequest.objects.create(
+        shift=shift, other_shift=other, from_user=actor, to_user=to_user, note=(note or "")[:200]
+    )
+    event_record(
+        actor=actor,
+        verb="team.swap_proposed",
+        target=request,
+        changes={"to_user": [None, to_user.pk], "shift": [None, shift.pk], "other_shift": [None, other and other.pk]},
+    )
+    transaction.on_commit(partial(job_enqueue, "team.swap_notice", request_id=request.pk, user_ids=[to_user.pk]))
+    return request
+
+
+def _open_request(request: SwapRequest) -> SwapRequest:
+    locked = SwapRequest.objects.select_for_update().select_related("from_user", "to_user").get(pk=request.pk)
+    if locked.status != SwapRequest.Status.PROPOSED:
+        raise ValidationFailed(
+            _("This swap was already answered (%(status)s).") % {"status": locked.get_status_display()},
+            errors={"status": locked.status},
+        )
+    return locked
+
+
+@transaction.atomic
+def swap_accept(*, request: SwapRequest, actor: User) -> SwapRequest:
+    """`to_user` takes the shift (and gives theirs back, for an exchange): the shifts move, both are told."""
+    request = _open_request(request)
+    if actor.pk != request.to_user_id:
+        raise PermissionDenied(_("Only the person asked may accept this swap."))
+    shift = Shift.objects.select_for_update().get(pk=request.shift_id)
+    other = Shift.objects.select_for_update().get(pk=request.other_shift_id) if request.other_shift_id else None
+    if shift.user_id != request.from_user_id or (other is not None and other.user_id != request.to_user_id):
+        raise ValidationFailed(
+            _("The shifts changed since this swap was proposed; ask again."), errors={"shift": _("changed")}
+        )
+    _check_taker(request.to_user, request.from_user)
+    _hand_over(shift=shift, giver=request.from_user, to_user=request.to_user, other=other, actor=actor)
+    request.status = SwapRequest.Status.ACCEPTED
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    event_record(actor=actor, verb="team.swap_accepted", target=request, changes={"status": ["proposed", "accepted"]})
+    transaction.on_commit(
+        partial(job_enqueue, "team.swap_notice", request_id=request.pk, user_ids=[request.from_user_id, actor.pk])
+    )
+    return request
+
+
+@transaction.atomic
+def swap_decline(*, request: SwapRequest, actor: User) -> SwapRequest:
+    """The person asked declines, or the proposer withdraws; nothing moves, both are told."""
+    request = _open_request(request)
+    if actor.pk == request.to_user_id:
+        status = SwapRequest.Status.DECLINED
+    elif actor.pk == request.from_user_id:
+        status = SwapRequest.Status.WITHDRAWN
+    else:
+        raise PermissionDenied(_("Only the two people of this swap may decline it."))
+    request.status = status
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    event_record(actor=actor, verb=f"team.swap_{status}", target=request, changes={"status": ["proposed", status]})
+    transaction.on_commit(
+        partial(
+            job_enqueue,
+            "team.swap_notice",
+            request_id=request.pk,
+            user_ids=[request.from_user_id, request.to_user_id],
+        )
+    )
+    return request
+
+
+def swap_notice_send(*, request_id: int, user_ids: list[int]) -> int:
+    """Tell people (each in their language) where a swap request stands. Returns mails sent."""
+    request = (
+        SwapRequest.objects.select_related("shift__pattern", "other_shift", "from_user", "to_user")
+        .filter(pk=request_id)
+        .first()
+    )
+    if request is None:
+        return 0
+    sent = 0
+    for user in User.objects.filter(pk__in=user_ids, is_active=True).exclude(email=""):
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            values = {
+                "date": request.shift.date,
+                "shift": request.shift.pattern.name,
+                "from": request.from_user,
+                "to": request.to_user,
+                "link": settings.SITE_URL.rstrip("/") + reverse("team:rotation"),
+            }
+            if request.status == SwapRequest.Status.PROPOSED:
+                subject = _("%(from)s asks you to take their support shift on %(date)s") % values
+                body = (
+                    _(
+                        "%(from)s proposes that you take their %(shift)s support shift on %(date)s.\n\n"
+                        "Accept or decline on the rotation page: %(link)s\n"
+                    )
+                    % values
+                )
+            elif request.status == SwapRequest.Status.ACCEPTED:
+                subject = _("Swap accepted: %(to)s takes the shift on %(date)s") % values
+                body = (
+                    _("%(to)s accepted the swap of the %(shift)s shift on %(date)s.\n\nThe rotation: %(link)s\n")
+                    % values
+                )
+            else:
+                subject = _("Swap not made: the shift on %(date)s stays with %(from)s") % values
+                body = _("The swap of the %(shift)s shift on %(date)s was %(status)s.\n\nThe rotation: %(link)s\n") % {
+                    **values,
+                    "status": request.get_status_display(),
+                }
+        EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email]).send()
+        sent += 1
+    return sent
 
 
 def duty_link() -> str:

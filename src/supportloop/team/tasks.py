@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from django_tasks import task
 
-from supportloop.team.services import shift_change_notice_send, shift_reminders_send
+from supportloop.team.services import shift_change_notice_send, shift_reminders_send, swap_notice_send
 
 
 @task()
@@ -19,6 +19,11 @@ def send_shift_reminders() -> int:
 @task()
 def shift_change_notice(shift_id: int, user_ids: list[int]) -> int:
     return shift_change_notice_send(shift_id=shift_id, user_ids=user_ids)
+
+
+@task()
+def swap_notice(request_id: int, user_ids: list[int]) -> int:
+    return swap_notice_send(request_id=request_id, user_ids=user_ids)
 
 
 def reminders_due(now: datetime) -> str | None:
@@ -40,6 +45,7 @@ def connect() -> None:
 
     register_temporary_role(duty_role)
     job_register("team.shift_change_notice", shift_change_notice)
+    job_register("team.swap_notice", swap_notice)
     job_register("team.send_shift_reminders", send_shift_reminders)
     register(
         Job(

@@ -69,7 +69,8 @@ def test_rotating_the_token_kills_the_old_url(shifts):
 def test_a_swap_bumps_the_sequence_so_clients_update_the_event(shifts):
     _lead, a, b = shifts
     shift = services.Shift.objects.filter(user=a).first()
-    services.shift_swap(shift=shift, to_user=b, actor=a)
+    proposal = services.swap_propose(shift=shift, to_user=b, actor=a)
+    services.swap_accept(request=proposal, actor=b)
     feed = services.calendar_feed_get_or_create(user=b, actor=b)
     cal = parse(Client().get(f"/team/calendar/{feed.token}.ics"))
     swapped = [e for e in cal.walk("VEVENT") if str(e["uid"]).startswith(f"shift-{shift.pk}@")]

@@ -85,3 +85,24 @@ def test_weekends_spread_even_when_weekday_availability_differs():
     weekend = Counter(u for d, u in plan.assignments.items() if d.weekday() >= 5)
     assert sorted(weekend.values()) == [2, 2, 2, 2]
     assert len(days_between(*JAN)) == len(plan.assignments)
+
+
+def test_several_shifts_a_day_are_balanced_by_hours_and_nobody_gets_two_on_one_day():
+    # Two people, a 10-hour and a 6-hour shift each weekday for two weeks: 20 shifts, 160 hours.
+    # Whoever took the long shift one day takes the short one next, so both end with 80 hours and 10 shifts.
+    from supportloop.team.planner import Slot, plan_slots
+
+    people = [Person(user_id=i, weekdays=ALL, max_per_month=0) for i in (1, 2)]
+    days = [d for d in days_between(date(2027, 1, 4), date(2027, 1, 15)) if d.weekday() < 5]
+    slots = [Slot(day=d, pattern_id=p, hours=h) for d in days for p, h in ((1, 10.0), (2, 6.0))]
+    plan = plan_slots(people=people, slots=slots, seed=4)
+    assert not plan.gaps and len(plan.assignments) == 20
+    hours = Counter()
+    for slot, user in plan.assignments.items():
+        hours[user] += slot.hours
+    assert hours == {1: 80.0, 2: 80.0}
+    for d in days:  # each day: one person per shift, never the same person twice
+        assert {u for s, u in plan.assignments.items() if s.day == d} == {1, 2}
+    # Kept edits count: a person already busy on a day is not planned again that day.
+    busy = plan_slots(people=people, slots=[Slot(day=days[0], pattern_id=1)], seed=0, busy={1: {days[0]}})
+    assert list(busy.assignments.values()) == [2]

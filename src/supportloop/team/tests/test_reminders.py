@@ -3,7 +3,7 @@ queue link, sent once even when the task runs twice or two runs meet."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.core import mail
@@ -14,7 +14,7 @@ from supportloop.accounts.services import user_create
 from supportloop.core.models import Event
 from supportloop.feedback.tests.concurrency import in_thread, separate_connections
 from supportloop.team import services
-from supportloop.team.models import Shift, ShiftReminder
+from supportloop.team.models import Shift, ShiftPattern, ShiftReminder
 
 DAY = date(2027, 3, 10)
 EVENING_BEFORE = datetime(2027, 3, 9, 18, 0, tzinfo=UTC)  # TIME_ZONE is UTC in the tests
@@ -22,8 +22,9 @@ MORNING_OF = datetime(2027, 3, 10, 7, 30, tzinfo=UTC)
 
 
 def make_shift(user) -> Shift:
-    starts, ends = services.shift_bounds(DAY)
-    return Shift.objects.create(date=DAY, user=user, starts_at=starts, ends_at=ends)
+    pattern, _ = ShiftPattern.objects.get_or_create(name="Day", defaults={"start_time": time(9), "end_time": time(17)})
+    starts, ends = services.shift_bounds(DAY, pattern)
+    return Shift.objects.create(date=DAY, pattern=pattern, user=user, starts_at=starts, ends_at=ends)
 
 
 @pytest.mark.django_db

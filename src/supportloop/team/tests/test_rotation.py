@@ -3,7 +3,7 @@ duty role (agent rights during the shift only)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +16,7 @@ from supportloop.accounts.permissions import can
 from supportloop.core.errors import PermissionDenied, ValidationFailed
 from supportloop.core.models import Event
 from supportloop.team import services
-from supportloop.team.models import Shift, ShiftSwap
+from supportloop.team.models import Shift, ShiftPattern, ShiftSwap, SwapRequest
 from supportloop.team.selectors import duty_role, on_duty
 
 pytestmark = pytest.mark.django_db
@@ -73,33 +73,100 @@ def test_hostile_input_is_refused_with_a_clear_error(team):
         services.rotation_member_set(user=people[0], actor=lead, max_per_month=99)
 
 
-def test_swap_hands_over_records_it_and_tells_both_in_their_language(team, django_capture_on_commit_callbacks):
+def test_swap_is_proposed_then_accepted_recorded_and_both_told_in_their_language(
+    team, django_capture_on_commit_callbacks
+):
     lead, (agent, product, _viewer) = team
     product.language = "ru"
     product.save(update_fields=["language"])
     shift = services.shift_set(day=date(2027, 1, 5), user=agent, actor=lead)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.shift_swap(shift=shift, to_user=product, actor=agent)
+        proposal = services.swap_propose(shift=shift, to_user=product, actor=agent, note="dentist")
     shift.refresh_from_db()
-    assert (shift.user, shift.swapped_from) == (product, agent)
+    assert shift.user == agent  # nothing moves before the answer
+    assert [m.to for m in mail.outbox] == [[product.email]] and "/team/" in mail.outbox[0].body
+    assert Event.objects.get(verb="team.swap_proposed").actor == agent
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.swap_accept(request=proposal, actor=product)
+    shift.refresh_from_db()
+    proposal.refresh_from_db()
+    assert (shift.user, shift.swapped_from, proposal.status) == (product, agent, "accepted")
     assert ShiftSwap.objects.get(shift=shift).to_user == product
     event = Event.objects.get(verb="team.shift_swapped")
-    assert event.changes["user"] == [agent.pk, product.pk] and event.actor == agent
+    assert event.changes["user"] == [agent.pk, product.pk] and event.actor == product
+    assert Event.objects.filter(verb="team.swap_accepted", actor=product).count() == 1
+    # Both told: the shift-change notice to each, and the accepted notice to each.
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([agent.email, product.email] * 2)
+    russian = [m for m in mail.outbox if m.to == [product.email]]
+    assert any("/team/duty/" in m.body and str(product) in m.subject for m in russian)
+
+
+def test_swap_declined_or_withdrawn_moves_nothing_and_only_the_two_may_answer(team, django_capture_on_commit_callbacks):
+    lead, (agent, product, viewer) = team
+    shift = services.shift_set(day=date(2027, 1, 5), user=agent, actor=lead)
+    proposal = services.swap_propose(shift=shift, to_user=product, actor=agent)
+    with pytest.raises(ValidationFailed):  # one open request per shift
+        services.swap_propose(shift=shift, to_user=viewer, actor=agent)
+    with pytest.raises(PermissionDenied):  # a third person cannot accept or decline
+        services.swap_accept(request=proposal, actor=viewer)
+    with pytest.raises(PermissionDenied):
+        services.swap_decline(request=proposal, actor=viewer)
+    with pytest.raises(PermissionDenied):  # the proposer cannot accept their own
+        services.swap_accept(request=proposal, actor=agent)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.swap_decline(request=proposal, actor=product)
+    proposal.refresh_from_db()
+    shift.refresh_from_db()
+    assert (proposal.status, shift.user) == ("declined", agent)
     assert sorted(m.to[0] for m in mail.outbox) == sorted([agent.email, product.email])
-    russian = next(m for m in mail.outbox if m.to == [product.email])
-    assert "/team/duty/" in russian.body and str(product) in russian.subject
+    with pytest.raises(ValidationFailed):  # answered already
+        services.swap_accept(request=proposal, actor=product)
+    again = services.swap_propose(shift=shift, to_user=viewer, actor=agent)
+    services.swap_decline(request=again, actor=agent)
+    assert SwapRequest.objects.get(pk=again.pk).status == "withdrawn"
+    assert not ShiftSwap.objects.exists()
+    assert Event.objects.filter(verb__in=["team.swap_declined", "team.swap_withdrawn"]).count() == 2
 
 
-def test_exchange_of_two_shifts_and_who_may_swap(team):
+def test_only_the_person_on_the_shift_proposes_and_a_changed_shift_cannot_be_accepted(team):
+    lead, (agent, product, viewer) = team
+    shift = services.shift_set(day=date(2027, 1, 5), user=agent, actor=lead)
+    with pytest.raises(PermissionDenied):
+        services.swap_propose(shift=shift, to_user=viewer, actor=product)
+    with pytest.raises(ValidationFailed):  # taker not in the rotation
+        services.swap_propose(shift=shift, to_user=lead, actor=agent)
+    proposal = services.swap_propose(shift=shift, to_user=product, actor=agent)
+    services.shift_swap(shift=shift, to_user=viewer, actor=lead)  # the lead moves it meanwhile
+    proposal.refresh_from_db()
+    assert proposal.status == "withdrawn"  # the lead's move closes the open request
+    past = services.shift_set(day=date(2020, 1, 6), user=agent, actor=lead)
+    with pytest.raises(ValidationFailed):
+        services.swap_propose(shift=past, to_user=product, actor=agent)
+
+
+def test_accept_refuses_when_the_shift_changed_hands_since(team):
+    lead, (agent, product, viewer) = team
+    shift = services.shift_set(day=date(2027, 1, 5), user=agent, actor=lead)
+    proposal = services.swap_propose(shift=shift, to_user=product, actor=agent)
+    Shift.objects.filter(pk=shift.pk).update(user=viewer)  # changed behind the request's back
+    with pytest.raises(ValidationFailed):
+        services.swap_accept(request=proposal, actor=product)
+    assert SwapRequest.objects.get(pk=proposal.pk).status == "proposed"
+
+
+def test_exchange_of_two_shifts_by_proposal_and_the_leads_direct_edit(team):
     lead, (agent, product, viewer) = team
     a = services.shift_set(day=date(2027, 1, 5), user=agent, actor=lead)
     b = services.shift_set(day=date(2027, 1, 6), user=product, actor=lead)
-    with pytest.raises(PermissionDenied):  # not their shift, not a lead
-        services.shift_swap(shift=a, to_user=viewer, actor=viewer)
+    with pytest.raises(PermissionDenied):  # moving a shift directly is the lead's
+        services.shift_swap(shift=a, to_user=viewer, actor=agent)
     with pytest.raises(ValidationFailed):  # the other shift must belong to the person taking over
-        services.shift_swap(shift=a, to_user=viewer, other_shift=b, actor=agent)
-    services.shift_swap(shift=a, to_user=product, other_shift=b, actor=agent)
+        services.swap_propose(shift=a, to_user=viewer, other_shift=b, actor=agent)
+    proposal = services.swap_propose(shift=a, to_user=product, other_shift=b, actor=agent)
+    services.swap_accept(request=proposal, actor=product)
     a.refresh_from_db()
     b.refresh_from_db()
     assert (a.user, b.user) == (product, agent)
@@ -109,14 +176,47 @@ def test_exchange_of_two_shifts_and_who_may_swap(team):
     assert a.user == viewer
 
 
+def test_several_shifts_a_day_at_their_local_hours_filled_fairly_and_never_two_for_one_person(team, settings):
+    lead, people = team
+    settings.TIME_ZONE = "Europe/Berlin"
+    early = services.shift_pattern_save(actor=lead, name="Early", start_time=time(6), end_time=time(14))
+    late = services.shift_pattern_save(actor=lead, name="Late", start_time=time(14), end_time=time(22))
+    night = services.shift_pattern_save(
+        actor=lead, name="Night", start_time=time(22), end_time=time(6), time_zone="America/New_York", weekdays=[4]
+    )
+    plan = services.schedule_generate(start=date(2027, 1, 4), end=date(2027, 1, 10), seed=3, actor=lead)
+    assert not plan.gaps and len(plan.assignments) == 7 * 2 + 1  # early + late every day, night on Friday
+    shifts = list(Shift.objects.select_related("pattern"))
+    per_day = {}
+    for s in shifts:
+        per_day.setdefault(s.date, []).append(s.user_id)
+    assert all(len(users) == len(set(users)) for users in per_day.values())  # nobody twice on a day
+    # 15 shifts of 8 hours over 3 people: 5 each (hours are equal, so counts are).
+    assert sorted([sum(1 for s in shifts if s.user_id == p.pk) for p in people]) == [5, 5, 5]
+    monday_early = next(s for s in shifts if s.pattern == early and s.date == date(2027, 1, 4))
+    assert monday_early.starts_at == datetime(2027, 1, 4, 5, 0, tzinfo=UTC)  # 06:00 in Berlin (UTC+1)
+    friday_night = next(s for s in shifts if s.pattern == night)
+    assert friday_night.starts_at == datetime(2027, 1, 9, 3, 0, tzinfo=UTC)  # 22:00 in New York (UTC-5)
+    assert friday_night.ends_at == datetime(2027, 1, 9, 11, 0, tzinfo=UTC)  # 06:00 the next morning
+    assert late.shifts.count() == 7
+    with pytest.raises(ValidationFailed):  # someone already on the early shift cannot take the late one too
+        services.shift_set(day=monday_early.date, user=monday_early.user, pattern=late, actor=lead)
+    with pytest.raises(ValidationFailed):
+        services.shift_pattern_save(actor=lead, name="Bad", start_time=time(9), end_time=time(17), time_zone="Mars/X")
+    with pytest.raises(ValidationFailed):
+        services.shift_pattern_save(actor=lead, name="early", start_time=time(9), end_time=time(17))
+
+
 def test_duty_gives_agent_rights_during_the_shift_only(team):
     _lead, (_agent, product, viewer) = team
     now = timezone.now()
+    day = ShiftPattern.objects.create(name="Day", start_time=time(9), end_time=time(17))
     Shift.objects.create(
-        date=now.date(), user=viewer, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
+        date=now.date(), pattern=day, user=viewer, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
     )
     Shift.objects.create(
         date=now.date() + timedelta(days=3),
+        pattern=day,
         user=product,
         starts_at=now + timedelta(days=3),
         ends_at=now + timedelta(days=3, hours=8),
@@ -168,7 +268,9 @@ def test_api_lists_generates_and_refuses_non_leads(team, api_client):
     api = api_client(lead)
     response = api.post("team/schedule/generate", {"start": "2027-01-04", "end": "2027-01-10", "seed": 3})
     assert response.status_code == 200, response.content
-    assert response.json()["planned"] == 7
+    assert response.json() == {"planned": 7, "gaps": []}
+    gap = api.post("team/schedule/generate", {"start": "2027-02-01", "end": "2027-02-01", "seed": 3})
+    assert gap.json()["planned"] == 1
     listed = api.get("team/shifts", {"start": "2027-01-04", "end": "2027-01-10"}).json()
     assert [s["date"] for s in listed] == [f"2027-01-{d:02d}" for d in range(4, 11)]
     assert (
@@ -177,3 +279,22 @@ def test_api_lists_generates_and_refuses_non_leads(team, api_client):
     )
     bad = api.post("team/schedule/generate", {"start": "2027-01-04", "end": "2027-01-10", "extra": 1})
     assert bad.status_code == 422
+
+
+def test_a_product_manager_on_duty_has_agent_rights_only_while_the_shift_runs(team):
+    _lead, (_agent, product, _viewer) = team
+    now = timezone.now()
+    day = ShiftPattern.objects.create(name="Day", start_time=time(9), end_time=time(17))
+    shift = Shift.objects.create(
+        date=now.date(),
+        pattern=day,
+        user=product,
+        starts_at=now - timedelta(hours=8),
+        ends_at=now - timedelta(minutes=1),
+    )
+    fresh = type(product).objects.get(pk=product.pk)
+    assert not can(fresh, "ticket.reply")  # the shift ended a minute ago
+    Shift.objects.filter(pk=shift.pk).update(ends_at=now + timedelta(minutes=30))
+    fresh = type(product).objects.get(pk=product.pk)
+    assert can(fresh, "ticket.reply") and can(fresh, "ticket.update")  # running now: agent rights
+    assert not can(fresh, "rotation.manage") and not can(fresh, "forecast.view")  # never a lead's

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from supportloop.accounts.models import User
 from supportloop.accounts.permissions import can
+from supportloop.core.db import reading_reports
 from supportloop.core.errors import DomainError, NotFound, ValidationFailed
 from supportloop.team import selectors, services
 from supportloop.team import shadowing as shadowing_services
@@ -37,6 +38,13 @@ def _date(value: str | None, field: str) -> date:
         raise ValidationFailed(_("Give a date as YYYY-MM-DD."), errors={field: _("not a date")}) from None
 
 
+def _time(value: str | None, field: str) -> time:
+    try:
+        return time.fromisoformat(value or "")
+    except ValueError:
+        raise ValidationFailed(_("Give a time as HH:MM."), errors={field: _("not a time")}) from None
+
+
 def _user(value: str | None, field: str = "user") -> User:
     user = User.objects.filter(pk=int(value), is_active=True).first() if value and value.isdigit() else None
     if user is None:
@@ -50,28 +58,34 @@ def _feed_url(request: HttpRequest, token: str) -> str:
 
 @page("rotation.view")
 def rotation(request: PageRequest) -> HttpResponseBase:
-    """The schedule for the next five weeks, the fairness table, the person's feed and the lead's tools."""
+    """The schedule for the next five weeks, the person's swap requests, the fairness table, the person's feed
+    and the lead's tools. A GET reads only: calendar addresses are made by their own POST."""
     today = timezone.localdate()
     start = _date(request.GET["start"], "start") if request.GET.get("start") else today
     end = start + timedelta(days=DAYS_SHOWN - 1)
     lead = can(request.user, "rotation.manage")
-    my_feed = services.calendar_feed_get_or_create(user=request.user, actor=request.user)
+    my_feed = selectors.calendar_feed_of(user=request.user)
+    team_feed = selectors.calendar_feed_of(user=None) if lead else None
+    shifts = list(selectors.shift_list(start=start, end=end))
+    members = list(selectors.rotation_members())
     context = {
         "section": "rotation",
         "start": start,
         "end": end,
-        "shifts": selectors.shift_list(start=start, end=end),
+        "shifts": shifts,
+        "my_shifts": [s for s in shifts if s.user_id == request.user.pk],
         "counts": selectors.shift_counts(start=start, end=end),
-        "members": selectors.rotation_members(),
+        "members": members,
+        "me_member": next((m for m in members if m.user_id == request.user.pk), None),
+        "patterns": selectors.shift_patterns(),
         "my_time_off": selectors.time_off_list(user=request.user).filter(end__gte=today),
+        "asked": selectors.swap_requests(user=request.user, open_only=True),
         "swaps": selectors.swap_list(),
         "duty": selectors.duty_now(),
         "lead": lead,
         "me": request.user,
-        "my_feed_url": _feed_url(request, my_feed.token),
-        "team_feed_url": _feed_url(request, services.calendar_feed_get_or_create(user=None, actor=request.user).token)
-        if lead
-        else "",
+        "my_feed_url": _feed_url(request, my_feed.token) if my_feed else "",
+        "team_feed_url": _feed_url(request, team_feed.token) if team_feed else "",
         "people": User.objects.filter(is_active=True).order_by("username") if lead else [],
         "next_start": end + timedelta(days=1),
     }
@@ -126,8 +140,13 @@ def member_set(request: PageRequest) -> HttpResponseBase:
 @page("rotation.manage")
 def shift_set(request: PageRequest) -> HttpResponseBase:
     def run() -> str:
+        raw = request.POST.get("pattern") or ""
+        pattern = selectors.shift_pattern_get(pk=int(raw)) if raw.isdigit() else None
         services.shift_set(
-            day=_date(request.POST.get("date"), "date"), user=_user(request.POST.get("user")), actor=request.user
+            day=_date(request.POST.get("date"), "date"),
+            user=_user(request.POST.get("user")),
+            actor=request.user,
+            pattern=pattern,
         )
         return _("Shift saved.")
 
@@ -135,12 +154,91 @@ def shift_set(request: PageRequest) -> HttpResponseBase:
 
 
 @require_POST
-@page("rotation.view")
+@page("rotation.manage")
 def shift_swap(request: PageRequest, pk: int) -> HttpResponseBase:
+    """The lead moves a shift to someone else at once."""
+
     def run() -> str:
         shift = selectors.shift_get(pk=pk)
         services.shift_swap(shift=shift, to_user=_user(request.POST.get("to_user"), "to_user"), actor=request.user)
-        return _("Shift handed over; both of you get a mail.")
+        return _("Shift moved; both people get a mail.")
+
+    return _post(request, None, run)
+
+
+@require_POST
+@page("rotation.view")
+def swap_propose(request: PageRequest, pk: int) -> HttpResponseBase:
+    """The person on a shift asks someone to take it (or to exchange it for one of theirs)."""
+
+    def run() -> str:
+        shift = selectors.shift_get(pk=pk)
+        raw = request.POST.get("other_shift") or ""
+        other = selectors.shift_get(pk=int(raw)) if raw.isdigit() else None
+        services.swap_propose(
+            shift=shift,
+            to_user=_user(request.POST.get("to_user"), "to_user"),
+            other_shift=other,
+            note=request.POST.get("note", ""),
+            actor=request.user,
+        )
+        return _("Swap proposed; it happens when they accept.")
+
+    return _post(request, None, run)
+
+
+@require_POST
+@page("rotation.view")
+def swap_answer(request: PageRequest, pk: int) -> HttpResponseBase:
+    """Accept or decline a swap you were asked (or withdraw your own proposal)."""
+
+    def run() -> str:
+        swap = selectors.swap_request_get(pk=pk)
+        if request.POST.get("answer") == "accept":
+            services.swap_accept(request=swap, actor=request.user)
+            return _("Swap accepted: the shift is yours.")
+        services.swap_decline(request=swap, actor=request.user)
+        return _("Swap declined.")
+
+    return _post(request, None, run)
+
+
+@require_POST
+@page("rotation.manage")
+def pattern_save(request: PageRequest) -> HttpResponseBase:
+    """Add a shift pattern, or change one (`pattern` given)."""
+
+    def run() -> str:
+        raw = request.POST.get("pattern") or ""
+        pattern = selectors.shift_pattern_get(pk=int(raw)) if raw.isdigit() else None
+        position = request.POST.get("position") or "0"
+        services.shift_pattern_save(
+            pattern=pattern,
+            name=request.POST.get("name", ""),
+            start_time=_time(request.POST.get("start_time"), "start_time"),
+            end_time=_time(request.POST.get("end_time"), "end_time"),
+            time_zone=request.POST.get("time_zone", "").strip(),
+            weekdays=[int(d) for d in request.POST.getlist("weekdays") if d.isdigit()],
+            position=int(position) if position.isdigit() else 0,
+            active=request.POST.get("active", "1") == "1",
+            actor=request.user,
+        )
+        return _("Shift pattern saved.")
+
+    return _post(request, None, run)
+
+
+@require_POST
+@page("rotation.view")
+def my_reminders(request: PageRequest) -> HttpResponseBase:
+    """A person in the rotation chooses whether to be reminded on the morning of a shift too."""
+
+    def run() -> str:
+        selectors.rotation_member_get(user_id=request.user.pk)
+        services.rotation_member_set(
+            user=request.user, actor=request.user, morning_reminder=request.POST.get("morning_reminder") == "1"
+        )
+        return _("Reminder choice saved.")
 
     return _post(request, None, run)
 
@@ -168,11 +266,17 @@ def time_off_add(request: PageRequest) -> HttpResponseBase:
 @require_POST
 @page("rotation.view")
 def feed_rotate(request: PageRequest) -> HttpResponseBase:
+    """Make the calendar address (`make=1`, first time) or a new one (the old one stops working)."""
+
     def run() -> str:
         team = request.POST.get("scope") == "team"
         if team:
             require_page(request.user, "rotation.manage")
-        services.calendar_feed_rotate(user=None if team else request.user, actor=request.user)
+        owner = None if team else request.user
+        if request.POST.get("make") == "1":
+            services.calendar_feed_get_or_create(user=owner, actor=request.user)
+            return _("Calendar address made.")
+        services.calendar_feed_rotate(user=owner, actor=request.user)
         return _("New calendar address made; the old one no longer works.")
 
     return _post(request, None, run)
@@ -219,6 +323,7 @@ def _forecast_params(request: HttpRequest) -> dict[str, Any]:
 
 
 @page("forecast.view")
+@reading_reports  # a report: reads from the replica when there is a fresh one (core/db.py)
 def forecast(request: PageRequest) -> HttpResponseBase:
     params = _forecast_params(request)
     result = selectors.staffing_forecast_cached(**params)
