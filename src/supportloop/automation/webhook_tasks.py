@@ -28,6 +28,26 @@ def webhook_deliver(delivery_id: int, attempt: int) -> str | None:
 
 
 @task()
+def webhooks_fan_out(
+    kind: str,
+    ticket_id: int,
+    actor_id: int | None,
+    changes: dict[str, Any],
+    message_id: int | None,
+    source: str,
+    occurred_at: str,
+) -> int:
+    """The deliveries of one ticket event to the endpoints subscribed to it."""
+    from supportloop.automation.services.webhooks import webhooks_fan_out as fan_out
+    from supportloop.tickets.hooks import TicketEvent
+
+    event = TicketEvent(
+        kind=kind, ticket_id=ticket_id, actor_id=actor_id, changes=changes, message_id=message_id, source=source
+    )
+    return fan_out(event=event, occurred_at=occurred_at)
+
+
+@task()
 def webhook_retry() -> int:
     from supportloop.automation.services.webhooks import webhook_retry_due
 
@@ -154,6 +174,7 @@ def connect() -> None:
 
     register_ticket_event_listener(webhooks_on_ticket_event)
     job_register("automation.webhook_deliver", webhook_deliver)
+    job_register("automation.webhooks_fan_out", webhooks_fan_out)
     register(
         Job(
             name="automation.webhook_retry",

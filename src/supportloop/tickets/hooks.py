@@ -73,13 +73,30 @@ def ticket_event_source(source: str) -> Iterator[None]:
         _event_source.reset(token)
 
 
+_dispatching: ContextVar[TicketEvent | None] = ContextVar("ticket_event_dispatching", default=None)
+
+
+def ticket_event_dispatching() -> TicketEvent | None:
+    """The event whose listeners are running now (None outside a listener). Listeners of one event may share a
+    read through it: automation reads its rules' version counters once per event, not once per listener."""
+    return _dispatching.get()
+
+
+def _deliver(listener: Callable[[TicketEvent], None], event: TicketEvent) -> None:
+    token = _dispatching.set(event)
+    try:
+        listener(event)
+    finally:
+        _dispatching.reset(token)
+
+
 def ticket_event_emit(event: TicketEvent) -> None:
     """Hand `event` to every listener once the current transaction commits (at once outside one)."""
     source = _event_source.get()
     if source and not event.source:
         event = replace(event, source=source)
     for listener in ticket_event_listeners:
-        transaction.on_commit(partial(listener, event))
+        transaction.on_commit(partial(_deliver, listener, event))
 
 
 def register_public_reply_listener(listener: Callable[[int], None]) -> None:

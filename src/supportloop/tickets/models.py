@@ -211,6 +211,8 @@ class Ticket(models.Model):
             # The hourly time rules (automation/services/time_rules.py) read one window of updated_at per state.
             models.Index("updated_at", condition=Q(status=Status.PENDING), name="tickets_pending_since_idx"),
             models.Index("updated_at", condition=Q(status=Status.SOLVED), name="tickets_solved_since_idx"),
+            # The quality app's weekly sample reads one week of solved tickets (quality/services.py).
+            models.Index("solved_at", condition=Q(solved_at__isnull=False), name="tickets_solved_at_idx"),
             models.Index(
                 "updated_at",
                 condition=Q(status__in=(Status.NEW, Status.OPEN), assignee__isnull=True),
@@ -313,7 +315,8 @@ class Message(models.Model):
     # Undo send: an agent reply stays withdrawable until this moment and its mail leaves only after it (null: no
     # hold; see tickets/services/collab.py and SUPPORTLOOP_UNDO_SEND_SECONDS).
     held_until = models.DateTimeField(_("held until"), null=True, blank=True)
-    # Not a column: tickets_insert sets it on the first message of each ticket it writes (see Ticket.tag_names).
+    # Not a column: the services that write a message (tickets_insert on each ticket's first message, ticket_reply,
+    # ticket_add_note) set it, so a caller answers with the message without reading its attachments back.
     saved_attachments: list[Attachment]
 
     class Meta:

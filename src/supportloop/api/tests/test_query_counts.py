@@ -91,3 +91,38 @@ def test_changes_feed_queries_do_not_grow_with_the_page(api_client, make_user):
     for i in range(15):
         ticket_create(subject="s", body="b", requester_email=f"a{i}@b{i}.example", actor=admin)
     assert queries(client, "changes") == few
+
+
+def _writes(client, path, body, capture) -> list[str]:
+    """The statements of one write request, its after-commit listeners included."""
+    with CaptureQueriesContext(connection) as ctx, capture(execute=True):
+        r = client.post(path, body)
+    assert r.status_code == 201, r.content
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def _version_reads(sql: list[str]) -> list[str]:
+    return [q for q in sql if q.startswith("SELECT") and "core_counter" in q and "automation." in q]
+
+
+def test_a_create_and_a_reply_read_the_automation_versions_once_and_no_attachments(
+    api_client, django_capture_on_commit_callbacks
+):
+    """Routing, SLA policies, triggers and webhook subscriptions are per-process caches behind version counters:
+    one query reads all the counters per ticket event (it was one per listener, and the policies were read on
+    every event). A JSON reply is answered without reading its attachments, and it saves only its columns."""
+    client = api_client()
+    sql = _writes(
+        client,
+        "/api/v1/tickets",
+        {"subject": "s", "body": "b", "requester_email": "q@c.example"},
+        django_capture_on_commit_callbacks,
+    )
+    assert len(_version_reads(sql)) == 1, _version_reads(sql)
+    number = client.get("/api/v1/tickets").json()["items"][0]["number"]
+    sql = _writes(client, f"/api/v1/tickets/{number}/replies", {"body": "r"}, django_capture_on_commit_callbacks)
+    assert len(_version_reads(sql)) == 1, _version_reads(sql)
+    assert not [q for q in sql if "automation_slapolicy" in q]  # cached since the create
+    assert not [q for q in sql if "tickets_attachment" in q]
+    (update,) = [q for q in sql if q.startswith('UPDATE "tickets_ticket"')]
+    assert '"public_reply_count"' in update and '"subject"' not in update

@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from supportloop.accounts.models import Team, User
@@ -33,8 +29,16 @@ from supportloop.automation.services.assignment import (
     language_primary,
     product_area_ids_checked,
 )
+from supportloop.automation.services.ordered import (
+    VersionedCache,
+    name_free,
+    ordered_move,
+    ordered_reorder,
+    position_next,
+    version_bump,
+    version_read,
+)
 from supportloop.core.errors import ValidationFailed
-from supportloop.core.models import Counter
 from supportloop.core.services import change_seq_next, event_record, model_update
 from supportloop.core.validation import clean_text
 from supportloop.customers.choices import Plan
@@ -142,43 +146,30 @@ class RuleSet:
     needs_text: bool
 
 
-_cache_lock = threading.Lock()
-_cache: RuleSet | None = None
-
-
-def rules_version() -> int:
-    value = Counter.objects.filter(name=RULES_VERSION).values_list("value", flat=True).first()
-    return int(value or 0)
-
-
-def active_rules() -> RuleSet:
-    """The active rules in order, compiled, from this process's cache unless a rule changed since (one query)."""
-    global _cache
-    version = rules_version()
-    cached = _cache
-    if cached is not None and cached.version == version:
-        return cached
+def _rules_build(version: int) -> RuleSet:
     rules = tuple(CompiledRule.of(r) for r in RoutingRule.objects.filter(is_active=True).order_by("position", "id"))
-    fresh = RuleSet(
+    return RuleSet(
         version=version,
         rules=rules,
         needs_mailbox=any(r.mailbox_ids for r in rules),
         needs_text=any(r.keywords for r in rules),
     )
-    with _cache_lock:
-        _cache = fresh
-    return fresh
+
+
+_cache = VersionedCache(RULES_VERSION, _rules_build)
+
+
+def rules_version() -> int:
+    return version_read(RULES_VERSION)
+
+
+def active_rules() -> RuleSet:
+    """The active rules in order, compiled, from this process's cache unless a rule changed since (one query)."""
+    return _cache.get()
 
 
 def _rules_changed() -> None:
-    """Every rule write calls this in its transaction: other processes see the new version once it commits.
-
-    The version is the time in microseconds (or the old one plus one, if the clock is behind), not a plain
-    increment: a write that rolls back hands its number back, and a process that read the rolled-back rules
-    inside that transaction would otherwise take the next write's identical number for its own stale copy."""
-    stamp = time.time_ns() // 1000
-    if not Counter.objects.filter(name=RULES_VERSION).update(value=Greatest(F("value") + 1, Value(stamp))):
-        Counter.objects.get_or_create(name=RULES_VERSION, defaults={"value": stamp})
+    version_bump(RULES_VERSION)
 
 
 # -- routing a ticket -----------------------------------------------------------------------------------------
@@ -424,11 +415,7 @@ def _check_outcome(rule: RoutingRule) -> None:
 
 
 def _name_free(name: str, *, exclude: int | None = None) -> None:
-    taken = RoutingRule.objects.filter(name__iexact=name)
-    if exclude is not None:
-        taken = taken.exclude(pk=exclude)
-    if taken.exists():
-        raise ValidationFailed(f"A routing rule named {name!r} exists.", errors={"name": "already taken"})
+    name_free(RoutingRule, name, label="routing rule", exclude=exclude)
 
 
 @transaction.atomic
@@ -440,8 +427,7 @@ def routing_rule_create(*, actor: User | None, name: str, **values: Any) -> Rout
     if RoutingRule.objects.count() >= MAX_RULES:
         raise ValidationFailed(f"At most {MAX_RULES} routing rules.", errors={"name": "too many rules"})
     if position is None:
-        last = RoutingRule.objects.order_by("-position").values_list("position", flat=True).first()
-        position = 0 if last is None else last + 1
+        position = position_next(RoutingRule)
     rule = RoutingRule(position=position, **cleaned)
     _check_outcome(rule)
     rule.save(force_insert=True)
@@ -480,33 +466,21 @@ def routing_rule_delete(*, rule: RoutingRule, actor: User | None) -> None:
 @transaction.atomic
 def routing_rules_reorder(*, rule_ids: list[int], actor: User | None) -> list[RoutingRule]:
     """Put every rule in the order given (each id once, all of them)."""
-    rules = {r.pk: r for r in RoutingRule.objects.select_for_update().order_by("position", "id")}
-    if len(rule_ids) != len(set(rule_ids)) or set(rule_ids) != set(rules):
-        raise ValidationFailed(
-            "Give every routing rule's id once, in the new order.", errors={"rule_ids": "every rule once"}
-        )
-    before = [r.pk for r in rules.values()]
-    for position, pk in enumerate(rule_ids):
-        if rules[pk].position != position:
-            rules[pk].position = position
-            rules[pk].save(update_fields=["position"])
-    if before != list(rule_ids):
-        _rules_changed()
-        event_record(
-            actor=actor,
-            verb="routing_rules.reordered",
-            target=rules[rule_ids[0]],
-            changes={"order": [before, list(rule_ids)]},
-        )
-    return [rules[pk] for pk in rule_ids]
+    rows = ordered_reorder(
+        RoutingRule,
+        ids=rule_ids,
+        actor=actor,
+        field="rule_ids",
+        label="routing rule",
+        verb="routing_rules.reordered",
+        version=RULES_VERSION,
+    )
+    return rows  # type: ignore[return-value]
 
 
 @transaction.atomic
 def routing_rule_move(*, rule: RoutingRule, offset: int, actor: User | None) -> None:
     """Move one rule up (offset -1) or down (+1): the settings page's arrows."""
-    order = list(RoutingRule.objects.order_by("position", "id").values_list("pk", flat=True))
-    index = order.index(rule.pk)
-    target = max(0, min(len(order) - 1, index + offset))
-    if target != index:
-        order.insert(target, order.pop(index))
-        routing_rules_reorder(rule_ids=order, actor=actor)
+    ordered_move(
+        RoutingRule, pk=rule.pk, offset=offset, reorder=lambda ids: routing_rules_reorder(rule_ids=ids, actor=actor)
+    )

@@ -15,6 +15,7 @@ The clock rules themselves are in automation/sla_clock.py (pure); this module lo
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ from django.utils import timezone
 from supportloop.automation.business_hours import ALWAYS_OPEN, BusinessHours, NoBusinessHours
 from supportloop.automation.calendars import business_hours_of
 from supportloop.automation.models import BusinessCalendar, SlaPolicy, TicketSla, TicketSlaPause
+from supportloop.automation.services.ordered import VersionedCache, version_bump
 from supportloop.automation.sla_clock import (
     NEXT_RESPONSE,
     PAUSING_STATUSES,
@@ -46,6 +48,7 @@ from supportloop.tickets.models import Message, Ticket
 logger = logging.getLogger("supportloop.automation.sla")
 
 CHECK_BATCH = 500
+SLA_POLICIES_VERSION = "automation.sla_policies"  # bumped by every policy write (services/sla_config.py)
 CLOCK_FIELDS = [
     "policy",
     "calendar",
@@ -77,7 +80,24 @@ def policies_in_order() -> list[SlaPolicy]:
     return list(SlaPolicy.objects.filter(is_active=True).prefetch_related("targets").order_by("position", "id"))
 
 
-def policy_for(ticket: Ticket, policies: list[SlaPolicy]) -> tuple[SlaPolicy, Targets] | None:
+@dataclass(frozen=True)
+class PolicySet:
+    version: int
+    policies: tuple[SlaPolicy, ...]  # with their targets prefetched; read only, shared by every ticket event
+
+
+_policies = VersionedCache(
+    SLA_POLICIES_VERSION, lambda version: PolicySet(version=version, policies=tuple(policies_in_order()))
+)
+
+
+def active_policies() -> tuple[SlaPolicy, ...]:
+    """The active policies in order, from this process's cache unless a policy changed since (the version probe,
+    shared with the other automation caches inside a ticket-event listener)."""
+    return _policies.get().policies
+
+
+def policy_for(ticket: Ticket, policies: Sequence[SlaPolicy]) -> tuple[SlaPolicy, Targets] | None:
     """The first policy in order whose plans, channels and priorities match the ticket, with its targets."""
     plan = ticket.company.plan if ticket.company_id and ticket.company else ""
     for policy in policies:
@@ -105,14 +125,19 @@ def calendar_for(team_id: int | None) -> BusinessCalendar | None:
     return BusinessCalendar.objects.filter(is_default=True).first()
 
 
-def applied_to(ticket: Ticket, policies: list[SlaPolicy] | None = None) -> Applied:
-    found = policy_for(ticket, policies if policies is not None else policies_in_order())
+def applied_to(ticket: Ticket, policies: Sequence[SlaPolicy] | None = None) -> Applied:
+    found = policy_for(ticket, policies if policies is not None else active_policies())
     if found is None:
         return NO_POLICY
     policy, targets = found
     calendar = calendar_for(ticket.team_id) if policy.business_hours else None
     hours = business_hours_of(calendar) if calendar is not None else ALWAYS_OPEN
     return Applied(policy, calendar, hours, targets)
+
+
+def sla_policies_changed() -> None:
+    """Called by every policy write in its transaction: each process reads the policies again."""
+    version_bump(SLA_POLICIES_VERSION)
 
 
 # -- loading and storing clocks -------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from supportloop.accounts.models import Team, User
 from supportloop.automation.business_hours import parse_weekly
 from supportloop.automation.calendars import time_zone_or_none
 from supportloop.automation.models import BusinessCalendar, BusinessCalendarTeam, SlaPolicy, SlaTarget
+from supportloop.automation.services.sla import sla_policies_changed
 from supportloop.core.errors import ValidationFailed
 from supportloop.core.services import event_record
 from supportloop.customers.choices import Plan
@@ -358,6 +359,7 @@ def sla_policy_create(
     policy = SlaPolicy.objects.create(**cleaned, position=0, created_at=now, updated_at=now)
     _write_targets(policy, clean_targets)
     _place(policy, position)
+    sla_policies_changed()
     event_record(
         actor=actor,
         verb="sla_policy.created",
@@ -418,6 +420,7 @@ def sla_policy_update(
     if changes:
         policy.updated_at = timezone.now()
         policy.save(update_fields=[*(k for k in changes if k not in {"targets", "position"}), "updated_at"])
+        sla_policies_changed()
         event_record(actor=actor, verb="sla_policy.updated", target=policy, changes=changes)
     return policy
 

@@ -23,24 +23,22 @@ triggers do). A rule without a row runs with the defaults above, so nothing chan
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from supportloop.accounts.models import User
 from supportloop.automation.models import TimeRuleMark, TimeRuleSetting
+from supportloop.automation.services.ordered import VersionedCache, version_bump, version_read
 from supportloop.core.errors import NotFound, ValidationFailed
-from supportloop.core.models import Counter
 from supportloop.core.services import change_seq_next, event_record, model_update
 from supportloop.core.validation import clean_text
 from supportloop.tickets.choices import Status
@@ -262,23 +260,7 @@ class TimeRuleSet:
     rules: tuple[TimeRule, ...]
 
 
-_cache_lock = threading.Lock()
-_cache: TimeRuleSet | None = None
-
-
-def time_rules_version() -> int:
-    value = Counter.objects.filter(name=TIME_RULES_VERSION).values_list("value", flat=True).first()
-    return int(value or 0)
-
-
-def active_time_rules() -> TimeRuleSet:
-    """The enabled rules with their waits and text, from this process's cache unless a setting changed since
-    (one query when nothing changed)."""
-    global _cache
-    version = time_rules_version()
-    cached = _cache
-    if cached is not None and cached.version == version:
-        return cached
+def _time_rules_build(version: int) -> TimeRuleSet:
     configs = {c.rule: c for c in time_rule_configs()}
     rules = []
     for rule in RULES:
@@ -289,17 +271,24 @@ def active_time_rules() -> TimeRuleSet:
         if config.reminder_text:
             changes["body"] = config.reminder_text
         rules.append(replace(rule, **changes))
-    fresh = TimeRuleSet(version=version, rules=tuple(rules))
-    with _cache_lock:
-        _cache = fresh
-    return fresh
+    return TimeRuleSet(version=version, rules=tuple(rules))
+
+
+_cache = VersionedCache(TIME_RULES_VERSION, _time_rules_build)
+
+
+def time_rules_version() -> int:
+    return version_read(TIME_RULES_VERSION)
+
+
+def active_time_rules() -> TimeRuleSet:
+    """The enabled rules with their waits and text, from this process's cache unless a setting changed since
+    (one query when nothing changed)."""
+    return _cache.get()
 
 
 def _time_rules_changed() -> None:
-    """Every settings write calls this in its transaction (the time-stamped version triggers use)."""
-    stamp = time.time_ns() // 1000
-    if not Counter.objects.filter(name=TIME_RULES_VERSION).update(value=Greatest(F("value") + 1, Value(stamp))):
-        Counter.objects.get_or_create(name=TIME_RULES_VERSION, defaults={"value": stamp})
+    version_bump(TIME_RULES_VERSION)
 
 
 def _clean_minutes(value: Any) -> int:

@@ -18,8 +18,6 @@ MAX_CHAIN_DEPTH, because each one runs inside the previous firing's commit callb
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -28,8 +26,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,9 +33,17 @@ from supportloop.accounts.models import User
 from supportloop.automation.actions import ActionContext, action_spec
 from supportloop.automation.choices import FiringOutcome
 from supportloop.automation.models import Trigger, TriggerFiring
+from supportloop.automation.services.ordered import (
+    VersionedCache,
+    name_free,
+    ordered_move,
+    ordered_reorder,
+    position_next,
+    version_bump,
+    version_read,
+)
 from supportloop.automation.trigger_conditions import TicketFacts, conditions_clean, conditions_compile
 from supportloop.core.errors import ValidationFailed
-from supportloop.core.models import Counter
 from supportloop.core.services import change_seq_next, event_record, model_update
 from supportloop.core.validation import clean_text
 from supportloop.tickets.hooks import TicketEvent, TicketEventKind, ticket_event_source
@@ -96,37 +100,27 @@ class TriggerSet:
     by_kind: dict[str, tuple[CompiledTrigger, ...]]
 
 
-_cache_lock = threading.Lock()
-_cache: TriggerSet | None = None
+def _triggers_build(version: int) -> TriggerSet:
+    compiled = [CompiledTrigger.of(t) for t in Trigger.objects.filter(is_active=True).order_by("position", "id")]
+    by_kind = {kind: tuple(t for t in compiled if kind in t.events) for kind in EVENT_KINDS}
+    return TriggerSet(version=version, by_kind=by_kind)
+
+
+_cache = VersionedCache(TRIGGERS_VERSION, _triggers_build)
 
 
 def triggers_version() -> int:
-    value = Counter.objects.filter(name=TRIGGERS_VERSION).values_list("value", flat=True).first()
-    return int(value or 0)
+    return version_read(TRIGGERS_VERSION)
 
 
 def active_triggers() -> TriggerSet:
     """The enabled triggers in order, compiled and grouped by event kind, from this process's cache unless a
     trigger changed since (one query)."""
-    global _cache
-    version = triggers_version()
-    cached = _cache
-    if cached is not None and cached.version == version:
-        return cached
-    compiled = [CompiledTrigger.of(t) for t in Trigger.objects.filter(is_active=True).order_by("position", "id")]
-    by_kind = {kind: tuple(t for t in compiled if kind in t.events) for kind in EVENT_KINDS}
-    fresh = TriggerSet(version=version, by_kind=by_kind)
-    with _cache_lock:
-        _cache = fresh
-    return fresh
+    return _cache.get()
 
 
 def _triggers_changed() -> None:
-    """Every trigger write calls this in its transaction (the same time-stamped version as routing's, so a
-    rolled-back write never hands its number to the next one)."""
-    stamp = time.time_ns() // 1000
-    if not Counter.objects.filter(name=TRIGGERS_VERSION).update(value=Greatest(F("value") + 1, Value(stamp))):
-        Counter.objects.get_or_create(name=TRIGGERS_VERSION, defaults={"value": stamp})
+    version_bump(TRIGGERS_VERSION)
 
 
 # -- checking what an admin typed -----------------------------------------------------------------------------------
@@ -197,11 +191,7 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _name_free(name: str, *, exclude: int | None = None) -> None:
-    taken = Trigger.objects.filter(name__iexact=name)
-    if exclude is not None:
-        taken = taken.exclude(pk=exclude)
-    if taken.exists():
-        raise ValidationFailed(f"A trigger named {name!r} exists.", errors={"name": "already taken"})
+    name_free(Trigger, name, label="trigger", exclude=exclude)
 
 
 # -- writes ---------------------------------------------------------------------------------------------------------
@@ -224,8 +214,7 @@ def trigger_create(
     if Trigger.objects.count() >= MAX_TRIGGERS:
         raise ValidationFailed(f"At most {MAX_TRIGGERS} triggers.", errors={"name": "too many triggers"})
     if position is None:
-        last = Trigger.objects.order_by("-position").values_list("position", flat=True).first()
-        position = 0 if last is None else last + 1
+        position = position_next(Trigger)
     trigger = Trigger(position=position, created_by=actor if actor and actor.pk else None, **cleaned)
     trigger.save(force_insert=True)
     _triggers_changed()
@@ -259,35 +248,23 @@ def trigger_delete(*, trigger: Trigger, actor: User | None) -> None:
 @transaction.atomic
 def triggers_reorder(*, trigger_ids: list[int], actor: User | None) -> list[Trigger]:
     """Put every trigger in the order given (each id once, all of them)."""
-    rows = {t.pk: t for t in Trigger.objects.select_for_update().order_by("position", "id")}
-    if len(trigger_ids) != len(set(trigger_ids)) or set(trigger_ids) != set(rows):
-        raise ValidationFailed(
-            "Give every trigger's id once, in the new order.", errors={"trigger_ids": "every trigger once"}
-        )
-    before = list(rows)
-    for position, pk in enumerate(trigger_ids):
-        if rows[pk].position != position:
-            rows[pk].position = position
-            rows[pk].save(update_fields=["position"])
-    if before != list(trigger_ids):
-        _triggers_changed()
-        event_record(
-            actor=actor,
-            verb="triggers.reordered",
-            target=rows[trigger_ids[0]],
-            changes={"order": [before, trigger_ids]},
-        )
-    return [rows[pk] for pk in trigger_ids]
+    rows = ordered_reorder(
+        Trigger,
+        ids=trigger_ids,
+        actor=actor,
+        field="trigger_ids",
+        label="trigger",
+        verb="triggers.reordered",
+        version=TRIGGERS_VERSION,
+    )
+    return rows  # type: ignore[return-value]
 
 
 def trigger_move(*, trigger: Trigger, offset: int, actor: User | None) -> None:
     """Move one trigger up (offset -1) or down (+1): the settings page's arrows."""
-    order = list(Trigger.objects.order_by("position", "id").values_list("pk", flat=True))
-    index = order.index(trigger.pk)
-    target = max(0, min(len(order) - 1, index + offset))
-    if target != index:
-        order.insert(target, order.pop(index))
-        triggers_reorder(trigger_ids=order, actor=actor)
+    ordered_move(
+        Trigger, pk=trigger.pk, offset=offset, reorder=lambda ids: triggers_reorder(trigger_ids=ids, actor=actor)
+    )
 
 
 # -- evaluating and firing ------------------------------------------------------------------------------------------

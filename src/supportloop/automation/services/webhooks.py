@@ -39,6 +39,7 @@ from supportloop.accounts.choices import Role
 from supportloop.accounts.models import User
 from supportloop.automation.choices import ChatKind, DeliveryStatus, WebhookEventType
 from supportloop.automation.models import ChatIntegration, WebhookDelivery, WebhookEndpoint
+from supportloop.automation.services.ordered import VersionedCache, version_bump
 from supportloop.automation.webhook_http import UrlRefused, webhook_post, webhook_url_check
 from supportloop.core.errors import ValidationFailed
 from supportloop.core.jobs import job_enqueue
@@ -62,6 +63,25 @@ RETRY_BATCH = 500
 _jitter = random.Random()  # noqa: S311 (spreads retries in time; nothing secret)
 MAX_ENDPOINTS = 100
 MAX_DESCRIPTION = 200
+ENDPOINTS_VERSION = "automation.webhook_endpoints"
+
+
+@dataclass(frozen=True)
+class Subscriptions:
+    """The event types some enabled endpoint listens to: the ticket listener's one-query check."""
+
+    version: int
+    event_types: frozenset[str]
+
+
+def _subscriptions_build(version: int) -> Subscriptions:
+    types: set[str] = set()
+    for event_types in WebhookEndpoint.objects.filter(enabled=True).values_list("event_types", flat=True):
+        types.update(event_types)
+    return Subscriptions(version=version, event_types=frozenset(types))
+
+
+_subscriptions = VersionedCache(ENDPOINTS_VERSION, _subscriptions_build)
 
 
 # -- signing ----------------------------------------------------------------------------------------------------------
@@ -129,6 +149,7 @@ def webhook_endpoint_create(
         secret=webhook_secret_new(),
         created_by=actor,
     )
+    version_bump(ENDPOINTS_VERSION)
     event_record(
         actor=actor,
         verb="webhook.endpoint_created",
@@ -175,6 +196,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, actor: User | None, **
     if changes:
         endpoint.updated_at = timezone.now()
         endpoint.save()
+        version_bump(ENDPOINTS_VERSION)
         event_record(actor=actor, verb="webhook.endpoint_updated", target=endpoint, changes=changes)
     return endpoint
 
@@ -184,6 +206,7 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: User | None) ->
     """Delete the endpoint and its delivery log (the audit trail keeps what happened)."""
     event_record(actor=actor, verb="webhook.endpoint_deleted", target=endpoint, changes={"url": endpoint.url})
     endpoint.delete()
+    version_bump(ENDPOINTS_VERSION)
 
 
 # -- chat integrations ----------------------------------------------------------------------------------------------
@@ -352,35 +375,53 @@ def _delivery_add(
 
 
 def webhooks_on_ticket_event(event: TicketEvent) -> None:
-    """The ticket-event listener (runs after the event's transaction commits): one delivery per enabled endpoint
-    subscribed to the event's type. A failure is logged; the ticket write has committed and must not fail."""
+    """The ticket-event listener (runs after the event's transaction commits). It costs the writing request one
+    query (the subscriptions' version) when no endpoint listens to the event's type, and one queued job when some
+    does: the deliveries are created by that job (`webhooks_fan_out`), not in the request. A failure is logged;
+    the ticket write has committed and must not fail."""
     event_type = f"ticket.{event.kind}"
     try:
-        endpoints = [e for e in WebhookEndpoint.objects.filter(enabled=True) if event_type in e.event_types]
-        if not endpoints:
+        if event_type not in _subscriptions.get().event_types:
             return
-        ticket = _ticket_for_payload(event.ticket_id)
-        if ticket is None:
-            return
-        data = {
-            "ticket": ticket_data(ticket),
-            "changes": event.changes,
-            "actor_id": event.actor_id,
-            "message_id": event.message_id,
-            "source": event.source,
-        }
-        payload = event_payload(event_id=f"evt_{uuid.uuid4().hex}", event_type=event_type, data=data)
-        with transaction.atomic():
-            for endpoint in endpoints:
-                _delivery_add(
-                    endpoint=endpoint,
-                    event_id=payload["id"],
-                    event_type=event_type,
-                    payload=payload,
-                    ticket_id=ticket.pk,
-                )
+        job_enqueue(
+            "automation.webhooks_fan_out",
+            kind=event.kind,
+            ticket_id=event.ticket_id,
+            actor_id=event.actor_id,
+            changes=json.loads(payload_body(event.changes)),
+            message_id=event.message_id,
+            source=event.source,
+            occurred_at=timezone.now().isoformat(),
+        )
     except Exception:
-        logger.exception("webhook deliveries for ticket %s (%s) not created", event.ticket_id, event.kind)
+        logger.exception("webhook fan-out for ticket %s (%s) not queued", event.ticket_id, event.kind)
+
+
+def webhooks_fan_out(*, event: TicketEvent, occurred_at: str) -> int:
+    """One delivery per enabled endpoint subscribed to the event's type, with the ticket as it is now and the
+    event's own time; the background job the listener queues. Returns how many deliveries it created."""
+    event_type = f"ticket.{event.kind}"
+    endpoints = [e for e in WebhookEndpoint.objects.filter(enabled=True) if event_type in e.event_types]
+    if not endpoints:
+        return 0
+    ticket = _ticket_for_payload(event.ticket_id)
+    if ticket is None:
+        return 0
+    data = {
+        "ticket": ticket_data(ticket),
+        "changes": event.changes,
+        "actor_id": event.actor_id,
+        "message_id": event.message_id,
+        "source": event.source,
+        "occurred_at": occurred_at,
+    }
+    payload = event_payload(event_id=f"evt_{uuid.uuid4().hex}", event_type=event_type, data=data)
+    with transaction.atomic():
+        for endpoint in endpoints:
+            _delivery_add(
+                endpoint=endpoint, event_id=payload["id"], event_type=event_type, payload=payload, ticket_id=ticket.pk
+            )
+    return len(endpoints)
 
 
 def webhook_rule_delivery(*, endpoint_id: int, ticket: Ticket, rule_label: str, event: TicketEvent | None) -> str:
@@ -564,6 +605,7 @@ def _endpoint_count(endpoint_id: int, *, ok: bool, now: datetime) -> None:
     endpoint.disabled_at = now
     endpoint.updated_at = now
     endpoint.save(update_fields=["enabled", "disabled_at", "updated_at"])
+    version_bump(ENDPOINTS_VERSION)
     event_record(
         actor=None,
         verb="webhook.endpoint_disabled",

@@ -284,3 +284,20 @@ def test_two_checks_at_once_record_each_breach_once(make_ticket, heard):
     assert sum(r.breaches for r in results) == len(tickets)
     assert Event.objects.filter(verb="ticket.sla_breached").count() == len(tickets)
     assert len([e for e in heard if e.kind == TicketEventKind.SLA_BREACH]) == len(tickets)
+
+
+def test_the_cached_policies_follow_every_policy_write(everyone):
+    """The listener reads the policies from a per-process cache: creating, changing or switching off a policy
+    bumps its version, so the next ticket event sees the change."""
+    from supportloop.automation.services.sla import active_policies
+    from supportloop.automation.services.sla_config import sla_policy_update
+
+    before = active_policies()
+    policy = sla_policy_create(
+        name="Cached", targets={"normal": {"first_response": 60}}, actor=None, business_hours=False
+    )
+    assert [p.pk for p in active_policies()] == [*(p.pk for p in before), policy.pk]
+    sla_policy_update(policy=policy, actor=None, warn_before_minutes=5)
+    assert next(p for p in active_policies() if p.pk == policy.pk).warn_before_minutes == 5
+    sla_policy_update(policy=policy, actor=None, is_active=False)
+    assert policy.pk not in [p.pk for p in active_policies()]

@@ -497,3 +497,66 @@ def test_https_goes_to_the_checked_address_with_the_name_for_sni_and_certificate
     else:  # a certificate for another name is refused: the check is against the name, not the address
         assert result.status_code is None and receiver.requests == []
         assert "CERTIFICATE_VERIFY_FAILED" in result.error or "certificate" in result.error.lower(), result.error
+
+
+def test_the_writing_request_queues_one_fan_out_job_and_creates_no_delivery_itself(
+    receiver, admin, make_ticket, settings, django_assert_max_num_queries
+):
+    from supportloop.automation.services.webhooks import webhooks_on_ticket_event
+    from supportloop.tickets.hooks import TicketEvent
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    from django_tasks import default_task_backend
+
+    default_task_backend.clear()
+    ticket = make_ticket()
+    event = TicketEvent(kind="updated", ticket_id=ticket.pk, changes={"priority": ["normal", "high"]})
+
+    webhooks_on_ticket_event(event)  # builds this process's copy of the subscriptions
+    with django_assert_max_num_queries(1):  # nobody listens: the subscriptions' version only
+        webhooks_on_ticket_event(event)
+    assert default_task_backend.results == []
+
+    for n in range(3):
+        webhook_endpoint_create(url=receiver.url(f"/n{n}"), event_types=["ticket.updated"], actor=admin)
+    webhooks_on_ticket_event(event)
+    assert WebhookDelivery.objects.count() == 0  # none made in the request
+    [queued] = default_task_backend.results
+    assert queued.task.name == "webhooks_fan_out"
+    assert queued.kwargs["ticket_id"] == ticket.pk and queued.kwargs["changes"] == {"priority": ["normal", "high"]}
+
+
+def test_the_fan_out_job_makes_one_delivery_per_subscribed_enabled_endpoint(receiver, admin, make_ticket):
+    from supportloop.automation.services.webhooks import webhooks_fan_out
+    from supportloop.tickets.hooks import TicketEvent
+
+    ticket = make_ticket()
+    subscribed = webhook_endpoint_create(url=receiver.url("/a"), event_types=["ticket.updated"], actor=admin)
+    webhook_endpoint_create(url=receiver.url("/b"), event_types=["ticket.created"], actor=admin)
+    disabled = webhook_endpoint_create(url=receiver.url("/c"), event_types=["ticket.updated"], actor=admin)
+    webhook_endpoint_update(endpoint=disabled, actor=admin, enabled=False)
+
+    made = webhooks_fan_out(event=TicketEvent(kind="updated", ticket_id=ticket.pk), occurred_at="2026-12-06T05:00:00")
+
+    assert made == 1
+    [delivery] = WebhookDelivery.objects.all()
+    assert delivery.endpoint_id == subscribed.pk and delivery.payload["data"]["occurred_at"] == "2026-12-06T05:00:00"
+    assert delivery.payload["data"]["ticket"]["number"] == ticket.number
+
+
+def test_disabling_the_only_subscribed_endpoint_stops_the_listener_queueing(receiver, admin, make_ticket, settings):
+    from django_tasks import default_task_backend
+
+    from supportloop.automation.services.webhooks import webhooks_on_ticket_event
+    from supportloop.tickets.hooks import TicketEvent
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    default_task_backend.clear()
+    ticket = make_ticket()
+    endpoint = webhook_endpoint_create(url=receiver.url("/a"), event_types=["ticket.updated"], actor=admin)
+    webhooks_on_ticket_event(TicketEvent(kind="updated", ticket_id=ticket.pk))
+    assert len(default_task_backend.results) == 1
+
+    webhook_endpoint_update(endpoint=endpoint, actor=admin, enabled=False)
+    webhooks_on_ticket_event(TicketEvent(kind="updated", ticket_id=ticket.pk))
+    assert len(default_task_backend.results) == 1  # the cached subscriptions saw the version move

@@ -495,6 +495,23 @@ def ticket_update(
     return ticket
 
 
+# The columns a reply changes (ticket_reply below): saving only these keeps the UPDATE small, and a column the
+# reply did not touch is not written back.
+REPLY_FIELDS = [
+    "public_reply_count",
+    "message_count",
+    "first_response_at",
+    "status",
+    "solved_at",
+    "updated_at",
+    "change_seq",
+    "waiting_since",
+    "last_message_preview",
+    "last_message_direction",
+    "last_message_author",
+]
+
+
 @transaction.atomic
 def ticket_reply(
     *,
@@ -533,7 +550,7 @@ def ticket_reply(
         delivery_status=DeliveryStatus.PENDING if channel == Channel.EMAIL else DeliveryStatus.NONE,
         held_until=now + timedelta(seconds=hold_seconds) if hold_seconds > 0 else None,
     )
-    _attachments_save(message, attachments)
+    message.saved_attachments = _attachments_save(message, attachments)
     old_key = rollup_key(ticket)
     changes: dict[str, list[Any]] = {"public_reply_count": [ticket.public_reply_count, ticket.public_reply_count + 1]}
     ticket.public_reply_count += 1
@@ -555,7 +572,7 @@ def ticket_reply(
     ticket.last_message_preview = message_preview(text)
     ticket.last_message_direction = Direction.OUT
     ticket.last_message_author = actor
-    ticket.save()
+    ticket.save(update_fields=REPLY_FIELDS)
     rollup_deltas: Counter[RollupKey] = Counter()
     rollup_move(rollup_deltas, old_key, rollup_key(ticket))
     rollup_apply(rollup_deltas)
@@ -599,6 +616,7 @@ def ticket_add_note(*, ticket: Ticket, actor: User, body: str = "", body_html: s
         body_original=text,
         created_at=now,
     )
+    message.saved_attachments = []  # a note has none yet: the caller answers without asking
     ticket.message_count += 1
     ticket.updated_at = now
     ticket.change_seq = seq
