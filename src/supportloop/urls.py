@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("mail/", include("supportloop.mail.urls")),
     path("team/", include("supportloop.web.team_urls")),
+    path("", include("supportloop.web.quality_urls")),  # /quality/reviews/..., /reports/quality/
     path("", include("supportloop.web.urls")),
 ]
 

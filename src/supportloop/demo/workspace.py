@@ -23,6 +23,7 @@ from django.utils.text import slugify
 
 from supportloop.accounts.models import Team, User
 from supportloop.accounts.services import team_create, user_create
+from supportloop.accounts.services.security import password_reset_send
 from supportloop.core.services import CHANGES_COUNTER, counter_reserve, events_dated
 from supportloop.customers.models import Company, CompanyDomain, Contact, ContactEmail
 from supportloop.customers.services import company_create, contact_create
@@ -318,6 +319,8 @@ def build_workspace(*, rng: random.Random, tickets: int, password: str, bulk: bo
     ws = Workspace(admin_password=password)
     with transaction.atomic(), listeners_off():
         build_staff(ws, password)
+        # The Outbox shows what a password reset mail looks like (the viewer asked for one; the link works).
+        password_reset_send(email="viewer@supportloop.example", address="demo seed")
         build_taxonomy(ws)
         build_macros(ws)
         n_companies, n_contacts = sizes(tickets)

@@ -165,7 +165,7 @@ def ticket_reply(request: ApiRequest, number: PathId, payload: ReplyIn) -> Respo
         status=payload.status,
         cc=payload.cc,
     )
-    return Respond(201, MessageOut.from_message(message))
+    return Respond(201, MessageOut.from_message(message, attachments=message.saved_attachments))
 
 
 @router.post(
@@ -180,7 +180,7 @@ def ticket_note(request: ApiRequest, number: PathId, payload: NoteIn) -> Respond
     message = services.ticket_add_note(
         ticket=ticket, actor=request.auth, body=payload.body, body_html=payload.body_html
     )
-    return Respond(201, MessageOut.from_message(message))
+    return Respond(201, MessageOut.from_message(message, attachments=message.saved_attachments))
 
 
 @router.post(

@@ -191,3 +191,20 @@ def test_hooks_of_installed_apps_are_called_with_a_seeded_rng_and_the_size(monke
     # It runs after the 12 seeded tickets; an earlier app's hook may add its own (automation's routing demo
     # creates a few through ticket_create so that the routing listener routes them).
     assert tickets_seen >= 12
+
+
+@pytest.mark.django_db
+def test_the_demo_outbox_shows_a_password_reset_mail_whose_link_works(settings, client):
+    import re
+
+    from supportloop.mail.models import OutboxMessage
+    from supportloop.mail.outbox import OUTBOX_BACKEND
+
+    settings.EMAIL_BACKEND = OUTBOX_BACKEND
+    call_command("seed", seed=3, tickets=20, admin_password="pw-demo-1", now=NOW, no_hooks=True)
+    mail = OutboxMessage.objects.get(subject="Reset your supportloop password")
+    assert "viewer@supportloop.example" in mail.to and "Hello viewer" in mail.body
+    link = re.search(r"https?://\S+?(/password-reset/[^/\s]+/[^/\s]+/)", mail.body).group(1)
+    page = client.get(link, follow=True)
+    assert "Choose a new password" in page.content.decode()
+    assert Event.objects.filter(verb="password_reset.requested", target_id=str(User.objects.get(username="viewer").pk))

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from supportloop.accounts.permissions import can
+from supportloop.core.db import reading_reports
 from supportloop.core.errors import DomainError, ValidationFailed
 from supportloop.customers.choices import Plan
 from supportloop.feedback.choices import ItemStatus, Kind, NoticeStatus
@@ -59,6 +60,7 @@ def sparkline_points(weekly: list[int], width: int = SPARK_W, height: int = SPAR
 
 
 @page("feedback.view")
+@reading_reports  # a report: reads from the replica when there is a fresh one (core/db.py)
 def ranking(request):
     params = request.GET
     kind = params.get("kind") if params.get("kind") in Kind.values else None

@@ -58,6 +58,7 @@ def settings_home(request: PageRequest) -> HttpResponseBase:
             "can_sla": can(request.user, "sla.manage"),
             "can_webhooks": can(request.user, "webhook.manage"),
             "can_triggers": can(request.user, "triggers.manage"),
+            "can_privacy": can(request.user, "privacy.manage"),
             # how far the search index lags behind its rows (search.selectors): for admins, who can rebuild it
             "index_lag": index_lag() if can(request.user, "user.write") else None,
         },

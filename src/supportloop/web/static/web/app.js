@@ -396,8 +396,9 @@
       if (option) { pickerApply(option); } else if (event.target === picker) { picker.close(); }
     });
     picker.addEventListener("close", function () {
-      if (pickerReturn && pickerReturn.focus && document.contains(pickerReturn)) { pickerReturn.focus(); }
+      var back = pickerReturn;
       pickerReturn = null;
+      pickerFocusBack(back);
     });
     return picker;
   }
@@ -428,7 +429,18 @@
     input.setAttribute("aria-activedescendant", options[pickerAt].id);
     options[pickerAt].scrollIntoView({block: "nearest"});
   }
-  var pickerSaveReturn = null;
+  var pickerSaveReturn = null, pickerLastReturn = null;
+  /* Focus goes back where the agent was; a swap landing in the same frame can still drop it to the page, so it is
+     checked again once the frame is painted. */
+  function pickerFocusBack(back) {
+    if (!back || !back.focus || !document.contains(back)) { return; }
+    pickerLastReturn = back;
+    back.focus();
+    requestAnimationFrame(function () {
+      var lost = !document.activeElement || document.activeElement === document.body;
+      if (lost && !(picker && picker.open) && document.contains(back)) { back.focus(); }
+    });
+  }
   function pickerApply(option) {
     var select = pickerSelect;
     pickerSaveReturn = pickerReturn;
@@ -445,7 +457,7 @@
     var back = pickerSaveReturn;
     pickerSaveReturn = null;
     var lost = !document.activeElement || document.activeElement === document.body;
-    if (back && lost && back.focus && document.contains(back)) { back.focus(); }
+    if (back && lost) { pickerFocusBack(back); }
   });
   function pickerOpen(name) {
     var select = document.querySelector("form[data-properties] select[name=" + name + "]");
@@ -456,7 +468,9 @@
     picker.querySelector("label").textContent = label ? label.textContent.trim() : name;
     picker.querySelector("input").value = "";
     pickerFill();
-    pickerReturn = document.activeElement;
+    var active = document.activeElement;
+    /* if focus had fallen to the page (a swap removed the focused element), Esc returns to where the agent last was */
+    pickerReturn = active && active !== document.body ? active : pickerLastReturn;
     picker.showModal();
     picker.querySelector("input").focus();
     return true;
