@@ -8,6 +8,7 @@ serves it on a free local port, and drives Debian's Chromium with Playwright:
     inbox.png, ticket-workspace.png, feedback-ranking.png   1280 px, as Sam Carter (agent)
     ticket-workspace-zh.png                                1280 px, as Mei Chen (profile and browser in zh-Hans)
     inbox-phone.png, ticket-phone.png                      390 x 844, as Sam Carter
+    reports-satisfaction.png                               1280 px, as the lead (Reports, Satisfaction tab)
 
 `--var-dir DIR` keeps the database in DIR (seeded once, reused by later runs). Look at every image afterwards:
 a layout can pass the browser tests' width checks and still look wrong. Chinese text needs a CJK font on the
@@ -119,6 +120,10 @@ def take(base: str, out: Path, ticket: int) -> None:
             shoot(page, "/", out, "inbox.png")
             shoot(page, f"/t/{ticket}/", out, "ticket-workspace.png")
             shoot(page, "/feedback/", out, "feedback-ranking.png")
+            context.close()
+
+            context, page = sign_in(browser, base, "lead", DESKTOP)
+            shoot(page, "/reports/satisfaction/?days=30&window=rated", out, "reports-satisfaction.png")
             context.close()
 
             context, page = sign_in(browser, base, "agent", PHONE)
