@@ -1,0 +1,127 @@
+"""Creation over HTTP: a ticket plus 3 replies through the REST API, from N concurrent clients on this machine.
+
+    .venv/bin/python benchmarks/load/http_create.py --tickets 1000 --clients 2 --per-client 200
+
+The server is `supportloop serve` (gunicorn, --workers 2, production settings), as in run.py; each client is a
+process with one keep-alive HTTP connection. Prints tickets/s and requests/s (4 requests per ticket) and writes
+benchmarks/results/http-create.json. The issue's aim: >= 40 tickets/s (160 requests/s) on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from run import BIN, ROOT, ensure_postgres_database, prepare, wait_port  # noqa: E402
+
+
+def client(bind: str, token: str, worker: int, count: int, start, out) -> None:
+    host, port = bind.rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    errors = 0
+
+    def post(path: str, body: dict) -> dict | None:
+        nonlocal errors
+        conn.request("POST", path, body=json.dumps(body), headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        if response.status not in (200, 201):
+            errors += 1
+            return None
+        return json.loads(data)
+
+    start.wait()
+    began = time.perf_counter()
+    for i in range(count):
+        ticket = post(
+            "/api/v1/tickets",
+            {
+                "subject": f"HTTP create {worker}-{i}",
+                "body": "It broke.",
+                "requester_email": f"h{worker}-{i}@load.example",
+            },
+        )
+        if ticket is None:
+            continue
+        for _ in range(3):
+            post(f"/api/v1/tickets/{ticket['number']}/replies", {"body": "Thanks, looking into it."})
+    out.put((time.perf_counter() - began, errors))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=1000, help="size of the seeded database")
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--per-client", type=int, default=200)
+    parser.add_argument("--bind", default="127.0.0.1:8766")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    url = args.database_url or f"postgres://postgres@127.0.0.1:5432/sl_load_{args.tickets}"
+    if url.startswith("postgres"):
+        ensure_postgres_database(url)
+    fixture = prepare(url, args.tickets, args.clients)
+    work = Path(tempfile.mkdtemp(prefix="sl-create-"))
+    env = os.environ | {
+        "DATABASE_URL": url,
+        "SECRET_KEY": "benchmark-only-secret",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SUPPORTLOOP_API_RATE": "100000000/m",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+    }
+    env.pop("SUPPORTLOOP_DEBUG", None)
+    server = subprocess.Popen(
+        [str(BIN / "supportloop"), "serve", "--bind", args.bind, "--workers", str(args.workers)],
+        env=env,
+        stdout=open(work / "server.log", "w"),  # noqa: SIM115 - closed with the process
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_port(args.bind)
+        start, out = multiprocessing.Event(), multiprocessing.Queue()
+        procs = [
+            multiprocessing.Process(
+                target=client, args=(args.bind, fixture["tokens"][n], n, args.per_client, start, out)
+            )
+            for n in range(args.clients)
+        ]
+        for p in procs:
+            p.start()
+        time.sleep(0.5)
+        start.set()
+        results = [out.get(timeout=600) for _ in procs]
+        for p in procs:
+            p.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    seconds = max(r[0] for r in results)
+    errors = sum(r[1] for r in results)
+    tickets = args.clients * args.per_client
+    result = {
+        "clients": args.clients,
+        "tickets": tickets,
+        "requests": tickets * 4,
+        "seconds": round(seconds, 2),
+        "tickets_per_s": round(tickets / seconds, 1),
+        "requests_per_s": round(tickets * 4 / seconds, 1),
+        "errors": errors,
+    }
+    (ROOT / "benchmarks" / "results" / "http-create.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result))
+    sys.exit(1 if errors else 0)
+
+
+if __name__ == "__main__":
+    main()
