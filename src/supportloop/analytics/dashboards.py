@@ -331,10 +331,9 @@ def _ratio_tables(*, start: datetime, end: datetime, filters: Filters, only: str
     tables = []
     facts = TicketFact.objects.filter(_fact_filter(filters))
     if only in (None, "reopen_rate"):
-        # COUNT(*), not of a column the index lacks: the period is read from the index alone
-        solved = facts.filter(solved_at__gte=start, solved_at__lt=end).aggregate(
-            solved=Count("*"), reopened=Count("reopens", filter=Q(reopens__gt=0))
-        )
+        # From the hourly rollup (solved, and of those reopened before): a few rows an hour, not a month of facts
+        sums = _hourly(filters).filter(hour__gte=start, hour__lt=end).aggregate(s=Sum("solved"), r=Sum("reopened"))
+        solved = {"solved": sums["s"] or 0, "reopened": sums["r"] or 0}
         tables.append(
             Table(
                 key="reopen_rate",
@@ -828,39 +827,35 @@ def macros_report(*, start: datetime, end: datetime, filters: Filters) -> list[T
         apps = apps.filter(ticket__contact_reason_id=filters.contact_reason_id)
     if filters.channel:
         apps = apps.filter(ticket__channel=filters.channel)
-    top = list(
-        apps.values("macro_id", "macro__name").annotate(n=Count("id")).order_by("-n", "macro__name")[:TOP_MACROS]
-    )
-    top_ids = [r["macro_id"] for r in top]
-    areas: dict[int, Counter[str]] = defaultdict(Counter)
+    # One pass over the period's applications, grouped by macro x product area x week (a few thousand groups):
+    # the top list, each top macro's product areas and the weekly series all come from it.
+    totals: Counter[int] = Counter()
+    areas: dict[int, Counter[int | None]] = defaultdict(Counter)
+    weekly_all: dict[date, Counter[int]] = defaultdict(Counter)
     for row in (
-        apps.filter(macro_id__in=top_ids)
-        .values("macro_id", "ticket__product_area__name")
-        .annotate(n=Count("id"))
+        apps.annotate(week=TruncWeek("applied_at", tzinfo=workspace_tz()))
+        .values("macro_id", "ticket__product_area_id", "week")
+        .annotate(n=Count("*"))
         .order_by()
     ):
-        areas[row["macro_id"]][row["ticket__product_area__name"] or _("(none)")] += row["n"]
-    top_rows = [
-        [
-            r["macro__name"],
-            r["n"],
-            ", ".join(f"{name} ({n})" for name, n in sorted(areas[r["macro_id"]].items(), key=lambda a: (-a[1], a[0]))),
-        ]
-        for r in top
-    ]
-    weekly: dict[date, Counter[int]] = defaultdict(Counter)
-    for row in (
-        apps.filter(macro_id__in=top_ids[:5])
-        .annotate(week=TruncWeek("applied_at", tzinfo=workspace_tz()))
-        .values("week", "macro_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
+        macro_id, n = row["macro_id"], row["n"]
         week = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
-        weekly[week][row["macro_id"]] += row["n"]
-    names = {r["macro_id"]: r["macro__name"] for r in top}
-    weeks = sorted(weekly)
-    over_time: list[list[Any]] = [[w.isoformat(), *[weekly[w][m] for m in top_ids[:5]]] for w in weeks]
+        totals[macro_id] += n
+        areas[macro_id][row["ticket__product_area_id"]] += n
+        weekly_all[week][macro_id] += n
+    names = _names(Macro, set(totals))
+    top_ids = sorted(totals, key=lambda m: (-totals[m], names.get(m, "")))[:TOP_MACROS]
+    area_names = _names(ProductArea, {a for m in top_ids for a in areas[m] if a})
+
+    def _areas_cell(macro_id: int) -> str:
+        counts: Counter[str] = Counter()
+        for area, n in areas[macro_id].items():
+            counts[area_names.get(area, _("(none)")) if area else _("(none)")] += n
+        return ", ".join(f"{name} ({n})" for name, n in sorted(counts.items(), key=lambda a: (-a[1], a[0])))
+
+    top_rows: list[list[Any]] = [[names.get(m, ""), totals[m], _areas_cell(m)] for m in top_ids]
+    weeks = sorted(w for w in weekly_all if any(weekly_all[w][m] for m in top_ids[:5]))
+    over_time: list[list[Any]] = [[w.isoformat(), *[weekly_all[w][m] for m in top_ids[:5]]] for w in weeks]
     return [
         Table(
             key="top",

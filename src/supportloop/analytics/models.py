@@ -68,7 +68,8 @@ class TicketFact(models.Model):
 
 
 class HourlyVolume(models.Model):
-    """Tickets created and solved (by their current solve time) in one UTC hour, per dimension combination."""
+    """Tickets created and solved (by their current solve time) in one UTC hour, per dimension combination, and how
+    many of the solved had been reopened."""
 
     hour = models.DateTimeField(_("hour (UTC)"))
     channel = models.CharField(_("channel"), max_length=10)
@@ -77,6 +78,8 @@ class HourlyVolume(models.Model):
     team_key = models.BigIntegerField(_("team"), default=0)
     created = models.IntegerField(_("created"), default=0)
     solved = models.IntegerField(_("solved"), default=0)
+    # Of `solved`, the tickets reopened at least once before (the reopen rate without reading the facts).
+    reopened = models.IntegerField(_("solved after a reopen"), default=0)
 
     class Meta:
         ordering = ["hour"]
@@ -104,6 +107,8 @@ class HourlyDimensionVolume(models.Model):
     key = models.CharField(_("key"), max_length=32, blank=True)
     created = models.IntegerField(_("created"), default=0)
     solved = models.IntegerField(_("solved"), default=0)
+    # Of `solved`, the tickets reopened at least once before (the reopen rate without reading the facts).
+    reopened = models.IntegerField(_("solved after a reopen"), default=0)
 
     class Meta:
         ordering = ["hour"]

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F, Func, IntegerField, Q, Value
+from django.db.models import Case, F, Func, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
@@ -80,18 +80,21 @@ def reopens_of(changes_list: list[dict[str, Any]]) -> int:
     return count
 
 
-def _add(model: type[models.Model], lookup: dict[str, Any], created: int, solved: int) -> None:
+def _add(model: type[models.Model], lookup: dict[str, Any], created: int, solved: int, reopened: int) -> None:
     manager = model._default_manager
-    if manager.filter(**lookup).update(created=F("created") + created, solved=F("solved") + solved):
+    moves = {"created": F("created") + created, "solved": F("solved") + solved, "reopened": F("reopened") + reopened}
+    if manager.filter(**lookup).update(**moves):
         return
     try:
         with transaction.atomic():
-            manager.create(**lookup, created=created, solved=solved)
+            manager.create(**lookup, created=created, solved=solved, reopened=reopened)
     except IntegrityError:  # another refresh created the bucket meanwhile
-        manager.filter(**lookup).update(created=F("created") + created, solved=F("solved") + solved)
+        manager.filter(**lookup).update(**moves)
 
 
-def _bucket_add(*, hour: datetime, key: tuple[str, int, int, int], created: int = 0, solved: int = 0) -> None:
+def _bucket_add(
+    *, hour: datetime, key: tuple[str, int, int, int], created: int = 0, solved: int = 0, reopened: int = 0
+) -> None:
     """Add to one hourly bucket and to its per-dimension sums."""
     channel, area, reason, team = key
     _add(
@@ -99,6 +102,7 @@ def _bucket_add(*, hour: datetime, key: tuple[str, int, int, int], created: int 
         {"hour": hour, "channel": channel, "product_area_key": area, "contact_reason_key": reason, "team_key": team},
         created,
         solved,
+        reopened,
     )
     for dimension, value in (
         ("all", ""),
@@ -106,7 +110,14 @@ def _bucket_add(*, hour: datetime, key: tuple[str, int, int, int], created: int 
         ("product_area", str(area)),
         ("contact_reason", str(reason)),
     ):
-        _add(HourlyDimensionVolume, {"hour": hour, "dimension": dimension, "key": value}, created, solved)
+        _add(HourlyDimensionVolume, {"hour": hour, "dimension": dimension, "key": value}, created, solved, reopened)
+
+
+def _solved_bucket(fact: TicketFact) -> tuple[datetime, tuple[str, int, int, int], int] | None:
+    """Where a solved ticket counts: its solve hour, its dimensions, 1 when it had been reopened (else 0)."""
+    if not fact.solved_at:
+        return None
+    return _hour(fact.solved_at), _key(fact), int(fact.reopens > 0)
 
 
 DurationKey = tuple[date, str, int, str, int]  # day, measure, team, ordering, bucket
@@ -205,28 +216,25 @@ def ticket_fact_refresh(*, ticket_id: int) -> TicketFact | None:
         if old is not None:
             _durations_move(_fact_duration_keys(old), Counter())
             _bucket_add(hour=_hour(old.created_at), key=_key(old), created=-1)
-            if old.solved_at:
-                _bucket_add(hour=_hour(old.solved_at), key=_key(old), solved=-1)
+            if gone := _solved_bucket(old):
+                _bucket_add(hour=gone[0], key=gone[1], solved=-1, reopened=-gone[2])
             old.delete()
         return None
     events = Event.objects.filter(target_type=TICKET_TYPE, target_id=str(ticket_id), changes__has_key="status")
     new = _fact_of(ticket, _Calendars(), reopens_of(list(events.values_list("changes", flat=True))))
     _durations_move(_fact_duration_keys(old) if old is not None else Counter(), _fact_duration_keys(new))
-    if old is not None:
-        if (_hour(old.created_at), _key(old)) != (_hour(new.created_at), _key(new)):
-            _bucket_add(hour=_hour(old.created_at), key=_key(old), created=-1)
-            _bucket_add(hour=_hour(new.created_at), key=_key(new), created=1)
-        old_solved = (_hour(old.solved_at), _key(old)) if old.solved_at else None
-        new_solved = (_hour(new.solved_at), _key(new)) if new.solved_at else None
-        if old_solved != new_solved:
-            if old_solved:
-                _bucket_add(hour=old_solved[0], key=old_solved[1], solved=-1)
-            if new_solved:
-                _bucket_add(hour=new_solved[0], key=new_solved[1], solved=1)
-    else:
+    if old is None:
         _bucket_add(hour=_hour(new.created_at), key=_key(new), created=1)
-        if new.solved_at:
-            _bucket_add(hour=_hour(new.solved_at), key=_key(new), solved=1)
+    elif (_hour(old.created_at), _key(old)) != (_hour(new.created_at), _key(new)):
+        _bucket_add(hour=_hour(old.created_at), key=_key(old), created=-1)
+        _bucket_add(hour=_hour(new.created_at), key=_key(new), created=1)
+    old_solved = _solved_bucket(old) if old is not None else None
+    new_solved = _solved_bucket(new)
+    if old_solved != new_solved:
+        if old_solved:
+            _bucket_add(hour=old_solved[0], key=old_solved[1], solved=-1, reopened=-old_solved[2])
+        if new_solved:
+            _bucket_add(hour=new_solved[0], key=new_solved[1], solved=1, reopened=new_solved[2])
     new.save(force_insert=old is None)
     return new
 
@@ -337,7 +345,11 @@ def analytics_rebuild() -> dict[str, int]:
         TicketFact.objects.filter(ticket_id=pk).update(reopens=n)
 
     parts = []
-    for moment, created, solved in (("created_at", 1, 0), ("solved_at", 0, 1)):
+    reopened_flag = Case(When(reopens__gt=0, then=Value(1)), default=Value(0), output_field=IntegerField())
+    for moment, created, solved, solved_reopened in (
+        ("created_at", Value(1), Value(0), Value(0)),
+        ("solved_at", Value(0), Value(1), reopened_flag),
+    ):
         part = (
             TicketFact.objects.filter(**{f"{moment}__isnull": False})
             .order_by()
@@ -347,8 +359,9 @@ def analytics_rebuild() -> dict[str, int]:
                 pa=F("product_area_id_key"),
                 cr=F("contact_reason_id_key"),
                 tm=F("team_id_key"),
-                cn=Value(created),
-                sn=Value(solved),
+                cn=created,
+                sn=solved,
+                rn=solved_reopened,
             )
         )
         parts.append(part.query.sql_with_params())
@@ -356,26 +369,38 @@ def analytics_rebuild() -> dict[str, int]:
     params = [param for _, p_params in parts for param in p_params]
     quoted = ", ".join(
         connection.ops.quote_name(c)
-        for c in ("hour", "channel", "product_area_key", "contact_reason_key", "team_key", "created", "solved")
+        for c in (
+            "hour",
+            "channel",
+            "product_area_key",
+            "contact_reason_key",
+            "team_key",
+            "created",
+            "solved",
+            "reopened",
+        )
     )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {HourlyVolume._meta.db_table} ({quoted}) "  # noqa: S608 - compiled from the ORM
-            f"SELECT b, ch, pa, cr, tm, SUM(cn), SUM(sn) FROM ({sql}) u GROUP BY b, ch, pa, cr, tm",
+            f"SELECT b, ch, pa, cr, tm, SUM(cn), SUM(sn), SUM(rn) FROM ({sql}) u GROUP BY b, ch, pa, cr, tm",
             params,
         )
     hv = connection.ops.quote_name(HourlyVolume._meta.db_table)
     key_text = "CAST({} AS VARCHAR(32))"
+    sums = "SUM(created), SUM(solved), SUM(reopened)"
     selects = [
-        f"SELECT hour, 'all', '', SUM(created), SUM(solved) FROM {hv} GROUP BY hour",  # noqa: S608 - our table
-        f"SELECT hour, 'channel', channel, SUM(created), SUM(solved) FROM {hv} GROUP BY hour, channel",  # noqa: S608
+        f"SELECT hour, 'all', '', {sums} FROM {hv} GROUP BY hour",  # noqa: S608 - our table
+        f"SELECT hour, 'channel', channel, {sums} FROM {hv} GROUP BY hour, channel",  # noqa: S608
     ]
     for dimension, column in (("product_area", "product_area_key"), ("contact_reason", "contact_reason_key")):
         selects.append(
-            f"SELECT hour, '{dimension}', {key_text.format(column)}, SUM(created), SUM(solved) "  # noqa: S608
+            f"SELECT hour, '{dimension}', {key_text.format(column)}, {sums} "  # noqa: S608
             f"FROM {hv} GROUP BY hour, {column}"
         )
-    columns = ", ".join(connection.ops.quote_name(c) for c in ("hour", "dimension", "key", "created", "solved"))
+    columns = ", ".join(
+        connection.ops.quote_name(c) for c in ("hour", "dimension", "key", "created", "solved", "reopened")
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {connection.ops.quote_name(HourlyDimensionVolume._meta.db_table)} ({columns}) "

@@ -100,6 +100,18 @@ def test_reopen_rate_and_contacts_per_customer(committed, make_ticket, make_cont
     assert _rows(report, "reopen_rate") == [[3, 1, 33.3]]
     # 4 tickets from 2 customers: 2 per customer
     assert _rows(report, "contacts_per_customer") == [[4, 2, 2.0]]
+    # the same through one filter (the per-dimension rollup) and two (the full combinations)
+    web_only = dashboard_report(
+        dashboard="volume", start=now - timedelta(days=1), end=now + timedelta(hours=1), filters=Filters(channel="web")
+    )
+    assert _rows(web_only, "reopen_rate") == [[3, 1, 33.3]]
+    nowhere = dashboard_report(
+        dashboard="volume",
+        start=now - timedelta(days=1),
+        end=now + timedelta(hours=1),
+        filters=Filters(channel="email", product_area_id=999),
+    )
+    assert _rows(nowhere, "reopen_rate") == [[0, 0, None]]
 
 
 @override_settings(TIME_ZONE="Asia/Tokyo")

@@ -20,14 +20,14 @@ pytestmark = pytest.mark.django_db
 
 def _buckets() -> set[tuple]:
     full = {
-        (b.hour, b.channel, b.product_area_key, b.contact_reason_key, b.team_key, b.created, b.solved)
+        (b.hour, b.channel, b.product_area_key, b.contact_reason_key, b.team_key, b.created, b.solved, b.reopened)
         for b in HourlyVolume.objects.all()
-        if b.created or b.solved
+        if b.created or b.solved or b.reopened
     }
     sums = {
-        (d.hour, d.dimension, d.key, d.created, d.solved)
+        (d.hour, d.dimension, d.key, d.created, d.solved, d.reopened)
         for d in HourlyDimensionVolume.objects.all()
-        if d.created or d.solved
+        if d.created or d.solved or d.reopened
     }
     return full | sums
 
@@ -73,8 +73,12 @@ def test_services_keep_the_rollups_current_and_equal_to_a_rebuild(committed, mak
     assert [(b.channel, b.team_key, b.created) for b in HourlyVolume.objects.filter(created__gt=0)] == [
         ("email", team.pk, 1)
     ]
+    committed(ticket_update, ticket=ticket, actor=agent, status="solved")  # solved again, after a reopen
+    assert sum(HourlyVolume.objects.values_list("reopened", flat=True)) == 1
+    assert sum(HourlyDimensionVolume.objects.filter(dimension="all").values_list("reopened", flat=True)) == 1
     other = committed(make_ticket)
     committed(ticket_update, ticket=other, actor=agent, status="solved")
+    assert sum(HourlyVolume.objects.values_list("solved", flat=True)) == 2
 
     # the per-dimension sums agree with the combinations they sum
     assert sum(HourlyDimensionVolume.objects.filter(dimension="all").values_list("created", flat=True)) == 2
@@ -159,3 +163,22 @@ def test_without_any_calendar_business_times_stay_empty(make_ticket):
 def test_a_refresh_for_a_missing_ticket_writes_nothing(db):
     assert ticket_fact_refresh(ticket_id=987654) is None
     assert not TicketFact.objects.exists() and not HourlyVolume.objects.exists()
+
+
+def test_changes_that_no_fact_is_made_of_skip_the_refresh(committed, make_ticket, make_user, monkeypatch):
+    from supportloop.analytics import tasks
+
+    agent = make_user(Role.AGENT)
+    ticket = committed(make_ticket)
+    refreshed: list[int] = []
+    monkeypatch.setattr(tasks, "ticket_fact_refresh", lambda *, ticket_id: refreshed.append(ticket_id))
+
+    committed(ticket_reply, ticket=ticket, actor=agent, body="First answer.")  # sets the first response
+    assert refreshed == [ticket.pk]
+    committed(ticket_reply, ticket=ticket, actor=agent, body="And one more thing.")  # the fact cannot change
+    committed(ticket_update, ticket=ticket, actor=agent, priority="high")
+    assert refreshed == [ticket.pk]
+    team = team_create(name="Billing", slug="billing")
+    committed(ticket_update, ticket=ticket, actor=agent, team=team)
+    committed(ticket_update, ticket=ticket, actor=agent, status="solved")
+    assert refreshed == [ticket.pk] * 3
