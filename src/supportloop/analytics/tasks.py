@@ -23,11 +23,26 @@ LEAD_REPORT_WINDOW = timedelta(days=3)
 
 # Events that never change what a fact holds (dimensions, first response, solve, status): no refresh.
 UNCHANGING = {TicketEventKind.NOTED, TicketEventKind.RATED, TicketEventKind.SLA_WARNING, TicketEventKind.SLA_BREACH}
+# The ticket fields a fact is made of. An update or a reply whose changes name none of them (a priority, a tag, an
+# agent's second reply) leaves the fact as it was; one without changes is refreshed, to be safe.
+FACT_INPUTS = {
+    "status",
+    "solved_at",
+    "first_response_at",
+    "created_at",
+    "channel",
+    "product_area",
+    "contact_reason",
+    "team",
+    "requester",
+}
 
 
 def analytics_on_ticket_event(event: TicketEvent) -> None:
     """Refresh the ticket's fact row and hourly buckets after its change committed (idempotent)."""
     if event.kind in UNCHANGING:
+        return
+    if event.kind != TicketEventKind.CREATED and event.changes and not FACT_INPUTS & set(event.changes):
         return
     try:
         ticket_fact_refresh(ticket_id=event.ticket_id)
