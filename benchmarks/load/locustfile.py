@@ -20,8 +20,12 @@ FIXTURE = json.loads(open(os.environ["SUPPORTLOOP_LOAD_FIXTURE"]).read())  # noq
 _tokens = itertools.cycle(FIXTURE["tokens"])
 
 
+# Seconds between two requests of one agent (run.py --think): the default keeps 2 cores saturated.
+_THINK = tuple(float(x) for x in os.environ.get("SUPPORTLOOP_LOAD_THINK", "0.05,0.25").split(","))
+
+
 class Agent(HttpUser):
-    wait_time = between(0.05, 0.25)
+    wait_time = between(_THINK[0], _THINK[1])
 
     def on_start(self) -> None:
         self.client.headers["Authorization"] = f"Bearer {next(_tokens)}"

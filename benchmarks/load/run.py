@@ -1,7 +1,8 @@
 """Load test runner: seed (if needed), start the server as production does, run locust headless, report per kind.
 
     .venv/bin/python benchmarks/load/run.py --tickets 1000 --users 10 --run-time 20s      # a smoke run
-    .venv/bin/python benchmarks/load/run.py --tickets 1000000 --users 50 --run-time 5m    # the issue's run
+    .venv/bin/python benchmarks/load/run.py --tickets 1000000 --users 50 --run-time 5m    # the issue's run (stress)
+    .venv/bin/python benchmarks/load/run.py --tickets 1000000 --users 50 --run-time 5m --think 1,5  # paced agents
 
 The server is `supportloop serve` without SUPPORTLOOP_DEBUG: gunicorn with --workers (2). The database is PostgreSQL
 (`--database-url`, default sl_load_<tickets>); it is migrated and seeded with `supportloop seed --bulk` when it has
@@ -42,6 +43,12 @@ def parse_args():
     parser.add_argument("--bind", default="127.0.0.1:8765")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2: one per core)")
     parser.add_argument("--target-p95-ms", type=float, default=300)
+    parser.add_argument(
+        "--think",
+        default="0.05,0.25",
+        help="seconds an agent waits between two requests, MIN,MAX (default 0.05,0.25: a stress run that saturates "
+        "2 cores; a person reading a ticket before answering waits seconds)",
+    )
     return parser.parse_args()
 
 
@@ -144,7 +151,8 @@ def main() -> None:
                 str(work / "stats"),
                 "--only-summary",
             ],
-            env=os.environ | {"SUPPORTLOOP_LOAD_FIXTURE": str(work / "fixture.json")},
+            env=os.environ
+            | {"SUPPORTLOOP_LOAD_FIXTURE": str(work / "fixture.json"), "SUPPORTLOOP_LOAD_THINK": args.think},
             check=False,
         )
     finally:
@@ -163,8 +171,15 @@ def main() -> None:
                 "p99_ms": float(row["99%"] or 0),
                 "rps": round(float(row["Requests/s"] or 0), 1),
             }
-    result = {"tickets": args.tickets, "users": args.users, "run_time": args.run_time, "kinds": kinds}
-    out = ROOT / "benchmarks" / "results" / f"load-{args.tickets}.json"
+    result = {
+        "tickets": args.tickets,
+        "users": args.users,
+        "run_time": args.run_time,
+        "think_seconds": args.think,
+        "kinds": kinds,
+    }
+    think = args.think.replace(",", "-")
+    out = ROOT / "benchmarks" / "results" / f"load-{args.tickets}-think{think}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"| kind | requests | errors | median ms | p95 ms (target <= {args.target_p95_ms:g}) |")
     print("| --- | --- | --- | --- | --- |")
