@@ -753,11 +753,17 @@ def main() -> int:
             sources[(path, m.group(1) if m else "none", browser.hosts[-1])] += 1
             if m:
                 shown.append(float(m.group(2)))
-        time.sleep(0.6)  # statistics reach the shared view at the end of each transaction, or within 500 ms
-        after = cluster.psql(
-            cluster.replica_port,
-            "SELECT sum(seq_scan + coalesce(idx_scan, 0)) FROM pg_stat_user_tables WHERE relname LIKE 'feedback_%'",
-        )
+        # A backend flushes its statistics to the shared view at most once a second, and an idle one (the web
+        # hosts keep their connections) within PostgreSQL's idle interval of 10 s: poll rather than sleep once.
+        deadline = time.monotonic() + 15
+        while True:
+            after = cluster.psql(
+                cluster.replica_port,
+                "SELECT sum(seq_scan + coalesce(idx_scan, 0)) FROM pg_stat_user_tables WHERE relname LIKE 'feedback_%'",
+            )
+            if int(after or 0) > int(before or 0) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         on_replica = all(src == "replica" for (_p, src, _h) in sources)
         check(
             on_replica and len({h for (_p, _s, h) in sources}) == 2,
