@@ -367,6 +367,10 @@ def sla_on_ticket_event(event: TicketEvent) -> None:
         return
     if event.kind == TicketEventKind.UPDATED and not {"status", "priority", "team"} & set(event.changes):
         return  # tags, subject, taxonomy: nothing an SLA depends on
+    if event.kind == TicketEventKind.REPLIED and not {"status", "first_response_at", "waiting_since"} & set(
+        event.changes
+    ):
+        return  # answered already and nobody waiting since: no cycle runs, so the reply fulfils nothing
     try:
         ticket_sla_apply(ticket_id=event.ticket_id, kind=event.kind, changes=event.changes, message_id=event.message_id)
     except Exception:  # logged: the ticket write has committed; a failed clock update must not fail it

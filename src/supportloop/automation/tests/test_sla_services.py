@@ -196,6 +196,36 @@ def test_the_listener_follows_the_ticket_services(everyone, make_ticket, make_us
     assert Event.objects.filter(verb="sla.clock_updated", target_id=str(ticket.pk)).count() == 4
 
 
+def test_a_reply_with_nobody_waiting_skips_the_clock_and_one_after_a_customer_message_fulfils_it(
+    everyone, make_ticket, make_user, django_capture_on_commit_callbacks, monkeypatch
+):
+    from supportloop.automation.services import sla as sla_services
+
+    applied = []
+    real_apply = sla_services.ticket_sla_apply
+    monkeypatch.setattr(sla_services, "ticket_sla_apply", lambda **kw: applied.append(kw["kind"]) or real_apply(**kw))
+    agent = make_user("agent")
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = make_ticket()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = ticket_reply(ticket=ticket, actor=agent, body="On it.")
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_reply(ticket=ticket, actor=agent, body="And one more thing.")
+    assert applied == ["created", "replied"]  # the second reply answers nobody: no clock work
+    sla = TicketSla.objects.get(ticket=ticket)
+    assert sla.first_response_fulfilled_at == first.created_at and sla.next_response_started_at is None
+
+    with django_capture_on_commit_callbacks(execute=True):
+        question = message_add_from_contact(ticket=ticket, contact=ticket.requester, body="Any news?")
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = ticket_reply(ticket=ticket, actor=agent, body="Yes: fixed.")
+    assert applied == ["created", "replied", "customer_replied", "replied"]
+    sla.refresh_from_db()
+    assert sla.next_response_started_at == question.created_at
+    assert sla.next_response_fulfilled_at == answer.created_at
+    assert (sla.next_response_met_count, sla.next_response_breached_count) == (1, 0)
+
+
 def test_a_team_calendar_replaces_the_default(everyone, calendar, make_ticket, make_user):
     from supportloop.accounts.services import team_create
 

@@ -567,7 +567,9 @@ def ticket_reply(
             ticket.solved_at = now
     ticket.updated_at = now
     ticket.change_seq = seq
-    # A public reply answers whoever was waiting; the row now previews it as outgoing.
+    # A public reply answers whoever was waiting; the row now previews it as outgoing. Listeners learn whether
+    # somebody was (the SLA clock has a running cycle to fulfil only then) from the event's changes.
+    answered = {"waiting_since": [ticket.waiting_since, None]} if ticket.waiting_since is not None else {}
     ticket.waiting_since = None
     ticket.last_message_preview = message_preview(text)
     ticket.last_message_direction = Direction.OUT
@@ -590,7 +592,7 @@ def ticket_reply(
             kind=TicketEventKind.REPLIED,
             ticket_id=ticket.pk,
             actor_id=actor.pk if actor is not None else None,
-            changes=changes,
+            changes={**changes, **answered},
             message_id=message.pk,
         )
     )
