@@ -29,7 +29,7 @@ from supportloop.analytics.durations import bucket_of
 from supportloop.analytics.models import DailyDuration, HourlyDimensionVolume, HourlyVolume, TicketFact
 from supportloop.automation.business_hours import business_seconds_between
 from supportloop.automation.calendars import business_hours_of
-from supportloop.automation.models import BusinessCalendar, BusinessCalendarTeam
+from supportloop.automation.services.sla import business_calendars
 from supportloop.core.models import Event
 from supportloop.tickets.choices import Status
 from supportloop.tickets.models import Ticket
@@ -45,16 +45,12 @@ def _seconds(start: datetime | None, end: datetime | None) -> int | None:
 
 
 class _Calendars:
-    """Business hours per team, read once per refresh/rebuild: the team's calendar, else the default one."""
+    """Business hours per team: the team's calendar, else the default one (the automation app's cached set)."""
 
     def __init__(self) -> None:
-        calendars = {c.pk: c for c in BusinessCalendar.objects.all()}
-        self.by_team = {
-            link.team_id: calendars[link.calendar_id]
-            for link in BusinessCalendarTeam.objects.all()
-            if link.calendar_id in calendars
-        }
-        self.default = next((c for c in calendars.values() if c.is_default), None)
+        calendars = business_calendars()
+        self.by_team = calendars.by_team
+        self.default = calendars.default
 
     def any(self) -> bool:
         return bool(self.by_team) or self.default is not None
@@ -220,8 +216,12 @@ def ticket_fact_refresh(*, ticket_id: int) -> TicketFact | None:
                 _bucket_add(hour=gone[0], key=gone[1], solved=-1, reopened=-gone[2])
             old.delete()
         return None
-    events = Event.objects.filter(target_type=TICKET_TYPE, target_id=str(ticket_id), changes__has_key="status")
-    new = _fact_of(ticket, _Calendars(), reopens_of(list(events.values_list("changes", flat=True))))
+    if old is None and ticket.updated_at == ticket.created_at:
+        reopens = 0  # never changed since it was created: no status history to read
+    else:
+        events = Event.objects.filter(target_type=TICKET_TYPE, target_id=str(ticket_id), changes__has_key="status")
+        reopens = reopens_of(list(events.values_list("changes", flat=True)))
+    new = _fact_of(ticket, _Calendars(), reopens)
     _durations_move(_fact_duration_keys(old) if old is not None else Counter(), _fact_duration_keys(new))
     if old is None:
         _bucket_add(hour=_hour(new.created_at), key=_key(new), created=1)

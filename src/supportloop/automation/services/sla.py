@@ -15,9 +15,10 @@ The clock rules themselves are in automation/sla_clock.py (pure); this module lo
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from django.db import transaction
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from supportloop.automation.business_hours import ALWAYS_OPEN, BusinessHours, NoBusinessHours
 from supportloop.automation.calendars import business_hours_of
-from supportloop.automation.models import BusinessCalendar, SlaPolicy, TicketSla, TicketSlaPause
+from supportloop.automation.models import BusinessCalendar, BusinessCalendarTeam, SlaPolicy, TicketSla, TicketSlaPause
 from supportloop.automation.services.ordered import VersionedCache, version_bump
 from supportloop.automation.sla_clock import (
     NEXT_RESPONSE,
@@ -49,6 +50,7 @@ logger = logging.getLogger("supportloop.automation.sla")
 
 CHECK_BATCH = 500
 SLA_POLICIES_VERSION = "automation.sla_policies"  # bumped by every policy write (services/sla_config.py)
+CALENDARS_VERSION = "automation.calendars"  # bumped by every business calendar write (services/sla_config.py)
 CLOCK_FIELDS = [
     "policy",
     "calendar",
@@ -116,13 +118,46 @@ def policy_for(ticket: Ticket, policies: Sequence[SlaPolicy]) -> tuple[SlaPolicy
     return None
 
 
+@dataclass(frozen=True)
+class CalendarSet:
+    """Every business calendar: the default one and each team's. Read only, shared by every ticket event."""
+
+    version: int
+    default: BusinessCalendar | None
+    by_team: Mapping[int, BusinessCalendar]
+
+    def any(self) -> bool:
+        return self.default is not None or bool(self.by_team)
+
+    def for_team(self, team_id: int | None) -> BusinessCalendar | None:
+        """The team's calendar, else the default one, else None (24/7)."""
+        found = self.by_team.get(team_id) if team_id is not None else None
+        return found or self.default
+
+
+def _calendar_set(version: int) -> CalendarSet:
+    calendars = {c.pk: c for c in BusinessCalendar.objects.all()}
+    by_team = {
+        team_id: calendars[calendar_id]
+        for team_id, calendar_id in BusinessCalendarTeam.objects.values_list("team_id", "calendar_id")
+        if calendar_id in calendars
+    }
+    default = next((c for c in calendars.values() if c.is_default), None)
+    return CalendarSet(version=version, default=default, by_team=MappingProxyType(by_team))
+
+
+_calendars = VersionedCache(CALENDARS_VERSION, _calendar_set)
+
+
+def business_calendars() -> CalendarSet:
+    """The calendars from this process's cache unless one changed since (read with the other automation versions
+    inside a ticket-event listener: no query there)."""
+    return _calendars.get()
+
+
 def calendar_for(team_id: int | None) -> BusinessCalendar | None:
     """The team's calendar, else the default one, else None (24/7)."""
-    if team_id is not None:
-        calendar = BusinessCalendar.objects.filter(businesscalendarteam__team_id=team_id).first()
-        if calendar is not None:
-            return calendar
-    return BusinessCalendar.objects.filter(is_default=True).first()
+    return business_calendars().for_team(team_id)
 
 
 def applied_to(ticket: Ticket, policies: Sequence[SlaPolicy] | None = None) -> Applied:
@@ -138,6 +173,11 @@ def applied_to(ticket: Ticket, policies: Sequence[SlaPolicy] | None = None) -> A
 def sla_policies_changed() -> None:
     """Called by every policy write in its transaction: each process reads the policies again."""
     version_bump(SLA_POLICIES_VERSION)
+
+
+def business_calendars_changed() -> None:
+    """Called by every calendar write in its transaction: each process reads the calendars again."""
+    version_bump(CALENDARS_VERSION)
 
 
 # -- loading and storing clocks -------------------------------------------------------------------------------------

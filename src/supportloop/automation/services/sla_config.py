@@ -20,7 +20,7 @@ from supportloop.accounts.models import Team, User
 from supportloop.automation.business_hours import parse_weekly
 from supportloop.automation.calendars import time_zone_or_none
 from supportloop.automation.models import BusinessCalendar, BusinessCalendarTeam, SlaPolicy, SlaTarget
-from supportloop.automation.services.sla import sla_policies_changed
+from supportloop.automation.services.sla import business_calendars_changed, sla_policies_changed
 from supportloop.core.errors import ValidationFailed
 from supportloop.core.services import event_record
 from supportloop.customers.choices import Plan
@@ -168,6 +168,7 @@ def business_calendar_create(
         **cleaned, holidays_country=country, holidays_subdivision=subdivision, updated_at=timezone.now()
     )
     team_ids = _set_teams(calendar, teams or [])
+    business_calendars_changed()
     event_record(
         actor=actor,
         verb="business_calendar.created",
@@ -226,6 +227,7 @@ def business_calendar_update(
     if changes:
         calendar.updated_at = timezone.now()  # also the cache key of the built hours (automation/calendars.py)
         calendar.save()
+        business_calendars_changed()
         event_record(actor=actor, verb="business_calendar.updated", target=calendar, changes=changes)
     return calendar
 

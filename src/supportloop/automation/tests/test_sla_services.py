@@ -331,3 +331,24 @@ def test_the_cached_policies_follow_every_policy_write(everyone):
     assert next(p for p in active_policies() if p.pk == policy.pk).warn_before_minutes == 5
     sla_policy_update(policy=policy, actor=None, is_active=False)
     assert policy.pk not in [p.pk for p in active_policies()]
+
+
+def test_the_cached_calendars_follow_every_calendar_write(calendar, django_assert_num_queries):
+    """The SLA listener and the analytics refresh read the calendars from a per-process cache: a new calendar, a
+    changed one and a team moved between calendars bump its version, and an unchanged version costs one query."""
+    from supportloop.accounts.services import team_create
+    from supportloop.automation.services.sla import business_calendars
+    from supportloop.automation.services.sla_config import business_calendar_update
+
+    assert business_calendars().default == calendar and not business_calendars().by_team
+    team = team_create(name="Night shift", slug="night", actor=None)
+    night = business_calendar_create(
+        name="Night", time_zone="UTC", hours=NINE_TO_FIVE, actor=None, teams=[team], holidays_country=""
+    )
+    assert business_calendars().for_team(team.pk) == night
+    business_calendar_update(calendar=calendar, actor=None, time_zone="Asia/Shanghai")
+    assert business_calendars().default.time_zone == "Asia/Shanghai"
+    business_calendar_update(calendar=calendar, actor=None, teams=[team])
+    assert business_calendars().for_team(team.pk) == calendar
+    with django_assert_num_queries(1):  # the version probe only
+        assert business_calendars().for_team(None) == calendar
