@@ -67,6 +67,8 @@ def main() -> None:
     parser.add_argument("--per-client", type=int, default=200)
     parser.add_argument("--bind", default="127.0.0.1:8766")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread keeps connections)")
     args = parser.parse_args()
     url = args.database_url or f"postgres://postgres@127.0.0.1:5432/sl_load_{args.tickets}"
     if url.startswith("postgres"):
@@ -82,7 +84,18 @@ def main() -> None:
     }
     env.pop("SUPPORTLOOP_DEBUG", None)
     server = subprocess.Popen(
-        [str(BIN / "supportloop"), "serve", "--bind", args.bind, "--workers", str(args.workers)],
+        [
+            str(BIN / "supportloop"),
+            "serve",
+            "--bind",
+            args.bind,
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--worker-class",
+            args.worker_class,
+        ],
         env=env,
         stdout=open(work / "server.log", "w"),  # noqa: SIM115 - closed with the process
         stderr=subprocess.STDOUT,
@@ -111,6 +124,7 @@ def main() -> None:
     tickets = args.clients * args.per_client
     result = {
         "clients": args.clients,
+        "server": f"{args.workers} {args.worker_class} workers x {args.threads} threads",
         "tickets": tickets,
         "requests": tickets * 4,
         "seconds": round(seconds, 2),

@@ -100,13 +100,26 @@ def _bucket_add(
         solved,
         reopened,
     )
-    for dimension, value in (
-        ("all", ""),
-        ("channel", channel),
-        ("product_area", str(area)),
-        ("contact_reason", str(reason)),
-    ):
+    pairs = [("all", ""), ("channel", channel), ("product_area", str(area)), ("contact_reason", str(reason))]
+    for dimension, value in _dimensions_add(hour, pairs, created, solved, reopened):
         _add(HourlyDimensionVolume, {"hour": hour, "dimension": dimension, "key": value}, created, solved, reopened)
+
+
+def _dimensions_add(
+    hour: datetime, pairs: list[tuple[str, str]], created: int, solved: int, reopened: int
+) -> list[tuple[str, str]]:
+    """Add to the hour's existing per-dimension rows in one statement; returns the pairs that have no row yet
+    (the first ticket of an hour), which the caller creates one by one."""
+    table = connection.ops.quote_name(HourlyDimensionVolume._meta.db_table)
+    wanted = ", ".join(["(%s, %s)"] * len(pairs))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET created = created + %s, solved = solved + %s, reopened = reopened + %s "  # noqa: S608 - names are ours
+            f'WHERE hour = %s AND (dimension, "key") IN ({wanted}) RETURNING dimension, "key"',
+            [created, solved, reopened, connection.ops.adapt_datetimefield_value(hour), *(v for p in pairs for v in p)],
+        )
+        found = {(dimension, key) for dimension, key in cursor.fetchall()}
+    return [pair for pair in pairs if pair not in found]
 
 
 def _solved_bucket(fact: TicketFact) -> tuple[datetime, tuple[str, int, int, int], int] | None:

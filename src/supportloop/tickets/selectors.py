@@ -106,6 +106,12 @@ def ticket_get(*, number: int) -> Ticket:
     return object_or_404(ticket_queryset(), number=number)
 
 
+def ticket_to_write(*, number: int) -> Ticket:
+    """The ticket a write service is handed by number (404 if none): only its id is read, as the service locks
+    and reads the row itself (a reply, a note) and the joins of `ticket_get` would be thrown away."""
+    return object_or_404(Ticket.objects.only("pk"), number=number)
+
+
 def ticket_ref(*, number: int | None, field: str = "ticket_number") -> Ticket | None:
     """A ticket named by number in a request body (None stays None): unknown is a 422 on `field`."""
     if number is None:

@@ -156,7 +156,7 @@ def ticket_update(request: ApiRequest, number: PathId, payload: TicketUpdateIn) 
 )
 def ticket_reply(request: ApiRequest, number: PathId, payload: ReplyIn) -> Respond[Any]:
     require(request.auth, "ticket.reply")
-    ticket = selectors.ticket_get(number=number)
+    ticket = selectors.ticket_to_write(number=number)
     message = services.ticket_reply(
         ticket=ticket,
         actor=request.auth,
@@ -176,7 +176,7 @@ def ticket_reply(request: ApiRequest, number: PathId, payload: ReplyIn) -> Respo
 )
 def ticket_note(request: ApiRequest, number: PathId, payload: NoteIn) -> Respond[Any]:
     require(request.auth, "ticket.note")
-    ticket = selectors.ticket_get(number=number)
+    ticket = selectors.ticket_to_write(number=number)
     message = services.ticket_add_note(
         ticket=ticket, actor=request.auth, body=payload.body, body_html=payload.body_html
     )
