@@ -268,13 +268,14 @@ def _sla_for_update(ticket: Ticket) -> tuple[TicketSla, list[TicketSlaPause], bo
 
 
 def _moment_of(event: TicketEvent, ticket: Ticket) -> datetime:
-    """When the event happened: its message's time, else the ticket's last change (the service set both)."""
+    """When the event happened: the ticket's creation (its first message has the same time), else its message's
+    time, else the ticket's last change (the service set both)."""
+    if event.kind == TicketEventKind.CREATED:
+        return ticket.created_at
     if event.message_id is not None:
         created = Message.objects.filter(pk=event.message_id).values_list("created_at", flat=True).first()
         if created is not None:
             return created
-    if event.kind == TicketEventKind.CREATED:
-        return ticket.created_at
     return ticket.updated_at
 
 
