@@ -190,15 +190,20 @@ def contact_create_in_transaction(
     language: str = "",
     attributes: dict[str, Any] | None = None,
     actor: User | None = None,
+    emails_looked_up: bool = False,
 ) -> Contact:
-    """contact_create inside the caller's transaction (contact_get_or_create_by_email's savepoint)."""
+    """contact_create inside the caller's transaction (contact_get_or_create_by_email's savepoint).
+    `emails_looked_up`: the caller found no contact with these addresses a moment ago (the unique index and the
+    caller's savepoint still catch one created since), so they are not read again."""
     transaction_required("contact_create_in_transaction")
     seq = change_seq_next()
     name = clean_text(name, field="name", max_length=200)
     clean = list(dict.fromkeys(normalize_email(e, field="emails") for e in emails))
     if not clean:
         raise ValidationFailed("A contact needs at least one email address.", errors={"emails": "required"})
-    taken = list(ContactEmail.objects.filter(email__in=clean).values_list("email", flat=True))
+    taken = (
+        [] if emails_looked_up else list(ContactEmail.objects.filter(email__in=clean).values_list("email", flat=True))
+    )
     if taken:
         raise Conflict(f"Email already belongs to another contact: {', '.join(taken)}", errors={"emails": "taken"})
     if company is None:
@@ -287,7 +292,7 @@ def contact_get_or_create_by_email(
         with transaction.atomic():
             # This block is contact_create's savepoint (one, not two), so the body runs without its own atomic.
             return contact_create_in_transaction(
-                name=name or clean.split("@")[0], emails=[clean], language=language, actor=actor
+                name=name or clean.split("@")[0], emails=[clean], language=language, actor=actor, emails_looked_up=True
             ), True
     except (Conflict, IntegrityError):
         # Another request created the same address between our read and our write.
