@@ -68,6 +68,9 @@ def main() -> None:
     parser.add_argument("--bind", default="127.0.0.1:8766")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--redis-url", default="", help="REDIS_URL for the server (cache and rate-limit counters in Redis, as deployed)"
+    )
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread keeps connections)")
     args = parser.parse_args()
     url = args.database_url or f"postgres://postgres@127.0.0.1:5432/sl_load_{args.tickets}"
@@ -83,6 +86,9 @@ def main() -> None:
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
     }
     env.pop("SUPPORTLOOP_DEBUG", None)
+    env.pop("REDIS_URL", None)
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
     server = subprocess.Popen(
         [
             str(BIN / "supportloop"),
@@ -125,6 +131,7 @@ def main() -> None:
     result = {
         "clients": args.clients,
         "server": f"{args.workers} {args.worker_class} workers x {args.threads} threads",
+        "shared_state": "redis" if args.redis_url else "database",
         "tickets": tickets,
         "requests": tickets * 4,
         "seconds": round(seconds, 2),

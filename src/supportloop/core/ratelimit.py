@@ -92,8 +92,10 @@ def peek(key: str, *, limit: int) -> Hit:
     """The current window of `key` without counting a hit (count 0 when none is open)."""
     now = time.time()
     if _store() == "cache":
-        count = cache.get(_cache_key(key)) or 0
-        ends_at = cache.get(_cache_key(key) + ":ends") or now
+        name = _cache_key(key)
+        found = cache.get_many([name, name + ":ends"])  # one round trip to Redis
+        count = found.get(name) or 0
+        ends_at = found.get(name + ":ends") or now
     else:
         row = RateCounter.objects.filter(key=key, expires_at__gt=now).values_list("hits", "expires_at").first()
         count, ends_at = row or (0, now)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -49,6 +50,7 @@ class TicketEvent:
     changes: dict[str, list[Any]] = field(default_factory=dict)
     message_id: int | None = None
     source: str = ""
+    at: datetime | None = None  # when it happened, as the service stored it (the message's time); None: not said
 
 
 ticket_event_listeners: list[Callable[[TicketEvent], None]] = []

@@ -413,7 +413,9 @@ def sla_on_ticket_event(event: TicketEvent) -> None:
     ):
         return  # answered already and nobody waiting since: no cycle runs, so the reply fulfils nothing
     try:
-        ticket_sla_apply(ticket_id=event.ticket_id, kind=event.kind, changes=event.changes, message_id=event.message_id)
+        ticket_sla_apply(
+            ticket_id=event.ticket_id, kind=event.kind, changes=event.changes, at=event.at, message_id=event.message_id
+        )
     except Exception:  # logged: the ticket write has committed; a failed clock update must not fail it
         logger.exception("SLA state of ticket %s not updated after %s", event.ticket_id, event.kind)
 

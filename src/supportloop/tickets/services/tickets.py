@@ -594,6 +594,7 @@ def ticket_reply(
             actor_id=actor.pk if actor is not None else None,
             changes={**changes, **answered},
             message_id=message.pk,
+            at=now,
         )
     )
     index_changed(TICKET, [ticket.pk])
@@ -841,7 +842,11 @@ def customer_messages_add_in_transaction(
     for d, message, changes in zip(drafts, messages, changes_list, strict=True):
         ticket_event_emit(
             TicketEvent(
-                kind=TicketEventKind.CUSTOMER_REPLIED, ticket_id=d.ticket_id, changes=changes, message_id=message.pk
+                kind=TicketEventKind.CUSTOMER_REPLIED,
+                ticket_id=d.ticket_id,
+                changes=changes,
+                message_id=message.pk,
+                at=message.created_at,
             )
         )
     index_changed(TICKET, tickets.keys())
