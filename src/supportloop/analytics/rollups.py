@@ -30,6 +30,7 @@ from supportloop.analytics.models import DailyDuration, HourlyDimensionVolume, H
 from supportloop.automation.business_hours import business_seconds_between
 from supportloop.automation.calendars import business_hours_of
 from supportloop.automation.services.sla import business_calendars
+from supportloop.core.lookup import one_or_none
 from supportloop.core.models import Event
 from supportloop.tickets.choices import Status
 from supportloop.tickets.models import Ticket
@@ -219,8 +220,8 @@ def _fact_of(ticket: Ticket, calendars: _Calendars, reopens: int) -> TicketFact:
 def ticket_fact_refresh(*, ticket_id: int) -> TicketFact | None:
     """Recompute one ticket's fact and move its hourly counts; None when the ticket is gone (its fact goes too,
     by cascade, and its counts are taken out)."""
-    old = TicketFact.objects.select_for_update().filter(ticket_id=ticket_id).first()
-    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    old = one_or_none(TicketFact.objects.select_for_update().filter(ticket_id=ticket_id))
+    ticket = one_or_none(Ticket.objects.filter(pk=ticket_id))
     if ticket is None:
         if old is not None:
             _durations_move(_fact_duration_keys(old), Counter())

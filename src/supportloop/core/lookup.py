@@ -18,9 +18,16 @@ from supportloop.core.errors import NotFound, ValidationFailed
 M = TypeVar("M", bound=Model)
 
 
+def one_or_none(queryset: QuerySet[Any]) -> Any:
+    """The row of a lookup on a unique key (a model, or a values_list tuple or value), or None: `.first()` without
+    the ORDER BY it adds, which has nothing to sort on a unique key and costs the hot write paths about a tenth of
+    their ORM time to compile."""
+    return next(iter(queryset.order_by()[:1]), None)
+
+
 def _first_or_none(queryset: QuerySet[M], lookup: dict[str, Any]) -> M | None:
     try:
-        return queryset.filter(**lookup).first() if lookup else None
+        return one_or_none(queryset.filter(**lookup)) if lookup else None
     except (ValueError, TypeError, ValidationError):  # "abc" for an integer or UUID key is a miss, not a 500
         return None
 

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from supportloop.core.lookup import one_or_none
 from supportloop.core.models import RateCounter
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -97,7 +98,7 @@ def peek(key: str, *, limit: int) -> Hit:
         count = found.get(name) or 0
         ends_at = found.get(name + ":ends") or now
     else:
-        row = RateCounter.objects.filter(key=key, expires_at__gt=now).values_list("hits", "expires_at").first()
+        row = one_or_none(RateCounter.objects.filter(key=key, expires_at__gt=now).values_list("hits", "expires_at"))
         count, ends_at = row or (0, now)
     return Hit(count=count, limit=limit, ends_at=ends_at)
 

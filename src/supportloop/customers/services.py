@@ -15,6 +15,7 @@ from django.utils import timezone
 from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.indexing import COMPANY, CONTACT, index_changed
+from supportloop.core.lookup import one_or_none
 from supportloop.core.services import (
     change_seq_next,
     change_seq_take,
@@ -178,7 +179,7 @@ def company_for_email(email: str) -> Company | None:
     domain = email.rsplit("@", 1)[-1].lower()
     if domain in PUBLIC_MAIL_DOMAINS:
         return None
-    match = CompanyDomain.objects.select_related("company").filter(domain=domain).first()
+    match = one_or_none(CompanyDomain.objects.select_related("company").filter(domain=domain))
     return match.company if match else None
 
 
@@ -285,7 +286,7 @@ def contact_get_or_create_by_email(
 ) -> tuple[Contact, bool]:
     """Match a contact by any of its addresses, or create one (with its company matched by domain)."""
     clean = normalize_email(email)
-    existing = ContactEmail.objects.select_related("contact__company").filter(email=clean).first()
+    existing = one_or_none(ContactEmail.objects.select_related("contact__company").filter(email=clean))
     if existing:
         return existing.contact, False
     try:

@@ -15,6 +15,7 @@ from supportloop.accounts.choices import Role
 from supportloop.accounts.models import ApiToken, Team, User
 from supportloop.accounts.permissions import can, require
 from supportloop.core.errors import Conflict, ValidationFailed
+from supportloop.core.lookup import one_or_none
 from supportloop.core.services import event_record, model_update
 from supportloop.core.validation import clean_text
 
@@ -179,7 +180,9 @@ def api_token_resolve(raw: str) -> ApiToken | None:
     minute; None for a wrong, revoked or malformed secret or a deactivated user."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw), revoked_at__isnull=True).first()
+    token = one_or_none(
+        ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw), revoked_at__isnull=True)
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

@@ -20,6 +20,7 @@ from django.db.models.functions import Greatest
 
 from supportloop.accounts.models import User
 from supportloop.core.errors import ValidationFailed
+from supportloop.core.lookup import one_or_none
 from supportloop.core.models import Counter
 from supportloop.core.services import event_record
 from supportloop.tickets.hooks import ticket_event_dispatching
@@ -38,7 +39,7 @@ _snapshot = threading.local()  # .value: (the event being dispatched, {name: ver
 
 
 def version_read(name: str) -> int:
-    value = Counter.objects.filter(name=name).values_list("value", flat=True).first()
+    value = one_or_none(Counter.objects.filter(name=name).values_list("value", flat=True))
     return int(value or 0)
 
 

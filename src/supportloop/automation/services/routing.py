@@ -39,6 +39,7 @@ from supportloop.automation.services.ordered import (
     version_read,
 )
 from supportloop.core.errors import ValidationFailed
+from supportloop.core.lookup import one_or_none
 from supportloop.core.services import change_seq_next, event_record, model_update
 from supportloop.core.validation import clean_text
 from supportloop.customers.choices import Plan
@@ -211,13 +212,13 @@ class RoutingOutcome:
 
 
 def _ticket_for_routing(ticket_id: int) -> Ticket | None:
-    return Ticket.objects.select_related("requester", "company", "team").filter(pk=ticket_id).first()
+    return one_or_none(Ticket.objects.select_related("requester", "company", "team").filter(pk=ticket_id))
 
 
 def _team_assigns(team_id: int | None) -> bool:
     if team_id is None:
         return False
-    method = TeamAssignment.objects.filter(team_id=team_id).values_list("method", flat=True).first()
+    method = one_or_none(TeamAssignment.objects.filter(team_id=team_id).values_list("method", flat=True))
     return method not in (None, "manual")
 
 

@@ -44,6 +44,7 @@ from supportloop.automation.services.ordered import (
 )
 from supportloop.automation.trigger_conditions import TicketFacts, conditions_clean, conditions_compile
 from supportloop.core.errors import ValidationFailed
+from supportloop.core.lookup import one_or_none
 from supportloop.core.services import change_seq_next, event_record, model_update
 from supportloop.core.validation import clean_text
 from supportloop.tickets.hooks import TicketEvent, TicketEventKind, ticket_event_source
@@ -282,7 +283,7 @@ def _deeper() -> Iterator[int]:
 
 
 def _ticket(ticket_id: int) -> Ticket | None:
-    return Ticket.objects.select_related("requester", "company").filter(pk=ticket_id).first()
+    return one_or_none(Ticket.objects.select_related("requester", "company").filter(pk=ticket_id))
 
 
 def rule_label(trigger: CompiledTrigger) -> str:
@@ -403,7 +404,7 @@ def triggers_run(event: TicketEvent, *, now: datetime | None = None) -> list[Fir
 def _failed(trigger: CompiledTrigger, event: TicketEvent) -> None:
     try:
         with transaction.atomic():
-            ticket = Ticket.objects.filter(pk=event.ticket_id).first()
+            ticket = one_or_none(Ticket.objects.filter(pk=event.ticket_id))
             if ticket is not None:
                 TriggerFiring.objects.create(
                     trigger_id=trigger.id, ticket=ticket, outcome=FiringOutcome.FAILED, event_kind=event.kind

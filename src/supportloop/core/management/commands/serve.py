@@ -41,5 +41,6 @@ class Command(BaseCommand):
             str(options["threads"]),
             "--keep-alive",
             "5",
+            "--preload",  # the app (and its URLconf, see wsgi.py) loads once in the master; workers fork warm
         ]
         os.execv(sys.executable, argv)  # noqa: S606 - our interpreter and fixed arguments, no shell
