@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--per-client", type=int, default=200)
     parser.add_argument("--bind", default="127.0.0.1:8766")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker")
     parser.add_argument(
         "--redis-url", default="", help="REDIS_URL for the server (cache and rate-limit counters in Redis, as deployed)"
     )

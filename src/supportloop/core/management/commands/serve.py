@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("SUPPORTLOOP_BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("SUPPORTLOOP_WEB_THREADS", "1")))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("SUPPORTLOOP_WEB_THREADS", "2")))
         parser.add_argument("--worker-class", default=os.environ.get("SUPPORTLOOP_WEB_WORKER_CLASS", "gthread"))
 
     def handle(self, *args, **options):
