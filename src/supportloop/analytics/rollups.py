@@ -217,9 +217,11 @@ def _fact_of(ticket: Ticket, calendars: _Calendars, reopens: int) -> TicketFact:
 
 
 @transaction.atomic
-def ticket_fact_refresh(*, ticket_id: int) -> TicketFact | None:
+def ticket_fact_refresh(*, ticket_id: int, reopened: bool = True) -> TicketFact | None:
     """Recompute one ticket's fact and move its hourly counts; None when the ticket is gone (its fact goes too,
-    by cascade, and its counts are taken out)."""
+    by cascade, and its counts are taken out). `reopened=False`: the change being followed did not take the
+    ticket out of solved or closed, so the stored fact's reopen count stands without reading the status history
+    (a reopen whose own refresh comes later recounts from the history: the listeners' order does not matter)."""
     old = one_or_none(TicketFact.objects.select_for_update().filter(ticket_id=ticket_id))
     ticket = one_or_none(Ticket.objects.filter(pk=ticket_id))
     if ticket is None:
@@ -232,6 +234,8 @@ def ticket_fact_refresh(*, ticket_id: int) -> TicketFact | None:
         return None
     if old is None and ticket.updated_at == ticket.created_at:
         reopens = 0  # never changed since it was created: no status history to read
+    elif old is not None and not reopened:
+        reopens = old.reopens
     else:
         events = Event.objects.filter(target_type=TICKET_TYPE, target_id=str(ticket_id), changes__has_key="status")
         reopens = reopens_of(list(events.values_list("changes", flat=True)))

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
-from supportloop.analytics.rollups import ticket_fact_refresh
+from supportloop.analytics.rollups import DONE, ticket_fact_refresh
 from supportloop.analytics.services import lead_report_send, week_start_of
 from supportloop.tickets.hooks import TicketEvent, TicketEventKind
 
@@ -44,8 +44,13 @@ def analytics_on_ticket_event(event: TicketEvent) -> None:
         return
     if event.kind != TicketEventKind.CREATED and event.changes and not FACT_INPUTS & set(event.changes):
         return
+    status = event.changes.get("status")
+    if status:
+        reopened = status[0] in DONE and status[1] not in DONE
+    else:
+        reopened = not event.changes  # an event that names no changes: read the history, to be safe
     try:
-        ticket_fact_refresh(ticket_id=event.ticket_id)
+        ticket_fact_refresh(ticket_id=event.ticket_id, reopened=reopened)
     except Exception:  # a report must never break a ticket write; `analytics_rebuild` repairs
         logger.exception("analytics refresh of ticket %s failed", event.ticket_id)
 

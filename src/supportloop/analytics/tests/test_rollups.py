@@ -171,7 +171,12 @@ def test_changes_that_no_fact_is_made_of_skip_the_refresh(committed, make_ticket
     agent = make_user(Role.AGENT)
     ticket = committed(make_ticket)
     refreshed: list[int] = []
-    monkeypatch.setattr(tasks, "ticket_fact_refresh", lambda *, ticket_id: refreshed.append(ticket_id))
+    history_read: list[bool] = []
+    monkeypatch.setattr(
+        tasks,
+        "ticket_fact_refresh",
+        lambda *, ticket_id, reopened: refreshed.append(ticket_id) or history_read.append(reopened),
+    )
 
     committed(ticket_reply, ticket=ticket, actor=agent, body="First answer.")  # sets the first response
     assert refreshed == [ticket.pk]
@@ -182,6 +187,8 @@ def test_changes_that_no_fact_is_made_of_skip_the_refresh(committed, make_ticket
     committed(ticket_update, ticket=ticket, actor=agent, team=team)
     committed(ticket_update, ticket=ticket, actor=agent, status="solved")
     assert refreshed == [ticket.pk] * 3
+    committed(ticket_update, ticket=ticket, actor=None, status="open")  # a reopen: only it reads the history
+    assert history_read == [False, False, False, True]
 
 
 def test_a_ticket_in_an_hour_that_has_buckets_adds_to_its_four_dimension_rows_in_one_statement(make_ticket):
