@@ -45,10 +45,8 @@ def analytics_on_ticket_event(event: TicketEvent) -> None:
     if event.kind != TicketEventKind.CREATED and event.changes and not FACT_INPUTS & set(event.changes):
         return
     status = event.changes.get("status")
-    if status:
-        reopened = status[0] in DONE and status[1] not in DONE
-    else:
-        reopened = not event.changes  # an event that names no changes: read the history, to be safe
+    # Only a status leaving solved or closed adds a reopen; an event that names no changes reads the history.
+    reopened = status[0] in DONE and status[1] not in DONE if status else not event.changes
     try:
         ticket_fact_refresh(ticket_id=event.ticket_id, reopened=reopened)
     except Exception:  # a report must never break a ticket write; `analytics_rebuild` repairs

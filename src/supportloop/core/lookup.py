@@ -16,9 +16,10 @@ from django.db.models import Model, QuerySet
 from supportloop.core.errors import NotFound, ValidationFailed
 
 M = TypeVar("M", bound=Model)
+R = TypeVar("R")  # a row: a model, or what values_list makes of it
 
 
-def one_or_none(queryset: QuerySet[Any]) -> Any:
+def one_or_none(queryset: QuerySet[Any, R]) -> R | None:
     """The row of a lookup on a unique key (a model, or a values_list tuple or value), or None: `.first()` without
     the ORDER BY it adds, which has nothing to sort on a unique key and costs the hot write paths about a tenth of
     their ORM time to compile."""
