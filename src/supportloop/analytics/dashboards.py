@@ -26,7 +26,14 @@ from django.utils.translation import gettext as _
 
 from supportloop.accounts.models import Team, User
 from supportloop.analytics import durations, metrics
-from supportloop.analytics.models import DailyDuration, Dashboard, HourlyDimensionVolume, HourlyVolume, TicketFact
+from supportloop.analytics.models import (
+    DailyDuration,
+    Dashboard,
+    HourlyDimensionVolume,
+    HourlyVolume,
+    MacroDailyVolume,
+    TicketFact,
+)
 from supportloop.analytics.selectors import tag_quality_report
 from supportloop.core.errors import ValidationFailed
 from supportloop.surveys.choices import Sentiment, SurveyKind, Window
@@ -819,7 +826,34 @@ def satisfaction_report(*, start: datetime, end: datetime, window: str, filters:
 # Macros ------------------------------------------------------------------------------------------------------
 
 
-def macros_report(*, start: datetime, end: datetime, filters: Filters) -> list[Table]:
+def _macro_counts_from_rollup(
+    start: datetime, end: datetime, filters: Filters
+) -> list[tuple[int, int, date, int]] | None:
+    """(macro, product area key, local day, uses) from the MacroDailyVolume counts of a period of whole days; None
+    (read the uses) when the period is not whole days or the counts do not hold exactly the period's uses
+    (a rollup not rebuilt since an upgrade, uses written in bulk: `analytics_rebuild` repairs)."""
+    days = _whole_days(start, end)
+    if days is None:
+        return None
+    counts = MacroDailyVolume.objects.filter(day__gte=days[0], day__lte=days[1]).order_by()
+    rows = list(
+        counts.filter(_volume_filter(filters))
+        .values_list("macro_key", "product_area_key", "day")
+        .annotate(n=Sum("count"))
+    )
+    total = sum(n for *_key, n in rows) if filters == Filters() else counts.aggregate(n=Sum("count"))["n"]
+    uses = MacroApplication.objects.filter(applied_at__gte=start, applied_at__lt=end).count()
+    if not uses or (total or 0) != uses:
+        return None
+    return [(macro, area, day, n) for macro, area, day, n in rows if n > 0]
+
+
+def _macro_counts(start: datetime, end: datetime, filters: Filters) -> list[tuple[int, int, date, int]]:
+    """(macro, product area key, local day or week, uses) of the period's macro uses with the filters: from the
+    daily rollup when it holds them, else grouped from the uses joined to their tickets."""
+    from_rollup = _macro_counts_from_rollup(start, end, filters)
+    if from_rollup is not None:
+        return from_rollup
     apps = MacroApplication.objects.filter(applied_at__gte=start, applied_at__lt=end)
     if filters.product_area_id:
         apps = apps.filter(ticket__product_area_id=filters.product_area_id)
@@ -827,22 +861,25 @@ def macros_report(*, start: datetime, end: datetime, filters: Filters) -> list[T
         apps = apps.filter(ticket__contact_reason_id=filters.contact_reason_id)
     if filters.channel:
         apps = apps.filter(ticket__channel=filters.channel)
-    # One pass over the period's applications, grouped by macro x product area x week (a few thousand groups):
-    # the top list, each top macro's product areas and the weekly series all come from it.
-    totals: Counter[int] = Counter()
-    areas: dict[int, Counter[int | None]] = defaultdict(Counter)
-    weekly_all: dict[date, Counter[int]] = defaultdict(Counter)
-    for row in (
+    rows = (
         apps.annotate(week=TruncWeek("applied_at", tzinfo=workspace_tz()))
-        .values("macro_id", "ticket__product_area_id", "week")
+        .values_list("macro_id", "ticket__product_area_id", "week")
         .annotate(n=Count("*"))
         .order_by()
-    ):
-        macro_id, n = row["macro_id"], row["n"]
-        week = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
+    )
+    return [(macro, area or 0, week.date() if isinstance(week, datetime) else week, n) for macro, area, week, n in rows]
+
+
+def macros_report(*, start: datetime, end: datetime, filters: Filters) -> list[Table]:
+    # One pass over the period's counts per macro x product area x day or week (a few thousand groups): the top
+    # list, each top macro's product areas and the weekly series all come from it.
+    totals: Counter[int] = Counter()
+    areas: dict[int, Counter[int]] = defaultdict(Counter)
+    weekly_all: dict[date, Counter[int]] = defaultdict(Counter)
+    for macro_id, area, day, n in _macro_counts(start, end, filters):
         totals[macro_id] += n
-        areas[macro_id][row["ticket__product_area_id"]] += n
-        weekly_all[week][macro_id] += n
+        areas[macro_id][area] += n
+        weekly_all[day - timedelta(days=day.weekday())][macro_id] += n  # weeks start on Monday (local)
     names = _names(Macro, set(totals))
     top_ids = sorted(totals, key=lambda m: (-totals[m], names.get(m, "")))[:TOP_MACROS]
     area_names = _names(ProductArea, {a for m in top_ids for a in areas[m] if a})

@@ -7,6 +7,8 @@
   Times dashboard's medians come from a few thousand counts instead of sorting a month of tickets.
 - `HourlyVolume`: tickets created and solved per UTC hour x channel x product area x contact reason x team, so a
   volume chart sums a few hundred rows instead of scanning tickets.
+- `MacroApplicationFact`, `MacroDailyVolume`: macro uses per local day, macro and the ticket's channel, product area
+  and contact reason, so the Macros dashboard sums a month of counts instead of joining its uses to the tickets.
 - `TvLink`: a signed read-only address showing one dashboard on a wall screen; revocable and rotatable by a lead.
 - `LeadReportDelivery`: the weekly headline mail of one week to one lead, at most once (a database fact).
 
@@ -148,6 +150,55 @@ class DailyDuration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.measure} team {self.team_key} {self.ordering}[{self.bucket}]: {self.count}"
+
+
+class MacroApplicationFact(models.Model):
+    """One macro use as the Macros dashboard counts it: its local day and the ticket's channel, product area and
+    contact reason when it was last refreshed, i.e. the MacroDailyVolume bucket it is counted in. A refresh compares
+    this with the use and its ticket and moves exactly that count (macro_rollups.macro_facts_refresh). No foreign key to
+    the use: a cascade would delete the row without taking its count out; the refresh does both."""
+
+    application_id = models.BigIntegerField(_("macro application"), primary_key=True)
+    ticket_id = models.BigIntegerField(_("ticket"), db_index=True)
+    macro_key = models.BigIntegerField(_("macro"))
+    day = models.DateField(_("day (workspace time zone)"))
+    channel = models.CharField(_("channel"), max_length=10)
+    product_area_key = models.BigIntegerField(_("product area"), default=0)
+    contact_reason_key = models.BigIntegerField(_("contact reason"), default=0)
+
+    class Meta:
+        ordering = ["application_id"]
+        verbose_name = _("macro use fact")
+        verbose_name_plural = _("macro use facts")
+
+    def __str__(self) -> str:
+        return f"macro {self.macro_key} on ticket {self.ticket_id} ({self.day})"
+
+
+class MacroDailyVolume(models.Model):
+    """How many times a macro was applied on one local day to tickets of one channel, product area and contact
+    reason (keys 0 for none). The Macros dashboard reads it for periods of whole days."""
+
+    day = models.DateField(_("day (workspace time zone)"))
+    macro_key = models.BigIntegerField(_("macro"))
+    channel = models.CharField(_("channel"), max_length=10)
+    product_area_key = models.BigIntegerField(_("product area"), default=0)
+    contact_reason_key = models.BigIntegerField(_("contact reason"), default=0)
+    count = models.IntegerField(_("applications"), default=0)
+
+    class Meta:
+        ordering = ["day", "macro_key"]
+        verbose_name = _("daily macro use")
+        verbose_name_plural = _("daily macro uses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "macro_key", "channel", "product_area_key", "contact_reason_key"],
+                name="%(app_label)s_%(class)s_unique_bucket",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} macro {self.macro_key}: {self.count}"
 
 
 class Dashboard(models.TextChoices):

@@ -26,7 +26,15 @@ from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
 from supportloop.analytics.durations import bucket_of
-from supportloop.analytics.models import DailyDuration, HourlyDimensionVolume, HourlyVolume, TicketFact
+from supportloop.analytics.macro_rollups import macro_rollup_rebuild
+from supportloop.analytics.models import (
+    DailyDuration,
+    HourlyDimensionVolume,
+    HourlyVolume,
+    MacroApplicationFact,
+    MacroDailyVolume,
+    TicketFact,
+)
 from supportloop.automation.business_hours import business_seconds_between
 from supportloop.automation.calendars import business_hours_of
 from supportloop.automation.models import BusinessCalendar, BusinessCalendarTeam
@@ -254,7 +262,8 @@ class Seconds(Func):
         return sql, [*end_params, *start_params]
 
 
-def _insert_select(model: type[models.Model], columns: list[str], queryset: Any) -> None:
+def insert_select(model: type[models.Model], columns: list[str], queryset: Any) -> None:
+    """INSERT INTO the model's table (columns) the rows of a queryset, compiled from the ORM: one statement."""
     sql, params = queryset.query.sql_with_params()
     table = model._meta.db_table
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
@@ -284,7 +293,7 @@ def analytics_rebuild() -> dict[str, int]:
         Seconds("created_at", "solved_at"),
         zero,
     )
-    _insert_select(
+    insert_select(
         TicketFact,
         [
             "ticket_id",
@@ -407,10 +416,12 @@ def analytics_rebuild() -> dict[str, int]:
             + " UNION ALL ".join(selects)
         )
     durations = _durations_rebuild()
+    macro_buckets = macro_rollup_rebuild()
     return {
         "facts": TicketFact.objects.count(),
         "buckets": HourlyVolume.objects.count(),
         "durations": durations,
+        "macro_buckets": macro_buckets,
         "business": business,
         "reopened": len(counts),
     }
@@ -464,7 +475,14 @@ def analytics_tables_vacuum() -> bool:
         return False
     tables = ", ".join(
         connection.ops.quote_name(model._meta.db_table)
-        for model in (TicketFact, HourlyVolume, HourlyDimensionVolume, DailyDuration)
+        for model in (
+            TicketFact,
+            HourlyVolume,
+            HourlyDimensionVolume,
+            DailyDuration,
+            MacroApplicationFact,
+            MacroDailyVolume,
+        )
     )
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM (ANALYZE) {tables}")

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from supportloop.accounts.services import team_create
 from supportloop.analytics.dashboards import (
@@ -18,6 +20,7 @@ from supportloop.analytics.dashboards import (
     hour_of_week_counts,
     table_csv,
 )
+from supportloop.analytics.models import MacroDailyVolume
 from supportloop.analytics.rollups import analytics_rebuild
 from supportloop.core.errors import ValidationFailed
 from supportloop.surveys.models import SurveyResponse, SurveySend
@@ -208,6 +211,10 @@ def test_macro_usage_with_the_product_areas(make_ticket, make_user):
     on_billing = make_ticket()
     Ticket.objects.filter(pk=on_billing.pk).update(product_area=billing)
     plain = make_ticket()
+
+    def report_of(filters):
+        return dashboard_report(dashboard="macros", start=START, end=END, filters=filters)
+
     for when, macro, ticket in (
         (_at(3), refund, on_billing),
         (_at(4), refund, on_billing),
@@ -219,6 +226,22 @@ def test_macro_usage_with_the_product_areas(make_ticket, make_user):
     report = dashboard_report(dashboard="macros", start=START, end=END)
     assert _rows(report, "top") == [["Refund", 3, "Billing (2), (none) (1)"], ["Reset password", 1, "(none) (1)"]]
     assert _rows(report, "over_time") == [["2026-11-02", 3, 1]]
+    billing_only = [["Refund", 2, "Billing (2)"]]
+    assert _rows(report_of(Filters(product_area_id=billing.pk)), "top") == billing_only
+
+    # The uses were written without the service: the daily counts do not hold them, so the page read the uses.
+    # After a rebuild it reads the counts, with the same figures (and the same with a filter).
+    assert not MacroDailyVolume.objects.exists()
+    analytics_rebuild()
+    with CaptureQueriesContext(connection) as queries:
+        from_rollup = dashboard_report(dashboard="macros", start=START, end=END)
+    assert "tickets_ticket" not in " ".join(q["sql"] for q in queries.captured_queries)
+    assert [_rows(from_rollup, key) for key in ("top", "over_time")] == [
+        _rows(report, key) for key in ("top", "over_time")
+    ]
+    assert _rows(report_of(Filters(product_area_id=billing.pk)), "top") == billing_only
+    # A period that is not whole local days reads the uses
+    assert _rows(dashboard_report(dashboard="macros", start=_at(3, 12), end=END), "top")[0][:2] == ["Refund", 2]
 
 
 def test_headline_figures_for_the_lead_mail(make_ticket):

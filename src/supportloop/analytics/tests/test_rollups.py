@@ -1,19 +1,34 @@
 """The rollups follow the ticket services (through the ticket-event listener) and equal a rebuild; business-hours
-times over a weekend and overnight."""
+times over a weekend and overnight; macro uses follow the macro service and their ticket's product area."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
+from django.utils import timezone
 
 from supportloop.accounts.choices import Role
 from supportloop.accounts.services import team_create
-from supportloop.analytics.models import HourlyDimensionVolume, HourlyVolume, TicketFact
+from supportloop.analytics.macro_rollups import macro_facts_refresh
+from supportloop.analytics.models import (
+    HourlyDimensionVolume,
+    HourlyVolume,
+    MacroApplicationFact,
+    MacroDailyVolume,
+    TicketFact,
+)
 from supportloop.analytics.rollups import analytics_rebuild, ticket_fact_refresh
 from supportloop.automation.services.sla_config import business_calendar_create
-from supportloop.tickets.models import Ticket
-from supportloop.tickets.services import ticket_reply, ticket_update
+from supportloop.tickets.models import MacroApplication, Ticket
+from supportloop.tickets.services import (
+    macro_apply,
+    macro_create,
+    product_area_create,
+    product_feature_create,
+    ticket_reply,
+    ticket_update,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +197,85 @@ def test_changes_that_no_fact_is_made_of_skip_the_refresh(committed, make_ticket
     committed(ticket_update, ticket=ticket, actor=agent, team=team)
     committed(ticket_update, ticket=ticket, actor=agent, status="solved")
     assert refreshed == [ticket.pk] * 3
+
+
+def _macro_counts() -> set[tuple]:
+    return {
+        (c.day, c.macro_key, c.channel, c.product_area_key, c.contact_reason_key, c.count)
+        for c in MacroDailyVolume.objects.all()
+        if c.count
+    }
+
+
+def _macro_facts() -> list[tuple]:
+    return list(
+        MacroApplicationFact.objects.order_by("pk").values_list(
+            "application_id", "ticket_id", "macro_key", "day", "channel", "product_area_key", "contact_reason_key"
+        )
+    )
+
+
+def test_macro_uses_follow_the_ticket_and_equal_a_rebuild(committed, make_ticket, make_user):
+    agent = make_user(Role.AGENT)
+    billing = product_area_create(name="Billing")
+    accounts = product_area_create(name="Accounts")
+    invoices = product_feature_create(area=billing, name="Invoices")
+    login = product_feature_create(area=accounts, name="Login")
+    refund = macro_create(name="Refund", body="Refunded.")
+    note = macro_create(name="Note", body="Noted.")
+    ticket = committed(make_ticket, channel="email", product_feature=invoices)
+    other = committed(make_ticket, channel="web")
+    today = timezone.localdate()
+
+    committed(macro_apply, macro=refund, ticket=ticket, actor=agent)
+    committed(macro_apply, macro=refund, ticket=ticket, actor=agent, send=False)  # no reply, no ticket event
+    committed(macro_apply, macro=note, ticket=other, actor=agent)
+    assert _macro_counts() == {
+        (today, refund.pk, "email", billing.pk, 0, 2),
+        (today, note.pk, "web", 0, 0, 1),
+    }
+
+    # the ticket moves to another product area: its two uses move with it
+    committed(ticket_update, ticket=ticket, actor=agent, product_feature=login)
+    assert _macro_counts() == {
+        (today, refund.pk, "email", accounts.pk, 0, 2),
+        (today, note.pk, "web", 0, 0, 1),
+    }
+    assert MacroDailyVolume.objects.get(product_area_key=billing.pk).count == 0
+
+    kept_counts, kept_facts = _macro_counts(), _macro_facts()
+    assert len(kept_facts) == 3
+    analytics_rebuild()
+    assert _macro_counts() == kept_counts
+    assert _macro_facts() == kept_facts
+
+
+def test_macro_refresh_is_idempotent_and_takes_out_deleted_uses(committed, make_ticket, make_user):
+    agent = make_user(Role.AGENT)
+    refund = macro_create(name="Refund", body="Refunded.")
+    ticket = committed(make_ticket)
+    committed(macro_apply, macro=refund, ticket=ticket, actor=agent)
+    assert macro_facts_refresh(ticket_id=ticket.pk) == 0  # nothing to move
+    assert [c.count for c in MacroDailyVolume.objects.all()] == [1]
+
+    MacroApplication.objects.filter(ticket=ticket).delete()  # e.g. the macro was deleted (cascade)
+    assert macro_facts_refresh(ticket_id=ticket.pk) == 1
+    assert [c.count for c in MacroDailyVolume.objects.all()] == [0]
+    assert not MacroApplicationFact.objects.exists()
+
+
+def test_changes_that_no_macro_use_is_counted_under_skip_the_macro_refresh(
+    committed, make_ticket, make_user, monkeypatch
+):
+    from supportloop.analytics import tasks
+
+    agent = make_user(Role.AGENT)
+    ticket = committed(make_ticket)
+    refreshed: list[int] = []
+    monkeypatch.setattr(tasks, "macro_facts_refresh", lambda *, ticket_id: refreshed.append(ticket_id))
+    committed(ticket_reply, ticket=ticket, actor=agent, body="First answer.")
+    committed(ticket_update, ticket=ticket, actor=agent, status="solved")
+    assert refreshed == []
+    area = product_area_create(name="Billing")
+    committed(ticket_update, ticket=ticket, actor=agent, product_feature=product_feature_create(area=area, name="X"))
+    assert refreshed == [ticket.pk]
