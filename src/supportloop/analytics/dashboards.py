@@ -32,6 +32,7 @@ from supportloop.analytics.models import (
     HourlyDimensionVolume,
     HourlyVolume,
     MacroDailyVolume,
+    RequesterLastTicket,
     TicketFact,
 )
 from supportloop.analytics.selectors import tag_quality_report
@@ -334,9 +335,26 @@ def _backlog_table(*, start: datetime, end: datetime, filters: Filters) -> Table
     )
 
 
+def _tickets_and_customers(*, start: datetime, end: datetime, filters: Filters) -> tuple[int, int]:
+    """Tickets created in [start, end) with the filters, and their distinct requesters. Tickets: from the hourly
+    rollup when the period is whole hours. Requesters: with at most one filter and no ticket created at or after
+    `end` (a period that runs to now), those whose last ticket in the filter's chain is at or after `start`
+    (RequesterLastTicket, an index range); otherwise a distinct count over the period's facts."""
+    facts = TicketFact.objects.filter(_fact_filter(filters), created_at__gte=start, created_at__lt=end)
+    whole_hours = all(moment.minute == moment.second == moment.microsecond == 0 for moment in (start, end))
+    if whole_hours:
+        tickets = _hourly(filters).filter(hour__gte=start, hour__lt=end).aggregate(n=Sum("created"))["n"] or 0
+    else:
+        tickets = facts.count()
+    one = _one_filter(filters)
+    if one is not None and not TicketFact.objects.filter(created_at__gte=end).exists():
+        last = RequesterLastTicket.objects.filter(dimension=one[0], key=one[1], last_created_at__gte=start)
+        return tickets, last.count()
+    return tickets, facts.aggregate(n=Count("requester_id_key", distinct=True))["n"] or 0
+
+
 def _ratio_tables(*, start: datetime, end: datetime, filters: Filters, only: str | None) -> list[Table]:
     tables = []
-    facts = TicketFact.objects.filter(_fact_filter(filters))
     if only in (None, "reopen_rate"):
         # From the hourly rollup (solved, and of those reopened before): a few rows an hour, not a month of facts
         sums = _hourly(filters).filter(hour__gte=start, hour__lt=end).aggregate(s=Sum("solved"), r=Sum("reopened"))
@@ -351,10 +369,7 @@ def _ratio_tables(*, start: datetime, end: datetime, filters: Filters, only: str
             )
         )
     if only in (None, "contacts_per_customer"):
-        created = facts.filter(created_at__gte=start, created_at__lt=end).aggregate(
-            tickets=Count("*"), customers=Count("requester_id_key", distinct=True)
-        )
-        tickets, customers = created["tickets"], created["customers"]
+        tickets, customers = _tickets_and_customers(start=start, end=end, filters=filters)
         tables.append(
             Table(
                 key="contacts_per_customer",

@@ -7,6 +7,8 @@
   Times dashboard's medians come from a few thousand counts instead of sorting a month of tickets.
 - `HourlyVolume`: tickets created and solved per UTC hour x channel x product area x contact reason x team, so a
   volume chart sums a few hundred rows instead of scanning tickets.
+- `RequesterLastTicket`: when each requester last opened a ticket (overall and per channel, product area, contact
+  reason), so contacts per customer over a period up to now counts an index range instead of distinct requesters.
 - `MacroApplicationFact`, `MacroDailyVolume`: macro uses per local day, macro and the ticket's channel, product area
   and contact reason, so the Macros dashboard sums a month of counts instead of joining its uses to the tickets.
 - `TvLink`: a signed read-only address showing one dashboard on a wall screen; revocable and rotatable by a lead.
@@ -162,6 +164,33 @@ class DailyDuration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.measure} team {self.team_key} {self.ordering}[{self.bucket}]: {self.count}"
+
+
+class RequesterLastTicket(models.Model):
+    """When one requester last opened a ticket: over all their tickets (`dimension` "all", key "") or over those of
+    one channel, product area or contact reason (keys as in HourlyDimensionVolume: the channel, or the id as text,
+    "0" for none). The requesters with a ticket in a period that runs to now are those whose last ticket is in it,
+    so contacts per customer counts an index range instead of the distinct requesters of a month of facts. Kept by
+    rollups.ticket_fact_refresh (requester_rollups)."""
+
+    dimension = models.CharField(_("dimension"), max_length=16)
+    key = models.CharField(_("key"), max_length=32, blank=True)
+    requester_key = models.BigIntegerField(_("requester"))
+    last_created_at = models.DateTimeField(_("last ticket created"))
+
+    class Meta:
+        ordering = ["dimension", "key", "requester_key"]
+        verbose_name = _("requester's last ticket")
+        verbose_name_plural = _("requesters' last tickets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "key", "requester_key"], name="%(app_label)s_%(class)s_unique_requester"
+            )
+        ]
+        indexes = [models.Index(fields=["dimension", "key", "last_created_at"], name="analytics_requester_last_idx")]
+
+    def __str__(self) -> str:
+        return f"requester {self.requester_key} {self.dimension}={self.key}: {self.last_created_at:%Y-%m-%d %H:%M}"
 
 
 class MacroApplicationFact(models.Model):

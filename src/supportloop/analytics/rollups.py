@@ -1,7 +1,8 @@
 """Keeping the analytics rollups current: one TicketFact per ticket and the HourlyVolume buckets.
 
 `ticket_fact_refresh(ticket_id)` recomputes one ticket's fact from the ticket (and its audit trail for reopens)
-and moves its counts between hourly buckets when its dimensions or times changed. It is idempotent: running it
+and moves its counts between hourly buckets (and duration counts, and its requester's last-ticket rows) when its
+dimensions or times changed. It is idempotent: running it
 twice, or after a missed event, leaves the same rows. The analytics app calls it from a ticket-event listener
 (tickets/hooks.py, after the ticket's transaction commits), in a transaction of its own with the fact row locked.
 
@@ -33,8 +34,10 @@ from supportloop.analytics.models import (
     HourlyVolume,
     MacroApplicationFact,
     MacroDailyVolume,
+    RequesterLastTicket,
     TicketFact,
 )
+from supportloop.analytics.requester_rollups import requester_last_move, requester_last_rebuild
 from supportloop.automation.business_hours import business_seconds_between
 from supportloop.automation.calendars import business_hours_of
 from supportloop.automation.models import BusinessCalendar, BusinessCalendarTeam
@@ -226,6 +229,7 @@ def ticket_fact_refresh(*, ticket_id: int) -> TicketFact | None:
             _bucket_add(hour=_hour(old.created_at), key=_key(old), created=-1)
             if gone := _solved_bucket(old):
                 _bucket_add(hour=gone[0], key=gone[1], solved=-1, reopened=-gone[2])
+            requester_last_move(old, None)
             old.delete()
         return None
     events = Event.objects.filter(target_type=TICKET_TYPE, target_id=str(ticket_id), changes__has_key="status")
@@ -243,6 +247,7 @@ def ticket_fact_refresh(*, ticket_id: int) -> TicketFact | None:
             _bucket_add(hour=old_solved[0], key=old_solved[1], solved=-1, reopened=-old_solved[2])
         if new_solved:
             _bucket_add(hour=new_solved[0], key=new_solved[1], solved=1, reopened=new_solved[2])
+    requester_last_move(old, new)  # one upsert for a new ticket; nothing unless its requester's chains changed
     new.save(force_insert=old is None)
     return new
 
@@ -273,7 +278,9 @@ def insert_select(model: type[models.Model], columns: list[str], queryset: Any) 
 
 @transaction.atomic
 def analytics_rebuild() -> dict[str, int]:
-    """Rebuild TicketFact and HourlyVolume from the tickets (set-based), then business times and reopens."""
+    """Rebuild TicketFact and HourlyVolume from the tickets (set-based), then business times and reopens, the
+    duration counts, the requesters' last tickets (analytics.requester_rollups) and the macro-use counts
+    (analytics.macro_rollups)."""
     DailyDuration.objects.all().delete()
     HourlyDimensionVolume.objects.all().delete()
     HourlyVolume.objects.all().delete()
@@ -416,11 +423,13 @@ def analytics_rebuild() -> dict[str, int]:
             + " UNION ALL ".join(selects)
         )
     durations = _durations_rebuild()
+    requesters = requester_last_rebuild()
     macro_buckets = macro_rollup_rebuild()
     return {
         "facts": TicketFact.objects.count(),
         "buckets": HourlyVolume.objects.count(),
         "durations": durations,
+        "requesters": requesters,
         "macro_buckets": macro_buckets,
         "business": business,
         "reopened": len(counts),
@@ -482,6 +491,7 @@ def analytics_tables_vacuum() -> bool:
             DailyDuration,
             MacroApplicationFact,
             MacroDailyVolume,
+            RequesterLastTicket,
         )
     )
     with connection.cursor() as cursor:

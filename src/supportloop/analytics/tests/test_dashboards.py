@@ -21,7 +21,7 @@ from supportloop.analytics.dashboards import (
     table_csv,
 )
 from supportloop.analytics.models import MacroDailyVolume
-from supportloop.analytics.rollups import analytics_rebuild
+from supportloop.analytics.rollups import analytics_rebuild, ticket_fact_refresh
 from supportloop.core.errors import ValidationFailed
 from supportloop.surveys.models import SurveyResponse, SurveySend
 from supportloop.tickets.models import Macro, MacroApplication, ProductArea, Ticket
@@ -101,8 +101,21 @@ def test_reopen_rate_and_contacts_per_customer(committed, make_ticket, make_cont
     report = dashboard_report(dashboard="volume", start=now - timedelta(days=1), end=now + timedelta(hours=1))
     # 3 solved in the period, 1 of them reopened once: 33.3 %
     assert _rows(report, "reopen_rate") == [[3, 1, 33.3]]
-    # 4 tickets from 2 customers: 2 per customer
+    # 4 tickets from 2 customers: 2 per customer (read off the requesters' last tickets: the period runs to now)
     assert _rows(report, "contacts_per_customer") == [[4, 2, 2.0]]
+    channel = Filters(channel=tickets[0].channel)  # with a filter: the chain of that channel
+    assert _rows(
+        dashboard_report(
+            dashboard="volume", start=now - timedelta(days=1), end=now + timedelta(hours=1), filters=channel
+        ),
+        "contacts_per_customer",
+    ) == [[4, 2, 2.0]]
+    # Ann's second ticket dated after the period: the period no longer runs to the last ticket, so the requesters
+    # are counted from the period's facts (3 tickets, 2 customers)
+    Ticket.objects.filter(pk=tickets[1].pk).update(created_at=now + timedelta(hours=3))
+    ticket_fact_refresh(ticket_id=tickets[1].pk)
+    report = dashboard_report(dashboard="volume", start=now - timedelta(days=1), end=now + timedelta(hours=1))
+    assert _rows(report, "contacts_per_customer") == [[3, 2, 1.5]]
     # the same through one filter (the per-dimension rollup) and two (the full combinations)
     web_only = dashboard_report(
         dashboard="volume", start=now - timedelta(days=1), end=now + timedelta(hours=1), filters=Filters(channel="web")

@@ -3,7 +3,7 @@ times over a weekend and overnight; macro uses follow the macro service and thei
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -16,6 +16,7 @@ from supportloop.analytics.models import (
     HourlyVolume,
     MacroApplicationFact,
     MacroDailyVolume,
+    RequesterLastTicket,
     TicketFact,
 )
 from supportloop.analytics.rollups import analytics_rebuild, ticket_fact_refresh
@@ -279,3 +280,46 @@ def test_changes_that_no_macro_use_is_counted_under_skip_the_macro_refresh(
     area = product_area_create(name="Billing")
     committed(ticket_update, ticket=ticket, actor=agent, product_feature=product_feature_create(area=area, name="X"))
     assert refreshed == [ticket.pk]
+
+
+def _requester_rows() -> set[tuple]:
+    return set(RequesterLastTicket.objects.values_list("dimension", "key", "requester_key", "last_created_at"))
+
+
+def test_requesters_last_tickets_follow_the_tickets_and_equal_a_rebuild(
+    committed, make_ticket, make_contact, make_user
+):
+    agent = make_user(Role.AGENT)
+    ann, bob = make_contact("Ann"), make_contact("Bob")
+    billing = product_area_create(name="Billing")
+    invoices = product_feature_create(area=billing, name="Invoices")
+    first = committed(make_ticket, requester=ann, channel="email")
+    second = committed(make_ticket, requester=ann, channel="web", product_feature=invoices)
+    committed(make_ticket, requester=bob, channel="email")
+
+    def ann_rows() -> dict[tuple[str, str], datetime]:
+        return {(d, k): last for d, k, requester, last in _requester_rows() if requester == ann.pk}
+
+    rows = ann_rows()
+    assert rows[("all", "")] == second.created_at
+    assert rows[("channel", "email")] == first.created_at and rows[("channel", "web")] == second.created_at
+    assert rows[("product_area", str(billing.pk))] == second.created_at
+    assert rows[("product_area", "0")] == first.created_at
+
+    # Ann's second ticket leaves Billing: she has no ticket there any more, and her last one without an area is it
+    committed(ticket_update, ticket=second, actor=agent, product_feature=None)
+    rows = ann_rows()
+    assert ("product_area", str(billing.pk)) not in rows
+    assert rows[("product_area", "0")] == second.created_at
+
+    # Her first ticket is dated back a day (an import fix): her last email ticket moves with it
+    Ticket.objects.filter(pk=first.pk).update(created_at=first.created_at - timedelta(days=1))
+    ticket_fact_refresh(ticket_id=first.pk)
+    assert ann_rows()[("channel", "email")] == first.created_at - timedelta(days=1)
+
+    kept = _requester_rows()
+    assert len(kept) == 9  # Ann: all, 2 channels, 1 area, 1 reason; Bob: all, 1 channel, 1 area, 1 reason
+    analytics_rebuild()
+    assert _requester_rows() == kept
+    ticket_fact_refresh(ticket_id=second.pk)  # idempotent
+    assert _requester_rows() == kept
