@@ -269,6 +269,9 @@ def _created_by_tables(*, start: datetime, end: datetime, filters: Filters, only
     base = HourlyVolume.objects.filter(_volume_filter(filters), hour__gte=start, hour__lt=end).order_by()
     unfiltered = _one_filter(filters) == ("all", "")
     by: dict[str, list[tuple[str, int]]] = {}
+    # With a filter, one pass over the period's hourly combinations summed per channel x area x reason (a few
+    # hundred groups) serves the three breakdowns.
+    combinations: list[dict[str, Any]] | None = None
     for key, column, model in (
         ("channel", "channel", None),
         ("product_area", "product_area_key", ProductArea),
@@ -287,8 +290,14 @@ def _created_by_tables(*, start: datetime, end: datetime, filters: Filters, only
                 {column: r["key"] if model is None else int(r["key"]), "n": r["n"]} for r in sums if r["n"]
             ]
         else:
-            rows = list(base.values(column).annotate(n=Sum("created")).order_by("-n", column))
-            rows = [r for r in rows if r["n"]]
+            if combinations is None:
+                combinations = list(
+                    base.values("channel", "product_area_key", "contact_reason_key").annotate(n=Sum("created"))
+                )
+            sums_of: Counter[Any] = Counter()
+            for combination in combinations:
+                sums_of[combination[column]] += combination["n"] or 0
+            rows = [{column: v, "n": n} for v, n in sorted(sums_of.items(), key=lambda vn: (-vn[1], vn[0])) if n]
         if model is None:
             labels = dict(Channel.choices)
             by[key] = [(str(labels.get(r[column], r[column])), r["n"] or 0) for r in rows]
