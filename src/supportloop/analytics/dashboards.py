@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Avg, Count, Field, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -724,7 +724,10 @@ def _satisfaction_groups(responses: QuerySet[SurveyResponse], field_name: str) -
         responses=inner,
         sets=", ".join(f"(kind, {name})" for name in GROUPINGS),
     )
-    with database.cursor() as cursor:
+    with transaction.atomic(using=responses.db), database.cursor() as cursor:
+        # The grouping sorts the period's responses once (about 73,000 at 1,000,000 tickets: 5 MB, spilled to disk
+        # with the default 4 MB work_mem, 190 ms; 145 ms in memory). For this statement's transaction only.
+        cursor.execute("SET LOCAL work_mem = '32MB'")
         cursor.execute(sql, [Sentiment.GOOD, Sentiment.NEUTRAL, Sentiment.BAD, *params])
         for record in cursor.fetchall():
             grouped_out = record[: len(GROUPINGS)]
