@@ -33,6 +33,7 @@ from supportloop.analytics.models import (
     HourlyVolume,
     MacroDailyVolume,
     RequesterLastTicket,
+    SurveyDailyVolume,
     TicketFact,
 )
 from supportloop.analytics.selectors import tag_quality_report
@@ -746,11 +747,47 @@ def _satisfaction_groups(responses: QuerySet[SurveyResponse], field_name: str) -
     return groups
 
 
+def _satisfaction_groups_from_rollup(
+    start: datetime, end: datetime, window: str, filters: Filters, responses: QuerySet[SurveyResponse]
+) -> dict[str, dict[Any, dict]] | None:
+    """_satisfaction_groups' result from the SurveyDailyVolume counts of a period of whole days without a filter;
+    None (group the responses) otherwise, or when the counts do not hold exactly the period's responses (an answer
+    whose counting failed, a time zone change: `analytics_rebuild` repairs)."""
+    days = _whole_days(start, end)
+    if filters != Filters() or days is None:
+        return None
+    sums: dict[tuple[str, Any, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for day, kind, dimension, key, *counts in SurveyDailyVolume.objects.filter(
+        window=window, day__gte=days[0], day__lte=days[1]
+    ).values_list("day", "kind", "dimension", "key", "count", "good", "neutral", "bad", "score_sum"):
+        if dimension == "all":
+            places: list[tuple[str, Any]] = [("", None), ("week", day - timedelta(days=day.weekday()))]
+        else:
+            places = [(f"{dimension}_id", key or None)]
+        for grouping, value in places:
+            total = sums[(grouping, value, kind)]
+            for i, n in enumerate(counts):
+                total[i] += n
+    if sum(c[0] for (grouping, _v, _k), c in sums.items() if grouping == "") != responses.count():
+        return None
+    groups: dict[str, dict[Any, dict]] = {name: defaultdict(dict) for name in ("", *GROUPINGS)}
+    for (grouping, value, kind), (count, good, neutral, bad, score_sum) in sums.items():
+        row = {"kind": kind, "count": count, "good": good, "neutral": neutral, "bad": bad}
+        row["average"] = score_sum / count if count else None
+        if grouping == "":
+            groups[""][kind] = row
+        else:
+            groups[grouping][value][kind] = row
+    return groups
+
+
 def satisfaction_report(*, start: datetime, end: datetime, window: str, filters: Filters) -> list[Table]:
     field_name = "rated_at" if window == Window.RATED else "solved_at"
     responses = _responses(start=start, end=end, window=window, filters=filters)
     kinds = [SurveyKind.CSAT, SurveyKind.CES, SurveyKind.NPS]
-    groups = _satisfaction_groups(responses, field_name)
+    groups = _satisfaction_groups_from_rollup(start, end, window, filters, responses)
+    if groups is None:
+        groups = _satisfaction_groups(responses, field_name)
     headline_rows = groups[""]
     empty = {"count": 0, "good": 0, "neutral": 0, "bad": 0, "average": None}
     headline = [

@@ -11,6 +11,8 @@
   reason), so contacts per customer over a period up to now counts an index range instead of distinct requesters.
 - `MacroApplicationFact`, `MacroDailyVolume`: macro uses per local day, macro and the ticket's channel, product area
   and contact reason, so the Macros dashboard sums a month of counts instead of joining its uses to the tickets.
+- `SurveyDailyVolume`: survey answers per local day of either calculation window, kind and breakdown, so the
+  Satisfaction dashboard sums a month of counts instead of grouping a month of responses.
 - `TvLink`: a signed read-only address showing one dashboard on a wall screen; revocable and rotatable by a lead.
 - `LeadReportDelivery`: the weekly headline mail of one week to one lead, at most once (a database fact).
 
@@ -240,6 +242,39 @@ class MacroDailyVolume(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} macro {self.macro_key}: {self.count}"
+
+
+class SurveyDailyVolume(models.Model):
+    """Survey answers of one local day in one calculation window (`window` "rated": the day answered; "solved": the
+    day the ticket was solved), of one kind, per breakdown: `dimension` "all" (key 0) or product_area,
+    contact_reason, agent, team, macro with the id the response copied when rated (0 for none). How many, how many
+    good / neutral / bad, and the sum of the scores (the mean without the rows). Kept in the answer's transaction
+    (analytics.survey_rollups, through surveys.hooks); the Satisfaction dashboard reads it for whole days without
+    a filter."""
+
+    window = models.CharField(_("calculation window"), max_length=10)
+    day = models.DateField(_("day (workspace time zone)"))
+    kind = models.CharField(_("survey"), max_length=10)
+    dimension = models.CharField(_("dimension"), max_length=16)
+    key = models.BigIntegerField(_("key"), default=0)
+    count = models.IntegerField(_("responses"), default=0)
+    good = models.IntegerField(_("good"), default=0)
+    neutral = models.IntegerField(_("neutral"), default=0)
+    bad = models.IntegerField(_("bad"), default=0)
+    score_sum = models.BigIntegerField(_("sum of scores"), default=0)
+
+    class Meta:
+        ordering = ["window", "day", "kind", "dimension", "key"]
+        verbose_name = _("daily survey answers")
+        verbose_name_plural = _("daily survey answers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["window", "day", "kind", "dimension", "key"], name="%(app_label)s_%(class)s_unique_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.window} {self.day} {self.kind} {self.dimension}={self.key}: {self.count}"
 
 
 class Dashboard(models.TextChoices):

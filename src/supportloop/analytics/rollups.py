@@ -35,9 +35,11 @@ from supportloop.analytics.models import (
     MacroApplicationFact,
     MacroDailyVolume,
     RequesterLastTicket,
+    SurveyDailyVolume,
     TicketFact,
 )
 from supportloop.analytics.requester_rollups import requester_last_move, requester_last_rebuild
+from supportloop.analytics.survey_rollups import survey_rollup_rebuild
 from supportloop.automation.business_hours import business_seconds_between
 from supportloop.automation.calendars import business_hours_of
 from supportloop.automation.models import BusinessCalendar, BusinessCalendarTeam
@@ -279,8 +281,8 @@ def insert_select(model: type[models.Model], columns: list[str], queryset: Any) 
 @transaction.atomic
 def analytics_rebuild() -> dict[str, int]:
     """Rebuild TicketFact and HourlyVolume from the tickets (set-based), then business times and reopens, the
-    duration counts, the requesters' last tickets (analytics.requester_rollups) and the macro-use counts
-    (analytics.macro_rollups)."""
+    duration counts, the requesters' last tickets (analytics.requester_rollups), the macro-use counts
+    (analytics.macro_rollups) and the survey-answer counts (analytics.survey_rollups)."""
     DailyDuration.objects.all().delete()
     HourlyDimensionVolume.objects.all().delete()
     HourlyVolume.objects.all().delete()
@@ -425,12 +427,14 @@ def analytics_rebuild() -> dict[str, int]:
     durations = _durations_rebuild()
     requesters = requester_last_rebuild()
     macro_buckets = macro_rollup_rebuild()
+    survey_buckets = survey_rollup_rebuild()
     return {
         "facts": TicketFact.objects.count(),
         "buckets": HourlyVolume.objects.count(),
         "durations": durations,
         "requesters": requesters,
         "macro_buckets": macro_buckets,
+        "survey_buckets": survey_buckets,
         "business": business,
         "reopened": len(counts),
     }
@@ -492,6 +496,7 @@ def analytics_tables_vacuum() -> bool:
             MacroApplicationFact,
             MacroDailyVolume,
             RequesterLastTicket,
+            SurveyDailyVolume,
         )
     )
     with connection.cursor() as cursor:

@@ -94,13 +94,16 @@ def lead_report_enqueue(period: str) -> None:
 
 
 def connect() -> None:
+    from supportloop.analytics.survey_rollups import survey_response_counted
     from supportloop.core.jobs import job_register
     from supportloop.core.schedule import Job, register
+    from supportloop.surveys.hooks import register_response_listener
     from supportloop.tickets.hooks import register_macro_applied_listener, register_ticket_event_listener
 
     register_ticket_event_listener(analytics_on_ticket_event)
     register_ticket_event_listener(analytics_macros_on_ticket_event)
     register_macro_applied_listener(analytics_on_macro_applied)
+    register_response_listener(survey_response_counted)  # inside the answer's transaction
     job_register("analytics.send_lead_report", send_lead_report)
     register(
         Job(

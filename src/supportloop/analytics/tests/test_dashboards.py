@@ -212,6 +212,15 @@ def test_satisfaction_under_both_windows(make_contact):
     by_area = {r[0]: r for r in _rows(rated, "by_product_area")}
     assert by_area["Billing"][1:3] == [2, 100.0]
     assert by_area["(none)"][1:3] == [1, 0.0]
+
+    # The responses were written without the service: the daily counts do not hold them, so the page grouped the
+    # responses. After a rebuild it reads the counts, with the same tables under both windows.
+    analytics_rebuild()
+    for window, exact in (("rated", rated), ("solved", solved)):
+        with CaptureQueriesContext(connection) as queries:
+            counted = dashboard_report(dashboard="satisfaction", start=START, end=END, window=window)
+        assert "GROUPING" not in " ".join(q["sql"] for q in queries.captured_queries)
+        assert [t.rows for t in counted.tables] == [t.rows for t in exact.tables]
     wall = _rows(rated, "feedback_wall")
     assert [r[4] for r in wall] == ["nps 3", "nps 8", "nps 9", "nps 10", "=cmd()"]  # newest first, comments only
     assert "'=cmd()" in table_csv(rated.table("feedback_wall"))  # a comment never runs as a formula

@@ -1,5 +1,6 @@
 """The rollups follow the ticket services (through the ticket-event listener) and equal a rebuild; business-hours
-times over a weekend and overnight; macro uses follow the macro service and their ticket's product area."""
+times over a weekend and overnight; macro uses follow the macro service and their ticket's product area; survey
+answers are counted in the answer's transaction."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from supportloop.analytics.models import (
     MacroApplicationFact,
     MacroDailyVolume,
     RequesterLastTicket,
+    SurveyDailyVolume,
     TicketFact,
 )
 from supportloop.analytics.rollups import analytics_rebuild, ticket_fact_refresh
@@ -323,3 +325,48 @@ def test_requesters_last_tickets_follow_the_tickets_and_equal_a_rebuild(
     assert _requester_rows() == kept
     ticket_fact_refresh(ticket_id=second.pk)  # idempotent
     assert _requester_rows() == kept
+
+
+def _survey_counts() -> set[tuple]:
+    return set(
+        SurveyDailyVolume.objects.values_list(
+            "window", "day", "kind", "dimension", "key", "count", "good", "neutral", "bad", "score_sum"
+        )
+    )
+
+
+def test_survey_answers_are_counted_with_the_answer_and_equal_a_rebuild(committed, make_ticket, make_user):
+    import re
+
+    from django.core import mail
+
+    from supportloop.surveys.services import survey_answer, survey_sends_deliver_due
+
+    agent = make_user(Role.AGENT)
+    billing = product_area_create(name="Billing")
+    ticket = committed(make_ticket, product_feature=product_feature_create(area=billing, name="Invoices"))
+    committed(ticket_update, ticket=ticket, actor=agent, status="solved")
+    mail.outbox.clear()
+    survey_sends_deliver_due(now=timezone.now() + timedelta(hours=2))
+    links = {int(s): t for t, s in re.findall(r"/surveys/r/([A-Za-z0-9_-]+)/\?s=(\d+)", mail.outbox[0].body)}
+
+    committed(survey_answer, raw=links[1], score=1)
+    today = timezone.localdate()
+    by_area = SurveyDailyVolume.objects.get(window="rated", dimension="product_area", key=billing.pk)
+    assert (by_area.day, by_area.kind, by_area.count, by_area.good, by_area.bad, by_area.score_sum) == (
+        today,
+        "csat",
+        1,
+        1,
+        0,
+        1,
+    )
+    assert SurveyDailyVolume.objects.filter(window="solved").count() == 6  # all + five breakdowns
+
+    committed(survey_answer, raw=links[1], score=0, comment="It came back")  # the answer changed: moved, not added
+    counts = {(w, d): (c, g, b, s) for w, _day, _k, d, _key, c, g, _n, b, s in _survey_counts()}
+    assert counts[("rated", "all")] == counts[("solved", "all")] == (1, 0, 1, 0)
+
+    kept = _survey_counts()
+    analytics_rebuild()
+    assert _survey_counts() == kept
