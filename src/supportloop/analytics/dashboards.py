@@ -2,9 +2,11 @@
 figures a chart draws and the table beneath it, also the CSV export and the API's JSON series).
 
 Every read names its period [start, end) and the workspace time zone buckets days, weeks and hours of the week.
-Volume and backlog read the HourlyVolume rollup, times the TicketFact rows of the period (indexed by created and
-solved time), satisfaction the survey responses by the chosen window (`rated` or `solved`), macros the macro
-applications of the period. Nothing here scans every ticket. The arithmetic is in analytics/metrics.py.
+Volume and backlog read the hourly rollups and contacts per customer RequesterLastTicket; times, satisfaction and
+macros read their daily rollups (DailyDuration, SurveyDailyVolume, MacroDailyVolume) for periods of whole local
+days when those hold exactly the period's rows, else the TicketFact rows, survey responses (by the chosen window,
+`rated` or `solved`) and macro uses of the period. Nothing here scans every ticket, and a page view should not
+read per row what a rollup holds (benchmarks/RESULTS.md, "Dashboards"). The arithmetic is in analytics/metrics.py.
 """
 
 from __future__ import annotations
