@@ -57,8 +57,9 @@ MACRO_INPUTS = {"channel", "product_area", "contact_reason"}
 
 
 def analytics_macros_on_ticket_event(event: TicketEvent) -> None:
-    """Move the ticket's macro-use counts when its channel, product area or contact reason changed (idempotent)."""
-    if event.kind in UNCHANGING or not MACRO_INPUTS & set(event.changes):
+    """Move the ticket's macro-use counts when its channel, product area or contact reason changed (idempotent). A
+    new ticket has no uses yet (its event names the channel): nothing to do, no statement on the create path."""
+    if event.kind in UNCHANGING or event.kind == TicketEventKind.CREATED or not MACRO_INPUTS & set(event.changes):
         return
     analytics_on_macro_applied(event.ticket_id)
 
