@@ -75,23 +75,32 @@ def requester_last_recompute(*, requester: int, chains: list[Chain]) -> None:
 
 
 def requester_last_move(old: TicketFact | None, new: TicketFact | None) -> None:
-    """After one ticket's fact changed from `old` to `new` (None: none before / the ticket is gone)."""
-    if new is not None and old is None:
-        requester_last_add(requester=new.requester_id_key, created_at=new.created_at, chains=chains_of(new))
-        return
+    """After one ticket's fact changed from `old` to `new` (None: none before / the ticket is gone). Rows are locked
+    in one order for every refresh (chain position, key, requester), so two refreshes of one requester's tickets
+    cannot deadlock."""
     if old is None:
-        return
-    if new is None or (old.requester_id_key, old.created_at) != (new.requester_id_key, new.created_at):
-        requester_last_recompute(requester=old.requester_id_key, chains=chains_of(old))
         if new is not None:
             requester_last_add(requester=new.requester_id_key, created_at=new.created_at, chains=chains_of(new))
         return
-    old_chains, new_chains = chains_of(old), chains_of(new)
-    gone = [c for c in old_chains if c not in new_chains]
-    if gone:
-        requester_last_recompute(requester=old.requester_id_key, chains=gone)
-        added = [c for c in new_chains if c not in old_chains]
-        requester_last_add(requester=new.requester_id_key, created_at=new.created_at, chains=added)
+    steps: list[tuple[int, str, int, bool, datetime]] = []  # (position, key, requester, recompute?, created_at)
+    old_chains = chains_of(old)
+    if new is None or (old.requester_id_key, old.created_at) != (new.requester_id_key, new.created_at):
+        steps += [(i, k, old.requester_id_key, True, old.created_at) for i, (_d, k) in enumerate(old_chains)]
+        if new is not None:
+            steps += [(i, k, new.requester_id_key, False, new.created_at) for i, (_d, k) in enumerate(chains_of(new))]
+    else:
+        new_chains = chains_of(new)
+        for i, (old_chain, new_chain) in enumerate(zip(old_chains, new_chains, strict=True)):
+            if old_chain != new_chain:
+                steps.append((i, old_chain[1], old.requester_id_key, True, old.created_at))
+                steps.append((i, new_chain[1], new.requester_id_key, False, new.created_at))
+    dimensions = [d for d, _k in old_chains]
+    for position, key, requester, recompute, created_at in sorted(steps):
+        chain = [(dimensions[position], key)]
+        if recompute:
+            requester_last_recompute(requester=requester, chains=chain)
+        else:
+            requester_last_add(requester=requester, created_at=created_at, chains=chain)
 
 
 def requester_last_rebuild() -> int:
