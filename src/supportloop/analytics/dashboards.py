@@ -2,9 +2,11 @@
 figures a chart draws and the table beneath it, also the CSV export and the API's JSON series).
 
 Every read names its period [start, end) and the workspace time zone buckets days, weeks and hours of the week.
-Volume and backlog read the HourlyVolume rollup, times the TicketFact rows of the period (indexed by created and
-solved time), satisfaction the survey responses by the chosen window (`rated` or `solved`), macros the macro
-applications of the period. Nothing here scans every ticket. The arithmetic is in analytics/metrics.py.
+Volume and backlog read the hourly rollups and contacts per customer RequesterLastTicket; times, satisfaction and
+macros read their daily rollups (DailyDuration, SurveyDailyVolume, MacroDailyVolume) for periods of whole local
+days when those hold exactly the period's rows, else the TicketFact rows, survey responses (by the chosen window,
+`rated` or `solved`) and macro uses of the period. Nothing here scans every ticket, and a page view should not
+read per row what a rollup holds (benchmarks/RESULTS.md, "Dashboards"). The arithmetic is in analytics/metrics.py.
 """
 
 from __future__ import annotations
@@ -26,7 +28,16 @@ from django.utils.translation import gettext as _
 
 from supportloop.accounts.models import Team, User
 from supportloop.analytics import durations, metrics
-from supportloop.analytics.models import DailyDuration, Dashboard, HourlyDimensionVolume, HourlyVolume, TicketFact
+from supportloop.analytics.models import (
+    DailyDuration,
+    Dashboard,
+    HourlyDimensionVolume,
+    HourlyVolume,
+    MacroDailyVolume,
+    RequesterLastTicket,
+    SurveyDailyVolume,
+    TicketFact,
+)
 from supportloop.analytics.selectors import tag_quality_report
 from supportloop.core.errors import ValidationFailed
 from supportloop.surveys.choices import Sentiment, SurveyKind, Window
@@ -261,6 +272,9 @@ def _created_by_tables(*, start: datetime, end: datetime, filters: Filters, only
     base = HourlyVolume.objects.filter(_volume_filter(filters), hour__gte=start, hour__lt=end).order_by()
     unfiltered = _one_filter(filters) == ("all", "")
     by: dict[str, list[tuple[str, int]]] = {}
+    # With a filter, one pass over the period's hourly combinations summed per channel x area x reason (a few
+    # hundred groups) serves the three breakdowns.
+    combinations: list[dict[str, Any]] | None = None
     for key, column, model in (
         ("channel", "channel", None),
         ("product_area", "product_area_key", ProductArea),
@@ -279,8 +293,14 @@ def _created_by_tables(*, start: datetime, end: datetime, filters: Filters, only
                 {column: r["key"] if model is None else int(r["key"]), "n": r["n"]} for r in sums if r["n"]
             ]
         else:
-            rows = list(base.values(column).annotate(n=Sum("created")).order_by("-n", column))
-            rows = [r for r in rows if r["n"]]
+            if combinations is None:
+                combinations = list(
+                    base.values("channel", "product_area_key", "contact_reason_key").annotate(n=Sum("created"))
+                )
+            sums_of: Counter[Any] = Counter()
+            for combination in combinations:
+                sums_of[combination[column]] += combination["n"] or 0
+            rows = [{column: v, "n": n} for v, n in sorted(sums_of.items(), key=lambda vn: (-vn[1], vn[0])) if n]
         if model is None:
             labels = dict(Channel.choices)
             by[key] = [(str(labels.get(r[column], r[column])), r["n"] or 0) for r in rows]
@@ -327,9 +347,33 @@ def _backlog_table(*, start: datetime, end: datetime, filters: Filters) -> Table
     )
 
 
+def _tickets_and_customers(*, start: datetime, end: datetime, filters: Filters) -> tuple[int, int]:
+    """Tickets created in [start, end) with the filters, and their distinct requesters. Tickets: the hourly rollup
+    for the whole UTC hours inside the period, the facts for the part hours at either edge (the API's default
+    period runs from this moment 30 days ago to now). Requesters: with at most one filter and no ticket created at
+    or after `end` (a period that runs to now), those whose last ticket in the filter's chain is at or after `start`
+    (RequesterLastTicket, an index range); otherwise a distinct count over the period's facts."""
+    facts = TicketFact.objects.filter(_fact_filter(filters), created_at__gte=start, created_at__lt=end)
+    first_hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    first_hour += timedelta(hours=1) if first_hour < start else timedelta(0)
+    last_hour = end.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if first_hour < last_hour:
+        hourly = _hourly(filters).filter(hour__gte=first_hour, hour__lt=last_hour)
+        tickets = hourly.aggregate(n=Sum("created"))["n"] or 0
+        for edge_start, edge_end in ((start, first_hour), (last_hour, end)):
+            if edge_start < edge_end:
+                tickets += facts.filter(created_at__gte=edge_start, created_at__lt=edge_end).count()
+    else:
+        tickets = facts.count()
+    one = _one_filter(filters)
+    if one is not None and not TicketFact.objects.filter(created_at__gte=end).exists():
+        last = RequesterLastTicket.objects.filter(dimension=one[0], key=one[1], last_created_at__gte=start)
+        return tickets, last.count()
+    return tickets, facts.aggregate(n=Count("requester_id_key", distinct=True))["n"] or 0
+
+
 def _ratio_tables(*, start: datetime, end: datetime, filters: Filters, only: str | None) -> list[Table]:
     tables = []
-    facts = TicketFact.objects.filter(_fact_filter(filters))
     if only in (None, "reopen_rate"):
         # From the hourly rollup (solved, and of those reopened before): a few rows an hour, not a month of facts
         sums = _hourly(filters).filter(hour__gte=start, hour__lt=end).aggregate(s=Sum("solved"), r=Sum("reopened"))
@@ -344,10 +388,7 @@ def _ratio_tables(*, start: datetime, end: datetime, filters: Filters, only: str
             )
         )
     if only in (None, "contacts_per_customer"):
-        created = facts.filter(created_at__gte=start, created_at__lt=end).aggregate(
-            tickets=Count("*"), customers=Count("requester_id_key", distinct=True)
-        )
-        tickets, customers = created["tickets"], created["customers"]
+        tickets, customers = _tickets_and_customers(start=start, end=end, filters=filters)
         tables.append(
             Table(
                 key="contacts_per_customer",
@@ -444,12 +485,25 @@ def _whole_days(start: datetime, end: datetime) -> tuple[date, date] | None:
     return first, last.date()
 
 
+def _durations_expected(measure: str, days: tuple[date, date]) -> int:
+    """How many tickets the days' duration counts must hold, from the other rollups (a few hundred rows, not a
+    count of a month of facts): tickets solved in the days' hours (HourlyDimensionVolume), or created in them less
+    those not answered yet (a partial index on the facts: the unanswered of a month are a few thousand)."""
+    start, end = local_midnight(days[0]), local_midnight(days[1] + timedelta(days=1))
+    hourly = HourlyDimensionVolume.objects.filter(dimension="all", key="", hour__gte=start, hour__lt=end)
+    if measure == "resolution":
+        return hourly.aggregate(n=Sum("solved"))["n"] or 0
+    unanswered = TicketFact.objects.filter(created_at__gte=start, created_at__lt=end, first_response_at__isnull=True)
+    return (hourly.aggregate(n=Sum("created"))["n"] or 0) - unanswered.count()
+
+
 def _durations_from_rollup(
-    measure: str, days: tuple[date, date], rows: QuerySet[TicketFact]
+    measure: str, days: tuple[date, date]
 ) -> tuple[dict[str, Any], dict[int, dict[str, Any]]] | None:
     """Median and p90, overall and per team, from the DailyDuration counts of the days; None (read the facts)
     when the period is small or when the counts do not hold exactly the period's tickets (a rollup not rebuilt
-    since an upgrade, a refresh that failed: `analytics_rebuild` repairs)."""
+    since an upgrade or a time zone change: `analytics_rebuild` repairs). The counts are read from a covering index
+    (analytics_duration_read_idx)."""
     histograms: dict[tuple[int, str], dict[int, int]] = defaultdict(dict)
     for team, ordering, bucket, count in (
         DailyDuration.objects.filter(measure=measure, day__gte=days[0], day__lte=days[1])
@@ -459,7 +513,7 @@ def _durations_from_rollup(
     ):
         histograms[(team, ordering)][bucket] = count
     total = sum(sum(h.values()) for (_team, ordering), h in histograms.items() if ordering == "calendar")
-    if total < DURATION_ROLLUP_FROM or total != rows.count():
+    if total < DURATION_ROLLUP_FROM or total != _durations_expected(measure, days):
         return None
 
     def stats_of(team_keys: list[int]) -> dict[str, Any]:
@@ -489,7 +543,7 @@ def time_stats(*, start: datetime, end: datetime, filters: Filters) -> dict[str,
     days = _whole_days(start, end) if filters == Filters() else None
     for measure, (moment, calendar_f, business_f) in MEASURES.items():
         rows = facts.filter(**{f"{moment}__gte": start, f"{moment}__lt": end, f"{calendar_f}__isnull": False})
-        from_rollup = _durations_from_rollup(measure, days, rows) if days else None
+        from_rollup = _durations_from_rollup(measure, days) if days else None
         if from_rollup is not None:
             overall, teams = from_rollup
         elif connections[rows.db].vendor == "postgresql":
@@ -695,11 +749,47 @@ def _satisfaction_groups(responses: QuerySet[SurveyResponse], field_name: str) -
     return groups
 
 
+def _satisfaction_groups_from_rollup(
+    start: datetime, end: datetime, window: str, filters: Filters, responses: QuerySet[SurveyResponse]
+) -> dict[str, dict[Any, dict]] | None:
+    """_satisfaction_groups' result from the SurveyDailyVolume counts of a period of whole days without a filter;
+    None (group the responses) otherwise, or when the counts do not hold exactly the period's responses (an answer
+    whose counting failed, a time zone change: `analytics_rebuild` repairs)."""
+    days = _whole_days(start, end)
+    if filters != Filters() or days is None:
+        return None
+    sums: dict[tuple[str, Any, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for day, kind, dimension, key, *counts in SurveyDailyVolume.objects.filter(
+        window=window, day__gte=days[0], day__lte=days[1]
+    ).values_list("day", "kind", "dimension", "key", "count", "good", "neutral", "bad", "score_sum"):
+        if dimension == "all":
+            places: list[tuple[str, Any]] = [("", None), ("week", day - timedelta(days=day.weekday()))]
+        else:
+            places = [(f"{dimension}_id", key or None)]
+        for grouping, value in places:
+            total = sums[(grouping, value, kind)]
+            for i, n in enumerate(counts):
+                total[i] += n
+    if sum(c[0] for (grouping, _v, _k), c in sums.items() if grouping == "") != responses.count():
+        return None
+    groups: dict[str, dict[Any, dict]] = {name: defaultdict(dict) for name in ("", *GROUPINGS)}
+    for (grouping, value, kind), (count, good, neutral, bad, score_sum) in sums.items():
+        row = {"kind": kind, "count": count, "good": good, "neutral": neutral, "bad": bad}
+        row["average"] = score_sum / count if count else None
+        if grouping == "":
+            groups[""][kind] = row
+        else:
+            groups[grouping][value][kind] = row
+    return groups
+
+
 def satisfaction_report(*, start: datetime, end: datetime, window: str, filters: Filters) -> list[Table]:
     field_name = "rated_at" if window == Window.RATED else "solved_at"
     responses = _responses(start=start, end=end, window=window, filters=filters)
     kinds = [SurveyKind.CSAT, SurveyKind.CES, SurveyKind.NPS]
-    groups = _satisfaction_groups(responses, field_name)
+    groups = _satisfaction_groups_from_rollup(start, end, window, filters, responses)
+    if groups is None:
+        groups = _satisfaction_groups(responses, field_name)
     headline_rows = groups[""]
     empty = {"count": 0, "good": 0, "neutral": 0, "bad": 0, "average": None}
     headline = [
@@ -819,7 +909,34 @@ def satisfaction_report(*, start: datetime, end: datetime, window: str, filters:
 # Macros ------------------------------------------------------------------------------------------------------
 
 
-def macros_report(*, start: datetime, end: datetime, filters: Filters) -> list[Table]:
+def _macro_counts_from_rollup(
+    start: datetime, end: datetime, filters: Filters
+) -> list[tuple[int, int, date, int]] | None:
+    """(macro, product area key, local day, uses) from the MacroDailyVolume counts of a period of whole days; None
+    (read the uses) when the period is not whole days or the counts do not hold exactly the period's uses
+    (a rollup not rebuilt since an upgrade, uses written in bulk: `analytics_rebuild` repairs)."""
+    days = _whole_days(start, end)
+    if days is None:
+        return None
+    counts = MacroDailyVolume.objects.filter(day__gte=days[0], day__lte=days[1]).order_by()
+    rows = list(
+        counts.filter(_volume_filter(filters))
+        .values_list("macro_key", "product_area_key", "day")
+        .annotate(n=Sum("count"))
+    )
+    total = sum(n for *_key, n in rows) if filters == Filters() else counts.aggregate(n=Sum("count"))["n"]
+    uses = MacroApplication.objects.filter(applied_at__gte=start, applied_at__lt=end).count()
+    if not uses or (total or 0) != uses:
+        return None
+    return [(macro, area, day, n) for macro, area, day, n in rows if n > 0]
+
+
+def _macro_counts(start: datetime, end: datetime, filters: Filters) -> list[tuple[int, int, date, int]]:
+    """(macro, product area key, local day or week, uses) of the period's macro uses with the filters: from the
+    daily rollup when it holds them, else grouped from the uses joined to their tickets."""
+    from_rollup = _macro_counts_from_rollup(start, end, filters)
+    if from_rollup is not None:
+        return from_rollup
     apps = MacroApplication.objects.filter(applied_at__gte=start, applied_at__lt=end)
     if filters.product_area_id:
         apps = apps.filter(ticket__product_area_id=filters.product_area_id)
@@ -827,22 +944,25 @@ def macros_report(*, start: datetime, end: datetime, filters: Filters) -> list[T
         apps = apps.filter(ticket__contact_reason_id=filters.contact_reason_id)
     if filters.channel:
         apps = apps.filter(ticket__channel=filters.channel)
-    # One pass over the period's applications, grouped by macro x product area x week (a few thousand groups):
-    # the top list, each top macro's product areas and the weekly series all come from it.
-    totals: Counter[int] = Counter()
-    areas: dict[int, Counter[int | None]] = defaultdict(Counter)
-    weekly_all: dict[date, Counter[int]] = defaultdict(Counter)
-    for row in (
+    rows = (
         apps.annotate(week=TruncWeek("applied_at", tzinfo=workspace_tz()))
-        .values("macro_id", "ticket__product_area_id", "week")
+        .values_list("macro_id", "ticket__product_area_id", "week")
         .annotate(n=Count("*"))
         .order_by()
-    ):
-        macro_id, n = row["macro_id"], row["n"]
-        week = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
+    )
+    return [(macro, area or 0, week.date() if isinstance(week, datetime) else week, n) for macro, area, week, n in rows]
+
+
+def macros_report(*, start: datetime, end: datetime, filters: Filters) -> list[Table]:
+    # One pass over the period's counts per macro x product area x day or week (a few thousand groups): the top
+    # list, each top macro's product areas and the weekly series all come from it.
+    totals: Counter[int] = Counter()
+    areas: dict[int, Counter[int]] = defaultdict(Counter)
+    weekly_all: dict[date, Counter[int]] = defaultdict(Counter)
+    for macro_id, area, day, n in _macro_counts(start, end, filters):
         totals[macro_id] += n
-        areas[macro_id][row["ticket__product_area_id"]] += n
-        weekly_all[week][macro_id] += n
+        areas[macro_id][area] += n
+        weekly_all[day - timedelta(days=day.weekday())][macro_id] += n  # weeks start on Monday (local)
     names = _names(Macro, set(totals))
     top_ids = sorted(totals, key=lambda m: (-totals[m], names.get(m, "")))[:TOP_MACROS]
     area_names = _names(ProductArea, {a for m in top_ids for a in areas[m] if a})

@@ -7,6 +7,12 @@
   Times dashboard's medians come from a few thousand counts instead of sorting a month of tickets.
 - `HourlyVolume`: tickets created and solved per UTC hour x channel x product area x contact reason x team, so a
   volume chart sums a few hundred rows instead of scanning tickets.
+- `RequesterLastTicket`: when each requester last opened a ticket (overall and per channel, product area, contact
+  reason), so contacts per customer over a period up to now counts an index range instead of distinct requesters.
+- `MacroApplicationFact`, `MacroDailyVolume`: macro uses per local day, macro and the ticket's channel, product area
+  and contact reason, so the Macros dashboard sums a month of counts instead of joining its uses to the tickets.
+- `SurveyDailyVolume`: survey answers per local day of either calculation window, kind and breakdown, so the
+  Satisfaction dashboard sums a month of counts instead of grouping a month of responses.
 - `TvLink`: a signed read-only address showing one dashboard on a wall screen; revocable and rotatable by a lead.
 - `LeadReportDelivery`: the weekly headline mail of one week to one lead, at most once (a database fact).
 
@@ -61,6 +67,10 @@ class TicketFact(models.Model):
                 include=[*DIMENSIONS, "reopens", "resolution_seconds", "resolution_business_seconds"],
             ),
             models.Index("created_at", condition=Q(solved_at__isnull=True), name="analytics_fact_open_idx"),
+            # The tickets not answered yet: the Times dashboard checks its duration counts with this count.
+            models.Index(
+                "created_at", condition=Q(first_response_at__isnull=True), name="analytics_fact_unanswered_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -145,9 +155,126 @@ class DailyDuration(models.Model):
                 fields=["measure", "day", "team_key", "ordering", "bucket"], name="%(app_label)s_%(class)s_unique"
             )
         ]
+        # The Times dashboard sums a month of counts from this index alone (an index-only scan on PostgreSQL).
+        indexes = [
+            models.Index(
+                fields=["measure", "day"],
+                include=["team_key", "ordering", "bucket", "count"],
+                name="analytics_duration_read_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.measure} team {self.team_key} {self.ordering}[{self.bucket}]: {self.count}"
+
+
+class RequesterLastTicket(models.Model):
+    """When one requester last opened a ticket: over all their tickets (`dimension` "all", key "") or over those of
+    one channel, product area or contact reason (keys as in HourlyDimensionVolume: the channel, or the id as text,
+    "0" for none). The requesters with a ticket in a period that runs to now are those whose last ticket is in it,
+    so contacts per customer counts an index range instead of the distinct requesters of a month of facts. Kept by
+    rollups.ticket_fact_refresh (requester_rollups)."""
+
+    dimension = models.CharField(_("dimension"), max_length=16)
+    key = models.CharField(_("key"), max_length=32, blank=True)
+    requester_key = models.BigIntegerField(_("requester"))
+    last_created_at = models.DateTimeField(_("last ticket created"))
+
+    class Meta:
+        ordering = ["dimension", "key", "requester_key"]
+        verbose_name = _("requester's last ticket")
+        verbose_name_plural = _("requesters' last tickets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "key", "requester_key"], name="%(app_label)s_%(class)s_unique_requester"
+            )
+        ]
+        indexes = [models.Index(fields=["dimension", "key", "last_created_at"], name="analytics_requester_last_idx")]
+
+    def __str__(self) -> str:
+        return f"requester {self.requester_key} {self.dimension}={self.key}: {self.last_created_at:%Y-%m-%d %H:%M}"
+
+
+class MacroApplicationFact(models.Model):
+    """One macro use as the Macros dashboard counts it: its local day and the ticket's channel, product area and
+    contact reason when it was last refreshed, i.e. the MacroDailyVolume bucket it is counted in. A refresh compares
+    this with the use and its ticket and moves exactly that count (macro_rollups.macro_facts_refresh). No foreign key to
+    the use: a cascade would delete the row without taking its count out; the refresh does both."""
+
+    application_id = models.BigIntegerField(_("macro application"), primary_key=True)
+    ticket_id = models.BigIntegerField(_("ticket"), db_index=True)
+    macro_key = models.BigIntegerField(_("macro"))
+    day = models.DateField(_("day (workspace time zone)"))
+    channel = models.CharField(_("channel"), max_length=10)
+    product_area_key = models.BigIntegerField(_("product area"), default=0)
+    contact_reason_key = models.BigIntegerField(_("contact reason"), default=0)
+
+    class Meta:
+        ordering = ["application_id"]
+        verbose_name = _("macro use fact")
+        verbose_name_plural = _("macro use facts")
+
+    def __str__(self) -> str:
+        return f"macro {self.macro_key} on ticket {self.ticket_id} ({self.day})"
+
+
+class MacroDailyVolume(models.Model):
+    """How many times a macro was applied on one local day to tickets of one channel, product area and contact
+    reason (keys 0 for none). The Macros dashboard reads it for periods of whole days."""
+
+    day = models.DateField(_("day (workspace time zone)"))
+    macro_key = models.BigIntegerField(_("macro"))
+    channel = models.CharField(_("channel"), max_length=10)
+    product_area_key = models.BigIntegerField(_("product area"), default=0)
+    contact_reason_key = models.BigIntegerField(_("contact reason"), default=0)
+    count = models.IntegerField(_("applications"), default=0)
+
+    class Meta:
+        ordering = ["day", "macro_key"]
+        verbose_name = _("daily macro use")
+        verbose_name_plural = _("daily macro uses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "macro_key", "channel", "product_area_key", "contact_reason_key"],
+                name="%(app_label)s_%(class)s_unique_bucket",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} macro {self.macro_key}: {self.count}"
+
+
+class SurveyDailyVolume(models.Model):
+    """Survey answers of one local day in one calculation window (`window` "rated": the day answered; "solved": the
+    day the ticket was solved), of one kind, per breakdown: `dimension` "all" (key 0) or product_area,
+    contact_reason, agent, team, macro with the id the response copied when rated (0 for none). How many, how many
+    good / neutral / bad, and the sum of the scores (the mean without the rows). Kept in the answer's transaction
+    (analytics.survey_rollups, through surveys.hooks); the Satisfaction dashboard reads it for whole days without
+    a filter."""
+
+    window = models.CharField(_("calculation window"), max_length=10)
+    day = models.DateField(_("day (workspace time zone)"))
+    kind = models.CharField(_("survey"), max_length=10)
+    dimension = models.CharField(_("dimension"), max_length=16)
+    key = models.BigIntegerField(_("key"), default=0)
+    count = models.IntegerField(_("responses"), default=0)
+    good = models.IntegerField(_("good"), default=0)
+    neutral = models.IntegerField(_("neutral"), default=0)
+    bad = models.IntegerField(_("bad"), default=0)
+    score_sum = models.BigIntegerField(_("sum of scores"), default=0)
+
+    class Meta:
+        ordering = ["window", "day", "kind", "dimension", "key"]
+        verbose_name = _("daily survey answers")
+        verbose_name_plural = _("daily survey answers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["window", "day", "kind", "dimension", "key"], name="%(app_label)s_%(class)s_unique_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.window} {self.day} {self.kind} {self.dimension}={self.key}: {self.count}"
 
 
 class Dashboard(models.TextChoices):

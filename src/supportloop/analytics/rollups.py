@@ -1,7 +1,8 @@
 """Keeping the analytics rollups current: one TicketFact per ticket and the HourlyVolume buckets.
 
 `ticket_fact_refresh(ticket_id)` recomputes one ticket's fact from the ticket (and its audit trail for reopens)
-and moves its counts between hourly buckets when its dimensions or times changed. It is idempotent: running it
+and moves its counts between hourly buckets (and duration counts, and its requester's last-ticket rows) when its
+dimensions or times changed. It is idempotent: running it
 twice, or after a missed event, leaves the same rows. The analytics app calls it from a ticket-event listener
 (tickets/hooks.py, after the ticket's transaction commits), in a transaction of its own with the fact row locked.
 
@@ -26,7 +27,19 @@ from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
 from supportloop.analytics.durations import bucket_of
-from supportloop.analytics.models import DailyDuration, HourlyDimensionVolume, HourlyVolume, TicketFact
+from supportloop.analytics.macro_rollups import macro_rollup_rebuild
+from supportloop.analytics.models import (
+    DailyDuration,
+    HourlyDimensionVolume,
+    HourlyVolume,
+    MacroApplicationFact,
+    MacroDailyVolume,
+    RequesterLastTicket,
+    SurveyDailyVolume,
+    TicketFact,
+)
+from supportloop.analytics.requester_rollups import requester_last_move, requester_last_rebuild
+from supportloop.analytics.survey_rollups import survey_rollup_rebuild
 from supportloop.automation.business_hours import business_seconds_between
 from supportloop.automation.calendars import business_hours_of
 from supportloop.automation.services.sla import business_calendars
@@ -230,6 +243,7 @@ def ticket_fact_refresh(*, ticket_id: int, reopened: bool = True) -> TicketFact 
             _bucket_add(hour=_hour(old.created_at), key=_key(old), created=-1)
             if gone := _solved_bucket(old):
                 _bucket_add(hour=gone[0], key=gone[1], solved=-1, reopened=-gone[2])
+            requester_last_move(old, None)
             old.delete()
         return None
     if old is None and ticket.updated_at == ticket.created_at:
@@ -253,6 +267,7 @@ def ticket_fact_refresh(*, ticket_id: int, reopened: bool = True) -> TicketFact 
             _bucket_add(hour=old_solved[0], key=old_solved[1], solved=-1, reopened=-old_solved[2])
         if new_solved:
             _bucket_add(hour=new_solved[0], key=new_solved[1], solved=1, reopened=new_solved[2])
+    requester_last_move(old, new)  # one upsert for a new ticket; nothing unless its requester's chains changed
     new.save(force_insert=old is None)
     return new
 
@@ -272,7 +287,8 @@ class Seconds(Func):
         return sql, [*end_params, *start_params]
 
 
-def _insert_select(model: type[models.Model], columns: list[str], queryset: Any) -> None:
+def insert_select(model: type[models.Model], columns: list[str], queryset: Any) -> None:
+    """INSERT INTO the model's table (columns) the rows of a queryset, compiled from the ORM: one statement."""
     sql, params = queryset.query.sql_with_params()
     table = model._meta.db_table
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
@@ -282,7 +298,9 @@ def _insert_select(model: type[models.Model], columns: list[str], queryset: Any)
 
 @transaction.atomic
 def analytics_rebuild() -> dict[str, int]:
-    """Rebuild TicketFact and HourlyVolume from the tickets (set-based), then business times and reopens."""
+    """Rebuild TicketFact and HourlyVolume from the tickets (set-based), then business times and reopens, the
+    duration counts, the requesters' last tickets (analytics.requester_rollups), the macro-use counts
+    (analytics.macro_rollups) and the survey-answer counts (analytics.survey_rollups)."""
     DailyDuration.objects.all().delete()
     HourlyDimensionVolume.objects.all().delete()
     HourlyVolume.objects.all().delete()
@@ -302,7 +320,7 @@ def analytics_rebuild() -> dict[str, int]:
         Seconds("created_at", "solved_at"),
         zero,
     )
-    _insert_select(
+    insert_select(
         TicketFact,
         [
             "ticket_id",
@@ -425,10 +443,16 @@ def analytics_rebuild() -> dict[str, int]:
             + " UNION ALL ".join(selects)
         )
     durations = _durations_rebuild()
+    requesters = requester_last_rebuild()
+    macro_buckets = macro_rollup_rebuild()
+    survey_buckets = survey_rollup_rebuild()
     return {
         "facts": TicketFact.objects.count(),
         "buckets": HourlyVolume.objects.count(),
         "durations": durations,
+        "requesters": requesters,
+        "macro_buckets": macro_buckets,
+        "survey_buckets": survey_buckets,
         "business": business,
         "reopened": len(counts),
     }
@@ -482,7 +506,16 @@ def analytics_tables_vacuum() -> bool:
         return False
     tables = ", ".join(
         connection.ops.quote_name(model._meta.db_table)
-        for model in (TicketFact, HourlyVolume, HourlyDimensionVolume, DailyDuration)
+        for model in (
+            TicketFact,
+            HourlyVolume,
+            HourlyDimensionVolume,
+            DailyDuration,
+            MacroApplicationFact,
+            MacroDailyVolume,
+            RequesterLastTicket,
+            SurveyDailyVolume,
+        )
     )
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM (ANALYZE) {tables}")

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
+from supportloop.analytics.macro_rollups import macro_facts_refresh
 from supportloop.analytics.rollups import DONE, ticket_fact_refresh
 from supportloop.analytics.services import lead_report_send, week_start_of
 from supportloop.tickets.hooks import TicketEvent, TicketEventKind
@@ -53,6 +54,27 @@ def analytics_on_ticket_event(event: TicketEvent) -> None:
         logger.exception("analytics refresh of ticket %s failed", event.ticket_id)
 
 
+# The ticket fields a macro use is counted under (MacroDailyVolume). Audit changes name every field that changed, so an
+# event whose changes name none of them leaves the macro counts as they were.
+MACRO_INPUTS = {"channel", "product_area", "contact_reason"}
+
+
+def analytics_macros_on_ticket_event(event: TicketEvent) -> None:
+    """Move the ticket's macro-use counts when its channel, product area or contact reason changed (idempotent). A
+    new ticket has no uses yet (its event names the channel): nothing to do, no statement on the create path."""
+    if event.kind in UNCHANGING or event.kind == TicketEventKind.CREATED or not MACRO_INPUTS & set(event.changes):
+        return
+    analytics_on_macro_applied(event.ticket_id)
+
+
+def analytics_on_macro_applied(ticket_id: int) -> None:
+    """Count the ticket's new macro uses (after the use's transaction committed; idempotent)."""
+    try:
+        macro_facts_refresh(ticket_id=ticket_id)
+    except Exception:  # a report must never break a ticket write; `analytics_rebuild` repairs
+        logger.exception("analytics macro refresh of ticket %s failed", ticket_id)
+
+
 @task()
 def send_lead_report(week_start: str | None = None) -> int:
     return lead_report_send(week_start=date.fromisoformat(week_start) if week_start else None)
@@ -76,11 +98,16 @@ def lead_report_enqueue(period: str) -> None:
 
 
 def connect() -> None:
+    from supportloop.analytics.survey_rollups import survey_response_counted
     from supportloop.core.jobs import job_register
     from supportloop.core.schedule import Job, register
-    from supportloop.tickets.hooks import register_ticket_event_listener
+    from supportloop.surveys.hooks import register_response_listener
+    from supportloop.tickets.hooks import register_macro_applied_listener, register_ticket_event_listener
 
     register_ticket_event_listener(analytics_on_ticket_event)
+    register_ticket_event_listener(analytics_macros_on_ticket_event)
+    register_macro_applied_listener(analytics_on_macro_applied)
+    register_response_listener(survey_response_counted)  # inside the answer's transaction
     job_register("analytics.send_lead_report", send_lead_report)
     register(
         Job(

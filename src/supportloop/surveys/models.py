@@ -130,6 +130,9 @@ class SurveyResponse(models.Model):
         indexes = [
             models.Index("kind", "rated_at", name="surveys_response_rated_idx"),
             models.Index("kind", "solved_at", name="surveys_response_solved_idx"),
+            # The dashboards' feedback wall: the period's last comments, newest first, by either window.
+            models.Index("rated_at", name="surveys_response_rated_at_idx"),
+            models.Index("solved_at", name="surveys_response_solved_at_idx"),
         ]
 
     def __str__(self) -> str:

@@ -21,6 +21,9 @@ from typing import Any
 from django.db import transaction
 
 public_reply_listeners: list[Callable[[int], None]] = []
+# Called with the ticket id after a transaction that recorded a macro use (MacroApplication) commits: the analytics
+# app counts the uses per day and product area.
+macro_applied_listeners: list[Callable[[int], None]] = []
 # Addresses other apps send customers mail from (the close-the-loop sender): the mail app treats mail from
 # them as our own coming back, never as a customer's.
 own_sender_providers: list[Callable[[], Iterable[str]]] = []
@@ -104,6 +107,11 @@ def ticket_event_emit(event: TicketEvent) -> None:
 def register_public_reply_listener(listener: Callable[[int], None]) -> None:
     if listener not in public_reply_listeners:
         public_reply_listeners.append(listener)
+
+
+def register_macro_applied_listener(listener: Callable[[int], None]) -> None:
+    if listener not in macro_applied_listeners:
+        macro_applied_listeners.append(listener)
 
 
 def register_own_sender_provider(provider: Callable[[], Iterable[str]]) -> None:

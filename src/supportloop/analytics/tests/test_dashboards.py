@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from supportloop.accounts.services import team_create
 from supportloop.analytics.dashboards import (
@@ -18,7 +20,8 @@ from supportloop.analytics.dashboards import (
     hour_of_week_counts,
     table_csv,
 )
-from supportloop.analytics.rollups import analytics_rebuild
+from supportloop.analytics.models import MacroDailyVolume
+from supportloop.analytics.rollups import analytics_rebuild, ticket_fact_refresh
 from supportloop.core.errors import ValidationFailed
 from supportloop.surveys.models import SurveyResponse, SurveySend
 from supportloop.tickets.models import Macro, MacroApplication, ProductArea, Ticket
@@ -98,8 +101,21 @@ def test_reopen_rate_and_contacts_per_customer(committed, make_ticket, make_cont
     report = dashboard_report(dashboard="volume", start=now - timedelta(days=1), end=now + timedelta(hours=1))
     # 3 solved in the period, 1 of them reopened once: 33.3 %
     assert _rows(report, "reopen_rate") == [[3, 1, 33.3]]
-    # 4 tickets from 2 customers: 2 per customer
+    # 4 tickets from 2 customers: 2 per customer (read off the requesters' last tickets: the period runs to now)
     assert _rows(report, "contacts_per_customer") == [[4, 2, 2.0]]
+    channel = Filters(channel=tickets[0].channel)  # with a filter: the chain of that channel
+    assert _rows(
+        dashboard_report(
+            dashboard="volume", start=now - timedelta(days=1), end=now + timedelta(hours=1), filters=channel
+        ),
+        "contacts_per_customer",
+    ) == [[4, 2, 2.0]]
+    # Ann's second ticket dated after the period: the period no longer runs to the last ticket, so the requesters
+    # are counted from the period's facts (3 tickets, 2 customers)
+    Ticket.objects.filter(pk=tickets[1].pk).update(created_at=now + timedelta(hours=3))
+    ticket_fact_refresh(ticket_id=tickets[1].pk)
+    report = dashboard_report(dashboard="volume", start=now - timedelta(days=1), end=now + timedelta(hours=1))
+    assert _rows(report, "contacts_per_customer") == [[3, 2, 1.5]]
     # the same through one filter (the per-dimension rollup) and two (the full combinations)
     web_only = dashboard_report(
         dashboard="volume", start=now - timedelta(days=1), end=now + timedelta(hours=1), filters=Filters(channel="web")
@@ -196,6 +212,15 @@ def test_satisfaction_under_both_windows(make_contact):
     by_area = {r[0]: r for r in _rows(rated, "by_product_area")}
     assert by_area["Billing"][1:3] == [2, 100.0]
     assert by_area["(none)"][1:3] == [1, 0.0]
+
+    # The responses were written without the service: the daily counts do not hold them, so the page grouped the
+    # responses. After a rebuild it reads the counts, with the same tables under both windows.
+    analytics_rebuild()
+    for window, exact in (("rated", rated), ("solved", solved)):
+        with CaptureQueriesContext(connection) as queries:
+            counted = dashboard_report(dashboard="satisfaction", start=START, end=END, window=window)
+        assert "GROUPING" not in " ".join(q["sql"] for q in queries.captured_queries)
+        assert [t.rows for t in counted.tables] == [t.rows for t in exact.tables]
     wall = _rows(rated, "feedback_wall")
     assert [r[4] for r in wall] == ["nps 3", "nps 8", "nps 9", "nps 10", "=cmd()"]  # newest first, comments only
     assert "'=cmd()" in table_csv(rated.table("feedback_wall"))  # a comment never runs as a formula
@@ -208,6 +233,10 @@ def test_macro_usage_with_the_product_areas(make_ticket, make_user):
     on_billing = make_ticket()
     Ticket.objects.filter(pk=on_billing.pk).update(product_area=billing)
     plain = make_ticket()
+
+    def report_of(filters):
+        return dashboard_report(dashboard="macros", start=START, end=END, filters=filters)
+
     for when, macro, ticket in (
         (_at(3), refund, on_billing),
         (_at(4), refund, on_billing),
@@ -219,6 +248,22 @@ def test_macro_usage_with_the_product_areas(make_ticket, make_user):
     report = dashboard_report(dashboard="macros", start=START, end=END)
     assert _rows(report, "top") == [["Refund", 3, "Billing (2), (none) (1)"], ["Reset password", 1, "(none) (1)"]]
     assert _rows(report, "over_time") == [["2026-11-02", 3, 1]]
+    billing_only = [["Refund", 2, "Billing (2)"]]
+    assert _rows(report_of(Filters(product_area_id=billing.pk)), "top") == billing_only
+
+    # The uses were written without the service: the daily counts do not hold them, so the page read the uses.
+    # After a rebuild it reads the counts, with the same figures (and the same with a filter).
+    assert not MacroDailyVolume.objects.exists()
+    analytics_rebuild()
+    with CaptureQueriesContext(connection) as queries:
+        from_rollup = dashboard_report(dashboard="macros", start=START, end=END)
+    assert "tickets_ticket" not in " ".join(q["sql"] for q in queries.captured_queries)
+    assert [_rows(from_rollup, key) for key in ("top", "over_time")] == [
+        _rows(report, key) for key in ("top", "over_time")
+    ]
+    assert _rows(report_of(Filters(product_area_id=billing.pk)), "top") == billing_only
+    # A period that is not whole local days reads the uses
+    assert _rows(dashboard_report(dashboard="macros", start=_at(3, 12), end=END), "top")[0][:2] == ["Refund", 2]
 
 
 def test_headline_figures_for_the_lead_mail(make_ticket):

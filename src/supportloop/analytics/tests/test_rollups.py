@@ -1,19 +1,37 @@
 """The rollups follow the ticket services (through the ticket-event listener) and equal a rebuild; business-hours
-times over a weekend and overnight."""
+times over a weekend and overnight; macro uses follow the macro service and their ticket's product area; survey
+answers are counted in the answer's transaction."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from supportloop.accounts.choices import Role
 from supportloop.accounts.services import team_create
-from supportloop.analytics.models import HourlyDimensionVolume, HourlyVolume, TicketFact
+from supportloop.analytics.macro_rollups import macro_facts_refresh
+from supportloop.analytics.models import (
+    HourlyDimensionVolume,
+    HourlyVolume,
+    MacroApplicationFact,
+    MacroDailyVolume,
+    RequesterLastTicket,
+    SurveyDailyVolume,
+    TicketFact,
+)
 from supportloop.analytics.rollups import analytics_rebuild, ticket_fact_refresh
 from supportloop.automation.services.sla_config import business_calendar_create
-from supportloop.tickets.models import Ticket
-from supportloop.tickets.services import ticket_reply, ticket_update
+from supportloop.tickets.models import MacroApplication, Ticket
+from supportloop.tickets.services import (
+    macro_apply,
+    macro_create,
+    product_area_create,
+    product_feature_create,
+    ticket_reply,
+    ticket_update,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -209,3 +227,173 @@ def test_a_ticket_in_an_hour_that_has_buckets_adds_to_its_four_dimension_rows_in
         ("contact_reason", 2),
         ("product_area", 2),
     ]
+
+
+def _macro_counts() -> set[tuple]:
+    return {
+        (c.day, c.macro_key, c.channel, c.product_area_key, c.contact_reason_key, c.count)
+        for c in MacroDailyVolume.objects.all()
+        if c.count
+    }
+
+
+def _macro_facts() -> list[tuple]:
+    return list(
+        MacroApplicationFact.objects.order_by("pk").values_list(
+            "application_id", "ticket_id", "macro_key", "day", "channel", "product_area_key", "contact_reason_key"
+        )
+    )
+
+
+def test_macro_uses_follow_the_ticket_and_equal_a_rebuild(committed, make_ticket, make_user):
+    agent = make_user(Role.AGENT)
+    billing = product_area_create(name="Billing")
+    accounts = product_area_create(name="Accounts")
+    invoices = product_feature_create(area=billing, name="Invoices")
+    login = product_feature_create(area=accounts, name="Login")
+    refund = macro_create(name="Refund", body="Refunded.")
+    note = macro_create(name="Note", body="Noted.")
+    ticket = committed(make_ticket, channel="email", product_feature=invoices)
+    other = committed(make_ticket, channel="web")
+    today = timezone.localdate()
+
+    committed(macro_apply, macro=refund, ticket=ticket, actor=agent)
+    committed(macro_apply, macro=refund, ticket=ticket, actor=agent, send=False)  # no reply, no ticket event
+    committed(macro_apply, macro=note, ticket=other, actor=agent)
+    assert _macro_counts() == {
+        (today, refund.pk, "email", billing.pk, 0, 2),
+        (today, note.pk, "web", 0, 0, 1),
+    }
+
+    # the ticket moves to another product area: its two uses move with it
+    committed(ticket_update, ticket=ticket, actor=agent, product_feature=login)
+    assert _macro_counts() == {
+        (today, refund.pk, "email", accounts.pk, 0, 2),
+        (today, note.pk, "web", 0, 0, 1),
+    }
+    assert MacroDailyVolume.objects.get(product_area_key=billing.pk).count == 0
+
+    kept_counts, kept_facts = _macro_counts(), _macro_facts()
+    assert len(kept_facts) == 3
+    analytics_rebuild()
+    assert _macro_counts() == kept_counts
+    assert _macro_facts() == kept_facts
+
+
+def test_macro_refresh_is_idempotent_and_takes_out_deleted_uses(committed, make_ticket, make_user):
+    agent = make_user(Role.AGENT)
+    refund = macro_create(name="Refund", body="Refunded.")
+    ticket = committed(make_ticket)
+    committed(macro_apply, macro=refund, ticket=ticket, actor=agent)
+    assert macro_facts_refresh(ticket_id=ticket.pk) == 0  # nothing to move
+    assert [c.count for c in MacroDailyVolume.objects.all()] == [1]
+
+    MacroApplication.objects.filter(ticket=ticket).delete()  # e.g. the macro was deleted (cascade)
+    assert macro_facts_refresh(ticket_id=ticket.pk) == 1
+    assert [c.count for c in MacroDailyVolume.objects.all()] == [0]
+    assert not MacroApplicationFact.objects.exists()
+
+
+def test_changes_that_no_macro_use_is_counted_under_skip_the_macro_refresh(
+    committed, make_ticket, make_user, monkeypatch
+):
+    from supportloop.analytics import tasks
+
+    agent = make_user(Role.AGENT)
+    refreshed: list[int] = []
+    monkeypatch.setattr(tasks, "macro_facts_refresh", lambda *, ticket_id: refreshed.append(ticket_id))
+    ticket = committed(make_ticket, channel="email")  # its event names the channel, but a new ticket has no uses
+    committed(ticket_reply, ticket=ticket, actor=agent, body="First answer.")
+    committed(ticket_update, ticket=ticket, actor=agent, status="solved")
+    assert refreshed == []
+    area = product_area_create(name="Billing")
+    committed(ticket_update, ticket=ticket, actor=agent, product_feature=product_feature_create(area=area, name="X"))
+    assert refreshed == [ticket.pk]
+
+
+def _requester_rows() -> set[tuple]:
+    return set(RequesterLastTicket.objects.values_list("dimension", "key", "requester_key", "last_created_at"))
+
+
+def test_requesters_last_tickets_follow_the_tickets_and_equal_a_rebuild(
+    committed, make_ticket, make_contact, make_user
+):
+    agent = make_user(Role.AGENT)
+    ann, bob = make_contact("Ann"), make_contact("Bob")
+    billing = product_area_create(name="Billing")
+    invoices = product_feature_create(area=billing, name="Invoices")
+    first = committed(make_ticket, requester=ann, channel="email")
+    second = committed(make_ticket, requester=ann, channel="web", product_feature=invoices)
+    committed(make_ticket, requester=bob, channel="email")
+
+    def ann_rows() -> dict[tuple[str, str], datetime]:
+        return {(d, k): last for d, k, requester, last in _requester_rows() if requester == ann.pk}
+
+    rows = ann_rows()
+    assert rows[("all", "")] == second.created_at
+    assert rows[("channel", "email")] == first.created_at and rows[("channel", "web")] == second.created_at
+    assert rows[("product_area", str(billing.pk))] == second.created_at
+    assert rows[("product_area", "0")] == first.created_at
+
+    # Ann's second ticket leaves Billing: she has no ticket there any more, and her last one without an area is it
+    committed(ticket_update, ticket=second, actor=agent, product_feature=None)
+    rows = ann_rows()
+    assert ("product_area", str(billing.pk)) not in rows
+    assert rows[("product_area", "0")] == second.created_at
+
+    # Her first ticket is dated back a day (an import fix): her last email ticket moves with it
+    Ticket.objects.filter(pk=first.pk).update(created_at=first.created_at - timedelta(days=1))
+    ticket_fact_refresh(ticket_id=first.pk)
+    assert ann_rows()[("channel", "email")] == first.created_at - timedelta(days=1)
+
+    kept = _requester_rows()
+    assert len(kept) == 9  # Ann: all, 2 channels, 1 area, 1 reason; Bob: all, 1 channel, 1 area, 1 reason
+    analytics_rebuild()
+    assert _requester_rows() == kept
+    ticket_fact_refresh(ticket_id=second.pk)  # idempotent
+    assert _requester_rows() == kept
+
+
+def _survey_counts() -> set[tuple]:
+    return set(
+        SurveyDailyVolume.objects.values_list(
+            "window", "day", "kind", "dimension", "key", "count", "good", "neutral", "bad", "score_sum"
+        )
+    )
+
+
+def test_survey_answers_are_counted_with_the_answer_and_equal_a_rebuild(committed, make_ticket, make_user):
+    import re
+
+    from django.core import mail
+
+    from supportloop.surveys.services import survey_answer, survey_sends_deliver_due
+
+    agent = make_user(Role.AGENT)
+    billing = product_area_create(name="Billing")
+    ticket = committed(make_ticket, product_feature=product_feature_create(area=billing, name="Invoices"))
+    committed(ticket_update, ticket=ticket, actor=agent, status="solved")
+    mail.outbox.clear()
+    survey_sends_deliver_due(now=timezone.now() + timedelta(hours=2))
+    links = {int(s): t for t, s in re.findall(r"/surveys/r/([A-Za-z0-9_-]+)/\?s=(\d+)", mail.outbox[0].body)}
+
+    committed(survey_answer, raw=links[1], score=1)
+    today = timezone.localdate()
+    by_area = SurveyDailyVolume.objects.get(window="rated", dimension="product_area", key=billing.pk)
+    assert (by_area.day, by_area.kind, by_area.count, by_area.good, by_area.bad, by_area.score_sum) == (
+        today,
+        "csat",
+        1,
+        1,
+        0,
+        1,
+    )
+    assert SurveyDailyVolume.objects.filter(window="solved").count() == 6  # all + five breakdowns
+
+    committed(survey_answer, raw=links[1], score=0, comment="It came back")  # the answer changed: moved, not added
+    counts = {(w, d): (c, g, b, s) for w, _day, _k, d, _key, c, g, _n, b, s in _survey_counts()}
+    assert counts[("rated", "all")] == counts[("solved", "all")] == (1, 0, 1, 0)
+
+    kept = _survey_counts()
+    analytics_rebuild()
+    assert _survey_counts() == kept

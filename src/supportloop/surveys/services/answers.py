@@ -37,6 +37,7 @@ from supportloop.surveys.choices import (
     score_range,
     sentiment_of,
 )
+from supportloop.surveys.hooks import response_written
 from supportloop.surveys.models import BadRating, SurveyResponse, SurveySend
 from supportloop.surveys.services.sending import token_digest
 from supportloop.tickets.hooks import TicketEvent, TicketEventKind, ticket_event_emit
@@ -152,11 +153,13 @@ def survey_answer(
                 **_ticket_snapshot(send.ticket),
             )
             SurveySend.objects.filter(pk=send.pk).update(answered_at=now)
+            response_written(response, None)
             changes: dict[str, list[Any]] = {"score": [None, value], "sentiment": [None, sentiment]}
             if text:
                 changes["comment"] = [None, text]
             event_record(actor=None, actor_label=label, verb="survey.answered", target=response, changes=changes)
         else:
+            before = (response.sentiment, response.score)
             new = {"score": value, "sentiment": sentiment}
             if text is not None:
                 new["comment"] = text
@@ -170,6 +173,7 @@ def survey_answer(
                 event_record(
                     actor=None, actor_label=label, verb="survey.answer_changed", target=response, changes=changes
                 )
+                response_written(response, before)
         if close:
             # The customer sent the page's form: the link is used up from now on (audited on the survey).
             SurveySend.objects.filter(pk=send.pk).update(closed_at=now)

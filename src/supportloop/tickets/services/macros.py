@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -13,6 +14,7 @@ from supportloop.accounts.models import Team, User
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.services import event_record, model_update
 from supportloop.core.validation import clean_text
+from supportloop.tickets import hooks
 from supportloop.tickets.choices import Priority, Status
 from supportloop.tickets.models import Macro, MacroApplication, Message, Ticket
 
@@ -133,6 +135,8 @@ def macro_apply(
     elif status:
         ticket = ticket_update(ticket=ticket, actor=actor, status=status)
     MacroApplication.objects.create(macro=macro, ticket=ticket, message=message, actor=actor)
+    for listener in list(hooks.macro_applied_listeners):
+        transaction.on_commit(partial(listener, ticket.pk))
     Macro.objects.filter(pk=macro.pk).update(usage_count=F("usage_count") + 1)
     event_record(actor=actor, verb="macro.applied", target=ticket, changes={"macro": [None, macro.pk]})
     return message
