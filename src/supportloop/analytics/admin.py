@@ -7,6 +7,10 @@ from supportloop.analytics.models import (
     HourlyDimensionVolume,
     HourlyVolume,
     LeadReportDelivery,
+    MacroApplicationFact,
+    MacroDailyVolume,
+    RequesterLastTicket,
+    SurveyDailyVolume,
     TicketFact,
     TvLink,
 )
@@ -42,3 +46,23 @@ class HourlyDimensionVolumeAdmin(ReadOnlyAdmin):
 @admin.register(DailyDuration)
 class DailyDurationAdmin(ReadOnlyAdmin):
     list_display = ["day", "measure", "team_key", "ordering", "bucket", "count"]
+
+
+@admin.register(RequesterLastTicket)
+class RequesterLastTicketAdmin(ReadOnlyAdmin):
+    list_display = ["dimension", "key", "requester_key", "last_created_at"]
+
+
+@admin.register(MacroApplicationFact)
+class MacroApplicationFactAdmin(ReadOnlyAdmin):
+    list_display = ["application_id", "ticket_id", "macro_key", "day", "channel", "product_area_key"]
+
+
+@admin.register(MacroDailyVolume)
+class MacroDailyVolumeAdmin(ReadOnlyAdmin):
+    list_display = ["day", "macro_key", "channel", "product_area_key", "contact_reason_key", "count"]
+
+
+@admin.register(SurveyDailyVolume)
+class SurveyDailyVolumeAdmin(ReadOnlyAdmin):
+    list_display = ["window", "day", "kind", "dimension", "key", "count", "good", "bad"]
