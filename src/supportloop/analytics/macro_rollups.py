@@ -23,6 +23,7 @@ from django.db.models import Count, F, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from supportloop.analytics.counters import counters_add
 from supportloop.analytics.models import MacroApplicationFact, MacroDailyVolume
 from supportloop.tickets.models import MacroApplication
 
@@ -33,17 +34,6 @@ KEY_FIELDS = ("day", "macro_key", "channel", "product_area_key", "contact_reason
 
 def _key_of(fact: MacroApplicationFact) -> MacroKey:
     return (fact.day, fact.macro_key, fact.channel, fact.product_area_key, fact.contact_reason_key)
-
-
-def _count_add(key: MacroKey, n: int) -> None:
-    lookup = dict(zip(KEY_FIELDS, key, strict=True))
-    if MacroDailyVolume.objects.filter(**lookup).update(count=F("count") + n):
-        return
-    try:
-        with transaction.atomic():
-            MacroDailyVolume.objects.create(**lookup, count=n)
-    except IntegrityError:  # another refresh created the bucket meanwhile
-        MacroDailyVolume.objects.filter(**lookup).update(count=F("count") + n)
 
 
 def macro_facts_refresh(*, ticket_id: int) -> int:
@@ -89,9 +79,7 @@ def _refresh(ticket_id: int) -> int:
         MacroApplicationFact.objects.bulk_update(changed, list(KEY_FIELDS))
     if added:
         MacroApplicationFact.objects.bulk_create(added)
-    for key, n in sorted(moves.items()):  # one order for every refresh: no deadlock between two of them
-        if n:
-            _count_add(key, n)
+    counters_add(MacroDailyVolume, KEY_FIELDS, ("count",), ((*key, n) for key, n in moves.items()))
     return len(added) + len(changed) + len(kept)
 
 

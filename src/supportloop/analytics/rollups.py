@@ -21,11 +21,12 @@ from collections import Counter
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Case, F, Func, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
+from supportloop.analytics.counters import counters_add
 from supportloop.analytics.durations import bucket_of
 from supportloop.analytics.macro_rollups import macro_rollup_rebuild
 from supportloop.analytics.models import (
@@ -90,50 +91,43 @@ def reopens_of(changes_list: list[dict[str, Any]]) -> int:
     return count
 
 
-def _add(model: type[models.Model], lookup: dict[str, Any], created: int, solved: int, reopened: int) -> None:
-    manager = model._default_manager
-    moves = {"created": F("created") + created, "solved": F("solved") + solved, "reopened": F("reopened") + reopened}
-    if manager.filter(**lookup).update(**moves):
-        return
-    try:
-        with transaction.atomic():
-            manager.create(**lookup, created=created, solved=solved, reopened=reopened)
-    except IntegrityError:  # another refresh created the bucket meanwhile
-        manager.filter(**lookup).update(**moves)
+VOLUME_KEYS = ("hour", "channel", "product_area_key", "contact_reason_key", "team_key")
+DIMENSION_KEYS = ("hour", "dimension", "key")
+DURATION_KEYS = ("day", "measure", "team_key", "ordering", "bucket")
+VOLUME_COUNTS = ("created", "solved", "reopened")
 
 
-def _bucket_add(
-    *, hour: datetime, key: tuple[str, int, int, int], created: int = 0, solved: int = 0, reopened: int = 0
-) -> None:
-    """Add to one hourly bucket and to its per-dimension sums."""
-    channel, area, reason, team = key
-    _add(
-        HourlyVolume,
-        {"hour": hour, "channel": channel, "product_area_key": area, "contact_reason_key": reason, "team_key": team},
-        created,
-        solved,
-        reopened,
-    )
-    pairs = [("all", ""), ("channel", channel), ("product_area", str(area)), ("contact_reason", str(reason))]
-    for dimension, value in _dimensions_add(hour, pairs, created, solved, reopened):
-        _add(HourlyDimensionVolume, {"hour": hour, "dimension": dimension, "key": value}, created, solved, reopened)
+class _Moves:
+    """The counts one refresh moves, written at the end in one upsert per table (analytics.counters)."""
 
+    def __init__(self) -> None:
+        self.volume: list[tuple[Any, ...]] = []
+        self.dimensions: list[tuple[Any, ...]] = []
+        self.durations: list[tuple[Any, ...]] = []
 
-def _dimensions_add(
-    hour: datetime, pairs: list[tuple[str, str]], created: int, solved: int, reopened: int
-) -> list[tuple[str, str]]:
-    """Add to the hour's existing per-dimension rows in one statement; returns the pairs that have no row yet
-    (the first ticket of an hour), which the caller creates one by one."""
-    table = connection.ops.quote_name(HourlyDimensionVolume._meta.db_table)
-    wanted = ", ".join(["(%s, %s)"] * len(pairs))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET created = created + %s, solved = solved + %s, reopened = reopened + %s "  # noqa: S608 - names are ours
-            f'WHERE hour = %s AND (dimension, "key") IN ({wanted}) RETURNING dimension, "key"',
-            [created, solved, reopened, connection.ops.adapt_datetimefield_value(hour), *(v for p in pairs for v in p)],
-        )
-        found = {(dimension, key) for dimension, key in cursor.fetchall()}
-    return [pair for pair in pairs if pair not in found]
+    def bucket(
+        self, *, hour: datetime, key: tuple[str, int, int, int], created: int = 0, solved: int = 0, reopened: int = 0
+    ) -> None:
+        """Add to one hourly bucket and to its per-dimension sums."""
+        channel, area, reason, _team = key
+        counts = (created, solved, reopened)
+        self.volume.append((hour, *key, *counts))
+        for dimension, value in (
+            ("all", ""),
+            ("channel", channel),
+            ("product_area", str(area)),
+            ("contact_reason", str(reason)),
+        ):
+            self.dimensions.append((hour, dimension, value, *counts))
+
+    def durations_move(self, old: Counter[DurationKey], new: Counter[DurationKey]) -> None:
+        for sign, keys in ((-1, old - new), (1, new - old)):
+            self.durations.extend((*key, sign * count) for key, count in keys.items())
+
+    def write(self) -> None:
+        counters_add(HourlyVolume, VOLUME_KEYS, VOLUME_COUNTS, self.volume)
+        counters_add(HourlyDimensionVolume, DIMENSION_KEYS, VOLUME_COUNTS, self.dimensions)
+        counters_add(DailyDuration, DURATION_KEYS, ("count",), self.durations)
 
 
 def _solved_bucket(fact: TicketFact) -> tuple[datetime, tuple[str, int, int, int], int] | None:
@@ -187,19 +181,6 @@ def _fact_duration_keys(fact: TicketFact) -> Counter[DurationKey]:
     )
 
 
-def _durations_move(old: Counter[DurationKey], new: Counter[DurationKey]) -> None:
-    for sign, keys in ((-1, old - new), (1, new - old)):
-        for (day, measure, team, ordering, bucket), count in keys.items():
-            lookup = {"day": day, "measure": measure, "team_key": team, "ordering": ordering, "bucket": bucket}
-            if DailyDuration.objects.filter(**lookup).update(count=F("count") + sign * count):
-                continue
-            try:
-                with transaction.atomic():
-                    DailyDuration.objects.create(**lookup, count=sign * count)
-            except IntegrityError:  # another refresh created the row meanwhile
-                DailyDuration.objects.filter(**lookup).update(count=F("count") + sign * count)
-
-
 def _hour(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
@@ -239,10 +220,12 @@ def ticket_fact_refresh(*, ticket_id: int, reopened: bool = True) -> TicketFact 
     ticket = one_or_none(Ticket.objects.filter(pk=ticket_id))
     if ticket is None:
         if old is not None:
-            _durations_move(_fact_duration_keys(old), Counter())
-            _bucket_add(hour=_hour(old.created_at), key=_key(old), created=-1)
+            moves = _Moves()
+            moves.durations_move(_fact_duration_keys(old), Counter())
+            moves.bucket(hour=_hour(old.created_at), key=_key(old), created=-1)
             if gone := _solved_bucket(old):
-                _bucket_add(hour=gone[0], key=gone[1], solved=-1, reopened=-gone[2])
+                moves.bucket(hour=gone[0], key=gone[1], solved=-1, reopened=-gone[2])
+            moves.write()
             requester_last_move(old, None)
             old.delete()
         return None
@@ -254,19 +237,21 @@ def ticket_fact_refresh(*, ticket_id: int, reopened: bool = True) -> TicketFact 
         events = Event.objects.filter(target_type=TICKET_TYPE, target_id=str(ticket_id), changes__has_key="status")
         reopens = reopens_of(list(events.values_list("changes", flat=True)))
     new = _fact_of(ticket, _Calendars(), reopens)
-    _durations_move(_fact_duration_keys(old) if old is not None else Counter(), _fact_duration_keys(new))
+    moves = _Moves()
+    moves.durations_move(_fact_duration_keys(old) if old is not None else Counter(), _fact_duration_keys(new))
     if old is None:
-        _bucket_add(hour=_hour(new.created_at), key=_key(new), created=1)
+        moves.bucket(hour=_hour(new.created_at), key=_key(new), created=1)
     elif (_hour(old.created_at), _key(old)) != (_hour(new.created_at), _key(new)):
-        _bucket_add(hour=_hour(old.created_at), key=_key(old), created=-1)
-        _bucket_add(hour=_hour(new.created_at), key=_key(new), created=1)
+        moves.bucket(hour=_hour(old.created_at), key=_key(old), created=-1)
+        moves.bucket(hour=_hour(new.created_at), key=_key(new), created=1)
     old_solved = _solved_bucket(old) if old is not None else None
     new_solved = _solved_bucket(new)
     if old_solved != new_solved:
         if old_solved:
-            _bucket_add(hour=old_solved[0], key=old_solved[1], solved=-1, reopened=-old_solved[2])
+            moves.bucket(hour=old_solved[0], key=old_solved[1], solved=-1, reopened=-old_solved[2])
         if new_solved:
-            _bucket_add(hour=new_solved[0], key=new_solved[1], solved=1, reopened=new_solved[2])
+            moves.bucket(hour=new_solved[0], key=new_solved[1], solved=1, reopened=new_solved[2])
+    moves.write()
     requester_last_move(old, new)  # one upsert for a new ticket; nothing unless its requester's chains changed
     new.save(force_insert=old is None)
     return new

@@ -17,6 +17,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from supportloop.analytics.counters import counters_add
 from supportloop.analytics.models import SurveyDailyVolume
 from supportloop.surveys.choices import Sentiment
 from supportloop.surveys.models import SurveyResponse
@@ -62,25 +63,9 @@ def survey_response_counted(response: SurveyResponse, before: tuple[str, int] | 
         )
     try:
         with transaction.atomic():
-            _add(rows)
+            counters_add(SurveyDailyVolume, COLUMNS[:5], COLUMNS[5:], rows)
     except Exception:
         logger.exception("analytics survey counts of response %s failed", response.pk)
-
-
-def _add(rows: list[tuple[Any, ...]]) -> None:
-    """One INSERT ... ON CONFLICT DO UPDATE adding the rows' counts to their buckets (PostgreSQL and SQLite)."""
-    quote = connection.ops.quote_name
-    table = quote(SurveyDailyVolume._meta.db_table)
-    counts = COLUMNS[5:]
-    sql = (
-        f"INSERT INTO {table} ({', '.join(quote(c) for c in COLUMNS)}) "  # noqa: S608 - our table and columns
-        f"VALUES {', '.join(['(' + ', '.join(['%s'] * len(COLUMNS)) + ')'] * len(rows))} "
-        f"ON CONFLICT ({', '.join(quote(c) for c in COLUMNS[:5])}) DO UPDATE SET "
-        + ", ".join(f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in counts)
-    )
-    params = [connection.ops.adapt_datefield_value(v) if i == 1 else v for row in rows for i, v in enumerate(row)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def survey_rollup_rebuild() -> int:
