@@ -46,8 +46,16 @@ def test_a_lead_reads_the_dashboards_and_a_tv_shows_one(browse, demo, make_user)
     page = browse(lead, width=1280)
     page.get_by_role("link", name="Reports").click()
     page.wait_for_url(re.compile(r"/reports/$"))
-    assert page.locator("#heatmap svg").count() == 1
     assert page.locator("#table-heatmap tbody tr").count() == 7
+    # The heatmap is its table: the busiest hour's cell is fully shaded with light text, an empty hour is not.
+    cells = page.locator("#table-heatmap tbody td").evaluate_all(
+        "cells => cells.map(c => [Number(c.textContent), getComputedStyle(c).backgroundColor,"
+        " getComputedStyle(c).color])"
+    )
+    hours = [cell for i, cell in enumerate(cells) if i % 25 != 24]  # each row's last cell is its total
+    busiest = max(hours, key=lambda cell: cell[0])
+    assert busiest[1:] == ["rgb(37, 99, 235)", "rgb(255, 255, 255)"], busiest
+    assert next(cell for cell in hours if cell[0] == 0)[1] == "rgba(37, 99, 235, 0)"
     total = Ticket.objects.count()  # ours and the demo fixture's, all from the web form
     assert page.locator("#table-by_channel tbody").inner_text().split() == ["Web", "form", str(total)]
     ARTIFACTS.mkdir(exist_ok=True)

@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from supportloop.analytics.models import (
     DailyDuration,
+    DailyTagging,
     HourlyDimensionVolume,
     HourlyVolume,
     LeadReportDelivery,
@@ -66,3 +67,8 @@ class MacroDailyVolumeAdmin(ReadOnlyAdmin):
 @admin.register(SurveyDailyVolume)
 class SurveyDailyVolumeAdmin(ReadOnlyAdmin):
     list_display = ["window", "day", "kind", "dimension", "key", "count", "good", "bad"]
+
+
+@admin.register(DailyTagging)
+class DailyTaggingAdmin(ReadOnlyAdmin):
+    list_display = ["day", "assignee_key", "product_area_key", "contact_reason_key", "created"]

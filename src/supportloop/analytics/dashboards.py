@@ -53,7 +53,7 @@ TOP_MACROS = 10
 
 @dataclass
 class Chart:
-    kind: str  # "bar" or "line"
+    kind: str  # "bar", "line", or "heatmap" (the table itself, shaded: rows x columns of counts)
     labels: list[str]
     series: dict[str, Sequence[float | None]]
     label_every: int = 1
@@ -260,7 +260,7 @@ def _heatmap_table(*, start: datetime, end: datetime, filters: Filters) -> Table
         columns=[_("Day"), *hours_labels, _("Total")],
         rows=[[WEEKDAYS[d], *grid[d], sum(grid[d])] for d in range(7)],
         chart=Chart(
-            kind="bar",
+            kind="heatmap",
             labels=[f"{WEEKDAYS[d]} {h:02d}" for d in range(7) for h in range(24)],
             series={_("Created"): [float(v) for d in range(7) for v in grid[d]]},
             label_every=24,

@@ -41,6 +41,7 @@ class TicketFact(models.Model):
     contact_reason_id_key = models.BigIntegerField(_("contact reason"), default=0)
     team_id_key = models.BigIntegerField(_("team"), default=0)
     requester_id_key = models.BigIntegerField(_("requester"), default=0)
+    assignee_id_key = models.BigIntegerField(_("assignee"), default=0)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
     first_response_seconds = models.BigIntegerField(_("first response (s)"), null=True, blank=True)
@@ -242,6 +243,32 @@ class MacroDailyVolume(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} macro {self.macro_key}: {self.count}"
+
+
+class DailyTagging(models.Model):
+    """How many tickets created on one local day are assigned to one agent (0: nobody) with one product area and
+    contact reason (0: none): the Tag quality report sums a period's rows per agent instead of grouping a month of
+    tickets. Kept with TicketFact by rollups.ticket_fact_refresh (a new ticket, a change of assignee or tags)."""
+
+    day = models.DateField(_("day created (workspace time zone)"))
+    assignee_key = models.BigIntegerField(_("assignee"), default=0)
+    product_area_key = models.BigIntegerField(_("product area"), default=0)
+    contact_reason_key = models.BigIntegerField(_("contact reason"), default=0)
+    created = models.IntegerField(_("tickets"), default=0)
+
+    class Meta:
+        ordering = ["day", "assignee_key"]
+        verbose_name = _("daily tagging count")
+        verbose_name_plural = _("daily tagging counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "assignee_key", "product_area_key", "contact_reason_key"],
+                name="%(app_label)s_%(class)s_unique_bucket",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} agent {self.assignee_key}: {self.created}"
 
 
 class SurveyDailyVolume(models.Model):

@@ -22,8 +22,8 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Case, F, Func, IntegerField, Q, Value, When
-from django.db.models.functions import Coalesce, TruncHour
+from django.db.models import Case, Count, F, Func, IntegerField, Q, Value, When
+from django.db.models.functions import Coalesce, TruncDate, TruncHour
 from django.utils import timezone
 
 from supportloop.analytics.counters import counters_add
@@ -31,6 +31,7 @@ from supportloop.analytics.durations import bucket_of
 from supportloop.analytics.macro_rollups import macro_rollup_rebuild
 from supportloop.analytics.models import (
     DailyDuration,
+    DailyTagging,
     HourlyDimensionVolume,
     HourlyVolume,
     MacroApplicationFact,
@@ -94,6 +95,7 @@ def reopens_of(changes_list: list[dict[str, Any]]) -> int:
 VOLUME_KEYS = ("hour", "channel", "product_area_key", "contact_reason_key", "team_key")
 DIMENSION_KEYS = ("hour", "dimension", "key")
 DURATION_KEYS = ("day", "measure", "team_key", "ordering", "bucket")
+TAGGING_KEYS = ("day", "assignee_key", "product_area_key", "contact_reason_key")
 VOLUME_COUNTS = ("created", "solved", "reopened")
 
 
@@ -104,6 +106,7 @@ class _Moves:
         self.volume: list[tuple[Any, ...]] = []
         self.dimensions: list[tuple[Any, ...]] = []
         self.durations: list[tuple[Any, ...]] = []
+        self.tagging: list[tuple[Any, ...]] = []
 
     def bucket(
         self, *, hour: datetime, key: tuple[str, int, int, int], created: int = 0, solved: int = 0, reopened: int = 0
@@ -124,10 +127,24 @@ class _Moves:
         for sign, keys in ((-1, old - new), (1, new - old)):
             self.durations.extend((*key, sign * count) for key, count in keys.items())
 
+    def tagging_move(self, old: TicketFact | None, new: TicketFact | None) -> None:
+        """The Tag quality count: the ticket leaves its old (day, assignee, area, reason) and joins its new one."""
+        before, after = _tagging_key(old), _tagging_key(new)
+        if before != after:
+            self.tagging.extend((*key, n) for key, n in ((before, -1), (after, 1)) if key is not None)
+
     def write(self) -> None:
         counters_add(HourlyVolume, VOLUME_KEYS, VOLUME_COUNTS, self.volume)
         counters_add(HourlyDimensionVolume, DIMENSION_KEYS, VOLUME_COUNTS, self.dimensions)
         counters_add(DailyDuration, DURATION_KEYS, ("count",), self.durations)
+        counters_add(DailyTagging, TAGGING_KEYS, ("created",), self.tagging)
+
+
+def _tagging_key(fact: TicketFact | None) -> tuple[date, int, int, int] | None:
+    if fact is None:
+        return None
+    day = fact.created_at.astimezone(timezone.get_default_timezone()).date()
+    return (day, fact.assignee_id_key, fact.product_area_id_key, fact.contact_reason_id_key)
 
 
 def _solved_bucket(fact: TicketFact) -> tuple[datetime, tuple[str, int, int, int], int] | None:
@@ -198,6 +215,7 @@ def _fact_of(ticket: Ticket, calendars: _Calendars, reopens: int) -> TicketFact:
         contact_reason_id_key=ticket.contact_reason_id or 0,
         team_id_key=ticket.team_id or 0,
         requester_id_key=ticket.requester_id or 0,
+        assignee_id_key=ticket.assignee_id or 0,
         first_response_at=ticket.first_response_at,
         solved_at=ticket.solved_at,
         first_response_seconds=_seconds(ticket.created_at, ticket.first_response_at),
@@ -222,6 +240,7 @@ def ticket_fact_refresh(*, ticket_id: int, reopened: bool = True) -> TicketFact 
         if old is not None:
             moves = _Moves()
             moves.durations_move(_fact_duration_keys(old), Counter())
+            moves.tagging_move(old, None)
             moves.bucket(hour=_hour(old.created_at), key=_key(old), created=-1)
             if gone := _solved_bucket(old):
                 moves.bucket(hour=gone[0], key=gone[1], solved=-1, reopened=-gone[2])
@@ -239,6 +258,7 @@ def ticket_fact_refresh(*, ticket_id: int, reopened: bool = True) -> TicketFact 
     new = _fact_of(ticket, _Calendars(), reopens)
     moves = _Moves()
     moves.durations_move(_fact_duration_keys(old) if old is not None else Counter(), _fact_duration_keys(new))
+    moves.tagging_move(old, new)
     if old is None:
         moves.bucket(hour=_hour(new.created_at), key=_key(new), created=1)
     elif (_hour(old.created_at), _key(old)) != (_hour(new.created_at), _key(new)):
@@ -287,6 +307,7 @@ def analytics_rebuild() -> dict[str, int]:
     duration counts, the requesters' last tickets (analytics.requester_rollups), the macro-use counts
     (analytics.macro_rollups) and the survey-answer counts (analytics.survey_rollups)."""
     DailyDuration.objects.all().delete()
+    DailyTagging.objects.all().delete()
     HourlyDimensionVolume.objects.all().delete()
     HourlyVolume.objects.all().delete()
     TicketFact.objects.all().delete()
@@ -299,6 +320,7 @@ def analytics_rebuild() -> dict[str, int]:
         Coalesce("contact_reason_id", zero),
         Coalesce("team_id", zero),
         Coalesce("requester_id", zero),
+        Coalesce("assignee_id", zero),
         "first_response_at",
         "solved_at",
         Seconds("created_at", "first_response_at"),
@@ -315,6 +337,7 @@ def analytics_rebuild() -> dict[str, int]:
             "contact_reason_id_key",
             "team_id_key",
             "requester_id_key",
+            "assignee_id_key",
             "first_response_at",
             "solved_at",
             "first_response_seconds",
@@ -428,6 +451,7 @@ def analytics_rebuild() -> dict[str, int]:
             + " UNION ALL ".join(selects)
         )
     durations = _durations_rebuild()
+    tagging = _tagging_rebuild()
     requesters = requester_last_rebuild()
     macro_buckets = macro_rollup_rebuild()
     survey_buckets = survey_rollup_rebuild()
@@ -435,12 +459,31 @@ def analytics_rebuild() -> dict[str, int]:
         "facts": TicketFact.objects.count(),
         "buckets": HourlyVolume.objects.count(),
         "durations": durations,
+        "tagging": tagging,
         "requesters": requesters,
         "macro_buckets": macro_buckets,
         "survey_buckets": survey_buckets,
         "business": business,
         "reopened": len(counts),
     }
+
+
+def _tagging_rebuild() -> int:
+    """DailyTagging from the facts: one INSERT ... SELECT grouping them by local day of creation, assignee and
+    tags; the number of rows."""
+    insert_select(
+        DailyTagging,
+        [*TAGGING_KEYS, "created"],
+        TicketFact.objects.order_by()
+        .values(
+            d=TruncDate("created_at", tzinfo=timezone.get_default_timezone()),
+            a=F("assignee_id_key"),
+            pa=F("product_area_id_key"),
+            cr=F("contact_reason_id_key"),
+        )
+        .annotate(n=Count("*")),
+    )
+    return DailyTagging.objects.count()
 
 
 def _durations_rebuild() -> int:
@@ -496,6 +539,7 @@ def analytics_tables_vacuum() -> bool:
             HourlyVolume,
             HourlyDimensionVolume,
             DailyDuration,
+            DailyTagging,
             MacroApplicationFact,
             MacroDailyVolume,
             RequesterLastTicket,

@@ -36,6 +36,7 @@ FACT_INPUTS = {
     "contact_reason",
     "team",
     "requester",
+    "assignee",
 }
 
 

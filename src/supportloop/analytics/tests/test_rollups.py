@@ -13,6 +13,7 @@ from supportloop.accounts.choices import Role
 from supportloop.accounts.services import team_create
 from supportloop.analytics.macro_rollups import macro_facts_refresh
 from supportloop.analytics.models import (
+    DailyTagging,
     HourlyDimensionVolume,
     HourlyVolume,
     MacroApplicationFact,
@@ -47,7 +48,12 @@ def _buckets() -> set[tuple]:
         for d in HourlyDimensionVolume.objects.all()
         if d.created or d.solved or d.reopened
     }
-    return full | sums
+    tagging = {
+        (t.day, t.assignee_key, t.product_area_key, t.contact_reason_key, t.created)
+        for t in DailyTagging.objects.all()
+        if t.created
+    }
+    return full | sums | tagging
 
 
 def _facts() -> list[tuple]:
@@ -57,6 +63,7 @@ def _facts() -> list[tuple]:
             "channel",
             "product_area_id_key",
             "team_id_key",
+            "assignee_id_key",
             "first_response_seconds",
             "resolution_seconds",
             "reopens",
@@ -91,6 +98,10 @@ def test_services_keep_the_rollups_current_and_equal_to_a_rebuild(committed, mak
     assert [(b.channel, b.team_key, b.created) for b in HourlyVolume.objects.filter(created__gt=0)] == [
         ("email", team.pk, 1)
     ]
+    committed(ticket_update, ticket=ticket, actor=agent, assignee=agent)
+    # the Tag quality count moved to the agent: nothing left under "nobody"
+    assert [(t.assignee_key, t.created) for t in DailyTagging.objects.filter(created__gt=0)] == [(agent.pk, 1)]
+    assert not DailyTagging.objects.filter(assignee_key=0, created__gt=0).exists()
     committed(ticket_update, ticket=ticket, actor=agent, status="solved")  # solved again, after a reopen
     assert sum(HourlyVolume.objects.values_list("reopened", flat=True)) == 1
     assert sum(HourlyDimensionVolume.objects.filter(dimension="all").values_list("reopened", flat=True)) == 1

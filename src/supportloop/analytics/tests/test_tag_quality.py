@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from supportloop.accounts.choices import Role
+from supportloop.analytics.rollups import analytics_rebuild
 from supportloop.analytics.selectors import tag_quality_report
 from supportloop.core.errors import ValidationFailed
 from supportloop.tickets.services import (
@@ -41,6 +42,7 @@ def test_shares_per_agent_over_the_period(make_user, make_ticket):
     t(bob, feature, howto)
     # Unassigned: 1 ticket, untagged.
     t(None)
+    analytics_rebuild()  # the whole days come from the daily rollup, the part days at the edges from the tickets
     report = tag_quality_report(since=now - timedelta(days=7), until=now)
     rows = {r["agent"]: r for r in report}
     # Ann: 4 tickets; without area 2 (50%), without reason 1 (25%), catch-all 1 (25%), poorly tagged 3 (75%).
@@ -65,3 +67,23 @@ def test_period_must_be_ordered(db):
     now = timezone.now()
     with pytest.raises(ValidationFailed):
         tag_quality_report(since=now, until=now - timedelta(days=1))
+
+
+def test_whole_days_come_from_the_rollup_and_part_days_from_the_tickets(make_user, make_ticket):
+    from supportloop.analytics.models import DailyTagging
+
+    ann = make_user(Role.AGENT, first_name="Ann", last_name="Lee")
+    tz = timezone.get_default_timezone()
+    today = timezone.now().astimezone(tz).replace(hour=12, minute=0, second=0, microsecond=0)
+    for days_ago in (3, 2, 0):
+        make_ticket(assignee=ann, created_at=today - timedelta(days=days_ago))
+    analytics_rebuild()
+    # A count only the rollup holds (as if a ticket had been deleted since): a whole day reads it...
+    DailyTagging.objects.filter(day=(today - timedelta(days=2)).date()).update(created=5)
+    whole = tag_quality_report(since=today.replace(hour=0) - timedelta(days=3), until=today.replace(hour=0))
+    assert whole[0]["tickets"] == 1 + 5
+    # ...a part day reads the tickets: from noon three days ago to noon today, two whole days between.
+    parts = tag_quality_report(since=today - timedelta(days=3), until=today + timedelta(minutes=1))
+    assert parts[0]["tickets"] == 1 + 5 + 1
+    # Within one day: the tickets alone.
+    assert tag_quality_report(since=today - timedelta(hours=1), until=today + timedelta(hours=1))[0]["tickets"] == 1

@@ -135,3 +135,23 @@ def test_report_pages_say_nothing_without_a_replica(settings, make_user):
     client.force_login(make_user(Role.PRODUCT))
     page = client.get("/feedback/").content.decode()
     assert "data-report-source" not in page
+
+
+def test_reports_plan_with_their_values_and_their_memory_only_inside_the_block(settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL settings")
+    settings.SUPPORTLOOP_REPORT_WORK_MEM = "48MB"
+
+    def shown() -> tuple[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('plan_cache_mode'), current_setting('work_mem')")
+            return cursor.fetchone()
+
+    before = shown()
+    assert before[0] == "auto" and before[1] != "48MB"
+    with reading_reports():
+        assert shown() == ("force_custom_plan", "48MB")
+        assert dbmod.report_memory_raised("default")
+    assert shown() == before

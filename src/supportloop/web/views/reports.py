@@ -94,7 +94,7 @@ def parse_report_query(params: Any) -> dict[str, Any]:
 
 def _chart(table: Table) -> Any:
     chart = table.chart
-    if chart is None or not chart.labels:
+    if chart is None or not chart.labels or chart.kind == "heatmap":  # a heatmap is its shaded table (_display)
         return None
     if chart.kind == "line":
         return line_chart_svg(
@@ -111,14 +111,16 @@ def _chart(table: Table) -> Any:
 
 
 def _display(table: Table) -> list[list[tuple[Any, str]]]:
-    """Rows as (value, inline style); the hour-of-week table shades each cell by its share of the busiest hour."""
-    if table.key != "heatmap":
+    """Rows as (value, inline style); a heatmap's cells are shaded by their share of the busiest one (the first and
+    last columns are the row's name and total), with light text on the dark ones."""
+    if table.chart is None or table.chart.kind != "heatmap":
         return [[(v, "") for v in row] for row in table.rows]
     peak = max((v for row in table.rows for v in row[1:-1]), default=0) or 1
-    return [
-        [(row[0], ""), *[(v, f"background:rgba(37,99,235,{v / peak:.2f})") for v in row[1:-1]], (row[-1], "")]
-        for row in table.rows
-    ]
+    return [[(row[0], ""), *[(v, _heat(v / peak)) for v in row[1:-1]], (row[-1], "")] for row in table.rows]
+
+
+def _heat(share: float) -> str:
+    return f"background:rgba(37,99,235,{share:.2f})" + (";color:#fff" if share > 0.55 else "")
 
 
 def _sections(report: Report) -> list[dict[str, Any]]:
