@@ -19,6 +19,7 @@ from supportloop.core.errors import Conflict
 from supportloop.core.indexing import TICKET, index_changed
 from supportloop.core.services import change_seq_next, event_record
 from supportloop.tickets.choices import AuthorType, MessageKind
+from supportloop.tickets.hooks import TicketEvent, TicketEventKind, ticket_event_emit
 from supportloop.tickets.models import Draft, Message, Ticket
 
 DRAFT_MAX_CHARS = 100_000  # the composer's own limit
@@ -111,5 +112,9 @@ def reply_withdraw(*, message: Message, actor: User) -> Draft | None:
     body = locked.body_text
     locked.delete()
     event_record(actor=actor, verb="ticket.reply_withdrawn", target=ticket, changes=changes)
+    # An update to the listeners: the reports take the first response back (analytics follows first_response_at).
+    ticket_event_emit(
+        TicketEvent(kind=TicketEventKind.UPDATED, ticket_id=ticket.pk, actor_id=actor.pk, changes=changes)
+    )
     index_changed(TICKET, [ticket.pk])
     return draft_save(ticket=ticket, user=actor, body=body, kind=MessageKind.REPLY)
