@@ -2,9 +2,10 @@
 and the quality report beside CSAT.
 
 The report's arithmetic: a quality figure is the mean of done reviews' weighted scores (each review counts once,
-whatever its weights); CSAT % is good / answered x 100 (the surveys app's definition), over the responses rated in
-the same weeks about the same agents. Both are summed in SQL per (week, agent, team) and combined here, so every
-table adds up from the same few rows.
+whatever its weights); CSAT % is good / answered x 100 (the surveys app's definition), over the responses about the
+same agents that the chosen calculation window puts in the same weeks (rated date, the default, or the date their
+ticket was solved; the Satisfaction page's windows). Both are summed in SQL per (week, agent, team) and combined
+here, so every table (by week, agent, team, and agent or team by week) adds up from the same few rows.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from django.utils import timezone
 
 from supportloop.accounts.models import Team, User
 from supportloop.accounts.permissions import can
-from supportloop.core.errors import NotFound
+from supportloop.core.errors import NotFound, ValidationFailed
 from supportloop.quality.choices import ReviewStatus
 from supportloop.quality.models import CriterionScore, QualitySettings, Review, Reviewer, SampleRun, Scorecard
 from supportloop.quality.services import week_bounds, week_label, week_parse
-from supportloop.surveys.choices import Sentiment, SurveyKind
+from supportloop.surveys.choices import Sentiment, SurveyKind, Window
 from supportloop.surveys.selectors import survey_response_list
 
 MAX_REPORT_WEEKS = 26
@@ -128,12 +129,23 @@ class CriterionRow:
 
 
 @dataclass
+class WeeklyRow:
+    """One agent's or team's figures week by week: `weeks[i]` is the slice of the report's i-th week."""
+
+    label: str
+    weeks: list[Figures]
+
+
+@dataclass
 class QualityReport:
     weeks: list[str]
     by_week: list[Figures]
     by_agent: list[Figures]
     by_team: list[Figures]
     by_criterion: list[CriterionRow] = field(default_factory=list)
+    by_agent_week: list[WeeklyRow] = field(default_factory=list)
+    by_team_week: list[WeeklyRow] = field(default_factory=list)
+    window: str = Window.RATED
 
 
 def report_weeks(*, weeks: int, last: str | None = None) -> list[str]:
@@ -142,9 +154,15 @@ def report_weeks(*, weeks: int, last: str | None = None) -> list[str]:
     return [week_label(monday - timedelta(days=7 * i)) for i in reversed(range(weeks))]
 
 
-def quality_report(*, weeks: int = 8, last: str | None = None, team_id: int | None = None) -> QualityReport:
-    """Done reviews by week, agent, team and criterion over `weeks` ISO weeks ending with `last` (default: last
-    week), beside CSAT for the same agents and weeks. Five queries whatever the size."""
+def quality_report(
+    *, weeks: int = 8, last: str | None = None, team_id: int | None = None, window: str = Window.RATED
+) -> QualityReport:
+    """Done reviews by week, agent, team, agent and week, team and week, and criterion over `weeks` ISO weeks
+    ending with `last` (default: last week), beside CSAT for the same agents and weeks, a response's week being
+    that of its rated date or (window `solved`) of its ticket's solved date. Five queries whatever the size."""
+    if window not in Window.values:
+        raise ValidationFailed("Unknown calculation window.", errors={"window": "must be rated or solved"})
+    date_field = "rated_at" if window == Window.RATED else "solved_at"
     labels = report_weeks(weeks=weeks, last=last)
     start, _ = week_bounds(labels[0])
     _, end = week_bounds(labels[-1])
@@ -154,9 +172,9 @@ def quality_report(*, weeks: int = 8, last: str | None = None, team_id: int | No
     groups = list(reviews.order_by().values("week", "agent_id", "team_id").annotate(n=Count("id"), total=Sum("score")))
     agent_ids = {g["agent_id"] for g in groups}
     csat = (
-        survey_response_list(kind=SurveyKind.CSAT, start=start, end=end)
+        survey_response_list(kind=SurveyKind.CSAT, start=start, end=end, window=window)
         .filter(agent_id__in=agent_ids)
-        .annotate(wk=TruncWeek("rated_at", tzinfo=timezone.get_default_timezone()))
+        .annotate(wk=TruncWeek(date_field, tzinfo=timezone.get_default_timezone()))
         .order_by()
         .values("wk", "agent_id", "team_id")
         .annotate(n=Count("id"), good=Count("id", filter=Q(sentiment=Sentiment.GOOD)))
@@ -171,11 +189,22 @@ def quality_report(*, weeks: int = 8, last: str | None = None, team_id: int | No
     by_week = {w: Figures(label=w) for w in labels}
     by_agent: dict[int, Figures] = {}
     by_team: dict[int | None, Figures] = {}
+    # (agent or team, week) -> its slice; a row of the "by week" tables has every week, reviewed or not
+    agent_week: dict[tuple[int, str], Figures] = {}
+    team_week: dict[tuple[int | None, str], Figures] = {}
     for g in groups:
+        if g["agent_id"] not in by_agent:
+            by_agent[g["agent_id"]] = Figures(label=full.get(g["agent_id"], str(g["agent_id"])))
+            agent_week.update({(g["agent_id"], w): Figures(label=w) for w in labels})
+        if g["team_id"] not in by_team:
+            by_team[g["team_id"]] = Figures(label=teams.get(g["team_id"], "—"))
+            team_week.update({(g["team_id"], w): Figures(label=w) for w in labels})
         slices = (
             by_week[g["week"]],
-            by_agent.setdefault(g["agent_id"], Figures(label=full.get(g["agent_id"], str(g["agent_id"])))),
-            by_team.setdefault(g["team_id"], Figures(label=teams.get(g["team_id"], "—"))),
+            by_agent[g["agent_id"]],
+            by_team[g["team_id"]],
+            agent_week[(g["agent_id"], g["week"])],
+            team_week[(g["team_id"], g["week"])],
         )
         for s in slices:
             s.reviews += g["n"]
@@ -184,9 +213,11 @@ def quality_report(*, weeks: int = 8, last: str | None = None, team_id: int | No
         wk = week_label(c["wk"].date() if hasattr(c["wk"], "date") else c["wk"])
         slices_c = [by_agent[c["agent_id"]]]
         if wk in by_week:
-            slices_c.append(by_week[wk])
+            slices_c += [by_week[wk], agent_week[(c["agent_id"], wk)]]
         if c["team_id"] in by_team:
             slices_c.append(by_team[c["team_id"]])
+            if wk in by_week:
+                slices_c.append(team_week[(c["team_id"], wk)])
         for s in slices_c:
             s.csat_count += c["n"]
             s.csat_good += c["good"]
@@ -209,4 +240,13 @@ def quality_report(*, weeks: int = 8, last: str | None = None, team_id: int | No
         by_agent=sorted(by_agent.values(), key=lambda f: f.label),
         by_team=sorted(by_team.values(), key=lambda f: f.label),
         by_criterion=criteria,
+        by_agent_week=sorted(
+            (WeeklyRow(label=f.label, weeks=[agent_week[(pk, w)] for w in labels]) for pk, f in by_agent.items()),
+            key=lambda row: row.label,
+        ),
+        by_team_week=sorted(
+            (WeeklyRow(label=f.label, weeks=[team_week[(pk, w)] for w in labels]) for pk, f in by_team.items()),
+            key=lambda row: row.label,
+        ),
+        window=window,
     )

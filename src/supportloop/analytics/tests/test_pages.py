@@ -109,6 +109,17 @@ def test_the_tv_link_shows_one_dashboard_without_login(make_user, make_ticket):
     assert response["Cache-Control"] == "no-store" and response["Referrer-Policy"] == "no-referrer"
 
 
+def test_the_tv_page_says_its_satisfaction_figures_count_by_rated_date(make_user):
+    lead = make_user(Role.LEAD)
+    satisfaction = tv_link_create(name="Floor", dashboard="satisfaction", actor=lead)
+    html = Client().get(f"/reports/tv/{tv_token(satisfaction)}/").content.decode()
+    note = html.split('id="report-window">')[1].split("</p>")[0]
+    assert note.strip() == "Responses counted by the date they were rated."
+    # A dashboard without survey figures has no window to state
+    volume = tv_link_create(name="Wall", dashboard="volume", actor=lead)
+    assert 'id="report-window"' not in Client().get(f"/reports/tv/{tv_token(volume)}/").content.decode()
+
+
 def test_forged_rotated_revoked_and_expired_tv_links_are_refused(make_user):
     lead = make_user(Role.LEAD)
     link = tv_link_create(name="Floor", dashboard="volume", actor=lead)

@@ -21,6 +21,7 @@ from supportloop.api.schemas.quality import (
     QualityReportOut,
     QualitySettingsIn,
     QualitySettingsOut,
+    QualityWeeklyRowOut,
     ReviewOut,
     ReviewPageOut,
     ReviewReassignIn,
@@ -30,9 +31,11 @@ from supportloop.api.schemas.quality import (
     ScorecardCreateIn,
     ScorecardOut,
     ScorecardUpdateIn,
+    WindowT,
 )
 from supportloop.quality import selectors, services
 from supportloop.quality.choices import ReviewStatus
+from supportloop.surveys.choices import Window
 
 if TYPE_CHECKING:
     ScopeT = str
@@ -56,6 +59,7 @@ class QualityReportQuery(Schema):
     weeks: int = Field(8, ge=1, le=selectors.MAX_REPORT_WEEKS)
     last: str | None = Field(None, pattern=WEEK_PATTERN, description="the last week shown; default: last week")
     team: int | None = Field(None, ge=1, le=2**31 - 1)
+    window: WindowT = Field(Window.RATED, description="CSAT by rated date (rated) or by the ticket's solved date")
 
 
 @router.get(
@@ -202,16 +206,19 @@ def review_reassign(request: ApiRequest, review_id: PathId, payload: ReviewReass
 @router.get(
     "/report",
     response={200: QualityReportOut, **PROBLEMS},
-    summary="Quality by week, agent, team and criterion, beside CSAT for the same agents and weeks",
+    summary="Quality by week, agent, team, agent and week, team and week, and criterion, beside CSAT",
     operation_id="quality_report",
 )
 def report(request: ApiRequest, query: Query[QualityReportQuery]) -> QualityReportOut:
     require(request.auth, "quality.report")
-    r = selectors.quality_report(weeks=query.weeks, last=query.last, team_id=query.team)
+    r = selectors.quality_report(weeks=query.weeks, last=query.last, team_id=query.team, window=query.window)
     return QualityReportOut(
         weeks=r.weeks,
+        window=r.window,
         by_week=[QualityFiguresOut.from_figures(f) for f in r.by_week],
         by_agent=[QualityFiguresOut.from_figures(f) for f in r.by_agent],
         by_team=[QualityFiguresOut.from_figures(f) for f in r.by_team],
+        by_agent_week=[QualityWeeklyRowOut.from_row(row) for row in r.by_agent_week],
+        by_team_week=[QualityWeeklyRowOut.from_row(row) for row in r.by_team_week],
         by_criterion=[QualityCriterionRowOut(label=c.label, answers=c.answers, weekly=c.cells) for c in r.by_criterion],
     )

@@ -11,13 +11,16 @@ from ninja import Field, Schema
 from supportloop.api.schemas.common import Id, StrictIn, choices_of
 from supportloop.quality.choices import ReviewStatus, Scale
 from supportloop.quality.models import Review, Scorecard
+from supportloop.surveys.choices import Window
 
 if TYPE_CHECKING:
     ScaleT = str
     ReviewStatusT = str
+    WindowT = str
 else:
     ScaleT = choices_of(Scale)
     ReviewStatusT = choices_of(ReviewStatus)
+    WindowT = choices_of(Window)
 
 WEEK_PATTERN = r"^\d{4}-W\d{2}$"
 
@@ -186,9 +189,21 @@ class QualityCriterionRowOut(Schema):
     weekly: list[Decimal | None]
 
 
+class QualityWeeklyRowOut(Schema):
+    label: str
+    weekly: list[QualityFiguresOut] = Field(..., description="one per week of `weeks`, in order")
+
+    @classmethod
+    def from_row(cls, row: Any) -> QualityWeeklyRowOut:
+        return cls(label=row.label, weekly=[QualityFiguresOut.from_figures(f) for f in row.weeks])
+
+
 class QualityReportOut(Schema):
     weeks: list[str]
+    window: WindowT = Field(..., description="rated or solved: the date that puts a CSAT response in a week")
     by_week: list[QualityFiguresOut]
     by_agent: list[QualityFiguresOut]
     by_team: list[QualityFiguresOut]
+    by_agent_week: list[QualityWeeklyRowOut]
+    by_team_week: list[QualityWeeklyRowOut]
     by_criterion: list[QualityCriterionRowOut]

@@ -29,9 +29,12 @@ def solved(make_ticket, *, agent, week: str = WEEK, hours: int = 30, team=None) 
     return ticket
 
 
-def csat(ticket: Ticket, *, agent, score: int, week: str = WEEK, team=None) -> SurveyResponse:
+def csat(
+    ticket: Ticket, *, agent, score: int, week: str = WEEK, team=None, rated_week: str | None = None
+) -> SurveyResponse:
+    """A 1-5 answer rated in `rated_week` (default `week`); its solved date is the ticket's."""
     sentiment = "good" if score >= 4 else "bad" if score <= 2 else "neutral"
-    when = in_week(week, 40)
+    when = in_week(rated_week or week, 40)
     send = SurveySend.objects.create(
         kind="csat", scale="five", ticket=ticket, contact=ticket.requester, expires_at=when + timedelta(days=9)
     )

@@ -9,6 +9,8 @@ tickets/presence.py and lives in the cache only.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -97,7 +99,7 @@ def reply_withdraw(*, message: Message, actor: User) -> Draft | None:
     if locked.held_until is None or locked.held_until <= timezone.now():
         raise Conflict(_("Too late: the reply has already been sent."))
     ticket = Ticket.objects.select_for_update().get(pk=locked.ticket_id)
-    changes = {
+    changes: dict[str, list[Any]] = {
         "message": [locked.pk, None],
         "public_reply_count": [ticket.public_reply_count, max(0, ticket.public_reply_count - 1)],
     }

@@ -21,6 +21,7 @@ from supportloop.core.errors import DomainError, ValidationFailed
 from supportloop.quality import selectors, services
 from supportloop.quality.choices import ReviewStatus, Scale
 from supportloop.quality.models import Review
+from supportloop.surveys.choices import Window
 from supportloop.tickets.selectors import ticket_messages
 from supportloop.web.charts import weekly_lines_svg
 from supportloop.web.views.common import PageRequest, int_or_none, page, render_page, require_page
@@ -215,12 +216,15 @@ def _report_params(request: PageRequest) -> dict[str, Any]:
         "weeks": max(1, min(weeks, selectors.MAX_REPORT_WEEKS)),
         "last": last,
         "team_id": team if (team := int_or_none(request.GET.get("team"))) and 0 < team < 2**31 else None,
+        # an unknown window falls back to the default, as an unknown week or team does here
+        "window": window if (window := request.GET.get("window")) in Window.values else Window.RATED,
     }
 
 
 @page("quality.report")
 def report(request: PageRequest) -> HttpResponseBase:
-    """Quality by week (chart and table beside CSAT), by agent, by team and by criterion."""
+    """Quality by week (chart and table beside CSAT), by agent, by team, agent and team by week, and by
+    criterion; CSAT by the calculation window chosen (`window`: rated, the default, or solved)."""
     params = _report_params(request)
     r = selectors.quality_report(**params)
     chart = weekly_lines_svg(
@@ -231,13 +235,19 @@ def report(request: PageRequest) -> HttpResponseBase:
             (_("CSAT %"), [f.csat for f in r.by_week]),
         ],
     )
-    query = "&".join(f"{k}={v}" for k, v in request.GET.items() if k in ("weeks", "last", "team") and v)
+    query = "&".join(f"{k}={v}" for k, v in request.GET.items() if k in ("weeks", "last", "team", "window") and v)
     context = {
         "section": "reviews",
         "r": r,
         "chart": chart,
         "params": params,
         "teams": list(teams()),
+        "windows": Window.choices,
+        "weekly_tables": [
+            (_("Agents by week"), "quality-agent-weeks", _("Agent"), r.by_agent_week),
+            (_("Teams by week"), "quality-team-weeks", _("Team"), r.by_team_week),
+        ],
+        "weekly_colspan": 1 + 2 * len(r.weeks),  # the name, then quality and CSAT per week
         "query": query,
     }
     return render(request, "web/quality/report.html", context)
@@ -245,7 +255,8 @@ def report(request: PageRequest) -> HttpResponseBase:
 
 @page("quality.report")
 def report_csv(request: PageRequest) -> HttpResponseBase:
-    """One row per slice: by week, by agent, by team, then one per criterion and week."""
+    """One row per slice: by week, by agent, by team, then one per agent and week, per team and week, and per
+    criterion and week."""
     r = selectors.quality_report(**_report_params(request))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="quality-report.csv"'
@@ -264,6 +275,20 @@ def report_csv(request: PageRequest) -> HttpResponseBase:
                     "" if f.csat is None else f.csat,
                 ]
             )
+    for kind, weekly in (("agent_week", r.by_agent_week), ("team_week", r.by_team_week)):
+        for row in weekly:
+            for f in row.weeks:
+                writer.writerow(
+                    [
+                        kind,
+                        _csv_text(row.label),
+                        f.label,
+                        f.reviews,
+                        "" if f.quality is None else f.quality,
+                        f.csat_count,
+                        "" if f.csat is None else f.csat,
+                    ]
+                )
     for c in r.by_criterion:
         for week, cell in zip(r.weeks, c.cells, strict=True):
             writer.writerow(["criterion", _csv_text(c.label), week, "", "" if cell is None else cell, "", ""])
