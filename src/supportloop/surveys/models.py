@@ -48,7 +48,8 @@ class SurveySettings(models.Model):
 
 class SurveySend(models.Model):
     """One survey for one contact: scheduled, then mailed (or skipped, with the reason), answered through a
-    link whose token is stored only as its SHA-256 digest. One CSAT or CES per ticket (a database fact)."""
+    signed link whose random secret is stored only as its SHA-256 digest. One CSAT or CES per ticket (a database
+    fact)."""
 
     kind = models.CharField(_("kind"), max_length=5, choices=SurveyKind.choices)
     scale = models.CharField(_("scale"), max_length=10, blank=True)  # CSAT's scale when it was sent
@@ -56,7 +57,7 @@ class SurveySend(models.Model):
         "tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="survey_sends"
     )
     contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="survey_sends")
-    # Set when the mail goes out (the raw token exists only in the mail); null before.
+    # Set when the mail goes out (the link's secret exists only in the mail); null before.
     token_hash = models.CharField(_("token digest"), max_length=64, unique=True, null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=SendStatus.choices, default=SendStatus.SCHEDULED)
     scheduled_for = models.DateTimeField(_("scheduled for"), default=timezone.now)

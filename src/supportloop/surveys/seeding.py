@@ -9,7 +9,6 @@ for a given rng; a few hundred responses whatever the ticket count, so bulk seed
 from __future__ import annotations
 
 import random
-import secrets
 from datetime import timedelta
 
 from django.db import transaction
@@ -25,6 +24,7 @@ from supportloop.surveys.models import BadRating, SurveySend
 from supportloop.surveys.services import (
     bad_rating_handle,
     survey_answer,
+    survey_link_token_new,
     survey_settings,
     survey_settings_update,
     token_digest,
@@ -52,15 +52,15 @@ NPS_COMMENTS = ["Love the product", "Reports are too slow", "Good value", "Missi
 
 
 def _sent(kind: str, contact_id: int, ticket: Ticket | None, when, scale: str) -> str:
-    """A survey as if mailed at `when`: the row and its audit event; returns the link's raw token."""
-    raw = secrets.token_urlsafe(24)
+    """A survey as if mailed at `when`: the row and its audit event; returns the link's token."""
+    secret, token = survey_link_token_new()
     with events_dated(when):
         send = SurveySend.objects.create(
             kind=kind,
             scale=scale,
             ticket=ticket,
             contact_id=contact_id,
-            token_hash=token_digest(raw),
+            token_hash=token_digest(secret),
             status=SendStatus.SENT,
             scheduled_for=when,
             created_at=when,
@@ -75,12 +75,12 @@ def _sent(kind: str, contact_id: int, ticket: Ticket | None, when, scale: str) -
             target=ticket if ticket is not None else send,
             changes={"survey": [None, send.pk], "kind": [None, kind], "contact": [None, contact_id]},
         )
-    return raw
+    return token
 
 
-def _answer(raw: str, score: int, comment: str, when) -> None:
+def _answer(token: str, score: int, comment: str, when) -> None:
     with events_dated(when):
-        survey_answer(raw=raw, score=score, comment=comment, close=True, now=when, alert=False)
+        survey_answer(raw=token, score=score, comment=comment, close=True, now=when, alert=False)
 
 
 def seed(*, rng: random.Random, size: int) -> None:
@@ -111,14 +111,14 @@ def seed(*, rng: random.Random, size: int) -> None:
                 continue
             ces = reason is not None and reason_id == reason.pk
             if ces:
-                raw = _sent(SurveyKind.CES, requester_id, tickets[pk], sent_at, "")
+                token = _sent(SurveyKind.CES, requester_id, tickets[pk], sent_at, "")
                 score = rng.choices(range(1, 8), weights=[1, 1, 2, 3, 5, 8, 6])[0]
-                _answer(raw, score, "", rated_at)
+                _answer(token, score, "", rated_at)
                 continue
-            raw = _sent(SurveyKind.CSAT, requester_id, tickets[pk], sent_at, cfg.csat_scale)
+            token = _sent(SurveyKind.CSAT, requester_id, tickets[pk], sent_at, cfg.csat_scale)
             good = rng.random() < 0.84
             comment = rng.choice(CSAT_COMMENTS_GOOD if good else CSAT_COMMENTS_BAD) if rng.random() < 0.5 else ""
-            _answer(raw, 1 if good else 0, comment, rated_at)
+            _answer(token, 1 if good else 0, comment, rated_at)
         contacts = list(
             Contact.objects.filter(emails__isnull=False, tickets__isnull=False)
             .distinct()
@@ -127,10 +127,10 @@ def seed(*, rng: random.Random, size: int) -> None:
         )
         for contact_id in rng.sample(contacts, min(len(contacts), MAX_NPS)):
             sent_at = now - timedelta(days=rng.uniform(1, 85))
-            raw = _sent(SurveyKind.NPS, contact_id, None, sent_at, "")
+            token = _sent(SurveyKind.NPS, contact_id, None, sent_at, "")
             score = rng.choices(range(11), weights=[1, 1, 1, 1, 2, 2, 3, 6, 10, 12, 11])[0]
             rated_at = min(now, sent_at + timedelta(hours=rng.uniform(1, 48)))
-            _answer(raw, score, rng.choice(NPS_COMMENTS), rated_at)
+            _answer(token, score, rng.choice(NPS_COMMENTS), rated_at)
     _review_some(rng, now)
 
 

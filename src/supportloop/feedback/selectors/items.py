@@ -12,6 +12,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from supportloop.core.lookup import object_or_404, reference_or_422
 from supportloop.customers.choices import Plan
 from supportloop.customers.models import Company, Contact
+from supportloop.feedback.choices import OPEN_STATUSES
 from supportloop.feedback.models import (
     BugReport,
     ClosingNotice,
@@ -270,6 +271,16 @@ def requesters_csv(*, item: FeedbackItem) -> str:
 def feedback_items() -> QuerySet[FeedbackItem]:
     """Every item: the scope in which an item id from a form is looked up."""
     return FeedbackItem.objects.all()
+
+
+def feedback_items_to_pick(*, limit: int = 50) -> list[FeedbackItem]:
+    """Open items for a pick-list (a lead linking a bad rating to a product issue): the most evidenced first, then
+    the newest, at most `limit`, so the list stays short and the likely item is near the top. One query."""
+    return list(
+        FeedbackItem.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True)
+        .select_related("stats")
+        .order_by(F("stats__mentions").desc(nulls_last=True), "-created_at", "-id")[:limit]
+    )
 
 
 def items_merged_into(*, item: FeedbackItem, limit: int = 50) -> list[FeedbackItem]:

@@ -1,7 +1,8 @@
 """Answers through a survey link, and the bad ratings they open.
 
-Links carry a random token (192 bits); only its SHA-256 digest is stored, so a database leak gives no working
-link and a forged token matches nothing. A link records the score on a GET (a customer who only clicks the score
+A link's token is a random secret (192 bits) signed with SECRET_KEY (sending.survey_link_token_new): a forged or
+altered token fails the signature check before any query, and only the secret's SHA-256 digest is stored, so a
+database leak gives no working link. A link records the score on a GET (a customer who only clicks the score
 in the mail is counted), then shows a form for a comment; the customer may change the score there (audited);
 sending the form uses the link up. See docs/surveys.md for why a GET records.
 """
@@ -19,7 +20,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from supportloop.accounts.choices import Role
 from supportloop.accounts.models import User
@@ -39,7 +41,7 @@ from supportloop.surveys.choices import (
 )
 from supportloop.surveys.hooks import response_written
 from supportloop.surveys.models import BadRating, SurveyResponse, SurveySend
-from supportloop.surveys.services.sending import token_digest
+from supportloop.surveys.services.sending import survey_link_secret, token_digest
 from supportloop.tickets.hooks import TicketEvent, TicketEventKind, ticket_event_emit
 from supportloop.tickets.models import MacroApplication, Ticket
 
@@ -47,29 +49,34 @@ COMMENT_MAX = 5000
 
 
 class SurveyLinkRefused(DomainError):
-    """A survey link that records nothing: `reason` is forged (no such token), expired or used."""
+    """A survey link that records nothing: `reason` is forged (bad signature or no such send), expired or used.
+    `send` is the survey an expired or used link belongs to (so its page can speak the contact's language); None
+    for a forged one."""
 
     status = 404
     title = "Survey link not usable"
     type_slug = "survey-link-refused"
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, *, send: SurveySend | None = None):
         super().__init__(f"Survey link refused: {reason}.")
         self.reason = reason
+        self.send = send
 
 
-def survey_send_for_token(*, raw: str, now: datetime | None = None) -> SurveySend:
-    """The send a link's token belongs to, or SurveyLinkRefused: forged (unknown), expired or used (closed)."""
+def survey_send_for_token(*, token: str, now: datetime | None = None) -> SurveySend:
+    """The send a link's token belongs to, or SurveyLinkRefused: forged (bad signature: no query; or unknown),
+    expired or used (closed)."""
     now = now or timezone.now()
-    if not raw or len(raw) > 100:
+    secret = survey_link_secret(token)
+    if secret is None:
         raise SurveyLinkRefused("forged")
-    send = SurveySend.objects.select_related("ticket", "contact").filter(token_hash=token_digest(raw)).first()
+    send = SurveySend.objects.select_related("ticket", "contact").filter(token_hash=token_digest(secret)).first()
     if send is None or send.status != SendStatus.SENT:
         raise SurveyLinkRefused("forged")
     if send.closed_at is not None:
-        raise SurveyLinkRefused("used")
+        raise SurveyLinkRefused("used", send=send)
     if now >= send.expires_at:
-        raise SurveyLinkRefused("expired")
+        raise SurveyLinkRefused("expired", send=send)
     return send
 
 
@@ -122,16 +129,17 @@ def survey_answer(
     now: datetime | None = None,
     alert: bool = True,
 ) -> Recorded:
-    """Record a customer's answer through their link: the first answer makes the response, a later one changes
+    """Record a customer's answer through their link (`raw`: the token as it is in the URL; the name predates
+    signed links and callers outside the app pass it by name): the first answer makes the response, a later one changes
     it (audited, never a second response). `close` (the page's form was sent) uses the link up. A bad CSAT or
     NPS detractor opens a bad rating for the lead; a score changed to a good one withdraws it. `alert=False` (the
     demo's seeded history only) opens it without mailing the leads."""
     now = now or timezone.now()
     with transaction.atomic():
-        send = survey_send_for_token(raw=raw, now=now)
-        send = SurveySend.objects.select_for_update(of=("self",)).select_related("ticket").get(pk=send.pk)
+        send = survey_send_for_token(token=raw, now=now)
+        send = SurveySend.objects.select_for_update(of=("self",)).select_related("ticket", "contact").get(pk=send.pk)
         if send.closed_at is not None:  # closed by a request that held the lock before us
-            raise SurveyLinkRefused("used")
+            raise SurveyLinkRefused("used", send=send)
         value = parse_score(send, score)
         text = None if comment is None else clean_text(comment, field="comment").strip()[:COMMENT_MAX]
         sentiment = sentiment_of(send.kind, send.scale, value)
@@ -205,17 +213,22 @@ def _bad_rating_follow(response: SurveyResponse, *, now: datetime, alert: bool =
     if _is_alerting(response):
         if existing is None:
             bad = BadRating.objects.create(response=response, team_id=response.team_id, created_at=now)
-            leads = list(bad_rating_leads(team_id=response.team_id).values_list("pk", flat=True))
-            # The in-app alert is this event on the bad rating (there is no notification model): the bad ratings
-            # page lists open ones, and the event names the leads alerted. The email goes after commit.
+            leads = list(bad_rating_leads(team_id=response.team_id))
+            # The event names the leads alerted; they get an in-app notification now (same transaction) unless
+            # this is the demo's quiet history, and the email after commit.
             event_record(
                 actor=None,
                 actor_label="surveys",
                 verb="survey.bad_rating_opened",
                 target=bad,
-                changes={"response": [None, response.pk], "score": [None, response.score], "leads": [None, leads]},
+                changes={
+                    "response": [None, response.pk],
+                    "score": [None, response.score],
+                    "leads": [None, [u.pk for u in leads]],
+                },
             )
             if alert:
+                _bad_rating_notify(response, leads=leads)
                 transaction.on_commit(partial(job_enqueue, "surveys.bad_rating_alert", bad_rating_id=bad.pk))
         elif existing.status == BadRatingStatus.WITHDRAWN:
             BadRating.objects.filter(pk=existing.pk).update(status=BadRatingStatus.OPEN)
@@ -235,6 +248,32 @@ def _bad_rating_follow(response: SurveyResponse, *, now: datetime, alert: bool =
             target=existing,
             changes={"status": [BadRatingStatus.OPEN, BadRatingStatus.WITHDRAWN], "score": [None, response.score]},
         )
+
+
+def _bad_rating_notify(response: SurveyResponse, *, leads: list[User]) -> None:
+    """The in-app side of the alert: one notification per lead (automation's Notification: the header's unread
+    count and /notifications/), in the lead's interface language. It links to the ticket when there is one; the
+    text names the Bad ratings page, where an NPS detractor (no ticket) is reviewed."""
+    # Imported here, as quality does: automation's services package pulls in triggers and routing, which need not
+    # load with surveys (automation imports nothing of surveys, so there is no cycle either way).
+    from supportloop.automation.models import Notification
+    from supportloop.automation.services.notifications import notifications_changed_on_commit
+
+    if not leads:
+        return
+    page = reverse("web:bad_ratings")
+    notices = []
+    for lead in leads:
+        with translation.override(lead.language or settings.LANGUAGE_CODE):
+            text = _("Bad %(kind)s rating (%(score)s) from %(contact)s: review it under Bad ratings (%(page)s).") % {
+                "kind": response.get_kind_display(),
+                "score": response.score,
+                "contact": response.contact,
+                "page": page,
+            }
+        notices.append(Notification(user=lead, ticket_id=response.ticket_id, text=text[:500], source="surveys"))
+    Notification.objects.bulk_create(notices)
+    notifications_changed_on_commit(u.pk for u in leads)
 
 
 def bad_rating_leads(*, team_id: int | None) -> QuerySet[User]:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -49,12 +50,45 @@ ATTEMPT_LOST_AFTER = timedelta(minutes=10)  # a claim with no outcome after this
 NPS_BATCH = 500  # NPS sends scheduled per daily run at most, so a large workspace is surveyed over days
 
 
-def token_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+LINK_SALT = "supportloop.surveys.link"  # a signature made for another purpose never passes as a survey link
+LINK_SECRET_CHARS = 32  # secrets.token_urlsafe(24): 192 random bits as 32 URL-safe characters
 
 
-def survey_link(raw: str, score: int | None = None) -> str:
-    url = settings.SITE_URL.rstrip("/") + reverse("web:survey_answer", args=[raw])
+def _link_signer() -> signing.Signer:
+    # Signed with SECRET_KEY (SECRET_KEY_FALLBACKS still verify, so a key rotation with a fallback keeps links).
+    return signing.Signer(salt=LINK_SALT)
+
+
+def survey_link_token_new() -> tuple[str, str]:
+    """A new link: (secret, token). The secret is random and only its digest is stored; the token, which goes in
+    the URL, is the secret followed by its signature. Both are URL-safe and joined without a separator, so a link
+    stays one plain word that mail clients do not break."""
+    secret = secrets.token_urlsafe(24)
+    signer = _link_signer()
+    signature = signer.sign(secret).rsplit(signer.sep, 1)[1]
+    return secret, secret + signature
+
+
+def survey_link_secret(token: str) -> str | None:
+    """The secret of a link token whose signature checks, else None. No query: a forged or altered token is
+    refused here, before the database is asked."""
+    if not token or not LINK_SECRET_CHARS < len(token) <= 100:
+        return None
+    signer = _link_signer()
+    secret, signature = token[:LINK_SECRET_CHARS], token[LINK_SECRET_CHARS:]
+    try:
+        return signer.unsign(f"{secret}{signer.sep}{signature}")
+    except signing.BadSignature:
+        return None
+
+
+def token_digest(secret: str) -> str:
+    """What is stored of a link: the SHA-256 of its secret, so the database alone gives no working link."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def survey_link(token: str, score: int | None = None) -> str:
+    url = settings.SITE_URL.rstrip("/") + reverse("web:survey_answer", args=[token])
     return url if score is None else f"{url}?s={score}"
 
 
@@ -204,7 +238,7 @@ def _claim(send_id: int, now: datetime) -> SurveySend | None:
         return send
 
 
-def survey_mail_render(*, send: SurveySend, raw_token: str, contact: Contact) -> dict[str, str]:
+def survey_mail_render(*, send: SurveySend, link_token: str, contact: Contact) -> dict[str, str]:
     """Subject, text and HTML of a survey mail in the contact's language, with a link per score."""
     from supportloop.feedback.services.loop import template_language
 
@@ -212,7 +246,7 @@ def survey_mail_render(*, send: SurveySend, raw_token: str, contact: Contact) ->
     low, high = score_range(send.kind, send.scale)
     with translation.override(language):
         scores = [
-            {"score": n, "label": score_label(send.kind, send.scale, n), "url": survey_link(raw_token, n)}
+            {"score": n, "label": score_label(send.kind, send.scale, n), "url": survey_link(link_token, n)}
             for n in range(low, high + 1)
         ]
         if send.kind == SurveyKind.CSAT:
@@ -223,7 +257,7 @@ def survey_mail_render(*, send: SurveySend, raw_token: str, contact: Contact) ->
             "ticket": send.ticket,
             "question": survey_question(send.kind, ticket=send.ticket),
             "scores": scores,
-            "page_url": survey_link(raw_token),
+            "page_url": survey_link(link_token),
             "expires_at": send.expires_at,
         }
         subject = survey_subject(send.kind, ticket=send.ticket)
@@ -276,9 +310,9 @@ def survey_send_deliver(*, send_id: int, now: datetime | None = None) -> str:
         with transaction.atomic():
             _skip(send, refusal)
         return "skipped"
-    raw = secrets.token_urlsafe(24)
+    secret, link_token = survey_link_token_new()
     try:
-        rendered = survey_mail_render(send=send, raw_token=raw, contact=contact)
+        rendered = survey_mail_render(send=send, link_token=link_token, contact=contact)
         mail = EmailMultiAlternatives(
             subject=rendered["subject"],
             body=rendered["text"],
@@ -292,7 +326,7 @@ def survey_send_deliver(*, send_id: int, now: datetime | None = None) -> str:
         )
         mail.attach_alternative(rendered["html"], "text/html")
         # The digest is written before the mail goes, so a link that arrives is always one we know.
-        mine.update(token_hash=token_digest(raw), email=email, language=rendered["language"])
+        mine.update(token_hash=token_digest(secret), email=email, language=rendered["language"])
         mail.send()
     except Exception as exc:  # noqa: BLE001 - the row records the failure; a later attempt sends again
         error = f"{type(exc).__name__}: {exc}"[:2000]

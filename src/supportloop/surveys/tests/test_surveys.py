@@ -1,5 +1,5 @@
-"""Surveys: scheduling on solve, sending with the throttle, signed single-use links, changing an answer, and the
-bad-rating flow through to feedback evidence."""
+"""Surveys: scheduling on solve, sending with the throttle, signed single-use links, changing an answer, the
+contact's language, and the bad-rating flow (in-app and mail alerts) through to feedback evidence."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from supportloop.accounts.choices import Role
 from supportloop.accounts.services import team_create
+from supportloop.automation.models import Notification
+from supportloop.automation.services.notifications import unread_count
 from supportloop.core.errors import ValidationFailed
 from supportloop.core.models import Event
-from supportloop.feedback.models import Evidence
+from supportloop.feedback.models import Evidence, FeedbackItem
 from supportloop.surveys.choices import BadRatingStatus, SendStatus, SurveyKind
 from supportloop.surveys.models import BadRating, SurveyResponse, SurveySend, SurveySettings
 from supportloop.surveys.services import (
@@ -23,9 +27,12 @@ from supportloop.surveys.services import (
     bad_rating_handle,
     nps_schedule_due,
     survey_answer,
+    survey_send_for_token,
     survey_sends_deliver_due,
     survey_settings_update,
+    token_digest,
 )
+from supportloop.surveys.services.sending import LINK_SECRET_CHARS
 from supportloop.tickets import hooks
 from supportloop.tickets.models import ContactReason
 from supportloop.tickets.services import ticket_update
@@ -62,6 +69,13 @@ def answer(**kwargs):
 def _links(message) -> dict[int, str]:
     """score -> token from the text part of a survey mail."""
     return {int(s): t for t, s in re.findall(r"/surveys/r/([A-Za-z0-9_-]+)/\?s=(\d+)", message.body)}
+
+
+def _altered(token: str, at: int = -1) -> str:
+    """The token with one character changed (never to itself)."""
+    char = "B" if token[at] == "A" else "A"
+    index = at % len(token)
+    return token[:index] + char + token[index + 1 :]
 
 
 def _deliver(now=None):
@@ -102,6 +116,9 @@ def test_the_mail_has_a_link_per_score_and_only_the_digest_is_stored(solved):
     assert send.status == SendStatus.SENT and send.sent_at is not None
     token = links[1]
     assert token not in (send.token_hash or "") and len(send.token_hash) == 64
+    # The URL carries the secret and its signature; the row stores the digest of the secret alone.
+    assert send.token_hash == token_digest(token[:LINK_SECRET_CHARS]) != token_digest(token)
+    assert len({t[:LINK_SECRET_CHARS] for t in links.values()}) == 1  # one link, a score per URL
     assert message.alternatives and "href" in message.alternatives[0][0]
     assert message.extra_headers["Auto-Submitted"] == "auto-generated"
 
@@ -113,7 +130,7 @@ def test_the_mail_is_in_the_contacts_language(make_contact, make_ticket):
     _solve(make_ticket(requester=zh))
     _deliver()
     by_to = {m.to[0]: m for m in mail.outbox}
-    # Rendered under the contact's language (the strings are gettext; their translations come with `make messages`).
+    # The headers here; the translated text itself: test_the_mail_and_the_answer_page_read_in_the_contacts_language.
     assert by_to[ru.primary_email].extra_headers["Content-Language"] == "ru"
     assert by_to[zh.primary_email].extra_headers["Content-Language"] == "zh-hans"
     assert SurveySend.objects.get(contact=zh).language == "zh-hans"
@@ -231,8 +248,8 @@ def test_forged_expired_and_out_of_range_links_record_nothing(solved):
     client = Client()
     forged = client.get("/surveys/r/not-a-real-token/?s=1")
     assert forged.status_code == 404 and b"not valid" in forged.content
-    tampered = client.get(f"/surveys/r/{token[:-1]}A/?s=1")
-    assert tampered.status_code == 404
+    tampered = client.get(f"/surveys/r/{_altered(token)}/?s=1")
+    assert tampered.status_code == 404 and b"not valid" in tampered.content
     out_of_range = client.get(f"/surveys/r/{token}/?s=7")
     assert out_of_range.status_code == 422
     with pytest.raises(ValidationFailed):
@@ -380,3 +397,184 @@ def test_admins_change_survey_settings_on_their_page_and_leads_may_not(client, m
     assert Event.objects.filter(verb="surveys.settings_updated").exists()
     refused = client.post("/settings/surveys/", {**form, "throttle_days": "-3"})
     assert refused.status_code == 200 and SurveySettings.objects.get().throttle_days == 21
+
+
+def test_an_altered_signature_or_an_unsigned_secret_is_refused_without_a_query(solved):
+    _deliver()
+    token = _links(mail.outbox[0])[1]
+    secret = token[:LINK_SECRET_CHARS]
+    for forged in (_altered(token), _altered(token, at=0), secret, secret + "x" * 43, ""):
+        # Not one query: the signature check refuses it before the database is asked.
+        with CaptureQueriesContext(connection) as queries, pytest.raises(SurveyLinkRefused) as refused:
+            survey_send_for_token(token=forged)
+        assert refused.value.reason == "forged" and refused.value.send is None
+        assert len(queries) == 0, forged
+    assert survey_send_for_token(token=token).ticket_id == solved.pk
+    page = Client().get(f"/surveys/r/{_altered(token)}/?s=1")
+    assert page.status_code == 404 and b"Nothing was recorded" in page.content
+    assert not SurveyResponse.objects.exists()
+
+
+def test_a_bad_csat_notifies_the_team_lead_in_app_once_and_nobody_else(make_user, make_ticket):
+    lead = make_user(Role.LEAD, username="lead")
+    other_lead = make_user(Role.LEAD, username="other-lead")
+    agent = make_user(Role.AGENT, username="agent")
+    team = team_create(name="Billing", slug="billing", members=[lead, agent])
+    ticket = make_ticket(team=team)
+    _solve(ticket)
+    _deliver()
+    token = _links(mail.outbox[0])[0]
+    assert unread_count(user_id=lead.pk) == 0  # warms the header's cached count
+    answer(raw=token, score=0, comment="Still broken")
+    answer(raw=token, score=0, comment="Still broken, really")  # a changed comment: no second alert
+    (notice,) = Notification.objects.all()
+    assert (notice.user_id, notice.ticket_id, notice.source) == (lead.pk, ticket.pk, "surveys")
+    assert "/surveys/bad-ratings/" in notice.text and "CSAT" in notice.text
+    assert unread_count(user_id=lead.pk) == 1  # the header's count was bumped after commit
+    assert unread_count(user_id=other_lead.pk) == unread_count(user_id=agent.pk) == 0
+
+
+def test_an_nps_detractor_lands_in_bad_ratings_and_alerts_every_lead(make_user, make_ticket):
+    # An NPS has no ticket, so no team: bad_rating_leads alerts every active lead (docs/surveys.md, Bad ratings).
+    first, second = make_user(Role.LEAD, username="lead-a"), make_user(Role.LEAD, username="lead-b")
+    agent = make_user(Role.AGENT)
+    make_ticket()
+    survey_settings_update(actor=None, nps_enabled=True)
+    assert nps_schedule_due() == 1
+    _deliver(timezone.now())
+    token = _links(mail.outbox[0])[6]
+    mail.outbox.clear()
+    answer(raw=token, score=6, comment="Too slow")  # 0-6: a detractor
+    bad = BadRating.objects.get()
+    assert (bad.status, bad.team_id, bad.response.kind, bad.response.ticket_id) == ("open", None, "nps", None)
+    notified = Notification.objects.order_by("user_id")
+    assert [(n.user_id, n.ticket_id) for n in notified] == [(first.pk, None), (second.pk, None)]
+    assert "/surveys/bad-ratings/" in notified[0].text
+    assert [sorted(m.to) for m in mail.outbox] == [["lead-a@staff.example", "lead-b@staff.example"]]
+    assert not Notification.objects.filter(user=agent).exists()
+
+
+def test_a_passive_nps_or_a_bad_ces_alerts_nobody(make_user, make_ticket):
+    make_user(Role.LEAD)
+    make_ticket()
+    survey_settings_update(actor=None, nps_enabled=True)
+    nps_schedule_due()
+    _deliver(timezone.now())
+    answer(raw=_links(mail.outbox[0])[7], score=7)
+    assert not BadRating.objects.exists() and not Notification.objects.exists()
+
+
+def test_the_throttle_holds_across_kinds_no_nps_soon_after_a_csat(make_contact, make_ticket):
+    ann = make_contact("Ann")
+    _solve(make_ticket(requester=ann))
+    assert _deliver() == {"sent": 1}  # the CSAT, two hours from now
+    survey_settings_update(actor=None, nps_enabled=True, nps_interval_days=7, throttle_days=30)
+    day = timezone.now() + timedelta(days=1)
+    assert nps_schedule_due(now=day) == 1
+    assert _deliver(day) == {"skipped": 1}  # within 30 days of the CSAT
+    assert "throttled" in SurveySend.objects.get(kind=SurveyKind.NPS).error
+    assert not mail.outbox
+    # Past the period (the CSAT went 2 hours from now; 31 days on is outside 30) the next NPS goes.
+    later = timezone.now() + timedelta(days=31)
+    assert nps_schedule_due(now=later) == 1
+    assert _deliver(later) == {"sent": 1}
+    assert mail.outbox[0].to == [ann.primary_email]
+    assert sorted(_links(mail.outbox[0])) == list(range(11))
+
+
+@pytest.mark.parametrize(
+    ("language", "hello", "note", "page_heading"),
+    [
+        ("ru", "Здравствуйте", "Ваш ответ сохранится одним нажатием", "Спасибо за ваш ответ"),
+        ("zh-CN", "您好", "只需点击一下即可记录您的回答", "感谢您的回答"),
+    ],
+)
+def test_the_mail_and_the_answer_page_read_in_the_contacts_language(
+    make_contact, make_ticket, language, hello, note, page_heading
+):
+    contact = make_contact("Ольга", language=language)
+    _solve(make_ticket(requester=contact))
+    _deliver()
+    (message,) = mail.outbox
+    # Strings from the .po files, in the text and the HTML part alike, not just the header.
+    assert hello in message.body and note in message.body
+    assert note in message.alternatives[0][0]
+    # The page answers in the contact's language whatever the browser asks for.
+    page = Client().get(f"/surveys/r/{_links(message)[1]}/?s=1", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200 and page_heading in page.content.decode()
+
+
+def test_expired_and_used_pages_speak_the_contacts_language_and_a_forged_one_the_browsers(make_contact, make_ticket):
+    olga = make_contact("Ольга", language="ru")
+    _solve(make_ticket(requester=olga))
+    _deliver()
+    token = _links(mail.outbox[0])[1]
+    browser = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    SurveySend.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    expired = browser.get(f"/surveys/r/{token}/?s=1")
+    assert expired.status_code == 410
+    assert "Срок ответа на этот опрос истёк" in expired.content.decode() and 'lang="ru"' in expired.content.decode()
+    SurveySend.objects.update(expires_at=timezone.now() + timedelta(days=1), closed_at=timezone.now())
+    used = browser.get(f"/surveys/r/{token}/?s=1")
+    assert used.status_code == 410 and "Вы уже ответили на этот опрос" in used.content.decode()
+    forged = browser.get(f"/surveys/r/{_altered(token)}/?s=1")
+    assert forged.status_code == 404 and "此调查链接无效" in forged.content.decode()
+
+
+def test_an_expired_link_says_so_and_records_nothing(solved):
+    _deliver()
+    token = _links(mail.outbox[0])[1]
+    SurveySend.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    events = Event.objects.count()
+    client = Client()
+    for page in (client.get(f"/surveys/r/{token}/?s=1"), client.post(f"/surveys/r/{token}/", {"score": "1"})):
+        assert page.status_code == 410
+        assert b"This survey has expired" in page.content and b"Nothing was recorded" in page.content
+        assert page["Cache-Control"] == "no-store"
+    assert not SurveyResponse.objects.exists() and not BadRating.objects.exists()
+    assert Event.objects.count() == events
+    assert SurveySend.objects.get().answered_at is None
+
+
+def test_a_five_point_csat_mails_five_score_links_and_a_click_records_the_score(make_ticket):
+    survey_settings_update(actor=None, csat_scale="five")
+    ticket = make_ticket()
+    _solve(ticket)
+    _deliver()
+    (message,) = mail.outbox
+    links = _links(message)
+    assert sorted(links) == [1, 2, 3, 4, 5]
+    assert message.alternatives[0][0].count("/surveys/r/") == 5
+    page = Client().get(f"/surveys/r/{links[4]}/?s=4")
+    assert page.status_code == 200
+    response = SurveyResponse.objects.get()
+    assert (response.kind, response.scale, response.score, response.sentiment) == ("csat", "five", 4, "good")
+    assert response.ticket_id == ticket.pk and not BadRating.objects.exists()
+
+
+def test_a_product_issue_picked_from_the_list_links_the_ticket_as_evidence(client, make_user, solved, make_item):
+    _deliver()
+    answer(raw=_links(mail.outbox[0])[0], score=0, comment="Excel export broken")
+    bad = BadRating.objects.get()
+    item = make_item("Export to Excel")
+    shipped = make_item("Dark mode")
+    FeedbackItem.objects.filter(pk=shipped.pk).update(status="shipped")
+    lead = make_user(Role.LEAD)
+    client.force_login(lead)
+    page = client.get("/surveys/bad-ratings/").content.decode()
+    assert f'<option value="{item.pk}">FB-{item.pk} Export to Excel</option>' in page
+    assert "Dark mode" not in page  # shipped: not offered
+    # An unknown item: a clear message, nothing saved.
+    refused = client.post(
+        f"/surveys/bad-ratings/{bad.pk}/", {"reason": "product", "feedback_item": "99999"}, follow=True
+    )
+    assert "No feedback item 99999: nothing was saved." in refused.content.decode()
+    bad.refresh_from_db()
+    assert (bad.status, bad.reason, bad.feedback_item_id) == ("open", "", None)
+    assert not Evidence.objects.exists() and not Event.objects.filter(verb="survey.bad_rating_handled").exists()
+    # The item from the list: handled, and the ticket is evidence on it with the customer's comment.
+    client.post(f"/surveys/bad-ratings/{bad.pk}/", {"reason": "product", "feedback_item": str(item.pk)})
+    bad.refresh_from_db()
+    assert (bad.status, bad.reason, bad.feedback_item_id, bad.handled_by_id) == ("handled", "product", item.pk, lead.pk)
+    evidence = Evidence.objects.get(item=item)
+    assert evidence.ticket_id == solved.pk and evidence.quote == "Excel export broken"

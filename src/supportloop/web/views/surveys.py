@@ -13,11 +13,12 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from supportloop.core.errors import DomainError, NotFound
-from supportloop.feedback.selectors import feedback_item_ref
+from supportloop.feedback.selectors import feedback_item_ref, feedback_items_to_pick
 from supportloop.surveys.choices import BadRatingReason, BadRatingStatus, score_range
 from supportloop.surveys.models import BadRating, SurveySend
 from supportloop.surveys.selectors import bad_rating_list
@@ -35,16 +36,36 @@ from supportloop.web.forms import add_domain_error
 from supportloop.web.survey_forms import SurveySettingsForm
 from supportloop.web.views.common import PageRequest, page
 
+# Lazy, so makemessages finds them and each page translates them in the language it renders in.
 REFUSALS = {
-    "forged": (404, "This survey link is not valid", "Please use the link from your email exactly as it was sent."),
-    "expired": (410, "This survey has expired", "The time to answer this survey has passed."),
-    "used": (410, "This survey was already answered", "Thank you: your answer was saved earlier."),
+    "forged": (
+        404,
+        gettext_lazy("This survey link is not valid"),
+        gettext_lazy("Please use the link from your email exactly as it was sent."),
+    ),
+    "expired": (
+        410,
+        gettext_lazy("This survey has expired"),
+        gettext_lazy("The time to answer this survey has passed."),
+    ),
+    "used": (
+        410,
+        gettext_lazy("This survey was already answered"),
+        gettext_lazy("Thank you: your answer was saved earlier."),
+    ),
 }
 
 
-def _refused(request: HttpRequest, reason: str) -> HttpResponse:
-    status, heading, detail = REFUSALS[reason]
-    return render(request, "web/surveys/refused.html", {"heading": _(heading), "detail": _(detail)}, status=status)
+def _refused(request: HttpRequest, refusal: SurveyLinkRefused) -> HttpResponse:
+    """The page of a link that records nothing: in the contact's language when the link is a real (expired or
+    used) one; a forged link tells us nobody, so it keeps the request's language."""
+    status, heading, detail = REFUSALS[refusal.reason]
+    language = _language(refusal.send) if refusal.send is not None else translation.get_language()
+    with translation.override(language):
+        result = render(request, "web/surveys/refused.html", {"heading": heading, "detail": detail}, status=status)
+    result["Referrer-Policy"] = "no-referrer"
+    result["Cache-Control"] = "no-store"
+    return result
 
 
 def _language(send: SurveySend) -> str:
@@ -61,9 +82,9 @@ def answer(request: HttpRequest, token: str) -> HttpResponseBase:
     """GET ?s=N records score N (first answer) and offers the comment form; POST sends the form (a changed score
     and a comment) and uses the link up. Forged, expired and used links record nothing and say why."""
     try:
-        send = survey_send_for_token(raw=token)
+        send = survey_send_for_token(token=token)
     except SurveyLinkRefused as exc:
-        return _refused(request, exc.reason)
+        return _refused(request, exc)
     with translation.override(_language(send)):
         error = ""
         status = 200
@@ -77,7 +98,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponseBase:
             if request.method == "GET" and "s" in request.GET and response is None:
                 response = survey_answer(raw=token, score=request.GET["s"]).response
         except SurveyLinkRefused as exc:
-            return _refused(request, exc.reason)
+            return _refused(request, exc)
         except DomainError as exc:
             error = _("Please choose a score from the list.") if "score" in exc.errors else exc.detail
             status = 422
@@ -115,29 +136,31 @@ def bad_ratings(request: PageRequest) -> HttpResponseBase:
             "mine": mine and bool(team_ids),
             "statuses": BadRatingStatus.choices,
             "reasons": BadRatingReason.choices,
+            "product_reason": BadRatingReason.PRODUCT,
+            # Only open rows have the review form; the list is read once for all of them.
+            "items": feedback_items_to_pick() if any(b.status == BadRatingStatus.OPEN for b in rows) else [],
         },
     )
-
-
-def _item_id(value: str) -> int | None:
-    text = (value or "").strip().upper().removeprefix("FB-")
-    if not text:
-        return None
-    if not text.isdigit():
-        raise NotFound("unknown item")
-    return int(text)
 
 
 @require_POST
 @page("survey.bad_ratings")
 def bad_rating_review(request: PageRequest, pk: int) -> HttpResponseBase:
-    """A lead picks the reason; for a product issue, a feedback item (FB-12 or 12) gets the ticket as evidence."""
+    """A lead picks the reason; for a product issue, the feedback item picked gets the ticket as evidence. An
+    unknown item is refused with a message and nothing changes."""
     bad = BadRating.objects.filter(pk=pk).first()
     if bad is None:
         raise NotFound("No such bad rating.")
+    picked = request.POST.get("feedback_item", "").strip()  # the pick-list's id, or FB-12 typed by hand
+    item = None
+    if picked:
+        digits = picked.upper().removeprefix("FB-")
+        try:
+            item = feedback_item_ref(item_id=int(digits) if digits.isdigit() else 0, field="feedback_item")
+        except DomainError:  # pk 0 is never an item: anything unreadable lands here too
+            messages.error(request, _("No feedback item %(item)s: nothing was saved.") % {"item": picked[:20]})
+            return redirect("web:bad_ratings")
     try:
-        item_id = _item_id(request.POST.get("feedback_item", ""))
-        item = feedback_item_ref(item_id=item_id, field="feedback_item") if item_id else None
         bad_rating_handle(
             bad_rating=bad,
             actor=request.user,
@@ -146,8 +169,6 @@ def bad_rating_review(request: PageRequest, pk: int) -> HttpResponseBase:
             feedback_item=item,
         )
         messages.success(request, _("Bad rating reviewed."))
-    except NotFound:
-        messages.error(request, _("No feedback item with that number."))
     except DomainError as exc:
         messages.error(request, exc.detail)
     return redirect("web:bad_ratings")
