@@ -45,9 +45,10 @@ audit: install-dev
 migrations-check: install-dev
 	SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop makemigrations --check --dry-run
 
+# The browser tests (tests/browser) run once, on PostgreSQL: docs/decisions/0009-browser-tests-once.md.
 test: install-dev system-deps migrations-check
 	SUPPORTLOOP_DEBUG=1 $(VENV)/bin/supportloop compilemessages --ignore='.venv/*' -v 0 || true
-	DATABASE_URL=sqlite:// SECRET_KEY=test bash scripts/pytest-on.sh SQLite $(PYTEST_ARGS)
+	DATABASE_URL=sqlite:// SECRET_KEY=test bash scripts/pytest-on.sh SQLite $(PYTEST_ARGS) --ignore=tests/browser
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} SECRET_KEY=test bash scripts/pytest-on.sh PostgreSQL $(PYTEST_ARGS)
 
 # The scale-out test (docs/deploy.md): PostgreSQL + streaming replica, Redis, Dovecot, aiosmtpd, 2 web hosts, 2 workers
