@@ -1,4 +1,4 @@
-"""Adding to counter rows: the one way every analytics rollup moves its counts.
+"""Writing rollup rows: the one way every analytics rollup moves its counts, and the rebuilds' bulk insert.
 
 `counters_add(model, keys, counts, rows)` adds each row's counts to the bucket its key columns name, creating the
 bucket when it is missing, in one `INSERT ... ON CONFLICT (keys) DO UPDATE` (PostgreSQL and SQLite). The key
@@ -8,6 +8,9 @@ meanwhile cannot make it fail: the conflict turns into the addition.
 Rows with the same key are summed first (PostgreSQL refuses to update one row twice in a statement), rows that add
 nothing are dropped, and the rest go in key order, so two refreshes lock the buckets they share in one order and
 cannot deadlock.
+
+`insert_select(model, columns, queryset)` fills a table from a queryset compiled by the ORM, in one statement: the
+rebuilds (`analytics_rebuild` and its parts) use it on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -59,3 +62,12 @@ def counters_add(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
     return len(moving)
+
+
+def insert_select(model: type[models.Model], columns: list[str], queryset: Any) -> None:
+    """INSERT INTO the model's table (columns) the rows of a queryset, compiled from the ORM: one statement."""
+    sql, params = queryset.query.sql_with_params()
+    table = model._meta.db_table
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({quoted}) {sql}", params)

@@ -23,7 +23,7 @@ from django.db.models import Count, F, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from supportloop.analytics.counters import counters_add
+from supportloop.analytics.counters import counters_add, insert_select
 from supportloop.analytics.models import MacroApplicationFact, MacroDailyVolume
 from supportloop.tickets.models import MacroApplication
 
@@ -86,8 +86,6 @@ def _refresh(ticket_id: int) -> int:
 def macro_rollup_rebuild() -> int:
     """Both tables from the uses and their tickets (INSERT ... SELECT compiled from ORM querysets); the number of
     daily buckets. Days use the same time zone as the refresh (the default one)."""
-    from supportloop.analytics.rollups import insert_select
-
     MacroDailyVolume.objects.all().delete()
     MacroApplicationFact.objects.all().delete()
     # Every selected column an expression with its own name: the SELECT keeps this order (plain field names would

@@ -21,12 +21,12 @@ from collections import Counter
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, F, Func, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce, TruncDate, TruncHour
 from django.utils import timezone
 
-from supportloop.analytics.counters import counters_add
+from supportloop.analytics.counters import counters_add, insert_select
 from supportloop.analytics.durations import bucket_of
 from supportloop.analytics.macro_rollups import macro_rollup_rebuild
 from supportloop.analytics.models import (
@@ -290,15 +290,6 @@ class Seconds(Func):
         else:
             sql = f"CAST(ROUND((julianday({end_sql}) - julianday({start_sql})) * 86400) AS integer)"
         return sql, [*end_params, *start_params]
-
-
-def insert_select(model: type[models.Model], columns: list[str], queryset: Any) -> None:
-    """INSERT INTO the model's table (columns) the rows of a queryset, compiled from the ORM: one statement."""
-    sql, params = queryset.query.sql_with_params()
-    table = model._meta.db_table
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({quoted}) {sql}", params)
 
 
 @transaction.atomic
