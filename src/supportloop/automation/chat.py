@@ -20,6 +20,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
+
 from supportloop.core.errors import ValidationFailed
 from supportloop.tickets.models import Ticket
 
@@ -41,9 +44,12 @@ PLACEHOLDERS: dict[str, Callable[[Ticket], Any]] = {
 }
 
 
-def _url(ticket: Ticket) -> str:
-    from supportloop.automation.services.webhooks import ticket_url
+def ticket_url(number: int) -> str:
+    """The ticket's page as an absolute address (chat messages and webhook payloads link to it)."""
+    return settings.SITE_URL.rstrip("/") + reverse("web:ticket", args=[number])
 
+
+def _url(ticket: Ticket) -> str:
     return ticket_url(ticket.number)
 
 

@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from supportloop.accounts.choices import Role
 from supportloop.accounts.models import User
+from supportloop.automation.chat import template_check, ticket_url
 from supportloop.automation.choices import ChatKind, DeliveryStatus, WebhookEventType
 from supportloop.automation.models import ChatIntegration, WebhookDelivery, WebhookEndpoint
 from supportloop.automation.services.ordered import VersionedCache, version_bump
@@ -211,8 +212,6 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: User | None) ->
 
 # -- chat integrations ----------------------------------------------------------------------------------------------
 def _template_clean(value: Any) -> str:
-    from supportloop.automation.chat import template_check
-
     text = str(value or "").strip()
     if not text:
         raise ValidationFailed("A message template is required.", errors={"message_template": "required"})
@@ -291,10 +290,6 @@ def chat_integration_delete(*, integration: ChatIntegration, actor: User | None)
 
 
 # -- payloads -------------------------------------------------------------------------------------------------------
-def ticket_url(number: int) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("web:ticket", args=[number])
-
-
 def ticket_data(ticket: Ticket) -> dict[str, Any]:
     """What a receiver learns about the ticket (docs/automation-webhooks.md, "Payload")."""
     requester = ticket.requester
