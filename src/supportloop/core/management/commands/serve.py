@@ -39,8 +39,11 @@ class Command(BaseCommand):
             options["worker_class"],
             "--threads",
             str(options["threads"]),
+            # Longer than any client keeps an idle connection (nginx's upstream keepalive_timeout is 60 s): a
+            # server that closes first races the client's next request on that connection, which then fails
+            # with "connection reset" (seen in the load test with agents pausing up to 5 s against 5 s here).
             "--keep-alive",
-            "5",
+            "75",
             "--preload",  # the app (and its URLconf, see wsgi.py) loads once in the master; workers fork warm
         ]
         os.execv(sys.executable, argv)  # noqa: S606 - our interpreter and fixed arguments, no shell
