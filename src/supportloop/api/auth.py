@@ -6,7 +6,7 @@ A read-only token (every viewer's) may only read: any other method is 403 naming
 
 Wrong, revoked or malformed bearer tokens count per client address (SUPPORTLOOP_API_BAD_TOKEN_RATE, counters in
 core/ratelimit.py); past the limit every bearer request from that address is 429 until the window closes, a
-right token included, so guessing gains nothing. Each wrong token and each such lockout is a SignInFailure row.
+right token included (checked by the account throttle, see api/throttling.py), so guessing gains nothing. Each wrong token and each such lockout is a SignInFailure row.
 """
 
 from __future__ import annotations
@@ -35,18 +35,21 @@ class ApiRequest(HttpRequest):
     auth: User
 
 
-def _bad_token_guard(request: HttpRequest, *, wrong: bool) -> None:
-    """Count a wrong token (wrong=True) or look at the count (a right one); raise Throttled past the limit."""
+def bad_token_window(request: HttpRequest) -> tuple[str, ratelimit.Rate] | None:
+    """The wrong-token counter of the request's client address and its rate (None when the limit is off)."""
     if not settings.SUPPORTLOOP_API_BAD_TOKEN_RATE:
-        return
+        return None
     rate = ratelimit.Rate.parse(settings.SUPPORTLOOP_API_BAD_TOKEN_RATE)
-    address = client_address(request)
-    key = f"api:bad-token:{address_bucket(address)}"
-    if not wrong:
-        seen = ratelimit.peek(key, limit=rate.limit)
-        if not seen.allowed:
-            raise Throttled(wait=seen.retry_after)
+    return f"api:bad-token:{address_bucket(client_address(request))}", rate
+
+
+def _wrong_token_count(request: HttpRequest) -> None:
+    """Count a wrong token against the client address; raise Throttled past the limit."""
+    window = bad_token_window(request)
+    if window is None:
         return
+    key, rate = window
+    address = client_address(request)
     hit = ratelimit.hit(key, limit=rate.limit, window=rate.window)
     if hit.allowed:
         failure_record(
@@ -71,9 +74,12 @@ def _bad_token_guard(request: HttpRequest, *, wrong: bool) -> None:
 class TokenAuth(HttpBearer):
     def authenticate(self, request, token) -> User | None:
         api_token = api_token_resolve(token)
-        _bad_token_guard(request, wrong=api_token is None)
         if api_token is None:
+            _wrong_token_count(request)
             return None
+        # A right token from an address locked for wrong ones is refused too; the account throttle, which runs
+        # next on every operation, reads that count in the statement that counts the request (api/throttling.py).
+        request.bad_token_window = bad_token_window(request)
         if request.method not in SAFE_METHODS and api_token_is_read_only(api_token):
             raise PermissionDenied(
                 f"This API token ({api_token.prefix}…) is read-only: it may only read "

@@ -70,23 +70,43 @@ def _table() -> str:
 
 def hit(key: str, *, limit: int, window: int) -> Hit:
     """Count one hit on `key` and say whether it is within `limit` hits per `window` seconds."""
+    return hit_and_peek(key, limit=limit, window=window)[0]
+
+
+def hit_and_peek(
+    key: str, *, limit: int, window: int, peek_key: str = "", peek_limit: int = 0
+) -> tuple[Hit, Hit | None]:
+    """Count one hit on `key` (as hit()) and, when `peek_key` is given, read that key's window without counting
+    (as peek()): one statement in the database store, so an API request pays one round trip for its own rate and
+    its address's wrong-token count together."""
     now = time.time()
     if _store() == "cache":
-        return _cache_hit(key, limit=limit, window=window, now=now)
+        counted = _cache_hit(key, limit=limit, window=window, now=now)
+        return counted, peek(peek_key, limit=peek_limit) if peek_key else None
     table, key_column = _table(), connection.ops.quote_name("key")
+    # Scalar subqueries in RETURNING read the other key's open window in the same statement (PostgreSQL, SQLite).
+    peeked = (
+        f", (SELECT p.hits FROM {table} p WHERE p.{key_column} = %s AND p.expires_at > %s), "  # noqa: S608 - the model's table and column names, quoted; every value is a parameter
+        f"(SELECT p.expires_at FROM {table} p WHERE p.{key_column} = %s AND p.expires_at > %s)"
+        if peek_key
+        else ""
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({key_column}, hits, expires_at) VALUES (%s, 1, %s) "  # noqa: S608 - the model's table and column names, quoted; every value is a parameter
             f"ON CONFLICT ({key_column}) DO UPDATE SET "
             f"hits = CASE WHEN {table}.expires_at <= %s THEN 1 ELSE {table}.hits + 1 END, "
             f"expires_at = CASE WHEN {table}.expires_at <= %s THEN excluded.expires_at ELSE {table}.expires_at END "
-            f"RETURNING hits, expires_at",
-            [key, now + window, now, now],
+            f"RETURNING hits, expires_at{peeked}",
+            [key, now + window, now, now, *([peek_key, now] * 2 if peek_key else [])],
         )
-        count, ends_at = cursor.fetchone()
+        count, ends_at, *other = cursor.fetchone()
         if count == 1:  # a window opened: sweep the ones that closed (indexed, usually a handful of rows)
             cursor.execute(f"DELETE FROM {table} WHERE expires_at < %s", [now])  # noqa: S608 - the model's table name, quoted; the time is a parameter
-    return Hit(count=count, limit=limit, ends_at=ends_at)
+    counted = Hit(count=count, limit=limit, ends_at=ends_at)
+    if not peek_key:
+        return counted, None
+    return counted, Hit(count=other[0] or 0, limit=peek_limit, ends_at=other[1] or now)
 
 
 def peek(key: str, *, limit: int) -> Hit:

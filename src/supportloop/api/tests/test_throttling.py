@@ -60,3 +60,32 @@ def test_public_operations_are_limited_per_client_address(settings, db):
     first = Client(HTTP_X_FORWARDED_FOR="203.0.113.1")
     assert [first.get("/api/v1/feedback/public/roadmap").status_code for _ in range(3)] == [200, 200, 429]
     assert Client(HTTP_X_FORWARDED_FOR="203.0.113.2").get("/api/v1/feedback/public/roadmap").status_code == 200
+
+
+def test_a_locked_address_is_refused_with_a_right_token_even_without_an_account_rate(api_client, settings):
+    from django.test import Client
+
+    settings.SUPPORTLOOP_API_RATE = ""
+    settings.SUPPORTLOOP_TRUSTED_PROXIES = ["127.0.0.1"]
+    settings.SUPPORTLOOP_API_BAD_TOKEN_RATE = "2/m"
+    good = api_client(role=Role.AGENT)
+    attacker = Client(HTTP_X_FORWARDED_FOR="203.0.113.7")
+    for n in range(3):
+        attacker.get("/api/v1/users/me", HTTP_AUTHORIZATION=f"Bearer slp_guess{n}")
+    assert_problem(attacker.get("/api/v1/users/me", **good.headers), 429)
+    assert Client(HTTP_X_FORWARDED_FOR="203.0.113.8").get("/api/v1/users/me", **good.headers).status_code == 200
+
+
+def test_a_right_token_pays_one_rate_limit_statement_for_its_count_and_its_address(api_client, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SUPPORTLOOP_API_RATE = "100/m"
+    settings.SUPPORTLOOP_API_BAD_TOKEN_RATE = "10/m"
+    client = api_client(role=Role.AGENT)
+    client.get("users/me")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("users/me").status_code == 200
+    rate_statements = [q["sql"] for q in queries if "core_ratecounter" in q["sql"]]
+    assert len(rate_statements) == 1
+    assert "api:account:" in rate_statements[0] and "api:bad-token:" in rate_statements[0]
