@@ -107,9 +107,10 @@ def ticket_get(*, number: int) -> Ticket:
 
 
 def ticket_to_write(*, number: int) -> Ticket:
-    """The ticket a write service is handed by number (404 if none): only its id is read, as the service locks
-    and reads the row itself (a reply, a note) and the joins of `ticket_get` would be thrown away."""
-    return object_or_404(Ticket.objects.only("pk"), number=number)
+    """The ticket a reply or note service is handed by number, without a query: an unsaved instance that
+    carries only the number. The service locks and reads the row by it (`ticket_locked`: 404 if none), so the
+    request reads the ticket once."""
+    return Ticket(number=number)
 
 
 def ticket_ref(*, number: int | None, field: str = "ticket_number") -> Ticket | None:

@@ -129,6 +129,10 @@ def test_unknown_ids_are_404_in_the_url_and_422_in_the_body(api_client):
         assert_problem(client.get(path), 404)
     assert_problem(client.patch("teams/999999", {"name": "x"}), 404)
     before = counts()
+    # A reply or note finds its ticket inside the write (the row is locked by number): still 404, nothing written.
+    assert_problem(client.post("tickets/999999/replies", {"body": "hello"}), 404)
+    assert_problem(client.post("tickets/999999/notes", {"body": "hello"}), 404)
+    assert counts() == before
     assert_problem(
         client.post("tickets", {"subject": "s", "body": "b", "requester_email": "a@b.example", "team_id": 999999}),
         422,

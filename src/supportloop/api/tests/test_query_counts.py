@@ -17,9 +17,9 @@ from supportloop.tickets.services import (
 )
 from supportloop.tickets.services.tickets import IncomingFile
 
-# Every bearer request also reads its address's wrong-token counter and counts itself against the account's
-# rate (core/ratelimit.py, database store: two statements, independent of the page).
-LIMITS = 2
+# Every bearer request also counts itself against the account's rate and reads its address's wrong-token counter
+# (core/ratelimit.py, database store: one statement for both, independent of the page).
+LIMITS = 1
 
 
 def queries(client, path, params=None) -> int:
@@ -126,3 +126,16 @@ def test_a_create_and_a_reply_read_the_automation_versions_once_and_no_attachmen
     assert not [q for q in sql if "tickets_attachment" in q]
     (update,) = [q for q in sql if q.startswith('UPDATE "tickets_ticket"')]
     assert '"public_reply_count"' in update and '"subject"' not in update
+
+
+def test_a_reply_or_note_reads_its_ticket_by_number_once_and_locked(api_client, make_user):
+    agent = make_user(Role.AGENT)
+    client = api_client(user=agent)
+    client.get("users/me")
+    ticket = ticket_create(subject="s", body="b", requester_email="n@once.example", actor=agent)
+    for path in ("replies", "notes"):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.post(f"tickets/{ticket.number}/{path}", {"body": "hello"}).status_code == 201
+        by_number = [q["sql"] for q in ctx.captured_queries if '"tickets_ticket"."number" =' in q["sql"]]
+        assert len(by_number) == 1, by_number
+        assert "FOR UPDATE" in by_number[0] or connection.vendor == "sqlite"  # SQLite locks the whole database

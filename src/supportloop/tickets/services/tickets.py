@@ -28,6 +28,7 @@ from supportloop.core.services import (
     transaction_required,
 )
 from supportloop.core.validation import clean_text
+from supportloop.core.lookup import object_or_404
 from supportloop.customers.models import Contact
 from supportloop.customers.services import contact_get_or_create_by_email, normalize_email
 from supportloop.tickets import hooks
@@ -430,6 +431,14 @@ UPDATABLE = {
 }
 
 
+def ticket_locked(ticket: Ticket) -> Ticket:
+    """The ticket's row, locked for the rest of the transaction and read afresh. One handed by number only
+    (`selectors.ticket_to_write`: no query yet) is found by its number here, NotFound if there is none."""
+    if ticket.pk is None:
+        return object_or_404(Ticket.objects.select_for_update(), number=ticket.number)
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
 @transaction.atomic
 def ticket_update(
     *, ticket: Ticket, actor: User | None, tags: Iterable[str] | None = None, actor_label: str = "", **values: Any
@@ -442,7 +451,7 @@ def ticket_update(
             f"Unknown field(s): {', '.join(sorted(unknown))}.", errors=dict.fromkeys(sorted(unknown), "unknown field")
         )
     seq = change_seq_next()
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = ticket_locked(ticket)
     if "subject" in values:
         values["subject"] = clean_text(
             values["subject"], field="subject", required=True, max_length=SUBJECT_MAX
@@ -532,7 +541,7 @@ def ticket_reply(
     itself in `actor_label`: the message is then the system's."""
     text, html = _body_pair(body, body_html)
     seq = change_seq_next()
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = ticket_locked(ticket)
     cc_list = ticket.followers if cc is None else sorted({normalize_email(e, field="cc") for e in cc})
     now = timezone.now()
     channel = channel or ticket.channel
@@ -606,7 +615,7 @@ def ticket_add_note(*, ticket: Ticket, actor: User, body: str = "", body_html: s
     """Add an internal note, never shown to the customer."""
     text, html = _body_pair(body, body_html)
     seq = change_seq_next()
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = ticket_locked(ticket)
     now = timezone.now()
     message = Message.objects.create(
         ticket=ticket,
@@ -640,7 +649,7 @@ def ticket_add_system_note(
     ticket's status, so it never reopens a solved or closed ticket, and it is never sent to anyone."""
     text, html = _body_pair(body, "")
     seq = change_seq_next()
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = ticket_locked(ticket)
     now = timezone.now()
     message = Message.objects.create(
         ticket=ticket,
