@@ -45,7 +45,7 @@ from supportloop.analytics.survey_rollups import survey_rollup_rebuild
 from supportloop.automation.business_hours import business_seconds_between
 from supportloop.automation.calendars import business_hours_of
 from supportloop.automation.services.sla import business_calendars
-from supportloop.core.lookup import one_or_none
+from supportloop.core.compiled import compiled_one_or_none
 from supportloop.core.models import Event
 from supportloop.tickets.choices import Status
 from supportloop.tickets.models import Ticket
@@ -234,8 +234,14 @@ def ticket_fact_refresh(*, ticket_id: int, reopened: bool = True) -> TicketFact 
     by cascade, and its counts are taken out). `reopened=False`: the change being followed did not take the
     ticket out of solved or closed, so the stored fact's reopen count stands without reading the status history
     (a reopen whose own refresh comes later recounts from the history: the listeners' order does not matter)."""
-    old = one_or_none(TicketFact.objects.select_for_update().filter(ticket_id=ticket_id))
-    ticket = one_or_none(Ticket.objects.filter(pk=ticket_id))
+    old = compiled_one_or_none(
+        ("analytics: fact",),
+        lambda ids: TicketFact.objects.select_for_update().filter(ticket_id=ids["ticket"]),
+        {"ticket": ticket_id},
+    )
+    ticket = compiled_one_or_none(
+        ("analytics: ticket",), lambda ids: Ticket.objects.filter(pk=ids["ticket"]), {"ticket": ticket_id}
+    )
     if ticket is None:
         if old is not None:
             moves = _Moves()

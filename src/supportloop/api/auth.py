@@ -6,7 +6,8 @@ A read-only token (every viewer's) may only read: any other method is 403 naming
 
 Wrong, revoked or malformed bearer tokens count per client address (SUPPORTLOOP_API_BAD_TOKEN_RATE, counters in
 core/ratelimit.py); past the limit every bearer request from that address is 429 until the window closes, a
-right token included (checked by the account throttle, see api/throttling.py), so guessing gains nothing. Each wrong token and each such lockout is a SignInFailure row.
+right token included (checked by the account throttle, see api/throttling.py), so guessing gains nothing. Each
+wrong token and each such lockout is a SignInFailure row.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from supportloop.accounts.models import Team, User
 from supportloop.accounts.permissions import can
+from supportloop.core.compiled import compiled_once, one_row
 from supportloop.core.errors import NotFound
 from supportloop.core.lookup import object_or_404
 from supportloop.core.models import Event
@@ -32,7 +33,7 @@ from supportloop.mail.selectors import follower_proposals_of
 from supportloop.tickets.choices import ACTIVE_STATUSES, Priority, Status
 from supportloop.tickets.models import Attachment, Draft, MacroApplication, Message, Tag, Ticket
 from supportloop.tickets.selectors import TicketFilters, ticket_queryset
-from supportloop.web.jsonrows import JSONRows, compiled_once, nested, one_row, rows, stamp, when
+from supportloop.web.jsonrows import JSONRows, nested, rows, stamp, when
 from supportloop.web.models import InboxPreference, SavedView
 from supportloop.web.timeline import timeline_entries
 

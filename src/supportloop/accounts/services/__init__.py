@@ -14,8 +14,8 @@ from django.utils import timezone
 from supportloop.accounts.choices import Role
 from supportloop.accounts.models import ApiToken, Team, User
 from supportloop.accounts.permissions import can, require
+from supportloop.core.compiled import compiled_one_or_none
 from supportloop.core.errors import Conflict, ValidationFailed
-from supportloop.core.lookup import one_or_none
 from supportloop.core.services import event_record, model_update
 from supportloop.core.validation import clean_text
 
@@ -180,8 +180,10 @@ def api_token_resolve(raw: str) -> ApiToken | None:
     minute; None for a wrong, revoked or malformed secret or a deactivated user."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = one_or_none(
-        ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw), revoked_at__isnull=True)
+    token = compiled_one_or_none(
+        ("accounts: live api token",),
+        lambda ids: ApiToken.objects.select_related("user").filter(key_hash=ids["digest"], revoked_at__isnull=True),
+        {"digest": hash_token(raw)},
     )
     if token is None or not token.user.is_active:
         return None

@@ -38,6 +38,7 @@ from supportloop.automation.services.ordered import (
     version_bump,
     version_read,
 )
+from supportloop.core.compiled import compiled_one_or_none
 from supportloop.core.errors import ValidationFailed
 from supportloop.core.lookup import one_or_none
 from supportloop.core.services import change_seq_next, event_record, model_update
@@ -212,7 +213,11 @@ class RoutingOutcome:
 
 
 def _ticket_for_routing(ticket_id: int) -> Ticket | None:
-    return one_or_none(Ticket.objects.select_related("requester", "company", "team").filter(pk=ticket_id))
+    return compiled_one_or_none(
+        ("routing: ticket",),
+        lambda ids: Ticket.objects.select_related("requester", "company", "team").filter(pk=ids["id"]),
+        {"id": ticket_id},
+    )
 
 
 def _team_assigns(team_id: int | None) -> bool:

@@ -41,7 +41,7 @@ from supportloop.automation.sla_clock import (
     clock_status_change,
     paused_seconds,
 )
-from supportloop.core.lookup import one_or_none
+from supportloop.core.compiled import compiled_once, compiled_one_or_none
 from supportloop.core.models import Event
 from supportloop.core.services import event_build, events_record_many
 from supportloop.tickets.hooks import TicketEvent, TicketEventKind, ticket_event_emit
@@ -261,9 +261,18 @@ def business_seconds_or_zero(hours: BusinessHours, start: datetime, end: datetim
 def _sla_for_update(ticket: Ticket) -> tuple[TicketSla, list[TicketSlaPause], bool]:
     """The ticket's SLA row, locked, with its pauses; created from the ticket's own columns when missing (a
     ticket from before SLAs existed)."""
-    sla = one_or_none(TicketSla.objects.select_for_update().filter(ticket=ticket))
+    sla = compiled_one_or_none(
+        ("sla: clock row",),
+        lambda ids: TicketSla.objects.select_for_update().filter(ticket_id=ids["ticket"]),
+        {"ticket": ticket.pk},
+    )
     if sla is not None:
-        return sla, list(sla.pauses.order_by("started_at", "id")), False
+        pauses = compiled_once(
+            ("sla: pauses",),
+            lambda ids: TicketSlaPause.objects.filter(ticket_sla_id=ids["ticket"]).order_by("started_at", "id"),
+            {"ticket": sla.pk},
+        )
+        return sla, pauses, False
     sla = TicketSla(ticket=ticket, started_at=ticket.created_at, first_response_fulfilled_at=ticket.first_response_at)
     return sla, [], True
 
@@ -360,7 +369,9 @@ def ticket_sla_apply(
 ) -> TicketSla | None:
     """Bring one ticket's SLA state up to date after a ticket event (`at`: when it happened; by default the
     stored time of the event's message or of the ticket's last change)."""
-    ticket = one_or_none(Ticket.objects.select_related("company").filter(pk=ticket_id))
+    ticket = compiled_one_or_none(
+        ("sla: ticket",), lambda ids: Ticket.objects.select_related("company").filter(pk=ids["id"]), {"id": ticket_id}
+    )
     if ticket is None:
         return None  # deleted since
     sla, rows, created = _sla_for_update(ticket)

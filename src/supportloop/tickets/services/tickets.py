@@ -15,7 +15,8 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from supportloop.accounts.models import Team, User
-from supportloop.core.errors import Conflict, TooLarge, ValidationFailed
+from supportloop.core.compiled import compiled_one_or_none
+from supportloop.core.errors import Conflict, NotFound, TooLarge, ValidationFailed
 from supportloop.core.indexing import TICKET, index_changed
 from supportloop.core.services import (
     change_seq_next,
@@ -28,7 +29,6 @@ from supportloop.core.services import (
     transaction_required,
 )
 from supportloop.core.validation import clean_text
-from supportloop.core.lookup import object_or_404
 from supportloop.customers.models import Contact
 from supportloop.customers.services import contact_get_or_create_by_email, normalize_email
 from supportloop.tickets import hooks
@@ -435,8 +435,20 @@ def ticket_locked(ticket: Ticket) -> Ticket:
     """The ticket's row, locked for the rest of the transaction and read afresh. One handed by number only
     (`selectors.ticket_to_write`: no query yet) is found by its number here, NotFound if there is none."""
     if ticket.pk is None:
-        return object_or_404(Ticket.objects.select_for_update(), number=ticket.number)
-    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+        found = compiled_one_or_none(
+            ("tickets: lock by number",),
+            lambda ids: Ticket.objects.select_for_update().filter(number=ids["number"]),
+            {"number": ticket.number},
+        )
+        if found is None:
+            raise NotFound("No such ticket.")
+        return found
+    found = compiled_one_or_none(
+        ("tickets: lock by id",), lambda ids: Ticket.objects.select_for_update().filter(pk=ids["id"]), {"id": ticket.pk}
+    )
+    if found is None:
+        raise Ticket.DoesNotExist(f"ticket {ticket.pk} is gone")
+    return found
 
 
 @transaction.atomic
