@@ -13,9 +13,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from supportloop.accounts.models import User
+from supportloop.core.compiled import compiled_one_or_none
 from supportloop.core.errors import Conflict, ValidationFailed
 from supportloop.core.indexing import COMPANY, CONTACT, index_changed
-from supportloop.core.lookup import one_or_none
 from supportloop.core.services import (
     change_seq_next,
     change_seq_take,
@@ -179,7 +179,11 @@ def company_for_email(email: str) -> Company | None:
     domain = email.rsplit("@", 1)[-1].lower()
     if domain in PUBLIC_MAIL_DOMAINS:
         return None
-    match = one_or_none(CompanyDomain.objects.select_related("company").filter(domain=domain))
+    match = compiled_one_or_none(
+        ("customers: company by domain",),
+        lambda ids: CompanyDomain.objects.select_related("company").filter(domain=ids["domain"]),
+        {"domain": domain},
+    )
     return match.company if match else None
 
 
@@ -286,7 +290,11 @@ def contact_get_or_create_by_email(
 ) -> tuple[Contact, bool]:
     """Match a contact by any of its addresses, or create one (with its company matched by domain)."""
     clean = normalize_email(email)
-    existing = one_or_none(ContactEmail.objects.select_related("contact__company").filter(email=clean))
+    existing = compiled_one_or_none(
+        ("customers: contact by address",),
+        lambda ids: ContactEmail.objects.select_related("contact__company").filter(email=ids["email"]),
+        {"email": clean},
+    )
     if existing:
         return existing.contact, False
     try:

@@ -73,13 +73,23 @@ def ticket_docs(ids: list[int]) -> list[Doc]:
 
 def contact_docs(ids: list[int]) -> list[Doc]:
     """One query: the addresses with their contact (a contact always has an address; see ticket_docs)."""
+
+    def addresses_of(addresses: QuerySet[ContactEmail]) -> QuerySet[ContactEmail, Any]:
+        return addresses.order_by("contact_id", "id").values_list(
+            "contact_id", "email", "contact__name", "contact__language", "contact__updated_at"
+        )
+
+    if len(ids) == 1:  # a contact made or changed by a service: compiled once per process, as ticket_docs
+        rows: Iterable[tuple] = compiled_once(
+            ("search: one contact's addresses",),
+            lambda one: addresses_of(ContactEmail.objects.filter(contact_id=one["id"])),
+            {"id": ids[0]},
+        )
+    else:
+        rows = addresses_of(ContactEmail.objects.filter(contact_id__in=ids))
     heads: dict[int, tuple] = {}
     emails: dict[int, list[str]] = defaultdict(list)
-    for contact_id, email, name, language, updated_at in (
-        ContactEmail.objects.filter(contact_id__in=ids)
-        .order_by("contact_id", "id")
-        .values_list("contact_id", "email", "contact__name", "contact__language", "contact__updated_at")
-    ):
+    for contact_id, email, name, language, updated_at in rows:
         heads.setdefault(contact_id, (name, language, updated_at))
         emails[contact_id].append(email)
     missing = [i for i in ids if i not in heads]

@@ -19,6 +19,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 
 from supportloop.accounts.models import User
+from supportloop.core.compiled import compiled_once
 from supportloop.core.errors import ValidationFailed
 from supportloop.core.lookup import one_or_none
 from supportloop.core.models import Counter
@@ -52,7 +53,14 @@ def _version_current(name: str) -> int:
     taken = getattr(_snapshot, "value", None)
     if taken is None or taken[0] is not event or name not in taken[1]:
         names = sorted(_names | {name})
-        values = dict(Counter.objects.filter(name__in=names).values_list("name", "value"))
+        slots = {f"name{i}": n for i, n in enumerate(names)}  # the same names on every event: compiled once
+        values = dict(
+            compiled_once(
+                ("automation: versions", *names),
+                lambda ids: Counter.objects.filter(name__in=[ids[slot] for slot in slots]).values_list("name", "value"),
+                slots,
+            )
+        )
         taken = (event, {n: int(values.get(n) or 0) for n in names})
         _snapshot.value = taken
     return taken[1][name]
