@@ -59,6 +59,26 @@ def client(bind: str, token: str, worker: int, count: int, start, out) -> None:
     out.put((time.perf_counter() - began, errors))
 
 
+def _worker_cpu_seconds(server_pid: int) -> list[float]:
+    import psutil  # installed with locust (the dev dependencies)
+
+    workers = psutil.Process(server_pid).children()
+    return sorted((round(sum(w.cpu_times()[:2]), 1) for w in workers), reverse=True)
+
+
+def _database_cpu_seconds() -> dict[int, float]:
+    import psutil
+
+    found = {}
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] in ("postgres", "postmaster"):
+            try:
+                found[process.pid] = sum(process.cpu_times()[:2])
+            except psutil.Error:
+                continue
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=1000, help="size of the seeded database")
@@ -118,10 +138,13 @@ def main() -> None:
         for p in procs:
             p.start()
         time.sleep(0.5)
+        database_cpu_before = _database_cpu_seconds()
         start.set()
         results = [out.get(timeout=600) for _ in procs]
         for p in procs:
             p.join()
+        worker_cpu = _worker_cpu_seconds(server.pid)
+        database_cpu = round(sum(_database_cpu_seconds().values()) - sum(database_cpu_before.values()), 1)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -138,6 +161,11 @@ def main() -> None:
         "tickets_per_s": round(tickets / seconds, 1),
         "requests_per_s": round(tickets * 4 / seconds, 1),
         "errors": errors,
+        # CPU seconds of each gunicorn worker since it forked. Two kept-alive clients can land on one worker (each
+        # worker accepts connections while a thread is free): then one process serves both on one core and the
+        # other idles, and the run is much slower. The spread of these figures shows which kind of run it was.
+        "worker_cpu_seconds": worker_cpu,
+        "database_cpu_seconds": database_cpu,  # every PostgreSQL process of this machine, during the run
     }
     (ROOT / "benchmarks" / "results" / "http-create.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result))
