@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.db import connection, connections, models
 
@@ -52,6 +52,7 @@ class _Compiled:
 
 
 _compiled: dict[tuple[Any, ...], _Compiled] = {}
+R = TypeVar("R")  # a row: a model, or what values_list makes of it
 
 
 def _compiled_for(
@@ -100,8 +101,8 @@ def compiled_once(
 
 
 def compiled_one_or_none(
-    shape: tuple[Any, ...], build: Callable[[dict[str, Any]], models.QuerySet], ids: dict[str, Any]
-) -> Any:
+    shape: tuple[Any, ...], build: Callable[[dict[str, Any]], models.QuerySet[Any, R]], ids: dict[str, Any]
+) -> R | None:
     """The row of a lookup on a unique key (see core.lookup.one_or_none), or None, compiled once per `shape`."""
     found = compiled_once(shape, lambda stand_ins: build(stand_ins).order_by()[:1], ids)
-    return found[0] if found else None
+    return cast(R, found[0]) if found else None

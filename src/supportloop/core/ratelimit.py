@@ -91,6 +91,9 @@ def hit_and_peek(
         if peek_key
         else ""
     )
+    params: list[str | float] = [key, now + window, now, now]
+    if peek_key:
+        params += [peek_key, now, peek_key, now]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({key_column}, hits, expires_at) VALUES (%s, 1, %s) "  # noqa: S608 - the model's table and column names, quoted; every value is a parameter
@@ -98,7 +101,7 @@ def hit_and_peek(
             f"hits = CASE WHEN {table}.expires_at <= %s THEN 1 ELSE {table}.hits + 1 END, "
             f"expires_at = CASE WHEN {table}.expires_at <= %s THEN excluded.expires_at ELSE {table}.expires_at END "
             f"RETURNING hits, expires_at{peeked}",
-            [key, now + window, now, now, *([peek_key, now] * 2 if peek_key else [])],
+            params,
         )
         count, ends_at, *other = cursor.fetchone()
         if count == 1:  # a window opened: sweep the ones that closed (indexed, usually a handful of rows)

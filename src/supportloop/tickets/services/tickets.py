@@ -434,7 +434,7 @@ UPDATABLE = {
 def ticket_locked(ticket: Ticket) -> Ticket:
     """The ticket's row, locked for the rest of the transaction and read afresh. One handed by number only
     (`selectors.ticket_to_write`: no query yet) is found by its number here, NotFound if there is none."""
-    if ticket.pk is None:
+    if ticket._state.adding:  # never read from the database: it carries only its number
         found = compiled_one_or_none(
             ("tickets: lock by number",),
             lambda ids: Ticket.objects.select_for_update().filter(number=ids["number"]),
