@@ -32,28 +32,31 @@ class Doc:
     sort_at: datetime
 
 
+def _rows_of(shape: str, rows: QuerySet[Any, tuple], key: str, ids: list[int]) -> Iterable[tuple]:
+    """`rows` of the objects `ids` names by `key`. Services index one object at a time (every reply re-indexes its
+    ticket), so for one id the SQL is compiled once per process (core.compiled); batches compile as usual."""
+    if len(ids) == 1:
+        return compiled_once((shape,), lambda one: rows.filter(**{key: one["id"]}), {"id": ids[0]})
+    return rows.filter(**{f"{key}__in": ids})
+
+
 def ticket_docs(ids: list[int]) -> list[Doc]:
     """One query: every message with its ticket's fields (a ticket always has its first message; one without
     any, which no service makes, is read in a second query)."""
 
-    def texts_of(messages: QuerySet[Message]) -> QuerySet[Message, Any]:
-        return messages.order_by("ticket_id", "created_at", "id").values_list(
+    rows = _rows_of(
+        "search: one ticket's texts",
+        Message.objects.order_by("ticket_id", "created_at", "id").values_list(
             "ticket_id",
             "body_text",
             "ticket__subject",
             "ticket__language",
             "ticket__updated_at",
             "ticket__requester__name",
-        )
-
-    if len(ids) == 1:  # every reply and note re-indexes its one ticket: its SQL is compiled once per process
-        rows: Iterable[tuple] = compiled_once(
-            ("search: one ticket's texts",),
-            lambda one: texts_of(Message.objects.filter(ticket_id=one["id"])),
-            {"id": ids[0]},
-        )
-    else:
-        rows = texts_of(Message.objects.filter(ticket_id__in=ids))
+        ),
+        "ticket_id",
+        ids,
+    )
     heads: dict[int, tuple] = {}
     texts: dict[int, list[str]] = defaultdict(list)
     for ticket_id, text, subject, language, updated_at, requester_name in rows:
@@ -74,19 +77,14 @@ def ticket_docs(ids: list[int]) -> list[Doc]:
 def contact_docs(ids: list[int]) -> list[Doc]:
     """One query: the addresses with their contact (a contact always has an address; see ticket_docs)."""
 
-    def addresses_of(addresses: QuerySet[ContactEmail]) -> QuerySet[ContactEmail, Any]:
-        return addresses.order_by("contact_id", "id").values_list(
+    rows = _rows_of(
+        "search: one contact's addresses",
+        ContactEmail.objects.order_by("contact_id", "id").values_list(
             "contact_id", "email", "contact__name", "contact__language", "contact__updated_at"
-        )
-
-    if len(ids) == 1:  # a contact made or changed by a service: compiled once per process, as ticket_docs
-        rows: Iterable[tuple] = compiled_once(
-            ("search: one contact's addresses",),
-            lambda one: addresses_of(ContactEmail.objects.filter(contact_id=one["id"])),
-            {"id": ids[0]},
-        )
-    else:
-        rows = addresses_of(ContactEmail.objects.filter(contact_id__in=ids))
+        ),
+        "contact_id",
+        ids,
+    )
     heads: dict[int, tuple] = {}
     emails: dict[int, list[str]] = defaultdict(list)
     for contact_id, email, name, language, updated_at in rows:
