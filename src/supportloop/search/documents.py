@@ -43,7 +43,6 @@ def _rows_of(shape: str, rows: QuerySet[Any, tuple], key: str, ids: list[int]) -
 def ticket_docs(ids: list[int]) -> list[Doc]:
     """One query: every message with its ticket's fields (a ticket always has its first message; one without
     any, which no service makes, is read in a second query)."""
-
     rows = _rows_of(
         "search: one ticket's texts",
         Message.objects.order_by("ticket_id", "created_at", "id").values_list(
@@ -76,7 +75,6 @@ def ticket_docs(ids: list[int]) -> list[Doc]:
 
 def contact_docs(ids: list[int]) -> list[Doc]:
     """One query: the addresses with their contact (a contact always has an address; see ticket_docs)."""
-
     rows = _rows_of(
         "search: one contact's addresses",
         ContactEmail.objects.order_by("contact_id", "id").values_list(

@@ -432,22 +432,16 @@ UPDATABLE = {
 
 
 def ticket_locked(ticket: Ticket) -> Ticket:
-    """The ticket's row, locked for the rest of the transaction and read afresh. One handed by number only
-    (`selectors.ticket_to_write`: no query yet) is found by its number here, NotFound if there is none."""
-    if ticket._state.adding:  # never read from the database: it carries only its number
-        found = compiled_one_or_none(
-            ("tickets: lock by number",),
-            lambda ids: Ticket.objects.select_for_update().filter(number=ids["number"]),
-            {"number": ticket.number},
-        )
-        if found is None:
-            raise NotFound("No such ticket.")
-        return found
+    """The ticket's row, locked for the rest of the transaction and read afresh; NotFound if it is gone. One handed
+    by number only (`selectors.ticket_to_write`: never read from the database) is found by its number."""
+    field, value = ("number", ticket.number) if ticket._state.adding else ("pk", ticket.pk)
     found = compiled_one_or_none(
-        ("tickets: lock by id",), lambda ids: Ticket.objects.select_for_update().filter(pk=ids["id"]), {"id": ticket.pk}
+        (f"tickets: lock by {field}",),
+        lambda ids: Ticket.objects.select_for_update().filter(**{field: ids["key"]}),
+        {"key": value},
     )
     if found is None:
-        raise Ticket.DoesNotExist(f"ticket {ticket.pk} is gone")
+        raise NotFound("No such ticket.")
     return found
 
 
