@@ -103,6 +103,19 @@ def clock_agent_reply(clock: Clock, *, at: datetime) -> list[str]:
     return fulfilled
 
 
+def clock_reply_withdrawn(clock: Clock, *, at: datetime) -> list[str]:
+    """The agent reply of `at` was taken back before it left (undo send): the targets it answered run again.
+    Returns them."""
+    reopened = []
+    if clock.first_response_fulfilled_at == at:
+        clock.first_response_fulfilled_at = None
+        reopened.append(FIRST_RESPONSE)
+    if clock.next_response_started_at is not None and clock.next_response_fulfilled_at == at:
+        clock.next_response_fulfilled_at = None
+        reopened.append(NEXT_RESPONSE)
+    return reopened
+
+
 def clock_customer_reply(clock: Clock, *, at: datetime) -> bool:
     """A customer's message at `at`: starts a next-response cycle when they were answered (before the first
     answer, the first-response clock already covers them). Returns whether a cycle started."""

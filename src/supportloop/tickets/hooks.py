@@ -41,6 +41,11 @@ class TicketEventKind:
     SLA_BREACH = "sla_breach"
 
 
+# The change an undo send adds to its `updated` event: [the withdrawn reply's time (ISO 8601), None]. The SLA clock
+# takes back what that reply answered.
+WITHDRAWN_REPLY_AT = "withdrawn_reply_at"
+
+
 @dataclass(frozen=True)
 class TicketEvent:
     """What happened to one ticket. `changes` maps a field to [before, after], as the audit event does;

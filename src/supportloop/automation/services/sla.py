@@ -38,13 +38,14 @@ from supportloop.automation.sla_clock import (
     clock_agent_reply,
     clock_customer_reply,
     clock_due,
+    clock_reply_withdrawn,
     clock_status_change,
     paused_seconds,
 )
 from supportloop.core.compiled import compiled_once, compiled_one_or_none
 from supportloop.core.models import Event
 from supportloop.core.services import event_build, events_record_many
-from supportloop.tickets.hooks import TicketEvent, TicketEventKind, ticket_event_emit
+from supportloop.tickets.hooks import WITHDRAWN_REPLY_AT, TicketEvent, TicketEventKind, ticket_event_emit
 from supportloop.tickets.models import Message, Ticket
 
 logger = logging.getLogger("supportloop.automation.sla")
@@ -326,6 +327,19 @@ def _record_fulfilment(sla: TicketSla, fulfilled: list[str], had_running_cycle: 
     return breaches
 
 
+def _take_back(sla: TicketSla, clock: Clock, changes: dict[str, list[Any]]) -> None:
+    """Undo send: the targets the withdrawn reply answered run again, and a next-response cycle it closed no
+    longer counts as met or breached (a breach its lateness recorded stays: the due time did pass)."""
+    withdrawn = changes[WITHDRAWN_REPLY_AT][0]
+    at = withdrawn if isinstance(withdrawn, datetime) else datetime.fromisoformat(withdrawn)
+    if NEXT_RESPONSE not in clock_reply_withdrawn(clock, at=at):
+        return
+    if sla.next_response_breached_at is not None:
+        sla.next_response_breached_count = max(0, sla.next_response_breached_count - 1)
+    else:
+        sla.next_response_met_count = max(0, sla.next_response_met_count - 1)
+
+
 def _new_cycle(sla: TicketSla) -> None:
     for suffix in ("due_at", "warn_at", "warned_at", "breached_at"):
         setattr(sla, f"{NEXT_RESPONSE}_{suffix}", None)
@@ -347,6 +361,8 @@ def advance(
 ) -> list[tuple[str, datetime]]:
     """Apply one event to a ticket's clock and row in memory (no query): the listener's and the seeder's one
     path. Returns the breaches the event revealed (a target fulfilled after its due time)."""
+    if kind == TicketEventKind.UPDATED and WITHDRAWN_REPLY_AT in changes:
+        _take_back(sla, clock, changes)
     cycle_before = clock.next_response_started_at
     had_running_cycle = cycle_before is not None and clock.next_response_fulfilled_at is None
     fulfilled = apply_event(clock, kind=kind, changes=changes, at=at)
@@ -391,6 +407,9 @@ def ticket_sla_apply(
     fulfilled = [t for t in TARGETS if fulfilled_before[t] is None and clock.fulfilled_at(t) is not None]
     if fulfilled:
         diff["fulfilled"] = [None, fulfilled]
+    reopened = [t for t in TARGETS if fulfilled_before[t] is not None and clock.fulfilled_at(t) is None]
+    if reopened:
+        diff["reopened"] = [None, reopened]
     events = []
     if diff or created:
         events.append(event_build(actor=None, actor_label="sla", verb="sla.clock_updated", target=sla, changes=diff))
@@ -418,7 +437,9 @@ def sla_on_ticket_event(event: TicketEvent) -> None:
         TicketEventKind.CUSTOMER_REPLIED,
     ):
         return
-    if event.kind == TicketEventKind.UPDATED and not {"status", "priority", "team"} & set(event.changes):
+    if event.kind == TicketEventKind.UPDATED and not {"status", "priority", "team", WITHDRAWN_REPLY_AT} & set(
+        event.changes
+    ):
         return  # tags, subject, taxonomy: nothing an SLA depends on
     if event.kind == TicketEventKind.REPLIED and not {"status", "first_response_at", "waiting_since"} & set(
         event.changes

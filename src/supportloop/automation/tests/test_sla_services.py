@@ -352,3 +352,48 @@ def test_the_cached_calendars_follow_every_calendar_write(calendar, django_asser
     assert business_calendars().for_team(team.pk) == calendar
     with django_assert_num_queries(1):  # the version probe only
         assert business_calendars().for_team(None) == calendar
+
+
+def test_undo_send_rearms_the_targets_the_withdrawn_reply_answered(
+    everyone, make_ticket, make_user, django_capture_on_commit_callbacks
+):
+    from supportloop.tickets.services import reply_withdraw, ticket_compose
+
+    agent = make_user("agent")
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = make_ticket()
+    with django_capture_on_commit_callbacks(execute=True):
+        held = ticket_compose(ticket=ticket, actor=agent, kind="reply", body="On it.", hold_seconds=10)
+    sla = TicketSla.objects.get(ticket=ticket)
+    assert sla.first_response_fulfilled_at == held.created_at
+    assert sla.next_check_at == sla.resolution_warn_at  # the only target still running
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reply_withdraw(message=held, actor=agent)
+    sla.refresh_from_db()
+    assert sla.first_response_fulfilled_at is None
+    assert sla.next_check_at == sla.first_response_warn_at < sla.resolution_warn_at  # the check watches it again
+    assert Event.objects.filter(verb="sla.clock_updated", changes__reopened=[None, ["first_response"]]).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = ticket_reply(ticket=ticket, actor=agent, body="Fixed.")
+    with django_capture_on_commit_callbacks(execute=True):
+        question = message_add_from_contact(ticket=ticket, contact=ticket.requester, body="Not for me.")
+    with django_capture_on_commit_callbacks(execute=True):
+        held = ticket_compose(ticket=ticket, actor=agent, kind="reply", body="Try again?", hold_seconds=10)
+    sla.refresh_from_db()
+    assert sla.first_response_fulfilled_at == answer.created_at
+    assert sla.next_response_fulfilled_at == held.created_at and sla.next_response_met_count == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reply_withdraw(message=held, actor=agent)
+    sla.refresh_from_db()
+    assert sla.first_response_fulfilled_at == answer.created_at  # answered by a reply that did leave
+    assert sla.next_response_started_at == question.created_at and sla.next_response_fulfilled_at is None
+    assert (sla.next_response_met_count, sla.next_response_breached_count) == (0, 0)
+    assert sla.next_check_at == sla.next_response_warn_at
+
+    with django_capture_on_commit_callbacks(execute=True):
+        final = ticket_reply(ticket=ticket, actor=agent, body="Try again now.")
+    sla.refresh_from_db()
+    assert sla.next_response_fulfilled_at == final.created_at and sla.next_response_met_count == 1

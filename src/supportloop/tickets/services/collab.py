@@ -20,9 +20,10 @@ from supportloop.accounts.models import User
 from supportloop.core.errors import Conflict
 from supportloop.core.indexing import TICKET, index_changed
 from supportloop.core.services import change_seq_next, event_record
-from supportloop.tickets.choices import AuthorType, MessageKind
-from supportloop.tickets.hooks import TicketEvent, TicketEventKind, ticket_event_emit
+from supportloop.tickets.choices import AuthorType, Direction, MessageKind
+from supportloop.tickets.hooks import WITHDRAWN_REPLY_AT, TicketEvent, TicketEventKind, ticket_event_emit
 from supportloop.tickets.models import Draft, Message, Ticket
+from supportloop.tickets.services.tickets import message_preview
 
 DRAFT_MAX_CHARS = 100_000  # the composer's own limit
 
@@ -83,10 +84,52 @@ def reply_collision_check(*, ticket: Ticket, seen_public_message_id: int | None,
     )
 
 
+WITHDRAW_FIELDS = [
+    "public_reply_count",
+    "message_count",
+    "first_response_at",
+    "updated_at",
+    "change_seq",
+    "waiting_since",
+    "last_message_preview",
+    "last_message_direction",
+    "last_message_author",
+]
+
+
+def _row_without_withdrawn_reply(ticket: Ticket, changes: dict[str, list[Any]]) -> None:
+    """Put back what the withdrawn (already deleted) reply changed on the inbox row: the preview of the newest
+    public message left, and since when the customer waits (their first message after the last agent reply
+    left; the withdrawn reply had answered them)."""
+    public = Message.objects.filter(ticket=ticket, kind=MessageKind.REPLY)
+    newest = public.order_by("-created_at", "-id").values("author_type", "author_user_id", "body_text").first()
+    if newest is None:
+        ticket.last_message_preview, ticket.last_message_direction, ticket.last_message_author_id = "", "", None
+    else:
+        by_agent = newest["author_type"] == AuthorType.AGENT
+        ticket.last_message_preview = message_preview(newest["body_text"])
+        ticket.last_message_direction = Direction.OUT if by_agent else Direction.IN
+        ticket.last_message_author_id = newest["author_user_id"] if by_agent else None
+    answered = (
+        public.filter(author_type=AuthorType.AGENT)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    unanswered = public.exclude(author_type=AuthorType.AGENT)
+    if answered is not None:
+        unanswered = unanswered.filter(created_at__gt=answered)
+    waiting_since = unanswered.order_by("created_at", "id").values_list("created_at", flat=True).first()
+    if waiting_since != ticket.waiting_since:
+        changes["waiting_since"] = [ticket.waiting_since, waiting_since]
+        ticket.waiting_since = waiting_since
+
+
 @transaction.atomic
 def reply_withdraw(*, message: Message, actor: User) -> Draft | None:
-    """Undo send: pull a held reply back before its mail leaves. The message is deleted, the ticket's counters
-    and first response go back, its text becomes `actor`'s draft, and `ticket.reply_withdrawn` is recorded.
+    """Undo send: pull a held reply back before its mail leaves. The message is deleted; the ticket's counters,
+    first response, waiting time and inbox preview go back; its text becomes `actor`'s draft; and
+    `ticket.reply_withdrawn` is recorded (its `updated` event names the reply's time, so the SLA clock re-arms).
     A status the reply set stays (the agent sees it in the header and can change it)."""
     seq = change_seq_next()
     locked = (
@@ -110,13 +153,19 @@ def reply_withdraw(*, message: Message, actor: User) -> Draft | None:
         ticket.first_response_at = None
     ticket.updated_at = timezone.now()
     ticket.change_seq = seq
-    ticket.save(update_fields=["public_reply_count", "message_count", "first_response_at", "updated_at", "change_seq"])
     body = locked.body_text
     locked.delete()
+    _row_without_withdrawn_reply(ticket, changes)
+    ticket.save(update_fields=WITHDRAW_FIELDS)
     event_record(actor=actor, verb="ticket.reply_withdrawn", target=ticket, changes=changes)
     # An update to the listeners: the reports take the first response back (analytics follows first_response_at).
     ticket_event_emit(
-        TicketEvent(kind=TicketEventKind.UPDATED, ticket_id=ticket.pk, actor_id=actor.pk, changes=changes)
+        TicketEvent(
+            kind=TicketEventKind.UPDATED,
+            ticket_id=ticket.pk,
+            actor_id=actor.pk,
+            changes={**changes, WITHDRAWN_REPLY_AT: [locked.created_at.isoformat(), None]},
+        )
     )
     index_changed(TICKET, [ticket.pk])
     return draft_save(ticket=ticket, user=actor, body=body, kind=MessageKind.REPLY)

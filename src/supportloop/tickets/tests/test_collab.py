@@ -153,3 +153,29 @@ def test_presence_forgets_a_heartbeat_older_than_the_expiry(monkeypatch):
 def test_tickets_stay_in_the_database_only_for_drafts_never_for_presence(ticket, make_user):
     presence_touch(number=ticket.number, user_id=make_user("agent").pk, name="Sam")
     assert Ticket.objects.count() == 1 and not Draft.objects.exists()
+
+
+def test_undo_send_puts_the_inbox_row_back_the_customer_waits_again_and_their_message_is_the_preview(
+    ticket, make_user
+):
+    sam = make_user("agent")
+    ticket_reply(ticket=ticket, actor=sam, body="Which card?")
+    question = message_add_from_contact(ticket=ticket, contact=ticket.requester, body="The Visa one.")
+    message_add_from_contact(ticket=ticket, contact=ticket.requester, body="Hello?")
+    ticket.refresh_from_db()
+    assert ticket.waiting_since is not None
+    held = ticket_compose(ticket=ticket, actor=sam, kind="reply", body="Refunded the Visa.", hold_seconds=10)
+    ticket.refresh_from_db()
+    assert (ticket.waiting_since, ticket.last_message_direction) == (None, "out")
+
+    reply_withdraw(message=held, actor=sam)
+
+    ticket.refresh_from_db()
+    assert ticket.waiting_since == question.created_at  # since their first message after the last answer
+    assert (ticket.last_message_preview, ticket.last_message_direction, ticket.last_message_author) == (
+        "Hello?",
+        "in",
+        None,
+    )
+    event = Event.objects.get(verb="ticket.reply_withdrawn")
+    assert event.changes["waiting_since"][1] is not None
