@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE))
 from run import BIN, ROOT, ensure_postgres_database, prepare, wait_port  # noqa: E402
 
 
-def client(bind: str, token: str, worker: int, count: int, start, out) -> None:
+def client(bind: str, token: str, worker: int, count: int, start, out, reference: bool = False) -> None:
     host, port = bind.rsplit(":", 1)
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -43,6 +43,14 @@ def client(bind: str, token: str, worker: int, count: int, start, out) -> None:
 
     start.wait()
     began = time.perf_counter()
+    if reference:
+        for _ in range(count * 4):
+            conn.request("GET", "/health/")
+            response = conn.getresponse()
+            response.read()
+            errors += response.status != 200
+        out.put((time.perf_counter() - began, errors))
+        return
     for i in range(count):
         ticket = post(
             "/api/v1/tickets",
@@ -92,6 +100,12 @@ def main() -> None:
         "--redis-url", default="", help="REDIS_URL for the server (cache and rate-limit counters in Redis, as deployed)"
     )
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread keeps connections)")
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="the machine's ceiling: the same clients send as many GET /health/ (a Django view through the whole "
+        "middleware stack, no database) instead of creating tickets",
+    )
     args = parser.parse_args()
     url = args.database_url or f"postgres://postgres@127.0.0.1:5432/sl_load_{args.tickets}"
     if url.startswith("postgres"):
@@ -131,7 +145,8 @@ def main() -> None:
         start, out = multiprocessing.Event(), multiprocessing.Queue()
         procs = [
             multiprocessing.Process(
-                target=client, args=(args.bind, fixture["tokens"][n], n, args.per_client, start, out)
+                target=client,
+                args=(args.bind, fixture["tokens"][n], n, args.per_client, start, out, args.reference),
             )
             for n in range(args.clients)
         ]
@@ -152,6 +167,7 @@ def main() -> None:
     errors = sum(r[1] for r in results)
     tickets = args.clients * args.per_client
     result = {
+        "kind": "reference: GET /health/" if args.reference else "a ticket plus 3 replies",
         "clients": args.clients,
         "server": f"{args.workers} {args.worker_class} workers x {args.threads} threads",
         "shared_state": "redis" if args.redis_url else "database",
@@ -167,7 +183,8 @@ def main() -> None:
         "worker_cpu_seconds": worker_cpu,
         "database_cpu_seconds": database_cpu,  # every PostgreSQL process of this machine, during the run
     }
-    (ROOT / "benchmarks" / "results" / "http-create.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = "http-create-reference.json" if args.reference else "http-create.json"
+    (ROOT / "benchmarks" / "results" / name).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result))
     sys.exit(1 if errors else 0)
 
