@@ -155,9 +155,7 @@ def test_tickets_stay_in_the_database_only_for_drafts_never_for_presence(ticket,
     assert Ticket.objects.count() == 1 and not Draft.objects.exists()
 
 
-def test_undo_send_puts_the_inbox_row_back_the_customer_waits_again_and_their_message_is_the_preview(
-    ticket, make_user
-):
+def test_undo_send_puts_the_inbox_row_back_the_customer_waits_again_and_their_message_is_the_preview(ticket, make_user):
     sam = make_user("agent")
     ticket_reply(ticket=ticket, actor=sam, body="Which card?")
     question = message_add_from_contact(ticket=ticket, contact=ticket.requester, body="The Visa one.")
