@@ -13,7 +13,7 @@ MESSAGES_OPTIONS := -l zh_Hans -l ru -l en -e html,txt,jinja,py --ignore='*/test
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q --upgrade pip setuptools  # the venv's bundled setuptools (65.5) has a known ReDoS (PYSEC-2022-43012)
 	$(VENV)/bin/pip install -q -e .
 	touch $@
 

@@ -5,17 +5,28 @@ When the advisory service cannot be reached (no network, as on the build machine
 "no known vulnerabilities" while having checked nothing: this script counts what was really audited and says so
 loudly. It then passes, unless PIP_AUDIT_REQUIRED=1 (set it where the network is there: the release pipeline), in
 which case an audit that could not run fails. See docs/decisions/0007-dependency-audit.md.
+
+Without network: PIP_AUDIT_ADVISORIES=DIR audits against a local copy of the PyPA advisory database (a checkout of
+github.com/pypa/advisory-database, or any tree of OSV files, `vulns/<package>/<id>.yaml` or `.json`) instead of
+asking PyPI. The copy is only as new as its last commit: the script prints that date with the result.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import tomllib
+from datetime import UTC, datetime
+from importlib.metadata import distributions
 from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCEPTED = ROOT / "security" / "pip-audit-accepted.toml"
@@ -27,6 +38,8 @@ def main() -> int:
         if not entry.get("id") or not entry.get("reason", "").strip():
             print(f"{ACCEPTED}: every accepted finding needs an id and a reason: {entry!r}")
             return 1
+    if os.environ.get("PIP_AUDIT_ADVISORIES"):
+        return offline_audit(Path(os.environ["PIP_AUDIT_ADVISORIES"]), {entry["id"] for entry in accepted})
     ignore = [arg for entry in accepted for arg in ("--ignore-vuln", entry["id"])]
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "audit.json"
@@ -51,6 +64,103 @@ def main() -> int:
         return _unreachable(f"none of {len(dependencies)} packages could be looked up")
     print(f"pip-audit: {len(audited)} packages audited, no known vulnerabilities ({len(accepted)} accepted).")
     return 0
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _in_range(installed: Version, events: list[dict[str, str]]) -> bool:
+    """OSV's ECOSYSTEM range: affected from an `introduced` on, until a `fixed` (excluded) or after a
+    `last_affected`; events in version order."""
+    ordered = sorted(
+        ((v, kind) for event in events for kind, text in event.items() if (v := _version(text)) is not None),
+        key=lambda pair: pair[0],
+    )
+    affected = False
+    for at, kind in ordered:
+        if kind == "introduced" and installed >= at:
+            affected = True
+        elif (kind == "fixed" and installed >= at) or (kind == "last_affected" and installed > at):
+            affected = False
+    return affected
+
+
+def advisory_affects(advisory: dict[str, Any], name: str, installed: Version) -> bool:
+    """Whether one OSV advisory names this installed package version (withdrawn ones never do)."""
+    if advisory.get("withdrawn"):
+        return False
+    for affected in advisory.get("affected", []):
+        package = affected.get("package", {})
+        if package.get("ecosystem") != "PyPI" or _normalized(package.get("name", "")) != name:
+            continue
+        if str(installed) in {str(v) for text in affected.get("versions", []) if (v := _version(text))}:
+            return True
+        if any(
+            _in_range(installed, r.get("events", []))
+            for r in affected.get("ranges", [])
+            if r.get("type") == "ECOSYSTEM"
+        ):
+            return True
+    return False
+
+
+def offline_audit(directory: Path, accepted: set[str]) -> int:
+    """Every installed distribution (but this project) against the OSV files under `directory`."""
+    import yaml
+
+    vulns = directory / "vulns" if (directory / "vulns").is_dir() else directory
+    if not vulns.is_dir():
+        return _unreachable(f"{directory} holds no advisories")
+    installed = {
+        _normalized(d.metadata["Name"]): d.version for d in distributions() if d.metadata["Name"] != "supportloop"
+    }
+    found, files = [], 0
+    for name, text in sorted(installed.items()):
+        version = _version(text)
+        folder = vulns / name
+        if version is None or not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.suffix not in (".yaml", ".yml", ".json"):
+                continue
+            files += 1
+            advisory = json.loads(path.read_text()) if path.suffix == ".json" else yaml.safe_load(path.read_text())
+            ids = {advisory.get("id", path.stem), *advisory.get("aliases", [])}
+            if advisory_affects(advisory, name, version) and not ids & accepted:
+                found.append((name, text, advisory.get("id", path.stem)))
+    dated = _dated(directory, vulns)
+    for name, text, vuln_id in found:
+        print(f"VULNERABLE {name} {text}: {vuln_id}")
+    if found:
+        print(f"{len(found)} known vulnerabilities. Upgrade, or accept each with a reason in {ACCEPTED.name}.")
+        return 1
+    print(
+        f"offline audit: {len(installed)} packages against {files} advisories of theirs in {directory}"
+        f" (as of {dated}): no known vulnerabilities"
+        f" ({len(accepted)} accepted). Advisories published after that copy are not checked."
+    )
+    return 0
+
+
+def _dated(directory: Path, vulns: Path) -> str:
+    """How new the copy is: its last commit when it is a git checkout, else its newest file."""
+    git = shutil.which("git")
+    if git:
+        run = subprocess.run(  # noqa: S603 - git with fixed arguments on the operator's own directory
+            [git, "-C", str(directory), "log", "-1", "--format=%cs"], capture_output=True, text=True, check=False
+        )
+        if run.returncode == 0 and run.stdout.strip():
+            return f"its last commit, {run.stdout.strip()}"
+    newest = max((p.stat().st_mtime for p in vulns.rglob("*") if p.is_file()), default=0.0)
+    return f"its newest file, {datetime.fromtimestamp(newest, UTC):%Y-%m-%d}"
 
 
 def _unreachable(why: str) -> int:
