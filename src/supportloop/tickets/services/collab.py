@@ -23,7 +23,7 @@ from supportloop.core.services import change_seq_next, event_record
 from supportloop.tickets.choices import AuthorType, Direction, MessageKind
 from supportloop.tickets.hooks import WITHDRAWN_REPLY_AT, TicketEvent, TicketEventKind, ticket_event_emit
 from supportloop.tickets.models import Draft, Message, Ticket
-from supportloop.tickets.services.tickets import message_preview
+from supportloop.tickets.services.tickets import REPLY_FIELDS, message_preview
 
 DRAFT_MAX_CHARS = 100_000  # the composer's own limit
 
@@ -84,17 +84,8 @@ def reply_collision_check(*, ticket: Ticket, seen_public_message_id: int | None,
     )
 
 
-WITHDRAW_FIELDS = [
-    "public_reply_count",
-    "message_count",
-    "first_response_at",
-    "updated_at",
-    "change_seq",
-    "waiting_since",
-    "last_message_preview",
-    "last_message_direction",
-    "last_message_author",
-]
+# What a withdrawal puts back: what the reply wrote but the status (a status the reply set stays).
+WITHDRAW_FIELDS = [f for f in REPLY_FIELDS if f not in ("status", "solved_at")]
 
 
 def _row_without_withdrawn_reply(ticket: Ticket, changes: dict[str, list[Any]]) -> None:
