@@ -726,8 +726,12 @@ def main() -> int:
         digest_claims = sum(out.count("enqueued feedback.weekly_digest") for out in fired)
         check(digest_claims == 1, f"digest enqueued once by two schedulers firing together ({digest_claims})")
 
+        # The running schedulers send the real last week's digest too when the test runs on a Monday to Wednesday
+        # after the digest hour (feedback.tasks.DIGEST_WINDOW): a mail of another week, also to be sent once.
+        fired_week = f"week of {monday - timedelta(weeks=1):%d %b %Y}"
+
         def digest_out():
-            got = [m for m in cluster.sink.snapshot() if "pm@staff.example" in m["to"]]
+            got = [m for m in cluster.sink.snapshot() if "pm@staff.example" in m["to"] and fired_week in m["subject"]]
             return got
 
         wait_for(digest_out, 60, "the weekly digest mail")
@@ -810,8 +814,11 @@ def main() -> int:
         )
         notices = Counter(addr for m in sent for addr in m["to"] if addr in seeded["asked"])
         check(set(notices.values()) == {1} and len(notices) == 3, f"close-the-loop notices once each: {dict(notices)}")
-        digests = sum(1 for m in sent if "pm@staff.example" in m["to"])
-        check(digests == 1, f"one weekly digest to the product manager ({digests})")
+        digests = Counter(m["subject"] for m in sent if "pm@staff.example" in m["to"])
+        check(
+            set(digests.values()) == {1} and any(fired_week in subject for subject in digests),
+            f"one weekly digest a week to the product manager, the fired {fired_week} among them ({dict(digests)})",
+        )
 
         summary.update(
             replica_staleness_seconds={
