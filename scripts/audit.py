@@ -101,7 +101,7 @@ def advisory_affects(advisory: dict[str, Any], name: str, installed: Version) ->
         package = affected.get("package", {})
         if package.get("ecosystem") != "PyPI" or _normalized(package.get("name", "")) != name:
             continue
-        if str(installed) in {str(v) for text in affected.get("versions", []) if (v := _version(text))}:
+        if installed in {_version(text) for text in affected.get("versions", [])}:
             return True
         if any(
             _in_range(installed, r.get("events", []))

@@ -330,8 +330,7 @@ def _record_fulfilment(sla: TicketSla, fulfilled: list[str], had_running_cycle: 
 def _take_back(sla: TicketSla, clock: Clock, changes: dict[str, list[Any]]) -> None:
     """Undo send: the targets the withdrawn reply answered run again, and a next-response cycle it closed no
     longer counts as met or breached (a breach its lateness recorded stays: the due time did pass)."""
-    withdrawn = changes[WITHDRAWN_REPLY_AT][0]
-    at = withdrawn if isinstance(withdrawn, datetime) else datetime.fromisoformat(withdrawn)
+    at = datetime.fromisoformat(changes[WITHDRAWN_REPLY_AT][0])
     if NEXT_RESPONSE not in clock_reply_withdrawn(clock, at=at):
         return
     if sla.next_response_breached_at is not None:
